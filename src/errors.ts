@@ -1,0 +1,154 @@
+/**
+ * Typed errors. Every error the library raises is a `TallowError` with a stable
+ * `name`, a machine-readable `code` and a `details` object. Codes are listed in
+ * docs/errors.md and never change meaning.
+ */
+
+/** Details attached to an error: plain data, safe to log and serialise. */
+export type ErrorDetails = Record<string, unknown>;
+
+/** Base class of every error raised by tallow-rx. */
+export class TallowError extends Error {
+  override readonly name: string = 'TallowError';
+  constructor(
+    /** Stable machine-readable code, e.g. `ERR_HASH_MISMATCH`. */
+    readonly code: string,
+    message: string,
+    /** Structured context: indexes, sizes, limits. */
+    readonly details: ErrorDetails = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A configuration value is out of range or inconsistent. */
+export class InvalidConfigError extends TallowError {
+  override readonly name = 'InvalidConfigError';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('ERR_INVALID_CONFIG', message, details);
+  }
+}
+
+/** Codes raised by the frame and control-message decoders. */
+export type FrameErrorCode =
+  | 'ERR_FRAME_TOO_SHORT'
+  | 'ERR_FRAME_VERSION'
+  | 'ERR_FRAME_TYPE'
+  | 'ERR_FRAME_LENGTH'
+  | 'ERR_FRAME_VALUE'
+  | 'ERR_FRAME_INPUT';
+
+/** A frame could not be decoded (short, wrong version, inconsistent lengths, absurd values). */
+export class FrameDecodeError extends TallowError {
+  override readonly name = 'FrameDecodeError';
+  constructor(code: FrameErrorCode, message: string, details: ErrorDetails = {}) {
+    super(code, message, details);
+  }
+}
+
+/** A control message (JSON on the control channel) is malformed or violates a limit. */
+export class ProtocolError extends TallowError {
+  override readonly name = 'ProtocolError';
+  constructor(message: string, details: ErrorDetails = {}, code = 'ERR_PROTOCOL') {
+    super(code, message, details);
+  }
+}
+
+/**
+ * A checksum or digest did not match. `index` is the chunk index, or -1 for the
+ * whole-file digest. `expected` and `actual` are hex strings.
+ */
+export class HashMismatchError extends TallowError {
+  override readonly name = 'HashMismatchError';
+  constructor(
+    readonly index: number,
+    readonly expected: string,
+    readonly actual: string,
+    readonly algorithm: 'crc32' | 'sha-256',
+  ) {
+    super(
+      'ERR_HASH_MISMATCH',
+      index < 0
+        ? `file ${algorithm} mismatch: expected ${expected}, got ${actual}`
+        : `chunk ${index} ${algorithm} mismatch: expected ${expected}, got ${actual}`,
+      { index, expected, actual, algorithm },
+    );
+  }
+}
+
+/** A message is larger than the channel's maximum message size. Nothing was sent. */
+export class MessageTooLargeError extends TallowError {
+  override readonly name = 'MessageTooLargeError';
+  constructor(size: number, maxMessageSize: number, label?: string) {
+    super('ERR_MESSAGE_TOO_LARGE', `message of ${size} B exceeds max message size ${maxMessageSize} B`, {
+      size,
+      maxMessageSize,
+      label,
+    });
+  }
+}
+
+/** Every channel a sender could use is closed, or a channel closed while it was needed. */
+export class ChannelClosedError extends TallowError {
+  override readonly name = 'ChannelClosedError';
+  constructor(message: string, details: ErrorDetails = {}) {
+    super('ERR_CHANNEL_CLOSED', message, details);
+  }
+}
+
+/** `reorder()` could not restore order: a gap never filled, or the window overflowed. */
+export class ReorderError extends TallowError {
+  override readonly name = 'ReorderError';
+  constructor(code: 'ERR_REORDER_GAP' | 'ERR_REORDER_OVERFLOW' | 'ERR_REORDER_TIMEOUT', message: string, details: ErrorDetails = {}) {
+    super(code, message, details);
+  }
+}
+
+/** Reading from a source failed. The original error is the `cause`. */
+export class SourceReadError extends TallowError {
+  override readonly name = 'SourceReadError';
+  constructor(message: string, details: ErrorDetails = {}, cause?: unknown) {
+    super('ERR_SOURCE_READ', message, details, { cause });
+  }
+}
+
+/** Writing to a sink failed. The original error is the `cause`. */
+export class SinkWriteError extends TallowError {
+  override readonly name = 'SinkWriteError';
+  constructor(message: string, details: ErrorDetails = {}, cause?: unknown) {
+    super('ERR_SINK_WRITE', message, details, { cause });
+  }
+}
+
+/** The transfer was cancelled, locally or by the peer. */
+export class TransferCancelledError extends TallowError {
+  override readonly name = 'TransferCancelledError';
+  constructor(readonly by: 'local' | 'remote', reason = 'cancelled', details: ErrorDetails = {}) {
+    super('ERR_CANCELLED', `transfer cancelled by ${by} peer: ${reason}`, { by, reason, ...details });
+  }
+}
+
+/** Nothing happened for longer than the configured idle timeout. */
+export class IdleTimeoutError extends TallowError {
+  override readonly name = 'IdleTimeoutError';
+  constructor(timeoutMs: number, details: ErrorDetails = {}) {
+    super('ERR_IDLE_TIMEOUT', `no progress for ${timeoutMs} ms`, { timeoutMs, ...details });
+  }
+}
+
+/** A limit (file size, manifest size, buffered chunks, …) was exceeded. */
+export class LimitExceededError extends TallowError {
+  override readonly name = 'LimitExceededError';
+  constructor(limit: string, value: number, max: number) {
+    super('ERR_LIMIT', `${limit} ${value} exceeds the limit of ${max}`, { limit, value, max });
+  }
+}
+
+/** The receiver rejected the offered transfer. */
+export class TransferRejectedError extends TallowError {
+  override readonly name = 'TransferRejectedError';
+  constructor(reason: string) {
+    super('ERR_REJECTED', `transfer rejected: ${reason}`, { reason });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Byte credit flowing upstream, from the channels back to the source.
+ *
+ * RxJS pushes; a file must be pulled. A `Demand` closes the loop: the source
+ * reads only as many bytes as it holds credit for, and whoever can absorb bytes
+ * (`backpressure()` when a channel has room, a receiver's acknowledgement window)
+ * grants credit with `request(bytes)`. See docs/architecture.md.
+ *
+ * All calls are synchronous, so a `Demand` works under `TestScheduler`.
+ */
+import { InvalidConfigError } from '../errors';
+
+/** Options for {@link Demand}. */
+export interface DemandConfig {
+  /** Credit available before anyone calls `request`, in bytes. Default `0`. */
+  readonly initial?: number;
+}
+
+export class Demand {
+  /** Bytes the source may still read. */
+  private credit: number;
+  /** Callbacks waiting for credit to become positive. */
+  private readonly waiters = new Set<() => void>();
+  /** Total bytes ever granted, for tests and stats. */
+  private granted = 0;
+
+  constructor(config: DemandConfig = {}) {
+    const initial = config.initial ?? 0;
+    if (!(initial >= 0)) throw new InvalidConfigError(`Demand initial credit must be >= 0, got ${initial}`, { initial });
+    this.credit = initial;
+    this.granted = initial;
+  }
+
+  /** Credit currently available, in bytes. */
+  get available(): number {
+    return this.credit;
+  }
+
+  /** Total credit granted so far, in bytes (including `initial`). */
+  get totalGranted(): number {
+    return this.granted;
+  }
+
+  /** Grants `bytes` more credit and wakes the waiting reader, if any. */
+  request(bytes: number): void {
+    if (!(bytes >= 0) || !Number.isFinite(bytes)) {
+      throw new InvalidConfigError(`Demand.request needs a finite number of bytes >= 0, got ${bytes}`, { bytes });
+    }
+    if (bytes === 0) return;
+    const wasEmpty = this.credit <= 0;
+    this.credit += bytes;
+    this.granted += bytes;
+    if (wasEmpty && this.waiters.size) {
+      const ws = [...this.waiters];
+      this.waiters.clear();
+      for (const w of ws) w();
+    }
+  }
+
+  /** Takes up to `max` bytes of credit and returns how much was taken (0 when none is left). */
+  take(max: number): number {
+    const n = Math.max(0, Math.min(max, this.credit));
+    this.credit -= n;
+    return n;
+  }
+
+  /** Gives back credit that was taken but not used (a short read). */
+  refund(bytes: number): void {
+    if (bytes > 0) {
+      this.granted -= bytes;
+      this.request(bytes);
+    }
+  }
+
+  /** Calls `listener` once, as soon as credit is positive (immediately if it already is). Returns a canceller. */
+  whenAvailable(listener: () => void): () => void {
+    if (this.credit > 0) {
+      listener();
+      return () => undefined;
+    }
+    this.waiters.add(listener);
+    return () => void this.waiters.delete(listener);
+  }
+}

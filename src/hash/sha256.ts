@@ -1,0 +1,62 @@
+/**
+ * Incremental SHA-256 that works everywhere.
+ *
+ * - Node: `node:crypto` (OpenSSL, SHA-NI where present; about 1.4 GB/s here), synchronous.
+ * - Browsers: hash-wasm's incremental SHA-256 (WebCrypto has no incremental digest),
+ *   which needs one asynchronous WASM load, so `createSha256()` may return a promise.
+ */
+import type { Bytes } from '../types';
+
+/** An incremental hash. `digest()` may be called once. */
+export interface Sha256 {
+  update(data: Bytes): void;
+  /** Lowercase hex, as `sha256sum` prints it. */
+  digestHex(): string;
+}
+
+/** Creates a hasher; synchronous in Node, asynchronous where WASM must load. */
+export type Sha256Factory = () => Sha256 | Promise<Sha256>;
+
+const nodeCrypto: any = (() => {
+  const get = (globalThis as any).process?.getBuiltinModule as ((id: string) => any) | undefined;
+  if (typeof get !== 'function') return undefined;
+  try {
+    return get('node:crypto');
+  } catch {
+    return undefined;
+  }
+})();
+
+/** True when the synchronous native implementation is available. */
+export const hasNativeSha256 = (): boolean => Boolean(nodeCrypto?.createHash);
+
+const fromNode = (): Sha256 => {
+  const h = nodeCrypto.createHash('sha256');
+  return {
+    update: (data) => void h.update(data),
+    digestHex: () => h.digest('hex') as string,
+  };
+};
+
+const fromWasm = async (): Promise<Sha256> => {
+  const { createSHA256 } = await import('hash-wasm');
+  const h = await createSHA256();
+  h.init();
+  return {
+    update: (data) => void h.update(data),
+    digestHex: () => h.digest('hex'),
+  };
+};
+
+/** The default factory: native where it exists, hash-wasm otherwise. */
+export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode() : fromWasm());
+
+/** The hash-wasm implementation, exported so tests can compare both paths in Node. */
+export const createSha256Wasm: () => Promise<Sha256> = fromWasm;
+
+/** SHA-256 of a whole buffer, as hex (a convenience for tests and small payloads). */
+export async function sha256Hex(data: Bytes): Promise<string> {
+  const h = await createSha256();
+  h.update(data);
+  return h.digestHex();
+}

@@ -1,0 +1,20 @@
+/** Shared marble helpers: rxjs-marbles configured for vitest, and a TestScheduler factory. */
+import { configure } from 'rxjs-marbles';
+import { TestScheduler } from 'rxjs/testing';
+import { expect } from 'vitest';
+
+// rxjs-marbles has no vitest entry: configure it with vitest's deep equality.
+export const { cases, marbles, fakeSchedulers, observe } = configure({
+  assertDeepEqual: (a: unknown, e: unknown) => expect(a).toStrictEqual(e),
+  frameworkMatcher: true,
+});
+
+/** A TestScheduler whose assertions use vitest's deep equality. */
+export const testScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toStrictEqual(expected));
+
+/** Bytes 0..n-1 (mod 251, a prime, so misplaced bytes are visible). */
+export const pattern = (n: number, seed = 0): Uint8Array => {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i + seed) % 251;
+  return out;
+};
