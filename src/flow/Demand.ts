@@ -14,6 +14,12 @@ import { InvalidConfigError } from '../errors';
 export interface DemandConfig {
   /** Credit available before anyone calls `request`, in bytes. Default `0`. */
   readonly initial?: number;
+  /**
+   * An extra ceiling on what may be taken, evaluated on every `take`: for
+   * example the bytes left in a receiver's acknowledgement window. Call
+   * `recheck()` when it grows. Default: no ceiling.
+   */
+  readonly limit?: () => number;
 }
 
 export class Demand {
@@ -24,16 +30,25 @@ export class Demand {
   /** Total bytes ever granted, for tests and stats. */
   private granted = 0;
 
+  /** The optional extra ceiling. */
+  private readonly limit: () => number;
+
   constructor(config: DemandConfig = {}) {
+    this.limit = config.limit ?? (() => Infinity);
     const initial = config.initial ?? 0;
     if (!(initial >= 0)) throw new InvalidConfigError(`Demand initial credit must be >= 0, got ${initial}`, { initial });
     this.credit = initial;
     this.granted = initial;
   }
 
-  /** Credit currently available, in bytes. */
+  /** Credit currently available, in bytes (before the `limit` ceiling). */
   get available(): number {
     return this.credit;
+  }
+
+  /** What `take` could hand out right now: credit capped by `limit`. */
+  get takeable(): number {
+    return Math.max(0, Math.min(this.credit, this.limit()));
   }
 
   /** Total credit granted so far, in bytes (including `initial`). */
@@ -47,10 +62,14 @@ export class Demand {
       throw new InvalidConfigError(`Demand.request needs a finite number of bytes >= 0, got ${bytes}`, { bytes });
     }
     if (bytes === 0) return;
-    const wasEmpty = this.credit <= 0;
     this.credit += bytes;
     this.granted += bytes;
-    if (wasEmpty && this.waiters.size) {
+    this.recheck();
+  }
+
+  /** Wakes waiting readers if credit can be taken now (call it when `limit` grows). */
+  recheck(): void {
+    if (this.waiters.size && this.takeable > 0) {
       const ws = [...this.waiters];
       this.waiters.clear();
       for (const w of ws) w();
@@ -59,7 +78,7 @@ export class Demand {
 
   /** Takes up to `max` bytes of credit and returns how much was taken (0 when none is left). */
   take(max: number): number {
-    const n = Math.max(0, Math.min(max, this.credit));
+    const n = Math.max(0, Math.min(max, this.takeable));
     this.credit -= n;
     return n;
   }
@@ -74,7 +93,7 @@ export class Demand {
 
   /** Calls `listener` once, as soon as credit is positive (immediately if it already is). Returns a canceller. */
   whenAvailable(listener: () => void): () => void {
-    if (this.credit > 0) {
+    if (this.takeable > 0) {
       listener();
       return () => undefined;
     }

@@ -1,0 +1,162 @@
+/**
+ * Control messages: small JSON objects on the reliable, ordered control channel.
+ * `parseControl` is the only way in: it enforces the size limit, the shape of
+ * every field and the protocol version, and throws a typed `ProtocolError`
+ * (never anything else) for anything it does not accept. docs/protocol.md
+ * describes each message.
+ */
+import { ProtocolError } from '../errors';
+
+/** Control-protocol version carried in `offer`. */
+export const CONTROL_VERSION = 1;
+/** Largest control message accepted, in bytes (UTF-16 code units as received). */
+export const MAX_CONTROL_MESSAGE = 64 * 1024;
+/** Longest file name accepted in a manifest. */
+export const MAX_NAME_LENGTH = 1024;
+/** Most chunk indexes one `nack` may carry. */
+export const MAX_NACK_ENTRIES = 4096;
+/** Most data channels a transfer may use. */
+export const MAX_CHANNELS = 16;
+/** Largest file size the protocol can express exactly (2^53 - 1). */
+export const MAX_PROTOCOL_FILE_SIZE = Number.MAX_SAFE_INTEGER;
+
+/** Reliability of the data channels. */
+export type Reliability = 'reliable' | 'unreliable';
+
+/** The manifest: what the sender offers. */
+export interface Manifest {
+  /** Transfer id, also carried in every data frame. */
+  readonly id: number;
+  readonly name: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** MIME type ('' when unknown). */
+  readonly type: string;
+  readonly lastModified?: number;
+  /** Data-channel count and reliability the sender will use. */
+  readonly channels: number;
+  readonly lanes: number;
+  readonly reliability: Reliability;
+  /** Chunk payload bounds the sender may use (the size adapts within them). */
+  readonly chunk: { readonly min: number; readonly max: number };
+  /** Whole-file digest algorithm. */
+  readonly digest: 'sha-256';
+}
+
+export type ControlMessage =
+  | ({ readonly t: 'offer'; readonly v: number } & Manifest)
+  | { readonly t: 'accept'; readonly id: number; /** Bytes the receiver already holds, verified (resume). */ readonly from: number }
+  | { readonly t: 'reject'; readonly id: number; readonly reason: string }
+  | { readonly t: 'ack'; readonly id: number; /** Contiguous bytes persisted. */ readonly bytes: number; /** Receiver backlog in bytes. */ readonly queued: number }
+  | { readonly t: 'nack'; readonly id: number; readonly chunks: readonly number[] }
+  | { readonly t: 'done'; readonly id: number; /** Total chunk count. */ readonly chunks: number; readonly bytes: number; /** First chunk index of this session (0, or > 0 on resume). */ readonly first: number; readonly sha256: string }
+  | { readonly t: 'complete'; readonly id: number; readonly sha256: string }
+  | { readonly t: 'cancel'; readonly id: number; readonly reason: string }
+  | { readonly t: 'error'; readonly id: number; readonly code: string; readonly message: string }
+  | { readonly t: 'ping'; readonly n: number; readonly ts: number }
+  | { readonly t: 'pong'; readonly n: number; readonly ts: number };
+
+export type ControlType = ControlMessage['t'];
+
+const fail = (message: string, details: Record<string, unknown> = {}): never => {
+  throw new ProtocolError(message, details);
+};
+
+const U32 = 0x1_0000_0000;
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const uint = (o: Record<string, unknown>, k: string, max = MAX_PROTOCOL_FILE_SIZE): number => {
+  const v = o[k];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(`field '${k}' must be an integer in [0, ${max}]`, { field: k, value: v });
+  return v as number;
+};
+const str = (o: Record<string, unknown>, k: string, max: number): string => {
+  const v = o[k];
+  if (typeof v !== 'string' || v.length > max) fail(`field '${k}' must be a string of at most ${max} characters`, { field: k });
+  return v as string;
+};
+const hex64 = (o: Record<string, unknown>, k: string): string => {
+  const v = str(o, k, 64);
+  if (!/^[0-9a-f]{64}$/.test(v)) fail(`field '${k}' must be 64 lowercase hex digits`, { field: k });
+  return v;
+};
+
+/** Parses and validates one control message. Throws `ProtocolError` on anything malformed. */
+export function parseControl(raw: unknown): ControlMessage {
+  if (typeof raw !== 'string') return fail('control message must be a string', { type: typeof raw });
+  if (raw.length > MAX_CONTROL_MESSAGE) return fail(`control message of ${raw.length} chars exceeds ${MAX_CONTROL_MESSAGE}`, { length: raw.length });
+  let o: unknown;
+  try {
+    o = JSON.parse(raw);
+  } catch {
+    return fail('control message is not JSON');
+  }
+  if (!isObj(o)) return fail('control message must be a JSON object');
+  const t = o.t;
+  switch (t) {
+    case 'offer': {
+      const v = uint(o, 'v', 255);
+      if (v !== CONTROL_VERSION) fail(`unsupported control version ${v}`, { v });
+      const chunk = o.chunk;
+      if (!isObj(chunk)) return fail("field 'chunk' must be an object");
+      const min = uint(chunk, 'min', 1 << 30);
+      const max = uint(chunk, 'max', 1 << 30);
+      if (min < 1 || max < min) fail('chunk bounds are inconsistent', { min, max });
+      const reliability = o.reliability;
+      if (reliability !== 'reliable' && reliability !== 'unreliable') fail("field 'reliability' must be 'reliable' or 'unreliable'");
+      if (o.digest !== 'sha-256') fail("field 'digest' must be 'sha-256'");
+      const channels = uint(o, 'channels', MAX_CHANNELS);
+      const lanes = uint(o, 'lanes', MAX_CHANNELS);
+      if (channels < 1 || lanes < 1 || lanes > channels) fail('channel and lane counts are inconsistent', { channels, lanes });
+      const lastModified = o.lastModified === undefined ? undefined : uint(o, 'lastModified');
+      return {
+        t,
+        v,
+        id: uint(o, 'id', U32 - 1),
+        name: str(o, 'name', MAX_NAME_LENGTH),
+        size: uint(o, 'size'),
+        type: str(o, 'type', 255),
+        ...(lastModified === undefined ? {} : { lastModified }),
+        channels,
+        lanes,
+        reliability: reliability as Reliability,
+        chunk: { min, max },
+        digest: 'sha-256',
+      };
+    }
+    case 'accept':
+      return { t, id: uint(o, 'id', U32 - 1), from: uint(o, 'from') };
+    case 'reject':
+      return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
+    case 'ack':
+      return { t, id: uint(o, 'id', U32 - 1), bytes: uint(o, 'bytes'), queued: uint(o, 'queued') };
+    case 'nack': {
+      const chunks = o.chunks;
+      if (!Array.isArray(chunks) || chunks.length > MAX_NACK_ENTRIES) return fail(`field 'chunks' must be an array of at most ${MAX_NACK_ENTRIES} indexes`);
+      for (const c of chunks) if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= U32) fail('nack entries must be chunk indexes', { entry: c });
+      return { t, id: uint(o, 'id', U32 - 1), chunks: chunks as number[] };
+    }
+    case 'done':
+      return {
+        t,
+        id: uint(o, 'id', U32 - 1),
+        chunks: uint(o, 'chunks', U32),
+        bytes: uint(o, 'bytes'),
+        first: uint(o, 'first', U32),
+        sha256: hex64(o, 'sha256'),
+      };
+    case 'complete':
+      return { t, id: uint(o, 'id', U32 - 1), sha256: hex64(o, 'sha256') };
+    case 'cancel':
+      return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
+    case 'error':
+      return { t, id: uint(o, 'id', U32 - 1), code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+    case 'ping':
+    case 'pong':
+      return { t, n: uint(o, 'n', U32 - 1), ts: typeof o.ts === 'number' && Number.isFinite(o.ts) ? o.ts : fail("field 'ts' must be a finite number") };
+    default:
+      return fail(`unknown control message type ${JSON.stringify(t)?.slice(0, 32)}`, { t: typeof t === 'string' ? t.slice(0, 32) : typeof t });
+  }
+}
+
+/** Serialises a control message. */
+export const encodeControl = (msg: ControlMessage): string => JSON.stringify(msg);

@@ -1,0 +1,39 @@
+/**
+ * Makes a file name from a peer's manifest safe to create inside a target
+ * directory: the result is a single path component that cannot escape it.
+ */
+import { ProtocolError } from '../errors';
+
+/** Windows device names, reserved with any extension. */
+const DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?$/i;
+/** Characters not allowed in a name on common file systems, plus control characters. */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[\u0000-\u001f\u007f<>:"|?*\\/]/g;
+/** Longest name kept, in UTF-8 bytes (most file systems allow 255). */
+export const MAX_SAFE_NAME_BYTES = 200;
+
+/**
+ * Returns a safe base name. Directory parts are stripped (`../../etc/passwd` →
+ * `passwd`), forbidden characters become `_`, leading dots and trailing dots
+ * and spaces are removed, device names get a `_` prefix, and the name is cut
+ * to {@link MAX_SAFE_NAME_BYTES} bytes keeping the extension. Throws
+ * `ProtocolError` (`ERR_UNSAFE_NAME`) when nothing usable is left or the name
+ * contains NUL, which no legitimate sender produces.
+ */
+export function sanitizeFileName(name: string): string {
+  if (typeof name !== 'string') throw new ProtocolError('file name must be a string', {}, 'ERR_UNSAFE_NAME');
+  if (name.includes('\u0000')) throw new ProtocolError('file name contains NUL', {}, 'ERR_UNSAFE_NAME');
+  const base = name.split(/[\\/]/).pop() ?? '';
+  let safe = base.normalize('NFC').replace(FORBIDDEN, '_').replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
+  if (DEVICE.test(safe)) safe = `_${safe}`;
+  const enc = new TextEncoder();
+  if (enc.encode(safe).length > MAX_SAFE_NAME_BYTES) {
+    const dot = safe.lastIndexOf('.');
+    const ext = dot > 0 && safe.length - dot <= 16 ? safe.slice(dot) : '';
+    let stem = safe.slice(0, safe.length - ext.length);
+    while (enc.encode(stem + ext).length > MAX_SAFE_NAME_BYTES) stem = Array.from(stem).slice(0, -1).join('');
+    safe = stem + ext;
+  }
+  if (!safe || safe === '.' || safe === '..') throw new ProtocolError(`file name ${JSON.stringify(name.slice(0, 64))} has no usable part`, {}, 'ERR_UNSAFE_NAME');
+  return safe;
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../src/errors';
+import { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage } from '../../src/protocol/control';
+
+const offer: ControlMessage = {
+  t: 'offer',
+  v: 1,
+  id: 7,
+  name: 'a.bin',
+  size: 123,
+  type: 'application/octet-stream',
+  channels: 3,
+  lanes: 1,
+  reliability: 'reliable',
+  chunk: { min: 16384, max: 262112 },
+  digest: 'sha-256',
+};
+const sha = 'a'.repeat(64);
+
+const bad = (raw: unknown): string => {
+  try {
+    parseControl(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProtocolError);
+    return (e as ProtocolError).message;
+  }
+  throw new Error(`accepted ${String(raw)}`);
+};
+
+describe('parseControl', () => {
+  it('round-trips every message type', () => {
+    const all: ControlMessage[] = [
+      offer,
+      { t: 'accept', id: 7, from: 0 },
+      { t: 'reject', id: 7, reason: 'no' },
+      { t: 'ack', id: 7, bytes: 10, queued: 0 },
+      { t: 'nack', id: 7, chunks: [1, 5] },
+      { t: 'done', id: 7, chunks: 3, bytes: 123, first: 0, sha256: sha },
+      { t: 'complete', id: 7, sha256: sha },
+      { t: 'cancel', id: 7, reason: 'user' },
+      { t: 'error', id: 7, code: 'ERR_X', message: 'boom' },
+      { t: 'ping', n: 1, ts: 12.5 },
+      { t: 'pong', n: 1, ts: 12.5 },
+    ];
+    for (const m of all) expect(parseControl(encodeControl(m))).toStrictEqual(m);
+  });
+
+  it('drops unknown fields', () => {
+    expect(parseControl(JSON.stringify({ t: 'accept', id: 1, from: 0, evil: 'x' }))).toStrictEqual({ t: 'accept', id: 1, from: 0 });
+  });
+
+  it('rejects malformed messages with ProtocolError', () => {
+    bad(42);
+    bad('not json');
+    bad('[1,2]');
+    bad('null');
+    bad(JSON.stringify({ t: 'nope' }));
+    bad(JSON.stringify({ ...offer, v: 2 }));
+    bad(JSON.stringify({ ...offer, size: -1 }));
+    bad(JSON.stringify({ ...offer, size: 2 ** 60 }));
+    bad(JSON.stringify({ ...offer, size: 1.5 }));
+    bad(JSON.stringify({ ...offer, name: 'x'.repeat(2000) }));
+    bad(JSON.stringify({ ...offer, chunk: { min: 10, max: 5 } }));
+    bad(JSON.stringify({ ...offer, channels: 99 }));
+    bad(JSON.stringify({ ...offer, lanes: 4, channels: 2 }));
+    bad(JSON.stringify({ ...offer, reliability: 'maybe' }));
+    bad(JSON.stringify({ ...offer, digest: 'md5' }));
+    bad(JSON.stringify({ t: 'nack', id: 1, chunks: new Array(5000).fill(1) }));
+    bad(JSON.stringify({ t: 'nack', id: 1, chunks: [-1] }));
+    bad(JSON.stringify({ t: 'done', id: 1, chunks: 1, bytes: 1, first: 0, sha256: 'XYZ' }));
+    bad(JSON.stringify({ t: 'ping', n: 1, ts: 'x' }));
+    expect(bad(' '.repeat(MAX_CONTROL_MESSAGE + 1))).toMatch(/exceeds/);
+  });
+});
