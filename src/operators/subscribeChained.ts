@@ -1,0 +1,29 @@
+/**
+ * Subscribes an observer to an inner source so that unsubscribing `downstream`
+ * closes the inner subscriber, even while the source is still emitting
+ * synchronously inside its own `subscribe` call.
+ */
+import { Observable, type Observer, type Subscription } from 'rxjs';
+
+/**
+ * Subscribes `observer` to `source` through a subscriber that is added to
+ * `downstream` before the source runs.
+ *
+ * With the plain `const sub = source.subscribe(…)` pattern, `sub` exists only
+ * after a synchronous source has finished, so `take(3)` downstream of an
+ * infinite synchronous source would loop forever. Here the source receives a
+ * subscriber that is already chained to `downstream`, so it sees `closed` the
+ * moment downstream unsubscribes. (RxJS's own operators get this from the
+ * internal `operate`; this is the public-API equivalent.)
+ *
+ * @param source The observable to subscribe to.
+ * @param downstream The subscription whose teardown must stop `source`.
+ * @param observer The handlers.
+ * @return The inner subscription (already added to `downstream`).
+ */
+export function subscribeChained<T>(source: Observable<T>, downstream: Subscription, observer: Partial<Observer<T>>): Subscription {
+  return new Observable<T>((inner) => {
+    downstream.add(inner);
+    return source.subscribe(inner);
+  }).subscribe(observer);
+}
