@@ -1,0 +1,135 @@
+/**
+ * Re-chunks a byte stream into `Chunk`s whose size follows the network.
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import { toBytes } from '../protocol/frame';
+import type { Chunk } from '../types';
+import { chunkPolicy, clampChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './chooseChunkSize';
+import { subscribeChained } from './subscribeChained';
+
+/** Options for {@link adaptiveChunk}. */
+export interface AdaptiveChunkConfig extends ChunkPolicyConfig {
+  /** Size used until the first condition arrives, clamped like every size. Default 64 KiB. */
+  readonly initialSize?: number;
+  /** A fixed size (clamped) that disables adaptation; `conditions$` is then not subscribed. Default: adapt. */
+  readonly fixedSize?: number;
+}
+
+/** Default size before any condition is known. */
+export const DEFAULT_INITIAL_CHUNK_SIZE = 64 * 1024;
+
+/**
+ * Cuts a byte stream into chunks whose size is chosen by {@link chunkPolicy}
+ * from the latest value of `conditions$` at the moment each chunk is cut.
+ *
+ * A number in `conditions$` is an RTT in milliseconds. Chunks get dense indexes
+ * from 0 and running offsets. A chunk that lies inside one input piece is a
+ * `subarray` of it (no copy); only a chunk spanning pieces is copied. At most one
+ * partial chunk is held; it is flushed as the final, shorter chunk on completion.
+ *
+ * ```
+ * conditions$: ----150-------------   (RTT 150 ms → 32 KiB)
+ * source:      -A-------B---------|   (A, B: 64 KiB pieces; initial size 64 KiB)
+ * result:      -a-------(bc)------|   (a = A, zero-copy; b, c: 32 KiB halves of B)
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { adaptiveChunk, fromFile } from 'tallow-rx';
+ * fromFile(file).pipe(adaptiveChunk(rtt$, { maxMessageSize: pc.sctp?.maxMessageSize ?? 262144 }));
+ * ```
+ *
+ * @see chunkPolicy
+ * @param conditions$ RTT in ms, or full {@link NetworkConditions}.
+ * @param config See {@link AdaptiveChunkConfig}.
+ * @return An operator from byte pieces to chunks.
+ */
+export function adaptiveChunk(conditions$: Observable<number | NetworkConditions>, config: AdaptiveChunkConfig = {}): OperatorFunction<Uint8Array, Chunk> {
+  const initial = clampChunkSize(config.initialSize ?? DEFAULT_INITIAL_CHUNK_SIZE, config);
+  const fixed = config.fixedSize === undefined ? undefined : clampChunkSize(config.fixedSize, config);
+  return (source) =>
+    new Observable<Chunk>((subscriber) => {
+      // Size in force for the next cut.
+      let size = fixed ?? initial;
+      // The partial chunk (a private copy) and how many of its bytes are filled.
+      let partial: Uint8Array | undefined;
+      let filled = 0;
+      // Index and offset of the next chunk.
+      let index = 0;
+      let offset = 0;
+
+      const emit = (data: Uint8Array) => {
+        const chunk: Chunk = { index: index++, offset, data };
+        offset += data.length;
+        subscriber.next(chunk);
+      };
+      /** Cuts full chunks off the partial while it holds at least `size` bytes (the size shrank). */
+      const cutPartial = () => {
+        while (partial && filled >= size && !subscriber.closed) {
+          const out = partial.subarray(0, size);
+          const rest = partial.slice(size, filled);
+          [partial, filled] = rest.length ? [rest, rest.length] : [undefined, 0];
+          emit(out);
+        }
+      };
+      const push = (piece: Uint8Array) => {
+        let pos = 0;
+        while (pos < piece.length && !subscriber.closed) {
+          cutPartial();
+          if (subscriber.closed) return;
+          if (!partial && piece.length - pos >= size) {
+            emit(piece.subarray(pos, (pos += size)));
+            continue;
+          }
+          if (!partial || partial.length !== size) {
+            // (Re)allocate exactly one chunk's worth, keeping what is filled.
+            const next = new Uint8Array(size);
+            if (partial) next.set(partial.subarray(0, filled));
+            partial = next;
+          }
+          const take = Math.min(size - filled, piece.length - pos);
+          partial.set(piece.subarray(pos, (pos += take)), filled);
+          filled += take;
+          if (filled === size) {
+            const out = partial;
+            [partial, filled] = [undefined, 0];
+            emit(out);
+          }
+        }
+      };
+
+      if (fixed === undefined) {
+        subscribeChained(conditions$, subscriber, {
+          next: (c) => {
+            try {
+              size = chunkPolicy(typeof c === 'number' ? { rttMs: c } : c, config).size;
+            } catch (err) {
+              subscriber.error(err);
+            }
+          },
+          error: (err) => subscriber.error(err),
+        });
+      }
+      if (subscriber.closed) return;
+      subscribeChained(source, subscriber, {
+        next: (piece) => {
+          let bytes: Uint8Array;
+          try {
+            bytes = toBytes(piece); // FrameDecodeError ERR_FRAME_INPUT for anything not binary
+          } catch (err) {
+            return subscriber.error(err);
+          }
+          push(bytes);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => {
+          cutPartial();
+          if (partial && filled && !subscriber.closed) emit(partial.subarray(0, filled));
+          subscriber.complete();
+        },
+      });
+      return () => {
+        partial = undefined;
+      };
+    });
+}
