@@ -5,7 +5,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Observable, type OperatorFunction } from 'rxjs';
 import { InvalidConfigError, LimitExceededError, SinkWriteError, TallowError } from '../errors';
 import type { Chunk } from '../types';
-import { subscribeLinked } from './subscribeLinked';
+import { subscribeChained } from '../operators/subscribeChained';
 
 /** Options for {@link toFile}. */
 export interface ToFileConfig {
@@ -160,7 +160,7 @@ export function toFile(path: string, config: ToFileConfig = {}): OperatorFunctio
         (err) => fail(err, 'cannot open'),
       );
 
-      subscribeLinked(source, subscriber, {
+      subscribeChained(source, subscriber, {
         next: (chunk) => {
           if (finished) return;
           const { offset, data } = chunk;

@@ -4,7 +4,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { InvalidConfigError, LimitExceededError, SinkWriteError, TallowError, TransferCancelledError } from '../errors';
 import type { Chunk } from '../types';
-import { subscribeLinked } from './subscribeLinked';
+import { subscribeChained } from '../operators/subscribeChained';
 
 /** Options for {@link toWritableStream}. */
 export interface ToWritableStreamConfig {
@@ -150,7 +150,7 @@ export function toWritableStream(
         checkComplete();
       };
 
-      subscribeLinked(source, subscriber, {
+      subscribeChained(source, subscriber, {
         next: (value) => {
           if (finished) return;
           const data = value instanceof Uint8Array ? value : value.data;
