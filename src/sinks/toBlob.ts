@@ -3,6 +3,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { InvalidConfigError, LimitExceededError } from '../errors';
+import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
 
 /** Options for {@link toBlob}. */
@@ -56,7 +57,7 @@ export function toBlob(config: ToBlobConfig = {}): OperatorFunction<Chunk | Uint
       let parts: Blob[] = [];
       // Total bytes collected.
       let size = 0;
-      const sub = source.subscribe({
+      subscribeChained(source, subscriber, {
         next: (value) => {
           const data = value instanceof Uint8Array ? value : value.data;
           if (size + data.length > maxBytes) {
@@ -77,7 +78,6 @@ export function toBlob(config: ToBlobConfig = {}): OperatorFunction<Chunk | Uint
         },
       });
       return () => {
-        sub.unsubscribe();
         parts = [];
       };
     });

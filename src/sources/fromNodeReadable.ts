@@ -15,6 +15,8 @@ export interface NodeReadableLike {
   destroy?(error?: Error): unknown;
   /** Bytes buffered and ready to read (Node >= 9.4). */
   readonly readableLength?: number;
+  /** The buffer target; reads are capped to it so that Node never raises it (Node >= 9.3). */
+  readonly readableHighWaterMark?: number;
   /** True once 'end' was emitted (Node >= 12.9). */
   readonly readableEnded?: boolean;
   readonly destroyed?: boolean;
@@ -34,10 +36,12 @@ export interface FromNodeReadableConfig extends SourceConfig, StartConfig {
  * Reads a Node.js `Readable` (`fs.createReadStream`, a socket, `process.stdin`)
  * in paused mode, as credit allows.
  *
- * Each read is `readable.read(n)` with `n` at most the credit taken; when nothing
+ * Each read is `readable.read(n)` with `n` at most the credit taken, what is
+ * buffered and the stream's `highWaterMark` (so pieces are at most
+ * `min(readSize, highWaterMark)`: 64 KiB for `fs.createReadStream`); when nothing
  * is buffered it waits for 'readable', 'end' or 'error'. The stream is never put
- * in flowing mode, so Node keeps at most its `highWaterMark` buffered ahead of
- * the credit. `start` bytes are read and dropped. On completion the listeners
+ * in flowing mode, so Node keeps at most about its `highWaterMark` buffered ahead
+ * of the credit. `start` bytes are read and dropped. On completion the listeners
  * are removed; on early unsubscribe or error the stream is also destroyed (see
  * `destroyOnTeardown`), and a no-op 'error' listener stays on the destroyed
  * stream so a late error cannot crash the process. Subscribe once: a stream is
@@ -114,8 +118,14 @@ export function fromNodeReadable(readable: NodeReadableLike, config: FromNodeRea
         }
         if (closed) return null;
         if (failure) throw failure;
+        // Ask for what is buffered, up to max and the highWaterMark: asking for
+        // more returns null until that much arrived, and asking for more than the
+        // highWaterMark makes Node raise it, so it would buffer further ahead.
+        // With nothing buffered, read(0) just starts a fetch.
         const buffered = readable.readableLength;
-        const chunk = readable.read(typeof buffered === 'number' && buffered > 0 ? Math.min(max, buffered) : max);
+        const hwm = readable.readableHighWaterMark;
+        const cap = typeof hwm === 'number' && hwm > 0 ? Math.min(max, hwm) : max;
+        const chunk = readable.read(typeof buffered === 'number' ? Math.min(cap, buffered) : max);
         if (chunk !== null && chunk !== undefined) {
           if (!(chunk instanceof Uint8Array)) {
             throw new SourceReadError(`stream yielded a ${typeof chunk} at offset ${pulled}, not bytes (is an encoding set?)`, {

@@ -1,0 +1,157 @@
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SourceReadError } from '../../src/errors';
+import { Demand } from '../../src/flow/Demand';
+import { fromFilePath } from '../../src/sources/fromFilePath';
+import { pattern } from '../helpers/marbles';
+import { describeSourceConformance, expectPieces, record, settle } from './sourceConformance';
+
+/** Every handle the source opens is wrapped: reads are counted and closes recorded. */
+const hooks = vi.hoisted(() => ({
+  /** Where reads add their bytes, for the test that runs now. */
+  counting: undefined as { read: number } | undefined,
+  /** `close()` calls per handle opened, in opening order. */
+  closes: [] as number[],
+  /** Makes the nth read (1-based, counted per handle) fail with this error. */
+  failRead: undefined as { nth: number; error: Error } | undefined,
+}));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  return {
+    ...actual,
+    open: async (...args: Parameters<typeof actual.open>) => {
+      const handle = await actual.open(...args);
+      const slot = hooks.closes.push(0) - 1;
+      const close = handle.close.bind(handle);
+      const read = handle.read.bind(handle) as (...a: any[]) => Promise<{ bytesRead: number }>;
+      let reads = 0;
+      Object.assign(handle, {
+        close: () => {
+          hooks.closes[slot]++;
+          return close();
+        },
+        read: async (...a: any[]) => {
+          if (++reads === hooks.failRead?.nth) throw hooks.failRead.error;
+          const result = await read(...a);
+          if (hooks.counting) hooks.counting.read += result.bytesRead;
+          return result;
+        },
+      });
+      return handle;
+    },
+  };
+});
+
+let dir: string;
+let files = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tallow-fromFilePath-'));
+});
+afterEach(() => {
+  hooks.counting = undefined;
+  hooks.failRead = undefined;
+  hooks.closes.length = 0;
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fileWith = async (data: Uint8Array): Promise<string> => {
+  const path = join(dir, `f${files++}.bin`);
+  await writeFile(path, data);
+  return path;
+};
+
+/** Open file descriptors of this process. */
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+describeSourceConformance('fromFilePath', async (data, config, counter) => {
+  const path = await fileWith(data);
+  hooks.counting = counter;
+  return fromFilePath(path, config);
+});
+
+describe('fromFilePath', () => {
+  it('fails with SourceReadError carrying the path and the cause for a missing file', async () => {
+    const path = join(dir, 'missing.bin');
+    const rec = record(fromFilePath(path));
+    await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+    const err = rec.error as SourceReadError;
+    expect(err.code).toBe('ERR_SOURCE_READ');
+    expect(err.details).toMatchObject({ path, code: 'ENOENT' });
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(err.message).toContain(path);
+  });
+
+  it('reads into a fresh buffer every time', async () => {
+    const data = pattern(10_000);
+    const rec = record(fromFilePath(await fileWith(data), { readSize: 1000 }));
+    await rec.done;
+    expect(new Set(rec.pieces.map((p) => p.buffer)).size).toBe(10);
+    // Scribbling over an emitted piece changes nothing else.
+    rec.pieces[0].fill(0);
+    expectPieces(rec.pieces.slice(1), data.subarray(1000), 1000);
+  });
+
+  it('is cold: each subscription opens the file again', async () => {
+    const data = pattern(3000);
+    const source = fromFilePath(await fileWith(data), { readSize: 1000, start: 500 });
+    for (let i = 0; i < 2; i++) {
+      const rec = record(source);
+      await rec.done;
+      expectPieces(rec.pieces, data.subarray(500), 1000);
+    }
+  });
+
+  describe('closes the handle exactly once', () => {
+    it('on completion', async () => {
+      const path = await fileWith(pattern(5000));
+      const fds = openFds();
+      await record(fromFilePath(path, { readSize: 1000 })).done;
+      await vi.waitFor(() => expect(openFds()).toBe(fds));
+      expect(hooks.closes).toEqual([1]);
+    });
+
+    it('on early unsubscribe', async () => {
+      const path = await fileWith(pattern(50_000));
+      const fds = openFds();
+      const demand = new Demand();
+      const rec = record(fromFilePath(path, { readSize: 1000, demand }));
+      demand.request(2000);
+      await vi.waitFor(() => expect(rec.bytes).toBe(2000));
+      expect(openFds()).toBe(fds + 1);
+      rec.subscription.unsubscribe();
+      await vi.waitFor(() => expect(openFds()).toBe(fds));
+      await settle();
+      expect(hooks.closes).toEqual([1]);
+    });
+
+    it('on unsubscribe while the file is still opening', async () => {
+      const path = await fileWith(pattern(5000));
+      const fds = openFds();
+      record(fromFilePath(path)).subscription.unsubscribe();
+      await settle();
+      expect(openFds()).toBe(fds);
+      expect(hooks.closes).toEqual([1]);
+    });
+
+    it('on a read error, reported with the path and offset', async () => {
+      const path = await fileWith(pattern(5000));
+      const fds = openFds();
+      const cause = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+      hooks.failRead = { nth: 3, error: cause };
+      const rec = record(fromFilePath(path, { readSize: 1000 }));
+      await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+      expect((rec.error as SourceReadError).cause).toBe(cause);
+      expect((rec.error as SourceReadError).details).toMatchObject({ path, offset: 2000, code: 'EIO' });
+      expect(rec.bytes).toBe(2000);
+      await vi.waitFor(() => expect(openFds()).toBe(fds));
+      expect(hooks.closes).toEqual([1]);
+    });
+  });
+});
