@@ -35,8 +35,8 @@ export const DEFAULT_INITIAL_CHUNK_SIZE = 64 * 1024;
  *
  * ## Example
  * ```ts
- * import { adaptiveChunk, fromFile } from 'tallow-rx';
- * fromFile(file).pipe(adaptiveChunk(rtt$, { maxMessageSize: pc.sctp?.maxMessageSize ?? 262144 }));
+ * import { adaptiveChunk, fromBlob } from 'tallow-rx';
+ * fromBlob(file).pipe(adaptiveChunk(rtt$, { maxMessageSize: pc.sctp?.maxMessageSize ?? 262144 }));
  * ```
  *
  * @see chunkPolicy

@@ -33,8 +33,8 @@ const payloadOf = (message: unknown): unknown =>
  *
  * ## Example
  * ```ts
- * import { decodeFrames, fromEvent } from 'tallow-rx';
- * fromEvent(channel, 'message').pipe(decodeFrames({ transferId: 7 }));
+ * import { decodeFrames, fromChannelMessages } from 'tallow-rx';
+ * fromChannelMessages(channel).pipe(decodeFrames({ transferId: 7 }));
  * ```
  *
  * @see encodeFrames
