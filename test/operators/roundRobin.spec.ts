@@ -29,7 +29,7 @@ describe('roundRobin', () => {
 
   it('handles empty', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold('|');
+      const source = cold<Uint8Array>('|');
       expectObservable(source.pipe(roundRobin(three()))).toBe('|');
       expectSubscriptions(source.subscriptions).toBe('(^!)');
     });
@@ -37,7 +37,7 @@ describe('roundRobin', () => {
 
   it('handles never', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold('-');
+      const source = cold<Uint8Array>('-');
       expectObservable(source.pipe(roundRobin(three()))).toBe('-');
       expectSubscriptions(source.subscriptions).toBe('^');
     });
