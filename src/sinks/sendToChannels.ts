@@ -1,0 +1,92 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import { ChannelClosedError, InvalidConfigError, MessageTooLargeError, SinkWriteError } from '../errors';
+import { subscribeChained } from '../operators/subscribeChained';
+import { CHROME_MAX_MESSAGE_SIZE, type Routed } from '../types';
+
+/** Options for {@link sendToChannels}. */
+export interface SendToChannelsConfig {
+  /**
+   * The largest frame sent, in bytes; a larger one fails with
+   * `MessageTooLargeError` before anything is sent. Use the negotiated
+   * `sctp.maxMessageSize` when you know it. Default 262144 (Chrome's limit).
+   */
+  readonly maxMessageSize?: number;
+}
+
+/** True when a failed `send()` means the channel can no longer send. */
+const isClosedFailure = (err: unknown, readyState: string): boolean =>
+  readyState === 'closing' || readyState === 'closed' || (err as { name?: unknown } | null)?.name === 'InvalidStateError';
+
+/**
+ * Sends each routed frame on its channel and emits the number of bytes sent.
+ *
+ * `channel.send(frame)` is called synchronously, so `bufferedAmount` includes
+ * the frame as soon as `next` returns (which `backpressure()` relies on). The
+ * size is checked before sending. A channel that is closing or closed fails
+ * with `ChannelClosedError` without a send; a throwing `send()` fails with
+ * `ChannelClosedError` (channel gone, `InvalidStateError`) or `SinkWriteError`
+ * (for example Chrome's `OperationError` "send queue is full"), the original
+ * error as `cause`.
+ *
+ * ```
+ * routed:  --a------b------|      a = { channel: ch1, frame: 1000 B }, b = { channel: ch2, frame: 40 B }
+ * sendToChannels()
+ * output:  --1000---40-----|      ch1.send(a.frame), ch2.send(b.frame)
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { roundRobin, backpressure, sendToChannels } from 'tallow-rx';
+ *
+ * frames$
+ *   .pipe(roundRobin(channels), backpressure({ demand }), sendToChannels({ maxMessageSize: pc.sctp?.maxMessageSize ?? 262144 }))
+ *   .subscribe((sent) => (bytesSent += sent));
+ * ```
+ *
+ * @see {@link backpressure}
+ * @param config See {@link SendToChannelsConfig}. Validated at call time (`InvalidConfigError`).
+ * @return An operator from {@link Routed} frames to the byte count of each send.
+ */
+export function sendToChannels(config: SendToChannelsConfig = {}): OperatorFunction<Routed, number> {
+  const maxMessageSize = config.maxMessageSize ?? CHROME_MAX_MESSAGE_SIZE;
+  if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1) {
+    throw new InvalidConfigError(`sendToChannels: maxMessageSize must be a positive integer, got ${maxMessageSize}`, { maxMessageSize });
+  }
+  return (source) =>
+    new Observable<number>((subscriber) => {
+      subscribeChained(source, subscriber, {
+        next: ({ channel, frame }) => {
+          const size = frame.byteLength;
+          const details = { label: channel.label, size };
+          if (size > maxMessageSize) {
+            subscriber.error(new MessageTooLargeError(size, maxMessageSize, channel.label));
+            return;
+          }
+          if (channel.readyState === 'closing' || channel.readyState === 'closed') {
+            subscriber.error(new ChannelClosedError(`channel "${channel.label}" is ${channel.readyState}; ${size} B not sent`, details));
+            return;
+          }
+          try {
+            channel.send(frame);
+          } catch (err) {
+            const message = `send of ${size} B on channel "${channel.label}" failed: ${(err as Error)?.message ?? String(err)}`;
+            subscriber.error(
+              isClosedFailure(err, channel.readyState)
+                ? withCause(new ChannelClosedError(message, { ...details, readyState: channel.readyState }), err)
+                : new SinkWriteError(message, { ...details, bufferedAmount: channel.bufferedAmount }, err),
+            );
+            return;
+          }
+          subscriber.next(size);
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+    });
+}
+
+/** Attaches `cause` as the standard, non-enumerable `Error.cause` (`ChannelClosedError` takes no `cause` argument). */
+function withCause<E extends Error>(error: E, cause: unknown): E {
+  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+  return error;
+}
