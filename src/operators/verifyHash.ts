@@ -16,6 +16,11 @@ export interface VerifyHashConfig {
   readonly onDigest?: (hex: string, bytes: number) => void;
   /** Hash factory; may return a Promise (WASM). Default `createSha256`. */
   readonly createHash?: Sha256Factory;
+  /**
+   * Byte offset of the first chunk (a resumed transfer starts past the bytes
+   * already held; feed those to the hasher through `createHash`). Default `0`.
+   */
+  readonly startOffset?: number;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/i;
@@ -52,7 +57,10 @@ const HEX64 = /^[0-9a-f]{64}$/i;
  * @return An operator that passes chunks through once verified.
  */
 export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chunk, Chunk> {
-  const { expected, onDigest, createHash = createSha256 } = config;
+  const { expected, onDigest, createHash = createSha256, startOffset = 0 } = config;
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
+    throw new InvalidConfigError(`startOffset must be a non-negative integer, got ${startOffset}`, { startOffset });
+  }
   if (typeof expected === 'string' && !HEX64.test(expected)) {
     throw new InvalidConfigError(`expected must be 64 hex digits, got "${expected}"`, { expected });
   }
@@ -64,7 +72,7 @@ export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chun
       let queue: Chunk[] | null = [];
       // Index and offset the next chunk must have.
       let nextIndex = 0;
-      let bytes = 0;
+      let bytes = startOffset;
       // True once the source completed.
       let sourceDone = false;
       // The computed and the expected digests, once known.

@@ -1,0 +1,169 @@
+/**
+ * Re-requests chunks that arrive corrupted or never arrive, and passes the good
+ * ones through unchanged (in arrival order, duplicates included: `reorder()`
+ * drops those).
+ */
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { HashMismatchError, InvalidConfigError } from '../errors';
+import { crc32, crc32Hex } from '../hash/crc32';
+import { MAX_NACK_ENTRIES } from '../protocol/control';
+import type { Chunk } from '../types';
+import { subscribeChained } from './subscribeChained';
+
+/** Options for {@link repairChunks}. */
+export interface RepairChunksConfig {
+  /** Called with the chunk indexes to re-request (at most 4096 per call). Required. */
+  readonly nack: (indexes: number[]) => void;
+  /**
+   * Also re-request chunks that are missing below the highest index seen (or
+   * below `end`) for longer than `nackDelay`. Turn it on for unreliable
+   * channels; reliable channels only ever need corrupted chunks re-requested.
+   * Default `false`.
+   */
+  readonly detectGaps?: boolean;
+  /** How long an index may be missing before the first NACK, and the spacing between NACKs of one index, in ms. Default `100`. */
+  readonly nackDelay?: number;
+  /** The total chunk count, once known: indexes below it that never arrived are missing too. */
+  readonly end?: Observable<number>;
+  /** The first index of this transfer session. Default `0`. */
+  readonly start?: number;
+  /** Re-requests per chunk for corruption before failing with `HashMismatchError`. Default `3`. */
+  readonly maxCorruptRetries?: number;
+  /** Called for every corrupted chunk that is dropped. */
+  readonly onCorrupt?: (index: number) => void;
+  /** Drives the gap timer. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * Drops chunks whose CRC-32 does not match and NACKs them; with `detectGaps`,
+ * NACKs indexes that stay missing.
+ *
+ * ```
+ * source:  --0--1x--3--------|     (1x: chunk 1 corrupted, 2 lost)
+ * repair:  --0------3--------|
+ * nack:         [1]     [2]        (2 after nackDelay)
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { merge } from 'rxjs';
+ * import { decodeFrames, fromChannelMessages, repairChunks, reorder } from 'tallow-rx';
+ * merge(...channels.map((c) => fromChannelMessages(c))).pipe(
+ *   decodeFrames({ transferId }),
+ *   repairChunks({ nack: (chunks) => control.send({ t: 'nack', id: transferId, chunks }), detectGaps: true }),
+ *   reorder(),
+ * );
+ * ```
+ * @param config see {@link RepairChunksConfig}
+ * @return an operator that passes intact chunks through
+ */
+export function repairChunks<T extends Chunk>(config: RepairChunksConfig): OperatorFunction<T, T> {
+  const nackDelay = config.nackDelay ?? 100;
+  const maxRetries = config.maxCorruptRetries ?? 3;
+  if (typeof config.nack !== 'function') throw new InvalidConfigError('repairChunks needs a nack function');
+  if (!(nackDelay > 0)) throw new InvalidConfigError(`nackDelay must be > 0, got ${nackDelay}`, { nackDelay });
+  if (!(maxRetries >= 0)) throw new InvalidConfigError(`maxCorruptRetries must be >= 0, got ${maxRetries}`, { maxRetries });
+  const scheduler = config.scheduler ?? asyncScheduler;
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      // Lowest index not yet received intact.
+      let base = config.start ?? 0;
+      // Intact indexes received at or above `base`.
+      let received = new Set<number>();
+      // Highest index received intact, -1 before any.
+      let maxSeen = base - 1;
+      // Total chunk count once known.
+      let end: number | undefined;
+      // Corruption count per index.
+      const corrupt = new Map<number, number>();
+      // When each missing index was first seen missing / last NACKed.
+      const missingSince = new Map<number, number>();
+      const lastNack = new Map<number, number>();
+      // The gap timer, while one is armed.
+      let timer: Subscription | undefined;
+
+      const advance = () => {
+        while (received.has(base)) {
+          received.delete(base);
+          missingSince.delete(base);
+          lastNack.delete(base);
+          base++;
+        }
+      };
+
+      const scan = () => {
+        timer = undefined;
+        const now = scheduler.now();
+        const limit = end ?? maxSeen + 1;
+        const due: number[] = [];
+        for (let i = base; i < limit && due.length < MAX_NACK_ENTRIES; i++) {
+          if (received.has(i)) continue;
+          const since = missingSince.get(i);
+          if (since === undefined) {
+            missingSince.set(i, now);
+            continue;
+          }
+          if (now - since >= nackDelay && now - (lastNack.get(i) ?? -Infinity) >= nackDelay) {
+            lastNack.set(i, now);
+            due.push(i);
+          }
+        }
+        if (due.length) config.nack(due);
+        arm();
+      };
+
+      const arm = () => {
+        if (!config.detectGaps || timer || subscriber.closed) return;
+        const limit = end ?? maxSeen + 1;
+        if (base < limit) {
+          timer = scheduler.schedule(scan, nackDelay / 2);
+          subscriber.add(timer);
+        }
+      };
+
+      if (config.end) subscribeChained(config.end, subscriber, {
+        next: (n) => {
+          end = n;
+          arm();
+        },
+        error: (err) => subscriber.error(err),
+      });
+
+      subscribeChained(source, subscriber, {
+        next: (chunk) => {
+          if (chunk.checksum !== undefined) {
+            const actual = crc32(chunk.data);
+            if (actual !== chunk.checksum >>> 0) {
+              const n = (corrupt.get(chunk.index) ?? 0) + 1;
+              corrupt.set(chunk.index, n);
+              config.onCorrupt?.(chunk.index);
+              if (n > maxRetries) {
+                subscriber.error(new HashMismatchError(chunk.index, crc32Hex(chunk.checksum), crc32Hex(actual), 'crc32'));
+                return;
+              }
+              config.nack([chunk.index]);
+              return;
+            }
+          }
+          if (chunk.index >= base && !received.has(chunk.index)) {
+            received.add(chunk.index);
+            if (chunk.index > maxSeen) maxSeen = chunk.index;
+            advance();
+          }
+          subscriber.next(chunk);
+          arm();
+        },
+        error: (err) => subscriber.error(err),
+        complete: () => subscriber.complete(),
+      });
+
+      return () => {
+        timer?.unsubscribe();
+        received = new Set();
+        missingSince.clear();
+        lastNack.clear();
+        corrupt.clear();
+      };
+    });
+}

@@ -1,0 +1,86 @@
+/**
+ * Where a receiver puts a file. The core ships `blobTarget()` and
+ * `writableTarget()`; the Node entry adds `directoryTarget()` (a file on disk,
+ * with resume).
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Manifest } from '../protocol/control';
+import { toWritableStream } from '../sinks/toWritableStream';
+import type { Bytes, Chunk } from '../types';
+
+/** Storage opened for one transfer. */
+export interface OpenedTarget {
+  /** Bytes already held and verified from an earlier attempt (0 = start fresh). */
+  readonly from: number;
+  /** Reads the held prefix `[0, from)` so the whole-file digest covers it. Required when `from > 0`. */
+  readonly prefix?: () => Observable<Bytes>;
+  /** Persists verified chunks in order; emits the cumulative bytes persisted in this session. */
+  readonly sink: OperatorFunction<Chunk, number>;
+  /** Called once the digest matched; returns the result (a Blob, a path, …). */
+  finish(): unknown;
+  /** Called on failure or cancellation. Partial state may be kept for resume. */
+  abort(reason: unknown): void | Promise<void>;
+}
+
+/** Opens storage for a manifest. May be asynchronous (a file must be created). */
+export interface ReceiveTarget {
+  open(manifest: Manifest): OpenedTarget | Promise<OpenedTarget>;
+}
+
+/**
+ * Collects the file in memory and finishes with a Blob. Simple and universal,
+ * but holds the whole file: use `writableTarget()` or the Node entry's
+ * `directoryTarget()` for files larger than memory.
+ */
+export function blobTarget(): ReceiveTarget {
+  return {
+    open: (manifest) => {
+      // Received parts in order, released once the Blob exists.
+      let parts: Uint8Array[] = [];
+      return {
+        from: 0,
+        sink: (source) =>
+          new Observable<number>((subscriber) => {
+            let bytes = 0;
+            const sub = source.subscribe({
+              next: (c) => {
+                parts.push(c.data);
+                bytes += c.data.length;
+                subscriber.next(bytes);
+              },
+              error: (e) => subscriber.error(e),
+              complete: () => subscriber.complete(),
+            });
+            return () => sub.unsubscribe();
+          }),
+        finish: () => {
+          const blob = new Blob(parts as BlobPart[], { type: manifest.type });
+          parts = [];
+          return blob;
+        },
+        abort: () => {
+          parts = [];
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Streams the file into a WHATWG WritableStream (for example one from the File
+ * System Access API or OPFS). `open` is called with the manifest so the caller
+ * can pick the stream per file.
+ */
+export function writableTarget(open: (manifest: Manifest) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>): ReceiveTarget {
+  return {
+    open: async (manifest) => {
+      const stream = await open(manifest);
+      return {
+        from: 0,
+        sink: toWritableStream(stream),
+        finish: () => stream,
+        abort: () => undefined,
+      };
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/** Events emitted by `sendFile` and `receiveFile`. */
+import type { Manifest } from '../protocol/control';
+import type { TransferStats } from '../stats/TransferStats';
+
+export type TransferEvent =
+  /** Receiver only: an offer arrived, before it is accepted. */
+  | { readonly type: 'offer'; readonly manifest: Manifest }
+  /** Both: the receiver accepted; data starts at byte `from` (> 0 when resuming). */
+  | { readonly type: 'started'; readonly manifest: Manifest; readonly from: number }
+  /** Both, throttled: bytes sent (sender) or verified and written (receiver). */
+  | { readonly type: 'progress'; readonly bytes: number; readonly total: number; readonly percent: number; readonly acked: number }
+  /** Both, once per sample interval. */
+  | { readonly type: 'stats'; readonly stats: TransferStats }
+  /** Receiver only: the receiver declined the offer. The stream completes after it. */
+  | { readonly type: 'rejected'; readonly manifest: Manifest; readonly reason: string }
+  /** Both: the receiver verified the whole-file SHA-256 and the sender saw it confirmed. */
+  | {
+      readonly type: 'completed';
+      readonly manifest: Manifest;
+      readonly sha256: string;
+      readonly bytes: number;
+      readonly seconds: number;
+      /** Receiver: what the target produced (a Blob, a path, …). */
+      readonly result?: unknown;
+    };
+
+export type TransferEventType = TransferEvent['type'];

@@ -1,0 +1,86 @@
+/**
+ * The control channel as a message stream: parses every incoming message with
+ * `parseControl` and sends typed messages. Listeners are attached at creation so
+ * nothing that arrives before the first subscriber is lost.
+ */
+import { Observable, ReplaySubject } from 'rxjs';
+import { ChannelClosedError, ProtocolError } from '../errors';
+import { encodeControl, parseControl, type ControlMessage } from '../protocol/control';
+import type { DataChannelLike } from '../types';
+
+export interface ControlLink {
+  readonly channel: DataChannelLike;
+  /** Parsed messages. Errors with `ProtocolError` on a malformed message, `ChannelClosedError` on close. */
+  readonly messages$: Observable<ControlMessage>;
+  /** Sends a message; returns false (and sends nothing) when the channel is not open. */
+  send(msg: ControlMessage): boolean;
+  /** Removes the listeners. */
+  dispose(): void;
+}
+
+/** Wraps an (opening or open) control channel. */
+export function controlLink(channel: DataChannelLike): ControlLink {
+  // Messages are replayed to late subscribers, bounded by what the protocol sends before data flows.
+  const subject = new ReplaySubject<ControlMessage>(64);
+  const onMessage = (ev: { data: unknown }) => {
+    if (subject.closed) return;
+    let msg: ControlMessage;
+    try {
+      msg = parseControl(ev.data);
+    } catch (err) {
+      subject.error(err instanceof ProtocolError ? err : new ProtocolError(String(err)));
+      return;
+    }
+    subject.next(msg);
+  };
+  const onClose = () => {
+    if (!subject.closed) subject.error(new ChannelClosedError('control channel closed', { label: channel.label }));
+  };
+  channel.addEventListener('message', onMessage);
+  channel.addEventListener('close', onClose);
+  const dispose = () => {
+    channel.removeEventListener('message', onMessage);
+    channel.removeEventListener('close', onClose);
+  };
+  return {
+    channel,
+    messages$: subject.asObservable(),
+    send: (msg) => {
+      if (channel.readyState !== 'open') return false;
+      try {
+        channel.send(encodeControl(msg));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    dispose,
+  };
+}
+
+/** Completes when the channel is open; errors if it closes first or `timeoutMs` passes. */
+export function whenOpen(channel: DataChannelLike, timeoutMs = 15_000): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    if (channel.readyState === 'open') {
+      subscriber.next();
+      subscriber.complete();
+      return;
+    }
+    const onOpen = () => {
+      subscriber.next();
+      subscriber.complete();
+    };
+    const onClose = () => subscriber.error(new ChannelClosedError(`channel ${channel.label} closed before it opened`, { label: channel.label }));
+    channel.addEventListener('open', onOpen);
+    channel.addEventListener('close', onClose);
+    const timer = setTimeout(
+      () => subscriber.error(new ChannelClosedError(`channel ${channel.label} did not open within ${timeoutMs} ms`, { label: channel.label, timeoutMs })),
+      timeoutMs,
+    );
+    return () => {
+      clearTimeout(timer);
+      channel.removeEventListener('open', onOpen);
+      channel.removeEventListener('close', onClose);
+    };
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * What `sendFile` can send: a Blob or File, bytes in memory, or any
+ * `FileDescriptor` (the Node entry's `fileFromPath()` makes one for a path).
+ */
+import { Observable } from 'rxjs';
+import { InvalidConfigError } from '../errors';
+import { fromBlob } from '../sources/fromBlob';
+import { fromBytes } from '../sources/fromBytes';
+import { fromReadableStream } from '../sources/fromReadableStream';
+import type { SourceConfig } from '../sources/pullSource';
+import type { Bytes } from '../types';
+
+/** Where to read: `[start, end)`. */
+export interface ReadRange extends SourceConfig {
+  readonly start?: number;
+  readonly end?: number;
+}
+
+/** A file the sender can read, with its metadata. */
+export interface FileDescriptor {
+  readonly name: string;
+  readonly size: number;
+  readonly type: string;
+  readonly lastModified?: number;
+  /** True when `read` can start anywhere and be called again (needed for resume). */
+  readonly seekable: boolean;
+  /** Reads a byte range, pulled through `demand`. */
+  read(range: ReadRange): Observable<Bytes>;
+}
+
+/** Metadata for inputs that carry none (bytes, streams). */
+export interface FileMeta {
+  readonly name?: string;
+  readonly type?: string;
+  readonly lastModified?: number;
+}
+
+export type FileInput = Blob | Uint8Array | FileDescriptor;
+
+/** Cuts a byte stream after `limit` bytes. */
+export const limitBytes = (limit: number) => (source: Observable<Bytes>): Observable<Bytes> =>
+  new Observable<Bytes>((subscriber) => {
+    // Bytes still allowed through.
+    let left = limit;
+    if (left <= 0) {
+      subscriber.complete();
+      return;
+    }
+    const sub = source.subscribe({
+      next: (b) => {
+        if (b.length >= left) {
+          const last = b.subarray(0, left);
+          left = 0;
+          subscriber.next(last);
+          subscriber.complete();
+          return;
+        }
+        left -= b.length;
+        subscriber.next(b);
+      },
+      error: (e) => subscriber.error(e),
+      complete: () => subscriber.complete(),
+    });
+    return () => sub.unsubscribe();
+  });
+
+const isDescriptor = (x: unknown): x is FileDescriptor =>
+  typeof x === 'object' && x !== null && typeof (x as FileDescriptor).read === 'function' && typeof (x as FileDescriptor).size === 'number';
+
+/** Normalises any supported input into a {@link FileDescriptor}. */
+export function describeFile(input: FileInput, meta: FileMeta = {}): FileDescriptor {
+  if (isDescriptor(input)) return meta.name ? { ...input, name: meta.name } : input;
+  if (input instanceof Uint8Array) {
+    return {
+      name: meta.name ?? 'data.bin',
+      size: input.length,
+      type: meta.type ?? 'application/octet-stream',
+      lastModified: meta.lastModified,
+      seekable: true,
+      read: ({ start = 0, end = input.length, ...cfg }) => fromBytes(input.subarray(start, end), cfg),
+    };
+  }
+  if (typeof Blob !== 'undefined' && input instanceof Blob) {
+    const file = input as Blob & { name?: string; lastModified?: number };
+    return {
+      name: meta.name ?? file.name ?? 'blob.bin',
+      size: file.size,
+      type: meta.type ?? file.type ?? '',
+      lastModified: meta.lastModified ?? file.lastModified,
+      seekable: true,
+      read: ({ start = 0, end = file.size, ...cfg }) => fromBlob(file.slice(start, end), cfg),
+    };
+  }
+  throw new InvalidConfigError('sendFile needs a Blob, File, Uint8Array or FileDescriptor', { type: typeof input });
+}
+
+/**
+ * Describes a WHATWG ReadableStream of known size. Streams can be read once,
+ * from the start, so such a transfer cannot resume.
+ */
+export function streamFile(stream: ReadableStream<Uint8Array>, meta: FileMeta & { size: number }): FileDescriptor {
+  let used = false;
+  return {
+    name: meta.name ?? 'stream.bin',
+    size: meta.size,
+    type: meta.type ?? 'application/octet-stream',
+    lastModified: meta.lastModified,
+    seekable: false,
+    read: ({ start = 0, end = meta.size, ...cfg }) => {
+      if (used || start !== 0) throw new InvalidConfigError('a stream can be read once, from the start');
+      used = true;
+      return fromReadableStream(stream, cfg).pipe(limitBytes(end));
+    },
+  };
+}

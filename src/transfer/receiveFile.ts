@@ -1,0 +1,320 @@
+/**
+ * Receives one file over one or more peer connections: waits for an offer,
+ * accepts it (or not), then runs the receive pipeline
+ * `messages → decodeFrames → repairChunks → reorder → verifyHash → target`.
+ */
+import { asyncScheduler, defer, filter, merge, Observable, ReplaySubject, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  IdleTimeoutError,
+  InvalidConfigError,
+  LimitExceededError,
+  TallowError,
+  TransferCancelledError,
+} from '../errors';
+import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
+import { decodeFrames } from '../operators/decodeFrames';
+import { repairChunks } from '../operators/repairChunks';
+import { reorder } from '../operators/reorder';
+import { verifyHash } from '../operators/verifyHash';
+import { type ControlMessage, type Manifest } from '../protocol/control';
+import { fromChannelMessages } from '../sources/fromChannelMessages';
+import type { PeerConnectionLike } from '../types';
+import { controlLink, whenOpen } from './controlLink';
+import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
+import { transferTelemetry } from './transferTelemetry';
+import type { TransferEvent } from './TransferEvent';
+import { closeAll, createControlChannel, createDataChannels, DEFAULT_CHANNEL_ID_BASE } from './transferChannels';
+
+/** Limits a receiver enforces on what a peer may make it do. */
+export interface ReceiveLimits {
+  /** Largest file accepted, bytes. Default `Number.MAX_SAFE_INTEGER`. */
+  readonly maxFileSize?: number;
+  /** Most out-of-order chunks held while waiting for a gap to fill (the memory bound). Default 1024. */
+  readonly maxBufferedChunks?: number;
+  /** Most out-of-order bytes held. Default 64 MiB. */
+  readonly maxBufferedBytes?: number;
+}
+
+/** Options for {@link receiveFile}. */
+export interface ReceiveOptions extends ReceiveLimits {
+  /** Where the file goes. Default `blobTarget()` (in memory). */
+  readonly target?: ReceiveTarget;
+  /** Decides whether to take an offer. Default: accept everything within the limits. */
+  readonly accept?: (manifest: Manifest) => boolean | Promise<boolean>;
+  /** First negotiated channel id; both peers must agree. Default 900. */
+  readonly channelIdBase?: number;
+  /** Fail when nothing arrives for this long once data flows, ms. Default 30000. */
+  readonly idleTimeout?: number;
+  /** Unreliable mode: how long a gap waits before it is NACKed, ms. Default 100. */
+  readonly nackDelay?: number;
+  /** Re-requests of a corrupted chunk before failing. Default 3. */
+  readonly maxCorruptRetries?: number;
+  /** Acknowledge every this many persisted bytes. Default 1 MiB. */
+  readonly ackEvery?: number;
+  readonly progressInterval?: number;
+  readonly statsInterval?: number;
+  readonly createHash?: Sha256Factory;
+  readonly scheduler?: SchedulerLike;
+}
+
+const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
+
+/**
+ * Receives the next file the peer offers with {@link sendFile}. Cold: each
+ * subscription receives one file; unsubscribing cancels on both sides.
+ *
+ * ```
+ * events: --offer--started--progress--stats--…--completed|
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { receiveFile } from 'tallow-rx';
+ * receiveFile(pc).subscribe((e) => e.type === 'completed' && download(e.result as Blob));
+ * ```
+ * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
+ * @param options see {@link ReceiveOptions}
+ * @return a cold Observable of {@link TransferEvent}
+ */
+export function receiveFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions = {}): Observable<TransferEvent> {
+  return defer(() => {
+    const lanes = lanesOf(connection);
+    if (!lanes.length) throw new InvalidConfigError('receiveFile needs at least one peer connection');
+    return runReceiver(lanes, options);
+  });
+}
+
+function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): Observable<TransferEvent> {
+  return new Observable<TransferEvent>((subscriber) => {
+    const scheduler = o.scheduler ?? asyncScheduler;
+    const idBase = o.channelIdBase ?? DEFAULT_CHANNEL_ID_BASE;
+    const maxFileSize = o.maxFileSize ?? Number.MAX_SAFE_INTEGER;
+    const ackEvery = o.ackEvery ?? 1024 * 1024;
+    const control = createControlChannel(lanes[0], idBase);
+    const link = controlLink(control);
+    const subs: Subscription[] = [];
+    let data: ReturnType<typeof createDataChannels> = [];
+    let manifest: Manifest | undefined;
+    let opened: OpenedTarget | undefined;
+    let telemetry: ReturnType<typeof transferTelemetry> | undefined;
+    const end$ = new ReplaySubject<number>(1);
+    const digest$ = new ReplaySubject<string>(1);
+    let finished = false;
+    let started = false;
+    let lastHeard = scheduler.now();
+    const startedAt = scheduler.now();
+
+    const cleanup = () => {
+      for (const sub of subs) sub.unsubscribe();
+      telemetry?.stop();
+      link.dispose();
+    };
+    const fail = (err: unknown, notifyPeer: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (notifyPeer && manifest) {
+        const e = err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', String((err as any)?.message ?? err));
+        if (e instanceof TransferCancelledError) link.send({ t: 'cancel', id: manifest.id, reason: String(e.details.reason) });
+        else link.send({ t: 'error', id: manifest.id, code: e.code, message: e.message.slice(0, 1000) });
+      }
+      cleanup();
+      Promise.resolve(opened?.abort(err)).catch(() => undefined);
+      closeAll([...data, control]);
+      subscriber.error(err);
+    };
+
+    const prefixHasher = (from: number, factory: Sha256Factory) => async (): Promise<Sha256> => {
+      const h = await factory();
+      if (from > 0) {
+        if (!opened?.prefix) throw new InvalidConfigError('target resumes but cannot read its prefix');
+        await new Promise<void>((resolve, reject) => opened!.prefix!().subscribe({ next: (b) => h.update(b), error: reject, complete: resolve }));
+      }
+      return h;
+    };
+
+    const start = async (m: Manifest) => {
+      const target = o.target ?? blobTarget();
+      opened = await target.open(m);
+      if (finished) {
+        await opened.abort(new TransferCancelledError('local'));
+        return;
+      }
+      const from = opened.from;
+      if (!(from >= 0 && from <= m.size)) throw new InvalidConfigError(`target resumes at ${from}, outside the file`, { from });
+      telemetry = transferTelemetry({
+        channels: [],
+        lanes: m.lanes,
+        total: m.size,
+        scheduler,
+        statsInterval: o.statsInterval,
+        progressInterval: o.progressInterval,
+        pc: lanes[0],
+      });
+      subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
+      data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, idBase);
+      telemetry.setChannels(data);
+      // Persisted bytes in this session, and the last acknowledged total.
+      let persisted = 0;
+      let lastAck = from;
+      let receivedPayload = 0;
+      const ack = (force: boolean) => {
+        const bytes = from + persisted;
+        if (force || bytes - lastAck >= ackEvery) {
+          lastAck = bytes;
+          link.send({ t: 'ack', id: m.id, bytes, queued: Math.max(0, receivedPayload - persisted) });
+        }
+      };
+      const pipeline = merge(...data.map((ch) => fromChannelMessages(ch))).pipe(
+        filter((msg): msg is Uint8Array => typeof msg !== 'string'),
+        decodeFrames({ transferId: m.id }),
+        (src) =>
+          new Observable<any>((sub) =>
+            src.subscribe({
+              next: (f) => {
+                lastHeard = scheduler.now();
+                receivedPayload += f.data.length;
+                telemetry!.input({ kind: 'progress', bytes: f.data.length });
+                sub.next(f);
+              },
+              error: (e) => sub.error(e),
+              complete: () => sub.complete(),
+            }),
+          ),
+        repairChunks({
+          nack: (chunks) => link.send({ t: 'nack', id: m.id, chunks }),
+          detectGaps: m.reliability === 'unreliable',
+          end: end$,
+          nackDelay: o.nackDelay,
+          maxCorruptRetries: o.maxCorruptRetries,
+          scheduler,
+        }),
+        reorder({ end: end$, window: o.maxBufferedChunks ?? 1024, maxBufferedBytes: o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
+        verifyHash({ expected: digest$, createHash: prefixHasher(from, o.createHash ?? createSha256), startOffset: from }),
+        opened.sink,
+      );
+      subs.push(
+        pipeline.subscribe({
+          next: (bytes) => {
+            persisted = bytes;
+            telemetry!.progress(from + persisted, from + persisted);
+            ack(false);
+          },
+          error: (err) => fail(err, true),
+          complete: () => {
+            void (async () => {
+              try {
+                const result = await opened!.finish();
+                const sha256 = await firstValue(digest$);
+                if (finished) return;
+                finished = true;
+                ack(true);
+                link.send({ t: 'complete', id: m.id, sha256 });
+                telemetry!.progress(m.size, m.size);
+                subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (scheduler.now() - startedAt) / 1000, result });
+                cleanup();
+                // Let the `complete` message leave before the channels close.
+                setTimeout(() => closeAll([...data, control]), 50);
+                subscriber.complete();
+              } catch (err) {
+                fail(err, true);
+              }
+            })();
+          },
+        }),
+      );
+      // Listeners are attached: now the sender may send.
+      started = true;
+      lastHeard = scheduler.now();
+      link.send({ t: 'accept', id: m.id, from });
+      subscriber.next({ type: 'started', manifest: m, from });
+    };
+
+    const onOffer = (msg: Extract<ControlMessage, { t: 'offer' }>) => {
+      const { t: _t, v: _v, ...m } = msg;
+      manifest = m;
+      if (m.size > maxFileSize) {
+        link.send({ t: 'reject', id: m.id, reason: `file of ${m.size} B exceeds the limit of ${maxFileSize} B` });
+        return fail(new LimitExceededError('file size', m.size, maxFileSize), false);
+      }
+      if (m.lanes > lanes.length) {
+        link.send({ t: 'reject', id: m.id, reason: `sender uses ${m.lanes} lanes, receiver has ${lanes.length}` });
+        return fail(new InvalidConfigError(`sender uses ${m.lanes} lanes but only ${lanes.length} connections were given`), false);
+      }
+      subscriber.next({ type: 'offer', manifest: m });
+      Promise.resolve(o.accept ? o.accept(m) : true).then(
+        (yes) => {
+          if (finished) return;
+          if (!yes) {
+            finished = true;
+            link.send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
+            subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
+            cleanup();
+            setTimeout(() => closeAll([control]), 50);
+            subscriber.complete();
+            return;
+          }
+          return start(m);
+        },
+      ).catch((err) => fail(err, true));
+    };
+
+    const onControl = (msg: ControlMessage) => {
+      lastHeard = scheduler.now();
+      if (finished) return;
+      if (msg.t === 'ping') {
+        link.send({ t: 'pong', n: msg.n, ts: msg.ts });
+        return;
+      }
+      if (msg.t === 'offer') {
+        if (manifest) return; // one transfer per subscription; a second offer is ignored
+        return onOffer(msg);
+      }
+      if (!manifest || !('id' in msg) || msg.id !== manifest.id) return;
+      switch (msg.t) {
+        case 'done':
+          end$.next(msg.chunks);
+          digest$.next(msg.sha256);
+          return;
+        case 'cancel':
+          return fail(new TransferCancelledError('remote', msg.reason), false);
+        case 'error':
+          return fail(new TallowError(msg.code, `sender failed: ${msg.message}`, { remote: true }), false);
+        default:
+          return;
+      }
+    };
+
+    subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
+    subs.push(whenOpen(control, 120_000).subscribe({ error: (err) => fail(err, false) }));
+    const idle = o.idleTimeout ?? 30_000;
+    subs.push(
+      scheduler.schedule(function (this: any) {
+        if (finished) return;
+        const quiet = started ? scheduler.now() - lastHeard : 0;
+        if (quiet >= idle) return fail(new IdleTimeoutError(idle, { side: 'receiver' }), true);
+        this.schedule(undefined, Math.min(idle - quiet, 1000));
+      }, Math.min(idle, 1000)),
+    );
+
+    return () => {
+      if (!finished) {
+        finished = true;
+        if (manifest) link.send({ t: 'cancel', id: manifest.id, reason: 'cancelled by receiver' });
+        cleanup();
+        Promise.resolve(opened?.abort(new TransferCancelledError('local'))).catch(() => undefined);
+        closeAll([...data, control]);
+      }
+    };
+  });
+}
+
+const firstValue = <T,>(o: Observable<T>): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const sub = o.subscribe({
+      next: (v) => {
+        resolve(v);
+        queueMicrotask(() => sub.unsubscribe());
+      },
+      error: reject,
+    });
+  });

@@ -1,0 +1,373 @@
+/**
+ * Sends one file over one or more peer connections. Composed from the public
+ * operators; docs/protocol.md gives the message sequence and README shows the
+ * same pipeline written by hand.
+ */
+import {
+  asyncScheduler,
+  defer,
+  forkJoin,
+  map,
+  mergeWith,
+  Observable,
+  Subject,
+  tap,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
+import {
+  HashMismatchError,
+  IdleTimeoutError,
+  InvalidConfigError,
+  TallowError,
+  TransferCancelledError,
+  TransferRejectedError,
+} from '../errors';
+import { Demand } from '../flow/Demand';
+import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
+import { adaptiveChunk } from '../operators/adaptiveChunk';
+import type { NetworkConditions } from '../operators/chooseChunkSize';
+import { backpressure } from '../operators/backpressure';
+import { encodeFrames } from '../operators/encodeFrames';
+import { leastBuffered } from '../operators/leastBuffered';
+import { roundRobin } from '../operators/roundRobin';
+import { CONTROL_VERSION, type ControlMessage, type Manifest } from '../protocol/control';
+import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE } from '../protocol/frame';
+import { sendToChannels } from '../sinks/sendToChannels';
+import type { Chunk, DataChannelLike, PeerConnectionLike } from '../types';
+import { controlLink, whenOpen } from './controlLink';
+import { describeFile, type FileInput, type FileMeta } from './fileInput';
+import { resolveTuning, type ProfileName, type TransferTuning } from './profiles';
+import { transferTelemetry } from './transferTelemetry';
+import type { TransferEvent } from './TransferEvent';
+import { closeAll, createControlChannel, createDataChannels, DEFAULT_CHANNEL_ID_BASE, negotiatedMaxMessageSize } from './transferChannels';
+
+/** Options for {@link sendFile}. Every field is optional. */
+export interface SendOptions extends Partial<TransferTuning>, FileMeta {
+  /** A built-in profile, or `auto` (default): start from `lan` and adapt to measured RTT, loss and bitrate. */
+  readonly profile?: ProfileName | 'auto';
+  /** Frame routing: `round-robin` (default) or `least-buffered`. */
+  readonly strategy?: 'round-robin' | 'least-buffered';
+  /** Transfer id carried in every frame. Default: random. */
+  readonly transferId?: number;
+  /** First negotiated channel id; both peers must agree. Default 900. */
+  readonly channelIdBase?: number;
+  /** Cap on message size when the stack reports none or more. Default 262144 (Chrome). */
+  readonly maxMessageSize?: number;
+  /** Network conditions for the chunk policy. Default: derived from this transfer's stats. */
+  readonly conditions$?: Observable<number | NetworkConditions>;
+  /** Fail when no control message arrives for this long, ms. Default 30000. */
+  readonly idleTimeout?: number;
+  /** How long to wait for the receiver to accept, ms. Default 120000. */
+  readonly acceptTimeout?: number;
+  /** Progress event spacing, ms. Default 100. Stats come every `statsInterval` ms (default 1000). */
+  readonly progressInterval?: number;
+  readonly statsInterval?: number;
+  /** Largest single read from the source. Default 256 KiB. */
+  readonly readSize?: number;
+  /** SHA-256 implementation. Default: node:crypto in Node, hash-wasm elsewhere. */
+  readonly createHash?: Sha256Factory;
+  readonly scheduler?: SchedulerLike;
+}
+
+const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
+const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
+
+/**
+ * Sends `file` to the peer that runs {@link receiveFile} on the same
+ * connection(s). Cold: each subscription is one transfer; unsubscribing cancels
+ * it on both sides.
+ *
+ * ```
+ * events: --started--progress--progress--stats--…--completed|
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { sendFile } from 'tallow-rx';
+ * sendFile(pc, fileInput.files[0], { profile: 'auto' }).subscribe((e) => console.log(e.type));
+ * ```
+ * @param connection one RTCPeerConnection, or several to use as lanes
+ * @param file a Blob/File, bytes, or a FileDescriptor (`fileFromPath` in Node)
+ * @param options see {@link SendOptions}
+ * @return a cold Observable of {@link TransferEvent}
+ */
+export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): Observable<TransferEvent> {
+  return defer(() => {
+    const lanes = lanesOf(connection);
+    if (!lanes.length) throw new InvalidConfigError('sendFile needs at least one peer connection');
+    const desc = describeFile(file, options);
+    const { profile = 'auto', strategy = 'round-robin' } = options;
+    const overrides: Partial<TransferTuning> = {};
+    for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability', 'aggressiveness'] as const) {
+      if (options[k] !== undefined) (overrides as any)[k] = options[k];
+    }
+    const base = resolveTuning(profile, overrides);
+    const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
+    const scheduler = options.scheduler ?? asyncScheduler;
+    const idBase = options.channelIdBase ?? DEFAULT_CHANNEL_ID_BASE;
+    const maxMessageSize = negotiatedMaxMessageSize(lanes, options.maxMessageSize);
+    const maxChunk = Math.min(tuning.maxChunk, maxMessageSize - FRAME_HEADER_SIZE);
+    const minChunk = Math.min(tuning.minChunk, maxChunk);
+    const id = options.transferId ?? randomId();
+    const manifest: Manifest = {
+      id,
+      name: desc.name,
+      size: desc.size,
+      type: desc.type,
+      ...(desc.lastModified === undefined ? {} : { lastModified: Math.max(0, Math.floor(desc.lastModified)) }),
+      channels: tuning.channels,
+      lanes: tuning.lanes,
+      reliability: tuning.reliability,
+      chunk: { min: minChunk, max: maxChunk },
+      digest: 'sha-256',
+    };
+    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy });
+  });
+}
+
+interface SenderSettings extends SendOptions {
+  readonly scheduler: SchedulerLike;
+  readonly idBase: number;
+  readonly maxMessageSize: number;
+  readonly minChunk: number;
+  readonly maxChunk: number;
+  readonly strategy: 'round-robin' | 'least-buffered';
+}
+
+function runSender(
+  lanes: readonly PeerConnectionLike[],
+  desc: ReturnType<typeof describeFile>,
+  manifest: Manifest,
+  tuning: TransferTuning,
+  s: SenderSettings,
+): Observable<TransferEvent> {
+  return new Observable<TransferEvent>((subscriber) => {
+    const id = manifest.id;
+    const startedAt = s.scheduler.now();
+    const control = createControlChannel(lanes[0], s.idBase);
+    const link = controlLink(control);
+    const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
+    const subs: Subscription[] = [];
+    // Bytes the receiver has persisted (from its acks), and bytes read from the source.
+    let acked = 0;
+    let readBytes = 0;
+    // Payload bytes handed to channels, including retransmissions.
+    let sentPayload = 0;
+    // Chunks sent but not yet covered by an ack, for retransmission.
+    const store = new Map<number, Chunk>();
+    // Chunks cut so far (indexes are dense from 0).
+    let chunkCount = 0;
+    // Idle timeout runs once data flows (before that, `acceptTimeout` applies).
+    let started = false;
+    let sha256: string | undefined;
+    // Terminal state.
+    let finished = false;
+    // Time of the last control message, for the idle timeout.
+    let lastHeard = s.scheduler.now();
+    let demand: Demand | undefined;
+    const retransmit$ = new Subject<Uint8Array>();
+    const telemetry = transferTelemetry({
+      channels: data,
+      lanes: tuning.lanes,
+      total: manifest.size,
+      scheduler: s.scheduler,
+      statsInterval: s.statsInterval,
+      progressInterval: s.progressInterval,
+      pc: lanes[0],
+    });
+
+    const cleanup = () => {
+      retransmit$.complete();
+      for (const sub of subs) sub.unsubscribe();
+      telemetry.stop();
+      link.dispose();
+      store.clear();
+    };
+    const fail = (err: unknown, notifyPeer: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (notifyPeer) {
+        const e = err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', String((err as any)?.message ?? err));
+        if (e instanceof TransferCancelledError) link.send({ t: 'cancel', id, reason: e.details.reason as string });
+        else link.send({ t: 'error', id, code: e.code, message: e.message.slice(0, 1000) });
+      }
+      cleanup();
+      closeAll([...data, control]);
+      subscriber.error(err);
+    };
+
+    const hashPrefix = (from: number, factory: Sha256Factory): Observable<Sha256> =>
+      defer(async () => {
+        const h = await factory();
+        if (from === 0) return h;
+        await new Promise<void>((resolve, reject) =>
+          desc.read({ start: 0, end: from }).subscribe({ next: (b) => h.update(b), error: reject, complete: resolve }),
+        );
+        return h;
+      });
+
+    const startData = (from: number) => {
+      started = true;
+      lastHeard = s.scheduler.now();
+      subscriber.next({ type: 'started', manifest, from });
+      readBytes = from;
+      acked = from;
+      demand = new Demand({ limit: () => acked + tuning.window - readBytes });
+      const conditions$ =
+        s.conditions$ ??
+        telemetry.stats$.pipe(map((st) => ({ rttMs: st.rtt.current ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
+      const route = s.strategy === 'least-buffered' ? leastBuffered : roundRobin;
+      const pipeline = forkJoin([...data.map((ch) => whenOpen(ch)), hashPrefix(from, s.createHash ?? createSha256)]).pipe(
+        map((all) => all[all.length - 1] as Sha256),
+      );
+      subs.push(
+        pipeline.subscribe({
+          next: (hasher) => {
+            const frames$ = desc.read({ demand, start: from, readSize: s.readSize }).pipe(
+              tap({
+                next: (b) => {
+                  hasher.update(b);
+                  readBytes += b.length;
+                },
+                complete: () => {
+                  sha256 = hasher.digestHex();
+                },
+              }),
+              adaptiveChunk(conditions$, {
+                maxMessageSize: s.maxMessageSize,
+                minChunk: s.minChunk,
+                maxChunk: s.maxChunk,
+                initialSize: Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024)),
+                reliable: tuning.reliability === 'reliable',
+              }),
+              tap({
+                next: (c) => {
+                  store.set(c.index, c);
+                  chunkCount = c.index + 1;
+                  telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
+                },
+                complete: () => {
+                  link.send({ t: 'done', id, chunks: chunkCount, bytes: manifest.size, first: 0, sha256: sha256! });
+                },
+              }),
+              encodeFrames({ transferId: id }),
+              mergeWith(retransmit$),
+              route(data, { high: tuning.high }),
+              backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: s.scheduler }),
+              sendToChannels({ maxMessageSize: s.maxMessageSize }),
+            );
+            subs.push(
+              frames$.subscribe({
+                next: (bytes) => {
+                  const payload = bytes - FRAME_HEADER_SIZE;
+                  sentPayload += payload;
+                  telemetry.input({ kind: 'progress', bytes: payload });
+                  telemetry.progress(Math.min(sentPayload + from, manifest.size), acked);
+                },
+                error: (err) => fail(err, true),
+              }),
+            );
+          },
+          error: (err) => fail(err, true),
+        }),
+      );
+    };
+
+    const onControl = (msg: ControlMessage) => {
+      lastHeard = s.scheduler.now();
+      if (finished) return;
+      if ('id' in msg && msg.id !== id) return;
+      switch (msg.t) {
+        case 'accept':
+          if (msg.from > manifest.size) return fail(new InvalidConfigError(`receiver resumes at ${msg.from}, past the end`, { from: msg.from }), true);
+          if (msg.from > 0 && !desc.seekable) return fail(new InvalidConfigError('this input cannot resume: it is not seekable'), true);
+          return startData(msg.from);
+        case 'reject':
+          finished = true;
+          cleanup();
+          closeAll([...data, control]);
+          return subscriber.error(new TransferRejectedError(msg.reason));
+        case 'ack': {
+          if (msg.bytes > acked) {
+            acked = msg.bytes;
+            for (const [index, c] of store) if (c.offset + c.data.length <= acked) store.delete(index);
+            demand?.recheck();
+          }
+          telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
+          return;
+        }
+        case 'nack':
+          for (const index of msg.chunks) {
+            const c = store.get(index);
+            if (!c) continue;
+            retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
+          }
+          return;
+        case 'complete':
+          if (sha256 !== undefined && msg.sha256 !== sha256) return fail(new HashMismatchError(-1, sha256, msg.sha256, 'sha-256'), true);
+          finished = true;
+          telemetry.progress(manifest.size, manifest.size);
+          subscriber.next({
+            type: 'completed',
+            manifest,
+            sha256: msg.sha256,
+            bytes: manifest.size,
+            seconds: (s.scheduler.now() - startedAt) / 1000,
+          });
+          cleanup();
+          closeAll([...data, control]);
+          subscriber.complete();
+          return;
+        case 'cancel':
+          return fail(new TransferCancelledError('remote', msg.reason), false);
+        case 'error':
+          return fail(new TallowError(msg.code, `receiver failed: ${msg.message}`, { remote: true }), false);
+        case 'ping':
+          link.send({ t: 'pong', n: msg.n, ts: msg.ts });
+          return;
+        case 'pong':
+          telemetry.appRtt(s.scheduler.now() - msg.ts);
+          return;
+        default:
+          return;
+      }
+    };
+
+    subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
+    subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
+    subs.push(
+      whenOpen(control, s.acceptTimeout ?? 120_000).subscribe({
+        next: () => link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest }),
+        error: (err) => fail(err, false),
+      }),
+    );
+    // Liveness and application-level RTT: a ping every second, answered by the receiver.
+    let pingN = 0;
+    subs.push(
+      s.scheduler.schedule(function (this: any) {
+        if (finished) return;
+        link.send({ t: 'ping', n: pingN++ >>> 0, ts: s.scheduler.now() });
+        this.schedule(undefined, 1000);
+      }, 1000),
+    );
+    const idle = s.idleTimeout ?? 30_000;
+    subs.push(
+      s.scheduler.schedule(function (this: any) {
+        if (finished) return;
+        const quiet = started ? s.scheduler.now() - lastHeard : 0;
+        if (quiet >= idle) return fail(new IdleTimeoutError(idle, { side: 'sender' }), true);
+        this.schedule(undefined, Math.min(idle - quiet, 1000));
+      }, Math.min(idle, 1000)),
+    );
+
+    return () => {
+      if (!finished) {
+        finished = true;
+        link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
+        cleanup();
+        closeAll([...data, control]);
+      }
+    };
+  });
+}

@@ -1,0 +1,123 @@
+import { of, NEVER, EMPTY, Observable, mergeMap, take } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { HashMismatchError, InvalidConfigError } from '../../src/errors';
+import { crc32 } from '../../src/hash/crc32';
+import { repairChunks } from '../../src/operators/repairChunks';
+import type { Chunk } from '../../src/types';
+import { pattern, testScheduler } from '../helpers/marbles';
+
+const chunk = (index: number, corrupt = false): Chunk => {
+  const data = pattern(8, index);
+  return { index, offset: index * 8, data, checksum: corrupt ? crc32(data) ^ 1 : crc32(data) };
+};
+
+describe('repairChunks', () => {
+  it('passes intact chunks through unchanged', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const nacks: number[][] = [];
+      const src = cold('-a-b-c-|', { a: chunk(0), b: chunk(2), c: chunk(1) });
+      expectObservable(src.pipe(repairChunks({ nack: (n) => nacks.push(n) }))).toBe('-a-b-c-|', { a: chunk(0), b: chunk(2), c: chunk(1) });
+    });
+  });
+
+  it('drops a corrupted chunk and NACKs it at once', () => {
+    testScheduler().run(({ cold, expectObservable, flush }) => {
+      const nacks: number[][] = [];
+      const src = cold('-a-x-|', { a: chunk(0), x: chunk(1, true) });
+      expectObservable(src.pipe(repairChunks({ nack: (n) => nacks.push(n) }))).toBe('-a---|', { a: chunk(0) });
+      flush();
+      expect(nacks).toEqual([[1]]);
+    });
+  });
+
+  it('fails with HashMismatchError once retries are exhausted', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      const x = chunk(3, true);
+      const src = cold('-x-x-x-|', { x });
+      const err = new HashMismatchError(3, (x.checksum! >>> 0).toString(16).padStart(8, '0'), crc32(x.data).toString(16).padStart(8, '0'), 'crc32');
+      expectObservable(src.pipe(repairChunks({ nack: () => undefined, maxCorruptRetries: 2 }))).toBe('-----#', undefined, err);
+    });
+  });
+
+  it('with detectGaps, NACKs a missing index after nackDelay and again every nackDelay', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, expectObservable, flush }) => {
+      const nacks: Array<[number, number[]]> = [];
+      const src = hot('-a-c 500ms b|', { a: chunk(0), b: chunk(1), c: chunk(2) });
+      const out = src.pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), detectGaps: true, nackDelay: 100 }));
+      expectObservable(out).toBe('-a-c 500ms b|', { a: chunk(0), b: chunk(1), c: chunk(2) });
+      flush();
+      // Index 1 is first seen missing at the first scan (t=53), NACKed 100 ms later, then every 100 ms until it arrives at t=504.
+      expect(nacks.map(([t]) => t)).toEqual([153, 253, 353, 453]);
+      expect(nacks.every(([, n]) => n.length === 1 && n[0] === 1)).toBe(true);
+    });
+  });
+
+  it('with end known, NACKs the missing tail', () => {
+    testScheduler().run(({ hot, cold, flush }) => {
+      const nacks: number[][] = [];
+      const end = cold('--e', { e: 4 });
+      hot('-a-b 300ms |', { a: chunk(0), b: chunk(1) })
+        .pipe(repairChunks({ nack: (n) => nacks.push(n), detectGaps: true, nackDelay: 100, end }))
+        .subscribe();
+      flush();
+      expect(nacks[0]).toEqual([2, 3]);
+    });
+  });
+
+  it('does not NACK gaps without detectGaps', () => {
+    testScheduler().run(({ hot, flush }) => {
+      const nacks: number[][] = [];
+      hot('-a-c 500ms |', { a: chunk(0), c: chunk(2) }).pipe(repairChunks({ nack: (n) => nacks.push(n), nackDelay: 10 })).subscribe();
+      flush();
+      expect(nacks).toEqual([]);
+    });
+  });
+
+  it('handles empty, never and error', () => {
+    testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e = cold('|');
+      expectObservable(e.pipe(repairChunks({ nack: () => undefined }))).toBe('|');
+      const n = cold('-');
+      expectObservable(n.pipe(repairChunks({ nack: () => undefined }))).toBe('-');
+      const err = cold('--#');
+      expectObservable(err.pipe(repairChunks({ nack: () => undefined }))).toBe('--#');
+      expectSubscriptions(err.subscriptions).toBe('^-!');
+    });
+    expect(EMPTY.pipe(repairChunks({ nack: () => undefined }))).toBeInstanceOf(Observable);
+    expect(NEVER).toBeDefined();
+  });
+
+  it('unsubscribes early and through chains', () => {
+    testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+      const src = hot('-a-b-c-|', { a: chunk(0), b: chunk(1), c: chunk(2) });
+      expectObservable(src.pipe(repairChunks({ nack: () => undefined })), '^--!').toBe('-a-', { a: chunk(0) });
+      expectSubscriptions(src.subscriptions).toBe('^--!');
+    });
+    testScheduler().run(({ hot, expectObservable, expectSubscriptions }) => {
+      const src = hot('-a-b-c-|', { a: chunk(0), b: chunk(1), c: chunk(2) });
+      const chained = of(1).pipe(mergeMap(() => src.pipe(repairChunks({ nack: () => undefined }))));
+      expectObservable(chained, '^--!').toBe('-a-', { a: chunk(0) });
+      expectSubscriptions(src.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('stops a synchronous source when unsubscribed', () => {
+    let emitted = 0;
+    const infinite = new Observable<Chunk>((s) => {
+      for (let i = 0; !s.closed; i++) {
+        emitted++;
+        s.next(chunk(i));
+      }
+    });
+    const got: number[] = [];
+    infinite.pipe(repairChunks({ nack: () => undefined }), take(3)).subscribe((c) => got.push(c.index));
+    expect(got).toEqual([0, 1, 2]);
+    expect(emitted).toBe(3);
+  });
+
+  it('validates its config', () => {
+    expect(() => repairChunks({} as any)).toThrow(InvalidConfigError);
+    expect(() => repairChunks({ nack: () => undefined, nackDelay: 0 })).toThrow(InvalidConfigError);
+  });
+});
