@@ -23,7 +23,7 @@ export interface SendBytesConfig {
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), so both ends can compute the expected data. */
-export function patternBytes(length: number, seed = 1): Uint8Array {
+export function patternBytes(length: number, seed = 1): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(length);
   const words = new Uint32Array(out.buffer, 0, length >>> 2);
   let x = seed >>> 0 || 0x9e3779b9;
@@ -58,7 +58,7 @@ function drained(channel: RTCDataChannel, lowWater: number, pollMs: number): Pro
 }
 
 /** Sends all of `data` over `channel` in `chunkSize` messages with backpressure; resolves when queued. */
-export async function sendBytes(channel: RTCDataChannel, data: Uint8Array, config: SendBytesConfig = {}): Promise<number> {
+export async function sendBytes(channel: RTCDataChannel, data: Uint8Array<ArrayBuffer>, config: SendBytesConfig = {}): Promise<number> {
   const { chunkSize = 64 * 1024, highWater = 4 * 1024 * 1024, lowWater = 1024 * 1024, pollMs = 20 } = config;
   channel.bufferedAmountLowThreshold = lowWater;
   let offset = 0;
@@ -76,7 +76,7 @@ export async function sendBytes(channel: RTCDataChannel, data: Uint8Array, confi
  *
  * Rejects if the channel closes early, more than `total` bytes arrive, or after `timeoutMs`.
  */
-export function receiveBytes(channel: RTCDataChannel, total: number, timeoutMs = 60_000): Promise<Uint8Array> {
+export function receiveBytes(channel: RTCDataChannel, total: number, timeoutMs = 60_000): Promise<Uint8Array<ArrayBuffer>> {
   channel.binaryType = 'arraybuffer';
   return new Promise((resolve, reject) => {
     const out = new Uint8Array(total);
