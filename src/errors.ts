@@ -92,8 +92,8 @@ export class MessageTooLargeError extends TallowError {
 /** Every channel a sender could use is closed, or a channel closed while it was needed. */
 export class ChannelClosedError extends TallowError {
   override readonly name = 'ChannelClosedError';
-  constructor(message: string, details: ErrorDetails = {}) {
-    super('ERR_CHANNEL_CLOSED', message, details);
+  constructor(message: string, details: ErrorDetails = {}, cause?: unknown) {
+    super('ERR_CHANNEL_CLOSED', message, details, cause === undefined ? undefined : { cause });
   }
 }
 

@@ -8,3 +8,7 @@ export { toFile, DEFAULT_FILE_QUEUED_BYTES, type FileWriteResult, type ToFileCon
 
 // Sources
 export { fromFilePath, type FromFilePathConfig } from './sources/fromFilePath';
+
+// Transfers
+export { directoryTarget, PARTIAL_SUFFIX, type DirectoryTargetConfig } from './transfer/directoryTarget';
+export { fileFromPath } from './transfer/fileFromPath';

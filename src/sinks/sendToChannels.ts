@@ -72,7 +72,7 @@ export function sendToChannels(config: SendToChannelsConfig = {}): OperatorFunct
             const message = `send of ${size} B on channel "${channel.label}" failed: ${(err as Error)?.message ?? String(err)}`;
             subscriber.error(
               isClosedFailure(err, channel.readyState)
-                ? withCause(new ChannelClosedError(message, { ...details, readyState: channel.readyState }), err)
+                ? new ChannelClosedError(message, { ...details, readyState: channel.readyState }, err)
                 : new SinkWriteError(message, { ...details, bufferedAmount: channel.bufferedAmount }, err),
             );
             return;
@@ -83,10 +83,4 @@ export function sendToChannels(config: SendToChannelsConfig = {}): OperatorFunct
         complete: () => subscriber.complete(),
       });
     });
-}
-
-/** Attaches `cause` as the standard, non-enumerable `Error.cause` (`ChannelClosedError` takes no `cause` argument). */
-function withCause<E extends Error>(error: E, cause: unknown): E {
-  Object.defineProperty(error, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
-  return error;
 }

@@ -75,9 +75,7 @@ export function fromChannelMessages(channel: DataChannelLike, config: FromChanne
     const onError = (event: { error?: unknown; message?: string }) => {
       const cause = event?.error ?? event;
       const reason = (cause as Error)?.message ?? event?.message ?? 'unknown error';
-      const err = new ChannelClosedError(`channel "${channel.label}" failed: ${reason}`, { label: channel.label, readyState: channel.readyState });
-      Object.defineProperty(err, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
-      subscriber.error(err);
+      subscriber.error(new ChannelClosedError(`channel "${channel.label}" failed: ${reason}`, { label: channel.label, readyState: channel.readyState }, cause));
     };
     channel.addEventListener('message', onMessage);
     channel.addEventListener('error', onError);

@@ -65,7 +65,7 @@ export function pullSource(open: () => ByteReader | Promise<ByteReader>, config:
     /** Handles one read result; returns true when the loop may continue synchronously. */
     const accept = (bytes: Bytes | null, asked: number): boolean => {
       reading = false;
-      if (done) return false;
+      if (done || subscriber.closed) return false;
       if (bytes === null) {
         if (demand) demand.refund(asked);
         done = true;
@@ -76,12 +76,12 @@ export function pullSource(open: () => ByteReader | Promise<ByteReader>, config:
       if (demand && bytes.length < asked) demand.refund(asked - bytes.length);
       if (bytes.length > asked) return (fail(new SourceReadError(`reader returned ${bytes.length} B for a ${asked} B read`)), false);
       if (bytes.length) subscriber.next(bytes);
-      return !done;
+      return !done && !subscriber.closed;
     };
 
     const pump = () => {
       cancelWait = undefined;
-      while (!done && !reading && reader) {
+      while (!done && !subscriber.closed && !reading && reader) {
         const asked = demand ? demand.take(readSize) : readSize;
         if (asked === 0) {
           cancelWait = demand!.whenAvailable(pump);

@@ -87,3 +87,16 @@ describe('pullSource', () => {
     expect(out).toEqual([1024, 1024, 952]);
   });
 });
+
+describe('pullSource with a synchronous, endless reader', () => {
+  it('stops reading when unsubscribed during subscribe (take)', async () => {
+    const { take } = await import('rxjs');
+    let reads = 0;
+    const got: number[] = [];
+    pullSource(() => ({ read: () => (reads++, new Uint8Array(1)) }))
+      .pipe(take(2))
+      .subscribe((b) => got.push(b.length));
+    expect(got).toEqual([1, 1]);
+    expect(reads).toBe(2);
+  });
+});
