@@ -90,6 +90,20 @@ describe('createVirtualLink', () => {
       });
     });
 
+    it('closing a channel frees the shared bandwidth: the next message starts draining at the close', () => {
+      virtual({ bandwidth: 1000 }, (link, now) => {
+        const [[l1, l2], [, r2]] = link.createChannels(2);
+        const times: number[] = [];
+        r2.onmessage = () => times.push(now());
+        l1.onopen = () => {
+          l1.send(new Uint8Array(500)); // would drain until 500
+          l2.send(new Uint8Array(100)); // queued behind it
+        };
+        link.config.scheduler.schedule(() => l1.close(), 200);
+        link.config.scheduler.schedule(() => expect(times).toEqual([300]), 1000);
+      });
+    });
+
     it('a pipe that went idle starts again from the next send, not from its last completion', () => {
       virtual({ bandwidth: 100, delay: 1 }, (link, now) => {
         const [local, remote] = link.createChannel('x');
@@ -162,15 +176,55 @@ describe('createVirtualLink', () => {
     it('a bufferedamountlow listener that sends again is served on the next tick, not in a loop', () => {
       virtual({}, (link, now) => {
         const [local, remote] = link.createChannel('x');
-        const times: number[] = [];
-        let left = 5;
-        remote.onmessage = () => times.push(now());
+        const seen: string[] = [];
+        let left = 3;
+        remote.onmessage = (e) => seen.push(`${e.data}@${now()}`);
         local.onbufferedamountlow = () => {
-          if (--left > 0) local.send('again');
+          seen.push('low');
+          if (--left > 0) local.send(`again${left}`);
         };
         local.onopen = () => local.send('first');
-        link.config.scheduler.schedule(() => expect(times).toEqual([0, 0, 0, 0, 0]), 1);
+        // Each tick drains what was queued when it began, then delivers: low and message alternate.
+        link.config.scheduler.schedule(() => expect(seen).toEqual(['low', 'first@0', 'low', 'again2@0', 'low', 'again1@0']), 1);
       });
+    });
+
+    it('a late-firing scheduler (real timers) starts the next message no earlier than it was sent', () => {
+      // A hand-driven scheduler whose actions run when the test says, possibly late.
+      let clock = 0;
+      const due: { at: number; work: () => void; cancelled: boolean }[] = [];
+      const manual: SchedulerLike = {
+        now: () => clock,
+        schedule: (work: any, delay = 0) => {
+          const action = { at: clock + delay, work: () => work(), cancelled: false };
+          due.push(action);
+          return { unsubscribe: () => void (action.cancelled = true) } as any;
+        },
+      };
+      const advance = (to: number) => {
+        clock = to;
+        for (const a of due.splice(0).sort((x, y) => x.at - y.at)) {
+          if (a.cancelled) continue;
+          if (a.at <= to) a.work();
+          else due.push(a);
+        }
+      };
+      const link = createVirtualLink({ scheduler: manual, bandwidth: 1000 });
+      const [local, remote] = link.createChannel('x');
+      const times: number[] = [];
+      remote.onmessage = () => times.push(clock);
+      advance(0); // open
+      local.send(new Uint8Array(100)); // due to drain at 100
+      clock = 120; // the timer is late; meanwhile another send
+      local.send(new Uint8Array(100));
+      advance(150); // the late tick: the first drained at 100, the second started at 120 (not 100)
+      expect(times).toEqual([150]);
+      expect(local.bufferedAmount).toBe(100);
+      advance(215);
+      expect(local.bufferedAmount).toBe(100);
+      advance(220);
+      expect(times).toEqual([150, 220]);
+      expect(local.bufferedAmount).toBe(0);
     });
   });
 
