@@ -184,3 +184,39 @@ export async function connectInProcess(offerer: RTCPeerConnection, answerer: RTC
   const [ta, tb] = createLoopbackTransports();
   await Promise.all([negotiate(offerer, { ...config, role: 'offerer', transport: ta }), negotiate(answerer, { ...config, role: 'answerer', transport: tb })]);
 }
+
+/** The part of a WebSocket (browser or the `ws` package) that {@link createWebSocketTransport} uses. */
+export interface WebSocketLike {
+  send(data: string): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+/**
+ * A {@link SignalTransport} over a WebSocket carrying one JSON message per text frame.
+ *
+ * Messages that arrive before the first handler registers are queued and delivered to it:
+ * the page sends its offer as soon as the socket opens, possibly before the Node side
+ * has called `negotiate()`.
+ */
+export function createWebSocketTransport(socket: WebSocketLike): SignalTransport {
+  const handlers = new Set<(m: SignalMessage) => void>();
+  // Messages not yet delivered, in arrival order.
+  const early: SignalMessage[] = [];
+  const flush = (): void => {
+    if (!handlers.size) return;
+    for (const message of early.splice(0)) handlers.forEach((h) => h(message));
+  };
+  socket.addEventListener('message', (event) => {
+    early.push(JSON.parse(String(event.data)) as SignalMessage);
+    flush();
+  });
+  return {
+    send: (message) => socket.send(JSON.stringify(message)),
+    onMessage(handler) {
+      handlers.add(handler);
+      // Deliver the backlog on a later turn, so the caller finishes its own setup first.
+      if (early.length) setTimeout(flush, 0);
+      return () => handlers.delete(handler);
+    },
+  };
+}
