@@ -3,7 +3,6 @@
  * without WebRTC: bandwidth, delay, jitter, loss, reordering, duplication and
  * corruption, all on an RxJS scheduler.
  */
-import type { Subscription } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { domException } from './domException';
 import { VirtualDataChannel, type VirtualChannelControl, type VirtualChannelInit } from './VirtualDataChannel';
@@ -34,7 +33,7 @@ export interface VirtualLink {
    * @throws InvalidConfigError for a bad `init`; DOMException `InvalidStateError` once the link is closed.
    */
   createChannel(label: string, init?: VirtualChannelInit): [local: VirtualDataChannel, remote: VirtualDataChannel];
-  /** Creates `n` channel pairs and returns `[locals, remotes]`. */
+  /** Creates `n` channel pairs that open together (all `open` before the first `open` event) and returns `[locals, remotes]`. */
   createChannels(n: number, init?: VirtualChannelsInit): [local: VirtualDataChannel[], remote: VirtualDataChannel[]];
   /** A snapshot of the traffic counters: totals, per direction and the number of pairs created. */
   stats(): VirtualLinkStats;
@@ -57,8 +56,7 @@ interface Pair {
   /** `local` → `remote`, and back. */
   readonly forward: VirtualFlow;
   readonly backward: VirtualFlow;
-  /** The pending `open`, until it fires. */
-  opening: Subscription | undefined;
+  /** True once `open` fired (a pair closed earlier never opens). */
   opened: boolean;
   closing: boolean;
 }
@@ -133,8 +131,6 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   const startClosing = (pair: Pair): void => {
     pair.closing = true;
     live.delete(pair);
-    pair.opening?.unsubscribe();
-    pair.opening = undefined;
     for (const flow of [pair.forward, pair.backward]) flow.closed = true;
     pipes[pair.from].discard(pair.forward);
     pipes[other(pair.from)].discard(pair.backward);
@@ -177,7 +173,29 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     }, 0);
   };
 
-  const createPair = (from: VirtualSide, label: string, init: VirtualChannelInit = {}): [VirtualDataChannel, VirtualDataChannel] => {
+  /**
+   * Opens `pairs` together after `openDelay`: every channel is `open` before the
+   * first event fires, so an `open` listener may use any channel of the batch.
+   */
+  const openLater = (pairs: Pair[]): void => {
+    scheduler.schedule(() => {
+      const ready = pairs.filter((pair) => !pair.closing);
+      for (const pair of ready) {
+        pair.opened = true;
+        pair.local.setState('open');
+        pair.remote.setState('open');
+      }
+      for (const pair of ready) {
+        // A listener may have closed a pair of the batch already.
+        if (!pair.closing) peerControls[other(pair.from)].dispatch({ type: 'datachannel', channel: pair.remote.channel });
+        if (!pair.closing) pair.local.dispatch({ type: 'open', target: pair.local.channel });
+        if (!pair.closing) pair.remote.dispatch({ type: 'open', target: pair.remote.channel });
+      }
+    }, resolved.openDelay);
+  };
+
+  /** Creates one pair (not yet scheduled to open). */
+  const createPair = (from: VirtualSide, label: string, init: VirtualChannelInit = {}): Pair => {
     if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
     const { ordered, maxRetransmits, protocol } = checkInit(init);
     const unreliable = maxRetransmits === 0 || (!ordered && maxRetransmits !== null);
@@ -222,26 +240,20 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       from,
       forward: flow(local, remote),
       backward: flow(remote, local),
-      opening: undefined,
       opened: false,
       closing: false,
     };
     live.add(pair);
     peerControls[from].adopt(localChannel);
     peerControls[other(from)].adopt(remoteChannel);
-    pair.opening = scheduler.schedule(() => {
-      pair.opening = undefined;
-      if (pair.closing) return;
-      pair.opened = true;
-      local.setState('open');
-      remote.setState('open');
-      peerControls[other(from)].dispatch({ type: 'datachannel', channel: remoteChannel });
-      // A datachannel listener may have closed it already.
-      if (pair.closing) return;
-      local.dispatch({ type: 'open', target: localChannel });
-      remote.dispatch({ type: 'open', target: remoteChannel });
-    }, resolved.openDelay);
-    return [localChannel, remoteChannel];
+    return pair;
+  };
+
+  /** Creates one pair from `from`, opening after `openDelay`; returns `[from's end, far end]`. */
+  const createOne = (from: VirtualSide, label: string, init?: VirtualChannelInit): [VirtualDataChannel, VirtualDataChannel] => {
+    const pair = createPair(from, label, init);
+    openLater([pair]);
+    return [pair.local.channel, pair.remote.channel];
   };
 
   const peer = (side: VirtualSide): VirtualPeer =>
@@ -249,7 +261,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       peerControls[side] = control;
       return {
         maxMessageSize: resolved.maxMessageSize,
-        createChannel: (label, init) => createPair(side, label, init),
+        createChannel: (label, init) => createOne(side, label, init),
         isClosed: () => closed,
         close: () => closeAll(),
       };
@@ -264,18 +276,14 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     get closed() {
       return closed;
     },
-    createChannel: (label, init) => createPair('a', label, init),
+    createChannel: (label, init) => createOne('a', label, init),
     createChannels: (n, init = {}) => {
       if (!Number.isInteger(n) || n < 1) throw new InvalidConfigError(`createChannels needs a positive integer count, got ${n}`, { n });
       const { label = 'channel', ...rest } = init;
-      const locals: VirtualDataChannel[] = [];
-      const remotes: VirtualDataChannel[] = [];
-      for (let i = 0; i < n; i++) {
-        const [l, r] = createPair('a', `${label}-${i}`, rest);
-        locals.push(l);
-        remotes.push(r);
-      }
-      return [locals, remotes];
+      checkInit(rest); // fail before creating any pair
+      const pairs = Array.from({ length: n }, (_, i) => createPair('a', `${label}-${i}`, rest));
+      openLater(pairs);
+      return [pairs.map((p) => p.local.channel), pairs.map((p) => p.remote.channel)];
     },
     stats: () => {
       const sum = emptyTrafficStats();

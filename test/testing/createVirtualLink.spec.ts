@@ -95,7 +95,7 @@ describe('createVirtualLink', () => {
         const [[l1, l2], [, r2]] = link.createChannels(2);
         const times: number[] = [];
         r2.onmessage = () => times.push(now());
-        l1.onopen = () => {
+        l2.onopen = () => {
           l1.send(new Uint8Array(500)); // would drain until 500
           l2.send(new Uint8Array(100)); // queued behind it
         };
@@ -427,6 +427,23 @@ describe('createVirtualLink', () => {
         expect(link.stats().channels).toBe(4);
         expect(link.a.channels).toHaveLength(4);
         expect(link.b.channels[0]).toBe(remotes[0]);
+      });
+    });
+
+    it('opens the whole batch before the first open event, so any channel may send from an open listener', () => {
+      virtual({}, (link, now) => {
+        const [[l1, l2, l3], [, , r3]] = link.createChannels(3);
+        const got: string[] = [];
+        r3.onmessage = (e) => got.push(`${e.data}@${now()}`);
+        l1.onopen = () => {
+          expect([l2.readyState, l3.readyState]).toEqual(['open', 'open']);
+          l3.send('early');
+        };
+        l2.onopen = () => l2.close(); // closing one of the batch does not disturb the others
+        link.config.scheduler.schedule(() => {
+          expect(got).toEqual(['early@0']);
+          expect([l1.readyState, l2.readyState, l3.readyState]).toEqual(['open', 'closed', 'open']);
+        }, 1);
       });
     });
 
