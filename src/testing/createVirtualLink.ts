@@ -138,13 +138,16 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     pair.remote.setState('closing');
   };
 
-  /** Finishes closing: both ends `closed`, then `close` on the initiator and on the far end. */
-  const finishClosing = (pair: Pair, first: VirtualChannelControl, error?: Error): void => {
+  /**
+   * Finishes closing: both ends `closed`, then `close` on `first` and on the far end.
+   * A channel close first fires `closing` at the far end; a link failure fires `error` on both.
+   */
+  const finishClosing = (pair: Pair, first: VirtualChannelControl, cause: 'channel' | 'link' | Error): void => {
     const second = first === pair.local ? pair.remote : pair.local;
-    if (pair.opened && !error) second.dispatch({ type: 'closing', target: second.channel });
-    if (error && pair.opened) {
-      first.dispatch({ type: 'error', error, target: first.channel });
-      second.dispatch({ type: 'error', error, target: second.channel });
+    if (pair.opened && cause === 'channel') second.dispatch({ type: 'closing', target: second.channel });
+    if (pair.opened && cause instanceof Error) {
+      first.dispatch({ type: 'error', error: cause, target: first.channel });
+      second.dispatch({ type: 'error', error: cause, target: second.channel });
     }
     first.setState('closed');
     second.setState('closed');
@@ -156,7 +159,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   const closePair = (pair: Pair, initiator: VirtualChannelControl): void => {
     if (pair.closing) return;
     startClosing(pair);
-    scheduler.schedule(() => finishClosing(pair, initiator), resolved.delay);
+    scheduler.schedule(() => finishClosing(pair, initiator, 'channel'), resolved.delay);
   };
 
   /** Closes every live pair on the next tick, optionally with an `error` first. */
@@ -166,7 +169,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     const pairs = [...live];
     for (const pair of pairs) startClosing(pair);
     scheduler.schedule(() => {
-      for (const pair of pairs) finishClosing(pair, pair.from === 'a' ? pair.local : pair.remote, error);
+      for (const pair of pairs) finishClosing(pair, pair.from === 'a' ? pair.local : pair.remote, error ?? 'link');
       pipes.a.dispose();
       pipes.b.dispose();
       for (const side of ['a', 'b'] as const) peerControls[side].dispatch({ type: 'connectionstatechange' });

@@ -463,7 +463,10 @@ describe('createVirtualLink', () => {
       virtual({ delay: 10, bandwidth: 1000 }, (link, now) => {
         const [locals, remotes] = link.createChannels(2);
         const events: string[] = [];
-        [...locals, ...remotes].forEach((c, k) => (c.onclose = () => events.push(`${k}@${now()}:${c.readyState}`)));
+        [...locals, ...remotes].forEach((c, k) => {
+          c.onclose = () => events.push(`${k}@${now()}:${c.readyState}`);
+          c.onclosing = () => events.push('closing (not fired by link.close)');
+        });
         link.a.onconnectionstatechange = () => events.push(`a ${link.a.connectionState}`);
         locals[0].onopen = () => locals[0].send(new Uint8Array(500));
         link.config.scheduler.schedule(() => {
