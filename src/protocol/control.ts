@@ -36,6 +36,8 @@ export interface Manifest {
   /** Data-channel count and reliability the sender will use. */
   readonly channels: number;
   readonly lanes: number;
+  /** Negotiated id of data channel 0; channel i has id `idBase + i`. */
+  readonly idBase: number;
   readonly reliability: Reliability;
   /** Chunk payload bounds the sender may use (the size adapts within them). */
   readonly chunk: { readonly min: number; readonly max: number };
@@ -107,6 +109,8 @@ export function parseControl(raw: unknown): ControlMessage {
       const channels = uint(o, 'channels', MAX_CHANNELS);
       const lanes = uint(o, 'lanes', MAX_CHANNELS);
       if (channels < 1 || lanes < 1 || lanes > channels) fail('channel and lane counts are inconsistent', { channels, lanes });
+      const idBase = uint(o, 'idBase', 1023);
+      if (idBase + channels - 1 > 1023) fail('data-channel ids exceed 1023', { idBase, channels });
       const lastModified = o.lastModified === undefined ? undefined : uint(o, 'lastModified');
       return {
         t,
@@ -118,6 +122,7 @@ export function parseControl(raw: unknown): ControlMessage {
         ...(lastModified === undefined ? {} : { lastModified }),
         channels,
         lanes,
+        idBase,
         reliability: reliability as Reliability,
         chunk: { min, max },
         digest: 'sha-256',

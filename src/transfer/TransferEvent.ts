@@ -1,6 +1,6 @@
 /** Events emitted by `sendFile` and `receiveFile`. */
 import type { Manifest } from '../protocol/control';
-import type { TransferStats } from '../stats/TransferStats';
+import type { TransferStats } from '../stats/statsTypes';
 
 export type TransferEvent =
   /** Receiver only: an offer arrived, before it is accepted. */

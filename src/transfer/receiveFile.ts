@@ -18,12 +18,12 @@ import { reorder } from '../operators/reorder';
 import { verifyHash } from '../operators/verifyHash';
 import { type ControlMessage, type Manifest } from '../protocol/control';
 import { fromChannelMessages } from '../sources/fromChannelMessages';
-import type { PeerConnectionLike } from '../types';
-import { controlLink, whenOpen } from './controlLink';
+import type { DataChannelLike, PeerConnectionLike } from '../types';
+import { controlLink, type ControlLink } from './controlLink';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
-import { closeAll, createControlChannel, createDataChannels, DEFAULT_CHANNEL_ID_BASE } from './transferChannels';
+import { closeAll, createDataChannels, incomingControlChannels } from './transferChannels';
 
 /** Limits a receiver enforces on what a peer may make it do. */
 export interface ReceiveLimits {
@@ -41,8 +41,6 @@ export interface ReceiveOptions extends ReceiveLimits {
   readonly target?: ReceiveTarget;
   /** Decides whether to take an offer. Default: accept everything within the limits. */
   readonly accept?: (manifest: Manifest) => boolean | Promise<boolean>;
-  /** First negotiated channel id; both peers must agree. Default 900. */
-  readonly channelIdBase?: number;
   /** Fail when nothing arrives for this long once data flows, ms. Default 30000. */
   readonly idleTimeout?: number;
   /** Unreliable mode: how long a gap waits before it is NACKed, ms. Default 100. */
@@ -87,11 +85,12 @@ export function receiveFile(connection: PeerConnectionLike | readonly PeerConnec
 function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): Observable<TransferEvent> {
   return new Observable<TransferEvent>((subscriber) => {
     const scheduler = o.scheduler ?? asyncScheduler;
-    const idBase = o.channelIdBase ?? DEFAULT_CHANNEL_ID_BASE;
     const maxFileSize = o.maxFileSize ?? Number.MAX_SAFE_INTEGER;
     const ackEvery = o.ackEvery ?? 1024 * 1024;
-    const control = createControlChannel(lanes[0], idBase);
-    const link = controlLink(control);
+    // The sender's control channel and its message stream, once it arrived.
+    let control: DataChannelLike | undefined;
+    let link: ControlLink | undefined;
+    const send = (msg: ControlMessage): boolean => link?.send(msg) ?? false;
     const subs: Subscription[] = [];
     let data: ReturnType<typeof createDataChannels> = [];
     let manifest: Manifest | undefined;
@@ -105,17 +104,17 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     const startedAt = scheduler.now();
 
     const cleanup = () => {
-      for (const sub of subs) sub.unsubscribe();
       telemetry?.stop();
-      link.dispose();
+      for (const sub of subs) sub.unsubscribe();
+      link?.dispose();
     };
     const fail = (err: unknown, notifyPeer: boolean) => {
       if (finished) return;
       finished = true;
       if (notifyPeer && manifest) {
         const e = err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', String((err as any)?.message ?? err));
-        if (e instanceof TransferCancelledError) link.send({ t: 'cancel', id: manifest.id, reason: String(e.details.reason) });
-        else link.send({ t: 'error', id: manifest.id, code: e.code, message: e.message.slice(0, 1000) });
+        if (e instanceof TransferCancelledError) send({ t: 'cancel', id: manifest.id, reason: String(e.details.reason) });
+        else send({ t: 'error', id: manifest.id, code: e.code, message: e.message.slice(0, 1000) });
       }
       cleanup();
       Promise.resolve(opened?.abort(err)).catch(() => undefined);
@@ -151,7 +150,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         pc: lanes[0],
       });
       subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
-      data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, idBase);
+      data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, m.idBase);
       telemetry.setChannels(data);
       // Persisted bytes in this session, and the last acknowledged total.
       let persisted = 0;
@@ -161,7 +160,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         const bytes = from + persisted;
         if (force || bytes - lastAck >= ackEvery) {
           lastAck = bytes;
-          link.send({ t: 'ack', id: m.id, bytes, queued: Math.max(0, receivedPayload - persisted) });
+          send({ t: 'ack', id: m.id, bytes, queued: Math.max(0, receivedPayload - persisted) });
         }
       };
       const pipeline = merge(...data.map((ch) => fromChannelMessages(ch))).pipe(
@@ -181,7 +180,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
             }),
           ),
         repairChunks({
-          nack: (chunks) => link.send({ t: 'nack', id: m.id, chunks }),
+          nack: (chunks) => send({ t: 'nack', id: m.id, chunks }),
           detectGaps: m.reliability === 'unreliable',
           end: end$,
           nackDelay: o.nackDelay,
@@ -208,8 +207,9 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
                 if (finished) return;
                 finished = true;
                 ack(true);
-                link.send({ t: 'complete', id: m.id, sha256 });
+                send({ t: 'complete', id: m.id, sha256 });
                 telemetry!.progress(m.size, m.size);
+                telemetry!.stop();
                 subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (scheduler.now() - startedAt) / 1000, result });
                 cleanup();
                 // Let the `complete` message leave before the channels close.
@@ -225,7 +225,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       // Listeners are attached: now the sender may send.
       started = true;
       lastHeard = scheduler.now();
-      link.send({ t: 'accept', id: m.id, from });
+      send({ t: 'accept', id: m.id, from });
       subscriber.next({ type: 'started', manifest: m, from });
     };
 
@@ -233,11 +233,11 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       const { t: _t, v: _v, ...m } = msg;
       manifest = m;
       if (m.size > maxFileSize) {
-        link.send({ t: 'reject', id: m.id, reason: `file of ${m.size} B exceeds the limit of ${maxFileSize} B` });
+        send({ t: 'reject', id: m.id, reason: `file of ${m.size} B exceeds the limit of ${maxFileSize} B` });
         return fail(new LimitExceededError('file size', m.size, maxFileSize), false);
       }
       if (m.lanes > lanes.length) {
-        link.send({ t: 'reject', id: m.id, reason: `sender uses ${m.lanes} lanes, receiver has ${lanes.length}` });
+        send({ t: 'reject', id: m.id, reason: `sender uses ${m.lanes} lanes, receiver has ${lanes.length}` });
         return fail(new InvalidConfigError(`sender uses ${m.lanes} lanes but only ${lanes.length} connections were given`), false);
       }
       subscriber.next({ type: 'offer', manifest: m });
@@ -246,7 +246,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           if (finished) return;
           if (!yes) {
             finished = true;
-            link.send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
+            send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
             subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
             cleanup();
             setTimeout(() => closeAll([control]), 50);
@@ -262,7 +262,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       lastHeard = scheduler.now();
       if (finished) return;
       if (msg.t === 'ping') {
-        link.send({ t: 'pong', n: msg.n, ts: msg.ts });
+        send({ t: 'pong', n: msg.n, ts: msg.ts });
         return;
       }
       if (msg.t === 'offer') {
@@ -284,8 +284,14 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       }
     };
 
-    subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
-    subs.push(whenOpen(control, 120_000).subscribe({ error: (err) => fail(err, false) }));
+    // One transfer per subscription: take the first control channel the peer opens.
+    const incoming = incomingControlChannels(lanes[0]).subscribe((ch) => {
+      incoming.unsubscribe();
+      control = ch;
+      link = controlLink(ch);
+      subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
+    });
+    subs.push(incoming);
     const idle = o.idleTimeout ?? 30_000;
     subs.push(
       scheduler.schedule(function (this: any) {
@@ -299,7 +305,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     return () => {
       if (!finished) {
         finished = true;
-        if (manifest) link.send({ t: 'cancel', id: manifest.id, reason: 'cancelled by receiver' });
+        if (manifest) send({ t: 'cancel', id: manifest.id, reason: 'cancelled by receiver' });
         cleanup();
         Promise.resolve(opened?.abort(new TransferCancelledError('local'))).catch(() => undefined);
         closeAll([...data, control]);

@@ -50,7 +50,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly strategy?: 'round-robin' | 'least-buffered';
   /** Transfer id carried in every frame. Default: random. */
   readonly transferId?: number;
-  /** First negotiated channel id; both peers must agree. Default 900. */
+  /** Negotiated id of data channel 0 (announced in the offer; ids up to 1023). Default 900. */
   readonly channelIdBase?: number;
   /** Cap on message size when the stack reports none or more. Default 262144 (Chrome). */
   readonly maxMessageSize?: number;
@@ -118,6 +118,7 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
       ...(desc.lastModified === undefined ? {} : { lastModified: Math.max(0, Math.floor(desc.lastModified)) }),
       channels: tuning.channels,
       lanes: tuning.lanes,
+      idBase,
       reliability: tuning.reliability,
       chunk: { min: minChunk, max: maxChunk },
       digest: 'sha-256',
@@ -145,7 +146,7 @@ function runSender(
   return new Observable<TransferEvent>((subscriber) => {
     const id = manifest.id;
     const startedAt = s.scheduler.now();
-    const control = createControlChannel(lanes[0], s.idBase);
+    const control = createControlChannel(lanes[0]);
     const link = controlLink(control);
     const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     const subs: Subscription[] = [];
@@ -179,8 +180,8 @@ function runSender(
 
     const cleanup = () => {
       retransmit$.complete();
-      for (const sub of subs) sub.unsubscribe();
       telemetry.stop();
+      for (const sub of subs) sub.unsubscribe();
       link.dispose();
       store.clear();
     };
@@ -308,6 +309,7 @@ function runSender(
           if (sha256 !== undefined && msg.sha256 !== sha256) return fail(new HashMismatchError(-1, sha256, msg.sha256, 'sha-256'), true);
           finished = true;
           telemetry.progress(manifest.size, manifest.size);
+          telemetry.stop();
           subscriber.next({
             type: 'completed',
             manifest,

@@ -3,10 +3,10 @@
  * the one place where `sendFile`/`receiveFile` feed `transferStats()`.
  */
 import { asyncScheduler, map, merge, Observable, shareReplay, Subject, type SchedulerLike, type Subscription } from 'rxjs';
-import { rtt$ as statsRtt$ } from '../stats/rtt';
-import type { StatsInput } from '../stats/StatsInput';
+import { rtt$ as statsRtt$ } from '../stats/rtt$';
+import type { StatsInput } from '../stats/statsTypes';
 import { transferStats } from '../stats/transferStats';
-import type { TransferStats } from '../stats/TransferStats';
+import type { TransferStats } from '../stats/statsTypes';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import type { TransferEvent } from './TransferEvent';
 

@@ -11,6 +11,7 @@ const offer: ControlMessage = {
   type: 'application/octet-stream',
   channels: 3,
   lanes: 1,
+  idBase: 900,
   reliability: 'reliable',
   chunk: { min: 16384, max: 262112 },
   digest: 'sha-256',
@@ -64,6 +65,8 @@ describe('parseControl', () => {
     bad(JSON.stringify({ ...offer, channels: 99 }));
     bad(JSON.stringify({ ...offer, lanes: 4, channels: 2 }));
     bad(JSON.stringify({ ...offer, reliability: 'maybe' }));
+    bad(JSON.stringify({ ...offer, idBase: 1022 }));
+    bad(JSON.stringify({ ...offer, idBase: undefined }));
     bad(JSON.stringify({ ...offer, digest: 'md5' }));
     bad(JSON.stringify({ t: 'nack', id: 1, chunks: new Array(5000).fill(1) }));
     bad(JSON.stringify({ t: 'nack', id: 1, chunks: [-1] }));
