@@ -1,0 +1,11 @@
+/**
+ * Every benchmark `npm run bench` knows, in the order they run. To add one,
+ * export a `Benchmark` (see ./types.ts) from a module under bench/ and append
+ * it here; set `network: true` if it needs WebRTC or an emulated network.
+ */
+import { pipelineBenchmark } from '../pipeline';
+import type { Benchmark } from './types';
+
+export type { Benchmark, BenchOptions, BenchResult } from './types';
+
+export const benchmarks: readonly Benchmark[] = [pipelineBenchmark];
