@@ -58,7 +58,7 @@ export { AUTO_START, PROFILES, resolveTuning, validateTuning, type ProfileName, 
 export { blobTarget, writableTarget, type OpenedTarget, type ReceiveTarget } from './transfer/ReceiveTarget';
 export { receiveFile, type ReceiveLimits, type ReceiveOptions } from './transfer/receiveFile';
 export { sendFile, type SendOptions } from './transfer/sendFile';
-export { CONTROL_LABEL, DEFAULT_CHANNEL_ID_BASE } from './transfer/transferChannels';
+export { CONTROL_LABEL, ID_BLOCK_FIRST, MAX_CHANNEL_ID } from './transfer/transferChannels';
 export type { TransferEvent, TransferEventType } from './transfer/TransferEvent';
 
 // Protocol

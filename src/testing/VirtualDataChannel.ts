@@ -51,6 +51,8 @@ export interface VirtualChannelSetup {
   readonly ordered: boolean;
   readonly maxRetransmits: number | null;
   readonly protocol: string;
+  /** Created with `negotiated: true` (both endpoints create it themselves). Default `false`. */
+  readonly negotiated?: boolean;
   readonly connect: (control: VirtualChannelControl) => VirtualChannelWire;
 }
 
@@ -122,8 +124,8 @@ export class VirtualDataChannel extends VirtualEventTarget implements DataChanne
   /** Not modelled: always `null`. */
   readonly maxPacketLifeTime: number | null = null;
   readonly protocol: string;
-  /** Always `false`: pairs are created in-band. */
-  readonly negotiated = false;
+  /** `true` for a channel created with `negotiated: true` and an `id` (see `VirtualPeer.createDataChannel`). */
+  readonly negotiated: boolean;
   /** The largest message `send()` accepts, in bytes (from the link config). */
   readonly maxMessageSize: number;
   /** Fires `bufferedamountlow` when `bufferedAmount` falls from above this value to at most it. Default 0. */
@@ -155,6 +157,7 @@ export class VirtualDataChannel extends VirtualEventTarget implements DataChanne
     this.ordered = setup.ordered;
     this.maxRetransmits = setup.maxRetransmits;
     this.protocol = setup.protocol;
+    this.negotiated = setup.negotiated ?? false;
     const stats = this.#stats;
     this.#wire = setup.connect({
       channel: this,

@@ -9,14 +9,18 @@ import { VirtualEventTarget, type VirtualEvent } from './VirtualEventTarget';
 /** The endpoint names of a link. */
 export type VirtualSide = 'a' | 'b';
 
-/** What `createDataChannel` accepts: `negotiated` and `id` are accepted and ignored. */
-export type VirtualDataChannelInit = VirtualChannelInit & { readonly negotiated?: boolean; readonly id?: number };
+/**
+ * What `createDataChannel` accepts: the modelled channel options, plus
+ * `negotiated` (default `false`) and `id` (required when negotiated, an integer
+ * in [0, 65534]; ignored otherwise, as in browsers).
+ */
+export type VirtualDataChannelInit = VirtualChannelInit & { readonly negotiated?: boolean; readonly id?: number | null };
 
 /** What a peer asks of its link. Internal plumbing, not for users. */
 export interface VirtualPeerWire {
   readonly maxMessageSize: number;
-  /** Creates a channel pair starting at this endpoint; returns `[this end, far end]`. */
-  createChannel(label: string, init: VirtualChannelInit): [VirtualDataChannel, VirtualDataChannel];
+  /** Creates a channel at this endpoint (in-band: the whole pair; negotiated: this end) and returns this end. */
+  createDataChannel(label: string, init?: VirtualDataChannelInit): VirtualDataChannel;
   isClosed(): boolean;
   close(): void;
 }
@@ -34,11 +38,18 @@ type Handler = ((event: any) => void) | null;
  * An endpoint of a virtual link, with the parts of `RTCPeerConnection` that
  * tallow-rx uses. `createDataChannel(label)` returns this end at once; the far
  * endpoint fires `datachannel` (with `event.channel`) when the pair opens, just
- * before the channels fire `open`. `close()` closes the whole link.
+ * before the channels fire `open`. With `{ negotiated: true, id }` there is no
+ * `datachannel`: each endpoint creates its own end, and the ends with the same
+ * id are paired (see {@link VirtualPeer.createDataChannel}). `close()` closes
+ * the whole link.
  *
  * ```
- * a.createDataChannel('x')  x----------------
- * b 'datachannel'           --openDelay--d---
+ * a.createDataChannel('x')                  x----------------
+ * b 'datachannel'                           --openDelay--d---
+ *
+ * a.createDataChannel('n', {negotiated, id}) n--openDelay--o--m1----m2--
+ * b.createDataChannel('n', {negotiated, id}) ----------n--openDelay--o--
+ * b 'message'                                m1 dropped (no id 7 at b yet); m2 delivered
  * ```
  *
  * ## Example
@@ -85,15 +96,29 @@ export class VirtualPeer extends VirtualEventTarget implements PeerConnectionLik
   }
 
   /**
-   * Opens a channel pair from this endpoint and returns this end.
+   * Creates a data channel at this endpoint and returns it, in state `'connecting'`.
    *
-   * @param label The channel label.
-   * @param init `ordered`, `maxRetransmits`, `protocol`; `negotiated` and `id` are ignored.
+   * - In-band (default): opens a pair whose far end the other endpoint announces
+   *   with `datachannel`; the link picks an id no channel at either endpoint uses.
+   * - `{ negotiated: true, id }`: like Chromium once SCTP is up. No `datachannel`
+   *   fires anywhere. The channel opens after `openDelay` whether or not the
+   *   other endpoint has created `id`, and is paired with the channel the other
+   *   endpoint creates with the same `id`, before or after. A message that
+   *   arrives at the other endpoint while it has no channel with that id is
+   *   dropped and counted as `messagesUndeliverable`; one that arrives while
+   *   that channel is still `'connecting'` is delivered right after its `open`.
+   *   Each direction uses its sender's `ordered` and `maxRetransmits`.
+   *
+   * @param label The channel label (the two ends of a negotiated pair may differ).
+   * @param init `ordered`, `maxRetransmits`, `protocol`, `negotiated`, `id`.
    * @return This endpoint's channel, in state `'connecting'`.
-   * @throws DOMException `InvalidStateError` once the link is closed.
+   * @throws DOMException `InvalidStateError` once the link is closed; InvalidConfigError
+   * for a bad option, or a negotiated channel without an integer `id` in [0, 65534];
+   * DOMException `OperationError` when a channel at this endpoint that is not yet
+   * `'closed'` already has that `id`.
    */
   createDataChannel(label: string, init: VirtualDataChannelInit = {}): VirtualDataChannel {
-    return this.#wire.createChannel(label, init)[0];
+    return this.#wire.createDataChannel(label, init);
   }
 
   /** Closes the whole link (both endpoints and all channels). */

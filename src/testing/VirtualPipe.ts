@@ -17,7 +17,11 @@ const COMPACT_AFTER = 1024;
 /** One direction of one channel pair. */
 export interface VirtualFlow {
   readonly sender: VirtualChannelControl;
-  readonly receiver: VirtualChannelControl;
+  /**
+   * The far end, or `undefined` while a negotiated channel waits for the far
+   * endpoint to create its id: what arrives meanwhile is undeliverable.
+   */
+  receiver: VirtualChannelControl | undefined;
   readonly ordered: boolean;
   /** `maxRetransmits === 0`, or unordered with `maxRetransmits` set: loss drops, duplicates happen. */
   readonly unreliable: boolean;
@@ -93,6 +97,8 @@ export class VirtualPipe {
   /** The pending delivery, and its due time. */
   #deliverAction: Subscription | undefined;
   #deliverAt = NaN;
+  /** Messages that arrived while their receiver was still `'connecting'`, per flow, in arrival order. */
+  readonly #held = new Map<VirtualFlow, InFlight[]>();
 
   constructor(private readonly config: ResolvedVirtualLinkConfig) {}
 
@@ -133,6 +139,24 @@ export class VirtualPipe {
       for (const m of this.#flight) if (m.flow === flow && !m.copy) this.#gone(flow, 'messagesDiscarded');
       this.#flight = flight.sort((x, y) => (before(x, y) ? -1 : 1));
     }
+    for (const m of this.#held.get(flow) ?? []) if (!m.copy) this.#gone(flow, 'messagesDiscarded');
+    this.#held.delete(flow);
+  }
+
+  /**
+   * Delivers what arrived for `flow` while its receiver was `'connecting'`. The
+   * link calls it right after the receiver fired `open`.
+   */
+  release(flow: VirtualFlow): void {
+    const held = this.#held.get(flow);
+    if (!held) return;
+    this.#held.delete(flow);
+    for (const m of held) {
+      // A message listener may close the channel: the rest is discarded.
+      if (flow.closed) {
+        if (!m.copy) this.#gone(flow, 'messagesDiscarded');
+      } else this.#deliver(m);
+    }
   }
 
   /** Cancels pending work. Call after every flow was discarded. */
@@ -148,8 +172,8 @@ export class VirtualPipe {
     this.stats[key] += n;
   }
 
-  /** Ends a message's life as dropped or discarded. */
-  #gone(flow: VirtualFlow, key: 'messagesDropped' | 'messagesDiscarded'): void {
+  /** Ends a message's life as dropped, discarded or undeliverable. */
+  #gone(flow: VirtualFlow, key: 'messagesDropped' | 'messagesDiscarded' | 'messagesUndeliverable'): void {
     this.#count(flow, key, 1);
     this.#count(flow, 'messagesPending', -1);
   }
@@ -243,21 +267,41 @@ export class VirtualPipe {
     }, Math.max(0, first.at - scheduler.now()));
   }
 
-  /** Fires `message` for everything due by now, in (time, send) order. */
+  /**
+   * Fires `message` for everything due by now, in (time, send) order. A message
+   * for a receiver that does not exist yet is undeliverable (copies vanish
+   * uncounted, as they were never pending); one for a receiver still
+   * `'connecting'` waits for {@link release}.
+   */
   #deliverDue(): void {
     const limit = this.config.scheduler.now() + TIME_EPSILON;
     while (this.#flight.length && this.#flight[0].at <= limit) {
       const m = this.#pop();
-      const { flow, data, size } = m;
+      const { flow, size } = m;
       if (flow.closed) continue;
-      this.#count(flow, 'messagesDelivered', 1);
-      this.#count(flow, 'bytesDelivered', size);
-      if (m.copy) this.#count(flow, 'messagesDuplicated', 1);
-      else this.#count(flow, 'messagesPending', -1);
-      if (m.corrupted) this.#count(flow, 'messagesCorrupted', 1);
-      flow.receiver.receive(typeof data === 'string' ? data : (data.buffer as ArrayBuffer), size);
+      if (!flow.receiver) {
+        if (!m.copy) {
+          this.#count(flow, 'bytesUndeliverable', size);
+          this.#gone(flow, 'messagesUndeliverable');
+        }
+      } else if (flow.receiver.channel.readyState === 'connecting') {
+        const held = this.#held.get(flow);
+        if (held) held.push(m);
+        else this.#held.set(flow, [m]);
+      } else this.#deliver(m);
     }
     this.#scheduleDeliver();
+  }
+
+  /** Counts a message as delivered and fires `message` at its receiver. */
+  #deliver(m: InFlight): void {
+    const { flow, data, size } = m;
+    this.#count(flow, 'messagesDelivered', 1);
+    this.#count(flow, 'bytesDelivered', size);
+    if (m.copy) this.#count(flow, 'messagesDuplicated', 1);
+    else this.#count(flow, 'messagesPending', -1);
+    if (m.corrupted) this.#count(flow, 'messagesCorrupted', 1);
+    flow.receiver!.receive(typeof data === 'string' ? data : (data.buffer as ArrayBuffer), size);
   }
 
   #push(m: InFlight): void {

@@ -5,7 +5,7 @@
 
 /**
  * Traffic counters, seen from the sending side. For any channel or link:
- * `messagesSent = messagesDelivered - messagesDuplicated + messagesDropped + messagesDiscarded + messagesPending`.
+ * `messagesSent = messagesDelivered - messagesDuplicated + messagesDropped + messagesDiscarded + messagesUndeliverable + messagesPending`.
  */
 export interface VirtualTrafficStats {
   /** Messages accepted by `send()`. */
@@ -28,6 +28,13 @@ export interface VirtualTrafficStats {
   messagesRetransmitted: number;
   /** Messages thrown away, unsent or in flight, because the channel or link closed. */
   messagesDiscarded: number;
+  /**
+   * Messages that arrived for a negotiated channel id the far endpoint had not
+   * created (yet), and were dropped there, as Chromium does.
+   */
+  messagesUndeliverable: number;
+  /** Bytes of the undeliverable messages. */
+  bytesUndeliverable: number;
   /** Messages still buffered or in flight. */
   messagesPending: number;
 }
@@ -46,7 +53,7 @@ export interface VirtualLinkStats extends VirtualTrafficStats {
   readonly aToB: VirtualTrafficStats;
   /** Traffic sent from endpoint `b` to endpoint `a`. */
   readonly bToA: VirtualTrafficStats;
-  /** Channel pairs created on the link so far. */
+  /** Channel pairs created on the link so far (a negotiated pair counts once both endpoints created its id). */
   readonly channels: number;
 }
 
@@ -62,5 +69,7 @@ export const emptyTrafficStats = (): VirtualTrafficStats => ({
   messagesCorrupted: 0,
   messagesRetransmitted: 0,
   messagesDiscarded: 0,
+  messagesUndeliverable: 0,
+  bytesUndeliverable: 0,
   messagesPending: 0,
 });

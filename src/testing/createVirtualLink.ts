@@ -7,7 +7,7 @@ import { InvalidConfigError } from '../errors';
 import { domException } from './domException';
 import { VirtualDataChannel, type VirtualChannelControl, type VirtualChannelInit } from './VirtualDataChannel';
 import { resolveVirtualLinkConfig, type ResolvedVirtualLinkConfig, type VirtualLinkConfig } from './VirtualLinkConfig';
-import { VirtualPeer, type VirtualPeerControl, type VirtualSide } from './VirtualPeer';
+import { VirtualPeer, type VirtualDataChannelInit, type VirtualPeerControl, type VirtualSide } from './VirtualPeer';
 import { VirtualPipe, type VirtualFlow } from './VirtualPipe';
 import { emptyTrafficStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
 
@@ -49,21 +49,35 @@ export interface VirtualLink {
 
 /** Both ends of one channel, with the two directions between them. */
 interface Pair {
+  /** The end created first, at endpoint `from`. */
   readonly local: VirtualChannelControl;
-  readonly remote: VirtualChannelControl;
+  /** The far end. A negotiated channel has none until the far endpoint creates the same id. */
+  remote: VirtualChannelControl | undefined;
   /** The endpoint where `local` lives. */
   readonly from: VirtualSide;
-  /** `local` → `remote`, and back. */
+  /** The stream id, the same at both ends. */
+  readonly id: number;
+  /** `local` → `remote` (no receiver while `remote` is missing), and back (missing with `remote`). */
   readonly forward: VirtualFlow;
-  readonly backward: VirtualFlow;
-  /** True once `open` fired (a pair closed earlier never opens). */
-  opened: boolean;
+  backward: VirtualFlow | undefined;
+  /** The ends that fired `open` (an end closed earlier never opens). */
+  readonly opened: Set<VirtualChannelControl>;
   closing: boolean;
 }
 
+/** The validated options of one channel end. */
+interface EndOptions {
+  readonly ordered: boolean;
+  readonly maxRetransmits: number | null;
+  readonly protocol: string;
+}
+
+/** The highest stream id a browser accepts (65535 is reserved). */
+const MAX_STREAM_ID = 65_534;
+
 const other = (side: VirtualSide): VirtualSide => (side === 'a' ? 'b' : 'a');
 
-const checkInit = (init: VirtualChannelInit): { ordered: boolean; maxRetransmits: number | null; protocol: string } => {
+const checkInit = (init: VirtualChannelInit): EndOptions => {
   const ordered = init.ordered ?? true;
   const maxRetransmits = init.maxRetransmits ?? null;
   const protocol = init.protocol ?? '';
@@ -76,6 +90,28 @@ const checkInit = (init: VirtualChannelInit): { ordered: boolean; maxRetransmits
   return { ordered, maxRetransmits, protocol: String(protocol) };
 };
 
+/** The id of a negotiated channel: required, an integer in [0, 65534]. */
+const checkId = (id: unknown): number => {
+  if (id === undefined || id === null) throw new InvalidConfigError('a negotiated channel needs an id', { id });
+  if (!(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_STREAM_ID)) {
+    throw new InvalidConfigError(`channel id must be an integer in [0, ${MAX_STREAM_ID}], got ${String(id)}`, { id });
+  }
+  return id;
+};
+
+/** A channel is unreliable with `maxRetransmits: 0`, or unordered with `maxRetransmits` set. */
+const isUnreliable = ({ ordered, maxRetransmits }: EndOptions): boolean => maxRetransmits === 0 || (!ordered && maxRetransmits !== null);
+
+/** One direction, with the sender's options (each end's options rule what it sends, as in SCTP). */
+const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl | undefined, options: EndOptions): VirtualFlow => ({
+  sender,
+  receiver,
+  ordered: options.ordered,
+  unreliable: isUnreliable(options),
+  lastDeliverAt: -Infinity,
+  closed: false,
+});
+
 /**
  * Creates a virtual link: two endpoints joined by a modelled network, whose
  * channels behave like browser `RTCDataChannel`s and run on an RxJS scheduler.
@@ -85,6 +121,12 @@ const checkInit = (init: VirtualChannelInit): { ordered: boolean; maxRetransmits
  * when its last byte has drained, `bufferedAmount` falls by its size; it
  * arrives `delay ± jitter` ms later (plus a `reorderDelay` hold, or one round
  * trip if lost on a reliable channel).
+ *
+ * Channels made by `link.createChannel` or `peer.createDataChannel(label)` are
+ * in-band: both ends exist at once and the far endpoint fires `datachannel`.
+ * `peer.createDataChannel(label, { negotiated: true, id })` makes one end only;
+ * it pairs with the end the other endpoint creates with the same id (see
+ * {@link VirtualPeer.createDataChannel}).
  *
  * ```
  * bandwidth 1000 B/s, delay 10 ms, three 100 B sends at t=0:
@@ -118,41 +160,57 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   const { scheduler } = resolved;
   // One pipe per sending endpoint: `pipes.a` carries a → b.
   const pipes: Record<VirtualSide, VirtualPipe> = { a: new VirtualPipe(resolved), b: new VirtualPipe(resolved) };
-  // Pairs not yet closing.
+  // Pairs not yet closing (negotiated halves included).
   const live = new Set<Pair>();
-  // Pairs created so far (also the next stream id).
+  // Pairs with both ends created so far.
   let created = 0;
+  // The next in-band stream id to try.
+  let nextId = 0;
+  // Stream ids of the channels not yet closed, per endpoint.
+  const inUse: Record<VirtualSide, Set<number>> = { a: new Set(), b: new Set() };
+  // Negotiated halves waiting for the far endpoint to create their id, by endpoint and id.
+  const waiting: Record<VirtualSide, Map<number, Pair>> = { a: new Map(), b: new Map() };
   // Set by close() and fail().
   let closed = false;
   // The endpoints' event plumbing.
   const peerControls = {} as Record<VirtualSide, VirtualPeerControl>;
 
+  /** Where an end of `pair` lives. */
+  const sideOf = (pair: Pair, end: VirtualChannelControl): VirtualSide => (end === pair.local ? pair.from : other(pair.from));
+
   /** Marks a pair as closing: both ends `closing`, undelivered messages discarded. */
   const startClosing = (pair: Pair): void => {
     pair.closing = true;
     live.delete(pair);
-    for (const flow of [pair.forward, pair.backward]) flow.closed = true;
+    if (waiting[pair.from].get(pair.id) === pair) waiting[pair.from].delete(pair.id);
+    pair.forward.closed = true;
     pipes[pair.from].discard(pair.forward);
-    pipes[other(pair.from)].discard(pair.backward);
+    if (pair.backward) {
+      pair.backward.closed = true;
+      pipes[other(pair.from)].discard(pair.backward);
+    }
     pair.local.setState('closing');
-    pair.remote.setState('closing');
+    pair.remote?.setState('closing');
   };
 
   /**
-   * Finishes closing: both ends `closed`, then `close` on `first` and on the far end.
-   * A channel close first fires `closing` at the far end; a link failure fires `error` on both.
+   * Finishes closing: both ends `closed` (their ids free again), then `close` on
+   * `first` and on the far end. A channel close first fires `closing` at the far
+   * end; a link failure fires `error` on every end that was open.
    */
   const finishClosing = (pair: Pair, first: VirtualChannelControl, cause: 'channel' | 'link' | Error): void => {
     const second = first === pair.local ? pair.remote : pair.local;
-    if (pair.opened && cause === 'channel') second.dispatch({ type: 'closing', target: second.channel });
-    if (pair.opened && cause instanceof Error) {
-      first.dispatch({ type: 'error', error: cause, target: first.channel });
-      second.dispatch({ type: 'error', error: cause, target: second.channel });
+    if (second && pair.opened.has(second) && cause === 'channel') second.dispatch({ type: 'closing', target: second.channel });
+    if (cause instanceof Error) {
+      for (const end of [first, second]) if (end && pair.opened.has(end)) end.dispatch({ type: 'error', error: cause, target: end.channel });
     }
-    first.setState('closed');
-    second.setState('closed');
+    for (const end of [first, second]) {
+      if (!end) continue;
+      end.setState('closed');
+      inUse[sideOf(pair, end)].delete(pair.id);
+    }
     first.dispatch({ type: 'close', target: first.channel });
-    second.dispatch({ type: 'close', target: second.channel });
+    second?.dispatch({ type: 'close', target: second.channel });
   };
 
   /** `channel.close()` from one end: the stream reset reaches the far end one `delay` later. */
@@ -169,7 +227,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     const pairs = [...live];
     for (const pair of pairs) startClosing(pair);
     scheduler.schedule(() => {
-      for (const pair of pairs) finishClosing(pair, pair.from === 'a' ? pair.local : pair.remote, error ?? 'link');
+      for (const pair of pairs) finishClosing(pair, pair.from === 'a' || !pair.remote ? pair.local : pair.remote, error ?? 'link');
       pipes.a.dispose();
       pipes.b.dispose();
       for (const side of ['a', 'b'] as const) peerControls[side].dispatch({ type: 'connectionstatechange' });
@@ -177,86 +235,139 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   };
 
   /**
-   * Opens `pairs` together after `openDelay`: every channel is `open` before the
-   * first event fires, so an `open` listener may use any channel of the batch.
+   * Opens in-band `pairs` together after `openDelay`: every channel is `open`
+   * before the first event fires, so an `open` listener may use any channel of
+   * the batch. The far endpoint announces each with `datachannel` first.
    */
   const openLater = (pairs: Pair[]): void => {
     scheduler.schedule(() => {
       const ready = pairs.filter((pair) => !pair.closing);
       for (const pair of ready) {
-        pair.opened = true;
+        pair.opened.add(pair.local).add(pair.remote!);
         pair.local.setState('open');
-        pair.remote.setState('open');
+        pair.remote!.setState('open');
       }
       for (const pair of ready) {
         // A listener may have closed a pair of the batch already.
-        if (!pair.closing) peerControls[other(pair.from)].dispatch({ type: 'datachannel', channel: pair.remote.channel });
+        if (!pair.closing) peerControls[other(pair.from)].dispatch({ type: 'datachannel', channel: pair.remote!.channel });
         if (!pair.closing) pair.local.dispatch({ type: 'open', target: pair.local.channel });
-        if (!pair.closing) pair.remote.dispatch({ type: 'open', target: pair.remote.channel });
+        if (!pair.closing) pair.remote!.dispatch({ type: 'open', target: pair.remote!.channel });
       }
     }, resolved.openDelay);
   };
 
-  /** Creates one pair (not yet scheduled to open). */
+  /**
+   * Opens one end of a negotiated pair after `openDelay`, whether or not the far
+   * end exists (the transport is up, as in Chromium), without `datachannel`;
+   * then delivers what arrived for it while it was connecting.
+   */
+  const openEndLater = (pair: Pair, end: VirtualChannelControl): void => {
+    scheduler.schedule(() => {
+      if (pair.closing) return;
+      pair.opened.add(end);
+      end.setState('open');
+      end.dispatch({ type: 'open', target: end.channel });
+      const incoming = end === pair.local ? pair.backward : pair.forward;
+      if (incoming) pipes[other(sideOf(pair, end))].release(incoming);
+    }, resolved.openDelay);
+  };
+
+  /** Creates one end; `route` names the pipe and flow its sends take, looked up at send time. */
+  const createEnd = (label: string, id: number, options: EndOptions, negotiated: boolean, pair: () => Pair, outgoing: () => [VirtualPipe, VirtualFlow]): VirtualChannelControl => {
+    let control!: VirtualChannelControl;
+    new VirtualDataChannel({
+      label: String(label),
+      id,
+      negotiated,
+      ...options,
+      connect: (c) => {
+        control = c;
+        return {
+          maxMessageSize: resolved.maxMessageSize,
+          sendQueueLimit: resolved.sendQueueLimit,
+          // Only used after `open`, once the pair exists.
+          transmit: (data, size) => {
+            const [pipe, flow] = outgoing();
+            pipe.enqueue(flow, data, size);
+          },
+          close: () => closePair(pair(), control),
+        };
+      },
+    });
+    return control;
+  };
+
+  /** The lowest in-band id from `nextId` on that no channel at either endpoint uses. */
+  const allocateId = (): number => {
+    while (inUse.a.has(nextId) || inUse.b.has(nextId)) nextId++;
+    return nextId++;
+  };
+
+  /** Creates one in-band pair (not yet scheduled to open). */
   const createPair = (from: VirtualSide, label: string, init: VirtualChannelInit = {}): Pair => {
     if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
-    const { ordered, maxRetransmits, protocol } = checkInit(init);
-    const unreliable = maxRetransmits === 0 || (!ordered && maxRetransmits !== null);
-    const id = created++;
-    const controls: Partial<Record<'local' | 'remote', VirtualChannelControl>> = {};
-    const make = (end: 'local' | 'remote'): VirtualDataChannel =>
-      new VirtualDataChannel({
-        label: String(label),
-        id,
-        ordered,
-        maxRetransmits,
-        protocol,
-        connect: (control) => {
-          controls[end] = control;
-          return {
-            maxMessageSize: resolved.maxMessageSize,
-            sendQueueLimit: resolved.sendQueueLimit,
-            // `pair` is declared below; the wire is only used after `open`.
-            transmit: (data, size) => {
-              if (end === 'local') pipes[from].enqueue(pair.forward, data, size);
-              else pipes[other(from)].enqueue(pair.backward, data, size);
-            },
-            close: () => closePair(pair, control),
-          };
-        },
-      });
-    const localChannel = make('local');
-    const remoteChannel = make('remote');
-    const local = controls.local!;
-    const remote = controls.remote!;
-    const flow = (sender: VirtualChannelControl, receiver: VirtualChannelControl): VirtualFlow => ({
-      sender,
-      receiver,
-      ordered,
-      unreliable,
-      lastDeliverAt: -Infinity,
-      closed: false,
-    });
-    const pair: Pair = {
+    const options = checkInit(init);
+    const id = allocateId();
+    let pair!: Pair;
+    const local = createEnd(label, id, options, false, () => pair, () => [pipes[from], pair.forward]);
+    const remote = createEnd(label, id, options, false, () => pair, () => [pipes[other(from)], pair.backward!]);
+    pair = {
       local,
       remote,
       from,
-      forward: flow(local, remote),
-      backward: flow(remote, local),
-      opened: false,
+      id,
+      forward: flowOf(local, remote, options),
+      backward: flowOf(remote, local, options),
+      opened: new Set(),
       closing: false,
     };
     live.add(pair);
-    peerControls[from].adopt(localChannel);
-    peerControls[other(from)].adopt(remoteChannel);
+    created++;
+    inUse.a.add(id);
+    inUse.b.add(id);
+    peerControls[from].adopt(local.channel);
+    peerControls[other(from)].adopt(remote.channel);
     return pair;
   };
 
-  /** Creates one pair from `from`, opening after `openDelay`; returns `[from's end, far end]`. */
+  /** Creates one in-band pair from `from`, opening after `openDelay`; returns `[from's end, far end]`. */
   const createOne = (from: VirtualSide, label: string, init?: VirtualChannelInit): [VirtualDataChannel, VirtualDataChannel] => {
     const pair = createPair(from, label, init);
     openLater([pair]);
-    return [pair.local.channel, pair.remote.channel];
+    return [pair.local.channel, pair.remote!.channel];
+  };
+
+  /**
+   * Creates the end of negotiated channel `init.id` at `side`: it completes the
+   * far endpoint's waiting half with that id, or waits for one itself. Either
+   * way it opens after `openDelay` and no `datachannel` fires.
+   */
+  const createNegotiated = (side: VirtualSide, label: string, init: VirtualDataChannelInit): VirtualDataChannel => {
+    if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
+    const options = checkInit(init);
+    const id = checkId(init.id);
+    if (inUse[side].has(id)) throw domException(`Data channel id ${id} is already in use at endpoint ${side}`, 'OperationError');
+    inUse[side].add(id);
+    const half = waiting[other(side)].get(id);
+    if (half) {
+      waiting[other(side)].delete(id);
+      const remote = createEnd(label, id, options, true, () => half, () => [pipes[side], half.backward!]);
+      half.remote = remote;
+      half.backward = flowOf(remote, half.local, options);
+      half.forward.receiver = remote;
+      created++;
+      peerControls[side].adopt(remote.channel);
+      openEndLater(half, remote);
+      return remote.channel;
+    }
+    let pair!: Pair;
+    const local = createEnd(label, id, options, true, () => pair, () => [pipes[side], pair.forward]);
+    pair = { local, remote: undefined, from: side, id, forward: flowOf(local, undefined, options), backward: undefined, opened: new Set(), closing: false };
+    live.add(pair);
+    waiting[side].set(id, pair);
+    peerControls[side].adopt(local.channel);
+    openEndLater(pair, local);
+    return local.channel;
   };
 
   const peer = (side: VirtualSide): VirtualPeer =>
@@ -264,7 +375,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       peerControls[side] = control;
       return {
         maxMessageSize: resolved.maxMessageSize,
-        createChannel: (label, init) => createOne(side, label, init),
+        createDataChannel: (label, init = {}) => (init.negotiated ? createNegotiated(side, label, init) : createOne(side, label, init)[0]),
         isClosed: () => closed,
         close: () => closeAll(),
       };
@@ -286,7 +397,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       checkInit(rest); // fail before creating any pair
       const pairs = Array.from({ length: n }, (_, i) => createPair('a', `${label}-${i}`, rest));
       openLater(pairs);
-      return [pairs.map((p) => p.local.channel), pairs.map((p) => p.remote.channel)];
+      return [pairs.map((p) => p.local.channel), pairs.map((p) => p.remote!.channel)];
     },
     stats: () => {
       const sum = emptyTrafficStats();

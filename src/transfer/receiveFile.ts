@@ -23,7 +23,7 @@ import { controlLink, type ControlLink } from './controlLink';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
-import { closeAll, createDataChannels, incomingControlChannels } from './transferChannels';
+import { closeSoon, createDataChannels, incomingControlChannels } from './transferChannels';
 
 /** Limits a receiver enforces on what a peer may make it do. */
 export interface ReceiveLimits {
@@ -118,7 +118,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       }
       cleanup();
       Promise.resolve(opened?.abort(err)).catch(() => undefined);
-      closeAll([...data, control]);
+      closeSoon([...data, control]);
       subscriber.error(err);
     };
 
@@ -213,7 +213,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
                 subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (scheduler.now() - startedAt) / 1000, result });
                 cleanup();
                 // Let the `complete` message leave before the channels close.
-                setTimeout(() => closeAll([...data, control]), 50);
+                closeSoon([...data, control], 50);
                 subscriber.complete();
               } catch (err) {
                 fail(err, true);
@@ -249,7 +249,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
             send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
             subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
             cleanup();
-            setTimeout(() => closeAll([control]), 50);
+            closeSoon([control], 50);
             subscriber.complete();
             return;
           }
@@ -308,7 +308,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         if (manifest) send({ t: 'cancel', id: manifest.id, reason: 'cancelled by receiver' });
         cleanup();
         Promise.resolve(opened?.abort(new TransferCancelledError('local'))).catch(() => undefined);
-        closeAll([...data, control]);
+        closeSoon([...data, control]);
       }
     };
   });

@@ -40,7 +40,7 @@ import { describeFile, type FileInput, type FileMeta } from './fileInput';
 import { resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
-import { closeAll, createControlChannel, createDataChannels, DEFAULT_CHANNEL_ID_BASE, negotiatedMaxMessageSize } from './transferChannels';
+import { allocateIdBase, closeAll, closeSoon, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
@@ -50,7 +50,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly strategy?: 'round-robin' | 'least-buffered';
   /** Transfer id carried in every frame. Default: random. */
   readonly transferId?: number;
-  /** Negotiated id of data channel 0 (announced in the offer; ids up to 1023). Default 900. */
+  /** Negotiated id of data channel 0 (announced in the offer; ids up to 1023). Default: a free block of 16 ids from 512 up, rotating per connection. */
   readonly channelIdBase?: number;
   /** Cap on message size when the stack reports none or more. Default 262144 (Chrome). */
   readonly maxMessageSize?: number;
@@ -105,7 +105,8 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
     const base = resolveTuning(profile, overrides);
     const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
     const scheduler = options.scheduler ?? asyncScheduler;
-    const idBase = options.channelIdBase ?? DEFAULT_CHANNEL_ID_BASE;
+    const ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase);
+    const idBase = ids.idBase;
     const maxMessageSize = negotiatedMaxMessageSize(lanes, options.maxMessageSize);
     const maxChunk = Math.min(tuning.maxChunk, maxMessageSize - FRAME_HEADER_SIZE);
     const minChunk = Math.min(tuning.minChunk, maxChunk);
@@ -123,13 +124,14 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
       chunk: { min: minChunk, max: maxChunk },
       digest: 'sha-256',
     };
-    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy });
+    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release });
   });
 }
 
 interface SenderSettings extends SendOptions {
   readonly scheduler: SchedulerLike;
   readonly idBase: number;
+  readonly releaseIds: () => void;
   readonly maxMessageSize: number;
   readonly minChunk: number;
   readonly maxChunk: number;
@@ -149,6 +151,7 @@ function runSender(
     const control = createControlChannel(lanes[0]);
     const link = controlLink(control);
     const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
+    whenAllClosed(data, s.releaseIds);
     const subs: Subscription[] = [];
     // Bytes the receiver has persisted (from its acks), and bytes read from the source.
     let acked = 0;
@@ -194,7 +197,7 @@ function runSender(
         else link.send({ t: 'error', id, code: e.code, message: e.message.slice(0, 1000) });
       }
       cleanup();
-      closeAll([...data, control]);
+      closeSoon([...data, control]);
       subscriber.error(err);
     };
 
@@ -368,7 +371,7 @@ function runSender(
         finished = true;
         link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
         cleanup();
-        closeAll([...data, control]);
+        closeSoon([...data, control]);
       }
     };
   });

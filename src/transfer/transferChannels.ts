@@ -16,8 +16,6 @@ import { InvalidConfigError } from '../errors';
 import type { Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
 
-/** Default first negotiated data-channel id. Chromium allows ids up to 1023; stay clear of in-band ids counted up from 0. */
-export const DEFAULT_CHANNEL_ID_BASE = 900;
 /** Highest data-channel id a transfer may use (Chromium's limit). */
 export const MAX_CHANNEL_ID = 1023;
 /** Label of the control channel. */
@@ -28,6 +26,73 @@ export function createControlChannel(pc: PeerConnectionLike): DataChannelLike {
   const ch = pc.createDataChannel(CONTROL_LABEL, { ordered: true });
   ch.binaryType = 'arraybuffer';
   return ch;
+}
+
+/** Negotiated ids are handed out in blocks of 16 from this id up to MAX_CHANNEL_ID. */
+export const ID_BLOCK_FIRST = 512;
+const ID_BLOCK = 16;
+/** Blocks in use per peer connection (released once every channel of the block closed). */
+const usedBlocks = new WeakMap<object, Set<number>>();
+/** Where the next search starts, per peer connection, so consecutive transfers use different ids. */
+const nextBlock = new WeakMap<object, number>();
+
+/**
+ * Picks a block of negotiated ids that no running transfer of this process
+ * uses on any of `lanes`, rotating so that a transfer that starts right after
+ * another never reuses ids whose channels are still closing. Returns the first
+ * id; call the returned `release` once the channels are closed.
+ */
+export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?: number): { idBase: number; release: () => void } {
+  const blocks = Math.floor((MAX_CHANNEL_ID + 1 - ID_BLOCK_FIRST) / ID_BLOCK);
+  const sets = lanes.map((pc) => {
+    let set = usedBlocks.get(pc);
+    if (!set) usedBlocks.set(pc, (set = new Set()));
+    return set;
+  });
+  let block: number | undefined;
+  if (preferred !== undefined) {
+    block = -1 - preferred; // a caller-chosen base is not tracked as a block
+  } else {
+    const start = nextBlock.get(lanes[0]) ?? 0;
+    for (let k = 0; k < blocks; k++) {
+      const b = (start + k) % blocks;
+      if (sets.every((set) => !set.has(b))) {
+        block = b;
+        break;
+      }
+    }
+    if (block === undefined) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks });
+    nextBlock.set(lanes[0], (block + 1) % blocks);
+    for (const set of sets) set.add(block);
+  }
+  const idBase = block < 0 ? preferred! : ID_BLOCK_FIRST + block * ID_BLOCK;
+  let released = false;
+  return {
+    idBase,
+    release: () => {
+      if (released || block! < 0) return;
+      released = true;
+      for (const set of sets) set.delete(block!);
+    },
+  };
+}
+
+/** Calls `done` once every channel has closed (or at once if all are). */
+export function whenAllClosed(channels: readonly DataChannelLike[], done: () => void): void {
+  let open = 0;
+  const check = () => {
+    if (--open === 0) done();
+  };
+  for (const ch of channels) {
+    if (ch.readyState === 'closed') continue;
+    open++;
+    const onClose = () => {
+      ch.removeEventListener('close', onClose);
+      check();
+    };
+    ch.addEventListener('close', onClose);
+  }
+  if (open === 0) done();
 }
 
 /** Control channels already taken by a `receiveFile` subscription. */
@@ -57,7 +122,7 @@ export function createDataChannels(
   count: number,
   laneCount: number,
   reliability: Reliability,
-  idBase = DEFAULT_CHANNEL_ID_BASE,
+  idBase: number,
 ): DataChannelLike[] {
   if (laneCount > lanes.length) throw new InvalidConfigError(`transfer needs ${laneCount} lanes but ${lanes.length} connections were given`, { laneCount, given: lanes.length });
   if (!Number.isInteger(idBase) || idBase < 0 || idBase + count - 1 > MAX_CHANNEL_ID) {
@@ -98,4 +163,13 @@ export function closeAll(channels: readonly (DataChannelLike | undefined)[]): vo
       // already gone
     }
   }
+}
+
+/**
+ * Closes channels after `delayMs`, so a message just sent (a `cancel`, a
+ * `complete`) leaves before the close. The timer does not keep Node alive.
+ */
+export function closeSoon(channels: readonly (DataChannelLike | undefined)[], delayMs = 100): void {
+  const t: any = setTimeout(() => closeAll(channels), delayMs);
+  t?.unref?.();
 }
