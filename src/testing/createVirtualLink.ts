@@ -272,7 +272,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     }, resolved.openDelay);
   };
 
-  /** Creates one end; `route` names the pipe and flow its sends take, looked up at send time. */
+  /** Creates one end of `pair()`; `outgoing()` names the pipe and flow its sends take, looked up at send time. */
   const createEnd = (label: string, id: number, options: EndOptions, negotiated: boolean, pair: () => Pair, outgoing: () => [VirtualPipe, VirtualFlow]): VirtualChannelControl => {
     let control!: VirtualChannelControl;
     new VirtualDataChannel({
@@ -308,10 +308,10 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
     const options = checkInit(init);
     const id = allocateId();
-    let pair!: Pair;
+    // The closures read `pair`, declared below, only once the channels are used.
     const local = createEnd(label, id, options, false, () => pair, () => [pipes[from], pair.forward]);
     const remote = createEnd(label, id, options, false, () => pair, () => [pipes[other(from)], pair.backward!]);
-    pair = {
+    const pair: Pair = {
       local,
       remote,
       from,
@@ -360,9 +360,8 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       openEndLater(half, remote);
       return remote.channel;
     }
-    let pair!: Pair;
     const local = createEnd(label, id, options, true, () => pair, () => [pipes[side], pair.forward]);
-    pair = { local, remote: undefined, from: side, id, forward: flowOf(local, undefined, options), backward: undefined, opened: new Set(), closing: false };
+    const pair: Pair = { local, remote: undefined, from: side, id, forward: flowOf(local, undefined, options), backward: undefined, opened: new Set(), closing: false };
     live.add(pair);
     waiting[side].set(id, pair);
     peerControls[side].adopt(local.channel);

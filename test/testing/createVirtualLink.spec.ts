@@ -403,6 +403,7 @@ describe('createVirtualLink', () => {
             });
             for (const s of [stats, stats.aToB, stats.bToA]) {
               expect(s.messagesPending).toBe(0);
+              expect(s.messagesUndeliverable).toBe(0); // only negotiated channels can miss their far end
               expect(s.messagesSent).toBe(s.messagesDelivered - s.messagesDuplicated + s.messagesDropped + s.messagesDiscarded);
             }
             expect(stats.messagesSent).toBe(n + 1);
