@@ -52,6 +52,32 @@ export { sendToChannels, type SendToChannelsConfig } from './sinks/sendToChannel
 export { toBlob, type ToBlobConfig } from './sinks/toBlob';
 export { DEFAULT_MAX_QUEUED_BYTES, toWritableStream, type ToWritableStreamConfig } from './sinks/toWritableStream';
 
+// Stats
+export { answerPings } from './stats/answerPings';
+export { bitrate$, type Bitrate } from './stats/bitrate$';
+export { detectBottleneck } from './stats/detectBottleneck';
+export { loss$ } from './stats/loss$';
+export { parseStatsReport, type PeerStatsSample } from './stats/parseStatsReport';
+export { pickProfile, type ProfileInputs } from './stats/pickProfile';
+export { pingRtt, type PingConfig } from './stats/pingRtt';
+export { qualityScore } from './stats/qualityScore';
+export { recommend } from './stats/recommend';
+export { rtt$ } from './stats/rtt$';
+export { sampleDelta, type SampleDelta } from './stats/sampleDelta';
+export { statsSamples, type StatsSamplesConfig } from './stats/statsSamples';
+export type {
+  Bottleneck,
+  Recommendation,
+  RecommendationAction,
+  RttSummary,
+  StatsInput,
+  StatsInputKind,
+  Throughput,
+  TransferSignals,
+  TransferStats,
+} from './stats/statsTypes';
+export { DEFAULT_SAMPLE_INTERVAL, DEFAULT_WINDOW_SIZE, transferStats, type TransferStatsConfig } from './stats/transferStats';
+
 // Transfers
 export { describeFile, limitBytes, streamFile, type FileDescriptor, type FileInput, type FileMeta, type ReadRange } from './transfer/fileInput';
 export { AUTO_START, PROFILES, resolveTuning, validateTuning, type ProfileName, type TransferTuning } from './transfer/profiles';

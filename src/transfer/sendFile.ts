@@ -124,7 +124,7 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
       chunk: { min: minChunk, max: maxChunk },
       digest: 'sha-256',
     };
-    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release });
+    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profile === 'auto' ? undefined : profile });
   });
 }
 
@@ -136,6 +136,7 @@ interface SenderSettings extends SendOptions {
   readonly minChunk: number;
   readonly maxChunk: number;
   readonly strategy: 'round-robin' | 'least-buffered';
+  readonly profileName?: ProfileName;
 }
 
 function runSender(
@@ -179,6 +180,8 @@ function runSender(
       statsInterval: s.statsInterval,
       progressInterval: s.progressInterval,
       pc: lanes[0],
+      bufferFullBytes: tuning.low,
+      profile: s.profileName,
     });
 
     const cleanup = () => {
@@ -249,6 +252,7 @@ function runSender(
                 next: (c) => {
                   store.set(c.index, c);
                   chunkCount = c.index + 1;
+                  telemetry.countChunks(1, 0);
                   telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
                 },
                 complete: () => {
@@ -302,6 +306,7 @@ function runSender(
           return;
         }
         case 'nack':
+          telemetry.countChunks(0, msg.chunks.length);
           for (const index of msg.chunks) {
             const c = store.get(index);
             if (!c) continue;

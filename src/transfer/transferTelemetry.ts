@@ -8,6 +8,7 @@ import type { StatsInput } from '../stats/statsTypes';
 import { transferStats } from '../stats/transferStats';
 import type { TransferStats } from '../stats/statsTypes';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
+import type { ProfileName } from './profiles';
 import type { TransferEvent } from './TransferEvent';
 
 export interface TelemetryConfig {
@@ -21,6 +22,10 @@ export interface TelemetryConfig {
   readonly progressInterval?: number;
   /** Polled with getStats() for RTT, when it has getStats. */
   readonly pc?: PeerConnectionLike;
+  /** A channel at or above this many buffered bytes counts as full (the `low` watermark). */
+  readonly bufferFullBytes?: number;
+  /** The profile in use, so the recommendation can suggest a switch. */
+  readonly profile?: ProfileName;
 }
 
 export interface Telemetry {
@@ -30,6 +35,8 @@ export interface Telemetry {
   progress(bytes: number, acked: number): void;
   /** An application-level RTT (ping/pong), used while getStats() gives none. */
   appRtt(ms: number): void;
+  /** Counts chunks sent and chunks NACKed; their ratio per interval becomes the loss input. */
+  countChunks(sent: number, nacked: number): void;
   /** Replaces the channels whose buffers are sampled. */
   setChannels(channels: readonly DataChannelLike[]): void;
   /** Stats, shared; replays the latest. */
@@ -69,7 +76,13 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
   let statsRttAt = -Infinity;
   const subs: Subscription[] = [];
 
-  const stats$ = inputs.pipe(transferStats({ sampleInterval: statsInterval, scheduler }), shareReplay({ bufferSize: 1, refCount: false }));
+  // Chunks sent and NACKed since the last stats tick (per-interval loss, never cumulative).
+  let sentChunks = 0;
+  let nackedChunks = 0;
+  const stats$ = inputs.pipe(
+    transferStats({ sampleInterval: statsInterval, scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
+    shareReplay({ bufferSize: 1, refCount: false }),
+  );
 
   const emitProgress = () => {
     if (bytes === emitted) return;
@@ -93,6 +106,9 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
         for (const ch of channels) inputs.next({ kind: 'buffer', label: ch.label, bytes: ch.bufferedAmount });
         const busy = elu();
         if (busy !== undefined) inputs.next({ kind: 'cpu', busy });
+        if (sentChunks > 0) inputs.next({ kind: 'loss', rate: Math.min(1, nackedChunks / sentChunks) });
+        sentChunks = 0;
+        nackedChunks = 0;
         this.schedule(undefined, statsInterval / 2);
       }, statsInterval / 2),
     );
@@ -115,6 +131,10 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
       bytes = b;
       acked = a;
       if (b >= cfg.total) emitProgress();
+    },
+    countChunks: (sent, nacked) => {
+      sentChunks += sent;
+      nackedChunks += nacked;
     },
     appRtt: (ms) => {
       if (!stopped && scheduler.now() - statsRttAt > 3 * statsInterval) inputs.next({ kind: 'rtt', ms });
