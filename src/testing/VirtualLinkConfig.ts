@@ -6,6 +6,7 @@ import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from '../types';
 import { mulberry32 } from './mulberry32';
+import type { VirtualDataChannel } from './VirtualDataChannel';
 
 /** Default one-way delay, in ms. */
 export const DEFAULT_VIRTUAL_DELAY = 0;
@@ -62,10 +63,22 @@ export interface VirtualLinkConfig {
   readonly seed?: number;
   /** Source of randomness in `[0, 1)` for jitter and faults. Default `mulberry32(seed)`. */
   readonly random?: () => number;
+  /**
+   * Which channels the faults (`loss`, `reorder`, `duplicate`, `corrupt`) apply
+   * to, asked with the sending channel for each message. Messages of other
+   * channels still get `delay` and `jitter`, and still take their five draws
+   * from `random`, so filtering never changes the fate of other messages.
+   * Example: `(ch) => ch.label !== 'tallow-control'` corrupts only data
+   * channels. Default: every channel.
+   */
+  readonly faultFilter?: (channel: VirtualDataChannel) => boolean;
 }
 
 /** A config with every default filled in. */
 export type ResolvedVirtualLinkConfig = { readonly [K in keyof VirtualLinkConfig]-?: NonNullable<VirtualLinkConfig[K]> };
+
+/** The default `faultFilter`. */
+const everyChannel = (): boolean => true;
 
 const invalid = (field: string, value: unknown, rule: string): InvalidConfigError =>
   new InvalidConfigError(`virtual link ${field} ${rule}, got ${String(value)}`, { field, value });
@@ -108,6 +121,8 @@ export function resolveVirtualLinkConfig(config: VirtualLinkConfig = {}): Resolv
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw invalid('seed', seed, 'must be a finite number');
   const random = config.random ?? mulberry32(seed);
   if (typeof random !== 'function') throw invalid('random', random, 'must be a function returning numbers in [0, 1)');
+  const faultFilter = config.faultFilter ?? everyChannel;
+  if (typeof faultFilter !== 'function') throw invalid('faultFilter', faultFilter, 'must be a function of a channel returning a boolean');
   return {
     scheduler,
     bandwidth,
@@ -123,5 +138,6 @@ export function resolveVirtualLinkConfig(config: VirtualLinkConfig = {}): Resolv
     openDelay: milliseconds('openDelay', config.openDelay, 0),
     seed,
     random,
+    faultFilter,
   };
 }

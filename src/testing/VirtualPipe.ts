@@ -104,14 +104,16 @@ export class VirtualPipe {
 
   /** Queues a validated message of `size` bytes from `flow` and draws its fate. */
   enqueue(flow: VirtualFlow, data: string | Uint8Array, size: number): void {
-    const { random, loss, jitter, reorder, duplicate, corrupt } = this.config;
+    const { random, loss, jitter, reorder, duplicate, corrupt, faultFilter } = this.config;
     const [u1, u2, u3, u4, u5] = [random(), random(), random(), random(), random()];
+    // The draws are taken either way, so a filtered channel never shifts other messages' fates.
+    const faulty = faultFilter(flow.sender.channel);
     const fate: Fate = {
-      lost: u1 < loss,
+      lost: faulty && u1 < loss,
       jitter: (2 * u2 - 1) * jitter,
-      held: u3 < reorder,
-      duplicated: u4 < duplicate,
-      corruptAt: u5 < corrupt ? u5 / corrupt : -1,
+      held: faulty && u3 < reorder,
+      duplicated: faulty && u4 < duplicate,
+      corruptAt: faulty && u5 < corrupt ? u5 / corrupt : -1,
     };
     const now = this.config.scheduler.now();
     if (this.#head === this.#queue.length) this.#headStart = Math.max(now, this.#idleFrom);

@@ -23,6 +23,7 @@ describe('resolveVirtualLinkConfig', () => {
       seed: 1,
     });
     expect(resolveVirtualLinkConfig({ delay: 30 }).reorderDelay).toBe(31);
+    expect(resolveVirtualLinkConfig().faultFilter({} as any)).toBe(true);
     const a = resolveVirtualLinkConfig().random;
     const b = resolveVirtualLinkConfig({ seed: 1 }).random;
     expect([a(), a(), a()]).toEqual([b(), b(), b()]);
@@ -61,6 +62,7 @@ describe('resolveVirtualLinkConfig', () => {
     ['openDelay', { openDelay: -1 }],
     ['seed', { seed: NaN }],
     ['random', { random: 3 as any }],
+    ['faultFilter', { faultFilter: 'data' as any }],
   ];
 
   it.each(bad)('rejects a bad %s with InvalidConfigError naming it', (field, config) => {

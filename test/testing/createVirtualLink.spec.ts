@@ -348,6 +348,29 @@ describe('createVirtualLink', () => {
       expect(stats.messagesCorrupted).toBe(50);
     });
 
+    it('faultFilter spares the channels it rejects from loss, reorder, duplicate and corrupt, and still takes five draws per message', () => {
+      const draws = vi.fn(() => 0); // every fault fires wherever it applies
+      const got: string[] = [];
+      let stats!: ReturnType<VirtualLink['stats']>;
+      const seen: string[] = [];
+      virtual(
+        { delay: 2, loss: 0.5, reorder: 0.5, duplicate: 0.5, corrupt: 0.5, random: draws, faultFilter: (ch) => (seen.push(ch.label), ch.label !== 'clean') },
+        (link, now) => {
+          const [clean, cleanR] = link.createChannel('clean', { maxRetransmits: 0 });
+          const [dirty, dirtyR] = link.createChannel('dirty', { maxRetransmits: 0 });
+          cleanR.onmessage = (e) => got.push(`clean ${new Uint8Array(e.data)[0]}@${now()}`);
+          dirtyR.onmessage = (e) => got.push(`dirty ${new Uint8Array(e.data)[0]}@${now()}`);
+          clean.onopen = () => clean.send(new Uint8Array([1]));
+          dirty.onopen = () => dirty.send(new Uint8Array([1]));
+          link.config.scheduler.schedule(() => (stats = link.stats()), 50);
+        },
+      );
+      expect(got).toEqual(['clean 1@2']);
+      expect(seen).toEqual(['clean', 'dirty']);
+      expect(draws).toHaveBeenCalledTimes(10);
+      expect(stats).toMatchObject({ messagesDropped: 1, messagesCorrupted: 0, messagesDelivered: 1 });
+    });
+
     it('corrupts strings through UTF-8 and still delivers a string', () => {
       const { got } = (() => {
         const out: unknown[] = [];
