@@ -23,6 +23,11 @@
  *   `sdpMLineIndex`; we strip `a=` and always send `sdpMid`.
  * - Chromium outside a loopback-only namespace offers 192.0.2.x, ::1, fd00:: and
  *   mDNS `*.local` candidates; both directions are filtered to UDP 127.0.0.1.
+ * - The offerer holds its own candidates back until it has applied the answer. Otherwise the
+ *   answerer can finish ICE (its checks get answered) and start DTLS before the offerer has
+ *   any remote description; libdatachannel's offerer then closes itself. Seen in 3 of 400
+ *   in-process connects under CPU load, as "connectionState became closed" or "Got a remote
+ *   candidate without ICE transport"; 0 of 1000 with the hold.
  * - A throw inside a node-datachannel callback goes to `uncaughtException`; every
  *   async step here is caught and turned into a rejection of `negotiate()`.
  */
@@ -112,6 +117,8 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
     const pending: CandidateMessage['candidate'][] = [];
     // Whether setRemoteDescription has completed.
     let haveRemote = false;
+    // Offerer only: local candidates held back until the answer is applied (see file comment).
+    const held: CandidateMessage['candidate'][] | null = role === 'offerer' ? [] : null;
     // Set once the promise settled.
     let settled = false;
 
@@ -125,7 +132,10 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
       if (error) reject(error);
       else resolve();
     };
-    const fail = (error: unknown): void => finish(error instanceof Error ? error : new Error(String(error)));
+    const fail = (error: unknown): void => {
+      const message = error instanceof Error ? error.message : String(error);
+      finish(message.startsWith('negotiate(') ? (error as Error) : new Error(`negotiate(${role}): ${message}`, { cause: error }));
+    };
 
     const onState = (): void => {
       const state = pc.connectionState;
@@ -135,7 +145,9 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
     const onCandidate = (event: RTCPeerConnectionIceEvent): void => {
       const c = event.candidate;
       if (!c || !c.candidate || !acceptCandidate(c.candidate)) return;
-      transport.send({ kind: 'candidate', candidate: { candidate: normaliseCandidate(c.candidate), sdpMid: c.sdpMid ?? '0', sdpMLineIndex: c.sdpMLineIndex ?? null } });
+      const candidate = { candidate: normaliseCandidate(c.candidate), sdpMid: c.sdpMid ?? '0', sdpMLineIndex: c.sdpMLineIndex ?? null };
+      if (held && !haveRemote) held.push(candidate);
+      else transport.send({ kind: 'candidate', candidate });
     };
     const addCandidate = async (c: CandidateMessage['candidate']): Promise<void> => {
       await pc.addIceCandidate(c.sdpMLineIndex === null ? { candidate: c.candidate, sdpMid: c.sdpMid ?? '0' } : c);
@@ -143,6 +155,7 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
     const onDescription = async (d: DescriptionMessage['description']): Promise<void> => {
       await pc.setRemoteDescription(d as RTCSessionDescriptionInit);
       haveRemote = true;
+      for (const c of held?.splice(0) ?? []) transport.send({ kind: 'candidate', candidate: c });
       for (const c of pending.splice(0)) await addCandidate(c);
       if (d.type === 'offer') {
         const answer = await pc.createAnswer();
