@@ -4,7 +4,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
 
 // rxjs-marbles has no vitest entry: configure it with vitest's deep equality.
-export const { cases, marbles, fakeSchedulers, observe } = configure({
+export const { marbles } = configure({
   assertDeepEqual: (a: unknown, e: unknown) => expect(a).toStrictEqual(e),
   frameworkMatcher: true,
 });

@@ -76,11 +76,11 @@ describe('repairChunks', () => {
 
   it('handles empty, never and error', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
-      const e = cold('|');
+      const e = cold<Chunk>('|');
       expectObservable(e.pipe(repairChunks({ nack: () => undefined }))).toBe('|');
-      const n = cold('-');
+      const n = cold<Chunk>('-');
       expectObservable(n.pipe(repairChunks({ nack: () => undefined }))).toBe('-');
-      const err = cold('--#');
+      const err = cold<Chunk>('--#');
       expectObservable(err.pipe(repairChunks({ nack: () => undefined }))).toBe('--#');
       expectSubscriptions(err.subscriptions).toBe('^-!');
     });
