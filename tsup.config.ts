@@ -7,7 +7,8 @@ export default defineConfig({
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // tsup's d.ts build sets `baseUrl`, which TypeScript 6 deprecates.
+  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   sourcemap: true,
   clean: true,
   target: 'es2022',

@@ -7,7 +7,9 @@ import {
   asyncScheduler,
   defer,
   forkJoin,
+  from,
   map,
+  switchMap,
   mergeWith,
   Observable,
   Subject,
@@ -34,10 +36,12 @@ import { roundRobin } from '../operators/roundRobin';
 import { CONTROL_VERSION, type ControlMessage, type Manifest } from '../protocol/control';
 import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE } from '../protocol/frame';
 import { sendToChannels } from '../sinks/sendToChannels';
-import type { Chunk, DataChannelLike, PeerConnectionLike } from '../types';
+import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
 import { controlLink, whenOpen } from './controlLink';
-import { describeFile, type FileInput, type FileMeta } from './fileInput';
-import { resolveTuning, type ProfileName, type TransferTuning } from './profiles';
+import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
+import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
+import { parseStatsReport } from '../stats/parseStatsReport';
+import { pickProfile } from '../stats/pickProfile';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { allocateIdBase, closeAll, closeSoon, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
@@ -67,6 +71,8 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly readSize?: number;
   /** SHA-256 implementation. Default: node:crypto in Node, hash-wasm elsewhere. */
   readonly createHash?: Sha256Factory;
+  /** `auto`: how long to wait for `getStats()` when picking the starting profile, ms. Default 500. */
+  readonly probeTimeout?: number;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -97,11 +103,57 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
     const lanes = lanesOf(connection);
     if (!lanes.length) throw new InvalidConfigError('sendFile needs at least one peer connection');
     const desc = describeFile(file, options);
-    const { profile = 'auto', strategy = 'round-robin' } = options;
+    const { profile = 'auto' } = options;
     const overrides: Partial<TransferTuning> = {};
     for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability', 'aggressiveness'] as const) {
       if (options[k] !== undefined) (overrides as any)[k] = options[k];
     }
+    // Validate the overrides now, so bad input fails before anything is created.
+    resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
+    if (profile !== 'auto') return prepareSender(lanes, desc, profile, overrides, options, profile);
+    return from(probeProfile(lanes[0], options.probeTimeout ?? 500)).pipe(
+      switchMap((picked) => {
+        // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
+        const roam: Partial<TransferTuning> = {
+          minChunk: MIN_CHUNK_SIZE,
+          ...(overrides.reliability === 'unreliable' ? {} : { maxChunk: CHROME_MAX_MESSAGE_SIZE }),
+          ...overrides,
+        };
+        return prepareSender(lanes, desc, picked, roam, options, undefined);
+      }),
+    );
+  });
+}
+
+/**
+ * `auto`: picks a starting profile from the RTT that `getStats()` reports for
+ * the connection (`lan` when it reports none within `timeoutMs`).
+ */
+export async function probeProfile(pc: PeerConnectionLike, timeoutMs = 500): Promise<ProfileName> {
+  if (typeof pc.getStats !== 'function') return AUTO_START;
+  let timer: any;
+  try {
+    const report = await Promise.race([pc.getStats(), new Promise<undefined>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    if (!report) return AUTO_START;
+    const sample = parseStatsReport(report as any, Date.now());
+    return sample?.rttMs !== undefined && sample.rttMs >= 0 ? pickProfile({ rttMs: sample.rttMs }) : AUTO_START;
+  } catch {
+    return AUTO_START;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function prepareSender(
+  lanes: readonly PeerConnectionLike[],
+  desc: FileDescriptor,
+  profile: ProfileName,
+  overrides: Partial<TransferTuning>,
+  options: SendOptions,
+  profileName: ProfileName | undefined,
+): Observable<TransferEvent> {
+  {
+    const strategy = options.strategy ?? 'round-robin';
     const base = resolveTuning(profile, overrides);
     const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
     const scheduler = options.scheduler ?? asyncScheduler;
@@ -124,8 +176,8 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
       chunk: { min: minChunk, max: maxChunk },
       digest: 'sha-256',
     };
-    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profile === 'auto' ? undefined : profile });
-  });
+    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profileName ?? profile });
+  }
 }
 
 interface SenderSettings extends SendOptions {
