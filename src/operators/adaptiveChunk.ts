@@ -2,6 +2,7 @@
  * Re-chunks a byte stream into `Chunk`s whose size follows the network.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
+import { InvalidConfigError } from '../errors';
 import { toBytes } from '../protocol/frame';
 import type { Chunk } from '../types';
 import { chunkPolicy, clampChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './chooseChunkSize';
@@ -13,6 +14,8 @@ export interface AdaptiveChunkConfig extends ChunkPolicyConfig {
   readonly initialSize?: number;
   /** A fixed size (clamped) that disables adaptation; `conditions$` is then not subscribed. Default: adapt. */
   readonly fixedSize?: number;
+  /** Offset of the first input byte in the file (a resumed transfer starts part-way). Default `0`. */
+  readonly startOffset?: number;
 }
 
 /** Default size before any condition is known. */
@@ -47,6 +50,10 @@ export const DEFAULT_INITIAL_CHUNK_SIZE = 64 * 1024;
 export function adaptiveChunk(conditions$: Observable<number | NetworkConditions>, config: AdaptiveChunkConfig = {}): OperatorFunction<Uint8Array, Chunk> {
   const initial = clampChunkSize(config.initialSize ?? DEFAULT_INITIAL_CHUNK_SIZE, config);
   const fixed = config.fixedSize === undefined ? undefined : clampChunkSize(config.fixedSize, config);
+  const startOffset = config.startOffset ?? 0;
+  if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
+    throw new InvalidConfigError(`startOffset must be a non-negative integer, got ${startOffset}`, { startOffset });
+  }
   return (source) =>
     new Observable<Chunk>((subscriber) => {
       // Size in force for the next cut.
@@ -56,7 +63,7 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
       let filled = 0;
       // Index and offset of the next chunk.
       let index = 0;
-      let offset = 0;
+      let offset = startOffset;
 
       const emit = (data: Uint8Array) => {
         const chunk: Chunk = { index: index++, offset, data };

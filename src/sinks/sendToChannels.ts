@@ -15,7 +15,11 @@ export interface SendToChannelsConfig {
 
 /** True when a failed `send()` means the channel can no longer send. */
 const isClosedFailure = (err: unknown, readyState: string): boolean =>
-  readyState === 'closing' || readyState === 'closed' || (err as { name?: unknown } | null)?.name === 'InvalidStateError';
+  readyState === 'closing' ||
+  readyState === 'closed' ||
+  (err as { name?: unknown } | null)?.name === 'InvalidStateError' ||
+  // node-datachannel's native send throws a plain Error ("DataChannel is closed") before the polyfill's readyState changes.
+  /\bclosed\b/i.test(String((err as { message?: unknown } | null)?.message ?? ''));
 
 /**
  * Sends each routed frame on its channel and emits the number of bytes sent.

@@ -9,6 +9,7 @@ import { VirtualDataChannel, type VirtualChannelControl, type VirtualChannelInit
 import { resolveVirtualLinkConfig, type ResolvedVirtualLinkConfig, type VirtualLinkConfig } from './VirtualLinkConfig';
 import { VirtualPeer, type VirtualDataChannelInit, type VirtualPeerControl, type VirtualSide } from './VirtualPeer';
 import { VirtualPipe, type VirtualFlow } from './VirtualPipe';
+import { mulberry32 } from './mulberry32';
 import { emptyTrafficStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
 
 /** Options of `createChannels`: a channel init plus a label prefix. */
@@ -71,6 +72,9 @@ interface EndOptions {
   readonly maxRetransmits: number | null;
   readonly protocol: string;
 }
+
+/** Mixed into the seed of the b → a stream of the built-in PRNG (the golden-ratio constant). */
+const REVERSE_SEED_MIX = 0x9e37_79b9;
 
 /** The highest stream id a browser accepts (65535 is reserved). */
 const MAX_STREAM_ID = 65_534;
@@ -158,8 +162,10 @@ const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl |
 export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   const resolved = resolveVirtualLinkConfig(config);
   const { scheduler } = resolved;
-  // One pipe per sending endpoint: `pipes.a` carries a → b.
-  const pipes: Record<VirtualSide, VirtualPipe> = { a: new VirtualPipe(resolved), b: new VirtualPipe(resolved) };
+  // One pipe per sending endpoint: `pipes.a` carries a → b. With the built-in PRNG, b → a draws from its own
+  // stream, so the faults of one direction never depend on when the other direction sends (acks, under real time).
+  const reverse = config.random === undefined ? { ...resolved, random: mulberry32(resolved.seed ^ REVERSE_SEED_MIX) } : resolved;
+  const pipes: Record<VirtualSide, VirtualPipe> = { a: new VirtualPipe(resolved), b: new VirtualPipe(reverse) };
   // Pairs not yet closing (negotiated halves included).
   const live = new Set<Pair>();
   // Pairs with both ends created so far.

@@ -298,6 +298,7 @@ function runSender(
                 minChunk: s.minChunk,
                 maxChunk: s.maxChunk,
                 initialSize: Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024)),
+                startOffset: from,
                 reliable: tuning.reliability === 'reliable',
               }),
               tap({

@@ -247,3 +247,17 @@ describe('adaptiveChunk', () => {
     );
   });
 });
+
+describe('adaptiveChunk startOffset', () => {
+  it('numbers offsets from startOffset (a resumed transfer) and rejects bad values', async () => {
+    const { of, lastValueFrom, toArray, NEVER } = await import('rxjs');
+    const { adaptiveChunk } = await import('../../src/operators/adaptiveChunk');
+    const chunks = await lastValueFrom(of(new Uint8Array(40_000)).pipe(adaptiveChunk(NEVER, { fixedSize: 16_384, startOffset: 1000 }), toArray()));
+    expect(chunks.map((c) => [c.index, c.offset, c.data.length])).toEqual([
+      [0, 1000, 16_384],
+      [1, 17_384, 16_384],
+      [2, 33_768, 7232],
+    ]);
+    expect(() => adaptiveChunk(NEVER, { startOffset: -1 })).toThrow(/startOffset/);
+  });
+});

@@ -280,3 +280,15 @@ describe('verifyHash', () => {
     expect(produced).toBe(3);
   });
 });
+
+describe('verifyHash startOffset', () => {
+  it('expects the first chunk at startOffset and counts bytes from there', async () => {
+    const { of, lastValueFrom, toArray } = await import('rxjs');
+    const { verifyHash } = await import('../../src/operators/verifyHash');
+    const data = new Uint8Array([1, 2, 3]);
+    const ok = await lastValueFrom(of({ index: 0, offset: 500, data }).pipe(verifyHash({ startOffset: 500 }), toArray()));
+    expect(ok).toHaveLength(1);
+    await expect(lastValueFrom(of({ index: 0, offset: 0, data }).pipe(verifyHash({ startOffset: 500 })))).rejects.toMatchObject({ code: 'ERR_REORDER_GAP' });
+    expect(() => verifyHash({ startOffset: -5 })).toThrow(/startOffset/);
+  });
+});

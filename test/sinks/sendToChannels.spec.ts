@@ -222,3 +222,13 @@ describe('sendToChannels', () => {
     }
   });
 });
+
+describe('sendToChannels with a stack that throws a plain "closed" error', () => {
+  it('reports ChannelClosedError, as node-datachannel does before its readyState changes', async () => {
+    const { of, lastValueFrom } = await import('rxjs');
+    const { sendToChannels } = await import('../../src/sinks/sendToChannels');
+    const { ChannelClosedError } = await import('../../src/errors');
+    const channel: any = { label: 'x', readyState: 'open', bufferedAmount: 0, send: () => { throw new Error('DataChannel is closed'); } };
+    await expect(lastValueFrom(of({ channel, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(ChannelClosedError);
+  });
+});
