@@ -348,6 +348,37 @@ describe('createVirtualLink', () => {
       expect(stats.messagesCorrupted).toBe(50);
     });
 
+    it('gives each direction its own stream of the built-in PRNG: a → b fates do not depend on b → a traffic', () => {
+      const arrivals = (backTraffic: boolean) => {
+        const got: number[] = [];
+        virtual({ loss: 0.5, seed: 7 }, (link) => {
+          const [local, remote] = link.createChannel('x', { maxRetransmits: 0 });
+          remote.onmessage = (e) => got.push(indexOf(e.data));
+          for (let i = 0; i < 40; i++) {
+            link.config.scheduler.schedule(() => {
+              local.send(indexed(i));
+              if (backTraffic) remote.send(indexed(i));
+            }, i);
+          }
+        });
+        return got;
+      };
+      const quiet = arrivals(false);
+      expect(quiet.length).toBeGreaterThan(5);
+      expect(quiet.length).toBeLessThan(35);
+      expect(arrivals(true)).toEqual(quiet);
+      // A custom random is shared by both directions: five draws per message, either way.
+      const draws = vi.fn(() => 0.9);
+      virtual({ random: draws }, (link) => {
+        const [local, remote] = link.createChannel('x');
+        local.onopen = () => {
+          local.send('a');
+          remote.send('b');
+        };
+      });
+      expect(draws).toHaveBeenCalledTimes(10);
+    });
+
     it('faultFilter spares the channels it rejects from loss, reorder, duplicate and corrupt, and still takes five draws per message', () => {
       const draws = vi.fn(() => 0); // every fault fires wherever it applies
       const got: string[] = [];
