@@ -23,6 +23,7 @@ import { controlLink, type ControlLink } from './controlLink';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
+import { withViews, type TransferObservable } from './TransferObservable';
 import { closeSoon, createDataChannels, incomingControlChannels } from './transferChannels';
 
 /** Limits a receiver enforces on what a peer may make it do. */
@@ -72,14 +73,16 @@ const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonl
  * ```
  * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
  * @param options see {@link ReceiveOptions}
- * @return a cold Observable of {@link TransferEvent}
+ * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
-export function receiveFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions = {}): Observable<TransferEvent> {
-  return defer(() => {
-    const lanes = lanesOf(connection);
-    if (!lanes.length) throw new InvalidConfigError('receiveFile needs at least one peer connection');
-    return runReceiver(lanes, options);
-  });
+export function receiveFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions = {}): TransferObservable {
+  return withViews(
+    defer(() => {
+      const lanes = lanesOf(connection);
+      if (!lanes.length) throw new InvalidConfigError('receiveFile needs at least one peer connection');
+      return runReceiver(lanes, options);
+    }),
+  );
 }
 
 function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): Observable<TransferEvent> {

@@ -44,6 +44,7 @@ import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
+import { withViews, type TransferObservable } from './TransferObservable';
 import { allocateIdBase, closeAll, closeSoon, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
 
 /** Options for {@link sendFile}. Every field is optional. */
@@ -96,10 +97,10 @@ const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
  * @param connection one RTCPeerConnection, or several to use as lanes
  * @param file a Blob/File, bytes, or a FileDescriptor (`fileFromPath` in Node)
  * @param options see {@link SendOptions}
- * @return a cold Observable of {@link TransferEvent}
+ * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
-export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): Observable<TransferEvent> {
-  return defer(() => {
+export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): TransferObservable {
+  return withViews(defer(() => {
     const lanes = lanesOf(connection);
     if (!lanes.length) throw new InvalidConfigError('sendFile needs at least one peer connection');
     const desc = describeFile(file, options);
@@ -122,7 +123,7 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
         return prepareSender(lanes, desc, picked, roam, options, undefined);
       }),
     );
-  });
+  }));
 }
 
 /**

@@ -142,3 +142,25 @@ describe('cancellation over node-datachannel', () => {
     expect(timers()).toBeLessThanOrEqual(before);
   });
 });
+
+describe('stats$ and progress$ views', () => {
+  it('share one transfer with the events and carry TransferStats to a plain subscriber', async () => {
+    const { lanes: ls } = pairs[1];
+    const transfer$ = sendFile([ls[0].a], await fileFromPath(files[64 * MiB].path), { channels: 2, lanes: 1, statsInterval: 100 });
+    const stats: number[] = [];
+    const progress: number[] = [];
+    transfer$.stats$.subscribe((s) => stats.push(s.bytesDone));
+    transfer$.progress$.subscribe((p) => progress.push(p.percent));
+    const offers: unknown[] = [];
+    const [events] = await Promise.all([
+      lastValueFrom(transfer$.pipe(toArray())),
+      lastValueFrom(receiveFile([ls[0].b]).pipe(toArray())).then((r) => offers.push(...r.filter((e) => e.type === 'offer'))),
+    ]);
+    expect(offers).toHaveLength(1);
+    expect(completed(events)?.sha256).toBe(files[64 * MiB].sha);
+    expect(stats.length).toBeGreaterThan(1);
+    expect(stats.at(-1)).toBe(64 * MiB);
+    expect(progress.at(-1)).toBe(100);
+    expect(progress.every((p, i) => i === 0 || p >= progress[i - 1])).toBe(true);
+  });
+});
