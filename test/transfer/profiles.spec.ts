@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidConfigError } from '../../src/errors';
+import { probeProfile } from '../../src/transfer/sendFile';
+import { PROFILES, resolveTuning, validateTuning } from '../../src/transfer/profiles';
+import { SEND_QUEUE_LIMIT } from '../../src/types';
+
+describe('profiles', () => {
+  it.each(Object.entries(PROFILES))('%s is valid for Chrome: chunks within 256 KiB, high + frame under 16 MiB', (_name, t) => {
+    expect(() => validateTuning(t)).not.toThrow();
+    expect(t.maxChunk).toBeLessThanOrEqual(262_144);
+    expect(t.high + 262_144).toBeLessThanOrEqual(SEND_QUEUE_LIMIT);
+    expect(t.window).toBeGreaterThanOrEqual(2 * t.maxChunk);
+  });
+
+  it('follows the seed matrix: more channels and bigger chunks on fast links, fewer and smaller on poor ones', () => {
+    expect(PROFILES.lan.maxChunk).toBeGreaterThan(PROFILES.internet.maxChunk);
+    expect(PROFILES.internet.maxChunk).toBeGreaterThan(PROFILES.poor.maxChunk);
+    expect(PROFILES.wifi.channels).toBe(3);
+    expect(PROFILES.mobile.channels).toBe(1);
+    expect(PROFILES.poor.aggressiveness).toBe('conservative');
+  });
+
+  it('applies overrides and caps chunks in unreliable mode', () => {
+    expect(resolveTuning('lan', { channels: 4 }).channels).toBe(4);
+    expect(resolveTuning('lan', { reliability: 'unreliable' }).maxChunk).toBe(64 * 1024);
+    expect(resolveTuning('lan', { reliability: 'unreliable', maxChunk: 128 * 1024 }).maxChunk).toBe(128 * 1024);
+    expect(resolveTuning('auto')).toEqual(PROFILES.lan);
+  });
+
+  it('rejects values that break real stacks with InvalidConfigError', () => {
+    const bad = [
+      { high: 16 * 1024 * 1024, low: 4 * 1024 * 1024 }, // the seed's watermarks
+      { channels: 0 },
+      { channels: 17 },
+      { lanes: 3, channels: 2 },
+      { low: 2 * 1024 * 1024, high: 1024 * 1024 },
+      { minChunk: 100_000, maxChunk: 50_000 },
+      { window: 1000 },
+      { reliability: 'sometimes' as any },
+    ];
+    for (const o of bad) expect(() => resolveTuning('lan', o), JSON.stringify(o)).toThrow(InvalidConfigError);
+    expect(() => resolveTuning('nope' as any)).toThrow(InvalidConfigError);
+  });
+});
+
+describe('probeProfile (auto)', () => {
+  const pcWithRtt = (seconds: number | undefined) => ({
+    getStats: async () =>
+      new Map<string, any>([
+        ['t', { type: 'transport', id: 't', selectedCandidatePairId: 'cp', bytesSent: 0, bytesReceived: 0 }],
+        ['cp', { type: 'candidate-pair', id: 'cp', state: 'succeeded', nominated: true, currentRoundTripTime: seconds, bytesSent: 0, bytesReceived: 0 }],
+      ]),
+  });
+  it.each([
+    [0.002, 'lan'],
+    [0.02, 'wifi'],
+    [0.06, 'internet'],
+    [0.3, 'poor'],
+  ])('an RTT of %f s picks %s', async (rtt, want) => {
+    expect(await probeProfile(pcWithRtt(rtt) as any)).toBe(want);
+  });
+  it('falls back to lan without stats, on errors and on a stall', async () => {
+    expect(await probeProfile({} as any)).toBe('lan');
+    expect(await probeProfile({ getStats: () => Promise.reject(new Error('x')) } as any)).toBe('lan');
+    expect(await probeProfile({ getStats: () => new Promise(() => undefined) } as any, 20)).toBe('lan');
+    expect(await probeProfile(pcWithRtt(undefined) as any)).toBe('lan');
+  });
+});
