@@ -16,9 +16,17 @@ import {
   type ReceiveOptions,
   type ReceiveTarget,
   type SendOptions,
+  type PeerConnectionLike,
   type TransferEvent,
 } from '../../src/index';
-import { createVirtualLink, mulberry32, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
+import {
+  createVirtualLink,
+  mulberry32,
+  type VirtualDataChannel,
+  type VirtualLink,
+  type VirtualLinkConfig,
+  type VirtualPeer,
+} from '../../src/testing';
 
 const MiB = 1024 * 1024;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
@@ -99,6 +107,10 @@ const transfer = async (
 const dataBytes = (l: VirtualLink): number =>
   [...l.a.channels, ...l.b.channels].filter(isData).reduce((n, ch) => n + ch.stats.bytesSent, 0);
 
+/** Messages sent on the data channels of a link (both directions). */
+const dataMessages = (l: VirtualLink): number =>
+  [...l.a.channels, ...l.b.channels].filter(isData).reduce((n, ch) => n + ch.stats.messagesSent, 0);
+
 const SIZES = [0, 1, MiB + 7, 8 * MiB];
 const NETWORKS: { name: string; config: VirtualLinkConfig; reliabilities: ('reliable' | 'unreliable')[] }[] = [
   { name: 'lossless', config: {}, reliabilities: ['reliable', 'unreliable'] },
@@ -125,18 +137,87 @@ describe('sendFile → receiveFile over a virtual link', () => {
     });
   });
 
-  describe('with bit flips on the data channels (corrupt 0.2): CRC-32 catches them, NACK brings them back', () => {
+  describe('with bit flips on the data channels (corrupt 0.1): CRC-32 catches them, NACK brings them back', () => {
+    // Fixed chunk sizes give many frames (64 per MiB at 16 KiB, 128 per 8 MiB at 64 KiB), so some are surely
+    // hit. A chunk hit 4 times in a row would exhaust the default 3 re-requests, so allow 10. A flip that lands
+    // in the 32-byte header is NOT repaired (see 'header bit flips' below): with seed 1 none does.
     it.each([
-      { size: MiB + 7, channels: 1, reliability: 'reliable' as const, config: {} },
-      { size: 8 * MiB, channels: 3, reliability: 'reliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05 } },
-      { size: MiB + 7, channels: 1, reliability: 'unreliable' as const, config: {} },
-      { size: 8 * MiB, channels: 3, reliability: 'unreliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05, loss: 0.02 } },
-    ])('$size B, $channels channel(s), $reliability, $config', async ({ size, channels, reliability, config }) => {
-      const { links: [l] } = await transfer(size, { ...config, corrupt: 0.2 }, { channels, lanes: 1, reliability });
+      { size: MiB + 7, chunk: 16 * 1024, channels: 1, reliability: 'reliable' as const, config: {} },
+      { size: 8 * MiB, chunk: 64 * 1024, channels: 3, reliability: 'reliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05 } },
+      { size: MiB + 7, chunk: 16 * 1024, channels: 1, reliability: 'unreliable' as const, config: {} },
+      { size: 8 * MiB, chunk: 64 * 1024, channels: 3, reliability: 'unreliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05, loss: 0.02 } },
+    ])('$size B in $chunk B chunks, $channels channel(s), $reliability, $config', async ({ size, chunk, channels, reliability, config }) => {
+      const { links: [l] } = await transfer(
+        size,
+        { ...config, corrupt: 0.1 },
+        { channels, lanes: 1, reliability, minChunk: chunk, maxChunk: chunk },
+        { receive: { maxCorruptRetries: 10 } },
+      );
       const s = l.stats();
       expect(s.messagesCorrupted).toBeGreaterThan(0);
-      // The corrupted frames were sent again: more than the file crossed the data channels.
-      expect(dataBytes(l)).toBeGreaterThan(size + s.messagesCorrupted * 1000);
+      // Every corrupted frame was sent again: at least one extra frame per corruption.
+      expect(dataMessages(l)).toBeGreaterThanOrEqual(Math.ceil(size / chunk) + s.messagesCorrupted);
+    });
+  });
+
+  describe('header bit flips (one bit of one frame, flipped before the virtual channel)', () => {
+    /** `peer`, except that data frame number `victim` leaves with bit 0 of header byte `byte` flipped. */
+    const flipping = (peer: VirtualPeer, victim: number, byte: number): PeerConnectionLike => {
+      let n = 0;
+      return {
+        sctp: peer.sctp,
+        get connectionState() {
+          return peer.connectionState;
+        },
+        addEventListener: (type, listener) => peer.addEventListener(type, listener),
+        removeEventListener: (type, listener) => peer.removeEventListener(type, listener),
+        close: () => peer.close(),
+        createDataChannel: (label, init) => {
+          const channel = peer.createDataChannel(label, init);
+          if (label !== CONTROL_LABEL) {
+            const send = channel.send.bind(channel);
+            channel.send = (frame: Uint8Array) => {
+              const copy = frame.slice();
+              if (n++ === victim) copy[byte] ^= 1;
+              send(copy);
+            };
+          }
+          return channel;
+        },
+      };
+    };
+
+    /** Sends 1 MiB + 7 in 16 KiB chunks with frame 5 tampered; resolves 'completed' or the error, or 'stalled' after 3 s. */
+    const run = async (byte: number, reliability: 'reliable' | 'unreliable') => {
+      const l = link({ delay: 2 });
+      const { bytes, sha256: expected } = file(MiB + 7);
+      const stall = new Promise<string>((resolve) => setTimeout(() => resolve('stalled'), 3000).unref());
+      const outcome = Promise.all([
+        lastValueFrom(receiveFile(l.b).pipe(toArray())),
+        lastValueFrom(sendFile(flipping(l.a, 5, byte), bytes, { channels: 1, lanes: 1, reliability, minChunk: 16 * 1024, maxChunk: 16 * 1024 })),
+      ]).then(
+        async ([received]) => (sha256(new Uint8Array(await (completedOf(received)!.result as Blob).arrayBuffer())) === expected ? 'completed' : 'wrong bytes'),
+        (err) => `${err.name} ${err.code}`,
+      );
+      return Promise.race([outcome, stall]);
+    };
+
+    it.each([
+      ['the CRC-32 field (byte 24)', 24, 'reliable'],
+      ['the CRC-32 field (byte 24)', 24, 'unreliable'],
+      ['the transfer id (byte 5)', 5, 'unreliable'],
+    ] as const)('a flip in %s of a %s frame is repaired', async (_, byte, reliability) => {
+      expect(await run(byte, reliability)).toBe('completed');
+    });
+
+    // BUG (transfer layer): the CRC-32 covers only the payload, and a frame with a bad header is fatal or lost.
+    it.fails.each([
+      ['the version byte (0)', 0, 'reliable', 'FrameDecodeError ERR_FRAME_VERSION fails the transfer'],
+      ['the chunk index (byte 9)', 9, 'reliable', 'ReorderError ERR_REORDER_OVERFLOW fails the transfer'],
+      ['the offset (byte 18)', 18, 'unreliable', 'ReorderError ERR_REORDER_GAP fails the transfer'],
+      ['the transfer id (byte 5)', 5, 'reliable', 'the frame is dropped and never re-requested: the transfer stalls forever (pings keep both idle timers quiet)'],
+    ] as const)('a flip in %s of a %s frame is repaired (today: %s)', async (_, byte, reliability, _today) => {
+      expect(await run(byte, reliability)).toBe('completed');
     });
   });
 
@@ -167,54 +248,66 @@ describe('sendFile → receiveFile over a virtual link', () => {
 });
 
 describe('cancel', () => {
-  /** A link slow enough (2 MB/s) that 8 MiB takes seconds, so there is a middle to cancel in. */
-  const slow: VirtualLinkConfig = { bandwidth: 2_000_000, delay: 2 };
+  // The window (1 MiB ahead of the acks, acked every 256 KiB) paces 8 MiB over ~8 round trips of 20 ms, so
+  // there is a middle to cancel in. The bandwidth stays unlimited: on a slow virtual link the `cancel` would
+  // queue behind megabytes of frames and be discarded by the close 100 ms later (see the report / docs).
+  const paced = { config: { delay: 10 }, send: { channels: 3, window: MiB }, receive: { ackEvery: 256 * 1024, progressInterval: 10 } };
 
-  /** Resolves with the first event of `type`, or rejects with the stream's error. */
-  const when = (events: TransferEvent[], predicate: (e: TransferEvent) => boolean) =>
-    new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (events.some(predicate)) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 5);
-    });
-
-  const record = (source: Observable<TransferEvent>) => {
+  /** Subscribes and records events; `onEvent` sees each one. */
+  const record = (source: Observable<TransferEvent>, onEvent: (e: TransferEvent) => void = () => undefined) => {
     const events: TransferEvent[] = [];
-    let settle!: { resolve: () => void; reject: (err: unknown) => void };
-    const ended = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    const subscription = source.subscribe({ next: (e) => events.push(e), error: (err) => settle.reject(err), complete: () => settle.resolve() });
-    return { events, ended, subscription };
+    const ended = new Promise<unknown>((resolve) => {
+      const subscription = source.subscribe({
+        next: (e) => {
+          events.push(e);
+          onEvent(e);
+        },
+        error: (err) => resolve(err),
+        complete: () => resolve(undefined),
+      });
+      handles.push(subscription);
+    });
+    return { events, ended, subscription: handles[handles.length - 1] };
+  };
+  let handles: { unsubscribe(): void }[] = [];
+  afterEach(() => {
+    for (const h of handles) h.unsubscribe();
+    handles = [];
+  });
+
+  /** Calls `fn` (once, outside the emitting call) when the receiver has verified and written some bytes. */
+  const midway = (fn: () => void) => {
+    let done = false;
+    return (e: TransferEvent) => {
+      if (!done && e.type === 'progress' && e.bytes > 0 && e.bytes < e.total) {
+        done = true;
+        setTimeout(fn, 0);
+      }
+    };
   };
 
-  const receivedSome = (e: TransferEvent) => e.type === 'progress' && e.bytes > 0;
-
   it('unsubscribing the sender mid-transfer makes the receiver fail with TransferCancelledError (ERR_CANCELLED)', async () => {
-    const l = link(slow);
-    const receiver = record(receiveFile(l.b));
-    const sender = record(sendFile(l.a, file(8 * MiB).bytes, { channels: 3 }));
-    await when(receiver.events, receivedSome);
-    sender.subscription.unsubscribe();
-    const err: any = await receiver.ended.then(() => undefined, (e) => e);
+    const l = link(paced.config);
+    const sender = record(sendFile(l.a, file(8 * MiB).bytes, paced.send));
+    const receiver = record(receiveFile(l.b, paced.receive), midway(() => sender.subscription.unsubscribe()));
+    const err: any = await receiver.ended;
     expect(err).toBeInstanceOf(TransferCancelledError);
     expect(err.code).toBe('ERR_CANCELLED');
     expect(err.details.by).toBe('remote');
     expect(completedOf(receiver.events)).toBeUndefined();
+    expect(completedOf(sender.events)).toBeUndefined();
   });
 
   it('unsubscribing the receiver mid-transfer makes the sender fail with TransferCancelledError (ERR_CANCELLED)', async () => {
-    const l = link(slow);
-    const receiver = record(receiveFile(l.b));
-    const sender = record(sendFile(l.a, file(8 * MiB).bytes, { channels: 3 }));
-    await when(receiver.events, receivedSome);
-    receiver.subscription.unsubscribe();
-    const err: any = await sender.ended.then(() => undefined, (e) => e);
+    const l = link(paced.config);
+    const sender = record(sendFile(l.a, file(8 * MiB).bytes, paced.send));
+    const receiver = record(receiveFile(l.b, paced.receive), midway(() => receiver.subscription.unsubscribe()));
+    const err: any = await sender.ended;
     expect(err).toBeInstanceOf(TransferCancelledError);
     expect(err.code).toBe('ERR_CANCELLED');
     expect(err.details.by).toBe('remote');
     expect(completedOf(sender.events)).toBeUndefined();
+    expect(completedOf(receiver.events)).toBeUndefined();
   });
 });
 
