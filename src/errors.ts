@@ -37,6 +37,7 @@ export type FrameErrorCode =
   | 'ERR_FRAME_TYPE'
   | 'ERR_FRAME_LENGTH'
   | 'ERR_FRAME_VALUE'
+  | 'ERR_FRAME_HEADER'
   | 'ERR_FRAME_INPUT';
 
 /** A frame could not be decoded (short, wrong version, inconsistent lengths, absurd values). */

@@ -2,7 +2,7 @@
  * Turns raw channel messages back into data frames.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { InvalidConfigError } from '../errors';
+import { FrameDecodeError, InvalidConfigError } from '../errors';
 import { decodeFrame, type DataFrame } from '../protocol/frame';
 import { subscribeChained } from './subscribeChained';
 
@@ -12,6 +12,13 @@ export interface DecodeFramesConfig {
   readonly transferId?: number;
   /** Called with each frame dropped for a foreign `transferId`. A throw errors the output. Default: none. */
   readonly onUnknownTransfer?: (frame: DataFrame) => void;
+  /**
+   * Called with the `FrameDecodeError` of each malformed message, which is then
+   * dropped instead of failing the stream. A throw errors the output (throw the
+   * error back to give up, e.g. after too many). Default: none, so a malformed
+   * message errors the output.
+   */
+  readonly onMalformed?: (error: FrameDecodeError) => void;
 }
 
 /** Unwraps a MessageEvent-like `{ data }`; passes binary data through. */
@@ -43,7 +50,7 @@ const payloadOf = (message: unknown): unknown =>
  * on a malformed message.
  */
 export function decodeFrames(config: DecodeFramesConfig = {}): OperatorFunction<unknown, DataFrame> {
-  const { transferId, onUnknownTransfer } = config;
+  const { transferId, onUnknownTransfer, onMalformed } = config;
   if (transferId !== undefined && (!Number.isInteger(transferId) || transferId < 0 || transferId > 0xffff_ffff)) {
     throw new InvalidConfigError(`transferId must be an unsigned 32-bit integer, got ${transferId}`, { transferId });
   }
@@ -59,6 +66,14 @@ export function decodeFrames(config: DecodeFramesConfig = {}): OperatorFunction<
               return;
             }
           } catch (err) {
+            if (onMalformed && err instanceof FrameDecodeError) {
+              try {
+                onMalformed(err);
+              } catch (fatal) {
+                return subscriber.error(fatal);
+              }
+              return;
+            }
             return subscriber.error(err);
           }
           subscriber.next(frame);

@@ -23,8 +23,15 @@ export interface RepairChunksConfig {
   readonly detectGaps?: boolean;
   /** How long an index may be missing before the first NACK, and the spacing between NACKs of one index, in ms. Default `100`. */
   readonly nackDelay?: number;
-  /** The total chunk count, once known: indexes below it that never arrived are missing too. */
+  /**
+   * The total chunk count, once known: indexes below it that never arrived are
+   * missing too. Once `end` is known, missing chunks are NACKed even without
+   * `detectGaps` (after `endNackDelay`): a frame whose header was corrupted is
+   * dropped without an index, and only this brings it back.
+   */
   readonly end?: Observable<number>;
+  /** Without `detectGaps`: how long a chunk may be missing after `end` is known before it is NACKed, ms. Default `500`. */
+  readonly endNackDelay?: number;
   /** The first index of this transfer session. Default `0`. */
   readonly start?: number;
   /** Re-requests per chunk for corruption before failing with `HashMismatchError`. Default `3`. */
@@ -60,6 +67,7 @@ export interface RepairChunksConfig {
  */
 export function repairChunks<T extends Chunk>(config: RepairChunksConfig): OperatorFunction<T, T> {
   const nackDelay = config.nackDelay ?? 100;
+  const endNackDelay = config.endNackDelay ?? 500;
   const maxRetries = config.maxCorruptRetries ?? 3;
   if (typeof config.nack !== 'function') throw new InvalidConfigError('repairChunks needs a nack function');
   if (!(nackDelay > 0)) throw new InvalidConfigError(`nackDelay must be > 0, got ${nackDelay}`, { nackDelay });
@@ -92,9 +100,14 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
         }
       };
 
+      // Gap scanning runs with detectGaps, or (slower) once the end is known.
+      const gapping = () => config.detectGaps || end !== undefined;
+      const delay = () => (config.detectGaps ? nackDelay : endNackDelay);
+
       const scan = () => {
         timer = undefined;
         const now = scheduler.now();
+        const wait = delay();
         const limit = end ?? maxSeen + 1;
         const due: number[] = [];
         for (let i = base; i < limit && due.length < MAX_NACK_ENTRIES; i++) {
@@ -104,7 +117,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
             missingSince.set(i, now);
             continue;
           }
-          if (now - since >= nackDelay && now - (lastNack.get(i) ?? -Infinity) >= nackDelay) {
+          if (now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait) {
             lastNack.set(i, now);
             due.push(i);
           }
@@ -114,10 +127,10 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
       };
 
       const arm = () => {
-        if (!config.detectGaps || timer || subscriber.closed) return;
+        if (!gapping() || timer || subscriber.closed) return;
         const limit = end ?? maxSeen + 1;
         if (base < limit) {
-          timer = scheduler.schedule(scan, nackDelay / 2);
+          timer = scheduler.schedule(scan, delay() / 2);
           subscriber.add(timer);
         }
       };

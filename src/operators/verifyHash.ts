@@ -21,6 +21,12 @@ export interface VerifyHashConfig {
    * already held; feed those to the hasher through `createHash`). Default `0`.
    */
   readonly startOffset?: number;
+  /**
+   * Check each chunk's CRC-32. Turn it off only when an earlier step already
+   * did (as `receiveFile` does with `repairChunks`); the SHA-256 still covers
+   * every byte. Default `true`.
+   */
+  readonly checkChunks?: boolean;
 }
 
 const HEX64 = /^[0-9a-f]{64}$/i;
@@ -57,7 +63,7 @@ const HEX64 = /^[0-9a-f]{64}$/i;
  * @return An operator that passes chunks through once verified.
  */
 export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chunk, Chunk> {
-  const { expected, onDigest, createHash = createSha256, startOffset = 0 } = config;
+  const { expected, onDigest, createHash = createSha256, startOffset = 0, checkChunks = true } = config;
   if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
     throw new InvalidConfigError(`startOffset must be a non-negative integer, got ${startOffset}`, { startOffset });
   }
@@ -148,7 +154,7 @@ export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chun
               }),
             );
           }
-          const mismatch = verifyChunk(chunk);
+          const mismatch = checkChunks ? verifyChunk(chunk) : undefined;
           if (mismatch) return subscriber.error(mismatch);
           nextIndex++;
           bytes += chunk.data.length;

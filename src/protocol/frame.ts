@@ -14,7 +14,7 @@
  * 20     4   payload length (u32)
  * 24     4   CRC-32 of payload (IEEE)
  * 28     2   flags          (bit 0: retransmission)
- * 30     2   reserved       = 0
+ * 30     2   header check   low 16 bits of the CRC-32 of bytes 0..29
  * 32     …   payload
  * ```
  * All integers are big-endian (network order).
@@ -89,7 +89,7 @@ export function encodeFrame(header: FrameHeaderInput, data: Bytes): Uint8Array {
   v.setUint32(20, data.length);
   v.setUint32(24, header.checksum ?? crc32(data));
   v.setUint16(28, flags & 0xffff);
-  v.setUint16(30, 0);
+  v.setUint16(30, crc32(out.subarray(0, 30)) & 0xffff);
   out.set(data, FRAME_HEADER_SIZE);
   return out;
 }
@@ -104,8 +104,9 @@ export function toBytes(message: unknown): Uint8Array {
 
 /**
  * Decodes a frame. Throws `FrameDecodeError` for short input, a wrong version
- * or type, lengths that disagree with the buffer, or absurd values. Does not
- * check the CRC: `verifyHash()` does, so a mismatch is reported with its index.
+ * or type, lengths that disagree with the buffer, absurd values, or a header
+ * whose check does not match. Does not check the payload CRC: `verifyHash()`
+ * and `repairChunks()` do, so a mismatch is reported with its index.
  */
 export function decodeFrame(message: unknown): DataFrame {
   const bytes = toBytes(message);
@@ -141,8 +142,9 @@ export function decodeFrame(message: unknown): DataFrame {
       actual: bytes.length - headerLength,
     });
   }
-  if (v.getUint16(30) !== 0) {
-    throw new FrameDecodeError('ERR_FRAME_VALUE', 'reserved header bits are set', { reserved: v.getUint16(30) });
+  const check = crc32(bytes.subarray(0, 30)) & 0xffff;
+  if (v.getUint16(30) !== check) {
+    throw new FrameDecodeError('ERR_FRAME_HEADER', 'header check does not match: the header is corrupted', { expected: check, actual: v.getUint16(30) });
   }
   return {
     transferId: v.getUint32(4),

@@ -64,6 +64,8 @@ export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides:
   const base = PROFILES[profile === 'auto' ? AUTO_START : profile];
   if (!base) throw new InvalidConfigError(`unknown profile ${String(profile)}`, { profile });
   const t = { ...base, ...overrides };
+  // A profile's lane count is an upper bound: fewer channels than lanes means fewer lanes.
+  if (overrides.lanes === undefined) Object.assign(t, { lanes: Math.min(t.lanes, Math.max(1, t.channels)) });
   // Unreliable channels lose a whole message per lost packet: keep messages small.
   if (t.reliability === 'unreliable' && overrides.maxChunk === undefined) {
     Object.assign(t, { maxChunk: Math.min(t.maxChunk, 64 * KiB), minChunk: Math.min(t.minChunk, MIN_CHUNK_SIZE) });

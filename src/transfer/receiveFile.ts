@@ -48,6 +48,8 @@ export interface ReceiveOptions extends ReceiveLimits {
   readonly nackDelay?: number;
   /** Re-requests of a corrupted chunk before failing. Default 3. */
   readonly maxCorruptRetries?: number;
+  /** Malformed frames tolerated (dropped and re-requested) before the transfer fails with `FrameDecodeError`. Default 64. */
+  readonly maxMalformedFrames?: number;
   /** Acknowledge every this many persisted bytes. Default 1 MiB. */
   readonly ackEvery?: number;
   readonly progressInterval?: number;
@@ -159,6 +161,10 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       let persisted = 0;
       let lastAck = from;
       let receivedPayload = 0;
+      // Frames dropped: for another transfer, or malformed (a peer that sends only garbage is cut off).
+      let unknownFrames = 0;
+      let malformedFrames = 0;
+      const maxMalformed = o.maxMalformedFrames ?? 64;
       const ack = (force: boolean) => {
         const bytes = from + persisted;
         if (force || bytes - lastAck >= ackEvery) {
@@ -168,7 +174,14 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       };
       const pipeline = merge(...data.map((ch) => fromChannelMessages(ch))).pipe(
         filter((msg): msg is Uint8Array => typeof msg !== 'string'),
-        decodeFrames({ transferId: m.id }),
+        decodeFrames({
+          transferId: m.id,
+          onUnknownTransfer: () => void unknownFrames++,
+          // A corrupted header loses the frame's index: drop it and let the gap NACK bring it back.
+          onMalformed: (err) => {
+            if (++malformedFrames > maxMalformed) throw err;
+          },
+        }),
         (src) =>
           new Observable<any>((sub) =>
             src.subscribe({
@@ -191,7 +204,8 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           scheduler,
         }),
         reorder({ end: end$, window: o.maxBufferedChunks ?? 1024, maxBufferedBytes: o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
-        verifyHash({ expected: digest$, createHash: prefixHasher(from, o.createHash ?? createSha256), startOffset: from }),
+        // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
+        verifyHash({ expected: digest$, createHash: prefixHasher(from, o.createHash ?? createSha256), startOffset: from, checkChunks: false }),
         opened.sink,
       );
       subs.push(
@@ -262,7 +276,6 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     };
 
     const onControl = (msg: ControlMessage) => {
-      lastHeard = scheduler.now();
       if (finished) return;
       if (msg.t === 'ping') {
         send({ t: 'pong', n: msg.n, ts: msg.ts });
@@ -273,6 +286,8 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         return onOffer(msg);
       }
       if (!manifest || !('id' in msg) || msg.id !== manifest.id) return;
+      // Pings prove the peer is alive, not that the transfer moves: only real messages reset the idle timer.
+      lastHeard = scheduler.now();
       switch (msg.t) {
         case 'done':
           end$.next(msg.chunks);

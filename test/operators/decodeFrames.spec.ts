@@ -130,3 +130,22 @@ describe('decodeFrames', () => {
     expect(produced).toBe(3);
   });
 });
+
+describe('decodeFrames onMalformed', () => {
+  it('drops malformed messages and reports them, or errors when the callback throws', async () => {
+    const { of, lastValueFrom, toArray } = await import('rxjs');
+    const { decodeFrames } = await import('../../src/operators/decodeFrames');
+    const { encodeFrame } = await import('../../src/protocol/frame');
+    const { FrameDecodeError } = await import('../../src/errors');
+    const good = encodeFrame({ transferId: 1, index: 0, offset: 0 }, new Uint8Array([1, 2, 3]));
+    const broken = good.slice();
+    broken[9] ^= 1;
+    const seen: string[] = [];
+    const out = await lastValueFrom(of(broken, new Uint8Array(3), good).pipe(decodeFrames({ onMalformed: (e) => seen.push(e.code) }), toArray()));
+    expect(out.map((f) => f.index)).toEqual([0]);
+    expect(seen).toEqual(['ERR_FRAME_HEADER', 'ERR_FRAME_TOO_SHORT']);
+    await expect(
+      lastValueFrom(of(broken).pipe(decodeFrames({ onMalformed: (e) => { throw e; } }))),
+    ).rejects.toBeInstanceOf(FrameDecodeError);
+  });
+});

@@ -121,3 +121,22 @@ describe('repairChunks', () => {
     expect(() => repairChunks({ nack: () => undefined, nackDelay: 0 })).toThrow(InvalidConfigError);
   });
 });
+
+describe('repairChunks without detectGaps, once the end is known', () => {
+  it('NACKs a chunk that never came, after endNackDelay', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, cold, flush }) => {
+      const nacks: Array<[number, number[]]> = [];
+      const end = cold('-e', { e: 3 });
+      hot('-a-c 3000ms |', { a: chunk(0), c: chunk(2) })
+        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), end, endNackDelay: 1000 }))
+        .subscribe();
+      flush();
+      // Seen missing at the first scan (t=501), NACKed 1000 ms later, then every 1000 ms.
+      expect(nacks).toEqual([
+        [1501, [1]],
+        [2501, [1]],
+      ]);
+    });
+  });
+});

@@ -292,3 +292,15 @@ describe('verifyHash startOffset', () => {
     expect(() => verifyHash({ startOffset: -5 })).toThrow(/startOffset/);
   });
 });
+
+describe('verifyHash checkChunks: false', () => {
+  it('skips the per-chunk CRC but still fails on the file digest', async () => {
+    const { of, lastValueFrom } = await import('rxjs');
+    const data = new Uint8Array([1, 2, 3]);
+    const bad = { index: 0, offset: 0, data, checksum: crc32(data) ^ 1 };
+    const want = createHash('sha256').update(data).digest('hex');
+    await expect(lastValueFrom(of(bad).pipe(verifyHash({ expected: want })))).rejects.toBeInstanceOf(HashMismatchError);
+    await expect(lastValueFrom(of(bad).pipe(verifyHash({ expected: want, checkChunks: false })))).resolves.toEqual(bad);
+    await expect(lastValueFrom(of(bad).pipe(verifyHash({ expected: 'a'.repeat(64), checkChunks: false })))).rejects.toBeInstanceOf(HashMismatchError);
+  });
+});

@@ -53,7 +53,9 @@ describe('encodeFrame / decodeFrame', () => {
     expect(codeOf(() => decodeFrame(mut(23, 9)))).toBe('ERR_FRAME_LENGTH');
     expect(codeOf(() => decodeFrame(good.subarray(0, good.length - 1)))).toBe('ERR_FRAME_LENGTH');
     expect(codeOf(() => decodeFrame(mut(12, 0xff)))).toBe('ERR_FRAME_VALUE');
-    expect(codeOf(() => decodeFrame(mut(31, 1)))).toBe('ERR_FRAME_VALUE');
+    expect(codeOf(() => decodeFrame(mut(31, good[31] ^ 1)))).toBe('ERR_FRAME_HEADER');
+    // A flipped bit in the transfer id, index, offset or flags is caught by the header check.
+    for (const at of [4, 9, 14, 19, 25, 28]) expect(codeOf(() => decodeFrame(mut(at, good[at] ^ 0x10)))).toBe('ERR_FRAME_HEADER');
     expect(codeOf(() => decodeFrame('hello'))).toBe('ERR_FRAME_INPUT');
     expect(codeOf(() => decodeFrame(null))).toBe('ERR_FRAME_INPUT');
   });
