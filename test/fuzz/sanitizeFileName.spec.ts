@@ -42,7 +42,7 @@ const WIN_DIR = 'C:\\Users\\me\\Downloads';
 const expectSafe = (name: string): void => {
   expect(typeof name).toBe('string');
   expect(name.length).toBeGreaterThan(0);
-  for (const bad of ["\u0000", "/", "\\"]) expect(name).not.toContain(bad);
+  for (const bad of ['\u0000', '/', '\\']) expect(name).not.toContain(bad);
   expect(name).not.toBe('.');
   expect(name).not.toBe('..');
   expect(Buffer.byteLength(name, 'utf8')).toBeLessThanOrEqual(MAX_SAFE_NAME_BYTES);
