@@ -46,7 +46,20 @@ export interface VirtualLink {
    * on the next tick. Idempotent; does nothing once the link is closed.
    */
   fail(errorDetail?: string): void;
+  /**
+   * Changes the network model from now on: `bandwidth`, `delay`, `jitter`,
+   * `loss`, `reorder`, `reorderDelay`, `duplicate` and `corrupt`, in both
+   * directions. Messages already scheduled keep their times; the next ones use
+   * the new values. Use it to step the RTT mid-transfer. Validated like the
+   * constructor's config (`InvalidConfigError`); the random streams go on.
+   */
+  reconfigure(changes: VirtualNetworkChanges): void;
 }
+
+/** The fields {@link VirtualLink.reconfigure} can change. */
+export type VirtualNetworkChanges = Pick<VirtualLinkConfig, 'bandwidth' | 'delay' | 'jitter' | 'loss' | 'reorder' | 'reorderDelay' | 'duplicate' | 'corrupt'>;
+
+const NETWORK_FIELDS = ['bandwidth', 'delay', 'jitter', 'loss', 'reorder', 'reorderDelay', 'duplicate', 'corrupt'] as const;
 
 /** Both ends of one channel, with the two directions between them. */
 interface Pair {
@@ -161,6 +174,8 @@ const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl |
  */
 export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   const resolved = resolveVirtualLinkConfig(config);
+  // The network fields as last set, to resolve `reconfigure` changes against (a default reorderDelay follows delay).
+  let network: VirtualNetworkChanges = Object.fromEntries(NETWORK_FIELDS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   const { scheduler } = resolved;
   // One pipe per sending endpoint: `pipes.a` carries a → b. With the built-in PRNG, b → a draws from its own
   // stream, so the faults of one direction never depend on when the other direction sends (acks, under real time).
@@ -410,6 +425,14 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       return { ...sum, aToB: { ...pipes.a.stats }, bToA: { ...pipes.b.stats }, channels: created };
     },
     close: () => closeAll(),
+    reconfigure: (changes) => {
+      const next = { ...network, ...changes };
+      const fresh = resolveVirtualLinkConfig({ ...next, scheduler });
+      network = next;
+      for (const target of [resolved, reverse]) {
+        for (const k of NETWORK_FIELDS) (target as Record<string, unknown>)[k] = fresh[k];
+      }
+    },
     fail: (errorDetail = 'sctp-failure') => {
       const error = domException(`virtual transport failure: ${errorDetail}`, 'OperationError');
       Object.assign(error, { errorDetail });

@@ -2,7 +2,7 @@
  * `tallow-rx/testing`: virtual data channels for marble-testing transfer
  * strategies without WebRTC. See docs/testing.md.
  */
-export { createVirtualLink, type VirtualChannelsInit, type VirtualLink } from './createVirtualLink';
+export { createVirtualLink, type VirtualChannelsInit, type VirtualLink, type VirtualNetworkChanges } from './createVirtualLink';
 export { domException, type VirtualErrorName } from './domException';
 export { mulberry32 } from './mulberry32';
 export { VirtualDataChannel, type VirtualChannelInit, type VirtualChannelState } from './VirtualDataChannel';

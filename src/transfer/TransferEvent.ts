@@ -22,6 +22,8 @@ export type TransferEvent =
       readonly seconds: number;
       /** Receiver: what the target produced (a Blob, a path, …). */
       readonly result?: unknown;
+      /** Sender: payload bytes sent again after a NACK (not counted in progress or throughput). */
+      readonly retransmittedBytes?: number;
     };
 
 export type TransferEventType = TransferEvent['type'];

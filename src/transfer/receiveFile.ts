@@ -3,7 +3,7 @@
  * accepts it (or not), then runs the receive pipeline
  * `messages → decodeFrames → repairChunks → reorder → verifyHash → target`.
  */
-import { asyncScheduler, defer, filter, merge, Observable, ReplaySubject, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, filter, merge, Observable, ReplaySubject, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import {
   IdleTimeoutError,
   InvalidConfigError,
@@ -182,19 +182,9 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
             if (++malformedFrames > maxMalformed) throw err;
           },
         }),
-        (src) =>
-          new Observable<any>((sub) =>
-            src.subscribe({
-              next: (f) => {
-                lastHeard = scheduler.now();
-                receivedPayload += f.data.length;
-                telemetry!.input({ kind: 'progress', bytes: f.data.length });
-                sub.next(f);
-              },
-              error: (e) => sub.error(e),
-              complete: () => sub.complete(),
-            }),
-          ),
+        tap(() => {
+          lastHeard = scheduler.now();
+        }),
         repairChunks({
           nack: (chunks) => send({ t: 'nack', id: m.id, chunks }),
           detectGaps: m.reliability === 'unreliable',
@@ -204,6 +194,11 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           scheduler,
         }),
         reorder({ end: end$, window: o.maxBufferedChunks ?? 1024, maxBufferedBytes: o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
+        // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
+        tap((c) => {
+          receivedPayload += c.data.length;
+          telemetry!.input({ kind: 'progress', bytes: c.data.length });
+        }),
         // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
         verifyHash({ expected: digest$, createHash: prefixHasher(from, o.createHash ?? createSha256), startOffset: from, checkChunks: false }),
         opened.sink,

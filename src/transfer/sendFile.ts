@@ -77,6 +77,9 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly scheduler?: SchedulerLike;
 }
 
+/** True when a frame carries the retransmission flag (header byte 29, bit 0). */
+const isRetransmission = (frame: Uint8Array): boolean => (frame[29] & FLAG_RETRANSMIT) !== 0;
+
 const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
 const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
 
@@ -210,8 +213,9 @@ function runSender(
     // Bytes the receiver has persisted (from its acks), and bytes read from the source.
     let acked = 0;
     let readBytes = 0;
-    // Payload bytes handed to channels, including retransmissions.
+    // Payload bytes handed to channels for the first time, and again as retransmissions.
     let sentPayload = 0;
+    let retransmittedPayload = 0;
     // Chunks sent but not yet covered by an ack, for retransmission.
     const store = new Map<number, Chunk>();
     // Chunks cut so far (indexes are dense from 0).
@@ -317,16 +321,20 @@ function runSender(
               mergeWith(retransmit$),
               route(data, { high: tuning.high }),
               backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: s.scheduler }),
+              // Progress counts first transmissions only; retransmitted bytes are counted apart.
+              tap(({ frame }) => {
+                const payload = frame.length - FRAME_HEADER_SIZE;
+                if (isRetransmission(frame)) retransmittedPayload += payload;
+                else {
+                  sentPayload += payload;
+                  telemetry.input({ kind: 'progress', bytes: payload });
+                }
+              }),
               sendToChannels({ maxMessageSize: s.maxMessageSize }),
             );
             subs.push(
               frames$.subscribe({
-                next: (bytes) => {
-                  const payload = bytes - FRAME_HEADER_SIZE;
-                  sentPayload += payload;
-                  telemetry.input({ kind: 'progress', bytes: payload });
-                  telemetry.progress(Math.min(sentPayload + from, manifest.size), acked);
-                },
+                next: () => telemetry.progress(Math.min(sentPayload + from, manifest.size), acked),
                 error: (err) => fail(err, true),
               }),
             );
@@ -378,6 +386,7 @@ function runSender(
             sha256: msg.sha256,
             bytes: manifest.size,
             seconds: (s.scheduler.now() - startedAt) / 1000,
+            retransmittedBytes: retransmittedPayload,
           });
           cleanup();
           closeAll([...data, control]);

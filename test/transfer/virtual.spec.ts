@@ -348,3 +348,20 @@ describe('reject', () => {
     expect(l.b.channels.filter(isData)).toEqual([]);
   });
 });
+
+describe('progress under retransmission', () => {
+  it('bytesDone and progress count each byte once; retransmissions are reported apart', async () => {
+    const size = 4 * MiB;
+    const { sent, received, links } = await transfer(size, { delay: 2, loss: 0.1, seed: 7 }, { channels: 2, reliability: 'unreliable', statsInterval: 50 }, { receive: { statsInterval: 50 } });
+    const done = completedOf(sent)!;
+    expect(links[0].stats().messagesDropped).toBeGreaterThan(0);
+    expect(done.retransmittedBytes).toBeGreaterThan(0);
+    for (const events of [sent, received]) {
+      const stats = events.filter((e) => e.type === 'stats').map((e) => (e as Extract<TransferEvent, { type: 'stats' }>).stats);
+      expect(stats.length).toBeGreaterThan(0);
+      expect(Math.max(...stats.map((s) => s.bytesDone))).toBe(size);
+      const progress = events.filter((e) => e.type === 'progress').map((e) => (e as Extract<TransferEvent, { type: 'progress' }>).bytes);
+      expect(Math.max(...progress)).toBe(size);
+    }
+  });
+});
