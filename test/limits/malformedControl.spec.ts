@@ -1,0 +1,69 @@
+/**
+ * Limit: a malformed control message from the peer (not JSON, binary, an
+ * unknown type, a field out of range, an unsupported version) ends the transfer
+ * with ProtocolError: no crash, no hang, channels closed, and no file completed.
+ */
+import { describe, expect, it } from 'vitest';
+import { ProtocolError, receiveFile } from '../../src/index';
+import { directoryTarget } from '../../src/node';
+import { HostileSender, listDir, manifestOf, sleep, watch, within } from './hostileSender';
+import { closeAfter, inbox } from './tmpDirs';
+
+const M = manifestOf({ size: 16 * 1024, chunk: { min: 4096, max: 4096 } });
+const offer = { t: 'offer', v: 1, ...M };
+
+/** Malformed messages: raw text or bytes exactly as sent. */
+const MALFORMED: [string, string | Uint8Array][] = [
+  ['not JSON', 'hello'],
+  ['truncated JSON', JSON.stringify(offer).slice(0, 40)],
+  ['a JSON array', '[1,2,3]'],
+  ['JSON null', 'null'],
+  ['binary on the control channel', new Uint8Array([123, 125])],
+  ['an unknown type', JSON.stringify({ t: 'exec', id: M.id })],
+  ['an unsupported version', JSON.stringify({ ...offer, v: 2 })],
+  ['a negative size', JSON.stringify({ ...offer, size: -1 })],
+  ['size beyond 2^53', JSON.stringify({ ...offer, size: 2 ** 60 })],
+  ['17 channels', JSON.stringify({ ...offer, channels: 17 })],
+  ['channel ids beyond 1023', JSON.stringify({ ...offer, idBase: 1020, channels: 8 })],
+  ['a name of 1025 characters', JSON.stringify({ ...offer, name: 'n'.repeat(1025) })],
+  ['an uppercase digest', JSON.stringify({ t: 'done', id: M.id, chunks: 1, bytes: 1, first: 0, sha256: 'A'.repeat(64) })],
+  ['a nack of 4097 entries', JSON.stringify({ t: 'nack', id: M.id, chunks: Array.from({ length: 4097 }, (_, i) => i) })],
+  ['a deeply nested type', `{"t":${'['.repeat(5000)}${']'.repeat(5000)}}`],
+];
+
+/** Waits until every channel of the receiver's endpoint is closed. */
+const allClosed = async (s: HostileSender): Promise<boolean> => {
+  for (let i = 0; i < 50; i++) {
+    if (s.link.b.channels.every((ch) => ch.readyState === 'closed')) return true;
+    await sleep(10);
+  }
+  return false;
+};
+
+describe('limit: a malformed control message from the peer', () => {
+  it.each(MALFORMED)('before the offer: %s → ProtocolError', async (_, raw) => {
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFile(s.link.b));
+    await s.opened();
+    s.send(raw);
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(r.error()).toBeInstanceOf(ProtocolError);
+    expect(r.events.map((e) => e.type)).not.toContain('started');
+    expect(await allClosed(s)).toBe(true);
+  });
+
+  it.each(MALFORMED)('mid-transfer, into a directory: %s → ProtocolError, no finished file', async (_, raw) => {
+    const { dir } = await inbox();
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFile(s.link.b, { target: directoryTarget(dir) }));
+    await s.handshake(M);
+    s.frame(M.id, 0, 0, new Uint8Array(4096).fill(1));
+    s.send(raw);
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(r.error()).toBeInstanceOf(ProtocolError);
+    expect(r.events.map((e) => e.type)).not.toContain('completed');
+    // Only the partial file and its progress record (kept for resume), never the finished name.
+    expect((await listDir(dir)).filter((f) => !f.includes('.tallow-part'))).toEqual([]);
+    expect(await allClosed(s)).toBe(true);
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * Limit: out-of-order chunks held while a gap waits (`maxBufferedChunks`, the
+ * reorder window, and `maxBufferedBytes`). A hostile sender that jumps far
+ * ahead is cut off with ReorderError ERR_REORDER_OVERFLOW as soon as it leaves
+ * the window, and the receiver never holds more than the bounds.
+ */
+import { describe, expect, it } from 'vitest';
+import { receiveFile, ReorderError } from '../../src/index';
+import { HostileSender, manifestOf, outcomeOf, sha256Hex, watch, within } from './hostileSender';
+import { closeAfter } from './tmpDirs';
+
+const CHUNK = 4096;
+
+/** A receiver and a hostile sender past the handshake, for a file of `chunks` chunks. */
+const setup = async (chunks: number, limits: { maxBufferedChunks?: number; maxBufferedBytes?: number } = {}) => {
+  const s = closeAfter(new HostileSender());
+  const m = manifestOf({ size: chunks * CHUNK, chunk: { min: CHUNK, max: CHUNK } });
+  const r = watch(receiveFile(s.link.b, limits));
+  await s.handshake(m);
+  const send = (index: number) => s.frame(m.id, index, index * CHUNK, new Uint8Array(CHUNK).fill(index & 0xff));
+  return { s, m, r, send };
+};
+
+const overflowOf = (err: unknown) => {
+  expect(err).toBeInstanceOf(ReorderError);
+  expect((err as ReorderError).code).toBe('ERR_REORDER_OVERFLOW');
+  return (err as ReorderError).details as { buffered: number; bufferedBytes: number; index?: number };
+};
+
+describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)', () => {
+  it('chunk index 10^6 first, default limits: ERR_REORDER_OVERFLOW at once, nothing held, the sender is told', async () => {
+    const { s, m, r } = await setup(2_000_000);
+    s.frame(m.id, 1_000_000, 1_000_000 * CHUNK, new Uint8Array(CHUNK));
+    await within(r.settled, 5_000, 'receiver settles');
+    const d = overflowOf(r.error());
+    expect(d.index).toBe(1_000_000);
+    expect(d.buffered).toBe(0);
+    expect(d.bufferedBytes).toBe(0);
+    const error = await s.next('error');
+    expect(error.code).toBe('ERR_REORDER_OVERFLOW');
+  });
+
+  it('the largest index (2^32 - 1) first: ERR_REORDER_OVERFLOW, not a hang or an allocation', async () => {
+    const { s, m, r } = await setup(16);
+    s.frame(m.id, 0xffff_ffff, 0, new Uint8Array(CHUNK));
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(overflowOf(r.error()).buffered).toBe(0);
+  });
+
+  it('maxBufferedChunks 8: chunks 1..7 wait, chunk 8 overflows; at most 7 chunks were ever held', async () => {
+    const { r, send } = await setup(64, { maxBufferedChunks: 8 });
+    for (let i = 1; i <= 8; i++) send(i);
+    await within(r.settled, 5_000, 'receiver settles');
+    const d = overflowOf(r.error());
+    expect(d.index).toBe(8);
+    expect(d.buffered).toBe(7);
+    expect(d.bufferedBytes).toBe(7 * CHUNK);
+  });
+
+  it('maxBufferedChunks 8: chunks 1..7 then 0 drain in order and the transfer goes on (control case)', async () => {
+    const { s, m, r, send } = await setup(8, { maxBufferedChunks: 8 });
+    for (let i = 1; i < 8; i++) send(i);
+    send(0);
+    const all = new Uint8Array(8 * CHUNK);
+    for (let i = 0; i < 8; i++) all.fill(i, i * CHUNK, (i + 1) * CHUNK);
+    s.send({ t: 'done', id: m.id, chunks: 8, bytes: all.length, first: 0, sha256: sha256Hex(all) });
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(outcomeOf(r)).toBe('completed');
+  });
+
+  it('maxBufferedBytes 10,000: two 4 KiB chunks wait, the third overflows; never more than 10,000 B held', async () => {
+    const { r, send } = await setup(64, { maxBufferedBytes: 10_000 });
+    for (let i = 1; i <= 3; i++) send(i);
+    await within(r.settled, 5_000, 'receiver settles');
+    const d = overflowOf(r.error());
+    expect(d.index).toBe(3);
+    expect(d.bufferedBytes).toBe(2 * CHUNK);
+    expect(d.bufferedBytes).toBeLessThanOrEqual(10_000);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * Limit: frames of another transfer (another id) on the data channels are
+ * dropped and counted by `decodeFrames({ transferId, onUnknownTransfer })`; the
+ * real transfer still completes, byte for byte. The foreign frames reuse the
+ * real chunks' indexes and offsets with other bytes, so a receiver that took
+ * any of them would fail its SHA-256.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { merge } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { decodeFrames, encodeFrame, fromChannelMessages, receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { directoryTarget } from '../../src/node';
+import { createVirtualLink } from '../../src/testing';
+import { listDir, watch, within } from './hostileSender';
+import { closeAfter, inbox } from './tmpDirs';
+
+const SIZE = 1024 * 1024 + 7;
+const content = Uint8Array.from({ length: SIZE }, (_, i) => (i * 31 + 7) % 253);
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+const FOREIGN = [0, 1, 0xffff_ffff, 0x1234_5678];
+
+describe('limit: frames for an unknown transfer id', () => {
+  it('are dropped and counted, and the transfer completes intact', async () => {
+    const { dir } = await inbox();
+    const link = closeAfter(createVirtualLink({ delay: 1, bandwidth: 10_000_000 }));
+    const id = 0xabc;
+    const r = watch(receiveFile(link.b, { target: directoryTarget(dir) }));
+    const s = watch(sendFile(link.a, content, { name: 'real.bin', transferId: id, channels: 2, lanes: 1 }));
+
+    // Watch what reaches the receiver's data channels, through the public operator, counting foreign frames.
+    let counted = 0;
+    let own = 0;
+    let injected = 0;
+    const started = () => r.events.some((e) => e.type === 'started');
+    await within(
+      (async () => {
+        while (!started()) await new Promise((resolve) => setTimeout(resolve, 1));
+      })(),
+      5_000,
+      'receiver starts',
+    );
+    const receiving = link.b.channels.filter((ch) => ch.label.startsWith('tallow-') && ch.label !== 'tallow-control');
+    expect(receiving.length).toBe(2);
+    const counting = merge(...receiving.map((ch) => fromChannelMessages(ch)))
+      .pipe(decodeFrames({ transferId: id, onUnknownTransfer: () => void counted++ }))
+      .subscribe(() => void own++);
+
+    // Inject foreign frames on the sender's data channels while the real frames flow.
+    const sending = link.a.channels.filter((ch) => ch.label.startsWith('tallow-') && ch.label !== 'tallow-control');
+    for (let k = 0; k < 40; k++) {
+      const ch = sending[k % sending.length];
+      const transferId = FOREIGN[k % FOREIGN.length];
+      const index = k % 8;
+      ch.send(encodeFrame({ transferId, index, offset: index * 65_536 }, new Uint8Array(1000).fill(0xee)));
+      injected++;
+      if (k % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    // They went out mid-transfer (1 MiB at 10 MB/s takes ~100 ms).
+    expect(r.completed()).toBe(false);
+
+    await within(Promise.all([r.settled, s.settled]), 20_000, 'both sides settle');
+    counting.unsubscribe();
+    expect(r.error()).toBeUndefined();
+    expect(s.error()).toBeUndefined();
+    const done = r.events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
+    expect(done?.sha256).toBe(sha(content));
+    expect(await listDir(dir)).toEqual(['real.bin']);
+    expect(sha(await readFile(done!.result as string))).toBe(sha(content));
+    // Every foreign frame reached the receiver and was counted; the real ones were not.
+    expect(counted).toBe(injected);
+    expect(own).toBeGreaterThan(0);
+  });
+});
