@@ -3,7 +3,7 @@
  * `parseControl` and sends typed messages. Listeners are attached at creation so
  * nothing that arrives before the first subscriber is lost.
  */
-import { Observable, ReplaySubject } from 'rxjs';
+import { asyncScheduler, Observable, ReplaySubject, type SchedulerLike } from 'rxjs';
 import { ChannelClosedError, ProtocolError } from '../errors';
 import { encodeControl, parseControl, type ControlMessage } from '../protocol/control';
 import type { DataChannelLike } from '../types';
@@ -58,8 +58,8 @@ export function controlLink(channel: DataChannelLike): ControlLink {
   };
 }
 
-/** Completes when the channel is open; errors if it closes first or `timeoutMs` passes. */
-export function whenOpen(channel: DataChannelLike, timeoutMs = 15_000): Observable<void> {
+/** Completes when the channel is open; errors if it closes first or `timeoutMs` passes (on `scheduler`). */
+export function whenOpen(channel: DataChannelLike, timeoutMs = 15_000, scheduler: SchedulerLike = asyncScheduler): Observable<void> {
   return new Observable<void>((subscriber) => {
     if (channel.readyState === 'open') {
       subscriber.next();
@@ -73,12 +73,12 @@ export function whenOpen(channel: DataChannelLike, timeoutMs = 15_000): Observab
     const onClose = () => subscriber.error(new ChannelClosedError(`channel ${channel.label} closed before it opened`, { label: channel.label }));
     channel.addEventListener('open', onOpen);
     channel.addEventListener('close', onClose);
-    const timer = setTimeout(
+    const timer = scheduler.schedule(
       () => subscriber.error(new ChannelClosedError(`channel ${channel.label} did not open within ${timeoutMs} ms`, { label: channel.label, timeoutMs })),
       timeoutMs,
     );
     return () => {
-      clearTimeout(timer);
+      timer.unsubscribe();
       channel.removeEventListener('open', onOpen);
       channel.removeEventListener('close', onClose);
     };

@@ -63,7 +63,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly conditions$?: Observable<number | NetworkConditions>;
   /** Fail when no control message arrives for this long, ms. Default 30000. */
   readonly idleTimeout?: number;
-  /** How long to wait for the receiver to accept, ms. Default 120000. */
+  /** How long to wait for the control channel to open and the receiver to answer the offer, ms; then `IdleTimeoutError`. Default 120000. */
   readonly acceptTimeout?: number;
   /** Progress event spacing, ms. Default 100. Stats come every `statsInterval` ms (default 1000). */
   readonly progressInterval?: number;
@@ -282,7 +282,7 @@ function runSender(
         s.conditions$ ??
         telemetry.stats$.pipe(map((st) => ({ rttMs: st.rtt.current ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
       const route = s.strategy === 'least-buffered' ? leastBuffered : roundRobin;
-      const pipeline = forkJoin([...data.map((ch) => whenOpen(ch)), hashPrefix(from, s.createHash ?? createSha256)]).pipe(
+      const pipeline = forkJoin([...data.map((ch) => whenOpen(ch, 15_000, s.scheduler)), hashPrefix(from, s.createHash ?? createSha256)]).pipe(
         map((all) => all[all.length - 1] as Sha256),
       );
       subs.push(
@@ -409,9 +409,18 @@ function runSender(
 
     subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
     subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
+    const acceptTimeout = s.acceptTimeout ?? 120_000;
     subs.push(
-      whenOpen(control, s.acceptTimeout ?? 120_000).subscribe({
-        next: () => link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest }),
+      whenOpen(control, acceptTimeout, s.scheduler).subscribe({
+        next: () => {
+          link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
+          // Nobody answered (no receiver listening, or the user never decided).
+          subs.push(
+            s.scheduler.schedule(() => {
+              if (!started && !finished) fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept' }), true);
+            }, acceptTimeout),
+          );
+        },
         error: (err) => fail(err, false),
       }),
     );

@@ -11,6 +11,7 @@ import {
   CONTROL_LABEL,
   receiveFile,
   sendFile,
+  TallowError,
   TransferCancelledError,
   TransferRejectedError,
   type ReceiveOptions,
@@ -363,5 +364,18 @@ describe('progress under retransmission', () => {
       const progress = events.filter((e) => e.type === 'progress').map((e) => (e as Extract<TransferEvent, { type: 'progress' }>).bytes);
       expect(Math.max(...progress)).toBe(size);
     }
+  });
+});
+
+describe('a sender nobody answers', () => {
+  it('fails with IdleTimeoutError after acceptTimeout instead of waiting forever', async () => {
+    const l = link({});
+    const err = await lastValueFrom(sendFile(l.a, new Uint8Array(10), { acceptTimeout: 200 })).then(
+      () => undefined,
+      (e) => e,
+    );
+    expect(err).toBeInstanceOf(TallowError);
+    expect(err.code).toBe('ERR_IDLE_TIMEOUT');
+    expect(err.details).toMatchObject({ side: 'sender', waitingFor: 'accept' });
   });
 });
