@@ -32,6 +32,8 @@ export interface RepairChunksConfig {
   readonly end?: Observable<number>;
   /** Without `detectGaps`: how long a chunk may be missing after `end` is known before it is NACKed, ms. Default `500`. */
   readonly endNackDelay?: number;
+  /** Gap scans look at most this many indexes past the first missing one (the reorder window). Default `1024`. */
+  readonly window?: number;
   /** The first index of this transfer session. Default `0`. */
   readonly start?: number;
   /** Re-requests per chunk for corruption before failing with `HashMismatchError`. Default `3`. */
@@ -68,6 +70,7 @@ export interface RepairChunksConfig {
 export function repairChunks<T extends Chunk>(config: RepairChunksConfig): OperatorFunction<T, T> {
   const nackDelay = config.nackDelay ?? 100;
   const endNackDelay = config.endNackDelay ?? 500;
+  const windowSize = config.window ?? 1024;
   const maxRetries = config.maxCorruptRetries ?? 3;
   if (typeof config.nack !== 'function') throw new InvalidConfigError('repairChunks needs a nack function');
   if (!(nackDelay > 0)) throw new InvalidConfigError(`nackDelay must be > 0, got ${nackDelay}`, { nackDelay });
@@ -108,7 +111,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
         timer = undefined;
         const now = scheduler.now();
         const wait = delay();
-        const limit = end ?? maxSeen + 1;
+        const limit = Math.min(end ?? maxSeen + 1, base + windowSize);
         const due: number[] = [];
         for (let i = base; i < limit && due.length < MAX_NACK_ENTRIES; i++) {
           if (received.has(i)) continue;

@@ -159,7 +159,8 @@ export function parseControl(raw: unknown): ControlMessage {
     case 'pong':
       return { t, n: uint(o, 'n', U32 - 1), ts: typeof o.ts === 'number' && Number.isFinite(o.ts) ? o.ts : fail("field 'ts' must be a finite number") };
     default:
-      return fail(`unknown control message type ${JSON.stringify(t)?.slice(0, 32)}`, { t: typeof t === 'string' ? t.slice(0, 32) : typeof t });
+      // Describe the type without serialising it: a hostile `t` may be nested thousands deep.
+      return fail(`unknown control message type ${typeof t === 'string' ? JSON.stringify(t.slice(0, 32)) : typeof t}`, { t: typeof t === 'string' ? t.slice(0, 32) : typeof t });
   }
 }
 

@@ -30,9 +30,17 @@ export function sanitizeFileName(name: string): string {
   if (enc.encode(safe).length > MAX_SAFE_NAME_BYTES) {
     const dot = safe.lastIndexOf('.');
     const ext = dot > 0 && safe.length - dot <= 16 ? safe.slice(dot) : '';
-    let stem = safe.slice(0, safe.length - ext.length);
-    while (enc.encode(stem + ext).length > MAX_SAFE_NAME_BYTES) stem = Array.from(stem).slice(0, -1).join('');
-    safe = stem + ext;
+    // Keep whole code points of the stem while they fit (one pass), then trim what a cut exposed.
+    const budget = MAX_SAFE_NAME_BYTES - enc.encode(ext).length;
+    let stem = '';
+    let used = 0;
+    for (const cp of safe.slice(0, safe.length - ext.length)) {
+      const n = enc.encode(cp).length;
+      if (used + n > budget) break;
+      stem += cp;
+      used += n;
+    }
+    safe = (stem + ext).replace(/[.\s]+$/, '');
   }
   if (!safe || safe === '.' || safe === '..') throw new ProtocolError(`file name ${JSON.stringify(name.slice(0, 64))} has no usable part`, {}, 'ERR_UNSAFE_NAME');
   return safe;

@@ -8,6 +8,7 @@ import {
   IdleTimeoutError,
   InvalidConfigError,
   LimitExceededError,
+  ProtocolError,
   TallowError,
   TransferCancelledError,
 } from '../errors';
@@ -182,14 +183,24 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
             if (++malformedFrames > maxMalformed) throw err;
           },
         }),
-        tap(() => {
+        tap((f) => {
           lastHeard = scheduler.now();
+          // The manifest is a promise: nothing outside [from, size) is accepted, so maxFileSize holds on disk too.
+          if (f.offset < from || f.offset + f.data.length > m.size) {
+            throw new ProtocolError(`frame ${f.index} covers bytes ${f.offset}..${f.offset + f.data.length}, outside the declared ${from}..${m.size}`, {
+              index: f.index,
+              offset: f.offset,
+              length: f.data.length,
+              size: m.size,
+            });
+          }
         }),
         repairChunks({
           nack: (chunks) => send({ t: 'nack', id: m.id, chunks }),
           detectGaps: m.reliability === 'unreliable',
           end: end$,
           nackDelay: o.nackDelay,
+          window: o.maxBufferedChunks ?? 1024,
           maxCorruptRetries: o.maxCorruptRetries,
           scheduler,
         }),
@@ -214,6 +225,9 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           complete: () => {
             void (async () => {
               try {
+                if (from + persisted !== m.size) {
+                  throw new ProtocolError(`the sender delivered ${from + persisted} B of the ${m.size} B it declared`, { received: from + persisted, size: m.size });
+                }
                 const result = await opened!.finish();
                 const sha256 = await firstValue(digest$);
                 if (finished) return;
@@ -284,14 +298,21 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       // Pings prove the peer is alive, not that the transfer moves: only real messages reset the idle timer.
       lastHeard = scheduler.now();
       switch (msg.t) {
-        case 'done':
+        case 'done': {
+          // A `done` must fit the manifest: it sets how many chunks the receiver waits for (and NACKs).
+          const rest = manifest.size - (opened?.from ?? 0);
+          const most = rest === 0 ? 0 : Math.ceil(rest / manifest.chunk.min) + 1;
+          if (msg.bytes !== manifest.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {
+            return fail(new ProtocolError(`done announces ${msg.chunks} chunks / ${msg.bytes} B; the manifest allows at most ${most} chunks / ${manifest.size} B`, { chunks: msg.chunks, bytes: msg.bytes, most, size: manifest.size }), true);
+          }
           end$.next(msg.chunks);
           digest$.next(msg.sha256);
           return;
+        }
         case 'cancel':
           return fail(new TransferCancelledError('remote', msg.reason), false);
         case 'error':
-          return fail(new TallowError(msg.code, `sender failed: ${msg.message}`, { remote: true }), false);
+          return fail(remoteError(msg.code, `sender failed: ${msg.message}`), false);
         default:
           return;
       }
@@ -337,3 +358,7 @@ const firstValue = <T,>(o: Observable<T>): Promise<T> =>
       error: reject,
     });
   });
+
+/** A peer's `error` message as a local error: its code when it looks like ours, else `ERR_REMOTE`. */
+export const remoteError = (code: string, message: string): TallowError =>
+  new TallowError(/^ERR_[A-Z0-9_]{1,40}$/.test(code) ? code : 'ERR_REMOTE', message, { remote: true, remoteCode: code });

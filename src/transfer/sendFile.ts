@@ -42,6 +42,7 @@ import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
+import { remoteError } from './receiveFile';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
@@ -395,7 +396,7 @@ function runSender(
         case 'cancel':
           return fail(new TransferCancelledError('remote', msg.reason), false);
         case 'error':
-          return fail(new TallowError(msg.code, `receiver failed: ${msg.message}`, { remote: true }), false);
+          return fail(remoteError(msg.code, `receiver failed: ${msg.message}`), false);
         case 'ping':
           link.send({ t: 'pong', n: msg.n, ts: msg.ts });
           return;

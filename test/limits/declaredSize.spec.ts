@@ -4,20 +4,11 @@
  * cannot then send more (or fewer) bytes than it offered, or announce an absurd
  * chunk count in `done`.
  *
- * KNOWN GAPS, pinned with `it.fails` (remove `.fails` once fixed):
- * src/transfer/receiveFile.ts never compares what arrives with the manifest.
- * - Frames: the progress tap in `start()` (`receivedPayload += f.data.length`)
- *   accepts any `offset + length`; nothing checks it against `m.size`.
- * - `done` (the `case 'done'` of `onControl`): `chunks`, `bytes` and `first` are
- *   taken as sent. `bytes` is ignored; `chunks` goes straight into `end$`, where
- *   repairChunks' gap scan walks every index below it (src/operators/repairChunks.ts,
- *   `scan`, one Map entry per missing index). With `chunks` ≥ 2^24 that Map
- *   overflows: V8 throws `RangeError: Map maximum size exceeded` from a timer,
- *   an uncaught exception that kills the receiving process after ~10 s and
- *   ~1 GB (measured: a hostile `done` with chunks 2^32 for a 1 KiB offer).
- * Fix: fail with ProtocolError (or LimitExceededError('file size')) on a frame
- * with `offset + length > m.size`, and on a `done` whose `bytes !== m.size` or
- * whose `chunks` exceeds `ceil(m.size / m.chunk.min)` (at least 1 for size 0).
+ * The receiver checks every frame against [from, size), refuses a `done` whose
+ * byte count differs from the manifest or whose chunk count the manifest cannot
+ * hold, and refuses to complete with fewer bytes than declared
+ * (src/transfer/receiveFile.ts). The gap scan is bounded by the reorder window
+ * (src/operators/repairChunks.ts), so no `done` can make it walk 2^32 indexes.
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,7 +33,7 @@ describe('limit: the size declared in the manifest', () => {
     expect(await sizes(dir)).toEqual([10_000]);
   });
 
-  it.fails('a sender that sends more than it declared is stopped; the disk never holds more than maxFileSize (fails today)', async () => {
+  it('a sender that sends more than it declared is stopped; the disk never holds more than maxFileSize', async () => {
     const { dir } = await inbox();
     const s = closeAfter(new HostileSender());
     // Declares 1000 B (within maxFileSize), then sends 64 KiB with a matching digest.
@@ -56,7 +47,7 @@ describe('limit: the size declared in the manifest', () => {
     for (const size of await sizes(dir)) expect(size).toBeLessThanOrEqual(1000);
   });
 
-  it.fails('a sender that sends fewer bytes than it declared does not complete (fails today)', async () => {
+  it('a sender that sends fewer bytes than it declared does not complete', async () => {
     const { dir } = await inbox();
     const s = closeAfter(new HostileSender());
     const m = manifestOf({ size: 1000 });
@@ -70,7 +61,7 @@ describe('limit: the size declared in the manifest', () => {
     expect(r.events.some((e) => e.type === 'completed')).toBe(false);
   });
 
-  it.fails('a `done` announcing more chunks than the manifest can hold is refused with ProtocolError (fails today)', async () => {
+  it('a `done` announcing more chunks than the manifest can hold is refused with ProtocolError', async () => {
     const s = closeAfter(new HostileSender());
     // 1000 B with chunks of at least 1024 B: one chunk at most.
     const m = manifestOf({ size: 1000, chunk: { min: 1024, max: 65_536 } });
