@@ -1,0 +1,205 @@
+/**
+ * Promise: a receiver whose target already holds a verified prefix of the file
+ * resumes there. Only the rest crosses the link, both sides start at `from`,
+ * and the whole-file SHA-256 (prefix included) still decides success. Over
+ * virtual links, with an in-memory target that keeps its bytes between
+ * transfers.
+ */
+import { createHash } from 'node:crypto';
+import type { Observable, Subscription } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ChannelClosedError,
+  HashMismatchError,
+  receiveFile,
+  sendFile,
+  TallowError,
+  TransferCancelledError,
+  type Reliability,
+  type TransferEvent,
+} from '../../src/index';
+import { createVirtualLink, mulberry32, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
+import { memoryTarget, type MemoryTarget } from './memoryTarget';
+import { isData } from './runTransferCase';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const CHUNK = 64 * KiB;
+const SIZE = 3 * MiB + 5;
+const NAME = 'resume.bin';
+const LAST_MODIFIED = 1_700_000_000_000;
+type Completed = Extract<TransferEvent, { type: 'completed' }>;
+type Started = Extract<TransferEvent, { type: 'started' }>;
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+const file = (() => {
+  const random = mulberry32(4242);
+  const bytes = new Uint8Array(SIZE).map(() => (random() * 256) | 0);
+  return { bytes, sha256: sha256(bytes) };
+})();
+
+let links: VirtualLink[] = [];
+let subs: Subscription[] = [];
+afterEach(() => {
+  for (const s of subs) s.unsubscribe();
+  for (const l of links) l.close();
+  links = [];
+  subs = [];
+});
+const link = (config: VirtualLinkConfig = {}) => {
+  const l = createVirtualLink({ delay: 1, ...config });
+  links.push(l);
+  return l;
+};
+
+/** Subscribes; `ended` resolves with the events and the error, if any. */
+const watch = (source: Observable<TransferEvent>) => {
+  const events: TransferEvent[] = [];
+  let sub!: Subscription;
+  const ended = new Promise<{ events: TransferEvent[]; error?: unknown }>((resolve) => {
+    sub = source.subscribe({ next: (e) => events.push(e), error: (error) => resolve({ events, error }), complete: () => resolve({ events }) });
+  });
+  subs.push(sub);
+  return { ended, subscription: sub };
+};
+const find = <T extends TransferEvent['type']>(events: TransferEvent[], type: T) => events.find((e) => e.type === type) as Extract<TransferEvent, { type: T }> | undefined;
+
+const sendOptions = (channels: number, reliability: Reliability) => ({
+  name: NAME,
+  lastModified: LAST_MODIFIED,
+  channels,
+  lanes: 1,
+  reliability,
+  minChunk: CHUNK,
+  maxChunk: CHUNK,
+  // Little in flight, so the cut lands mid-file: 256 KiB per channel before backpressure.
+  high: 256 * KiB,
+  low: 64 * KiB,
+  idleTimeout: 5000,
+});
+
+/** Lets a test arm the cut after the target exists (the cut needs the link, which each transfer creates). */
+interface CutHook {
+  onPersisted?: (total: number) => void;
+}
+
+/** A first transfer, cut once the target holds half the file; resolves with both sides' ends. */
+const interrupted = async (target: MemoryTarget, hook: CutHook, how: 'link.fail()' | 'sender unsubscribes') => {
+  // 20 MB/s: a 64 KiB frame every ~3 ms, so the cut lands a few frames after half the file.
+  const l = link({ bandwidth: 20_000_000 });
+  let cut = false;
+  hook.onPersisted = (total) => {
+    if (cut || total < SIZE / 2) return;
+    cut = true;
+    if (how === 'link.fail()') l.fail();
+    else setTimeout(() => sender.subscription.unsubscribe(), 0);
+  };
+  const receiver = watch(receiveFile(l.b, { target, idleTimeout: 5000 }));
+  const sender = watch(sendFile(l.a, file.bytes, sendOptions(1, 'reliable')));
+  const r = await receiver.ended;
+  const s = how === 'link.fail()' ? await sender.ended : { events: [], error: undefined };
+  hook.onPersisted = undefined;
+  return { receiver: r, sender: s, cut };
+};
+
+/** A second transfer over a fresh link with the same target. */
+const resumed = async (target: MemoryTarget, channels: number, reliability: Reliability, config: VirtualLinkConfig = {}) => {
+  const l = link(config);
+  const receiver = watch(receiveFile(l.b, { target, idleTimeout: 5000 }));
+  const sender = watch(sendFile(l.a, file.bytes, sendOptions(channels, reliability)));
+  const [r, s] = await Promise.all([receiver.ended, sender.ended]);
+  return { receiver: r, sender: s, link: l };
+};
+
+/** Payload and frames the sender put on the data channels of a link. */
+const dataSent = (l: VirtualLink) => {
+  const channels = l.a.channels.filter(isData);
+  return { bytes: channels.reduce((n, ch) => n + ch.stats.bytesSent, 0), frames: channels.reduce((n, ch) => n + ch.stats.messagesSent, 0) };
+};
+
+describe('resume on the virtual link', () => {
+  it.each([
+    { how: 'link.fail()' as const, channels: 1, reliability: 'reliable' as const, config: {} },
+    { how: 'sender unsubscribes' as const, channels: 2, reliability: 'reliable' as const, config: { jitter: 1, reorder: 0.1 } },
+    { how: 'link.fail()' as const, channels: 3, reliability: 'unreliable' as const, config: { loss: 0.05, reorder: 0.1, duplicate: 0.05, seed: 3 } },
+  ])('cut by $how, resumed over $channels $reliability channel(s) with $config: only the rest crosses, SHA-256 matches', async ({ how, channels, reliability, config }) => {
+    const hook: CutHook = {};
+    const target = memoryTarget({ onPersisted: (n) => hook.onPersisted?.(n) });
+
+    const first = await interrupted(target, hook, how);
+    expect(first.cut).toBe(true);
+    expect(find(first.receiver.events, 'completed')).toBeUndefined();
+    if (how === 'link.fail()') {
+      expect(first.receiver.error).toBeInstanceOf(ChannelClosedError);
+      expect(first.sender.error).toBeInstanceOf(ChannelClosedError);
+    } else {
+      expect(first.receiver.error).toBeInstanceOf(TransferCancelledError);
+      expect((first.receiver.error as TransferCancelledError).details.by).toBe('remote');
+    }
+    const held = target.persisted;
+    expect(held).toBeGreaterThanOrEqual(SIZE / 2);
+    expect(held).toBeLessThan(SIZE);
+    expect(held % CHUNK).toBe(0);
+    expect(sha256(target.bytes())).toBe(sha256(file.bytes.subarray(0, held)));
+    expect(target.aborts).toHaveLength(1);
+
+    const second = await resumed(target, channels, reliability, config);
+    expect(second.receiver.error).toBeUndefined();
+    expect(second.sender.error).toBeUndefined();
+    // Both sides start where the target stopped.
+    expect((find(second.receiver.events, 'started') as Started).from).toBe(held);
+    expect((find(second.sender.events, 'started') as Started).from).toBe(held);
+    expect(target.opens).toEqual([0, held]);
+    // The whole file, prefix included, is what the SHA-256 covers.
+    const got = find(second.receiver.events, 'completed') as Completed;
+    const confirmed = find(second.sender.events, 'completed') as Completed;
+    expect(sha256(got.result as Uint8Array)).toBe(file.sha256);
+    expect(got.sha256).toBe(file.sha256);
+    expect(confirmed.sha256).toBe(file.sha256);
+    expect(target.finishes).toBe(1);
+    // Only the rest crossed: every payload byte once (plus retransmissions of lost frames), and a 32-byte header per frame.
+    const rest = SIZE - held;
+    const data = dataSent(second.link);
+    const retransmitted = confirmed.retransmittedBytes ?? 0;
+    expect(data.bytes).toBe(rest + retransmitted + 32 * data.frames);
+    if (!config.loss) expect(retransmitted).toBe(0);
+    const s = second.link.stats();
+    // Everything a → b (data and control) is the rest plus a little: far less than the file.
+    expect(s.aToB.bytesSent).toBeGreaterThanOrEqual(rest);
+    expect(s.aToB.bytesSent).toBeLessThan(rest + retransmitted + 32 * data.frames + 4 * KiB);
+    expect(s.aToB.bytesSent).toBeLessThan(SIZE - SIZE / 4);
+  });
+
+  it('a target that holds the whole file resumes at the end: no data crosses, and the SHA-256 still decides', async () => {
+    const target = memoryTarget({ preload: { name: NAME, size: SIZE, lastModified: LAST_MODIFIED, bytes: file.bytes } });
+    const { receiver, sender, link: l } = await resumed(target, 2, 'reliable');
+    expect(receiver.error).toBeUndefined();
+    expect(sender.error).toBeUndefined();
+    expect((find(receiver.events, 'started') as Started).from).toBe(SIZE);
+    expect((find(sender.events, 'started') as Started).from).toBe(SIZE);
+    expect((find(receiver.events, 'completed') as Completed).sha256).toBe(file.sha256);
+    expect((find(sender.events, 'completed') as Completed).sha256).toBe(file.sha256);
+    expect(dataSent(l).bytes).toBe(0);
+  });
+
+  it('a held prefix that is not the sender\'s file is never completed: HashMismatchError (sha-256, index -1) on the receiver, ERR_HASH_MISMATCH on the sender', async () => {
+    const wrong = file.bytes.slice(0, MiB);
+    wrong[1234] ^= 0x40;
+    const target = memoryTarget({ preload: { name: NAME, size: SIZE, lastModified: LAST_MODIFIED, bytes: wrong } });
+    const { receiver, sender, link: l } = await resumed(target, 1, 'reliable');
+    expect((find(receiver.events, 'started') as Started).from).toBe(MiB);
+    const err = receiver.error as HashMismatchError;
+    expect(err).toBeInstanceOf(HashMismatchError);
+    expect(err.index).toBe(-1);
+    expect(err.algorithm).toBe('sha-256');
+    expect(err.expected).toBe(file.sha256);
+    expect(sender.error).toBeInstanceOf(TallowError);
+    expect((sender.error as TallowError).code).toBe('ERR_HASH_MISMATCH');
+    expect(find(receiver.events, 'completed')).toBeUndefined();
+    expect(find(sender.events, 'completed')).toBeUndefined();
+    expect(target.finishes).toBe(0);
+    expect(target.aborts).toEqual([err]);
+    // Only the rest crossed, so the difference could only be found by hashing the held prefix.
+    expect(dataSent(l).bytes).toBeLessThan(SIZE - MiB + 64 * 32);
+  });
+});
