@@ -66,6 +66,10 @@ export function whenOpen(channel: DataChannelLike, timeoutMs = 15_000, scheduler
       subscriber.complete();
       return;
     }
+    if (channel.readyState === 'closing' || channel.readyState === 'closed') {
+      subscriber.error(new ChannelClosedError(`channel ${channel.label} is ${channel.readyState}`, { label: channel.label, readyState: channel.readyState }));
+      return;
+    }
     const onOpen = () => {
       subscriber.next();
       subscriber.complete();

@@ -3,8 +3,9 @@
  * accepts it (or not), then runs the receive pipeline
  * `messages → decodeFrames → repairChunks → reorder → verifyHash → target`.
  */
-import { asyncScheduler, defer, filter, merge, Observable, ReplaySubject, tap, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, concatWith, defer, filter, merge, Observable, ReplaySubject, tap, throwError, type SchedulerLike, type Subscription } from 'rxjs';
 import {
+  ChannelClosedError,
   IdleTimeoutError,
   InvalidConfigError,
   LimitExceededError,
@@ -173,7 +174,10 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           send({ t: 'ack', id: m.id, bytes, queued: Math.max(0, receivedPayload - persisted) });
         }
       };
+      // A data channel may close mid-transfer: the others carry on (lost frames are NACKed once `done`
+      // is known). When every one has closed before the end, that is an error, not the end of the data.
       const pipeline = merge(...data.map((ch) => fromChannelMessages(ch))).pipe(
+        concatWith(throwError(() => new ChannelClosedError('every data channel closed before the transfer ended', { channels: data.length }))),
         filter((msg): msg is Uint8Array => typeof msg !== 'string'),
         decodeFrames({
           transferId: m.id,

@@ -18,6 +18,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import {
+  ChannelClosedError,
   HashMismatchError,
   IdleTimeoutError,
   InvalidConfigError,
@@ -211,6 +212,19 @@ function runSender(
     const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     whenAllClosed(data, s.releaseIds);
     const subs: Subscription[] = [];
+    // One closed channel is routed around (its lost frames come back through NACKs); when every data
+    // channel has closed, no credit can ever return (backpressure counts open channels only): fail.
+    // The receiver closes its channels right after `complete`, which travels on another stream: give
+    // that message a grace period to arrive before calling the closes a failure.
+    const onChannelClose = () => {
+      if (finished || data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
+      subs.push(
+        s.scheduler.schedule(() => {
+          if (!finished) fail(new ChannelClosedError('every data channel closed during the transfer', { channels: data.length }), true);
+        }, 1000),
+      );
+    };
+    for (const ch of data) ch.addEventListener('close', onChannelClose);
     // Bytes the receiver has persisted (from its acks), and bytes read from the source.
     let acked = 0;
     let readBytes = 0;
@@ -243,6 +257,7 @@ function runSender(
     });
 
     const cleanup = () => {
+      for (const ch of data) ch.removeEventListener('close', onChannelClose);
       retransmit$.complete();
       telemetry.stop();
       for (const sub of subs) sub.unsubscribe();

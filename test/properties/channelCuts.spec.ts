@@ -1,7 +1,7 @@
 /**
  * Channels that close mid-transfer, one case at a time: the deterministic
  * counterparts of the property's cuts, and the gaps it found (pinned with
- * `it.fails` until src/ is fixed; each names the cause).
+ * `it.fails` first, fixed since; each names the cause it had).
  */
 import { describe, expect, it } from 'vitest';
 import { describeEnd, runTransferCase, type CaseRun } from './runTransferCase';
@@ -57,7 +57,7 @@ describe('a channel closes mid-transfer', () => {
   });
 });
 
-describe('gaps (it.fails until fixed in src/)', () => {
+describe('gaps found by the property, now fixed', () => {
   // BUG: whenOpen() (src/transfer/controlLink.ts) only checks readyState === 'open'; for a channel that is
   // already 'closed' it waits for an `open` or `close` event that never comes. sendFile's startData
   // (src/transfer/sendFile.ts, forkJoin over whenOpen(ch, 15_000) for every data channel) therefore stalls
@@ -66,7 +66,7 @@ describe('gaps (it.fails until fixed in src/)', () => {
   // timeout ("did not open within 15000 ms"). With delay 3 ms the pair is 'closed' by the time `accept` arrives.
   // Property counterexample (before the property was limited to cuts after the first frame): seed 42, a
   // 49,218 B file, 3 channels, one closed by the sender at the receiver's `started`.
-  it.fails('a data channel closed before the first frame: both sides fail at once with ERR_CHANNEL_CLOSED', async () => {
+  it('a data channel closed before the first frame: both sides fail at once with ERR_CHANNEL_CLOSED', async () => {
     const c = caseOf({
       size: MiB,
       channels: 2,
@@ -88,7 +88,7 @@ describe('gaps (it.fails until fixed in src/)', () => {
   // verifyHash ERR_HASH_MISMATCH (sha-256 of a short file), or nothing at all (see the next test). The sender
   // relays the receiver's code. Found by the property (one case: 240,421 B, 1 channel, reliable, 34,346 B
   // chunks, closed by the sender after frame 1 → ERR_REORDER_GAP on both sides).
-  it.fails.each([
+  it.each([
     { reliability: 'reliable' as const, size: MiB, chunk: 64 * KiB },
     { reliability: 'unreliable' as const, size: 1_048_448, chunk: 262_112 },
   ])('the only data channel closes after frame 1 ($reliability): the receiver fails with ERR_CHANNEL_CLOSED', async ({ reliability, size, chunk }) => {
@@ -108,7 +108,7 @@ describe('gaps (it.fails until fixed in src/)', () => {
   // took the close for the end of the data and waits for `done`. Only the receiver's idle timer (default 30 s)
   // ends the transfer, as ERR_IDLE_TIMEOUT. Found by the property (one case: 2,772,628 B, 1 unreliable
   // channel, 204,780 B chunks, closed by the receiver after frame 1).
-  it.fails('the only data channel closes while the sender waits for credit: the sender fails with ERR_CHANNEL_CLOSED', async () => {
+  it('the only data channel closes while the sender waits for credit: the sender fails with ERR_CHANNEL_CLOSED', async () => {
     const c = caseOf({ size: 2_772_628, channels: 1, reliability: 'unreliable', chunk: { min: 204_780, max: 204_780 }, cut: { kind: 'close-channel', channel: 0, end: 'receiver', at: 1 } });
     const run = await runTransferCase(c, { idleTimeout: 60_000, deadline: 1500, cleanupWait: 0 });
     expect(run.cutFired).toBe(true);
