@@ -24,6 +24,10 @@ const envNumber = (name: string): number | undefined => {
 /** Cases per property. */
 export const propsRuns = (): number => Math.max(1, Math.floor(envNumber('FC_RUNS') ?? DEFAULT_RUNS));
 
+/** The seed of this run: `FC_SEED`, or a fresh one (fixed here so the report can print it). */
+const seed = envNumber('FC_SEED') ?? (Date.now() ^ (Math.random() * 0x1_0000_0000)) | 0;
+export const propsSeed = (): number => seed;
+
 /** True when the totals should be printed. */
 export const propsReport = (): boolean => process.env.PROPS_REPORT === '1';
 
@@ -34,11 +38,10 @@ export const propsReport = (): boolean => process.env.PROPS_REPORT === '1';
  */
 export function propsParams<T>(): fc.Parameters<T> {
   const numRuns = propsRuns();
-  const seed = envNumber('FC_SEED');
   const path = process.env.FC_PATH?.trim() || undefined;
   return {
     numRuns,
-    ...(seed === undefined ? {} : { seed }),
+    seed,
     ...(path === undefined ? {} : { path, endOnFailure: true }),
     plugins: [fc.interruptAfterTimeLimit(propsTimeLimit(), { failOnInterrupt: true })],
   } as fc.Parameters<T>;

@@ -285,12 +285,6 @@ export async function runTransferCase(c: TransferCase, config: RunConfig = {}): 
 const CLOSED_CODES = ['ERR_CHANNEL_CLOSED'];
 const CORRUPT_CODES = ['ERR_HASH_MISMATCH', 'ERR_FRAME_TOO_SHORT', 'ERR_FRAME_VERSION', 'ERR_FRAME_TYPE', 'ERR_FRAME_LENGTH', 'ERR_FRAME_VALUE', 'ERR_FRAME_HEADER'];
 
-/** Codes seen instead of ERR_CHANNEL_CLOSED when the only data channel closes (known deviations). */
-export const LAST_CHANNEL_CODES = ['ERR_REORDER_GAP', 'ERR_HASH_MISMATCH', 'ERR_IDLE_TIMEOUT'];
-
-/** True when the case closed the transfer's only data channel. */
-export const lastChannelClosed = (c: TransferCase, run: CaseRun): boolean => run.cutFired && c.cut?.kind === 'close-channel' && c.channels === 1;
-
 /**
  * True when the receiver completed and the sender failed with ERR_CHANNEL_CLOSED because the case failed the
  * control link: `link.fail()` takes effect on the next tick, so frames delivered in the same tick may complete
@@ -313,12 +307,6 @@ export const describeEnd = (end: SideEnd): string => {
   return `${e?.name ?? typeof e} ${e?.code ?? '(no code)'}: ${String(e?.message ?? e).slice(0, 160)}`;
 };
 
-/** Options of {@link checkTransferCase}. */
-export interface CheckOptions {
-  /** Accept the known deviations listed in the code (default `true`); `false` checks the promise as documented. */
-  readonly tolerateKnown?: boolean;
-}
-
 /**
  * The property: the receiver ends with exactly the sent bytes (SHA-256 equal to
  * the source and to both `completed.sha256`), or both sides end with a typed
@@ -327,7 +315,7 @@ export interface CheckOptions {
  * channel is closed and the target was finished or aborted exactly once.
  * Returns the violations (empty when the case holds).
  */
-export function checkTransferCase(c: TransferCase, run: CaseRun, options: CheckOptions = {}): string[] {
+export function checkTransferCase(c: TransferCase, run: CaseRun): string[] {
   const bad: string[] = [];
   const { sender, receiver } = run;
   if (sender.kind === 'pending' || receiver.kind === 'pending') {
@@ -347,10 +335,6 @@ export function checkTransferCase(c: TransferCase, run: CaseRun, options: CheckO
   if (receiver.kind === 'completed' && sender.kind !== 'completed' && !completeLost(c, run)) bad.push(`receiver completed but the sender: ${describeEnd(sender)}`);
 
   const allowed = [...(run.cutFired ? CLOSED_CODES : []), ...(run.faults.corrupted + run.faults.flipped > 0 ? CORRUPT_CODES : [])];
-  // Known deviations, pinned in channelCuts.spec.ts: when the only data channel closes mid-transfer, the
-  // receiver takes it for the end of the data and reports what that leaves (a gap: ERR_REORDER_GAP, or a short
-  // file: ERR_HASH_MISMATCH), or the sender never notices and the receiver's idle timer ends both (ERR_IDLE_TIMEOUT).
-  if (options.tolerateKnown !== false && lastChannelClosed(c, run)) allowed.push(...LAST_CHANNEL_CODES);
   for (const [side, end] of [['sender', sender], ['receiver', receiver]] as const) {
     if (end.kind !== 'error') continue;
     const e = end.error;

@@ -47,11 +47,11 @@ export interface TransferCase {
   readonly maxCorruptRetries: number | undefined;
   /**
    * The cut, if any. `at` is a data-frame count at the receiver: the cut fires
-   * when that many frames arrived, at least 1 and below the fewest frames the
-   * file can take: after data flows, and (but for frames delivered in the same
-   * tick as a `link.fail()`, which acts on the next tick) before the receiver
-   * has every chunk. A cut before the first frame can stall the sender (a known
-   * bug, pinned in channelCuts.spec.ts), so the property leaves it out.
+   * when that many frames arrived. A quarter of the cuts are early (0: at the
+   * receiver's `started`, before any data); the others fall after frame 1 and
+   * below the fewest frames the file can take, so (but for frames delivered in
+   * the same tick as a `link.fail()`, which acts on the next tick) before the
+   * receiver has every chunk.
    */
   readonly cut: Cut | undefined;
   /**
@@ -118,6 +118,9 @@ const flipSpec = fc.oneof(
   { weight: 1, arbitrary: fc.record({ frame: fc.integer({ min: 0, max: 999 }), byte: fc.integer({ min: 0, max: 999 }), bit: fc.integer({ min: 0, max: 7 }) }) },
 );
 
+/** A fraction in [0, 1) in thousandths (fast-check biases doubles to their edges). */
+const permille = fc.integer({ min: 0, max: 999 }).map((n) => n / 1000);
+
 const cutSpec = fc.oneof(
   { weight: 3, arbitrary: fc.constant(undefined) },
   {
@@ -126,12 +129,12 @@ const cutSpec = fc.oneof(
       kind: fc.constant('close-channel' as const),
       channel: fc.nat(3),
       end: fc.constantFrom('sender' as const, 'receiver' as const),
-      fraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      fraction: permille,
     }),
   },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('fail-link' as const), lane: fc.nat(1), fraction: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }) }),
+    arbitrary: fc.record({ kind: fc.constant('fail-link' as const), lane: fc.nat(1), fraction: permille }),
   },
 );
 
@@ -155,10 +158,12 @@ export const transferCase: fc.Arbitrary<TransferCase> = fc
       r.size.kind === 'exact' ? r.size.size : Math.max(0, Math.min(MAX_CASE_SIZE, r.size.k * maxChunk + r.size.delta));
     const lanes = lanesOf(r);
     const frames = minFramesOf({ ...r, size });
-    // The cut falls after the first data frame and before the last one (a file of one frame gets none).
-    const at = 1 + Math.floor((r.cut?.fraction ?? 0) * (frames - 1));
+    // An early cut fires when the receiver starts (before any data); the others after frame 1 and before the
+    // last of the fewest frames the file takes (a file of fewer than two frames gets none).
+    const early = r.cut?.fraction !== undefined && r.cut.fraction < 0.25;
+    const at = early ? 0 : 1 + Math.floor((((r.cut?.fraction ?? 0.25) - 0.25) / 0.75) * (frames - 1));
     let cut: Cut | undefined;
-    if (frames < 2) cut = undefined;
+    if (!early && frames < 2) cut = undefined;
     else if (r.cut?.kind === 'close-channel') cut = { kind: 'close-channel', channel: r.cut.channel % r.channels, end: r.cut.end, at };
     else if (r.cut?.kind === 'fail-link') cut = { kind: 'fail-link', lane: r.cut.lane % lanes, at };
     // The flip hits one of the first frames sent (first transmissions come first), inside its payload.

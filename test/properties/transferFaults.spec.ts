@@ -19,8 +19,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TallowError } from '../../src/index';
-import { propsParams, propsReport, propsRuns, propsTimeLimit } from './propsParams';
-import { checkTransferCase, completeLost, lastChannelClosed, runTransferCase, type CaseRun, type FaultCounts } from './runTransferCase';
+import { propsParams, propsReport, propsRuns, propsSeed, propsTimeLimit } from './propsParams';
+import { checkTransferCase, completeLost, runTransferCase, type CaseRun, type FaultCounts } from './runTransferCase';
 import { transferCase, type TransferCase } from './transferCase';
 
 /** Totals over every case run (shrinking runs included), printed with PROPS_REPORT=1. */
@@ -38,9 +38,9 @@ const count = (c: TransferCase, run: CaseRun) => {
   totals.cases++;
   const code = (end: CaseRun['receiver']) => (end.kind === 'error' ? (end.error instanceof TallowError ? end.error.code : 'untyped') : end.kind);
   let outcome = run.receiver.kind === 'completed' && run.sender.kind === 'completed' ? 'completed' : `failed ${code(run.receiver)}`;
-  if (completeLost(c, run)) outcome = 'completed, complete lost with the link';
-  else if (outcome !== 'completed' && lastChannelClosed(c, run) && code(run.receiver) !== 'ERR_CHANNEL_CLOSED') outcome += ' (known: only data channel closed)';
-  totals.outcomes[outcome] = (totals.outcomes[outcome] ?? 0) + 1;
+  if (completeLost(c, run)) outcome = 'receiver completed, its complete lost with the link';
+  const key = `${cutLabel(c, run)}: ${outcome}`;
+  totals.outcomes[key] = (totals.outcomes[key] ?? 0) + 1;
   for (const k of Object.keys(totals.faults) as (keyof FaultCounts)[]) totals.faults[k] += run.faults[k];
   const w = totals.casesWith;
   if (run.faults.dropped) w.loss++;
@@ -57,6 +57,14 @@ const count = (c: TransferCase, run: CaseRun) => {
   if (run.received && run.receiver.kind === 'completed') totals.bytesVerified += run.received.length;
   totals.slowestMs = Math.max(totals.slowestMs, run.ms);
   totals.totalMs += run.ms;
+};
+
+/** What the case's cut did, for the totals. */
+const cutLabel = (c: TransferCase, run: CaseRun): string => {
+  if (!run.cutFired || !c.cut) return 'no cut';
+  const when = c.cut.at === 0 ? 'before data' : 'mid-transfer';
+  if (c.cut.kind === 'fail-link') return `${c.cut.lane === 0 ? 'control link' : 'data-only link'} failed ${when}`;
+  return `${c.channels === 1 ? 'only data channel' : 'one of several data channels'} closed ${when}`;
 };
 
 const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
@@ -82,8 +90,11 @@ describe('sendFile → receiveFile under random faults', () => {
       if (propsReport()) {
         console.info(
           [
-            `properties: ${totals.cases} cases in ${(totals.totalMs / 1000).toFixed(1)} s (slowest ${totals.slowestMs.toFixed(0)} ms)`,
-            `outcomes: ${JSON.stringify(totals.outcomes)}`,
+            `properties: ${totals.cases} cases in ${(totals.totalMs / 1000).toFixed(1)} s (slowest ${totals.slowestMs.toFixed(0)} ms), FC_SEED=${propsSeed()}`,
+            'outcomes:',
+            ...Object.entries(totals.outcomes)
+              .sort()
+              .map(([k, n]) => `  ${k}: ${n}`),
             `faults injected: ${JSON.stringify(totals.faults)}`,
             `cases with: ${JSON.stringify(totals.casesWith)}`,
             `bytes verified: ${totals.bytesVerified}`,
