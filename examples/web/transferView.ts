@@ -118,7 +118,7 @@ export function createTransferView(doc: Document, prefix: string, heading: strin
   qualityDt.append(el(doc, 'label', { for: id('quality') }, 'Quality'));
   dl.append(qualityDt, qualityDd);
 
-  const buffersHeading = el(doc, 'h3', { id: id('buffers-heading') }, 'Send buffer per channel');
+  const buffersHeading = el(doc, 'h3', { id: id('buffers-heading') }, 'Send buffer per channel (bufferedAmount)');
   const buffers = el(doc, 'ul', { class: 'buffers', 'aria-labelledby': id('buffers-heading') });
 
   const cancelButton = el(doc, 'button', { type: 'button', class: 'cancel', id: id('cancel'), disabled: '' }, 'Cancel');
