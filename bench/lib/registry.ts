@@ -4,8 +4,9 @@
  * it here; set `network: true` if it needs WebRTC or an emulated network.
  */
 import { pipelineBenchmark } from '../pipeline';
+import { realBenchmark } from '../real';
 import type { Benchmark } from './types';
 
 export type { Benchmark, BenchOptions, BenchResult } from './types';
 
-export const benchmarks: readonly Benchmark[] = [pipelineBenchmark];
+export const benchmarks: readonly Benchmark[] = [pipelineBenchmark, realBenchmark];
