@@ -90,7 +90,7 @@ describe('gaps found by the property, now fixed', () => {
     { reliability: 'unreliable' as const, size: 1_048_448, chunk: 262_112 },
   ])('the only data channel closes after frame 1 ($reliability): both sides fail with ERR_CHANNEL_CLOSED', async ({ reliability, size, chunk }) => {
     const c = caseOf({ size, channels: 1, reliability, chunk: { min: chunk, max: chunk }, cut: { kind: 'close-channel', channel: 0, end: 'receiver', at: 1 } });
-    const run = await runTransferCase(c, { idleTimeout: 2000 });
+    const run = await runTransferCase(c);
     expect(run.cutFired).toBe(true);
     expect(codeOf(run.receiver)).toBe('ERR_CHANNEL_CLOSED');
     expect(codeOf(run.sender)).toBe('ERR_CHANNEL_CLOSED');

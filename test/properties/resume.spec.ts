@@ -20,6 +20,7 @@ import {
 } from '../../src/index';
 import { createVirtualLink, mulberry32, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 import { memoryTarget, type MemoryTarget } from './memoryTarget';
+import { propsReport } from './propsParams';
 import { isData } from './runTransferCase';
 
 const KiB = 1024;
@@ -168,6 +169,9 @@ describe('resume on the virtual link', () => {
     expect(s.aToB.bytesSent).toBeGreaterThanOrEqual(rest);
     expect(s.aToB.bytesSent).toBeLessThan(rest + retransmitted + 32 * data.frames + 4 * KiB);
     expect(s.aToB.bytesSent).toBeLessThan(SIZE - SIZE / 4);
+    if (propsReport()) {
+      console.info(`resume (${how}, ${channels} ${reliability}): held ${held} of ${SIZE} B; second link a→b ${s.aToB.bytesSent} B = ${data.frames} frames (${data.bytes} B, ${retransmitted} B retransmitted) + control`);
+    }
   });
 
   it('a target that holds the whole file resumes at the end: no data crosses, and the SHA-256 still decides', async () => {

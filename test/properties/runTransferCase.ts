@@ -72,13 +72,15 @@ export interface CaseRun {
   readonly leftOpen: string[];
   /** Wall-clock time of the case, ms (reported, never asserted). */
   readonly ms: number;
+  /** The longest the event loop was late during the case, ms: a freeze of the whole process (a loaded machine), not of the transfer. */
+  readonly maxLagMs: number;
 }
 
 /** Timing knobs of {@link runTransferCase}. */
 export interface RunConfig {
   /** A case that has not ended after this long is a hang. Default 15000 ms. */
   readonly deadline?: number;
-  /** Both sides' idle timeout: a dead peer is detected this fast; it must exceed the reliable-mode gap repair (a NACK 500-750 ms after `done`). Default 2000 ms. */
+  /** Both sides' idle timeout: a dead peer is detected this fast; it must exceed the reliable-mode gap repair (a NACK 500-750 ms after `done`) with room for a loaded machine. Default 3000 ms. */
   readonly idleTimeout?: number;
   /** How long both sides may take to close every channel after they end. Default 1000 ms. */
   readonly cleanupWait?: number;
@@ -112,8 +114,16 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Runs the case; resolves once both sides ended (or the deadline passed) and the cleanup wait is over. */
 export async function runTransferCase(c: TransferCase, config: RunConfig = {}): Promise<CaseRun> {
   const deadline = config.deadline ?? 15_000;
-  const idleTimeout = config.idleTimeout ?? 2000;
+  const idleTimeout = config.idleTimeout ?? 3000;
   const t0 = performance.now();
+  // Event-loop lag: how late a 20 ms interval fires.
+  let maxLagMs = 0;
+  let lastTick = t0;
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    maxLagMs = Math.max(maxLagMs, now - lastTick - 20);
+    lastTick = now;
+  }, 20);
   const links: VirtualLink[] = Array.from({ length: c.connections }, (_, i) =>
     createVirtualLink({
       seed: c.link.seed + i * 7919,
@@ -252,6 +262,7 @@ export async function runTransferCase(c: TransferCase, config: RunConfig = {}): 
   while (open().length && performance.now() < waitUntil) await sleep(5);
   const leftOpen = open().map(({ lane, end, ch }) => `${lane}/${end}/${ch.label}: ${ch.readyState}`);
 
+  clearInterval(lagTimer);
   for (const sub of subs) sub.unsubscribe();
   for (const off of listeners) off();
   const stats = links.map((l) => l.stats());
@@ -278,12 +289,28 @@ export async function runTransferCase(c: TransferCase, config: RunConfig = {}): 
     cutFired,
     leftOpen,
     ms: performance.now() - t0,
+    maxLagMs,
   };
 }
 
 /** Codes that name each cause. */
 const CLOSED_CODES = ['ERR_CHANNEL_CLOSED'];
 const CORRUPT_CODES = ['ERR_HASH_MISMATCH', 'ERR_FRAME_TOO_SHORT', 'ERR_FRAME_VERSION', 'ERR_FRAME_TYPE', 'ERR_FRAME_LENGTH', 'ERR_FRAME_VALUE', 'ERR_FRAME_HEADER'];
+
+/**
+ * True when the outcome was decided by the whole process stalling (a loaded machine), not by the transfer:
+ * - both idle timers fired while the event loop was late by at least half the idle timeout; or
+ * - with no cut, the receiver completed with the right bytes and the sender failed with ERR_CHANNEL_CLOSED,
+ *   while the event loop was late by 40 ms or more: the receiver closes its channels 50 ms after sending
+ *   `complete` (receiveFile), and the virtual link discards what a closing channel has not delivered yet
+ *   (browsers deliver it first; docs/testing.md), so a stall there loses `complete`.
+ * Such a case says nothing about the transfer; the property runs it again once.
+ */
+export const stalled = (c: TransferCase, run: CaseRun, idleTimeout = 3000): boolean => {
+  const code = (end: SideEnd) => (end.kind === 'error' && end.error instanceof TallowError ? end.error.code : undefined);
+  if (run.maxLagMs >= idleTimeout / 2 && code(run.sender) === 'ERR_IDLE_TIMEOUT' && code(run.receiver) === 'ERR_IDLE_TIMEOUT') return true;
+  return run.maxLagMs >= 40 && !run.cutFired && run.receiver.kind === 'completed' && code(run.sender) === 'ERR_CHANNEL_CLOSED';
+};
 
 /**
  * True when the receiver completed and the sender failed with ERR_CHANNEL_CLOSED because the case failed the
