@@ -181,6 +181,10 @@ function askUser(manifest: Manifest, onPrepared: (p: PreparedSave) => void): Pro
     receiveView.setState('offer', `Incoming: ${manifest.name}, ${formatBytes(manifest.size)}. Accept or decline.`);
     offerText.textContent = `${manifest.name} · ${formatBytes(manifest.size)} · ${manifest.type || 'unknown type'}`;
     offerError.textContent = '';
+    // Options and the default are known once the quota check ran; Accept waits for it, so the
+    // check can never override a choice the user already made.
+    offerForm.removeAttribute('data-ready');
+    acceptButton.disabled = true;
     void opfsHasRoom(manifest.size).then((room) => {
       const usable: Record<SaveMode, boolean> = { memory: true, opfs: support.opfs && room, disk: support.disk };
       for (const r of radios) r.disabled = !usable[r.value as SaveMode];
@@ -192,9 +196,10 @@ function askUser(manifest: Manifest, onPrepared: (p: PreparedSave) => void): Pro
       ]
         .filter(Boolean)
         .join(' ');
+      acceptButton.disabled = false;
+      offerForm.setAttribute('data-ready', '');
     });
     offerForm.hidden = false;
-    acceptButton.disabled = false;
     const decline = $<HTMLButtonElement>('decline-button');
     const cleanup = (): void => {
       offerForm.removeEventListener('submit', onAccept);

@@ -11,8 +11,8 @@
  *   side; both tabs show it.
  * - A small file goes to memory (the Blob path), checked the same way; offered again, it is
  *   declined.
- * - Screenshots of both tabs land in test-artifacts/web/; with WEB_DOCS_SCREENSHOT=1 the
- *   receiving tab after the 20 MiB transfer is also written to docs/web-screenshot.png.
+ * - Screenshots of both tabs land in test-artifacts/web/; with WEB_DOCS_SCREENSHOT=1 tab A
+ *   after the 20 MiB transfer is also written to docs/web-screenshot.png.
  *
  * Without /usr/bin/chromium the suite is skipped, except when CI is set: there it fails.
  */
@@ -67,8 +67,14 @@ describe.skipIf(skip)('web example in Chromium: two tabs, one room (127.0.0.1)',
     if (!hasChromium) throw new Error(`CI is set but ${CHROMIUM_EXECUTABLE} is missing: .ci/run must install chromium`);
     runner = await spawnChromiumRunner(new URL('./fixtures/webRunner.ts', import.meta.url), { timeoutMs: 45_000 });
     runner.port.onMessage((data) => waiting.get((data as WebReply).id)?.(data as WebReply));
-    const opened = await request<{ sender: { connection: string; secure: boolean; sendDisabled: boolean }; receiver: { connection: string } }>({ cmd: 'open', room: 'e2e' });
-    expect(opened.sender.secure).toBe(true);
+    const opened = await request<{ sender: { connection: string; secure: boolean; sendDisabled: boolean; picker: boolean; opfs: boolean; userAgent: string }; receiver: { connection: string } }>({
+      cmd: 'open',
+      room: 'e2e',
+    });
+    const { secure, picker, opfs, userAgent } = opened.sender;
+    console.info(`[web e2e] ${userAgent}: secure context ${secure}, OPFS createWritable ${opfs}, showSaveFilePicker ${picker}`);
+    expect(secure).toBe(true);
+    expect(opfs).toBe(true);
     expect(opened.sender.connection).toMatch(/^Connected to the other tab over 2 peer connections/);
     expect(opened.receiver.connection).toMatch(/^Connected/);
     // No file chosen yet.
@@ -133,11 +139,11 @@ describe.skipIf(skip)('web example in Chromium: two tabs, one room (127.0.0.1)',
     expect(r.download!.sha256).toBe(expected);
     expect(r.download!.dataSha256).toBe(expected);
     const t = r.timings;
-    console.info(`[web e2e] 20 MiB tab → tab via OPFS: setInputFiles ${t.setInputMs} ms, send → accept ${t.acceptedMs} ms, accept → both done ${t.transferMs} ms; ${r.sender.statsUpdates} stats samples`);
+    console.info(`[web e2e] 20 MiB tab → tab via OPFS: setInputFiles ${t.setInputMs} ms, Send → offer shown ${t.offerMs} ms, check + Accept ${t.answerMs} ms, start → Accept ${t.acceptedMs} ms, accept → both done ${t.transferMs} ms; ${r.sender.statsUpdates} stats samples`);
 
     await request({ cmd: 'screenshot', files: { sender: join(ARTIFACTS, 'sender-completed.png'), receiver: join(ARTIFACTS, 'receiver-completed.png') } });
     if (process.env.WEB_DOCS_SCREENSHOT) {
-      await request({ cmd: 'screenshot', files: { sender: join(ARTIFACTS, 'docs-sender.png'), receiver: join(REPO_ROOT, 'docs', 'web-screenshot.png') } });
+      await request({ cmd: 'screenshot', files: { sender: join(REPO_ROOT, 'docs', 'web-screenshot.png'), receiver: join(ARTIFACTS, 'docs-receiver.png') } });
     }
   }, 60_000);
 
