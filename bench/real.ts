@@ -26,6 +26,7 @@ import { lastValueFrom, merge, tap } from 'rxjs';
 import { receiveFile, type ReceiveOptions } from '../src/transfer/receiveFile';
 import { sendFile, type SendOptions } from '../src/transfer/sendFile';
 import type { ReceiveTarget } from '../src/transfer/ReceiveTarget';
+import type { TransferEvent } from '../src/transfer/TransferEvent';
 import { directoryTarget } from '../src/transfer/directoryTarget';
 import { createNodePeerPair, shutdownNodeDataChannel } from '../test/harness/nodePeers';
 import { discardTarget } from './lib/discardTarget';
@@ -59,6 +60,8 @@ export interface RealRun {
   readonly cpuSeconds: number;
   /** tallow-rx only: seconds from subscribing until the receiver accepted (handshake + channel setup). */
   readonly setupSeconds?: number;
+  /** tallow-rx only: what the transfer ran as, from its manifest and stats (`2 ch × 2 lanes, lan, chunks up to 256 KiB`). */
+  readonly detail?: string;
 }
 
 /** A system under test: moves `data` once over fresh connections. */
@@ -148,12 +151,23 @@ export const tallowSystem = (label: string, pairs: number, options: SendOptions,
       const discard = discardTarget();
       const target: ReceiveTarget = dir ? directoryTarget(dir, { resume: false }) : discard;
       let acceptedAt: number | undefined;
+      let shape = '';
+      let profile: string | undefined;
+      let chunk: number | undefined;
       const done: Record<string, string> = {};
       const started = performance.now();
       const tag = (side: string) =>
-        tap((e: { type: string; sha256?: string }) => {
-          if (e.type === 'started' && side === 'receiver') acceptedAt ??= performance.now();
-          if (e.type === 'completed') done[side] = e.sha256!;
+        tap((e: TransferEvent) => {
+          if (e.type === 'started' && side === 'receiver') {
+            acceptedAt ??= performance.now();
+            shape = `${e.manifest.channels} ch × ${e.manifest.lanes} lane${e.manifest.lanes > 1 ? 's' : ''}`;
+          }
+          if (e.type === 'stats' && side === 'sender') {
+            profile = e.stats.signals.profile ?? profile;
+            // The last sample may see only the file's short tail chunk: keep the largest.
+            chunk = Math.max(chunk ?? 0, e.stats.chunkSize ?? 0) || undefined;
+          }
+          if (e.type === 'completed') done[side] = e.sha256;
         });
       await withTimeout(
         lastValueFrom(
@@ -176,7 +190,8 @@ export const tallowSystem = (label: string, pairs: number, options: SendOptions,
       const seconds = (performance.now() - started) / 1000;
       if (!done.sender || done.sender !== done.receiver) throw new Error(`tallow-rx ${label}: completed events disagree (${JSON.stringify(done)})`);
       if (!dir && discard.tally.bytes !== data.length) throw new Error(`tallow-rx ${label}: target got ${discard.tally.bytes} of ${data.length} B`);
-      return { seconds, setupSeconds: acceptedAt === undefined ? undefined : (acceptedAt - started) / 1000 };
+      const detail = [shape, profile, chunk === undefined ? undefined : `chunks up to ${formatBytes(chunk)}`].filter(Boolean).join(', ');
+      return { seconds, setupSeconds: acceptedAt === undefined ? undefined : (acceptedAt - started) / 1000, detail };
     } finally {
       await pair.close();
       if (dir) await rm(dir, { recursive: true, force: true });
@@ -248,7 +263,10 @@ export async function runInterleaved(
     try {
       const run = await measured(system, input, timeoutMs);
       const mbps = (input.length * 8) / run.seconds / 1e6;
-      log(`${round} ${system.name}: ${mbps.toFixed(0)} Mbps, ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, peak RSS ${formatBytes(run.peakRss)} (+${formatBytes(Math.max(0, run.peakRss - run.rssBefore))})`);
+      log(
+        `${round} ${system.name}: ${mbps.toFixed(0)} Mbps, ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, ` +
+          `peak RSS ${formatBytes(run.peakRss)} (+${formatBytes(Math.max(0, run.peakRss - run.rssBefore))})${run.detail ? `, ${run.detail}` : ''}`,
+      );
       return run;
     } catch (err) {
       const message = (err as Error)?.message ?? String(err);
@@ -296,6 +314,7 @@ export function toResults(summaries: readonly RealSummary[], bytes: number): Ben
       `CPU ${median(s.runs.map((r) => r.cpuSeconds)).toFixed(2)} s per run`,
       `RSS +${formatBytes(Math.max(0, growth))} during the run`,
       setups.length ? `handshake ${(median(setups) * 1000).toFixed(0)} ms` : undefined,
+      s.runs[s.runs.length - 1].detail ? `ran as ${s.runs[s.runs.length - 1].detail}` : undefined,
       s.error ? `${s.error} in another run` : undefined,
     ];
     const relative = raw && s !== raw && s.system.kind !== 'raw';
