@@ -9,8 +9,9 @@
  *   node:crypto here. Progress reached 100 %, stats and chart updated more than once.
  * - Two 64 MiB transfers (files made in the page) are cancelled at ≥ 50 %, once from each
  *   side; both tabs show it.
- * - A small file goes to memory (the Blob path), checked the same way; offered again, it is
- *   declined.
+ * - A small file goes to memory (the Blob path), checked the same way. A file dropped on the
+ *   drop zone is chosen; sent and declined with the keyboard, the sender hears it. Tab
+ *   reaches the controls in order.
  * - Screenshots of both tabs land in test-artifacts/web/; with WEB_DOCS_SCREENSHOT=1 tab A
  *   after the 20 MiB transfer is also written to docs/web-screenshot.png.
  *
@@ -67,7 +68,11 @@ describe.skipIf(skip)('web example in Chromium: two tabs, one room (127.0.0.1)',
     if (!hasChromium) throw new Error(`CI is set but ${CHROMIUM_EXECUTABLE} is missing: .ci/run must install chromium`);
     runner = await spawnChromiumRunner(new URL('./fixtures/webRunner.ts', import.meta.url), { timeoutMs: 45_000 });
     runner.port.onMessage((data) => waiting.get((data as WebReply).id)?.(data as WebReply));
-    const opened = await request<{ sender: { connection: string; secure: boolean; sendDisabled: boolean; picker: boolean; opfs: boolean; userAgent: string }; receiver: { connection: string } }>({
+    const opened = await request<{
+      sender: { connection: string; secure: boolean; sendDisabled: boolean; picker: boolean; opfs: boolean; userAgent: string };
+      receiver: { connection: string };
+      tabOrder: string[];
+    }>({
       cmd: 'open',
       room: 'e2e',
     });
@@ -79,6 +84,12 @@ describe.skipIf(skip)('web example in Chromium: two tabs, one room (127.0.0.1)',
     expect(opened.receiver.connection).toMatch(/^Connected/);
     // No file chosen yet.
     expect(opened.sender.sendDisabled).toBe(true);
+    // The keyboard reaches the controls in reading order (disabled Send is skipped).
+    const order = opened.tabOrder;
+    console.info(`[web e2e] Tab order: ${order.join(' → ')}`);
+    expect(order.indexOf('room-link')).toBeGreaterThanOrEqual(0);
+    expect(order.indexOf('file-input')).toBeGreaterThan(order.indexOf('room-link'));
+    expect(order.indexOf('profile')).toBeGreaterThan(order.indexOf('file-input'));
   }, 60_000);
 
   afterAll(async () => {
@@ -182,13 +193,18 @@ describe.skipIf(skip)('web example in Chromium: two tabs, one room (127.0.0.1)',
     expect(r.download!.sha256).toBe(sha256(size, seed));
   }, 60_000);
 
-  it('the same small file offered again and declined: the sender hears it', async () => {
+  it('a file dropped on the drop zone is chosen', async () => {
+    const r = await request<{ highlighted: boolean; stillHighlighted: boolean; chosen: string; sendEnabled: boolean }>({ cmd: 'drop', size: 3000 });
+    expect(r).toEqual({ highlighted: true, stillHighlighted: false, chosen: 'dropped.bin (2.9 KiB)', sendEnabled: true });
+  }, 30_000);
+
+  it('that file offered with the keyboard and declined with the keyboard: the sender hears it', async () => {
     const r = await request<DeclineFacts>({ cmd: 'decline' });
     expect(r.pageErrors).toEqual([]);
     expect(r.sender.state).toBe('declined');
     expect(r.sender.status).toBe('Declined by the receiver.');
     expect(r.receiver.state).toBe('declined');
-    expect(r.receiver.status).toBe('Declined tallow-e2e-2.bin.');
+    expect(r.receiver.status).toBe('Declined dropped.bin.');
   }, 30_000);
 
 });
