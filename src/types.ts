@@ -13,6 +13,8 @@ export type Listener = (event: any) => void;
 /** The subset of `RTCDataChannel` that tallow-rx uses. */
 export interface DataChannelLike {
   readonly label: string;
+  /** The SCTP stream id; `null` (or 65535 in node-datachannel) until the DTLS role is known. */
+  readonly id?: number | null;
   readonly readyState: 'connecting' | 'open' | 'closing' | 'closed' | string;
   readonly bufferedAmount: number;
   bufferedAmountLowThreshold: number;

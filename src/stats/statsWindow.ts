@@ -302,8 +302,9 @@ export function windowStats(w: StatsWindow, s: WindowSettings, final: boolean): 
     throughput: {
       current,
       average,
-      peak: rates.length ? Math.max(...rates) : current,
-      min: rates.length ? Math.min(...rates) : current,
+      // `current` may merge a short final sample with the one before it: keep peak >= current >= min.
+      peak: rates.length ? Math.max(current, ...rates) : current,
+      min: rates.length ? Math.min(current, ...rates) : current,
     },
     bytesDone: w.bytesDone,
     bytesTotal: total,

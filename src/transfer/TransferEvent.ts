@@ -19,6 +19,7 @@ export type TransferEvent =
       readonly manifest: Manifest;
       readonly sha256: string;
       readonly bytes: number;
+      /** From `accept` to completion (waiting for the user to accept is not counted). */
       readonly seconds: number;
       /** Receiver: what the target produced (a Blob, a path, …). */
       readonly result?: unknown;

@@ -108,7 +108,8 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     let finished = false;
     let started = false;
     let lastHeard = scheduler.now();
-    const startedAt = scheduler.now();
+    // When data started to flow (reset at `accept`), for `completed.seconds`.
+    let startedAt = scheduler.now();
 
     const cleanup = () => {
       telemetry?.stop();
@@ -254,6 +255,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       );
       // Listeners are attached: now the sender may send.
       started = true;
+      startedAt = scheduler.now();
       lastHeard = scheduler.now();
       send({ t: 'accept', id: m.id, from });
       subscriber.next({ type: 'started', manifest: m, from });

@@ -163,7 +163,10 @@ function prepareSender(
     const base = resolveTuning(profile, overrides);
     const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
     const scheduler = options.scheduler ?? asyncScheduler;
-    const ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase);
+    // The control channel exists before the data-channel ids are picked: its stream id's parity keeps two
+    // peers that send to each other at once on disjoint ids.
+    const control = createControlChannel(lanes[0]);
+    const ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase, control.id);
     const idBase = ids.idBase;
     const maxMessageSize = negotiatedMaxMessageSize(lanes, options.maxMessageSize);
     const maxChunk = Math.min(tuning.maxChunk, maxMessageSize - FRAME_HEADER_SIZE);
@@ -182,7 +185,7 @@ function prepareSender(
       chunk: { min: minChunk, max: maxChunk },
       digest: 'sha-256',
     };
-    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profileName ?? profile });
+    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profileName ?? profile, control });
   }
 }
 
@@ -190,6 +193,8 @@ interface SenderSettings extends SendOptions {
   readonly scheduler: SchedulerLike;
   readonly idBase: number;
   readonly releaseIds: () => void;
+  /** The control channel, created before the ids were allocated. */
+  readonly control: DataChannelLike;
   readonly maxMessageSize: number;
   readonly minChunk: number;
   readonly maxChunk: number;
@@ -206,8 +211,9 @@ function runSender(
 ): Observable<TransferEvent> {
   return new Observable<TransferEvent>((subscriber) => {
     const id = manifest.id;
-    const startedAt = s.scheduler.now();
-    const control = createControlChannel(lanes[0]);
+    // When data started to flow (reset at `accept`), for `completed.seconds`.
+    let startedAt = s.scheduler.now();
+    const control = s.control;
     const link = controlLink(control);
     const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     whenAllClosed(data, s.releaseIds);
@@ -289,6 +295,7 @@ function runSender(
 
     const startData = (from: number) => {
       started = true;
+      startedAt = s.scheduler.now();
       lastHeard = s.scheduler.now();
       subscriber.next({ type: 'started', manifest, from });
       readBytes = from;
@@ -327,7 +334,8 @@ function runSender(
                   store.set(c.index, c);
                   chunkCount = c.index + 1;
                   telemetry.countChunks(1, 0);
-                  telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
+                  // The last chunk is usually a short tail: it says nothing about the size in use.
+                  if (c.data.length >= s.minChunk || c.index === 0) telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
                 },
                 complete: () => {
                   link.send({ t: 'done', id, chunks: chunkCount, bytes: manifest.size, first: 0, sha256: sha256! });

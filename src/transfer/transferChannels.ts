@@ -42,8 +42,14 @@ const nextBlock = new WeakMap<object, number>();
  * another never reuses ids whose channels are still closing. Returns the first
  * id; call the returned `release` once the channels are closed.
  */
-export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?: number): { idBase: number; release: () => void } {
-  const blocks = Math.floor((MAX_CHANNEL_ID + 1 - ID_BLOCK_FIRST) / ID_BLOCK);
+export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?: number, streamId?: number | null): { idBase: number; release: () => void } {
+  const all = Math.floor((MAX_CHANNEL_ID + 1 - ID_BLOCK_FIRST) / ID_BLOCK);
+  // Two peers may send to each other at once on one connection, each allocating here without seeing the
+  // other. Their in-band control channels have stream ids of opposite parity (SCTP: the DTLS client takes
+  // even ids, the server odd), so the parity picks disjoint halves of the blocks. Unknown: use all of them.
+  const parity = typeof streamId === 'number' && streamId >= 0 && streamId < 65535 ? streamId % 2 : undefined;
+  const firstBlock = parity === 1 ? all / 2 : 0;
+  const blocks = parity === undefined ? all : all / 2;
   const sets = lanes.map((pc) => {
     let set = usedBlocks.get(pc);
     if (!set) usedBlocks.set(pc, (set = new Set()));
@@ -55,14 +61,14 @@ export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?:
   } else {
     const start = nextBlock.get(lanes[0]) ?? 0;
     for (let k = 0; k < blocks; k++) {
-      const b = (start + k) % blocks;
+      const b = firstBlock + ((start + k) % blocks);
       if (sets.every((set) => !set.has(b))) {
         block = b;
         break;
       }
     }
-    if (block === undefined) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks });
-    nextBlock.set(lanes[0], (block + 1) % blocks);
+    if (block === undefined) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks, parity });
+    nextBlock.set(lanes[0], (block - firstBlock + 1) % blocks);
     for (const set of sets) set.add(block);
   }
   const idBase = block < 0 ? preferred! : ID_BLOCK_FIRST + block * ID_BLOCK;

@@ -164,3 +164,26 @@ describe('stats$ and progress$ views', () => {
     expect(progress.every((p, i) => i === 0 || p >= progress[i - 1])).toBe(true);
   });
 });
+
+describe('both peers sending at once on one connection', () => {
+  it('keeps their data-channel ids apart (control-channel parity) and both files arrive', async () => {
+    const { lanes: ls } = pairs[1];
+    const x = randomBytes(4 * MiB);
+    const y = randomBytes(3 * MiB + 5);
+    const sha = (d: Uint8Array) => createHash('sha256').update(d).digest('hex');
+    const blobSha = async (events: TransferEvent[]) => sha(new Uint8Array(await (completed(events)!.result as Blob).arrayBuffer()));
+    const [ab, ba, atB, atA] = await Promise.all([
+      lastValueFrom(sendFile(ls[0].a, x, { channels: 2, lanes: 1 }).pipe(toArray())),
+      lastValueFrom(sendFile(ls[0].b, y, { channels: 2, lanes: 1 }).pipe(toArray())),
+      lastValueFrom(receiveFile(ls[0].b).pipe(toArray())),
+      lastValueFrom(receiveFile(ls[0].a).pipe(toArray())),
+    ]);
+    expect(completed(ab)!.sha256).toBe(sha(x));
+    expect(completed(ba)!.sha256).toBe(sha(y));
+    expect(await blobSha(atB)).toBe(sha(x));
+    expect(await blobSha(atA)).toBe(sha(y));
+    const idBases = [atB, atA].map((events) => (events.find((e) => e.type === 'offer') as Extract<TransferEvent, { type: 'offer' }>).manifest.idBase);
+    // One side takes 512..767, the other 768..1023.
+    expect(idBases.map((id) => id >= 768).sort()).toEqual([false, true]);
+  });
+});
