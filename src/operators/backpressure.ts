@@ -200,10 +200,30 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
         updatePoll();
       };
 
+      /**
+       * A closed channel's held frames move to the open channel with the least buffered, so no data is
+       * lost while another channel lives; with none open, that is a `ChannelClosedError`.
+       */
+      const reroute = (st: ChannelState) => {
+        let best: ChannelState | undefined;
+        for (const other of states.values()) {
+          if (other !== st && isOpen(other.channel) && (!best || other.channel.bufferedAmount < best.channel.bufferedAmount)) best = other;
+        }
+        if (!best) return subscriber.error(closedError(st));
+        while (pending(st)) {
+          const item = st.queue[st.head];
+          st.queue[st.head++] = undefined as unknown as Routed;
+          best.queue.push({ channel: best.channel, frame: item.frame });
+        }
+        st.queue = [];
+        st.head = 0;
+        flush(best);
+      };
+
       /** Sends held frames, oldest first, while the channel has room. */
       const flush = (st: ChannelState) => {
         if (isGone(st.channel)) {
-          if (pending(st)) subscriber.error(closedError(st));
+          if (pending(st)) reroute(st);
           return;
         }
         while (pending(st) && isOpen(st.channel) && st.channel.bufferedAmount <= high) {
@@ -237,8 +257,8 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           },
           onClose: () => {
             if (subscriber.closed) return;
-            if (pending(st)) subscriber.error(closedError(st));
-            else settle();
+            if (pending(st)) reroute(st);
+            if (!subscriber.closed) settle();
           },
         };
         states.set(channel, st);

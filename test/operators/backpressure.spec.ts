@@ -266,6 +266,26 @@ describe('backpressure', () => {
       expect((error as ChannelClosedError).details).toMatchObject({ label: 'c1', queuedFrames: 1 });
     });
 
+    it('moves the frames held for a closed channel to another open channel, in order', () => {
+      const c1 = new FakeChannel('c1');
+      const c2 = new FakeChannel('c2');
+      testScheduler().run(({ cold, expectObservable }) => {
+        // a goes to c2; b, c, d fill c1, and e, f wait for it. c1 closes at frame 6: e and f go to c2.
+        const on1 = routedOn(c1);
+        const on2 = routedOn(c2);
+        const source = cold('(abcdef)', { a: on2.a, b: on1.b, c: on1.c, d: on1.d, e: on1.e, f: on1.f });
+        cold('------x').subscribe(() => c1.close());
+        expectObservable(source.pipe(backpressure(SMALL), send(SMALL.high), label)).toBe('(abcd)(ef)', {
+          a: 'c2:a',
+          b: 'c1:b',
+          c: 'c1:c',
+          d: 'c1:d',
+          e: 'c2:e',
+          f: 'c2:f',
+        });
+      });
+    });
+
     it('a channel that closes with nothing held is not an error', () => {
       const c1 = new FakeChannel('c1');
       const c2 = new FakeChannel('c2');
