@@ -115,15 +115,9 @@ describe('gaps found by the property, now fixed', () => {
 });
 
 describe('held frames of a closed channel are rerouted', () => {
-  // GAP: one of several data channels closing mid-transfer fails the whole transfer when frames were already
-  // routed to it and wait in backpressure's queue for that channel: backpressure() (src/operators/backpressure.ts,
-  // the `close` listener of a channel state and flush(): "a channel that closes while holding frames fails the
-  // stream", so data is never dropped silently) errors with ChannelClosedError ("channel "tallow-1" is closed with
-  // 2 frame(s) not sent"), and sendFile fails although another channel is open and those chunks are still in its
-  // retransmission store (src/transfer/sendFile.ts: "One closed channel is routed around (its lost frames come
-  // back through NACKs)"; only route() prunes closed channels). Typed and named, so the property accepts it; seen
-  // in about 1 of 60 such cases (FC_SEED=31, 32, 33 with FC_RUNS=1500). Found: a 3,145,721 B file, 2 reliable
-  // channels on 2 lanes, chunks 64 KiB-256 KiB, channel 1 closed by the receiver after frame 1.
+  // Was a gap (found by the property: a 3,145,721 B file, 2 reliable channels on 2 lanes, chunks 64-256 KiB,
+  // channel 1 closed by the receiver after frame 1): backpressure() failed the whole transfer when frames
+  // waited in its queue for the channel that closed. It now moves them to the least-buffered open channel.
   it('one of two data channels closes while frames wait for it in backpressure: the transfer completes over the other', async () => {
     const c = caseOf({
       size: 3_145_721,
