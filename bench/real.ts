@@ -32,6 +32,7 @@ import { createNodePeerPair, shutdownNodeDataChannel } from '../test/harness/nod
 import { discardTarget } from './lib/discardTarget';
 import { collectGarbage, formatBytes, median, MiB } from './lib/measure';
 import { createSimplePeerPair } from './lib/simplePeerPair';
+import { threadCpu, type ThreadTime } from './lib/threadCpu';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/types';
 import { runRaw } from './raw';
 
@@ -58,6 +59,8 @@ export interface RealRun {
   readonly rssBefore: number;
   /** Process CPU time (every thread: JS, libdatachannel, GC) during the run, seconds; setup included. */
   readonly cpuSeconds: number;
+  /** The same per thread name (Linux): seconds run and seconds waited for a CPU. */
+  readonly threads: Readonly<Record<string, ThreadTime>>;
   /** tallow-rx only: seconds from subscribing until the receiver accepted (handshake + channel setup). */
   readonly setupSeconds?: number;
   /** tallow-rx only: what the transfer ran as, from its manifest and stats (`2 ch × 2 lanes, lan, chunks up to 256 KiB`). */
@@ -69,7 +72,7 @@ export interface RealSystem {
   readonly name: string;
   /** 'raw' rows are the baseline of the ratio column (the fastest of them), 'simple-peer' the alternative. */
   readonly kind: 'raw' | 'tallow' | 'simple-peer';
-  run(data: Uint8Array, timeoutMs: number): Promise<Omit<RealRun, 'peakRss' | 'rssBefore' | 'cpuSeconds'>>;
+  run(data: Uint8Array, timeoutMs: number): Promise<Omit<RealRun, 'peakRss' | 'rssBefore' | 'cpuSeconds' | 'threads'>>;
 }
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
@@ -212,14 +215,16 @@ export const REAL_SYSTEMS: readonly RealSystem[] = [
   simplePeerSystem,
 ];
 
-/** Runs `system` once, with a GC before and RSS sampled while it runs. */
+/** Runs `system` once, with a GC before and RSS and per-thread CPU sampled while it runs. */
 async function measured(system: RealSystem, data: Uint8Array, timeoutMs: number): Promise<RealRun> {
   collectGarbage();
   const rssBefore = process.memoryUsage.rss();
   let peakRss = rssBefore;
+  const threads = threadCpu();
   const sample = () => {
     const rss = process.memoryUsage.rss();
     if (rss > peakRss) peakRss = rss;
+    threads.sample();
   };
   const poll = setInterval(sample, RSS_POLL_MS);
   const cpu = process.cpuUsage();
@@ -227,7 +232,7 @@ async function measured(system: RealSystem, data: Uint8Array, timeoutMs: number)
     const run = await system.run(data, timeoutMs);
     sample();
     const used = process.cpuUsage(cpu);
-    return { ...run, peakRss, rssBefore, cpuSeconds: (used.user + used.system) / 1e6 };
+    return { ...run, peakRss, rssBefore, cpuSeconds: (used.user + used.system) / 1e6, threads: threads.stop() };
   } finally {
     clearInterval(poll);
   }
@@ -298,6 +303,20 @@ export async function runInterleaved(
   });
 }
 
+/** `threads run/wait s: JS 0.70/1.21, RTC worker 1.26/2.40, …`: medians over runs, groups that ran at least 50 ms. */
+function threadSummary(runs: readonly RealRun[]): string | undefined {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.threads)))];
+  const rows = names
+    .map((name) => ({
+      name,
+      run: median(runs.map((r) => r.threads[name]?.run ?? 0)),
+      wait: median(runs.map((r) => r.threads[name]?.wait ?? 0)),
+    }))
+    .filter((t) => t.run >= 0.05)
+    .sort((x, y) => y.run - x.run);
+  return rows.length ? `threads run/wait s: ${rows.map((t) => `${t.name} ${t.run.toFixed(2)}/${t.wait.toFixed(2)}`).join(', ')}` : undefined;
+}
+
 /** Table rows: MB/s, ratio to the best raw row, and the Mbps, spread, simple-peer ratio and RSS in the notes. */
 export function toResults(summaries: readonly RealSummary[], bytes: number): BenchResult[] {
   const ok = summaries.filter((s) => s.runs.length);
@@ -312,6 +331,7 @@ export function toResults(summaries: readonly RealSummary[], bytes: number): Ben
       `${s.mbps.toFixed(0)} Mbps (runs ${s.minMbps.toFixed(0)}-${s.maxMbps.toFixed(0)}), median of ${s.runs.length} × ${bytes / 1e6} MB`,
       s.system.kind === 'tallow' && simple ? `${(s.mbps / simple.mbps).toFixed(2)}× simple-peer` : undefined,
       `CPU ${median(s.runs.map((r) => r.cpuSeconds)).toFixed(2)} s per run`,
+      threadSummary(s.runs),
       `RSS +${formatBytes(Math.max(0, growth))} during the run`,
       setups.length ? `handshake ${(median(setups) * 1000).toFixed(0)} ms` : undefined,
       s.runs[s.runs.length - 1].detail ? `ran as ${s.runs[s.runs.length - 1].detail}` : undefined,
