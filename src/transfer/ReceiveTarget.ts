@@ -7,6 +7,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { Manifest } from '../protocol/control';
 import { toWritableStream } from '../sinks/toWritableStream';
 import type { Bytes, Chunk } from '../types';
+import { subscribeChained } from '../operators/subscribeChained';
 
 /** Storage opened for one transfer. */
 export interface OpenedTarget {
@@ -42,7 +43,7 @@ export function blobTarget(): ReceiveTarget {
         sink: (source) =>
           new Observable<number>((subscriber) => {
             let bytes = 0;
-            const sub = source.subscribe({
+            subscribeChained(source, subscriber, {
               next: (c) => {
                 parts.push(c.data);
                 bytes += c.data.length;
@@ -51,7 +52,6 @@ export function blobTarget(): ReceiveTarget {
               error: (e) => subscriber.error(e),
               complete: () => subscriber.complete(),
             });
-            return () => sub.unsubscribe();
           }),
         finish: () => {
           const blob = new Blob(parts as BlobPart[], { type: manifest.type });

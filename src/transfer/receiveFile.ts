@@ -324,14 +324,32 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       }
     };
 
-    // One transfer per subscription: take the first control channel the peer opens.
-    const incoming = incomingControlChannels(lanes[0]).subscribe((ch) => {
-      incoming.unsubscribe();
-      control = ch;
-      link = controlLink(ch);
-      subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
-    });
-    subs.push(incoming);
+    // One transfer per subscription: take the first control channel the peer opens. If it dies before
+    // an offer came on it (a sender retries a control channel that closed at birth), listen again.
+    const listen = () => {
+      const incoming = incomingControlChannels(lanes[0]).subscribe((ch) => {
+        incoming.unsubscribe();
+        control = ch;
+        link = controlLink(ch);
+        subs.push(
+          link.messages$.subscribe({
+            next: onControl,
+            error: (err) => {
+              if (!manifest && !finished && err instanceof ChannelClosedError) {
+                link?.dispose();
+                link = undefined;
+                control = undefined;
+                listen();
+                return;
+              }
+              fail(err, false);
+            },
+          }),
+        );
+      });
+      subs.push(incoming);
+    };
+    listen();
     const idle = o.idleTimeout ?? 30_000;
     subs.push(
       scheduler.schedule(function (this: any) {

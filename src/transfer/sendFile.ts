@@ -70,7 +70,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   /** Progress event spacing, ms. Default 100. Stats come every `statsInterval` ms (default 1000). */
   readonly progressInterval?: number;
   readonly statsInterval?: number;
-  /** Largest single read from the source. Default 256 KiB. */
+  /** Largest single read from the source. Default: the largest chunk, so reads line up with chunks. */
   readonly readSize?: number;
   /** SHA-256 implementation. Default: node:crypto in Node, hash-wasm elsewhere. */
   readonly createHash?: Sha256Factory;
@@ -213,8 +213,9 @@ function runSender(
     const id = manifest.id;
     // When data started to flow (reset at `accept`), for `completed.seconds`.
     let startedAt = s.scheduler.now();
-    const control = s.control;
-    const link = controlLink(control);
+    // The control channel and its message stream; replaced if a fresh channel dies before it opens.
+    let control = s.control;
+    let link = controlLink(control);
     const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     whenAllClosed(data, s.releaseIds);
     const subs: Subscription[] = [];
@@ -311,7 +312,7 @@ function runSender(
       subs.push(
         pipeline.subscribe({
           next: (hasher) => {
-            const frames$ = desc.read({ demand, start: from, readSize: s.readSize }).pipe(
+            const frames$ = desc.read({ demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
               tap({
                 next: (b) => {
                   hasher.update(b);
@@ -432,22 +433,49 @@ function runSender(
     };
 
     subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
-    subs.push(link.messages$.subscribe({ next: onControl, error: (err) => fail(err, false) }));
     const acceptTimeout = s.acceptTimeout ?? 120_000;
-    subs.push(
-      whenOpen(control, acceptTimeout, s.scheduler).subscribe({
-        next: () => {
-          link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
-          // Nobody answered (no receiver listening, or the user never decided).
+    // Right after a connection comes up, a new in-band channel sometimes closes before it ever opens
+    // (seen with node-datachannel, a few per cent of fresh connections). Nothing was sent on it yet, so
+    // a new control channel is safe: up to CONTROL_ATTEMPTS, 200 ms apart.
+    const CONTROL_ATTEMPTS = 3;
+    const connectControl = (attempt: number) => {
+      let opened = false;
+      let retried = false;
+      const retryOrFail = (err: unknown) => {
+        if (finished || retried) return;
+        if (!opened && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
+          retried = true;
+          link.dispose();
           subs.push(
             s.scheduler.schedule(() => {
-              if (!started && !finished) fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept' }), true);
-            }, acceptTimeout),
+              if (finished) return;
+              control = createControlChannel(lanes[0]);
+              link = controlLink(control);
+              connectControl(attempt + 1);
+            }, 200),
           );
-        },
-        error: (err) => fail(err, false),
-      }),
-    );
+          return;
+        }
+        fail(err, false);
+      };
+      subs.push(link.messages$.subscribe({ next: onControl, error: retryOrFail }));
+      subs.push(
+        whenOpen(control, acceptTimeout, s.scheduler).subscribe({
+          next: () => {
+            opened = true;
+            link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
+            // Nobody answered (no receiver listening, or the user never decided).
+            subs.push(
+              s.scheduler.schedule(() => {
+                if (!started && !finished) fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept' }), true);
+              }, acceptTimeout),
+            );
+          },
+          error: retryOrFail,
+        }),
+      );
+    };
+    connectControl(1);
     // Liveness and application-level RTT: a ping every second, answered by the receiver.
     let pingN = 0;
     subs.push(

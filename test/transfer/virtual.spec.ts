@@ -379,3 +379,33 @@ describe('a sender nobody answers', () => {
     expect(err.details).toMatchObject({ side: 'sender', waitingFor: 'accept' });
   });
 });
+
+describe('a control channel that dies at birth', () => {
+  it('is replaced by the sender, and the receiver listens again', async () => {
+    const l = link({ delay: 1 });
+    let killed = 0;
+    // The first tallow-control channel closes the moment it is created, as fresh node-datachannel channels sometimes do.
+    const a: PeerConnectionLike = {
+      sctp: l.a.sctp,
+      get connectionState() {
+        return l.a.connectionState;
+      },
+      addEventListener: (t, fn) => l.a.addEventListener(t, fn),
+      removeEventListener: (t, fn) => l.a.removeEventListener(t, fn),
+      close: () => l.a.close(),
+      createDataChannel: (label, init) => {
+        const ch = l.a.createDataChannel(label, init);
+        if (label === CONTROL_LABEL && killed++ === 0) ch.close();
+        return ch;
+      },
+    };
+    const { bytes, sha256: expected } = file(300_000);
+    const [received, sent] = await Promise.all([
+      lastValueFrom(receiveFile(l.b).pipe(toArray())),
+      lastValueFrom(sendFile(a, bytes, { channels: 2 }).pipe(toArray())),
+    ]);
+    expect(killed).toBe(2);
+    expect(completedOf(sent)!.sha256).toBe(expected);
+    expect(completedOf(received)!.sha256).toBe(expected);
+  });
+});
