@@ -460,7 +460,8 @@ function runSender(
       };
       subs.push(link.messages$.subscribe({ next: onControl, error: retryOrFail }));
       subs.push(
-        whenOpen(control, acceptTimeout, s.scheduler).subscribe({
+        // A channel that neither opens nor closes within 5 s is retried too (the last attempt waits acceptTimeout).
+        whenOpen(control, attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout, s.scheduler).subscribe({
           next: () => {
             opened = true;
             link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
