@@ -21,7 +21,8 @@ export const DEFAULT_RUNS = 200;
 /** Time one case may take before it counts as a hang (ms). */
 export const DEFAULT_CASE_BUDGET_MS = 500;
 
-const envNumber = (name: string): number | undefined => {
+/** A number from the environment, or undefined when unset; throws on garbage. */
+export const envNumber = (name: string): number | undefined => {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   const n = Number(raw);

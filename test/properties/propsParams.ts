@@ -10,17 +10,10 @@
  * - `PROPS_REPORT=1`: print the totals (cases, outcomes, faults, bytes) at the end.
  */
 import fc from 'fast-check';
+import { DEFAULT_RUNS, envNumber } from '../fuzz/fc';
 
 /** Cases per property unless `FC_RUNS` says otherwise. */
-export const DEFAULT_RUNS = 200;
-const envNumber = (name: string): number | undefined => {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got ${JSON.stringify(raw)}`);
-  return n;
-};
-
+export { DEFAULT_RUNS } from '../fuzz/fc';
 /** Cases per property. */
 export const propsRuns = (): number => Math.max(1, Math.floor(envNumber('FC_RUNS') ?? DEFAULT_RUNS));
 

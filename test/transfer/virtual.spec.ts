@@ -385,20 +385,7 @@ describe('a control channel that dies at birth', () => {
     const l = link({ delay: 1 });
     let killed = 0;
     // The first tallow-control channel closes the moment it is created, as fresh node-datachannel channels sometimes do.
-    const a: PeerConnectionLike = {
-      sctp: l.a.sctp,
-      get connectionState() {
-        return l.a.connectionState;
-      },
-      addEventListener: (t, fn) => l.a.addEventListener(t, fn),
-      removeEventListener: (t, fn) => l.a.removeEventListener(t, fn),
-      close: () => l.a.close(),
-      createDataChannel: (label, init) => {
-        const ch = l.a.createDataChannel(label, init);
-        if (label === CONTROL_LABEL && killed++ === 0) ch.close();
-        return ch;
-      },
-    };
+    const a = dyingControlPeer(l.a, () => killed++ === 0);
     const { bytes, sha256: expected } = file(300_000);
     const [received, sent] = await Promise.all([
       lastValueFrom(receiveFile(l.b).pipe(toArray())),
@@ -409,3 +396,21 @@ describe('a control channel that dies at birth', () => {
     expect(completedOf(received)!.sha256).toBe(expected);
   });
 });
+
+/** Wraps a peer so that `dies()` decides whether each new control channel closes at birth. */
+function dyingControlPeer(peer: VirtualPeer, dies: () => boolean): PeerConnectionLike {
+  return {
+    sctp: peer.sctp,
+    get connectionState() {
+      return peer.connectionState;
+    },
+    addEventListener: (t, fn) => peer.addEventListener(t, fn),
+    removeEventListener: (t, fn) => peer.removeEventListener(t, fn),
+    close: () => peer.close(),
+    createDataChannel: (label, init) => {
+      const ch = peer.createDataChannel(label, init);
+      if (label === CONTROL_LABEL && dies()) ch.close();
+      return ch;
+    },
+  };
+}
