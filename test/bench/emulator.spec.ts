@@ -240,7 +240,11 @@ describe('WebRTC peers behind the emulator (node-datachannel, child-process emul
     const { a, tx, close } = await webrtcPair(emulator);
     closers.push(close);
     // SCTP measures RTT from acknowledged data: keep some flowing, let the smoothed RTT settle, then read it.
-    const ticker = setInterval(() => tx.send(new Uint8Array(1000)), 10);
+    // Two packets per tick: SCTP acknowledges every second packet at once, so delayed SACKs do not inflate the estimate.
+    const ticker = setInterval(() => {
+      tx.send(new Uint8Array(1000));
+      tx.send(new Uint8Array(1000));
+    }, 5);
     await sleep(1000);
     const rtt = await firstValueFrom(rtt$(a as unknown as PeerConnectionLike, { interval: 100 }).pipe(filter((ms) => ms > 0), timeout(10_000)));
     clearInterval(ticker);
