@@ -3,10 +3,11 @@
  * export a `Benchmark` (see ./types.ts) from a module under bench/ and append
  * it here; set `network: true` if it needs WebRTC or an emulated network.
  */
+import { networkBenchmark } from '../network';
 import { pipelineBenchmark } from '../pipeline';
 import { realBenchmark } from '../real';
 import type { Benchmark } from './types';
 
 export type { Benchmark, BenchOptions, BenchResult } from './types';
 
-export const benchmarks: readonly Benchmark[] = [pipelineBenchmark, realBenchmark];
+export const benchmarks: readonly Benchmark[] = [pipelineBenchmark, realBenchmark, networkBenchmark];

@@ -1,0 +1,372 @@
+/**
+ * `npm run bench -- --network`: file transfers between two real WebRTC peers
+ * (node-datachannel, one process) over emulated networks (bench/emulator/),
+ * comparing what apps did before, simple-peer, the seed architecture as
+ * written, and tallow-rx (auto, unreliable, best profile × lanes).
+ *
+ * Systems run interleaved within each scenario (run 1 of every system, then
+ * run 2, …), so ratios come from one stretch of machine time. Connection setup
+ * is not timed. Settings (environment):
+ *
+ *   NETWORK_BENCH_MB=100        bytes per transfer, MB (10^6), full run; default 100,
+ *                               capped by NETWORK_BENCH_BUDGET_S (below)
+ *   NETWORK_BENCH_BUDGET_S=30   full run: shrink the size so that `before` needs about
+ *                               this long (measured by a probe transfer); 0 = never shrink
+ *   NETWORK_BENCH_RUNS=3        runs per system (full run; --quick: 1)
+ *   NETWORK_BENCH_SYSTEMS=…     comma-separated subset of the system names
+ *   NETWORK_BENCH_OUT=docs      where the chart (benchmarks-network.svg) and the raw
+ *                               results (.json) go; --quick writes to the OS temp dir
+ *   --network=wifi,internet     only these scenarios
+ *
+ * "Time for 100 MB" is measured when the size is 100 MB, and extrapolated
+ * from the measured goodput (marked ~) when the budget made the size smaller.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execSync } from 'node:child_process';
+import { startLinkEmulator, type LinkEmulator, type LinkStats } from './emulator/LinkEmulator';
+import { SCENARIOS, type Scenario } from './emulator/scenarios';
+import { groupedBarChart } from './emulator/svgChart';
+import { before } from './emulator/systems/before';
+import { seedAsWritten } from './emulator/systems/seedAsWritten';
+import { simplePeer } from './emulator/systems/simplePeer';
+import { tallow } from './emulator/systems/tallow';
+import type { NetworkSystem, TransferOutcome } from './emulator/systems/types';
+import type { Benchmark, BenchOptions, BenchResult } from './lib/registry';
+import { collectGarbage, formatBytes, machineInfo, median, RssPeak } from './lib/measure';
+import type { ProfileName } from '../src/index';
+import { shutdownNodeDataChannel } from '../test/harness/nodePeers';
+
+const MB = 1e6;
+const TARGET_MB = 100;
+
+/** One finished run of one system. */
+interface RunRecord {
+  readonly outcome?: TransferOutcome;
+  readonly error?: string;
+  readonly peakRss: number;
+  readonly bytes: number;
+  /** Emulator counters over the run (both directions summed), when emulated. */
+  readonly dropped?: { random: number; queue: number; kernel: number; datagrams: number };
+}
+
+/** A system's results in one scenario. */
+interface SystemSummary {
+  readonly system: string;
+  readonly runs: RunRecord[];
+  /** Extra words for the notes (best: the configuration). */
+  readonly label?: string;
+}
+
+/** `--quick` tries one configuration per profile (lanes 2 where the profile has 2+ channels and lanes help on lossy links). */
+const QUICK_BEST = ['lan × 2 lanes', 'wifi × 1 lane', 'internet × 2 lanes', 'poor × 2 lanes', 'mobile × 1 lane'];
+
+/** Profiles × lanes that `tallow-rx best` tries (mobile has one channel, so one lane). */
+const BEST_CANDIDATES: ReadonlyArray<{ profile: ProfileName; lanes: number }> = [
+  { profile: 'lan', lanes: 1 },
+  { profile: 'lan', lanes: 2 },
+  { profile: 'wifi', lanes: 1 },
+  { profile: 'wifi', lanes: 2 },
+  { profile: 'internet', lanes: 1 },
+  { profile: 'internet', lanes: 2 },
+  { profile: 'poor', lanes: 1 },
+  { profile: 'poor', lanes: 2 },
+  { profile: 'mobile', lanes: 1 },
+];
+
+const bestSystem = (c: { profile: ProfileName; lanes: number }): NetworkSystem =>
+  tallow(`best: ${c.profile} × ${c.lanes} lane${c.lanes > 1 ? 's' : ''}`, c.lanes, { profile: c.profile, lanes: c.lanes });
+
+/** The fixed systems, in table order. `tallow-rx auto` is offered two connections, as many as its starting profile (lan) can use. */
+const SYSTEMS: readonly NetworkSystem[] = [
+  before,
+  simplePeer,
+  seedAsWritten,
+  tallow('tallow-rx auto', 2),
+  tallow('tallow-rx unreliable', 2, { reliability: 'unreliable' }),
+];
+const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx unreliable', 'tallow-rx best'];
+
+const envNumber = (name: string, fallback: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${v}`);
+  return n;
+};
+
+const mbps = (r: RunRecord): number | undefined => (r.outcome && !r.outcome.stalled && r.outcome.seconds > 0 ? (r.outcome.delivered * 8) / r.outcome.seconds / 1e6 : undefined);
+const medianMbps = (s: SystemSummary): number | undefined => {
+  const xs = s.runs.map(mbps).filter((x): x is number => x !== undefined);
+  return xs.length ? median(xs) : undefined;
+};
+
+const sumDrops = (a: LinkStats, b: LinkStats) => ({
+  random: b.aToB.lostRandom + b.bToA.lostRandom - a.aToB.lostRandom - a.bToA.lostRandom,
+  queue: b.aToB.lostQueue + b.bToA.lostQueue - a.aToB.lostQueue - a.bToA.lostQueue,
+  kernel: b.kernelDropsEmulator + b.kernelDropsPeers - a.kernelDropsEmulator - a.kernelDropsPeers,
+  datagrams: b.aToB.datagramsIn + b.bToA.datagramsIn - a.aToB.datagramsIn - a.bToA.datagramsIn,
+});
+
+/** Runs `system` once on `data`, sampling RSS and the emulator's counters. */
+async function runOnce(system: NetworkSystem, data: Uint8Array<ArrayBuffer>, sha256: string, scenario: Scenario, emulator: LinkEmulator | undefined, timeoutMs: number): Promise<RunRecord> {
+  collectGarbage();
+  const rss = new RssPeak();
+  const sampler = setInterval(() => rss.sample(), 25);
+  const statsBefore = await emulator?.stats();
+  try {
+    const outcome = await system.run({ data, sha256, emulator, rttMs: scenario.rttMs, timeoutMs });
+    rss.sample();
+    const statsAfter = await emulator?.stats();
+    return { outcome, peakRss: rss.peak, bytes: data.length, dropped: statsBefore && statsAfter ? sumDrops(statsBefore, statsAfter) : undefined };
+  } catch (error) {
+    const e = error as Error & { details?: unknown };
+    return { error: `${e.name}: ${e.message}${e.details ? ` ${JSON.stringify(e.details)}` : ''}`, peakRss: rss.peak, bytes: data.length };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const makeData = (bytes: number): { data: Uint8Array<ArrayBuffer>; sha256: string } => {
+  const data = new Uint8Array(bytes);
+  for (let off = 0; off < bytes; off += 1 << 24) data.set(randomBytes(Math.min(1 << 24, bytes - off)), off);
+  return { data, sha256: createHash('sha256').update(data).digest('hex') };
+};
+
+const describeRun = (r: RunRecord): string => {
+  if (r.error) return `FAILED ${r.error.slice(0, 160)}`;
+  const o = r.outcome!;
+  if (o.stalled) return `stalled: ${o.notes?.join('; ')}`;
+  return `${o.seconds.toFixed(2)} s, ${(mbps(r) ?? 0).toFixed(1)} Mbit/s${o.intact ? '' : ', NOT INTACT'}${o.notes?.length ? `, ${o.notes.join('; ')}` : ''}`;
+};
+
+/** Everything measured in one scenario. */
+interface ScenarioResult {
+  readonly scenario: Scenario;
+  readonly bytes: number;
+  readonly systems: SystemSummary[];
+  /** Screening results of the best-of candidates (one run each at `screenBytes`). */
+  readonly screening: Array<{ name: string; mbps?: number; error?: string }>;
+  readonly screenBytes: number;
+  readonly best?: SystemSummary;
+  readonly emulator?: LinkStats;
+}
+
+async function runScenario(scenario: Scenario, options: BenchOptions, cfg: { quick: boolean; runs: number; targetBytes: number; budgetS: number; systems: readonly NetworkSystem[]; wantBest: boolean }): Promise<ScenarioResult> {
+  const { log } = options;
+  const emulator = scenario.link ? await startLinkEmulator(scenario.link) : undefined;
+  try {
+    // Size: quick uses the scenario's small size; the full run probes `before` and fits the budget.
+    let bytes = cfg.quick ? scenario.quickBytes : cfg.targetBytes;
+    const perRunTimeout = (b: number, mbit: number) => Math.max(cfg.quick ? 20_000 : 60_000, ((b * 8) / (mbit * 1e6)) * 1000 * 4);
+    let probeMbps = scenario.rateMbps ?? 400;
+    if (!cfg.quick && cfg.budgetS > 0) {
+      const probe = makeData(Math.min(bytes, 2 * scenario.quickBytes));
+      const r = await runOnce(before, probe.data, probe.sha256, scenario, emulator, 300_000);
+      probeMbps = mbps(r) ?? probeMbps;
+      const fit = Math.max(1 * MB, Math.floor((probeMbps * 1e6 * cfg.budgetS) / 8 / MB) * MB);
+      if (fit < bytes) bytes = fit;
+      log(`${scenario.name}: probe ${describeRun(r)} → ${bytes / MB} MB per transfer`);
+    }
+    const { data, sha256 } = makeData(bytes);
+
+    // tallow-rx best: screen every candidate once, then run the finalists with the others.
+    const screening: ScenarioResult['screening'] = [];
+    const screenBytes = cfg.quick ? bytes : Math.max(1 * MB, Math.round(bytes / 4 / MB) * MB);
+    const finalists: NetworkSystem[] = [];
+    let quickBest: SystemSummary | undefined;
+    if (cfg.wantBest) {
+      const screen = screenBytes === bytes ? { data, sha256 } : makeData(screenBytes);
+      const screened: Array<{ system: NetworkSystem; record: RunRecord }> = [];
+      for (const c of BEST_CANDIDATES) {
+        const system = bestSystem(c);
+        if (cfg.quick && !QUICK_BEST.includes(system.name.replace('best: ', ''))) continue;
+        const record = await runOnce(system, screen.data, screen.sha256, scenario, emulator, perRunTimeout(screenBytes, probeMbps));
+        screened.push({ system, record });
+        screening.push({ name: system.name, mbps: mbps(record), error: record.error });
+        log(`${scenario.name} screening ${system.name}: ${describeRun(record)}`);
+      }
+      const ranked = screened.filter((s) => mbps(s.record) !== undefined && s.record.outcome!.intact).sort((x, y) => mbps(y.record)! - mbps(x.record)!);
+      if (cfg.quick) {
+        if (ranked[0]) quickBest = { system: 'tallow-rx best', runs: [ranked[0].record], label: ranked[0].system.name.replace('best: ', '') };
+      } else {
+        if (ranked[0]) finalists.push(ranked[0].system);
+        if (ranked[1] && mbps(ranked[1].record)! >= 0.85 * mbps(ranked[0].record)!) finalists.push(ranked[1].system);
+      }
+    }
+
+    const all = [...cfg.systems, ...finalists];
+    const summaries = new Map<string, SystemSummary>(all.map((s) => [s.name, { system: s.name, runs: [] }]));
+    const timeout = perRunTimeout(bytes, probeMbps);
+    for (let run = 0; run < cfg.runs; run++) {
+      for (const system of all) {
+        const record = await runOnce(system, data, sha256, scenario, emulator, timeout);
+        summaries.get(system.name)!.runs.push(record);
+        log(`${scenario.name} run ${run + 1}/${cfg.runs} ${system.name}: ${describeRun(record)}`);
+      }
+    }
+    const systems = cfg.systems.map((s) => summaries.get(s.name)!);
+    let best = quickBest;
+    for (const f of finalists) {
+      const s = summaries.get(f.name)!;
+      if (!best || (medianMbps(s) ?? 0) > (medianMbps(best) ?? 0)) best = { system: 'tallow-rx best', runs: s.runs, label: f.name.replace('best: ', '') };
+    }
+    return { scenario, bytes, systems, screening, screenBytes, best, emulator: await emulator?.stats() };
+  } finally {
+    await emulator?.close();
+  }
+}
+
+/** Table rows (ours, richer than the runner's) for one scenario. */
+function summarise(result: ScenarioResult): Array<{ cells: string[]; row: BenchResult; mbps?: number; series: string }> {
+  const { scenario, bytes } = result;
+  const all = [...result.systems, ...(result.best ? [result.best] : [])];
+  const beforeMbps = medianMbps(result.systems.find((s) => s.system === 'before') ?? { system: '', runs: [] });
+  return all.map((s) => {
+    const m = medianMbps(s);
+    const ok = s.runs.filter((r) => r.outcome);
+    const failed = s.runs.length - ok.length;
+    const stalled = ok.filter((r) => r.outcome!.stalled).length;
+    const timed = ok.filter((r) => !r.outcome!.stalled);
+    const secondsMedian = timed.length ? median(timed.map((r) => r.outcome!.seconds)) : undefined;
+    const time100 = m ? (TARGET_MB * MB * 8) / (m * 1e6) : undefined;
+    const extrapolated = bytes !== TARGET_MB * MB;
+    const ratio = m && beforeMbps ? m / beforeMbps : undefined;
+    const pctLink = m && scenario.rateMbps ? (100 * m) / scenario.rateMbps : undefined;
+    const peak = s.runs.length ? Math.max(...s.runs.map((r) => r.peakRss)) : 0;
+    const xs = ok.map(mbps).filter((x): x is number => x !== undefined);
+    const notIntact = ok.filter((r) => !r.outcome!.intact).length;
+    const last = ok.at(-1)?.outcome;
+    const lossNote = s.system === 'seed-as-written' && ok.length ? `delivered ${(100 * median(ok.map((r) => r.outcome!.delivered / bytes))).toFixed(1)}% (median)` : '';
+    const drops = ok.filter((r) => r.dropped).map((r) => r.dropped!);
+    const dropNote = drops.length ? `link drops/run ${median(drops.map((d) => d.random))} random, ${median(drops.map((d) => d.queue))} queue${drops.some((d) => d.kernel) ? `, ${Math.max(...drops.map((d) => d.kernel))} kernel` : ''}` : '';
+    const notes = [
+      s.label ?? '',
+      xs.length > 1 ? `runs ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} Mbit/s` : '',
+      failed ? `${failed}/${s.runs.length} FAILED: ${s.runs.find((r) => r.error)!.error!.slice(0, 120)}` : '',
+      stalled ? `${stalled}/${s.runs.length} STALLED (excluded from the median)` : '',
+      notIntact && s.system !== 'seed-as-written' ? `${notIntact} runs NOT INTACT` : '',
+      lossNote,
+      ...(last?.notes ?? []),
+      dropNote,
+    ].filter(Boolean);
+    const cells = [
+      scenario.name,
+      s.system,
+      time100 === undefined ? '-' : `${extrapolated ? '~' : ''}${time100.toFixed(time100 >= 100 ? 0 : 1)}`,
+      m === undefined ? '-' : m.toFixed(m >= 100 ? 0 : 1),
+      ratio === undefined ? '-' : `${ratio.toFixed(2)}×`,
+      pctLink === undefined ? '-' : `${pctLink.toFixed(0)}%`,
+      formatBytes(peak),
+      notes.join('; '),
+    ];
+    const row: BenchResult = {
+      variant: `${scenario.name} · ${s.system}`,
+      mbPerSecond: m === undefined ? undefined : m / 8,
+      ratio,
+      ratioTo: ratio === undefined ? undefined : 'before',
+      seconds: secondsMedian,
+      peakRss: peak || undefined,
+      notes: [`${(bytes / MB).toFixed(bytes >= MB ? 0 : 1)} MB × ${s.runs.length}`, pctLink === undefined ? '' : `${pctLink.toFixed(0)}% of link`, ...notes].filter(Boolean).join('; '),
+    };
+    return { cells, row, mbps: m, series: s.system };
+  });
+}
+
+const markdownTable = (header: string[], rows: string[][]): string => {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+};
+
+const versions = (): string => {
+  const read = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(join('node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  let commit = '?';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim() + (execSync('git status --porcelain src', { encoding: 'utf8' }).trim() ? ' (src/ has uncommitted changes)' : '');
+  } catch {
+    // not a checkout
+  }
+  return `node-datachannel ${read('node-datachannel')}, simple-peer ${read('simple-peer')}, rxjs ${read('rxjs')}, tallow-rx at ${commit}`;
+};
+
+export const networkBenchmark: Benchmark = {
+  name: 'network',
+  description: 'file transfers over emulated networks (lan … mobile): before, simple-peer, seed-as-written, tallow-rx auto/unreliable/best',
+  network: true,
+  async run(options) {
+    const quick = options.quick;
+    const wanted = options.networkProfile?.split(',').filter(Boolean);
+    const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];
+    if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+    const scenarios = wanted?.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
+    const systemFilter = process.env.NETWORK_BENCH_SYSTEMS?.split(',').map((s) => s.trim()).filter(Boolean);
+    const systems = systemFilter ? SYSTEMS.filter((s) => systemFilter.includes(s.name)) : SYSTEMS;
+    const wantBest = !systemFilter || systemFilter.includes('tallow-rx best');
+    const cfg = {
+      quick,
+      runs: quick ? 1 : envNumber('NETWORK_BENCH_RUNS', 3),
+      targetBytes: envNumber('NETWORK_BENCH_MB', TARGET_MB) * MB,
+      budgetS: envNumber('NETWORK_BENCH_BUDGET_S', 30),
+      systems,
+      wantBest,
+    };
+    const started = performance.now();
+    const m = machineInfo();
+    options.log(`${m.cpu}, nproc ${m.nproc}, Node ${m.node}, load ${m.load.toFixed(2)}; ${versions()}`);
+    const results: ScenarioResult[] = [];
+    for (const scenario of scenarios) {
+      const t = performance.now();
+      results.push(await runScenario(scenario, options, cfg));
+      options.log(`${scenario.name} done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+    }
+
+    const summaries = results.map((r) => ({ result: r, rows: summarise(r) }));
+    const header = ['scenario', 'system', 'time for 100 MB (s)', 'Mbit/s', '× before', '% of link', 'peak RSS', 'notes'];
+    const table = markdownTable(header, summaries.flatMap((s) => s.rows.map((r) => r.cells)));
+    const sizes = results.map((r) => `${r.scenario.name} ${(r.bytes / MB).toFixed(r.bytes >= MB ? 0 : 1)} MB`).join(', ');
+    const endLoad = machineInfo().load;
+    const report = [
+      `### Emulated networks${quick ? ' (--quick)' : ''}`,
+      '',
+      `${m.cpu}, nproc ${m.nproc}, ${m.memory} RAM, Node ${m.node}; ${versions()}. Load average ${m.load.toFixed(2)} at the start, ${endLoad.toFixed(2)} at the end; ${((performance.now() - started) / 60000).toFixed(1)} min.`,
+      `Transfer sizes: ${sizes}; ${cfg.runs} run(s) per system, interleaved; medians.`,
+      '',
+      table,
+      '',
+      ...results.filter((r) => r.screening.length).map((r) => `- ${r.scenario.name} best-of screening (${(r.screenBytes / MB).toFixed(r.screenBytes >= MB ? 0 : 1)} MB, once each): ${r.screening.map((s) => `${s.name.replace('best: ', '')} ${s.mbps === undefined ? 'failed' : s.mbps.toFixed(1)}`).join(', ')}`),
+    ].join('\n');
+    for (const line of report.split('\n')) options.log(line);
+
+    const outDir = process.env.NETWORK_BENCH_OUT ?? (quick ? tmpdir() : 'docs');
+    mkdirSync(outDir, { recursive: true });
+    const svg = groupedBarChart({
+      title: `tallow-rx over emulated networks: goodput${quick ? ' (--quick, small files)' : ''}`,
+      subtitle: `node-datachannel peers in one process, userspace link emulator; median of ${cfg.runs}; ${m.nproc} cores, load ${m.load.toFixed(1)}`,
+      unit: 'Mbit/s',
+      series: SERIES,
+      groups: summaries.map(({ result, rows }) => ({
+        label: result.scenario.name,
+        sublabel: result.scenario.rateMbps ? `${result.scenario.rateMbps} Mbit/s, ${result.scenario.rttMs} ms${result.scenario.loss ? `, ${result.scenario.loss * 100}%` : ''}` : 'loopback',
+        limit: result.scenario.rateMbps,
+        values: SERIES.map((name) => rows.find((r) => r.series === name)?.mbps),
+      })),
+    });
+    const svgPath = join(outDir, quick ? 'benchmarks-network-quick.svg' : 'benchmarks-network.svg');
+    writeFileSync(svgPath, svg);
+    const jsonPath = join(outDir === 'docs' ? tmpdir() : outDir, `benchmarks-network${quick ? '-quick' : ''}.json`);
+    writeFileSync(jsonPath, JSON.stringify({ quick, cfg: { ...cfg, systems: systems.map((s) => s.name) }, machine: m, versions: versions(), report, results }, null, 1));
+    writeFileSync(jsonPath.replace(/\.json$/, '.md'), report + '\n');
+    options.log(`chart: ${svgPath}; raw results: ${jsonPath}; report: ${jsonPath.replace(/\.json$/, '.md')}`);
+    // Joins libdatachannel's threads and closes anything a failed run left open, so the process can exit.
+    shutdownNodeDataChannel();
+    return summaries.flatMap((s) => s.rows.map((r) => r.row));
+  },
+};
