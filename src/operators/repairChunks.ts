@@ -30,7 +30,11 @@ export interface RepairChunksConfig {
    * dropped without an index, and only this brings it back.
    */
   readonly end?: Observable<number>;
-  /** Without `detectGaps`: how long a chunk may be missing after `end` is known before it is NACKed, ms. Default `500`. */
+  /**
+   * Without `detectGaps`: how long the link must stay quiet (no chunk arriving), with chunks still missing
+   * after `end` is known, before they are NACKed, ms. Reliable channels still deliver what is queued, so a
+   * busy link is never a gap. Default `500`.
+   */
   readonly endNackDelay?: number;
   /** Gap scans look at most this many indexes past the first missing one (the reorder window). Default `1024`. */
   readonly window?: number;
@@ -103,6 +107,9 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
         }
       };
 
+      // When the last intact chunk arrived: without detectGaps (reliable channels) everything in flight still
+      // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelay.
+      let lastArrival = scheduler.now();
       // Gap scanning runs with detectGaps, or (slower) once the end is known.
       const gapping = () => config.detectGaps || end !== undefined;
       const delay = () => (config.detectGaps ? nackDelay : endNackDelay);
@@ -111,6 +118,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
         timer = undefined;
         const now = scheduler.now();
         const wait = delay();
+        const quiet = config.detectGaps || now - lastArrival >= wait;
         const limit = Math.min(end ?? maxSeen + 1, base + windowSize);
         const due: number[] = [];
         for (let i = base; i < limit && due.length < MAX_NACK_ENTRIES; i++) {
@@ -120,7 +128,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
             missingSince.set(i, now);
             continue;
           }
-          if (now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait) {
+          if (quiet && now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait) {
             lastNack.set(i, now);
             due.push(i);
           }
@@ -162,6 +170,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
               return;
             }
           }
+          lastArrival = scheduler.now();
           if (chunk.index >= base && !received.has(chunk.index)) {
             received.add(chunk.index);
             if (chunk.index > maxSeen) maxSeen = chunk.index;

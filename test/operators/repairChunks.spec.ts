@@ -140,3 +140,24 @@ describe('repairChunks without detectGaps, once the end is known', () => {
     });
   });
 });
+
+describe('repairChunks without detectGaps: a busy link is not a gap', () => {
+  it('waits until no chunk has arrived for endNackDelay before NACKing', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, cold, flush }) => {
+      const nacks: Array<[number, number[]]> = [];
+      const end = cold('-e', { e: 30 });
+      // Chunks 0..28 keep arriving every 100 ms (chunk 29 never comes): no NACK while they flow.
+      const frames = Object.fromEntries(Array.from({ length: 29 }, (_, i) => [String.fromCharCode(65 + i), chunk(i)]));
+      const marble = Object.keys(frames).map((k) => `${k} 99ms `).join('') + '5000ms |';
+      hot(marble, frames)
+        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), end, endNackDelay: 1000 }))
+        .subscribe();
+      flush();
+      // The last chunk arrives at 2800; the first NACK waits for 1000 ms of quiet.
+      expect(nacks.length).toBeGreaterThan(0);
+      expect(nacks[0][0]).toBeGreaterThanOrEqual(3800);
+      expect(nacks[0][1]).toEqual([29]);
+    });
+  });
+});
