@@ -93,7 +93,11 @@ describe('sanitizeFileName under hostile names', () => {
   it('strips directories: the result is the sanitised last component of any path', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom('..', '.', 'etc', '', 'C:', '~'), { maxLength: 6 }), fc.constantFrom('/', '\\'), fc.stringMatching(/^[a-z]{1,12}(\.[a-z]{1,4})?$/), (dirs, sep, base) => {
-        expect(sanitizeFileName([...dirs, base].join(sep))).toBe(base);
+        // A bare device name (`con`, `nul.txt`, …) is prefixed with `_` whether or not
+        // directories stood before it: the result is the last component, sanitised alone.
+        const device = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i.test(base);
+        expect(sanitizeFileName([...dirs, base].join(sep))).toBe(device ? `_${base}` : base);
+        expect(sanitizeFileName([...dirs, base].join(sep))).toBe(sanitizeFileName(base));
       }),
       fcParams(),
     );
