@@ -14,8 +14,11 @@
  *                               this long (measured by a probe transfer); 0 = never shrink
  *   NETWORK_BENCH_RUNS=3        runs per system (full run; --quick: 1)
  *   NETWORK_BENCH_SYSTEMS=…     comma-separated subset of the system names
- *   NETWORK_BENCH_OUT=docs      where the chart (benchmarks-network.svg) and the raw
- *                               results (.json) go; --quick writes to the OS temp dir
+ *   NETWORK_BENCH_EXTRA_LANES=4,8  also run `tallow-rx auto, N lanes` (N channels on N
+ *                               peer connections) for each N: how far lanes scale
+ *   NETWORK_BENCH_OUT=…         where the chart goes; default docs/benchmarks-network.svg for a
+ *                               full unfiltered run, the OS temp dir otherwise (raw results and
+ *                               the Markdown report always go to the temp dir)
  *   --network=wifi,internet     only these scenarios
  *
  * "Time for 100 MB" is measured when the size is 100 MB, and extrapolated
@@ -35,7 +38,7 @@ import { simplePeer } from './emulator/systems/simplePeer';
 import { tallow } from './emulator/systems/tallow';
 import type { NetworkSystem, TransferOutcome } from './emulator/systems/types';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/registry';
-import { collectGarbage, formatBytes, machineInfo, median, RssPeak } from './lib/measure';
+import { collectGarbage, formatBytes, machineInfo, median, RssPeak, stopwatch } from './lib/measure';
 import type { ProfileName } from '../src/index';
 import { shutdownNodeDataChannel } from '../test/harness/nodePeers';
 
@@ -47,6 +50,10 @@ interface RunRecord {
   readonly outcome?: TransferOutcome;
   readonly error?: string;
   readonly peakRss: number;
+  /** RSS when the run started: `peakRss - startRss` is what the run added (the process rarely gives memory back). */
+  readonly startRss: number;
+  /** Process CPU time (JS and libdatachannel's threads; not the emulator's process) over wall time. */
+  readonly cores?: number;
   readonly bytes: number;
   /** Emulator counters over the run (both directions summed), when emulated. */
   readonly dropped?: { random: number; queue: number; kernel: number; datagrams: number };
@@ -114,16 +121,19 @@ const sumDrops = (a: LinkStats, b: LinkStats) => ({
 async function runOnce(system: NetworkSystem, data: Uint8Array<ArrayBuffer>, sha256: string, scenario: Scenario, emulator: LinkEmulator | undefined, timeoutMs: number): Promise<RunRecord> {
   collectGarbage();
   const rss = new RssPeak();
+  const startRss = rss.peak;
   const sampler = setInterval(() => rss.sample(), 25);
   const statsBefore = await emulator?.stats();
+  const clock = stopwatch();
   try {
     const outcome = await system.run({ data, sha256, emulator, rttMs: scenario.rttMs, timeoutMs });
     rss.sample();
+    const { wallMs, cpuMs } = clock();
     const statsAfter = await emulator?.stats();
-    return { outcome, peakRss: rss.peak, bytes: data.length, dropped: statsBefore && statsAfter ? sumDrops(statsBefore, statsAfter) : undefined };
+    return { outcome, peakRss: rss.peak, startRss, cores: cpuMs / wallMs, bytes: data.length, dropped: statsBefore && statsAfter ? sumDrops(statsBefore, statsAfter) : undefined };
   } catch (error) {
     const e = error as Error & { details?: unknown };
-    return { error: `${e.name}: ${e.message}${e.details ? ` ${JSON.stringify(e.details)}` : ''}`, peakRss: rss.peak, bytes: data.length };
+    return { error: `${e.name}: ${e.message}${e.details ? ` ${JSON.stringify(e.details)}` : ''}`, peakRss: rss.peak, startRss, bytes: data.length };
   } finally {
     clearInterval(sampler);
   }
@@ -236,6 +246,8 @@ function summarise(result: ScenarioResult): Array<{ cells: string[]; row: BenchR
     const ratio = m && beforeMbps ? m / beforeMbps : undefined;
     const pctLink = m && scenario.rateMbps ? (100 * m) / scenario.rateMbps : undefined;
     const peak = s.runs.length ? Math.max(...s.runs.map((r) => r.peakRss)) : 0;
+    const growth = s.runs.length ? Math.max(...s.runs.map((r) => r.peakRss - r.startRss)) : 0;
+    const cores = ok.map((r) => r.cores).filter((c): c is number => c !== undefined);
     const xs = ok.map(mbps).filter((x): x is number => x !== undefined);
     const notIntact = ok.filter((r) => !r.outcome!.intact).length;
     const last = ok.at(-1)?.outcome;
@@ -259,7 +271,8 @@ function summarise(result: ScenarioResult): Array<{ cells: string[]; row: BenchR
       m === undefined ? '-' : m.toFixed(m >= 100 ? 0 : 1),
       ratio === undefined ? '-' : `${ratio.toFixed(2)}×`,
       pctLink === undefined ? '-' : `${pctLink.toFixed(0)}%`,
-      formatBytes(peak),
+      `${formatBytes(peak)} (+${formatBytes(Math.max(0, growth))})`,
+      cores.length ? median(cores).toFixed(2) : '-',
       notes.join('; '),
     ];
     const row: BenchResult = {
@@ -308,7 +321,11 @@ export const networkBenchmark: Benchmark = {
     if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
     const scenarios = wanted?.length ? SCENARIOS.filter((s) => wanted.includes(s.name)) : SCENARIOS;
     const systemFilter = process.env.NETWORK_BENCH_SYSTEMS?.split(',').map((s) => s.trim()).filter(Boolean);
-    const systems = systemFilter ? SYSTEMS.filter((s) => systemFilter.includes(s.name)) : SYSTEMS;
+    const extraLanes = (process.env.NETWORK_BENCH_EXTRA_LANES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 16);
+    const systems = [
+      ...(systemFilter ? SYSTEMS.filter((s) => systemFilter.includes(s.name)) : SYSTEMS),
+      ...extraLanes.map((n) => tallow(`tallow-rx auto, ${n} lanes`, n, { channels: n, lanes: n })),
+    ];
     const wantBest = !systemFilter || systemFilter.includes('tallow-rx best');
     const cfg = {
       quick,
@@ -329,7 +346,7 @@ export const networkBenchmark: Benchmark = {
     }
 
     const summaries = results.map((r) => ({ result: r, rows: summarise(r) }));
-    const header = ['scenario', 'system', 'time for 100 MB (s)', 'Mbit/s', '× before', '% of link', 'peak RSS', 'notes'];
+    const header = ['scenario', 'system', 'time for 100 MB (s)', 'Mbit/s', '× before', '% of link', 'peak RSS (+in run)', 'CPU cores', 'notes'];
     const table = markdownTable(header, summaries.flatMap((s) => s.rows.map((r) => r.cells)));
     const sizes = results.map((r) => `${r.scenario.name} ${(r.bytes / MB).toFixed(r.bytes >= MB ? 0 : 1)} MB`).join(', ');
     const endLoad = machineInfo().load;
@@ -341,11 +358,20 @@ export const networkBenchmark: Benchmark = {
       '',
       table,
       '',
+      ...results
+        .filter((r) => r.emulator)
+        .map((r) => {
+          const l = r.emulator!.lateness;
+          const k = r.emulator!.kernelDropsEmulator + r.emulator!.kernelDropsPeers;
+          return `- ${r.scenario.name} emulator: ${l.count} datagrams released, lateness p50 ${l.p50Ms.toFixed(2)} ms, p99 ${l.p99Ms.toFixed(2)} ms, max ${l.maxMs.toFixed(1)} ms; kernel receive drops ${k}`;
+        }),
       ...results.filter((r) => r.screening.length).map((r) => `- ${r.scenario.name} best-of screening (${(r.screenBytes / MB).toFixed(r.screenBytes >= MB ? 0 : 1)} MB, once each): ${r.screening.map((s) => `${s.name.replace('best: ', '')} ${s.mbps === undefined ? 'failed' : s.mbps.toFixed(1)}`).join(', ')}`),
     ].join('\n');
     for (const line of report.split('\n')) options.log(line);
 
-    const outDir = process.env.NETWORK_BENCH_OUT ?? (quick ? tmpdir() : 'docs');
+    // Only a full, unfiltered run replaces the chart in docs/.
+    const complete = !quick && !wanted?.length && !systemFilter && !extraLanes.length;
+    const outDir = process.env.NETWORK_BENCH_OUT ?? (complete ? 'docs' : tmpdir());
     mkdirSync(outDir, { recursive: true });
     const svg = groupedBarChart({
       title: `tallow-rx over emulated networks: goodput${quick ? ' (--quick, small files)' : ''}`,
@@ -359,7 +385,7 @@ export const networkBenchmark: Benchmark = {
         values: SERIES.map((name) => rows.find((r) => r.series === name)?.mbps),
       })),
     });
-    const svgPath = join(outDir, quick ? 'benchmarks-network-quick.svg' : 'benchmarks-network.svg');
+    const svgPath = join(outDir, complete ? 'benchmarks-network.svg' : `benchmarks-network-${quick ? 'quick' : 'partial'}.svg`);
     writeFileSync(svgPath, svg);
     const jsonPath = join(outDir === 'docs' ? tmpdir() : outDir, `benchmarks-network${quick ? '-quick' : ''}.json`);
     writeFileSync(jsonPath, JSON.stringify({ quick, cfg: { ...cfg, systems: systems.map((s) => s.name) }, machine: m, versions: versions(), report, results }, null, 1));
