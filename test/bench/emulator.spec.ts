@@ -5,6 +5,7 @@
  * told (RTT, loss, rate); they are not performance targets of the library.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { filter, firstValueFrom, timeout } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectThroughEmulator, isRelayableCandidate, rewriteCandidate, rewriteSdp } from '../../bench/emulator/emulatedSignalling';
@@ -128,7 +129,12 @@ describe('link emulator with plain UDP datagrams (child process)', () => {
     emulator = await startLinkEmulator(config);
     const pair = await udpPair(emulator);
     const sent = 4000;
+    // Arrivals are stamped when this process gets to them: on a loaded machine that is late by
+    // this event loop's delay, which the upper bound below allows for (it is not the emulator's).
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     await blast(pair, sent, 200, 40, 200);
+    loopDelay.disable();
     const stats = await emulator.stats();
     const got = pair.arrivals.length;
     // Every datagram is accounted for: delivered, or dropped by the emulator (or, visibly, the kernel).
@@ -144,8 +150,9 @@ describe('link emulator with plain UDP datagrams (child process)', () => {
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     const median = [...oneWay].sort((x, y) => x - y)[oneWay.length >> 1];
     expect(median).toBeGreaterThan(12);
-    expect(median).toBeLessThan(15 + 4 + 10);
-    console.info(`[emulator] 15 ms ± 4 ms: one-way median ${median.toFixed(2)} ms; loop lateness p50 ${stats.lateness.p50Ms} ms, p99 ${stats.lateness.p99Ms} ms`);
+    const lagMs = loopDelay.percentile(99) / 1e6;
+    expect(median).toBeLessThan(15 + 4 + 10 + lagMs + stats.lateness.p99Ms);
+    console.info(`[emulator] 15 ms ± 4 ms: one-way median ${median.toFixed(2)} ms; emulator release lateness p50 ${stats.lateness.p50Ms} ms, p99 ${stats.lateness.p99Ms} ms; receiving loop delay p99 ${lagMs.toFixed(1)} ms`);
     await pair.close();
     await emulator.close();
     emulator = undefined;
