@@ -19,6 +19,8 @@
  *   NETWORK_BENCH_OUT=…         where the chart goes; default docs/benchmarks-network.svg for a
  *                               full unfiltered run, the OS temp dir otherwise (raw results and
  *                               the Markdown report always go to the temp dir)
+ *   NETWORK_BENCH_SCTP='{"congestionControlModule":2}'  libdatachannel SCTP settings for the
+ *                               whole run (node-datachannel's setSctpSettings; no browser has them)
  *   --network=wifi,internet     only these scenarios
  *
  * "Time for 100 MB" is measured when the size is 100 MB, and extrapolated
@@ -29,6 +31,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
+import nodeDataChannel from 'node-datachannel';
 import { startLinkEmulator, type LinkEmulator, type LinkStats } from './emulator/LinkEmulator';
 import { SCENARIOS, type Scenario } from './emulator/scenarios';
 import { groupedBarChart } from './emulator/svgChart';
@@ -315,6 +318,7 @@ export const networkBenchmark: Benchmark = {
   description: 'file transfers over emulated networks (lan … mobile): before, simple-peer, seed-as-written, tallow-rx auto/unreliable/best',
   network: true,
   async run(options) {
+    if (process.env.NETWORK_BENCH_SCTP) nodeDataChannel.setSctpSettings(JSON.parse(process.env.NETWORK_BENCH_SCTP));
     const quick = options.quick;
     const wanted = options.networkProfile?.split(',').filter(Boolean);
     const unknown = wanted?.filter((w) => !SCENARIOS.some((s) => s.name === w)) ?? [];

@@ -51,7 +51,12 @@ import { allocateIdBase, closeAll, closeSoon, createControlChannel, createDataCh
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
-  /** A built-in profile, or `auto` (default): start from `lan` and adapt to measured RTT, loss and bitrate. */
+  /**
+   * A built-in profile, or `auto` (default): start from the profile that the measured RTT picks, adapt
+   * the chunk size to RTT, loss and bitrate, and use every peer connection passed as a lane (up to 16,
+   * with at least one channel each): each lane is its own SCTP association with its own congestion
+   * window, which is what lifts throughput on lossy or long paths. `lanes` and `channels` override.
+   */
   readonly profile?: ProfileName | 'auto';
   /** Frame routing: `round-robin` (default) or `least-buffered`. */
   readonly strategy?: 'round-robin' | 'least-buffered';
@@ -123,12 +128,28 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
         const roam: Partial<TransferTuning> = {
           minChunk: MIN_CHUNK_SIZE,
           ...(overrides.reliability === 'unreliable' ? {} : { maxChunk: CHROME_MAX_MESSAGE_SIZE }),
+          ...autoLanes(picked, lanes.length, overrides),
           ...overrides,
         };
         return prepareSender(lanes, desc, picked, roam, options, undefined);
       }),
     );
   }));
+}
+
+/** Most lanes (and channels) one transfer uses; the protocol's limit on data channels. */
+export const MAX_AUTO_LANES = 16;
+
+/**
+ * `auto`'s lanes and channels: every connection offered (up to {@link MAX_AUTO_LANES}) becomes a
+ * lane, with at least the profile's channel count. Loss-based congestion control caps one SCTP
+ * association near MSS / (RTT × √loss) (about 4 Mbit/s at 40 ms and 0.5 % loss), so separate
+ * associations are the lever a transport-agnostic library has; an explicit `lanes` or `channels` wins.
+ */
+export function autoLanes(profile: ProfileName, offered: number, overrides: Partial<TransferTuning> = {}): Pick<TransferTuning, 'lanes' | 'channels'> {
+  const wanted = overrides.lanes ?? Math.max(1, Math.min(offered, MAX_AUTO_LANES));
+  const channels = overrides.channels ?? Math.max(resolveTuning(profile).channels, wanted);
+  return { channels, lanes: Math.min(wanted, channels) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
-import { probeProfile } from '../../src/transfer/sendFile';
+import { autoLanes, MAX_AUTO_LANES, probeProfile } from '../../src/transfer/sendFile';
 import { PROFILES, resolveTuning, validateTuning } from '../../src/transfer/profiles';
 import { SEND_QUEUE_LIMIT } from '../../src/types';
 
@@ -25,6 +25,27 @@ describe('profiles', () => {
     expect(resolveTuning('lan', { reliability: 'unreliable' }).maxChunk).toBe(64 * 1024);
     expect(resolveTuning('lan', { reliability: 'unreliable', maxChunk: 128 * 1024 }).maxChunk).toBe(128 * 1024);
     expect(resolveTuning('auto')).toEqual(PROFILES.lan);
+  });
+
+  it.each([
+    // profile, connections offered, overrides, expected
+    ['lan', 1, {}, { channels: 2, lanes: 1 }],
+    ['lan', 2, {}, { channels: 2, lanes: 2 }],
+    ['internet', 2, {}, { channels: 2, lanes: 2 }],
+    ['internet', 4, {}, { channels: 4, lanes: 4 }],
+    ['wifi', 1, {}, { channels: 3, lanes: 1 }],
+    ['wifi', 8, {}, { channels: 8, lanes: 8 }],
+    ['mobile', 1, {}, { channels: 1, lanes: 1 }],
+    ['mobile', 3, {}, { channels: 3, lanes: 3 }],
+    ['poor', 40, {}, { channels: MAX_AUTO_LANES, lanes: MAX_AUTO_LANES }],
+    ['internet', 8, { lanes: 2 }, { channels: 2, lanes: 2 }],
+    ['internet', 8, { channels: 3 }, { channels: 3, lanes: 3 }],
+    ['internet', 8, { channels: 12, lanes: 5 }, { channels: 12, lanes: 5 }],
+    ['lan', 0, {}, { channels: 2, lanes: 1 }],
+  ] as const)('auto on %s with %i connection(s) and %j uses %j', (profile, offered, overrides, expected) => {
+    const got = autoLanes(profile, offered, overrides);
+    expect(got).toEqual(expected);
+    expect(() => resolveTuning(profile, { ...got, ...overrides })).not.toThrow();
   });
 
   it('rejects values that break real stacks with InvalidConfigError', () => {

@@ -238,6 +238,12 @@ describe('sendFile → receiveFile over a virtual link', () => {
       for (const l of ls) expect(dataBytes(l)).toBeGreaterThan(MiB);
     });
 
+    it('auto (no lanes or channels given) uses every connection offered: 3 links, 3 lanes', async () => {
+      const { links: ls, received } = await transfer(4 * MiB + 3, {}, {}, { lanes: 3 });
+      expect(completedOf(received)!.manifest.lanes).toBe(3);
+      for (const l of ls) expect(dataBytes(l)).toBeGreaterThan(512 * 1024);
+    });
+
     it('1 channel over two connections uses one lane', async () => {
       const { links: ls } = await transfer(MiB + 7, {}, { channels: 1, lanes: 1 }, { lanes: 2 });
       expect(dataBytes(ls[1])).toBe(0);
