@@ -14,8 +14,8 @@
  *                               this long (measured by a probe transfer); 0 = never shrink
  *   NETWORK_BENCH_RUNS=3        runs per system (full run; --quick: 1)
  *   NETWORK_BENCH_SYSTEMS=…     comma-separated subset of the system names
- *   NETWORK_BENCH_EXTRA_LANES=4,8  also run `tallow-rx auto, N lanes` (N channels on N
- *                               peer connections) for each N: how far lanes scale
+ *   NETWORK_BENCH_EXTRA_LANES=4,16  also run `tallow-rx auto (N connections)` (auto offered N
+ *                               peer connections, which it uses as N lanes) for each N: how far lanes scale
  *   NETWORK_BENCH_OUT=…         where the chart goes; default docs/benchmarks-network.svg for a
  *                               full unfiltered run, the OS temp dir otherwise (raw results and
  *                               the Markdown report always go to the temp dir)
@@ -42,7 +42,7 @@ import { tallow } from './emulator/systems/tallow';
 import type { NetworkSystem, TransferOutcome } from './emulator/systems/types';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/registry';
 import { collectGarbage, formatBytes, machineInfo, median, RssPeak, stopwatch } from './lib/measure';
-import type { ProfileName } from '../src/index';
+import { PROFILES, type ProfileName } from '../src/index';
 import { shutdownNodeDataChannel } from '../test/harness/nodePeers';
 
 const MB = 1e6;
@@ -73,7 +73,7 @@ interface SystemSummary {
 /** `--quick` tries one configuration per profile (lanes 2 where the profile has 2+ channels and lanes help on lossy links). */
 const QUICK_BEST = ['lan × 2 lanes', 'wifi × 1 lane', 'internet × 2 lanes', 'poor × 2 lanes', 'mobile × 1 lane'];
 
-/** Profiles × lanes that `tallow-rx best` tries (mobile has one channel, so one lane). */
+/** Profiles × lanes that `tallow-rx best` tries (8 lanes get 8 channels, one each). */
 const BEST_CANDIDATES: ReadonlyArray<{ profile: ProfileName; lanes: number }> = [
   { profile: 'lan', lanes: 1 },
   { profile: 'lan', lanes: 2 },
@@ -84,20 +84,32 @@ const BEST_CANDIDATES: ReadonlyArray<{ profile: ProfileName; lanes: number }> = 
   { profile: 'poor', lanes: 1 },
   { profile: 'poor', lanes: 2 },
   { profile: 'mobile', lanes: 1 },
+  { profile: 'wifi', lanes: 8 },
+  { profile: 'internet', lanes: 8 },
+  { profile: 'poor', lanes: 8 },
+  { profile: 'mobile', lanes: 8 },
 ];
 
 const bestSystem = (c: { profile: ProfileName; lanes: number }): NetworkSystem =>
-  tallow(`best: ${c.profile} × ${c.lanes} lane${c.lanes > 1 ? 's' : ''}`, c.lanes, { profile: c.profile, lanes: c.lanes });
+  tallow(`best: ${c.profile} × ${c.lanes} lane${c.lanes > 1 ? 's' : ''}`, c.lanes, {
+    profile: c.profile,
+    lanes: c.lanes,
+    channels: Math.max(PROFILES[c.profile].channels, c.lanes),
+  });
 
-/** The fixed systems, in table order. `tallow-rx auto` is offered two connections, as many as its starting profile (lan) can use. */
+/**
+ * The fixed systems, in table order. `tallow-rx auto` is offered two peer connections and
+ * `tallow-rx auto (8 connections)` eight; `auto` uses every connection it is given as a lane.
+ */
 const SYSTEMS: readonly NetworkSystem[] = [
   before,
   simplePeer,
   seedAsWritten,
   tallow('tallow-rx auto', 2),
+  tallow('tallow-rx auto (8 connections)', 8),
   tallow('tallow-rx unreliable', 2, { reliability: 'unreliable' }),
 ];
-const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx unreliable', 'tallow-rx best'];
+const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx auto (8 connections)', 'tallow-rx unreliable', 'tallow-rx best'];
 
 const envNumber = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -328,7 +340,7 @@ export const networkBenchmark: Benchmark = {
     const extraLanes = (process.env.NETWORK_BENCH_EXTRA_LANES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 16);
     const systems = [
       ...(systemFilter ? SYSTEMS.filter((s) => systemFilter.includes(s.name)) : SYSTEMS),
-      ...extraLanes.map((n) => tallow(`tallow-rx auto, ${n} lanes`, n, { channels: n, lanes: n })),
+      ...extraLanes.map((n) => tallow(`tallow-rx auto (${n} connections)`, n)),
     ];
     const wantBest = !systemFilter || systemFilter.includes('tallow-rx best');
     const cfg = {

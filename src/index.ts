@@ -83,7 +83,7 @@ export { describeFile, limitBytes, streamFile, type FileDescriptor, type FileInp
 export { AUTO_START, PROFILES, resolveTuning, validateTuning, type ProfileName, type TransferTuning } from './transfer/profiles';
 export { blobTarget, writableTarget, type OpenedTarget, type ReceiveTarget } from './transfer/ReceiveTarget';
 export { receiveFile, type ReceiveLimits, type ReceiveOptions } from './transfer/receiveFile';
-export { autoLanes, MAX_AUTO_LANES, probeProfile, sendFile, type SendOptions } from './transfer/sendFile';
+export { autoLanes, MAX_AUTO_LANES, probeConditions, probeProfile, sendFile, type SendOptions } from './transfer/sendFile';
 export { CONTROL_LABEL, ID_BLOCK_FIRST, MAX_CHANNEL_ID } from './transfer/transferChannels';
 export type { TransferEvent, TransferEventType } from './transfer/TransferEvent';
 export { withViews, type TransferObservable, type TransferProgress } from './transfer/TransferObservable';

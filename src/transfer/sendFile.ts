@@ -29,7 +29,7 @@ import {
 import { Demand } from '../flow/Demand';
 import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
 import { adaptiveChunk } from '../operators/adaptiveChunk';
-import type { NetworkConditions } from '../operators/chooseChunkSize';
+import { chooseChunkSize, type NetworkConditions } from '../operators/chooseChunkSize';
 import { backpressure } from '../operators/backpressure';
 import { encodeFrames } from '../operators/encodeFrames';
 import { leastBuffered } from '../operators/leastBuffered';
@@ -84,6 +84,15 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly scheduler?: SchedulerLike;
 }
 
+/**
+ * The first chunk size: what the chunk policy picks for the RTT `auto` probed, or 64 KiB (within the
+ * bounds) when no RTT is known or the caller supplies its own `conditions$`.
+ */
+const initialChunkSize = (s: { initialRttMs?: number; conditions$?: unknown; minChunk: number; maxChunk: number; maxMessageSize: number }, reliable: boolean): number =>
+  s.initialRttMs === undefined || s.conditions$
+    ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
+    : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
+
 /** True when a frame carries the retransmission flag (header byte 29, bit 0). */
 const isRetransmission = (frame: Uint8Array): boolean => (frame[29] & FLAG_RETRANSMIT) !== 0;
 
@@ -122,8 +131,8 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
     // Validate the overrides now, so bad input fails before anything is created.
     resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
     if (profile !== 'auto') return prepareSender(lanes, desc, profile, overrides, options, profile);
-    return from(probeProfile(lanes[0], options.probeTimeout ?? 500)).pipe(
-      switchMap((picked) => {
+    return from(probeConditions(lanes[0], options.probeTimeout ?? 500)).pipe(
+      switchMap(({ profile: picked, rttMs }) => {
         // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
         const roam: Partial<TransferTuning> = {
           minChunk: MIN_CHUNK_SIZE,
@@ -131,7 +140,8 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
           ...autoLanes(picked, lanes.length, overrides),
           ...overrides,
         };
-        return prepareSender(lanes, desc, picked, roam, options, undefined);
+        // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.
+        return prepareSender(lanes, desc, picked, roam, { ...options, initialRttMs: rttMs }, undefined);
       }),
     );
   }));
@@ -157,15 +167,24 @@ export function autoLanes(profile: ProfileName, offered: number, overrides: Part
  * the connection (`lan` when it reports none within `timeoutMs`).
  */
 export async function probeProfile(pc: PeerConnectionLike, timeoutMs = 500): Promise<ProfileName> {
-  if (typeof pc.getStats !== 'function') return AUTO_START;
+  return (await probeConditions(pc, timeoutMs)).profile;
+}
+
+/**
+ * `auto`'s probe: the RTT that `getStats()` reports for the connection within
+ * `timeoutMs` (undefined when none), and the profile it picks (`lan` without one).
+ */
+export async function probeConditions(pc: PeerConnectionLike, timeoutMs = 500): Promise<{ profile: ProfileName; rttMs?: number }> {
+  if (typeof pc.getStats !== 'function') return { profile: AUTO_START };
   let timer: any;
   try {
     const report = await Promise.race([pc.getStats(), new Promise<undefined>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    if (!report) return AUTO_START;
+    if (!report) return { profile: AUTO_START };
     const sample = parseStatsReport(report as any, Date.now());
-    return sample?.rttMs !== undefined && sample.rttMs >= 0 ? pickProfile({ rttMs: sample.rttMs }) : AUTO_START;
+    const rttMs = sample?.rttMs;
+    return rttMs !== undefined && Number.isFinite(rttMs) && rttMs >= 0 ? { profile: pickProfile({ rttMs }), rttMs } : { profile: AUTO_START };
   } catch {
-    return AUTO_START;
+    return { profile: AUTO_START };
   } finally {
     clearTimeout(timer);
   }
@@ -176,7 +195,7 @@ function prepareSender(
   desc: FileDescriptor,
   profile: ProfileName,
   overrides: Partial<TransferTuning>,
-  options: SendOptions,
+  options: SendOptions & { readonly initialRttMs?: number },
   profileName: ProfileName | undefined,
 ): Observable<TransferEvent> {
   {
@@ -221,6 +240,8 @@ interface SenderSettings extends SendOptions {
   readonly maxChunk: number;
   readonly strategy: 'round-robin' | 'least-buffered';
   readonly profileName?: ProfileName;
+  /** The RTT `auto` probed before the transfer, ms: it picks the first chunk size. */
+  readonly initialRttMs?: number;
 }
 
 function runSender(
@@ -347,7 +368,7 @@ function runSender(
                 maxMessageSize: s.maxMessageSize,
                 minChunk: s.minChunk,
                 maxChunk: s.maxChunk,
-                initialSize: Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024)),
+                initialSize: initialChunkSize(s, tuning.reliability === 'reliable'),
                 startOffset: from,
                 reliable: tuning.reliability === 'reliable',
               }),

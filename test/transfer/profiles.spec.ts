@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
-import { autoLanes, MAX_AUTO_LANES, probeProfile } from '../../src/transfer/sendFile';
+import { autoLanes, MAX_AUTO_LANES, probeConditions, probeProfile } from '../../src/transfer/sendFile';
 import { PROFILES, resolveTuning, validateTuning } from '../../src/transfer/profiles';
 import { SEND_QUEUE_LIMIT } from '../../src/types';
 
@@ -79,6 +79,11 @@ describe('probeProfile (auto)', () => {
     [0.3, 'poor'],
   ])('an RTT of %f s picks %s', async (rtt, want) => {
     expect(await probeProfile(pcWithRtt(rtt) as any)).toBe(want);
+  });
+  it('probeConditions also returns the RTT in ms (undefined when unknown)', async () => {
+    expect(await probeConditions(pcWithRtt(0.06) as any)).toEqual({ profile: 'internet', rttMs: 60 });
+    expect(await probeConditions(pcWithRtt(undefined) as any)).toEqual({ profile: 'lan' });
+    expect(await probeConditions({} as any)).toEqual({ profile: 'lan' });
   });
   it('falls back to lan without stats, on errors and on a stall', async () => {
     expect(await probeProfile({} as any)).toBe('lan');

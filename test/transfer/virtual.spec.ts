@@ -250,6 +250,24 @@ describe('sendFile → receiveFile over a virtual link', () => {
     });
   });
 
+  it('auto starts at the chunk size the probed RTT picks (2 ms: the largest), not at 64 KiB', async () => {
+    const l = link({ delay: 1 });
+    const rttReport = new Map<string, unknown>([
+      ['t', { type: 'transport', id: 't', selectedCandidatePairId: 'cp', bytesSent: 0, bytesReceived: 0 }],
+      ['cp', { type: 'candidate-pair', id: 'cp', state: 'succeeded', nominated: true, currentRoundTripTime: 0.002, bytesSent: 0, bytesReceived: 0 }],
+    ]);
+    Object.assign(l.a, { getStats: async () => rttReport });
+    const chunk = 262_144 - 32;
+    const { bytes, sha256: expected } = file(4 * chunk);
+    const [received] = await Promise.all([
+      lastValueFrom(receiveFile(l.b).pipe(toArray())),
+      lastValueFrom(sendFile(l.a, bytes, { name: 'probe.bin' }).pipe(toArray())),
+    ]);
+    expect(completedOf(received)!.sha256).toBe(expected);
+    const sent = l.a.channels.filter(isData);
+    expect(sent.reduce((n, ch) => n + ch.stats.messagesSent, 0)).toBe(4);
+  });
+
   it('channels: 1 works with the default profile, whose lanes (2) exceed it', async () => {
     const { received } = await transfer(1000, {}, { channels: 1 });
     expect(completedOf(received)!.manifest.lanes).toBe(1);
