@@ -135,24 +135,17 @@ describe('sanitizeFileName under hostile names', () => {
     }
   });
 
-  // KNOWN GAP (src/protocol/sanitizeFileName.ts, the cut to MAX_SAFE_NAME_BYTES): trailing
-  // dots and spaces are stripped before the name is cut, so a name without an extension can
-  // be cut right after a space or a dot and end with one, which the doc comment promises
-  // cannot happen (Windows silently drops them, so the file gets another name than the one
-  // reported). Fix: strip trailing dots and spaces again after cutting. Then drop `.fails`.
+  // Found by this suite, fixed since: trailing dots and spaces were stripped before the cut to
+  // MAX_SAFE_NAME_BYTES, so a cut could end a name with one (Windows drops them silently).
   it('a name cut at 200 bytes does not end with a space or a dot', () => {
     for (const raw of ['a'.repeat(199) + ' b', 'a'.repeat(199) + '.' + 'b'.repeat(20)]) {
       expect(sanitizeFileName(raw)).not.toMatch(/[. ]$/);
     }
   });
 
-  // KNOWN GAP (src/protocol/sanitizeFileName.ts, the `while` loop that cuts the stem): it
-  // drops one code point per iteration and re-encodes the whole stem each time, which is
-  // quadratic in the name's length: 10,000 characters take ~0.5 s, 65,536 (one full control
-  // message) 40-100 s on this machine. receiveFile is shielded because parseControl caps
-  // names at MAX_NAME_LENGTH (1024 characters, ~10 ms), but the function is public. Fix:
-  // cut once, e.g. walk code points accumulating UTF-8 lengths. The budget (500 ms for
-  // 16 K characters) is a blow-up detector, hundreds of times what a linear cut needs.
+  // Found by this suite, fixed since: the stem was cut one code point at a time, re-encoding it
+  // each time (quadratic: 65,536 characters took 40-100 s). The budget (500 ms for 16 K
+  // characters) is a blow-up detector, hundreds of times what the linear cut needs.
   it('a 16 K-character name is cut within the case budget', () => {
     const out = attempt(() => sanitizeFileName('a'.repeat(16 * 1024)), 500);
     expect(out.ok).toBe(true);
