@@ -17,6 +17,7 @@ export type { StartConfig } from './sources/startOffset';
 
 // Flow control
 export { Demand, type DemandConfig } from './flow/Demand';
+export { DEFAULT_FRAME_POOL_CAPACITY, FramePool, type FramePoolConfig } from './flow/FramePool';
 
 // Operators
 export { adaptiveChunk, DEFAULT_INITIAL_CHUNK_SIZE, type AdaptiveChunkConfig } from './operators/adaptiveChunk';

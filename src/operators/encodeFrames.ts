@@ -3,6 +3,7 @@
  */
 import { Observable, type OperatorFunction } from 'rxjs';
 import { InvalidConfigError } from '../errors';
+import type { FramePool } from '../flow/FramePool';
 import { encodeFrame } from '../protocol/frame';
 import type { Chunk } from '../types';
 import { subscribeChained } from './subscribeChained';
@@ -11,6 +12,12 @@ import { subscribeChained } from './subscribeChained';
 export interface EncodeFramesConfig {
   /** The transfer this stream belongs to (unsigned 32-bit). Required. */
   readonly transferId: number;
+  /**
+   * Frame buffers come from this pool instead of fresh allocations. Use it only
+   * when every frame ends in `sendToChannels({ pool })` and nothing else keeps
+   * one: a frame's bytes are reused once it was sent. Default: none.
+   */
+  readonly pool?: FramePool;
 }
 
 /**
@@ -39,13 +46,14 @@ export function encodeFrames(config: EncodeFramesConfig): OperatorFunction<Chunk
   if (!Number.isInteger(transferId) || transferId < 0 || transferId > 0xffff_ffff) {
     throw new InvalidConfigError(`transferId must be an unsigned 32-bit integer, got ${transferId}`, { transferId });
   }
+  const alloc = config.pool ? (size: number) => config.pool!.take(size) : undefined;
   return (source) =>
     new Observable<Uint8Array>((subscriber) => {
       subscribeChained(source, subscriber, {
         next: (chunk) => {
           let frame: Uint8Array;
           try {
-            frame = encodeFrame({ transferId, index: chunk.index, offset: chunk.offset, checksum: chunk.checksum }, chunk.data);
+            frame = encodeFrame({ transferId, index: chunk.index, offset: chunk.offset, checksum: chunk.checksum }, chunk.data, alloc);
           } catch (err) {
             return subscriber.error(err);
           }

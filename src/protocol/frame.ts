@@ -59,8 +59,13 @@ const checkU32 = (name: string, v: number): void => {
   }
 };
 
-/** Encodes one chunk as a frame. Validates every header field before allocating. */
-export function encodeFrame(header: FrameHeaderInput, data: Bytes): Uint8Array {
+/**
+ * Encodes one chunk as a frame. Validates every header field before allocating.
+ * `alloc` supplies the frame's bytes (default: a fresh `Uint8Array`); every
+ * byte of what it returns is overwritten, so it may hand out a reused buffer
+ * (see `FramePool`).
+ */
+export function encodeFrame(header: FrameHeaderInput, data: Bytes, alloc?: (size: number) => Uint8Array): Uint8Array {
   checkU32('transferId', header.transferId);
   checkU32('index', header.index);
   if (!Number.isSafeInteger(header.offset) || header.offset < 0) {
@@ -77,7 +82,9 @@ export function encodeFrame(header: FrameHeaderInput, data: Bytes): Uint8Array {
     });
   }
   const flags = header.flags ?? 0;
-  const out = new Uint8Array(FRAME_HEADER_SIZE + data.length);
+  const size = FRAME_HEADER_SIZE + data.length;
+  const out = alloc ? alloc(size) : new Uint8Array(size);
+  if (out.length !== size) throw new FrameDecodeError('ERR_FRAME_INPUT', `alloc returned ${out.length} B for a ${size} B frame`, { size, got: out.length });
   const v = new DataView(out.buffer, out.byteOffset, FRAME_HEADER_SIZE);
   v.setUint8(0, FRAME_VERSION);
   v.setUint8(1, FrameType.Data);

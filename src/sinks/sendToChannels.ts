@@ -1,5 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { ChannelClosedError, InvalidConfigError, MessageTooLargeError, SinkWriteError } from '../errors';
+import type { FramePool } from '../flow/FramePool';
 import { subscribeChained } from '../operators/subscribeChained';
 import { CHROME_MAX_MESSAGE_SIZE, type Routed } from '../types';
 
@@ -11,6 +12,12 @@ export interface SendToChannelsConfig {
    * `sctp.maxMessageSize` when you know it. Default 262144 (Chrome's limit).
    */
   readonly maxMessageSize?: number;
+  /**
+   * Gives each frame back to this pool once `send()` returned (channels copy
+   * what they send), so `encodeFrames({ pool })` can reuse its buffer. Frames
+   * that fail to send are not given back. Default: none.
+   */
+  readonly pool?: FramePool;
 }
 
 /** True when a failed `send()` means the channel can no longer send. */
@@ -81,6 +88,7 @@ export function sendToChannels(config: SendToChannelsConfig = {}): OperatorFunct
             );
             return;
           }
+          config.pool?.give(frame);
           subscriber.next(size);
         },
         error: (err) => subscriber.error(err),

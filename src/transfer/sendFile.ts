@@ -27,6 +27,7 @@ import {
   TransferRejectedError,
 } from '../errors';
 import { Demand } from '../flow/Demand';
+import { FramePool } from '../flow/FramePool';
 import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
 import { adaptiveChunk } from '../operators/adaptiveChunk';
 import { chooseChunkSize, type NetworkConditions } from '../operators/chooseChunkSize';
@@ -348,6 +349,8 @@ function runSender(
         s.conditions$ ??
         telemetry.stats$.pipe(map((st) => ({ rttMs: st.rtt.current ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
       const route = s.strategy === 'least-buffered' ? leastBuffered : roundRobin;
+      // Frames are dead once sent (channels copy them): their buffers carry the next frames.
+      const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
       const pipeline = forkJoin([...data.map((ch) => whenOpen(ch, 15_000, s.scheduler)), hashPrefix(from, s.createHash ?? createSha256)]).pipe(
         map((all) => all[all.length - 1] as Sha256),
       );
@@ -384,7 +387,7 @@ function runSender(
                   link.send({ t: 'done', id, chunks: chunkCount, bytes: manifest.size, first: 0, sha256: sha256! });
                 },
               }),
-              encodeFrames({ transferId: id }),
+              encodeFrames({ transferId: id, pool: framePool }),
               mergeWith(retransmit$),
               route(data, { high: tuning.high }),
               backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: s.scheduler }),
@@ -397,7 +400,7 @@ function runSender(
                   telemetry.input({ kind: 'progress', bytes: payload });
                 }
               }),
-              sendToChannels({ maxMessageSize: s.maxMessageSize }),
+              sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
             );
             subs.push(
               frames$.subscribe({
