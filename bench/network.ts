@@ -62,6 +62,36 @@ interface RunRecord {
   readonly dropped?: { random: number; queue: number; kernel: number; datagrams: number };
 }
 
+/** The benchmark document; a complete run replaces its generated section. */
+const DOCS_FILE = 'docs/benchmarks.md';
+
+/** The short commit of the working tree, with `+` when it has uncommitted changes. */
+const gitRevision = (): string => {
+  try {
+    const rev = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { encoding: 'utf8' }).trim();
+    return dirty ? `${rev}+` : rev;
+  } catch {
+    return 'unknown';
+  }
+};
+
+/**
+ * Replaces what stands between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in
+ * `file` with `body` (appending a marked section when there is none), so that a
+ * run rewrites its measured figures and leaves the prose around them alone.
+ */
+export function writeMarkedSection(file: string, name: string, body: string): void {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = readFileSync(file, 'utf8');
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  const section = `${begin}\n${body.trim()}\n${end}`;
+  const next = i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + end.length) : `${text.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+}
+
 /** A system's results in one scenario. */
 interface SystemSummary {
   readonly system: string;
@@ -407,6 +437,11 @@ export const networkBenchmark: Benchmark = {
     writeFileSync(jsonPath, JSON.stringify({ quick, cfg: { ...cfg, systems: systems.map((s) => s.name) }, machine: m, versions: versions(), report, results }, null, 1));
     writeFileSync(jsonPath.replace(/\.json$/, '.md'), report + '\n');
     options.log(`chart: ${svgPath}; raw results: ${jsonPath}; report: ${jsonPath.replace(/\.json$/, '.md')}`);
+    if (complete && outDir === 'docs') {
+      const command = `NETWORK_BENCH_BUDGET_S=${cfg.budgetS} NETWORK_BENCH_RUNS=${cfg.runs} npm run bench -- --only network`;
+      writeMarkedSection(DOCS_FILE, 'network', [report, '', `Produced by \`${command}\` at tallow-rx ${gitRevision()}.`].join('\n'));
+      options.log(`report written into ${DOCS_FILE} between the network markers`);
+    }
     // Joins libdatachannel's threads and closes anything a failed run left open, so the process can exit.
     shutdownNodeDataChannel();
     return summaries.flatMap((s) => s.rows.map((r) => r.row));
