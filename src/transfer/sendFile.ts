@@ -94,6 +94,12 @@ const initialChunkSize = (s: { initialRttMs?: number; conditions$?: unknown; min
     ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
     : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
 
+/** A chunk is resent at most this often, ms (1.5 × RTT when that is longer). */
+export const MIN_RESEND_INTERVAL_MS = 100;
+
+/** The chunk index in a frame's header (bytes 8-11, big-endian). */
+const frameIndex = (frame: Uint8Array): number => ((frame[8] << 24) | (frame[9] << 16) | (frame[10] << 8) | frame[11]) >>> 0;
+
 /** True when a frame carries the retransmission flag (header byte 29, bit 0). */
 const isRetransmission = (frame: Uint8Array): boolean => (frame[29] & FLAG_RETRANSMIT) !== 0;
 
@@ -283,6 +289,26 @@ function runSender(
     let retransmittedPayload = 0;
     // Chunks sent but not yet covered by an ack, for retransmission.
     const store = new Map<number, Chunk>();
+    // Where and when each unacked chunk was last handed to a channel: a NACK for a chunk whose copy has not yet
+    // left this side (or left less than a round trip ago) is premature, typically a chunk still queued on a
+    // slower lane behind which a faster lane delivered later indexes. Resending it would only queue duplicates.
+    const lastSent = new Map<number, { channel: DataChannelLike; mark: number; at: number }>();
+    // Bytes handed to each channel so far; minus its bufferedAmount, what has left this side.
+    const handedTo = new Map<DataChannelLike, number>();
+    // Chunks whose retransmission is queued but not yet handed to a channel.
+    const resendQueued = new Set<number>();
+    // The latest RTT estimate, ms (0 until the first stats sample).
+    let rttMs = 0;
+    /** True when a NACK for `index` should be answered with a retransmission now. */
+    const resendDue = (index: number): boolean => {
+      if (resendQueued.has(index)) return false;
+      const last = lastSent.get(index);
+      if (!last) return true;
+      const left = (handedTo.get(last.channel) ?? 0) - last.channel.bufferedAmount;
+      const closed = last.channel.readyState === 'closing' || last.channel.readyState === 'closed';
+      if (left < last.mark && !closed) return false;
+      return s.scheduler.now() - last.at >= Math.max(MIN_RESEND_INTERVAL_MS, 1.5 * rttMs);
+    };
     // Chunks cut so far (indexes are dense from 0).
     let chunkCount = 0;
     // Idle timeout runs once data flows (before that, `acceptTimeout` applies).
@@ -313,6 +339,9 @@ function runSender(
       for (const sub of subs) sub.unsubscribe();
       link.dispose();
       store.clear();
+      lastSent.clear();
+      handedTo.clear();
+      resendQueued.clear();
     };
     const fail = (err: unknown, notifyPeer: boolean) => {
       if (finished) return;
@@ -345,6 +374,7 @@ function runSender(
       readBytes = from;
       acked = from;
       demand = new Demand({ limit: () => acked + tuning.window - readBytes });
+      subs.push(telemetry.stats$.subscribe((st) => void (rttMs = st.rtt.current ?? rttMs)));
       const conditions$ =
         s.conditions$ ??
         telemetry.stats$.pipe(map((st) => ({ rttMs: st.rtt.current ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
@@ -392,8 +422,13 @@ function runSender(
               route(data, { high: tuning.high }),
               backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: s.scheduler }),
               // Progress counts first transmissions only; retransmitted bytes are counted apart.
-              tap(({ frame }) => {
+              tap(({ channel, frame }) => {
                 const payload = frame.length - FRAME_HEADER_SIZE;
+                const index = frameIndex(frame);
+                const mark = (handedTo.get(channel) ?? 0) + frame.length;
+                handedTo.set(channel, mark);
+                if (store.has(index)) lastSent.set(index, { channel, mark, at: s.scheduler.now() });
+                resendQueued.delete(index);
                 if (isRetransmission(frame)) retransmittedPayload += payload;
                 else {
                   sentPayload += payload;
@@ -431,7 +466,11 @@ function runSender(
         case 'ack': {
           if (msg.bytes > acked) {
             acked = msg.bytes;
-            for (const [index, c] of store) if (c.offset + c.data.length <= acked) store.delete(index);
+            for (const [index, c] of store) {
+              if (c.offset + c.data.length > acked) continue;
+              store.delete(index);
+              lastSent.delete(index);
+            }
             demand?.recheck();
           }
           telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
@@ -441,7 +480,8 @@ function runSender(
           telemetry.countChunks(0, msg.chunks.length);
           for (const index of msg.chunks) {
             const c = store.get(index);
-            if (!c) continue;
+            if (!c || !resendDue(index)) continue;
+            resendQueued.add(index);
             retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
           }
           return;
