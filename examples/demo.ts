@@ -4,7 +4,7 @@
  *
  *   npm run demo                      # sends a generated 256 MiB file
  *   npm run demo -- path/to/file      # sends your file
- *   npm run demo -- --size 1GiB --profile lan --channels 3 --lanes 2 --reliability unreliable
+ *   npm run demo -- --size 1GiB --profile lan --channels 3 --lanes 2 --reliability unreliable --window 8MiB
  *
  * Both peers run in this process; the received file goes to a temporary
  * directory and is removed afterwards (pass --keep to keep it).
@@ -28,6 +28,7 @@ const { values, positionals } = parseArgs({
     channels: { type: 'string' },
     lanes: { type: 'string' },
     reliability: { type: 'string' },
+    window: { type: 'string' },
     keep: { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
@@ -84,6 +85,7 @@ const options = {
   ...(values.channels ? { channels: Number(values.channels) } : {}),
   ...(values.lanes ? { lanes: Number(values.lanes) } : {}),
   ...(values.reliability ? { reliability: values.reliability as 'reliable' | 'unreliable' } : {}),
+  ...(values.window ? { window: parseSize(values.window) } : {}),
 };
 
 // Subscribe the receiver first: it must be listening when the offer comes.
