@@ -58,9 +58,11 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
     new Observable<Chunk>((subscriber) => {
       // Size in force for the next cut.
       let size = fixed ?? initial;
-      // The partial chunk (a private copy) and how many of its bytes are filled.
+      // The partial chunk and how many of its bytes are filled: a private copy (`owned`), or a view of the
+      // source's memory while the pieces so far were contiguous views of one buffer (then nothing is copied).
       let partial: Uint8Array | undefined;
       let filled = 0;
+      let owned = false;
       // Index and offset of the next chunk.
       let index = 0;
       let offset = startOffset;
@@ -74,7 +76,8 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
       const cutPartial = () => {
         while (partial && filled >= size && !subscriber.closed) {
           const out = partial.subarray(0, size);
-          const rest = partial.slice(size, filled);
+          // A view's rest stays a view; an owned buffer's rest is copied out, since its tail gets written into.
+          const rest = owned ? partial.slice(size, filled) : partial.subarray(size, filled);
           [partial, filled] = rest.length ? [rest, rest.length] : [undefined, 0];
           emit(out);
         }
@@ -88,11 +91,33 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
             emit(piece.subarray(pos, (pos += size)));
             continue;
           }
-          if (!partial || partial.length !== size) {
+          if (!partial) {
+            // Less than a chunk left in this piece: hold it as a view until the next piece shows whether it continues.
+            partial = piece.subarray(pos);
+            filled = partial.length;
+            owned = false;
+            pos = piece.length;
+            continue;
+          }
+          if (!owned && partial.buffer === piece.buffer && partial.byteOffset + filled === piece.byteOffset + pos) {
+            // The next piece continues the same memory (fromBytes, fromBlob over one buffer): widen the view.
+            const take = Math.min(size - filled, piece.length - pos);
+            partial = new Uint8Array(partial.buffer, partial.byteOffset, filled + take);
+            filled += take;
+            pos += take;
+            if (filled === size) {
+              const out = partial;
+              [partial, filled] = [undefined, 0];
+              emit(out);
+            }
+            continue;
+          }
+          if (!owned || partial.length !== size) {
             // (Re)allocate exactly one chunk's worth, keeping what is filled.
             const next = new Uint8Array(size);
-            if (partial) next.set(partial.subarray(0, filled));
+            next.set(partial.subarray(0, filled));
             partial = next;
+            owned = true;
           }
           const take = Math.min(size - filled, piece.length - pos);
           partial.set(piece.subarray(pos, (pos += take)), filled);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { map, mergeMap, NEVER, Observable, of, Subject, take, type Observable as Obs } from 'rxjs';
+import { from, map, mergeMap, NEVER, Observable, of, Subject, take, type Observable as Obs } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { FrameDecodeError, InvalidConfigError } from '../../src/errors';
 import { adaptiveChunk } from '../../src/operators/adaptiveChunk';
@@ -200,9 +200,31 @@ describe('adaptiveChunk', () => {
     expect(conditions.observed).toBe(false);
   });
 
+  it('cuts contiguous views of one buffer without copying: every chunk is a view of that buffer', () => {
+    const buffer = pattern(10_000, 5);
+    const chunks: Chunk[] = [];
+    const pieces = Array.from({ length: 10 }, (_, i) => buffer.subarray(i * 1000, (i + 1) * 1000));
+    from(pieces)
+      .pipe(adaptiveChunk(NEVER, { fixedSize: 4096, minChunk: 1000 }))
+      .subscribe((c) => chunks.push(c));
+    expect(chunks.map((c) => c.data.length)).toEqual([4096, 4096, 1808]);
+    for (const c of chunks) expect(c.data.buffer).toBe(buffer.buffer);
+    expect(Buffer.from(concat(chunks.map((c) => c.data))).equals(Buffer.from(buffer))).toBe(true);
+    // A piece from another buffer in between ends the view: the chunk that spans it is a copy.
+    const mixed: Chunk[] = [];
+    from([buffer.subarray(0, 1000), pattern(1000, 6), buffer.subarray(1000, 3048)])
+      .pipe(adaptiveChunk(NEVER, { fixedSize: 4096, minChunk: 1000 }))
+      .subscribe((c) => mixed.push(c));
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0].data.buffer).not.toBe(buffer.buffer);
+    expect(Buffer.from(mixed[0].data).equals(Buffer.from(concat([buffer.subarray(0, 1000), pattern(1000, 6), buffer.subarray(1000, 3048)])))).toBe(true);
+  });
+
   it('never splits wrong, drops or duplicates a byte (property)', () => {
     const step = fc.oneof(
-      fc.record({ piece: fc.integer({ min: 0, max: 100_000 }) }),
+      // `view`: the piece continues the previous view of one shared buffer (as fromBytes reads are), so
+      // adaptiveChunk may widen a view instead of copying; otherwise a fresh buffer.
+      fc.record({ piece: fc.integer({ min: 0, max: 100_000 }), view: fc.boolean() }),
       fc.record({ rtt: fc.constantFrom(1, 30, 60, 150, 300) }),
     );
     fc.assert(
@@ -219,9 +241,11 @@ describe('adaptiveChunk', () => {
         });
         const inputs: Uint8Array[] = [];
         let seed = 0;
+        const shared = pattern(30 * 100_000, 99);
+        let cursor = 0;
         for (const s of steps) {
           if ('piece' in s) {
-            const p = pattern(s.piece, seed++);
+            const p = s.view ? shared.subarray(cursor, (cursor += s.piece)) : pattern(s.piece, seed++);
             inputs.push(p);
             source.next(p);
           } else {
