@@ -71,7 +71,9 @@ if (!input) {
   process.stdout.write('done\n');
 }
 const inputSize = (await stat(input)).size;
-const lanesWanted = Number(values.lanes ?? (values.profile === 'auto' || values.profile === 'lan' ? 2 : 1));
+// One peer-connection pair unless --lanes asks for more. Both peers share this process and its two cores, where a
+// second lane adds no throughput (docs/benchmarks.md, "Real WebRTC") but about 20 MiB of native SCTP/DTLS state.
+const lanesWanted = Number(values.lanes ?? 1);
 const pair = await createNodePeerPair({ lanes: lanesWanted });
 const senderLanes = pair.lanes.map((l) => l.a);
 const receiverLanes = pair.lanes.map((l) => l.b);
