@@ -103,8 +103,8 @@ interface SystemSummary {
   readonly label?: string;
 }
 
-/** `--quick` tries one configuration per profile (lanes 2 where the profile has 2+ channels and lanes help on lossy links). */
-const QUICK_BEST = ['lan × 2 lanes', 'wifi × 1 lane', 'internet × 2 lanes', 'poor × 2 lanes', 'mobile × 1 lane'];
+/** `--quick` screens two configurations (the auto systems, 2 and 8 lanes, compete for `best` too). */
+const QUICK_BEST = ['internet × 2 lanes', 'poor × 2 lanes'];
 
 /** Profiles × lanes that `tallow-rx best` tries (8 lanes get 8 channels, one each). */
 const BEST_CANDIDATES: ReadonlyArray<{ profile: ProfileName; lanes: number }> = [

@@ -74,8 +74,10 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Two connected simple-peer instances, and a promise that rejects on the first error of either. */
 async function connect(input: TransferInput): Promise<{ a: SimplePeerInstance; b: SimplePeerInstance; failed: Promise<never> }> {
-  const a = new SimplePeer({ initiator: true, wrtc: WRTC, config: {} });
-  const b = new SimplePeer({ wrtc: WRTC, config: {} });
+  // No ICE servers, and libjuice bound to 127.0.0.1: one host candidate each, which signalling rewrites to the emulator.
+  const config = { iceServers: [], bindAddress: '127.0.0.1' } as RTCConfiguration;
+  const a = new SimplePeer({ initiator: true, wrtc: WRTC, config });
+  const b = new SimplePeer({ wrtc: WRTC, config });
   const failed = new Promise<never>((_, reject) => {
     a.on('error', reject);
     b.on('error', reject);
