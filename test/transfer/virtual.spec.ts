@@ -258,8 +258,9 @@ describe('sendFile → receiveFile over a virtual link', () => {
       expect(completedOf(received)!.sha256).toBe(expected);
       const done = completedOf(sent)!;
       expect(dataBytes(slow)).toBeGreaterThan(0);
-      // Measured: 0 B resent with the check, 960 KiB (23 %) without it.
-      expect(done.retransmittedBytes ?? 0).toBeLessThan(bytes.length / 50);
+      // Measured: 0 B resent with the check, 960 KiB (23 %) without it. The bound leaves room for a few
+      // resends after event-loop stalls on a loaded machine (each is one 64 KiB chunk).
+      expect(done.retransmittedBytes ?? 0).toBeLessThan(bytes.length / 10);
     });
 
     it('1 channel over two connections uses one lane', async () => {
