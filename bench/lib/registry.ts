@@ -6,8 +6,9 @@
 import { networkBenchmark } from '../network';
 import { pipelineBenchmark } from '../pipeline';
 import { realBenchmark } from '../real';
+import { twoProcessBenchmark } from '../twoProcess';
 import type { Benchmark } from './types';
 
 export type { Benchmark, BenchOptions, BenchResult } from './types';
 
-export const benchmarks: readonly Benchmark[] = [pipelineBenchmark, realBenchmark, networkBenchmark];
+export const benchmarks: readonly Benchmark[] = [pipelineBenchmark, realBenchmark, twoProcessBenchmark, networkBenchmark];
