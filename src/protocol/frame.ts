@@ -101,6 +101,12 @@ export function encodeFrame(header: FrameHeaderInput, data: Bytes, alloc?: (size
   return out;
 }
 
+/** The chunk index of a frame this side encoded (header bytes 8-11), read without decoding it. */
+export const frameIndexOf = (frame: Uint8Array): number => ((frame[8] << 24) | (frame[9] << 16) | (frame[10] << 8) | frame[11]) >>> 0;
+
+/** True when a frame this side encoded carries the retransmission flag (header byte 29, bit 0). */
+export const isRetransmission = (frame: Uint8Array): boolean => (frame[29] & FLAG_RETRANSMIT) !== 0;
+
 /** Normalises what a channel delivers (ArrayBuffer, typed array, Node Buffer) to a Uint8Array view. */
 export function toBytes(message: unknown): Uint8Array {
   if (message instanceof Uint8Array) return message;

@@ -36,7 +36,7 @@ import { encodeFrames } from '../operators/encodeFrames';
 import { leastBuffered } from '../operators/leastBuffered';
 import { roundRobin } from '../operators/roundRobin';
 import { CONTROL_VERSION, type ControlMessage, type Manifest } from '../protocol/control';
-import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE } from '../protocol/frame';
+import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, frameIndexOf, isRetransmission } from '../protocol/frame';
 import { sendToChannels } from '../sinks/sendToChannels';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
 import { controlLink, whenOpen } from './controlLink';
@@ -96,12 +96,6 @@ const initialChunkSize = (s: { initialRttMs?: number; conditions$?: unknown; min
 
 /** A chunk is resent at most this often, ms (1.5 × RTT when that is longer). */
 export const MIN_RESEND_INTERVAL_MS = 100;
-
-/** The chunk index in a frame's header (bytes 8-11, big-endian). */
-const frameIndex = (frame: Uint8Array): number => ((frame[8] << 24) | (frame[9] << 16) | (frame[10] << 8) | frame[11]) >>> 0;
-
-/** True when a frame carries the retransmission flag (header byte 29, bit 0). */
-const isRetransmission = (frame: Uint8Array): boolean => (frame[29] & FLAG_RETRANSMIT) !== 0;
 
 const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
 const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
@@ -424,7 +418,7 @@ function runSender(
               // Progress counts first transmissions only; retransmitted bytes are counted apart.
               tap(({ channel, frame }) => {
                 const payload = frame.length - FRAME_HEADER_SIZE;
-                const index = frameIndex(frame);
+                const index = frameIndexOf(frame);
                 const mark = (handedTo.get(channel) ?? 0) + frame.length;
                 handedTo.set(channel, mark);
                 if (store.has(index)) lastSent.set(index, { channel, mark, at: s.scheduler.now() });

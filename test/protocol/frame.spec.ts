@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FrameDecodeError } from '../../src/errors';
 import { crc32 } from '../../src/hash/crc32';
-import { decodeFrame, encodeFrame, FRAME_HEADER_SIZE, FRAME_VERSION, MAX_FRAME_PAYLOAD } from '../../src/protocol/frame';
+import { decodeFrame, encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, FRAME_VERSION, frameIndexOf, isRetransmission, MAX_FRAME_PAYLOAD } from '../../src/protocol/frame';
 import { pattern } from '../helpers/marbles';
 
 const codeOf = (fn: () => unknown): string => {
@@ -15,6 +15,18 @@ const codeOf = (fn: () => unknown): string => {
 };
 
 describe('encodeFrame / decodeFrame', () => {
+  it('frameIndexOf and isRetransmission read the header as decodeFrame does, also from a view at an offset', () => {
+    for (const [index, flags] of [[0, 0], [7, FLAG_RETRANSMIT], [0x8000_0001, 0], [0xffff_ffff, FLAG_RETRANSMIT]]) {
+      const frame = encodeFrame({ transferId: 3, index, offset: 0, flags }, pattern(5, 1));
+      const holder = new Uint8Array(frame.length + 9);
+      holder.set(frame, 9);
+      for (const f of [frame, holder.subarray(9)]) {
+        expect(frameIndexOf(f)).toBe(decodeFrame(f).index);
+        expect(isRetransmission(f)).toBe(flags === FLAG_RETRANSMIT);
+      }
+    }
+  });
+
   it('round-trips every header field and the payload', () => {
     const data = pattern(1000, 3);
     const f = encodeFrame({ transferId: 0xdeadbeef, index: 42, offset: 2 ** 40 + 5, flags: 1 }, data);
