@@ -99,29 +99,22 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
             pos = piece.length;
             continue;
           }
+          const take = Math.min(size - filled, piece.length - pos);
           if (!owned && partial.buffer === piece.buffer && partial.byteOffset + filled === piece.byteOffset + pos) {
             // The next piece continues the same memory (fromBytes, fromBlob over one buffer): widen the view.
-            const take = Math.min(size - filled, piece.length - pos);
             partial = new Uint8Array(partial.buffer, partial.byteOffset, filled + take);
-            filled += take;
-            pos += take;
-            if (filled === size) {
-              const out = partial;
-              [partial, filled] = [undefined, 0];
-              emit(out);
+          } else {
+            if (!owned || partial.length !== size) {
+              // (Re)allocate exactly one chunk's worth, keeping what is filled.
+              const next = new Uint8Array(size);
+              next.set(partial.subarray(0, filled));
+              partial = next;
+              owned = true;
             }
-            continue;
+            partial.set(piece.subarray(pos, pos + take), filled);
           }
-          if (!owned || partial.length !== size) {
-            // (Re)allocate exactly one chunk's worth, keeping what is filled.
-            const next = new Uint8Array(size);
-            next.set(partial.subarray(0, filled));
-            partial = next;
-            owned = true;
-          }
-          const take = Math.min(size - filled, piece.length - pos);
-          partial.set(piece.subarray(pos, (pos += take)), filled);
           filled += take;
+          pos += take;
           if (filled === size) {
             const out = partial;
             [partial, filled] = [undefined, 0];
