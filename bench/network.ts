@@ -68,17 +68,6 @@ const PROBE_MIN_SECONDS = 2;
 /** The benchmark document; a complete run replaces its generated section. */
 const DOCS_FILE = 'docs/benchmarks.md';
 
-/** The short commit of the working tree, with `+` when it has uncommitted changes. */
-const gitRevision = (): string => {
-  try {
-    const rev = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
-    const dirty = execSync('git status --porcelain --untracked-files=no', { encoding: 'utf8' }).trim();
-    return dirty ? `${rev}+` : rev;
-  } catch {
-    return 'unknown';
-  }
-};
-
 /**
  * Replaces what stands between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in
  * `file` with `body` (appending a marked section when there is none), so that a
@@ -401,7 +390,9 @@ export const networkBenchmark: Benchmark = {
     };
     const started = performance.now();
     const m = machineInfo();
-    options.log(`${m.cpu}, nproc ${m.nproc}, Node ${m.node}, load ${m.load.toFixed(2)}; ${versions()}`);
+    // Read once, at the start: the commit and versions that actually ran.
+    const versionLine = versions();
+    options.log(`${m.cpu}, nproc ${m.nproc}, Node ${m.node}, load ${m.load.toFixed(2)}; ${versionLine}`);
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
       const t = performance.now();
@@ -417,7 +408,7 @@ export const networkBenchmark: Benchmark = {
     const report = [
       `### Emulated networks${quick ? ' (--quick)' : ''}`,
       '',
-      `${m.cpu}, nproc ${m.nproc}, ${m.memory} RAM, Node ${m.node}; ${versions()}. Load average ${m.load.toFixed(2)} at the start, ${endLoad.toFixed(2)} at the end; ${((performance.now() - started) / 60000).toFixed(1)} min.`,
+      `${m.cpu}, nproc ${m.nproc}, ${m.memory} RAM, Node ${m.node}; ${versionLine}. Load average ${m.load.toFixed(2)} at the start, ${endLoad.toFixed(2)} at the end; ${((performance.now() - started) / 60000).toFixed(1)} min.`,
       `Transfer sizes: ${sizes}; ${cfg.runs} run(s) per system, interleaved; medians.`,
       '',
       table,
@@ -452,12 +443,12 @@ export const networkBenchmark: Benchmark = {
     const svgPath = join(outDir, complete ? 'benchmarks-network.svg' : `benchmarks-network-${quick ? 'quick' : 'partial'}.svg`);
     writeFileSync(svgPath, svg);
     const jsonPath = join(outDir === 'docs' ? tmpdir() : outDir, `benchmarks-network${quick ? '-quick' : ''}.json`);
-    writeFileSync(jsonPath, JSON.stringify({ quick, cfg: { ...cfg, systems: systems.map((s) => s.name) }, machine: m, versions: versions(), report, results }, null, 1));
+    writeFileSync(jsonPath, JSON.stringify({ quick, cfg: { ...cfg, systems: systems.map((s) => s.name) }, machine: m, versions: versionLine, report, results }, null, 1));
     writeFileSync(jsonPath.replace(/\.json$/, '.md'), report + '\n');
     options.log(`chart: ${svgPath}; raw results: ${jsonPath}; report: ${jsonPath.replace(/\.json$/, '.md')}`);
     if (complete && outDir === 'docs') {
       const command = `NETWORK_BENCH_BUDGET_S=${cfg.budgetS} NETWORK_BENCH_RUNS=${cfg.runs} npm run bench -- --only network`;
-      writeMarkedSection(DOCS_FILE, 'network', [report, '', `Produced by \`${command}\` at tallow-rx ${gitRevision()}.`].join('\n'));
+      writeMarkedSection(DOCS_FILE, 'network', [report, '', `Produced by \`${command}\`.`].join('\n'));
       options.log(`report written into ${DOCS_FILE} between the network markers`);
     }
     // Joins libdatachannel's threads and closes anything a failed run left open, so the process can exit.
