@@ -43,7 +43,7 @@ export interface RawResult {
 }
 
 /** Resolves once `channel.bufferedAmount <= lowWater`, by event or by poll; rejects if the channel closes. */
-function drained(channel: RTCDataChannel, lowWater: number, pollMs: number): Promise<void> {
+export function drained(channel: RTCDataChannel, lowWater: number, pollMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const check = (): void => {
       if (channel.readyState !== 'open') done(new Error(`raw: channel ${channel.readyState} while sending`));

@@ -3,7 +3,7 @@
  * here, the receiver in a child process (test/harness/spawnPeer.ts), as two
  * machines would run it, except that both still share this machine's cores.
  * tallow-rx's `sendFile` → child `receiveFile` against the raw send loop of
- * bench/raw.ts → a child that counts bytes. Interleaved, medians.
+ * bench/raw.ts (its watermarks and `drained`) → a child that counts bytes. Interleaved, medians.
  *
  *   npm run bench -- --only real-2p [--quick]
  *   node --expose-gc --import tsx bench/twoProcess.ts [megabytes=200] [reps=5]
@@ -19,6 +19,7 @@ import { sendFile, type SendOptions, type TransferEvent } from '../src/index';
 import { shutdownNodeDataChannel } from '../test/harness/nodePeers';
 import { spawnPeer } from '../test/harness/spawnPeer';
 import { median } from './lib/measure';
+import { drained } from './raw';
 import type { Benchmark, BenchResult } from './lib/types';
 
 const RAW_CHILD = new URL('./twoProcess/rawReceiver.ts', import.meta.url);
@@ -53,17 +54,7 @@ const raw: System = {
           tx.send(data.subarray(sent, sent + n));
           sent += n;
         }
-        if (sent < data.length) {
-          await new Promise<void>((resolve) => {
-            const poll = setInterval(() => tx.bufferedAmount <= LOW && done(), 10);
-            const done = () => {
-              clearInterval(poll);
-              tx.removeEventListener('bufferedamountlow', done);
-              resolve();
-            };
-            tx.addEventListener('bufferedamountlow', done);
-          });
-        }
+        if (sent < data.length) await drained(tx, LOW, 10);
       }
       const result = (await peer.result) as { bytes: number };
       if (result.bytes !== data.length) throw new Error(`raw: child got ${result.bytes} of ${data.length} bytes`);
