@@ -2,7 +2,8 @@
  * Receives files into a directory on disk, with resume (Node.js only: import it
  * from `tallow-rx/node`).
  */
-import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Observable } from 'rxjs';
 import { LimitExceededError, SinkWriteError } from '../errors';
@@ -104,8 +105,24 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
         closed = true;
         await handle.close().catch(() => undefined);
       };
-      const record = (persisted: number) =>
-        writeFile(recordPath, JSON.stringify({ v: 1, name: manifest.name, size: manifest.size, lastModified, persisted } satisfies PartialRecord));
+      const recordBytes = (persisted: number) =>
+        Buffer.from(JSON.stringify({ v: 1, name: manifest.name, size: manifest.size, lastModified, persisted } satisfies PartialRecord));
+      // Every record of this file has the width of the largest one (persisted = size), padded with spaces, and
+      // is written over the old one in place: `writeFile` truncates first, so a SIGKILL in between left an empty
+      // record and the next session started from 0 (seen under load in test/transfer/twoProcess.spec.ts).
+      const recordWidth = recordBytes(manifest.size).length;
+      const record = async (persisted: number) => {
+        const out = Buffer.alloc(recordWidth, 0x20);
+        recordBytes(persisted).copy(out);
+        const h = await open(recordPath, constants.O_WRONLY | constants.O_CREAT);
+        try {
+          await h.write(out, 0, out.length, 0);
+          // Only a record left by another file can be longer; cut its tail once the new one is whole.
+          await h.truncate(out.length);
+        } finally {
+          await h.close();
+        }
+      };
 
       return {
         from,
