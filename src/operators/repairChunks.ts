@@ -141,7 +141,11 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
         if (!gapping() || timer || subscriber.closed) return;
         const limit = end ?? maxSeen + 1;
         if (base < limit) {
-          timer = scheduler.schedule(scan, delay() / 2);
+          // Like RxJS's executeSchedule: a fired timer unsubscribes, which also detaches it from the subscriber.
+          timer = scheduler.schedule(function () {
+            scan();
+            this.unsubscribe();
+          }, delay() / 2);
           subscriber.add(timer);
         }
       };

@@ -1,4 +1,4 @@
-import { of, NEVER, EMPTY, Observable, mergeMap, take } from 'rxjs';
+import { of, NEVER, EMPTY, Observable, mergeMap, take, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { HashMismatchError, InvalidConfigError } from '../../src/errors';
 import { crc32 } from '../../src/hash/crc32';
@@ -158,6 +158,45 @@ describe('repairChunks without detectGaps: a busy link is not a gap', () => {
       expect(nacks.length).toBeGreaterThan(0);
       expect(nacks[0][0]).toBeGreaterThanOrEqual(3800);
       expect(nacks[0][1]).toEqual([29]);
+    });
+  });
+});
+
+describe('repairChunks timers', () => {
+  /** Wraps a scheduler and counts the actions scheduled through it that were not unsubscribed yet. */
+  const countingScheduler = (inner: SchedulerLike) => {
+    let live = 0;
+    const scheduler: SchedulerLike = {
+      now: () => inner.now(),
+      schedule: <T,>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) => {
+        const action = inner.schedule(work, delay, state);
+        live++;
+        action.add(() => live--);
+        return action;
+      },
+    };
+    return { scheduler, live: () => live };
+  };
+
+  it('unsubscribes each gap timer once it has fired: a gap that never fills holds no more over 60 s than over 1 s', () => {
+    const ts = testScheduler();
+    ts.run(({ hot }) => {
+      const counting = countingScheduler(ts);
+      // Chunk 1 never comes: the gap timer fires every 50 ms for the whole run.
+      const sub = hot('-a-c', { a: chunk(0), c: chunk(2) })
+        .pipe(repairChunks({ nack: () => undefined, detectGaps: true, nackDelay: 100, scheduler: counting.scheduler }))
+        .subscribe();
+      // What the operator attached to its subscriber (RxJS internals, read for this check only).
+      const finalizers = () => (sub as unknown as { _finalizers: unknown[] | null })._finalizers?.length ?? 0;
+      const at: Record<number, [number, number]> = {};
+      for (const t of [1_000, 10_000, 60_000]) {
+        ts.schedule(() => (at[t] = [counting.live(), finalizers()]), t);
+      }
+      ts.schedule(() => sub.unsubscribe(), 60_000);
+      ts.flush();
+      expect(at[1_000][0]).toBeLessThanOrEqual(1);
+      expect({ at10s: at[10_000], at60s: at[60_000] }).toEqual({ at10s: at[1_000], at60s: at[1_000] });
+      expect(counting.live()).toBe(0);
     });
   });
 });
