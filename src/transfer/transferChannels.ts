@@ -11,7 +11,7 @@
  *   `maxRetransmits: 0`, on lane `i % lanes`. The receiver creates them before
  *   it accepts, and the sender sends no frame before `accept`.
  */
-import { Observable } from 'rxjs';
+import { asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import type { Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
@@ -104,21 +104,51 @@ export function whenAllClosed(channels: readonly DataChannelLike[], done: () => 
 /** Control channels already taken by a `receiveFile` subscription. */
 const claimed = new WeakSet<object>();
 
+/** The one `datachannel` listener of a peer connection and the subscribers it serves, in subscription order. */
+interface ControlChannelHub {
+  readonly subscribers: Subscriber<DataChannelLike>[];
+  readonly onChannel: (ev: { channel?: DataChannelLike }) => void;
+}
+/** Hubs per peer connection, while at least one subscriber listens. */
+const hubs = new WeakMap<object, ControlChannelHub>();
+
+const createHub = (pc: PeerConnectionLike): ControlChannelHub => {
+  const subscribers: Subscriber<DataChannelLike>[] = [];
+  const onChannel = (ev: { channel?: DataChannelLike }) => {
+    const ch = ev?.channel;
+    if (!ch || ch.label !== CONTROL_LABEL || claimed.has(ch)) return;
+    const taker = subscribers.find((s) => !s.closed);
+    if (!taker) return;
+    claimed.add(ch);
+    ch.binaryType = 'arraybuffer';
+    taker.next(ch);
+  };
+  pc.addEventListener('datachannel', onChannel);
+  return { subscribers, onChannel };
+};
+
 /**
  * Emits each new `tallow-control` channel the peer opens on `pc`, once: a
- * channel claimed by one subscriber is never handed to another.
+ * channel claimed by one subscriber is never handed to another. While several
+ * subscribers listen, the earliest one still subscribed takes each channel.
+ * All subscriptions on one `pc` share a single `datachannel` listener, removed
+ * when the last one unsubscribes (so many `receiveFile`s on one connection
+ * stay under Node's MaxListeners limit).
  */
 export function incomingControlChannels(pc: PeerConnectionLike): Observable<DataChannelLike> {
   return new Observable<DataChannelLike>((subscriber) => {
-    const onChannel = (ev: { channel?: DataChannelLike }) => {
-      const ch = ev?.channel;
-      if (!ch || ch.label !== CONTROL_LABEL || claimed.has(ch)) return;
-      claimed.add(ch);
-      ch.binaryType = 'arraybuffer';
-      subscriber.next(ch);
+    let hub = hubs.get(pc);
+    if (!hub) hubs.set(pc, (hub = createHub(pc)));
+    const { subscribers, onChannel } = hub;
+    subscribers.push(subscriber);
+    return () => {
+      const i = subscribers.indexOf(subscriber);
+      if (i >= 0) subscribers.splice(i, 1);
+      if (subscribers.length === 0 && hubs.get(pc) === hub) {
+        hubs.delete(pc);
+        pc.removeEventListener('datachannel', onChannel);
+      }
     };
-    pc.addEventListener('datachannel', onChannel);
-    return () => pc.removeEventListener('datachannel', onChannel);
   });
 }
 
@@ -171,11 +201,102 @@ export function closeAll(channels: readonly (DataChannelLike | undefined)[]): vo
   }
 }
 
+/** How often {@link closeWhenDrained} looks at `bufferedAmount`, ms. */
+export const DRAIN_POLL_MS = 10;
+/** The default {@link CloseWhenDrainedConfig.minWaitMs} (the delay the old `closeSoon` always waited). */
+export const DRAIN_MIN_WAIT_MS = 100;
+/** The default {@link CloseWhenDrainedConfig.maxWaitMs}. */
+export const DRAIN_MAX_WAIT_MS = 5000;
+
+/** Options for {@link closeWhenDrained}. */
+export interface CloseWhenDrainedConfig {
+  /**
+   * Never close before this long, even if drained, ms: an empty send buffer only
+   * means the bytes left this end, and a peer that sees the close before it has
+   * handled the last message (a `cancel`) misreads it as a dropped channel
+   * (seen on node-datachannel and on a loaded virtual link with 10 ms). Default `100`.
+   */
+  readonly minWaitMs?: number;
+  /** Close a channel after this long even if its send buffer never drained, ms. Default `5000`. */
+  readonly maxWaitMs?: number;
+  /** Drives the polling. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
 /**
- * Closes channels after `delayMs`, so a message just sent (a `cancel`, a
- * `complete`) leaves before the close. The timer does not keep Node alive.
+ * Closes each channel once its send buffer has drained (`bufferedAmount` is 0)
+ * and `minWaitMs` has passed, so that messages just sent (a `cancel`, a
+ * `complete`) reach the peer before the close; after `maxWaitMs` it closes
+ * whatever is still open. It looks first at `minWaitMs`, then every
+ * {@link DRAIN_POLL_MS} ms, through `scheduler` (never synchronously), and
+ * leaves `bufferedAmountLowThreshold` alone. Channels already closed or closing
+ * are skipped.
+ *
+ * ```
+ * bufferedAmount:  3000--2000--1000--0
+ * close:           ------------------c     (within one poll of 0, not before minWaitMs)
+ * stuck channel:   ------------------------ maxWaitMs c
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
+ * closeWhenDrained([...data, control]);
+ * ```
+ *
+ * @param channels the channels to close (`undefined` entries are skipped)
+ * @param config see {@link CloseWhenDrainedConfig}
+ * @return a Subscription that closes by itself once every channel is closed.
+ * Unsubscribing earlier stops the wait and leaves the remaining channels open
+ * (call `closeAll` to close them at once). While a channel is pending, the
+ * timer keeps Node's event loop alive, for at most `maxWaitMs`.
+ */
+export function closeWhenDrained(channels: readonly (DataChannelLike | undefined)[], config: CloseWhenDrainedConfig = {}): Subscription {
+  const minWaitMs = config.minWaitMs ?? DRAIN_MIN_WAIT_MS;
+  const maxWaitMs = config.maxWaitMs ?? DRAIN_MAX_WAIT_MS;
+  if (!(minWaitMs >= 0)) throw new InvalidConfigError(`minWaitMs must be >= 0, got ${minWaitMs}`, { minWaitMs });
+  if (!(maxWaitMs >= 0)) throw new InvalidConfigError(`maxWaitMs must be >= 0, got ${maxWaitMs}`, { maxWaitMs });
+  const scheduler = config.scheduler ?? asyncScheduler;
+  const deadline = scheduler.now() + maxWaitMs;
+  const isShut = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
+  // Channels not closed yet.
+  let pending = channels.filter((ch): ch is DataChannelLike => ch !== undefined && !isShut(ch));
+  // Holds the armed timer; closed once every channel is.
+  const done = new Subscription();
+
+  const poll = (delay: number) => {
+    // A fresh action per look, unsubscribed once it has run (as RxJS's executeSchedule does).
+    done.add(
+      scheduler.schedule(function () {
+        check();
+        this.unsubscribe();
+      }, delay),
+    );
+  };
+  const check = () => {
+    const late = scheduler.now() >= deadline;
+    pending = pending.filter((ch) => {
+      if (isShut(ch)) return false;
+      if (!late && ch.bufferedAmount > 0) return true;
+      closeAll([ch]);
+      return false;
+    });
+    if (pending.length) poll(Math.min(DRAIN_POLL_MS, deadline - scheduler.now()));
+    else done.unsubscribe();
+  };
+
+  if (pending.length) poll(Math.min(minWaitMs, maxWaitMs));
+  else done.unsubscribe();
+  return done;
+}
+
+/**
+ * Closes channels after `delayMs`, or once drained after that.
+ * @deprecated Use {@link closeWhenDrained}: `closeSoon(channels, ms)` is
+ * `closeWhenDrained(channels, { minWaitMs: ms })`. Unlike the old fixed delay,
+ * a channel whose send buffer has not drained by then stays open until it has
+ * (up to 5 s), and the timer is no longer `unref`ed.
  */
 export function closeSoon(channels: readonly (DataChannelLike | undefined)[], delayMs = 100): void {
-  const t: any = setTimeout(() => closeAll(channels), delayMs);
-  t?.unref?.();
+  closeWhenDrained(channels, { minWaitMs: delayMs });
 }
