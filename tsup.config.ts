@@ -7,6 +7,10 @@ export default defineConfig({
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
+  // Code shared by the entries (the error classes above all) goes into shared chunks in both formats, so
+  // each class exists once per format and `instanceof` holds across entries. tsup splits ESM by default
+  // but not CJS without this (test/package/errorIdentity.spec.ts).
+  splitting: true,
   // tsup's d.ts build sets `baseUrl`, which TypeScript 6 deprecates.
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   sourcemap: true,
