@@ -133,10 +133,25 @@ export class TransferCancelledError extends TallowError {
 /** Nothing happened for longer than the configured idle timeout. */
 export class IdleTimeoutError extends TallowError {
   override readonly name = 'IdleTimeoutError';
+  /**
+   * @param timeoutMs the configured timeout
+   * @param details context; `measured` names what counted as progress (e.g. "acknowledged bytes"), and
+   *   `progress`/`total` where known, so the message says what stood still
+   */
   constructor(timeoutMs: number, details: ErrorDetails = {}) {
-    super('ERR_IDLE_TIMEOUT', `no progress for ${timeoutMs} ms`, { timeoutMs, ...details });
+    const what = typeof details.measured === 'string' ? ` in ${details.measured}` : '';
+    const where = typeof details.progress === 'number' && typeof details.total === 'number' ? ` (${details.progress} of ${details.total} B)` : '';
+    const side = typeof details.side === 'string' ? `${details.side}: ` : '';
+    super('ERR_IDLE_TIMEOUT', `${side}no progress${what} for ${timeoutMs} ms${where}`, { timeoutMs, ...details });
   }
 }
+
+/**
+ * Any thrown value as a documented error: a `TallowError` unchanged, anything else as
+ * `TallowError('ERR_INTERNAL')` (a defect in tallow-rx or in a user-supplied callback) with the original as `cause`.
+ */
+export const asTallowError = (err: unknown): TallowError =>
+  err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', `unexpected error: ${String((err as any)?.message ?? err)}`, {}, { cause: err });
 
 /** A limit (file size, manifest size, buffered chunks, …) was exceeded. */
 export class LimitExceededError extends TallowError {

@@ -12,6 +12,8 @@ export interface Sha256 {
   update(data: Bytes): void;
   /** Lowercase hex, as `sha256sum` prints it. */
   digestHex(): string;
+  /** An independent hasher in the same state, where the implementation can fork (node:crypto can). */
+  copy?(): Sha256;
 }
 
 /** Creates a hasher; synchronous in Node, asynchronous where WASM must load. */
@@ -30,13 +32,12 @@ const nodeCrypto: any = (() => {
 /** True when the synchronous native implementation is available. */
 export const hasNativeSha256 = (): boolean => Boolean(nodeCrypto?.createHash);
 
-const fromNode = (): Sha256 => {
-  const h = nodeCrypto.createHash('sha256');
-  return {
-    update: (data) => void h.update(data),
-    digestHex: () => h.digest('hex') as string,
-  };
-};
+const wrapNode = (h: any): Sha256 => ({
+  update: (data) => void h.update(data),
+  digestHex: () => h.digest('hex') as string,
+  copy: () => wrapNode(h.copy()),
+});
+const fromNode = (): Sha256 => wrapNode(nodeCrypto.createHash('sha256'));
 
 const fromWasm = async (): Promise<Sha256> => {
   const { createSHA256 } = await import('hash-wasm');

@@ -7,8 +7,8 @@
  */
 import { ProtocolError } from '../errors';
 
-/** Control-protocol version carried in `offer`. */
-export const CONTROL_VERSION = 1;
+/** Control-protocol version carried in `offer`. Version 2 added `offer.window`, `accept.prefixSha256`, `restart` and `error.cause`, and dropped `done.first`. */
+export const CONTROL_VERSION = 2;
 /** Largest control message accepted, in bytes (UTF-16 code units as received). */
 export const MAX_CONTROL_MESSAGE = 64 * 1024;
 /** Longest file name accepted in a manifest. */
@@ -43,18 +43,38 @@ export interface Manifest {
   readonly chunk: { readonly min: number; readonly max: number };
   /** Whole-file digest algorithm. */
   readonly digest: 'sha-256';
+  /**
+   * Bytes the sender reads at most beyond the last `ack`: a receiver that does not acknowledge
+   * persisted bytes at least this often stalls the transfer (ours acks every `window / 4` at most).
+   */
+  readonly window: number;
 }
 
 export type ControlMessage =
   | ({ readonly t: 'offer'; readonly v: number } & Manifest)
-  | { readonly t: 'accept'; readonly id: number; /** Bytes the receiver already holds, verified (resume). */ readonly from: number }
+  | {
+      readonly t: 'accept';
+      readonly id: number;
+      /** Bytes the receiver already holds, verified (resume). */
+      readonly from: number;
+      /** Lowercase hex SHA-256 of the bytes `[0, from)` the receiver holds; present exactly when `from > 0`. */
+      readonly prefixSha256?: string;
+    }
+  | { readonly t: 'restart'; readonly id: number }
   | { readonly t: 'reject'; readonly id: number; readonly reason: string }
   | { readonly t: 'ack'; readonly id: number; /** Contiguous bytes persisted. */ readonly bytes: number; /** Receiver backlog in bytes. */ readonly queued: number }
   | { readonly t: 'nack'; readonly id: number; readonly chunks: readonly number[] }
-  | { readonly t: 'done'; readonly id: number; /** Total chunk count. */ readonly chunks: number; readonly bytes: number; /** First chunk index of this session (0, or > 0 on resume). */ readonly first: number; readonly sha256: string }
+  | { readonly t: 'done'; readonly id: number; /** This session's chunk count (indexes 0 … chunks-1). */ readonly chunks: number; readonly bytes: number; readonly sha256: string }
   | { readonly t: 'complete'; readonly id: number; readonly sha256: string }
   | { readonly t: 'cancel'; readonly id: number; readonly reason: string }
-  | { readonly t: 'error'; readonly id: number; readonly code: string; readonly message: string }
+  | {
+      readonly t: 'error';
+      readonly id: number;
+      readonly code: string;
+      readonly message: string;
+      /** The underlying system error's code where there is one (`ENOSPC`, `EACCES`, …). */
+      readonly cause?: string;
+    }
   | { readonly t: 'ping'; readonly n: number; readonly ts: number }
   | { readonly t: 'pong'; readonly n: number; readonly ts: number };
 
@@ -82,6 +102,17 @@ const hex64 = (o: Record<string, unknown>, k: string): string => {
   return v;
 };
 
+/** The message's `id` when it is a valid one, so an error about the message can name its transfer. */
+const idOf = (o: Record<string, unknown>): { id?: number } =>
+  typeof o.id === 'number' && Number.isInteger(o.id) && o.id >= 0 && o.id < U32 ? { id: o.id } : {};
+
+/** `offer.window`: at least two of the largest chunks (the sender must be able to have one in flight while another is acked). */
+const windowOf = (o: Record<string, unknown>, maxChunk: number): number => {
+  const w = uint(o, 'window');
+  if (w < 2 * maxChunk) fail(`window ${w} is smaller than two chunks of ${maxChunk} B`, { window: w, maxChunk });
+  return w;
+};
+
 /** Parses and validates one control message. Throws `ProtocolError` on anything malformed. */
 export function parseControl(raw: unknown): ControlMessage {
   if (typeof raw !== 'string') return fail('control message must be a string', { type: typeof raw });
@@ -97,7 +128,7 @@ export function parseControl(raw: unknown): ControlMessage {
   switch (t) {
     case 'offer': {
       const v = uint(o, 'v', 255);
-      if (v !== CONTROL_VERSION) fail(`unsupported control version ${v}`, { v });
+      if (v !== CONTROL_VERSION) fail(`unsupported control version ${v}: this peer speaks version ${CONTROL_VERSION}`, { v, supported: CONTROL_VERSION, ...idOf(o) });
       const chunk = o.chunk;
       if (!isObj(chunk)) return fail("field 'chunk' must be an object");
       const min = uint(chunk, 'min', 1 << 30);
@@ -126,10 +157,17 @@ export function parseControl(raw: unknown): ControlMessage {
         reliability: reliability as Reliability,
         chunk: { min, max },
         digest: 'sha-256',
+        window: windowOf(o, max),
       };
     }
-    case 'accept':
-      return { t, id: uint(o, 'id', U32 - 1), from: uint(o, 'from') };
+    case 'accept': {
+      const from = uint(o, 'from');
+      const id = uint(o, 'id', U32 - 1);
+      if (from === 0) return { t, id, from };
+      return { t, id, from, prefixSha256: hex64(o, 'prefixSha256') };
+    }
+    case 'restart':
+      return { t, id: uint(o, 'id', U32 - 1) };
     case 'reject':
       return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
     case 'ack':
@@ -146,15 +184,17 @@ export function parseControl(raw: unknown): ControlMessage {
         id: uint(o, 'id', U32 - 1),
         chunks: uint(o, 'chunks', U32),
         bytes: uint(o, 'bytes'),
-        first: uint(o, 'first', U32),
         sha256: hex64(o, 'sha256'),
       };
     case 'complete':
       return { t, id: uint(o, 'id', U32 - 1), sha256: hex64(o, 'sha256') };
     case 'cancel':
       return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
-    case 'error':
-      return { t, id: uint(o, 'id', U32 - 1), code: str(o, 'code', 64), message: str(o, 'message', 1024) };
+    case 'error': {
+      const base = { t, id: uint(o, 'id', U32 - 1), code: str(o, 'code', 64), message: str(o, 'message', 1024) } as const;
+      const cause = o.cause === undefined ? undefined : str(o, 'cause', 64);
+      return cause === undefined ? base : { ...base, cause };
+    }
     case 'ping':
     case 'pong':
       return { t, n: uint(o, 'n', U32 - 1), ts: typeof o.ts === 'number' && Number.isFinite(o.ts) ? o.ts : fail("field 'ts' must be a finite number") };

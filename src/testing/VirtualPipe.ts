@@ -124,8 +124,16 @@ export class VirtualPipe {
     if (!this.#ticking) this.#scheduleDrain();
   }
 
-  /** Throws away every queued and in-flight message of `flow`, counting them as discarded. */
-  discard(flow: VirtualFlow): void {
+  /** When the last message of `flow` now on the wire arrives (`-Infinity` when none is). */
+  lastArrival(flow: VirtualFlow): number {
+    let last = -Infinity;
+    for (const m of this.#flight) if (m.flow === flow && m.at > last) last = m.at;
+    for (const m of this.#held.get(flow) ?? []) if (m.at > last) last = m.at;
+    return last;
+  }
+
+  /** Throws away the messages of `flow` still in the send buffer (not yet on the wire), counting them as discarded. */
+  discardQueued(flow: VirtualFlow): void {
     const live = this.#queue.slice(this.#head) as Queued[];
     const kept = live.filter((q) => q.flow !== flow);
     if (kept.length !== live.length) {
@@ -136,6 +144,11 @@ export class VirtualPipe {
       if (headLost && kept.length) this.#headStart = Math.max(this.config.scheduler.now(), kept[0].enqueuedAt);
       if (!this.#ticking) this.#scheduleDrain();
     }
+  }
+
+  /** Throws away every queued and in-flight message of `flow`, counting them as discarded. */
+  discard(flow: VirtualFlow): void {
+    this.discardQueued(flow);
     const flight = this.#flight.filter((m) => m.flow !== flow);
     if (flight.length !== this.#flight.length) {
       for (const m of this.#flight) if (m.flow === flow && !m.copy) this.#gone(flow, 'messagesDiscarded');

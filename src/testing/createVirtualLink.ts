@@ -77,6 +77,8 @@ interface Pair {
   /** The ends that fired `open` (an end closed earlier never opens). */
   readonly opened: Set<VirtualChannelControl>;
   closing: boolean;
+  /** Set by `channel.close()` while the closing end's reliable messages on the wire still arrive. */
+  closeRequested?: boolean;
 }
 
 /** The validated options of one channel end. */
@@ -234,11 +236,29 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     second?.dispatch({ type: 'close', target: second.channel });
   };
 
-  /** `channel.close()` from one end: the stream reset reaches the far end one `delay` later. */
+  /**
+   * `channel.close()` from one end: the stream reset reaches the far end one `delay` later, and, on a
+   * reliable channel, not before the messages this end already put on the wire (as SCTP resets a stream
+   * only after its outstanding data; messages still in the send buffer are discarded).
+   */
   const closePair = (pair: Pair, initiator: VirtualChannelControl): void => {
-    if (pair.closing) return;
-    startClosing(pair);
-    scheduler.schedule(() => finishClosing(pair, initiator, 'channel'), resolved.delay);
+    if (pair.closing || pair.closeRequested) return;
+    const [out, pipe] = initiator === pair.local ? [pair.forward, pipes[pair.from]] : [pair.backward, pipes[other(pair.from)]];
+    // Messages still on the wire (also those already due but not yet delivered, when the scheduler runs late).
+    const wait = out && !out.unreliable ? pipe.lastArrival(out) - scheduler.now() : -Infinity;
+    if (wait === -Infinity) {
+      startClosing(pair);
+      scheduler.schedule(() => finishClosing(pair, initiator, 'channel'), resolved.delay);
+      return;
+    }
+    pair.closeRequested = true;
+    initiator.setState('closing');
+    pipe.discardQueued(out!);
+    scheduler.schedule(() => {
+      if (pair.closing) return; // the whole link closed meanwhile
+      startClosing(pair);
+      finishClosing(pair, initiator, 'channel');
+    }, Math.max(resolved.delay, wait + 1, 1));
   };
 
   /** Closes every live pair on the next tick, optionally with an `error` first. */

@@ -5,12 +5,13 @@
  */
 import { asyncScheduler, concatWith, defer, filter, merge, Observable, ReplaySubject, tap, throwError, type SchedulerLike, type Subscription } from 'rxjs';
 import {
+  asTallowError,
   ChannelClosedError,
+  HashMismatchError,
   IdleTimeoutError,
   InvalidConfigError,
   LimitExceededError,
   ProtocolError,
-  TallowError,
   TransferCancelledError,
 } from '../errors';
 import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
@@ -20,13 +21,15 @@ import { reorder } from '../operators/reorder';
 import { verifyHash } from '../operators/verifyHash';
 import { type ControlMessage, type Manifest } from '../protocol/control';
 import { fromChannelMessages } from '../sources/fromChannelMessages';
-import type { DataChannelLike, PeerConnectionLike } from '../types';
+import type { Bytes, DataChannelLike, PeerConnectionLike } from '../types';
 import { controlLink, type ControlLink } from './controlLink';
+import { hashHeldPrefix } from './hashHeldPrefix';
+import { notifyFailure, remoteError } from './peerFailure';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { closeSoon, createDataChannels, incomingControlChannels } from './transferChannels';
+import { closeWhenDrained, createDataChannels, incomingControlChannels } from './transferChannels';
 
 /** Limits a receiver enforces on what a peer may make it do. */
 export interface ReceiveLimits {
@@ -52,7 +55,7 @@ export interface ReceiveOptions extends ReceiveLimits {
   readonly maxCorruptRetries?: number;
   /** Malformed frames tolerated (dropped and re-requested) before the transfer fails with `FrameDecodeError`. Default 64. */
   readonly maxMalformedFrames?: number;
-  /** Acknowledge every this many persisted bytes. Default 1 MiB. */
+  /** Acknowledge every this many persisted bytes. Default 1 MiB, and at most a quarter of the sender's `window`. */
   readonly ackEvery?: number;
   readonly progressInterval?: number;
   readonly statsInterval?: number;
@@ -88,86 +91,93 @@ export function receiveFile(connection: PeerConnectionLike | readonly PeerConnec
     }),
   );
 }
-
 function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): Observable<TransferEvent> {
   return new Observable<TransferEvent>((subscriber) => {
-    const scheduler = o.scheduler ?? asyncScheduler;
+    const sc = o.scheduler ?? asyncScheduler;
     const maxFileSize = o.maxFileSize ?? Number.MAX_SAFE_INTEGER;
-    const ackEvery = o.ackEvery ?? 1024 * 1024;
     // The sender's control channel and its message stream, once it arrived.
     let control: DataChannelLike | undefined;
     let link: ControlLink | undefined;
     const send = (msg: ControlMessage): boolean => link?.send(msg) ?? false;
     const subs: Subscription[] = [];
-    let data: ReturnType<typeof createDataChannels> = [];
+    let data: DataChannelLike[] = [];
     let manifest: Manifest | undefined;
     let opened: OpenedTarget | undefined;
     let telemetry: ReturnType<typeof transferTelemetry> | undefined;
-    const end$ = new ReplaySubject<number>(1);
-    const digest$ = new ReplaySubject<string>(1);
-    let finished = false;
-    let started = false;
-    let lastHeard = scheduler.now();
+    // The running receive pipeline (replaced when the sender asks for a restart from 0).
+    let pipeline: Subscription | undefined;
+    // `done`'s chunk count and digest, for repairChunks/reorder and verifyHash.
+    let end$ = new ReplaySubject<number>(1);
+    let digest$ = new ReplaySubject<string>(1);
+    // Waiting for an offer, deciding, opening the target, accepted (data may flow), ended.
+    let phase: 'listening' | 'deciding' | 'opening' | 'accepted' | 'ended' = 'listening';
+    let doneSeen = false;
+    // Bytes verified and persisted in this session, and where it started; idleness is no growth in them.
+    let persisted = 0;
+    let from = 0;
+    let lastProgressAt = sc.now();
     // When data started to flow (reset at `accept`), for `completed.seconds`.
-    let startedAt = scheduler.now();
+    let startedAt = sc.now();
+    const finished = () => phase === 'ended';
 
     const cleanup = () => {
+      phase = 'ended';
       telemetry?.stop();
+      pipeline?.unsubscribe();
       for (const sub of subs) sub.unsubscribe();
       link?.dispose();
     };
     const fail = (err: unknown, notifyPeer: boolean) => {
-      if (finished) return;
-      finished = true;
-      if (notifyPeer && manifest) {
-        const e = err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', String((err as any)?.message ?? err));
-        if (e instanceof TransferCancelledError) send({ t: 'cancel', id: manifest.id, reason: String(e.details.reason) });
-        else send({ t: 'error', id: manifest.id, code: e.code, message: e.message.slice(0, 1000) });
-      }
+      if (finished()) return;
+      const e = asTallowError(err);
+      const id = manifest?.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
+      if (notifyPeer && id !== undefined) notifyFailure(link, id, e);
       cleanup();
-      Promise.resolve(opened?.abort(err)).catch(() => undefined);
-      closeSoon([...data, control]);
-      subscriber.error(err);
+      Promise.resolve(opened?.abort(e)).catch(() => undefined);
+      closeWhenDrained([control, ...data], { scheduler: sc });
+      subscriber.error(e);
     };
 
-    const prefixHasher = (from: number, factory: Sha256Factory) => async (): Promise<Sha256> => {
-      const h = await factory();
-      if (from > 0) {
-        if (!opened?.prefix) throw new InvalidConfigError('target resumes but cannot read its prefix');
-        await new Promise<void>((resolve, reject) => opened!.prefix!().subscribe({ next: (b) => h.update(b), error: reject, complete: resolve }));
-      }
-      return h;
-    };
-
-    const start = async (m: Manifest) => {
+    /** Opens the target, creates the data channels (once), proves the held prefix and accepts. */
+    const start = async (m: Manifest, fresh: boolean) => {
+      phase = 'opening';
       const target = o.target ?? blobTarget();
       opened = await target.open(m);
-      if (finished) {
+      if (finished()) {
         await opened.abort(new TransferCancelledError('local'));
         return;
       }
-      const from = opened.from;
+      from = opened.from;
       if (!(from >= 0 && from <= m.size)) throw new InvalidConfigError(`target resumes at ${from}, outside the file`, { from });
-      telemetry = transferTelemetry({
-        channels: [],
-        lanes: m.lanes,
-        total: m.size,
-        scheduler,
-        statsInterval: o.statsInterval,
-        progressInterval: o.progressInterval,
-        pc: lanes[0],
-      });
-      subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
-      data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, m.idBase);
-      telemetry.setChannels(data);
-      // Persisted bytes in this session, and the last acknowledged total.
-      let persisted = 0;
+      if (fresh && from !== 0) throw new InvalidConfigError(`target resumes at ${from} after the sender asked to restart from 0`, { from });
+      if (!telemetry) {
+        telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total: m.size, scheduler: sc, statsInterval: o.statsInterval, progressInterval: o.progressInterval, pc: lanes[0] });
+        subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
+        data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, m.idBase);
+        telemetry.setChannels(data);
+      }
+      const held = await firstValue(hashHeldPrefix(from, o.createHash ?? createSha256, () => readPrefix(opened!, from)));
+      if (finished()) return;
+      pipeline = receivePipeline(m, held.hasher);
+      // Listeners are attached: now the sender may send.
+      phase = 'accepted';
+      startedAt = sc.now();
+      lastProgressAt = sc.now();
+      send(from > 0 ? { t: 'accept', id: m.id, from, prefixSha256: held.prefixSha256! } : { t: 'accept', id: m.id, from });
+      subscriber.next({ type: 'started', manifest: m, from });
+    };
+
+    /** `messages → decodeFrames → check bounds → repairChunks → reorder → verifyHash → target`. */
+    const receivePipeline = (m: Manifest, hasher: Sha256): Subscription => {
+      persisted = 0;
+      // Acknowledge at least four times per window, so a sender never waits on its window for an ack.
+      const ackEvery = Math.max(1, Math.min(o.ackEvery ?? 1024 * 1024, Math.floor(m.window / 4)));
       let lastAck = from;
       let receivedPayload = 0;
-      // Frames dropped: for another transfer, or malformed (a peer that sends only garbage is cut off).
-      let unknownFrames = 0;
-      let malformedFrames = 0;
-      const maxMalformed = o.maxMalformedFrames ?? 64;
+      // Chunks this side NACKed; once one of them is in, the next ack goes out at once, so that the sender
+      // drops any NACK it postponed for that chunk instead of resending it (bounded by the reorder window).
+      const nacked = new Set<number>();
+      let nackedArrived = false;
       const ack = (force: boolean) => {
         const bytes = from + persisted;
         if (force || bytes - lastAck >= ackEvery) {
@@ -175,90 +185,92 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           send({ t: 'ack', id: m.id, bytes, queued: Math.max(0, receivedPayload - persisted) });
         }
       };
+      let malformedFrames = 0;
+      const maxMalformed = o.maxMalformedFrames ?? 64;
+      const window = o.maxBufferedChunks ?? 1024;
       // A data channel may close mid-transfer: the others carry on (lost frames are NACKed once `done`
       // is known). When every one has closed before the end, that is an error, not the end of the data.
-      const pipeline = merge(...data.map((ch) => fromChannelMessages(ch))).pipe(
-        concatWith(throwError(() => new ChannelClosedError('every data channel closed before the transfer ended', { channels: data.length }))),
-        filter((msg): msg is Uint8Array => typeof msg !== 'string'),
-        decodeFrames({
-          transferId: m.id,
-          onUnknownTransfer: () => void unknownFrames++,
-          // A corrupted header loses the frame's index: drop it and let the gap NACK bring it back.
-          onMalformed: (err) => {
-            if (++malformedFrames > maxMalformed) throw err;
-          },
-        }),
-        tap((f) => {
-          lastHeard = scheduler.now();
-          // The manifest is a promise: nothing outside [from, size) is accepted, so maxFileSize holds on disk too.
-          if (f.offset < from || f.offset + f.data.length > m.size) {
-            throw new ProtocolError(`frame ${f.index} covers bytes ${f.offset}..${f.offset + f.data.length}, outside the declared ${from}..${m.size}`, {
-              index: f.index,
-              offset: f.offset,
-              length: f.data.length,
-              size: m.size,
-            });
-          }
-        }),
-        repairChunks({
-          nack: (chunks) => send({ t: 'nack', id: m.id, chunks }),
-          detectGaps: m.reliability === 'unreliable',
-          end: end$,
-          nackDelay: o.nackDelay,
-          window: o.maxBufferedChunks ?? 1024,
-          maxCorruptRetries: o.maxCorruptRetries,
-          scheduler,
-        }),
-        reorder({ end: end$, window: o.maxBufferedChunks ?? 1024, maxBufferedBytes: o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
-        // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
-        tap((c) => {
-          receivedPayload += c.data.length;
-          telemetry!.input({ kind: 'progress', bytes: c.data.length });
-        }),
-        // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
-        verifyHash({ expected: digest$, createHash: prefixHasher(from, o.createHash ?? createSha256), startOffset: from, checkChunks: false }),
-        opened.sink,
-      );
-      subs.push(
-        pipeline.subscribe({
+      return merge(...data.map((ch) => fromChannelMessages(ch)))
+        .pipe(
+          concatWith(throwError(() => new ChannelClosedError('every data channel closed before the transfer ended', { channels: data.length }))),
+          filter((msg): msg is Uint8Array => typeof msg !== 'string'),
+          decodeFrames({
+            transferId: m.id,
+            // A corrupted header loses the frame's index: drop it and let the gap NACK bring it back.
+            onMalformed: (err) => {
+              if (++malformedFrames > maxMalformed) throw err;
+            },
+          }),
+          tap((f) => checkFrameBounds(f, from, m)),
+          repairChunks({
+            nack: (chunks) => {
+              for (const c of chunks) if (nacked.size < window) nacked.add(c);
+              send({ t: 'nack', id: m.id, chunks });
+            },
+            detectGaps: m.reliability === 'unreliable',
+            end: end$,
+            nackDelay: o.nackDelay,
+            window,
+            maxCorruptRetries: o.maxCorruptRetries,
+            scheduler: sc,
+          }),
+          reorder({ end: end$, window, maxBufferedBytes: o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
+          // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
+          tap((c) => {
+            receivedPayload += c.data.length;
+            if (nacked.delete(c.index)) nackedArrived = true;
+            telemetry!.input({ kind: 'progress', bytes: c.data.length });
+          }),
+          // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
+          verifyHash({ expected: digest$, createHash: () => hasher, startOffset: from, checkChunks: false }),
+          opened!.sink,
+        )
+        .subscribe({
           next: (bytes) => {
+            if (bytes > persisted) lastProgressAt = sc.now();
             persisted = bytes;
             telemetry!.progress(from + persisted, from + persisted);
-            ack(false);
+            ack(nackedArrived);
+            nackedArrived = false;
           },
           error: (err) => fail(err, true),
-          complete: () => {
-            void (async () => {
-              try {
-                if (from + persisted !== m.size) {
-                  throw new ProtocolError(`the sender delivered ${from + persisted} B of the ${m.size} B it declared`, { received: from + persisted, size: m.size });
-                }
-                const result = await opened!.finish();
-                const sha256 = await firstValue(digest$);
-                if (finished) return;
-                finished = true;
-                ack(true);
-                send({ t: 'complete', id: m.id, sha256 });
-                telemetry!.progress(m.size, m.size);
-                telemetry!.stop();
-                subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (scheduler.now() - startedAt) / 1000, result });
-                cleanup();
-                // Let the `complete` message leave before the channels close.
-                closeSoon([...data, control], 50);
-                subscriber.complete();
-              } catch (err) {
-                fail(err, true);
-              }
-            })();
-          },
-        }),
-      );
-      // Listeners are attached: now the sender may send.
-      started = true;
-      startedAt = scheduler.now();
-      lastHeard = scheduler.now();
-      send({ t: 'accept', id: m.id, from });
-      subscriber.next({ type: 'started', manifest: m, from });
+          complete: () => void finish(m, () => ack(true)),
+        });
+    };
+
+    /** Every byte verified and persisted: finish the target, then `ack` and `complete`, drained before closing. */
+    const finish = async (m: Manifest, finalAck: () => void) => {
+      try {
+        if (from + persisted !== m.size) {
+          throw new ProtocolError(`the sender delivered ${from + persisted} B of the ${m.size} B it declared`, { received: from + persisted, size: m.size });
+        }
+        const result = await opened!.finish();
+        const sha256 = await firstValue(digest$);
+        if (finished()) return;
+        finalAck();
+        send({ t: 'complete', id: m.id, sha256 });
+        telemetry!.progress(m.size, m.size);
+        cleanup();
+        subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (sc.now() - startedAt) / 1000, result });
+        // The control channel closes once `ack` and `complete` have left it; the data channels with it.
+        closeWhenDrained([control, ...data], { scheduler: sc });
+        subscriber.complete();
+      } catch (err) {
+        fail(err, true);
+      }
+    };
+
+    /** `restart`: the sender's prefix differs from ours. Discard what we hold and accept again from 0. */
+    const restart = (m: Manifest) => {
+      if (phase !== 'accepted' || from === 0) return fail(new ProtocolError('restart without a resumed prefix', { id: m.id }), true);
+      pipeline?.unsubscribe();
+      end$ = new ReplaySubject<number>(1);
+      digest$ = new ReplaySubject<string>(1);
+      const stale = opened!;
+      phase = 'opening';
+      Promise.resolve(stale.abort(new HashMismatchError(-1, 'the sender\'s prefix', 'the held prefix', 'sha-256')))
+        .then(() => start(m, true))
+        .catch((err) => fail(err, true));
     };
 
     const onOffer = (msg: Extract<ControlMessage, { t: 'offer' }>) => {
@@ -272,56 +284,58 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         send({ t: 'reject', id: m.id, reason: `sender uses ${m.lanes} lanes, receiver has ${lanes.length}` });
         return fail(new InvalidConfigError(`sender uses ${m.lanes} lanes but only ${lanes.length} connections were given`), false);
       }
+      phase = 'deciding';
       subscriber.next({ type: 'offer', manifest: m });
-      Promise.resolve(o.accept ? o.accept(m) : true).then(
-        (yes) => {
-          if (finished) return;
-          if (!yes) {
-            finished = true;
-            send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
-            subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
-            cleanup();
-            closeSoon([control], 50);
-            subscriber.complete();
-            return;
-          }
-          return start(m);
-        },
-      ).catch((err) => fail(err, true));
+      Promise.resolve(o.accept ? o.accept(m) : true)
+        .then((yes) => {
+          if (finished()) return;
+          if (yes) return start(m, false);
+          send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
+          subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
+          cleanup();
+          closeWhenDrained([control], { scheduler: sc });
+          subscriber.complete();
+        })
+        .catch((err) => fail(err, true));
     };
 
     const onControl = (msg: ControlMessage) => {
-      if (finished) return;
+      if (finished()) return;
       if (msg.t === 'ping') {
         send({ t: 'pong', n: msg.n, ts: msg.ts });
         return;
       }
+      if (msg.t === 'pong') return;
       if (msg.t === 'offer') {
-        if (manifest) return; // one transfer per subscription; a second offer is ignored
-        return onOffer(msg);
+        if (phase === 'listening') return onOffer(msg);
+        return; // one transfer per subscription: a later offer (another transfer) is not ours
       }
       if (!manifest || !('id' in msg) || msg.id !== manifest.id) return;
-      // Pings prove the peer is alive, not that the transfer moves: only real messages reset the idle timer.
-      lastHeard = scheduler.now();
       switch (msg.t) {
-        case 'done': {
-          // A `done` must fit the manifest: it sets how many chunks the receiver waits for (and NACKs).
-          const rest = manifest.size - (opened?.from ?? 0);
-          const most = rest === 0 ? 0 : Math.ceil(rest / manifest.chunk.min) + 1;
-          if (msg.bytes !== manifest.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {
-            return fail(new ProtocolError(`done announces ${msg.chunks} chunks / ${msg.bytes} B; the manifest allows at most ${most} chunks / ${manifest.size} B`, { chunks: msg.chunks, bytes: msg.bytes, most, size: manifest.size }), true);
-          }
-          end$.next(msg.chunks);
-          digest$.next(msg.sha256);
-          return;
-        }
+        case 'done':
+          return onDone(manifest, msg);
+        case 'restart':
+          return restart(manifest);
         case 'cancel':
           return fail(new TransferCancelledError('remote', msg.reason), false);
         case 'error':
-          return fail(remoteError(msg.code, `sender failed: ${msg.message}`), false);
+          return fail(remoteError(msg.code, `sender failed: ${msg.message}`, msg.cause), false);
         default:
-          return;
+          return fail(new ProtocolError(`'${msg.t}' is not a message a sender sends`, { id: manifest.id }), true);
       }
+    };
+
+    // A `done` must come once, after `accept`, and fit the manifest: it sets how many chunks the receiver waits for (and NACKs).
+    const onDone = (m: Manifest, msg: Extract<ControlMessage, { t: 'done' }>) => {
+      if (phase !== 'accepted' || doneSeen) return fail(new ProtocolError(doneSeen ? 'a second done' : 'done before accept', { id: m.id }), true);
+      const rest = m.size - from;
+      const most = rest === 0 ? 0 : Math.ceil(rest / m.chunk.min) + 1;
+      if (msg.bytes !== m.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {
+        return fail(new ProtocolError(`done announces ${msg.chunks} chunks / ${msg.bytes} B; the manifest allows at most ${most} chunks / ${m.size} B`, { chunks: msg.chunks, bytes: msg.bytes, most, size: m.size }), true);
+      }
+      doneSeen = true;
+      end$.next(msg.chunks);
+      digest$.next(msg.sha256);
     };
 
     // One transfer per subscription: take the first control channel the peer opens. If it dies before
@@ -335,14 +349,15 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           link.messages$.subscribe({
             next: onControl,
             error: (err) => {
-              if (!manifest && !finished && err instanceof ChannelClosedError) {
+              if (!manifest && !finished() && err instanceof ChannelClosedError) {
                 link?.dispose();
                 link = undefined;
                 control = undefined;
                 listen();
                 return;
               }
-              fail(err, false);
+              // A malformed message is answered with an `error` before this side closes.
+              fail(err, !(err instanceof ChannelClosedError));
             },
           }),
         );
@@ -350,27 +365,53 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       subs.push(incoming);
     };
     listen();
+    // Idleness is no verified progress once data flows: pings, duplicate frames and control messages do not count.
     const idle = o.idleTimeout ?? 30_000;
     subs.push(
-      scheduler.schedule(function (this: any) {
-        if (finished) return;
-        const quiet = started ? scheduler.now() - lastHeard : 0;
-        if (quiet >= idle) return fail(new IdleTimeoutError(idle, { side: 'receiver' }), true);
+      sc.schedule(function (this: any) {
+        if (finished()) return;
+        const quiet = phase === 'accepted' ? sc.now() - lastProgressAt : 0;
+        if (quiet >= idle) {
+          return fail(new IdleTimeoutError(idle, { side: 'receiver', measured: 'verified bytes', progress: from + persisted, total: manifest?.size }), true);
+        }
         this.schedule(undefined, Math.min(idle - quiet, 1000));
       }, Math.min(idle, 1000)),
     );
 
     return () => {
-      if (!finished) {
-        finished = true;
+      if (!finished()) {
         if (manifest) send({ t: 'cancel', id: manifest.id, reason: 'cancelled by receiver' });
         cleanup();
         Promise.resolve(opened?.abort(new TransferCancelledError('local'))).catch(() => undefined);
-        closeSoon([...data, control]);
+        closeWhenDrained([control, ...data], { scheduler: sc });
       }
     };
   });
 }
+
+/**
+ * A frame must lie inside `[from, size)` and carry at most `chunk.max` bytes: the manifest is a promise,
+ * so maxFileSize holds on disk too.
+ */
+const checkFrameBounds = (f: { index: number; offset: number; data: Uint8Array }, from: number, m: Manifest): void => {
+  const size = m.size;
+  if (f.data.length > m.chunk.max) {
+    throw new ProtocolError(`frame ${f.index} carries ${f.data.length} B, more than the manifest's chunk.max of ${m.chunk.max}`, { index: f.index, length: f.data.length, max: m.chunk.max });
+  }
+  if (f.offset < from || f.offset + f.data.length > size) {
+    throw new ProtocolError(`frame ${f.index} covers bytes ${f.offset}..${f.offset + f.data.length}, outside the declared ${from}..${size}`, {
+      index: f.index,
+      offset: f.offset,
+      length: f.data.length,
+      size,
+    });
+  }
+};
+
+const readPrefix = (opened: OpenedTarget, from: number): Observable<Bytes> => {
+  if (!opened.prefix) throw new InvalidConfigError('target resumes but cannot read its prefix', { from });
+  return opened.prefix();
+};
 
 const firstValue = <T,>(o: Observable<T>): Promise<T> =>
   new Promise<T>((resolve, reject) => {
@@ -382,7 +423,3 @@ const firstValue = <T,>(o: Observable<T>): Promise<T> =>
       error: reject,
     });
   });
-
-/** A peer's `error` message as a local error: its code when it looks like ours, else `ERR_REMOTE`. */
-export const remoteError = (code: string, message: string): TallowError =>
-  new TallowError(/^ERR_[A-Z0-9_]{1,40}$/.test(code) ? code : 'ERR_REMOTE', message, { remote: true, remoteCode: code });

@@ -13,16 +13,18 @@ import {
   mergeWith,
   Observable,
   Subject,
+  Subscription,
   tap,
   type SchedulerLike,
-  type Subscription,
 } from 'rxjs';
 import {
+  asTallowError,
   ChannelClosedError,
   HashMismatchError,
   IdleTimeoutError,
   InvalidConfigError,
-  TallowError,
+  ProtocolError,
+  SourceReadError,
   TransferCancelledError,
   TransferRejectedError,
 } from '../errors';
@@ -40,15 +42,16 @@ import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, frameIndexOf, isRetran
 import { sendToChannels } from '../sinks/sendToChannels';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
 import { controlLink, whenOpen } from './controlLink';
+import { hashHeldPrefix } from './hashHeldPrefix';
 import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
-import { remoteError } from './receiveFile';
+import { notifyFailure, remoteError } from './peerFailure';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { allocateIdBase, closeAll, closeSoon, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
+import { allocateIdBase, closeAll, closeWhenDrained, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
@@ -207,7 +210,14 @@ function prepareSender(
     // The control channel exists before the data-channel ids are picked: its stream id's parity keeps two
     // peers that send to each other at once on disjoint ids.
     const control = createControlChannel(lanes[0]);
-    const ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase, control.id);
+    let ids: ReturnType<typeof allocateIdBase>;
+    try {
+      ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase, control.id);
+    } catch (err) {
+      // No ids left (a 17th transfer on one connection): the control channel must not outlive the failure.
+      closeAll([control]);
+      throw err;
+    }
     const idBase = ids.idBase;
     const maxMessageSize = negotiatedMaxMessageSize(lanes, options.maxMessageSize);
     const maxChunk = Math.min(tuning.maxChunk, maxMessageSize - FRAME_HEADER_SIZE);
@@ -225,6 +235,7 @@ function prepareSender(
       reliability: tuning.reliability,
       chunk: { min: minChunk, max: maxChunk },
       digest: 'sha-256',
+      window: tuning.window,
     };
     return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profileName ?? profile, control });
   }
@@ -254,261 +265,335 @@ function runSender(
 ): Observable<TransferEvent> {
   return new Observable<TransferEvent>((subscriber) => {
     const id = manifest.id;
+    const sc = s.scheduler;
     // When data started to flow (reset at `accept`), for `completed.seconds`.
-    let startedAt = s.scheduler.now();
+    let startedAt = sc.now();
     // The control channel and its message stream; replaced if a fresh channel dies before it opens.
     let control = s.control;
     let link = controlLink(control);
     const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     whenAllClosed(data, s.releaseIds);
     const subs: Subscription[] = [];
-    // One closed channel is routed around (its lost frames come back through NACKs); when every data
-    // channel has closed, no credit can ever return (backpressure counts open channels only): fail.
-    // The receiver closes its channels right after `complete`, which travels on another stream: give
-    // that message a grace period to arrive before calling the closes a failure.
-    const onChannelClose = () => {
-      if (finished || data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
-      subs.push(
-        s.scheduler.schedule(() => {
-          if (!finished) fail(new ChannelClosedError('every data channel closed during the transfer', { channels: data.length }), true);
-        }, 1000),
-      );
+    // Timers that have not fired yet; a timer removes itself when it fires.
+    const timers = new Subscription();
+    const later = (ms: number, fn: () => void) => {
+      const t = sc.schedule(() => {
+        timers.remove(t);
+        fn();
+      }, ms);
+      timers.add(t);
     };
-    for (const ch of data) ch.addEventListener('close', onChannelClose);
-    // Bytes the receiver has persisted (from its acks), and bytes read from the source.
+    // Where the handshake is: waiting for `accept`, checking a resumed prefix, sending, or ended.
+    let phase: 'offered' | 'checking' | 'sending' | 'ended' = 'offered';
+    // Bytes the receiver has verified and persisted (from its acks), and bytes read from the source.
     let acked = 0;
     let readBytes = 0;
+    // When `acked` last grew (or data started): the idle timeout measures acknowledged progress.
+    let lastProgressAt = sc.now();
     // Payload bytes handed to channels for the first time, and again as retransmissions.
     let sentPayload = 0;
     let retransmittedPayload = 0;
     // Chunks sent but not yet covered by an ack, for retransmission.
     const store = new Map<number, Chunk>();
-    // Where and when each unacked chunk was last handed to a channel: a NACK for a chunk whose copy has not yet
-    // left this side (or left less than a round trip ago) is premature, typically a chunk still queued on a
-    // slower lane behind which a faster lane delivered later indexes. Resending it would only queue duplicates.
+    // Where and when each unacked chunk was last handed to a channel (see resendDue).
     const lastSent = new Map<number, { channel: DataChannelLike; mark: number; at: number }>();
     // Bytes handed to each channel so far; minus its bufferedAmount, what has left this side.
     const handedTo = new Map<DataChannelLike, number>();
     // Chunks whose retransmission is queued but not yet handed to a channel.
     const resendQueued = new Set<number>();
+    // NACKed chunks not resent yet, with the time their last copy was seen leaving (undefined: still queued).
+    const deferred = new Map<number, number | undefined>();
     // The latest RTT estimate, ms (0 until the first stats sample).
     let rttMs = 0;
-    /** True when a NACK for `index` should be answered with a retransmission now. */
-    const resendDue = (index: number): boolean => {
-      if (resendQueued.has(index)) return false;
-      const last = lastSent.get(index);
-      if (!last) return true;
-      const left = (handedTo.get(last.channel) ?? 0) - last.channel.bufferedAmount;
-      const closed = last.channel.readyState === 'closing' || last.channel.readyState === 'closed';
-      if (left < last.mark && !closed) return false;
-      return s.scheduler.now() - last.at >= Math.max(MIN_RESEND_INTERVAL_MS, 1.5 * rttMs);
-    };
-    // Chunks cut so far (indexes are dense from 0).
+    // Chunks cut so far (indexes are dense from 0), the digest once the source is read, and `done` sent.
     let chunkCount = 0;
-    // Idle timeout runs once data flows (before that, `acceptTimeout` applies).
-    let started = false;
     let sha256: string | undefined;
-    // Terminal state.
-    let finished = false;
-    // Time of the last control message, for the idle timeout.
-    let lastHeard = s.scheduler.now();
+    let doneSent = false;
     let demand: Demand | undefined;
+    // Where this session's bytes start (the receiver's verified prefix), and whether we told it to restart.
+    let startFrom = 0;
+    let restartedOnce = false;
+    const sentBytes = () => Math.min(sentPayload + startFrom, manifest.size);
     const retransmit$ = new Subject<Uint8Array>();
     const telemetry = transferTelemetry({
       channels: data,
       lanes: tuning.lanes,
       total: manifest.size,
-      scheduler: s.scheduler,
+      scheduler: sc,
       statsInterval: s.statsInterval,
       progressInterval: s.progressInterval,
       pc: lanes[0],
       bufferFullBytes: tuning.low,
       profile: s.profileName,
     });
+    const finished = () => phase === 'ended';
+
+    /** Whether the last copy of `index` has left this side (its channel's queue), or can no longer. */
+    const copyLeft = (index: number): boolean => {
+      const last = lastSent.get(index);
+      if (!last) return true;
+      const closed = last.channel.readyState === 'closing' || last.channel.readyState === 'closed';
+      return closed || (handedTo.get(last.channel) ?? 0) - last.channel.bufferedAmount >= last.mark;
+    };
+    const resendInterval = () => Math.max(MIN_RESEND_INTERVAL_MS, 1.5 * rttMs);
+    const resend = (index: number) => {
+      const c = store.get(index)!;
+      deferred.delete(index);
+      resendQueued.add(index);
+      retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
+    };
+    /**
+     * A NACK is served once the chunk's last copy has left this side and a resend interval has passed:
+     * since it was handed to the channel when the NACK finds it gone already, else since we saw it leave.
+     * A postponed NACK is remembered (a receiver may NACK only once) and checked every half interval.
+     */
+    const serveNacks = (indexes: Iterable<number>) => {
+      const wasIdle = deferred.size === 0;
+      for (const index of indexes) {
+        if (!store.has(index) || resendQueued.has(index)) continue;
+        if (!copyLeft(index)) deferred.set(index, undefined);
+        else if (!deferred.has(index) && sc.now() - (lastSent.get(index)?.at ?? -Infinity) >= resendInterval()) resend(index);
+        else if (!deferred.has(index)) deferred.set(index, lastSent.get(index)!.at);
+      }
+      if (wasIdle && deferred.size) later(MIN_RESEND_INTERVAL_MS / 2, retryDeferred);
+    };
+    const retryDeferred = () => {
+      if (finished()) return;
+      for (const [index, leftAt] of [...deferred]) {
+        if (!store.has(index)) deferred.delete(index);
+        else if (leftAt === undefined) {
+          if (copyLeft(index)) deferred.set(index, sc.now());
+        } else if (sc.now() - leftAt >= resendInterval()) resend(index);
+      }
+      if (deferred.size) later(MIN_RESEND_INTERVAL_MS / 2, retryDeferred);
+    };
+
+    // One closed channel is routed around (its lost frames come back through NACKs); when every data
+    // channel has closed, no credit can ever return: fail, unless `done` is out. Then the receiver may have
+    // verified the file and be closing, with `complete` still queued on the control channel, which it drains
+    // before closing: its `complete`, `error` or close (or the idle timeout) ends the transfer instead.
+    const onChannelClose = () => {
+      if (finished() || data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
+      later(1000, () => {
+        if (!finished() && !doneSent) fail(new ChannelClosedError('every data channel closed during the transfer', { channels: data.length }), true);
+      });
+    };
+    for (const ch of data) ch.addEventListener('close', onChannelClose);
 
     const cleanup = () => {
+      phase = 'ended';
       for (const ch of data) ch.removeEventListener('close', onChannelClose);
       retransmit$.complete();
       telemetry.stop();
+      timers.unsubscribe();
       for (const sub of subs) sub.unsubscribe();
       link.dispose();
       store.clear();
       lastSent.clear();
       handedTo.clear();
       resendQueued.clear();
+      deferred.clear();
     };
     const fail = (err: unknown, notifyPeer: boolean) => {
-      if (finished) return;
-      finished = true;
-      if (notifyPeer) {
-        const e = err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', String((err as any)?.message ?? err));
-        if (e instanceof TransferCancelledError) link.send({ t: 'cancel', id, reason: e.details.reason as string });
-        else link.send({ t: 'error', id, code: e.code, message: e.message.slice(0, 1000) });
-      }
+      if (finished()) return;
+      const e = asTallowError(err);
+      if (notifyPeer) notifyFailure(link, id, e);
       cleanup();
-      closeSoon([...data, control]);
-      subscriber.error(err);
+      closeWhenDrained([...data, control], { scheduler: sc });
+      subscriber.error(e);
     };
+    const protocolError = (message: string, details: Record<string, unknown> = {}) => fail(new ProtocolError(message, { id, ...details }), true);
 
-    const hashPrefix = (from: number, factory: Sha256Factory): Observable<Sha256> =>
-      defer(async () => {
-        const h = await factory();
-        if (from === 0) return h;
-        await new Promise<void>((resolve, reject) =>
-          desc.read({ start: 0, end: from }).subscribe({ next: (b) => h.update(b), error: reject, complete: resolve }),
-        );
-        return h;
-      });
+    const hashPrefix = (from: number) => hashHeldPrefix(from, s.createHash ?? createSha256, () => desc.read({ start: 0, end: from }));
 
-    const startData = (from: number) => {
-      started = true;
-      startedAt = s.scheduler.now();
-      lastHeard = s.scheduler.now();
-      subscriber.next({ type: 'started', manifest, from });
-      readBytes = from;
-      acked = from;
-      demand = new Demand({ limit: () => acked + tuning.window - readBytes });
-      subs.push(telemetry.stats$.subscribe((st) => void (rttMs = st.rtt.current ?? rttMs)));
+    /** Builds the data path from byte `from` on: read → chunk → frame → route → backpressure → channels. */
+    const sendFrames = (from: number, hasher: Sha256) => {
       const conditions$ =
         s.conditions$ ??
         telemetry.stats$.pipe(map((st) => ({ rttMs: st.rtt.current ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
       const route = s.strategy === 'least-buffered' ? leastBuffered : roundRobin;
       // Frames are dead once sent (channels copy them): their buffers carry the next frames.
       const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
-      const pipeline = forkJoin([...data.map((ch) => whenOpen(ch, 15_000, s.scheduler)), hashPrefix(from, s.createHash ?? createSha256)]).pipe(
-        map((all) => all[all.length - 1] as Sha256),
+      return desc.read({ demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
+        tap({
+          next: (b) => {
+            hasher.update(b);
+            readBytes += b.length;
+          },
+          complete: () => {
+            // A source that ends early (a file truncated while being read) fails here, before the receiver sees a gap.
+            if (readBytes !== manifest.size) {
+              throw new SourceReadError(`the source ended after ${readBytes} of its ${manifest.size} B (it shrank while being read)`, { read: readBytes, size: manifest.size });
+            }
+            sha256 = hasher.digestHex();
+          },
+        }),
+        adaptiveChunk(conditions$, {
+          maxMessageSize: s.maxMessageSize,
+          minChunk: s.minChunk,
+          maxChunk: s.maxChunk,
+          initialSize: initialChunkSize(s, tuning.reliability === 'reliable'),
+          startOffset: from,
+          reliable: tuning.reliability === 'reliable',
+        }),
+        tap({
+          next: (c) => {
+            store.set(c.index, c);
+            chunkCount = c.index + 1;
+            telemetry.countChunks(1, 0);
+            // The last chunk is usually a short tail: it says nothing about the size in use.
+            if (c.data.length >= s.minChunk || c.index === 0) telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
+          },
+          complete: () => {
+            doneSent = link.send({ t: 'done', id, chunks: chunkCount, bytes: manifest.size, sha256: sha256! });
+          },
+        }),
+        encodeFrames({ transferId: id, pool: framePool }),
+        mergeWith(retransmit$),
+        route(data, { high: tuning.high }),
+        backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
+        tap(({ channel, frame }) => noteHandedOff(channel, frame)),
+        sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
       );
+    };
+    // Progress counts first transmissions only; retransmitted bytes are counted apart.
+    const noteHandedOff = (channel: DataChannelLike, frame: Uint8Array) => {
+      const payload = frame.length - FRAME_HEADER_SIZE;
+      const index = frameIndexOf(frame);
+      const mark = (handedTo.get(channel) ?? 0) + frame.length;
+      handedTo.set(channel, mark);
+      if (store.has(index)) lastSent.set(index, { channel, mark, at: sc.now() });
+      resendQueued.delete(index);
+      if (isRetransmission(frame)) retransmittedPayload += payload;
+      else {
+        sentPayload += payload;
+        telemetry.input({ kind: 'progress', bytes: payload });
+      }
+    };
+
+    const startData = (from: number, hasher: Sha256) => {
+      phase = 'sending';
+      startedAt = sc.now();
+      lastProgressAt = sc.now();
+      subscriber.next({ type: 'started', manifest, from });
+      startFrom = from;
+      readBytes = from;
+      acked = from;
+      demand = new Demand({ limit: () => acked + tuning.window - readBytes });
+      subs.push(telemetry.stats$.subscribe((st) => void (rttMs = st.rtt.current ?? rttMs)));
+      const opened$ = forkJoin(data.map((ch) => whenOpen(ch, 15_000, sc)));
       subs.push(
-        pipeline.subscribe({
-          next: (hasher) => {
-            const frames$ = desc.read({ demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
-              tap({
-                next: (b) => {
-                  hasher.update(b);
-                  readBytes += b.length;
-                },
-                complete: () => {
-                  sha256 = hasher.digestHex();
-                },
-              }),
-              adaptiveChunk(conditions$, {
-                maxMessageSize: s.maxMessageSize,
-                minChunk: s.minChunk,
-                maxChunk: s.maxChunk,
-                initialSize: initialChunkSize(s, tuning.reliability === 'reliable'),
-                startOffset: from,
-                reliable: tuning.reliability === 'reliable',
-              }),
-              tap({
-                next: (c) => {
-                  store.set(c.index, c);
-                  chunkCount = c.index + 1;
-                  telemetry.countChunks(1, 0);
-                  // The last chunk is usually a short tail: it says nothing about the size in use.
-                  if (c.data.length >= s.minChunk || c.index === 0) telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
-                },
-                complete: () => {
-                  link.send({ t: 'done', id, chunks: chunkCount, bytes: manifest.size, first: 0, sha256: sha256! });
-                },
-              }),
-              encodeFrames({ transferId: id, pool: framePool }),
-              mergeWith(retransmit$),
-              route(data, { high: tuning.high }),
-              backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: s.scheduler }),
-              // Progress counts first transmissions only; retransmitted bytes are counted apart.
-              tap(({ channel, frame }) => {
-                const payload = frame.length - FRAME_HEADER_SIZE;
-                const index = frameIndexOf(frame);
-                const mark = (handedTo.get(channel) ?? 0) + frame.length;
-                handedTo.set(channel, mark);
-                if (store.has(index)) lastSent.set(index, { channel, mark, at: s.scheduler.now() });
-                resendQueued.delete(index);
-                if (isRetransmission(frame)) retransmittedPayload += payload;
-                else {
-                  sentPayload += payload;
-                  telemetry.input({ kind: 'progress', bytes: payload });
-                }
-              }),
-              sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
-            );
+        opened$.subscribe({
+          error: (err) => fail(err, true),
+          complete: () => {
+            if (finished()) return;
             subs.push(
-              frames$.subscribe({
-                next: () => telemetry.progress(Math.min(sentPayload + from, manifest.size), acked),
+              sendFrames(from, hasher).subscribe({
+                next: () => telemetry.progress(sentBytes(), acked),
                 error: (err) => fail(err, true),
               }),
             );
+          },
+        }),
+      );
+    };
+
+    /** `accept`: start, or (resume) check the receiver's prefix against ours first. */
+    const onAccept = (msg: Extract<ControlMessage, { t: 'accept' }>, restarted: boolean) => {
+      if (msg.from > manifest.size) return protocolError(`receiver resumes at ${msg.from}, past the end of ${manifest.size} B`, { from: msg.from });
+      if (msg.from > 0 && restarted) return protocolError(`receiver resumes at ${msg.from} after it was told to restart from 0`, { from: msg.from });
+      if (msg.from > 0 && !desc.seekable) return fail(new InvalidConfigError('this input cannot resume: it is not seekable'), true);
+      phase = 'checking';
+      subs.push(
+        hashPrefix(msg.from).subscribe({
+          next: ({ hasher, prefixSha256 }) => {
+            if (finished()) return;
+            if (msg.from > 0 && prefixSha256 !== msg.prefixSha256) {
+              // The receiver holds other bytes than ours (the source changed): both start over from 0.
+              phase = 'offered';
+              restartedOnce = true;
+              link.send({ t: 'restart', id });
+              return;
+            }
+            startData(msg.from, hasher);
           },
           error: (err) => fail(err, true),
         }),
       );
     };
 
+    const onAck = (msg: Extract<ControlMessage, { t: 'ack' }>) => {
+      if (msg.bytes > manifest.size || msg.bytes > readBytes) {
+        return protocolError(`ack of ${msg.bytes} B exceeds the ${Math.min(readBytes, manifest.size)} B sent of ${manifest.size}`, { bytes: msg.bytes, read: readBytes, size: manifest.size });
+      }
+      if (msg.bytes > acked) {
+        acked = msg.bytes;
+        lastProgressAt = sc.now();
+        for (const [index, c] of store) {
+          if (c.offset + c.data.length > acked) continue;
+          store.delete(index);
+          lastSent.delete(index);
+          deferred.delete(index);
+        }
+        demand?.recheck();
+        telemetry.progress(sentBytes(), acked);
+      }
+      telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
+    };
+
+    /** `complete` is believed only after `done`, with every byte acknowledged and our own digest. */
+    const onComplete = (msg: Extract<ControlMessage, { t: 'complete' }>) => {
+      if (!doneSent || sha256 === undefined) return protocolError('complete before the sender sent done');
+      if (acked !== manifest.size) return protocolError(`complete with ${acked} of ${manifest.size} B acknowledged`, { acked, size: manifest.size });
+      if (msg.sha256 !== sha256) return fail(new HashMismatchError(-1, sha256, msg.sha256, 'sha-256'), true);
+      telemetry.progress(manifest.size, manifest.size);
+      const event: TransferEvent = {
+        type: 'completed',
+        manifest,
+        sha256,
+        bytes: manifest.size,
+        seconds: (sc.now() - startedAt) / 1000,
+        retransmittedBytes: retransmittedPayload,
+      };
+      cleanup();
+      subscriber.next(event);
+      closeWhenDrained([...data, control], { scheduler: sc });
+      subscriber.complete();
+    };
+
     const onControl = (msg: ControlMessage) => {
-      lastHeard = s.scheduler.now();
-      if (finished) return;
+      if (finished()) return;
       if ('id' in msg && msg.id !== id) return;
       switch (msg.t) {
-        case 'accept':
-          if (msg.from > manifest.size) return fail(new InvalidConfigError(`receiver resumes at ${msg.from}, past the end`, { from: msg.from }), true);
-          if (msg.from > 0 && !desc.seekable) return fail(new InvalidConfigError('this input cannot resume: it is not seekable'), true);
-          return startData(msg.from);
-        case 'reject':
-          finished = true;
-          cleanup();
-          closeAll([...data, control]);
-          return subscriber.error(new TransferRejectedError(msg.reason));
-        case 'ack': {
-          if (msg.bytes > acked) {
-            acked = msg.bytes;
-            for (const [index, c] of store) {
-              if (c.offset + c.data.length > acked) continue;
-              store.delete(index);
-              lastSent.delete(index);
-            }
-            demand?.recheck();
-          }
-          telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
-          return;
-        }
-        case 'nack':
-          telemetry.countChunks(0, msg.chunks.length);
-          for (const index of msg.chunks) {
-            const c = store.get(index);
-            if (!c || !resendDue(index)) continue;
-            resendQueued.add(index);
-            retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
-          }
-          return;
-        case 'complete':
-          if (sha256 !== undefined && msg.sha256 !== sha256) return fail(new HashMismatchError(-1, sha256, msg.sha256, 'sha-256'), true);
-          finished = true;
-          telemetry.progress(manifest.size, manifest.size);
-          telemetry.stop();
-          subscriber.next({
-            type: 'completed',
-            manifest,
-            sha256: msg.sha256,
-            bytes: manifest.size,
-            seconds: (s.scheduler.now() - startedAt) / 1000,
-            retransmittedBytes: retransmittedPayload,
-          });
-          cleanup();
-          closeAll([...data, control]);
-          subscriber.complete();
-          return;
-        case 'cancel':
-          return fail(new TransferCancelledError('remote', msg.reason), false);
-        case 'error':
-          return fail(remoteError(msg.code, `receiver failed: ${msg.message}`), false);
         case 'ping':
           link.send({ t: 'pong', n: msg.n, ts: msg.ts });
           return;
         case 'pong':
-          telemetry.appRtt(s.scheduler.now() - msg.ts);
+          telemetry.appRtt(sc.now() - msg.ts);
           return;
+        case 'cancel':
+          return fail(new TransferCancelledError('remote', msg.reason), false);
+        case 'error':
+          return fail(remoteError(msg.code, `receiver failed: ${msg.message}`, msg.cause), false);
+        case 'reject':
+          if (phase !== 'offered') return protocolError('reject after the transfer started');
+          cleanup();
+          closeAll([...data, control]);
+          return subscriber.error(new TransferRejectedError(msg.reason));
+        case 'accept':
+          if (phase !== 'offered') return protocolError('a second accept', { from: msg.from });
+          return onAccept(msg, restartedOnce);
         default:
-          return;
+          break;
       }
+      if (phase !== 'sending') return protocolError(`'${msg.t}' before the transfer started`);
+      if (msg.t === 'ack') return onAck(msg);
+      if (msg.t === 'nack') {
+        telemetry.countChunks(0, msg.chunks.length);
+        return serveNacks(msg.chunks);
+      }
+      if (msg.t === 'complete') return onComplete(msg);
+      return protocolError(`'${msg.t}' is not a message a receiver sends`);
     };
 
     subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
@@ -521,35 +606,32 @@ function runSender(
       let opened = false;
       let retried = false;
       const retryOrFail = (err: unknown) => {
-        if (finished || retried) return;
+        if (finished() || retried) return;
         if (!opened && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
           retried = true;
           link.dispose();
-          subs.push(
-            s.scheduler.schedule(() => {
-              if (finished) return;
-              control = createControlChannel(lanes[0]);
-              link = controlLink(control);
-              connectControl(attempt + 1);
-            }, 200),
-          );
+          later(200, () => {
+            if (finished()) return;
+            control = createControlChannel(lanes[0]);
+            link = controlLink(control);
+            connectControl(attempt + 1);
+          });
           return;
         }
-        fail(err, false);
+        // A malformed message is answered with an `error` before this side closes; a closed channel cannot be.
+        fail(err, !(err instanceof ChannelClosedError));
       };
       subs.push(link.messages$.subscribe({ next: onControl, error: retryOrFail }));
       subs.push(
         // A channel that neither opens nor closes within 5 s is retried too (the last attempt waits acceptTimeout).
-        whenOpen(control, attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout, s.scheduler).subscribe({
+        whenOpen(control, attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout, sc).subscribe({
           next: () => {
             opened = true;
             link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
             // Nobody answered (no receiver listening, or the user never decided).
-            subs.push(
-              s.scheduler.schedule(() => {
-                if (!started && !finished) fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept' }), true);
-              }, acceptTimeout),
-            );
+            later(acceptTimeout, () => {
+              if (phase === 'offered') fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept', measured: 'an answer to the offer' }), true);
+            });
           },
           error: retryOrFail,
         }),
@@ -559,28 +641,30 @@ function runSender(
     // Liveness and application-level RTT: a ping every second, answered by the receiver.
     let pingN = 0;
     subs.push(
-      s.scheduler.schedule(function (this: any) {
-        if (finished) return;
-        link.send({ t: 'ping', n: pingN++ >>> 0, ts: s.scheduler.now() });
+      sc.schedule(function (this: any) {
+        if (finished()) return;
+        link.send({ t: 'ping', n: pingN++ >>> 0, ts: sc.now() });
         this.schedule(undefined, 1000);
       }, 1000),
     );
+    // Idleness is no acknowledged progress once data flows: pongs, NACKs and duplicate acks do not count.
     const idle = s.idleTimeout ?? 30_000;
     subs.push(
-      s.scheduler.schedule(function (this: any) {
-        if (finished) return;
-        const quiet = started ? s.scheduler.now() - lastHeard : 0;
-        if (quiet >= idle) return fail(new IdleTimeoutError(idle, { side: 'sender' }), true);
+      sc.schedule(function (this: any) {
+        if (finished()) return;
+        const quiet = phase === 'sending' ? sc.now() - lastProgressAt : 0;
+        if (quiet >= idle) {
+          return fail(new IdleTimeoutError(idle, { side: 'sender', measured: 'acknowledged bytes', progress: acked, total: manifest.size }), true);
+        }
         this.schedule(undefined, Math.min(idle - quiet, 1000));
       }, Math.min(idle, 1000)),
     );
 
     return () => {
-      if (!finished) {
-        finished = true;
+      if (!finished()) {
         link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
         cleanup();
-        closeSoon([...data, control]);
+        closeWhenDrained([...data, control], { scheduler: sc });
       }
     };
   });

@@ -32,23 +32,27 @@ export const offer = (): fc.Arbitrary<ControlMessage> =>
       reliability: fc.constantFrom('reliable' as const, 'unreliable' as const),
       min: fc.integer({ min: 1, max: 1 << 30 }),
       maxPick: fc.nat(),
+      windowPick: fc.nat(),
     })
-    .map(({ lanesPick, idPick, maxPick, min, lastModified, ...r }) => ({
+    .map(({ lanesPick, idPick, maxPick, windowPick, min, lastModified, ...r }) => ({
       t: 'offer' as const,
-      v: 1,
+      v: 2,
       ...r,
       ...(lastModified === undefined ? {} : { lastModified }),
       lanes: 1 + (lanesPick % r.channels),
       idBase: idPick % (MAX_ID + 2 - r.channels),
       chunk: { min, max: min + (maxPick % ((1 << 30) - min + 1)) },
       digest: 'sha-256' as const,
+      window: 2 * (1 << 30) + (windowPick % 1024),
     }));
 
 /** Any valid control message. */
 export const controlMessage = (): fc.Arbitrary<ControlMessage> =>
   fc.oneof(
     offer(),
-    fc.record({ t: fc.constant('accept' as const), id: u32(), from: size() }),
+    fc.record({ t: fc.constant('accept' as const), id: u32(), from: fc.constant(0) }),
+    fc.record({ t: fc.constant('accept' as const), id: u32(), from: size().filter((n) => n > 0), prefixSha256: hex64() }),
+    fc.record({ t: fc.constant('restart' as const), id: u32() }),
     fc.record({ t: fc.constant('reject' as const), id: u32(), reason: text(1024) }),
     fc.record({ t: fc.constant('ack' as const), id: u32(), bytes: size(), queued: size() }),
     fc.record({ t: fc.constant('nack' as const), id: u32(), chunks: fc.array(u32(), { maxLength: 40 }) }),
@@ -57,12 +61,12 @@ export const controlMessage = (): fc.Arbitrary<ControlMessage> =>
       id: u32(),
       chunks: fc.integer({ min: 0, max: U32_MAX + 1 }),
       bytes: size(),
-      first: fc.integer({ min: 0, max: U32_MAX + 1 }),
       sha256: hex64(),
     }),
     fc.record({ t: fc.constant('complete' as const), id: u32(), sha256: hex64() }),
     fc.record({ t: fc.constant('cancel' as const), id: u32(), reason: text(1024) }),
     fc.record({ t: fc.constant('error' as const), id: u32(), code: text(64), message: text(1024) }),
+    fc.record({ t: fc.constant('error' as const), id: u32(), code: text(64), message: text(1024), cause: text(64) }),
     fc.record({ t: fc.constantFrom('ping' as const, 'pong' as const), n: u32(), ts: finite() }),
   );
 
@@ -94,7 +98,7 @@ export function expectValidControl(m: ControlMessage): void {
   const ok = (cond: boolean, what: string) => expect(cond, `${m.t}: ${what} in ${JSON.stringify(m).slice(0, 300)}`).toBe(true);
   switch (m.t) {
     case 'offer': {
-      ok(m.v === 1, 'v');
+      ok(m.v === 2, 'v');
       ok(isU32(m.id), 'id');
       ok(isText(m.name, MAX_NAME_LENGTH), 'name');
       ok(isSize(m.size), 'size');
@@ -106,10 +110,13 @@ export function expectValidControl(m: ControlMessage): void {
       ok(m.reliability === 'reliable' || m.reliability === 'unreliable', 'reliability');
       ok(Number.isInteger(m.chunk.min) && m.chunk.min >= 1 && m.chunk.max >= m.chunk.min && m.chunk.max <= 1 << 30, 'chunk');
       ok(m.digest === 'sha-256', 'digest');
+      ok(Number.isInteger(m.window) && m.window >= 2 * m.chunk.max && isSize(m.window), 'window');
       return;
     }
     case 'accept':
-      return ok(isU32(m.id) && isSize(m.from), 'fields');
+      return ok(isU32(m.id) && isSize(m.from) && (m.from === 0 ? m.prefixSha256 === undefined : isHex64(m.prefixSha256)), 'fields');
+    case 'restart':
+      return ok(isU32(m.id), 'fields');
     case 'reject':
     case 'cancel':
       return ok(isU32(m.id) && isText(m.reason, 1024), 'fields');
@@ -118,11 +125,11 @@ export function expectValidControl(m: ControlMessage): void {
     case 'nack':
       return ok(isU32(m.id) && Array.isArray(m.chunks) && m.chunks.length <= MAX_NACK_ENTRIES && m.chunks.every(isU32), 'fields');
     case 'done':
-      return ok(isU32(m.id) && isSize(m.chunks) && m.chunks <= U32_MAX + 1 && isSize(m.bytes) && isSize(m.first) && isHex64(m.sha256), 'fields');
+      return ok(isU32(m.id) && isSize(m.chunks) && m.chunks <= U32_MAX + 1 && isSize(m.bytes) && isHex64(m.sha256), 'fields');
     case 'complete':
       return ok(isU32(m.id) && isHex64(m.sha256), 'fields');
     case 'error':
-      return ok(isU32(m.id) && isText(m.code, 64) && isText(m.message, 1024), 'fields');
+      return ok(isU32(m.id) && isText(m.code, 64) && isText(m.message, 1024) && (m.cause === undefined || isText(m.cause, 64)), 'fields');
     case 'ping':
     case 'pong':
       return ok(isU32(m.n) && typeof m.ts === 'number' && Number.isFinite(m.ts), 'fields');

@@ -92,7 +92,7 @@ async function play(offerFirst: boolean, m: Manifest, actions: Action[]) {
   try {
     await s.opened();
     if (offerFirst) {
-      s.send({ t: 'offer', v: 1, ...m });
+      s.send({ t: 'offer', v: 2, ...m });
       await Promise.race([s.next('accept', 1_000).catch(() => undefined), r.settled]);
       if (!r.error()) await s.openData(m);
     }

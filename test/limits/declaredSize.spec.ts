@@ -68,7 +68,7 @@ describe('limit: the size declared in the manifest', () => {
     const r = watch(receiveFile(s.link.b, { idleTimeout: 60_000 }));
     await s.handshake(m);
     // 100,000 is harmless to this machine; 2^24 or more crashes the process (see the header).
-    s.send({ t: 'done', id: m.id, chunks: 100_000, bytes: 1000, first: 0, sha256: sha256Hex(new Uint8Array(1000)) });
+    s.send({ t: 'done', id: m.id, chunks: 100_000, bytes: 1000, sha256: sha256Hex(new Uint8Array(1000)) });
     await Promise.race([r.settled, sleep(2_000)]);
     r.stop();
     // Today: still running, NACKing 4096 indexes that cannot exist at every scan.

@@ -84,6 +84,7 @@ export const manifestOf = (overrides: Partial<Manifest> = {}): Manifest => ({
   reliability: 'reliable',
   chunk: { min: 1024, max: 65_536 },
   digest: 'sha-256',
+  window: 16 * 1024 * 1024,
   ...overrides,
 });
 
@@ -168,7 +169,7 @@ export class HostileSender {
     for (let offset = 0; offset < bytes.length; offset += chunkSize, index++) {
       this.frame(manifest.id, index, offset, bytes.subarray(offset, offset + chunkSize), index % this.data.length);
     }
-    if (done) this.send({ t: 'done', id: manifest.id, chunks: index, bytes: bytes.length, first: 0, sha256: sha256Hex(bytes) });
+    if (done) this.send({ t: 'done', id: manifest.id, chunks: index, bytes: bytes.length, sha256: sha256Hex(bytes) });
     return index;
   }
 

@@ -10,7 +10,7 @@ import { HostileSender, listDir, manifestOf, sleep, watch, within } from './host
 import { closeAfter, inbox } from './tmpDirs';
 
 const M = manifestOf({ size: 16 * 1024, chunk: { min: 4096, max: 4096 } });
-const offer = { t: 'offer', v: 1, ...M };
+const offer = { t: 'offer', v: 2, ...M };
 
 /** Malformed messages: raw text or bytes exactly as sent. */
 const MALFORMED: [string, string | Uint8Array][] = [
@@ -20,13 +20,13 @@ const MALFORMED: [string, string | Uint8Array][] = [
   ['JSON null', 'null'],
   ['binary on the control channel', new Uint8Array([123, 125])],
   ['an unknown type', JSON.stringify({ t: 'exec', id: M.id })],
-  ['an unsupported version', JSON.stringify({ ...offer, v: 2 })],
+  ['an unsupported version', JSON.stringify({ ...offer, v: 1 })],
   ['a negative size', JSON.stringify({ ...offer, size: -1 })],
   ['size beyond 2^53', JSON.stringify({ ...offer, size: 2 ** 60 })],
   ['17 channels', JSON.stringify({ ...offer, channels: 17 })],
   ['channel ids beyond 1023', JSON.stringify({ ...offer, idBase: 1020, channels: 8 })],
   ['a name of 1025 characters', JSON.stringify({ ...offer, name: 'n'.repeat(1025) })],
-  ['an uppercase digest', JSON.stringify({ t: 'done', id: M.id, chunks: 1, bytes: 1, first: 0, sha256: 'A'.repeat(64) })],
+  ['an uppercase digest', JSON.stringify({ t: 'done', id: M.id, chunks: 1, bytes: 1, sha256: 'A'.repeat(64) })],
   ['a nack of 4097 entries', JSON.stringify({ t: 'nack', id: M.id, chunks: Array.from({ length: 4097 }, (_, i) => i) })],
   ['a deeply nested type', `{"t":${'['.repeat(5000)}${']'.repeat(5000)}}`],
 ];
@@ -64,6 +64,22 @@ describe('limit: a malformed control message from the peer', () => {
     expect(r.events.map((e) => e.type)).not.toContain('completed');
     // Only the partial file and its progress record (kept for resume), never the finished name.
     expect((await listDir(dir)).filter((f) => !f.includes('.tallow-part'))).toEqual([]);
+    // The peer is told before the channels close: an `error` with ERR_PROTOCOL for this transfer.
+    const told = await s.next('error');
+    expect(told).toMatchObject({ id: M.id, code: 'ERR_PROTOCOL' });
+    expect(await allClosed(s)).toBe(true);
+  });
+
+  it('a version-1 offer is answered with an error naming both versions, then the receiver closes', async () => {
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFile(s.link.b));
+    await s.opened();
+    s.send(JSON.stringify({ ...offer, v: 1 }));
+    const told = await s.next('error');
+    expect(told).toMatchObject({ id: M.id, code: 'ERR_PROTOCOL' });
+    expect(told.message).toMatch(/version 1.*version 2/);
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(r.error()).toBeInstanceOf(ProtocolError);
     expect(await allClosed(s)).toBe(true);
   });
 });

@@ -108,6 +108,11 @@ export function memoryTarget(config: MemoryTargetConfig = {}): MemoryTarget {
         },
         abort: (reason: unknown) => {
           aborts.push(reason);
+          // As directoryTarget: held bytes that failed the digest are wrong, so the next open starts at 0.
+          if ((reason as { code?: string })?.code === 'ERR_HASH_MISMATCH') {
+            key = undefined;
+            persisted = 0;
+          }
         },
       };
     },

@@ -4,7 +4,7 @@ import { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage }
 
 const offer: ControlMessage = {
   t: 'offer',
-  v: 1,
+  v: 2,
   id: 7,
   name: 'a.bin',
   size: 123,
@@ -15,6 +15,7 @@ const offer: ControlMessage = {
   reliability: 'reliable',
   chunk: { min: 16384, max: 262112 },
   digest: 'sha-256',
+  window: 16 * 1024 * 1024,
 };
 const sha = 'a'.repeat(64);
 
@@ -33,20 +34,36 @@ describe('parseControl', () => {
     const all: ControlMessage[] = [
       offer,
       { t: 'accept', id: 7, from: 0 },
+      { t: 'accept', id: 7, from: 100, prefixSha256: sha },
+      { t: 'restart', id: 7 },
       { t: 'reject', id: 7, reason: 'no' },
       { t: 'ack', id: 7, bytes: 10, queued: 0 },
       { t: 'nack', id: 7, chunks: [1, 5] },
-      { t: 'done', id: 7, chunks: 3, bytes: 123, first: 0, sha256: sha },
+      { t: 'done', id: 7, chunks: 3, bytes: 123, sha256: sha },
       { t: 'complete', id: 7, sha256: sha },
       { t: 'cancel', id: 7, reason: 'user' },
       { t: 'error', id: 7, code: 'ERR_X', message: 'boom' },
+      { t: 'error', id: 7, code: 'ERR_SINK_WRITE', message: 'disk full', cause: 'ENOSPC' },
       { t: 'ping', n: 1, ts: 12.5 },
       { t: 'pong', n: 1, ts: 12.5 },
     ];
     for (const m of all) expect(parseControl(encodeControl(m))).toStrictEqual(m);
   });
 
-  it('drops unknown fields', () => {
+  it('a version-1 offer is refused with both versions named, and the id of the offer in details', () => {
+    let err: unknown;
+    try {
+      parseControl(JSON.stringify({ ...offer, v: 1 }));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as ProtocolError).message).toMatch(/version 1: this peer speaks version 2/);
+    expect((err as ProtocolError).details).toMatchObject({ v: 1, supported: 2, id: 7 });
+  });
+
+  it('drops unknown fields (a version-1 done with `first` parses without it)', () => {
+    expect(parseControl(JSON.stringify({ t: 'done', id: 1, chunks: 1, bytes: 1, first: 0, sha256: sha }))).toStrictEqual({ t: 'done', id: 1, chunks: 1, bytes: 1, sha256: sha });
     expect(parseControl(JSON.stringify({ t: 'accept', id: 1, from: 0, evil: 'x' }))).toStrictEqual({ t: 'accept', id: 1, from: 0 });
   });
 
@@ -56,7 +73,13 @@ describe('parseControl', () => {
     bad('[1,2]');
     bad('null');
     bad(JSON.stringify({ t: 'nope' }));
-    bad(JSON.stringify({ ...offer, v: 2 }));
+    bad(JSON.stringify({ ...offer, v: 1 }));
+    bad(JSON.stringify({ ...offer, window: undefined }));
+    bad(JSON.stringify({ ...offer, window: 2 * 262112 - 1 }));
+    bad(JSON.stringify({ t: 'accept', id: 1, from: 5 }));
+    bad(JSON.stringify({ t: 'accept', id: 1, from: 5, prefixSha256: 'A'.repeat(64) }));
+    bad(JSON.stringify({ t: 'restart' }));
+    bad(JSON.stringify({ t: 'error', id: 1, code: 'ERR_X', message: 'm', cause: 'c'.repeat(65) }));
     bad(JSON.stringify({ ...offer, size: -1 }));
     bad(JSON.stringify({ ...offer, size: 2 ** 60 }));
     bad(JSON.stringify({ ...offer, size: 1.5 }));
@@ -70,7 +93,7 @@ describe('parseControl', () => {
     bad(JSON.stringify({ ...offer, digest: 'md5' }));
     bad(JSON.stringify({ t: 'nack', id: 1, chunks: new Array(5000).fill(1) }));
     bad(JSON.stringify({ t: 'nack', id: 1, chunks: [-1] }));
-    bad(JSON.stringify({ t: 'done', id: 1, chunks: 1, bytes: 1, first: 0, sha256: 'XYZ' }));
+    bad(JSON.stringify({ t: 'done', id: 1, chunks: 1, bytes: 1, sha256: 'XYZ' }));
     bad(JSON.stringify({ t: 'ping', n: 1, ts: 'x' }));
     expect(bad(' '.repeat(MAX_CONTROL_MESSAGE + 1))).toMatch(/exceeds/);
   });

@@ -18,6 +18,7 @@ const manifest: Manifest = {
   channels: 1,
   lanes: 1,
   idBase: 512,
+  window: 16 * 1024 * 1024,
   reliability: 'reliable',
   chunk: { min: 1, max: 4 },
   digest: 'sha-256',

@@ -1,0 +1,35 @@
+/**
+ * Failures across the wire: how a side tells its peer why it failed, and how a peer's `error` message
+ * becomes a local error. Shared by both sides of a transfer.
+ */
+import { TallowError, TransferCancelledError } from '../errors';
+import type { ControlLink } from './controlLink';
+
+const CODE = /^ERR_[A-Z0-9_]{1,40}$/;
+const CAUSE = /^[A-Za-z0-9_]{1,64}$/;
+
+/**
+ * Tells the peer why this side failed: `cancel` for a cancellation, else `error` with the code, and the
+ * system error's code (`details.causeCode`, e.g. `ENOSPC`) as `cause`.
+ */
+export function notifyFailure(link: ControlLink | undefined, id: number, e: TallowError): void {
+  if (!link) return;
+  if (e instanceof TransferCancelledError) {
+    link.send({ t: 'cancel', id, reason: String(e.details.reason).slice(0, 1000) });
+    return;
+  }
+  const causeCode = e.details.causeCode;
+  const cause = typeof causeCode === 'string' && CAUSE.test(causeCode) ? { cause: causeCode } : {};
+  link.send({ t: 'error', id, code: e.code, message: e.message.slice(0, 1000), ...cause });
+}
+
+/**
+ * A peer's `error` message as a local error: its code when it looks like ours, else `ERR_REMOTE`;
+ * `details.remote` is true and `details.causeCode` carries the peer's system error code, if any.
+ */
+export const remoteError = (code: string, message: string, cause?: string): TallowError =>
+  new TallowError(CODE.test(code) ? code : 'ERR_REMOTE', cause ? `${message} (${cause})` : message, {
+    remote: true,
+    remoteCode: code,
+    ...(cause ? { causeCode: cause } : {}),
+  });

@@ -1,0 +1,96 @@
+/**
+ * A hand-driven, hostile receiver for sender-side limit tests: it speaks the wire protocol
+ * (docs/protocol.md) directly over a virtual link, so a test can answer `sendFile` with what
+ * `receiveFile` never would (a `complete` before any data, acks beyond the file, a second `accept`,
+ * one NACK and no repeat, pongs but no acks) and watch what the sender does.
+ */
+import {
+  CONTROL_LABEL,
+  decodeFrame,
+  encodeControl,
+  parseControl,
+  type ControlMessage,
+  type DataFrame,
+  type Manifest,
+} from '../../src/index';
+import { createVirtualLink, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
+import { within } from './hostileSender';
+
+/** Options of {@link HostileReceiver}. */
+export interface HostileReceiverConfig {
+  /** Answer the sender's pings with pongs. Default true. */
+  readonly answerPings?: boolean;
+}
+
+/** The receiver end of a virtual link (endpoint `b`), driven by hand; `link.a` goes to `sendFile`. */
+export class HostileReceiver {
+  readonly link: VirtualLink;
+  /** Every control message the sender sent, parsed. */
+  readonly received: ControlMessage[] = [];
+  /** Every data frame that arrived, decoded, in arrival order. */
+  readonly frames: DataFrame[] = [];
+  /** Called for each data frame as it arrives. */
+  onFrame: (f: DataFrame) => void = () => undefined;
+  control: VirtualDataChannel | undefined;
+  data: VirtualDataChannel[] = [];
+  readonly #waiters: { t: ControlMessage['t']; resolve: (m: ControlMessage) => void }[] = [];
+
+  constructor(config: VirtualLinkConfig = {}, options: HostileReceiverConfig = {}) {
+    this.link = createVirtualLink({ delay: 2, ...config });
+    this.link.b.addEventListener('datachannel', (ev: { channel: VirtualDataChannel }) => {
+      if (ev.channel.label !== CONTROL_LABEL || this.control) return;
+      this.control = ev.channel;
+      this.control.addEventListener('message', (m: { data: unknown }) => {
+        const msg = parseControl(m.data);
+        this.received.push(msg);
+        if (msg.t === 'ping' && options.answerPings !== false) this.send({ t: 'pong', n: msg.n, ts: msg.ts });
+        for (const w of this.#waiters.splice(0)) {
+          if (w.t === msg.t) w.resolve(msg);
+          else this.#waiters.push(w);
+        }
+      });
+    });
+  }
+
+  /** The first message of type `t` from the sender (one already received counts). */
+  next<K extends ControlMessage['t']>(t: K, ms = 5_000): Promise<Extract<ControlMessage, { t: K }>> {
+    const seen = this.received.find((m) => m.t === t);
+    const p = seen ? Promise.resolve(seen) : new Promise<ControlMessage>((resolve) => this.#waiters.push({ t, resolve }));
+    return within(p, ms, `waiting for '${t}' from the sender`) as Promise<Extract<ControlMessage, { t: K }>>;
+  }
+
+  /** Sends a control message, or raw text exactly as given. */
+  send(msg: ControlMessage | string): void {
+    this.control!.send(typeof msg === 'string' ? msg : encodeControl(msg));
+  }
+
+  /** Waits for the offer, creates the negotiated data channels (recording frames) and returns the manifest. */
+  async offered(): Promise<Manifest> {
+    const { t: _t, v: _v, ...m } = await this.next('offer');
+    this.data = Array.from({ length: m.channels }, (_, i) => {
+      const ch = this.link.b.createDataChannel(`tallow-${i}`, {
+        negotiated: true,
+        id: m.idBase + i,
+        ordered: false,
+        ...(m.reliability === 'unreliable' ? { maxRetransmits: 0 } : {}),
+      });
+      ch.binaryType = 'arraybuffer';
+      ch.addEventListener('message', (ev: { data: ArrayBuffer }) => {
+        const f = decodeFrame(new Uint8Array(ev.data));
+        this.frames.push(f);
+        this.onFrame(f);
+      });
+      return ch;
+    });
+    return m;
+  }
+
+  /** Payload bytes received so far (retransmissions included). */
+  bytes(): number {
+    return this.frames.reduce((n, f) => n + f.data.length, 0);
+  }
+
+  close(): void {
+    this.link.close();
+  }
+}
