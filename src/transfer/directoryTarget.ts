@@ -3,10 +3,10 @@
  * from `tallow-rx/node`).
  */
 import { constants } from 'node:fs';
-import { open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
-import { LimitExceededError, SinkWriteError } from '../errors';
+import { catchError, Observable, throwError, type OperatorFunction } from 'rxjs';
+import { LimitExceededError, SinkWriteError, SourceReadError, TallowError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import { sanitizeFileName } from '../protocol/sanitizeFileName';
 import { fromFilePath } from '../sources/fromFilePath';
@@ -19,7 +19,8 @@ import type { OpenedTarget, ReceiveTarget } from './ReceiveTarget';
 export interface DirectoryTargetConfig {
   /**
    * Keep partial files after a failure and continue them when the same file
-   * (same name, size and lastModified) is offered again. Default `true`.
+   * (same name, size and lastModified) is offered again. Default `true`. A
+   * hash mismatch (`ERR_HASH_MISMATCH`) discards the partial even so.
    */
   readonly resume?: boolean;
   /** Replace an existing file of the same name; otherwise ` (1)`, ` (2)`, … is added. Default `false`. */
@@ -33,6 +34,15 @@ export interface DirectoryTargetConfig {
 /** Suffix of a partial file; its progress record adds `.json`. */
 export const PARTIAL_SUFFIX = '.tallow-part';
 
+/** Most part-file slots per name, and most ` (n)` names tried for a finished file. */
+const MAX_NAMES = 10_000;
+
+/** `link` error codes that mean "this file system has no hard links": reserve the name by exclusive create instead. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSYS']);
+
+/** Part files a transfer in this process holds (real paths), across every directoryTarget: one writer per part file. */
+const claimed = new Set<string>();
+
 interface PartialRecord {
   readonly v: 1;
   readonly name: string;
@@ -42,28 +52,302 @@ interface PartialRecord {
   readonly persisted: number;
 }
 
-const exists = async (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+/** A part file this transfer holds. */
+interface Claim {
+  /** Its name in the directory (`<name>.tallow-part` or `<name>.<n>.tallow-part`) and its path. */
+  readonly part: string;
+  readonly path: string;
+  /** Its key in {@link claimed}. */
+  readonly key: string;
+  readonly handle: FileHandle;
+  /** Verified bytes kept from an earlier attempt. */
+  readonly from: number;
+}
 
-/** Picks `name`, or `name (n).ext` when taken. */
-async function freeName(dir: string, name: string, overwrite: boolean): Promise<string> {
-  if (overwrite || !(await exists(join(dir, name)))) return join(dir, name);
+/** The fs error under `err` (fromFilePath wraps it in a SourceReadError). */
+const fsCause = (err: unknown): unknown => (err instanceof TallowError && err.cause !== undefined ? fsCause(err.cause) : err);
+const codeOf = (err: unknown): string | undefined => (fsCause(err) as NodeJS.ErrnoException | undefined)?.code;
+
+/**
+ * A failed fs call as a SinkWriteError. `path` is relative to the target directory: messages go to
+ * the peer, and Node's own messages (kept as `cause`) hold absolute paths. TallowErrors pass unchanged.
+ */
+const writeError = (doing: string, path: string, err: unknown): TallowError =>
+  err instanceof TallowError
+    ? err
+    : new SinkWriteError(`${doing} ${path} failed (${codeOf(err) ?? 'unknown error'})`, { path, causeCode: codeOf(err) }, fsCause(err));
+
+/** Part file of slot `n`: `<name>.tallow-part`, then `<name>.<n>.tallow-part`. */
+const partName = (name: string, n: number) => (n === 0 ? `${name}${PARTIAL_SUFFIX}` : `${name}.${n}${PARTIAL_SUFFIX}`);
+
+/** The slot of directory entry `file` if it is a part file of `name`, else -1. */
+const slotOf = (file: string, name: string): number => {
+  if (file === partName(name, 0)) return 0;
+  if (!file.startsWith(`${name}.`) || !file.endsWith(PARTIAL_SUFFIX)) return -1;
+  const n = file.slice(name.length + 1, -PARTIAL_SUFFIX.length);
+  return /^[1-9][0-9]*$/.test(n) && Number(n) < MAX_NAMES ? Number(n) : -1;
+};
+
+/** Candidate `n` for a finished file: `name`, then `stem (n).ext`. */
+const finalName = (name: string, n: number): string => {
+  if (n === 0) return name;
   const dot = name.lastIndexOf('.');
   const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
-  for (let n = 1; n < 10_000; n++) {
-    const candidate = join(dir, `${stem} (${n})${ext}`);
-    if (!(await exists(candidate))) return candidate;
+  return `${stem} (${n})${ext}`;
+};
+
+/** Creates `dir` (and its parents) when missing; returns its real path, the root of the claim keys. */
+async function prepareDir(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true });
+    return await realpath(dir);
+  } catch (err) {
+    throw new SinkWriteError(`cannot create the download folder (${codeOf(err) ?? 'unknown error'})`, { path: '.', causeCode: codeOf(err) }, err);
   }
-  throw new SinkWriteError(`no free name for ${name} in ${dir}`, { dir, name });
+}
+
+/** Marks `key` as held by this transfer; false when another transfer in this process holds it. */
+const take = (key: string): boolean => {
+  if (claimed.has(key)) return false;
+  claimed.add(key);
+  return true;
+};
+
+/** Verified bytes of `path` if its record describes `manifest`'s file, else undefined. */
+async function heldBytes(path: string, manifest: Manifest): Promise<number | undefined> {
+  try {
+    const rec = JSON.parse(await readFile(`${path}.json`, 'utf8')) as PartialRecord;
+    const st = await stat(path);
+    const same = rec.v === 1 && rec.name === manifest.name && rec.size === manifest.size && rec.lastModified === (manifest.lastModified ?? null);
+    // A second link means the file was already placed (finish links it): never write into it again.
+    if (!same || !Number.isSafeInteger(rec.persisted) || st.nlink > 1) return undefined;
+    return Math.max(0, Math.min(rec.persisted, st.size, manifest.size));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Claims a partial of `manifest`'s file that no transfer holds, and cuts it to its verified bytes. */
+async function claimPartial(dir: string, root: string, name: string, manifest: Manifest): Promise<Claim | undefined> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const slots = entries.map((f) => slotOf(f, name)).filter((n) => n >= 0);
+  for (const n of slots.sort((a, b) => a - b)) {
+    const part = partName(name, n);
+    const [path, key] = [join(dir, part), join(root, part)];
+    if (!take(key)) continue;
+    const from = await heldBytes(path, manifest);
+    const handle = from === undefined ? undefined : await open(path, 'r+').catch(() => undefined);
+    if (handle && from !== undefined) {
+      // Bytes past the record are unverified: drop them, so the file only ever holds checked bytes.
+      if (await handle.truncate(from).then(() => true, () => false)) return { part, path, key, handle, from };
+      await handle.close().catch(() => undefined);
+    }
+    claimed.delete(key);
+  }
+  return undefined;
+}
+
+/** Creates the first free part file for `name`, exclusively (`wx`): no two transfers, in any process, share one. */
+async function claimNew(dir: string, root: string, name: string): Promise<Claim> {
+  for (let n = 0; n < MAX_NAMES; n++) {
+    const part = partName(name, n);
+    const [path, key] = [join(dir, part), join(root, part)];
+    if (!take(key)) continue;
+    try {
+      return { part, path, key, handle: await open(path, 'wx'), from: 0 };
+    } catch (err) {
+      claimed.delete(key);
+      if (codeOf(err) !== 'EEXIST') throw writeError('creating', part, err);
+    }
+  }
+  throw new SinkWriteError(`no free part-file name for ${name}`, { path: name });
+}
+
+/** Links the part file to `to` (`link` fails on an existing name), then drops the part file's name. */
+async function placeByLink(dir: string, part: string, to: string): Promise<'placed' | 'taken' | 'no-links'> {
+  try {
+    await link(join(dir, part), join(dir, to));
+  } catch (err) {
+    const code = codeOf(err);
+    if (code === 'EEXIST') return 'taken';
+    if (code !== undefined && NO_HARD_LINKS.has(code)) return 'no-links';
+    throw writeError('saving', part, err);
+  }
+  // The file is in place and verified. A part name left behind has a second link and no record, so it is
+  // never resumed or written; failing the transfer over it would misreport a saved file.
+  await unlink(join(dir, part)).catch(() => undefined);
+  return 'placed';
+}
+
+/** Without hard links: reserves `to` by exclusive create, then renames the partial over the reservation. */
+async function placeByReservation(dir: string, part: string, to: string): Promise<'placed' | 'taken'> {
+  try {
+    await (await open(join(dir, to), 'wx')).close();
+  } catch (err) {
+    if (codeOf(err) === 'EEXIST') return 'taken';
+    throw writeError('reserving', to, err);
+  }
+  try {
+    await rename(join(dir, part), join(dir, to));
+  } catch (err) {
+    await rm(join(dir, to), { force: true }).catch(() => undefined);
+    throw writeError('saving', part, err);
+  }
+  return 'placed';
 }
 
 /**
- * Writes each received file to `<dir>/<sanitised name>`. While the transfer
- * runs, bytes go to `<name>.tallow-part`, and `<name>.tallow-part.json`
- * records how many of them are verified and fsynced. On success the partial
- * file is renamed into place and the record removed. On failure both stay, and
- * the next offer of the same file resumes from the recorded offset (`resume:
- * false` deletes them instead). Names from the peer can never leave `dir`: see
- * `sanitizeFileName`.
+ * Moves the finished part file to `name`, or the first free `stem (n).ext`. Taking the name is atomic,
+ * so an existing file is never replaced (unless `overwrite`). Returns the name chosen.
+ */
+async function place(dir: string, part: string, name: string, overwrite: boolean): Promise<string> {
+  if (overwrite) {
+    await rename(join(dir, part), join(dir, name)).catch((err: unknown) => Promise.reject(writeError('saving', part, err)));
+    return name;
+  }
+  let hardLinks = true;
+  for (let n = 0; n < MAX_NAMES; n++) {
+    const to = finalName(name, n);
+    let outcome = hardLinks ? await placeByLink(dir, part, to) : 'no-links';
+    if (outcome === 'no-links') {
+      hardLinks = false;
+      outcome = await placeByReservation(dir, part, to);
+    }
+    if (outcome === 'placed') return to;
+  }
+  throw new SinkWriteError(`no free name for ${name}`, { path: name });
+}
+
+/**
+ * Writes `manifest`'s progress record at `path`: rewritten in place at one width (that of
+ * `persisted = size`, space-padded), never truncated first, so a SIGKILL mid-update leaves the
+ * old record or the new one (`writeFile` truncates first, and the next session restarted from 0).
+ */
+function progressRecord(path: string, name: string, manifest: Manifest): (persisted: number) => Promise<void> {
+  const lastModified = manifest.lastModified ?? null;
+  const bytes = (persisted: number) =>
+    Buffer.from(JSON.stringify({ v: 1, name: manifest.name, size: manifest.size, lastModified, persisted } satisfies PartialRecord));
+  const width = bytes(manifest.size).length;
+  return async (persisted) => {
+    const out = Buffer.alloc(width, 0x20);
+    bytes(persisted).copy(out);
+    try {
+      const h = await open(path, constants.O_WRONLY | constants.O_CREAT);
+      try {
+        await h.write(out, 0, out.length, 0);
+        // Only a record left by another file can be longer; cut its tail once the new one is whole.
+        await h.truncate(out.length);
+      } finally {
+        await h.close();
+      }
+    } catch (err) {
+      throw writeError('recording progress in', name, err);
+    }
+  };
+}
+
+/** Options of {@link diskSink}. */
+interface DiskSinkConfig {
+  readonly handle: FileHandle;
+  /** The part file's name, for errors. */
+  readonly part: string;
+  readonly from: number;
+  readonly checkpointEvery: number;
+  readonly maxQueued: number;
+  /** Records the verified bytes after each checkpoint (resume), or undefined. */
+  readonly record?: (persisted: number) => Promise<void>;
+}
+
+/** Writes chunks at their offsets, in order, one write at a time; fsyncs and records every `checkpointEvery` bytes. */
+function diskSink({ handle, part, from, checkpointEvery, maxQueued, record }: DiskSinkConfig): OperatorFunction<Chunk, number> {
+  return (source) =>
+    new Observable<number>((subscriber) => {
+      // Chunks waiting for the disk, their bytes, and the write loop's state.
+      const queue: Chunk[] = [];
+      let queued = 0;
+      let writing = false;
+      let sourceDone = false;
+      // Bytes written this session, and at the last checkpoint.
+      let written = 0;
+      let checkpointed = 0;
+      const writeChunk = async (c: Chunk) => {
+        for (let off = 0; off < c.data.length; ) off += (await handle.write(c.data, off, c.data.length - off, c.offset + off)).bytesWritten;
+        written += c.data.length;
+        if (written - checkpointed < checkpointEvery) return;
+        await handle.sync();
+        checkpointed = written;
+        await record?.(from + written);
+      };
+      const loop = async () => {
+        if (writing) return;
+        writing = true;
+        try {
+          while (queue.length && !subscriber.closed) {
+            const c = queue.shift()!;
+            queued -= c.data.length;
+            await writeChunk(c);
+            subscriber.next(written);
+          }
+          if (sourceDone && !queue.length && !subscriber.closed) {
+            await handle.sync();
+            subscriber.complete();
+          }
+        } catch (err) {
+          subscriber.error(writeError('writing', part, err));
+        } finally {
+          writing = false;
+        }
+      };
+      subscribeChained(source, subscriber, {
+        next: (c) => {
+          queued += c.data.length;
+          if (queued > maxQueued) return subscriber.error(new LimitExceededError('queued bytes for disk', queued, maxQueued));
+          queue.push(c);
+          void loop();
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => {
+          sourceDone = true;
+          void loop();
+        },
+      });
+      return () => {
+        queue.length = 0;
+      };
+    });
+}
+
+/**
+ * Writes each received file to `<dir>/<sanitised name>`, creating `dir` (and
+ * its parents) when missing.
+ *
+ * While a transfer runs, its bytes go to a part file of its own:
+ * `<name>.tallow-part`, or `<name>.<n>.tallow-part` when another transfer holds
+ * that one (a part file is created exclusively and claimed for the transfer,
+ * so two transfers never share one, even when their names sanitise alike).
+ * With `resume`, `<part>.json` records how many bytes are verified and
+ * fsynced; the next offer of the same file (same name, size and lastModified)
+ * continues the first such partial no transfer holds.
+ *
+ * On success the part file is linked to its final name, atomically: `name`,
+ * else the first free `stem (n).ext`, so an existing file is never replaced
+ * (`overwrite: true` renames over it). Where hard links are unsupported the
+ * name is reserved by exclusive create and the part file renamed over it. On
+ * failure the partial stays for resume; it is deleted with `resume: false` or
+ * after a hash mismatch (`ERR_HASH_MISMATCH`), so a bad prefix is never resumed.
+ *
+ * Names from the peer can never leave `dir` (see `sanitizeFileName`). Errors
+ * are TallowErrors that name paths relative to `dir` (their messages go to the
+ * peer); a failed write or rename is a `SinkWriteError` with
+ * `details: { path, causeCode }` and the fs error as `cause`.
+ *
+ * Claims are per process: two processes receiving into one directory never
+ * share a new part file, but may both resume one partial at the same moment.
+ *
+ * ```
+ * offer report.bin (A):  report.bin.tallow-part    ─link→ report.bin
+ * offer report.bin (B):  report.bin.1.tallow-part  ─link→ report (1).bin
+ * ```
  *
  * ## Example
  * ```ts
@@ -71,136 +355,85 @@ async function freeName(dir: string, name: string, overwrite: boolean): Promise<
  * import { directoryTarget } from 'tallow-rx/node';
  * receiveFile(pc, { target: directoryTarget('./downloads') }).subscribe(console.log);
  * ```
- * @param dir an existing directory
+ * @param dir the download folder, created when missing
  * @param config see {@link DirectoryTargetConfig}
  * @return a target for `receiveFile`
  */
 export function directoryTarget(dir: string, config: DirectoryTargetConfig = {}): ReceiveTarget {
   const resume = config.resume ?? true;
+  const overwrite = config.overwrite ?? false;
   const checkpointEvery = config.checkpointEvery ?? 8 * 1024 * 1024;
   const maxQueued = config.maxQueuedBytes ?? 64 * 1024 * 1024;
   return {
     open: async (manifest: Manifest): Promise<OpenedTarget> => {
       const name = sanitizeFileName(manifest.name);
-      const partial = join(dir, name + PARTIAL_SUFFIX);
-      const recordPath = partial + '.json';
-      const lastModified = manifest.lastModified ?? null;
-      let from = 0;
-      if (resume) {
-        try {
-          const rec = JSON.parse(await readFile(recordPath, 'utf8')) as PartialRecord;
-          const st = await stat(partial);
-          if (rec.v === 1 && rec.name === manifest.name && rec.size === manifest.size && rec.lastModified === lastModified) {
-            from = Math.max(0, Math.min(rec.persisted, st.size, manifest.size));
-          }
-        } catch {
-          from = 0;
-        }
+      const root = await prepareDir(dir);
+      const claim = (resume ? await claimPartial(dir, root, name, manifest) : undefined) ?? (await claimNew(dir, root, name));
+      const record = resume ? progressRecord(`${claim.path}.json`, `${claim.part}.json`, manifest) : undefined;
+      try {
+        await record?.(claim.from);
+      } catch (err) {
+        await claim.handle.close().catch(() => undefined);
+        claimed.delete(claim.key);
+        throw err;
       }
-      const handle: FileHandle = await open(partial, from > 0 ? 'r+' : 'w');
-      if (from === 0) await handle.truncate(0);
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        await handle.close().catch(() => undefined);
-      };
-      const recordBytes = (persisted: number) =>
-        Buffer.from(JSON.stringify({ v: 1, name: manifest.name, size: manifest.size, lastModified, persisted } satisfies PartialRecord));
-      // Every record of this file has the width of the largest one (persisted = size), padded with spaces, and
-      // is written over the old one in place: `writeFile` truncates first, so a SIGKILL in between left an empty
-      // record and the next session started from 0 (seen under load in test/transfer/twoProcess.spec.ts).
-      const recordWidth = recordBytes(manifest.size).length;
-      const record = async (persisted: number) => {
-        const out = Buffer.alloc(recordWidth, 0x20);
-        recordBytes(persisted).copy(out);
-        const h = await open(recordPath, constants.O_WRONLY | constants.O_CREAT);
-        try {
-          await h.write(out, 0, out.length, 0);
-          // Only a record left by another file can be longer; cut its tail once the new one is whole.
-          await h.truncate(out.length);
-        } finally {
-          await h.close();
-        }
-      };
+      return openedClaim(claim, { dir, name, overwrite, resume, checkpointEvery, maxQueued, record });
+    },
+  };
+}
 
-      return {
-        from,
-        prefix: () => fromFilePath(partial).pipe(limitBytes(from)),
-        sink: (source) =>
-          new Observable<number>((subscriber) => {
-            // Chunks waiting for the disk, their bytes, and the write loop's state.
-            const queue: Chunk[] = [];
-            let queued = 0;
-            let writing = false;
-            let sourceDone = false;
-            // Bytes written this session, and at the last checkpoint.
-            let written = 0;
-            let checkpointed = 0;
-            const fail = (err: unknown) => subscriber.error(err instanceof SinkWriteError ? err : new SinkWriteError(`writing ${partial} failed`, { path: partial }, err));
-            const loop = async () => {
-              if (writing) return;
-              writing = true;
-              try {
-                while (queue.length && !subscriber.closed) {
-                  const c = queue.shift()!;
-                  queued -= c.data.length;
-                  let off = 0;
-                  while (off < c.data.length) {
-                    const { bytesWritten } = await handle.write(c.data, off, c.data.length - off, c.offset + off);
-                    off += bytesWritten;
-                  }
-                  written += c.data.length;
-                  if (written - checkpointed >= checkpointEvery) {
-                    await handle.sync();
-                    checkpointed = written;
-                    if (resume) await record(from + written);
-                  }
-                  subscriber.next(written);
-                }
-                if (sourceDone && !queue.length && !subscriber.closed) {
-                  await handle.sync();
-                  subscriber.complete();
-                }
-              } catch (err) {
-                fail(err);
-              } finally {
-                writing = false;
-              }
-            };
-            subscribeChained(source, subscriber, {
-              next: (c) => {
-                queued += c.data.length;
-                if (queued > maxQueued) return subscriber.error(new LimitExceededError('queued bytes for disk', queued, maxQueued));
-                queue.push(c);
-                void loop();
-              },
-              error: (e) => subscriber.error(e),
-              complete: () => {
-                sourceDone = true;
-                void loop();
-              },
-            });
-            if (resume) void record(from).catch(() => undefined);
-            return () => {
-              queue.length = 0;
-            };
-          }),
-        finish: async () => {
-          await close();
-          const final = await freeName(dir, name, config.overwrite ?? false);
-          await rename(partial, final);
-          await rm(recordPath, { force: true });
-          return final;
-        },
-        abort: async () => {
-          await close();
-          if (!resume) {
-            await rm(partial, { force: true });
-            await rm(recordPath, { force: true });
-          }
-        },
-      };
+/** The OpenedTarget over a claimed part file: writes, then places or keeps or discards it, and lets the claim go. */
+function openedClaim(
+  claim: Claim,
+  o: { dir: string; name: string; overwrite: boolean; resume: boolean; checkpointEvery: number; maxQueued: number; record?: (persisted: number) => Promise<void> },
+): OpenedTarget {
+  const { part, path, key, handle, from } = claim;
+  // Closed once; the claim is held until the file is placed or abort has decided.
+  let closed = false;
+  let held = true;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close().catch(() => undefined);
+  };
+  const release = () => {
+    held = false;
+    claimed.delete(key);
+  };
+  // No record is written once the handle is closed: the claim may pass to another transfer.
+  const record = o.record && ((persisted: number) => (closed ? Promise.resolve() : o.record!(persisted)));
+  return {
+    from,
+    prefix: () =>
+      fromFilePath(path).pipe(
+        limitBytes(from),
+        catchError((err: unknown) =>
+          throwError(() => new SourceReadError(`reading the partial ${part} failed (${codeOf(err) ?? 'unknown error'})`, { path: part, causeCode: codeOf(err) }, fsCause(err))),
+        ),
+      ),
+    sink: diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record }),
+    finish: async () => {
+      await close();
+      // The record goes first: a partial without one is never resumed, so never written into once placed.
+      await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
+      const saved = await place(o.dir, part, o.name, o.overwrite);
+      release();
+      return join(o.dir, saved);
+    },
+    abort: async (reason: unknown) => {
+      await close();
+      if (!held) return;
+      const discard = !o.resume || (reason instanceof TallowError && reason.code === 'ERR_HASH_MISMATCH');
+      try {
+        if (discard) {
+          await rm(`${path}.json`, { force: true });
+          await rm(path, { force: true });
+        }
+      } catch (err) {
+        throw writeError('removing', part, err);
+      } finally {
+        release();
+      }
     },
   };
 }

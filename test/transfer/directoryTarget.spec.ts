@@ -12,7 +12,7 @@ import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTar
 import type { Chunk } from '../../src/types';
 
 const KiB = 1024;
-const manifest: Manifest = {
+const manifest = {
   id: 1,
   name: 'file.bin',
   size: 64 * KiB,
@@ -23,7 +23,8 @@ const manifest: Manifest = {
   reliability: 'reliable',
   chunk: { min: 4 * KiB, max: 4 * KiB },
   digest: 'sha-256',
-};
+  window: 16 * 1024 * 1024,
+} as Manifest;
 const chunks = (n: number, start = 0): Chunk[] =>
   Array.from({ length: n }, (_, i) => ({ index: i, offset: start + i * 4 * KiB, data: new Uint8Array(4 * KiB).fill(i + 1) }));
 
@@ -65,7 +66,7 @@ describe('directoryTarget progress record', () => {
   it('replaces a longer record left by another file whole', async () => {
     const d = await dir();
     const recordPath = join(d, `file.bin${PARTIAL_SUFFIX}.json`);
-    await writeFile(join(d, `file.bin${PARTIAL_SUFFIX}`), new Uint8Array(0));
+    // A record whose part file is gone: the slot is free, and the new transfer's record replaces it.
     await writeFile(recordPath, JSON.stringify({ v: 1, name: 'file.bin', size: 10 ** 15, lastModified: 123456789, persisted: 10 ** 14, pad: 'x'.repeat(500) }));
     const opened = await directoryTarget(d, { checkpointEvery: 4 * KiB }).open(manifest);
     expect(opened.from).toBe(0);

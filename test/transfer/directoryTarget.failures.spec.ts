@@ -1,0 +1,138 @@
+/**
+ * directoryTarget when things go wrong, on a real file system: a whole-file
+ * hash mismatch discards the partial, errors name paths relative to the
+ * target directory (they are sent to the peer) and are always TallowErrors,
+ * and a missing download folder is created.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { from, lastValueFrom } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HashMismatchError, SinkWriteError, SourceReadError, TransferCancelledError } from '../../src/errors';
+import type { Manifest } from '../../src/protocol/control';
+import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
+import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
+import type { Chunk } from '../../src/types';
+
+const KiB = 1024;
+const CHUNK = 64 * KiB;
+const manifestFor = (name: string, size: number): Manifest =>
+  ({
+    id: 1,
+    name,
+    size,
+    type: 'application/octet-stream',
+    lastModified: 42,
+    channels: 1,
+    lanes: 1,
+    idBase: 512,
+    reliability: 'reliable',
+    chunk: { min: CHUNK, max: CHUNK },
+    digest: 'sha-256',
+    window: 64 * 1024 * KiB,
+  }) as Manifest;
+const chunksOf = (data: Uint8Array, start = 0): Chunk[] => {
+  const out: Chunk[] = [];
+  for (let offset = start, index = 0; offset < data.length; offset += CHUNK, index++) out.push({ index, offset, data: data.subarray(offset, offset + CHUNK) });
+  return out;
+};
+const write = (opened: OpenedTarget, data: Uint8Array) => lastValueFrom(from(chunksOf(data, opened.from)).pipe(opened.sink), { defaultValue: 0 });
+const failure = (p: unknown): Promise<unknown> =>
+  Promise.resolve(p).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+const tempDir = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'dirtarget-fail-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('directoryTarget after a hash mismatch', () => {
+  it('a whole-file ERR_HASH_MISMATCH deletes the partial and its record even with resume, so the next offer starts at 0', async () => {
+    const d = await tempDir();
+    const target = directoryTarget(d, { checkpointEvery: CHUNK });
+    const m = manifestFor('bad.bin', 8 * CHUNK);
+    const data = randomBytes(m.size);
+    const opened = await target.open(m);
+    await write(opened, data);
+    await opened.abort(new HashMismatchError(-1, 'aa', 'bb', 'sha-256'));
+    expect(await readdir(d)).toEqual([]);
+    expect((await target.open(m)).from).toBe(0);
+  });
+
+  it('any other failure keeps the partial for resume', async () => {
+    const d = await tempDir();
+    const target = directoryTarget(d, { checkpointEvery: CHUNK });
+    const m = manifestFor('ok.bin', 8 * CHUNK);
+    const opened = await target.open(m);
+    await write(opened, randomBytes(m.size));
+    await opened.abort(new TransferCancelledError('remote'));
+    expect((await readdir(d)).sort()).toEqual([`ok.bin${PARTIAL_SUFFIX}`, `ok.bin${PARTIAL_SUFFIX}.json`]);
+    expect((await target.open(m)).from).toBe(m.size);
+  });
+});
+
+describe('directoryTarget errors', () => {
+  it('a failed final link/rename is a SinkWriteError naming the partial relative to the directory, not a raw ENOENT', async () => {
+    const d = await tempDir();
+    const inbox = join(d, 'inbox');
+    await mkdir(inbox);
+    const opened = await directoryTarget(inbox).open(manifestFor('gone.bin', 3 * CHUNK));
+    await write(opened, randomBytes(3 * CHUNK));
+    await rm(inbox, { recursive: true, force: true });
+    const err = await failure(opened.finish());
+    expect(err).toBeInstanceOf(SinkWriteError);
+    const e = err as SinkWriteError;
+    expect(e.details).toEqual({ path: `gone.bin${PARTIAL_SUFFIX}`, causeCode: 'ENOENT' });
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(e.message).not.toContain(d);
+  });
+
+  it("a prefix that can no longer be read fails with a TallowError whose message does not hold the directory's path", async () => {
+    const d = await tempDir();
+    const target = directoryTarget(d, { checkpointEvery: CHUNK });
+    const m = manifestFor('p.bin', 8 * CHUNK);
+    const first = await target.open(m);
+    await write(first, randomBytes(4 * CHUNK));
+    await first.abort(new Error('stop'));
+    const again = await target.open(m);
+    expect(again.from).toBeGreaterThan(0);
+    await rm(join(d, `p.bin${PARTIAL_SUFFIX}`));
+    const err = await failure(lastValueFrom(again.prefix!()));
+    expect(err).toBeInstanceOf(SourceReadError);
+    expect((err as SourceReadError).message).not.toContain(d);
+    expect((err as SourceReadError).details).toMatchObject({ path: `p.bin${PARTIAL_SUFFIX}`, causeCode: 'ENOENT' });
+  });
+});
+
+describe('directoryTarget and its folder', () => {
+  it("creates a download folder that does not exist yet (and its parents), as the README's './downloads' example expects", async () => {
+    const d = await tempDir();
+    const inbox = join(d, 'downloads', 'nested');
+    const data = randomBytes(3 * CHUNK + 5);
+    const opened = await directoryTarget(inbox).open(manifestFor('new.bin', data.length));
+    await write(opened, data);
+    expect(await opened.finish()).toBe(join(inbox, 'new.bin'));
+    expect(Buffer.compare(await readFile(join(inbox, 'new.bin')), data)).toBe(0);
+  });
+
+  it('a file where the folder should be is a clear SinkWriteError', async () => {
+    const d = await tempDir();
+    await writeFile(join(d, 'downloads'), 'not a folder');
+    const err = await failure(directoryTarget(join(d, 'downloads')).open(manifestFor('x.bin', 1)));
+    expect(err).toBeInstanceOf(SinkWriteError);
+    const e = err as SinkWriteError;
+    expect(e.message).toMatch(/download folder/);
+    expect(e.message).not.toContain(d);
+    expect(['EEXIST', 'ENOTDIR']).toContain(e.details.causeCode);
+    expect(e.details.path).toBe('.');
+  });
+});

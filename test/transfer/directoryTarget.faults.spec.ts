@@ -1,0 +1,147 @@
+/**
+ * directoryTarget under file-system faults that a test cannot cause for real:
+ * a full disk, a file system without hard links, a part file that cannot be
+ * created. node:fs/promises is wrapped; everything else is real.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { from, lastValueFrom } from 'rxjs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SinkWriteError } from '../../src/errors';
+import type { Manifest } from '../../src/protocol/control';
+import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
+import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
+import type { Chunk } from '../../src/types';
+
+/** Faults to inject: an fs error code per operation, or none. */
+const faults = vi.hoisted(() => ({
+  /** `link()` fails with this code. */
+  link: undefined as string | undefined,
+  /** `link()` calls seen. */
+  links: 0,
+  /** Writes to part files fail with this code. */
+  write: undefined as string | undefined,
+  /** Opening a part file fails with this code. */
+  openPart: undefined as string | undefined,
+}));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  // Like Node's own errors, the message holds the absolute path.
+  const fsError = (code: string, path: unknown) => Object.assign(new Error(`${code}: simulated, '${String(path)}'`), { code });
+  // vi.mock runs before the imports, so PARTIAL_SUFFIX is spelled out.
+  const isPart = (path: unknown) => String(path).endsWith('.tallow-part');
+  return {
+    ...actual,
+    link: async (...args: Parameters<typeof actual.link>) => {
+      faults.links++;
+      if (faults.link) throw fsError(faults.link, args[1]);
+      return actual.link(...args);
+    },
+    open: async (...args: Parameters<typeof actual.open>) => {
+      if (faults.openPart && isPart(args[0])) throw fsError(faults.openPart, args[0]);
+      const handle = await actual.open(...args);
+      if (faults.write && isPart(args[0])) {
+        const code = faults.write;
+        Object.assign(handle, { write: async () => Promise.reject(fsError(code, args[0])) });
+      }
+      return handle;
+    },
+  };
+});
+
+const KiB = 1024;
+const CHUNK = 64 * KiB;
+const manifestFor = (name: string, size: number): Manifest =>
+  ({
+    id: 1,
+    name,
+    size,
+    type: 'application/octet-stream',
+    channels: 1,
+    lanes: 1,
+    idBase: 512,
+    reliability: 'reliable',
+    chunk: { min: CHUNK, max: CHUNK },
+    digest: 'sha-256',
+    window: 64 * 1024 * KiB,
+  }) as Manifest;
+const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+const chunksOf = (data: Uint8Array): Chunk[] => {
+  const out: Chunk[] = [];
+  for (let offset = 0, index = 0; offset < data.length; offset += CHUNK, index++) out.push({ index, offset, data: data.subarray(offset, offset + CHUNK) });
+  return out;
+};
+const write = (opened: OpenedTarget, data: Uint8Array) => lastValueFrom(from(chunksOf(data)).pipe(opened.sink), { defaultValue: 0 });
+const failure = (p: unknown): Promise<unknown> =>
+  Promise.resolve(p).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+
+const dirs: string[] = [];
+afterEach(async () => {
+  Object.assign(faults, { link: undefined, links: 0, write: undefined, openPart: undefined });
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+const tempDir = async () => {
+  const d = await mkdtemp(join(tmpdir(), 'dirtarget-faults-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('directoryTarget under fs faults', () => {
+  it('a full disk fails the sink with SinkWriteError { path: relative, causeCode: ENOSPC } and the fs error as cause', async () => {
+    const d = await tempDir();
+    faults.write = 'ENOSPC';
+    const opened = await directoryTarget(d).open(manifestFor('big.bin', 4 * CHUNK));
+    const err = await failure(write(opened, randomBytes(4 * CHUNK)));
+    expect(err).toBeInstanceOf(SinkWriteError);
+    const e = err as SinkWriteError;
+    expect(e.details).toEqual({ path: `big.bin${PARTIAL_SUFFIX}`, causeCode: 'ENOSPC' });
+    expect((e.cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    expect(e.message).toContain('ENOSPC');
+    expect(e.message).not.toContain(d);
+    await opened.abort(e);
+  });
+
+  it('a part file that cannot be created is a SinkWriteError naming it relative to the directory', async () => {
+    const d = await tempDir();
+    faults.openPart = 'EACCES';
+    const err = await failure(directoryTarget(d).open(manifestFor('locked.bin', 10)));
+    expect(err).toBeInstanceOf(SinkWriteError);
+    expect((err as SinkWriteError).details).toEqual({ path: `locked.bin${PARTIAL_SUFFIX}`, causeCode: 'EACCES' });
+    expect((err as SinkWriteError).message).not.toContain(d);
+  });
+
+  it.each(['EPERM', 'ENOTSUP', 'EXDEV'])(
+    'without hard links (%s) the name is still reserved exclusively: r.bin exists, r.bin and r (1).bin finish together (20 rounds)',
+    async (code) => {
+      faults.link = code;
+      const kept = randomBytes(100);
+      const wrong: string[] = [];
+      for (let round = 0; round < 20; round++) {
+        const d = await tempDir();
+        await writeFile(join(d, 'r.bin'), kept);
+        const target = directoryTarget(d);
+        const x = randomBytes(3 * CHUNK);
+        const y = randomBytes(3 * CHUNK);
+        const [a, b] = await Promise.all([target.open(manifestFor('r.bin', x.length)), target.open(manifestFor('r (1).bin', y.length))]);
+        await Promise.all([write(a, x), write(b, y)]);
+        const [pa, pb] = (await Promise.all([a.finish(), b.finish()])) as string[];
+        const ok =
+          pa !== pb &&
+          sha(await readFile(join(d, 'r.bin'))) === sha(kept) &&
+          sha(await readFile(pa)) === sha(x) &&
+          sha(await readFile(pb)) === sha(y) &&
+          // r (1).bin's own transfer may find its name taken and save as r (1) (1).bin.
+          (await readdir(d)).length === 3;
+        if (!ok) wrong.push(`round ${round}: ${pa} | ${pb}`);
+      }
+      expect(faults.links).toBeGreaterThan(0);
+      expect(wrong).toEqual([]);
+    },
+  );
+});
