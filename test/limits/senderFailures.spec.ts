@@ -1,0 +1,103 @@
+/**
+ * Failures that must reach the other side with their real cause: a full disk at the receiver
+ * (ERR_SINK_WRITE with ENOSPC at the sender), a source that shrinks while being read (SourceReadError
+ * at the sender, before the receiver sees a gap), and a send refused for want of channel ids (no
+ * control channel left behind).
+ */
+import { lastValueFrom, Observable, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  blobTarget,
+  fromBytes,
+  InvalidConfigError,
+  receiveFile,
+  sendFile,
+  SinkWriteError,
+  SourceReadError,
+  TallowError,
+  type FileDescriptor,
+  type ReceiveTarget,
+} from '../../src/index';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
+import { createVirtualLink, type VirtualLink } from '../../src/testing';
+import { watch, within } from './hostileSender';
+
+const MiB = 1024 * 1024;
+let links: VirtualLink[] = [];
+afterEach(() => {
+  for (const l of links) l.close();
+  links = [];
+});
+const link = () => {
+  const l = createVirtualLink({ delay: 2 });
+  links.push(l);
+  return l;
+};
+const settled = async <T,>(o: Observable<T>): Promise<unknown> => lastValueFrom(o.pipe(toArray())).then(() => undefined, (e) => e);
+
+describe('a failure reaches the peer with its cause', () => {
+  it('ENOSPC while writing at the receiver → the sender fails with ERR_SINK_WRITE and causeCode ENOSPC', async () => {
+    const l = link();
+    // A target whose disk fills after 1 MiB, failing as directoryTarget does (SinkWriteError, details.causeCode).
+    const full: ReceiveTarget = {
+      open: (m) => {
+        const inner = blobTarget().open(m) as Awaited<ReturnType<ReceiveTarget['open']>>;
+        return {
+          ...inner,
+          sink: (source) =>
+            new Observable<number>((subscriber) => {
+              let n = 0;
+              return source.subscribe({
+                next: (c) => {
+                  n += c.data.length;
+                  if (n > MiB) {
+                    const cause = Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+                    subscriber.error(new SinkWriteError('writing big.bin failed', { path: 'big.bin', causeCode: 'ENOSPC' }, cause));
+                  } else subscriber.next(n);
+                },
+              });
+            }),
+        };
+      },
+    };
+    const [r, s] = await Promise.all([settled(receiveFile(l.b, { target: full })), settled(sendFile(l.a, new Uint8Array(4 * MiB), { channels: 1 }))]);
+    expect(r).toBeInstanceOf(SinkWriteError);
+    expect(s).toBeInstanceOf(TallowError);
+    expect((s as TallowError).code).toBe('ERR_SINK_WRITE');
+    expect((s as TallowError).details).toMatchObject({ remote: true, causeCode: 'ENOSPC' });
+    expect((s as TallowError).message).toMatch(/receiver failed: writing big\.bin failed \(ENOSPC\)/);
+  });
+
+  it('a source that ends 1 MiB short of its declared size → SourceReadError at the sender, ERR_SOURCE_READ at the receiver', async () => {
+    const l = link();
+    const bytes = new Uint8Array(3 * MiB).fill(9);
+    // Declares 4 MiB, delivers 3 (a file truncated while being read).
+    const shrinking: FileDescriptor = { name: 'log.txt', size: 4 * MiB, type: 'text/plain', seekable: true, read: ({ demand, start = 0 }) => fromBytes(bytes.subarray(start), { demand }) };
+    const [r, s] = await Promise.all([settled(receiveFile(l.b)), settled(sendFile(l.a, shrinking, { channels: 1 }))]);
+    expect(s).toBeInstanceOf(SourceReadError);
+    expect((s as SourceReadError).details).toMatchObject({ read: 3 * MiB, size: 4 * MiB });
+    expect((s as SourceReadError).message).toMatch(/ended after 3145728 of its 4194304 B/);
+    expect((r as TallowError).code).toBe('ERR_SOURCE_READ');
+  });
+});
+
+describe('a send refused for want of channel ids', () => {
+  it('the send after the last free block of ids fails with InvalidConfigError and leaves no control channel open', async () => {
+    const l = link();
+    // Nobody receives: each send waits for an accept, holding a block of 16 ids (16 blocks per parity
+    // half where the control channel's stream id is known at once, as on real stacks; 32 otherwise).
+    const waiting: ReturnType<typeof watch>[] = [];
+    let err: unknown;
+    for (let i = 0; i < 40 && !err; i++) {
+      const w = watch(sendFile(l.a, new Uint8Array(10), { acceptTimeout: 60_000 }));
+      await Promise.resolve();
+      if (w.error()) err = w.error();
+      else waiting.push(w);
+    }
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect((err as Error).message).toMatch(/blocks of data-channel ids are in use/);
+    const controls = () => l.a.channels.filter((ch) => ch.label === CONTROL_LABEL && ch.readyState !== 'closed' && ch.readyState !== 'closing');
+    expect(controls()).toHaveLength(waiting.length);
+    for (const w of waiting) w.stop();
+  });
+});
