@@ -20,7 +20,8 @@ export interface DirectoryTargetConfig {
   /**
    * Keep partial files after a failure and continue them when the same file
    * (same name, size and lastModified) is offered again. Default `true`. A
-   * hash mismatch (`ERR_HASH_MISMATCH`) discards the partial even so.
+   * whole-file hash mismatch (`ERR_HASH_MISMATCH` with `index` -1: the held
+   * bytes are not the sender's) discards the partial even so.
    */
   readonly resume?: boolean;
   /** Replace an existing file of the same name; otherwise ` (1)`, ` (2)`, … is added. Default `false`. */
@@ -334,7 +335,9 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record }: Di
  * (`overwrite: true` renames over it). Where hard links are unsupported the
  * name is reserved by exclusive create and the part file renamed over it. On
  * failure the partial stays for resume; it is deleted with `resume: false` or
- * after a hash mismatch (`ERR_HASH_MISMATCH`), so a bad prefix is never resumed.
+ * after a whole-file hash mismatch (`ERR_HASH_MISMATCH`, `index` -1), so a bad
+ * prefix is never resumed. (A chunk that failed its CRC-32 too often leaves
+ * the verified prefix before it, which resumes.)
  *
  * Names from the peer can never leave `dir` (see `sanitizeFileName`). Errors
  * are TallowErrors that name paths relative to `dir` (their messages go to the
@@ -423,7 +426,7 @@ function openedClaim(
     abort: async (reason: unknown) => {
       await close();
       if (!held) return;
-      const discard = !o.resume || (reason instanceof TallowError && reason.code === 'ERR_HASH_MISMATCH');
+      const discard = !o.resume || isWholeFileMismatch(reason);
       try {
         if (discard) {
           await rm(`${path}.json`, { force: true });
@@ -437,3 +440,7 @@ function openedClaim(
     },
   };
 }
+
+/** A whole-file SHA-256 mismatch (index -1): the bytes held are not the sender's, so they must not be resumed. */
+const isWholeFileMismatch = (reason: unknown): boolean =>
+  reason instanceof TallowError && reason.code === 'ERR_HASH_MISMATCH' && (reason as { index?: number }).index === -1;

@@ -29,7 +29,7 @@ import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarg
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { closeWhenDrained, createDataChannels, incomingControlChannels } from './transferChannels';
+import { closeAfterPeer, closeWhenDrained, createDataChannels, incomingControlChannels } from './transferChannels';
 
 /** Limits a receiver enforces on what a peer may make it do. */
 export interface ReceiveLimits {
@@ -131,9 +131,11 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       if (finished()) return;
       const e = asTallowError(err);
       const id = manifest?.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
-      if (notifyPeer && id !== undefined) notifyFailure(link, id, e);
+      const told = notifyPeer && id !== undefined;
+      if (told) notifyFailure(link, id, e);
       cleanup();
       Promise.resolve(opened?.abort(e)).catch(() => undefined);
+      // Failing: close once our `error` or `cancel` has left (and at least 100 ms later, see closeWhenDrained).
       closeWhenDrained([control, ...data], { scheduler: sc });
       subscriber.error(e);
     };
@@ -252,8 +254,8 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         telemetry!.progress(m.size, m.size);
         cleanup();
         subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (sc.now() - startedAt) / 1000, result });
-        // The control channel closes once `ack` and `complete` have left it; the data channels with it.
-        closeWhenDrained([control, ...data], { scheduler: sc });
+        // The sender closes when `complete` arrives; closing first could overtake it (see closeAfterPeer).
+        closeAfterPeer([control, ...data], { scheduler: sc });
         subscriber.complete();
       } catch (err) {
         fail(err, true);
@@ -293,7 +295,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
           subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
           cleanup();
-          closeWhenDrained([control], { scheduler: sc });
+          closeAfterPeer([control], { scheduler: sc });
           subscriber.complete();
         })
         .catch((err) => fail(err, true));

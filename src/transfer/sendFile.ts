@@ -399,7 +399,8 @@ function runSender(
       const e = asTallowError(err);
       if (notifyPeer) notifyFailure(link, id, e);
       cleanup();
-      closeWhenDrained([...data, control], { scheduler: sc });
+      // Failing: close once our `error` or `cancel` has left (and at least 100 ms later, see closeWhenDrained).
+      closeWhenDrained([control, ...data], { scheduler: sc });
       subscriber.error(e);
     };
     const protocolError = (message: string, details: Record<string, unknown> = {}) => fail(new ProtocolError(message, { id, ...details }), true);
@@ -664,7 +665,7 @@ function runSender(
       if (!finished()) {
         link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
         cleanup();
-        closeWhenDrained([...data, control], { scheduler: sc });
+        closeWhenDrained([control, ...data], { scheduler: sc });
       }
     };
   });

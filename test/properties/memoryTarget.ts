@@ -109,7 +109,7 @@ export function memoryTarget(config: MemoryTargetConfig = {}): MemoryTarget {
         abort: (reason: unknown) => {
           aborts.push(reason);
           // As directoryTarget: held bytes that failed the digest are wrong, so the next open starts at 0.
-          if ((reason as { code?: string })?.code === 'ERR_HASH_MISMATCH') {
+          if ((reason as { code?: string })?.code === 'ERR_HASH_MISMATCH' && (reason as { index?: number }).index === -1) {
             key = undefined;
             persisted = 0;
           }

@@ -68,6 +68,17 @@ describe('directoryTarget after a hash mismatch', () => {
     expect((await target.open(m)).from).toBe(0);
   });
 
+  it('a chunk that failed its CRC-32 too often (ERR_HASH_MISMATCH with a chunk index) keeps the verified prefix for resume', async () => {
+    const d = await tempDir();
+    const target = directoryTarget(d, { checkpointEvery: CHUNK });
+    const m = manifestFor('crc.bin', 8 * CHUNK);
+    const opened = await target.open(m);
+    await write(opened, randomBytes(m.size));
+    await opened.abort(new HashMismatchError(5, '0000beef', '0000dead', 'crc32'));
+    expect((await readdir(d)).sort()).toEqual([`crc.bin${PARTIAL_SUFFIX}`, `crc.bin${PARTIAL_SUFFIX}.json`]);
+    expect((await target.open(m)).from).toBe(m.size);
+  });
+
   it('any other failure keeps the partial for resume', async () => {
     const d = await tempDir();
     const target = directoryTarget(d, { checkpointEvery: CHUNK });

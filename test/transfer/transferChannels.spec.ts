@@ -7,6 +7,7 @@ import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import {
+  closeAfterPeer,
   closeSoon,
   closeWhenDrained,
   CONTROL_LABEL,
@@ -285,5 +286,59 @@ describe('closeSoon (deprecated alias)', () => {
     vi.advanceTimersByTime(DRAIN_POLL_MS);
     expect(full.readyState).toBe('closed');
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('closeAfterPeer', () => {
+  it('closes every channel as soon as the peer closes the first one, and waits for it until then', () => {
+    const ts = testScheduler();
+    ts.run(() => {
+      const control = new FakeChannel('control');
+      const data = new FakeChannel('data');
+      const at = closedAt(ts, { control, data });
+      const listeners = control.listenerCount();
+      const sub = closeAfterPeer([control, undefined, data], { scheduler: ts });
+      // The peer closes the control channel at 250 ms (when our last message arrived).
+      ts.schedule(() => control.close(), 250);
+      ts.schedule(() => expect(data.readyState).toBe('open'), 249);
+      ts.flush();
+      expect(at).toEqual({ control: 250, data: 250 });
+      expect(sub.closed).toBe(true);
+      expect(control.listenerCount()).toBe(listeners);
+    });
+  });
+
+  it('closes them itself at maxWaitMs when the peer never does, and leaves no timer or listener behind', () => {
+    const ts = testScheduler();
+    ts.run(() => {
+      const control = new FakeChannel('control');
+      const data = new FakeChannel('data');
+      const at = closedAt(ts, { control, data });
+      const counting = countingScheduler(ts);
+      const listeners = control.listenerCount();
+      const sub = closeAfterPeer([control, data], { maxWaitMs: 700, scheduler: counting.scheduler });
+      ts.flush();
+      expect(at).toEqual({ control: 700, data: 700 });
+      expect(sub.closed).toBe(true);
+      expect(counting.live()).toBe(0);
+      expect(control.listenerCount()).toBe(listeners);
+    });
+  });
+
+  it('an already closed control channel closes the rest at once; unsubscribing stops the wait', () => {
+    const closed = new FakeChannel('control', { readyState: 'closed' });
+    const data = new FakeChannel('data');
+    expect(closeAfterPeer([closed, data]).closed).toBe(true);
+    expect(data.readyState).toBe('closed');
+    const ts = testScheduler();
+    ts.run(() => {
+      const control = new FakeChannel('control');
+      const other = new FakeChannel('data');
+      const sub = closeAfterPeer([control, other], { maxWaitMs: 100, scheduler: ts });
+      sub.unsubscribe();
+      ts.flush();
+      expect([control.readyState, other.readyState]).toEqual(['open', 'open']);
+    });
+    expect(() => closeAfterPeer([data], { maxWaitMs: -1 })).toThrow(InvalidConfigError);
   });
 });
