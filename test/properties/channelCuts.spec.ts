@@ -36,9 +36,14 @@ describe('a channel closes mid-transfer', () => {
     expect(run.received).toEqual(expect.any(Uint8Array));
     expect(run.received!.length).toBe(c.size);
     if (run.sender.kind === 'completed') expect(run.sender.event.sha256).toBe(run.expected);
-    // Frames in flight on the closed channel were lost and sent again on the others.
-    expect(run.faults.discarded).toBeGreaterThan(0);
-    expect(run.sender.kind === 'completed' && run.sender.event.retransmittedBytes).toBeGreaterThan(0);
+    // The sender's own close of a reliable channel lets what it already put on the wire arrive (SCTP resets a
+    // stream only after its outstanding data): only what still sat in its send buffer is lost, which depends on
+    // timing, so that case is checked by the exact bytes above alone.
+    if (reliability !== 'reliable' || end !== 'sender') {
+      // Frames in flight towards a closed end (or on an unreliable channel) were lost and sent again on the others.
+      expect(run.faults.discarded).toBeGreaterThan(0);
+      expect(run.sender.kind === 'completed' && run.sender.event.retransmittedBytes).toBeGreaterThan(0);
+    }
     expect(run.leftOpen).toEqual([]);
   });
 
