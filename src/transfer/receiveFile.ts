@@ -3,7 +3,24 @@
  * accepts it (or not), then runs the receive pipeline
  * `messages → decodeFrames → repairChunks → reorder → verifyHash → target`.
  */
-import { asyncScheduler, concatWith, defer, filter, merge, Observable, ReplaySubject, tap, throwError, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  concatWith,
+  defer,
+  filter,
+  ignoreElements,
+  map,
+  merge,
+  Observable,
+  ReplaySubject,
+  switchMap,
+  take,
+  tap,
+  throwError,
+  type SchedulerAction,
+  type SchedulerLike,
+  type Subscription,
+} from 'rxjs';
 import {
   asTallowError,
   ChannelClosedError,
@@ -23,7 +40,8 @@ import { type ControlMessage, type Manifest } from '../protocol/control';
 import { fromChannelMessages } from '../sources/fromChannelMessages';
 import type { Bytes, DataChannelLike, PeerConnectionLike } from '../types';
 import { controlLink, type ControlLink } from './controlLink';
-import { hashHeldPrefix } from './hashHeldPrefix';
+import { hashHeldPrefix, type HeldPrefix } from './hashHeldPrefix';
+import { settle } from './settle';
 import { notifyFailure, remoteError } from './peerFailure';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import { transferTelemetry } from './transferTelemetry';
@@ -141,30 +159,41 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     };
 
     /** Opens the target, creates the data channels (once), proves the held prefix and accepts. */
-    const start = async (m: Manifest, fresh: boolean) => {
+    const start = (m: Manifest, fresh: boolean) => {
       phase = 'opening';
       const target = o.target ?? blobTarget();
-      opened = await target.open(m);
-      if (finished()) {
-        await opened.abort(new TransferCancelledError('local'));
-        return;
-      }
-      from = opened.from;
-      if (!(from >= 0 && from <= m.size)) throw new InvalidConfigError(`target resumes at ${from}, outside the file`, { from });
-      if (fresh && from !== 0) throw new InvalidConfigError(`target resumes at ${from} after the sender asked to restart from 0`, { from });
-      if (!telemetry) {
-        telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total: m.size, scheduler: sc, statsInterval: o.statsInterval, progressInterval: o.progressInterval, pc: lanes[0] });
-        subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
-        data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, m.idBase);
-        telemetry.setChannels(data);
-      }
-      const held = await firstValue(hashHeldPrefix(from, o.createHash ?? createSha256, () => readPrefix(opened!, from)));
+      subs.push(
+        defer(() => settle(target.open(m)))
+          .pipe(
+            switchMap((t) => {
+              opened = t;
+              if (finished()) return settle(t.abort(new TransferCancelledError('local'))).pipe(ignoreElements());
+              from = t.from;
+              if (!(from >= 0 && from <= m.size)) throw new InvalidConfigError(`target resumes at ${from}, outside the file`, { from });
+              if (fresh && from !== 0) throw new InvalidConfigError(`target resumes at ${from} after the sender asked to restart from 0`, { from });
+              openChannels(m);
+              return hashHeldPrefix(from, o.createHash ?? createSha256, () => readPrefix(t, from));
+            }),
+          )
+          .subscribe({ next: (held) => accept(m, held), error: (err) => fail(err, true) }),
+      );
+    };
+    /** Telemetry and the negotiated data channels, once per transfer (a restart keeps them). */
+    const openChannels = (m: Manifest) => {
+      if (telemetry) return;
+      telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total: m.size, scheduler: sc, statsInterval: o.statsInterval, progressInterval: o.progressInterval, pc: lanes[0] });
+      subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
+      data = createDataChannels(lanes, m.channels, m.lanes, m.reliability, m.idBase);
+      telemetry.setChannels(data);
+    };
+    /** Listeners are attached: now the sender may send. */
+    const accept = (m: Manifest, held: HeldPrefix) => {
       if (finished()) return;
       pipeline = receivePipeline(m, held.hasher);
-      // Listeners are attached: now the sender may send.
       phase = 'accepted';
       startedAt = sc.now();
       lastProgressAt = sc.now();
+      watchIdle();
       send(from > 0 ? { t: 'accept', id: m.id, from, prefixSha256: held.prefixSha256! } : { t: 'accept', id: m.id, from });
       subscriber.next({ type: 'started', manifest: m, from });
     };
@@ -236,30 +265,33 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
             nackedArrived = false;
           },
           error: (err) => fail(err, true),
-          complete: () => void finish(m, () => ack(true)),
+          complete: () => finish(m, () => ack(true)),
         });
     };
 
-    /** Every byte verified and persisted: finish the target, then `ack` and `complete`, drained before closing. */
-    const finish = async (m: Manifest, finalAck: () => void) => {
-      try {
-        if (from + persisted !== m.size) {
-          throw new ProtocolError(`the sender delivered ${from + persisted} B of the ${m.size} B it declared`, { received: from + persisted, size: m.size });
-        }
-        const result = await opened!.finish();
-        const sha256 = await firstValue(digest$);
-        if (finished()) return;
-        finalAck();
-        send({ t: 'complete', id: m.id, sha256 });
-        telemetry!.progress(m.size, m.size);
-        cleanup();
-        subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (sc.now() - startedAt) / 1000, result });
-        // The sender closes when `complete` arrives; closing first could overtake it (see closeAfterPeer).
-        closeAfterPeer([control, ...data], { scheduler: sc });
-        subscriber.complete();
-      } catch (err) {
-        fail(err, true);
+    /** Every byte verified and persisted: finish the target, then `ack` and `complete`; close once the sender has. */
+    const finish = (m: Manifest, finalAck: () => void) => {
+      if (from + persisted !== m.size) {
+        return fail(new ProtocolError(`the sender delivered ${from + persisted} B of the ${m.size} B it declared`, { received: from + persisted, size: m.size }), true);
       }
+      subs.push(
+        defer(() => settle(opened!.finish()))
+          .pipe(switchMap((result) => digest$.pipe(take(1), map((sha256) => ({ result, sha256 })))))
+          .subscribe({
+            next: ({ result, sha256 }) => {
+              if (finished()) return;
+              finalAck();
+              send({ t: 'complete', id: m.id, sha256 });
+              telemetry!.progress(m.size, m.size);
+              cleanup();
+              subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (sc.now() - startedAt) / 1000, result });
+              // The sender closes when `complete` arrives; closing first could overtake it (see closeAfterPeer).
+              closeAfterPeer([control, ...data], { scheduler: sc });
+              subscriber.complete();
+            },
+            error: (err) => fail(err, true),
+          }),
+      );
     };
 
     /** `restart`: the sender's prefix differs from ours. Discard what we hold and accept again from 0. */
@@ -270,9 +302,12 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       digest$ = new ReplaySubject<string>(1);
       const stale = opened!;
       phase = 'opening';
-      Promise.resolve(stale.abort(new HashMismatchError(-1, 'the sender\'s prefix', 'the held prefix', 'sha-256')))
-        .then(() => start(m, true))
-        .catch((err) => fail(err, true));
+      subs.push(
+        defer(() => settle(stale.abort(new HashMismatchError(-1, 'the sender\'s prefix', 'the held prefix', 'sha-256')))).subscribe({
+          complete: () => start(m, true),
+          error: (err) => fail(err, true),
+        }),
+      );
     };
 
     const onOffer = (msg: Extract<ControlMessage, { t: 'offer' }>) => {
@@ -288,17 +323,20 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       }
       phase = 'deciding';
       subscriber.next({ type: 'offer', manifest: m });
-      Promise.resolve(o.accept ? o.accept(m) : true)
-        .then((yes) => {
-          if (finished()) return;
-          if (yes) return start(m, false);
-          send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
-          subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
-          cleanup();
-          closeAfterPeer([control], { scheduler: sc });
-          subscriber.complete();
-        })
-        .catch((err) => fail(err, true));
+      subs.push(
+        defer(() => settle(o.accept ? o.accept(m) : true)).subscribe({
+          next: (yes) => {
+            if (finished()) return;
+            if (yes) return start(m, false);
+            send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
+            subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
+            cleanup();
+            closeAfterPeer([control], { scheduler: sc });
+            subscriber.complete();
+          },
+          error: (err) => fail(err, true),
+        }),
+      );
     };
 
     const onControl = (msg: ControlMessage) => {
@@ -367,18 +405,22 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       subs.push(incoming);
     };
     listen();
-    // Idleness is no verified progress once data flows: pings, duplicate frames and control messages do not count.
+    // Idleness is no verified progress once data flows: pings, duplicate frames and control messages do not
+    // count. The check runs only while accepted, so a receiver waiting for an offer keeps no timer alive.
     const idle = o.idleTimeout ?? 30_000;
-    subs.push(
-      sc.schedule(function (this: any) {
-        if (finished()) return;
-        const quiet = phase === 'accepted' ? sc.now() - lastProgressAt : 0;
+    let idleTimer: Subscription | undefined;
+    const watchIdle = () => {
+      idleTimer?.unsubscribe();
+      idleTimer = sc.schedule(function (this: SchedulerAction<unknown>) {
+        if (finished() || phase !== 'accepted') return;
+        const quiet = sc.now() - lastProgressAt;
         if (quiet >= idle) {
           return fail(new IdleTimeoutError(idle, { side: 'receiver', measured: 'verified bytes', progress: from + persisted, total: manifest?.size }), true);
         }
         this.schedule(undefined, Math.min(idle - quiet, 1000));
-      }, Math.min(idle, 1000)),
-    );
+      }, Math.min(idle, 1000));
+      subs.push(idleTimer);
+    };
 
     return () => {
       if (!finished()) {
@@ -415,13 +457,3 @@ const readPrefix = (opened: OpenedTarget, from: number): Observable<Bytes> => {
   return opened.prefix();
 };
 
-const firstValue = <T,>(o: Observable<T>): Promise<T> =>
-  new Promise<T>((resolve, reject) => {
-    const sub = o.subscribe({
-      next: (v) => {
-        resolve(v);
-        queueMicrotask(() => sub.unsubscribe());
-      },
-      error: reject,
-    });
-  });

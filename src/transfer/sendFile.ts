@@ -6,9 +6,14 @@
 import {
   asyncScheduler,
   defer,
+  catchError,
+  firstValueFrom,
   forkJoin,
-  from,
   map,
+  of,
+  race,
+  take,
+  timer,
   switchMap,
   mergeWith,
   Observable,
@@ -43,6 +48,7 @@ import { sendToChannels } from '../sinks/sendToChannels';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
 import { controlLink, whenOpen } from './controlLink';
 import { hashHeldPrefix } from './hashHeldPrefix';
+import { settle } from './settle';
 import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { parseStatsReport } from '../stats/parseStatsReport';
@@ -135,7 +141,7 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
     // Validate the overrides now, so bad input fails before anything is created.
     resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
     if (profile !== 'auto') return prepareSender(lanes, desc, profile, overrides, options, profile);
-    return from(probeConditions(lanes[0], options.probeTimeout ?? 500)).pipe(
+    return probeConditions(lanes[0], options.probeTimeout ?? 500, options.scheduler ?? asyncScheduler).pipe(
       switchMap(({ profile: picked, rttMs }) => {
         // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
         const roam: Partial<TransferTuning> = {
@@ -171,27 +177,27 @@ export function autoLanes(profile: ProfileName, offered: number, overrides: Part
  * the connection (`lan` when it reports none within `timeoutMs`).
  */
 export async function probeProfile(pc: PeerConnectionLike, timeoutMs = 500): Promise<ProfileName> {
-  return (await probeConditions(pc, timeoutMs)).profile;
+  return (await firstValueFrom(probeConditions(pc, timeoutMs))).profile;
 }
 
 /**
  * `auto`'s probe: the RTT that `getStats()` reports for the connection within
- * `timeoutMs` (undefined when none), and the profile it picks (`lan` without one).
+ * `timeoutMs` on `scheduler` (undefined when none), and the profile it picks
+ * (`lan` without one). Emits once; never errors.
  */
-export async function probeConditions(pc: PeerConnectionLike, timeoutMs = 500): Promise<{ profile: ProfileName; rttMs?: number }> {
-  if (typeof pc.getStats !== 'function') return { profile: AUTO_START };
-  let timer: any;
-  try {
-    const report = await Promise.race([pc.getStats(), new Promise<undefined>((r) => (timer = setTimeout(r, timeoutMs)))]);
-    if (!report) return { profile: AUTO_START };
-    const sample = parseStatsReport(report as any, Date.now());
-    const rttMs = sample?.rttMs;
-    return rttMs !== undefined && Number.isFinite(rttMs) && rttMs >= 0 ? { profile: pickProfile({ rttMs }), rttMs } : { profile: AUTO_START };
-  } catch {
-    return { profile: AUTO_START };
-  } finally {
-    clearTimeout(timer);
-  }
+export function probeConditions(pc: PeerConnectionLike, timeoutMs = 500, scheduler: SchedulerLike = asyncScheduler): Observable<{ profile: ProfileName; rttMs?: number }> {
+  const fallback = { profile: AUTO_START as ProfileName };
+  if (typeof pc.getStats !== 'function') return of(fallback);
+  return race(
+    defer(() => settle(pc.getStats!())).pipe(
+      map((report) => {
+        const rttMs = report ? parseStatsReport(report as any, scheduler.now())?.rttMs : undefined;
+        return rttMs !== undefined && Number.isFinite(rttMs) && rttMs >= 0 ? { profile: pickProfile({ rttMs }), rttMs } : fallback;
+      }),
+      catchError(() => of(fallback)),
+    ),
+    timer(timeoutMs, scheduler).pipe(map(() => fallback)),
+  ).pipe(take(1));
 }
 
 function prepareSender(

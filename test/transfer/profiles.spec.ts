@@ -1,3 +1,4 @@
+import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import { autoLanes, MAX_AUTO_LANES, probeConditions, probeProfile } from '../../src/transfer/sendFile';
@@ -81,9 +82,9 @@ describe('probeProfile (auto)', () => {
     expect(await probeProfile(pcWithRtt(rtt) as any)).toBe(want);
   });
   it('probeConditions also returns the RTT in ms (undefined when unknown)', async () => {
-    expect(await probeConditions(pcWithRtt(0.06) as any)).toEqual({ profile: 'internet', rttMs: 60 });
-    expect(await probeConditions(pcWithRtt(undefined) as any)).toEqual({ profile: 'lan' });
-    expect(await probeConditions({} as any)).toEqual({ profile: 'lan' });
+    expect(await firstValueFrom(probeConditions(pcWithRtt(0.06) as any))).toEqual({ profile: 'internet', rttMs: 60 });
+    expect(await firstValueFrom(probeConditions(pcWithRtt(undefined) as any))).toEqual({ profile: 'lan' });
+    expect(await firstValueFrom(probeConditions({} as any))).toEqual({ profile: 'lan' });
   });
   it('falls back to lan without stats, on errors and on a stall', async () => {
     expect(await probeProfile({} as any)).toBe('lan');
