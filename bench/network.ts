@@ -43,7 +43,7 @@ import type { NetworkSystem, TransferOutcome } from './emulator/systems/types';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/registry';
 import { collectGarbage, formatBytes, machineInfo, median, RssPeak, stopwatch } from './lib/measure';
 import { PROFILES, type ProfileName } from '../src/index';
-import { shutdownNodeDataChannel } from '../test/harness/nodePeers';
+import { shutdownNodeDataChannel } from '../harness/nodePeers';
 
 const MB = 1e6;
 const TARGET_MB = 100;

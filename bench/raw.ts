@@ -14,8 +14,8 @@
  * `MB` means 10^6 bytes and Mbps 10^6 bit/s.
  */
 import { pathToFileURL } from 'node:url';
-import { createNodePeerPair, openChannels, shutdownNodeDataChannel } from '../test/harness/nodePeers';
-import { patternBytes } from '../test/harness/pump';
+import { createNodePeerPair, openChannels, shutdownNodeDataChannel } from '../harness/nodePeers';
+import { patternBytes } from '../harness/pump';
 
 /** Options of {@link runRaw}. */
 export interface RawOptions {

@@ -28,7 +28,7 @@ import { sendFile, type SendOptions } from '../src/transfer/sendFile';
 import type { ReceiveTarget } from '../src/transfer/ReceiveTarget';
 import type { TransferEvent } from '../src/transfer/TransferEvent';
 import { directoryTarget } from '../src/transfer/directoryTarget';
-import { createNodePeerPair, shutdownNodeDataChannel } from '../test/harness/nodePeers';
+import { createNodePeerPair, shutdownNodeDataChannel } from '../harness/nodePeers';
 import { discardTarget } from './lib/discardTarget';
 import { collectGarbage, formatBytes, median, MiB } from './lib/measure';
 import { createSimplePeerPair } from './lib/simplePeerPair';

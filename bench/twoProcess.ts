@@ -1,6 +1,6 @@
 /**
  * Real WebRTC across two processes (node-datachannel on 127.0.0.1): the sender
- * here, the receiver in a child process (test/harness/spawnPeer.ts), as two
+ * here, the receiver in a child process (harness/spawnPeer.ts), as two
  * machines would run it, except that both still share this machine's cores.
  * tallow-rx's `sendFile` → child `receiveFile` against the raw send loop of
  * bench/raw.ts (its watermarks and `drained`) → a child that counts bytes. Interleaved, medians.
@@ -16,8 +16,8 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import { sendFile, type SendOptions, type TransferEvent } from '../src/index';
-import { shutdownNodeDataChannel } from '../test/harness/nodePeers';
-import { spawnPeer } from '../test/harness/spawnPeer';
+import { shutdownNodeDataChannel } from '../harness/nodePeers';
+import { spawnPeer } from '../harness/spawnPeer';
 import { median } from './lib/measure';
 import { drained } from './raw';
 import type { Benchmark, BenchResult } from './lib/types';

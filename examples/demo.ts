@@ -17,8 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { filter, lastValueFrom, map, merge, share, tap } from 'rxjs';
 import { receiveFile, sendFile, type ProfileName, type TransferEvent, type TransferStats } from '../src/index';
-import { directoryTarget, fileFromPath } from '../src/node';
-import { createNodePeerPair, shutdownNodeDataChannel } from '../test/harness/nodePeers';
+import { connectLoopbackPair, directoryTarget, fileFromPath } from '../src/node';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -74,10 +73,11 @@ const inputSize = (await stat(input)).size;
 // One peer-connection pair unless --lanes asks for more. Both peers share this process and its two cores, where a
 // second lane adds no throughput (docs/benchmarks.md, "Real WebRTC") but about 20 MiB of native SCTP/DTLS state.
 const lanesWanted = Number(values.lanes ?? 1);
-const pair = await createNodePeerPair({ lanes: lanesWanted });
-const senderLanes = pair.lanes.map((l) => l.a);
-const receiverLanes = pair.lanes.map((l) => l.b);
-console.log(`connected: ${pair.lanes.length} peer connection pair(s) over 127.0.0.1 (node-datachannel)`);
+// connectLoopbackPair (tallow-rx/node) signals in memory and keeps ICE on 127.0.0.1.
+const pair = await connectLoopbackPair({ lanes: lanesWanted });
+const senderLanes = pair.a;
+const receiverLanes = pair.b;
+console.log(`connected: ${pair.a.length} peer connection pair(s) over 127.0.0.1 (node-datachannel)`);
 
 const outDir = join(work, 'received');
 await (await import('node:fs/promises')).mkdir(outDir);
@@ -153,7 +153,6 @@ try {
   if (tty) process.stdout.write('\n');
   console.error('transfer failed:', err);
   await pair.close();
-  shutdownNodeDataChannel();
   process.exit(1);
 }
 const seconds = (performance.now() - t0) / 1000;
@@ -177,7 +176,6 @@ const MiB = 2 ** 20;
 console.log(`  peak RSS    ${(rssPeak / MiB).toFixed(0)} MiB for both peers in one process (${(rssBefore / MiB).toFixed(0)} MiB before the transfer, +${((rssPeak - rssBefore) / MiB).toFixed(0)} MiB during it)`);
 
 await pair.close();
-shutdownNodeDataChannel();
 if (values.keep) console.log(`kept ${rec.result as string}`);
 else await rm(work, { recursive: true, force: true });
 process.exit(match ? 0 : 1);

@@ -11,7 +11,7 @@
  * Only UDP 127.0.0.1 host candidates pass (in trickled messages and in SDP), so
  * no direct path between the peers exists.
  */
-import { createLoopbackTransports, isLoopbackUdpCandidate, negotiate, normaliseCandidate, type NegotiateConfig, type SignalMessage, type SignalTransport } from '../../test/harness/signalling';
+import { createLoopbackTransports, isLoopbackUdpCandidate, negotiate, normaliseCandidate, type NegotiateConfig, type SignalMessage, type SignalTransport } from '../../harness/signalling';
 import type { EmulatorPath, LinkEmulatorApi } from './UdpRelay';
 
 /** Candidate fields: `candidate:<foundation> <component> <protocol> <priority> <address> <port> typ <type> …`. */

@@ -3,11 +3,11 @@
  * benchmark: straight over loopback, or through a link emulator (all lanes
  * share its bottleneck).
  */
-import { createNodePeerConnection, createNodePeerPair, type Lane } from '../../test/harness/nodePeers';
+import { createNodePeerConnection, createNodePeerPair, type Lane } from '../../harness/nodePeers';
 import { connectThroughEmulator } from './emulatedSignalling';
 import type { LinkEmulatorApi } from './UdpRelay';
 
-export type { Lane } from '../../test/harness/nodePeers';
+export type { Lane } from '../../harness/nodePeers';
 
 /** Lanes and a close function. */
 export interface Peers {

@@ -13,7 +13,7 @@
  * names (default: every system). The bundle must sit inside the repository so
  * that its external packages (rxjs, node-datachannel, simple-peer) resolve.
  */
-import { shutdownNodeDataChannel } from '../../test/harness/nodePeers';
+import { shutdownNodeDataChannel } from '../../harness/nodePeers';
 import { REAL_SYSTEMS, runInterleaved, toResults } from '../real';
 
 // `node file args…` puts the file at argv[1]; `node -e … -- args…` does not.

@@ -26,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { createNodePeerPair, openChannels, shutdownNodeDataChannel } from '../../test/harness/nodePeers';
+import { createNodePeerPair, openChannels, shutdownNodeDataChannel } from '../../harness/nodePeers';
 import { REAL_SYSTEMS, runInterleaved, tallowSystem, toResults, type RealSystem } from '../real';
 import type { Sha256 } from '../../src/hash/sha256';
 

@@ -2,7 +2,7 @@
  * Child side of the two-process raw baseline: counts the bytes arriving on the
  * harness's negotiated channel 0 of lane 0 and returns when `args.bytes` have come.
  */
-import type { ChildPeerContext } from '../../test/harness/spawnPeer';
+import type { ChildPeerContext } from '../../harness/spawnPeer';
 
 export default function rawReceiver({ channels, args }: ChildPeerContext): Promise<{ bytes: number }> {
   const { bytes } = args as { bytes: number };

@@ -5,7 +5,7 @@
  */
 import { lastValueFrom, toArray } from 'rxjs';
 import { receiveFile, type TransferEvent } from '../../src/index';
-import type { ChildPeerContext } from '../../test/harness/spawnPeer';
+import type { ChildPeerContext } from '../../harness/spawnPeer';
 import { discardTarget } from '../lib/discardTarget';
 
 export default async function tallowReceiver({ lanes }: ChildPeerContext): Promise<{ sha256: string; bytes: number }> {

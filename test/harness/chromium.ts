@@ -30,10 +30,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createHarnessPort, type HarnessPort } from './jsonLines';
-import { createNodePeerConnection, type NodePeerOptions } from './nodePeers';
-import { negotiate } from './signalling';
-import { REPO_ROOT, spawnScript, stopScript, signal } from './spawnScript';
+import { createHarnessPort, type HarnessPort } from '../../harness/jsonLines';
+import { createNodePeerConnection, type NodePeerOptions } from '../../harness/nodePeers';
+import { negotiate } from '../../harness/signalling';
+import { REPO_ROOT, spawnScript, stopScript, signal } from '../../harness/spawnScript';
 import type { StaticServer } from './staticServer';
 
 /** Debian's Chromium. */

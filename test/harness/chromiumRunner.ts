@@ -13,8 +13,8 @@ import * as os from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { connectPageToNode, launchChromium, openHarnessPage, type ChromiumRunnerConfig, type ChromiumRunnerModule, type ChromiumSession } from './chromium';
-import { createHarnessPort, createJsonLinePort, redirectConsoleToStderr, type Envelope } from './jsonLines';
-import { shutdownNodeDataChannel } from './nodePeers';
+import { createHarnessPort, createJsonLinePort, redirectConsoleToStderr, type Envelope } from '../../harness/jsonLines';
+import { shutdownNodeDataChannel } from '../../harness/nodePeers';
 import { startStaticServer, type StaticServer } from './staticServer';
 
 redirectConsoleToStderr();

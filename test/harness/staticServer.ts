@@ -17,8 +17,8 @@ import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createWebSocketTransport, type SignalTransport } from './signalling';
-import { REPO_ROOT } from './spawnScript';
+import { createWebSocketTransport, type SignalTransport } from '../../harness/signalling';
+import { REPO_ROOT } from '../../harness/spawnScript';
 
 /** The page harness entry. */
 export const PAGE_HARNESS_ENTRY = fileURLToPath(new URL('./page/pageHarness.ts', import.meta.url));

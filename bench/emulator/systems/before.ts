@@ -5,7 +5,7 @@
  * at 64 KiB). A slow poll rescues a missed event and is counted.
  */
 import { createHash } from 'node:crypto';
-import { openChannels } from '../../../test/harness/nodePeers';
+import { openChannels } from '../../../harness/nodePeers';
 import { connectPeers } from '../peers';
 import { waitForLow, withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';
 

@@ -16,7 +16,7 @@
  * end marker), after which the receiver waits for stragglers.
  */
 import { createHash } from 'node:crypto';
-import { openChannels } from '../../../test/harness/nodePeers';
+import { openChannels } from '../../../harness/nodePeers';
 import { parseStatsReport } from '../../../src/stats/parseStatsReport';
 import { connectPeers } from '../peers';
 import { waitForLow, withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';

@@ -68,7 +68,7 @@ function relaySignals(from: SimplePeerInstance, to: SimplePeerInstance, route?: 
   });
 }
 
-/** Connect attempts: simple-peer does not hold the offerer's candidates back, and about 1 in 100 connects here never completes (see test/harness/signalling.ts). */
+/** Connect attempts: simple-peer does not hold the offerer's candidates back, and about 1 in 100 connects here never completes (see src/connect/negotiate.ts). */
 export const CONNECT_ATTEMPTS = 3;
 const CONNECT_TIMEOUT_MS = 10_000;
 

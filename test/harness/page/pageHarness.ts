@@ -14,9 +14,9 @@
  * - A negotiated channel opens as soon as SCTP is up even if the other end has not created
  *   its side yet; data sent before that is reset by libdatachannel. Create both ends, then send.
  */
-import { createNegotiatedChannels, waitForOpen } from '../channels';
-import { patternBytes, receiveBytes, sendBytes, type SendBytesConfig } from '../pump';
-import { connectInProcess, createWebSocketTransport, negotiate } from '../signalling';
+import { createNegotiatedChannels, waitForOpen } from '../../../harness/channels';
+import { patternBytes, receiveBytes, sendBytes, type SendBytesConfig } from '../../../harness/pump';
+import { connectInProcess, createWebSocketTransport, negotiate } from '../../../harness/signalling';
 import { selectedCandidatePair, type CandidateEnd } from '../stats';
 
 /** Peer connections by key. */

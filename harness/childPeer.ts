@@ -1,5 +1,5 @@
 /**
- * Child side of `spawnPeer`. Run as: node --import tsx test/harness/childPeer.ts <module> <config JSON>
+ * Child side of `spawnPeer`. Run as: node --import tsx harness/childPeer.ts <module> <config JSON>
  *
  * 1. answers one offer per lane (JSON lines on stdin/stdout), ICE on 127.0.0.1 only, while
  *    importing <module> (a bad path fails the setup);
