@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  // The docs' examples import the package by name; their tests (test/docs) run them against the source.
+  resolve: {
+    alias: [
+      { find: /^tallow-rx\/testing$/, replacement: src('testing/index.ts') },
+      { find: /^tallow-rx\/node$/, replacement: src('node.ts') },
+      { find: /^tallow-rx$/, replacement: src('index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.spec.ts'],
     testTimeout: 30_000,
