@@ -130,7 +130,15 @@ export async function spawnPeer(options: SpawnPeerOptions): Promise<SpawnedPeer>
   });
   result.catch(() => undefined);
 
-  const ready = new Promise<void>((resolve) => envelopes.onMessage((e: Envelope) => e.t === 'ready' && resolve()));
+  // Set when the child reported `ready`: from then on the module's failure is the peer's `result`, not a setup failure.
+  let readySeen = false;
+  const ready = new Promise<void>((resolve) =>
+    envelopes.onMessage((e: Envelope) => {
+      if (e.t !== 'ready') return;
+      readySeen = true;
+      resolve();
+    }),
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   const setup = (async () => {
     await Promise.all(lanes.map((pc, lane) => negotiate(pc, { role: 'offerer', transport: laneTransport(envelopes, lane), timeoutMs })));
@@ -140,8 +148,14 @@ export async function spawnPeer(options: SpawnPeerOptions): Promise<SpawnedPeer>
   try {
     await Promise.race([
       setup,
-      // A module may finish before 'ready' is processed here; only its failure ends the setup.
-      result.then(() => new Promise<never>(() => undefined)),
+      // A module may finish before 'ready' is processed here; only its failure ends the setup, and only
+      // before the child said ready: 'ready' comes first, but under load this side's channels may fire
+      // 'open' after both envelopes arrived (the likely cause of one unexplained failure of "a failing
+      // module rejects result" in a loaded run).
+      result.then(
+        () => new Promise<never>(() => undefined),
+        (error: unknown) => (readySeen ? new Promise<never>(() => undefined) : Promise.reject(error)),
+      ),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(describe(`not ready after ${timeoutMs} ms`)), timeoutMs);
       }),
