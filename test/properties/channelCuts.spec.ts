@@ -1,7 +1,9 @@
 /**
  * Channels that close mid-transfer, one case at a time: the deterministic
  * counterparts of the property's cuts, and the gaps it found (pinned with
- * `it.fails` first, fixed since; each comment names the cause it had).
+ * `it.fails` first, fixed since; each comment names the cause it had). Each
+ * case runs in virtual time (runTransferCase), so every outcome here is exact:
+ * the same on every run, on any machine.
  */
 import { describe, expect, it } from 'vitest';
 import { describeEnd, runTransferCase, type CaseRun } from './runTransferCase';
@@ -27,9 +29,9 @@ describe('a channel closes mid-transfer', () => {
     { reliability: 'reliable' as const, end: 'sender' as const },
     { reliability: 'reliable' as const, end: 'receiver' as const },
     { reliability: 'unreliable' as const, end: 'sender' as const },
-  ])('one of three data channels, closed by the $end after 4 frames, $reliability: the others carry the rest, the bytes are exact', async ({ reliability, end }) => {
+  ])('one of three data channels, closed by the $end after 4 frames, $reliability: the others carry the rest, the bytes are exact', ({ reliability, end }) => {
     const c = caseOf({ size: 2 * MiB + 3, channels: 3, reliability, cut: { kind: 'close-channel', channel: 1, end, at: 4 }, link: { seed: 1, bandwidth: Infinity, delay: 2, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 } });
-    const run = await runTransferCase(c);
+    const run = runTransferCase(c);
     expect(run.cutFired).toBe(true);
     expect(describeEnd(run.receiver)).toBe('completed');
     expect(describeEnd(run.sender)).toBe('completed');
@@ -51,9 +53,9 @@ describe('a channel closes mid-transfer', () => {
     { lane: 0, connections: 1 },
     { lane: 0, connections: 2 },
     { lane: 1, connections: 2 },
-  ])('link.fail() on lane $lane of $connections: both sides fail with ERR_CHANNEL_CLOSED', async ({ lane, connections }) => {
+  ])('link.fail() on lane $lane of $connections: both sides fail with ERR_CHANNEL_CLOSED', ({ lane, connections }) => {
     const c = caseOf({ size: 2 * MiB, channels: 2, connections, reliability: 'reliable', cut: { kind: 'fail-link', lane, at: 3 } });
-    const run = await runTransferCase(c);
+    const run = runTransferCase(c);
     expect(run.cutFired).toBe(true);
     expect(codeOf(run.receiver)).toBe('ERR_CHANNEL_CLOSED');
     expect(codeOf(run.sender)).toBe('ERR_CHANNEL_CLOSED');
@@ -69,7 +71,7 @@ describe('gaps found by the property, now fixed', () => {
   // that start. The transfer then ended only by the receiver's idle timeout (ERR_IDLE_TIMEOUT) or, 15 s later,
   // by whenOpen's own timeout. With delay 3 ms the pair is 'closed' by the time `accept` arrives. First
   // counterexample: a 49,218 B file, 3 reliable channels, one closed by the sender at the receiver's `started`.
-  it('a data channel closed before the first frame: both sides fail at once with ERR_CHANNEL_CLOSED', async () => {
+  it('a data channel closed before the first frame: both sides fail at once with ERR_CHANNEL_CLOSED', () => {
     const c = caseOf({
       size: MiB,
       channels: 2,
@@ -77,7 +79,7 @@ describe('gaps found by the property, now fixed', () => {
       cut: { kind: 'close-channel', channel: 1, end: 'receiver', at: 0 },
       link: { seed: 1, bandwidth: Infinity, delay: 3, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 },
     });
-    const run = await runTransferCase(c, { idleTimeout: 30_000, deadline: 5000 });
+    const run = runTransferCase(c, { idleTimeout: 30_000, deadline: 5000 });
     expect(run.cutFired).toBe(true);
     expect(codeOf(run.sender)).toBe('ERR_CHANNEL_CLOSED');
     expect(codeOf(run.receiver)).toBe('ERR_CHANNEL_CLOSED');
@@ -93,9 +95,9 @@ describe('gaps found by the property, now fixed', () => {
   it.each([
     { reliability: 'reliable' as const, size: MiB, chunk: 64 * KiB },
     { reliability: 'unreliable' as const, size: 1_048_448, chunk: 262_112 },
-  ])('the only data channel closes after frame 1 ($reliability): both sides fail with ERR_CHANNEL_CLOSED', async ({ reliability, size, chunk }) => {
+  ])('the only data channel closes after frame 1 ($reliability): both sides fail with ERR_CHANNEL_CLOSED', ({ reliability, size, chunk }) => {
     const c = caseOf({ size, channels: 1, reliability, chunk: { min: chunk, max: chunk }, cut: { kind: 'close-channel', channel: 0, end: 'receiver', at: 1 } });
-    const run = await runTransferCase(c);
+    const run = runTransferCase(c);
     expect(run.cutFired).toBe(true);
     expect(codeOf(run.receiver)).toBe('ERR_CHANNEL_CLOSED');
     expect(codeOf(run.sender)).toBe('ERR_CHANNEL_CLOSED');
@@ -109,9 +111,9 @@ describe('gaps found by the property, now fixed', () => {
   // receiver (above) took the close for the end of the data. Only the receiver's idle timer (default 30 s)
   // ended it, as ERR_IDLE_TIMEOUT. First counterexample: 2,772,628 B, 1 unreliable channel, 204,780 B chunks,
   // closed by the receiver after frame 1. Now both sides fail with ERR_CHANNEL_CLOSED, whatever the idle timeout.
-  it('the only data channel closes while the sender waits for credit: both sides fail with ERR_CHANNEL_CLOSED, idle timeouts long', async () => {
+  it('the only data channel closes while the sender waits for credit: both sides fail with ERR_CHANNEL_CLOSED, idle timeouts long', () => {
     const c = caseOf({ size: 2_772_628, channels: 1, reliability: 'unreliable', chunk: { min: 204_780, max: 204_780 }, cut: { kind: 'close-channel', channel: 0, end: 'receiver', at: 1 } });
-    const run = await runTransferCase(c, { idleTimeout: 60_000, deadline: 5000 });
+    const run = runTransferCase(c, { idleTimeout: 60_000, deadline: 5000 });
     expect(run.cutFired).toBe(true);
     expect(codeOf(run.sender)).toBe('ERR_CHANNEL_CLOSED');
     expect(codeOf(run.receiver)).toBe('ERR_CHANNEL_CLOSED');
@@ -123,7 +125,7 @@ describe('held frames of a closed channel are rerouted', () => {
   // Was a gap (found by the property: a 3,145,721 B file, 2 reliable channels on 2 lanes, chunks 64-256 KiB,
   // channel 1 closed by the receiver after frame 1): backpressure() failed the whole transfer when frames
   // waited in its queue for the channel that closed. It now moves them to the least-buffered open channel.
-  it('one of two data channels closes while frames wait for it in backpressure: the transfer completes over the other', async () => {
+  it('one of two data channels closes while frames wait for it in backpressure: the transfer completes over the other', () => {
     const c = caseOf({
       size: 3_145_721,
       channels: 2,
@@ -132,7 +134,7 @@ describe('held frames of a closed channel are rerouted', () => {
       chunk: { min: 64 * KiB, max: 262_112 },
       cut: { kind: 'close-channel', channel: 1, end: 'receiver', at: 1 },
     });
-    const run = await runTransferCase(c);
+    const run = runTransferCase(c);
     expect(run.cutFired).toBe(true);
     // Today: ChannelClosedError "channel "tallow-1" is closed with 2 frame(s) not sent" on the sender, relayed to the receiver.
     expect(describeEnd(run.sender)).toBe('completed');

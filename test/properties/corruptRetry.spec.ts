@@ -3,20 +3,19 @@
  * only when its re-requests are exhausted does the transfer fail, with
  * `HashMismatchError` naming the chunk, on the receiver, and the same code on
  * the sender. Deterministic: a wrapper flips a payload bit of chosen copies of
- * one chunk (header intact), over a clean virtual link.
+ * one chunk (header intact), over a clean virtual link, in virtual time.
  */
 import { createHash } from 'node:crypto';
-import type { Subscription } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { HashMismatchError, receiveFile, sendFile, TallowError, type Reliability, type TransferEvent } from '../../src/index';
-import { createVirtualLink, mulberry32, type VirtualLink } from '../../src/testing';
+import { describe, expect, it } from 'vitest';
+import { HashMismatchError, receiveFile, sendFile, TallowError, type Reliability } from '../../src/index';
+import { createVirtualLink, mulberry32 } from '../../src/testing';
 import { corruptingPeer } from './corruptingPeer';
 import { memoryTarget } from './memoryTarget';
+import { find, inVirtualTime, record, type Recorded } from './virtualClock';
 
 const CHUNK = 16 * 1024;
 const SIZE = 20 * CHUNK + 7;
 const VICTIM = 5;
-type Completed = Extract<TransferEvent, { type: 'completed' }>;
 
 const file = (() => {
   const random = mulberry32(99);
@@ -24,47 +23,32 @@ const file = (() => {
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
 })();
 
-let links: VirtualLink[] = [];
-let subs: Subscription[] = [];
-afterEach(() => {
-  for (const s of subs) s.unsubscribe();
-  for (const l of links) l.close();
-  links = [];
-  subs = [];
-});
-
-/** Subscribes and resolves with how the stream ended: its `completed` event, or its error. */
-const settle = (source: import('rxjs').Observable<TransferEvent>) =>
-  new Promise<{ completed?: Completed; error?: unknown }>((resolve) => {
-    let completed: Completed | undefined;
-    subs.push(
-      source.subscribe({
-        next: (e) => e.type === 'completed' && (completed = e),
-        error: (error) => resolve({ error }),
-        complete: () => resolve({ completed }),
-      }),
-    );
+/**
+ * Sends the file with `corruptCopies` copies of chunk VICTIM corrupted, and the receiver allowing
+ * `maxCorruptRetries`, in virtual time: both sides must end within 60 s of it (the idle timeouts: 5 s for the
+ * receiver, 30 s for the sender).
+ */
+const run = (corruptCopies: number, maxCorruptRetries: number, reliability: Reliability, channels = 1) =>
+  inVirtualTime((clock) => {
+    const { scheduler } = clock;
+    const link = createVirtualLink({ delay: 1, scheduler });
+    const wrapper = corruptingPeer(link.a, VICTIM, corruptCopies);
+    const target = memoryTarget();
+    const receiver = record(receiveFile(link.b, { target, maxCorruptRetries, idleTimeout: 5000, scheduler }));
+    const sender = record(sendFile(wrapper.peer, file.bytes, { name: 'victim.bin', channels, lanes: 1, reliability, minChunk: CHUNK, maxChunk: CHUNK, scheduler }));
+    expect(clock.runUntil(() => receiver.ended && sender.ended, 60_000), 'both sides end within the virtual deadline').toBe(true);
+    link.close();
+    const outcome = (r: Recorded) => ({ completed: find(r.events, 'completed'), error: r.error });
+    return { receiver: outcome(receiver), sender: outcome(sender), wrapper, target };
   });
-
-/** Sends the file with `corruptCopies` copies of chunk VICTIM corrupted, and the receiver allowing `maxCorruptRetries`. */
-const run = async (corruptCopies: number, maxCorruptRetries: number, reliability: Reliability, channels = 1) => {
-  const link = createVirtualLink({ delay: 1 });
-  links.push(link);
-  const wrapper = corruptingPeer(link.a, VICTIM, corruptCopies);
-  const target = memoryTarget();
-  const received = settle(receiveFile(link.b, { target, maxCorruptRetries, idleTimeout: 5000 }));
-  const sent = settle(sendFile(wrapper.peer, file.bytes, { name: 'victim.bin', channels, lanes: 1, reliability, minChunk: CHUNK, maxChunk: CHUNK }));
-  const [receiver, sender] = await Promise.all([received, sent]);
-  return { receiver, sender, wrapper, target, link };
-};
 
 describe('a corrupted chunk is re-requested', () => {
   it.each([
     { corruptCopies: 1, maxCorruptRetries: 1, reliability: 'reliable' as const, channels: 1 },
     { corruptCopies: 2, maxCorruptRetries: 2, reliability: 'reliable' as const, channels: 1 },
     { corruptCopies: 3, maxCorruptRetries: 3, reliability: 'unreliable' as const, channels: 3 },
-  ])('$corruptCopies corrupted copies, maxCorruptRetries $maxCorruptRetries, $reliability, $channels channel(s): succeeds with the right bytes', async ({ corruptCopies, maxCorruptRetries, reliability, channels }) => {
-    const { receiver, sender, wrapper, target } = await run(corruptCopies, maxCorruptRetries, reliability, channels);
+  ])('$corruptCopies corrupted copies, maxCorruptRetries $maxCorruptRetries, $reliability, $channels channel(s): succeeds with the right bytes', ({ corruptCopies, maxCorruptRetries, reliability, channels }) => {
+    const { receiver, sender, wrapper, target } = run(corruptCopies, maxCorruptRetries, reliability, channels);
     expect(receiver.error).toBeUndefined();
     expect(sender.error).toBeUndefined();
     expect(wrapper.corrupted).toBe(corruptCopies);
@@ -84,8 +68,8 @@ describe('only when the re-requests are exhausted does it fail, with HashMismatc
     { maxCorruptRetries: 2, reliability: 'reliable' as const },
     { maxCorruptRetries: 0, reliability: 'reliable' as const },
     { maxCorruptRetries: 2, reliability: 'unreliable' as const },
-  ])('every copy corrupted, maxCorruptRetries $maxCorruptRetries, $reliability: HashMismatchError for chunk 5 on the receiver, ERR_HASH_MISMATCH on the sender', async ({ maxCorruptRetries, reliability }) => {
-    const { receiver, sender, wrapper, target } = await run(Infinity, maxCorruptRetries, reliability);
+  ])('every copy corrupted, maxCorruptRetries $maxCorruptRetries, $reliability: HashMismatchError for chunk 5 on the receiver, ERR_HASH_MISMATCH on the sender', ({ maxCorruptRetries, reliability }) => {
+    const { receiver, sender, wrapper, target } = run(Infinity, maxCorruptRetries, reliability);
     const err = receiver.error as HashMismatchError;
     expect(err).toBeInstanceOf(HashMismatchError);
     expect(err.code).toBe('ERR_HASH_MISMATCH');

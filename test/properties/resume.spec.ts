@@ -2,12 +2,12 @@
  * Promise: a receiver whose target already holds a verified prefix of the file
  * resumes there. Only the rest crosses the link, both sides start at `from`,
  * and the whole-file SHA-256 (prefix included) still decides success. Over
- * virtual links, with an in-memory target that keeps its bytes between
- * transfers.
+ * virtual links in virtual time (each transfer inside its own
+ * `TestScheduler.run()`), with an in-memory target that keeps its bytes
+ * between transfers.
  */
 import { createHash } from 'node:crypto';
-import { lastValueFrom, toArray, type Observable, type Subscription } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ChannelClosedError,
   HashMismatchError,
@@ -15,12 +15,14 @@ import {
   sendFile,
   TransferCancelledError,
   type Reliability,
+  type SendOptions,
   type TransferEvent,
 } from '../../src/index';
 import { createVirtualLink, mulberry32, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 import { memoryTarget, type MemoryTarget } from './memoryTarget';
 import { propsReport } from './propsParams';
 import { isData } from './runTransferCase';
+import { find, inVirtualTime, record } from './virtualClock';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -38,31 +40,8 @@ const file = (() => {
   return { bytes, sha256: sha256(bytes) };
 })();
 
-let links: VirtualLink[] = [];
-let subs: Subscription[] = [];
-afterEach(() => {
-  for (const s of subs) s.unsubscribe();
-  for (const l of links) l.close();
-  links = [];
-  subs = [];
-});
-const link = (config: VirtualLinkConfig = {}) => {
-  const l = createVirtualLink({ delay: 1, ...config });
-  links.push(l);
-  return l;
-};
-
-/** Subscribes; `ended` resolves with the events and the error, if any. */
-const watch = (source: Observable<TransferEvent>) => {
-  const events: TransferEvent[] = [];
-  let sub!: Subscription;
-  const ended = new Promise<{ events: TransferEvent[]; error?: unknown }>((resolve) => {
-    sub = source.subscribe({ next: (e) => events.push(e), error: (error) => resolve({ events, error }), complete: () => resolve({ events }) });
-  });
-  subs.push(sub);
-  return { ended, subscription: sub };
-};
-const find = <T extends TransferEvent['type']>(events: TransferEvent[], type: T) => events.find((e) => e.type === type) as Extract<TransferEvent, { type: T }> | undefined;
+/** Both sides must end within this much virtual time (the idle timeouts are 5 s). */
+const DEADLINE = 30_000;
 
 const sendOptions = (channels: number, reliability: Reliability) => ({
   name: NAME,
@@ -76,6 +55,8 @@ const sendOptions = (channels: number, reliability: Reliability) => ({
   high: 256 * KiB,
   low: 64 * KiB,
   idleTimeout: 5000,
+  // Fixed, so the 20 MB/s first transfer cuts at the same byte every run (the id's digits are in every control message).
+  transferId: 1,
 });
 
 /** Lets a test arm the cut after the target exists (the cut needs the link, which each transfer creates). */
@@ -83,33 +64,44 @@ interface CutHook {
   onPersisted?: (total: number) => void;
 }
 
-/** A first transfer, cut once the target holds half the file; resolves with both sides' ends. */
-const interrupted = async (target: MemoryTarget, hook: CutHook, how: 'link.fail()' | 'sender unsubscribes') => {
-  // 20 MB/s: a 64 KiB frame every ~3 ms, so the cut lands a few frames after half the file.
-  const l = link({ bandwidth: 20_000_000 });
-  let cut = false;
-  hook.onPersisted = (total) => {
-    if (cut || total < SIZE / 2) return;
-    cut = true;
-    if (how === 'link.fail()') l.fail();
-    else setTimeout(() => sender.subscription.unsubscribe(), 0);
-  };
-  const receiver = watch(receiveFile(l.b, { target, idleTimeout: 5000 }));
-  const sender = watch(sendFile(l.a, file.bytes, sendOptions(1, 'reliable')));
-  const r = await receiver.ended;
-  const s = how === 'link.fail()' ? await sender.ended : { events: [], error: undefined };
-  hook.onPersisted = undefined;
-  return { receiver: r, sender: s, cut };
-};
+/** A first transfer in virtual time, cut once the target holds half the file; returns both sides. */
+const interrupted = (target: MemoryTarget, hook: CutHook, how: 'link.fail()' | 'sender unsubscribes') =>
+  inVirtualTime((clock) => {
+    const { scheduler } = clock;
+    // 20 MB/s: a 64 KiB frame every ~3 ms, so the cut lands a few frames after half the file.
+    const l = createVirtualLink({ delay: 1, bandwidth: 20_000_000, scheduler });
+    let cut = false;
+    hook.onPersisted = (total) => {
+      if (cut || total < SIZE / 2) return;
+      cut = true;
+      if (how === 'link.fail()') l.fail();
+      // Outside the receiver's emitting call, as an application would.
+      else scheduler.schedule(() => sender.subscription.unsubscribe());
+    };
+    const receiver = record(receiveFile(l.b, { target, idleTimeout: 5000, scheduler }));
+    const sender = record(sendFile(l.a, file.bytes, { ...sendOptions(1, 'reliable'), scheduler }));
+    const ended = clock.runUntil(() => receiver.ended && (how !== 'link.fail()' || sender.ended), DEADLINE);
+    expect(ended, 'the first transfer ends within the virtual deadline').toBe(true);
+    hook.onPersisted = undefined;
+    l.close();
+    return { receiver, sender, cut };
+  });
 
-/** A second transfer over a fresh link with the same target. */
-const resumed = async (target: MemoryTarget, channels: number, reliability: Reliability, config: VirtualLinkConfig = {}) => {
-  const l = link(config);
-  const receiver = watch(receiveFile(l.b, { target, idleTimeout: 5000 }));
-  const sender = watch(sendFile(l.a, file.bytes, sendOptions(channels, reliability)));
-  const [r, s] = await Promise.all([receiver.ended, sender.ended]);
-  return { receiver: r, sender: s, link: l };
-};
+/** One transfer in virtual time over a fresh link into `target`; both sides must end by the deadline. */
+const transfer = (target: MemoryTarget, bytes: Uint8Array, send: SendOptions, config: VirtualLinkConfig = {}) =>
+  inVirtualTime((clock) => {
+    const { scheduler } = clock;
+    const l = createVirtualLink({ delay: 1, ...config, scheduler });
+    const receiver = record(receiveFile(l.b, { target, idleTimeout: 5000, scheduler }));
+    const sender = record(sendFile(l.a, bytes, { ...send, scheduler }));
+    expect(clock.runUntil(() => receiver.ended && sender.ended, DEADLINE), 'both sides end within the virtual deadline').toBe(true);
+    // The link is left open, so its counters can be read (the scheduler, and whatever it still holds, goes with it).
+    return { receiver, sender, link: l };
+  });
+
+/** A second transfer of the file, with the same target. */
+const resumed = (target: MemoryTarget, channels: number, reliability: Reliability, config: VirtualLinkConfig = {}) =>
+  transfer(target, file.bytes, sendOptions(channels, reliability), config);
 
 /** Payload and frames the sender put on the data channels of a link. */
 const dataSent = (l: VirtualLink) => {
@@ -122,11 +114,11 @@ describe('resume on the virtual link', () => {
     { how: 'link.fail()' as const, channels: 1, reliability: 'reliable' as const, config: {} },
     { how: 'sender unsubscribes' as const, channels: 2, reliability: 'reliable' as const, config: { jitter: 1, reorder: 0.1 } },
     { how: 'link.fail()' as const, channels: 3, reliability: 'unreliable' as const, config: { loss: 0.05, reorder: 0.1, duplicate: 0.05, seed: 3 } },
-  ])('cut by $how, resumed over $channels $reliability channel(s) with $config: only the rest crosses, SHA-256 matches', async ({ how, channels, reliability, config }) => {
+  ])('cut by $how, resumed over $channels $reliability channel(s) with $config: only the rest crosses, SHA-256 matches', ({ how, channels, reliability, config }) => {
     const hook: CutHook = {};
     const target = memoryTarget({ onPersisted: (n) => hook.onPersisted?.(n) });
 
-    const first = await interrupted(target, hook, how);
+    const first = interrupted(target, hook, how);
     expect(first.cut).toBe(true);
     expect(find(first.receiver.events, 'completed')).toBeUndefined();
     if (how === 'link.fail()') {
@@ -143,7 +135,7 @@ describe('resume on the virtual link', () => {
     expect(sha256(target.bytes())).toBe(sha256(file.bytes.subarray(0, held)));
     expect(target.aborts).toHaveLength(1);
 
-    const second = await resumed(target, channels, reliability, config);
+    const second = resumed(target, channels, reliability, config);
     expect(second.receiver.error).toBeUndefined();
     expect(second.sender.error).toBeUndefined();
     // Both sides start where the target stopped.
@@ -173,9 +165,9 @@ describe('resume on the virtual link', () => {
     }
   });
 
-  it('a target that holds the whole file resumes at the end: no data crosses, and the SHA-256 still decides', async () => {
+  it('a target that holds the whole file resumes at the end: no data crosses, and the SHA-256 still decides', () => {
     const target = memoryTarget({ preload: { name: NAME, size: SIZE, lastModified: LAST_MODIFIED, bytes: file.bytes } });
-    const { receiver, sender, link: l } = await resumed(target, 2, 'reliable');
+    const { receiver, sender, link: l } = resumed(target, 2, 'reliable');
     expect(receiver.error).toBeUndefined();
     expect(sender.error).toBeUndefined();
     expect((find(receiver.events, 'started') as Started).from).toBe(SIZE);
@@ -185,11 +177,11 @@ describe('resume on the virtual link', () => {
     expect(dataSent(l).bytes).toBe(0);
   });
 
-  it('a held prefix that is not the sender\'s file: the sender answers accept with restart, both start over from 0, and the right file completes', async () => {
+  it('a held prefix that is not the sender\'s file: the sender answers accept with restart, both start over from 0, and the right file completes', () => {
     const wrong = file.bytes.slice(0, MiB);
     wrong[1234] ^= 0x40;
     const target = memoryTarget({ preload: { name: NAME, size: SIZE, lastModified: LAST_MODIFIED, bytes: wrong } });
-    const { receiver, sender, link: l } = await resumed(target, 1, 'reliable');
+    const { receiver, sender, link: l } = resumed(target, 1, 'reliable');
     // The receiver offered its prefix (started from 1 MiB), was told to restart, discarded it and accepted from 0.
     expect(receiver.events.filter((e) => e.type === 'started').map((e) => (e as Started).from)).toEqual([MiB, 0]);
     expect(target.opens).toEqual([MiB, 0]);
@@ -205,23 +197,17 @@ describe('resume on the virtual link', () => {
     expect(dataSent(l).bytes).toBeGreaterThanOrEqual(SIZE);
   });
 
-  it('a sender whose accept carries a prefix digest that is not its own (Uint8Array inputs of one size, no mtime) never resumes it', async () => {
+  it('a sender whose accept carries a prefix digest that is not its own (Uint8Array inputs of one size, no mtime) never resumes it', () => {
     // Two different buffers of one size share the default name and have no lastModified: only the digest tells them apart.
     const other = new Uint8Array(SIZE).fill(7);
     const target = memoryTarget();
-    const l1 = link();
-    const first = await Promise.all([
-      lastValueFrom(receiveFile(l1.b, { target }).pipe(toArray())),
-      lastValueFrom(sendFile(l1.a, other, { channels: 1 }).pipe(toArray())),
-    ]);
-    expect(first[0].some((e) => e.type === 'completed')).toBe(true);
+    const first = transfer(target, other, { channels: 1 });
+    expect(find(first.receiver.events, 'completed')).toBeDefined();
     // Now a partial of `other` is held as if cut after 1 MiB; the next file has the same name and size.
-    const partial = memoryTarget({ preload: { name: (first[0][0] as any).manifest.name, size: SIZE, bytes: other.slice(0, MiB) } });
-    const l2 = link();
-    const [r2, s2] = await Promise.all([
-      lastValueFrom(receiveFile(l2.b, { target: partial }).pipe(toArray())),
-      lastValueFrom(sendFile(l2.a, file.bytes, { channels: 1 }).pipe(toArray())),
-    ]);
+    const name = find(first.receiver.events, 'offer')!.manifest.name;
+    const partial = memoryTarget({ preload: { name, size: SIZE, bytes: other.slice(0, MiB) } });
+    const { receiver, sender } = transfer(partial, file.bytes, { channels: 1 });
+    const [r2, s2] = [receiver.events, sender.events];
     expect((find(r2, 'completed') as Completed).sha256).toBe(file.sha256);
     expect((find(s2, 'completed') as Completed).sha256).toBe(file.sha256);
     expect(sha256(partial.bytes())).toBe(file.sha256);

@@ -1,12 +1,15 @@
 /**
- * Runs one {@link TransferCase}: `receiveFile` and `sendFile` over fresh
- * virtual links with the case's faults, until both sides end or the deadline
+ * Runs one {@link TransferCase} in virtual time: `receiveFile` and `sendFile`
+ * over fresh virtual links with the case's faults, all on one TestScheduler
+ * inside `TestScheduler.run()`, until both sides end or the virtual deadline
  * passes. Returns what each side did, the bytes the target holds, the faults
- * that really happened, and whether every channel was closed afterwards.
- * No assertions here: {@link checkTransferCase} judges the outcome.
+ * that really happened, and whether every channel was closed and every timer
+ * gone afterwards. The outcome depends only on the case (the faults come from
+ * seeded PRNGs, the timers from the virtual clock), never on how busy the
+ * machine is. No assertions here: {@link checkTransferCase} judges it.
  */
 import { createHash } from 'node:crypto';
-import type { Subscription } from 'rxjs';
+import type { Observer, Subscription } from 'rxjs';
 import {
   CONTROL_LABEL,
   FRAME_HEADER_SIZE,
@@ -21,6 +24,7 @@ import { createVirtualLink, mulberry32, type VirtualDataChannel, type VirtualLin
 import { memoryTarget } from './memoryTarget';
 import { tamperingPeer } from './tamperingPeer';
 import { lanesOf, MAX_CASE_SIZE, type TransferCase } from './transferCase';
+import { inVirtualTime } from './virtualClock';
 
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
 
@@ -30,7 +34,7 @@ export type SideEnd =
   | { readonly kind: 'error'; readonly error: unknown }
   /** Completed without a `completed` event (must not happen). */
   | { readonly kind: 'empty' }
-  /** Neither completed nor errored before the deadline. */
+  /** Neither completed nor errored by the virtual deadline. */
   | { readonly kind: 'pending' };
 
 /** Faults that really happened in one case, by kind. */
@@ -70,19 +74,26 @@ export interface CaseRun {
   readonly cutFired: boolean;
   /** Channels of the transfer not closed within the cleanup wait, as `lane/end/label: state`. */
   readonly leftOpen: string[];
+  /** Scheduled actions (timers) of the transfer still alive after the cleanup wait. */
+  readonly timersLeft: number;
+  /** Virtual time at which the second side ended, ms (`undefined`: not by the deadline). */
+  readonly endedAt: number | undefined;
+  /** Virtual ms from the second side's end until the last channel of the transfer closed (`undefined`: not within the cleanup wait). */
+  readonly closedAfter: number | undefined;
   /** Wall-clock time of the case, ms (reported, never asserted). */
   readonly ms: number;
-  /** The longest the event loop was late during the case, ms: a freeze of the whole process (a loaded machine), not of the transfer. */
-  readonly maxLagMs: number;
 }
 
-/** Timing knobs of {@link runTransferCase}. */
+/** Timing knobs of {@link runTransferCase}, all in virtual ms. */
 export interface RunConfig {
-  /** A case that has not ended after this long is a hang. Default 15000 ms. */
+  /** A case that has not ended by this virtual time is a hang. Default 30 000 ms (ten idle timeouts). */
   readonly deadline?: number;
-  /** Both sides' idle timeout: a dead peer is detected this fast; it must exceed the reliable-mode gap repair (a NACK 500-750 ms after `done`) with room for a loaded machine. Default 3000 ms. */
+  /** Both sides' idle timeout: a dead peer is detected this fast; it must exceed the reliable-mode gap repair (a NACK 500-750 ms after `done`). Default 3000 ms. */
   readonly idleTimeout?: number;
-  /** How long both sides may take to close every channel after they end. Default 1000 ms. */
+  /**
+   * How long after both sides ended every channel must be closed, and every timer gone. Default 6000 ms: a
+   * receiver that sent `complete` waits up to 5 s for the sender to close first (closeAfterPeer).
+   */
   readonly cleanupWait?: number;
 }
 
@@ -109,34 +120,12 @@ const indexOf = (data: unknown): number | undefined => {
   return new DataView(data).getUint32(8);
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Runs the case; resolves once both sides ended (or the deadline passed) and the cleanup wait is over. */
-export async function runTransferCase(c: TransferCase, config: RunConfig = {}): Promise<CaseRun> {
-  const deadline = config.deadline ?? 15_000;
+/** Runs the case in virtual time; returns once both sides ended (or the deadline passed) and the cleanup wait is over. */
+export function runTransferCase(c: TransferCase, config: RunConfig = {}): CaseRun {
+  const deadline = config.deadline ?? 30_000;
   const idleTimeout = config.idleTimeout ?? 3000;
+  const cleanupWait = config.cleanupWait ?? 6000;
   const t0 = performance.now();
-  // Event-loop lag: how late a 20 ms interval fires.
-  let maxLagMs = 0;
-  let lastTick = t0;
-  const lagTimer = setInterval(() => {
-    const now = performance.now();
-    maxLagMs = Math.max(maxLagMs, now - lastTick - 20);
-    lastTick = now;
-  }, 20);
-  const links: VirtualLink[] = Array.from({ length: c.connections }, (_, i) =>
-    createVirtualLink({
-      seed: c.link.seed + i * 7919,
-      bandwidth: c.link.bandwidth,
-      delay: c.link.delay,
-      jitter: c.link.jitter,
-      reorder: c.link.reorder,
-      duplicate: c.link.duplicate,
-      loss: c.link.loss,
-      corrupt: c.link.corrupt,
-      faultFilter: (ch) => ch.label !== CONTROL_LABEL,
-    }),
-  );
   const lanes = lanesOf(c);
   const bytes = fileOf(c.size);
   const expected = sha256(bytes);
@@ -148,130 +137,150 @@ export async function runTransferCase(c: TransferCase, config: RunConfig = {}): 
   let cutFired = false;
   let channelsClosed = 0;
   let linksFailed = 0;
-  const listeners: (() => void)[] = [];
-
-  const fire = () => {
-    if (cutFired || !c.cut) return;
-    cutFired = true;
-    if (c.cut.kind === 'fail-link') {
-      links[c.cut.lane].fail();
-      linksFailed++;
-      return;
-    }
-    const label = `tallow-${c.cut.channel}`;
-    const l = links[c.cut.channel % lanes];
-    const ch = (c.cut.end === 'sender' ? l.a : l.b).channels.find((x) => x.label === label);
-    if (ch && ch.readyState !== 'closed' && ch.readyState !== 'closing') {
-      ch.close();
-      channelsClosed++;
-    }
-  };
-
-  /** At the receiver's `started`: count data frames (and out-of-order ones), and fire the cut at the chosen frame. */
-  const watchFrames = () => {
-    let frames = 0;
-    let highest = -1;
-    for (const l of links.slice(0, lanes)) {
-      for (const ch of l.b.channels.filter(isData)) {
-        const onMessage = (ev: { data: unknown }) => {
-          const index = indexOf(ev.data);
-          if (index !== undefined) {
-            if (index < highest) reordered++;
-            else highest = index;
-          }
-          frames++;
-          if (c.cut && frames === c.cut.at) fire();
-        };
-        ch.addEventListener('message', onMessage);
-        listeners.push(() => ch.removeEventListener('message', onMessage));
-      }
-    }
-    if (c.cut && c.cut.at === 0) fire();
-  };
-
-  const send: SendOptions = {
-    name: `case-${c.size}.bin`,
-    channels: c.channels,
-    lanes,
-    reliability: c.reliability,
-    ...(c.chunk ? { minChunk: c.chunk.min, maxChunk: c.chunk.max } : {}),
-    idleTimeout,
-  };
-  const receive: ReceiveOptions = {
-    target,
-    idleTimeout,
-    ...(c.maxCorruptRetries === undefined ? {} : { maxCorruptRetries: c.maxCorruptRetries }),
-  };
-  // The payload bit flip: counts data frames across the sender's channels and flips one bit of frame `flip.frame`.
-  let sentFrames = 0;
   let flipped = 0;
-  const flip = c.flip;
-  const senders = flip
-    ? links.map((l) =>
-        tamperingPeer(l.a, (frame) => {
-          if (sentFrames++ !== flip.frame || frame.byteLength <= FRAME_HEADER_SIZE) return frame;
-          const copy = frame.slice();
-          const payload = copy.byteLength - FRAME_HEADER_SIZE;
-          copy[FRAME_HEADER_SIZE + Math.min(payload - 1, Math.floor(flip.at * payload))] ^= 1 << flip.bit;
-          flipped++;
-          return copy;
-        }),
-      )
-    : links.map((l) => l.a);
-  const a = c.connections === 1 ? senders[0] : senders;
-  const b = c.connections === 1 ? links[0].b : links.map((l) => l.b);
-
-  let settle!: () => void;
-  const bothEnded = new Promise<void>((resolve) => (settle = resolve));
-  const check = () => {
-    if (ends.sender.kind !== 'pending' && ends.receiver.kind !== 'pending') settle();
-  };
-  const observe = (side: 'sender' | 'receiver', onEvent: (e: TransferEvent) => void): Partial<import('rxjs').Observer<TransferEvent>> => {
-    let completed: Completed | undefined;
-    return {
-      next: (e) => {
-        if (e.type === 'completed') completed = e;
-        if (e.type === 'started') started[side] = e.from;
-        onEvent(e);
-      },
-      error: (error) => {
-        ends[side] = { kind: 'error', error };
-        check();
-      },
-      complete: () => {
-        ends[side] = completed ? { kind: 'completed', event: completed } : { kind: 'empty' };
-        if (side === 'receiver' && completed) received = completed.result as Uint8Array;
-        check();
-      },
-    };
-  };
-
+  const listeners: (() => void)[] = [];
   const subs: Subscription[] = [];
-  subs.push(receiveFile(b, receive).subscribe(observe('receiver', (e) => e.type === 'started' && watchFrames())));
-  subs.push(sendFile(a, bytes, send).subscribe(observe('sender', () => undefined)));
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([bothEnded, new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline)))]);
-  clearTimeout(timer);
+  const run = inVirtualTime((clock) => {
+    const links: VirtualLink[] = Array.from({ length: c.connections }, (_, i) =>
+      createVirtualLink({
+        scheduler: clock.scheduler,
+        seed: c.link.seed + i * 7919,
+        bandwidth: c.link.bandwidth,
+        delay: c.link.delay,
+        jitter: c.link.jitter,
+        reorder: c.link.reorder,
+        duplicate: c.link.duplicate,
+        loss: c.link.loss,
+        corrupt: c.link.corrupt,
+        faultFilter: (ch) => ch.label !== CONTROL_LABEL,
+      }),
+    );
 
-  // Cleanup: both sides close every channel of the transfer by themselves, on every path.
-  const cleanupWait = config.cleanupWait ?? 1000;
-  const all = () => links.flatMap((l, lane) => [...l.a.channels.map((ch) => ({ lane, end: 'a', ch })), ...l.b.channels.map((ch) => ({ lane, end: 'b', ch }))]);
-  const open = () => all().filter(({ ch }) => ch.readyState !== 'closed');
-  const waitUntil = performance.now() + cleanupWait;
-  while (open().length && performance.now() < waitUntil) await sleep(5);
-  const leftOpen = open().map(({ lane, end, ch }) => `${lane}/${end}/${ch.label}: ${ch.readyState}`);
+    const fire = () => {
+      if (cutFired || !c.cut) return;
+      cutFired = true;
+      if (c.cut.kind === 'fail-link') {
+        links[c.cut.lane].fail();
+        linksFailed++;
+        return;
+      }
+      const label = `tallow-${c.cut.channel}`;
+      const l = links[c.cut.channel % lanes];
+      const ch = (c.cut.end === 'sender' ? l.a : l.b).channels.find((x) => x.label === label);
+      if (ch && ch.readyState !== 'closed' && ch.readyState !== 'closing') {
+        ch.close();
+        channelsClosed++;
+      }
+    };
 
-  clearInterval(lagTimer);
-  for (const sub of subs) sub.unsubscribe();
-  for (const off of listeners) off();
-  const stats = links.map((l) => l.stats());
-  for (const l of links) l.close();
-  const sum = (f: (s: (typeof stats)[number]) => number) => stats.reduce((n, s) => n + f(s), 0);
+    /** At the receiver's `started`: count data frames (and out-of-order ones), and fire the cut at the chosen frame. */
+    const watchFrames = () => {
+      let frames = 0;
+      let highest = -1;
+      for (const l of links.slice(0, lanes)) {
+        for (const ch of l.b.channels.filter(isData)) {
+          const onMessage = (ev: { data: unknown }) => {
+            const index = indexOf(ev.data);
+            if (index !== undefined) {
+              if (index < highest) reordered++;
+              else highest = index;
+            }
+            frames++;
+            if (c.cut && frames === c.cut.at) fire();
+          };
+          ch.addEventListener('message', onMessage);
+          listeners.push(() => ch.removeEventListener('message', onMessage));
+        }
+      }
+      if (c.cut && c.cut.at === 0) fire();
+    };
 
+    const send: SendOptions = {
+      name: `case-${c.size}.bin`,
+      channels: c.channels,
+      lanes,
+      reliability: c.reliability,
+      ...(c.chunk ? { minChunk: c.chunk.min, maxChunk: c.chunk.max } : {}),
+      idleTimeout,
+      scheduler: clock.scheduler,
+      // Fixed, so a bandwidth-limited case keeps its exact timings (the id's digits are in every control message).
+      transferId: 1,
+    };
+    const receive: ReceiveOptions = {
+      target,
+      idleTimeout,
+      scheduler: clock.scheduler,
+      ...(c.maxCorruptRetries === undefined ? {} : { maxCorruptRetries: c.maxCorruptRetries }),
+    };
+    // The payload bit flip: counts data frames across the sender's channels and flips one bit of frame `flip.frame`.
+    let sentFrames = 0;
+    const flip = c.flip;
+    const senders = flip
+      ? links.map((l) =>
+          tamperingPeer(l.a, (frame) => {
+            if (sentFrames++ !== flip.frame || frame.byteLength <= FRAME_HEADER_SIZE) return frame;
+            const copy = frame.slice();
+            const payload = copy.byteLength - FRAME_HEADER_SIZE;
+            copy[FRAME_HEADER_SIZE + Math.min(payload - 1, Math.floor(flip.at * payload))] ^= 1 << flip.bit;
+            flipped++;
+            return copy;
+          }),
+        )
+      : links.map((l) => l.a);
+    const a = c.connections === 1 ? senders[0] : senders;
+    const b = c.connections === 1 ? links[0].b : links.map((l) => l.b);
+
+    let endedAt: number | undefined;
+    const observe = (side: 'sender' | 'receiver', onEvent: (e: TransferEvent) => void): Partial<Observer<TransferEvent>> => {
+      let completed: Completed | undefined;
+      const end = (how: SideEnd) => {
+        ends[side] = how;
+        if (ends.sender.kind !== 'pending' && ends.receiver.kind !== 'pending') endedAt = clock.now();
+      };
+      return {
+        next: (e) => {
+          if (e.type === 'completed') completed = e;
+          if (e.type === 'started') started[side] = e.from;
+          onEvent(e);
+        },
+        error: (error) => end({ kind: 'error', error }),
+        complete: () => {
+          if (side === 'receiver' && completed) received = completed.result as Uint8Array;
+          end(completed ? { kind: 'completed', event: completed } : { kind: 'empty' });
+        },
+      };
+    };
+
+    subs.push(receiveFile(b, receive).subscribe(observe('receiver', (e) => e.type === 'started' && watchFrames())));
+    subs.push(sendFile(a, bytes, send).subscribe(observe('sender', () => undefined)));
+
+    // Cleanup: both sides close every channel of the transfer by themselves, on every path, and stop every timer.
+    const all = () => links.flatMap((l, lane) => [...l.a.channels.map((ch) => ({ lane, end: 'a', ch })), ...l.b.channels.map((ch) => ({ lane, end: 'b', ch }))]);
+    const open = () => all().filter(({ ch }) => ch.readyState !== 'closed');
+    clock.runUntil(() => endedAt !== undefined, deadline);
+    // How each side stood at the deadline: a hang stays a hang, whatever the cleanup flush below would let happen.
+    const final = { ...ends };
+    // A hung case is torn down as an application would, by unsubscribing.
+    if (endedAt === undefined) for (const sub of subs) sub.unsubscribe();
+    const cleanupFrom = endedAt ?? clock.now();
+    const closedAfter = clock.runUntil(() => open().length === 0, cleanupFrom + cleanupWait) ? clock.now() - cleanupFrom : undefined;
+    // Timers that would still fire within the wait (a close grace, the last poll) may run out.
+    clock.runTo(cleanupFrom + cleanupWait);
+    const leftOpen = open().map(({ lane, end, ch }) => `${lane}/${end}/${ch.label}: ${ch.readyState}`);
+    const timersLeft = clock.pending();
+
+    for (const sub of subs) sub.unsubscribe();
+    for (const off of listeners) off();
+    const stats = links.map((l) => l.stats());
+    for (const l of links) l.close();
+    return { final, stats, leftOpen, timersLeft, endedAt, closedAfter };
+  });
+
+  const sum = (f: (s: (typeof run.stats)[number]) => number) => run.stats.reduce((n, s) => n + f(s), 0);
   return {
-    sender: ends.sender,
-    receiver: ends.receiver,
+    sender: run.final.sender,
+    receiver: run.final.receiver,
     expected,
     received,
     started,
@@ -287,30 +296,17 @@ export async function runTransferCase(c: TransferCase, config: RunConfig = {}): 
       linksFailed,
     },
     cutFired,
-    leftOpen,
+    leftOpen: run.leftOpen,
+    timersLeft: run.timersLeft,
+    endedAt: run.endedAt,
+    closedAfter: run.closedAfter,
     ms: performance.now() - t0,
-    maxLagMs,
   };
 }
 
 /** Codes that name each cause. */
 const CLOSED_CODES = ['ERR_CHANNEL_CLOSED'];
 const CORRUPT_CODES = ['ERR_HASH_MISMATCH', 'ERR_FRAME_TOO_SHORT', 'ERR_FRAME_VERSION', 'ERR_FRAME_TYPE', 'ERR_FRAME_LENGTH', 'ERR_FRAME_VALUE', 'ERR_FRAME_HEADER'];
-
-/**
- * True when the outcome was decided by the whole process stalling (a loaded machine), not by the transfer:
- * - both idle timers fired while the event loop was late by at least half the idle timeout; or
- * - with no cut, the receiver completed with the right bytes and the sender failed with ERR_CHANNEL_CLOSED,
- *   while the event loop was late by 40 ms or more: the receiver closes its channels 50 ms after sending
- *   `complete` (receiveFile), and the virtual link discards what a closing channel has not delivered yet
- *   (browsers deliver it first; docs/testing.md), so a stall there loses `complete`.
- * Such a case says nothing about the transfer; the property runs it again once.
- */
-export const stalled = (c: TransferCase, run: CaseRun, idleTimeout = 3000): boolean => {
-  const code = (end: SideEnd) => (end.kind === 'error' && end.error instanceof TallowError ? end.error.code : undefined);
-  if (run.maxLagMs >= idleTimeout / 2 && code(run.sender) === 'ERR_IDLE_TIMEOUT' && code(run.receiver) === 'ERR_IDLE_TIMEOUT') return true;
-  return run.maxLagMs >= 40 && !run.cutFired && run.receiver.kind === 'completed' && code(run.sender) === 'ERR_CHANNEL_CLOSED';
-};
 
 /**
  * True when the receiver completed and the sender failed with ERR_CHANNEL_CLOSED because the case failed the
@@ -339,7 +335,8 @@ export const describeEnd = (end: SideEnd): string => {
  * the source and to both `completed.sha256`), or both sides end with a typed
  * error whose code names a fault the case really injected. Never a success
  * with wrong bytes, never a hang, never an untyped error; and afterwards every
- * channel is closed and the target was finished or aborted exactly once.
+ * channel is closed, no timer is left, and the target was finished or aborted
+ * exactly once.
  * Returns the violations (empty when the case holds).
  */
 export function checkTransferCase(c: TransferCase, run: CaseRun): string[] {
@@ -373,5 +370,6 @@ export function checkTransferCase(c: TransferCase, run: CaseRun): string[] {
   }
   if (run.started.receiver !== undefined && run.started.receiver !== 0) bad.push(`receiver started at ${run.started.receiver}, expected 0`);
   if (run.leftOpen.length) bad.push(`channels left open after both sides ended: ${run.leftOpen.join(', ')}`);
+  if (run.timersLeft) bad.push(`${run.timersLeft} timer(s) still scheduled after both sides ended and the cleanup wait`);
   return bad;
 }

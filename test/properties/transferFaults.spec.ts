@@ -9,10 +9,13 @@
  * Property: the receiver ends with exactly the sent bytes (its SHA-256 equals
  * the source's and both `completed.sha256`), or both sides end with a typed
  * error whose code names a fault the case injected. Never a success with wrong
- * bytes, never a hang (each case has a deadline), never an untyped error; and
- * afterwards every channel is closed and the target was finished or aborted
- * exactly once. Cases run one after another (real time: the transfer layer
- * runs its own timers).
+ * bytes, never a hang (each case has a virtual deadline), never an untyped
+ * error; and afterwards every channel is closed, no timer is left and the
+ * target was finished or aborted exactly once.
+ *
+ * Each case runs in virtual time (runTransferCase: one TestScheduler for the
+ * links and both sides, inside `TestScheduler.run()`), so its outcome depends
+ * on the case alone: a loaded machine makes a run slower, never different.
  *
  * `FC_RUNS`, `FC_SEED`, `FC_PATH` and `PROPS_REPORT=1`: see propsParams.ts.
  */
@@ -20,7 +23,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TallowError } from '../../src/index';
 import { propsParams, propsReport, propsRuns, propsSeed, propsTimeLimit } from './propsParams';
-import { checkTransferCase, completeLost, runTransferCase, stalled, type CaseRun, type FaultCounts } from './runTransferCase';
+import { checkTransferCase, completeLost, runTransferCase, type CaseRun, type FaultCounts } from './runTransferCase';
 import { transferCase, type TransferCase } from './transferCase';
 
 /** Totals over every case run (shrinking runs included), printed with PROPS_REPORT=1. */
@@ -30,10 +33,12 @@ const totals = {
   faults: { dropped: 0, duplicated: 0, corrupted: 0, flipped: 0, reordered: 0, discarded: 0, channelsClosed: 0, linksFailed: 0 } as FaultCounts,
   casesWith: { loss: 0, duplicate: 0, reorder: 0, jitter: 0, corrupt: 0, flip: 0, bandwidth: 0, cut: 0, twoLanes: 0, unreliable: 0, emptyFile: 0 },
   bytesVerified: 0,
+  /** Wall-clock ms: the slowest case and all of them. */
   slowestMs: 0,
   totalMs: 0,
-  /** Cases run again because the process stalled (see `stalled`). */
-  rerunStalled: 0,
+  /** Virtual ms: the latest end of a case, and the longest a case took to close its channels after it ended. */
+  latestEnd: 0,
+  slowestClose: 0,
 };
 
 const count = (c: TransferCase, run: CaseRun) => {
@@ -59,6 +64,8 @@ const count = (c: TransferCase, run: CaseRun) => {
   if (run.received && run.receiver.kind === 'completed') totals.bytesVerified += run.received.length;
   totals.slowestMs = Math.max(totals.slowestMs, run.ms);
   totals.totalMs += run.ms;
+  totals.latestEnd = Math.max(totals.latestEnd, run.endedAt ?? Infinity);
+  totals.slowestClose = Math.max(totals.slowestClose, run.closedAfter ?? Infinity);
 };
 
 /** What the case's cut did, for the totals. */
@@ -69,36 +76,26 @@ const cutLabel = (c: TransferCase, run: CaseRun): string => {
   return `${c.channels === 1 ? 'only data channel' : 'one of several data channels'} closed ${when}`;
 };
 
-const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
-describe('sendFile → receiveFile under random faults', () => {
+describe('sendFile → receiveFile under random faults, in virtual time', () => {
   it(
     `delivers exactly the sent bytes, or both sides fail with a typed error naming the cause (${propsRuns()} cases)`,
-    async () => {
-      const before = timeouts();
-      await fc.assert(
-        fc.asyncProperty(transferCase, async (c) => {
-          let run = await runTransferCase(c);
-          // A case decided by a stall of the whole process (see `stalled`) is run again once.
-          if (stalled(c, run)) {
-            totals.rerunStalled++;
-            run = await runTransferCase(c);
-          }
+    () => {
+      fc.assert(
+        fc.property(transferCase, (c) => {
+          const run = runTransferCase(c);
           count(c, run);
-          const context = `case took ${run.ms.toFixed(0)} ms (event loop up to ${run.maxLagMs.toFixed(0)} ms late); faults ${JSON.stringify(run.faults)}`;
+          const context = `case took ${run.endedAt?.toFixed(1) ?? '(no end)'} ms of virtual time (${run.ms.toFixed(0)} ms of wall time); faults ${JSON.stringify(run.faults)}`;
           expect(checkTransferCase(c, run), context).toEqual([]);
         }),
         propsParams(),
       );
-      // Cleanup across the whole run: no timer of any transfer outlives it (closeSoon timers run out within 100 ms).
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(timeouts()).toBeLessThanOrEqual(before);
       // The faults really happened.
       expect(totals.faults.corrupted + totals.faults.flipped + totals.faults.dropped + totals.faults.channelsClosed + totals.faults.linksFailed).toBeGreaterThan(0);
       if (propsReport()) {
         console.info(
           [
-            `properties: ${totals.cases} cases in ${(totals.totalMs / 1000).toFixed(1)} s (slowest ${totals.slowestMs.toFixed(0)} ms), FC_SEED=${propsSeed()}`,
+            `properties: ${totals.cases} cases in ${(totals.totalMs / 1000).toFixed(1)} s of wall time (slowest ${totals.slowestMs.toFixed(0)} ms), FC_SEED=${propsSeed()}`,
+            `virtual time: the latest case ended at ${totals.latestEnd.toFixed(1)} ms; the slowest closed its channels ${totals.slowestClose.toFixed(1)} ms after it ended`,
             'outcomes:',
             ...Object.entries(totals.outcomes)
               .sort()
@@ -106,11 +103,41 @@ describe('sendFile → receiveFile under random faults', () => {
             `faults injected: ${JSON.stringify(totals.faults)}`,
             `cases with: ${JSON.stringify(totals.casesWith)}`,
             `bytes verified: ${totals.bytesVerified}`,
-            `cases run again after a process stall: ${totals.rerunStalled}`,
           ].join('\n'),
         );
       }
     },
     propsTimeLimit() + 60_000,
   );
+});
+
+describe('the runner, in virtual time', () => {
+  // 3 MiB at 20 MB/s takes about 160 ms of virtual time to cross; a 50 ms deadline stops it midway.
+  const slow: TransferCase = {
+    size: 3 * 1024 * 1024,
+    chunk: undefined,
+    channels: 2,
+    connections: 1,
+    reliability: 'reliable',
+    link: { seed: 1, bandwidth: 20_000_000, delay: 1, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 },
+    maxCorruptRetries: undefined,
+    cut: undefined,
+    flip: undefined,
+  };
+
+  it('reports a case that has not ended by its virtual deadline as a hang, at once', () => {
+    const run = runTransferCase(slow, { deadline: 50 });
+    expect(run.endedAt).toBeUndefined();
+    expect([run.sender.kind, run.receiver.kind]).toEqual(['pending', 'pending']);
+    expect(checkTransferCase(slow, run)).toEqual([expect.stringMatching(/^hang: sender pending, receiver pending/)]);
+  });
+
+  it('gives the same outcome, to the microsecond, every time', () => {
+    const ends = () => {
+      const run = runTransferCase(slow);
+      expect(checkTransferCase(slow, run)).toEqual([]);
+      return [run.endedAt, run.closedAfter, run.sender.kind === 'completed' && run.sender.event.sha256];
+    };
+    expect(ends()).toEqual(ends());
+  });
 });

@@ -1,12 +1,14 @@
 /**
  * sendFile / receiveFile end to end over virtual links (src/testing): every
  * size edge, 1 and 3 channels, reliable and unreliable, on lossless, jittery
- * and lossy links, with bit flips, over two lanes, and cancel / reject. Real
- * async time (asyncScheduler): the transfer layer runs its own timers.
+ * and lossy links, with bit flips, over two lanes, and cancel / reject. In
+ * virtual time: each test runs its links and both sides on one TestScheduler
+ * inside `TestScheduler.run()` (test/properties/virtualClock.ts), so no
+ * outcome depends on how busy the machine is, and a transfer that does not
+ * end fails at a virtual deadline instead of hanging.
  */
 import { createHash } from 'node:crypto';
-import { firstValueFrom, lastValueFrom, Observable, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CONTROL_LABEL,
   receiveFile,
@@ -28,6 +30,7 @@ import {
   type VirtualLinkConfig,
   type VirtualPeer,
 } from '../../src/testing';
+import { inVirtualTime, record, type Recorded, type VirtualClock } from '../properties/virtualClock';
 
 const MiB = 1024 * 1024;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
@@ -56,17 +59,22 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 const dataOnly = (channel: VirtualDataChannel): boolean => channel.label !== CONTROL_LABEL;
 const isData = (channel: VirtualDataChannel): boolean => channel.label.startsWith('tallow-') && channel.label !== CONTROL_LABEL;
 
-/** Links created by a test, closed after it. */
-let links: VirtualLink[] = [];
-const link = (config: VirtualLinkConfig = {}, seed = 1): VirtualLink => {
-  const l = createVirtualLink({ seed, faultFilter: dataOnly, ...config });
-  links.push(l);
-  return l;
+/** A link on the clock's scheduler (a test's links live and die with its TestScheduler). */
+const link = (clock: VirtualClock, config: VirtualLinkConfig = {}, seed = 1): VirtualLink =>
+  createVirtualLink({ seed, faultFilter: dataOnly, ...config, scheduler: clock.scheduler });
+
+/** Every transfer here ends well within this much virtual time (the idle timeouts are 30 s). */
+const DEADLINE = 60_000;
+
+/** Flushes until every recorded side has ended, failing the test at the virtual deadline. */
+const untilEnded = (clock: VirtualClock, sides: Recorded[], deadline = DEADLINE) =>
+  expect(clock.runUntil(() => sides.every((r) => r.ended), deadline), `every side ends within ${deadline} ms of virtual time`).toBe(true);
+
+/** The events of a side that must have completed (its error, if any, fails the test). */
+const eventsOf = (r: Recorded): TransferEvent[] => {
+  expect(r.error).toBeUndefined();
+  return r.events;
 };
-afterEach(() => {
-  for (const l of links) l.close();
-  links = [];
-});
 
 const completedOf = (events: TransferEvent[]): Completed | undefined => events.find((e): e is Completed => e.type === 'completed');
 
@@ -77,29 +85,33 @@ const transfer = async (
   send: SendOptions,
   opts: { lanes?: number; receive?: ReceiveOptions } = {},
 ) => {
-  const ls = Array.from({ length: opts.lanes ?? 1 }, (_, i) => link(config, 1 + i));
   const { bytes, sha256: expected } = file(size);
-  const a = ls.length === 1 ? ls[0].a : ls.map((l) => l.a);
-  const b = ls.length === 1 ? ls[0].b : ls.map((l) => l.b);
-  const [received, sent] = await Promise.all([
-    lastValueFrom(receiveFile(b, opts.receive).pipe(toArray())),
-    lastValueFrom(sendFile(a, bytes, { name: `f-${size}.bin`, ...send }).pipe(toArray())),
-  ]);
+  const { ls, received, sent, pending } = inVirtualTime((clock) => {
+    const { scheduler } = clock;
+    const ls = Array.from({ length: opts.lanes ?? 1 }, (_, i) => link(clock, config, 1 + i));
+    const a = ls.length === 1 ? ls[0].a : ls.map((l) => l.a);
+    const b = ls.length === 1 ? ls[0].b : ls.map((l) => l.b);
+    const r = record(receiveFile(b, { ...opts.receive, scheduler }));
+    const s = record(sendFile(a, bytes, { name: `f-${size}.bin`, ...send, scheduler }));
+    untilEnded(clock, [r, s]);
+    return { ls, received: eventsOf(r), sent: eventsOf(s), pending: ls.map((l) => l.stats().messagesPending) };
+  });
   const got = completedOf(received);
   const confirmed = completedOf(sent);
   expect(got, 'receiver completed').toBeDefined();
   expect(confirmed, 'sender completed').toBeDefined();
+  // The default target's Blob is read after run(): its arrayBuffer() is a promise.
   const result = new Uint8Array(await (got!.result as Blob).arrayBuffer());
   expect(result.length).toBe(size);
   expect(sha256(result)).toBe(expected);
   expect(got!.sha256).toBe(expected);
   expect(confirmed!.sha256).toBe(expected);
   expect(got!.manifest.size).toBe(size);
-  for (const l of ls) {
-    const s = l.stats();
+  for (const [i, l] of ls.entries()) {
     // The receiver creates its data channels before `accept`, and the sender sends no frame before it.
-    expect(s.messagesUndeliverable).toBe(0);
-    expect(s.messagesPending).toBe(0);
+    expect(l.stats().messagesUndeliverable).toBe(0);
+    // Nothing was still in flight when both sides had ended.
+    expect(pending[i]).toBe(0);
   }
   return { links: ls, sent, received };
 };
@@ -188,19 +200,21 @@ describe('sendFile → receiveFile over a virtual link', () => {
       };
     };
 
-    /** Sends 1 MiB + 7 in 16 KiB chunks with frame 5 tampered; resolves 'completed' or the error, or 'stalled' after 3 s. */
+    /** Sends 1 MiB + 7 in 16 KiB chunks with frame 5 tampered; returns 'completed' or the first error, or 'stalled' when both sides have not ended after 3 s of virtual time. */
     const run = async (byte: number, reliability: 'reliable' | 'unreliable') => {
-      const l = link({ delay: 2 });
       const { bytes, sha256: expected } = file(MiB + 7);
-      const stall = new Promise<string>((resolve) => setTimeout(() => resolve('stalled'), 3000).unref());
-      const outcome = Promise.all([
-        lastValueFrom(receiveFile(l.b).pipe(toArray())),
-        lastValueFrom(sendFile(flipping(l.a, 5, byte), bytes, { channels: 1, lanes: 1, reliability, minChunk: 16 * 1024, maxChunk: 16 * 1024 })),
-      ]).then(
-        async ([received]) => (sha256(new Uint8Array(await (completedOf(received)!.result as Blob).arrayBuffer())) === expected ? 'completed' : 'wrong bytes'),
-        (err) => `${err.name} ${err.code}`,
-      );
-      return Promise.race([outcome, stall]);
+      const { r, s } = inVirtualTime((clock) => {
+        const { scheduler } = clock;
+        const l = link(clock, { delay: 2 });
+        const r = record(receiveFile(l.b, { scheduler }));
+        const s = record(sendFile(flipping(l.a, 5, byte), bytes, { channels: 1, lanes: 1, reliability, minChunk: 16 * 1024, maxChunk: 16 * 1024, scheduler }));
+        clock.runUntil(() => r.ended && s.ended, 3000);
+        return { r, s };
+      });
+      if (!r.ended || !s.ended) return 'stalled';
+      const err = (r.error ?? s.error) as { name?: string; code?: string } | undefined;
+      if (err) return `${err.name} ${err.code}`;
+      return sha256(new Uint8Array(await (completedOf(r.events)!.result as Blob).arrayBuffer())) === expected ? 'completed' : 'wrong bytes';
     };
 
     it.each([
@@ -248,19 +262,22 @@ describe('sendFile → receiveFile over a virtual link', () => {
       // No loss at all: every NACK comes from the slow lane delivering later indexes after the fast one. Before the
       // sender checked where its last copy was, each NACK queued another copy (every 100 ms), and on a real 40 ms,
       // 0.5 % loss link the duplicates starved the acks until the idle timeout (docs/benchmarks.md).
-      const fast = link({ bandwidth: 40 * MiB, delay: 2 }, 1);
-      const slow = link({ bandwidth: 1 * MiB, delay: 2 }, 2);
       const { bytes, sha256: expected } = file(4 * MiB);
-      const [received, sent] = await Promise.all([
-        lastValueFrom(receiveFile([fast.b, slow.b]).pipe(toArray())),
-        lastValueFrom(sendFile([fast.a, slow.a], bytes, { channels: 2, lanes: 2, reliability: 'unreliable' }).pipe(toArray())),
-      ]);
+      const { slow, received, sent } = inVirtualTime((clock) => {
+        const { scheduler } = clock;
+        const fast = link(clock, { bandwidth: 40 * MiB, delay: 2 }, 1);
+        const slow = link(clock, { bandwidth: 1 * MiB, delay: 2 }, 2);
+        const r = record(receiveFile([fast.b, slow.b], { scheduler }));
+        const s = record(sendFile([fast.a, slow.a], bytes, { channels: 2, lanes: 2, reliability: 'unreliable', transferId: 1, scheduler }));
+        untilEnded(clock, [r, s]);
+        return { slow, received: eventsOf(r), sent: eventsOf(s) };
+      });
       expect(completedOf(received)!.sha256).toBe(expected);
       const done = completedOf(sent)!;
       expect(dataBytes(slow)).toBeGreaterThan(0);
-      // Measured: 0 B resent with the check, 960 KiB (23 %) without it. The bound leaves room for a few
-      // resends after event-loop stalls on a loaded machine (each is one 64 KiB chunk).
-      expect(done.retransmittedBytes ?? 0).toBeLessThan(bytes.length / 10);
+      // Measured in real time: 0 B resent with the check, 960 KiB (23 %) without it. In virtual time no event-loop
+      // stall can delay an ack, so the allowance for them (10 % of the file) is gone: nothing is resent.
+      expect(done.retransmittedBytes ?? 0).toBe(0);
     });
 
     it('1 channel over two connections uses one lane', async () => {
@@ -269,19 +286,25 @@ describe('sendFile → receiveFile over a virtual link', () => {
     });
   });
 
-  it('auto starts at the chunk size the probed RTT picks (2 ms: the largest), not at 64 KiB', async () => {
-    const l = link({ delay: 1 });
+  it('auto starts at the chunk size the probed RTT picks (2 ms: the largest), not at 64 KiB', () => {
     const rttReport = new Map<string, unknown>([
       ['t', { type: 'transport', id: 't', selectedCandidatePairId: 'cp', bytesSent: 0, bytesReceived: 0 }],
       ['cp', { type: 'candidate-pair', id: 'cp', state: 'succeeded', nominated: true, currentRoundTripTime: 0.002, bytesSent: 0, bytesReceived: 0 }],
     ]);
-    Object.assign(l.a, { getStats: async () => rttReport });
     const chunk = 262_144 - 32;
     const { bytes, sha256: expected } = file(4 * chunk);
-    const [received] = await Promise.all([
-      lastValueFrom(receiveFile(l.b).pipe(toArray())),
-      lastValueFrom(sendFile(l.a, bytes, { name: 'probe.bin' }).pipe(toArray())),
-    ]);
+    const { l, received } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const l = link(clock, { delay: 1 });
+      // A browser's getStats() returns a promise, which never settles inside run(): this one returns a thenable
+      // that answers at once (the probe and the stats poll both call `.then` directly), so the probe sees the RTT
+      // before its 500 ms timer.
+      Object.assign(l.a, { getStats: () => ({ then: (ok: (report: typeof rttReport) => void) => ok(rttReport) }) });
+      const r = record(receiveFile(l.b, { scheduler }));
+      const s = record(sendFile(l.a, bytes, { name: 'probe.bin', scheduler }));
+      untilEnded(clock, [r, s]);
+      return { l, received: eventsOf(r) };
+    });
     expect(completedOf(received)!.sha256).toBe(expected);
     const sent = l.a.channels.filter(isData);
     expect(sent.reduce((n, ch) => n + ch.stats.messagesSent, 0)).toBe(4);
@@ -299,44 +322,27 @@ describe('cancel', () => {
   // queue behind megabytes of frames and be discarded by the close 100 ms later (see the report / docs).
   const paced = { config: { delay: 10 }, send: { channels: 3, window: MiB }, receive: { ackEvery: 256 * 1024, progressInterval: 10 } };
 
-  /** Subscribes and records events; `onEvent` sees each one. */
-  const record = (source: Observable<TransferEvent>, onEvent: (e: TransferEvent) => void = () => undefined) => {
-    const events: TransferEvent[] = [];
-    const ended = new Promise<unknown>((resolve) => {
-      const subscription = source.subscribe({
-        next: (e) => {
-          events.push(e);
-          onEvent(e);
-        },
-        error: (err) => resolve(err),
-        complete: () => resolve(undefined),
-      });
-      handles.push(subscription);
-    });
-    return { events, ended, subscription: handles[handles.length - 1] };
-  };
-  let handles: { unsubscribe(): void }[] = [];
-  afterEach(() => {
-    for (const h of handles) h.unsubscribe();
-    handles = [];
-  });
-
   /** Calls `fn` (once, outside the emitting call) when the receiver has verified and written some bytes. */
-  const midway = (fn: () => void) => {
+  const midway = (clock: VirtualClock, fn: () => void) => {
     let done = false;
     return (e: TransferEvent) => {
       if (!done && e.type === 'progress' && e.bytes > 0 && e.bytes < e.total) {
         done = true;
-        setTimeout(fn, 0);
+        clock.scheduler.schedule(fn);
       }
     };
   };
 
-  it('unsubscribing the sender mid-transfer makes the receiver fail with TransferCancelledError (ERR_CANCELLED)', async () => {
-    const l = link(paced.config);
-    const sender = record(sendFile(l.a, file(8 * MiB).bytes, paced.send));
-    const receiver = record(receiveFile(l.b, paced.receive), midway(() => sender.subscription.unsubscribe()));
-    const err: any = await receiver.ended;
+  it('unsubscribing the sender mid-transfer makes the receiver fail with TransferCancelledError (ERR_CANCELLED)', () => {
+    const { sender, receiver } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const l = link(clock, paced.config);
+      const sender = record(sendFile(l.a, file(8 * MiB).bytes, { ...paced.send, scheduler }));
+      const receiver = record(receiveFile(l.b, { ...paced.receive, scheduler }), midway(clock, () => sender.subscription.unsubscribe()));
+      untilEnded(clock, [receiver]);
+      return { sender, receiver };
+    });
+    const err = receiver.error as TransferCancelledError;
     expect(err).toBeInstanceOf(TransferCancelledError);
     expect(err.code).toBe('ERR_CANCELLED');
     expect(err.details.by).toBe('remote');
@@ -344,11 +350,16 @@ describe('cancel', () => {
     expect(completedOf(sender.events)).toBeUndefined();
   });
 
-  it('unsubscribing the receiver mid-transfer makes the sender fail with TransferCancelledError (ERR_CANCELLED)', async () => {
-    const l = link(paced.config);
-    const sender = record(sendFile(l.a, file(8 * MiB).bytes, paced.send));
-    const receiver = record(receiveFile(l.b, paced.receive), midway(() => receiver.subscription.unsubscribe()));
-    const err: any = await sender.ended;
+  it('unsubscribing the receiver mid-transfer makes the sender fail with TransferCancelledError (ERR_CANCELLED)', () => {
+    const { sender, receiver } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const l = link(clock, paced.config);
+      const sender = record(sendFile(l.a, file(8 * MiB).bytes, { ...paced.send, scheduler }));
+      const receiver = record(receiveFile(l.b, { ...paced.receive, scheduler }), midway(clock, () => receiver.subscription.unsubscribe()));
+      untilEnded(clock, [sender]);
+      return { sender, receiver };
+    });
+    const err = sender.error as TransferCancelledError;
     expect(err).toBeInstanceOf(TransferCancelledError);
     expect(err.code).toBe('ERR_CANCELLED');
     expect(err.details.by).toBe('remote');
@@ -358,8 +369,7 @@ describe('cancel', () => {
 });
 
 describe('reject', () => {
-  it('accept: () => false ends the sender with TransferRejectedError and the receiver with a rejected event, writing nothing', async () => {
-    const l = link({ delay: 2 });
+  it('accept: () => false ends the sender with TransferRejectedError and the receiver with a rejected event, writing nothing', () => {
     let opened = 0;
     const target: ReceiveTarget = {
       open: () => {
@@ -368,23 +378,22 @@ describe('reject', () => {
       },
     };
     const offered: string[] = [];
-    const receiver = lastValueFrom(
-      receiveFile(l.b, {
-        target,
-        accept: (m) => {
-          offered.push(m.name);
-          return false;
-        },
-      }).pipe(toArray()),
-    );
-    const sender = firstValueFrom(sendFile(l.a, file(MiB + 7).bytes, { name: 'nope.bin', channels: 3 }).pipe(toArray())).then(
-      () => undefined,
-      (e) => e,
-    );
-    const [events, err] = await Promise.all([receiver, sender]);
+    const { l, receiver, sender } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const l = link(clock, { delay: 2 });
+      const accept = (m: { name: string }) => {
+        offered.push(m.name);
+        return false;
+      };
+      const receiver = record(receiveFile(l.b, { target, accept, scheduler }));
+      const sender = record(sendFile(l.a, file(MiB + 7).bytes, { name: 'nope.bin', channels: 3, scheduler }));
+      untilEnded(clock, [receiver, sender]);
+      return { l, receiver, sender };
+    });
+    const err = sender.error as TransferRejectedError;
     expect(err).toBeInstanceOf(TransferRejectedError);
     expect(err.code).toBe('ERR_REJECTED');
-    expect(events.map((e) => e.type)).toEqual(['offer', 'rejected']);
+    expect(eventsOf(receiver).map((e) => e.type)).toEqual(['offer', 'rejected']);
     expect(offered).toEqual(['nope.bin']);
     expect(opened).toBe(0);
     // No frame crossed, and the receiver never created its data channels.
@@ -411,29 +420,36 @@ describe('progress under retransmission', () => {
 });
 
 describe('a sender nobody answers', () => {
-  it('fails with IdleTimeoutError after acceptTimeout instead of waiting forever', async () => {
-    const l = link({});
-    const err = await lastValueFrom(sendFile(l.a, new Uint8Array(10), { acceptTimeout: 200 })).then(
-      () => undefined,
-      (e) => e,
-    );
+  it('fails with IdleTimeoutError after acceptTimeout instead of waiting forever', () => {
+    const { sender, endedAt } = inVirtualTime((clock) => {
+      const l = link(clock, {});
+      const sender = record(sendFile(l.a, new Uint8Array(10), { acceptTimeout: 200, scheduler: clock.scheduler }));
+      untilEnded(clock, [sender]);
+      return { sender, endedAt: clock.now() };
+    });
+    const err = sender.error as TallowError;
     expect(err).toBeInstanceOf(TallowError);
     expect(err.code).toBe('ERR_IDLE_TIMEOUT');
     expect(err.details).toMatchObject({ side: 'sender', waitingFor: 'accept' });
+    // Exactly at acceptTimeout.
+    expect(endedAt).toBe(200);
   });
 });
 
 describe('a control channel that dies at birth', () => {
-  it('is replaced by the sender, and the receiver listens again', async () => {
-    const l = link({ delay: 1 });
+  it('is replaced by the sender, and the receiver listens again', () => {
     let killed = 0;
-    // The first tallow-control channel closes the moment it is created, as fresh node-datachannel channels sometimes do.
-    const a = dyingControlPeer(l.a, () => killed++ === 0);
     const { bytes, sha256: expected } = file(300_000);
-    const [received, sent] = await Promise.all([
-      lastValueFrom(receiveFile(l.b).pipe(toArray())),
-      lastValueFrom(sendFile(a, bytes, { channels: 2 }).pipe(toArray())),
-    ]);
+    const { received, sent } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const l = link(clock, { delay: 1 });
+      // The first tallow-control channel closes the moment it is created, as fresh node-datachannel channels sometimes do.
+      const a = dyingControlPeer(l.a, () => killed++ === 0);
+      const r = record(receiveFile(l.b, { scheduler }));
+      const s = record(sendFile(a, bytes, { channels: 2, scheduler }));
+      untilEnded(clock, [r, s]);
+      return { received: eventsOf(r), sent: eventsOf(s) };
+    });
     expect(killed).toBe(2);
     expect(completedOf(sent)!.sha256).toBe(expected);
     expect(completedOf(received)!.sha256).toBe(expected);
