@@ -30,7 +30,7 @@ export interface DataChannelLike {
 /** The subset of `RTCPeerConnection` that tallow-rx uses. */
 export interface PeerConnectionLike {
   createDataChannel(label: string, init?: { ordered?: boolean; maxRetransmits?: number; negotiated?: boolean; id?: number; protocol?: string }): DataChannelLike;
-  getStats?(): Promise<{ forEach(cb: (report: any, key: string) => void): void }>;
+  getStats?(): PromiseLike<{ forEach(cb: (report: any, key: string) => void): void }>;
   readonly sctp?: { readonly maxMessageSize?: number | null } | null;
   readonly connectionState?: string;
   addEventListener(type: string, listener: Listener): void;

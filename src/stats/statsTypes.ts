@@ -10,8 +10,8 @@ import type { ProfileName } from '../transfer/profiles';
 export type StatsInput =
   /** Payload bytes just sent (sender) or received (receiver). */
   | { readonly kind: 'progress'; readonly bytes: number }
-  /** A round-trip time measurement, ms (from `rtt$` or `pingRtt`). */
-  | { readonly kind: 'rtt'; readonly ms: number }
+  /** A round-trip time measurement, ms (from `rtt$` or `pingRtt`), and where it was measured (default `transport`). */
+  | { readonly kind: 'rtt'; readonly ms: number; readonly source?: 'transport' | 'application' }
   /** A loss rate 0..1 measured over one interval (from `loss$` or app-level NACK counts). Never a cumulative figure. */
   | { readonly kind: 'loss'; readonly rate: number }
   /** A channel's `bufferedAmount`, bytes. The latest value per label is kept. */
@@ -60,6 +60,13 @@ export interface Throughput {
 
 /** Round-trip times, ms, over the window. All `undefined` until an RTT arrives. */
 export interface RttSummary {
+  /**
+   * Where the latest measurement came from. `transport`: the connection's own measurement (`getStats()`: the
+   * ICE candidate pair or SCTP), which no application data queues ahead of. `application`: a ping/pong on the
+   * control channel, used while `getStats()` gives none; it shares the association with the data, so it
+   * includes time spent behind queued data in either side's send buffer (seconds on a slow, full link).
+   */
+  readonly source?: 'transport' | 'application';
   /** The latest measurement. */
   readonly current?: number;
   readonly avg?: number;

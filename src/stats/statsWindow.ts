@@ -22,6 +22,7 @@ export interface IntervalAcc {
   rttMax: number;
   rttFirst?: number;
   rttLast?: number;
+  rttSource?: 'transport' | 'application';
   rttDiffSum: number;
   rttDiffCount: number;
   lossSum: number;
@@ -51,6 +52,7 @@ export interface SampleRecord {
   readonly rttMax: number;
   readonly rttFirst?: number;
   readonly rttLast?: number;
+  readonly rttSource?: 'transport' | 'application';
   readonly rttDiffSum: number;
   readonly rttDiffCount: number;
   /** Mean of the loss rates reported in this sample. */
@@ -128,6 +130,7 @@ export function addEvent(acc: IntervalAcc, e: StatsInput): IntervalAcc {
       }
       acc.rttFirst ??= e.ms;
       acc.rttLast = e.ms;
+      acc.rttSource = e.source ?? 'transport';
       acc.rttCount++;
       acc.rttSum += e.ms;
       acc.rttMin = Math.min(acc.rttMin, e.ms);
@@ -185,6 +188,7 @@ export function advance(w: StatsWindow, acc: IntervalAcc, at: number, s: WindowS
     rttMax: acc.rttMax,
     rttFirst: acc.rttFirst,
     rttLast: acc.rttLast,
+    rttSource: acc.rttSource,
     rttDiffSum: acc.rttDiffSum,
     rttDiffCount: acc.rttDiffCount,
     loss: acc.lossCount ? acc.lossSum / acc.lossCount : undefined,
@@ -312,6 +316,7 @@ export function windowStats(w: StatsWindow, s: WindowSettings, final: boolean): 
     etaSeconds: remaining === undefined ? undefined : remaining === 0 ? 0 : average > 0 ? (remaining * 8) / average : undefined,
     rtt: rttCount
       ? {
+          source: lastRtt.rttSource,
           current: lastRtt.rttLast,
           avg: rtts.reduce((a, r) => a + r.rttSum, 0) / rttCount,
           min: Math.min(...rtts.map((r) => r.rttMin)),

@@ -19,6 +19,10 @@ export type VirtualDataChannelInit = VirtualChannelInit & { readonly negotiated?
 /** What a peer asks of its link. Internal plumbing, not for users. */
 export interface VirtualPeerWire {
   readonly maxMessageSize: number;
+  /** The link's round trip without queueing, ms (twice the one-way delay). */
+  roundTripMs(): number;
+  /** Payload bytes delivered from and to this endpoint so far. */
+  traffic(): { sent: number; received: number };
   /** Creates a channel at this endpoint (in-band: the whole pair; negotiated: this end) and returns this end. */
   createDataChannel(label: string, init?: VirtualDataChannelInit): VirtualDataChannel;
   isClosed(): boolean;
@@ -121,8 +125,35 @@ export class VirtualPeer extends VirtualEventTarget implements PeerConnectionLik
     return this.#wire.createDataChannel(label, init);
   }
 
+  /**
+   * A stats report with one selected candidate pair, as a browser gives: `currentRoundTripTime` is the
+   * link's round trip without queueing (2 × `delay`, in seconds), `bytesSent`/`bytesReceived` the payload
+   * delivered so far. The returned thenable answers synchronously, so the stats of a transfer inside
+   * `TestScheduler.run()` see it (a real Promise would never settle during the flush); `await` works as usual.
+   */
+  getStats(): PromiseLike<Map<string, Record<string, unknown>>> {
+    const { sent, received } = this.#wire.traffic();
+    const pair = { id: 'virtual-pair', type: 'candidate-pair', state: 'succeeded', nominated: true, currentRoundTripTime: this.#wire.roundTripMs() / 1000, bytesSent: sent, bytesReceived: received };
+    const report = new Map<string, Record<string, unknown>>([[pair.id, pair]]);
+    return {
+      then: (onFulfilled, onRejected) => {
+        try {
+          return syncThenable(onFulfilled ? onFulfilled(report) : report) as any;
+        } catch (err) {
+          if (onRejected) return syncThenable(onRejected(err)) as any;
+          throw err;
+        }
+      },
+    };
+  }
+
   /** Closes the whole link (both endpoints and all channels). */
   close(): void {
     this.#wire.close();
   }
 }
+
+/** A settled value as a thenable that calls back at once. */
+const syncThenable = <T,>(value: T): PromiseLike<T> => ({
+  then: (onFulfilled) => syncThenable(onFulfilled ? (onFulfilled(value) as any) : value) as any,
+});

@@ -415,6 +415,8 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       peerControls[side] = control;
       return {
         maxMessageSize: resolved.maxMessageSize,
+        roundTripMs: () => 2 * resolved.delay,
+        traffic: () => (side === 'a' ? { sent: pipes.a.stats.bytesDelivered, received: pipes.b.stats.bytesDelivered } : { sent: pipes.b.stats.bytesDelivered, received: pipes.a.stats.bytesDelivered }),
         createDataChannel: (label, init = {}) => (init.negotiated ? createNegotiated(side, label, init) : createOne(side, label, init)[0]),
         isClosed: () => closed,
         close: () => closeAll(),

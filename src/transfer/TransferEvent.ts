@@ -7,8 +7,13 @@ export type TransferEvent =
   | { readonly type: 'offer'; readonly manifest: Manifest }
   /** Both: the receiver accepted; data starts at byte `from` (> 0 when resuming). */
   | { readonly type: 'started'; readonly manifest: Manifest; readonly from: number }
-  /** Both, throttled: bytes sent (sender) or verified and written (receiver). */
-  | { readonly type: 'progress'; readonly bytes: number; readonly total: number; readonly percent: number; readonly acked: number }
+  /**
+   * Both, throttled. `bytes` (and `percent`) are confirmed bytes: on the sender, what the receiver acknowledged
+   * as verified and persisted; on the receiver, what it verified and persisted. `acked` equals `bytes` (kept for
+   * older code). `sent` (sender only) counts bytes handed to the channels, first transmissions only: it runs up
+   * to a window ahead of `bytes`.
+   */
+  | { readonly type: 'progress'; readonly bytes: number; readonly total: number; readonly percent: number; readonly acked: number; readonly sent?: number }
   /** Both, once per sample interval. */
   | { readonly type: 'stats'; readonly stats: TransferStats }
   /** Receiver only: the receiver declined the offer. The stream completes after it. */

@@ -8,11 +8,15 @@ import type { TransferEvent } from './TransferEvent';
 
 /** Progress as a UI shows it. */
 export interface TransferProgress {
+  /** Confirmed bytes: acknowledged by the receiver (sender), verified and written (receiver). */
   readonly bytes: number;
   readonly total: number;
+  /** `bytes / total`, 0..100. */
   readonly percent: number;
-  /** Bytes the receiver confirmed as written. */
+  /** The same as `bytes` (kept for older code). */
   readonly acked: number;
+  /** Sender only: bytes handed to the channels, up to a window ahead of `bytes`. */
+  readonly sent?: number;
 }
 
 /**

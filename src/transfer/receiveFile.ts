@@ -11,12 +11,14 @@ import {
   ignoreElements,
   map,
   merge,
+  mergeMap,
   Observable,
   ReplaySubject,
   switchMap,
   take,
   tap,
   throwError,
+  timer,
   type SchedulerAction,
   type SchedulerLike,
   type Subscription,
@@ -47,7 +49,7 @@ import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarg
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { closeAfterPeer, closeWhenDrained, createDataChannels, incomingControlChannels } from './transferChannels';
+import { closeAfterPeer, closeTransfer, createDataChannels, incomingControlChannels } from './transferChannels';
 
 /** Limits a receiver enforces on what a peer may make it do. */
 export interface ReceiveLimits {
@@ -63,8 +65,11 @@ export interface ReceiveLimits {
 export interface ReceiveOptions extends ReceiveLimits {
   /** Where the file goes. Default `blobTarget()` (in memory). */
   readonly target?: ReceiveTarget;
-  /** Decides whether to take an offer. Default: accept everything within the limits. */
-  readonly accept?: (manifest: Manifest) => boolean | Promise<boolean>;
+  /**
+   * Decides whether to take an offer. Default: accept everything within the limits. An Observable's first
+   * value decides (handy in virtual time, e.g. `timer(3000, scheduler).pipe(map(() => true))`).
+   */
+  readonly accept?: (manifest: Manifest) => boolean | Promise<boolean> | Observable<boolean>;
   /** Fail when nothing arrives for this long once data flows, ms. Default 30000. */
   readonly idleTimeout?: number;
   /** Unreliable mode: how long a gap waits before it is NACKed, ms. Default 100. */
@@ -153,8 +158,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       if (told) notifyFailure(link, id, e);
       cleanup();
       Promise.resolve(opened?.abort(e)).catch(() => undefined);
-      // Failing: close once our `error` or `cancel` has left (and at least 100 ms later, see closeWhenDrained).
-      closeWhenDrained([control, ...data], { scheduler: sc });
+      closeTransfer([control, ...data], told && !(e instanceof ProtocolError), sc);
       subscriber.error(e);
     };
 
@@ -194,6 +198,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       startedAt = sc.now();
       lastProgressAt = sc.now();
       watchIdle();
+      pingWhileAccepted();
       send(from > 0 ? { t: 'accept', id: m.id, from, prefixSha256: held.prefixSha256! } : { t: 'accept', id: m.id, from });
       subscriber.next({ type: 'started', manifest: m, from });
     };
@@ -220,10 +225,12 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       const maxMalformed = o.maxMalformedFrames ?? 64;
       const window = o.maxBufferedChunks ?? 1024;
       // A data channel may close mid-transfer: the others carry on (lost frames are NACKed once `done`
-      // is known). When every one has closed before the end, that is an error, not the end of the data.
+      // is known). When every one has closed before the end, that is an error, not the end of the data;
+      // after a grace of a second, since a sender that cancels closes its data channels right after its
+      // `cancel`, which travels on another stream and can arrive after the resets.
       return merge(...data.map((ch) => fromChannelMessages(ch)))
         .pipe(
-          concatWith(throwError(() => new ChannelClosedError('every data channel closed before the transfer ended', { channels: data.length }))),
+          concatWith(timer(1000, sc).pipe(mergeMap(() => throwError(() => new ChannelClosedError('every data channel closed before the transfer ended', { channels: data.length }))))),
           filter((msg): msg is Uint8Array => typeof msg !== 'string'),
           decodeFrames({
             transferId: m.id,
@@ -260,7 +267,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
           next: (bytes) => {
             if (bytes > persisted) lastProgressAt = sc.now();
             persisted = bytes;
-            telemetry!.progress(from + persisted, from + persisted);
+            telemetry!.progress(from + persisted);
             ack(nackedArrived);
             nackedArrived = false;
           },
@@ -282,7 +289,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
               if (finished()) return;
               finalAck();
               send({ t: 'complete', id: m.id, sha256 });
-              telemetry!.progress(m.size, m.size);
+              telemetry!.progress(m.size);
               cleanup();
               subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (sc.now() - startedAt) / 1000, result });
               // The sender closes when `complete` arrives; closing first could overtake it (see closeAfterPeer).
@@ -324,7 +331,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       phase = 'deciding';
       subscriber.next({ type: 'offer', manifest: m });
       subs.push(
-        defer(() => settle(o.accept ? o.accept(m) : true)).subscribe({
+        defer(() => settle(o.accept ? o.accept(m) : true)).pipe(take(1)).subscribe({
           next: (yes) => {
             if (finished()) return;
             if (yes) return start(m, false);
@@ -345,7 +352,11 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         send({ t: 'pong', n: msg.n, ts: msg.ts });
         return;
       }
-      if (msg.t === 'pong') return;
+      if (msg.t === 'pong') {
+        // Our own pings: the receiver measures RTT and jitter too.
+        telemetry?.appRtt(sc.now() - msg.ts);
+        return;
+      }
       if (msg.t === 'offer') {
         if (phase === 'listening') return onOffer(msg);
         return; // one transfer per subscription: a later offer (another transfer) is not ours
@@ -409,6 +420,18 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     // count. The check runs only while accepted, so a receiver waiting for an offer keeps no timer alive.
     const idle = o.idleTimeout ?? 30_000;
     let idleTimer: Subscription | undefined;
+    // Application-level RTT on this side too: a ping every second while data may flow, answered by the sender.
+    let pingN = 0;
+    let pinging: Subscription | undefined;
+    const pingWhileAccepted = () => {
+      pinging?.unsubscribe();
+      pinging = sc.schedule(function (this: SchedulerAction<unknown>) {
+        if (finished() || phase !== 'accepted') return;
+        send({ t: 'ping', n: pingN++ >>> 0, ts: sc.now() });
+        this.schedule(undefined, 1000);
+      }, 1000);
+      subs.push(pinging);
+    };
     const watchIdle = () => {
       idleTimer?.unsubscribe();
       idleTimer = sc.schedule(function (this: SchedulerAction<unknown>) {
@@ -427,7 +450,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
         if (manifest) send({ t: 'cancel', id: manifest.id, reason: 'cancelled by receiver' });
         cleanup();
         Promise.resolve(opened?.abort(new TransferCancelledError('local'))).catch(() => undefined);
-        closeWhenDrained([control, ...data], { scheduler: sc });
+        closeTransfer([control, ...data], Boolean(manifest), sc);
       }
     };
   });

@@ -57,7 +57,7 @@ import { notifyFailure, remoteError } from './peerFailure';
 import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { allocateIdBase, closeAll, closeWhenDrained, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
+import { allocateIdBase, closeAll, closeTransfer, closeWhenDrained, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
@@ -405,8 +405,7 @@ function runSender(
       const e = asTallowError(err);
       if (notifyPeer) notifyFailure(link, id, e);
       cleanup();
-      // Failing: close once our `error` or `cancel` has left (and at least 100 ms later, see closeWhenDrained).
-      closeWhenDrained([control, ...data], { scheduler: sc });
+      closeTransfer([control, ...data], notifyPeer && !(e instanceof ProtocolError), sc);
       subscriber.error(e);
     };
     const protocolError = (message: string, details: Record<string, unknown> = {}) => fail(new ProtocolError(message, { id, ...details }), true);
@@ -474,7 +473,7 @@ function runSender(
       if (isRetransmission(frame)) retransmittedPayload += payload;
       else {
         sentPayload += payload;
-        telemetry.input({ kind: 'progress', bytes: payload });
+        telemetry.progress(acked, sentBytes());
       }
     };
 
@@ -487,6 +486,8 @@ function runSender(
       readBytes = from;
       acked = from;
       demand = new Demand({ limit: () => acked + tuning.window - readBytes });
+      // Stats and progress start at accept: the time waiting for the user to accept is not a transfer's.
+      subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
       subs.push(telemetry.stats$.subscribe((st) => void (rttMs = st.rtt.current ?? rttMs)));
       const opened$ = forkJoin(data.map((ch) => whenOpen(ch, 15_000, sc)));
       subs.push(
@@ -496,7 +497,7 @@ function runSender(
             if (finished()) return;
             subs.push(
               sendFrames(from, hasher).subscribe({
-                next: () => telemetry.progress(sentBytes(), acked),
+                next: () => undefined,
                 error: (err) => fail(err, true),
               }),
             );
@@ -534,6 +535,7 @@ function runSender(
         return protocolError(`ack of ${msg.bytes} B exceeds the ${Math.min(readBytes, manifest.size)} B sent of ${manifest.size}`, { bytes: msg.bytes, read: readBytes, size: manifest.size });
       }
       if (msg.bytes > acked) {
+        const before = acked;
         acked = msg.bytes;
         lastProgressAt = sc.now();
         for (const [index, c] of store) {
@@ -543,7 +545,9 @@ function runSender(
           deferred.delete(index);
         }
         demand?.recheck();
-        telemetry.progress(sentBytes(), acked);
+        // Throughput, ETA and percent follow what the receiver confirmed, not what left this side.
+        telemetry.input({ kind: 'progress', bytes: msg.bytes - before });
+        telemetry.progress(acked, sentBytes());
       }
       telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
     };
@@ -603,7 +607,6 @@ function runSender(
       return protocolError(`'${msg.t}' is not a message a receiver sends`);
     };
 
-    subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
     const acceptTimeout = s.acceptTimeout ?? 120_000;
     // Right after a connection comes up, a new in-band channel sometimes closes before it ever opens
     // (seen with node-datachannel, a few per cent of fresh connections). Nothing was sent on it yet, so
@@ -671,7 +674,7 @@ function runSender(
       if (!finished()) {
         link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
         cleanup();
-        closeWhenDrained([control, ...data], { scheduler: sc });
+        closeTransfer([control, ...data], true, sc);
       }
     };
   });

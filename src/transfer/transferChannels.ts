@@ -340,3 +340,14 @@ export function closeAfterPeer(channels: readonly (DataChannelLike | undefined)[
   done.add(scheduler.schedule(finish, maxWaitMs));
   return done;
 }
+
+/**
+ * How a side closes a transfer's channels when it ends other than by success. When it had the last word
+ * (it sent `cancel` or `error`), it waits for the peer to close on receipt ({@link closeAfterPeer}, 5 s at
+ * most): closing at once can overtake that message (libdatachannel lost a `cancel` so while the association
+ * was busy). When the peer had the last word, or broke the protocol, it closes once its own send buffer has
+ * drained ({@link closeWhenDrained}).
+ */
+export function closeTransfer(channels: readonly (DataChannelLike | undefined)[], hadLastWord: boolean, scheduler: SchedulerLike = asyncScheduler): Subscription {
+  return hadLastWord ? closeAfterPeer(channels, { scheduler }) : closeWhenDrained(channels, { scheduler });
+}

@@ -31,8 +31,8 @@ export interface TelemetryConfig {
 export interface Telemetry {
   /** Feeds one stats input. */
   input(e: StatsInput): void;
-  /** Records progress; progress events are throttled to `progressInterval`. */
-  progress(bytes: number, acked: number): void;
+  /** Records confirmed bytes and (sender) bytes sent; progress events are throttled to `progressInterval`. */
+  progress(confirmed: number, sent?: number): void;
   /** An application-level RTT (ping/pong), used while getStats() gives none. */
   appRtt(ms: number): void;
   /** Counts chunks sent and chunks NACKed; their ratio per interval becomes the loss input. */
@@ -67,10 +67,11 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
   const inputs = new Subject<StatsInput>();
   const progressEvents = new Subject<TransferEvent>();
   let channels = cfg.channels;
-  // Latest progress, and what was last emitted.
+  // Latest confirmed and sent bytes, and what was last emitted.
   let bytes = 0;
-  let acked = 0;
+  let sent: number | undefined;
   let emitted = -1;
+  let emittedSent: number | undefined = -1;
   let stopped = false;
   // When getStats() last produced an RTT; app-level RTTs are used only when it has not for a while.
   let statsRttAt = -Infinity;
@@ -85,10 +86,11 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
   );
 
   const emitProgress = () => {
-    if (bytes === emitted) return;
+    if (bytes === emitted && sent === emittedSent) return;
     emitted = bytes;
+    emittedSent = sent;
     const percent = cfg.total > 0 ? Math.min(100, (bytes / cfg.total) * 100) : 100;
-    progressEvents.next({ type: 'progress', bytes, total: cfg.total, percent, acked });
+    progressEvents.next({ type: 'progress', bytes, total: cfg.total, percent, acked: bytes, ...(sent === undefined ? {} : { sent }) });
   };
 
   const start = () => {
@@ -127,17 +129,17 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
     input: (e) => {
       if (!stopped) inputs.next(e);
     },
-    progress: (b, a) => {
-      bytes = b;
-      acked = a;
-      if (b >= cfg.total) emitProgress();
+    progress: (confirmed, s) => {
+      bytes = confirmed;
+      sent = s;
+      if (confirmed >= cfg.total) emitProgress();
     },
     countChunks: (sent, nacked) => {
       sentChunks += sent;
       nackedChunks += nacked;
     },
     appRtt: (ms) => {
-      if (!stopped && scheduler.now() - statsRttAt > 3 * statsInterval) inputs.next({ kind: 'rtt', ms });
+      if (!stopped && scheduler.now() - statsRttAt > 3 * statsInterval) inputs.next({ kind: 'rtt', ms, source: 'application' });
     },
     setChannels: (chs) => {
       channels = chs;

@@ -20,7 +20,7 @@ import {
 } from '../../src/index';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualLink } from '../../src/testing';
-import { watch, within } from './hostileSender';
+import { watch } from './hostileSender';
 
 const MiB = 1024 * 1024;
 let links: VirtualLink[] = [];

@@ -19,7 +19,7 @@ describe('statsWindow', () => {
       [[rtt(20)], 3000], // |8| across two samples
     ]);
     expect(windowSignals(w, settings).jitterMs).toBeCloseTo(14 / 3, 12);
-    expect(windowStats(w, settings, false).rtt).toEqual({ current: 20, avg: 14, min: 10, max: 20 });
+    expect(windowStats(w, settings, false).rtt).toEqual({ source: 'transport', current: 20, avg: 14, min: 10, max: 20 });
   });
 
   it('a zero-length final sample repeats the previous rate instead of reporting 0', () => {

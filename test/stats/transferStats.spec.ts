@@ -40,13 +40,13 @@ describe('transferStats', () => {
     const [x, y, z] = got;
     expect(x).toMatchObject({ timestamp: 10, elapsedMs: 10, intervalMs: 10, bytesTotal: 1000, percent: 20, etaSeconds: 0.04 });
     expect(x.throughput).toEqual({ current: 160_000, average: 160_000, peak: 160_000, min: 160_000 });
-    expect(x.rtt).toEqual({ current: 10, avg: 10, min: 10, max: 10 });
+    expect(x.rtt).toEqual({ source: 'transport', current: 10, avg: 10, min: 10, max: 10 });
     expect(x.jitterMs).toBeUndefined();
     expect(x.bottleneck).toBe('unknown');
 
     expect(y).toMatchObject({ timestamp: 20, percent: 50, etaSeconds: 0.02, jitterMs: 4 });
     expect(y.throughput).toEqual({ current: 240_000, average: 200_000, peak: 240_000, min: 160_000 });
-    expect(y.rtt).toEqual({ current: 14, avg: 12, min: 10, max: 14 });
+    expect(y.rtt).toEqual({ source: 'transport', current: 14, avg: 12, min: 10, max: 14 });
 
     expect(z).toMatchObject({ timestamp: 23, intervalMs: 3, percent: 59, jitterMs: 3 });
     expect(z.throughput.average).toBeCloseTo((590 * 8000) / 23, 6);
@@ -54,7 +54,7 @@ describe('transferStats', () => {
     expect(z.throughput.peak).toBe(240_000);
     expect(z.throughput.min).toBe(160_000);
     expect(z.etaSeconds).toBeCloseTo((410 * 8) / ((590 * 8000) / 23), 9);
-    expect(z.rtt).toEqual({ current: 12, avg: 12, min: 10, max: 14 });
+    expect(z.rtt).toEqual({ source: 'transport', current: 12, avg: 12, min: 10, max: 14 });
   });
 
   it('keeps the latest buffer per label, channels, chunk size, receiver backlog and cpu', () => {

@@ -1,0 +1,98 @@
+/**
+ * Honest progress, in virtual time: the sender's progress, percent, throughput and ETA follow what the
+ * receiver confirmed, not what left the sender; stats start at accept; both sides report RTT and jitter,
+ * and say where the RTT was measured.
+ */
+import { map, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { receiveFile, sendFile, type PeerConnectionLike, type TransferEvent, type TransferStats } from '../../src/index';
+import { createVirtualLink } from '../../src/testing';
+import { pattern } from '../helpers/marbles';
+
+const MiB = 1024 * 1024;
+
+/** A 4 MiB transfer over a 1 MB/s, 25 ms link (4.2 s), recording both sides' events with their virtual times. */
+const run = (accept?: (ts: TestScheduler) => ReturnType<NonNullable<Parameters<typeof receiveFile>[1]>['accept'] & {}>) => {
+  const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+  const sender: [number, TransferEvent][] = [];
+  const receiver: [number, TransferEvent][] = [];
+  ts.run(() => {
+    const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delay: 25 });
+    receiveFile(link.b, { scheduler: ts, ...(accept ? { accept: () => accept(ts) } : {}) }).subscribe((e) => receiver.push([ts.now(), e]));
+    sendFile(link.a, pattern(4 * MiB), { scheduler: ts, channels: 2, transferId: 1 }).subscribe((e) => sender.push([ts.now(), e]));
+  });
+  return { sender, receiver };
+};
+const of = <T extends TransferEvent['type']>(events: [number, TransferEvent][], type: T) =>
+  events.filter(([, e]) => e.type === type) as [number, Extract<TransferEvent, { type: T }>][];
+
+describe('honest progress', () => {
+  const { sender, receiver } = run();
+  const confirmedAt = (t: number) => Math.max(0, ...of(receiver, 'progress').filter(([at]) => at <= t).map(([, e]) => e.bytes));
+
+  it('the sender never reports more confirmed bytes than the receiver had verified by then; sent runs ahead of it', () => {
+    const progress = of(sender, 'progress');
+    expect(progress.length).toBeGreaterThan(5);
+    for (const [t, e] of progress) {
+      expect(e.bytes).toBeLessThanOrEqual(confirmedAt(t));
+      expect(e.acked).toBe(e.bytes);
+      expect(e.sent).toBeGreaterThanOrEqual(e.bytes);
+    }
+    // Half-way through the data leaving the sender, far less than half is confirmed (the window is 16 MiB).
+    const half = progress.find(([, e]) => (e.sent ?? 0) >= 2 * MiB)!;
+    expect(half[1].percent).toBeLessThan(10);
+  });
+
+  it('the sender\'s ETA is never 0 before the end, and its throughput is the confirmed rate', () => {
+    const stats = of(sender, 'stats').map(([t, e]) => [t, e.stats] as [number, TransferStats]);
+    expect(stats.length).toBeGreaterThan(3);
+    for (const [, s] of stats.filter(([, s]) => !s.final && (s.percent ?? 0) < 100)) expect(s.etaSeconds === undefined || s.etaSeconds > 0).toBe(true);
+    // 4 MiB confirmed over the whole transfer: the average cannot exceed the link's 8 Mbit/s.
+    for (const [, s] of stats) expect(s.throughput.average).toBeLessThanOrEqual(8_000_000 * 1.01);
+  });
+
+  it('both sides report RTT and jitter from the transport (the link\'s 50 ms round trip), not inflated by the 1 MiB queued ahead of a ping', () => {
+    for (const events of [receiver, sender]) {
+      const last = of(events, 'stats').at(-1)![1].stats;
+      expect(last.rtt.source).toBe('transport');
+      expect(last.rtt.current).toBe(50);
+      expect(last.rtt.max).toBe(50);
+      expect(last.jitterMs).toBe(0);
+    }
+  });
+
+  it('with no transport RTT, the application RTT is used and says so: it includes the queue', () => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    const stats: TransferStats[] = [];
+    ts.run(() => {
+      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delay: 25 });
+      // A connection that offers no getStats(), as some wrappers do.
+      const bare = (pc: typeof link.a): PeerConnectionLike => ({
+        sctp: pc.sctp,
+        get connectionState() {
+          return pc.connectionState;
+        },
+        createDataChannel: (label, init) => pc.createDataChannel(label, init as never),
+        addEventListener: (type, listener) => pc.addEventListener(type, listener as never),
+        removeEventListener: (type, listener) => pc.removeEventListener(type, listener as never),
+        close: () => pc.close(),
+      });
+      receiveFile(bare(link.b), { scheduler: ts }).subscribe((e) => e.type === 'stats' && stats.push(e.stats));
+      sendFile(bare(link.a), pattern(4 * MiB), { scheduler: ts, channels: 2, transferId: 1 }).subscribe();
+    });
+    const last = stats.at(-1)!;
+    expect(last.rtt.source).toBe('application');
+    expect(last.rtt.min).toBeGreaterThanOrEqual(50);
+    expect(last.jitterMs).toBeDefined();
+  });
+
+  it('stats start at accept: with the user deciding after 3 s, the first sample closes a stats interval after it', () => {
+    const late = run((ts) => timer(3000, ts).pipe(map(() => true)));
+    const started = of(late.sender, 'started')[0][0];
+    expect(started).toBeGreaterThanOrEqual(3000);
+    const first = of(late.sender, 'stats')[0];
+    expect(first[0]).toBeGreaterThanOrEqual(started + 999);
+    expect(first[1].stats.elapsedMs).toBeLessThanOrEqual(1001);
+  });
+});
