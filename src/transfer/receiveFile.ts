@@ -43,6 +43,7 @@ import { fromChannelMessages } from '../sources/fromChannelMessages';
 import type { Bytes, DataChannelLike, PeerConnectionLike } from '../types';
 import { controlLink, type ControlLink } from './controlLink';
 import { hashHeldPrefix, type HeldPrefix } from './hashHeldPrefix';
+import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
 import { notifyFailure, remoteError } from './peerFailure';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
@@ -133,7 +134,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
     let end$ = new ReplaySubject<number>(1);
     let digest$ = new ReplaySubject<string>(1);
     // Waiting for an offer, deciding, opening the target, accepted (data may flow), ended.
-    let phase: 'listening' | 'deciding' | 'opening' | 'accepted' | 'ended' = 'listening';
+    let phase: ReceiverPhase = 'listening';
     let doneSeen = false;
     // Bytes verified and persisted in this session, and where it started; idleness is no growth in them.
     let persisted = 0;
@@ -303,7 +304,7 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
 
     /** `restart`: the sender's prefix differs from ours. Discard what we hold and accept again from 0. */
     const restart = (m: Manifest) => {
-      if (phase !== 'accepted' || from === 0) return fail(new ProtocolError('restart without a resumed prefix', { id: m.id }), true);
+      if (from === 0) return fail(new ProtocolError('restart without a resumed prefix', { id: m.id }), true);
       pipeline?.unsubscribe();
       end$ = new ReplaySubject<number>(1);
       digest$ = new ReplaySubject<string>(1);
@@ -346,39 +347,37 @@ function runReceiver(lanes: readonly PeerConnectionLike[], o: ReceiveOptions): O
       );
     };
 
+    /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
     const onControl = (msg: ControlMessage) => {
       if (finished()) return;
-      if (msg.t === 'ping') {
-        send({ t: 'pong', n: msg.n, ts: msg.ts });
-        return;
+      if (manifest && 'id' in msg && msg.id !== manifest.id) return; // another transfer's
+      try {
+        checkLegal(RECEIVER_TABLE, 'receiver', phase, msg.t, manifest?.id);
+      } catch (err) {
+        return fail(err, true);
       }
-      if (msg.t === 'pong') {
-        // Our own pings: the receiver measures RTT and jitter too.
-        telemetry?.appRtt(sc.now() - msg.ts);
-        return;
-      }
-      if (msg.t === 'offer') {
-        if (phase === 'listening') return onOffer(msg);
-        return; // one transfer per subscription: a later offer (another transfer) is not ours
-      }
-      if (!manifest || !('id' in msg) || msg.id !== manifest.id) return;
       switch (msg.t) {
+        case 'offer':
+          return onOffer(msg);
+        case 'ping':
+          return void send({ t: 'pong', n: msg.n, ts: msg.ts });
+        case 'pong':
+          // Our own pings: the receiver measures RTT and jitter too.
+          return telemetry?.appRtt(sc.now() - msg.ts);
         case 'done':
-          return onDone(manifest, msg);
+          return onDone(manifest!, msg);
         case 'restart':
-          return restart(manifest);
+          return restart(manifest!);
         case 'cancel':
           return fail(new TransferCancelledError('remote', msg.reason), false);
         case 'error':
           return fail(remoteError(msg.code, `sender failed: ${msg.message}`, msg.cause), false);
-        default:
-          return fail(new ProtocolError(`'${msg.t}' is not a message a sender sends`, { id: manifest.id }), true);
       }
     };
 
     // A `done` must come once, after `accept`, and fit the manifest: it sets how many chunks the receiver waits for (and NACKs).
     const onDone = (m: Manifest, msg: Extract<ControlMessage, { t: 'done' }>) => {
-      if (phase !== 'accepted' || doneSeen) return fail(new ProtocolError(doneSeen ? 'a second done' : 'done before accept', { id: m.id }), true);
+      if (doneSeen) return fail(new ProtocolError('a second done', { id: m.id }), true);
       const rest = m.size - from;
       const most = rest === 0 ? 0 : Math.ceil(rest / m.chunk.min) + 1;
       if (msg.bytes !== m.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {

@@ -48,6 +48,7 @@ import { sendToChannels } from '../sinks/sendToChannels';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
 import { controlLink, whenOpen } from './controlLink';
 import { hashHeldPrefix } from './hashHeldPrefix';
+import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { settle } from './settle';
 import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
@@ -290,7 +291,7 @@ function runSender(
       timers.add(t);
     };
     // Where the handshake is: waiting for `accept`, checking a resumed prefix, sending, or ended.
-    let phase: 'offered' | 'checking' | 'sending' | 'ended' = 'offered';
+    let phase: SenderPhase = 'offered';
     // Bytes the receiver has verified and persisted (from its acks), and bytes read from the source.
     let acked = 0;
     let readBytes = 0;
@@ -572,39 +573,38 @@ function runSender(
       subscriber.complete();
     };
 
+    /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
     const onControl = (msg: ControlMessage) => {
       if (finished()) return;
       if ('id' in msg && msg.id !== id) return;
+      try {
+        checkLegal(SENDER_TABLE, 'sender', phase, msg.t, id);
+      } catch (err) {
+        return fail(err, true);
+      }
       switch (msg.t) {
         case 'ping':
-          link.send({ t: 'pong', n: msg.n, ts: msg.ts });
-          return;
+          return void link.send({ t: 'pong', n: msg.n, ts: msg.ts });
         case 'pong':
-          telemetry.appRtt(sc.now() - msg.ts);
-          return;
+          return telemetry.appRtt(sc.now() - msg.ts);
         case 'cancel':
           return fail(new TransferCancelledError('remote', msg.reason), false);
         case 'error':
           return fail(remoteError(msg.code, `receiver failed: ${msg.message}`, msg.cause), false);
         case 'reject':
-          if (phase !== 'offered') return protocolError('reject after the transfer started');
           cleanup();
           closeAll([...data, control]);
           return subscriber.error(new TransferRejectedError(msg.reason));
         case 'accept':
-          if (phase !== 'offered') return protocolError('a second accept', { from: msg.from });
           return onAccept(msg, restartedOnce);
-        default:
-          break;
+        case 'ack':
+          return onAck(msg);
+        case 'nack':
+          telemetry.countChunks(0, msg.chunks.length);
+          return serveNacks(msg.chunks);
+        case 'complete':
+          return onComplete(msg);
       }
-      if (phase !== 'sending') return protocolError(`'${msg.t}' before the transfer started`);
-      if (msg.t === 'ack') return onAck(msg);
-      if (msg.t === 'nack') {
-        telemetry.countChunks(0, msg.chunks.length);
-        return serveNacks(msg.chunks);
-      }
-      if (msg.t === 'complete') return onComplete(msg);
-      return protocolError(`'${msg.t}' is not a message a receiver sends`);
     };
 
     const acceptTimeout = s.acceptTimeout ?? 120_000;

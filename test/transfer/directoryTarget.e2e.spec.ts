@@ -16,7 +16,8 @@ import type { ReceiveTarget } from '../../src/transfer/ReceiveTarget';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
 
 const MiB = 1024 * 1024;
-const ROUNDS = 20;
+// Before the fix, 60 of 60 and 10 of 80 rounds went wrong; 6 rounds each keep the suite fast (more: E2E_ROUNDS=40).
+const ROUNDS = Number(process.env.E2E_ROUNDS ?? 6);
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 let dir: string;
