@@ -48,6 +48,7 @@ import { sendToChannels } from '../sinks/sendToChannels';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
 import { controlLink, whenOpen } from './controlLink';
 import { hashHeldPrefix } from './hashHeldPrefix';
+import { RetransmitStore } from './RetransmitStore';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { settle } from './settle';
 import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
@@ -300,16 +301,8 @@ function runSender(
     // Payload bytes handed to channels for the first time, and again as retransmissions.
     let sentPayload = 0;
     let retransmittedPayload = 0;
-    // Chunks sent but not yet covered by an ack, for retransmission.
-    const store = new Map<number, Chunk>();
-    // Where and when each unacked chunk was last handed to a channel (see resendDue).
-    const lastSent = new Map<number, { channel: DataChannelLike; mark: number; at: number }>();
-    // Bytes handed to each channel so far; minus its bufferedAmount, what has left this side.
-    const handedTo = new Map<DataChannelLike, number>();
-    // Chunks whose retransmission is queued but not yet handed to a channel.
-    const resendQueued = new Set<number>();
-    // NACKed chunks not resent yet, with the time their last copy was seen leaving (undefined: still queued).
-    const deferred = new Map<number, number | undefined>();
+    // Chunks sent and not yet acknowledged, where their copies went, and the NACKs postponed.
+    const store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
     // The latest RTT estimate, ms (0 until the first stats sample).
     let rttMs = 0;
     // Chunks cut so far (indexes are dense from 0), the digest once the source is read, and `done` sent.
@@ -335,44 +328,19 @@ function runSender(
     });
     const finished = () => phase === 'ended';
 
-    /** Whether the last copy of `index` has left this side (its channel's queue), or can no longer. */
-    const copyLeft = (index: number): boolean => {
-      const last = lastSent.get(index);
-      if (!last) return true;
-      const closed = last.channel.readyState === 'closing' || last.channel.readyState === 'closed';
-      return closed || (handedTo.get(last.channel) ?? 0) - last.channel.bufferedAmount >= last.mark;
+    const resend = (chunks: readonly Chunk[]) => {
+      for (const c of chunks) retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
     };
-    const resendInterval = () => Math.max(MIN_RESEND_INTERVAL_MS, 1.5 * rttMs);
-    const resend = (index: number) => {
-      const c = store.get(index)!;
-      deferred.delete(index);
-      resendQueued.add(index);
-      retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
-    };
-    /**
-     * A NACK is served once the chunk's last copy has left this side and a resend interval has passed:
-     * since it was handed to the channel when the NACK finds it gone already, else since we saw it leave.
-     * A postponed NACK is remembered (a receiver may NACK only once) and checked every half interval.
-     */
+    /** Answers NACKs the store says are due; while it holds postponed ones, asks it again every 50 ms. */
     const serveNacks = (indexes: Iterable<number>) => {
-      const wasIdle = deferred.size === 0;
-      for (const index of indexes) {
-        if (!store.has(index) || resendQueued.has(index)) continue;
-        if (!copyLeft(index)) deferred.set(index, undefined);
-        else if (!deferred.has(index) && sc.now() - (lastSent.get(index)?.at ?? -Infinity) >= resendInterval()) resend(index);
-        else if (!deferred.has(index)) deferred.set(index, lastSent.get(index)!.at);
-      }
-      if (wasIdle && deferred.size) later(MIN_RESEND_INTERVAL_MS / 2, retryDeferred);
+      const wasIdle = store.postponed === 0;
+      resend(store.nack(indexes, sc.now(), rttMs));
+      if (wasIdle && store.postponed) later(MIN_RESEND_INTERVAL_MS / 2, servePostponed);
     };
-    const retryDeferred = () => {
+    const servePostponed = () => {
       if (finished()) return;
-      for (const [index, leftAt] of [...deferred]) {
-        if (!store.has(index)) deferred.delete(index);
-        else if (leftAt === undefined) {
-          if (copyLeft(index)) deferred.set(index, sc.now());
-        } else if (sc.now() - leftAt >= resendInterval()) resend(index);
-      }
-      if (deferred.size) later(MIN_RESEND_INTERVAL_MS / 2, retryDeferred);
+      resend(store.due(sc.now(), rttMs));
+      if (store.postponed) later(MIN_RESEND_INTERVAL_MS / 2, servePostponed);
     };
 
     // One closed channel is routed around (its lost frames come back through NACKs); when every data
@@ -396,10 +364,6 @@ function runSender(
       for (const sub of subs) sub.unsubscribe();
       link.dispose();
       store.clear();
-      lastSent.clear();
-      handedTo.clear();
-      resendQueued.clear();
-      deferred.clear();
     };
     const fail = (err: unknown, notifyPeer: boolean) => {
       if (finished()) return;
@@ -445,7 +409,7 @@ function runSender(
         }),
         tap({
           next: (c) => {
-            store.set(c.index, c);
+            store.add(c);
             chunkCount = c.index + 1;
             telemetry.countChunks(1, 0);
             // The last chunk is usually a short tail: it says nothing about the size in use.
@@ -467,10 +431,7 @@ function runSender(
     const noteHandedOff = (channel: DataChannelLike, frame: Uint8Array) => {
       const payload = frame.length - FRAME_HEADER_SIZE;
       const index = frameIndexOf(frame);
-      const mark = (handedTo.get(channel) ?? 0) + frame.length;
-      handedTo.set(channel, mark);
-      if (store.has(index)) lastSent.set(index, { channel, mark, at: sc.now() });
-      resendQueued.delete(index);
+      store.handedOff(channel, index, frame.length, sc.now());
       if (isRetransmission(frame)) retransmittedPayload += payload;
       else {
         sentPayload += payload;
@@ -539,12 +500,7 @@ function runSender(
         const before = acked;
         acked = msg.bytes;
         lastProgressAt = sc.now();
-        for (const [index, c] of store) {
-          if (c.offset + c.data.length > acked) continue;
-          store.delete(index);
-          lastSent.delete(index);
-          deferred.delete(index);
-        }
+        store.ack(acked);
         demand?.recheck();
         // Throughput, ETA and percent follow what the receiver confirmed, not what left this side.
         telemetry.input({ kind: 'progress', bytes: msg.bytes - before });

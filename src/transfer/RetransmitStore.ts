@@ -1,0 +1,131 @@
+/**
+ * The sender's retransmit store: every chunk sent and not yet acknowledged, where its last copy went,
+ * and the NACKs it has postponed. It decides when a NACK is answered; the sender only re-encodes what
+ * it returns.
+ *
+ * A NACK is served once the chunk's last copy has left this side (its channel's `bufferedAmount` is
+ * below the bytes handed to that channel up to and including the copy) and a resend interval,
+ * max(`minResendIntervalMs`, 1.5 × RTT), has passed since the copy was handed over, or since it was
+ * seen leaving when it was still queued at the NACK. Resending earlier only queues duplicates behind the
+ * first copy (across lanes of unequal speed, a chunk still queued on the slow lane looks missing). A
+ * postponed NACK is remembered, because a receiver may NACK a chunk only once; `due()` returns it when
+ * its time comes. An ack drops every chunk it covers, and any NACK postponed for them.
+ */
+import type { Chunk, DataChannelLike } from '../types';
+
+/** Options for {@link RetransmitStore}. */
+export interface RetransmitStoreConfig {
+  /** Shortest time between copies of one chunk, ms (1.5 × RTT when that is longer). Default 100. */
+  readonly minResendIntervalMs?: number;
+}
+
+/** Where and when a chunk's last copy was handed to a channel. */
+interface Copy {
+  readonly channel: DataChannelLike;
+  /** Bytes handed to `channel` up to and including this copy. */
+  readonly mark: number;
+  readonly at: number;
+}
+
+export class RetransmitStore {
+  readonly #minIntervalMs: number;
+  /** Chunks sent and not yet covered by an ack, by index. */
+  readonly #chunks = new Map<number, Chunk>();
+  /** The last copy of each stored chunk. */
+  readonly #copies = new Map<number, Copy>();
+  /** Bytes handed to each channel so far; minus its bufferedAmount, what has left this side. */
+  readonly #handed = new Map<DataChannelLike, number>();
+  /** Chunks whose resend was returned but not yet handed to a channel. */
+  readonly #resending = new Set<number>();
+  /** Postponed NACKs, with the time their copy was seen leaving (undefined: still queued). */
+  readonly #postponed = new Map<number, number | undefined>();
+
+  constructor(config: RetransmitStoreConfig = {}) {
+    this.#minIntervalMs = config.minResendIntervalMs ?? 100;
+  }
+
+  /** Chunks held. */
+  get size(): number {
+    return this.#chunks.size;
+  }
+
+  /** NACKs postponed and not yet served. */
+  get postponed(): number {
+    return this.#postponed.size;
+  }
+
+  /** Keeps a chunk that was just cut until an ack covers it. */
+  add(chunk: Chunk): void {
+    this.#chunks.set(chunk.index, chunk);
+  }
+
+  /** A frame of `bytes` carrying chunk `index` was handed to `channel` at `now` (first copy or resend). */
+  handedOff(channel: DataChannelLike, index: number, bytes: number, now: number): void {
+    const mark = (this.#handed.get(channel) ?? 0) + bytes;
+    this.#handed.set(channel, mark);
+    this.#resending.delete(index);
+    if (this.#chunks.has(index)) this.#copies.set(index, { channel, mark, at: now });
+  }
+
+  /** The receiver holds `[0, bytes)`: forgets every chunk inside it. */
+  ack(bytes: number): void {
+    for (const [index, c] of this.#chunks) {
+      if (c.offset + c.data.length > bytes) continue;
+      this.#chunks.delete(index);
+      this.#copies.delete(index);
+      this.#postponed.delete(index);
+      this.#resending.delete(index);
+    }
+  }
+
+  /** NACKed `indexes` at `now`: the chunks to resend at once; the others are postponed (or unknown, or acked). */
+  nack(indexes: Iterable<number>, now: number, rttMs: number): Chunk[] {
+    const out: Chunk[] = [];
+    for (const index of indexes) {
+      if (!this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
+      if (!this.#left(index)) this.#postponed.set(index, undefined);
+      else if (now - (this.#copies.get(index)?.at ?? -Infinity) >= this.#interval(rttMs)) out.push(this.#take(index));
+      else this.#postponed.set(index, this.#copies.get(index)!.at);
+    }
+    return out;
+  }
+
+  /** Postponed NACKs due at `now`; call it every half interval while {@link postponed} is above 0. */
+  due(now: number, rttMs: number): Chunk[] {
+    const out: Chunk[] = [];
+    for (const [index, leftAt] of [...this.#postponed]) {
+      if (leftAt === undefined) {
+        if (this.#left(index)) this.#postponed.set(index, now);
+      } else if (now - leftAt >= this.#interval(rttMs)) out.push(this.#take(index));
+    }
+    return out;
+  }
+
+  /** Drops everything (the transfer ended). */
+  clear(): void {
+    this.#chunks.clear();
+    this.#copies.clear();
+    this.#handed.clear();
+    this.#resending.clear();
+    this.#postponed.clear();
+  }
+
+  #interval(rttMs: number): number {
+    return Math.max(this.#minIntervalMs, 1.5 * rttMs);
+  }
+
+  /** Whether the last copy of `index` has left this side, or never will (its channel is closing). */
+  #left(index: number): boolean {
+    const copy = this.#copies.get(index);
+    if (!copy) return true;
+    const { channel, mark } = copy;
+    if (channel.readyState === 'closing' || channel.readyState === 'closed') return true;
+    return (this.#handed.get(channel) ?? 0) - channel.bufferedAmount >= mark;
+  }
+
+  #take(index: number): Chunk {
+    this.#postponed.delete(index);
+    this.#resending.add(index);
+    return this.#chunks.get(index)!;
+  }
+}

@@ -1,0 +1,93 @@
+/** The sender's retransmit store: what it keeps, when a NACK is answered, and what an ack forgets. */
+import { describe, expect, it } from 'vitest';
+import { RetransmitStore } from '../../src/transfer/RetransmitStore';
+import type { Chunk } from '../../src/types';
+import { FakeChannel } from '../helpers/fakeChannel';
+
+const chunk = (index: number, size = 100): Chunk => ({ index, offset: index * size, data: new Uint8Array(size) });
+/** A store holding chunks 0..n-1, each handed to `ch` at time 0 as a 132 B frame; `ch.bufferedAmount` says how much is still queued. */
+const storeWith = (n: number, ch: FakeChannel) => {
+  const s = new RetransmitStore({ minResendIntervalMs: 100 });
+  for (let i = 0; i < n; i++) {
+    s.add(chunk(i));
+    s.handedOff(ch, i, 132, 0);
+  }
+  return s;
+};
+const indexes = (cs: readonly Chunk[]) => cs.map((c) => c.index);
+
+describe('RetransmitStore', () => {
+  it('answers a NACK at once when the copy has left and the resend interval has passed since it was handed over', () => {
+    const ch = new FakeChannel('a');
+    const s = storeWith(3, ch);
+    expect(indexes(s.nack([1], 150, 0))).toEqual([1]);
+    expect(s.postponed).toBe(0);
+  });
+
+  it('a NACK too soon after the copy is postponed, and served by due() once the interval has passed (a receiver may NACK only once)', () => {
+    const ch = new FakeChannel('a');
+    const s = storeWith(3, ch);
+    expect(s.nack([1], 20, 0)).toEqual([]);
+    expect(s.postponed).toBe(1);
+    expect(s.due(60, 0)).toEqual([]);
+    expect(indexes(s.due(100, 0))).toEqual([1]);
+    expect(s.postponed).toBe(0);
+  });
+
+  it('a copy still queued is not resent; the interval counts from when it is seen leaving', () => {
+    const ch = new FakeChannel('a', { bufferedAmount: 132 }); // the last frame (chunk 2) is still queued
+    const s = storeWith(3, ch);
+    expect(s.nack([2], 500, 0)).toEqual([]);
+    expect(s.due(600, 0)).toEqual([]); // still queued
+    ch.setBufferedAmount(0);
+    expect(s.due(650, 0)).toEqual([]); // seen leaving now
+    expect(s.due(700, 0)).toEqual([]);
+    expect(indexes(s.due(750, 0))).toEqual([2]);
+  });
+
+  it('the interval is 1.5 x RTT when that is longer than the minimum', () => {
+    const ch = new FakeChannel('a');
+    const s = storeWith(1, ch);
+    expect(s.nack([0], 200, 200)).toEqual([]);
+    expect(s.due(299, 200)).toEqual([]);
+    expect(indexes(s.due(300, 200))).toEqual([0]);
+  });
+
+  it('a chunk on a closed channel counts as gone: resent without waiting for its queue', () => {
+    const ch = new FakeChannel('a', { bufferedAmount: 10_000 });
+    const s = storeWith(1, ch);
+    ch.close();
+    expect(indexes(s.nack([0], 100, 0))).toEqual([0]);
+  });
+
+  it('one copy at a time: a chunk returned for resending is not returned again until the new copy was handed over', () => {
+    const ch = new FakeChannel('a');
+    const s = storeWith(1, ch);
+    expect(indexes(s.nack([0], 150, 0))).toEqual([0]);
+    expect(s.nack([0], 160, 0)).toEqual([]);
+    s.handedOff(ch, 0, 132, 170);
+    expect(s.nack([0], 200, 0)).toEqual([]); // the new copy is 30 ms old
+    expect(indexes(s.due(270, 0))).toEqual([0]); // postponed at 200, due 100 ms after the copy
+  });
+
+  it('an ack forgets the chunks it covers and the NACKs postponed for them; unknown indexes are ignored', () => {
+    const ch = new FakeChannel('a');
+    const s = storeWith(4, ch);
+    expect(s.nack([1, 3, 99], 10, 0)).toEqual([]);
+    expect(s.postponed).toBe(2);
+    s.ack(200); // chunks 0 and 1 (bytes 0..199)
+    expect(s.size).toBe(2);
+    expect(s.postponed).toBe(1);
+    expect(indexes(s.due(1000, 0))).toEqual([3]);
+    s.ack(400);
+    expect(s.size).toBe(0);
+    expect(s.nack([3], 2000, 0)).toEqual([]);
+  });
+
+  it('clear() drops everything', () => {
+    const s = storeWith(3, new FakeChannel('a'));
+    s.nack([0], 1, 0);
+    s.clear();
+    expect([s.size, s.postponed]).toEqual([0, 0]);
+  });
+});
