@@ -20,7 +20,9 @@ export interface BackpressureConfig {
   readonly high?: number;
   /**
    * A paused channel resumes when `bufferedAmount` falls to `low` bytes; it is
-   * also set as the channel's `bufferedAmountLowThreshold`. Must be below `high`.
+   * also set as the channel's `bufferedAmountLowThreshold` while the operator is
+   * subscribed (it owns the threshold then), and the previous value is restored
+   * on teardown. Must be below `high`.
    * Default {@link DEFAULT_LOW_WATER_MARK} (256 KiB), or `high / 4` when that is smaller.
    */
   readonly low?: number;
@@ -54,6 +56,8 @@ interface ChannelState {
   readonly onResume: () => void;
   /** Listener for `close`. */
   readonly onClose: () => void;
+  /** The channel's `bufferedAmountLowThreshold` before this operator set `low`, restored on teardown. */
+  readonly previousThreshold: number;
 }
 
 const resolve = (config: BackpressureConfig) => {
@@ -250,6 +254,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           channel,
           queue: [],
           head: 0,
+          previousThreshold: channel.bufferedAmountLowThreshold,
           onResume: () => {
             if (subscriber.closed) return;
             flush(st);
@@ -316,9 +321,21 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           st.channel.removeEventListener('bufferedamountlow', st.onResume);
           st.channel.removeEventListener('open', st.onResume);
           st.channel.removeEventListener('close', st.onClose);
+          // The threshold is ours only while subscribed: give the channel back as we found it.
+          restoreThreshold(st);
           st.queue = [];
         }
         states.clear();
       };
     });
+}
+
+/** Gives a channel its own `bufferedAmountLowThreshold` back; a closed (or destroyed) one has none to give. */
+function restoreThreshold(st: ChannelState): void {
+  if (st.channel.readyState === 'closed' || st.channel.readyState === 'closing') return;
+  try {
+    st.channel.bufferedAmountLowThreshold = st.previousThreshold;
+  } catch {
+    // node-datachannel throws on a channel destroyed under us
+  }
 }

@@ -20,6 +20,7 @@ import {
   Subject,
   Subscription,
   tap,
+  type OperatorFunction,
   type SchedulerLike,
 } from 'rxjs';
 import {
@@ -45,10 +46,12 @@ import { roundRobin } from '../operators/roundRobin';
 import { CONTROL_VERSION, type ControlMessage, type Manifest } from '../protocol/control';
 import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, frameIndexOf, isRetransmission } from '../protocol/frame';
 import { sendToChannels } from '../sinks/sendToChannels';
-import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Chunk, type DataChannelLike, type PeerConnectionLike } from '../types';
+import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, type Routed } from '../types';
 import { controlLink, whenOpen } from './controlLink';
 import { hashHeldPrefix } from './hashHeldPrefix';
 import { RetransmitStore } from './RetransmitStore';
+import { checkChunks } from './checkChunks';
+import { checkRouted } from './checkRouted';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { settle } from './settle';
 import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
@@ -70,8 +73,23 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
    * window, which is what lifts throughput on lossy or long paths. `lanes` and `channels` override.
    */
   readonly profile?: ProfileName | 'auto';
-  /** Frame routing: `round-robin` (default) or `least-buffered`. */
+  /** Built-in frame routing: `round-robin` (default) or `least-buffered`. `route` replaces it. */
   readonly strategy?: 'round-robin' | 'least-buffered';
+  /**
+   * Your own chunk sizing: an operator from the file's bytes to chunks, given this transfer's network
+   * conditions and the bounds it must keep. Default: `adaptiveChunk`. Its chunks are checked (indexes dense
+   * from 0, offsets contiguous, 1 to `maxChunk` bytes, ending at the file size): a bad one fails the
+   * transfer with `InvalidConfigError`. Acks, the window, NACKs, resume and stats work as with the default.
+   */
+  readonly chunking?: (conditions$: Observable<number | NetworkConditions>, bounds: ChunkBounds) => OperatorFunction<Bytes, Chunk>;
+  /**
+   * Your own router: an operator from encoded frames to `{ channel, frame }`, given the transfer's data
+   * channels. Default: `roundRobin` (or `leastBuffered`). Every frame must go to one of `channels`
+   * (else `InvalidConfigError`). Backpressure comes after it, and the sender never reads more than
+   * `window` bytes past the last ack, so whatever your router holds counts against the window: it cannot
+   * break the memory bound. Retransmissions pass through it too.
+   */
+  readonly route?: (channels: readonly DataChannelLike[], config: { readonly high: number }) => OperatorFunction<Bytes, Routed>;
   /** Transfer id carried in every frame. Default: random. */
   readonly transferId?: number;
   /** Negotiated id of data channel 0 (announced in the offer; ids up to 1023). Default: a free block of 16 ids from 512 up, rotating per connection. */
@@ -104,6 +122,19 @@ const initialChunkSize = (s: { initialRttMs?: number; conditions$?: unknown; min
   s.initialRttMs === undefined || s.conditions$
     ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
     : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
+
+/** The bounds a `chunking` operator must keep (see {@link SendOptions.chunking}). */
+export interface ChunkBounds {
+  /** Smallest and largest payload, bytes; only the last chunk may be below `minChunk`. */
+  readonly minChunk: number;
+  readonly maxChunk: number;
+  /** Offset of the first chunk (> 0 when resuming); chunk indexes start at 0 either way. */
+  readonly startOffset: number;
+  /** The size the built-in policy would start with, bytes. */
+  readonly initialSize: number;
+  readonly maxMessageSize: number;
+  readonly reliable: boolean;
+}
 
 /** A chunk is resent at most this often, ms (1.5 × RTT when that is longer). */
 export const MIN_RESEND_INTERVAL_MS = 100;
@@ -381,8 +412,18 @@ function runSender(
     const sendFrames = (from: number, hasher: Sha256) => {
       const conditions$ =
         s.conditions$ ??
-        telemetry.stats$.pipe(map((st) => ({ rttMs: st.rtt.current ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
-      const route = s.strategy === 'least-buffered' ? leastBuffered : roundRobin;
+        // An application RTT includes time queued behind data: its minimum is the closer estimate of the path.
+        telemetry.stats$.pipe(map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
+      const route = s.route ?? (s.strategy === 'least-buffered' ? leastBuffered : roundRobin);
+      const bounds: ChunkBounds = {
+        maxMessageSize: s.maxMessageSize,
+        minChunk: s.minChunk,
+        maxChunk: s.maxChunk,
+        initialSize: initialChunkSize(s, tuning.reliability === 'reliable'),
+        startOffset: from,
+        reliable: tuning.reliability === 'reliable',
+      };
+      const chunking = s.chunking ?? ((c$: Observable<number | NetworkConditions>, b: ChunkBounds) => adaptiveChunk(c$, b));
       // Frames are dead once sent (channels copy them): their buffers carry the next frames.
       const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
       return desc.read({ demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
@@ -399,14 +440,8 @@ function runSender(
             sha256 = hasher.digestHex();
           },
         }),
-        adaptiveChunk(conditions$, {
-          maxMessageSize: s.maxMessageSize,
-          minChunk: s.minChunk,
-          maxChunk: s.maxChunk,
-          initialSize: initialChunkSize(s, tuning.reliability === 'reliable'),
-          startOffset: from,
-          reliable: tuning.reliability === 'reliable',
-        }),
+        chunking(conditions$, bounds),
+        checkChunks({ startOffset: from, size: manifest.size, maxChunk: s.maxChunk }),
         tap({
           next: (c) => {
             store.add(c);
@@ -422,6 +457,7 @@ function runSender(
         encodeFrames({ transferId: id, pool: framePool }),
         mergeWith(retransmit$),
         route(data, { high: tuning.high }),
+        checkRouted(data),
         backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
         tap(({ channel, frame }) => noteHandedOff(channel, frame)),
         sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),

@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
 describe('docs examples run as printed', () => {
-  it.each([['test/docs/wholeTransfer.example.spec.ts', 'docs/testing.md']])('%s is printed in %s', (example, page) => {
+  it.each([
+    ['test/docs/wholeTransfer.example.spec.ts', 'docs/testing.md'],
+    ['test/docs/customRouter.example.spec.ts', 'docs/testing.md'],
+  ])('%s is printed in %s', (example, page) => {
     expect(read(page)).toContain('```ts\n' + read(example) + '```');
   });
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { map, mergeMap, Observable, of, Subject, take, tap, type SchedulerLike } from 'rxjs';
+import { concat, map, mergeMap, NEVER, Observable, of, Subject, take, tap, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, InvalidConfigError, MessageTooLargeError } from '../../src/errors';
@@ -155,7 +155,7 @@ describe('backpressure', () => {
         });
       });
       expect(ch.lowEvents).toBe(2);
-      expect(ch.bufferedAmountLowThreshold).toBe(SMALL.low);
+      expect(ch.bufferedAmountLowThreshold).toBe(0); // restored on teardown: the threshold is the operator's only while subscribed
       expect(ch.listenerCount()).toBe(0);
     });
 
@@ -523,9 +523,18 @@ describe('backpressure', () => {
 
     it('a custom high below 1 MiB gets low = high / 4 by default', () => {
       const ch = new FakeChannel('c1');
-      const sub = of({ channel: ch, frame: frames.a }).pipe(backpressure({ high: 1000, maxMessageSize: 50 })).subscribe();
+      const sub = concat(of({ channel: ch, frame: frames.a }), NEVER).pipe(backpressure({ high: 1000, maxMessageSize: 50 })).subscribe();
       expect(ch.bufferedAmountLowThreshold).toBe(250);
       sub.unsubscribe();
+    });
+
+    it("owns bufferedAmountLowThreshold only while subscribed: the user's 32768 is `low` meanwhile and comes back after", () => {
+      const ch = new FakeChannel('c1');
+      ch.bufferedAmountLowThreshold = 32_768;
+      const sub = concat(of({ channel: ch, frame: frames.a }), NEVER).pipe(backpressure({ high: 1000, low: 100, maxMessageSize: 50 })).subscribe();
+      expect(ch.bufferedAmountLowThreshold).toBe(100);
+      sub.unsubscribe();
+      expect(ch.bufferedAmountLowThreshold).toBe(32_768);
     });
   });
 });

@@ -1,0 +1,51 @@
+/**
+ * The one check of a sender's chunks, wherever they come from (the built-in `adaptiveChunk` or your own
+ * `chunking` operator): indexes dense from 0, offsets contiguous from `startOffset`, every chunk 1 to
+ * `maxChunk` bytes, and together exactly the bytes up to `size`. A chunk that breaks a rule fails the
+ * transfer with `InvalidConfigError` before it is framed.
+ *
+ * ```
+ * chunks: -c0-c1-c2|      (c1.offset = c0.offset + c0.length, …)
+ * result: -c0-c1-c2|
+ * bad:    -c0-c2|   →  -c0-#   (index 2 where 1 was due)
+ * ```
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import { InvalidConfigError } from '../errors';
+import type { Chunk } from '../types';
+
+/** What {@link checkChunks} enforces. */
+export interface CheckChunksConfig {
+  /** Offset of the first chunk (the resumed prefix's length). */
+  readonly startOffset: number;
+  /** The file size: the chunks must end exactly there. */
+  readonly size: number;
+  /** Largest payload allowed (the manifest's `chunk.max`). */
+  readonly maxChunk: number;
+}
+
+export function checkChunks({ startOffset, size, maxChunk }: CheckChunksConfig): OperatorFunction<Chunk, Chunk> {
+  return (source) =>
+    new Observable<Chunk>((subscriber) => {
+      // The index and offset the next chunk must have.
+      let index = 0;
+      let offset = startOffset;
+      const bad = (message: string, details: Record<string, unknown>) =>
+        subscriber.error(new InvalidConfigError(`chunking: ${message}`, { ...details, expectedIndex: index, expectedOffset: offset }));
+      const sub = source.subscribe({
+        next: (c) => {
+          if (c.index !== index) return bad(`chunk index ${c.index} where ${index} was due`, { index: c.index });
+          if (c.offset !== offset) return bad(`chunk ${c.index} starts at ${c.offset}, not at ${offset}`, { offset: c.offset });
+          const n = c.data.length;
+          if (n < 1 || n > maxChunk) return bad(`chunk ${c.index} carries ${n} B, outside 1..${maxChunk}`, { length: n, maxChunk });
+          if (offset + n > size) return bad(`chunk ${c.index} ends at ${offset + n}, past the file's ${size} B`, { end: offset + n, size });
+          index++;
+          offset += n;
+          subscriber.next(c);
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => (offset === size ? subscriber.complete() : bad(`the chunks end at ${offset}, short of the file's ${size} B`, { end: offset, size })),
+      });
+      return () => sub.unsubscribe();
+    });
+}

@@ -1,0 +1,103 @@
+/**
+ * Your own chunking and routing inside sendFile, in virtual time: they get acks, the window, NACKs and
+ * stats like the built-ins; their output is checked; and a router that hoards frames cannot break the
+ * memory bound (the sender never reads more than `window` past the last ack).
+ */
+import { Observable, type OperatorFunction } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { IdleTimeoutError, InvalidConfigError, receiveFile, sendFile, type Bytes, type Chunk, type Routed, type TransferEvent } from '../../src/index';
+import { createVirtualLink } from '../../src/testing';
+import { pattern } from '../helpers/marbles';
+import { sha256Hex } from '../limits/hostileSender';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+type Outcome = { events: TransferEvent[]; error?: unknown };
+
+/** Fixed-size chunks of `size` bytes, numbered from 0 at `startOffset`. */
+const fixed =
+  (size: number, lie?: (c: Chunk) => Chunk) =>
+  (_conditions$: unknown, { startOffset }: { startOffset: number }): OperatorFunction<Bytes, Chunk> =>
+  (bytes) =>
+    new Observable<Chunk>((subscriber) => {
+      let index = 0;
+      let offset = startOffset;
+      let pending = new Uint8Array(0);
+      const emit = (data: Uint8Array) => {
+        const c = { index: index++, offset, data };
+        offset += data.length;
+        subscriber.next(lie ? lie(c) : c);
+      };
+      return bytes.subscribe({
+        next: (b) => {
+          const all = new Uint8Array(pending.length + b.length);
+          all.set(pending);
+          all.set(b, pending.length);
+          let at = 0;
+          for (; all.length - at >= size; at += size) emit(all.slice(at, at + size));
+          pending = all.slice(at);
+        },
+        error: (e) => subscriber.error(e),
+        complete: () => {
+          if (pending.length) emit(pending);
+          subscriber.complete();
+        },
+      });
+    });
+
+const transfer = (file: Uint8Array, options: Parameters<typeof sendFile>[2]) => {
+  const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+  const sender: Outcome = { events: [] };
+  const receiver: Outcome = { events: [] };
+  ts.run(() => {
+    const link = createVirtualLink({ scheduler: ts, delay: 5 });
+    receiveFile(link.b, { scheduler: ts, idleTimeout: 2000 }).subscribe({ next: (e) => receiver.events.push(e), error: (e) => (receiver.error = e) });
+    sendFile(link.a, file, { scheduler: ts, transferId: 1, idleTimeout: 2000, ...options }).subscribe({ next: (e) => sender.events.push(e), error: (e) => (sender.error = e) });
+  });
+  return { sender, receiver };
+};
+const completed = (o: Outcome) => o.events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
+
+describe('your own strategy in sendFile', () => {
+  it('fixed 32 KiB chunks of your own: the file arrives exact, and the stats report the chunk size', () => {
+    const file = pattern(MiB + 5);
+    const { sender, receiver } = transfer(file, { channels: 2, chunking: fixed(32 * KiB) });
+    expect(completed(receiver)?.sha256).toBe(sha256Hex(file));
+    expect(completed(sender)?.sha256).toBe(sha256Hex(file));
+    const stats = sender.events.filter((e) => e.type === 'stats').at(-1) as Extract<TransferEvent, { type: 'stats' }>;
+    expect(stats.stats.chunkSize).toBe(32 * KiB);
+  });
+
+  it.each([
+    ['skips an index', (c: Chunk) => (c.index >= 3 ? { ...c, index: c.index + 1 } : c), /chunk index 4 where 3 was due/],
+    ['overlaps the previous chunk', (c: Chunk) => (c.index === 2 ? { ...c, offset: c.offset - 1 } : c), /chunk 2 starts at 65535, not at 65536/],
+    ['goes past the end', (c: Chunk) => (c.index === 31 ? { ...c, data: new Uint8Array(40 * KiB) } : c), /outside 1\.\.|past the file/],
+  ])('a chunking that %s fails the sender with InvalidConfigError, and the receiver is told', (_, lie, message) => {
+    const { sender, receiver } = transfer(pattern(MiB), { channels: 1, chunking: fixed(32 * KiB, lie) });
+    expect(sender.error).toBeInstanceOf(InvalidConfigError);
+    expect((sender.error as Error).message).toMatch(message);
+    expect((receiver.error as { code: string }).code).toBe('ERR_INVALID_CONFIG');
+    expect(completed(receiver)).toBeUndefined();
+  });
+
+  it('a route that sends to a channel that is not the transfer\'s fails with InvalidConfigError', () => {
+    const stranger = createVirtualLink().a.createDataChannel('stranger');
+    const { sender } = transfer(pattern(64 * KiB), { channels: 1, route: () => (frames) => new Observable<Routed>((s) => frames.subscribe({ next: (frame) => s.next({ channel: stranger as never, frame }) })) });
+    expect(sender.error).toBeInstanceOf(InvalidConfigError);
+    expect((sender.error as Error).message).toMatch(/route: a frame went to channel "stranger"/);
+  });
+
+  it('a router that hoards every frame cannot break the memory bound: it is handed at most window + one chunk, then the transfer idles out', () => {
+    let held = 0;
+    const hoard = () => (frames: Observable<Bytes>) =>
+      new Observable<Routed>(() => {
+        const sub = frames.subscribe((f) => (held += f.length));
+        return () => sub.unsubscribe();
+      });
+    const { sender } = transfer(pattern(8 * MiB), { channels: 1, window: MiB, maxChunk: 64 * KiB, route: hoard });
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(MiB + 64 * KiB + 2 * 32);
+    expect(sender.error).toBeInstanceOf(IdleTimeoutError);
+  });
+});
