@@ -168,12 +168,12 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
     const desc = describeFile(file, options);
     const { profile = 'auto' } = options;
     const overrides: Partial<TransferTuning> = {};
-    for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability', 'aggressiveness'] as const) {
+    for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability'] as const) {
       if (options[k] !== undefined) (overrides as any)[k] = options[k];
     }
     // Validate the overrides now, so bad input fails before anything is created.
     resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
-    if (profile !== 'auto') return prepareSender(lanes, desc, profile, overrides, options, profile);
+    if (profile !== 'auto') return prepareSender(lanes, desc, profile, overrides, options);
     return probeConditions(lanes[0], options.probeTimeout ?? 500, options.scheduler ?? asyncScheduler).pipe(
       switchMap(({ profile: picked, rttMs }) => {
         // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
@@ -184,7 +184,7 @@ export function sendFile(connection: PeerConnectionLike | readonly PeerConnectio
           ...overrides,
         };
         // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.
-        return prepareSender(lanes, desc, picked, roam, { ...options, initialRttMs: rttMs }, undefined);
+        return prepareSender(lanes, desc, picked, roam, { ...options, initialRttMs: rttMs });
       }),
     );
   }));
@@ -239,7 +239,6 @@ function prepareSender(
   profile: ProfileName,
   overrides: Partial<TransferTuning>,
   options: SendOptions & { readonly initialRttMs?: number },
-  profileName: ProfileName | undefined,
 ): Observable<TransferEvent> {
   {
     const strategy = options.strategy ?? 'round-robin';
@@ -276,7 +275,7 @@ function prepareSender(
       digest: 'sha-256',
       window: tuning.window,
     };
-    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profileName ?? profile, control });
+    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profile, control });
   }
 }
 

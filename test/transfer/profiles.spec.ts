@@ -18,7 +18,6 @@ describe('profiles', () => {
     expect(PROFILES.internet.maxChunk).toBeGreaterThan(PROFILES.poor.maxChunk);
     expect(PROFILES.wifi.channels).toBe(3);
     expect(PROFILES.mobile.channels).toBe(1);
-    expect(PROFILES.poor.aggressiveness).toBe('conservative');
   });
 
   it('applies overrides and caps chunks in unreliable mode', () => {
