@@ -13,6 +13,9 @@
  */
 import type { Chunk, DataChannelLike } from '../types';
 
+/** A chunk is resent at most this often by default, ms (1.5 × RTT when that is longer). */
+export const MIN_RESEND_INTERVAL_MS = 100;
+
 /** Options for {@link RetransmitStore}. */
 export interface RetransmitStoreConfig {
   /** Shortest time between copies of one chunk, ms (1.5 × RTT when that is longer). Default 100. */
@@ -41,7 +44,7 @@ export class RetransmitStore {
   readonly #postponed = new Map<number, number | undefined>();
 
   constructor(config: RetransmitStoreConfig = {}) {
-    this.#minIntervalMs = config.minResendIntervalMs ?? 100;
+    this.#minIntervalMs = config.minResendIntervalMs ?? MIN_RESEND_INTERVAL_MS;
   }
 
   /** Chunks held. */

@@ -3,66 +3,22 @@
  * operators; docs/protocol.md gives the message sequence and README shows the
  * same pipeline written by hand.
  */
-import {
-  asyncScheduler,
-  defer,
-  catchError,
-  firstValueFrom,
-  forkJoin,
-  map,
-  of,
-  race,
-  take,
-  timer,
-  switchMap,
-  mergeWith,
-  Observable,
-  Subject,
-  Subscription,
-  tap,
-  type OperatorFunction,
-  type SchedulerLike,
-} from 'rxjs';
-import {
-  asTallowError,
-  ChannelClosedError,
-  HashMismatchError,
-  IdleTimeoutError,
-  InvalidConfigError,
-  ProtocolError,
-  SourceReadError,
-  TransferCancelledError,
-  TransferRejectedError,
-} from '../errors';
-import { Demand } from '../flow/Demand';
-import { FramePool } from '../flow/FramePool';
-import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
-import { adaptiveChunk } from '../operators/adaptiveChunk';
-import { chooseChunkSize, type NetworkConditions } from '../operators/chooseChunkSize';
-import { backpressure } from '../operators/backpressure';
-import { encodeFrames } from '../operators/encodeFrames';
-import { leastBuffered } from '../operators/leastBuffered';
-import { roundRobin } from '../operators/roundRobin';
-import { CONTROL_VERSION, type ControlMessage, type Manifest } from '../protocol/control';
-import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, frameIndexOf, isRetransmission } from '../protocol/frame';
-import { sendToChannels } from '../sinks/sendToChannels';
+import { asyncScheduler, defer, catchError, firstValueFrom, map, of, race, take, timer, switchMap, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { InvalidConfigError } from '../errors';
+import { type Sha256Factory } from '../hash/sha256';
+import { type NetworkConditions } from '../operators/chooseChunkSize';
+import { type Manifest } from '../protocol/control';
+import { FRAME_HEADER_SIZE } from '../protocol/frame';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, type Routed } from '../types';
-import { controlLink, whenOpen } from './controlLink';
-import { hashHeldPrefix } from './hashHeldPrefix';
-import { RetransmitStore } from './RetransmitStore';
-import { checkChunks } from './checkChunks';
-import { checkRouted } from './checkRouted';
-import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { settle } from './settle';
+import { SenderSession, type SenderSettings } from './SenderSession';
 import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
-import { notifyFailure, remoteError } from './peerFailure';
-import { transferTelemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { allocateIdBase, closeAll, closeTransfer, closeWhenDrained, createControlChannel, createDataChannels, negotiatedMaxMessageSize, whenAllClosed } from './transferChannels';
+import { allocateIdBase, closeAll, createControlChannel, negotiatedMaxMessageSize } from './transferChannels';
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
@@ -98,7 +54,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly maxMessageSize?: number;
   /** Network conditions for the chunk policy. Default: derived from this transfer's stats. */
   readonly conditions$?: Observable<number | NetworkConditions>;
-  /** Fail when no control message arrives for this long, ms. Default 30000. */
+  /** Fail when the receiver acknowledges no new bytes for this long once data flows, ms. Default 30000. */
   readonly idleTimeout?: number;
   /** How long to wait for the control channel to open and the receiver to answer the offer, ms; then `IdleTimeoutError`. Default 120000. */
   readonly acceptTimeout?: number;
@@ -114,15 +70,6 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly scheduler?: SchedulerLike;
 }
 
-/**
- * The first chunk size: what the chunk policy picks for the RTT `auto` probed, or 64 KiB (within the
- * bounds) when no RTT is known or the caller supplies its own `conditions$`.
- */
-const initialChunkSize = (s: { initialRttMs?: number; conditions$?: unknown; minChunk: number; maxChunk: number; maxMessageSize: number }, reliable: boolean): number =>
-  s.initialRttMs === undefined || s.conditions$
-    ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
-    : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
-
 /** The bounds a `chunking` operator must keep (see {@link SendOptions.chunking}). */
 export interface ChunkBounds {
   /** Smallest and largest payload, bytes; only the last chunk may be below `minChunk`. */
@@ -136,8 +83,7 @@ export interface ChunkBounds {
   readonly reliable: boolean;
 }
 
-/** A chunk is resent at most this often, ms (1.5 × RTT when that is longer). */
-export const MIN_RESEND_INTERVAL_MS = 100;
+export { MIN_RESEND_INTERVAL_MS } from './RetransmitStore';
 
 const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
 const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
@@ -279,394 +225,16 @@ function prepareSender(
   }
 }
 
-interface SenderSettings extends SendOptions {
-  readonly scheduler: SchedulerLike;
-  readonly idBase: number;
-  readonly releaseIds: () => void;
-  /** The control channel, created before the ids were allocated. */
-  readonly control: DataChannelLike;
-  readonly maxMessageSize: number;
-  readonly minChunk: number;
-  readonly maxChunk: number;
-  readonly strategy: 'round-robin' | 'least-buffered';
-  readonly profileName?: ProfileName;
-  /** The RTT `auto` probed before the transfer, ms: it picks the first chunk size. */
-  readonly initialRttMs?: number;
-}
-
 function runSender(
   lanes: readonly PeerConnectionLike[],
-  desc: ReturnType<typeof describeFile>,
+  desc: FileDescriptor,
   manifest: Manifest,
   tuning: TransferTuning,
-  s: SenderSettings,
+  settings: SenderSettings,
 ): Observable<TransferEvent> {
   return new Observable<TransferEvent>((subscriber) => {
-    const id = manifest.id;
-    const sc = s.scheduler;
-    // When data started to flow (reset at `accept`), for `completed.seconds`.
-    let startedAt = sc.now();
-    // The control channel and its message stream; replaced if a fresh channel dies before it opens.
-    let control = s.control;
-    let link = controlLink(control);
-    const data: DataChannelLike[] = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
-    whenAllClosed(data, s.releaseIds);
-    const subs: Subscription[] = [];
-    // Timers that have not fired yet; a timer removes itself when it fires.
-    const timers = new Subscription();
-    const later = (ms: number, fn: () => void) => {
-      const t = sc.schedule(() => {
-        timers.remove(t);
-        fn();
-      }, ms);
-      timers.add(t);
-    };
-    // Where the handshake is: waiting for `accept`, checking a resumed prefix, sending, or ended.
-    let phase: SenderPhase = 'offered';
-    // Bytes the receiver has verified and persisted (from its acks), and bytes read from the source.
-    let acked = 0;
-    let readBytes = 0;
-    // When `acked` last grew (or data started): the idle timeout measures acknowledged progress.
-    let lastProgressAt = sc.now();
-    // Payload bytes handed to channels for the first time, and again as retransmissions.
-    let sentPayload = 0;
-    let retransmittedPayload = 0;
-    // Chunks sent and not yet acknowledged, where their copies went, and the NACKs postponed.
-    const store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
-    // The latest RTT estimate, ms (0 until the first stats sample).
-    let rttMs = 0;
-    // Chunks cut so far (indexes are dense from 0), the digest once the source is read, and `done` sent.
-    let chunkCount = 0;
-    let sha256: string | undefined;
-    let doneSent = false;
-    let demand: Demand | undefined;
-    // Where this session's bytes start (the receiver's verified prefix), and whether we told it to restart.
-    let startFrom = 0;
-    let restartedOnce = false;
-    const sentBytes = () => Math.min(sentPayload + startFrom, manifest.size);
-    const retransmit$ = new Subject<Uint8Array>();
-    const telemetry = transferTelemetry({
-      channels: data,
-      lanes: tuning.lanes,
-      total: manifest.size,
-      scheduler: sc,
-      statsInterval: s.statsInterval,
-      progressInterval: s.progressInterval,
-      pc: lanes[0],
-      bufferFullBytes: tuning.low,
-      profile: s.profileName,
-    });
-    const finished = () => phase === 'ended';
-
-    const resend = (chunks: readonly Chunk[]) => {
-      for (const c of chunks) retransmit$.next(encodeFrame({ transferId: id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
-    };
-    /** Answers NACKs the store says are due; while it holds postponed ones, asks it again every 50 ms. */
-    const serveNacks = (indexes: Iterable<number>) => {
-      const wasIdle = store.postponed === 0;
-      resend(store.nack(indexes, sc.now(), rttMs));
-      if (wasIdle && store.postponed) later(MIN_RESEND_INTERVAL_MS / 2, servePostponed);
-    };
-    const servePostponed = () => {
-      if (finished()) return;
-      resend(store.due(sc.now(), rttMs));
-      if (store.postponed) later(MIN_RESEND_INTERVAL_MS / 2, servePostponed);
-    };
-
-    // One closed channel is routed around (its lost frames come back through NACKs); when every data
-    // channel has closed, no credit can ever return: fail, unless `done` is out. Then the receiver may have
-    // verified the file and be closing, with `complete` still queued on the control channel, which it drains
-    // before closing: its `complete`, `error` or close (or the idle timeout) ends the transfer instead.
-    const onChannelClose = () => {
-      if (finished() || data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
-      later(1000, () => {
-        if (!finished() && !doneSent) fail(new ChannelClosedError('every data channel closed during the transfer', { channels: data.length }), true);
-      });
-    };
-    for (const ch of data) ch.addEventListener('close', onChannelClose);
-
-    const cleanup = () => {
-      phase = 'ended';
-      for (const ch of data) ch.removeEventListener('close', onChannelClose);
-      retransmit$.complete();
-      telemetry.stop();
-      timers.unsubscribe();
-      for (const sub of subs) sub.unsubscribe();
-      link.dispose();
-      store.clear();
-    };
-    const fail = (err: unknown, notifyPeer: boolean) => {
-      if (finished()) return;
-      const e = asTallowError(err);
-      if (notifyPeer) notifyFailure(link, id, e);
-      cleanup();
-      closeTransfer([control, ...data], notifyPeer && !(e instanceof ProtocolError), sc);
-      subscriber.error(e);
-    };
-    const protocolError = (message: string, details: Record<string, unknown> = {}) => fail(new ProtocolError(message, { id, ...details }), true);
-
-    const hashPrefix = (from: number) => hashHeldPrefix(from, s.createHash ?? createSha256, () => desc.read({ start: 0, end: from }));
-
-    /** Builds the data path from byte `from` on: read → chunk → frame → route → backpressure → channels. */
-    const sendFrames = (from: number, hasher: Sha256) => {
-      const conditions$ =
-        s.conditions$ ??
-        // An application RTT includes time queued behind data: its minimum is the closer estimate of the path.
-        telemetry.stats$.pipe(map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })));
-      const route = s.route ?? (s.strategy === 'least-buffered' ? leastBuffered : roundRobin);
-      const bounds: ChunkBounds = {
-        maxMessageSize: s.maxMessageSize,
-        minChunk: s.minChunk,
-        maxChunk: s.maxChunk,
-        initialSize: initialChunkSize(s, tuning.reliability === 'reliable'),
-        startOffset: from,
-        reliable: tuning.reliability === 'reliable',
-      };
-      const chunking = s.chunking ?? ((c$: Observable<number | NetworkConditions>, b: ChunkBounds) => adaptiveChunk(c$, b));
-      // Frames are dead once sent (channels copy them): their buffers carry the next frames.
-      const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
-      return desc.read({ demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
-        tap({
-          next: (b) => {
-            hasher.update(b);
-            readBytes += b.length;
-          },
-          complete: () => {
-            // A source that ends early (a file truncated while being read) fails here, before the receiver sees a gap.
-            if (readBytes !== manifest.size) {
-              throw new SourceReadError(`the source ended after ${readBytes} of its ${manifest.size} B (it shrank while being read)`, { read: readBytes, size: manifest.size });
-            }
-            sha256 = hasher.digestHex();
-          },
-        }),
-        chunking(conditions$, bounds),
-        checkChunks({ startOffset: from, size: manifest.size, maxChunk: s.maxChunk }),
-        tap({
-          next: (c) => {
-            store.add(c);
-            chunkCount = c.index + 1;
-            telemetry.countChunks(1, 0);
-            // The last chunk is usually a short tail: it says nothing about the size in use.
-            if (c.data.length >= s.minChunk || c.index === 0) telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
-          },
-          complete: () => {
-            doneSent = link.send({ t: 'done', id, chunks: chunkCount, bytes: manifest.size, sha256: sha256! });
-          },
-        }),
-        encodeFrames({ transferId: id, pool: framePool }),
-        mergeWith(retransmit$),
-        route(data, { high: tuning.high }),
-        checkRouted(data),
-        backpressure({ high: tuning.high, low: tuning.low, demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
-        tap(({ channel, frame }) => noteHandedOff(channel, frame)),
-        sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
-      );
-    };
-    // Progress counts first transmissions only; retransmitted bytes are counted apart.
-    const noteHandedOff = (channel: DataChannelLike, frame: Uint8Array) => {
-      const payload = frame.length - FRAME_HEADER_SIZE;
-      const index = frameIndexOf(frame);
-      store.handedOff(channel, index, frame.length, sc.now());
-      if (isRetransmission(frame)) retransmittedPayload += payload;
-      else {
-        sentPayload += payload;
-        telemetry.progress(acked, sentBytes());
-      }
-    };
-
-    const startData = (from: number, hasher: Sha256) => {
-      phase = 'sending';
-      startedAt = sc.now();
-      lastProgressAt = sc.now();
-      subscriber.next({ type: 'started', manifest, from });
-      startFrom = from;
-      readBytes = from;
-      acked = from;
-      demand = new Demand({ limit: () => acked + tuning.window - readBytes });
-      // Stats and progress start at accept: the time waiting for the user to accept is not a transfer's.
-      subs.push(telemetry.events$.subscribe((e) => subscriber.next(e)));
-      subs.push(telemetry.stats$.subscribe((st) => void (rttMs = st.rtt.current ?? rttMs)));
-      const opened$ = forkJoin(data.map((ch) => whenOpen(ch, 15_000, sc)));
-      subs.push(
-        opened$.subscribe({
-          error: (err) => fail(err, true),
-          complete: () => {
-            if (finished()) return;
-            subs.push(
-              sendFrames(from, hasher).subscribe({
-                next: () => undefined,
-                error: (err) => fail(err, true),
-              }),
-            );
-          },
-        }),
-      );
-    };
-
-    /** `accept`: start, or (resume) check the receiver's prefix against ours first. */
-    const onAccept = (msg: Extract<ControlMessage, { t: 'accept' }>, restarted: boolean) => {
-      if (msg.from > manifest.size) return protocolError(`receiver resumes at ${msg.from}, past the end of ${manifest.size} B`, { from: msg.from });
-      if (msg.from > 0 && restarted) return protocolError(`receiver resumes at ${msg.from} after it was told to restart from 0`, { from: msg.from });
-      if (msg.from > 0 && !desc.seekable) return fail(new InvalidConfigError('this input cannot resume: it is not seekable'), true);
-      phase = 'checking';
-      subs.push(
-        hashPrefix(msg.from).subscribe({
-          next: ({ hasher, prefixSha256 }) => {
-            if (finished()) return;
-            if (msg.from > 0 && prefixSha256 !== msg.prefixSha256) {
-              // The receiver holds other bytes than ours (the source changed): both start over from 0.
-              phase = 'offered';
-              restartedOnce = true;
-              link.send({ t: 'restart', id });
-              return;
-            }
-            startData(msg.from, hasher);
-          },
-          error: (err) => fail(err, true),
-        }),
-      );
-    };
-
-    const onAck = (msg: Extract<ControlMessage, { t: 'ack' }>) => {
-      if (msg.bytes > manifest.size || msg.bytes > readBytes) {
-        return protocolError(`ack of ${msg.bytes} B exceeds the ${Math.min(readBytes, manifest.size)} B sent of ${manifest.size}`, { bytes: msg.bytes, read: readBytes, size: manifest.size });
-      }
-      if (msg.bytes > acked) {
-        const before = acked;
-        acked = msg.bytes;
-        lastProgressAt = sc.now();
-        store.ack(acked);
-        demand?.recheck();
-        // Throughput, ETA and percent follow what the receiver confirmed, not what left this side.
-        telemetry.input({ kind: 'progress', bytes: msg.bytes - before });
-        telemetry.progress(acked, sentBytes());
-      }
-      telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
-    };
-
-    /** `complete` is believed only after `done`, with every byte acknowledged and our own digest. */
-    const onComplete = (msg: Extract<ControlMessage, { t: 'complete' }>) => {
-      if (!doneSent || sha256 === undefined) return protocolError('complete before the sender sent done');
-      if (acked !== manifest.size) return protocolError(`complete with ${acked} of ${manifest.size} B acknowledged`, { acked, size: manifest.size });
-      if (msg.sha256 !== sha256) return fail(new HashMismatchError(-1, sha256, msg.sha256, 'sha-256'), true);
-      telemetry.progress(manifest.size, manifest.size);
-      const event: TransferEvent = {
-        type: 'completed',
-        manifest,
-        sha256,
-        bytes: manifest.size,
-        seconds: (sc.now() - startedAt) / 1000,
-        retransmittedBytes: retransmittedPayload,
-      };
-      cleanup();
-      subscriber.next(event);
-      closeWhenDrained([...data, control], { scheduler: sc });
-      subscriber.complete();
-    };
-
-    /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
-    const onControl = (msg: ControlMessage) => {
-      if (finished()) return;
-      if ('id' in msg && msg.id !== id) return;
-      try {
-        checkLegal(SENDER_TABLE, 'sender', phase, msg.t, id);
-      } catch (err) {
-        return fail(err, true);
-      }
-      switch (msg.t) {
-        case 'ping':
-          return void link.send({ t: 'pong', n: msg.n, ts: msg.ts });
-        case 'pong':
-          return telemetry.appRtt(sc.now() - msg.ts);
-        case 'cancel':
-          return fail(new TransferCancelledError('remote', msg.reason), false);
-        case 'error':
-          return fail(remoteError(msg.code, `receiver failed: ${msg.message}`, msg.cause), false);
-        case 'reject':
-          cleanup();
-          closeAll([...data, control]);
-          return subscriber.error(new TransferRejectedError(msg.reason));
-        case 'accept':
-          return onAccept(msg, restartedOnce);
-        case 'ack':
-          return onAck(msg);
-        case 'nack':
-          telemetry.countChunks(0, msg.chunks.length);
-          return serveNacks(msg.chunks);
-        case 'complete':
-          return onComplete(msg);
-      }
-    };
-
-    const acceptTimeout = s.acceptTimeout ?? 120_000;
-    // Right after a connection comes up, a new in-band channel sometimes closes before it ever opens
-    // (seen with node-datachannel, a few per cent of fresh connections). Nothing was sent on it yet, so
-    // a new control channel is safe: up to CONTROL_ATTEMPTS, 200 ms apart.
-    const CONTROL_ATTEMPTS = 3;
-    const connectControl = (attempt: number) => {
-      let opened = false;
-      let retried = false;
-      const retryOrFail = (err: unknown) => {
-        if (finished() || retried) return;
-        if (!opened && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
-          retried = true;
-          link.dispose();
-          later(200, () => {
-            if (finished()) return;
-            control = createControlChannel(lanes[0]);
-            link = controlLink(control);
-            connectControl(attempt + 1);
-          });
-          return;
-        }
-        // A malformed message is answered with an `error` before this side closes; a closed channel cannot be.
-        fail(err, !(err instanceof ChannelClosedError));
-      };
-      subs.push(link.messages$.subscribe({ next: onControl, error: retryOrFail }));
-      subs.push(
-        // A channel that neither opens nor closes within 5 s is retried too (the last attempt waits acceptTimeout).
-        whenOpen(control, attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout, sc).subscribe({
-          next: () => {
-            opened = true;
-            link.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
-            // Nobody answered (no receiver listening, or the user never decided).
-            later(acceptTimeout, () => {
-              if (phase === 'offered') fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept', measured: 'an answer to the offer' }), true);
-            });
-          },
-          error: retryOrFail,
-        }),
-      );
-    };
-    connectControl(1);
-    // Liveness and application-level RTT: a ping every second, answered by the receiver.
-    let pingN = 0;
-    subs.push(
-      sc.schedule(function (this: any) {
-        if (finished()) return;
-        link.send({ t: 'ping', n: pingN++ >>> 0, ts: sc.now() });
-        this.schedule(undefined, 1000);
-      }, 1000),
-    );
-    // Idleness is no acknowledged progress once data flows: pongs, NACKs and duplicate acks do not count.
-    const idle = s.idleTimeout ?? 30_000;
-    subs.push(
-      sc.schedule(function (this: any) {
-        if (finished()) return;
-        const quiet = phase === 'sending' ? sc.now() - lastProgressAt : 0;
-        if (quiet >= idle) {
-          return fail(new IdleTimeoutError(idle, { side: 'sender', measured: 'acknowledged bytes', progress: acked, total: manifest.size }), true);
-        }
-        this.schedule(undefined, Math.min(idle - quiet, 1000));
-      }, Math.min(idle, 1000)),
-    );
-
-    return () => {
-      if (!finished()) {
-        link.send({ t: 'cancel', id, reason: 'cancelled by sender' });
-        cleanup();
-        closeTransfer([control, ...data], true, sc);
-      }
-    };
+    const session = new SenderSession(lanes, desc, manifest, tuning, settings, subscriber);
+    session.start();
+    return () => session.cancel();
   });
 }

@@ -10,6 +10,7 @@ import type { TransferStats } from '../stats/statsTypes';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import type { ProfileName } from './profiles';
 import type { TransferEvent } from './TransferEvent';
+import { repeatEvery } from './watchdog';
 
 export interface TelemetryConfig {
   readonly channels: readonly DataChannelLike[];
@@ -61,106 +62,124 @@ const eluSampler = (): (() => number | undefined) => {
 };
 
 export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
-  const scheduler = cfg.scheduler ?? asyncScheduler;
-  const statsInterval = cfg.statsInterval ?? 1000;
-  const progressInterval = cfg.progressInterval ?? 100;
-  const inputs = new Subject<StatsInput>();
-  const progressEvents = new Subject<TransferEvent>();
-  let channels = cfg.channels;
-  // Latest confirmed and sent bytes, and what was last emitted.
-  let bytes = 0;
-  let sent: number | undefined;
-  let emitted = -1;
-  let emittedSent: number | undefined = -1;
-  let stopped = false;
-  // When getStats() last produced an RTT; app-level RTTs are used only when it has not for a while.
-  let statsRttAt = -Infinity;
-  const subs: Subscription[] = [];
+  return new TransferTelemetry(cfg);
+}
 
-  // Chunks sent and NACKed since the last stats tick (per-interval loss, never cumulative).
-  let sentChunks = 0;
-  let nackedChunks = 0;
-  const stats$ = inputs.pipe(
-    transferStats({ sampleInterval: statsInterval, scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
-    shareReplay({ bufferSize: 1, refCount: false }),
-  );
+/** The {@link Telemetry} of one transfer: inputs into `transferStats`, throttled progress, the sample timers. */
+class TransferTelemetry implements Telemetry {
+  readonly stats$: Observable<TransferStats>;
+  readonly events$: Observable<TransferEvent>;
+  private readonly scheduler: SchedulerLike;
+  private readonly statsInterval: number;
+  private readonly inputs = new Subject<StatsInput>();
+  private readonly progressEvents = new Subject<TransferEvent>();
+  private channels: readonly DataChannelLike[];
+  /** Latest confirmed and sent bytes, and what was last emitted. */
+  private bytes = 0;
+  private sent: number | undefined;
+  private emitted = -1;
+  private emittedSent: number | undefined = -1;
+  private stopped = false;
+  private started = false;
+  /** When getStats() last produced an RTT; app-level RTTs are used only when it has not for a while. */
+  private statsRttAt = -Infinity;
+  private readonly subs: Subscription[] = [];
+  /** Chunks sent and NACKed since the last stats tick (per-interval loss, never cumulative). */
+  private sentChunks = 0;
+  private nackedChunks = 0;
 
-  const emitProgress = () => {
-    if (bytes === emitted && sent === emittedSent) return;
-    emitted = bytes;
-    emittedSent = sent;
-    const percent = cfg.total > 0 ? Math.min(100, (bytes / cfg.total) * 100) : 100;
-    progressEvents.next({ type: 'progress', bytes, total: cfg.total, percent, acked: bytes, ...(sent === undefined ? {} : { sent }) });
-  };
-
-  const start = () => {
-    inputs.next({ kind: 'total', bytes: cfg.total });
-    inputs.next({ kind: 'channels', channels: channels.length, lanes: cfg.lanes });
-    const elu = eluSampler();
-    subs.push(
-      scheduler.schedule(function (this: any) {
-        if (stopped) return;
-        emitProgress();
-        this.schedule(undefined, progressInterval);
-      }, progressInterval),
-      scheduler.schedule(function (this: any) {
-        if (stopped) return;
-        for (const ch of channels) inputs.next({ kind: 'buffer', label: ch.label, bytes: ch.bufferedAmount });
-        const busy = elu();
-        if (busy !== undefined) inputs.next({ kind: 'cpu', busy });
-        if (sentChunks > 0) inputs.next({ kind: 'loss', rate: Math.min(1, nackedChunks / sentChunks) });
-        sentChunks = 0;
-        nackedChunks = 0;
-        this.schedule(undefined, statsInterval / 2);
-      }, statsInterval / 2),
+  constructor(private readonly cfg: TelemetryConfig) {
+    this.scheduler = cfg.scheduler ?? asyncScheduler;
+    this.statsInterval = cfg.statsInterval ?? 1000;
+    this.channels = cfg.channels;
+    this.stats$ = this.inputs.pipe(
+      transferStats({ sampleInterval: this.statsInterval, scheduler: this.scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
+      shareReplay({ bufferSize: 1, refCount: false }),
     );
-    if (cfg.pc?.getStats) {
-      subs.push(statsRtt$(cfg.pc as any, { interval: statsInterval, scheduler }).subscribe({ next: (ms) => {
-            statsRttAt = scheduler.now();
-            inputs.next({ kind: 'rtt', ms });
-          }, error: () => undefined }));
-    }
-  };
-
-  const events$ = merge(progressEvents, stats$.pipe(map((stats): TransferEvent => ({ type: 'stats', stats }))));
-  let started = false;
-
-  return {
-    input: (e) => {
-      if (!stopped) inputs.next(e);
-    },
-    progress: (confirmed, s) => {
-      bytes = confirmed;
-      sent = s;
-      if (confirmed >= cfg.total) emitProgress();
-    },
-    countChunks: (sent, nacked) => {
-      sentChunks += sent;
-      nackedChunks += nacked;
-    },
-    appRtt: (ms) => {
-      if (!stopped && scheduler.now() - statsRttAt > 3 * statsInterval) inputs.next({ kind: 'rtt', ms, source: 'application' });
-    },
-    setChannels: (chs) => {
-      channels = chs;
-      if (!stopped) inputs.next({ kind: 'channels', channels: chs.length, lanes: cfg.lanes });
-    },
-    stats$,
-    events$: new Observable<TransferEvent>((subscriber) => {
+    const events$ = merge(this.progressEvents, this.stats$.pipe(map((stats): TransferEvent => ({ type: 'stats', stats }))));
+    // Sampling starts with the first subscriber to the events (the transfer's accept).
+    this.events$ = new Observable<TransferEvent>((subscriber) => {
       const sub = events$.subscribe(subscriber);
-      if (!started) {
-        started = true;
-        start();
+      if (!this.started) {
+        this.started = true;
+        this.start();
       }
       return () => sub.unsubscribe();
-    }),
-    stop: () => {
-      if (stopped) return;
-      stopped = true;
-      emitProgress();
-      for (const s of subs) s.unsubscribe();
-      inputs.complete();
-      progressEvents.complete();
-    },
-  };
+    });
+  }
+
+  input(e: StatsInput): void {
+    if (!this.stopped) this.inputs.next(e);
+  }
+
+  progress(confirmed: number, sent?: number): void {
+    this.bytes = confirmed;
+    this.sent = sent;
+    if (confirmed >= this.cfg.total) this.emitProgress();
+  }
+
+  countChunks(sent: number, nacked: number): void {
+    this.sentChunks += sent;
+    this.nackedChunks += nacked;
+  }
+
+  appRtt(ms: number): void {
+    if (!this.stopped && this.scheduler.now() - this.statsRttAt > 3 * this.statsInterval) this.inputs.next({ kind: 'rtt', ms, source: 'application' });
+  }
+
+  setChannels(chs: readonly DataChannelLike[]): void {
+    this.channels = chs;
+    if (!this.stopped) this.inputs.next({ kind: 'channels', channels: chs.length, lanes: this.cfg.lanes });
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.emitProgress();
+    for (const s of this.subs) s.unsubscribe();
+    this.inputs.complete();
+    this.progressEvents.complete();
+  }
+
+  private emitProgress(): void {
+    const { bytes, sent } = this;
+    if (bytes === this.emitted && sent === this.emittedSent) return;
+    this.emitted = bytes;
+    this.emittedSent = sent;
+    const { total } = this.cfg;
+    const percent = total > 0 ? Math.min(100, (bytes / total) * 100) : 100;
+    this.progressEvents.next({ type: 'progress', bytes, total, percent, acked: bytes, ...(sent === undefined ? {} : { sent }) });
+  }
+
+  /** The progress tick, the buffer/CPU/loss tick (twice per stats interval) and the getStats() RTT poll. */
+  private start(): void {
+    const { cfg, scheduler, statsInterval } = this;
+    this.inputs.next({ kind: 'total', bytes: cfg.total });
+    this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: cfg.lanes });
+    const elu = eluSampler();
+    this.subs.push(
+      repeatEvery(scheduler, cfg.progressInterval ?? 100, () => !this.stopped && (this.emitProgress(), true)),
+      repeatEvery(scheduler, statsInterval / 2, () => !this.stopped && (this.sampleTick(elu), true)),
+    );
+    if (cfg.pc?.getStats) {
+      this.subs.push(
+        statsRtt$(cfg.pc as any, { interval: statsInterval, scheduler }).subscribe({
+          next: (ms) => {
+            this.statsRttAt = scheduler.now();
+            this.inputs.next({ kind: 'rtt', ms });
+          },
+          error: () => undefined,
+        }),
+      );
+    }
+  }
+
+  private sampleTick(elu: () => number | undefined): void {
+    for (const ch of this.channels) this.inputs.next({ kind: 'buffer', label: ch.label, bytes: ch.bufferedAmount });
+    const busy = elu();
+    if (busy !== undefined) this.inputs.next({ kind: 'cpu', busy });
+    if (this.sentChunks > 0) this.inputs.next({ kind: 'loss', rate: Math.min(1, this.nackedChunks / this.sentChunks) });
+    this.sentChunks = 0;
+    this.nackedChunks = 0;
+  }
 }
