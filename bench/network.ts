@@ -42,7 +42,8 @@ import { tallow } from './emulator/systems/tallow';
 import type { NetworkSystem, TransferOutcome } from './emulator/systems/types';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/registry';
 import { collectGarbage, formatBytes, machineInfo, median, RssPeak, stopwatch } from './lib/measure';
-import { PROFILES, type ProfileName } from '../src/index';
+import type { ProfileName } from '../src/index';
+import { PROFILES } from '../src/transfer/profiles';
 import { shutdownNodeDataChannel } from '../harness/nodePeers';
 
 const MB = 1e6;

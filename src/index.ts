@@ -1,47 +1,44 @@
 /**
  * tallow-rx: fast, lossless file transfer over WebRTC DataChannels, built as
  * composable RxJS operators. This file is the whole public surface of the main
- * entry; `tallow-rx/node` adds file-system parts and `tallow-rx/testing` the
- * virtual channels.
+ * entry; `tallow-rx/node` adds the Node.js parts (files, Node streams,
+ * connectLoopbackPair) and `tallow-rx/testing` the virtual channels.
+ *
+ * What is here: the two transfer functions and what they take and return; the
+ * sources, operators and sinks they are made of, for composing a pipeline by
+ * hand; the stats a UI shows; the wire codecs and message-size limits, for a
+ * peer written from docs/protocol.md, and the file-name sanitiser, for a receive
+ * target of your own; the error classes; the types all of these share. The only
+ * constants are those message-size limits: defaults are documented, not exported.
  */
+
+// Transfers
+export { blobTarget, writableTarget, type OpenedTarget, type ReceiveTarget } from './transfer/ReceiveTarget';
+export type { ProfileName } from './transfer/profiles';
+export { receiveFile, type ReceiveOptions } from './transfer/receiveFile';
+export { sendFile, type ChunkBounds, type SendOptions } from './transfer/sendFile';
+export { streamFile, type FileDescriptor, type FileInput } from './transfer/fileInput';
+export type { TransferEvent } from './transfer/TransferEvent';
+export type { TransferObservable, TransferProgress } from './transfer/TransferObservable';
 
 // Sources
 export { bufferedAmountLow } from './sources/bufferedAmountLow';
 export { fromBlob, type FromBlobConfig } from './sources/fromBlob';
 export { fromBytes, type FromBytesConfig } from './sources/fromBytes';
 export { fromChannelMessages, type FromChannelMessagesConfig } from './sources/fromChannelMessages';
-export { fromNodeReadable, type FromNodeReadableConfig, type NodeReadableLike } from './sources/fromNodeReadable';
 export { fromReadableStream, type FromReadableStreamConfig } from './sources/fromReadableStream';
-export { DEFAULT_READ_SIZE, pullSource, type ByteReader, type SourceConfig } from './sources/pullSource';
-export type { StartConfig } from './sources/startOffset';
+export { pullSource, type ByteReader, type SourceConfig } from './sources/pullSource';
 
-// Flow control
-export { Demand, type DemandConfig } from './flow/Demand';
-export { DEFAULT_FRAME_POOL_CAPACITY, FramePool, type FramePoolConfig } from './flow/FramePool';
-
-// Operators
-export { adaptiveChunk, DEFAULT_INITIAL_CHUNK_SIZE, type AdaptiveChunkConfig } from './operators/adaptiveChunk';
-export {
-  backpressure,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_LOW_WATER_MARK,
-  DEFAULT_POLL_INTERVAL,
-  type BackpressureConfig,
-} from './operators/backpressure';
-export {
-  CHUNK_TIERS,
-  chooseChunkSize,
-  chunkPolicy,
-  clampChunkSize,
-  type ChunkPolicy,
-  type ChunkPolicyConfig,
-  type ChunkTier,
-  type NetworkConditions,
-} from './operators/chooseChunkSize';
+// Operators, and the flow-control objects they share (Demand: read credit; FramePool: reused frame buffers)
+export { adaptiveChunk, type AdaptiveChunkConfig } from './operators/adaptiveChunk';
+export { backpressure, type BackpressureConfig } from './operators/backpressure';
+export { chooseChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './operators/chooseChunkSize';
 export { decodeFrames, type DecodeFramesConfig } from './operators/decodeFrames';
+export { Demand, type DemandConfig } from './flow/Demand';
 export { encodeFrames, type EncodeFramesConfig } from './operators/encodeFrames';
+export { FramePool, type FramePoolConfig } from './flow/FramePool';
 export { leastBuffered } from './operators/leastBuffered';
-export { DEFAULT_REORDER_MAX_BYTES, DEFAULT_REORDER_WINDOW, reorder, type ReorderConfig } from './operators/reorder';
+export { reorder, type ReorderConfig } from './operators/reorder';
 export { repairChunks, type RepairChunksConfig } from './operators/repairChunks';
 export { roundRobin } from './operators/roundRobin';
 export type { RouteConfig } from './operators/routeInternals';
@@ -51,88 +48,23 @@ export { verifyHash, type VerifyHashConfig } from './operators/verifyHash';
 // Sinks
 export { sendToChannels, type SendToChannelsConfig } from './sinks/sendToChannels';
 export { toBlob, type ToBlobConfig } from './sinks/toBlob';
-export { DEFAULT_MAX_QUEUED_BYTES, toWritableStream, type ToWritableStreamConfig } from './sinks/toWritableStream';
+export { toWritableStream, type ToWritableStreamConfig } from './sinks/toWritableStream';
 
 // Stats
 export { answerPings } from './stats/answerPings';
-export { bitrate$, type Bitrate } from './stats/bitrate$';
-export { detectBottleneck } from './stats/detectBottleneck';
+export { bitrate$ } from './stats/bitrate$';
+export type { Bottleneck, Recommendation, StatsInput, TransferStats } from './stats/statsTypes';
 export { loss$ } from './stats/loss$';
-export { parseStatsReport, type PeerStatsSample } from './stats/parseStatsReport';
-export { pickProfile, type ProfileInputs } from './stats/pickProfile';
 export { pingRtt, type PingConfig } from './stats/pingRtt';
-export { qualityScore } from './stats/qualityScore';
-export { recommend } from './stats/recommend';
 export { rtt$ } from './stats/rtt$';
-export { sampleDelta, type SampleDelta } from './stats/sampleDelta';
 export { statsSamples, type StatsSamplesConfig } from './stats/statsSamples';
-export type {
-  Bottleneck,
-  Recommendation,
-  RecommendationAction,
-  RttSummary,
-  StatsInput,
-  StatsInputKind,
-  Throughput,
-  TransferSignals,
-  TransferStats,
-} from './stats/statsTypes';
-export { DEFAULT_SAMPLE_INTERVAL, DEFAULT_WINDOW_SIZE, transferStats, type TransferStatsConfig } from './stats/transferStats';
+export { transferStats, type TransferStatsConfig } from './stats/transferStats';
 
-// Transfers
-export { describeFile, limitBytes, streamFile, type FileDescriptor, type FileInput, type FileMeta, type ReadRange } from './transfer/fileInput';
-export { AUTO_START, PROFILES, resolveTuning, validateTuning, type ProfileName, type TransferTuning } from './transfer/profiles';
-export { blobTarget, writableTarget, type OpenedTarget, type ReceiveTarget } from './transfer/ReceiveTarget';
-export { receiveFile, type ReceiveLimits, type ReceiveOptions } from './transfer/receiveFile';
-export { autoLanes, MAX_AUTO_LANES, probeConditions, probeProfile, sendFile, type SendOptions } from './transfer/sendFile';
-export { CONTROL_LABEL, ID_BLOCK_FIRST, MAX_CHANNEL_ID } from './transfer/transferChannels';
-export type { TransferEvent, TransferEventType } from './transfer/TransferEvent';
-export { withViews, type TransferObservable, type TransferProgress } from './transfer/TransferObservable';
-
-// Protocol
-export {
-  CONTROL_VERSION,
-  encodeControl,
-  MAX_CHANNELS,
-  MAX_CONTROL_MESSAGE,
-  MAX_NACK_ENTRIES,
-  MAX_NAME_LENGTH,
-  parseControl,
-  type ControlMessage,
-  type ControlType,
-  type Manifest,
-  type Reliability,
-} from './protocol/control';
-export {
-  decodeFrame,
-  encodeFrame,
-  FLAG_RETRANSMIT,
-  FRAME_HEADER_SIZE,
-  FRAME_VERSION,
-  FrameType,
-  MAX_FRAME_PAYLOAD,
-  toBytes,
-  type DataFrame,
-  type FrameHeaderInput,
-} from './protocol/frame';
-export { MAX_SAFE_NAME_BYTES, sanitizeFileName } from './protocol/sanitizeFileName';
-
-// Hashing
-export { crc32, crc32Hex } from './hash/crc32';
-export { createSha256, sha256Hex, type Sha256, type Sha256Factory } from './hash/sha256';
-
-// Types and limits
-export {
-  CHROME_MAX_MESSAGE_SIZE,
-  MIN_CHUNK_SIZE,
-  SEND_QUEUE_LIMIT,
-  type Bytes,
-  type Chunk,
-  type DataChannelLike,
-  type Listener,
-  type PeerConnectionLike,
-  type Routed,
-} from './types';
+// Protocol: the wire codecs and message-size limits (docs/protocol.md), and the manifest name's sanitiser
+export { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from './types';
+export { decodeFrame, encodeFrame, FRAME_HEADER_SIZE, type DataFrame } from './protocol/frame';
+export { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage, type Manifest } from './protocol/control';
+export { sanitizeFileName } from './protocol/sanitizeFileName';
 
 // Errors
 export {
@@ -150,6 +82,7 @@ export {
   TallowError,
   TransferCancelledError,
   TransferRejectedError,
-  type ErrorDetails,
-  type FrameErrorCode,
 } from './errors';
+
+// Types
+export type { Bytes, Chunk, DataChannelLike, PeerConnectionLike, Routed } from './types';

@@ -8,7 +8,8 @@
  * `data-percent`, `data-stats-updates` on the root, `data-samples` and
  * `data-updates` on the chart's `<svg>`.
  */
-import { DEFAULT_HIGH_WATER_MARK, type TransferStats } from '../../src/index';
+import type { TransferStats } from '../../src/index';
+import { DEFAULT_HIGH_WATER_MARK } from '../../src/operators/backpressure';
 import { appendSample, chartGeometry, chartSpan, type ChartSample } from './chart';
 import { formatRate } from './format';
 import { progressView, statsView, type ProgressView, type StatsView } from './view';

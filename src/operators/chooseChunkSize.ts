@@ -130,7 +130,7 @@ export function clampChunkSize(size: number, config: ChunkPolicyConfig = {}): nu
  *
  * ## Example
  * ```ts
- * import { chunkPolicy } from 'tallow-rx';
+ * import { chunkPolicy } from './chooseChunkSize'; // internal: the package exports chooseChunkSize
  * chunkPolicy({ rttMs: 120, lossRate: 0.03 }); // { size: 16384, tier: 'tiny', reason: '…' }
  * ```
  *

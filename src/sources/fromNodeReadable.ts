@@ -55,7 +55,7 @@ export interface FromNodeReadableConfig extends SourceConfig, StartConfig {
  * ## Example
  * ```ts
  * import { createReadStream } from 'node:fs';
- * import { fromNodeReadable } from 'tallow-rx';
+ * import { fromNodeReadable } from 'tallow-rx/node';
  *
  * fromNodeReadable(createReadStream('big.bin')).subscribe((piece) => console.log(piece.length));
  * ```

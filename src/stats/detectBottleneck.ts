@@ -50,7 +50,7 @@ export const FLAT_CV = 0.25;
  *
  * ## Example
  * ```ts
- * import { detectBottleneck } from 'tallow-rx';
+ * import { detectBottleneck } from './detectBottleneck'; // internal: TransferStats.bottleneck carries its result
  * detectBottleneck({ samples: 5, throughputBps: 40e6, throughputCv: 0.05, bufferFullShare: 1, rttMs: 80, rttMinMs: 78, lanes: 1 });
  * // 'network-latency': 400 kB per 80 ms caps one lane at 40 Mbit/s
  * ```

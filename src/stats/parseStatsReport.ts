@@ -130,7 +130,7 @@ function pairRtt(pair: any, unit: RttUnit): { ms: number; source: RttSource } | 
  *
  * ## Example
  * ```ts
- * import { parseStatsReport } from 'tallow-rx';
+ * import { parseStatsReport } from './parseStatsReport'; // internal: the package exports statsSamples
  * const sample = parseStatsReport(await pc.getStats(), Date.now());
  * console.log(sample?.rttMs, sample?.bytesSent);
  * ```

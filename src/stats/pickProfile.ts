@@ -48,7 +48,7 @@ export interface ProfileInputs {
  *
  * ## Example
  * ```ts
- * import { pickProfile } from 'tallow-rx';
+ * import { pickProfile } from './pickProfile'; // internal: used by recommend and sendFile's `auto`
  * pickProfile({ rttMs: 45, lossRate: 0.004 }); // 'internet'
  * ```
  *

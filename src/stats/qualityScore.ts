@@ -33,7 +33,7 @@ export const CV_MAX_PENALTY = 15;
  *
  * ## Example
  * ```ts
- * import { qualityScore } from 'tallow-rx';
+ * import { qualityScore } from './qualityScore'; // internal: TransferStats.quality carries its result
  * qualityScore({ samples: 5, throughputBps: 8e7, rttMs: 70, lossRate: 0.005 }); // 100 - 5 - 10 = 85
  * ```
  *

@@ -40,7 +40,7 @@ const mbps = (bps: number): string => `${(bps / 1e6).toFixed(1)} Mbit/s`;
  *
  * ## Example
  * ```ts
- * import { recommend } from 'tallow-rx';
+ * import { recommend } from './recommend'; // internal: TransferStats.recommendation carries its result
  * recommend({ samples: 5, throughputBps: 3e7, bottleneck: 'network-latency', lanes: 1, rttMs: 100 });
  * // { action: 'more-lanes', reason: 'RTT 100 ms caps each lane at about 32.0 Mbit/s; 1 lane in use' }
  * ```

@@ -45,7 +45,7 @@ const ratio = (part: number | undefined, whole: number | undefined): number | un
  *
  * ## Example
  * ```ts
- * import { sampleDelta } from 'tallow-rx';
+ * import { sampleDelta } from './sampleDelta'; // internal: not exported by the package
  * sampleDelta(previous, next).sendBps; // bits/s between the two polls
  * ```
  *

@@ -1,18 +1,12 @@
 /**
  * `tallow-rx/testing`: virtual data channels for marble-testing transfer
- * strategies without WebRTC. See docs/testing.md.
+ * strategies without WebRTC. docs/testing.md documents every name here.
  */
-export { createVirtualLink, type VirtualChannelsInit, type VirtualLink, type VirtualNetworkChanges } from './createVirtualLink';
-export { domException, type VirtualErrorName } from './domException';
+export { createVirtualLink, type VirtualLink } from './createVirtualLink';
+export { domException } from './domException';
 export { mulberry32 } from './mulberry32';
-export { VirtualDataChannel, type VirtualChannelInit, type VirtualChannelState } from './VirtualDataChannel';
-export { VirtualEventTarget, type VirtualEvent, type VirtualListener } from './VirtualEventTarget';
-export {
-  DEFAULT_VIRTUAL_DELAY,
-  DEFAULT_VIRTUAL_SEED,
-  resolveVirtualLinkConfig,
-  type ResolvedVirtualLinkConfig,
-  type VirtualLinkConfig,
-} from './VirtualLinkConfig';
-export { VirtualPeer, type VirtualDataChannelInit, type VirtualSide } from './VirtualPeer';
-export { type VirtualChannelStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
+export { VirtualDataChannel, type VirtualChannelInit } from './VirtualDataChannel';
+export { VirtualEventTarget } from './VirtualEventTarget';
+export type { ResolvedVirtualLinkConfig, VirtualLinkConfig } from './VirtualLinkConfig';
+export { VirtualPeer } from './VirtualPeer';
+export type { VirtualLinkStats } from './VirtualStats';

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { MAX_CHANNELS, MAX_NACK_ENTRIES, MAX_NAME_LENGTH, type ControlMessage } from '../../src/index';
+import type { ControlMessage } from '../../src/index';
+import { MAX_CHANNELS, MAX_NACK_ENTRIES, MAX_NAME_LENGTH } from '../../src/protocol/control';
 import { u32, U32_MAX } from './frameArbitraries';
 
 const MAX_ID = 1023;

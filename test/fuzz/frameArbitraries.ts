@@ -7,7 +7,9 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { crc32, encodeFrame, FRAME_HEADER_SIZE, MAX_FRAME_PAYLOAD, type DataFrame, type FrameHeaderInput } from '../../src/index';
+import { encodeFrame, FRAME_HEADER_SIZE, type DataFrame } from '../../src/index';
+import { crc32 } from '../../src/hash/crc32';
+import { MAX_FRAME_PAYLOAD, type FrameHeaderInput } from '../../src/protocol/frame';
 import { pattern } from '../helpers/marbles';
 
 export const U32_MAX = 0xffff_ffff;

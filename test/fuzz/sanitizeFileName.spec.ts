@@ -9,7 +9,9 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_NAME_LENGTH, MAX_SAFE_NAME_BYTES, ProtocolError, sanitizeFileName } from '../../src/index';
+import { ProtocolError, sanitizeFileName } from '../../src/index';
+import { MAX_NAME_LENGTH } from '../../src/protocol/control';
+import { MAX_SAFE_NAME_BYTES } from '../../src/protocol/sanitizeFileName';
 import { attempt, expectTyped, fcParams } from './fc';
 
 /** Characters that make names dangerous: separators, dots, NUL and controls, Windows specials, bidi and width tricks, astral and lone surrogates. */

@@ -8,17 +8,17 @@ import { filter, interval, map, merge, Observable, shareReplay, Subject, Subscri
 import { describe, expect, it } from 'vitest';
 import {
   adaptiveChunk,
-  answerPings,
   backpressure,
-  chunkPolicy,
   encodeFrames,
-  pingRtt,
   roundRobin,
   sendToChannels,
   transferStats,
   type StatsInput,
   type TransferStats,
 } from '../../src/index';
+import { chunkPolicy } from '../../src/operators/chooseChunkSize';
+import { answerPings } from '../../src/stats/answerPings';
+import { pingRtt } from '../../src/stats/pingRtt';
 import { createVirtualLink } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
 

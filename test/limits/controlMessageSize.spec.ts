@@ -4,7 +4,8 @@
  * ProtocolError, before or after the offer; nothing is written.
  */
 import { describe, expect, it } from 'vitest';
-import { CONTROL_VERSION, encodeControl, MAX_CONTROL_MESSAGE, ProtocolError, receiveFile } from '../../src/index';
+import { encodeControl, MAX_CONTROL_MESSAGE, ProtocolError, receiveFile } from '../../src/index';
+import { CONTROL_VERSION } from '../../src/protocol/control';
 import { directoryTarget } from '../../src/node';
 import { HostileSender, listDir, manifestOf, watch, within } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';

@@ -5,7 +5,6 @@
  * one NACK and no repeat, pongs but no acks) and watch what the sender does.
  */
 import {
-  CONTROL_LABEL,
   decodeFrame,
   encodeControl,
   parseControl,
@@ -13,6 +12,7 @@ import {
   type DataFrame,
   type Manifest,
 } from '../../src/index';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 import { within } from './hostileSender';
 

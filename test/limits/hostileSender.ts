@@ -8,8 +8,6 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import {
-  CONTROL_LABEL,
-  CONTROL_VERSION,
   encodeControl,
   encodeFrame,
   parseControl,
@@ -17,6 +15,8 @@ import {
   type Manifest,
   type TransferEvent,
 } from '../../src/index';
+import { CONTROL_VERSION } from '../../src/protocol/control';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 
 /** What an Observable did, recorded as it happens. */

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { HashMismatchError, receiveFile, sendFile, TallowError, type Reliability } from '../../src/index';
+import { HashMismatchError, receiveFile, sendFile, TallowError } from '../../src/index';
+import type { Reliability } from '../../src/protocol/control';
 import { createVirtualLink, mulberry32 } from '../../src/testing';
 import { corruptingPeer } from './corruptingPeer';
 import { memoryTarget } from './memoryTarget';

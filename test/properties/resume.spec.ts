@@ -14,10 +14,10 @@ import {
   receiveFile,
   sendFile,
   TransferCancelledError,
-  type Reliability,
   type SendOptions,
   type TransferEvent,
 } from '../../src/index';
+import type { Reliability } from '../../src/protocol/control';
 import { createVirtualLink, mulberry32, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 import { memoryTarget, type MemoryTarget } from './memoryTarget';
 import { propsReport } from './propsParams';

@@ -11,7 +11,6 @@
 import { createHash } from 'node:crypto';
 import type { Observer, Subscription } from 'rxjs';
 import {
-  CONTROL_LABEL,
   FRAME_HEADER_SIZE,
   receiveFile,
   sendFile,
@@ -20,6 +19,7 @@ import {
   type SendOptions,
   type TransferEvent,
 } from '../../src/index';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, mulberry32, type VirtualDataChannel, type VirtualLink } from '../../src/testing';
 import { memoryTarget } from './memoryTarget';
 import { tamperingPeer } from './tamperingPeer';

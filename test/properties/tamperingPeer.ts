@@ -2,7 +2,8 @@
  * A peer-connection wrapper that lets a test change each data frame on its way
  * out, before the (virtual) channel sees it. The control channel is left alone.
  */
-import { CONTROL_LABEL, type PeerConnectionLike } from '../../src/index';
+import type { PeerConnectionLike } from '../../src/index';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import type { VirtualPeer } from '../../src/testing';
 
 /**

@@ -5,7 +5,9 @@
  * chosen data frame.
  */
 import fc from 'fast-check';
-import { CHROME_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE, MIN_CHUNK_SIZE, type Reliability } from '../../src/index';
+import { CHROME_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE } from '../../src/index';
+import type { Reliability } from '../../src/protocol/control';
+import { MIN_CHUNK_SIZE } from '../../src/types';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

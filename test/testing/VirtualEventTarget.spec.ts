@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { VirtualEventTarget, type VirtualEvent } from '../../src/testing';
+import { VirtualEventTarget } from '../../src/testing';
+import type { VirtualEvent } from '../../src/testing/VirtualEventTarget';
 
 /** Exposes `dispatch` for the test. */
 class Target extends VirtualEventTarget {

@@ -1,7 +1,8 @@
 import { asyncScheduler } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
-import { resolveVirtualLinkConfig, type VirtualLinkConfig } from '../../src/testing';
+import type { VirtualLinkConfig } from '../../src/testing';
+import { resolveVirtualLinkConfig } from '../../src/testing/VirtualLinkConfig';
 import { testScheduler } from '../helpers/marbles';
 
 describe('resolveVirtualLinkConfig', () => {

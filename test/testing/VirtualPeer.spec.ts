@@ -6,10 +6,10 @@ import {
   createVirtualLink,
   VirtualPeer,
   type VirtualDataChannel,
-  type VirtualDataChannelInit,
   type VirtualLink,
   type VirtualLinkConfig,
 } from '../../src/testing';
+import type { VirtualDataChannelInit } from '../../src/testing/VirtualPeer';
 import type { PeerConnectionLike } from '../../src/types';
 import { marbles, testScheduler } from '../helpers/marbles';
 

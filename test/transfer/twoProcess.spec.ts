@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { lastValueFrom, tap, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChannelClosedError, sendFile, TallowError, type TransferEvent } from '../../src/index';
-import { fileFromPath, PARTIAL_SUFFIX } from '../../src/node';
+import { fileFromPath } from '../../src/node';
+import { PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
 import { shutdownNodeDataChannel } from '../harness/nodePeers';
 import { spawnPeer, type SpawnedPeer } from '../harness/spawnPeer';
 

@@ -10,7 +10,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  CONTROL_LABEL,
   receiveFile,
   sendFile,
   TallowError,
@@ -22,6 +21,7 @@ import {
   type PeerConnectionLike,
   type TransferEvent,
 } from '../../src/index';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import {
   createVirtualLink,
   mulberry32,

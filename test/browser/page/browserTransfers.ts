@@ -24,13 +24,13 @@ import {
   statsSamples,
   TallowError,
   TransferCancelledError,
-  type Bitrate,
-  type PeerStatsSample,
-  type Reliability,
   type TransferEvent,
   type TransferObservable,
   type TransferStats,
 } from '../../../src/index';
+import type { Reliability } from '../../../src/protocol/control';
+import type { Bitrate } from '../../../src/stats/bitrate$';
+import type { PeerStatsSample } from '../../../src/stats/parseStatsReport';
 import { createNegotiatedChannels, waitForOpen } from '../../harness/channels';
 import { patternBytes } from '../../harness/pump';
 import { connectInProcess, createWebSocketTransport, negotiate } from '../../harness/signalling';
