@@ -41,7 +41,7 @@ export function withViews(events$: Observable<TransferEvent>): TransferObservabl
   );
   const progress$ = shared.pipe(
     filter((e): e is Extract<TransferEvent, { type: 'progress' }> => e.type === 'progress'),
-    map(({ bytes, total, percent, acked }) => ({ bytes, total, percent, acked })),
+    map(({ bytes, total, percent, acked, sent }): TransferProgress => ({ bytes, total, percent, acked, ...(sent === undefined ? {} : { sent }) })),
   );
   return Object.assign(shared, { stats$, progress$ });
 }

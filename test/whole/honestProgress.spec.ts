@@ -96,3 +96,18 @@ describe('honest progress', () => {
     expect(first[1].stats.elapsedMs).toBeLessThanOrEqual(1001);
   });
 });
+
+describe('progress$ view', () => {
+  it('carries sent alongside the confirmed bytes on the sender', () => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    const seen: { bytes: number; sent?: number }[] = [];
+    ts.run(() => {
+      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delay: 25 });
+      receiveFile(link.b, { scheduler: ts }).subscribe();
+      sendFile(link.a, pattern(MiB), { scheduler: ts, channels: 1, transferId: 1 }).progress$.subscribe((p) => seen.push(p));
+    });
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    for (const p of seen) expect(p.sent).toBeGreaterThanOrEqual(p.bytes);
+    expect(seen.at(-1)).toMatchObject({ bytes: MiB, sent: MiB, percent: 100 });
+  });
+});
