@@ -38,7 +38,7 @@ import type { ProfileName, TransferTuning } from './profiles';
 import { MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
 import type { ChunkBounds, SendOptions } from './sendFile';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
-import { closeAll, closeTransfer, closeWhenDrained, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
+import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import type { TransferEvent } from './TransferEvent';
 import { idleWatchdog, repeatEvery, Timers } from './watchdog';
@@ -410,7 +410,8 @@ export class SenderSession {
     const seconds = (this.sc.now() - this.startedAt) / 1000;
     this.cleanup();
     this.subscriber.next({ type: 'completed', manifest: this.manifest, sha256: this.sha256, bytes: size, seconds, retransmittedBytes: this.retransmittedPayload });
-    closeWhenDrained([...this.data, this.control], { scheduler: this.sc });
+    // Nothing more to say: close at once, which also tells the receiver (waiting for our close) we have it.
+    closeAll([...this.data, this.control]);
     this.subscriber.complete();
   }
 
