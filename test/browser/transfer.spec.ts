@@ -12,7 +12,6 @@
  * One Chromium launch serves every test. Without /usr/bin/chromium the suite is skipped,
  * except when CI is set: there it fails.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from '../../src/index';
@@ -20,9 +19,9 @@ import { CHROMIUM_EXECUTABLE, spawnChromiumRunner, type SpawnedChromiumRunner } 
 import { patternBytes } from '../harness/pump';
 import type { RunnerCommand, RunnerReply } from './fixtures/browserRunner';
 import type * as PageEntry from './page/browserTransfers';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const MiB = 1024 * 1024;
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const expectedSha = (size: number, seed: number): string => sha256(patternBytes(size, seed));
 
 const hasChromium = existsSync(CHROMIUM_EXECUTABLE);

@@ -3,16 +3,16 @@
  * 127.0.0.1, ready for sendFile/receiveFile, with no channel of their own left over.
  */
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { blobTarget, InvalidConfigError, receiveFile, sendFile, TallowError, type TransferEvent } from '../../src/index';
 import { connectLoopbackPair, type LoopbackPair } from '../../src/node';
 import { selectedCandidatePair } from '../harness/stats';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const run = promisify(execFile);
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const completed = (events: TransferEvent[]) => events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
 
 /** The polyfill's `peer-connection` stats entry: channels open and closed on this connection. */

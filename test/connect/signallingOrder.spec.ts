@@ -3,15 +3,15 @@
  * the orders that work. Pins the polyfill's behaviour (node-datachannel 0.33.4) that the README
  * and connectLoopbackPair rely on, so an upgrade that changes it is noticed.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { RTCPeerConnection as PolyfillPeerConnection } from 'node-datachannel/polyfill';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectInProcess } from '../../src/connect/connectInProcess';
 import { loopbackConfiguration } from '../../src/connect/connectLoopbackPair';
 import { blobTarget, receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const completed = (events: TransferEvent[]) => events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
 /** Resolves 'pending' if `promise` has not settled within `ms`. */
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> => Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);

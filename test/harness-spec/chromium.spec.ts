@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnChromiumRunner, type SpawnedChromiumRunner } from '../harness/chromium';
 import { patternBytes } from '../harness/pump';
 import { spawnScript, stopScript, type SpawnedScript } from '../harness/spawnScript';
 import { CHROMIUM_RUNNER_SCRIPT } from '../harness/chromium';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const fixture = (name: string): URL => new URL(`./fixtures/${name}.ts`, import.meta.url);
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** True while `pid` exists and is not a zombie. */
 const isRunning = (pid: number): boolean => {

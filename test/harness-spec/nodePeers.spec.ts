@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createNodePeerPair, openChannels, shutdownNodeDataChannel } from '../harness/nodePeers';
 import { patternBytes, receiveBytes, sendBytes } from '../harness/pump';
 import { selectedCandidatePair } from '../harness/stats';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 describe('createNodePeerPair', () => {
   afterAll(() => shutdownNodeDataChannel());

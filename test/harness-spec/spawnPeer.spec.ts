@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { waitForClose } from '../harness/channels';
 import { shutdownNodeDataChannel } from '../harness/nodePeers';
 import { patternBytes, receiveBytes, sendBytes } from '../harness/pump';
 import { spawnPeer, type SpawnedPeer } from '../harness/spawnPeer';
 import { selectedCandidatePair } from '../harness/stats';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const fixture = (name: string): URL => new URL(`./fixtures/${name}.ts`, import.meta.url);
 
 describe('spawnPeer', () => {

@@ -10,7 +10,6 @@
  * receiver: merge(fromChannelMessages(remote) × 3) → decodeFrames → reorder({ end: total$ })
  *           → verifyHash({ expected }) → toBlob()
  */
-import { createHash } from 'node:crypto';
 import { map, merge, Observable, of, ReplaySubject, startWith, takeUntil, tap, timer, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +31,7 @@ import { fromChannelMessages } from '../../src/sources/fromChannelMessages';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLinkConfig } from '../../src/testing';
 import { CHROME_MAX_MESSAGE_SIZE } from '../../src/types';
 import { pattern } from '../helpers/marbles';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const MiB = 1024 * 1024;
 const TRANSFER_ID = 0x7a11;
@@ -73,7 +73,6 @@ const SIZES: ReadonlyArray<readonly [string, number]> = [
   ['10 MiB + 3 B', 10 * MiB + 3],
 ];
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** What one transfer produced, gathered while the scheduler ran. */
 interface Outcome {

@@ -4,7 +4,6 @@
  * `sendFile` never would (lies in the manifest, far-away chunk indexes,
  * malformed control messages, silence) and watch what `receiveFile` does.
  */
-import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { Observable } from 'rxjs';
 import {
@@ -18,6 +17,7 @@ import {
 import { CONTROL_VERSION } from '../../src/protocol/control';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
+import { sha256Hex } from '../helpers/sha256';
 
 /** What an Observable did, recorded as it happens. */
 export interface Watched<T> {
@@ -70,7 +70,7 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 /** Files in `dir`, sorted. */
 export const listDir = async (dir: string): Promise<string[]> => (await readdir(dir)).sort();
 
-export const sha256Hex = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+export { sha256Hex };
 
 /** A manifest that a receiver accepts, with `overrides` applied. */
 export const manifestOf = (overrides: Partial<Manifest> = {}): Manifest => ({

@@ -5,7 +5,6 @@
  * real chunks' indexes and offsets with other bytes, so a receiver that took
  * any of them would fail its SHA-256.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { merge } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -14,10 +13,10 @@ import { directoryTarget } from '../../src/node';
 import { createVirtualLink } from '../../src/testing';
 import { listDir, watch, within } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';
+import { sha256Hex as sha } from '../helpers/sha256';
 
 const SIZE = 1024 * 1024 + 7;
 const content = Uint8Array.from({ length: SIZE }, (_, i) => (i * 31 + 7) % 253);
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const FOREIGN = [0, 1, 0xffff_ffff, 0x1234_5678];
 
 describe('limit: frames for an unknown transfer id', () => {

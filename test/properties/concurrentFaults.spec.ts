@@ -12,7 +12,6 @@
  *
  * `FC_RUNS`, `FC_SEED`, `FC_PATH`: see propsParams.ts.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,10 +25,10 @@ import { directoryTarget } from '../../src/node';
 import { createVirtualLink, mulberry32, type VirtualDataChannel } from '../../src/testing';
 import { memoryTarget, type MemoryTarget } from './memoryTarget';
 import { propsParams } from './propsParams';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const KiB = 1024;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytesOf = (n: number, seed: number) => {
   const r = mulberry32(seed);
   return new Uint8Array(n).map(() => (r() * 256) | 0);

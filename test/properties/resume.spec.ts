@@ -6,7 +6,6 @@
  * `TestScheduler.run()`), with an in-memory target that keeps its bytes
  * between transfers.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   ChannelClosedError,
@@ -23,6 +22,7 @@ import { memoryTarget, type MemoryTarget } from './memoryTarget';
 import { propsReport } from './propsParams';
 import { isData } from './runTransferCase';
 import { find, inVirtualTime, record } from './virtualClock';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -33,7 +33,6 @@ const LAST_MODIFIED = 1_700_000_000_000;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
 type Started = Extract<TransferEvent, { type: 'started' }>;
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const file = (() => {
   const random = mulberry32(4242);
   const bytes = new Uint8Array(SIZE).map(() => (random() * 256) | 0);

@@ -8,7 +8,6 @@
  * seeded PRNGs, the timers from the virtual clock), never on how busy the
  * machine is. No assertions here: {@link checkTransferCase} judges it.
  */
-import { createHash } from 'node:crypto';
 import type { Observer, Subscription } from 'rxjs';
 import {
   FRAME_HEADER_SIZE,
@@ -25,6 +24,7 @@ import { memoryTarget } from './memoryTarget';
 import { tamperingPeer } from './tamperingPeer';
 import { lanesOf, MAX_CASE_SIZE, type TransferCase } from './transferCase';
 import { inVirtualTime } from './virtualClock';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
 
@@ -97,7 +97,6 @@ export interface RunConfig {
   readonly cleanupWait?: number;
 }
 
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** One random buffer; each case sends a prefix of it. */
 let pool: Uint8Array | undefined;

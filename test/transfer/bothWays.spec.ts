@@ -4,15 +4,15 @@
  * in the control channel's send buffer behind the other direction's data, and a fixed-delay close
  * (50 ms) used to cut them off (15 of 50 senders failed with "control channel closed" in 4 of 5 runs).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const MiB = 1024 * 1024;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
-const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const completedOf = (events: TransferEvent[]) => events.find((e): e is Completed => e.type === 'completed');
 
 let pair: { lanes: Lane[]; close(): Promise<void> };

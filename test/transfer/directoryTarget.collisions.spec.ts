@@ -3,7 +3,7 @@
  * progress writes its own part file, resume continues only a partial nobody
  * holds, and the final name is taken atomically, never over an existing file.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import type { Manifest } from '../../src/protocol/control';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
 import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
 import type { Chunk } from '../../src/types';
+import { sha256Hex as sha } from '../helpers/sha256';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -32,7 +33,6 @@ const manifestFor = (name: string, size: number, lastModified?: number): Manifes
     digest: 'sha-256',
     window: 64 * MiB,
   }) as Manifest;
-const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 /** `data[start, end)` as chunks at their file offsets. */
 const chunksOf = (data: Uint8Array, start = 0, end = data.length): Chunk[] => {
   const out: Chunk[] = [];

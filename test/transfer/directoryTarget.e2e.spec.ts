@@ -4,7 +4,7 @@
  * directoryTarget at the same time; each reported sha256 must describe the
  * bytes at its reported path, and both must be their sources.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,11 @@ import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
 import { directoryTarget, fileFromPath } from '../../src/node';
 import type { ReceiveTarget } from '../../src/transfer/ReceiveTarget';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
+import { sha256Hex as sha } from '../helpers/sha256';
 
 const MiB = 1024 * 1024;
 // Before the fix, 60 of 60 and 10 of 80 rounds went wrong; 6 rounds each keep the suite fast (more: E2E_ROUNDS=40).
 const ROUNDS = Number(process.env.E2E_ROUNDS ?? 6);
-const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 let dir: string;
 let pairs: Array<{ lanes: Lane[]; close(): Promise<void> }> = [];

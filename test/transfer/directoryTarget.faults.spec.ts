@@ -3,7 +3,7 @@
  * a full disk, a file system without hard links, a part file that cannot be
  * created. node:fs/promises is wrapped; everything else is real.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import type { Manifest } from '../../src/protocol/control';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
 import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
 import type { Chunk } from '../../src/types';
+import { sha256Hex as sha } from '../helpers/sha256';
 
 /** Faults to inject: an fs error code per operation, or none. */
 const faults = vi.hoisted(() => ({
@@ -68,7 +69,6 @@ const manifestFor = (name: string, size: number): Manifest =>
     digest: 'sha-256',
     window: 64 * 1024 * KiB,
   }) as Manifest;
-const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 const chunksOf = (data: Uint8Array): Chunk[] => {
   const out: Chunk[] = [];
   for (let offset = 0, index = 0; offset < data.length; offset += CHUNK, index++) out.push({ index, offset, data: data.subarray(offset, offset + CHUNK) });

@@ -7,7 +7,6 @@
  * outcome depends on how busy the machine is, and a transfer that does not
  * end fails at a virtual deadline instead of hanging.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   receiveFile,
@@ -31,6 +30,7 @@ import {
   type VirtualPeer,
 } from '../../src/testing';
 import { inVirtualTime, record, type Recorded, type VirtualClock } from '../properties/virtualClock';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const MiB = 1024 * 1024;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
@@ -53,7 +53,6 @@ const file = (size: number) => {
   }
   return f;
 };
-const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 /** Faults hit only the data channels: the control channel is as trustworthy as a real DTLS/SCTP one. */
 const dataOnly = (channel: VirtualDataChannel): boolean => channel.label !== CONTROL_LABEL;
