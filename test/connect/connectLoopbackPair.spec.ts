@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { blobTarget, InvalidConfigError, receiveFile, sendFile, TallowError, type TransferEvent } from '../../src/index';
+import { blobTarget, InvalidConfigError, receiveFile, sendFile, TallowError } from '../../src/index';
 import { connectLoopbackPair, type LoopbackPair } from '../../src/node';
 import { selectedCandidatePair } from '../harness/stats';
 import { sha256Hex as sha256 } from '../helpers/sha256';
+import { completedOf as completed } from '../helpers/events';
 
 const run = promisify(execFile);
-const completed = (events: TransferEvent[]) => events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
 
 /** The polyfill's `peer-connection` stats entry: channels open and closed on this connection. */
 const channelCounts = async (pc: RTCPeerConnection): Promise<{ dataChannelsOpened: number; dataChannelsClosed: number }> => {

@@ -11,8 +11,8 @@ import { connectInProcess } from '../../src/connect/connectInProcess';
 import { loopbackConfiguration } from '../../src/connect/connectLoopbackPair';
 import { blobTarget, receiveFile, sendFile, type TransferEvent } from '../../src/index';
 import { sha256Hex as sha256 } from '../helpers/sha256';
+import { completedOf as completed } from '../helpers/events';
 
-const completed = (events: TransferEvent[]) => events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
 /** Resolves 'pending' if `promise` has not settled within `ms`. */
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> => Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
 

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
 import { sha256Hex as sha256 } from '../helpers/sha256';
+import { completedOf } from '../helpers/events';
 
 const MiB = 1024 * 1024;
-type Completed = Extract<TransferEvent, { type: 'completed' }>;
-const completedOf = (events: TransferEvent[]) => events.find((e): e is Completed => e.type === 'completed');
 
 let pair: { lanes: Lane[]; close(): Promise<void> };
 beforeAll(async () => {

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { receiveFile, sendFile } from '../../src/index';
 import { directoryTarget, fileFromPath } from '../../src/node';
 import type { ReceiveTarget } from '../../src/transfer/ReceiveTarget';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
 import { sha256Hex as sha } from '../helpers/sha256';
+import { completedOf as completed } from '../helpers/events';
 
 const MiB = 1024 * 1024;
 // Before the fix, 60 of 60 and 10 of 80 rounds went wrong; 6 rounds each keep the suite fast (more: E2E_ROUNDS=40).
@@ -41,7 +42,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const completed = (events: TransferEvent[]) => events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
 
 /** Sends `inputs[i]` as `name` over pair i into `target`; resolves with what the receiver reported, or the error. */
 const transfer = async (i: number, name: string, target: ReceiveTarget) => {
