@@ -32,7 +32,7 @@ export interface ReceiveOptions extends ReceiveLimits {
    * value decides (handy in virtual time, e.g. `timer(3000, scheduler).pipe(map(() => true))`).
    */
   readonly accept?: (manifest: Manifest) => boolean | Promise<boolean> | Observable<boolean>;
-  /** Fail when nothing arrives for this long once data flows, ms. Default 30000. */
+  /** Fail when no new bytes are verified and persisted for this long once data flows, ms (pings and duplicate frames do not count). Default 30000. */
   readonly idleTimeout?: number;
   /** Unreliable mode: how long a gap waits before it is NACKed, ms. Default 100. */
   readonly nackDelay?: number;
