@@ -4,53 +4,14 @@
  * holds, and the final name is taken atomically, never over an existing file.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { from, lastValueFrom } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../src/protocol/control';
+import { describe, expect, it } from 'vitest';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
-import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
-import type { Chunk } from '../../src/types';
+import { CHUNK, KiB, manifestFor, MiB, tempDirs, write } from './directoryTargetFixtures';
 import { sha256Hex as sha } from '../helpers/sha256';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const CHUNK = 64 * KiB;
-const manifestFor = (name: string, size: number, lastModified?: number): Manifest =>
-  ({
-    id: 1,
-    name,
-    size,
-    type: 'application/octet-stream',
-    lastModified,
-    channels: 1,
-    lanes: 1,
-    idBase: 512,
-    reliability: 'reliable',
-    chunk: { min: CHUNK, max: CHUNK },
-    digest: 'sha-256',
-    window: 64 * MiB,
-  }) as Manifest;
-/** `data[start, end)` as chunks at their file offsets. */
-const chunksOf = (data: Uint8Array, start = 0, end = data.length): Chunk[] => {
-  const out: Chunk[] = [];
-  for (let offset = start, index = 0; offset < end; offset += CHUNK, index++) out.push({ index, offset, data: data.subarray(offset, Math.min(end, offset + CHUNK)) });
-  return out;
-};
-/** Writes `data[opened.from, end)` through the sink. */
-const write = (opened: OpenedTarget, data: Uint8Array, end = data.length) => lastValueFrom(from(chunksOf(data, opened.from, end)).pipe(opened.sink), { defaultValue: 0 });
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-const tempDir = async () => {
-  const d = await mkdtemp(join(tmpdir(), 'dirtarget-coll-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('dirtarget-coll-');
 
 describe('directoryTarget: transfers of one name at once', () => {
   it.each([

@@ -5,55 +5,17 @@
  * and a missing download folder is created.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { from, lastValueFrom } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { lastValueFrom } from 'rxjs';
+import { describe, expect, it } from 'vitest';
 import { HashMismatchError, SinkWriteError, SourceReadError, TransferCancelledError } from '../../src/errors';
-import type { Manifest } from '../../src/protocol/control';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
-import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
-import type { Chunk } from '../../src/types';
+import { CHUNK, failure, manifestFor as baseManifest, tempDirs, write } from './directoryTargetFixtures';
 
-const KiB = 1024;
-const CHUNK = 64 * KiB;
-const manifestFor = (name: string, size: number): Manifest =>
-  ({
-    id: 1,
-    name,
-    size,
-    type: 'application/octet-stream',
-    lastModified: 42,
-    channels: 1,
-    lanes: 1,
-    idBase: 512,
-    reliability: 'reliable',
-    chunk: { min: CHUNK, max: CHUNK },
-    digest: 'sha-256',
-    window: 64 * 1024 * KiB,
-  }) as Manifest;
-const chunksOf = (data: Uint8Array, start = 0): Chunk[] => {
-  const out: Chunk[] = [];
-  for (let offset = start, index = 0; offset < data.length; offset += CHUNK, index++) out.push({ index, offset, data: data.subarray(offset, offset + CHUNK) });
-  return out;
-};
-const write = (opened: OpenedTarget, data: Uint8Array) => lastValueFrom(from(chunksOf(data, opened.from)).pipe(opened.sink), { defaultValue: 0 });
-const failure = (p: unknown): Promise<unknown> =>
-  Promise.resolve(p).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-});
-const tempDir = async () => {
-  const d = await mkdtemp(join(tmpdir(), 'dirtarget-fail-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('dirtarget-fail-');
+/** These manifests carry a lastModified, so a partial is resumable only for the same file. */
+const manifestFor = (name: string, size: number) => baseManifest(name, size, 42);
 
 describe('directoryTarget after a hash mismatch', () => {
   it('a whole-file ERR_HASH_MISMATCH deletes the partial and its record even with resume, so the next offer starts at 0', async () => {

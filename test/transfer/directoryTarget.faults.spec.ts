@@ -4,16 +4,12 @@
  * created. node:fs/promises is wrapped; everything else is real.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { from, lastValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SinkWriteError } from '../../src/errors';
-import type { Manifest } from '../../src/protocol/control';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
-import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
-import type { Chunk } from '../../src/types';
+import { CHUNK, failure, manifestFor, tempDirs, write } from './directoryTargetFixtures';
 import { sha256Hex as sha } from '../helpers/sha256';
 
 /** Faults to inject: an fs error code per operation, or none. */
@@ -53,44 +49,10 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   };
 });
 
-const KiB = 1024;
-const CHUNK = 64 * KiB;
-const manifestFor = (name: string, size: number): Manifest =>
-  ({
-    id: 1,
-    name,
-    size,
-    type: 'application/octet-stream',
-    channels: 1,
-    lanes: 1,
-    idBase: 512,
-    reliability: 'reliable',
-    chunk: { min: CHUNK, max: CHUNK },
-    digest: 'sha-256',
-    window: 64 * 1024 * KiB,
-  }) as Manifest;
-const chunksOf = (data: Uint8Array): Chunk[] => {
-  const out: Chunk[] = [];
-  for (let offset = 0, index = 0; offset < data.length; offset += CHUNK, index++) out.push({ index, offset, data: data.subarray(offset, offset + CHUNK) });
-  return out;
-};
-const write = (opened: OpenedTarget, data: Uint8Array) => lastValueFrom(from(chunksOf(data)).pipe(opened.sink), { defaultValue: 0 });
-const failure = (p: unknown): Promise<unknown> =>
-  Promise.resolve(p).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-
-const dirs: string[] = [];
-afterEach(async () => {
+afterEach(() => {
   Object.assign(faults, { link: undefined, links: 0, write: undefined, openPart: undefined });
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
 });
-const tempDir = async () => {
-  const d = await mkdtemp(join(tmpdir(), 'dirtarget-faults-'));
-  dirs.push(d);
-  return d;
-};
+const tempDir = tempDirs('dirtarget-faults-');
 
 describe('directoryTarget under fs faults', () => {
   it('a full disk fails the sink with SinkWriteError { path: relative, causeCode: ENOSPC } and the fs error as cause', async () => {
