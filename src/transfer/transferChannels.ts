@@ -203,7 +203,7 @@ export function closeAll(channels: readonly (DataChannelLike | undefined)[]): vo
 
 /** How often {@link closeWhenDrained} looks at `bufferedAmount`, ms. */
 export const DRAIN_POLL_MS = 10;
-/** The default {@link CloseWhenDrainedConfig.minWaitMs} (the delay the old `closeSoon` always waited). */
+/** The default {@link CloseWhenDrainedConfig.minWaitMs} (the fixed delay the transfers used to close after). */
 export const DRAIN_MIN_WAIT_MS = 100;
 /** The default {@link CloseWhenDrainedConfig.maxWaitMs}. */
 export const DRAIN_MAX_WAIT_MS = 5000;
@@ -288,17 +288,6 @@ export function closeWhenDrained(channels: readonly (DataChannelLike | undefined
   if (pending.length) poll(Math.min(minWaitMs, maxWaitMs));
   else done.unsubscribe();
   return done;
-}
-
-/**
- * Closes channels after `delayMs`, or once drained after that.
- * @deprecated Use {@link closeWhenDrained}: `closeSoon(channels, ms)` is
- * `closeWhenDrained(channels, { minWaitMs: ms })`. Unlike the old fixed delay,
- * a channel whose send buffer has not drained by then stays open until it has
- * (up to 5 s), and the timer is no longer `unref`ed.
- */
-export function closeSoon(channels: readonly (DataChannelLike | undefined)[], delayMs = 100): void {
-  closeWhenDrained(channels, { minWaitMs: delayMs });
 }
 
 /** Options for {@link closeAfterPeer}. */

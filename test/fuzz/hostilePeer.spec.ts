@@ -144,7 +144,7 @@ describe('receiveFile against a hostile peer (fuzz)', () => {
         const m = manifestOf({ ...manifest, lanes: 1, chunk: { min: 1, max: 65_536 } });
         const out = await play(offerFirst, m, actions);
         if (out.error !== undefined) expect(out.error).toBeInstanceOf(TallowError);
-        // Timers of the torn-down receiver (closeSoon, the idle check) get a moment to misbehave.
+        // Timers of the torn-down receiver (the drain-aware close, the idle check) get a moment to misbehave.
         await sleep(1);
         expect(unhandled.map((e) => `${(e as Error)?.name}: ${(e as Error)?.message}`)).toEqual([]);
       }),

@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { InvalidConfigError } from '../../src/errors';
 import {
   closeAfterPeer,
-  closeSoon,
   closeWhenDrained,
   CONTROL_LABEL,
   createControlChannel,
@@ -266,16 +265,16 @@ describe('closeWhenDrained', () => {
   });
 });
 
-describe('closeSoon (deprecated alias)', () => {
+describe('closeWhenDrained on the default asyncScheduler', () => {
   afterEach(() => {
     vi.useRealTimers();
   });
 
-  it('still closes on the default asyncScheduler: a drained channel after delayMs, a full one once drained', () => {
+  it('with real timers: a drained channel after minWaitMs, a full one once drained', () => {
     vi.useFakeTimers();
     const empty = new FakeChannel('empty');
     const full = new FakeChannel('full', { bufferedAmount: 10 });
-    closeSoon([empty, full], 60);
+    closeWhenDrained([empty, full], { minWaitMs: 60 });
     vi.advanceTimersByTime(59);
     expect([empty.readyState, full.readyState]).toEqual(['open', 'open']);
     vi.advanceTimersByTime(1);
