@@ -9,6 +9,7 @@ import { type Sha256Factory } from '../hash/sha256';
 import { type Manifest } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
 import { ReceiverSession } from './ReceiverSession';
+import { lanesOf } from './transferChannels';
 import { type ReceiveTarget } from './ReceiveTarget';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
@@ -48,7 +49,6 @@ export interface ReceiveOptions extends ReceiveLimits {
   readonly scheduler?: SchedulerLike;
 }
 
-const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
 
 /**
  * Receives the next file the peer offers with {@link sendFile}. Cold: each

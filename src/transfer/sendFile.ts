@@ -3,7 +3,7 @@
  * operators; docs/protocol.md gives the message sequence and README shows the
  * same pipeline written by hand.
  */
-import { asyncScheduler, defer, catchError, firstValueFrom, map, of, race, take, timer, switchMap, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, catchError, map, of, race, take, timer, switchMap, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { type Sha256Factory } from '../hash/sha256';
 import { type NetworkConditions } from '../operators/chooseChunkSize';
@@ -18,7 +18,7 @@ import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
 import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { allocateIdBase, closeAll, createControlChannel, negotiatedMaxMessageSize } from './transferChannels';
+import { allocateIdBase, closeAll, createControlChannel, lanesOf, negotiatedMaxMessageSize } from './transferChannels';
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
@@ -85,7 +85,6 @@ export interface ChunkBounds {
 
 export { MIN_RESEND_INTERVAL_MS } from './RetransmitStore';
 
-const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
 const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
 
 /**
@@ -149,14 +148,6 @@ export function autoLanes(profile: ProfileName, offered: number, overrides: Part
   const wanted = overrides.lanes ?? Math.max(1, Math.min(offered, MAX_AUTO_LANES));
   const channels = overrides.channels ?? Math.max(resolveTuning(profile).channels, wanted);
   return { channels, lanes: Math.min(wanted, channels) };
-}
-
-/**
- * `auto`: picks a starting profile from the RTT that `getStats()` reports for
- * the connection (`lan` when it reports none within `timeoutMs`).
- */
-export async function probeProfile(pc: PeerConnectionLike, timeoutMs = 500): Promise<ProfileName> {
-  return (await firstValueFrom(probeConditions(pc, timeoutMs))).profile;
 }
 
 /**

@@ -21,6 +21,9 @@ export const MAX_CHANNEL_ID = 1023;
 /** Label of the control channel. */
 export const CONTROL_LABEL = 'tallow-control';
 
+/** The connections a transfer was given, as lanes: one connection, or several in order. */
+export const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
+
 /** Creates the control channel on lane 0 (sender side, in band). */
 export function createControlChannel(pc: PeerConnectionLike): DataChannelLike {
   const ch = pc.createDataChannel(CONTROL_LABEL, { ordered: true });

@@ -1,7 +1,10 @@
 import { firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
-import { autoLanes, MAX_AUTO_LANES, probeConditions, probeProfile } from '../../src/transfer/sendFile';
+import { autoLanes, MAX_AUTO_LANES, probeConditions } from '../../src/transfer/sendFile';
+
+/** The profile `auto` starts from for `pc`. */
+const probeProfile = async (pc: Parameters<typeof probeConditions>[0], timeoutMs?: number) => (await firstValueFrom(probeConditions(pc, timeoutMs))).profile;
 import { PROFILES, resolveTuning, validateTuning } from '../../src/transfer/profiles';
 import { SEND_QUEUE_LIMIT } from '../../src/types';
 
@@ -64,7 +67,7 @@ describe('profiles', () => {
   });
 });
 
-describe('probeProfile (auto)', () => {
+describe('probeConditions picks the starting profile (auto)', () => {
   const pcWithRtt = (seconds: number | undefined) => ({
     getStats: async () =>
       new Map<string, any>([
