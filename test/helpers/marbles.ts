@@ -1,5 +1,6 @@
 /** Shared marble helpers: rxjs-marbles configured for vitest, and a TestScheduler factory. */
 import { configure } from 'rxjs-marbles';
+import type { SchedulerAction, SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
 
@@ -17,4 +18,19 @@ export const pattern = (n: number, seed = 0): Uint8Array => {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = (i + seed) % 251;
   return out;
+};
+
+/** Wraps a scheduler and counts the actions scheduled through it that were not unsubscribed yet. */
+export const countingScheduler = (inner: SchedulerLike) => {
+  let live = 0;
+  const scheduler: SchedulerLike = {
+    now: () => inner.now(),
+    schedule: <T,>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) => {
+      const action = inner.schedule(work, delay, state);
+      live++;
+      action.add(() => live--);
+      return action;
+    },
+  };
+  return { scheduler, live: () => live };
 };

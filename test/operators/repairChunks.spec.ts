@@ -1,10 +1,10 @@
-import { of, NEVER, EMPTY, Observable, mergeMap, take, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import { of, NEVER, EMPTY, Observable, mergeMap, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { HashMismatchError, InvalidConfigError } from '../../src/errors';
 import { crc32 } from '../../src/hash/crc32';
 import { repairChunks } from '../../src/operators/repairChunks';
 import type { Chunk } from '../../src/types';
-import { pattern, testScheduler } from '../helpers/marbles';
+import { countingScheduler, pattern, testScheduler } from '../helpers/marbles';
 
 const chunk = (index: number, corrupt = false): Chunk => {
   const data = pattern(8, index);
@@ -163,21 +163,6 @@ describe('repairChunks without detectGaps: a busy link is not a gap', () => {
 });
 
 describe('repairChunks timers', () => {
-  /** Wraps a scheduler and counts the actions scheduled through it that were not unsubscribed yet. */
-  const countingScheduler = (inner: SchedulerLike) => {
-    let live = 0;
-    const scheduler: SchedulerLike = {
-      now: () => inner.now(),
-      schedule: <T,>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) => {
-        const action = inner.schedule(work, delay, state);
-        live++;
-        action.add(() => live--);
-        return action;
-      },
-    };
-    return { scheduler, live: () => live };
-  };
-
   it('unsubscribes each gap timer once it has fired: a gap that never fills holds no more over 60 s than over 1 s', () => {
     const ts = testScheduler();
     ts.run(({ hot }) => {

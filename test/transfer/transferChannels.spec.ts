@@ -3,22 +3,13 @@
  * (fake and real node-datachannel peers) and closeWhenDrained under TestScheduler.
  */
 import { getEventListeners } from 'node:events';
-import type { SchedulerAction, SchedulerLike, Subscription } from 'rxjs';
+import type { SchedulerLike, Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
-import {
-  closeAfterPeer,
-  closeWhenDrained,
-  CONTROL_LABEL,
-  createControlChannel,
-  DRAIN_MAX_WAIT_MS,
-  DRAIN_MIN_WAIT_MS,
-  DRAIN_POLL_MS,
-  incomingControlChannels,
-} from '../../src/transfer/transferChannels';
+import { closeAfterPeer, closeWhenDrained, CONTROL_LABEL, createControlChannel, DRAIN_MAX_WAIT_MS, DRAIN_MIN_WAIT_MS, DRAIN_POLL_MS, incomingControlChannels } from '../../src/transfer/transferChannels';
 import type { DataChannelLike, Listener, PeerConnectionLike } from '../../src/types';
 import { FakeChannel } from '../helpers/fakeChannel';
-import { testScheduler } from '../helpers/marbles';
+import { countingScheduler, testScheduler } from '../helpers/marbles';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
 
 /** A peer connection that only counts `datachannel` listeners and fires `datachannel` on demand. */
@@ -143,21 +134,6 @@ const waitFor = async (ok: () => boolean, ms: number): Promise<void> => {
     if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
-};
-
-/** Wraps a scheduler and counts the actions scheduled through it that were not unsubscribed yet. */
-const countingScheduler = (inner: SchedulerLike) => {
-  let live = 0;
-  const scheduler: SchedulerLike = {
-    now: () => inner.now(),
-    schedule: <T,>(work: (this: SchedulerAction<T>, state?: T) => void, delay?: number, state?: T) => {
-      const action = inner.schedule(work, delay, state);
-      live++;
-      action.add(() => live--);
-      return action;
-    },
-  };
-  return { scheduler, live: () => live };
 };
 
 /** Records when (in virtual time) each channel fired `close`. */
