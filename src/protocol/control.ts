@@ -7,8 +7,16 @@
  */
 import { ProtocolError } from '../errors';
 
-/** Control-protocol version carried in `offer`. Version 2 added `offer.window`, `accept.prefixSha256`, `restart` and `error.cause`, and dropped `done.first`. */
-export const CONTROL_VERSION = 2;
+/**
+ * Control-protocol version carried in `offer`. Version 3 made every transfer a session of files (`entry`,
+ * `folder`, `skip`, `resume`, per-file `i`); version 2 added `offer.window`, `accept.prefixSha256`, `restart`
+ * and `error.cause`, and dropped `done.first`.
+ */
+export const CONTROL_VERSION = 3;
+/** Most files one offer may list (the receiver's own cap is usually lower). */
+export const MAX_PROTOCOL_FILES = 0xffff_ffff;
+/** Most files in flight at once (`offer.parallel`). */
+export const MAX_PARALLEL = 64;
 /** Largest control message accepted, in bytes (UTF-16 code units as received). */
 export const MAX_CONTROL_MESSAGE = 64 * 1024;
 /** Longest file name accepted in a manifest. */
@@ -23,16 +31,8 @@ export const MAX_PROTOCOL_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /** Reliability of the data channels. */
 export type Reliability = 'reliable' | 'unreliable';
 
-/** The manifest: what the sender offers. */
-export interface Manifest {
-  /** Transfer id, also carried in every data frame. */
-  readonly id: number;
-  readonly name: string;
-  /** Size in bytes. */
-  readonly size: number;
-  /** MIME type ('' when unknown). */
-  readonly type: string;
-  readonly lastModified?: number;
+/** The session settings every file of an offer shares. */
+export interface SessionSettings {
   /** Data-channel count and reliability the sender will use. */
   readonly channels: number;
   readonly lanes: number;
@@ -44,28 +44,67 @@ export interface Manifest {
   /** Whole-file digest algorithm. */
   readonly digest: 'sha-256';
   /**
-   * Bytes the sender reads at most beyond the last `ack`: a receiver that does not acknowledge
-   * persisted bytes at least this often stalls the transfer (ours acks every `window / 4` at most).
+   * Bytes the sender holds read but not acknowledged, at most, across the session: a receiver that does not
+   * acknowledge persisted bytes at least every `window / 4` stalls the transfer.
    */
   readonly window: number;
+  /** Most files started and not yet complete at once. */
+  readonly parallel: number;
 }
 
+/** One file of an offer (an `entry` message). */
+export interface FileEntry {
+  /** Index of the file in its session, from 0. */
+  readonly i: number;
+  /** Relative path, '/'-separated. */
+  readonly name: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** MIME type ('' when unknown). */
+  readonly type: string;
+  readonly lastModified?: number;
+}
+
+/**
+ * One file as the API shows it: its entry, the session's settings, and `id`, the transfer id its frames
+ * carry (`(session id + index) mod 2^32`).
+ */
+export interface Manifest extends SessionSettings {
+  readonly id: number;
+  /** The session's id (the offer's). */
+  readonly session: number;
+  /** Index of the file in its session, from 0. */
+  readonly index: number;
+  readonly name: string;
+  readonly size: number;
+  readonly type: string;
+  readonly lastModified?: number;
+}
+
+/** The transfer id carried in the frames of file `index` of session `id`. */
+export const frameIdOf = (id: number, index: number): number => (id + index) >>> 0;
+
 export type ControlMessage =
-  | ({ readonly t: 'offer'; readonly v: number } & Manifest)
+  | ({ readonly t: 'offer'; readonly v: number; readonly id: number; readonly files: number; readonly folders: number; readonly bytes: number } & SessionSettings)
+  | ({ readonly t: 'entry'; readonly id: number } & FileEntry)
+  | { readonly t: 'folder'; readonly id: number; readonly name: string }
+  | { readonly t: 'skip'; readonly id: number; readonly i: number }
   | {
-      readonly t: 'accept';
+      readonly t: 'resume';
       readonly id: number;
-      /** Bytes the receiver already holds, verified (resume). */
+      readonly i: number;
+      /** Bytes the receiver already holds of file `i`, verified (0: after a restart). */
       readonly from: number;
       /** Lowercase hex SHA-256 of the bytes `[0, from)` the receiver holds; present exactly when `from > 0`. */
       readonly prefixSha256?: string;
     }
-  | { readonly t: 'restart'; readonly id: number }
+  | { readonly t: 'accept'; readonly id: number }
+  | { readonly t: 'restart'; readonly id: number; readonly i: number }
   | { readonly t: 'reject'; readonly id: number; readonly reason: string }
-  | { readonly t: 'ack'; readonly id: number; /** Contiguous bytes persisted. */ readonly bytes: number; /** Receiver backlog in bytes. */ readonly queued: number }
-  | { readonly t: 'nack'; readonly id: number; readonly chunks: readonly number[] }
-  | { readonly t: 'done'; readonly id: number; /** This session's chunk count (indexes 0 … chunks-1). */ readonly chunks: number; readonly bytes: number; readonly sha256: string }
-  | { readonly t: 'complete'; readonly id: number; readonly sha256: string }
+  | { readonly t: 'ack'; readonly id: number; readonly i: number; /** Contiguous bytes persisted. */ readonly bytes: number; /** Receiver backlog in bytes. */ readonly queued: number }
+  | { readonly t: 'nack'; readonly id: number; readonly i: number; readonly chunks: readonly number[] }
+  | { readonly t: 'done'; readonly id: number; readonly i: number; /** This session's chunk count (indexes 0 … chunks-1). */ readonly chunks: number; readonly bytes: number; readonly sha256: string }
+  | { readonly t: 'complete'; readonly id: number; readonly i: number; readonly sha256: string }
   | { readonly t: 'cancel'; readonly id: number; readonly reason: string }
   | {
       readonly t: 'error';
@@ -126,68 +165,38 @@ export function parseControl(raw: unknown): ControlMessage {
   if (!isObj(o)) return fail('control message must be a JSON object');
   const t = o.t;
   switch (t) {
-    case 'offer': {
-      const v = uint(o, 'v', 255);
-      if (v !== CONTROL_VERSION) fail(`unsupported control version ${v}: this peer speaks version ${CONTROL_VERSION}`, { v, supported: CONTROL_VERSION, ...idOf(o) });
-      const chunk = o.chunk;
-      if (!isObj(chunk)) return fail("field 'chunk' must be an object");
-      const min = uint(chunk, 'min', 1 << 30);
-      const max = uint(chunk, 'max', 1 << 30);
-      if (min < 1 || max < min) fail('chunk bounds are inconsistent', { min, max });
-      const reliability = o.reliability;
-      if (reliability !== 'reliable' && reliability !== 'unreliable') fail("field 'reliability' must be 'reliable' or 'unreliable'");
-      if (o.digest !== 'sha-256') fail("field 'digest' must be 'sha-256'");
-      const channels = uint(o, 'channels', MAX_CHANNELS);
-      const lanes = uint(o, 'lanes', MAX_CHANNELS);
-      if (channels < 1 || lanes < 1 || lanes > channels) fail('channel and lane counts are inconsistent', { channels, lanes });
-      const idBase = uint(o, 'idBase', 1023);
-      if (idBase + channels - 1 > 1023) fail('data-channel ids exceed 1023', { idBase, channels });
+    case 'offer':
+      return parseOffer(o);
+    case 'entry': {
       const lastModified = o.lastModified === undefined ? undefined : uint(o, 'lastModified');
-      return {
-        t,
-        v,
-        id: uint(o, 'id', U32 - 1),
-        name: str(o, 'name', MAX_NAME_LENGTH),
-        size: uint(o, 'size'),
-        type: str(o, 'type', 255),
-        ...(lastModified === undefined ? {} : { lastModified }),
-        channels,
-        lanes,
-        idBase,
-        reliability: reliability as Reliability,
-        chunk: { min, max },
-        digest: 'sha-256',
-        window: windowOf(o, max),
-      };
+      const base = { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), name: str(o, 'name', MAX_NAME_LENGTH), size: uint(o, 'size'), type: str(o, 'type', 255) } as const;
+      return lastModified === undefined ? base : { ...base, lastModified };
     }
-    case 'accept': {
-      const from = uint(o, 'from');
-      const id = uint(o, 'id', U32 - 1);
-      if (from === 0) return { t, id, from };
-      return { t, id, from, prefixSha256: hex64(o, 'prefixSha256') };
-    }
+    case 'folder':
+      return { t, id: uint(o, 'id', U32 - 1), name: str(o, 'name', MAX_NAME_LENGTH) };
+    case 'skip':
     case 'restart':
+      return { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1) };
+    case 'resume': {
+      const base = { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), from: uint(o, 'from') } as const;
+      return base.from === 0 ? base : { ...base, prefixSha256: hex64(o, 'prefixSha256') };
+    }
+    case 'accept':
       return { t, id: uint(o, 'id', U32 - 1) };
     case 'reject':
       return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
     case 'ack':
-      return { t, id: uint(o, 'id', U32 - 1), bytes: uint(o, 'bytes'), queued: uint(o, 'queued') };
+      return { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), bytes: uint(o, 'bytes'), queued: uint(o, 'queued') };
     case 'nack': {
       const chunks = o.chunks;
       if (!Array.isArray(chunks) || chunks.length > MAX_NACK_ENTRIES) return fail(`field 'chunks' must be an array of at most ${MAX_NACK_ENTRIES} indexes`);
       for (const c of chunks) if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c >= U32) fail('nack entries must be chunk indexes', { entry: c });
-      return { t, id: uint(o, 'id', U32 - 1), chunks: chunks as number[] };
+      return { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), chunks: chunks as number[] };
     }
     case 'done':
-      return {
-        t,
-        id: uint(o, 'id', U32 - 1),
-        chunks: uint(o, 'chunks', U32),
-        bytes: uint(o, 'bytes'),
-        sha256: hex64(o, 'sha256'),
-      };
+      return { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), chunks: uint(o, 'chunks', U32), bytes: uint(o, 'bytes'), sha256: hex64(o, 'sha256') };
     case 'complete':
-      return { t, id: uint(o, 'id', U32 - 1), sha256: hex64(o, 'sha256') };
+      return { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), sha256: hex64(o, 'sha256') };
     case 'cancel':
       return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
     case 'error': {
@@ -202,6 +211,43 @@ export function parseControl(raw: unknown): ControlMessage {
       // Describe the type without serialising it: a hostile `t` may be nested thousands deep.
       return fail(`unknown control message type ${typeof t === 'string' ? JSON.stringify(t.slice(0, 32)) : typeof t}`, { t: typeof t === 'string' ? t.slice(0, 32) : typeof t });
   }
+}
+
+/** The `offer`: the version first (an old peer gets a clear error), then the session's settings. */
+function parseOffer(o: Record<string, unknown>): ControlMessage {
+  const v = uint(o, 'v', 255);
+  if (v !== CONTROL_VERSION) fail(`unsupported control version ${v}: this peer speaks version ${CONTROL_VERSION}`, { v, supported: CONTROL_VERSION, ...idOf(o) });
+  const chunk = o.chunk;
+  if (!isObj(chunk)) return fail("field 'chunk' must be an object");
+  const min = uint(chunk, 'min', 1 << 30);
+  const max = uint(chunk, 'max', 1 << 30);
+  if (min < 1 || max < min) fail('chunk bounds are inconsistent', { min, max });
+  const reliability = o.reliability;
+  if (reliability !== 'reliable' && reliability !== 'unreliable') fail("field 'reliability' must be 'reliable' or 'unreliable'");
+  if (o.digest !== 'sha-256') fail("field 'digest' must be 'sha-256'");
+  const channels = uint(o, 'channels', MAX_CHANNELS);
+  const lanes = uint(o, 'lanes', MAX_CHANNELS);
+  if (channels < 1 || lanes < 1 || lanes > channels) fail('channel and lane counts are inconsistent', { channels, lanes });
+  const idBase = uint(o, 'idBase', 1023);
+  if (idBase + channels - 1 > 1023) fail('data-channel ids exceed 1023', { idBase, channels });
+  const parallel = uint(o, 'parallel', MAX_PARALLEL);
+  if (parallel < 1) fail("field 'parallel' must be at least 1", { parallel });
+  return {
+    t: 'offer',
+    v,
+    id: uint(o, 'id', U32 - 1),
+    files: uint(o, 'files', MAX_PROTOCOL_FILES),
+    folders: uint(o, 'folders', MAX_PROTOCOL_FILES),
+    bytes: uint(o, 'bytes'),
+    channels,
+    lanes,
+    idBase,
+    reliability: reliability as Reliability,
+    chunk: { min, max },
+    digest: 'sha-256',
+    window: windowOf(o, max),
+    parallel,
+  };
 }
 
 /** Serialises a control message. */

@@ -1,121 +1,77 @@
 /**
- * One sending transfer: the sender's control session (the table in sessionTable.ts), its retransmit
- * store and its data path. `sendFile` validates the options, builds the manifest and runs one of these
- * per subscription; each method is one step of the protocol (docs/protocol.md).
+ * One sending session: the sender's control session (the table in sessionTable.ts), the offer and its file
+ * list, the shared window, and the order of files; each file's data path is a {@link FileSender}.
+ * `sendFiles` validates the options, builds the settings and runs one of these per subscription; each
+ * method is one step of the protocol (docs/protocol.md).
  */
-import { forkJoin, map, mergeWith, Subject, tap, type Observable, type Subscriber, type Subscription } from 'rxjs';
-import {
-  asTallowError,
-  ChannelClosedError,
-  HashMismatchError,
-  IdleTimeoutError,
-  InvalidConfigError,
-  ProtocolError,
-  SourceReadError,
-  TransferCancelledError,
-  TransferRejectedError,
-} from '../errors';
-import { Demand } from '../flow/Demand';
-import { FramePool } from '../flow/FramePool';
-import { createSha256, type Sha256 } from '../hash/sha256';
-import { adaptiveChunk } from '../operators/adaptiveChunk';
-import { backpressure } from '../operators/backpressure';
-import { chooseChunkSize, type NetworkConditions } from '../operators/chooseChunkSize';
-import { encodeFrames } from '../operators/encodeFrames';
-import { leastBuffered } from '../operators/leastBuffered';
-import { roundRobin } from '../operators/roundRobin';
-import { CONTROL_VERSION, type ControlMessage, type Manifest } from '../protocol/control';
-import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, frameIndexOf, isRetransmission } from '../protocol/frame';
-import { sendToChannels } from '../sinks/sendToChannels';
+import { forkJoin, map, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { asTallowError, ChannelClosedError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
+import type { NetworkConditions } from '../operators/chooseChunkSize';
+import { CONTROL_VERSION, frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
 import type { Chunk, DataChannelLike, PeerConnectionLike } from '../types';
-import { checkChunks } from './checkChunks';
-import { checkRouted } from './checkRouted';
 import { controlLink, whenOpen, type ControlLink } from './controlLink';
 import type { FileDescriptor } from './fileInput';
-import { hashHeldPrefix } from './hashHeldPrefix';
+import { FileSender, type FileSendContext } from './FileSender';
 import { notifyFailure, remoteError } from './peerFailure';
 import type { ProfileName, TransferTuning } from './profiles';
-import { MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
-import type { ChunkBounds, SendOptions } from './sendFile';
+import type { SessionEvent, SessionOffer } from './SessionEvent';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
-import type { TransferEvent } from './TransferEvent';
 import { idleWatchdog, repeatEvery, Timers } from './watchdog';
 
-/** What `sendFile` resolved before the session starts. */
-export interface SenderSettings extends SendOptions {
-  readonly scheduler: import('rxjs').SchedulerLike;
+/** What `sendFiles` resolved before the session starts. */
+export interface SenderSettings extends Omit<FileSendContext['settings'], 'scheduler'> {
+  readonly scheduler: SchedulerLike;
   readonly idBase: number;
   readonly releaseIds: () => void;
   /** The control channel, created before the ids were allocated. */
   readonly control: DataChannelLike;
-  readonly maxMessageSize: number;
-  readonly minChunk: number;
-  readonly maxChunk: number;
-  readonly strategy: 'round-robin' | 'least-buffered';
+  readonly sessionId: number;
   readonly profileName?: ProfileName;
-  /** The RTT `auto` probed before the transfer, ms: it picks the first chunk size. */
-  readonly initialRttMs?: number;
 }
 
 /** A control channel that closes before it opens is replaced up to this many times, 200 ms apart. */
 const CONTROL_ATTEMPTS = 3;
 
-/**
- * The first chunk size: what the chunk policy picks for the RTT `auto` probed, or 64 KiB (within the
- * bounds) when no RTT is known or the caller supplies its own `conditions$`.
- */
-const initialChunkSize = (s: SenderSettings, reliable: boolean): number =>
-  s.initialRttMs === undefined || s.conditions$
-    ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
-    : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
-
 export class SenderSession {
   private readonly id: number;
-  private readonly sc: import('rxjs').SchedulerLike;
-  /** The control channel and its message stream; replaced if a fresh channel dies before it opens. */
+  private readonly sc: SchedulerLike;
   private control: DataChannelLike;
   private link: ControlLink;
   private readonly data: DataChannelLike[];
   private readonly subs: Subscription[] = [];
   private readonly timers: Timers;
   private readonly telemetry: Telemetry;
-  /** Unacknowledged chunks, where their copies went, postponed NACKs. */
-  private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
-  private readonly retransmit$ = new Subject<Uint8Array>();
+  private readonly offer: SessionOffer;
   private phase: SenderPhase = 'offered';
-  /** When data started to flow (reset at `accept`), for `completed.seconds`. */
+  /** The receiver's answers before `accept`: skipped files and resumed prefixes. */
+  private readonly skipped = new Set<number>();
+  private readonly resumes = new Map<number, { from: number; prefixSha256?: string }>();
+  /** Files taken, in order; the next one to start; the ones started and not complete; the one being read. */
+  private taken: Manifest[] = [];
+  private next = 0;
+  private readonly active = new Map<number, FileSender>();
+  private reading: FileSender | undefined;
+  private readonly results: { manifest: Manifest; sha256: string }[] = [];
+  /** Bytes of completed files, and their retransmissions. */
+  private completedBytes = 0;
+  private retransmitted = 0;
   private startedAt: number;
-  /** Bytes the receiver verified and persisted (its acks), and bytes read from the source. */
-  private acked = 0;
-  private readBytes = 0;
-  /** When `acked` last grew (or data started): the idle timeout measures acknowledged progress. */
   private lastProgressAt: number;
-  /** Payload handed to channels the first time, and again as retransmissions. */
-  private sentPayload = 0;
-  private retransmittedPayload = 0;
-  /** The latest RTT estimate, ms (0 until the first stats sample). */
   private rttMs = 0;
-  /** Chunks cut so far, the digest once the source is read, and whether `done` went out. */
-  private chunkCount = 0;
-  private sha256: string | undefined;
-  private doneSent = false;
-  private demand: Demand | undefined;
-  /** Where this session's bytes start (the receiver's verified prefix), and whether we said `restart`. */
-  private startFrom = 0;
-  private restarted = false;
   private readonly onChannelClose = () => this.channelClosed();
 
   constructor(
     private readonly lanes: readonly PeerConnectionLike[],
-    private readonly desc: FileDescriptor,
-    private readonly manifest: Manifest,
+    private readonly files: readonly FileDescriptor[],
+    private readonly folders: readonly string[],
     private readonly tuning: TransferTuning,
+    private readonly session: SessionSettings,
     private readonly s: SenderSettings,
-    private readonly subscriber: Subscriber<TransferEvent>,
+    private readonly subscriber: Subscriber<SessionEvent>,
   ) {
-    this.id = manifest.id;
+    this.id = s.sessionId;
     this.sc = s.scheduler;
     this.startedAt = this.lastProgressAt = this.sc.now();
     this.timers = new Timers(this.sc);
@@ -124,62 +80,75 @@ export class SenderSession {
     this.data = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     whenAllClosed(this.data, s.releaseIds);
     for (const ch of this.data) ch.addEventListener('close', this.onChannelClose);
-    this.telemetry = transferTelemetry({
+    const manifests = files.map((f, i): Manifest => {
+      const { i: _i, ...entry } = fileEntry(f, i);
+      return { ...entry, ...session, id: frameIdOf(this.id, i), session: this.id, index: i };
+    });
+    this.offer = { id: this.id, files: manifests, folders, bytes: manifests.reduce((n, m) => n + m.size, 0) };
+    this.telemetry = this.createTelemetry();
+  }
+
+  private createTelemetry(): Telemetry {
+    const { s, tuning } = this;
+    return transferTelemetry({
       channels: this.data,
       lanes: tuning.lanes,
-      total: manifest.size,
+      total: 0,
       scheduler: this.sc,
-      statsInterval: s.statsInterval,
-      progressInterval: s.progressInterval,
-      pc: lanes[0],
+      statsInterval: s.sampleIntervalMs,
+      progressInterval: s.progressIntervalMs,
+      pc: this.lanes[0],
       bufferFullBytes: tuning.low,
       profile: s.profileName,
+      files: () => ({
+        completed: this.results.length,
+        total: this.taken.length,
+        active: [...this.active.values()].map((f) => ({ manifest: f.manifest, bytes: f.acked })),
+      }),
     });
   }
 
   /** Opens the control channel, offers, and starts the ping and the idle watchdog. */
   start(): void {
     this.connectControl(1);
-    // Liveness and application-level RTT: a ping every second, answered by the receiver.
     let n = 0;
-    this.subs.push(
-      repeatEvery(this.sc, 1000, () => !this.finished && (this.link.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)),
-    );
+    this.subs.push(repeatEvery(this.sc, 1000, () => this.phase !== 'ended' && (this.link.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)));
     // Idleness is no acknowledged progress once data flows: pongs, NACKs and duplicate acks do not count.
-    const timeoutMs = this.s.idleTimeout ?? 30_000;
+    const timeoutMs = this.s.idleTimeoutMs ?? 30_000;
     this.subs.push(
       idleWatchdog(this.sc, {
         timeoutMs,
         quietFor: () => (this.phase === 'sending' ? this.sc.now() - this.lastProgressAt : 0),
-        onIdle: () =>
-          this.fail(new IdleTimeoutError(timeoutMs, { side: 'sender', measured: 'acknowledged bytes', progress: this.acked, total: this.manifest.size }), true),
+        onIdle: () => this.fail(new IdleTimeoutError(timeoutMs, { side: 'sender', measured: 'acknowledged bytes', progress: this.confirmed(), total: this.totalTaken() }), true),
       }),
     );
   }
 
   /** Unsubscribed: tells the receiver, then closes once it has. */
   cancel(): void {
-    if (this.finished) return;
+    if (this.phase === 'ended') return;
     this.link.send({ t: 'cancel', id: this.id, reason: 'cancelled by sender' });
     this.cleanup();
     closeTransfer([this.control, ...this.data], true, this.sc);
   }
 
-  private get finished(): boolean {
-    return this.phase === 'ended';
+  private confirmed(): number {
+    let n = this.completedBytes;
+    for (const f of this.active.values()) n += f.acked;
+    return n;
   }
 
-  private get sentBytes(): number {
-    return Math.min(this.sentPayload + this.startFrom, this.manifest.size);
+  private totalTaken(): number {
+    return this.taken.reduce((n, m) => n + m.size, 0);
   }
 
-  /** Creates (or replaces) the control channel; offers once it opens; waits `acceptTimeout` for an answer. */
+  /** Creates (or replaces) the control channel; offers once it opens; waits `acceptTimeoutMs` for an answer. */
   private connectControl(attempt: number): void {
-    const acceptTimeout = this.s.acceptTimeout ?? 120_000;
+    const acceptTimeout = this.s.acceptTimeoutMs ?? 120_000;
     let opened = false;
     let retried = false;
     const retryOrFail = (err: unknown) => {
-      if (this.finished || retried) return;
+      if (this.phase === 'ended' || retried) return;
       // Right after a connection comes up, a new in-band channel sometimes closes before it opens (seen with
       // node-datachannel, a few per cent of fresh connections). Nothing was sent on it: a new one is safe.
       if (!opened && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
@@ -197,7 +166,7 @@ export class SenderSession {
       whenOpen(this.control, waitMs, this.sc).subscribe({
         next: () => {
           opened = true;
-          this.link.send({ t: 'offer', v: CONTROL_VERSION, ...this.manifest });
+          this.sendOffer();
           // Nobody answered (no receiver listening, or the user never decided).
           this.timers.later(acceptTimeout, () => {
             if (this.phase === 'offered') this.fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept', measured: 'an answer to the offer' }), true);
@@ -209,15 +178,23 @@ export class SenderSession {
   }
 
   private replaceControl(attempt: number): void {
-    if (this.finished) return;
+    if (this.phase === 'ended') return;
     this.control = createControlChannel(this.lanes[0]);
     this.link = controlLink(this.control);
     this.connectControl(attempt);
   }
 
+  /** The offer, then one `entry` per file and one `folder` per folder. */
+  private sendOffer(): void {
+    const { offer, session } = this;
+    this.link.send({ t: 'offer', v: CONTROL_VERSION, id: this.id, files: offer.files.length, folders: offer.folders.length, bytes: offer.bytes, ...session });
+    for (const m of offer.files) this.link.send({ t: 'entry', id: this.id, ...fileEntry(m, m.index) });
+    for (const name of offer.folders) this.link.send({ t: 'folder', id: this.id, name });
+  }
+
   /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
   private onControl(msg: ControlMessage): void {
-    if (this.finished || ('id' in msg && msg.id !== this.id)) return;
+    if (this.phase === 'ended' || ('id' in msg && msg.id !== this.id)) return;
     try {
       checkLegal(SENDER_TABLE, 'sender', this.phase, msg.t, this.id);
     } catch (err) {
@@ -236,84 +213,92 @@ export class SenderSession {
         this.cleanup();
         closeAll([...this.data, this.control]);
         return this.subscriber.error(new TransferRejectedError(msg.reason));
+      case 'skip':
+      case 'resume':
+        return this.phase === 'offered' ? this.onAnswer(msg) : this.fileOf(msg.i, msg.t)?.onResume(msg as Extract<ControlMessage, { t: 'resume' }>);
       case 'accept':
-        return this.onAccept(msg);
+        return this.onAccept();
       case 'ack':
-        return this.onAck(msg);
+        return this.fileOf(msg.i, msg.t)?.onAck(msg);
       case 'nack':
-        this.telemetry.countChunks(0, msg.chunks.length);
-        return this.serveNacks(msg.chunks);
+        // A late NACK for a file already complete is ignored.
+        if (this.results.some((r) => r.manifest.index === msg.i)) return;
+        return this.fileOf(msg.i, msg.t)?.onNack(msg.chunks);
       case 'complete':
-        return this.onComplete(msg);
+        return this.fileOf(msg.i, msg.t)?.onComplete(msg);
     }
   }
 
-  /** `accept`: start, or (resume) check the receiver's prefix against ours first. */
-  private onAccept(msg: Extract<ControlMessage, { t: 'accept' }>): void {
-    const { from } = msg;
-    if (from > this.manifest.size) return this.protocolError(`receiver resumes at ${from}, past the end of ${this.manifest.size} B`, { from });
-    if (from > 0 && this.restarted) return this.protocolError(`receiver resumes at ${from} after it was told to restart from 0`, { from });
-    if (from > 0 && !this.desc.seekable) return this.fail(new InvalidConfigError('this input cannot resume: it is not seekable'), true);
-    this.phase = 'checking';
-    const held$ = hashHeldPrefix(from, this.s.createHash ?? createSha256, () => this.desc.read({ start: 0, end: from }));
-    this.subs.push(
-      held$.subscribe({
-        next: ({ hasher, prefixSha256 }) => {
-          if (this.finished) return;
-          if (from === 0 || prefixSha256 === msg.prefixSha256) return this.startData(from, hasher);
-          // The receiver holds other bytes than ours (the source changed): both start over from 0.
-          this.phase = 'offered';
-          this.restarted = true;
-          this.link.send({ t: 'restart', id: this.id });
-        },
-        error: (err) => this.fail(err, true),
-      }),
-    );
+  /** The file a per-file message names: it must be started and not complete. */
+  private fileOf(i: number, t: string): FileSender | undefined {
+    const file = this.active.get(i);
+    if (!file) this.fail(new ProtocolError(`'${t}' for file ${i}, which is not in flight`, { id: this.id, i, t }), true);
+    return file;
   }
 
-  /** Data flows from byte `from`: stats start, the window opens, frames go once every data channel is open. */
-  private startData(from: number, hasher: Sha256): void {
+  /** `skip` or `resume` before `accept`: once per file, for a file of the offer. */
+  private onAnswer(msg: Extract<ControlMessage, { t: 'skip' | 'resume' }>): void {
+    const { i } = msg;
+    if (i >= this.offer.files.length) return this.fail(new ProtocolError(`'${msg.t}' for file ${i}; the offer has ${this.offer.files.length}`, { id: this.id, i }), true);
+    if (this.skipped.has(i) || this.resumes.has(i)) return this.fail(new ProtocolError(`a second answer for file ${i}`, { id: this.id, i }), true);
+    if (msg.t === 'skip') return void this.skipped.add(i);
+    if (msg.from === 0) return this.fail(new ProtocolError(`resume of file ${i} at 0 before accept`, { id: this.id, i }), true);
+    this.resumes.set(i, { from: msg.from, prefixSha256: msg.prefixSha256 });
+  }
+
+  /** `accept`: the taken files are fixed; stats start; files start once every data channel is open. */
+  private onAccept(): void {
     this.phase = 'sending';
+    this.taken = this.offer.files.filter((m) => !this.skipped.has(m.index));
+    const from = this.taken.reduce((n, m) => n + (this.resumes.get(m.index)?.from ?? 0), 0);
     this.startedAt = this.lastProgressAt = this.sc.now();
-    this.subscriber.next({ type: 'started', manifest: this.manifest, from });
-    this.startFrom = this.readBytes = this.acked = from;
-    this.demand = new Demand({ limit: () => this.acked + this.tuning.window - this.readBytes });
+    this.telemetry.setTotal(this.totalTaken());
+    this.subscriber.next({ type: 'started', offer: this.offer, files: this.taken, bytes: this.totalTaken(), from });
     // Stats and progress start at accept: the time waiting for the user to accept is not a transfer's.
     this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
     this.subs.push(this.telemetry.stats$.subscribe((st) => void (this.rttMs = st.rtt.current ?? this.rttMs)));
+    if (!this.taken.length) return this.finish();
     this.subs.push(
       forkJoin(this.data.map((ch) => whenOpen(ch, 15_000, this.sc))).subscribe({
         error: (err) => this.fail(err, true),
-        complete: () => {
-          if (!this.finished) this.subs.push(this.sendFrames(from, hasher).subscribe({ error: (err) => this.fail(err, true) }));
-        },
+        complete: () => this.startNext(),
       }),
     );
   }
 
-  /** The data path from byte `from` on: read → hash → chunk → keep → frame → route → backpressure → send. */
-  private sendFrames(from: number, hasher: Sha256): Observable<unknown> {
-    const { s, tuning, manifest } = this;
-    const route = s.route ?? (s.strategy === 'least-buffered' ? leastBuffered : roundRobin);
-    const chunking = s.chunking ?? ((c$: Observable<number | NetworkConditions>, b: ChunkBounds) => adaptiveChunk(c$, b));
-    // Frames are dead once sent (channels copy them): their buffers carry the next frames.
-    const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
-    return this.desc.read({ demand: this.demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
-      tap({ next: (b) => this.onRead(b, hasher), complete: () => this.onSourceEnd(hasher) }),
-      chunking(this.conditions$(), this.bounds(from)),
-      checkChunks({ startOffset: from, size: manifest.size, maxChunk: s.maxChunk }),
-      tap({ next: (c) => this.onChunk(c), complete: () => this.sendDone() }),
-      encodeFrames({ transferId: this.id, pool: framePool }),
-      mergeWith(this.retransmit$),
-      route(this.data, { high: tuning.high }),
-      checkRouted(this.data),
-      backpressure({ high: tuning.high, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: this.sc }),
-      tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
-      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
-    );
+  /** Starts the next taken file while none is being read and fewer than `parallel` are in flight. */
+  private startNext(): void {
+    while (this.phase === 'sending' && !this.reading && this.next < this.taken.length && this.active.size < this.session.parallel) {
+      const m = this.taken[this.next++];
+      const file = new FileSender(this.context(), m, this.files[m.index], this.resumes.get(m.index) ?? { from: 0 });
+      this.active.set(m.index, file);
+      this.reading = file;
+      this.subscriber.next({ type: 'file-started', manifest: m, from: this.resumes.get(m.index)?.from ?? 0 });
+      file.start();
+    }
   }
 
-  /** The chunk policy's input: the user's `conditions$`, or this transfer's RTT, loss and bitrate. */
+  /** What every file shares: the channels, the control link, the window, the counters. */
+  private context(): FileSendContext {
+    return {
+      sc: this.sc,
+      data: this.data,
+      tuning: this.tuning,
+      settings: this.s,
+      send: (msg) => this.link.send(msg),
+      credit: () => this.tuning.window - [...this.active.values()].reduce((n, f) => n + f.outstanding, 0),
+      conditions$: this.conditions$(),
+      rttMs: () => this.rttMs,
+      onChunk: (c) => this.onChunk(c),
+      onNacked: (count) => this.telemetry.countChunks(0, count),
+      onProgress: () => this.reportProgress(),
+      onAcked: (bytes) => this.onAcked(bytes),
+      onDoneSent: (file) => this.onDoneSent(file),
+      onCompleted: (file, sha256) => this.onFileCompleted(file, sha256),
+      fail: (err, notify) => this.fail(err, notify),
+    };
+  }
+
   private conditions$(): Observable<number | NetworkConditions> {
     // An application RTT includes time queued behind data: its minimum is the closer estimate of the path.
     return (
@@ -324,115 +309,71 @@ export class SenderSession {
     );
   }
 
-  private bounds(from: number): ChunkBounds {
-    const { s } = this;
-    const reliable = this.tuning.reliability === 'reliable';
-    return { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, initialSize: initialChunkSize(s, reliable), startOffset: from, reliable };
-  }
-
-  private onRead(bytes: Uint8Array, hasher: Sha256): void {
-    hasher.update(bytes);
-    this.readBytes += bytes.length;
-  }
-
-  /** A source that ends early (a file truncated while being read) fails here, before the receiver sees a gap. */
-  private onSourceEnd(hasher: Sha256): void {
-    const { size } = this.manifest;
-    if (this.readBytes !== size) throw new SourceReadError(`the source ended after ${this.readBytes} of its ${size} B (it shrank while being read)`, { read: this.readBytes, size });
-    this.sha256 = hasher.digestHex();
-  }
-
   private onChunk(c: Chunk): void {
-    this.store.add(c);
-    this.chunkCount = c.index + 1;
     this.telemetry.countChunks(1, 0);
     // The last chunk is usually a short tail: it says nothing about the size in use.
     if (c.data.length >= this.s.minChunk || c.index === 0) this.telemetry.input({ kind: 'chunk-size', bytes: c.data.length });
   }
 
-  private sendDone(): void {
-    this.doneSent = this.link.send({ t: 'done', id: this.id, chunks: this.chunkCount, bytes: this.manifest.size, sha256: this.sha256! });
+  private reportProgress(): void {
+    let sent = this.completedBytes;
+    for (const f of this.active.values()) sent += f.sentBytes;
+    this.telemetry.progress(this.confirmed(), sent);
   }
 
-  /** A frame went to a channel. Progress counts first transmissions only; retransmitted bytes apart. */
-  private onHandedOff(channel: DataChannelLike, frame: Uint8Array): void {
-    const payload = frame.length - FRAME_HEADER_SIZE;
-    this.store.handedOff(channel, frameIndexOf(frame), frame.length, this.sc.now());
-    if (isRetransmission(frame)) this.retransmittedPayload += payload;
-    else {
-      this.sentPayload += payload;
-      this.telemetry.progress(this.acked, this.sentBytes);
-    }
+  /** A file's ack grew: progress, and the window reopens for the file being read. */
+  private onAcked(bytes: number): void {
+    this.lastProgressAt = this.sc.now();
+    this.telemetry.input({ kind: 'progress', bytes });
+    this.reportProgress();
+    this.reading?.recheck();
   }
 
-  private onAck(msg: Extract<ControlMessage, { t: 'ack' }>): void {
-    const { size } = this.manifest;
-    if (msg.bytes > size || msg.bytes > this.readBytes) {
-      return this.protocolError(`ack of ${msg.bytes} B exceeds the ${Math.min(this.readBytes, size)} B sent of ${size}`, { bytes: msg.bytes, read: this.readBytes, size });
-    }
-    if (msg.bytes > this.acked) {
-      const before = this.acked;
-      this.acked = msg.bytes;
-      this.lastProgressAt = this.sc.now();
-      this.store.ack(this.acked);
-      this.demand?.recheck();
-      // Throughput, ETA and percent follow what the receiver confirmed, not what left this side.
-      this.telemetry.input({ kind: 'progress', bytes: msg.bytes - before });
-      this.telemetry.progress(this.acked, this.sentBytes);
-    }
-    this.telemetry.input({ kind: 'receiver', queuedBytes: msg.queued });
+  private onDoneSent(file: FileSender): void {
+    if (this.reading === file) this.reading = undefined;
+    this.startNext();
   }
 
-  /** Answers NACKs the store says are due; while it holds postponed ones, asks it again every 50 ms. */
-  private serveNacks(indexes: Iterable<number>): void {
-    const wasIdle = this.store.postponed === 0;
-    this.resend(this.store.nack(indexes, this.sc.now(), this.rttMs));
-    if (wasIdle && this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
+  private onFileCompleted(file: FileSender, sha256: string): void {
+    const { manifest } = file;
+    this.active.delete(manifest.index);
+    this.completedBytes += manifest.size;
+    this.retransmitted += file.retransmittedPayload;
+    this.results.push({ manifest, sha256 });
+    this.lastProgressAt = this.sc.now();
+    const seconds = (this.sc.now() - file.startedAt) / 1000;
+    this.subscriber.next({ type: 'file-completed', manifest, sha256, bytes: manifest.size, seconds, retransmittedBytes: file.retransmittedPayload });
+    if (this.results.length === this.taken.length) return this.finish();
+    this.reading?.recheck();
+    this.startNext();
   }
 
-  private servePostponed(): void {
-    if (this.finished) return;
-    this.resend(this.store.due(this.sc.now(), this.rttMs));
-    if (this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
-  }
-
-  private resend(chunks: readonly Chunk[]): void {
-    for (const c of chunks) this.retransmit$.next(encodeFrame({ transferId: this.id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
-  }
-
-  /** `complete` is believed only after `done`, with every byte acknowledged and our own digest. */
-  private onComplete(msg: Extract<ControlMessage, { t: 'complete' }>): void {
-    const { size } = this.manifest;
-    if (!this.doneSent || this.sha256 === undefined) return this.protocolError('complete before the sender sent done');
-    if (this.acked !== size) return this.protocolError(`complete with ${this.acked} of ${size} B acknowledged`, { acked: this.acked, size });
-    if (msg.sha256 !== this.sha256) return this.fail(new HashMismatchError(-1, this.sha256, msg.sha256, 'sha-256'), true);
-    this.telemetry.progress(size, size);
+  /** Every taken file is complete: the last word is the receiver's, so close at once. */
+  private finish(): void {
+    this.reportProgress();
+    const bytes = this.totalTaken();
     const seconds = (this.sc.now() - this.startedAt) / 1000;
     this.cleanup();
-    this.subscriber.next({ type: 'completed', manifest: this.manifest, sha256: this.sha256, bytes: size, seconds, retransmittedBytes: this.retransmittedPayload });
-    // Nothing more to say: close at once, which also tells the receiver (waiting for our close) we have it.
+    this.subscriber.next({ type: 'completed', files: this.results, bytes, seconds, retransmittedBytes: this.retransmitted });
     closeAll([...this.data, this.control]);
     this.subscriber.complete();
   }
 
   /**
    * One closed channel is routed around (its lost frames come back through NACKs); when every data channel
-   * has closed, no credit can ever return: fail, unless `done` is out. Then the receiver may have verified
-   * the file and be closing, with `complete` on its way: that, an `error`, a close or the idle timeout decides.
+   * has closed, no credit can ever return: fail, unless every taken file's `done` is out. Then the receiver
+   * may be closing with the last `complete` on its way: that, an `error`, a close or the idle timeout decides.
    */
   private channelClosed(): void {
-    if (this.finished || this.data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
+    if (this.phase === 'ended' || this.data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
     this.timers.later(1000, () => {
-      if (!this.finished && !this.doneSent) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
+      const allDone = this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
+      if (this.phase !== 'ended' && !allDone) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
     });
   }
 
-  private protocolError(message: string, details: Record<string, unknown> = {}): void {
-    this.fail(new ProtocolError(message, { id: this.id, ...details }), true);
-  }
-
   private fail(err: unknown, notifyPeer: boolean): void {
-    if (this.finished) return;
+    if (this.phase === 'ended') return;
     const e = asTallowError(err);
     if (notifyPeer) notifyFailure(this.link, this.id, e);
     this.cleanup();
@@ -443,11 +384,22 @@ export class SenderSession {
   private cleanup(): void {
     this.phase = 'ended';
     for (const ch of this.data) ch.removeEventListener('close', this.onChannelClose);
-    this.retransmit$.complete();
+    for (const f of this.active.values()) f.stop();
+    this.active.clear();
     this.telemetry.stop();
     this.timers.unsubscribe();
     for (const sub of this.subs) sub.unsubscribe();
     this.link.dispose();
-    this.store.clear();
   }
+}
+
+/** A file's `entry` fields. */
+function fileEntry(f: Pick<FileDescriptor, 'name' | 'size' | 'type' | 'lastModified'>, i: number) {
+  return {
+    i,
+    name: f.name,
+    size: f.size,
+    type: f.type,
+    ...(f.lastModified === undefined ? {} : { lastModified: Math.max(0, Math.floor(f.lastModified)) }),
+  };
 }

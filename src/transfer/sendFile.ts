@@ -3,22 +3,18 @@
  * operators; docs/protocol.md gives the message sequence and README shows the
  * same pipeline written by hand.
  */
-import { asyncScheduler, defer, catchError, map, of, race, take, timer, switchMap, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
-import { InvalidConfigError } from '../errors';
+import { asyncScheduler, defer, catchError, map, of, race, take, timer, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { type Sha256Factory } from '../hash/sha256';
 import { type NetworkConditions } from '../operators/chooseChunkSize';
-import { type Manifest } from '../protocol/control';
-import { FRAME_HEADER_SIZE } from '../protocol/frame';
-import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, type Routed } from '../types';
+import { type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, type Routed } from '../types';
 import { settle } from './settle';
-import { SenderSession, type SenderSettings } from './SenderSession';
-import { describeFile, type FileDescriptor, type FileInput, type FileMeta } from './fileInput';
+import { describeFile, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
-import type { TransferEvent } from './TransferEvent';
 import { withViews, type TransferObservable } from './TransferObservable';
-import { allocateIdBase, closeAll, createControlChannel, lanesOf, negotiatedMaxMessageSize } from './transferChannels';
+import { toFileEvents } from './toFileEvents';
+import { sendSession } from './sendFiles';
 
 /** Options for {@link sendFile}. Every field is optional. */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta {
@@ -46,7 +42,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
    * break the memory bound. Retransmissions pass through it too.
    */
   readonly route?: (channels: readonly DataChannelLike[], config: { readonly high: number }) => OperatorFunction<Bytes, Routed>;
-  /** Transfer id carried in every frame. Default: random. */
+  /** The session's id (file `i`'s frames carry `(id + i) mod 2^32`). Default: random. */
   readonly transferId?: number;
   /** Negotiated id of data channel 0 (announced in the offer; ids up to 1023). Default: a free block of 16 ids from 512 up, rotating per connection. */
   readonly channelIdBase?: number;
@@ -54,19 +50,26 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta {
   readonly maxMessageSize?: number;
   /** Network conditions for the chunk policy. Default: derived from this transfer's stats. */
   readonly conditions$?: Observable<number | NetworkConditions>;
-  /** Fail when the receiver acknowledges no new bytes for this long once data flows, ms. Default 30000. */
-  readonly idleTimeout?: number;
+  /** Fail when the receiver acknowledges no new bytes (and completes no file) for this long once data flows, ms. Default 30000. */
+  readonly idleTimeoutMs?: number;
   /** How long to wait for the control channel to open and the receiver to answer the offer, ms; then `IdleTimeoutError`. Default 120000. */
-  readonly acceptTimeout?: number;
-  /** Progress event spacing, ms. Default 100. Stats come every `statsInterval` ms (default 1000). */
-  readonly progressInterval?: number;
-  readonly statsInterval?: number;
+  readonly acceptTimeoutMs?: number;
+  /** Progress event spacing, ms. Default 100. */
+  readonly progressIntervalMs?: number;
+  /** Stats sample spacing, ms. Default 1000. */
+  readonly sampleIntervalMs?: number;
+  /**
+   * `sendFiles`: most files started and not yet confirmed at once (`offer.parallel`, 1-64). Only one file is
+   * read at a time; the others wait for the receiver's `complete`, so its verification and fsync overlap with
+   * the next file's data. Default 8.
+   */
+  readonly filesInFlight?: number;
   /** Largest single read from the source. Default: the largest chunk, so reads line up with chunks. */
   readonly readSize?: number;
   /** SHA-256 implementation. Default: node:crypto in Node, hash-wasm elsewhere. */
   readonly createHash?: Sha256Factory;
   /** `auto`: how long to wait for `getStats()` when picking the starting profile, ms. Default 500. */
-  readonly probeTimeout?: number;
+  readonly probeTimeoutMs?: number;
   readonly scheduler?: SchedulerLike;
 }
 
@@ -83,14 +86,9 @@ export interface ChunkBounds {
   readonly reliable: boolean;
 }
 
-export { MIN_RESEND_INTERVAL_MS } from './RetransmitStore';
-
-const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
-
 /**
- * Sends `file` to the peer that runs {@link receiveFile} on the same
- * connection(s). Cold: each subscription is one transfer; unsubscribing cancels
- * it on both sides.
+ * Sends `file` to the peer that runs {@link receiveFile} (or `receiveFiles`) on the same connection(s): a
+ * session of one file. Cold: each subscription is one transfer; unsubscribing cancels it on both sides.
  *
  * ```
  * events: --started--progress--progress--stats--…--completed|
@@ -107,32 +105,7 @@ const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
  * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
 export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): TransferObservable {
-  return withViews(defer(() => {
-    const lanes = lanesOf(connection);
-    if (!lanes.length) throw new InvalidConfigError('sendFile needs at least one peer connection');
-    const desc = describeFile(file, options);
-    const { profile = 'auto' } = options;
-    const overrides: Partial<TransferTuning> = {};
-    for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability'] as const) {
-      if (options[k] !== undefined) (overrides as any)[k] = options[k];
-    }
-    // Validate the overrides now, so bad input fails before anything is created.
-    resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
-    if (profile !== 'auto') return prepareSender(lanes, desc, profile, overrides, options);
-    return probeConditions(lanes[0], options.probeTimeout ?? 500, options.scheduler ?? asyncScheduler).pipe(
-      switchMap(({ profile: picked, rttMs }) => {
-        // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
-        const roam: Partial<TransferTuning> = {
-          minChunk: MIN_CHUNK_SIZE,
-          ...(overrides.reliability === 'unreliable' ? {} : { maxChunk: CHROME_MAX_MESSAGE_SIZE }),
-          ...autoLanes(picked, lanes.length, overrides),
-          ...overrides,
-        };
-        // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.
-        return prepareSender(lanes, desc, picked, roam, { ...options, initialRttMs: rttMs });
-      }),
-    );
-  }));
+  return withViews(defer(() => sendSession(connection, { files: [describeFile(file, options)] }, options).pipe(toFileEvents())));
 }
 
 /** Most lanes (and channels) one transfer uses; the protocol's limit on data channels. */
@@ -170,62 +143,3 @@ export function probeConditions(pc: PeerConnectionLike, timeoutMs = 500, schedul
   ).pipe(take(1));
 }
 
-function prepareSender(
-  lanes: readonly PeerConnectionLike[],
-  desc: FileDescriptor,
-  profile: ProfileName,
-  overrides: Partial<TransferTuning>,
-  options: SendOptions & { readonly initialRttMs?: number },
-): Observable<TransferEvent> {
-  {
-    const strategy = options.strategy ?? 'round-robin';
-    const base = resolveTuning(profile, overrides);
-    const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
-    const scheduler = options.scheduler ?? asyncScheduler;
-    // The control channel exists before the data-channel ids are picked: its stream id's parity keeps two
-    // peers that send to each other at once on disjoint ids.
-    const control = createControlChannel(lanes[0]);
-    let ids: ReturnType<typeof allocateIdBase>;
-    try {
-      ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase, control.id);
-    } catch (err) {
-      // No ids left (a 17th transfer on one connection): the control channel must not outlive the failure.
-      closeAll([control]);
-      throw err;
-    }
-    const idBase = ids.idBase;
-    const maxMessageSize = negotiatedMaxMessageSize(lanes, options.maxMessageSize);
-    const maxChunk = Math.min(tuning.maxChunk, maxMessageSize - FRAME_HEADER_SIZE);
-    const minChunk = Math.min(tuning.minChunk, maxChunk);
-    const id = options.transferId ?? randomId();
-    const manifest: Manifest = {
-      id,
-      name: desc.name,
-      size: desc.size,
-      type: desc.type,
-      ...(desc.lastModified === undefined ? {} : { lastModified: Math.max(0, Math.floor(desc.lastModified)) }),
-      channels: tuning.channels,
-      lanes: tuning.lanes,
-      idBase,
-      reliability: tuning.reliability,
-      chunk: { min: minChunk, max: maxChunk },
-      digest: 'sha-256',
-      window: tuning.window,
-    };
-    return runSender(lanes, desc, manifest, tuning, { ...options, scheduler, idBase, maxMessageSize, minChunk, maxChunk, strategy, releaseIds: ids.release, profileName: profile, control });
-  }
-}
-
-function runSender(
-  lanes: readonly PeerConnectionLike[],
-  desc: FileDescriptor,
-  manifest: Manifest,
-  tuning: TransferTuning,
-  settings: SenderSettings,
-): Observable<TransferEvent> {
-  return new Observable<TransferEvent>((subscriber) => {
-    const session = new SenderSession(lanes, desc, manifest, tuning, settings, subscriber);
-    session.start();
-    return () => session.cancel();
-  });
-}

@@ -4,36 +4,37 @@
  * `error`), never a branch somebody forgot. docs/protocol.md ("States") prints the same table.
  *
  * ```
- * sender:    offered --accept(0)--> sending --complete--> ended
- *               |  \--accept(>0)--> checking --prefix equal--> sending
- *               |                       \--prefix differs: restart--> offered (next accept must be 0)
+ * sender:    offered --skip/resume…, accept--> sending --last complete--> ended
  *               \--reject--> ended
- * receiver:  listening --offer--> deciding --yes--> opening --accept sent--> accepted --complete sent--> ended
- *                                     \--no: reject--> ended      accepted --restart--> opening (from 0)
+ * receiver:  listening --offer--> listing --last entry/folder--> deciding --yes--> opening
+ *               --skip/resume…, accept sent--> accepted --last complete sent--> ended
+ *            deciding --no: reject--> ended
  * ```
+ * Within `sending`/`accepted`, each file has its own small cycle (FileSender, FileReceiver): the messages
+ * legal here are then checked against that file's state (started, done sent, restarted…).
  */
 import { ProtocolError } from '../errors';
 import type { ControlType } from '../protocol/control';
 
-/** Sender phases: waiting for `accept`, hashing its own copy of a resumed prefix, sending, ended. */
-export type SenderPhase = 'offered' | 'checking' | 'sending' | 'ended';
-/** Receiver phases: waiting for an offer, asking the user, opening the target, accepted (data may flow), ended. */
-export type ReceiverPhase = 'listening' | 'deciding' | 'opening' | 'accepted' | 'ended';
+/** Sender phases: waiting for the answer to the offer, sending files, ended. */
+export type SenderPhase = 'offered' | 'sending' | 'ended';
+/** Receiver phases: waiting for an offer, for its entries, for the user, opening (prefixes, channels), accepted, ended. */
+export type ReceiverPhase = 'listening' | 'listing' | 'deciding' | 'opening' | 'accepted' | 'ended';
 
 /** Legal in every phase but `ended`, on both sides. */
 export const ANY_PHASE: readonly ControlType[] = ['ping', 'pong', 'cancel', 'error'];
 
 /** What the sender accepts from the receiver, by phase. */
 export const SENDER_TABLE: Readonly<Record<SenderPhase, readonly ControlType[]>> = {
-  offered: ['accept', 'reject'],
-  checking: [],
-  sending: ['ack', 'nack', 'complete'],
+  offered: ['skip', 'resume', 'accept', 'reject'],
+  sending: ['ack', 'nack', 'complete', 'resume'],
   ended: [],
 };
 
 /** What the receiver accepts from the sender, by phase. */
 export const RECEIVER_TABLE: Readonly<Record<ReceiverPhase, readonly ControlType[]>> = {
   listening: ['offer'],
+  listing: ['entry', 'folder'],
   deciding: [],
   opening: [],
   accepted: ['done', 'restart'],

@@ -9,7 +9,8 @@ import { transferStats } from '../stats/transferStats';
 import type { TransferStats } from '../stats/statsTypes';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import type { ProfileName } from './profiles';
-import type { TransferEvent } from './TransferEvent';
+import type { Manifest } from '../protocol/control';
+import type { SessionEvent } from './SessionEvent';
 import { repeatEvery } from './watchdog';
 
 export interface TelemetryConfig {
@@ -27,6 +28,15 @@ export interface TelemetryConfig {
   readonly bufferFullBytes?: number;
   /** The profile in use, so the recommendation can suggest a switch. */
   readonly profile?: ProfileName;
+  /** The session's files: how many are complete, and the confirmed bytes of each one in flight. */
+  readonly files?: () => FilesProgress;
+}
+
+/** What {@link TelemetryConfig.files} reports at each progress tick. */
+export interface FilesProgress {
+  readonly completed: number;
+  readonly total: number;
+  readonly active: readonly { readonly manifest: Manifest; readonly bytes: number }[];
 }
 
 export interface Telemetry {
@@ -40,10 +50,12 @@ export interface Telemetry {
   countChunks(sent: number, nacked: number): void;
   /** Replaces the channels whose buffers are sampled. */
   setChannels(channels: readonly DataChannelLike[]): void;
+  /** Sets the bytes the transfer will confirm in all (known once the receiver accepted). */
+  setTotal(bytes: number): void;
   /** Stats, shared; replays the latest. */
   readonly stats$: Observable<TransferStats>;
-  /** Progress and stats events for the transfer's event stream. */
-  readonly events$: Observable<TransferEvent>;
+  /** Progress (session and per file) and stats events for the session's event stream. */
+  readonly events$: Observable<SessionEvent>;
   /** Ends sampling: stats emit a final sample and complete. */
   stop(): void;
 }
@@ -68,17 +80,21 @@ export function transferTelemetry(cfg: TelemetryConfig): Telemetry {
 /** The {@link Telemetry} of one transfer: inputs into `transferStats`, throttled progress, the sample timers. */
 class TransferTelemetry implements Telemetry {
   readonly stats$: Observable<TransferStats>;
-  readonly events$: Observable<TransferEvent>;
+  readonly events$: Observable<SessionEvent>;
   private readonly scheduler: SchedulerLike;
   private readonly statsInterval: number;
   private readonly inputs = new Subject<StatsInput>();
-  private readonly progressEvents = new Subject<TransferEvent>();
+  private readonly progressEvents = new Subject<SessionEvent>();
   private channels: readonly DataChannelLike[];
+  private total: number;
   /** Latest confirmed and sent bytes, and what was last emitted. */
   private bytes = 0;
   private sent: number | undefined;
   private emitted = -1;
   private emittedSent: number | undefined = -1;
+  private emittedFiles = -1;
+  /** Per file in flight (by index), the confirmed bytes last emitted. */
+  private readonly emittedFile = new Map<number, number>();
   private stopped = false;
   private started = false;
   /** When getStats() last produced an RTT; app-level RTTs are used only when it has not for a while. */
@@ -92,13 +108,14 @@ class TransferTelemetry implements Telemetry {
     this.scheduler = cfg.scheduler ?? asyncScheduler;
     this.statsInterval = cfg.statsInterval ?? 1000;
     this.channels = cfg.channels;
+    this.total = cfg.total;
     this.stats$ = this.inputs.pipe(
       transferStats({ sampleInterval: this.statsInterval, scheduler: this.scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
       shareReplay({ bufferSize: 1, refCount: false }),
     );
-    const events$ = merge(this.progressEvents, this.stats$.pipe(map((stats): TransferEvent => ({ type: 'stats', stats }))));
+    const events$ = merge(this.progressEvents, this.stats$.pipe(map((stats): SessionEvent => ({ type: 'stats', stats }))));
     // Sampling starts with the first subscriber to the events (the transfer's accept).
-    this.events$ = new Observable<TransferEvent>((subscriber) => {
+    this.events$ = new Observable<SessionEvent>((subscriber) => {
       const sub = events$.subscribe(subscriber);
       if (!this.started) {
         this.started = true;
@@ -115,7 +132,7 @@ class TransferTelemetry implements Telemetry {
   progress(confirmed: number, sent?: number): void {
     this.bytes = confirmed;
     this.sent = sent;
-    if (confirmed >= this.cfg.total) this.emitProgress();
+    if (confirmed >= this.total) this.emitProgress();
   }
 
   countChunks(sent: number, nacked: number): void {
@@ -125,6 +142,11 @@ class TransferTelemetry implements Telemetry {
 
   appRtt(ms: number): void {
     if (!this.stopped && this.scheduler.now() - this.statsRttAt > 3 * this.statsInterval) this.inputs.next({ kind: 'rtt', ms, source: 'application' });
+  }
+
+  setTotal(bytes: number): void {
+    this.total = bytes;
+    if (this.started && !this.stopped) this.inputs.next({ kind: 'total', bytes });
   }
 
   setChannels(chs: readonly DataChannelLike[]): void {
@@ -143,18 +165,35 @@ class TransferTelemetry implements Telemetry {
 
   private emitProgress(): void {
     const { bytes, sent } = this;
-    if (bytes === this.emitted && sent === this.emittedSent) return;
+    const files = this.cfg.files?.() ?? { completed: 0, total: 1, active: [] };
+    this.emitFileProgress(files.active);
+    if (bytes === this.emitted && sent === this.emittedSent && files.completed === this.emittedFiles) return;
     this.emitted = bytes;
     this.emittedSent = sent;
-    const { total } = this.cfg;
+    this.emittedFiles = files.completed;
+    const { total } = this;
     const percent = total > 0 ? Math.min(100, (bytes / total) * 100) : 100;
-    this.progressEvents.next({ type: 'progress', bytes, total, percent, acked: bytes, ...(sent === undefined ? {} : { sent }) });
+    const counts = { completed: files.completed, total: files.total };
+    this.progressEvents.next({ type: 'progress', bytes, total, percent, acked: bytes, ...(sent === undefined ? {} : { sent }), files: counts });
+  }
+
+  /** One `file-progress` per file in flight whose confirmed bytes changed since the last tick. */
+  private emitFileProgress(active: FilesProgress['active']): void {
+    const seen = new Set<number>();
+    for (const { manifest, bytes } of active) {
+      seen.add(manifest.index);
+      if (this.emittedFile.get(manifest.index) === bytes) continue;
+      this.emittedFile.set(manifest.index, bytes);
+      const percent = manifest.size > 0 ? Math.min(100, (bytes / manifest.size) * 100) : 100;
+      this.progressEvents.next({ type: 'file-progress', manifest, bytes, total: manifest.size, percent });
+    }
+    for (const i of this.emittedFile.keys()) if (!seen.has(i)) this.emittedFile.delete(i);
   }
 
   /** The progress tick, the buffer/CPU/loss tick (twice per stats interval) and the getStats() RTT poll. */
   private start(): void {
     const { cfg, scheduler, statsInterval } = this;
-    this.inputs.next({ kind: 'total', bytes: cfg.total });
+    this.inputs.next({ kind: 'total', bytes: this.total });
     this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: cfg.lanes });
     const elu = eluSampler();
     this.subs.push(

@@ -1,0 +1,273 @@
+/**
+ * One file of a sending session: its resumed-prefix check, its data path
+ * (read → hash → chunk → keep → frame → route → backpressure → send), its
+ * retransmit store, and the checks on its `ack`, `nack` and `complete`
+ * (docs/protocol.md). The session (SenderSession) owns the channels, the
+ * control link, the window and the order of files; it hands each file a
+ * {@link FileSendContext}.
+ */
+import { map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { HashMismatchError, InvalidConfigError, ProtocolError, SourceReadError } from '../errors';
+import { Demand } from '../flow/Demand';
+import { FramePool } from '../flow/FramePool';
+import { createSha256, type Sha256 } from '../hash/sha256';
+import { adaptiveChunk } from '../operators/adaptiveChunk';
+import { backpressure } from '../operators/backpressure';
+import { chooseChunkSize, type NetworkConditions } from '../operators/chooseChunkSize';
+import { encodeFrames } from '../operators/encodeFrames';
+import { leastBuffered } from '../operators/leastBuffered';
+import { roundRobin } from '../operators/roundRobin';
+import type { ControlMessage, Manifest } from '../protocol/control';
+import { encodeFrame, FLAG_RETRANSMIT, FRAME_HEADER_SIZE, frameIndexOf, isRetransmission } from '../protocol/frame';
+import { sendToChannels } from '../sinks/sendToChannels';
+import type { Chunk, DataChannelLike } from '../types';
+import { checkChunks } from './checkChunks';
+import { checkRouted } from './checkRouted';
+import type { FileDescriptor } from './fileInput';
+import { hashHeldPrefix } from './hashHeldPrefix';
+import type { TransferTuning } from './profiles';
+import { MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
+import type { ChunkBounds, SendOptions } from './sendFile';
+import { Timers } from './watchdog';
+
+/** What a file needs from its session. */
+export interface FileSendContext {
+  readonly sc: SchedulerLike;
+  readonly data: readonly DataChannelLike[];
+  readonly tuning: TransferTuning;
+  readonly settings: SendOptions & {
+    readonly maxMessageSize: number;
+    readonly minChunk: number;
+    readonly maxChunk: number;
+    readonly strategy: 'round-robin' | 'least-buffered';
+    readonly initialRttMs?: number;
+  };
+  /** Sends a control message on the session's control channel. */
+  send(msg: ControlMessage): boolean;
+  /** Bytes this file may still read: the session's window minus what every file holds unacknowledged. */
+  credit(): number;
+  /** The chunk policy's input (the session's stats, or the user's `conditions$`). */
+  readonly conditions$: Observable<number | NetworkConditions>;
+  /** The latest RTT estimate, ms. */
+  rttMs(): number;
+  /** Counters and callbacks into the session. */
+  onChunk(c: Chunk): void;
+  onNacked(count: number): void;
+  onProgress(): void;
+  onAcked(bytes: number): void;
+  onDoneSent(file: FileSender): void;
+  onCompleted(file: FileSender, sha256: string): void;
+  fail(err: unknown, notifyPeer: boolean): void;
+}
+
+/** Where a file is: checking a resumed prefix, waiting for `resume` 0 after a `restart`, sending, complete. */
+type FileState = 'checking' | 'restarting' | 'sending' | 'complete';
+
+/**
+ * The first chunk size: what the chunk policy picks for the RTT `auto` probed, or 64 KiB (within the
+ * bounds) when no RTT is known or the caller supplies its own `conditions$`.
+ */
+const initialChunkSize = (s: FileSendContext['settings'], reliable: boolean): number =>
+  s.initialRttMs === undefined || s.conditions$
+    ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
+    : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
+
+export class FileSender {
+  private state: FileState = 'checking';
+  private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
+  private readonly retransmit$ = new Subject<Uint8Array>();
+  private readonly timers: Timers;
+  private readonly subs: Subscription[] = [];
+  private demand: Demand | undefined;
+  /** Where this file's bytes start (the receiver's verified prefix). */
+  private startFrom = 0;
+  /** Bytes the receiver verified and persisted (its acks), and bytes read from the source. */
+  acked = 0;
+  readBytes = 0;
+  /** Payload handed to channels the first time, and again as retransmissions. */
+  private sentPayload = 0;
+  retransmittedPayload = 0;
+  private chunkCount = 0;
+  private sha256: string | undefined;
+  doneSent = false;
+  startedAt: number;
+
+  constructor(
+    private readonly ctx: FileSendContext,
+    readonly manifest: Manifest,
+    private readonly desc: FileDescriptor,
+    private readonly resume: { readonly from: number; readonly prefixSha256?: string },
+  ) {
+    this.timers = new Timers(ctx.sc);
+    this.startedAt = ctx.sc.now();
+  }
+
+  get sentBytes(): number {
+    return Math.min(this.sentPayload + this.startFrom, this.manifest.size);
+  }
+
+  /** Bytes read and not yet acknowledged (what this file holds against the window). */
+  get outstanding(): number {
+    return this.state === 'complete' ? 0 : Math.max(0, this.readBytes - this.acked);
+  }
+
+  /** Starts: data from 0, or (resume) after checking the receiver's prefix against ours. */
+  start(): void {
+    const { from } = this.resume;
+    if (from > this.manifest.size) return this.protocolError(`receiver resumes at ${from}, past the end of ${this.manifest.size} B`, { from });
+    if (from > 0 && !this.desc.seekable) return this.ctx.fail(new InvalidConfigError(`${this.manifest.name} cannot resume: it is not seekable`), true);
+    const held$ = hashHeldPrefix(from, this.ctx.settings.createHash ?? createSha256, () => this.desc.read({ start: 0, end: from }));
+    this.subs.push(
+      held$.subscribe({
+        next: ({ hasher, prefixSha256 }) => {
+          if (this.state !== 'checking') return;
+          if (from === 0 || prefixSha256 === this.resume.prefixSha256) return this.startData(from, hasher);
+          // The receiver holds other bytes than ours (the source changed): this file starts over from 0.
+          this.state = 'restarting';
+          this.ctx.send({ t: 'restart', id: this.manifest.session, i: this.manifest.index });
+        },
+        error: (err) => this.ctx.fail(err, true),
+      }),
+    );
+  }
+
+  /** `resume` with `from: 0`, the answer to our `restart`. */
+  onResume(msg: Extract<ControlMessage, { t: 'resume' }>): void {
+    if (this.state !== 'restarting' || msg.from !== 0) return this.protocolError(`unexpected resume of file ${msg.i} at ${msg.from}`, { i: msg.i, from: msg.from });
+    this.state = 'checking';
+    const factory = this.ctx.settings.createHash ?? createSha256;
+    this.subs.push(hashHeldPrefix(0, factory, () => this.desc.read({ start: 0, end: 0 })).subscribe({ next: ({ hasher }) => this.startData(0, hasher), error: (err) => this.ctx.fail(err, true) }));
+  }
+
+  /** Data flows from byte `from`: the window opens. */
+  private startData(from: number, hasher: Sha256): void {
+    this.state = 'sending';
+    this.startedAt = this.ctx.sc.now();
+    this.startFrom = this.readBytes = this.acked = from;
+    this.demand = new Demand({ limit: () => this.ctx.credit() });
+    this.subs.push(this.sendFrames(from, hasher).subscribe({ error: (err) => this.ctx.fail(err, true) }));
+  }
+
+  /** Asks the source for more when the session's window reopened. */
+  recheck(): void {
+    this.demand?.recheck();
+  }
+
+  /** The data path from byte `from` on: read → hash → chunk → keep → frame → route → backpressure → send. */
+  private sendFrames(from: number, hasher: Sha256): Observable<unknown> {
+    const { settings: s, tuning, data, sc } = this.ctx;
+    const route = s.route ?? (s.strategy === 'least-buffered' ? leastBuffered : roundRobin);
+    const chunking = s.chunking ?? ((c$: Observable<number | NetworkConditions>, b: ChunkBounds) => adaptiveChunk(c$, b));
+    // Frames are dead once sent (channels copy them): their buffers carry the next frames.
+    const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
+    return this.desc.read({ demand: this.demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
+      tap({ next: (b) => this.onRead(b, hasher), complete: () => this.onSourceEnd(hasher) }),
+      chunking(this.ctx.conditions$, this.bounds(from)),
+      checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk }),
+      tap({ next: (c) => this.onChunk(c), complete: () => this.sendDone() }),
+      encodeFrames({ transferId: this.manifest.id, pool: framePool }),
+      mergeWith(this.retransmit$),
+      route(data, { high: tuning.high }),
+      checkRouted(data),
+      backpressure({ high: tuning.high, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
+      tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
+      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
+      map(() => undefined),
+    );
+  }
+
+  private bounds(from: number): ChunkBounds {
+    const s = this.ctx.settings;
+    const reliable = this.ctx.tuning.reliability === 'reliable';
+    return { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, initialSize: initialChunkSize(s, reliable), startOffset: from, reliable };
+  }
+
+  private onRead(bytes: Uint8Array, hasher: Sha256): void {
+    hasher.update(bytes);
+    this.readBytes += bytes.length;
+  }
+
+  /** A source that ends early (a file truncated while being read) fails here, before the receiver sees a gap. */
+  private onSourceEnd(hasher: Sha256): void {
+    const { size, name } = this.manifest;
+    if (this.readBytes !== size) throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it shrank while being read)`, { read: this.readBytes, size });
+    this.sha256 = hasher.digestHex();
+  }
+
+  private onChunk(c: Chunk): void {
+    this.store.add(c);
+    this.chunkCount = c.index + 1;
+    this.ctx.onChunk(c);
+  }
+
+  private sendDone(): void {
+    const { session, index, size } = this.manifest;
+    this.doneSent = this.ctx.send({ t: 'done', id: session, i: index, chunks: this.chunkCount, bytes: size, sha256: this.sha256! });
+    this.ctx.onDoneSent(this);
+  }
+
+  /** A frame went to a channel. Progress counts first transmissions only; retransmitted bytes apart. */
+  private onHandedOff(channel: DataChannelLike, frame: Uint8Array): void {
+    const payload = frame.length - FRAME_HEADER_SIZE;
+    this.store.handedOff(channel, frameIndexOf(frame), frame.length, this.ctx.sc.now());
+    if (isRetransmission(frame)) this.retransmittedPayload += payload;
+    else {
+      this.sentPayload += payload;
+      this.ctx.onProgress();
+    }
+  }
+
+  onAck(msg: Extract<ControlMessage, { t: 'ack' }>): void {
+    const { size } = this.manifest;
+    if (msg.bytes > size || msg.bytes > this.readBytes) {
+      return this.protocolError(`ack of ${msg.bytes} B exceeds the ${Math.min(this.readBytes, size)} B sent of ${size}`, { bytes: msg.bytes, read: this.readBytes, size });
+    }
+    if (msg.bytes <= this.acked) return;
+    const grown = msg.bytes - this.acked;
+    this.acked = msg.bytes;
+    this.store.ack(this.acked);
+    this.ctx.onAcked(grown);
+  }
+
+  /** Answers NACKs the store says are due; while it holds postponed ones, asks it again every 50 ms. */
+  onNack(indexes: readonly number[]): void {
+    if (this.state === 'complete') return;
+    this.ctx.onNacked(indexes.length);
+    const wasIdle = this.store.postponed === 0;
+    this.resend(this.store.nack(indexes, this.ctx.sc.now(), this.ctx.rttMs()));
+    if (wasIdle && this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
+  }
+
+  private servePostponed(): void {
+    if (this.state === 'complete') return;
+    this.resend(this.store.due(this.ctx.sc.now(), this.ctx.rttMs()));
+    if (this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
+  }
+
+  private resend(chunks: readonly Chunk[]): void {
+    for (const c of chunks) this.retransmit$.next(encodeFrame({ transferId: this.manifest.id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
+  }
+
+  /** `complete` is believed only after `done`, with every byte acknowledged and our own digest. */
+  onComplete(msg: Extract<ControlMessage, { t: 'complete' }>): void {
+    const { size } = this.manifest;
+    if (!this.doneSent || this.sha256 === undefined) return this.protocolError(`complete of file ${msg.i} before the sender sent its done`);
+    if (this.acked !== size) return this.protocolError(`complete of file ${msg.i} with ${this.acked} of ${size} B acknowledged`, { acked: this.acked, size });
+    if (msg.sha256 !== this.sha256) return this.ctx.fail(new HashMismatchError(-1, this.sha256, msg.sha256, 'sha-256'), true);
+    this.stop();
+    this.state = 'complete';
+    this.ctx.onCompleted(this, this.sha256);
+  }
+
+  private protocolError(message: string, details: Record<string, unknown> = {}): void {
+    this.ctx.fail(new ProtocolError(message, { id: this.manifest.session, i: this.manifest.index, ...details }), true);
+  }
+
+  /** Ends this file's data path, timers and store (the session ended, or the file is complete). */
+  stop(): void {
+    this.retransmit$.complete();
+    this.timers.unsubscribe();
+    for (const sub of this.subs) sub.unsubscribe();
+    this.store.clear();
+  }
+}

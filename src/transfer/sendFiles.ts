@@ -1,0 +1,135 @@
+/**
+ * Sends many files and folders in one session: one offer lists them, one
+ * accept answers, and the files flow one after another over the same channels
+ * (docs/protocol.md). `sendFile` is the one-file case.
+ */
+import { asyncScheduler, defer, Observable, switchMap } from 'rxjs';
+import { InvalidConfigError } from '../errors';
+import { MAX_PARALLEL, type SessionSettings } from '../protocol/control';
+import { FRAME_HEADER_SIZE } from '../protocol/frame';
+import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type PeerConnectionLike } from '../types';
+import { describeFile, type FileDescriptor, type FileInput } from './fileInput';
+import type { FileSet } from './FileSet';
+import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
+import { autoLanes, probeConditions, type SendOptions } from './sendFile';
+import { SenderSession } from './SenderSession';
+import type { SessionEvent } from './SessionEvent';
+import { withSessionViews, type SessionObservable } from './SessionObservable';
+import { allocateIdBase, closeAll, createControlChannel, lanesOf, negotiatedMaxMessageSize } from './transferChannels';
+
+/** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
+export const MAX_SESSION_FILES = 100_000;
+
+const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
+
+/**
+ * Sends `files` to the peer that runs `receiveFiles` on the same connection(s). Cold: each subscription is
+ * one session; unsubscribing cancels it on both sides.
+ *
+ * ```
+ * events: --started--file-started--progress--file-progress--file-completed--file-started--…--completed|
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { sendFiles } from 'tallow-rx';
+ * import { filesFromPaths } from 'tallow-rx/node';
+ * sendFiles(pc, await filesFromPaths(['photos', 'notes.txt'])).subscribe((e) => console.log(e.type));
+ * ```
+ * @param connection one RTCPeerConnection, or several to use as lanes
+ * @param files a {@link FileSet} (files named by relative path, plus empty folders), or an array of inputs
+ * @param options see {@link SendOptions}
+ * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views
+ */
+export function sendFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], files: FileSet | readonly FileInput[], options: SendOptions = {}): SessionObservable {
+  return withSessionViews(defer(() => sendSession(connection, isFileSet(files) ? files : { files: files.map((f) => describeFile(f)) }, options)));
+}
+
+const isFileSet = (x: FileSet | readonly FileInput[]): x is FileSet => !Array.isArray(x);
+
+/** Validates the options and the set, then (with `auto`) probes the RTT and runs one {@link SenderSession}. */
+export function sendSession(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions): Observable<SessionEvent> {
+  const lanes = lanesOf(connection);
+  if (!lanes.length) throw new InvalidConfigError('sendFiles needs at least one peer connection');
+  const files = set.files.map((f) => describeFile(f));
+  if (files.length > MAX_SESSION_FILES) throw new InvalidConfigError(`a session offers at most ${MAX_SESSION_FILES} files (got ${files.length})`, { files: files.length });
+  const parallel = options.filesInFlight ?? 8;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL) throw new InvalidConfigError(`filesInFlight must be an integer in 1..${MAX_PARALLEL}`, { filesInFlight: parallel });
+  const { profile = 'auto' } = options;
+  const overrides: Partial<TransferTuning> = {};
+  for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability'] as const) {
+    if (options[k] !== undefined) (overrides as any)[k] = options[k];
+  }
+  // Validate the overrides now, so bad input fails before anything is created.
+  resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
+  const folders = set.folders ?? [];
+  if (profile !== 'auto') return runSession(lanes, files, folders, profile, overrides, { ...options, filesInFlight: parallel });
+  return probeConditions(lanes[0], options.probeTimeoutMs ?? 500, options.scheduler ?? asyncScheduler).pipe(
+    switchMap(({ profile: picked, rttMs }) => {
+      // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
+      const roam: Partial<TransferTuning> = {
+        minChunk: MIN_CHUNK_SIZE,
+        ...(overrides.reliability === 'unreliable' ? {} : { maxChunk: CHROME_MAX_MESSAGE_SIZE }),
+        ...autoLanes(picked, lanes.length, overrides),
+        ...overrides,
+      };
+      // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.
+      return runSession(lanes, files, folders, picked, roam, { ...options, filesInFlight: parallel, initialRttMs: rttMs });
+    }),
+  );
+}
+
+/** Resolves the tuning, the channel ids and the session settings, then runs the session per subscription. */
+function runSession(
+  lanes: readonly PeerConnectionLike[],
+  files: readonly FileDescriptor[],
+  folders: readonly string[],
+  profile: ProfileName,
+  overrides: Partial<TransferTuning>,
+  options: SendOptions & { readonly filesInFlight: number; readonly initialRttMs?: number },
+): Observable<SessionEvent> {
+  const base = resolveTuning(profile, overrides);
+  const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
+  // The control channel exists before the data-channel ids are picked: its stream id's parity keeps two
+  // peers that send to each other at once on disjoint ids.
+  const control = createControlChannel(lanes[0]);
+  let ids: ReturnType<typeof allocateIdBase>;
+  try {
+    ids = allocateIdBase(lanes.slice(0, tuning.lanes), options.channelIdBase, control.id);
+  } catch (err) {
+    // No ids left (a 17th transfer on one connection): the control channel must not outlive the failure.
+    closeAll([control]);
+    throw err;
+  }
+  const maxMessageSize = negotiatedMaxMessageSize(lanes, options.maxMessageSize);
+  const maxChunk = Math.min(tuning.maxChunk, maxMessageSize - FRAME_HEADER_SIZE);
+  const minChunk = Math.min(tuning.minChunk, maxChunk);
+  const session: SessionSettings = {
+    channels: tuning.channels,
+    lanes: tuning.lanes,
+    idBase: ids.idBase,
+    reliability: tuning.reliability,
+    chunk: { min: minChunk, max: maxChunk },
+    digest: 'sha-256',
+    window: tuning.window,
+    parallel: options.filesInFlight,
+  };
+  const settings = {
+    ...options,
+    scheduler: options.scheduler ?? asyncScheduler,
+    idBase: ids.idBase,
+    releaseIds: ids.release,
+    control,
+    sessionId: options.transferId ?? randomId(),
+    maxMessageSize,
+    minChunk,
+    maxChunk,
+    strategy: options.strategy ?? 'round-robin',
+    profileName: profile,
+  } as const;
+  return new Observable<SessionEvent>((subscriber) => {
+    const s = new SenderSession(lanes, files, folders, tuning, session, settings, subscriber);
+    s.start();
+    return () => s.cancel();
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * `sendFile`/`receiveFile` are a session of one file: this maps its session
+ * events to the one-file {@link TransferEvent}s (`file-started` → `started`,
+ * `file-completed` → `completed`, session progress without file counts).
+ */
+import { mergeMap, of, EMPTY, type Observable, type OperatorFunction } from 'rxjs';
+import type { SessionEvent } from './SessionEvent';
+import type { TransferEvent } from './TransferEvent';
+
+export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
+  return (source) => source.pipe(mergeMap((e): Observable<TransferEvent> => {
+    switch (e.type) {
+      case 'offer':
+        return e.offer.files.length ? of({ type: 'offer', manifest: e.offer.files[0] }) : EMPTY;
+      case 'file-started':
+        return of({ type: 'started', manifest: e.manifest, from: e.from });
+      case 'progress': {
+        const { files: _files, type, ...p } = e;
+        return of({ type, ...p });
+      }
+      case 'stats':
+        return of(e);
+      case 'rejected':
+        return e.offer.files.length ? of({ type: 'rejected', manifest: e.offer.files[0], reason: e.reason }) : EMPTY;
+      case 'file-completed': {
+        const { type: _t, ...rest } = e;
+        return of({ type: 'completed', ...rest });
+      }
+      default:
+        return EMPTY; // started (the file's own start follows), file-progress (the same as progress), completed
+    }
+  }));
+}
