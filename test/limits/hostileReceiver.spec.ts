@@ -37,11 +37,11 @@ describe('a receiver that claims success it cannot have', () => {
     const r = receiver();
     const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
-    r.send({ t: 'complete', id: m.id, sha256: FAKE });
+    r.send({ t: 'accept', id: m.id });
+    r.send({ t: 'complete', id: m.id, i: 0, sha256: FAKE });
     const err = await settle(s);
     expect(err).toBeInstanceOf(ProtocolError);
-    expect(err.message).toMatch(/complete'? before the (sender sent done|transfer started)/);
+    expect(err.message).toMatch(/complete'? (of file \d+ )?before the (sender sent (its )?done|transfer started)/);
     expect(types(s)).not.toContain('completed');
     // The peer is told why.
     expect(await r.next('error')).toMatchObject({ id: m.id, code: 'ERR_PROTOCOL' });
@@ -51,7 +51,7 @@ describe('a receiver that claims success it cannot have', () => {
     const r = receiver();
     const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
     const m = await r.offered();
-    r.send({ t: 'complete', id: m.id, sha256: SHA });
+    r.send({ t: 'complete', id: m.id, i: 0, sha256: SHA });
     const err = await settle(s);
     expect(err).toBeInstanceOf(ProtocolError);
     expect(types(s)).not.toContain('completed');
@@ -63,11 +63,11 @@ describe('a receiver that claims success it cannot have', () => {
     const r = receiver();
     const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     const done = await r.next('done');
     expect(done.sha256).toBe(SHA);
-    r.send({ t: 'ack', id: m.id, bytes: MiB, queued: 0 });
-    r.send({ t: 'complete', id: m.id, sha256: SHA });
+    r.send({ t: 'ack', id: m.id, i: 0, bytes: MiB, queued: 0 });
+    r.send({ t: 'complete', id: m.id, i: 0, sha256: SHA });
     const err = await settle(s);
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err.message).toMatch(/1048576 of 4194304 B acknowledged/);
@@ -78,10 +78,10 @@ describe('a receiver that claims success it cannot have', () => {
     const r = receiver();
     const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     await r.next('done');
-    r.send({ t: 'ack', id: m.id, bytes: FILE.length, queued: 0 });
-    r.send({ t: 'complete', id: m.id, sha256: SHA });
+    r.send({ t: 'ack', id: m.id, i: 0, bytes: FILE.length, queued: 0 });
+    r.send({ t: 'complete', id: m.id, i: 0, sha256: SHA });
     await settle(s);
     expect(s.error()).toBeUndefined();
     expect(types(s)).toContain('completed');
@@ -93,8 +93,8 @@ describe('a receiver that breaks the sequence', () => {
     const r = receiver();
     const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
+    r.send({ t: 'accept', id: m.id });
     const err = await settle(s);
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err.message).toMatch(/'accept' is not legal for the sender while (checking|sending)/);
@@ -110,9 +110,9 @@ describe('a receiver that breaks the sequence', () => {
     // A window of 1 MiB: the sender cannot have read the whole 4 MiB before the first ack.
     const s = watch(sendFile(r.link.a, FILE, { channels: 1, window: MiB }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     await r.next('ping', 3000).catch(() => undefined);
-    r.send({ t: 'ack', id: m.id, bytes: bytes(), queued: 0 });
+    r.send({ t: 'ack', id: m.id, i: 0, bytes: bytes(), queued: 0 });
     const err = await settle(s);
     expect(err).toBeInstanceOf(ProtocolError);
     for (const e of s.events) if (e.type === 'progress') expect(e.acked).toBeLessThanOrEqual(e.total);
@@ -122,7 +122,7 @@ describe('a receiver that breaks the sequence', () => {
     const r = receiver();
     const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     r.send(JSON.stringify({ t: 'cancel', id: m.id, reason: 'x'.repeat(MAX_CONTROL_MESSAGE) }));
     const err = await settle(s);
     expect(err).toBeInstanceOf(ProtocolError);
@@ -133,9 +133,9 @@ describe('a receiver that breaks the sequence', () => {
 describe('idleness is no acknowledged progress', () => {
   it('a receiver that answers every ping but never acks → IdleTimeoutError after idleTimeout, saying what it measured', async () => {
     const r = receiver({}, { answerPings: true });
-    const s = watch(sendFile(r.link.a, FILE, { channels: 1, window: MiB, idleTimeout: 1500 }));
+    const s = watch(sendFile(r.link.a, FILE, { channels: 1, window: MiB, idleTimeoutMs: 1500 }));
     const m = await r.offered();
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     const err = await settle(s);
     expect(err).toBeInstanceOf(IdleTimeoutError);
     expect(err.message).toMatch(/sender: no progress in acknowledged bytes for 1500 ms \(0 of 4194304 B\)/);
@@ -155,22 +155,22 @@ describe('NACKs and the window, as docs/protocol.md states them', () => {
       r.onFrame = (f) => {
         if (f.index === 0 && !nacked) {
           nacked = true;
-          r.send({ t: 'nack', id: m.id, chunks: [0] }); // once, a few ms after the first copy: "too soon"
+          r.send({ t: 'nack', id: m.id, i: 0, chunks: [0] }); // once, a few ms after the first copy: "too soon"
         }
         if (f.index === 0 && f.flags & 1) resolve();
       };
     });
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     await within(resent, 5_000, 'the retransmission of chunk 0');
     s.stop();
   });
 
   it('the offer carries the window, and a receiver that never acks gets at most window + one chunk', async () => {
     const r = receiver();
-    const s = watch(sendFile(r.link.a, FILE, { channels: 1, window: MiB, idleTimeout: 800 }));
+    const s = watch(sendFile(r.link.a, FILE, { channels: 1, window: MiB, idleTimeoutMs: 800 }));
     const m = await r.offered();
     expect(m.window).toBe(MiB);
-    r.send({ t: 'accept', id: m.id, from: 0 });
+    r.send({ t: 'accept', id: m.id });
     await settle(s);
     expect(r.bytes()).toBeLessThanOrEqual(m.window + m.chunk.max);
     expect(r.bytes()).toBeGreaterThan(0);

@@ -64,9 +64,11 @@ export class HostileReceiver {
     this.control!.send(typeof msg === 'string' ? msg : encodeControl(msg));
   }
 
-  /** Waits for the offer, creates the negotiated data channels (recording frames) and returns the manifest. */
+  /** Waits for the offer and its first entry, creates the negotiated data channels (recording frames) and returns file 0's manifest. */
   async offered(): Promise<Manifest> {
-    const { t: _t, v: _v, ...m } = await this.next('offer');
+    const { t: _t, v: _v, files: _f, folders: _d, bytes: _b, ...o } = await this.next('offer');
+    const { t: _e, i, id: _id, ...entry } = await this.next('entry');
+    const m: Manifest = { ...o, ...entry, session: o.id, index: i };
     this.data = Array.from({ length: m.channels }, (_, i) => {
       const ch = this.link.b.createDataChannel(`tallow-${i}`, {
         negotiated: true,
