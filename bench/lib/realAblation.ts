@@ -95,7 +95,7 @@ const workLoop: RealSystem = {
 const a = { channels: 1, lanes: 1 };
 const b = { ...a, minChunk: CHUNK, maxChunk: CHUNK };
 const c = { ...b, readSize: CHUNK };
-const quiet = { statsInterval: 60_000, progressInterval: 60_000 };
+const quiet = { sampleIntervalMs: 60_000, progressIntervalMs: 60_000 };
 const d = { ...c, ...quiet };
 const e = { ...d, high: 4 * MiB, low: MiB };
 

@@ -128,7 +128,7 @@ $<HTMLFormElement>('send-form').addEventListener('submit', (e) => {
   if (!file || !connected || sending) return;
   const profile = profileSelect.value as ProfileName | 'auto';
   const channelIdBase = ID_BASE[role] + (sendCount++ % ID_BLOCKS) * 16;
-  const transfer$ = sendFile(lanes, file, { name: file.name, type: file.type || 'application/octet-stream', profile, channelIdBase, statsInterval: STATS_INTERVAL_MS });
+  const transfer$ = sendFile(lanes, file, { name: file.name, type: file.type || 'application/octet-stream', profile, channelIdBase, sampleIntervalMs: STATS_INTERVAL_MS });
   sendView.reset(`${file.name} (${formatBytes(file.size)})`);
   sendView.setState('offer', `Offered ${file.name}; waiting for the other tab to accept…`);
   sendView.cancelButton.disabled = false;
@@ -246,7 +246,7 @@ function listen(on: readonly RTCPeerConnection[]): void {
   // The target is chosen when the user accepts; receiveFile opens it only after that.
   const target: ReceiveTarget = { open: (m) => prepared!.target.open(m) };
   const transfer$ = receiveFile(on, {
-    statsInterval: STATS_INTERVAL_MS,
+    sampleIntervalMs: STATS_INTERVAL_MS,
     target,
     accept: (m) => askUser(m, (p) => (prepared = p)),
   });

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { ControlMessage } from '../../src/index';
-import { MAX_CHANNELS, MAX_NACK_ENTRIES, MAX_NAME_LENGTH } from '../../src/protocol/control';
+import { CONTROL_VERSION, MAX_CHANNELS, MAX_NACK_ENTRIES, MAX_NAME_LENGTH, MAX_PARALLEL } from '../../src/protocol/control';
 import { u32, U32_MAX } from './frameArbitraries';
 
 const MAX_ID = 1023;
@@ -23,10 +23,10 @@ export const offer = (): fc.Arbitrary<ControlMessage> =>
   fc
     .record({
       id: u32(),
-      name: fc.oneof(text(MAX_NAME_LENGTH), fc.constantFrom('../../etc/passwd', 'C:\\x', 'CON', 'a/b', '')),
-      size: size(),
-      type: text(255),
-      lastModified: fc.option(size(), { nil: undefined }),
+      files: u32(),
+      folders: u32(),
+      bytes: size(),
+      parallel: fc.integer({ min: 1, max: MAX_PARALLEL }),
       channels: fc.integer({ min: 1, max: MAX_CHANNELS }),
       lanesPick: fc.nat(),
       idPick: fc.nat(),
@@ -35,11 +35,10 @@ export const offer = (): fc.Arbitrary<ControlMessage> =>
       maxPick: fc.nat(),
       windowPick: fc.nat(),
     })
-    .map(({ lanesPick, idPick, maxPick, windowPick, min, lastModified, ...r }) => ({
+    .map(({ lanesPick, idPick, maxPick, windowPick, min, ...r }) => ({
       t: 'offer' as const,
-      v: 2,
+      v: CONTROL_VERSION,
       ...r,
-      ...(lastModified === undefined ? {} : { lastModified }),
       lanes: 1 + (lanesPick % r.channels),
       idBase: idPick % (MAX_ID + 2 - r.channels),
       chunk: { min, max: min + (maxPick % ((1 << 30) - min + 1)) },
@@ -51,20 +50,35 @@ export const offer = (): fc.Arbitrary<ControlMessage> =>
 export const controlMessage = (): fc.Arbitrary<ControlMessage> =>
   fc.oneof(
     offer(),
-    fc.record({ t: fc.constant('accept' as const), id: u32(), from: fc.constant(0) }),
-    fc.record({ t: fc.constant('accept' as const), id: u32(), from: size().filter((n) => n > 0), prefixSha256: hex64() }),
-    fc.record({ t: fc.constant('restart' as const), id: u32() }),
+    fc
+      .record({
+        t: fc.constant('entry' as const),
+        id: u32(),
+        i: u32(),
+        name: fc.oneof(text(MAX_NAME_LENGTH), fc.constantFrom('../../etc/passwd', 'C:\\x', 'CON', 'a/b', '')),
+        size: size(),
+        type: text(255),
+        lastModified: fc.option(size(), { nil: undefined }),
+      })
+      .map(({ lastModified, ...r }) => ({ ...r, ...(lastModified === undefined ? {} : { lastModified }) })),
+    fc.record({ t: fc.constant('folder' as const), id: u32(), name: text(MAX_NAME_LENGTH) }),
+    fc.record({ t: fc.constant('skip' as const), id: u32(), i: u32() }),
+    fc.record({ t: fc.constant('resume' as const), id: u32(), i: u32(), from: fc.constant(0) }),
+    fc.record({ t: fc.constant('resume' as const), id: u32(), i: u32(), from: size().filter((n) => n > 0), prefixSha256: hex64() }),
+    fc.record({ t: fc.constant('accept' as const), id: u32() }),
+    fc.record({ t: fc.constant('restart' as const), id: u32(), i: u32() }),
     fc.record({ t: fc.constant('reject' as const), id: u32(), reason: text(1024) }),
-    fc.record({ t: fc.constant('ack' as const), id: u32(), bytes: size(), queued: size() }),
-    fc.record({ t: fc.constant('nack' as const), id: u32(), chunks: fc.array(u32(), { maxLength: 40 }) }),
+    fc.record({ t: fc.constant('ack' as const), id: u32(), i: u32(), bytes: size(), queued: size() }),
+    fc.record({ t: fc.constant('nack' as const), id: u32(), i: u32(), chunks: fc.array(u32(), { maxLength: 40 }) }),
     fc.record({
       t: fc.constant('done' as const),
       id: u32(),
+      i: u32(),
       chunks: fc.integer({ min: 0, max: U32_MAX + 1 }),
       bytes: size(),
       sha256: hex64(),
     }),
-    fc.record({ t: fc.constant('complete' as const), id: u32(), sha256: hex64() }),
+    fc.record({ t: fc.constant('complete' as const), id: u32(), i: u32(), sha256: hex64() }),
     fc.record({ t: fc.constant('cancel' as const), id: u32(), reason: text(1024) }),
     fc.record({ t: fc.constant('error' as const), id: u32(), code: text(64), message: text(1024) }),
     fc.record({ t: fc.constant('error' as const), id: u32(), code: text(64), message: text(1024), cause: text(64) }),
@@ -99,12 +113,10 @@ export function expectValidControl(m: ControlMessage): void {
   const ok = (cond: boolean, what: string) => expect(cond, `${m.t}: ${what} in ${JSON.stringify(m).slice(0, 300)}`).toBe(true);
   switch (m.t) {
     case 'offer': {
-      ok(m.v === 2, 'v');
+      ok(m.v === CONTROL_VERSION, 'v');
       ok(isU32(m.id), 'id');
-      ok(isText(m.name, MAX_NAME_LENGTH), 'name');
-      ok(isSize(m.size), 'size');
-      ok(isText(m.type, 255), 'type');
-      ok(m.lastModified === undefined || isSize(m.lastModified), 'lastModified');
+      ok(isU32(m.files) && isU32(m.folders) && isSize(m.bytes), 'counts');
+      ok(Number.isInteger(m.parallel) && m.parallel >= 1 && m.parallel <= MAX_PARALLEL, 'parallel');
       ok(Number.isInteger(m.channels) && m.channels >= 1 && m.channels <= MAX_CHANNELS, 'channels');
       ok(Number.isInteger(m.lanes) && m.lanes >= 1 && m.lanes <= m.channels, 'lanes');
       ok(Number.isInteger(m.idBase) && m.idBase >= 0 && m.idBase + m.channels - 1 <= MAX_ID, 'idBase');
@@ -114,21 +126,31 @@ export function expectValidControl(m: ControlMessage): void {
       ok(Number.isInteger(m.window) && m.window >= 2 * m.chunk.max && isSize(m.window), 'window');
       return;
     }
+    case 'entry':
+      return ok(
+        isU32(m.id) && isU32(m.i) && isText(m.name, MAX_NAME_LENGTH) && isSize(m.size) && isText(m.type, 255) && (m.lastModified === undefined || isSize(m.lastModified)),
+        'fields',
+      );
+    case 'folder':
+      return ok(isU32(m.id) && isText(m.name, MAX_NAME_LENGTH), 'fields');
+    case 'resume':
+      return ok(isU32(m.id) && isU32(m.i) && isSize(m.from) && (m.from === 0 ? m.prefixSha256 === undefined : isHex64(m.prefixSha256)), 'fields');
     case 'accept':
-      return ok(isU32(m.id) && isSize(m.from) && (m.from === 0 ? m.prefixSha256 === undefined : isHex64(m.prefixSha256)), 'fields');
-    case 'restart':
       return ok(isU32(m.id), 'fields');
+    case 'skip':
+    case 'restart':
+      return ok(isU32(m.id) && isU32(m.i), 'fields');
     case 'reject':
     case 'cancel':
       return ok(isU32(m.id) && isText(m.reason, 1024), 'fields');
     case 'ack':
-      return ok(isU32(m.id) && isSize(m.bytes) && isSize(m.queued), 'fields');
+      return ok(isU32(m.id) && isU32(m.i) && isSize(m.bytes) && isSize(m.queued), 'fields');
     case 'nack':
-      return ok(isU32(m.id) && Array.isArray(m.chunks) && m.chunks.length <= MAX_NACK_ENTRIES && m.chunks.every(isU32), 'fields');
+      return ok(isU32(m.id) && isU32(m.i) && Array.isArray(m.chunks) && m.chunks.length <= MAX_NACK_ENTRIES && m.chunks.every(isU32), 'fields');
     case 'done':
-      return ok(isU32(m.id) && isSize(m.chunks) && m.chunks <= U32_MAX + 1 && isSize(m.bytes) && isHex64(m.sha256), 'fields');
+      return ok(isU32(m.id) && isU32(m.i) && isSize(m.chunks) && m.chunks <= U32_MAX + 1 && isSize(m.bytes) && isHex64(m.sha256), 'fields');
     case 'complete':
-      return ok(isU32(m.id) && isHex64(m.sha256), 'fields');
+      return ok(isU32(m.id) && isU32(m.i) && isHex64(m.sha256), 'fields');
     case 'error':
       return ok(isU32(m.id) && isText(m.code, 64) && isText(m.message, 1024) && (m.cause === undefined || isText(m.cause, 64)), 'fields');
     case 'ping':

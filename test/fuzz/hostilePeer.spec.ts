@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { config as rxConfig } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeControl, encodeFrame, receiveFile, TallowError, type ControlMessage, type Manifest } from '../../src/index';
-import { HostileSender, manifestOf, sleep, watch } from '../limits/hostileSender';
+import { HostileSender, manifestOf, offerMessages, sleep, watch } from '../limits/hostileSender';
 import { controlMessage } from './controlArbitraries';
 import { fcParams } from './fc';
 import { frameLikeBytes, mutatedFrame, u32 } from './frameArbitraries';
@@ -88,11 +88,11 @@ afterAll(() => {
 /** Plays `actions` against a fresh receiver and returns what it did. */
 async function play(offerFirst: boolean, m: Manifest, actions: Action[]) {
   const s = new HostileSender();
-  const r = watch(receiveFile(s.link.b, { idleTimeout: 60_000, nackDelay: 5 }));
+  const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 60_000, nackDelayMs: 5 }));
   try {
     await s.opened();
     if (offerFirst) {
-      s.send({ t: 'offer', v: 2, ...m });
+      for (const msg of offerMessages(m)) s.send(msg);
       await Promise.race([s.next('accept', 1_000).catch(() => undefined), r.settled]);
       if (!r.error()) await s.openData(m);
     }

@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { encodeControl, MAX_CONTROL_MESSAGE, ProtocolError, receiveFile } from '../../src/index';
 import { CONTROL_VERSION } from '../../src/protocol/control';
 import { directoryTarget } from '../../src/node';
-import { HostileSender, listDir, manifestOf, watch, within } from './hostileSender';
+import { HostileSender, listDir, manifestOf, offerMessages, watch, within } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';
 
 /** A valid offer padded with JSON whitespace to exactly `length` characters. */
 const paddedOffer = (length: number, id = 7): string => {
-  const text = encodeControl({ t: 'offer', v: CONTROL_VERSION, ...manifestOf({ id }) });
+  const text = encodeControl(offerMessages(manifestOf({ id }))[0]);
   return text + ' '.repeat(length - text.length);
 };
 

@@ -65,10 +65,10 @@ describe('limit: the size declared in the manifest', () => {
     const s = closeAfter(new HostileSender());
     // 1000 B with chunks of at least 1024 B: one chunk at most.
     const m = manifestOf({ size: 1000, chunk: { min: 1024, max: 65_536 } });
-    const r = watch(receiveFile(s.link.b, { idleTimeout: 60_000 }));
+    const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 60_000 }));
     await s.handshake(m);
     // 100,000 is harmless to this machine; 2^24 or more crashes the process (see the header).
-    s.send({ t: 'done', id: m.id, chunks: 100_000, bytes: 1000, sha256: sha256Hex(new Uint8Array(1000)) });
+    s.send({ t: 'done', id: m.id, i: 0, chunks: 100_000, bytes: 1000, sha256: sha256Hex(new Uint8Array(1000)) });
     await Promise.race([r.settled, sleep(2_000)]);
     r.stop();
     // Today: still running, NACKing 4096 indexes that cannot exist at every scan.

@@ -75,6 +75,9 @@ export { sha256Hex };
 /** A manifest that a receiver accepts, with `overrides` applied. */
 export const manifestOf = (overrides: Partial<Manifest> = {}): Manifest => ({
   id: 0x5eed,
+  session: overrides.id ?? 0x5eed,
+  index: 0,
+  parallel: 1,
   name: 'hostile.bin',
   size: 1024,
   type: 'application/octet-stream',
@@ -87,6 +90,14 @@ export const manifestOf = (overrides: Partial<Manifest> = {}): Manifest => ({
   window: 16 * 1024 * 1024,
   ...overrides,
 });
+
+/** The v3 messages that offer `m` as a session of one file: `offer`, then its `entry`. */
+export function offerMessages(m: Manifest): [ControlMessage, ControlMessage] {
+  const { id: _frameId, session, index, name, size, type, lastModified, ...settings } = m;
+  const offer: ControlMessage = { t: 'offer', v: CONTROL_VERSION, id: session, files: 1, folders: 0, bytes: size, ...settings };
+  const entry: ControlMessage = { t: 'entry', id: session, i: index, name, size, type, ...(lastModified === undefined ? {} : { lastModified }) };
+  return [offer, entry];
+}
 
 /** The sender end of a virtual link, driven by hand. */
 export class HostileSender {
@@ -130,10 +141,10 @@ export class HostileSender {
     this.control.send(typeof msg === 'string' || msg instanceof Uint8Array ? msg : encodeControl(msg));
   }
 
-  /** Opens the control channel and sends an offer for `manifest`. */
+  /** Opens the control channel and sends a one-file offer for `manifest` (the offer, then its entry). */
   async offer(manifest: Manifest): Promise<void> {
     await this.opened();
-    this.send({ t: 'offer', v: CONTROL_VERSION, ...manifest });
+    for (const msg of offerMessages(manifest)) this.send(msg);
   }
 
   /** Creates this side's negotiated data channels for `manifest` and waits until they are open. */
@@ -169,7 +180,7 @@ export class HostileSender {
     for (let offset = 0; offset < bytes.length; offset += chunkSize, index++) {
       this.frame(manifest.id, index, offset, bytes.subarray(offset, offset + chunkSize), index % this.data.length);
     }
-    if (done) this.send({ t: 'done', id: manifest.id, chunks: index, bytes: bytes.length, sha256: sha256Hex(bytes) });
+    if (done) this.send({ t: 'done', id: manifest.session, i: manifest.index, chunks: index, bytes: bytes.length, sha256: sha256Hex(bytes) });
     return index;
   }
 

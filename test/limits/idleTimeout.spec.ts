@@ -20,7 +20,7 @@ describe('limit: idleTimeout', () => {
   it('a silent sender (some chunks, then nothing at all) → IdleTimeoutError, and the sender is told', async () => {
     const s = closeAfter(new HostileSender());
     const m = manifestOf({ size: 64 * 1024, chunk: { min: 4096, max: 4096 } });
-    const r = watch(receiveFile(s.link.b, { idleTimeout: 300 }));
+    const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 300 }));
     await s.handshake(m);
     for (let i = 0; i < 4; i++) s.frame(m.id, i, i * 4096, new Uint8Array(4096));
     const t0 = performance.now();
@@ -35,7 +35,7 @@ describe('limit: idleTimeout', () => {
   it('a sender that keeps pinging but sends no data → IdleTimeoutError (pings prove liveness, not progress)', async () => {
     const s = closeAfter(new HostileSender());
     const m = manifestOf({ size: 64 * 1024 });
-    const r = watch(receiveFile(s.link.b, { idleTimeout: 400 }));
+    const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 400 }));
     await s.handshake(m);
     s.frame(m.id, 0, 0, new Uint8Array(4096));
     let n = 0;
@@ -61,8 +61,8 @@ describe('limit: idleTimeout', () => {
       read: () => new Observable<Uint8Array>((subscriber) => subscriber.next(new Uint8Array(64 * 1024).fill(9))),
     };
     // 1500 ms spans the sender's 1 s pings: the receiver must time out anyway.
-    const r = watch(receiveFile(link.b, { idleTimeout: 1500, target: directoryTarget(dir) }));
-    const s = watch(sendFile(link.a, stalled, { idleTimeout: 60_000 }));
+    const r = watch(receiveFile(link.b, { idleTimeoutMs: 1500, target: directoryTarget(dir) }));
+    const s = watch(sendFile(link.a, stalled, { idleTimeoutMs: 60_000 }));
     await within(r.settled, 10_000, 'receiver gives up');
     expectIdle(r.error(), 1500);
     expect(r.events.some((e) => e.type === 'started')).toBe(true);

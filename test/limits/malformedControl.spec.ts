@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, receiveFile } from '../../src/index';
 import { directoryTarget } from '../../src/node';
-import { HostileSender, listDir, manifestOf, sleep, watch, within } from './hostileSender';
+import { HostileSender, listDir, manifestOf, offerMessages, sleep, watch, within } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';
 
 const M = manifestOf({ size: 16 * 1024, chunk: { min: 4096, max: 4096 } });
-const offer = { t: 'offer', v: 2, ...M };
+const [offer, entry] = offerMessages(M);
 
 /** Malformed messages: raw text or bytes exactly as sent. */
 const MALFORMED: [string, string | Uint8Array][] = [
@@ -20,14 +20,14 @@ const MALFORMED: [string, string | Uint8Array][] = [
   ['JSON null', 'null'],
   ['binary on the control channel', new Uint8Array([123, 125])],
   ['an unknown type', JSON.stringify({ t: 'exec', id: M.id })],
-  ['an unsupported version', JSON.stringify({ ...offer, v: 1 })],
-  ['a negative size', JSON.stringify({ ...offer, size: -1 })],
-  ['size beyond 2^53', JSON.stringify({ ...offer, size: 2 ** 60 })],
+  ['an unsupported version', JSON.stringify({ ...offer, v: 2 })],
+  ['a negative size', JSON.stringify({ ...entry, size: -1 })],
+  ['size beyond 2^53', JSON.stringify({ ...entry, size: 2 ** 60 })],
   ['17 channels', JSON.stringify({ ...offer, channels: 17 })],
   ['channel ids beyond 1023', JSON.stringify({ ...offer, idBase: 1020, channels: 8 })],
-  ['a name of 1025 characters', JSON.stringify({ ...offer, name: 'n'.repeat(1025) })],
-  ['an uppercase digest', JSON.stringify({ t: 'done', id: M.id, chunks: 1, bytes: 1, sha256: 'A'.repeat(64) })],
-  ['a nack of 4097 entries', JSON.stringify({ t: 'nack', id: M.id, chunks: Array.from({ length: 4097 }, (_, i) => i) })],
+  ['a name of 1025 characters', JSON.stringify({ ...entry, name: 'n'.repeat(1025) })],
+  ['an uppercase digest', JSON.stringify({ t: 'done', id: M.id, i: 0, chunks: 1, bytes: 1, sha256: 'A'.repeat(64) })],
+  ['a nack of 4097 entries', JSON.stringify({ t: 'nack', id: M.id, i: 0, chunks: Array.from({ length: 4097 }, (_, i) => i) })],
   ['a deeply nested type', `{"t":${'['.repeat(5000)}${']'.repeat(5000)}}`],
 ];
 

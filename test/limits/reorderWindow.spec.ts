@@ -63,7 +63,7 @@ describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)
     send(0);
     const all = new Uint8Array(8 * CHUNK);
     for (let i = 0; i < 8; i++) all.fill(i, i * CHUNK, (i + 1) * CHUNK);
-    s.send({ t: 'done', id: m.id, chunks: 8, bytes: all.length, sha256: sha256Hex(all) });
+    s.send({ t: 'done', id: m.id, i: 0, chunks: 8, bytes: all.length, sha256: sha256Hex(all) });
     await within(r.settled, 5_000, 'receiver settles');
     expect(outcomeOf(r)).toBe('completed');
   });

@@ -89,7 +89,7 @@ describe('a send refused for want of channel ids', () => {
     const waiting: ReturnType<typeof watch>[] = [];
     let err: unknown;
     for (let i = 0; i < 40 && !err; i++) {
-      const w = watch(sendFile(l.a, new Uint8Array(10), { acceptTimeout: 60_000 }));
+      const w = watch(sendFile(l.a, new Uint8Array(10), { acceptTimeoutMs: 60_000 }));
       await Promise.resolve();
       if (w.error()) err = w.error();
       else waiting.push(w);

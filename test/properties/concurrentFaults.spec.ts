@@ -78,8 +78,8 @@ describe('concurrent transfers in both directions with faults, in virtual time',
           const start = (from: typeof link.a, to: typeof link.b, t: (typeof c.aToB)[number], id: number) => {
             const sent = bytesOf(t.size, t.seed);
             const target = memoryTarget();
-            const r = watch(receiveFile(to, { target, scheduler: ts, idleTimeout: 10_000, maxCorruptRetries: 8 }));
-            const s = watch(sendFile(from, sent, { scheduler: ts, channels: t.channels, reliability: t.reliability, transferId: id, idleTimeout: 10_000 }));
+            const r = watch(receiveFile(to, { target, scheduler: ts, idleTimeoutMs: 10_000, maxCorruptRetries: 8 }));
+            const s = watch(sendFile(from, sent, { scheduler: ts, channels: t.channels, reliability: t.reliability, transferId: id, idleTimeoutMs: 10_000 }));
             runs.push({ sent, s, r, target });
           };
           c.aToB.forEach((t, i) => start(link.a, link.b, t, i + 1));

@@ -35,7 +35,7 @@ const run = (corruptCopies: number, maxCorruptRetries: number, reliability: Reli
     const link = createVirtualLink({ delay: 1, scheduler });
     const wrapper = corruptingPeer(link.a, VICTIM, corruptCopies);
     const target = memoryTarget();
-    const receiver = record(receiveFile(link.b, { target, maxCorruptRetries, idleTimeout: 5000, scheduler }));
+    const receiver = record(receiveFile(link.b, { target, maxCorruptRetries, idleTimeoutMs: 5000, scheduler }));
     const sender = record(sendFile(wrapper.peer, file.bytes, { name: 'victim.bin', channels, lanes: 1, reliability, minChunk: CHUNK, maxChunk: CHUNK, scheduler }));
     expect(clock.runUntil(() => receiver.ended && sender.ended, 60_000), 'both sides end within the virtual deadline').toBe(true);
     link.close();

@@ -53,7 +53,7 @@ const sendOptions = (channels: number, reliability: Reliability) => ({
   // Little in flight, so the cut lands mid-file: 256 KiB per channel before backpressure.
   high: 256 * KiB,
   low: 64 * KiB,
-  idleTimeout: 5000,
+  idleTimeoutMs: 5000,
   // Fixed, so the 20 MB/s first transfer cuts at the same byte every run (the id's digits are in every control message).
   transferId: 1,
 });
@@ -77,7 +77,7 @@ const interrupted = (target: MemoryTarget, hook: CutHook, how: 'link.fail()' | '
       // Outside the receiver's emitting call, as an application would.
       else scheduler.schedule(() => sender.subscription.unsubscribe());
     };
-    const receiver = record(receiveFile(l.b, { target, idleTimeout: 5000, scheduler }));
+    const receiver = record(receiveFile(l.b, { target, idleTimeoutMs: 5000, scheduler }));
     const sender = record(sendFile(l.a, file.bytes, { ...sendOptions(1, 'reliable'), scheduler }));
     const ended = clock.runUntil(() => receiver.ended && (how !== 'link.fail()' || sender.ended), DEADLINE);
     expect(ended, 'the first transfer ends within the virtual deadline').toBe(true);
@@ -91,7 +91,7 @@ const transfer = (target: MemoryTarget, bytes: Uint8Array, send: SendOptions, co
   inVirtualTime((clock) => {
     const { scheduler } = clock;
     const l = createVirtualLink({ delay: 1, ...config, scheduler });
-    const receiver = record(receiveFile(l.b, { target, idleTimeout: 5000, scheduler }));
+    const receiver = record(receiveFile(l.b, { target, idleTimeoutMs: 5000, scheduler }));
     const sender = record(sendFile(l.a, bytes, { ...send, scheduler }));
     expect(clock.runUntil(() => receiver.ended && sender.ended, DEADLINE), 'both sides end within the virtual deadline').toBe(true);
     // The link is left open, so its counters can be read (the scheduler, and whatever it still holds, goes with it).

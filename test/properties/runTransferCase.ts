@@ -201,14 +201,14 @@ export function runTransferCase(c: TransferCase, config: RunConfig = {}): CaseRu
       lanes,
       reliability: c.reliability,
       ...(c.chunk ? { minChunk: c.chunk.min, maxChunk: c.chunk.max } : {}),
-      idleTimeout,
+      idleTimeoutMs: idleTimeout,
       scheduler: clock.scheduler,
       // Fixed, so a bandwidth-limited case keeps its exact timings (the id's digits are in every control message).
       transferId: 1,
     };
     const receive: ReceiveOptions = {
       target,
-      idleTimeout,
+      idleTimeoutMs: idleTimeout,
       scheduler: clock.scheduler,
       ...(c.maxCorruptRetries === undefined ? {} : { maxCorruptRetries: c.maxCorruptRetries }),
     };

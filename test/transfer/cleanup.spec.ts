@@ -39,7 +39,7 @@ describe('cleanup', () => {
       const data = randomBytes(64 * 1024 + i * 997);
       const sha = createHash('sha256').update(data).digest('hex');
       const [sent, received] = await Promise.all([
-        lastValueFrom(sendFile(a, data, { channels: 2, lanes: 1, statsInterval: 50 }).pipe(toArray())),
+        lastValueFrom(sendFile(a, data, { channels: 2, lanes: 1, sampleIntervalMs: 50 }).pipe(toArray())),
         lastValueFrom(receiveFile(b).pipe(toArray())),
       ]);
       const done = (e: TransferEvent[]) => e.find((x) => x.type === 'completed') as Extract<TransferEvent, { type: 'completed' }>;

@@ -319,7 +319,7 @@ describe('cancel', () => {
   // The window (1 MiB ahead of the acks, acked every 256 KiB) paces 8 MiB over ~8 round trips of 20 ms, so
   // there is a middle to cancel in. The bandwidth stays unlimited: on a slow virtual link the `cancel` would
   // queue behind megabytes of frames and be discarded by the close 100 ms later (see the report / docs).
-  const paced = { config: { delay: 10 }, send: { channels: 3, window: MiB }, receive: { ackEvery: 256 * 1024, progressInterval: 10 } };
+  const paced = { config: { delay: 10 }, send: { channels: 3, window: MiB }, receive: { ackEvery: 256 * 1024, progressIntervalMs: 10 } };
 
   /** Calls `fn` (once, outside the emitting call) when the receiver has verified and written some bytes. */
   const midway = (clock: VirtualClock, fn: () => void) => {
@@ -404,7 +404,7 @@ describe('reject', () => {
 describe('progress under retransmission', () => {
   it('bytesDone and progress count each byte once; retransmissions are reported apart', async () => {
     const size = 4 * MiB;
-    const { sent, received, links } = await transfer(size, { delay: 2, loss: 0.1, seed: 7 }, { channels: 2, reliability: 'unreliable', statsInterval: 50 }, { receive: { statsInterval: 50 } });
+    const { sent, received, links } = await transfer(size, { delay: 2, loss: 0.1, seed: 7 }, { channels: 2, reliability: 'unreliable', sampleIntervalMs: 50 }, { receive: { sampleIntervalMs: 50 } });
     const done = completedOf(sent)!;
     expect(links[0].stats().messagesDropped).toBeGreaterThan(0);
     expect(done.retransmittedBytes).toBeGreaterThan(0);
@@ -422,7 +422,7 @@ describe('a sender nobody answers', () => {
   it('fails with IdleTimeoutError after acceptTimeout instead of waiting forever', () => {
     const { sender, endedAt } = inVirtualTime((clock) => {
       const l = link(clock, {});
-      const sender = record(sendFile(l.a, new Uint8Array(10), { acceptTimeout: 200, scheduler: clock.scheduler }));
+      const sender = record(sendFile(l.a, new Uint8Array(10), { acceptTimeoutMs: 200, scheduler: clock.scheduler }));
       untilEnded(clock, [sender]);
       return { sender, endedAt: clock.now() };
     });

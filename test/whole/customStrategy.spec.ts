@@ -52,8 +52,8 @@ const transfer = (file: Uint8Array, options: Parameters<typeof sendFile>[2]) => 
   const receiver: Outcome = { events: [] };
   ts.run(() => {
     const link = createVirtualLink({ scheduler: ts, delay: 5 });
-    receiveFile(link.b, { scheduler: ts, idleTimeout: 2000 }).subscribe({ next: (e) => receiver.events.push(e), error: (e) => (receiver.error = e) });
-    sendFile(link.a, file, { scheduler: ts, transferId: 1, idleTimeout: 2000, ...options }).subscribe({ next: (e) => sender.events.push(e), error: (e) => (sender.error = e) });
+    receiveFile(link.b, { scheduler: ts, idleTimeoutMs: 2000 }).subscribe({ next: (e) => receiver.events.push(e), error: (e) => (receiver.error = e) });
+    sendFile(link.a, file, { scheduler: ts, transferId: 1, idleTimeoutMs: 2000, ...options }).subscribe({ next: (e) => sender.events.push(e), error: (e) => (sender.error = e) });
   });
   return { sender, receiver };
 };

@@ -138,7 +138,7 @@ describe('whole transfers under TestScheduler.run()', () => {
     const ts = scheduler();
     ts.run(({ expectObservable }) => {
       const l = link(ts);
-      expectObservable(outline(receiveFile(l.b, { scheduler: ts, idleTimeout: 5000 }))).toBe('10ms (os) 4996ms (i|)', V);
+      expectObservable(outline(receiveFile(l.b, { scheduler: ts, idleTimeoutMs: 5000 }))).toBe('10ms (os) 4996ms (i|)', V);
       expectObservable(outline(sendFile(l.a, stalling, { scheduler: ts, channels: 1, transferId: 1 }))).toBe('20ms s 4999ms (i|)', V);
     });
   });

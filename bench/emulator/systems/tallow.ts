@@ -86,7 +86,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
         librarySha = e.sha256;
       }
     });
-    const sending = collect(sendFile(peers.lanes.map((l) => l.a), data, { acceptTimeout: BENCH_ACCEPT_TIMEOUT, ...options }), (e) => {
+    const sending = collect(sendFile(peers.lanes.map((l) => l.a), data, { acceptTimeoutMs: BENCH_ACCEPT_TIMEOUT, ...options }), (e) => {
       if (e.type === 'started') {
         started = true;
         manifest = e.manifest;

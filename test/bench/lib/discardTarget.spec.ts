@@ -12,6 +12,9 @@ import { pattern, testScheduler } from '../../helpers/marbles';
 
 const manifest: Manifest = {
   id: 1,
+  session: 1,
+  index: 0,
+  parallel: 1,
   name: 'x.bin',
   size: 9,
   type: 'application/octet-stream',

@@ -280,9 +280,9 @@ export async function transferLocal(key: string, options: RunOptions): Promise<R
   const file = fileOf(size, seed);
   const sourceSha256 = await subtleHex(await file.arrayBuffer());
   resetSendLog();
-  const receiver = watch(receiveFile(b, { statsInterval }));
+  const receiver = watch(receiveFile(b, { sampleIntervalMs: statsInterval }));
   const started = performance.now();
-  const sender = watch(sendFile(a, file, { name: 'browser.bin', channels, lanes, reliability, statsInterval }));
+  const sender = watch(sendFile(a, file, { name: 'browser.bin', channels, lanes, reliability, sampleIntervalMs: statsInterval }));
   await settle([receiver, sender], timeoutMs);
   const ms = performance.now() - started;
   return { size, sourceSha256, ...(await receivedFacts(receiver)), ms, mbps: (size * 8) / ms / 1000, sender: sender.result, receiver: receiver.result, sends: snapshotSendLog() };
@@ -305,7 +305,7 @@ export async function cancelLocal(key: string, options: { size: number; seed: nu
   const receiver = watch(receiveFile(b));
   let cancelledAt = -1;
   const started = performance.now();
-  const sender = watch(sendFile(a, file, { channels, lanes: 1, progressInterval: 20 }), {
+  const sender = watch(sendFile(a, file, { channels, lanes: 1, progressIntervalMs: 20 }), {
     onEvent: (e) => {
       if (cancelledAt < 0 && e.type === 'progress' && e.bytes >= cancelAfter) {
         cancelledAt = e.bytes;
