@@ -1,18 +1,28 @@
 /**
- * One receiving transfer: the receiver's control session (the table in sessionTable.ts) and its data path
- * `messages → decodeFrames → bounds → repairChunks → reorder → verifyHash → target`. `receiveFile` runs
- * one per subscription; each method is one step of the protocol (docs/protocol.md).
+ * One receiving session (docs/protocol.md, version 3): the receiver's control session (the table in
+ * sessionTable.ts) from `offer` to the last `complete`, and the demultiplexer that routes each data frame
+ * to its file's {@link FileReceiver} by the transfer id in its header. `receiveFiles` runs one per
+ * subscription; each method is one step of the protocol.
+ *
+ * ```
+ * listening --offer--> listing --last entry/folder--> deciding --accept()--> opening
+ *   --held prefixes hashed, folders, data channels; skip/resume…, accept--> accepted
+ *   --every taken file complete--> ended
+ * ```
  */
 import {
   asyncScheduler,
+  concat,
+  concatMap,
   concatWith,
   defer,
+  EMPTY,
   filter,
+  from,
   ignoreElements,
-  map,
+  isObservable,
   merge,
   mergeMap,
-  ReplaySubject,
   switchMap,
   take,
   tap,
@@ -26,68 +36,85 @@ import {
 import {
   asTallowError,
   ChannelClosedError,
-  HashMismatchError,
+  FrameDecodeError,
   IdleTimeoutError,
   InvalidConfigError,
   LimitExceededError,
   ProtocolError,
   TransferCancelledError,
+  type TallowError,
 } from '../errors';
-import { createSha256, type Sha256 } from '../hash/sha256';
-import { decodeFrames } from '../operators/decodeFrames';
-import { reorder } from '../operators/reorder';
-import { repairChunks } from '../operators/repairChunks';
-import { verifyHash } from '../operators/verifyHash';
-import type { ControlMessage, Manifest } from '../protocol/control';
+import { createSha256 } from '../hash/sha256';
+import type { ControlMessage, Manifest, SessionSettings } from '../protocol/control';
+import { decodeFrame, type DataFrame } from '../protocol/frame';
 import { fromChannelMessages } from '../sources/fromChannelMessages';
-import type { Bytes, Chunk, DataChannelLike, PeerConnectionLike } from '../types';
+import type { Bytes, DataChannelLike, PeerConnectionLike } from '../types';
 import { controlLink, type ControlLink } from './controlLink';
+import { FileReceiver, type FileReceiverHooks } from './FileReceiver';
 import { hashHeldPrefix, type HeldPrefix } from './hashHeldPrefix';
+import { OfferListing } from './OfferListing';
+import { openTarget } from './openTarget';
 import { notifyFailure, remoteError } from './peerFailure';
-import { blobTarget, type OpenedTarget } from './ReceiveTarget';
-import type { ReceiveOptions } from './receiveFile';
+import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
+import type { AcceptDecision, ReceiveFilesOptions } from './receiveFiles';
+import type { FileResult, SessionEvent, SessionOffer } from './SessionEvent';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
 import { closeAfterPeer, closeTransfer, createDataChannels, incomingControlChannels } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
-import type { TransferEvent } from './TransferEvent';
 import { idleWatchdog, repeatEvery } from './watchdog';
+
+/** {@link ReceiveFilesOptions} plus what `receiveFile` adds. */
+export interface ReceiverSessionConfig extends ReceiveFilesOptions {
+  /** Refuses an offer before the `offer` event: the receiver rejects it and fails with the returned error. */
+  readonly refuse?: (offer: SessionOffer) => TallowError | undefined;
+}
+
+/** A target opened before `accept` for its held prefix; `prefix` once hashed. */
+interface Held {
+  readonly opened: OpenedTarget;
+  prefix?: HeldPrefix;
+}
 
 export class ReceiverSession {
   private readonly sc: SchedulerLike;
+  private readonly target: ReceiveTarget;
   /** The sender's control channel and its message stream, once it arrived. */
   private control: DataChannelLike | undefined;
   private link: ControlLink | undefined;
   private readonly subs: Subscription[] = [];
   private data: DataChannelLike[] = [];
-  private manifest: Manifest | undefined;
-  private opened: OpenedTarget | undefined;
-  private telemetry: Telemetry | undefined;
-  /** The running receive pipeline (replaced when the sender asks for a restart from 0). */
-  private pipeline: Subscription | undefined;
-  /** `done`'s chunk count and digest, for repairChunks/reorder and verifyHash. */
-  private end$ = new ReplaySubject<number>(1);
-  private digest$ = new ReplaySubject<string>(1);
   private phase: ReceiverPhase = 'listening';
-  private doneSeen = false;
-  /** Bytes verified and persisted in this session, and where it started; idleness is no growth in them. */
-  private persisted = 0;
-  private from = 0;
+  /** The session's id and settings, once an offer arrived; the listing, then the whole offer. */
+  private id: number | undefined;
+  private settings: SessionSettings | undefined;
+  private listing: OfferListing | undefined;
+  private offer: SessionOffer | undefined;
+  /** The taken files in order, and the position of the next one to start. */
+  private taken: readonly Manifest[] = [];
+  private next = 0;
+  /** Targets opened before `accept` to prove a held prefix, by file index, until their file starts. */
+  private readonly held = new Map<number, Held>();
+  /** Started files by index (complete ones stay, so their late frames are dropped), and those not complete. */
+  private readonly files = new Map<number, FileReceiver>();
+  private readonly active = new Set<FileReceiver>();
+  private readonly results: FileResult[] = [];
+  /** Bytes of the completed files. */
+  private doneBytes = 0;
+  /** Malformed frames so far (the session's budget is `maxMalformedFrames`). */
+  private malformed = 0;
+  private telemetry: Telemetry | undefined;
   private lastProgressAt: number;
-  /** When data started to flow (reset at `accept`), for `completed.seconds`. */
+  /** When the session was accepted, for `completed.seconds`. */
   private startedAt: number;
-  /** The acks: the last total sent, bytes received (for `queued`), and chunks NACKed and not yet in. */
-  private lastAck = 0;
-  private receivedPayload = 0;
-  private readonly nacked = new Set<number>();
-  private nackedArrived = false;
 
   constructor(
     private readonly lanes: readonly PeerConnectionLike[],
-    private readonly o: ReceiveOptions,
-    private readonly subscriber: Subscriber<TransferEvent>,
+    private readonly o: ReceiverSessionConfig,
+    private readonly subscriber: Subscriber<SessionEvent>,
   ) {
     this.sc = o.scheduler ?? asyncScheduler;
+    this.target = o.target ?? blobTarget();
     this.startedAt = this.lastProgressAt = this.sc.now();
   }
 
@@ -99,10 +126,10 @@ export class ReceiverSession {
   /** Unsubscribed: tells the sender (when there is one), then closes once it has. */
   cancel(): void {
     if (this.finished) return;
-    if (this.manifest) this.send({ t: 'cancel', id: this.manifest.id, reason: 'cancelled by receiver' });
+    if (this.id !== undefined) this.send({ t: 'cancel', id: this.id, reason: 'cancelled by receiver' });
     this.cleanup();
-    Promise.resolve(this.opened?.abort(new TransferCancelledError('local'))).catch(() => undefined);
-    closeTransfer([this.control, ...this.data], Boolean(this.manifest), this.sc);
+    this.abortAll(new TransferCancelledError('local'));
+    closeTransfer([this.control, ...this.data], this.id !== undefined, this.sc);
   }
 
   private get finished(): boolean {
@@ -114,7 +141,7 @@ export class ReceiverSession {
   }
 
   /**
-   * One transfer per subscription: takes the first control channel the peer opens. If it dies before an
+   * One session per subscription: takes the first control channel the peer opens. If it dies before an
    * offer came on it (a sender retries a control channel that closed at birth), listens again.
    */
   private listen(): void {
@@ -122,13 +149,13 @@ export class ReceiverSession {
       incoming.unsubscribe();
       this.control = ch;
       this.link = controlLink(ch);
-      this.subs.push(this.link.messages$.subscribe({ next: (m) => this.onControl(m), error: (err) => this.controlFailed(err) }));
+      this.subs.push(this.link.messages$.subscribe({ next: (m) => this.guard(() => this.onControl(m)), error: (err) => this.controlFailed(err) }));
     });
     this.subs.push(incoming);
   }
 
   private controlFailed(err: unknown): void {
-    if (!this.manifest && !this.finished && err instanceof ChannelClosedError) {
+    if (this.id === undefined && !this.finished && err instanceof ChannelClosedError) {
       this.link?.dispose();
       this.link = this.control = undefined;
       return this.listen();
@@ -137,27 +164,38 @@ export class ReceiverSession {
     this.fail(err, !(err instanceof ChannelClosedError));
   }
 
+  /** Runs one step; a broken limit rejects the offer, anything else thrown fails the session (telling the peer). */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof LimitExceededError) this.refuse(err);
+      else this.fail(err, true);
+    }
+  }
+
   /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
   private onControl(msg: ControlMessage): void {
-    const m = this.manifest;
-    if (this.finished || (m && 'id' in msg && msg.id !== m.id)) return; // ended, or another transfer's
-    try {
-      checkLegal(RECEIVER_TABLE, 'receiver', this.phase, msg.t, m?.id);
-    } catch (err) {
-      return this.fail(err, true);
-    }
+    if (this.finished || (this.id !== undefined && 'id' in msg && msg.id !== this.id)) return; // ended, or another session's
+    checkLegal(RECEIVER_TABLE, 'receiver', this.phase, msg.t, this.id);
     switch (msg.t) {
       case 'offer':
         return this.onOffer(msg);
+      case 'entry':
+        this.listing!.entry(msg);
+        return this.listed();
+      case 'folder':
+        this.listing!.folder(msg);
+        return this.listed();
+      case 'done':
+        return this.fileOf(msg.i, 'done').onDone(msg);
+      case 'restart':
+        return this.fileOf(msg.i, 'restart').restart();
       case 'ping':
         return void this.send({ t: 'pong', n: msg.n, ts: msg.ts });
       case 'pong':
         // Our own pings: the receiver measures RTT and jitter too.
         return this.telemetry?.appRtt(this.sc.now() - msg.ts);
-      case 'done':
-        return this.onDone(m!, msg);
-      case 'restart':
-        return this.restart(m!);
       case 'cancel':
         return this.fail(new TransferCancelledError('remote', msg.reason), false);
       case 'error':
@@ -165,276 +203,297 @@ export class ReceiverSession {
     }
   }
 
-  /** An offer: the limits, then the user's decision. */
+  /** An offer: its own limits, then its entries and folders follow. */
   private onOffer(msg: Extract<ControlMessage, { t: 'offer' }>): void {
-    const { t: _t, v: _v, ...m } = msg;
-    this.manifest = m;
-    const maxFileSize = this.o.maxFileSize ?? Number.MAX_SAFE_INTEGER;
-    if (m.size > maxFileSize) {
-      this.send({ t: 'reject', id: m.id, reason: `file of ${m.size} B exceeds the limit of ${maxFileSize} B` });
-      return this.fail(new LimitExceededError('file size', m.size, maxFileSize), false);
+    this.id = msg.id;
+    this.settings = msg;
+    if (msg.lanes > this.lanes.length) {
+      return this.refuse(new InvalidConfigError(`sender uses ${msg.lanes} lanes but only ${this.lanes.length} connections were given`, { lanes: msg.lanes }));
     }
-    if (m.lanes > this.lanes.length) {
-      this.send({ t: 'reject', id: m.id, reason: `sender uses ${m.lanes} lanes, receiver has ${this.lanes.length}` });
-      return this.fail(new InvalidConfigError(`sender uses ${m.lanes} lanes but only ${this.lanes.length} connections were given`), false);
-    }
+    this.listing = new OfferListing(msg, this.o);
+    this.phase = 'listing';
+    this.listed();
+  }
+
+  /** Once every entry and folder is in: the `offer` event, then the user's decision. */
+  private listed(): void {
+    if (!this.listing!.listed) return;
+    const offer = (this.offer = this.listing!.offer());
+    this.listing = undefined;
     this.phase = 'deciding';
-    this.subscriber.next({ type: 'offer', manifest: m });
+    const refused = this.o.refuse?.(offer);
+    if (refused) return this.refuse(refused);
+    this.subscriber.next({ type: 'offer', offer });
+    const accept = this.o.accept ?? (() => true);
     this.subs.push(
-      defer(() => settle(this.o.accept ? this.o.accept(m) : true))
+      defer(() => {
+        const d = accept(offer);
+        return isObservable(d) ? d : settle(d);
+      })
         .pipe(take(1))
-        .subscribe({ next: (yes) => (yes ? this.open(m, false) : this.decline(m)), error: (err) => this.fail(err, true) }),
+        .subscribe({ next: (d) => this.guard(() => this.decide(offer, d)), error: (err) => this.fail(err, true) }),
     );
   }
 
-  private decline(m: Manifest): void {
+  /** Rejects the offer and fails with `err` (a broken limit, a refused offer). */
+  private refuse(err: TallowError): void {
     if (this.finished) return;
-    this.send({ t: 'reject', id: m.id, reason: 'declined by receiver' });
-    this.subscriber.next({ type: 'rejected', manifest: m, reason: 'declined by receiver' });
+    if (this.id !== undefined) this.send({ t: 'reject', id: this.id, reason: err.message.slice(0, 1000) });
+    this.fail(err, false, true);
+  }
+
+  private decide(offer: SessionOffer, d: AcceptDecision): void {
+    if (this.finished) return;
+    if (d === false) return this.decline(offer);
+    if (d !== true && d.some((m) => m.session !== offer.id || offer.files[m.index] === undefined)) {
+      throw new InvalidConfigError('accept returned a file that is not in the offer', { id: offer.id });
+    }
+    const chosen = d === true ? undefined : new Set(d.map((m) => m.index));
+    this.taken = chosen ? offer.files.filter((f) => chosen.has(f.index)) : offer.files;
+    this.prepare(offer);
+  }
+
+  private decline(offer: SessionOffer): void {
+    this.send({ t: 'reject', id: offer.id, reason: 'declined by receiver' });
+    this.subscriber.next({ type: 'rejected', offer, reason: 'declined by receiver' });
     this.cleanup();
     closeAfterPeer([this.control], { scheduler: this.sc });
     this.subscriber.complete();
   }
 
-  /** Opens the target, creates the data channels (once), proves the held prefix, then accepts. */
-  private open(m: Manifest, fresh: boolean): void {
-    if (this.finished) return;
+  /** Held prefixes (hashed), then the folders, one at a time; then `accept`. */
+  private prepare(offer: SessionOffer): void {
     this.phase = 'opening';
-    const target = this.o.target ?? blobTarget();
+    const folder = (path: string) => defer(() => settle(this.target.folder ? this.target.folder(path) : undefined));
     this.subs.push(
-      defer(() => settle(target.open(m)))
-        .pipe(switchMap((t) => this.opened$(m, t, fresh)))
-        .subscribe({ next: (held) => this.accept(m, held), error: (err) => this.fail(err, true) }),
+      concat(from(this.taken).pipe(concatMap((m) => this.hold$(m))), from(offer.folders).pipe(concatMap(folder)))
+        .pipe(ignoreElements())
+        .subscribe({ complete: () => this.guard(() => this.accept(offer)), error: (err) => this.fail(err, true) }),
     );
   }
 
-  private opened$(m: Manifest, t: OpenedTarget, fresh: boolean): Observable<HeldPrefix> {
-    this.opened = t;
-    if (this.finished) return settle(t.abort(new TransferCancelledError('local'))).pipe(ignoreElements());
-    const from = (this.from = t.from);
-    if (!(from >= 0 && from <= m.size)) throw new InvalidConfigError(`target resumes at ${from}, outside the file`, { from });
-    if (fresh && from !== 0) throw new InvalidConfigError(`target resumes at ${from} after the sender asked to restart from 0`, { from });
-    this.openChannels(m);
-    return hashHeldPrefix(from, this.o.createHash ?? createSha256, () => readPrefix(t, from));
+  /** A file whose target holds a prefix: open it now (resume) and hash what it holds. */
+  private hold$(m: Manifest): Observable<unknown> {
+    const factory = this.o.createHash ?? createSha256;
+    return defer(() => settle(this.target.held ? this.target.held(m) : 0)).pipe(
+      switchMap((n) => (n > 0 ? openTarget(this.target, m, { resume: true }) : EMPTY)),
+      switchMap((opened) => {
+        const entry: Held = { opened };
+        this.held.set(m.index, entry);
+        return hashHeldPrefix(opened.from, factory, () => readPrefix(opened)).pipe(tap((prefix) => (entry.prefix = prefix)));
+      }),
+    );
   }
 
-  /** Telemetry and the negotiated data channels, once per transfer (a restart keeps them). */
-  private openChannels(m: Manifest): void {
-    if (this.telemetry) return;
-    const { o, sc } = this;
-    this.telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total: m.size, scheduler: sc, statsInterval: o.statsInterval, progressInterval: o.progressInterval, pc: this.lanes[0] });
-    this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
-    this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase);
-    this.telemetry.setChannels(this.data);
-  }
-
-  /** Listeners are attached: now the sender may send. Starts the idle watchdog and the pings. */
-  private accept(m: Manifest, held: HeldPrefix): void {
+  /** Channels and listeners first, then `skip`/`resume` and `accept`; the first `parallel` files start. */
+  private accept(offer: SessionOffer): void {
     if (this.finished) return;
-    this.pipeline = this.receive(m, held.hasher);
+    this.openChannels();
+    const taken = new Set(this.taken.map((m) => m.index));
+    for (const f of offer.files) if (!taken.has(f.index)) this.send({ t: 'skip', id: offer.id, i: f.index });
+    for (const [i, { opened, prefix }] of this.held) {
+      if (opened.from > 0) this.send({ t: 'resume', id: offer.id, i, from: opened.from, prefixSha256: prefix!.prefixSha256! });
+    }
+    this.send({ t: 'accept', id: offer.id });
     this.phase = 'accepted';
     this.startedAt = this.lastProgressAt = this.sc.now();
     this.watch();
-    const from = this.from;
-    this.send(from > 0 ? { t: 'accept', id: m.id, from, prefixSha256: held.prefixSha256! } : { t: 'accept', id: m.id, from });
-    this.subscriber.next({ type: 'started', manifest: m, from });
+    const bytes = this.taken.reduce((n, m) => n + m.size, 0);
+    this.subscriber.next({ type: 'started', offer, files: this.taken, bytes, from: this.heldBytes() });
+    this.startNext();
+    if (this.taken.length === 0) this.completeSession();
   }
 
-  /** Idleness is no verified progress (pings, duplicates and control messages do not count); a ping a second for RTT. */
-  private watch(): void {
-    const timeoutMs = this.o.idleTimeout ?? 30_000;
-    const accepted = () => !this.finished && this.phase === 'accepted';
-    let n = 0;
-    this.subs.push(
-      idleWatchdog(this.sc, {
-        timeoutMs,
-        quietFor: () => (accepted() ? this.sc.now() - this.lastProgressAt : 0),
-        onIdle: () =>
-          this.fail(new IdleTimeoutError(timeoutMs, { side: 'receiver', measured: 'verified bytes', progress: this.from + this.persisted, total: this.manifest?.size }), true),
-      }),
-      repeatEvery(this.sc, 1000, () => accepted() && (this.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)),
-    );
-  }
-
-  /** The data path into the target; each persisted step is acknowledged. */
-  private receive(m: Manifest, hasher: Sha256): Subscription {
-    this.persisted = this.receivedPayload = 0;
-    this.lastAck = this.from;
-    this.nacked.clear();
-    return this.chunks$(m)
-      .pipe(
-        // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
-        verifyHash({ expected: this.digest$, createHash: () => hasher, startOffset: this.from, checkChunks: false }),
-        this.opened!.sink,
-      )
-      .subscribe({ next: (bytes) => this.persistedUpTo(m, bytes), error: (err) => this.fail(err, true), complete: () => this.finish(m) });
-  }
-
-  /** Frames from every data channel, decoded, bounded, repaired and in order, once each. */
-  private chunks$(m: Manifest): Observable<Chunk> {
-    const window = this.o.maxBufferedChunks ?? 1024;
-    const maxMalformed = this.o.maxMalformedFrames ?? 64;
-    let malformed = 0;
-    return this.frames$().pipe(
-      // A corrupted header loses the frame's index: drop it and let the gap NACK bring it back.
-      decodeFrames({
-        transferId: m.id,
-        onMalformed: (err) => {
-          if (++malformed > maxMalformed) throw err;
-        },
-      }),
-      tap((f) => checkFrameBounds(f, this.from, m)),
-      repairChunks({
-        nack: (chunks) => this.nack(m, chunks, window),
-        detectGaps: m.reliability === 'unreliable',
-        end: this.end$,
-        nackDelay: this.o.nackDelay,
-        window,
-        maxCorruptRetries: this.o.maxCorruptRetries,
-        scheduler: this.sc,
-      }),
-      reorder({ end: this.end$, window, maxBufferedBytes: this.o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
-      // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
-      tap((c) => {
-        this.receivedPayload += c.data.length;
-        if (this.nacked.delete(c.index)) this.nackedArrived = true;
-        this.telemetry!.input({ kind: 'progress', bytes: c.data.length });
-      }),
-    );
+  /** Telemetry, the negotiated data channels and the frame demultiplexer. */
+  private openChannels(): void {
+    const { o, sc } = this;
+    const m = this.settings!;
+    const total = this.taken.reduce((n, f) => n + f.size, 0);
+    const files = () => ({ completed: this.results.length, total: this.taken.length, active: [...this.active].map((f) => ({ manifest: f.manifest, bytes: f.bytes })) });
+    this.telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total, scheduler: sc, statsInterval: o.sampleIntervalMs, progressInterval: o.progressIntervalMs, pc: this.lanes[0], files });
+    this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
+    this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase);
+    this.telemetry.setChannels(this.data);
+    this.subs.push(this.frames$().subscribe({ next: (msg) => this.guard(() => this.route(msg)), error: (err) => this.fail(err, true) }));
   }
 
   /**
-   * Binary messages of every data channel. A channel may close mid-transfer: the others carry on (lost
-   * frames are NACKed once `done` is known). When every one has closed before the end, that is an error,
-   * after a grace of a second: a sender that cancels closes its data channels right after its `cancel`,
-   * which travels on another stream and can arrive after the resets.
+   * Binary messages of every data channel. A channel may close mid-session: the others carry on. When every
+   * one has closed before the end, that is an error, after a grace of a second (a sender that cancels closes
+   * its data channels right after its `cancel`, which travels on another stream).
    */
   private frames$(): Observable<Uint8Array> {
-    const closed = () => new ChannelClosedError('every data channel closed before the transfer ended', { channels: this.data.length });
+    const closed = () => new ChannelClosedError('every data channel closed before the session ended', { channels: this.data.length });
     return merge(...this.data.map((ch) => fromChannelMessages(ch))).pipe(
       concatWith(timer(1000, this.sc).pipe(mergeMap(() => throwError(closed)))),
       filter((msg): msg is Uint8Array => typeof msg !== 'string'),
     );
   }
 
-  /** NACKs `chunks`, remembering them: once one is in, the next ack goes out at once (bounded by the window). */
-  private nack(m: Manifest, chunks: readonly number[], window: number): void {
-    for (const c of chunks) if (this.nacked.size < window) this.nacked.add(c);
-    this.send({ t: 'nack', id: m.id, chunks: [...chunks] });
+  /**
+   * One frame to its file, by the transfer id in its header (checked first, so a corrupted id is never
+   * trusted). A malformed frame, or one whose id is no file of this session, is dropped and counted; one for
+   * a skipped file or a file not started is a ProtocolError; late copies for a completed file are dropped.
+   */
+  private route(message: Uint8Array): void {
+    let frame: DataFrame;
+    try {
+      frame = decodeFrame(message);
+    } catch (err) {
+      return this.malformedFrame(err);
+    }
+    const offer = this.offer!;
+    const i = (frame.transferId - offer.id) >>> 0;
+    const file = this.files.get(i);
+    if (file) return file.push(frame);
+    if (i >= offer.files.length) {
+      return this.malformedFrame(new FrameDecodeError('ERR_FRAME_VALUE', `frame of transfer ${frame.transferId}, no file of session ${offer.id}`, { transferId: frame.transferId }));
+    }
+    throw new ProtocolError(`frame for file ${i}, which is ${this.isTaken(i) ? 'not started' : 'skipped'}`, { id: offer.id, i, index: frame.index });
   }
 
-  /** Persisted `bytes` in this session: progress, and an ack every min(ackEvery, window / 4). */
-  private persistedUpTo(m: Manifest, bytes: number): void {
-    if (bytes > this.persisted) this.lastProgressAt = this.sc.now();
-    this.persisted = bytes;
-    this.telemetry!.progress(this.from + bytes);
-    this.ack(m, this.nackedArrived);
-    this.nackedArrived = false;
+  private malformedFrame(err: unknown): void {
+    if (!(err instanceof FrameDecodeError)) throw err;
+    if (++this.malformed > (this.o.maxMalformedFrames ?? 64)) throw err;
   }
 
-  private ack(m: Manifest, force: boolean): void {
-    // Acknowledge at least four times per window, so a sender never waits on its window for an ack.
-    const every = Math.max(1, Math.min(this.o.ackEvery ?? 1024 * 1024, Math.floor(m.window / 4)));
-    const bytes = this.from + this.persisted;
-    if (!force && bytes - this.lastAck < every) return;
-    this.lastAck = bytes;
-    this.send({ t: 'ack', id: m.id, bytes, queued: Math.max(0, this.receivedPayload - this.persisted) });
+  private isTaken(i: number): boolean {
+    return this.taken.some((m) => m.index === i);
   }
 
-  /** Every byte verified and persisted: finish the target, then `ack` and `complete`; close once the sender has. */
-  private finish(m: Manifest): void {
-    const got = this.from + this.persisted;
-    if (got !== m.size) return this.fail(new ProtocolError(`the sender delivered ${got} B of the ${m.size} B it declared`, { received: got, size: m.size }), true);
-    this.subs.push(
-      defer(() => settle(this.opened!.finish()))
-        .pipe(switchMap((result) => this.digest$.pipe(take(1), map((sha256) => ({ result, sha256 })))))
-        .subscribe({ next: ({ result, sha256 }) => this.completed(m, result, sha256), error: (err) => this.fail(err, true) }),
-    );
+  /** The started file `i`, for its `done` or `restart`; any other index is a ProtocolError. */
+  private fileOf(i: number, t: string): FileReceiver {
+    const file = this.files.get(i);
+    if (file) return file;
+    const why = i >= this.offer!.files.length ? 'not in the offer' : this.isTaken(i) ? 'not started' : 'skipped';
+    throw new ProtocolError(`'${t}' for file ${i}, which is ${why}`, { id: this.id, i, t });
   }
 
-  private completed(m: Manifest, result: unknown, sha256: string): void {
+  /** Starts taken files in order while fewer than `parallel` are running. */
+  private startNext(): void {
+    const { parallel } = this.settings!;
+    while (!this.finished && this.active.size < parallel && this.next < this.taken.length) this.startFile(this.taken[this.next++]);
+  }
+
+  private startFile(m: Manifest): void {
+    const held = this.held.get(m.index);
+    this.held.delete(m.index);
+    const file: FileReceiver = new FileReceiver({
+      manifest: m,
+      target: this.target,
+      options: this.o,
+      scheduler: this.sc,
+      preOpened: held && { opened: held.opened, prefix: held.prefix! },
+      hooks: this.hooksFor(() => file),
+    });
+    this.files.set(m.index, file);
+    this.active.add(file);
+    this.subscriber.next({ type: 'file-started', manifest: m, from: file.start });
+    file.begin();
+  }
+
+  private hooksFor(file: () => FileReceiver): FileReceiverHooks {
+    return {
+      send: (msg) => void this.send(msg),
+      progressed: () => {
+        this.lastProgressAt = this.sc.now();
+        this.telemetry?.progress(this.confirmed());
+      },
+      received: (bytes) => this.telemetry?.input({ kind: 'progress', bytes }),
+      completed: (result, seconds) => this.fileCompleted(file(), result, seconds),
+      failed: (err) => this.fail(err, true),
+    };
+  }
+
+  /** A file is complete (its `complete` is sent): the next one starts at once; after the last, the session ends. */
+  private fileCompleted(file: FileReceiver, result: FileResult, seconds: number): void {
     if (this.finished) return;
-    this.ack(m, true);
-    this.send({ t: 'complete', id: m.id, sha256 });
-    this.telemetry!.progress(m.size);
+    const m = file.manifest;
+    this.active.delete(file);
+    this.doneBytes += m.size;
+    this.results.push(result);
+    this.lastProgressAt = this.sc.now();
+    this.subscriber.next({ type: 'file-completed', manifest: m, sha256: result.sha256, bytes: m.size, seconds, result: result.result });
+    this.telemetry?.progress(this.confirmed());
+    // In the same tick as its `complete`: the next file's frames may follow it at once.
+    this.startNext();
+    if (this.results.length === this.taken.length) this.completeSession();
+  }
+
+  /** Confirmed bytes of the session: completed files, files in flight, and prefixes held by files not started. */
+  private confirmed(): number {
+    let bytes = this.doneBytes + this.heldBytes();
+    for (const f of this.active) bytes += f.bytes;
+    return bytes;
+  }
+
+  private heldBytes(): number {
+    let bytes = 0;
+    for (const { opened } of this.held.values()) bytes += opened.from;
+    return bytes;
+  }
+
+  private completeSession(): void {
+    const files = [...this.results].sort((a, b) => a.manifest.index - b.manifest.index);
+    const bytes = this.taken.reduce((n, m) => n + m.size, 0);
+    this.telemetry?.progress(bytes);
     this.cleanup();
-    this.subscriber.next({ type: 'completed', manifest: m, sha256, bytes: m.size, seconds: (this.sc.now() - this.startedAt) / 1000, result });
-    // The sender closes when `complete` arrives; closing first could overtake it (see closeAfterPeer).
+    this.subscriber.next({ type: 'completed', files, bytes, seconds: (this.sc.now() - this.startedAt) / 1000 });
+    // The sender closes when the last `complete` arrives; closing first could overtake it (see closeAfterPeer).
     closeAfterPeer([this.control, ...this.data], { scheduler: this.sc });
     this.subscriber.complete();
   }
 
-  /** A `done` must come once, after `accept`, and fit the manifest: it sets how many chunks to wait for (and NACK). */
-  private onDone(m: Manifest, msg: Extract<ControlMessage, { t: 'done' }>): void {
-    if (this.doneSeen) return this.fail(new ProtocolError('a second done', { id: m.id }), true);
-    const rest = m.size - this.from;
-    const most = rest === 0 ? 0 : Math.ceil(rest / m.chunk.min) + 1;
-    if (msg.bytes !== m.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {
-      const details = { chunks: msg.chunks, bytes: msg.bytes, most, size: m.size };
-      return this.fail(new ProtocolError(`done announces ${msg.chunks} chunks / ${msg.bytes} B; the manifest allows at most ${most} chunks / ${m.size} B`, details), true);
-    }
-    this.doneSeen = true;
-    this.end$.next(msg.chunks);
-    this.digest$.next(msg.sha256);
-  }
-
-  /** `restart`: the sender's prefix differs from ours. Discard what we hold and accept again from 0. */
-  private restart(m: Manifest): void {
-    if (this.from === 0) return this.fail(new ProtocolError('restart without a resumed prefix', { id: m.id }), true);
-    this.pipeline?.unsubscribe();
-    this.end$ = new ReplaySubject<number>(1);
-    this.digest$ = new ReplaySubject<string>(1);
-    const stale = this.opened!;
-    this.phase = 'opening';
+  /** Idleness is no verified progress and no completed file (pings, duplicates, control messages do not count); a ping a second for RTT. */
+  private watch(): void {
+    const timeoutMs = this.o.idleTimeoutMs ?? 30_000;
+    const accepted = () => !this.finished && this.phase === 'accepted';
+    let n = 0;
     this.subs.push(
-      defer(() => settle(stale.abort(new HashMismatchError(-1, "the sender's prefix", 'the held prefix', 'sha-256')))).subscribe({
-        complete: () => this.open(m, true),
-        error: (err) => this.fail(err, true),
+      idleWatchdog(this.sc, {
+        timeoutMs,
+        quietFor: () => (accepted() ? this.sc.now() - this.lastProgressAt : 0),
+        onIdle: () => {
+          const details = { side: 'receiver', measured: 'verified bytes', progress: this.confirmed(), total: this.taken.reduce((s, m) => s + m.size, 0) };
+          this.fail(new IdleTimeoutError(timeoutMs, details), true);
+        },
       }),
+      repeatEvery(this.sc, 1000, () => accepted() && (this.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)),
     );
   }
 
-  private fail(err: unknown, notifyPeer: boolean): void {
+  /**
+   * Fails the session: tells the peer (`error`, or nothing after a `reject`), aborts every opened target and
+   * closes.
+   */
+  private fail(err: unknown, notifyPeer: boolean, rejected = false): void {
     if (this.finished) return;
     const e = asTallowError(err);
-    const id = this.manifest?.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
+    const id = this.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
     const told = notifyPeer && id !== undefined;
     if (told) notifyFailure(this.link, id, e);
     this.cleanup();
-    Promise.resolve(this.opened?.abort(e)).catch(() => undefined);
-    closeTransfer([this.control, ...this.data], told && !(e instanceof ProtocolError), this.sc);
+    this.abortAll(e);
+    closeTransfer([this.control, ...this.data], (told || rejected) && !(e instanceof ProtocolError), this.sc);
     this.subscriber.error(e);
+  }
+
+  private abortAll(reason: unknown): void {
+    for (const f of this.active) f.abort(reason);
+    for (const { opened } of this.held.values()) Promise.resolve(opened.abort(reason)).catch(() => undefined);
+    this.active.clear();
+    this.held.clear();
   }
 
   private cleanup(): void {
     this.phase = 'ended';
     this.telemetry?.stop();
-    this.pipeline?.unsubscribe();
     for (const sub of this.subs) sub.unsubscribe();
     this.link?.dispose();
   }
 }
 
-/**
- * A frame must lie inside `[from, size)` and carry at most `chunk.max` bytes: the manifest is a promise,
- * so maxFileSize holds on disk too.
- */
-function checkFrameBounds(f: { index: number; offset: number; data: Uint8Array }, from: number, m: Manifest): void {
-  const { size } = m;
-  if (f.data.length > m.chunk.max) {
-    throw new ProtocolError(`frame ${f.index} carries ${f.data.length} B, more than the manifest's chunk.max of ${m.chunk.max}`, { index: f.index, length: f.data.length, max: m.chunk.max });
-  }
-  if (f.offset < from || f.offset + f.data.length > size) {
-    throw new ProtocolError(`frame ${f.index} covers bytes ${f.offset}..${f.offset + f.data.length}, outside the declared ${from}..${size}`, {
-      index: f.index,
-      offset: f.offset,
-      length: f.data.length,
-      size,
-    });
-  }
-}
-
-function readPrefix(opened: OpenedTarget, from: number): Observable<Bytes> {
-  if (!opened.prefix) throw new InvalidConfigError('target resumes but cannot read its prefix', { from });
+function readPrefix(opened: OpenedTarget): Observable<Bytes> {
+  if (!opened.prefix) throw new InvalidConfigError('target resumes but cannot read its prefix', { from: opened.from });
   return opened.prefix();
 }

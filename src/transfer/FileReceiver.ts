@@ -1,0 +1,306 @@
+/**
+ * One file of a receiving session: its target, its data path
+ * `frames → bounds → repairChunks → reorder → verifyHash → target sink`, its acks and NACKs, its `done`,
+ * `restart` and `complete` (docs/protocol.md). The session (ReceiverSession) routes the file's frames and
+ * control messages here and hears back through {@link FileReceiverHooks}.
+ *
+ * ```
+ * start ──open──> running ──every byte verified, finish()──> complete
+ *          ^         │ restart (resumed files only, once): abort, reopen from 0, `resume` from 0
+ *          └─────────┘
+ * ```
+ */
+import { Observable, ReplaySubject, switchMap, take, map, tap, type SchedulerLike, type Subscription } from 'rxjs';
+import { HashMismatchError, InvalidConfigError, ProtocolError } from '../errors';
+import { createSha256, type Sha256 } from '../hash/sha256';
+import { reorder } from '../operators/reorder';
+import { repairChunks } from '../operators/repairChunks';
+import { verifyHash } from '../operators/verifyHash';
+import type { ControlMessage, Manifest } from '../protocol/control';
+import type { DataFrame } from '../protocol/frame';
+import type { Bytes, Chunk } from '../types';
+import { FrameBuffer } from './FrameBuffer';
+import { hashHeldPrefix, type HeldPrefix } from './hashHeldPrefix';
+import { openTarget } from './openTarget';
+import type { OpenedTarget, ReceiveTarget } from './ReceiveTarget';
+import type { ReceiveFilesOptions } from './receiveFiles';
+import type { FileResult } from './SessionEvent';
+import { settle } from './settle';
+
+/** A target opened before `accept` to prove a held prefix, and that prefix's hash. */
+export interface PreOpened {
+  readonly opened: OpenedTarget;
+  readonly prefix: HeldPrefix;
+}
+
+/** How a {@link FileReceiver} talks back to its session. */
+export interface FileReceiverHooks {
+  send(msg: ControlMessage): void;
+  /** Verified and persisted bytes of this file grew. */
+  progressed(): void;
+  /** A chunk passed reorder for the first time (throughput), payload bytes. */
+  received(bytes: number): void;
+  /** The file is verified whole and persisted; its `ack` and `complete` are sent. */
+  completed(result: FileResult, seconds: number): void;
+  /** The file failed: the session fails. */
+  failed(err: unknown): void;
+}
+
+export interface FileReceiverConfig {
+  readonly manifest: Manifest;
+  readonly target: ReceiveTarget;
+  readonly options: ReceiveFilesOptions;
+  readonly scheduler: SchedulerLike;
+  /** Set when the target was opened before `accept` (a resume). */
+  readonly preOpened?: PreOpened;
+  readonly hooks: FileReceiverHooks;
+}
+
+type State = 'idle' | 'opening' | 'running' | 'finishing' | 'complete' | 'closed';
+
+export class FileReceiver {
+  readonly manifest: Manifest;
+  private state: State = 'idle';
+  /** The target in use, once open. */
+  private opened: OpenedTarget | undefined;
+  /** Opening or finishing the target, and the running pipeline. */
+  private step: Subscription | undefined;
+  private pipeline: Subscription | undefined;
+  /** Frames that arrive while the target opens. */
+  private readonly buffer: FrameBuffer;
+  /** `done`'s chunk count and digest (replaced by a restart). */
+  private end$ = new ReplaySubject<number>(1);
+  private digest$ = new ReplaySubject<string>(1);
+  private doneSeen = false;
+  /** Held bytes the target resumed from, and bytes persisted since. */
+  private from = 0;
+  private persisted = 0;
+  /** Whether this file was resumed with `from > 0`, and whether it was restarted already. */
+  private resumed = false;
+  private restarted = false;
+  /** The acks: the last total sent, payload received (for `queued`), chunks NACKed and not yet in. */
+  private lastAck = 0;
+  private receivedPayload = 0;
+  private readonly nacked = new Set<number>();
+  private nackedArrived = false;
+  private startedAt = 0;
+
+  constructor(private readonly cfg: FileReceiverConfig) {
+    this.manifest = cfg.manifest;
+    this.buffer = new FrameBuffer(cfg.manifest.window + cfg.manifest.chunk.max);
+  }
+
+  /** Verified and persisted bytes of this file, held prefix included. */
+  get bytes(): number {
+    return this.state === 'complete' ? this.manifest.size : this.from + this.persisted;
+  }
+
+  get complete(): boolean {
+    return this.state === 'complete';
+  }
+
+  /** Where the file starts (the held prefix when resumed, else 0). */
+  get start(): number {
+    return this.cfg.preOpened?.opened.from ?? 0;
+  }
+
+  /** Starts the file: runs a pre-opened target at once, else opens the target from 0. */
+  begin(): void {
+    this.startedAt = this.cfg.scheduler.now();
+    const pre = this.cfg.preOpened;
+    if (!pre) return this.open();
+    this.resumed = pre.opened.from > 0;
+    this.run(pre.opened, pre.prefix.hasher);
+  }
+
+  /** A frame of this file (header already checked). Late copies after completion are dropped. */
+  push(frame: DataFrame): void {
+    if (this.state === 'complete' || this.state === 'closed') return;
+    this.buffer.push(frame);
+  }
+
+  /** Gives up: aborts the target (kept for resume where the target supports it). Idempotent. */
+  abort(reason: unknown): void {
+    if (this.state === 'complete' || this.state === 'closed') return;
+    this.state = 'closed';
+    this.step?.unsubscribe();
+    this.pipeline?.unsubscribe();
+    this.buffer.clear();
+    const t = this.opened;
+    if (t) Promise.resolve(t.abort(reason)).catch(() => undefined);
+  }
+
+  /** `done` must come once and fit the manifest: it sets how many chunks to wait for (and NACK). */
+  onDone(msg: Extract<ControlMessage, { t: 'done' }>): void {
+    const m = this.manifest;
+    if (this.doneSeen) throw new ProtocolError(`a second done for file ${m.index}`, { id: m.session, i: m.index });
+    const rest = m.size - this.expectedFrom();
+    const most = rest === 0 ? 0 : Math.ceil(rest / m.chunk.min) + 1;
+    if (msg.bytes !== m.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {
+      const details = { i: m.index, chunks: msg.chunks, bytes: msg.bytes, most, size: m.size };
+      throw new ProtocolError(`done of file ${m.index} announces ${msg.chunks} chunks / ${msg.bytes} B; its entry allows at most ${most} chunks / ${m.size} B`, details);
+    }
+    this.doneSeen = true;
+    this.end$.next(msg.chunks);
+    this.digest$.next(msg.sha256);
+  }
+
+  /** `restart`: the sender's prefix differs from ours. Discard it, reopen from 0, `resume` from 0. */
+  restart(): void {
+    const m = this.manifest;
+    if (!this.resumed || this.restarted || this.doneSeen) throw new ProtocolError(`restart of file ${m.index}, which was not resumed with a held prefix`, { id: m.session, i: m.index });
+    this.restarted = true;
+    this.resumed = false;
+    this.pipeline?.unsubscribe();
+    this.buffer.detach();
+    this.end$ = new ReplaySubject<number>(1);
+    this.digest$ = new ReplaySubject<string>(1);
+    const stale = this.opened!;
+    this.opened = undefined;
+    this.from = this.persisted = 0;
+    this.step = settle(stale.abort(new HashMismatchError(-1, "the sender's prefix", 'the held prefix', 'sha-256'))).subscribe({
+      complete: () => this.open(() => this.cfg.hooks.send({ t: 'resume', id: m.session, i: m.index, from: 0 })),
+      error: (err) => this.cfg.hooks.failed(err),
+    });
+  }
+
+  /** Where the data will start: the held prefix of a resumed file not restarted, else 0. */
+  private expectedFrom(): number {
+    return this.resumed ? this.start : 0;
+  }
+
+  /** Opens the target from 0 (`resume: false`), then runs it; `ready` is called once frames can flow. */
+  private open(ready?: () => void): void {
+    const { target, manifest, options } = this.cfg;
+    this.state = 'opening';
+    this.step = openTarget(target, manifest, { resume: false })
+      .pipe(
+        tap((t) => (this.opened = t)),
+        switchMap((t) => hashHeldPrefix(0, options.createHash ?? createSha256, () => readNothing(t)).pipe(map((held) => ({ t, held })))),
+      )
+      .subscribe({
+        next: ({ t, held }) => {
+          this.run(t, held.hasher);
+          ready?.();
+        },
+        error: (err) => this.cfg.hooks.failed(err),
+      });
+  }
+
+  /** The data path into the target; each persisted step is acknowledged. */
+  private run(t: OpenedTarget, hasher: Sha256): void {
+    this.state = 'running';
+    this.opened = t;
+    this.from = t.from;
+    this.persisted = this.receivedPayload = 0;
+    this.lastAck = this.from;
+    this.nacked.clear();
+    this.pipeline = this.chunks$()
+      .pipe(
+        // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
+        verifyHash({ expected: this.digest$, createHash: () => hasher, startOffset: this.from, checkChunks: false }),
+        t.sink,
+      )
+      .subscribe({ next: (bytes) => this.persistedUpTo(bytes), error: (err) => this.cfg.hooks.failed(err), complete: () => this.finish() });
+  }
+
+  /** This file's frames, bounded, repaired and in order, once each. */
+  private chunks$(): Observable<Chunk> {
+    const { manifest: m, options: o, scheduler } = this.cfg;
+    const window = o.maxBufferedChunks ?? 1024;
+    const from = this.from;
+    return new Observable<DataFrame>((subscriber) => {
+      this.buffer.attach((f) => subscriber.next(f));
+      return () => this.buffer.detach();
+    }).pipe(
+      tap((f) => checkFrameBounds(f, from, m)),
+      repairChunks({
+        nack: (chunks) => this.nack(chunks, window),
+        detectGaps: m.reliability === 'unreliable',
+        end: this.end$,
+        nackDelay: o.nackDelayMs,
+        window,
+        maxCorruptRetries: o.maxCorruptRetries,
+        scheduler,
+      }),
+      reorder({ end: this.end$, window, maxBufferedBytes: o.maxBufferedBytes ?? 64 * 1024 * 1024 }),
+      // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
+      tap((c) => {
+        this.receivedPayload += c.data.length;
+        if (this.nacked.delete(c.index)) this.nackedArrived = true;
+        this.cfg.hooks.received(c.data.length);
+      }),
+    );
+  }
+
+  /** NACKs `chunks`, remembering them: once one is in, the next ack goes out at once (bounded by the window). */
+  private nack(chunks: readonly number[], window: number): void {
+    for (const c of chunks) if (this.nacked.size < window) this.nacked.add(c);
+    this.cfg.hooks.send({ t: 'nack', id: this.manifest.session, i: this.manifest.index, chunks: [...chunks] });
+  }
+
+  /** Persisted `bytes` in this attempt: progress, and an ack every min(ackEvery, window / 4). */
+  private persistedUpTo(bytes: number): void {
+    const grew = bytes > this.persisted;
+    this.persisted = bytes;
+    if (grew) this.cfg.hooks.progressed();
+    this.ack(this.nackedArrived);
+    this.nackedArrived = false;
+  }
+
+  private ack(force: boolean): void {
+    const m = this.manifest;
+    // Acknowledge at least four times per window, so a sender never waits on its window for an ack.
+    const every = Math.max(1, Math.min(this.cfg.options.ackEvery ?? 1024 * 1024, Math.floor(m.window / 4)));
+    const bytes = this.from + this.persisted;
+    if (!force && bytes - this.lastAck < every) return;
+    this.lastAck = bytes;
+    this.cfg.hooks.send({ t: 'ack', id: m.session, i: m.index, bytes, queued: Math.max(0, this.receivedPayload - this.persisted) });
+  }
+
+  /** Every byte verified and persisted: finish the target, then `ack` and `complete`. */
+  private finish(): void {
+    const m = this.manifest;
+    const got = this.from + this.persisted;
+    if (got !== m.size) return this.cfg.hooks.failed(new ProtocolError(`the sender delivered ${got} B of file ${m.index}'s ${m.size} B`, { i: m.index, received: got, size: m.size }));
+    this.state = 'finishing';
+    this.step = settle(this.opened!.finish())
+      .pipe(switchMap((result) => this.digest$.pipe(take(1), map((sha256) => ({ result, sha256 })))))
+      .subscribe({ next: ({ result, sha256 }) => this.completed(result, sha256), error: (err) => this.cfg.hooks.failed(err) });
+  }
+
+  private completed(result: unknown, sha256: string): void {
+    if (this.state !== 'finishing') return;
+    const m = this.manifest;
+    this.ack(true);
+    this.state = 'complete';
+    this.buffer.clear();
+    this.cfg.hooks.send({ t: 'complete', id: m.session, i: m.index, sha256 });
+    this.cfg.hooks.completed({ manifest: m, sha256, result }, (this.cfg.scheduler.now() - this.startedAt) / 1000);
+  }
+}
+
+/**
+ * A frame must lie inside `[from, size)` and carry at most `chunk.max` bytes: the entry is a promise, so
+ * maxFileSize holds on disk too.
+ */
+function checkFrameBounds(f: DataFrame, from: number, m: Manifest): void {
+  if (f.data.length > m.chunk.max) {
+    throw new ProtocolError(`frame ${f.index} of file ${m.index} carries ${f.data.length} B, more than chunk.max ${m.chunk.max}`, { i: m.index, index: f.index, length: f.data.length, max: m.chunk.max });
+  }
+  if (f.offset < from || f.offset + f.data.length > m.size) {
+    throw new ProtocolError(`frame ${f.index} of file ${m.index} covers bytes ${f.offset}..${f.offset + f.data.length}, outside ${from}..${m.size}`, {
+      i: m.index,
+      index: f.index,
+      offset: f.offset,
+      length: f.data.length,
+      size: m.size,
+    });
+  }
+}
+
+/** A target opened from 0 has no prefix to read. */
+function readNothing(t: OpenedTarget): Observable<Bytes> {
+  if (t.from !== 0) throw new InvalidConfigError(`target resumes at ${t.from} although asked to start from 0`, { from: t.from });
+  return new Observable<Bytes>((s) => s.complete());
+}

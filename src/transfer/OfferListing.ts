@@ -1,0 +1,87 @@
+/**
+ * The receiver's `listing` phase: an `offer` followed by exactly `files` `entry` messages (`i` = 0, 1, … in
+ * order) and then `folders` `folder` messages (docs/protocol.md, "Limits"). Every limit is checked as soon
+ * as the message that could break it arrives, so nothing is opened or written for an offer that breaks one.
+ * A broken limit throws `LimitExceededError` (the receiver rejects); a listing that breaks the protocol
+ * throws `ProtocolError`.
+ */
+import { LimitExceededError, ProtocolError } from '../errors';
+import { frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
+import type { SessionOffer } from './SessionEvent';
+
+type OfferMessage = Extract<ControlMessage, { t: 'offer' }>;
+type EntryMessage = Extract<ControlMessage, { t: 'entry' }>;
+
+/** The receiver's limits on an offer; see `ReceiveFilesOptions` for each one's default. */
+export interface OfferLimits {
+  readonly maxFiles?: number;
+  readonly maxTotalSize?: number;
+  readonly maxFileSize?: number;
+  readonly maxPathLength?: number;
+}
+
+export class OfferListing {
+  /** The files listed so far, in order. */
+  private readonly files: Manifest[] = [];
+  private readonly folders: string[] = [];
+  /** Sum of the listed files' sizes. */
+  private bytes = 0;
+  private readonly settings: SessionSettings;
+
+  /** Checks the offer's own counts against the limits. */
+  constructor(
+    private readonly msg: OfferMessage,
+    private readonly limits: OfferLimits,
+  ) {
+    const { t: _t, v: _v, id: _id, files: _f, folders: _d, bytes: _b, ...settings } = msg;
+    this.settings = settings;
+    const maxFiles = limits.maxFiles ?? 10_000;
+    const maxTotal = limits.maxTotalSize ?? Number.MAX_SAFE_INTEGER;
+    if (msg.files > maxFiles) throw new LimitExceededError('file count', msg.files, maxFiles);
+    if (msg.bytes > maxTotal) throw new LimitExceededError('total size', msg.bytes, maxTotal);
+    if (msg.files === 0 && msg.bytes !== 0) throw new ProtocolError(`an offer of no files announces ${msg.bytes} B`, { id: msg.id, bytes: msg.bytes });
+  }
+
+  /** True once every announced entry and folder has arrived. */
+  get listed(): boolean {
+    return this.files.length === this.msg.files && this.folders.length === this.msg.folders;
+  }
+
+  /** The next `entry`: it must be the next index, within the limits, and keep the sizes within `offer.bytes`. */
+  entry(e: EntryMessage): void {
+    const { msg } = this;
+    if (this.files.length >= msg.files || e.i !== this.files.length) {
+      throw new ProtocolError(`entry ${e.i} out of order: expected ${this.files.length < msg.files ? `entry ${this.files.length}` : 'a folder'}`, { id: msg.id, i: e.i });
+    }
+    const maxFileSize = this.limits.maxFileSize ?? Number.MAX_SAFE_INTEGER;
+    if (e.size > maxFileSize) throw new LimitExceededError('file size', e.size, maxFileSize);
+    this.checkPath(e.name);
+    this.bytes += e.size;
+    const last = this.files.length + 1 === msg.files;
+    if (this.bytes > msg.bytes || (last && this.bytes !== msg.bytes)) {
+      throw new ProtocolError(`the entries' sizes add up to ${last ? '' : 'more than '}${this.bytes} B, the offer announced ${msg.bytes} B`, { id: msg.id, bytes: msg.bytes });
+    }
+    const { t: _t, id: _id, i, ...file } = e;
+    this.files.push({ ...this.settings, ...file, id: frameIdOf(msg.id, i), session: msg.id, index: i });
+  }
+
+  /** The next `folder`: only after every entry, at most `folders` of them. */
+  folder(f: Extract<ControlMessage, { t: 'folder' }>): void {
+    const { msg } = this;
+    if (this.files.length < msg.files || this.folders.length >= msg.folders) {
+      throw new ProtocolError(`folder out of order: ${this.files.length} of ${msg.files} entries and ${this.folders.length} of ${msg.folders} folders listed`, { id: msg.id });
+    }
+    this.checkPath(f.name);
+    this.folders.push(f.name);
+  }
+
+  /** The whole offer, once listed. */
+  offer(): SessionOffer {
+    return { id: this.msg.id, files: [...this.files], folders: [...this.folders], bytes: this.msg.bytes };
+  }
+
+  private checkPath(name: string): void {
+    const max = this.limits.maxPathLength ?? 1024;
+    if (name.length > max) throw new LimitExceededError('path length', name.length, max);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Receives a session of files (docs/protocol.md, version 3): waits for an offer and its file list, checks
+ * the limits, asks `accept`, then receives the taken files one after another (a few at a time), each
+ * through `frames → repairChunks → reorder → verifyHash → target`.
+ */
+import { defer, Observable, type SchedulerLike } from 'rxjs';
+import { InvalidConfigError } from '../errors';
+import type { Sha256Factory } from '../hash/sha256';
+import type { Manifest } from '../protocol/control';
+import type { PeerConnectionLike } from '../types';
+import { ReceiverSession, type ReceiverSessionConfig } from './ReceiverSession';
+import type { ReceiveTarget } from './ReceiveTarget';
+import type { SessionEvent, SessionOffer } from './SessionEvent';
+import { withSessionViews, type SessionObservable } from './SessionObservable';
+import { lanesOf } from './transferChannels';
+
+/** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
+export type AcceptDecision = boolean | readonly Manifest[];
+
+/** Options for {@link receiveFiles}. */
+export interface ReceiveFilesOptions {
+  /** Where the files go. Default `blobTarget()` (in memory). */
+  readonly target?: ReceiveTarget;
+  /**
+   * Decides on an offer (after the limits passed). Default: take every file. An Observable's first value
+   * decides (handy in virtual time).
+   */
+  readonly accept?: (offer: SessionOffer) => AcceptDecision | Promise<AcceptDecision> | Observable<AcceptDecision>;
+  /** Most files one offer may list (more: reject, `LimitExceededError`). Default 10000. */
+  readonly maxFiles?: number;
+  /** Largest sum of the offered files' sizes, bytes. Default `Number.MAX_SAFE_INTEGER`. */
+  readonly maxTotalSize?: number;
+  /** Largest single file, bytes. Default `Number.MAX_SAFE_INTEGER`. */
+  readonly maxFileSize?: number;
+  /** Longest file or folder path, characters. Default 1024. */
+  readonly maxPathLength?: number;
+  /** Most out-of-order chunks held per file while waiting for a gap to fill (the memory bound). Default 1024. */
+  readonly maxBufferedChunks?: number;
+  /** Most out-of-order bytes held per file. Default 64 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Fail when no bytes are verified and no file completes for this long once accepted, ms. Default 30000. */
+  readonly idleTimeoutMs?: number;
+  /** Unreliable mode: how long a gap waits before it is NACKed, ms. Default 100. */
+  readonly nackDelayMs?: number;
+  /** Re-requests of a corrupted chunk before failing. Default 3. */
+  readonly maxCorruptRetries?: number;
+  /** Malformed frames tolerated in a session (dropped and re-requested) before it fails with `FrameDecodeError`. Default 64. */
+  readonly maxMalformedFrames?: number;
+  /** Acknowledge every this many persisted bytes of a file. Default 1 MiB, and at most a quarter of the sender's `window`. */
+  readonly ackEvery?: number;
+  /** Spacing of `progress` and `file-progress` events, ms. Default 100. */
+  readonly progressIntervalMs?: number;
+  /** Stats sample interval, ms. Default 1000. */
+  readonly sampleIntervalMs?: number;
+  /** SHA-256 factory. Default: node:crypto where available, else a portable implementation. */
+  readonly createHash?: Sha256Factory;
+  /** Drives every timer. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * Receives the next session the peer offers with `sendFiles` (or `sendFile`). Cold: each subscription
+ * receives one session; unsubscribing cancels on both sides.
+ *
+ * ```
+ * events: --offer--started--file-started--progress--file-completed--…--completed|
+ * ```
+ *
+ * ## Example
+ * ```ts
+ * import { receiveFiles } from 'tallow-rx';
+ * receiveFiles(pc, { maxFiles: 100 }).subscribe((e) => e.type === 'file-completed' && save(e.manifest.name, e.result as Blob));
+ * ```
+ * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
+ * @param options see {@link ReceiveFilesOptions}
+ * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views of the same session
+ */
+export function receiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveFilesOptions = {}): SessionObservable {
+  return withSessionViews(runReceiveFiles(connection, options, 'receiveFiles'));
+}
+
+/** The session as a cold Observable; `receiveFile` adds its one-file rule through `config.refuse`. */
+export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], config: ReceiverSessionConfig, caller: string): Observable<SessionEvent> {
+  return defer(() => {
+    const lanes = lanesOf(connection);
+    if (!lanes.length) throw new InvalidConfigError(`${caller} needs at least one peer connection`);
+    return new Observable<SessionEvent>((subscriber) => {
+      const session = new ReceiverSession(lanes, config, subscriber);
+      session.start();
+      return () => session.cancel();
+    });
+  });
+}
