@@ -4,6 +4,7 @@
  *
  *   npm run demo                      # sends a generated 256 MiB file
  *   npm run demo -- path/to/file      # sends your file
+ *   npm run demo -- path/to/folder other-file   # a folder and a file in one session
  *   npm run demo -- --size 1GiB --profile lan --channels 3 --lanes 2 --reliability unreliable --window 8MiB
  *
  * Both peers run in this process; the received file goes to a temporary
@@ -11,13 +12,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { filter, lastValueFrom, map, merge, share, tap } from 'rxjs';
-import { receiveFile, sendFile, type ProfileName, type TransferEvent, type TransferStats } from '../src/index';
-import { connectLoopbackPair, directoryTarget, fileFromPath } from '../src/node';
+import { receiveFiles, sendFiles, type FileResult, type Manifest, type ProfileName, type SessionEvent, type TransferStats } from '../src/index';
+import { connectLoopbackPair, directoryTarget, filesFromPaths } from '../src/node';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -61,27 +62,29 @@ async function generate(path: string, size: number): Promise<void> {
 }
 
 const work = await mkdtemp(join(tmpdir(), 'tallow-demo-'));
-let input = positionals[0];
-if (!input) {
+const inputs = [...positionals];
+if (!inputs.length) {
   const size = parseSize(values.size!);
-  input = join(work, `demo-${values.size}.bin`);
-  process.stdout.write(`generating ${fmtBytes(size)} of random data at ${input} … `);
-  await generate(input, size);
+  inputs.push(join(work, `demo-${values.size}.bin`));
+  process.stdout.write(`generating ${fmtBytes(size)} of random data at ${inputs[0]} … `);
+  await generate(inputs[0], size);
   process.stdout.write('done\n');
 }
-const inputSize = (await stat(input)).size;
+// filesFromPaths walks folders (symlinks are reported, not followed); each file is named by its relative path.
+const set = await filesFromPaths(inputs);
+for (const s of set.skipped ?? []) console.log(`skipped ${s.path}: ${s.reason}`);
+const sources = new Map(set.files.map((f, i) => [f.name, sourcePathOf(inputs, set.files[i].name)]));
+const inputSize = set.files.reduce((n, f) => n + f.size, 0);
 // One peer-connection pair unless --lanes asks for more. Both peers share this process and its two cores, where a
 // second lane adds no throughput (docs/benchmarks.md, "Real WebRTC") but about 20 MiB of native SCTP/DTLS state.
 const lanesWanted = Number(values.lanes ?? 1);
 // connectLoopbackPair (tallow-rx/node) signals in memory and keeps ICE on 127.0.0.1.
 const pair = await connectLoopbackPair({ lanes: lanesWanted });
-const senderLanes = pair.a;
-const receiverLanes = pair.b;
 console.log(`connected: ${pair.a.length} peer connection pair(s) over 127.0.0.1 (node-datachannel)`);
+console.log(`sending ${set.files.length} file(s), ${fmtBytes(inputSize)}, and ${set.folders?.length ?? 0} folder(s)`);
 
 const outDir = join(work, 'received');
-await (await import('node:fs/promises')).mkdir(outDir);
-const file = await fileFromPath(input);
+await mkdir(outDir);
 const options = {
   profile: values.profile as ProfileName | 'auto',
   ...(values.channels ? { channels: Number(values.channels) } : {}),
@@ -91,27 +94,29 @@ const options = {
 };
 
 // Subscribe the receiver first: it must be listening when the offer comes.
-const received$ = receiveFile(receiverLanes, { target: directoryTarget(outDir) }).pipe(share());
-const sent$ = sendFile(senderLanes, file, options).pipe(share());
+const received$ = receiveFiles(pair.b, { target: directoryTarget(outDir) }).pipe(share());
+const sent$ = sendFiles(pair.a, set, options).pipe(share());
 let latest: TransferStats | undefined;
 let sentBytes = 0;
+let filesDone = 0;
+let current: { manifest: Manifest; bytes: number } | undefined;
 const tty = process.stdout.isTTY;
 let lastLine = 0;
 
 const render = () => {
   const pct = inputSize ? (sentBytes / inputSize) * 100 : 100;
-  const width = 28;
+  const width = 24;
   const fill = Math.round((pct / 100) * width);
   const bar = '█'.repeat(fill) + '░'.repeat(width - fill);
   const s = latest;
-  const buffers = s ? Object.values(s.buffers) : [];
+  const filePct = current && current.manifest.size ? ((current.bytes / current.manifest.size) * 100).toFixed(0) : '100';
   const parts = [
     `${bar} ${pct.toFixed(1).padStart(5)}%`,
     `${fmtBytes(sentBytes)}/${fmtBytes(inputSize)}`,
+    `files ${filesDone}/${set.files.length}`,
+    current ? `${current.manifest.name.slice(-32)} ${filePct}%` : '',
     s ? fmtRate(s.throughput.current) : '…',
     s?.rtt.current !== undefined ? `rtt ${s.rtt.current.toFixed(1)} ms` : 'rtt –',
-    s ? `ch ${s.channels ?? '?'}×lanes ${s.lanes ?? '?'}` : '',
-    buffers.length ? `buf ${buffers.map((b) => fmtBytes(b)).join('/')}` : '',
     s?.chunkSize ? `chunk ${fmtBytes(s.chunkSize)}` : '',
     s ? `q ${s.quality} ${s.bottleneck}` : '',
     s?.etaSeconds !== undefined ? `eta ${s.etaSeconds.toFixed(0)} s` : '',
@@ -131,13 +136,18 @@ const rssBefore = process.memoryUsage().rss;
 let rssPeak = rssBefore;
 const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 25);
 const t0 = performance.now();
+const onSent = (e: SessionEvent) => {
+  if (e.type === 'progress') {
+    sentBytes = e.bytes;
+    filesDone = e.files.completed;
+  }
+  if (e.type === 'file-progress') current = { manifest: e.manifest, bytes: e.bytes };
+  if (e.type === 'stats') latest = e.stats;
+  if (e.type === 'progress' || e.type === 'stats') render();
+};
 const events$ = merge(
   sent$.pipe(
-    tap((e: TransferEvent) => {
-      if (e.type === 'progress') sentBytes = e.bytes;
-      if (e.type === 'stats') latest = e.stats;
-      if (e.type === 'progress' || e.type === 'stats') render();
-    }),
+    tap(onSent),
     filter((e) => e.type === 'completed'),
     map((e) => ({ side: 'sender' as const, e })),
   ),
@@ -146,7 +156,7 @@ const events$ = merge(
     map((e) => ({ side: 'receiver' as const, e })),
   ),
 );
-const results: Record<string, TransferEvent> = {};
+const results: Record<string, SessionEvent> = {};
 try {
   await lastValueFrom(events$.pipe(tap(({ side, e }) => (results[side] = e))));
 } catch (err) {
@@ -158,24 +168,43 @@ try {
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(rssTimer);
 if (tty && !values.quiet) process.stdout.write('\n');
-const rec = results.receiver as Extract<TransferEvent, { type: 'completed' }>;
-const snd = results.sender as Extract<TransferEvent, { type: 'completed' }>;
-const [sourceSha, writtenSha] = await Promise.all([sha256File(input), sha256File(rec.result as string)]);
-const match = sourceSha === writtenSha && writtenSha === rec.sha256 && rec.sha256 === snd.sha256;
+const rec = results.receiver as Extract<SessionEvent, { type: 'completed' }>;
+const snd = results.sender as Extract<SessionEvent, { type: 'completed' }>;
+// Every file: the source on disk, the file written, and both sides' digests must agree.
+const sentSha = new Map(snd.files.map((f) => [f.manifest.index, f.sha256]));
+let match = rec.files.length === set.files.length;
+const checks = await Promise.all(rec.files.map((f: FileResult) => checkFile(f, sentSha.get(f.manifest.index))));
+for (const c of checks) match &&= c.ok;
 console.log('');
 console.log('summary');
-console.log(`  file        ${file.name} (${fmtBytes(inputSize)})`);
+console.log(`  files       ${rec.files.length} of ${set.files.length} (${fmtBytes(inputSize)}), ${set.folders?.length ?? 0} folder(s)`);
 console.log(`  time        ${seconds.toFixed(2)} s`);
-console.log(`  throughput  ${fmtRate((inputSize * 8) / seconds)} (${((inputSize / seconds) / 2 ** 20).toFixed(1)} MiB/s)`);
+console.log(`  throughput  ${fmtRate((inputSize * 8) / seconds)} (${((inputSize / seconds) / 2 ** 20).toFixed(1)} MiB/s, ${(rec.files.length / seconds).toFixed(0)} files/s)`);
 if (latest) console.log(`  stats       rtt avg ${latest.rtt.avg?.toFixed(2) ?? '–'} ms, peak ${fmtRate(latest.throughput.peak)}, quality ${latest.quality}, bottleneck ${latest.bottleneck}`);
 if (latest) console.log(`  advice      ${latest.recommendation.action}: ${latest.recommendation.reason}`);
-console.log(`  sha-256     source   ${sourceSha}`);
-console.log(`              received ${writtenSha}`);
-console.log(`  match       ${match ? 'yes ✓' : 'NO ✗'}`);
+for (const c of checks.slice(0, 20)) console.log(`  sha-256     ${c.ok ? '✓' : '✗'} ${c.sha.slice(0, 16)}… ${c.name}`);
+if (checks.length > 20) console.log(`              … and ${checks.length - 20} more (${checks.filter((c) => c.ok).length} of ${checks.length} match)`);
+console.log(`  match       ${match ? 'yes ✓ (every file equals its source)' : 'NO ✗'}`);
 const MiB = 2 ** 20;
 console.log(`  peak RSS    ${(rssPeak / MiB).toFixed(0)} MiB for both peers in one process (${(rssBefore / MiB).toFixed(0)} MiB before the transfer, +${((rssPeak - rssBefore) / MiB).toFixed(0)} MiB during it)`);
 
 await pair.close();
-if (values.keep) console.log(`kept ${rec.result as string}`);
+if (values.keep) console.log(`kept ${outDir}`);
 else await rm(work, { recursive: true, force: true });
 process.exit(match ? 0 : 1);
+
+/** Hashes a received file and its source, and compares both with the digests the peers agreed on. */
+async function checkFile(f: FileResult, senderSha: string | undefined): Promise<{ name: string; sha: string; ok: boolean }> {
+  const [source, written] = await Promise.all([sha256File(sources.get(f.manifest.name)!), sha256File(f.result as string)]);
+  return { name: f.manifest.name, sha: written, ok: source === written && written === f.sha256 && f.sha256 === senderSha };
+}
+
+/** The path on disk of the set's file `name`: relative names start with the basename of one of `inputs`. */
+function sourcePathOf(paths: readonly string[], name: string): string {
+  for (const p of paths) {
+    const base = p.replace(/\/+$/, '').split('/').pop()!;
+    if (name === base) return p;
+    if (name.startsWith(`${base}/`)) return join(p, name.slice(base.length + 1));
+  }
+  throw new Error(`no source for ${name}`);
+}

@@ -16,7 +16,11 @@
 export { blobTarget, writableTarget, type OpenedTarget, type ReceiveTarget } from './transfer/ReceiveTarget';
 export type { ProfileName } from './transfer/profiles';
 export { receiveFile, type ReceiveOptions } from './transfer/receiveFile';
+export { receiveFiles, type AcceptDecision, type ReceiveFilesOptions } from './transfer/receiveFiles';
 export { sendFile, type ChunkBounds, type SendOptions } from './transfer/sendFile';
+export { sendFiles } from './transfer/sendFiles';
+export type { FileResult, SessionEvent, SessionOffer } from './transfer/SessionEvent';
+export type { SessionObservable, SessionProgress } from './transfer/SessionObservable';
 export { streamFile, type FileDescriptor, type FileInput } from './transfer/fileInput';
 export type { TransferEvent } from './transfer/TransferEvent';
 export type { TransferObservable, TransferProgress } from './transfer/TransferObservable';
@@ -63,7 +67,7 @@ export { transferStats, type TransferStatsConfig } from './stats/transferStats';
 // Protocol: the wire codecs and message-size limits (docs/protocol.md), and the manifest name's sanitiser
 export { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from './types';
 export { decodeFrame, encodeFrame, FRAME_HEADER_SIZE, type DataFrame } from './protocol/frame';
-export { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage, type Manifest } from './protocol/control';
+export { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage, type FileEntry, type Manifest, type SessionSettings } from './protocol/control';
 export { sanitizeFileName } from './protocol/sanitizeFileName';
 
 // Errors
