@@ -23,9 +23,31 @@ export interface OpenedTarget {
   abort(reason: unknown): void | Promise<void>;
 }
 
-/** Opens storage for a manifest. May be asynchronous (a file must be created). */
+/** What the receiver asks of {@link ReceiveTarget.open} beyond the manifest. */
+export interface OpenHints {
+  /**
+   * `false`: start from 0 and do not resume a partial even if one exists (the receiver already
+   * promised the sender this file from 0). Default: resume as the target would without hints.
+   */
+  readonly resume?: boolean;
+}
+
+/**
+ * Opens storage for a manifest. May be asynchronous (a file must be created).
+ * A manifest's `name` may be a relative path (`photos/2024/a.jpg`) when it comes
+ * from a multi-file session; a target without folders may use its last segment.
+ */
 export interface ReceiveTarget {
-  open(manifest: Manifest): OpenedTarget | Promise<OpenedTarget>;
+  /** Opens storage for one file. `blobTarget` and `writableTarget` always start from 0 and ignore `hints`. */
+  open(manifest: Manifest, hints?: OpenHints): OpenedTarget | Promise<OpenedTarget>;
+  /**
+   * Verified bytes a later `open(manifest)` would resume from (0 when none), without claiming,
+   * creating or writing anything: a cheap peek the receiver may make for every offered file before
+   * answering the offer. Only a hint: by the time `open` runs its `from` may differ. Absent: 0.
+   */
+  held?(manifest: Manifest): number | Promise<number>;
+  /** Creates the folder at a relative, '/'-separated path even if no file lands in it. Idempotent. */
+  folder?(path: string): void | Promise<void>;
 }
 
 /**
