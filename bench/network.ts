@@ -438,7 +438,7 @@ export const networkBenchmark: Benchmark = {
       series: SERIES,
       groups: summaries.map(({ result, rows }) => ({
         label: result.scenario.name,
-        sublabel: result.scenario.rateMbps ? `${result.scenario.rateMbps} Mbit/s, ${result.scenario.rttMs} ms${result.scenario.loss ? `, ${result.scenario.loss * 100}%` : ''}` : 'loopback',
+        sublabel: result.scenario.rateMbps ? `${result.scenario.rateMbps} Mbit/s, ${result.scenario.rttMs} ms${result.scenario.lossRate ? `, ${result.scenario.lossRate * 100}%` : ''}` : 'loopback',
         limit: result.scenario.rateMbps,
         values: SERIES.map((name) => rows.find((r) => r.series === name)?.mbps),
       })),

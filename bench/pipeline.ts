@@ -264,10 +264,10 @@ function channelRun(strategy: Strategy, topology: Topology, file: Uint8Array, ex
   let locals: VirtualDataChannel[];
   let remotes: VirtualDataChannel[];
   if (topology === 'one link') {
-    [locals, remotes] = createVirtualLink({ scheduler, bandwidth: LINK_CAPACITY, delay: LINK_DELAY_MS }).createChannels(3, { label: 'data' });
+    [locals, remotes] = createVirtualLink({ scheduler, bandwidth: LINK_CAPACITY, delayMs: LINK_DELAY_MS }).createChannels(3, { label: 'data' });
   } else {
     const pairs = LANE_SHARES.map((share, i) =>
-      createVirtualLink({ scheduler, bandwidth: LINK_CAPACITY * share, delay: LINK_DELAY_MS }).createChannel(`lane-${i}`),
+      createVirtualLink({ scheduler, bandwidth: LINK_CAPACITY * share, delayMs: LINK_DELAY_MS }).createChannel(`lane-${i}`),
     );
     locals = pairs.map(([l]) => l);
     remotes = pairs.map(([, r]) => r);

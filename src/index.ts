@@ -14,6 +14,8 @@
 
 // Transfers
 export { blobTarget, writableTarget, type OpenedTarget, type ReceiveTarget } from './transfer/ReceiveTarget';
+export { filesFromDataTransfer, filesFromFileList } from './transfer/filesFromBrowser';
+export type { FileSet, SkippedInput } from './transfer/FileSet';
 export type { ProfileName } from './transfer/profiles';
 export { receiveFile, type ReceiveOptions } from './transfer/receiveFile';
 export { receiveFiles, type AcceptDecision, type ReceiveFilesOptions } from './transfer/receiveFiles';

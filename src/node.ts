@@ -7,6 +7,7 @@
 // Transfers
 export { directoryTarget, type DirectoryTargetConfig } from './transfer/directoryTarget';
 export { fileFromPath } from './transfer/fileFromPath';
+export { filesFromPaths, type FilesFromPathsConfig } from './transfer/filesFromPaths';
 
 // Sources
 export { fromFilePath, type FromFilePathConfig } from './sources/fromFilePath';

@@ -5,7 +5,7 @@
  *
  * ```
  * arrival ─► token bucket + tail-drop queue ─► random loss ─► delay ± jitter ─► monotone release
- *             (rateBps, queueBytes)             (loss)        (delayMs, jitterMs)  (unless reorder)
+ *             (rateBps, queueBytes)             (lossRate)    (delayMs, jitterMs)  (unless reorder)
  * ```
  */
 import { mulberry32 } from '../../src/testing/mulberry32';
@@ -85,7 +85,7 @@ export class LinkDirection {
       this.tokenTime = start + wire * msPerByte;
       leaves = Math.max(now, this.tokenTime);
     }
-    if (c.loss > 0 && this.random() < c.loss) {
+    if (c.lossRate > 0 && this.random() < c.lossRate) {
       k.lostRandom++;
       return { drop: 'loss' };
     }

@@ -10,7 +10,7 @@
  *
  * ## Example
  * ```ts
- * const emulator = await startLinkEmulator(symmetricLink({ rateMbps: 100, rttMs: 40, loss: 0.005 }));
+ * const emulator = await startLinkEmulator(symmetricLink({ rateMbps: 100, rttMs: 40, lossRate: 0.005 }));
  * await connectThroughEmulator(pcA, pcB, emulator);
  * console.log(await emulator.stats());
  * await emulator.close();

@@ -31,7 +31,7 @@ export interface DirectionConfig {
    */
   readonly jitterCorrelationMs?: number;
   /** Probability that a datagram is lost after it crossed the bottleneck (it used link time). 0..1, default 0. */
-  readonly loss?: number;
+  readonly lossRate?: number;
   /** Probability that a datagram is held back by `reorderGapMs` so later ones overtake it. 0..1, default 0. */
   readonly reorder?: number;
   /** Extra hold of a reordered datagram, ms. Default `max(1, 2 × jitterMs)`. */
@@ -90,7 +90,7 @@ export function resolveDirection(c: DirectionConfig = {}): ResolvedDirection {
     jitterMs,
     jitterDistribution,
     jitterCorrelationMs: nonNegative('jitterCorrelationMs', c.jitterCorrelationMs ?? 10),
-    loss: probability('loss', c.loss ?? 0),
+    lossRate: probability('lossRate', c.lossRate ?? 0),
     reorder: probability('reorder', c.reorder ?? 0),
     reorderGapMs: nonNegative('reorderGapMs', c.reorderGapMs ?? Math.max(1, 2 * jitterMs)),
     rateBps,
@@ -107,7 +107,7 @@ export interface SymmetricLink {
   /** Round-trip time, ms; each direction gets half. Default 0. */
   readonly rttMs?: number;
   /** Loss probability applied to each direction separately. Default 0. */
-  readonly loss?: number;
+  readonly lossRate?: number;
   /** Jitter of each direction, ms. Default 0. */
   readonly jitterMs?: number;
   readonly jitterDistribution?: JitterDistribution;
@@ -118,14 +118,14 @@ export interface SymmetricLink {
   readonly seed?: number;
 }
 
-/** `{ rateMbps: 100, rttMs: 40, loss: 0.005 }` → the same `DirectionConfig` both ways. */
+/** `{ rateMbps: 100, rttMs: 40, lossRate: 0.005 }` → the same `DirectionConfig` both ways. */
 export function symmetricLink(s: SymmetricLink): LinkConfig {
   const one: DirectionConfig = {
     delayMs: (s.rttMs ?? 0) / 2,
     jitterMs: s.jitterMs,
     jitterDistribution: s.jitterDistribution,
     jitterCorrelationMs: s.jitterCorrelationMs,
-    loss: s.loss,
+    lossRate: s.lossRate,
     reorder: s.reorder,
     rateBps: s.rateMbps === undefined ? undefined : s.rateMbps * 1e6,
     queueBytes: s.queueBytes,

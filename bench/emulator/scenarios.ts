@@ -15,7 +15,8 @@ export interface Scenario {
   /** Bottleneck rate, Mbit/s (undefined: unlimited). */
   readonly rateMbps?: number;
   readonly rttMs: number;
-  readonly loss: number;
+  /** Loss probability of each direction, 0..1. */
+  readonly lossRate: number;
   readonly jitterMs: number;
   /** Bytes per transfer in `--quick` runs (the full run uses the configured size). */
   readonly quickBytes: number;
@@ -23,20 +24,20 @@ export interface Scenario {
 
 const MB = 1e6;
 
-const emulated = (name: string, label: string, rateMbps: number, rttMs: number, loss: number, jitterMs: number, quickBytes: number): Scenario => ({
+const emulated = (name: string, label: string, rateMbps: number, rttMs: number, lossRate: number, jitterMs: number, quickBytes: number): Scenario => ({
   name,
   label,
   rateMbps,
   rttMs,
-  loss,
+  lossRate,
   jitterMs,
   quickBytes,
-  link: symmetricLink({ rateMbps, rttMs, loss, jitterMs, seed: 1 }),
+  link: symmetricLink({ rateMbps, rttMs, lossRate, jitterMs, seed: 1 }),
 });
 
 /** Every scenario, in run order. */
 export const SCENARIOS: readonly Scenario[] = [
-  { name: 'lan', label: 'loopback, no emulator', rttMs: 0, loss: 0, jitterMs: 0, quickBytes: 16 * MB },
+  { name: 'lan', label: 'loopback, no emulator', rttMs: 0, lossRate: 0, jitterMs: 0, quickBytes: 16 * MB },
   emulated('lan-emulated', '1 Gbit/s, 1 ms RTT', 1000, 1, 0, 0, 16 * MB),
   emulated('wifi', '300 Mbit/s, 8 ms, 0.5% loss, 2 ms jitter', 300, 8, 0.005, 2, 4 * MB),
   emulated('internet', '100 Mbit/s, 40 ms, 0.5% loss, 5 ms jitter', 100, 40, 0.005, 5, 1 * MB),

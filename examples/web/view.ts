@@ -124,7 +124,7 @@ export function statsView(stats: TransferStats): StatsView {
     eta: formatEta(stats.etaSeconds),
     rtt: rtt.current === undefined ? UNKNOWN : `${formatMs(rtt.current)}${range}`,
     jitter: formatMs(stats.jitterMs),
-    loss: formatRatio(stats.loss),
+    loss: formatRatio(stats.lossRate),
     channels: count(stats.channels),
     lanes: count(stats.lanes),
     chunkSize: formatBytes(stats.chunkSize),

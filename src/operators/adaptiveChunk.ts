@@ -10,9 +10,9 @@ import { subscribeChained } from './subscribeChained';
 
 /** Options for {@link adaptiveChunk}. */
 export interface AdaptiveChunkConfig extends ChunkPolicyConfig {
-  /** Size used until the first condition arrives, clamped like every size. Default 64 KiB. */
+  /** Chunk size in bytes used until the first condition arrives, clamped like every size. Default 64 KiB. */
   readonly initialSize?: number;
-  /** A fixed size (clamped) that disables adaptation; `conditions$` is then not subscribed. Default: adapt. */
+  /** A fixed chunk size in bytes (clamped) that disables adaptation; `conditions$` is then not subscribed. Default: adapt. */
   readonly fixedSize?: number;
   /** Offset of the first input byte in the file (a resumed transfer starts part-way). Default `0`. */
   readonly startOffset?: number;

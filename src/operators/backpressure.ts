@@ -40,7 +40,7 @@ export interface BackpressureConfig {
    * node-datachannel sometimes misses `bufferedamountlow`; @roamhq/wrtc never fires it.
    * Default {@link DEFAULT_POLL_INTERVAL} (100).
    */
-  readonly pollInterval?: number;
+  readonly pollIntervalMs?: number;
   /** Schedules the poll. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -65,8 +65,8 @@ const resolve = (config: BackpressureConfig) => {
   const low = config.low ?? Math.min(DEFAULT_LOW_WATER_MARK, Math.floor(high / 4));
   const maxMessageSize = config.maxMessageSize ?? CHROME_MAX_MESSAGE_SIZE;
   const window = config.window ?? high;
-  const pollInterval = config.pollInterval ?? DEFAULT_POLL_INTERVAL;
-  const details = { high, low, maxMessageSize, window, pollInterval, sendQueueLimit: SEND_QUEUE_LIMIT };
+  const pollIntervalMs = config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL;
+  const details = { high, low, maxMessageSize, window, pollIntervalMs, sendQueueLimit: SEND_QUEUE_LIMIT };
   if (!Number.isFinite(high) || !Number.isFinite(low) || !(low >= 0 && low < high)) {
     throw new InvalidConfigError(`backpressure needs 0 <= low < high, got low=${low}, high=${high}`, details);
   }
@@ -83,10 +83,10 @@ const resolve = (config: BackpressureConfig) => {
   if (!Number.isFinite(window) || !(window > 0)) {
     throw new InvalidConfigError(`backpressure: window must be a finite number > 0, got ${window}`, details);
   }
-  if (!Number.isFinite(pollInterval) || !(pollInterval > 0)) {
-    throw new InvalidConfigError(`backpressure: pollInterval must be a finite number > 0, got ${pollInterval}`, details);
+  if (!Number.isFinite(pollIntervalMs) || !(pollIntervalMs > 0)) {
+    throw new InvalidConfigError(`backpressure: pollIntervalMs must be a finite number > 0, got ${pollIntervalMs}`, details);
   }
-  return { high, low, maxMessageSize, window, pollInterval };
+  return { high, low, maxMessageSize, window, pollIntervalMs };
 };
 
 /**
@@ -130,7 +130,7 @@ const resolve = (config: BackpressureConfig) => {
  * @return An operator that re-emits every {@link Routed} frame, per channel in order, when its channel has room.
  */
 export function backpressure(config: BackpressureConfig = {}): OperatorFunction<Routed, Routed> {
-  const { high, low, maxMessageSize, window, pollInterval } = resolve(config);
+  const { high, low, maxMessageSize, window, pollIntervalMs } = resolve(config);
   const demand = config.demand;
   const scheduler = config.scheduler ?? asyncScheduler;
   return (source) =>
@@ -190,7 +190,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
       const updatePoll = () => {
         if (subscriber.closed) return;
         if (needsPoll()) {
-          poll ??= scheduler.schedule(tick, pollInterval);
+          poll ??= scheduler.schedule(tick, pollIntervalMs);
         } else if (poll) {
           poll.unsubscribe();
           poll = undefined;

@@ -17,8 +17,8 @@ export interface ReorderConfig {
   /** The total chunk count, once known. The first value counts; completes as soon as every chunk below it is out. Default: unknown. */
   readonly end?: Observable<number>;
   /** Milliseconds a head-of-line gap may last while chunks wait (`ERR_REORDER_TIMEOUT`). Default: no timeout. */
-  readonly gapTimeout?: number;
-  /** Scheduler for `gapTimeout`. Default `asyncScheduler`. */
+  readonly gapTimeoutMs?: number;
+  /** Scheduler for `gapTimeoutMs`. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
   /** Called with the index of each dropped duplicate. A throw errors the output. Default: none. */
   readonly onDuplicate?: (index: number) => void;
@@ -44,23 +44,23 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isI
  * Errors (`ReorderError`): `ERR_REORDER_OVERFLOW` when an index is beyond the
  * window, the byte bound or `end`; `ERR_REORDER_GAP` (`details.missing`) when the
  * source completes with chunks still waiting or before `end`;
- * `ERR_REORDER_TIMEOUT` when a gap outlives `gapTimeout`.
+ * `ERR_REORDER_TIMEOUT` when a gap outlives `gapTimeoutMs`.
  *
  * ## Example
  * ```ts
  * import { decodeFrames, reorder } from 'tallow-rx';
- * messages$.pipe(decodeFrames({ transferId }), reorder({ end: totalChunks$, gapTimeout: 10_000 }));
+ * messages$.pipe(decodeFrames({ transferId }), reorder({ end: totalChunks$, gapTimeoutMs: 10_000 }));
  * ```
  *
  * @param config See {@link ReorderConfig}.
  * @return An operator that reorders chunks.
  */
 export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chunk> {
-  const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeout, scheduler = asyncScheduler, onDuplicate } = config;
+  const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeoutMs, scheduler = asyncScheduler, onDuplicate } = config;
   if (!isCount(start)) throw new InvalidConfigError(`start must be an integer >= 0, got ${start}`, { start });
   if (!isCount(window) || window < 1) throw new InvalidConfigError(`window must be an integer >= 1, got ${window}`, { window });
   if (!(maxBufferedBytes >= 0)) throw new InvalidConfigError(`maxBufferedBytes must be >= 0, got ${maxBufferedBytes}`, { maxBufferedBytes });
-  if (gapTimeout !== undefined && !(gapTimeout > 0)) throw new InvalidConfigError(`gapTimeout must be > 0 ms, got ${gapTimeout}`, { gapTimeout });
+  if (gapTimeoutMs !== undefined && !(gapTimeoutMs > 0)) throw new InvalidConfigError(`gapTimeoutMs must be > 0, got ${gapTimeoutMs}`, { gapTimeoutMs });
   return (source) =>
     new Observable<Chunk>((subscriber) => {
       // Next index to emit.
@@ -80,8 +80,8 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
       const armTimer = () => {
         timer?.unsubscribe();
         timer = undefined;
-        if (gapTimeout === undefined || !buffer?.size) return;
-        timer = scheduler.schedule(() => fail('ERR_REORDER_TIMEOUT', `chunk ${next} still missing after ${gapTimeout} ms`, { missing: next, gapTimeout }), gapTimeout);
+        if (gapTimeoutMs === undefined || !buffer?.size) return;
+        timer = scheduler.schedule(() => fail('ERR_REORDER_TIMEOUT', `chunk ${next} still missing after ${gapTimeoutMs} ms`, { missing: next, gapTimeoutMs }), gapTimeoutMs);
         subscriber.add(timer);
       };
       /** Completes once `end` is known and everything below it is out. */

@@ -16,17 +16,17 @@ export interface RepairChunksConfig {
   readonly nack: (indexes: number[]) => void;
   /**
    * Also re-request chunks that are missing below the highest index seen (or
-   * below `end`) for longer than `nackDelay`. Turn it on for unreliable
+   * below `end`) for longer than `nackDelayMs`. Turn it on for unreliable
    * channels; reliable channels only ever need corrupted chunks re-requested.
    * Default `false`.
    */
   readonly detectGaps?: boolean;
   /** How long an index may be missing before the first NACK, and the spacing between NACKs of one index, in ms. Default `100`. */
-  readonly nackDelay?: number;
+  readonly nackDelayMs?: number;
   /**
    * The total chunk count, once known: indexes below it that never arrived are
    * missing too. Once `end` is known, missing chunks are NACKed even without
-   * `detectGaps` (after `endNackDelay`): a frame whose header was corrupted is
+   * `detectGaps` (after `endNackDelayMs`): a frame whose header was corrupted is
    * dropped without an index, and only this brings it back.
    */
   readonly end?: Observable<number>;
@@ -35,7 +35,7 @@ export interface RepairChunksConfig {
    * after `end` is known, before they are NACKed, ms. Reliable channels still deliver what is queued, so a
    * busy link is never a gap. Default `500`.
    */
-  readonly endNackDelay?: number;
+  readonly endNackDelayMs?: number;
   /** Gap scans look at most this many indexes past the first missing one (the reorder window). Default `1024`. */
   readonly window?: number;
   /** The first index of this transfer session. Default `0`. */
@@ -55,7 +55,7 @@ export interface RepairChunksConfig {
  * ```
  * source:  --0--1x--3--------|     (1x: chunk 1 corrupted, 2 lost)
  * repair:  --0------3--------|
- * nack:         [1]     [2]        (2 after nackDelay)
+ * nack:         [1]     [2]        (2 after nackDelayMs)
  * ```
  *
  * ## Example
@@ -72,12 +72,12 @@ export interface RepairChunksConfig {
  * @return an operator that passes intact chunks through
  */
 export function repairChunks<T extends Chunk>(config: RepairChunksConfig): OperatorFunction<T, T> {
-  const nackDelay = config.nackDelay ?? 100;
-  const endNackDelay = config.endNackDelay ?? 500;
+  const nackDelayMs = config.nackDelayMs ?? 100;
+  const endNackDelayMs = config.endNackDelayMs ?? 500;
   const windowSize = config.window ?? 1024;
   const maxRetries = config.maxCorruptRetries ?? 3;
   if (typeof config.nack !== 'function') throw new InvalidConfigError('repairChunks needs a nack function');
-  if (!(nackDelay > 0)) throw new InvalidConfigError(`nackDelay must be > 0, got ${nackDelay}`, { nackDelay });
+  if (!(nackDelayMs > 0)) throw new InvalidConfigError(`nackDelayMs must be > 0, got ${nackDelayMs}`, { nackDelayMs });
   if (!(maxRetries >= 0)) throw new InvalidConfigError(`maxCorruptRetries must be >= 0, got ${maxRetries}`, { maxRetries });
   const scheduler = config.scheduler ?? asyncScheduler;
   return (source) =>
@@ -108,11 +108,11 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
       };
 
       // When the last intact chunk arrived: without detectGaps (reliable channels) everything in flight still
-      // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelay.
+      // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelayMs.
       let lastArrival = scheduler.now();
       // Gap scanning runs with detectGaps, or (slower) once the end is known.
       const gapping = () => config.detectGaps || end !== undefined;
-      const delay = () => (config.detectGaps ? nackDelay : endNackDelay);
+      const delay = () => (config.detectGaps ? nackDelayMs : endNackDelayMs);
 
       const scan = () => {
         timer = undefined;

@@ -8,9 +8,9 @@ import { encodeControl, parseControl } from '../protocol/control';
 /** Options for {@link pingRtt}. */
 export interface PingConfig {
   /** Ping period, ms. The first ping goes out at once. Default 1000. */
-  readonly interval?: number;
+  readonly intervalMs?: number;
   /** A pong later than this is ignored (the ping counts as lost), ms. Default 10 000. */
-  readonly timeout?: number;
+  readonly timeoutMs?: number;
   /** Drives the ping timer and measures time. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -24,7 +24,7 @@ export const DEFAULT_PING_TIMEOUT = 10_000;
 const SEQ_LIMIT = 0x1_0000_0000;
 
 /**
- * Measures the round trip of control messages: every `interval` ms sends
+ * Measures the round trip of control messages: every `intervalMs` ms sends
  * `{"t":"ping","n":<seq>,"ts":<now>}` through `send`, and for each matching
  * `{"t":"pong","n":<seq>,"ts":<echoed>}` on `messages$` emits the elapsed ms.
  * Use it where `getStats()` has no RTT. It measures the whole path, SCTP
@@ -36,7 +36,7 @@ const SEQ_LIMIT = 0x1_0000_0000;
  * completes; errors when `messages$` errors or `send` throws.
  *
  * ```
- * send:      p1---------p2---------p3      (interval = 10 frames)
+ * send:      p1---------p2---------p3      (intervalMs = 10 frames)
  * messages$: ----q1------------q2---        (q: pong)
  * output:    ----4-------------7---
  * ```
@@ -54,11 +54,11 @@ const SEQ_LIMIT = 0x1_0000_0000;
  * @return An Observable of round-trip times, ms.
  */
 export function pingRtt(send: (msg: string) => void, messages$: Observable<string>, config: PingConfig = {}): Observable<number> {
-  const interval = config.interval ?? DEFAULT_PING_INTERVAL;
-  const timeout = config.timeout ?? DEFAULT_PING_TIMEOUT;
+  const intervalMs = config.intervalMs ?? DEFAULT_PING_INTERVAL;
+  const timeoutMs = config.timeoutMs ?? DEFAULT_PING_TIMEOUT;
   const scheduler = config.scheduler ?? asyncScheduler;
-  if (!(interval > 0) || !Number.isFinite(interval)) throw new InvalidConfigError(`interval must be a positive number, got ${interval}`, { interval });
-  if (!(timeout > 0)) throw new InvalidConfigError(`timeout must be a positive number, got ${timeout}`, { timeout });
+  if (!(intervalMs > 0) || !Number.isFinite(intervalMs)) throw new InvalidConfigError(`intervalMs must be a positive number, got ${intervalMs}`, { intervalMs });
+  if (!(timeoutMs > 0)) throw new InvalidConfigError(`timeoutMs must be a positive number, got ${timeoutMs}`, { timeoutMs });
 
   return new Observable<number>((subscriber) => {
     // Sequence number of the next ping.
@@ -81,7 +81,7 @@ export function pingRtt(send: (msg: string) => void, messages$: Observable<strin
           if (sentAt === undefined || sentAt !== msg.ts) return;
           outstanding.delete(msg.n);
           const rtt = scheduler.now() - sentAt;
-          if (rtt <= timeout) subscriber.next(rtt);
+          if (rtt <= timeoutMs) subscriber.next(rtt);
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
@@ -92,7 +92,7 @@ export function pingRtt(send: (msg: string) => void, messages$: Observable<strin
     subscriber.add(
       scheduler.schedule(function () {
         const now = scheduler.now();
-        for (const [n, at] of outstanding) if (now - at > timeout) outstanding.delete(n);
+        for (const [n, at] of outstanding) if (now - at > timeoutMs) outstanding.delete(n);
         const n = seq;
         seq = (seq + 1) % SEQ_LIMIT;
         outstanding.set(n, now);
@@ -102,7 +102,7 @@ export function pingRtt(send: (msg: string) => void, messages$: Observable<strin
           subscriber.error(err);
           return;
         }
-        if (!subscriber.closed) this.schedule(undefined, interval);
+        if (!subscriber.closed) this.schedule(undefined, intervalMs);
       }),
     );
     return () => outstanding.clear();

@@ -9,7 +9,7 @@ import { parseStatsReport, type PeerStatsSample, type RttUnit, type StatsReportL
 /** Options for {@link statsSamples} and the streams built on it. */
 export interface StatsSamplesConfig {
   /** Poll period, ms. The first poll runs at once. Default 1000. */
-  readonly interval?: number;
+  readonly sampleIntervalMs?: number;
   /**
    * Consecutive failed polls (rejected or throwing `getStats`) after which the
    * stream errors with `ERR_STATS_FAILED`. A success resets the count. Default 10;
@@ -28,7 +28,7 @@ export const DEFAULT_STATS_INTERVAL = 1000;
 export const DEFAULT_FAIL_AFTER = 10;
 
 /**
- * Samples a peer connection's stats every `interval` ms.
+ * Samples a peer connection's stats every `sampleIntervalMs` ms.
  *
  * A poll that is still pending when the next tick comes is not doubled up:
  * the tick is skipped. Empty reports (before connecting) emit nothing. A
@@ -40,13 +40,13 @@ export const DEFAULT_FAIL_AFTER = 10;
  *
  * ```
  * getStats: a----b----c----x----d      (x: rejected)
- * output:   a----b----c---------d      (interval = 5 frames)
+ * output:   a----b----c---------d      (sampleIntervalMs = 5 frames)
  * ```
  *
  * ## Example
  * ```ts
  * import { statsSamples } from 'tallow-rx';
- * statsSamples(pc, { interval: 500 }).subscribe((s) => console.log(s.rttMs, s.bytesSent));
+ * statsSamples(pc, { sampleIntervalMs: 500 }).subscribe((s) => console.log(s.rttMs, s.bytesSent));
  * ```
  *
  * @param pc The peer connection (browser, node-datachannel polyfill, @roamhq/wrtc …).
@@ -54,11 +54,13 @@ export const DEFAULT_FAIL_AFTER = 10;
  * @return An Observable of samples.
  */
 export function statsSamples(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<PeerStatsSample> {
-  const interval = config.interval ?? DEFAULT_STATS_INTERVAL;
+  const sampleIntervalMs = config.sampleIntervalMs ?? DEFAULT_STATS_INTERVAL;
   const failAfter = config.failAfter ?? DEFAULT_FAIL_AFTER;
   const scheduler = config.scheduler ?? asyncScheduler;
   const rttUnit = config.rttUnit ?? 'auto';
-  if (!(interval > 0) || !Number.isFinite(interval)) throw new InvalidConfigError(`interval must be a positive number, got ${interval}`, { interval });
+  if (!(sampleIntervalMs > 0) || !Number.isFinite(sampleIntervalMs)) {
+    throw new InvalidConfigError(`sampleIntervalMs must be a positive number, got ${sampleIntervalMs}`, { sampleIntervalMs });
+  }
   if (!(failAfter >= 1)) throw new InvalidConfigError(`failAfter must be >= 1, got ${failAfter}`, { failAfter });
 
   return new Observable<PeerStatsSample>((subscriber) => {
@@ -109,7 +111,7 @@ export function statsSamples(pc: PeerConnectionLike, config: StatsSamplesConfig 
     subscriber.add(
       scheduler.schedule(function () {
         poll();
-        if (!subscriber.closed) this.schedule(undefined, interval);
+        if (!subscriber.closed) this.schedule(undefined, sampleIntervalMs);
       }),
     );
   });

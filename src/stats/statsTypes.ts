@@ -74,7 +74,7 @@ export interface RttSummary {
   readonly max?: number;
 }
 
-/** One statistics sample, emitted by `transferStats()` every `sampleInterval` ms and once more on completion. */
+/** One statistics sample, emitted by `transferStats()` every `sampleIntervalMs` ms and once more on completion. */
 export interface TransferStats {
   /** `scheduler.now()` when the sample closed, ms. */
   readonly timestamp: number;
@@ -97,7 +97,7 @@ export interface TransferStats {
   /** Mean absolute difference of successive RTT measurements in the window, ms. */
   readonly jitterMs?: number;
   /** The latest per-interval loss rate reported within the window, 0..1. */
-  readonly loss?: number;
+  readonly lossRate?: number;
   /** Latest `bufferedAmount` per channel label, bytes. */
   readonly buffers: Readonly<Record<string, number>>;
   readonly channels?: number;

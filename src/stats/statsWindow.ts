@@ -56,7 +56,7 @@ export interface SampleRecord {
   readonly rttDiffSum: number;
   readonly rttDiffCount: number;
   /** Mean of the loss rates reported in this sample. */
-  readonly loss?: number;
+  readonly lossRate?: number;
   /** Mean event-loop busy share in this sample. */
   readonly cpu?: number;
   /** Channels whose latest buffer level was at or above `bufferFullBytes` at close, and channels known. */
@@ -85,7 +85,7 @@ export interface StatsWindow {
 
 /** The settings `advance` and `windowStats` need. */
 export interface WindowSettings {
-  readonly sampleInterval: number;
+  readonly sampleIntervalMs: number;
   readonly windowSize: number;
   readonly trendSamples: number;
   readonly bufferFullBytes: number;
@@ -191,7 +191,7 @@ export function advance(w: StatsWindow, acc: IntervalAcc, at: number, s: WindowS
     rttSource: acc.rttSource,
     rttDiffSum: acc.rttDiffSum,
     rttDiffCount: acc.rttDiffCount,
-    loss: acc.lossCount ? acc.lossSum / acc.lossCount : undefined,
+    lossRate: acc.lossCount ? acc.lossSum / acc.lossCount : undefined,
     cpu: acc.cpuCount ? acc.cpuSum / acc.cpuCount : undefined,
     buffersFull: levels.filter((b) => b >= s.bufferFullBytes).length,
     buffersKnown: levels.length,
@@ -253,7 +253,7 @@ export function windowSignals(w: StatsWindow, s: WindowSettings): TransferSignal
   const withReceiver = recent.filter((r) => r.receiverQueued !== undefined);
   const first = withReceiver[0];
   const lastR = withReceiver[withReceiver.length - 1];
-  const lossSample = [...w.samples].reverse().find((r) => r.loss !== undefined);
+  const lossSample = [...w.samples].reverse().find((r) => r.lossRate !== undefined);
   return {
     samples: w.samples.length,
     done: w.bytesTotal !== undefined && w.bytesDone >= w.bytesTotal,
@@ -262,7 +262,7 @@ export function windowSignals(w: StatsWindow, s: WindowSettings): TransferSignal
     rttMs: rttCount ? recent.reduce((a, r) => a + r.rttSum, 0) / rttCount : undefined,
     rttMinMs: windowRtt.length ? Math.min(...windowRtt.map((r) => r.rttMin)) : undefined,
     jitterMs: jitter(w.samples),
-    lossRate: lossSample?.loss,
+    lossRate: lossSample?.lossRate,
     bufferFullShare: known ? recent.reduce((a, r) => a + r.buffersFull, 0) / known : undefined,
     cpuBusy: cpu.length ? cpu.reduce((a, r) => a + r.cpu!, 0) / cpu.length : undefined,
     receiverGrowthBps:
@@ -281,9 +281,9 @@ export function windowSignals(w: StatsWindow, s: WindowSettings): TransferSignal
 export function windowStats(w: StatsWindow, s: WindowSettings, final: boolean): TransferStats {
   const last = w.samples[w.samples.length - 1];
   // A sample shorter than half an interval (a final one) is too short to stand alone.
-  const full = w.samples.filter((r) => r.dt >= s.sampleInterval / 2);
+  const full = w.samples.filter((r) => r.dt >= s.sampleIntervalMs / 2);
   const prev = w.samples[w.samples.length - 2];
-  const short = !last || last.dt < s.sampleInterval / 2;
+  const short = !last || last.dt < s.sampleIntervalMs / 2;
   const current = (short && prev ? bps(last.bytes + prev.bytes, last.dt + prev.dt) : last && bps(last.bytes, last.dt)) ?? 0;
   const rates = full.map((r) => bps(r.bytes, r.dt)!);
   const windowMs = w.samples.reduce((a, r) => a + r.dt, 0);
@@ -324,7 +324,7 @@ export function windowStats(w: StatsWindow, s: WindowSettings, final: boolean): 
         }
       : {},
     jitterMs: signals.jitterMs,
-    loss: signals.lossRate,
+    lossRate: signals.lossRate,
     buffers: { ...w.buffers },
     channels: w.channels,
     lanes: w.lanes,

@@ -14,7 +14,7 @@ export type * from './statsTypes';
 /** Options for {@link transferStats}. */
 export interface TransferStatsConfig {
   /** Sample period, ms. Default 1000. */
-  readonly sampleInterval?: number;
+  readonly sampleIntervalMs?: number;
   /** Samples kept for averages, peak/min, RTT and jitter. Default 60. */
   readonly windowSize?: number;
   /** Most recent samples the bottleneck rules look at. Default 5 (capped at `windowSize`). */
@@ -45,7 +45,7 @@ export const DEFAULT_TREND_SAMPLES = 5;
 export const DEFAULT_BUFFER_FULL_BYTES = 512 * 1024;
 
 /**
- * Samples the transfer's telemetry every `sampleInterval` ms.
+ * Samples the transfer's telemetry every `sampleIntervalMs` ms.
  *
  * Events are folded as they arrive (`windowTime` + `reduce`, O(1) memory per
  * sample, however many events), and closed samples advance a window of the
@@ -55,7 +55,7 @@ export const DEFAULT_BUFFER_FULL_BYTES = 512 * 1024;
  * forwarded at once, after the timer is torn down; no partial sample is emitted.
  *
  * ```
- * source: -p-p-r---p-p-----p--|        (p: progress, r: rtt; interval = 5 frames)
+ * source: -p-p-r---p-p-----p--|        (p: progress, r: rtt; sampleIntervalMs = 5 frames)
  * output: -----s----s----s----(s|)     (s: TransferStats; the last one has final: true)
  * ```
  *
@@ -65,7 +65,7 @@ export const DEFAULT_BUFFER_FULL_BYTES = 512 * 1024;
  * import { transferStats, type StatsInput } from 'tallow-rx';
  *
  * const telemetry = new Subject<StatsInput>();
- * telemetry.pipe(transferStats({ sampleInterval: 1000 })).subscribe((s) =>
+ * telemetry.pipe(transferStats({ sampleIntervalMs: 1000 })).subscribe((s) =>
  *   console.log(`${(s.throughput.current / 1e6).toFixed(1)} Mbit/s, ${s.bottleneck}`),
  * );
  * telemetry.next({ kind: 'total', bytes: 10_000_000 });
@@ -79,14 +79,14 @@ export const DEFAULT_BUFFER_FULL_BYTES = 512 * 1024;
 export function transferStats(config: TransferStatsConfig = {}): OperatorFunction<StatsInput, TransferStats> {
   const scheduler = config.scheduler ?? asyncScheduler;
   const settings: WindowSettings = {
-    sampleInterval: config.sampleInterval ?? DEFAULT_SAMPLE_INTERVAL,
+    sampleIntervalMs: config.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL,
     windowSize: config.windowSize ?? DEFAULT_WINDOW_SIZE,
     trendSamples: Math.min(config.trendSamples ?? DEFAULT_TREND_SAMPLES, config.windowSize ?? DEFAULT_WINDOW_SIZE),
     bufferFullBytes: config.bufferFullBytes ?? DEFAULT_BUFFER_FULL_BYTES,
     windowBytes: config.windowBytes,
     maxChunkSize: config.maxChunkSize,
   };
-  const positive = { sampleInterval: settings.sampleInterval, bufferFullBytes: settings.bufferFullBytes, windowBytes: config.windowBytes ?? 1, maxChunkSize: config.maxChunkSize ?? 1 };
+  const positive = { sampleIntervalMs: settings.sampleIntervalMs, bufferFullBytes: settings.bufferFullBytes, windowBytes: config.windowBytes ?? 1, maxChunkSize: config.maxChunkSize ?? 1 };
   for (const [name, value] of Object.entries(positive)) {
     if (!(value > 0) || !Number.isFinite(value)) throw new InvalidConfigError(`${name} must be a positive number, got ${value}`, { [name]: value });
   }
@@ -102,7 +102,7 @@ export function transferStats(config: TransferStatsConfig = {}): OperatorFunctio
       return source
         .pipe(
           tap({ complete: () => (completed = true) }),
-          windowTime(settings.sampleInterval, scheduler),
+          windowTime(settings.sampleIntervalMs, scheduler),
           // A fresh accumulator per window; windows never overlap.
           mergeMap((events) => events.pipe(reduce(addEvent, emptyInterval()))),
           scan((w, acc) => advance(w, acc, scheduler.now(), settings), emptyWindow(start, config.profile)),

@@ -95,7 +95,7 @@ const copyBytes = (data: ArrayBuffer | ArrayBufferView): Uint8Array =>
  * ```
  * local.send(m)   --m------------------      bufferedAmount rises by |m|
  * drain (|m|/bw)  ----d----------------      bufferedAmount falls, bufferedamountlow on crossing
- * remote message  ----d--delay--m------      (± jitter, + loss/reorder holds)
+ * remote message  ----d--delayMs--m----      (± jitterMs, + lossRate/reorder holds)
  * ```
  *
  * `send()` validates before it mutates: a channel that is not open throws
@@ -230,7 +230,7 @@ export class VirtualDataChannel extends VirtualEventTarget implements DataChanne
     wire.transmit(payload, size);
   }
 
-  /** Closes both ends: `closing` now, `closed` and `close` events one `delay` later. Idempotent. */
+  /** Closes both ends: `closing` now, `closed` and `close` events one `delayMs` later. Idempotent. */
   close(): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#wire.close();

@@ -28,23 +28,23 @@ export interface VirtualLinkConfig {
    */
   readonly bandwidth?: number;
   /** One-way propagation delay in ms, added after a message has drained. Default `0`. */
-  readonly delay?: number;
+  readonly delayMs?: number;
   /**
-   * Jitter in ms: each message's delay gets a uniform offset in `[-jitter, +jitter]`
+   * Jitter in ms: each message's delay gets a uniform offset in `[-jitterMs, +jitterMs]`
    * (never arriving before it drained). Ordered channels hold later messages
    * back so order is kept. Default `0`.
    */
-  readonly jitter?: number;
+  readonly jitterMs?: number;
   /**
    * Probability (0..1) that a message is lost. Unreliable channels
    * (`maxRetransmits: 0`, or `ordered: false` with `maxRetransmits` set) drop it;
-   * reliable channels deliver it one round trip (`2 * delay`) later instead. Default `0`.
+   * reliable channels deliver it one round trip (`2 * delayMs`) later instead. Default `0`.
    */
-  readonly loss?: number;
-  /** Probability (0..1) that a message is held back by an extra `reorderDelay`. Default `0`. */
+  readonly lossRate?: number;
+  /** Probability (0..1) that a message is held back by an extra `reorderDelayMs`. Default `0`. */
   readonly reorder?: number;
-  /** Extra hold, in ms, of a reordered message. Default `delay + 1`. */
-  readonly reorderDelay?: number;
+  /** Extra hold, in ms, of a reordered message. Default `delayMs + 1`. */
+  readonly reorderDelayMs?: number;
   /** Probability (0..1) that a message arrives twice. Unreliable channels only. Default `0`. */
   readonly duplicate?: number;
   /** Probability (0..1) that one random bit of a delivered message is flipped (any channel). Default `0`. */
@@ -58,15 +58,15 @@ export interface VirtualLinkConfig {
    */
   readonly sendQueueLimit?: number;
   /** Time in ms from `createChannel` until both ends fire `open`. Default `0` (next tick). */
-  readonly openDelay?: number;
+  readonly openDelayMs?: number;
   /** Seed of the built-in PRNG (mulberry32). Ignored when `random` is given. Default `1`. */
   readonly seed?: number;
   /** Source of randomness in `[0, 1)` for jitter and faults. Default `mulberry32(seed)`. */
   readonly random?: () => number;
   /**
-   * Which channels the faults (`loss`, `reorder`, `duplicate`, `corrupt`) apply
+   * Which channels the faults (`lossRate`, `reorder`, `duplicate`, `corrupt`) apply
    * to, asked with the sending channel for each message. Messages of other
-   * channels still get `delay` and `jitter`, and still take their five draws
+   * channels still get `delayMs` and `jitterMs`, and still take their five draws
    * from `random`, so filtering never changes the fate of other messages.
    * Example: `(ch) => ch.label !== 'tallow-control'` corrupts only data
    * channels. Default: every channel.
@@ -116,7 +116,7 @@ export function resolveVirtualLinkConfig(config: VirtualLinkConfig = {}): Resolv
   }
   const bandwidth = config.bandwidth ?? Infinity;
   if (typeof bandwidth !== 'number' || !(bandwidth > 0)) throw invalid('bandwidth', bandwidth, 'must be > 0 bytes per second (or Infinity)');
-  const delay = milliseconds('delay', config.delay, DEFAULT_VIRTUAL_DELAY);
+  const delayMs = milliseconds('delayMs', config.delayMs, DEFAULT_VIRTUAL_DELAY);
   const seed = config.seed ?? DEFAULT_VIRTUAL_SEED;
   if (typeof seed !== 'number' || !Number.isFinite(seed)) throw invalid('seed', seed, 'must be a finite number');
   const random = config.random ?? mulberry32(seed);
@@ -126,16 +126,16 @@ export function resolveVirtualLinkConfig(config: VirtualLinkConfig = {}): Resolv
   return {
     scheduler,
     bandwidth,
-    delay,
-    jitter: milliseconds('jitter', config.jitter, 0),
-    loss: probability('loss', config.loss),
+    delayMs,
+    jitterMs: milliseconds('jitterMs', config.jitterMs, 0),
+    lossRate: probability('lossRate', config.lossRate),
     reorder: probability('reorder', config.reorder),
-    reorderDelay: milliseconds('reorderDelay', config.reorderDelay, delay + 1),
+    reorderDelayMs: milliseconds('reorderDelayMs', config.reorderDelayMs, delayMs + 1),
     duplicate: probability('duplicate', config.duplicate),
     corrupt: probability('corrupt', config.corrupt),
     maxMessageSize: byteLimit('maxMessageSize', config.maxMessageSize, CHROME_MAX_MESSAGE_SIZE, false),
     sendQueueLimit: byteLimit('sendQueueLimit', config.sendQueueLimit, SEND_QUEUE_LIMIT, true),
-    openDelay: milliseconds('openDelay', config.openDelay, 0),
+    openDelayMs: milliseconds('openDelayMs', config.openDelayMs, 0),
     seed,
     random,
     faultFilter,

@@ -48,11 +48,11 @@ type Handler = ((event: any) => void) | null;
  * the whole link.
  *
  * ```
- * a.createDataChannel('x')                  x----------------
- * b 'datachannel'                           --openDelay--d---
+ * a.createDataChannel('x')                  x------------------
+ * b 'datachannel'                           --openDelayMs--d---
  *
- * a.createDataChannel('n', {negotiated, id}) n--openDelay--o--m1----m2--
- * b.createDataChannel('n', {negotiated, id}) ----------n--openDelay--o--
+ * a.createDataChannel('n', {negotiated, id}) n--openDelayMs--o--m1----m2--
+ * b.createDataChannel('n', {negotiated, id}) ----------n--openDelayMs--o--
  * b 'message'                                m1 dropped (no id 7 at b yet); m2 delivered
  * ```
  *
@@ -105,7 +105,7 @@ export class VirtualPeer extends VirtualEventTarget implements PeerConnectionLik
    * - In-band (default): opens a pair whose far end the other endpoint announces
    *   with `datachannel`; the link picks an id no channel at either endpoint uses.
    * - `{ negotiated: true, id }`: like Chromium once SCTP is up. No `datachannel`
-   *   fires anywhere. The channel opens after `openDelay` whether or not the
+   *   fires anywhere. The channel opens after `openDelayMs` whether or not the
    *   other endpoint has created `id`, and is paired with the channel the other
    *   endpoint creates with the same `id`, before or after. A message that
    *   arrives at the other endpoint while it has no channel with that id is
@@ -127,7 +127,7 @@ export class VirtualPeer extends VirtualEventTarget implements PeerConnectionLik
 
   /**
    * A stats report with one selected candidate pair, as a browser gives: `currentRoundTripTime` is the
-   * link's round trip without queueing (2 × `delay`, in seconds), `bytesSent`/`bytesReceived` the payload
+   * link's round trip without queueing (2 × `delayMs`, in seconds), `bytesSent`/`bytesReceived` the payload
    * delivered so far. The returned thenable answers synchronously, so the stats of a transfer inside
    * `TestScheduler.run()` see it (a real Promise would never settle during the flush); `await` works as usual.
    */

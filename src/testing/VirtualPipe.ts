@@ -35,7 +35,7 @@ export interface VirtualFlow {
 interface Fate {
   readonly lost: boolean;
   /** Offset added to the one-way delay, in ms. */
-  readonly jitter: number;
+  readonly jitterMs: number;
   readonly held: boolean;
   readonly duplicated: boolean;
   /** Position of the bit to flip as a fraction of the message's bits, or -1. */
@@ -104,13 +104,13 @@ export class VirtualPipe {
 
   /** Queues a validated message of `size` bytes from `flow` and draws its fate. */
   enqueue(flow: VirtualFlow, data: string | Uint8Array, size: number): void {
-    const { random, loss, jitter, reorder, duplicate, corrupt, faultFilter } = this.config;
+    const { random, lossRate, jitterMs, reorder, duplicate, corrupt, faultFilter } = this.config;
     const [u1, u2, u3, u4, u5] = [random(), random(), random(), random(), random()];
     // The draws are taken either way, so a filtered channel never shifts other messages' fates.
     const faulty = faultFilter(flow.sender.channel);
     const fate: Fate = {
-      lost: faulty && u1 < loss,
-      jitter: (2 * u2 - 1) * jitter,
+      lost: faulty && u1 < lossRate,
+      jitterMs: (2 * u2 - 1) * jitterMs,
       held: faulty && u3 < reorder,
       duplicated: faulty && u4 < duplicate,
       corruptAt: faulty && u5 < corrupt ? u5 / corrupt : -1,
@@ -245,17 +245,17 @@ export class VirtualPipe {
     const { flow, fate, size } = entry;
     flow.sender.drained(size);
     if (flow.closed) return this.#gone(flow, 'messagesDiscarded'); // a bufferedamountlow listener closed it
-    const { delay, reorderDelay } = this.config;
-    let at = doneAt + Math.max(0, delay + fate.jitter);
+    const { delayMs, reorderDelayMs } = this.config;
+    let at = doneAt + Math.max(0, delayMs + fate.jitterMs);
     if (fate.lost) {
       if (flow.unreliable) {
         this.#count(flow, 'bytesDropped', size);
         return this.#gone(flow, 'messagesDropped');
       }
       this.#count(flow, 'messagesRetransmitted', 1);
-      at += 2 * delay;
+      at += 2 * delayMs;
     }
-    if (fate.held) at += reorderDelay;
+    if (fate.held) at += reorderDelayMs;
     if (flow.ordered) at = flow.lastDeliverAt = Math.max(at, flow.lastDeliverAt);
     let data = entry.data;
     const copy = fate.duplicated && flow.unreliable ? (typeof data === 'string' ? data : data.slice()) : undefined;

@@ -30,7 +30,7 @@ export interface VirtualLink {
   readonly closed: boolean;
   /**
    * Creates a channel pair: `local` at `a`, `remote` at `b`. Both start
-   * `'connecting'` and fire `open` after `openDelay` on the scheduler.
+   * `'connecting'` and fire `open` after `openDelayMs` on the scheduler.
    * @throws InvalidConfigError for a bad `init`; DOMException `InvalidStateError` once the link is closed.
    */
   createChannel(label: string, init?: VirtualChannelInit): [local: VirtualDataChannel, remote: VirtualDataChannel];
@@ -47,8 +47,8 @@ export interface VirtualLink {
    */
   fail(errorDetail?: string): void;
   /**
-   * Changes the network model from now on: `bandwidth`, `delay`, `jitter`,
-   * `loss`, `reorder`, `reorderDelay`, `duplicate` and `corrupt`, in both
+   * Changes the network model from now on: `bandwidth`, `delayMs`, `jitterMs`,
+   * `lossRate`, `reorder`, `reorderDelayMs`, `duplicate` and `corrupt`, in both
    * directions. Messages already scheduled keep their times; the next ones use
    * the new values. Use it to step the RTT mid-transfer. Validated like the
    * constructor's config (`InvalidConfigError`); the random streams go on.
@@ -57,9 +57,9 @@ export interface VirtualLink {
 }
 
 /** The fields {@link VirtualLink.reconfigure} can change. */
-export type VirtualNetworkChanges = Pick<VirtualLinkConfig, 'bandwidth' | 'delay' | 'jitter' | 'loss' | 'reorder' | 'reorderDelay' | 'duplicate' | 'corrupt'>;
+export type VirtualNetworkChanges = Pick<VirtualLinkConfig, 'bandwidth' | 'delayMs' | 'jitterMs' | 'lossRate' | 'reorder' | 'reorderDelayMs' | 'duplicate' | 'corrupt'>;
 
-const NETWORK_FIELDS = ['bandwidth', 'delay', 'jitter', 'loss', 'reorder', 'reorderDelay', 'duplicate', 'corrupt'] as const;
+const NETWORK_FIELDS = ['bandwidth', 'delayMs', 'jitterMs', 'lossRate', 'reorder', 'reorderDelayMs', 'duplicate', 'corrupt'] as const;
 
 /** Both ends of one channel, with the two directions between them. */
 interface Pair {
@@ -138,7 +138,7 @@ const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl |
  * A message's life: `send()` adds it to `bufferedAmount`; the direction's
  * bandwidth drains the send buffer first-in first-out (shared by all channels);
  * when its last byte has drained, `bufferedAmount` falls by its size; it
- * arrives `delay ± jitter` ms later (plus a `reorderDelay` hold, or one round
+ * arrives `delayMs ± jitterMs` ms later (plus a `reorderDelayMs` hold, or one round
  * trip if lost on a reliable channel).
  *
  * Channels made by `link.createChannel` or `peer.createDataChannel(label)` are
@@ -162,7 +162,7 @@ const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl |
  *
  * const scheduler = new TestScheduler((a, e) => expect(a).toEqual(e));
  * scheduler.run(({ expectObservable }) => {
- *   const link = createVirtualLink({ scheduler, bandwidth: 1000, delay: 10 });
+ *   const link = createVirtualLink({ scheduler, bandwidth: 1000, delayMs: 10 });
  *   const [local, remote] = link.createChannel('data');
  *   local.onopen = () => local.send(new Uint8Array(100));
  *   const sizes = fromEvent<MessageEvent>(remote, 'message').pipe(map((e) => e.data.byteLength));
@@ -176,7 +176,7 @@ const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl |
  */
 export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   const resolved = resolveVirtualLinkConfig(config);
-  // The network fields as last set, to resolve `reconfigure` changes against (a default reorderDelay follows delay).
+  // The network fields as last set, to resolve `reconfigure` changes against (a default reorderDelayMs follows delayMs).
   let network: VirtualNetworkChanges = Object.fromEntries(NETWORK_FIELDS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
   const { scheduler } = resolved;
   // One pipe per sending endpoint: `pipes.a` carries a → b. With the built-in PRNG, b → a draws from its own
@@ -237,7 +237,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   };
 
   /**
-   * `channel.close()` from one end: the stream reset reaches the far end one `delay` later, and, on a
+   * `channel.close()` from one end: the stream reset reaches the far end one `delayMs` later, and, on a
    * reliable channel, not before the messages this end already put on the wire (as SCTP resets a stream
    * only after its outstanding data; messages still in the send buffer are discarded).
    */
@@ -248,7 +248,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     const wait = out && !out.unreliable ? pipe.lastArrival(out) - scheduler.now() : -Infinity;
     if (wait === -Infinity) {
       startClosing(pair);
-      scheduler.schedule(() => finishClosing(pair, initiator, 'channel'), resolved.delay);
+      scheduler.schedule(() => finishClosing(pair, initiator, 'channel'), resolved.delayMs);
       return;
     }
     pair.closeRequested = true;
@@ -258,7 +258,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       if (pair.closing) return; // the whole link closed meanwhile
       startClosing(pair);
       finishClosing(pair, initiator, 'channel');
-    }, Math.max(resolved.delay, wait + 1, 1));
+    }, Math.max(resolved.delayMs, wait + 1, 1));
   };
 
   /** Closes every live pair on the next tick, optionally with an `error` first. */
@@ -276,7 +276,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   };
 
   /**
-   * Opens in-band `pairs` together after `openDelay`: every channel is `open`
+   * Opens in-band `pairs` together after `openDelayMs`: every channel is `open`
    * before the first event fires, so an `open` listener may use any channel of
    * the batch. The far endpoint announces each with `datachannel` first.
    */
@@ -294,11 +294,11 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
         if (!pair.closing) pair.local.dispatch({ type: 'open', target: pair.local.channel });
         if (!pair.closing) pair.remote!.dispatch({ type: 'open', target: pair.remote!.channel });
       }
-    }, resolved.openDelay);
+    }, resolved.openDelayMs);
   };
 
   /**
-   * Opens one end of a negotiated pair after `openDelay`, whether or not the far
+   * Opens one end of a negotiated pair after `openDelayMs`, whether or not the far
    * end exists (the transport is up, as in Chromium), without `datachannel`;
    * then delivers what arrived for it while it was connecting.
    */
@@ -310,7 +310,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       end.dispatch({ type: 'open', target: end.channel });
       const incoming = end === pair.local ? pair.backward : pair.forward;
       if (incoming) pipes[other(sideOf(pair, end))].release(incoming);
-    }, resolved.openDelay);
+    }, resolved.openDelayMs);
   };
 
   /** Creates one end of `pair()`; `outgoing()` names the pipe and flow its sends take, looked up at send time. */
@@ -371,7 +371,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     return pair;
   };
 
-  /** Creates one in-band pair from `from`, opening after `openDelay`; returns `[from's end, far end]`. */
+  /** Creates one in-band pair from `from`, opening after `openDelayMs`; returns `[from's end, far end]`. */
   const createOne = (from: VirtualSide, label: string, init?: VirtualChannelInit): [VirtualDataChannel, VirtualDataChannel] => {
     const pair = createPair(from, label, init);
     openLater([pair]);
@@ -381,7 +381,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   /**
    * Creates the end of negotiated channel `init.id` at `side`: it completes the
    * far endpoint's waiting half with that id, or waits for one itself. Either
-   * way it opens after `openDelay` and no `datachannel` fires.
+   * way it opens after `openDelayMs` and no `datachannel` fires.
    */
   const createNegotiated = (side: VirtualSide, label: string, init: VirtualDataChannelInit): VirtualDataChannel => {
     if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
@@ -415,7 +415,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       peerControls[side] = control;
       return {
         maxMessageSize: resolved.maxMessageSize,
-        roundTripMs: () => 2 * resolved.delay,
+        roundTripMs: () => 2 * resolved.delayMs,
         traffic: () => (side === 'a' ? { sent: pipes.a.stats.bytesDelivered, received: pipes.b.stats.bytesDelivered } : { sent: pipes.b.stats.bytesDelivered, received: pipes.a.stats.bytesDelivered }),
         createDataChannel: (label, init = {}) => (init.negotiated ? createNegotiated(side, label, init) : createOne(side, label, init)[0]),
         isClosed: () => closed,

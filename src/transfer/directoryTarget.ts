@@ -3,7 +3,7 @@
  * from `tallow-rx/node`).
  */
 import { constants } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { catchError, Observable, throwError, type OperatorFunction } from 'rxjs';
 import { LimitExceededError, SinkWriteError, SourceReadError, TallowError } from '../errors';
@@ -13,7 +13,7 @@ import { fromFilePath } from '../sources/fromFilePath';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
 import { limitBytes } from './fileInput';
-import type { OpenedTarget, ReceiveTarget } from './ReceiveTarget';
+import type { OpenedTarget, OpenHints, ReceiveTarget } from './ReceiveTarget';
 
 /** Options for {@link directoryTarget}. */
 export interface DirectoryTargetConfig {
@@ -44,6 +44,18 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'ENOSY
 /** Part files a transfer in this process holds (real paths), across every directoryTarget: one writer per part file. */
 const claimed = new Set<string>();
 
+/** Opening a part file or record never follows a symbolic link (0 where the platform has no O_NOFOLLOW). */
+const NOFOLLOW = (constants.O_NOFOLLOW as number | undefined) ?? 0;
+
+/** A path from the peer starting with a drive (`C:`): absolute on Windows. */
+const DRIVE = /^[a-z]:/i;
+
+/** Coarsest directory mtime resolution expected (FAT: 2 s): a folder's listing is cached for `held` only once it has been quiet this long. */
+const MTIME_RESOLUTION_MS = 2_000;
+
+/** Most folder listings one target caches for `held`. */
+const MAX_LISTINGS = 1_024;
+
 interface PartialRecord {
   readonly v: 1;
   readonly name: string;
@@ -53,9 +65,19 @@ interface PartialRecord {
   readonly persisted: number;
 }
 
+/** A folder inside the target directory that a file lands in (the directory itself, or a subfolder). */
+interface Folder {
+  /** Its path: the target directory joined with the folder's segments. */
+  readonly path: string;
+  /** Its real path: the root of the claim keys of the part files in it. */
+  readonly key: string;
+  /** Its path relative to the target directory with a trailing `/`, or `''`: errors name files with it. */
+  readonly rel: string;
+}
+
 /** A part file this transfer holds. */
 interface Claim {
-  /** Its name in the directory (`<name>.tallow-part` or `<name>.<n>.tallow-part`) and its path. */
+  /** Its name in its folder (`<name>.tallow-part` or `<name>.<n>.tallow-part`) and its path. */
   readonly part: string;
   readonly path: string;
   /** Its key in {@link claimed}. */
@@ -97,6 +119,99 @@ const finalName = (name: string, n: number): string => {
   return `${stem} (${n})${ext}`;
 };
 
+/** Where a peer's path lands: the safe folder segments under the target directory, and the file name. */
+interface Location {
+  readonly folders: readonly string[];
+  readonly name: string;
+}
+
+/** `segment` made safe by sanitizeFileName, or undefined when nothing usable is left. */
+const safeSegment = (segment: string): string | undefined => {
+  try {
+    return sanitizeFileName(segment);
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Where a file (or folder) named `path` by the peer lands. A plain relative path (`/`-separated; no
+ * empty, `.` or `..` segment, no backslash, not absolute or drive-rooted, every segment usable) keeps
+ * its folders, each segment made safe like a file name (`.git/CON` → `git/_CON`). Any other path keeps
+ * only its last segment, as `sanitizeFileName` does for one name (`../../etc/passwd` → `passwd`,
+ * `C:\x\win.ini` → `win.ini`), so nothing lands outside the directory. Throws `ProtocolError`
+ * (`ERR_UNSAFE_NAME`) where sanitizeFileName does: NUL anywhere, or no usable last segment.
+ */
+function locate(path: string): Location {
+  const name = sanitizeFileName(path);
+  const segments = path.split('/');
+  const plain = !path.includes('\\') && !DRIVE.test(path) && segments.every((s) => s !== '' && s !== '.' && s !== '..');
+  const folders = plain ? segments.slice(0, -1).map(safeSegment) : [];
+  return { folders: folders.every((s) => s !== undefined) ? (folders as string[]) : [], name };
+}
+
+/** What is at `path`, without following a symbolic link. */
+const kindOf = (path: string): Promise<'folder' | 'link' | 'other' | 'missing'> =>
+  lstat(path).then(
+    (st) => (st.isDirectory() ? 'folder' : st.isSymbolicLink() ? 'link' : 'other'),
+    (err: unknown) => (codeOf(err) === 'ENOENT' ? 'missing' : Promise.reject(err)),
+  );
+
+/**
+ * The folder `folders` under `dir` (whose real path is `root`). With `make`, missing segments are
+ * created one at a time, like `mkdir -p` but never through a symbolic link: a segment that exists as
+ * anything but a real folder is a SinkWriteError (`causeCode` `ENOTDIR`, or `ELOOP` for a link), so
+ * nothing is written outside `dir`. Without `make` nothing is created: undefined when a segment is
+ * missing or not a real folder.
+ */
+function reach(dir: string, root: string, folders: readonly string[], make: true): Promise<Folder>;
+function reach(dir: string, root: string, folders: readonly string[], make: false): Promise<Folder | undefined>;
+async function reach(dir: string, root: string, folders: readonly string[], make: boolean): Promise<Folder | undefined> {
+  let path = dir;
+  for (let i = 0; i < folders.length; i++) {
+    path = join(path, folders[i]);
+    const rel = folders.slice(0, i + 1).join('/');
+    try {
+      let kind = await kindOf(path);
+      if (kind === 'missing' && make) {
+        await mkdir(path).catch((err: unknown) => (codeOf(err) === 'EEXIST' ? undefined : Promise.reject(err)));
+        kind = await kindOf(path);
+      }
+      if (kind === 'folder') continue;
+      if (!make) return undefined;
+      throw new SinkWriteError(`${rel} exists and is not a folder`, { path: rel, causeCode: kind === 'link' ? 'ELOOP' : 'ENOTDIR' });
+    } catch (err) {
+      if (!make) return undefined;
+      throw writeError('creating the folder', rel, err);
+    }
+  }
+  return { path, key: join(root, ...folders), rel: folders.length ? `${folders.join('/')}/` : '' };
+}
+
+/**
+ * Lists a folder's part files for `held`, reading it again only when its mtime changed (adding,
+ * removing or renaming an entry changes it): a peek at 10,000 offered files in a folder of 10,000
+ * reads the folder once, not 10,000 times. A folder changed within {@link MTIME_RESOLUTION_MS} is
+ * read every time, since a second change in the same mtime tick would not show.
+ */
+function partListing(): (folder: string) => Promise<readonly string[]> {
+  // Part-file names per folder path, and the folder's mtime when they were read; oldest first.
+  const listings = new Map<string, { mtime: bigint; parts: readonly string[] }>();
+  return async (folder) => {
+    const now = Date.now();
+    const { mtimeNs, mtimeMs } = await stat(folder, { bigint: true });
+    const hit = listings.get(folder);
+    if (hit?.mtime === mtimeNs) return hit.parts;
+    const parts = (await readdir(folder)).filter((f) => f.endsWith(PARTIAL_SUFFIX));
+    listings.delete(folder);
+    if (now - Number(mtimeMs) > MTIME_RESOLUTION_MS) {
+      if (listings.size >= MAX_LISTINGS) listings.delete(listings.keys().next().value!);
+      listings.set(folder, { mtime: mtimeNs, parts });
+    }
+    return parts;
+  };
+}
+
 /** Creates `dir` (and its parents) when missing; returns its real path, the root of the claim keys. */
 async function prepareDir(dir: string): Promise<string> {
   try {
@@ -114,30 +229,36 @@ const take = (key: string): boolean => {
   return true;
 };
 
-/** Verified bytes of `path` if its record describes `manifest`'s file, else undefined. */
+/** Verified bytes of `path` if its record describes `manifest`'s file, else undefined. Opens nothing that stays open, writes nothing. */
 async function heldBytes(path: string, manifest: Manifest): Promise<number | undefined> {
   try {
     const rec = JSON.parse(await readFile(`${path}.json`, 'utf8')) as PartialRecord;
-    const st = await stat(path);
+    const st = await lstat(path);
     const same = rec.v === 1 && rec.name === manifest.name && rec.size === manifest.size && rec.lastModified === (manifest.lastModified ?? null);
     // A second link means the file was already placed (finish links it): never write into it again.
-    if (!same || !Number.isSafeInteger(rec.persisted) || st.nlink > 1) return undefined;
+    if (!same || !Number.isSafeInteger(rec.persisted) || !st.isFile() || st.nlink > 1) return undefined;
     return Math.max(0, Math.min(rec.persisted, st.size, manifest.size));
   } catch {
     return undefined;
   }
 }
 
+/** The part-file slots of `name` among `entries`, in the order resume tries them. */
+const slotsOf = (entries: readonly string[], name: string): number[] =>
+  entries
+    .map((f) => slotOf(f, name))
+    .filter((n) => n >= 0)
+    .sort((a, b) => a - b);
+
 /** Claims a partial of `manifest`'s file that no transfer holds, and cuts it to its verified bytes. */
-async function claimPartial(dir: string, root: string, name: string, manifest: Manifest): Promise<Claim | undefined> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  const slots = entries.map((f) => slotOf(f, name)).filter((n) => n >= 0);
-  for (const n of slots.sort((a, b) => a - b)) {
+async function claimPartial(at: Folder, name: string, manifest: Manifest): Promise<Claim | undefined> {
+  const entries = await readdir(at.path).catch(() => [] as string[]);
+  for (const n of slotsOf(entries, name)) {
     const part = partName(name, n);
-    const [path, key] = [join(dir, part), join(root, part)];
+    const [path, key] = [join(at.path, part), join(at.key, part)];
     if (!take(key)) continue;
     const from = await heldBytes(path, manifest);
-    const handle = from === undefined ? undefined : await open(path, 'r+').catch(() => undefined);
+    const handle = from === undefined ? undefined : await open(path, constants.O_RDWR | NOFOLLOW).catch(() => undefined);
     if (handle && from !== undefined) {
       // Bytes past the record are unverified: drop them, so the file only ever holds checked bytes.
       if (await handle.truncate(from).then(() => true, () => false)) return { part, path, key, handle, from };
@@ -148,75 +269,86 @@ async function claimPartial(dir: string, root: string, name: string, manifest: M
   return undefined;
 }
 
+/** What {@link claimPartial} would resume for `manifest` (0 when nothing), claiming and opening nothing. */
+async function peekPartial(at: Folder, parts: readonly string[], name: string, manifest: Manifest): Promise<number> {
+  for (const n of slotsOf(parts, name)) {
+    const part = partName(name, n);
+    if (claimed.has(join(at.key, part))) continue;
+    const from = await heldBytes(join(at.path, part), manifest);
+    if (from !== undefined) return from;
+  }
+  return 0;
+}
+
 /** Creates the first free part file for `name`, exclusively (`wx`): no two transfers, in any process, share one. */
-async function claimNew(dir: string, root: string, name: string): Promise<Claim> {
+async function claimNew(at: Folder, name: string): Promise<Claim> {
   for (let n = 0; n < MAX_NAMES; n++) {
     const part = partName(name, n);
-    const [path, key] = [join(dir, part), join(root, part)];
+    const [path, key] = [join(at.path, part), join(at.key, part)];
     if (!take(key)) continue;
     try {
       return { part, path, key, handle: await open(path, 'wx'), from: 0 };
     } catch (err) {
       claimed.delete(key);
-      if (codeOf(err) !== 'EEXIST') throw writeError('creating', part, err);
+      if (codeOf(err) !== 'EEXIST') throw writeError('creating', `${at.rel}${part}`, err);
     }
   }
-  throw new SinkWriteError(`no free part-file name for ${name}`, { path: name });
+  throw new SinkWriteError(`no free part-file name for ${at.rel}${name}`, { path: `${at.rel}${name}` });
 }
 
 /** Links the part file to `to` (`link` fails on an existing name), then drops the part file's name. */
-async function placeByLink(dir: string, part: string, to: string): Promise<'placed' | 'taken' | 'no-links'> {
+async function placeByLink(at: Folder, part: string, to: string): Promise<'placed' | 'taken' | 'no-links'> {
   try {
-    await link(join(dir, part), join(dir, to));
+    await link(join(at.path, part), join(at.path, to));
   } catch (err) {
     const code = codeOf(err);
     if (code === 'EEXIST') return 'taken';
     if (code !== undefined && NO_HARD_LINKS.has(code)) return 'no-links';
-    throw writeError('saving', part, err);
+    throw writeError('saving', `${at.rel}${part}`, err);
   }
   // The file is in place and verified. A part name left behind has a second link and no record, so it is
   // never resumed or written; failing the transfer over it would misreport a saved file.
-  await unlink(join(dir, part)).catch(() => undefined);
+  await unlink(join(at.path, part)).catch(() => undefined);
   return 'placed';
 }
 
 /** Without hard links: reserves `to` by exclusive create, then renames the partial over the reservation. */
-async function placeByReservation(dir: string, part: string, to: string): Promise<'placed' | 'taken'> {
+async function placeByReservation(at: Folder, part: string, to: string): Promise<'placed' | 'taken'> {
   try {
-    await (await open(join(dir, to), 'wx')).close();
+    await (await open(join(at.path, to), 'wx')).close();
   } catch (err) {
     if (codeOf(err) === 'EEXIST') return 'taken';
-    throw writeError('reserving', to, err);
+    throw writeError('reserving', `${at.rel}${to}`, err);
   }
   try {
-    await rename(join(dir, part), join(dir, to));
+    await rename(join(at.path, part), join(at.path, to));
   } catch (err) {
-    await rm(join(dir, to), { force: true }).catch(() => undefined);
-    throw writeError('saving', part, err);
+    await rm(join(at.path, to), { force: true }).catch(() => undefined);
+    throw writeError('saving', `${at.rel}${part}`, err);
   }
   return 'placed';
 }
 
 /**
- * Moves the finished part file to `name`, or the first free `stem (n).ext`. Taking the name is atomic,
- * so an existing file is never replaced (unless `overwrite`). Returns the name chosen.
+ * Moves the finished part file to `name`, or the first free `stem (n).ext`, in its folder. Taking the
+ * name is atomic, so an existing file is never replaced (unless `overwrite`). Returns the name chosen.
  */
-async function place(dir: string, part: string, name: string, overwrite: boolean): Promise<string> {
+async function place(at: Folder, part: string, name: string, overwrite: boolean): Promise<string> {
   if (overwrite) {
-    await rename(join(dir, part), join(dir, name)).catch((err: unknown) => Promise.reject(writeError('saving', part, err)));
+    await rename(join(at.path, part), join(at.path, name)).catch((err: unknown) => Promise.reject(writeError('saving', `${at.rel}${part}`, err)));
     return name;
   }
   let hardLinks = true;
   for (let n = 0; n < MAX_NAMES; n++) {
     const to = finalName(name, n);
-    let outcome = hardLinks ? await placeByLink(dir, part, to) : 'no-links';
+    let outcome = hardLinks ? await placeByLink(at, part, to) : 'no-links';
     if (outcome === 'no-links') {
       hardLinks = false;
-      outcome = await placeByReservation(dir, part, to);
+      outcome = await placeByReservation(at, part, to);
     }
     if (outcome === 'placed') return to;
   }
-  throw new SinkWriteError(`no free name for ${name}`, { path: name });
+  throw new SinkWriteError(`no free name for ${at.rel}${name}`, { path: `${at.rel}${name}` });
 }
 
 /**
@@ -233,7 +365,7 @@ function progressRecord(path: string, name: string, manifest: Manifest): (persis
     const out = Buffer.alloc(width, 0x20);
     bytes(persisted).copy(out);
     try {
-      const h = await open(path, constants.O_WRONLY | constants.O_CREAT);
+      const h = await open(path, constants.O_WRONLY | constants.O_CREAT | NOFOLLOW);
       try {
         await h.write(out, 0, out.length, 0);
         // Only a record left by another file can be longer; cut its tail once the new one is whole.
@@ -319,16 +451,39 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record }: Di
 }
 
 /**
- * Writes each received file to `<dir>/<sanitised name>`, creating `dir` (and
- * its parents) when missing.
+ * Writes each received file to `<dir>/<its path>`, creating `dir` (and its
+ * parents) when missing.
  *
- * While a transfer runs, its bytes go to a part file of its own:
+ * A name that is a plain relative path (`photos/2024/a.jpg`, as a multi-file
+ * session names its files) lands in that subfolder, created as needed, each
+ * segment made safe like a file name. Any other name (`..`, absolute, a
+ * backslash, a drive, an empty segment) keeps only its last segment, as
+ * `sanitizeFileName` makes it (`../../etc/passwd` → `passwd`); NUL is refused
+ * with `ProtocolError` `ERR_UNSAFE_NAME`. Subfolders are entered one segment
+ * at a time and never through a symbolic link: a segment that exists as a
+ * link or a file is a `SinkWriteError` (`causeCode` `ELOOP` or `ENOTDIR`), so
+ * nothing is written outside `dir`.
+ *
+ * While a transfer runs, its bytes go to a part file of its own, in its folder:
  * `<name>.tallow-part`, or `<name>.<n>.tallow-part` when another transfer holds
  * that one (a part file is created exclusively and claimed for the transfer,
  * so two transfers never share one, even when their names sanitise alike).
  * With `resume`, `<part>.json` records how many bytes are verified and
  * fsynced; the next offer of the same file (same name, size and lastModified)
- * continues the first such partial no transfer holds.
+ * continues the first such partial no transfer holds. `open(manifest,
+ * { resume: false })` starts a new part file from 0 instead and leaves every
+ * partial alone (one of them resumes on a later offer).
+ *
+ * `held(manifest)` is the `from` that `open(manifest)` would resume from (0
+ * when none, and always with `resume: false`), found by the same rules but
+ * claiming, creating and writing nothing and leaving no file open; a folder's
+ * part files are listed once while it is unchanged, so a peek at 10,000 files
+ * is cheap. It is only a hint: another transfer may claim or finish the
+ * partial before `open`, whose `from` is the one that counts.
+ *
+ * `folder(path)` creates a folder (a `/`-separated relative path; a trailing
+ * `/` is ignored) even if empty, under the same rules as a file at that path;
+ * an existing folder is fine, a file in the way is a `SinkWriteError`.
  *
  * On success the part file is linked to its final name, atomically: `name`,
  * else the first free `stem (n).ext`, so an existing file is never replaced
@@ -339,17 +494,18 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record }: Di
  * prefix is never resumed. (A chunk that failed its CRC-32 too often leaves
  * the verified prefix before it, which resumes.)
  *
- * Names from the peer can never leave `dir` (see `sanitizeFileName`). Errors
- * are TallowErrors that name paths relative to `dir` (their messages go to the
- * peer); a failed write or rename is a `SinkWriteError` with
+ * Errors are TallowErrors that name paths relative to `dir` (their messages
+ * go to the peer); a failed write or rename is a `SinkWriteError` with
  * `details: { path, causeCode }` and the fs error as `cause`.
  *
  * Claims are per process: two processes receiving into one directory never
  * share a new part file, but may both resume one partial at the same moment.
  *
  * ```
- * offer report.bin (A):  report.bin.tallow-part    ─link→ report.bin
- * offer report.bin (B):  report.bin.1.tallow-part  ─link→ report (1).bin
+ * offer report.bin (A):    report.bin.tallow-part        ─link→ report.bin
+ * offer report.bin (B):    report.bin.1.tallow-part      ─link→ report (1).bin
+ * offer photos/a.jpg:      photos/a.jpg.tallow-part      ─link→ photos/a.jpg
+ * offer ../../etc/passwd:  passwd.tallow-part            ─link→ passwd
  * ```
  *
  * ## Example
@@ -367,12 +523,14 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
   const overwrite = config.overwrite ?? false;
   const checkpointEvery = config.checkpointEvery ?? 8 * 1024 * 1024;
   const maxQueued = config.maxQueuedBytes ?? 64 * 1024 * 1024;
+  // Part-file listings for held(), read again only when a folder changed.
+  const listParts = partListing();
   return {
-    open: async (manifest: Manifest): Promise<OpenedTarget> => {
-      const name = sanitizeFileName(manifest.name);
-      const root = await prepareDir(dir);
-      const claim = (resume ? await claimPartial(dir, root, name, manifest) : undefined) ?? (await claimNew(dir, root, name));
-      const record = resume ? progressRecord(`${claim.path}.json`, `${claim.part}.json`, manifest) : undefined;
+    open: async (manifest: Manifest, hints?: OpenHints): Promise<OpenedTarget> => {
+      const { folders, name } = locate(manifest.name);
+      const at = await reach(dir, await prepareDir(dir), folders, true);
+      const claim = (resume && hints?.resume !== false ? await claimPartial(at, name, manifest) : undefined) ?? (await claimNew(at, name));
+      const record = resume ? progressRecord(`${claim.path}.json`, `${at.rel}${claim.part}.json`, manifest) : undefined;
       try {
         await record?.(claim.from);
       } catch (err) {
@@ -380,7 +538,19 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
         claimed.delete(claim.key);
         throw err;
       }
-      return openedClaim(claim, { dir, name, overwrite, resume, checkpointEvery, maxQueued, record });
+      return openedClaim(claim, { at, name, overwrite, resume, checkpointEvery, maxQueued, record });
+    },
+    held: async (manifest: Manifest): Promise<number> => {
+      const { folders, name } = locate(manifest.name);
+      if (!resume) return 0;
+      const root = await realpath(dir).catch(() => undefined);
+      const at = root === undefined ? undefined : await reach(dir, root, folders, false);
+      const parts = at && (await listParts(at.path).catch(() => undefined));
+      return at && parts ? peekPartial(at, parts, name, manifest) : 0;
+    },
+    folder: async (path: string): Promise<void> => {
+      const { folders, name } = locate(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
+      await reach(dir, await prepareDir(dir), [...folders, name], true);
     },
   };
 }
@@ -388,9 +558,11 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
 /** The OpenedTarget over a claimed part file: writes, then places or keeps or discards it, and lets the claim go. */
 function openedClaim(
   claim: Claim,
-  o: { dir: string; name: string; overwrite: boolean; resume: boolean; checkpointEvery: number; maxQueued: number; record?: (persisted: number) => Promise<void> },
+  o: { at: Folder; name: string; overwrite: boolean; resume: boolean; checkpointEvery: number; maxQueued: number; record?: (persisted: number) => Promise<void> },
 ): OpenedTarget {
-  const { part, path, key, handle, from } = claim;
+  const { path, key, handle, from } = claim;
+  // The part file's path relative to the target directory, for errors.
+  const part = `${o.at.rel}${claim.part}`;
   // Closed once; the claim is held until the file is placed or abort has decided.
   let closed = false;
   let held = true;
@@ -419,9 +591,9 @@ function openedClaim(
       await close();
       // The record goes first: a partial without one is never resumed, so never written into once placed.
       await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
-      const saved = await place(o.dir, part, o.name, o.overwrite);
+      const saved = await place(o.at, claim.part, o.name, o.overwrite);
       release();
-      return join(o.dir, saved);
+      return join(o.at.path, saved);
     },
     abort: async (reason: unknown) => {
       await close();

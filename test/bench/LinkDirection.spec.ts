@@ -18,7 +18,7 @@ describe('resolveDirection', () => {
       jitterMs: 0,
       jitterDistribution: 'uniform',
       jitterCorrelationMs: 10,
-      loss: 0,
+      lossRate: 0,
       reorder: 0,
       reorderGapMs: 1,
       rateBps: Infinity,
@@ -34,7 +34,7 @@ describe('resolveDirection', () => {
   });
 
   it.each([
-    [{ loss: 1.5 }, /loss/],
+    [{ lossRate: 1.5 }, /lossRate/],
     [{ reorder: -0.1 }, /reorder/],
     [{ delayMs: -1 }, /delayMs/],
     [{ rateBps: 0 }, /rateBps/],
@@ -44,9 +44,9 @@ describe('resolveDirection', () => {
   });
 
   it('symmetricLink splits the RTT and converts Mbit/s', () => {
-    const link = symmetricLink({ rateMbps: 20, rttMs: 40, loss: 0.01, jitterMs: 3, seed: 7 });
+    const link = symmetricLink({ rateMbps: 20, rttMs: 40, lossRate: 0.01, jitterMs: 3, seed: 7 });
     expect(link.aToB).toEqual(link.bToA);
-    expect(link.aToB).toMatchObject({ delayMs: 20, rateBps: 20e6, loss: 0.01, jitterMs: 3 });
+    expect(link.aToB).toMatchObject({ delayMs: 20, rateBps: 20e6, lossRate: 0.01, jitterMs: 3 });
     expect(link.seed).toBe(7);
   });
 });
@@ -111,7 +111,7 @@ describe('LinkDirection', () => {
 
   it('loses about the configured share (binomial bound), reproducibly per seed', () => {
     const run = (seed: number) => {
-      const d = new LinkDirection({ loss: 0.02 }, seed);
+      const d = new LinkDirection({ lossRate: 0.02 }, seed);
       for (let i = 0; i < 100_000; i++) d.admit(1000, i);
       return d.counters.lostRandom;
     };

@@ -125,7 +125,7 @@ describe('link emulator with plain UDP datagrams (child process)', () => {
   });
 
   it('delays every datagram by at least the one-way delay, keeps order under jitter, and drops the configured share', async () => {
-    const config: LinkConfig = { aToB: { delayMs: 15, jitterMs: 4, loss: 0.1 }, seed: 11 };
+    const config: LinkConfig = { aToB: { delayMs: 15, jitterMs: 4, lossRate: 0.1 }, seed: 11 };
     emulator = await startLinkEmulator(config);
     const pair = await udpPair(emulator);
     const sent = 4000;
@@ -255,7 +255,7 @@ describe('WebRTC peers behind the emulator (node-datachannel, child-process emul
       tx.send(new Uint8Array(1000));
     }, 5);
     await sleep(1000);
-    const rtt = await firstValueFrom(rtt$(a as unknown as PeerConnectionLike, { interval: 100 }).pipe(filter((ms) => ms > 0), timeout(10_000)));
+    const rtt = await firstValueFrom(rtt$(a as unknown as PeerConnectionLike, { sampleIntervalMs: 100 }).pipe(filter((ms) => ms > 0), timeout(10_000)));
     clearInterval(ticker);
     console.info(`[emulator] 40 ms configured: getStats() RTT ${rtt} ms`);
     // the datagrams really went through the relay, both ways

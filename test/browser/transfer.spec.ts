@@ -167,7 +167,7 @@ describe.skipIf(skip)('transfers in Chromium (real browser, 127.0.0.1)', () => {
   it('rtt$, bitrate$ and statsSamples read a real Chromium peer; stats$ emits TransferStats', async () => {
     const size = 16 * MiB;
     const seed = 31;
-    const r = await inPage('statsDuringTransfer', oneLane, { size, seed, channels: 2, lanes: 1, interval: 200, idleMs: 700, tailMs: 500, statsInterval: 200, timeoutMs: 30_000 });
+    const r = await inPage('statsDuringTransfer', oneLane, { size, seed, channels: 2, lanes: 1, sampleIntervalMs: 200, idleMs: 700, tailMs: 500, statsInterval: 200, timeoutMs: 30_000 });
     expect(r.errors).toEqual([]);
     expectIntact(r.transfer, size, seed);
 

@@ -56,11 +56,11 @@ const chunkFor = (rttMs: number): number => chooseChunkSize({ rttMs }, { maxMess
 const CHUNK = chunkFor(FAST_RTT);
 
 const LINKS: ReadonlyArray<{ readonly name: string; readonly ordered: boolean; readonly config: VirtualLinkConfig }> = [
-  { name: 'ordered lossless link', ordered: true, config: { bandwidth: 8 * MiB, delay: 2 } },
+  { name: 'ordered lossless link', ordered: true, config: { bandwidth: 8 * MiB, delayMs: 2 } },
   {
     name: 'reordering, jittery link (unordered channels, 2 MiB/s)',
     ordered: false,
-    config: { bandwidth: 2 * MiB, delay: 20, jitter: 15, reorder: 0.25, reorderDelay: 300, loss: 0.02, seed: 7 },
+    config: { bandwidth: 2 * MiB, delayMs: 20, jitterMs: 15, reorder: 0.25, reorderDelayMs: 300, lossRate: 0.02, seed: 7 },
   },
 ];
 

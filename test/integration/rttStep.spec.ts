@@ -35,11 +35,11 @@ describe('RTT step 5 ms -> 150 ms on a virtual link', () => {
   it('moves the chunk size as the decision tree says and changes the recommendation', () => {
     const ts = testScheduler();
     ts.run(({ flush }) => {
-      const link = createVirtualLink({ scheduler: ts, delay: 2.5 });
+      const link = createVirtualLink({ scheduler: ts, delayMs: 2.5 });
       const [[pingA], [pingB]] = link.createChannels(1, { label: 'ping' });
       const [dataA] = link.createChannels(2, { label: 'data', ordered: false });
       // Pings every 100 ms, answered by the far side.
-      const rtt$ = pingRtt((m) => pingA.send(m), strings(pingA), { interval: 100, scheduler: ts });
+      const rtt$ = pingRtt((m) => pingA.send(m), strings(pingA), { intervalMs: 100, scheduler: ts });
       const subs = new Subscription();
       subs.add(answerPings(strings(pingB), (m) => pingB.send(m)).subscribe());
       // 64 KiB every 10 ms for 4 s: the transfer spans the step at t = 2000.
@@ -48,7 +48,7 @@ describe('RTT step 5 ms -> 150 ms on a virtual link', () => {
         map(() => new Uint8Array(64 * 1024)),
       );
       const inputs = new Subject<StatsInput>();
-      const stats$ = inputs.pipe(transferStats({ sampleInterval: 250, scheduler: ts, profile: 'lan' }), shareReplay({ bufferSize: 1, refCount: false }));
+      const stats$ = inputs.pipe(transferStats({ sampleIntervalMs: 250, scheduler: ts, profile: 'lan' }), shareReplay({ bufferSize: 1, refCount: false }));
       const samples: TransferStats[] = [];
       stats$.subscribe((s) => samples.push(s));
       subs.add(rtt$.subscribe((ms) => inputs.next({ kind: 'rtt', ms })));
@@ -71,7 +71,7 @@ describe('RTT step 5 ms -> 150 ms on a virtual link', () => {
           sendToChannels(),
         )
         .subscribe((n) => inputs.next({ kind: 'progress', bytes: n - 32 })));
-      ts.schedule(() => link.reconfigure({ delay: 75 }), 2000);
+      ts.schedule(() => link.reconfigure({ delayMs: 75 }), 2000);
       ts.schedule(() => {
         inputs.complete();
         subs.unsubscribe();

@@ -29,7 +29,7 @@ afterEach(() => {
   links = [];
 });
 const link = () => {
-  const l = createVirtualLink({ delay: 2 });
+  const l = createVirtualLink({ delayMs: 2 });
   links.push(l);
   return l;
 };

@@ -182,7 +182,7 @@ describe('backpressure', () => {
         const source = cold('(abcd|)', routedOn(ch));
         cold('30ms x').subscribe(() => ch.setBufferedAmount(50)); // below high, above low: still paused
         cold('130ms y').subscribe(() => ch.setBufferedAmount(20));
-        expectObservable(source.pipe(backpressure({ ...SMALL, pollInterval: 40 }), send(SMALL.high), label)).toBe('(abc) 155ms (d|)', {
+        expectObservable(source.pipe(backpressure({ ...SMALL, pollIntervalMs: 40 }), send(SMALL.high), label)).toBe('(abc) 155ms (d|)', {
           a: 'c1:a',
           b: 'c1:b',
           c: 'c1:c',
@@ -444,7 +444,7 @@ describe('backpressure', () => {
       const demand = new Demand();
       const ts = new TestScheduler(() => undefined);
       const sub = pullSource(() => reader, { demand, readSize })
-        .pipe(roundRobin(channels, { high }), backpressure({ high, low, maxMessageSize, demand, scheduler: ts, pollInterval: 10 }), send(high))
+        .pipe(roundRobin(channels, { high }), backpressure({ high, low, maxMessageSize, demand, scheduler: ts, pollIntervalMs: 10 }), send(high))
         .subscribe();
       ts.flush(); // 75 poll ticks: none of them may grant credit
       expect(counter.read).toBeLessThanOrEqual(bound);
@@ -515,8 +515,8 @@ describe('backpressure', () => {
       ['fractional maxMessageSize', { maxMessageSize: 1.5 }],
       ['high + maxMessageSize one byte over', { high: SEND_QUEUE_LIMIT - 262_143, low: 0 }],
       ['window 0', { window: 0 }],
-      ['pollInterval 0', { pollInterval: 0 }],
-      ['pollInterval NaN', { pollInterval: Number.NaN }],
+      ['pollIntervalMs 0', { pollIntervalMs: 0 }],
+      ['pollIntervalMs NaN', { pollIntervalMs: Number.NaN }],
     ])('rejects %s', (_name, config) => {
       expect(() => backpressure(config)).toThrow(InvalidConfigError);
     });

@@ -140,29 +140,29 @@ describe('reorder', () => {
     });
   });
 
-  it('gapTimeout: a head-of-line gap that persists errors with ERR_REORDER_TIMEOUT', () => {
+  it('gapTimeoutMs: a head-of-line gap that persists errors with ERR_REORDER_TIMEOUT', () => {
     testScheduler().run(({ cold, expectObservable, time }) => {
       const t = time('-----|');
       // Gap at 1 from frame 1 (chunk 2 waits): times out at 1 + 5.
-      expectObservable(show(cold('-c------', C).pipe(reorder({ gapTimeout: t })))).toBe('------(x|)', { x: '!ERR_REORDER_TIMEOUT' });
+      expectObservable(show(cold('-c------', C).pipe(reorder({ gapTimeoutMs: t })))).toBe('------(x|)', { x: '!ERR_REORDER_TIMEOUT' });
       // Chunk 0 at frame 3 moves the gap to 1 (chunk 2 still waits): the timer restarts, 3 + 5.
-      expectObservable(show(cold('-c-a-----', C).pipe(reorder({ gapTimeout: t })))).toBe('---a----(x|)', { a: 'a', x: '!ERR_REORDER_TIMEOUT' });
+      expectObservable(show(cold('-c-a-----', C).pipe(reorder({ gapTimeoutMs: t })))).toBe('---a----(x|)', { a: 'a', x: '!ERR_REORDER_TIMEOUT' });
       // More chunks arriving behind the same gap do not restart the timer.
-      expectObservable(show(cold('-c-d-e-----', C).pipe(reorder({ gapTimeout: t })))).toBe('------(x|)', { x: '!ERR_REORDER_TIMEOUT' });
+      expectObservable(show(cold('-c-d-e-----', C).pipe(reorder({ gapTimeoutMs: t })))).toBe('------(x|)', { x: '!ERR_REORDER_TIMEOUT' });
       // Nothing waiting: no timeout however long the source is silent.
-      expectObservable(show(cold('-a-----------', C).pipe(reorder({ gapTimeout: t })))).toBe('-a-----------');
+      expectObservable(show(cold('-a-----------', C).pipe(reorder({ gapTimeoutMs: t })))).toBe('-a-----------');
       // The gap filled in time: no timeout.
-      expectObservable(show(cold('-c--b-------|', C).pipe(reorder({ gapTimeout: t, start: 1 })))).toBe('----(bc)----|');
+      expectObservable(show(cold('-c--b-------|', C).pipe(reorder({ gapTimeoutMs: t, start: 1 })))).toBe('----(bc)----|');
     });
   });
 
-  it('gapTimeout uses the given scheduler', () => {
+  it('gapTimeoutMs uses the given scheduler', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      expectObservable(show(cold('-c--', C).pipe(reorder({ gapTimeout: 3, scheduler })))).toBe('----(x|)', { x: '!ERR_REORDER_TIMEOUT' });
+      expectObservable(show(cold('-c--', C).pipe(reorder({ gapTimeoutMs: 3, scheduler })))).toBe('----(x|)', { x: '!ERR_REORDER_TIMEOUT' });
     });
-    const r = run([2], { gapTimeout: 1, scheduler: { now: () => 0, schedule: (work: any) => (work(), { unsubscribe: () => undefined, closed: false }) } as any });
-    expect(r.error).toMatchObject({ code: 'ERR_REORDER_TIMEOUT', details: { missing: 0, gapTimeout: 1 } });
+    const r = run([2], { gapTimeoutMs: 1, scheduler: { now: () => 0, schedule: (work: any) => (work(), { unsubscribe: () => undefined, closed: false }) } as any });
+    expect(r.error).toMatchObject({ code: 'ERR_REORDER_TIMEOUT', details: { missing: 0, gapTimeoutMs: 1 } });
   });
 
   it('releases buffered chunks on teardown', async () => {
@@ -187,7 +187,7 @@ describe('reorder', () => {
   it('rejects a bad config at call time', () => {
     expect(() => reorder({ window: 0 })).toThrow(InvalidConfigError);
     expect(() => reorder({ start: -1 })).toThrow(InvalidConfigError);
-    expect(() => reorder({ gapTimeout: 0 })).toThrow(InvalidConfigError);
+    expect(() => reorder({ gapTimeoutMs: 0 })).toThrow(InvalidConfigError);
     expect(() => reorder({ maxBufferedBytes: NaN })).toThrow(InvalidConfigError);
   });
 
@@ -213,7 +213,7 @@ describe('reorder', () => {
     testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const end = hot('--------n', { n: 9 });
       const source = cold('-a-c-b-----|', C);
-      expectObservable(show(source.pipe(reorder({ end, gapTimeout: 3 }))), '---!').toBe('-a--');
+      expectObservable(show(source.pipe(reorder({ end, gapTimeoutMs: 3 }))), '---!').toBe('-a--');
       expectSubscriptions(source.subscriptions).toBe('^--!');
       expectSubscriptions(end.subscriptions).toBe('^--!');
     });

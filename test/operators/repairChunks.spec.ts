@@ -39,12 +39,12 @@ describe('repairChunks', () => {
     });
   });
 
-  it('with detectGaps, NACKs a missing index after nackDelay and again every nackDelay', () => {
+  it('with detectGaps, NACKs a missing index after nackDelayMs and again every nackDelayMs', () => {
     const ts = testScheduler();
     ts.run(({ hot, expectObservable, flush }) => {
       const nacks: Array<[number, number[]]> = [];
       const src = hot('-a-c 500ms b|', { a: chunk(0), b: chunk(1), c: chunk(2) });
-      const out = src.pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), detectGaps: true, nackDelay: 100 }));
+      const out = src.pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), detectGaps: true, nackDelayMs: 100 }));
       expectObservable(out).toBe('-a-c 500ms b|', { a: chunk(0), b: chunk(1), c: chunk(2) });
       flush();
       // Index 1 is first seen missing at the first scan (t=53), NACKed 100 ms later, then every 100 ms until it arrives at t=504.
@@ -58,7 +58,7 @@ describe('repairChunks', () => {
       const nacks: number[][] = [];
       const end = cold('--e', { e: 4 });
       hot('-a-b 300ms |', { a: chunk(0), b: chunk(1) })
-        .pipe(repairChunks({ nack: (n) => nacks.push(n), detectGaps: true, nackDelay: 100, end }))
+        .pipe(repairChunks({ nack: (n) => nacks.push(n), detectGaps: true, nackDelayMs: 100, end }))
         .subscribe();
       flush();
       expect(nacks[0]).toEqual([2, 3]);
@@ -68,7 +68,7 @@ describe('repairChunks', () => {
   it('does not NACK gaps without detectGaps', () => {
     testScheduler().run(({ hot, flush }) => {
       const nacks: number[][] = [];
-      hot('-a-c 500ms |', { a: chunk(0), c: chunk(2) }).pipe(repairChunks({ nack: (n) => nacks.push(n), nackDelay: 10 })).subscribe();
+      hot('-a-c 500ms |', { a: chunk(0), c: chunk(2) }).pipe(repairChunks({ nack: (n) => nacks.push(n), nackDelayMs: 10 })).subscribe();
       flush();
       expect(nacks).toEqual([]);
     });
@@ -118,18 +118,18 @@ describe('repairChunks', () => {
 
   it('validates its config', () => {
     expect(() => repairChunks({} as any)).toThrow(InvalidConfigError);
-    expect(() => repairChunks({ nack: () => undefined, nackDelay: 0 })).toThrow(InvalidConfigError);
+    expect(() => repairChunks({ nack: () => undefined, nackDelayMs: 0 })).toThrow(InvalidConfigError);
   });
 });
 
 describe('repairChunks without detectGaps, once the end is known', () => {
-  it('NACKs a chunk that never came, after endNackDelay', () => {
+  it('NACKs a chunk that never came, after endNackDelayMs', () => {
     const ts = testScheduler();
     ts.run(({ hot, cold, flush }) => {
       const nacks: Array<[number, number[]]> = [];
       const end = cold('-e', { e: 3 });
       hot('-a-c 3000ms |', { a: chunk(0), c: chunk(2) })
-        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), end, endNackDelay: 1000 }))
+        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), end, endNackDelayMs: 1000 }))
         .subscribe();
       flush();
       // Seen missing at the first scan (t=501), NACKed 1000 ms later, then every 1000 ms.
@@ -142,7 +142,7 @@ describe('repairChunks without detectGaps, once the end is known', () => {
 });
 
 describe('repairChunks without detectGaps: a busy link is not a gap', () => {
-  it('waits until no chunk has arrived for endNackDelay before NACKing', () => {
+  it('waits until no chunk has arrived for endNackDelayMs before NACKing', () => {
     const ts = testScheduler();
     ts.run(({ hot, cold, flush }) => {
       const nacks: Array<[number, number[]]> = [];
@@ -151,7 +151,7 @@ describe('repairChunks without detectGaps: a busy link is not a gap', () => {
       const frames = Object.fromEntries(Array.from({ length: 29 }, (_, i) => [String.fromCharCode(65 + i), chunk(i)]));
       const marble = Object.keys(frames).map((k) => `${k} 99ms `).join('') + '5000ms |';
       hot(marble, frames)
-        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), end, endNackDelay: 1000 }))
+        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), end, endNackDelayMs: 1000 }))
         .subscribe();
       flush();
       // The last chunk arrives at 2800; the first NACK waits for 1000 ms of quiet.
@@ -169,7 +169,7 @@ describe('repairChunks timers', () => {
       const counting = countingScheduler(ts);
       // Chunk 1 never comes: the gap timer fires every 50 ms for the whole run.
       const sub = hot('-a-c', { a: chunk(0), c: chunk(2) })
-        .pipe(repairChunks({ nack: () => undefined, detectGaps: true, nackDelay: 100, scheduler: counting.scheduler }))
+        .pipe(repairChunks({ nack: () => undefined, detectGaps: true, nackDelayMs: 100, scheduler: counting.scheduler }))
         .subscribe();
       // What the operator attached to its subscriber (RxJS internals, read for this check only).
       const finalizers = () => (sub as unknown as { _finalizers: unknown[] | null })._finalizers?.length ?? 0;

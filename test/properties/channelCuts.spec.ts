@@ -16,7 +16,7 @@ const MiB = 1024 * KiB;
 const caseOf = (over: Partial<TransferCase> & Pick<TransferCase, 'size' | 'channels' | 'reliability' | 'cut'>): TransferCase => ({
   chunk: { min: 64 * KiB, max: 64 * KiB },
   connections: 1,
-  link: { seed: 1, bandwidth: Infinity, delay: 0, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 },
+  link: { seed: 1, bandwidth: Infinity, delayMs: 0, jitterMs: 0, reorder: 0, duplicate: 0, lossRate: 0, corrupt: 0 },
   maxCorruptRetries: undefined,
   flip: undefined,
   ...over,
@@ -30,7 +30,7 @@ describe('a channel closes mid-transfer', () => {
     { reliability: 'reliable' as const, end: 'receiver' as const },
     { reliability: 'unreliable' as const, end: 'sender' as const },
   ])('one of three data channels, closed by the $end after 4 frames, $reliability: the others carry the rest, the bytes are exact', ({ reliability, end }) => {
-    const c = caseOf({ size: 2 * MiB + 3, channels: 3, reliability, cut: { kind: 'close-channel', channel: 1, end, at: 4 }, link: { seed: 1, bandwidth: Infinity, delay: 2, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 } });
+    const c = caseOf({ size: 2 * MiB + 3, channels: 3, reliability, cut: { kind: 'close-channel', channel: 1, end, at: 4 }, link: { seed: 1, bandwidth: Infinity, delayMs: 2, jitterMs: 0, reorder: 0, duplicate: 0, lossRate: 0, corrupt: 0 } });
     const run = runTransferCase(c);
     expect(run.cutFired).toBe(true);
     expect(describeEnd(run.receiver)).toBe('completed');
@@ -77,7 +77,7 @@ describe('gaps found by the property, now fixed', () => {
       channels: 2,
       reliability: 'reliable',
       cut: { kind: 'close-channel', channel: 1, end: 'receiver', at: 0 },
-      link: { seed: 1, bandwidth: Infinity, delay: 3, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 },
+      link: { seed: 1, bandwidth: Infinity, delayMs: 3, jitterMs: 0, reorder: 0, duplicate: 0, lossRate: 0, corrupt: 0 },
     });
     const run = runTransferCase(c, { idleTimeout: 30_000, deadline: 5000 });
     expect(run.cutFired).toBe(true);

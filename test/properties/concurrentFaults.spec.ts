@@ -46,9 +46,9 @@ const caseSpec = fc.record({
   bToA: fc.array(transferSpec, { minLength: 0, maxLength: 3 }),
   link: fc.record({
     seed: fc.integer({ min: 1, max: 1 << 30 }),
-    delay: fc.integer({ min: 0, max: 30 }),
-    jitter: fc.constantFrom(0, 0, 3),
-    loss: fc.constantFrom(0, 0, 0.02, 0.1),
+    delayMs: fc.integer({ min: 0, max: 30 }),
+    jitterMs: fc.constantFrom(0, 0, 3),
+    lossRate: fc.constantFrom(0, 0, 0.02, 0.1),
     reorder: fc.constantFrom(0, 0, 0.05, 0.2),
     duplicate: fc.constantFrom(0, 0, 0.05),
     corrupt: fc.constantFrom(0, 0, 0.01, 0.05),
@@ -118,7 +118,7 @@ describe('same-name transfers into one directoryTarget, with faults (real files,
         }),
         async ({ names, sizes, link: faults }) => {
           const dir = await mkdtemp(join(tmpdir(), 'tallow-samename-'));
-          const link = createVirtualLink({ delay: 1, ...faults, faultFilter: dataOnly });
+          const link = createVirtualLink({ delayMs: 1, ...faults, faultFilter: dataOnly });
           try {
             const target = directoryTarget(dir);
             const runs = names.map((name, i) => {

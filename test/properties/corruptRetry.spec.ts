@@ -32,7 +32,7 @@ const file = (() => {
 const run = (corruptCopies: number, maxCorruptRetries: number, reliability: Reliability, channels = 1) =>
   inVirtualTime((clock) => {
     const { scheduler } = clock;
-    const link = createVirtualLink({ delay: 1, scheduler });
+    const link = createVirtualLink({ delayMs: 1, scheduler });
     const wrapper = corruptingPeer(link.a, VICTIM, corruptCopies);
     const target = memoryTarget();
     const receiver = record(receiveFile(link.b, { target, maxCorruptRetries, idleTimeoutMs: 5000, scheduler }));

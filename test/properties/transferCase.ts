@@ -35,13 +35,13 @@ export interface TransferCase {
   readonly link: {
     readonly seed: number;
     readonly bandwidth: number;
-    readonly delay: number;
-    readonly jitter: number;
+    readonly delayMs: number;
+    readonly jitterMs: number;
     readonly reorder: number;
     /** Unreliable channels only (the virtual link never duplicates on reliable ones). */
     readonly duplicate: number;
     /** Unreliable mode only: on reliable channels the virtual link turns loss into delay. */
-    readonly loss: number;
+    readonly lossRate: number;
     /** Bit flips, on the data channels only (the control channel is spared, as DTLS never corrupts). */
     readonly corrupt: number;
   };
@@ -106,11 +106,11 @@ const probability = (max: number) =>
 const linkFaults = fc.record({
   seed: fc.integer({ min: 1, max: 0x7fff_ffff }),
   bandwidth: fc.oneof({ weight: 3, arbitrary: fc.constant(Infinity) }, { weight: 1, arbitrary: fc.integer({ min: 20, max: 200 }).map((mb) => mb * 1_000_000) }),
-  delay: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 })),
-  jitter: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 })),
+  delayMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 5 })),
+  jitterMs: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3 })),
   reorder: probability(0.2),
   duplicate: probability(0.1),
-  loss: probability(0.1),
+  lossRate: probability(0.1),
   corrupt: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 5, max: 50 }).map((n) => n / 1000) }),
 });
 
@@ -173,7 +173,7 @@ export const transferCase: fc.Arbitrary<TransferCase> = fc
     return {
       ...r,
       size,
-      link: { ...r.link, duplicate: unreliable ? r.link.duplicate : 0, loss: unreliable ? r.link.loss : 0 },
+      link: { ...r.link, duplicate: unreliable ? r.link.duplicate : 0, lossRate: unreliable ? r.link.lossRate : 0 },
       cut,
       flip,
     };

@@ -53,7 +53,7 @@ const count = (c: TransferCase, run: CaseRun) => {
   if (run.faults.dropped) w.loss++;
   if (run.faults.duplicated) w.duplicate++;
   if (c.link.reorder > 0) w.reorder++;
-  if (c.link.jitter > 0) w.jitter++;
+  if (c.link.jitterMs > 0) w.jitter++;
   if (run.faults.corrupted) w.corrupt++;
   if (run.faults.flipped) w.flip++;
   if (Number.isFinite(c.link.bandwidth)) w.bandwidth++;
@@ -119,7 +119,7 @@ describe('the runner, in virtual time', () => {
     channels: 2,
     connections: 1,
     reliability: 'reliable',
-    link: { seed: 1, bandwidth: 20_000_000, delay: 1, jitter: 0, reorder: 0, duplicate: 0, loss: 0, corrupt: 0 },
+    link: { seed: 1, bandwidth: 20_000_000, delayMs: 1, jitterMs: 0, reorder: 0, duplicate: 0, lossRate: 0, corrupt: 0 },
     maxCorruptRetries: undefined,
     cut: undefined,
     flip: undefined,

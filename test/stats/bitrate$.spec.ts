@@ -9,7 +9,7 @@ describe('bitrate$', () => {
     const sent = [0, 1000, 1000, 4000];
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => ndcReport(sent[n - 1], 0, n * 10));
-      expectObservable(bitrate$(pc, { interval: 100, scheduler: ts }), '350ms !').toBe('100ms a 99ms b 99ms c', {
+      expectObservable(bitrate$(pc, { sampleIntervalMs: 100, scheduler: ts }), '350ms !').toBe('100ms a 99ms b 99ms c', {
         a: { intervalMs: 100, sendBps: 80_000, receiveBps: 800, payloadSendBps: undefined, payloadReceiveBps: undefined },
         b: { intervalMs: 100, sendBps: 0, receiveBps: 800, payloadSendBps: undefined, payloadReceiveBps: undefined },
         c: { intervalMs: 100, sendBps: 240_000, receiveBps: 800, payloadSendBps: undefined, payloadReceiveBps: undefined },
@@ -22,7 +22,7 @@ describe('bitrate$', () => {
     const sent = [5000, 100, 1100];
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => chromiumReport({ bytesSent: sent[n - 1], rttS: 0, packetsSent: 1, discarded: 0, payload: n * 500 }));
-      expectObservable(bitrate$(pc, { interval: 1000, scheduler: ts }), '2500ms !').toBe('2000ms c', {
+      expectObservable(bitrate$(pc, { sampleIntervalMs: 1000, scheduler: ts }), '2500ms !').toBe('2000ms c', {
         c: { intervalMs: 1000, sendBps: 8000, receiveBps: 0, payloadSendBps: 4000, payloadReceiveBps: 0 },
       });
     });

@@ -15,7 +15,7 @@ describe('loss$', () => {
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => chromiumReport({ bytesSent: n, rttS: 0, packetsSent: counters[n - 1][0], discarded: counters[n - 1][1], payload: n }));
       // 100 of 1000 attempts, then 0 of 1000: never the cumulative 1100 / 4000
-      expectObservable(loss$(pc, { interval: 10, scheduler: ts }), '25ms !').toBe('10ms a 9ms b', { a: 0.1, b: 0 });
+      expectObservable(loss$(pc, { sampleIntervalMs: 10, scheduler: ts }), '25ms !').toBe('10ms a 9ms b', { a: 0.1, b: 0 });
     });
   });
 
@@ -23,7 +23,7 @@ describe('loss$', () => {
     const ts = testScheduler();
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => ndcReport(n * 1000, 1));
-      expectObservable(loss$(pc, { interval: 10, scheduler: ts }), '25ms !').toBe('10ms a 9ms a', { a: undefined });
+      expectObservable(loss$(pc, { sampleIntervalMs: 10, scheduler: ts }), '25ms !').toBe('10ms a 9ms a', { a: undefined });
     });
   });
 });

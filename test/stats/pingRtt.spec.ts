@@ -23,7 +23,7 @@ describe('pingRtt', () => {
         d: pong(9, 20), // never sent
       });
       const send = (m: string) => void sent.push([ts.now(), m]);
-      expectObservable(pingRtt(send, messages, { interval: 10, scheduler: ts }), '25ms !').toBe('4ms a 10ms b', { a: 4, b: 5 });
+      expectObservable(pingRtt(send, messages, { intervalMs: 10, scheduler: ts }), '25ms !').toBe('4ms a 10ms b', { a: 4, b: 5 });
     });
     expect(sent).toEqual([
       [0, ping(1, 0)],
@@ -36,7 +36,7 @@ describe('pingRtt', () => {
     const ts = testScheduler();
     ts.run(({ hot, expectObservable }) => {
       const messages = hot('-------a--b', { a: pong(1, 0), b: pong(2, 5) });
-      expectObservable(pingRtt(() => undefined, messages, { interval: 5, timeout: 6, scheduler: ts }), '12ms !').toBe('----------b', { b: 5 });
+      expectObservable(pingRtt(() => undefined, messages, { intervalMs: 5, timeoutMs: 6, scheduler: ts }), '12ms !').toBe('----------b', { b: 5 });
     });
   });
 
@@ -46,16 +46,16 @@ describe('pingRtt', () => {
       const toB = new Subject<string>();
       const toA = new Subject<string>();
       answerPings(toB.pipe(delay(3, ts)), (m) => toA.next(m)).subscribe();
-      expectObservable(pingRtt((m) => toB.next(m), toA.pipe(delay(3, ts)), { interval: 10, scheduler: ts }), '30ms !').toBe('6ms a 9ms a 9ms a', { a: 6 });
+      expectObservable(pingRtt((m) => toB.next(m), toA.pipe(delay(3, ts)), { intervalMs: 10, scheduler: ts }), '30ms !').toBe('6ms a 9ms a 9ms a', { a: 6 });
     });
   });
 
   it('completes and errors with messages$', () => {
     const ts = testScheduler();
     ts.run(({ cold, expectObservable }) => {
-      expectObservable(pingRtt(() => undefined, cold('---|'), { interval: 10, scheduler: ts })).toBe('---|');
-      expectObservable(pingRtt(() => undefined, cold('---#'), { interval: 10, scheduler: ts })).toBe('---#');
-      expectObservable(pingRtt(() => undefined, cold('|'), { interval: 10, scheduler: ts })).toBe('|');
+      expectObservable(pingRtt(() => undefined, cold('---|'), { intervalMs: 10, scheduler: ts })).toBe('---|');
+      expectObservable(pingRtt(() => undefined, cold('---#'), { intervalMs: 10, scheduler: ts })).toBe('---#');
+      expectObservable(pingRtt(() => undefined, cold('|'), { intervalMs: 10, scheduler: ts })).toBe('|');
     });
   });
 
@@ -67,7 +67,7 @@ describe('pingRtt', () => {
       const send = () => {
         if (++calls === 2) throw boom;
       };
-      expectObservable(pingRtt(send, hot('-'), { interval: 10, scheduler: ts })).toBe('10ms #', undefined, boom);
+      expectObservable(pingRtt(send, hot('-'), { intervalMs: 10, scheduler: ts })).toBe('10ms #', undefined, boom);
     });
     expect(calls).toBe(2);
   });
@@ -77,7 +77,7 @@ describe('pingRtt', () => {
     let calls = 0;
     ts.run(({ hot, expectObservable, expectSubscriptions }) => {
       const messages = hot('-');
-      expectObservable(pingRtt(() => void calls++, messages, { interval: 10, scheduler: ts }), '^ 24ms !').toBe('');
+      expectObservable(pingRtt(() => void calls++, messages, { intervalMs: 10, scheduler: ts }), '^ 24ms !').toBe('');
       expectSubscriptions(messages.subscriptions).toBe('^ 24ms !');
     });
     expect(calls).toBe(3);
@@ -85,7 +85,7 @@ describe('pingRtt', () => {
   });
 
   it('rejects bad options with InvalidConfigError', () => {
-    expect(() => pingRtt(() => undefined, new Subject(), { interval: 0 })).toThrow(InvalidConfigError);
-    expect(() => pingRtt(() => undefined, new Subject(), { timeout: -1 })).toThrow(InvalidConfigError);
+    expect(() => pingRtt(() => undefined, new Subject(), { intervalMs: 0 })).toThrow(InvalidConfigError);
+    expect(() => pingRtt(() => undefined, new Subject(), { timeoutMs: -1 })).toThrow(InvalidConfigError);
   });
 });

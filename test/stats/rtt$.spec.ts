@@ -8,7 +8,7 @@ describe('rtt$', () => {
     const ts = testScheduler();
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => ndcReport(0, [3, 5, 4][n - 1] ?? 0));
-      expectObservable(rtt$(pc, { interval: 10, scheduler: ts }), '25ms !').toBe('a 9ms b 9ms c', { a: 3, b: 5, c: 4 });
+      expectObservable(rtt$(pc, { sampleIntervalMs: 10, scheduler: ts }), '25ms !').toBe('a 9ms b 9ms c', { a: 3, b: 5, c: 4 });
     });
   });
 
@@ -18,7 +18,7 @@ describe('rtt$', () => {
       const pc = fakePeer((n) =>
         n === 2 ? new Map([['t', { type: 'transport', bytesSent: 1, bytesReceived: 1 }]]) : chromiumReport({ bytesSent: 1, rttS: n * 0.01, packetsSent: 1, discarded: 0, payload: 1 }),
       );
-      expectObservable(rtt$(pc, { interval: 10, scheduler: ts }), '25ms !').toBe('a 19ms c', { a: 10, c: 30 });
+      expectObservable(rtt$(pc, { sampleIntervalMs: 10, scheduler: ts }), '25ms !').toBe('a 19ms c', { a: 10, c: 30 });
     });
   });
 });

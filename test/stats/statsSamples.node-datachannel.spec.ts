@@ -23,13 +23,13 @@ describe('statsSamples on node-datachannel (real, loopback)', () => {
     const [[tx]] = await openChannels(pair.lanes[0], 1);
     const pc = a as unknown as PeerConnectionLike;
 
-    const first = await firstValueFrom(statsSamples(pc, { interval: 50 }));
+    const first = await firstValueFrom(statsSamples(pc, { sampleIntervalMs: 50 }));
     expect(first.bytesSource).toBe('transport');
     expect(first.dataChannels).toEqual([]);
 
     const chunk = new Uint8Array(64 * 1024);
-    const rates = lastValueFrom(bitrate$(pc, { interval: 100 }).pipe(take(3), toArray()));
-    const losses = lastValueFrom(loss$(pc, { interval: 100 }).pipe(take(2), toArray()));
+    const rates = lastValueFrom(bitrate$(pc, { sampleIntervalMs: 100 }).pipe(take(3), toArray()));
+    const losses = lastValueFrom(loss$(pc, { sampleIntervalMs: 100 }).pipe(take(2), toArray()));
     for (let i = 0; i < 32; i++) tx.send(chunk);
     const [got, lost] = await Promise.all([rates, losses]);
     expect(got.reduce((sum, r) => sum + (r.sendBps * r.intervalMs) / 8000, 0)).toBeGreaterThan(0);
@@ -46,7 +46,7 @@ describe('statsSamples on node-datachannel (real, loopback)', () => {
     expect(later.rttMs).toBeLessThan(1000);
     expect(Number.isInteger(later.rttMs)).toBe(true);
 
-    const all = lastValueFrom(statsSamples(b as unknown as PeerConnectionLike, { interval: 50 }).pipe(toArray()));
+    const all = lastValueFrom(statsSamples(b as unknown as PeerConnectionLike, { sampleIntervalMs: 50 }).pipe(toArray()));
     b.close();
     // completes (rather than polling an empty report forever) once the connection is closed
     await expect(all).resolves.toBeInstanceOf(Array);

@@ -13,7 +13,7 @@ describe('statsSamples', () => {
     const ts = testScheduler();
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => ndcReport(n * 1000, n));
-      expectObservable(statsSamples(pc, { interval: 10, scheduler: ts }).pipe(brief), '35ms !').toBe('a 9ms b 9ms c 9ms d', {
+      expectObservable(statsSamples(pc, { sampleIntervalMs: 10, scheduler: ts }).pipe(brief), '35ms !').toBe('a 9ms b 9ms c 9ms d', {
         a: [0, 1000, 1],
         b: [10, 2000, 2],
         c: [20, 3000, 3],
@@ -26,7 +26,7 @@ describe('statsSamples', () => {
     const ts = testScheduler();
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => (n === 2 ? { reject: new Error('busy') } : n === 3 ? { throw: new Error('sync') } : ndcReport(n, 0)));
-      expectObservable(statsSamples(pc, { interval: 10, scheduler: ts }).pipe(brief), '35ms !').toBe('a 29ms d', { a: [0, 1, 0], d: [30, 4, 0] });
+      expectObservable(statsSamples(pc, { sampleIntervalMs: 10, scheduler: ts }).pipe(brief), '35ms !').toBe('a 29ms d', { a: [0, 1, 0], d: [30, 4, 0] });
     });
   });
 
@@ -36,8 +36,8 @@ describe('statsSamples', () => {
     const got: unknown[] = [];
     ts.run(({ expectObservable }) => {
       const peer = () => fakePeer((n) => (n === 1 ? ndcReport(1, 0) : { reject: cause }));
-      statsSamples(peer(), { interval: 10, failAfter: 3, scheduler: ts }).subscribe({ error: (e) => got.push(e) });
-      expectObservable(statsSamples(peer(), { interval: 10, failAfter: 3, scheduler: ts }).pipe(map(() => 's'))).toBe(
+      statsSamples(peer(), { sampleIntervalMs: 10, failAfter: 3, scheduler: ts }).subscribe({ error: (e) => got.push(e) });
+      expectObservable(statsSamples(peer(), { sampleIntervalMs: 10, failAfter: 3, scheduler: ts }).pipe(map(() => 's'))).toBe(
         's 29ms #',
         undefined,
         expect.any(TallowError),
@@ -51,7 +51,7 @@ describe('statsSamples', () => {
     const ts = testScheduler();
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => (n % 2 === 0 ? { reject: new Error('flaky') } : ndcReport(n, 0)));
-      expectObservable(statsSamples(pc, { interval: 10, failAfter: 2, scheduler: ts }).pipe(map((s) => s.bytesSent)), '55ms !').toBe(
+      expectObservable(statsSamples(pc, { sampleIntervalMs: 10, failAfter: 2, scheduler: ts }).pipe(map((s) => s.bytesSent)), '55ms !').toBe(
         'a 19ms c 19ms e',
         { a: 1, c: 3, e: 5 },
       );
@@ -63,7 +63,7 @@ describe('statsSamples', () => {
     const pc = fakePeer((n) => (n === 1 ? 'pending' : ndcReport(n, 0)));
     ts.run(({ expectObservable }) => {
       ts.schedule(() => pc.resolve(ndcReport(99, 0)), 25);
-      expectObservable(statsSamples(pc, { interval: 10, scheduler: ts }).pipe(map((s) => s.bytesSent)), '35ms !').toBe('25ms a 4ms b', { a: 99, b: 2 });
+      expectObservable(statsSamples(pc, { sampleIntervalMs: 10, scheduler: ts }).pipe(map((s) => s.bytesSent)), '35ms !').toBe('25ms a 4ms b', { a: 99, b: 2 });
     });
     expect(pc.calls).toBe(2);
   });
@@ -72,7 +72,7 @@ describe('statsSamples', () => {
     const ts = testScheduler();
     ts.run(({ expectObservable }) => {
       const pc = fakePeer((n) => (n < 3 ? new Map() : ndcReport(n, 0)));
-      expectObservable(statsSamples(pc, { interval: 10, scheduler: ts }).pipe(map((s) => s.bytesSent)), '25ms !').toBe('20ms c', { c: 3 });
+      expectObservable(statsSamples(pc, { sampleIntervalMs: 10, scheduler: ts }).pipe(map((s) => s.bytesSent)), '25ms !').toBe('20ms c', { c: 3 });
     });
   });
 
@@ -81,7 +81,7 @@ describe('statsSamples', () => {
     const pc = fakePeer((n) => ndcReport(n, 0));
     ts.run(({ expectObservable }) => {
       ts.schedule(() => (pc.connectionState = 'closed'), 15);
-      expectObservable(statsSamples(pc, { interval: 10, scheduler: ts }).pipe(map((s) => s.bytesSent))).toBe('a 9ms b 9ms |', { a: 1, b: 2 });
+      expectObservable(statsSamples(pc, { sampleIntervalMs: 10, scheduler: ts }).pipe(map((s) => s.bytesSent))).toBe('a 9ms b 9ms |', { a: 1, b: 2 });
     });
     expect(pc.calls).toBe(2);
   });
@@ -91,7 +91,7 @@ describe('statsSamples', () => {
     const pc = fakePeer((n) => (n === 3 ? 'pending' : ndcReport(n, 0)));
     const got: number[] = [];
     ts.run(() => {
-      const sub = statsSamples(pc, { interval: 10, scheduler: ts }).subscribe((s) => got.push(s.bytesSent));
+      const sub = statsSamples(pc, { sampleIntervalMs: 10, scheduler: ts }).subscribe((s) => got.push(s.bytesSent));
       ts.schedule(() => sub.unsubscribe(), 25);
       ts.schedule(() => pc.resolve(ndcReport(77, 0)), 40);
     });
@@ -110,8 +110,8 @@ describe('statsSamples', () => {
 
   it('rejects bad options with InvalidConfigError', () => {
     const pc = fakePeer(() => new Map());
-    expect(() => statsSamples(pc, { interval: 0 })).toThrow(InvalidConfigError);
-    expect(() => statsSamples(pc, { interval: Infinity })).toThrow(InvalidConfigError);
+    expect(() => statsSamples(pc, { sampleIntervalMs: 0 })).toThrow(InvalidConfigError);
+    expect(() => statsSamples(pc, { sampleIntervalMs: Infinity })).toThrow(InvalidConfigError);
     expect(() => statsSamples(pc, { failAfter: 0 })).toThrow(InvalidConfigError);
   });
 
@@ -120,7 +120,7 @@ describe('statsSamples', () => {
     const pc = { ...fakePeer(() => new Map()), getStats: () => Promise.resolve(ndcReport(++n * 10, 1)) };
     const got = await new Promise<number[]>((resolve, reject) => {
       const out: number[] = [];
-      const sub = statsSamples(pc, { interval: 5 }).subscribe({
+      const sub = statsSamples(pc, { sampleIntervalMs: 5 }).subscribe({
         next: (s) => {
           out.push(s.bytesSent);
           if (out.length === 3) {

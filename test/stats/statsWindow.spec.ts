@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addEvent, advance, emptyInterval, emptyWindow, windowSignals, windowStats, type StatsWindow, type WindowSettings } from '../../src/stats/statsWindow';
 import type { StatsInput } from '../../src/stats/statsTypes';
 
-const settings: WindowSettings = { sampleInterval: 1000, windowSize: 60, trendSamples: 5, bufferFullBytes: 512 * 1024 };
+const settings: WindowSettings = { sampleIntervalMs: 1000, windowSize: 60, trendSamples: 5, bufferFullBytes: 512 * 1024 };
 
 /** Closes one sample per entry of `samples` (events, close time). */
 const run = (samples: [StatsInput[], number][], s: WindowSettings = settings, start = 0): StatsWindow =>

@@ -10,7 +10,7 @@ const brief = (s: TransferStats) => ({ done: s.bytesDone, final: s.final, bps: M
 
 /** transferStats on the test scheduler with a 10 ms sample interval, projected by `project`. */
 const stats = <R>(ts: ReturnType<typeof testScheduler>, project: (s: TransferStats) => R, config: TransferStatsConfig = {}): OperatorFunction<StatsInput, R> =>
-  (source) => source.pipe(transferStats({ sampleInterval: 10, scheduler: ts, ...config }), map(project));
+  (source) => source.pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts, ...config }), map(project));
 
 const E = {
   T: { kind: 'total', bytes: 1000 },
@@ -29,7 +29,7 @@ describe('transferStats', () => {
     ts.run(({ cold, expectObservable }) => {
       // T at 0, (ar) at 1, a at 5, (bs) at 12, c at 21, u at 22, complete at 23
       const source = cold('T(ar)a 6ms (bs) 5ms cu|', E);
-      source.pipe(transferStats({ sampleInterval: 10, scheduler: ts })).subscribe((s) => got.push(s));
+      source.pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts })).subscribe((s) => got.push(s));
       expectObservable(source.pipe(stats(ts, brief))).toBe('10ms x 9ms y 2ms (z|)', {
         x: { done: 200, final: false, bps: 160_000 },
         y: { done: 500, final: false, bps: 240_000 },
@@ -68,7 +68,7 @@ describe('transferStats', () => {
         d: { kind: 'buffer', label: 'data-0', bytes: 5 },
         e: { kind: 'cpu', busy: 0.5 },
       } satisfies Record<string, StatsInput>)
-        .pipe(transferStats({ sampleInterval: 10, scheduler: ts }))
+        .pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts }))
         .subscribe((s) => got.push(s));
       cold('-a-b-c-d|', {
         a: { kind: 'chunk-size', bytes: 65536 },
@@ -76,7 +76,7 @@ describe('transferStats', () => {
         c: { kind: 'cpu', busy: 0.2 },
         d: { kind: 'cpu', busy: 0.4 },
       } satisfies Record<string, StatsInput>)
-        .pipe(transferStats({ sampleInterval: 10, scheduler: ts }))
+        .pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts }))
         .subscribe((s) => got.push(s));
     });
     expect(got[0]).toMatchObject({ final: true, timestamp: 8, chunkSize: 65536, receiverQueuedBytes: 4096 });
@@ -93,7 +93,7 @@ describe('transferStats', () => {
         b: { kind: 'loss', rate: 0.04 },
         c: { kind: 'loss', rate: 0 },
       } satisfies Record<string, StatsInput>);
-      expectObservable(source.pipe(stats(ts, (s) => s.loss, { windowSize: 2 })), '45ms !').toBe('10ms w 9ms x 9ms y 9ms z', {
+      expectObservable(source.pipe(stats(ts, (s) => s.lossRate, { windowSize: 2 })), '45ms !').toBe('10ms w 9ms x 9ms y 9ms z', {
         w: 0.03, // mean of the rates reported in the sample
         x: 0, // the next interval reported 0: no accumulation
         y: 0, // nothing new: the latest rate in the window
@@ -129,7 +129,7 @@ describe('transferStats', () => {
       };
       // setup at 0, progress and RTT at 1, 11, 21, 31
       const sub = merge(hot('(cnfg)', e), hot('-(pr) 6ms (pr) 6ms (pr) 6ms (pr)', e))
-        .pipe(transferStats({ sampleInterval: 10, scheduler: ts }))
+        .pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts }))
         .subscribe((s) => got.push(s));
       ts.schedule(() => sub.unsubscribe(), 35);
     });
@@ -152,7 +152,7 @@ describe('transferStats', () => {
         null,
       ] as unknown as StatsInput[];
       const source = cold<StatsInput>('(abcdefgh|)', { a: bad[0], b: bad[1], c: bad[2], d: bad[3], e: bad[4], f: bad[5], g: bad[6], h: { kind: 'progress', bytes: 1 } });
-      expectObservable(source.pipe(stats(ts, (s) => [s.bytesDone, s.rtt, s.loss, s.cpuBusy]))).toBe('(x|)', { x: [1, {}, undefined, undefined] });
+      expectObservable(source.pipe(stats(ts, (s) => [s.bytesDone, s.rtt, s.lossRate, s.cpuBusy]))).toBe('(x|)', { x: [1, {}, undefined, undefined] });
     });
   });
 
@@ -200,7 +200,7 @@ describe('transferStats', () => {
         const source = hot('-a 30ms -', { a: { kind: 'progress', bytes: 10 } as StatsInput });
         const result = source.pipe(
           mergeMap((x) => of(x)),
-          transferStats({ sampleInterval: 10, scheduler: ts }),
+          transferStats({ sampleIntervalMs: 10, scheduler: ts }),
           mergeMap((x) => of(brief(x))),
         );
         expectObservable(result, '^ 24ms !').toBe('10ms x 9ms y', { x: { done: 10, final: false, bps: 8000 }, y: { done: 10, final: false, bps: 0 } });
@@ -221,7 +221,7 @@ describe('transferStats', () => {
       });
       const got: TransferStats[] = [];
       ts.run(() => {
-        infinite.pipe(transferStats({ sampleInterval: 10, scheduler: ts }), takeUntil(stop)).subscribe((s) => got.push(s));
+        infinite.pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts }), takeUntil(stop)).subscribe((s) => got.push(s));
       });
       expect(emitted).toBe(1001);
       expect(got).toEqual([]);
@@ -233,7 +233,7 @@ describe('transferStats', () => {
       const got: TransferStats[] = [];
       ts.run(() => {
         of(...Array.from({ length: 10_000 }, (): StatsInput => ({ kind: 'progress', bytes: 3 })))
-          .pipe(transferStats({ sampleInterval: 10, scheduler: ts }))
+          .pipe(transferStats({ sampleIntervalMs: 10, scheduler: ts }))
           .subscribe((s) => got.push(s));
       });
       expect(got.map((s) => [s.bytesDone, s.final])).toEqual([[30_000, true]]);
@@ -250,7 +250,7 @@ describe('transferStats', () => {
   });
 
   it('rejects bad options with InvalidConfigError', () => {
-    for (const bad of [{ sampleInterval: 0 }, { sampleInterval: NaN }, { windowSize: 0 }, { windowSize: 1.5 }, { trendSamples: 0 }, { bufferFullBytes: -1 }, { windowBytes: 0 }]) {
+    for (const bad of [{ sampleIntervalMs: 0 }, { sampleIntervalMs: NaN }, { windowSize: 0 }, { windowSize: 1.5 }, { trendSamples: 0 }, { bufferFullBytes: -1 }, { windowBytes: 0 }]) {
       expect(() => transferStats(bad)).toThrow(InvalidConfigError);
     }
   });

@@ -49,8 +49,8 @@ describe('VirtualDataChannel', () => {
     });
   });
 
-  it('opens both ends asynchronously after openDelay, firing open once on each', () => {
-    virtual({ openDelay: 7 }, (link, now) => {
+  it('opens both ends asynchronously after openDelayMs, firing open once on each', () => {
+    virtual({ openDelayMs: 7 }, (link, now) => {
       const [local, remote] = link.createChannel('x');
       const events: string[] = [];
       local.onopen = () => events.push(`local@${now()}`);
@@ -182,7 +182,7 @@ describe('VirtualDataChannel', () => {
     });
 
     it('copies the payload, so the sender may reuse its buffer at once', () => {
-      virtual({ delay: 5 }, (link) => {
+      virtual({ delayMs: 5 }, (link) => {
         const { local, received } = openPair(link);
         const buf = new Uint8Array([1, 2, 3]);
         local.onopen = () => {
@@ -257,7 +257,7 @@ describe('VirtualDataChannel', () => {
 
   describe('close()', () => {
     it('goes closing on both ends at once, closed one delay later, with close on both; undelivered messages are discarded', () => {
-      virtual({ delay: 10, bandwidth: 1000 }, (link, now) => {
+      virtual({ delayMs: 10, bandwidth: 1000 }, (link, now) => {
         const { local, remote, received } = openPair(link);
         const events: string[] = [];
         local.onclose = () => events.push(`local close@${now()}`);
@@ -285,7 +285,7 @@ describe('VirtualDataChannel', () => {
     });
 
     it('can be called from the remote end, and discards messages already in flight', () => {
-      virtual({ delay: 50 }, (link, now) => {
+      virtual({ delayMs: 50 }, (link, now) => {
         const { local, remote, received } = openPair(link);
         const closes: string[] = [];
         local.onclose = () => closes.push(`local@${now()}`);
@@ -301,7 +301,7 @@ describe('VirtualDataChannel', () => {
     });
 
     it('before open: open never fires, close does', () => {
-      virtual({ openDelay: 10 }, (link) => {
+      virtual({ openDelayMs: 10 }, (link) => {
         const [local, remote] = link.createChannel('x');
         const events: string[] = [];
         for (const ch of [local, remote]) for (const type of ['open', 'closing', 'close']) ch.addEventListener(type, () => events.push(type));

@@ -11,19 +11,19 @@ describe('resolveVirtualLinkConfig', () => {
     expect(c).toMatchObject({
       scheduler: asyncScheduler,
       bandwidth: Infinity,
-      delay: 0,
-      jitter: 0,
-      loss: 0,
+      delayMs: 0,
+      jitterMs: 0,
+      lossRate: 0,
       reorder: 0,
-      reorderDelay: 1,
+      reorderDelayMs: 1,
       duplicate: 0,
       corrupt: 0,
       maxMessageSize: 262_144,
       sendQueueLimit: 16 * 1024 * 1024,
-      openDelay: 0,
+      openDelayMs: 0,
       seed: 1,
     });
-    expect(resolveVirtualLinkConfig({ delay: 30 }).reorderDelay).toBe(31);
+    expect(resolveVirtualLinkConfig({ delayMs: 30 }).reorderDelayMs).toBe(31);
     expect(resolveVirtualLinkConfig().faultFilter({} as any)).toBe(true);
     const a = resolveVirtualLinkConfig().random;
     const b = resolveVirtualLinkConfig({ seed: 1 }).random;
@@ -33,12 +33,12 @@ describe('resolveVirtualLinkConfig', () => {
   it('keeps given values, including a TestScheduler, a custom random and an unlimited send queue', () => {
     const scheduler = testScheduler();
     const random = () => 0.5;
-    const c = resolveVirtualLinkConfig({ scheduler, random, sendQueueLimit: Infinity, bandwidth: 5, loss: 1 });
+    const c = resolveVirtualLinkConfig({ scheduler, random, sendQueueLimit: Infinity, bandwidth: 5, lossRate: 1 });
     expect(c.scheduler).toBe(scheduler);
     expect(c.random).toBe(random);
     expect(c.sendQueueLimit).toBe(Infinity);
     expect(c.bandwidth).toBe(5);
-    expect(c.loss).toBe(1);
+    expect(c.lossRate).toBe(1);
   });
 
   const bad: [string, VirtualLinkConfig][] = [
@@ -46,21 +46,21 @@ describe('resolveVirtualLinkConfig', () => {
     ['bandwidth', { bandwidth: 0 }],
     ['bandwidth', { bandwidth: -5 }],
     ['bandwidth', { bandwidth: NaN }],
-    ['delay', { delay: -1 }],
-    ['delay', { delay: Infinity }],
-    ['jitter', { jitter: -1 }],
-    ['loss', { loss: 1.5 }],
-    ['loss', { loss: -0.1 }],
-    ['loss', { loss: NaN }],
+    ['delayMs', { delayMs: -1 }],
+    ['delayMs', { delayMs: Infinity }],
+    ['jitterMs', { jitterMs: -1 }],
+    ['lossRate', { lossRate: 1.5 }],
+    ['lossRate', { lossRate: -0.1 }],
+    ['lossRate', { lossRate: NaN }],
     ['reorder', { reorder: 2 }],
-    ['reorderDelay', { reorderDelay: -3 }],
+    ['reorderDelayMs', { reorderDelayMs: -3 }],
     ['duplicate', { duplicate: -1 }],
     ['corrupt', { corrupt: 1.01 }],
     ['maxMessageSize', { maxMessageSize: 0 }],
     ['maxMessageSize', { maxMessageSize: 10.5 }],
     ['maxMessageSize', { maxMessageSize: Infinity }],
     ['sendQueueLimit', { sendQueueLimit: 0 }],
-    ['openDelay', { openDelay: -1 }],
+    ['openDelayMs', { openDelayMs: -1 }],
     ['seed', { seed: NaN }],
     ['random', { random: 3 as any }],
     ['faultFilter', { faultFilter: 'data' as any }],

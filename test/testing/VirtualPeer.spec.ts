@@ -15,7 +15,7 @@ import { marbles, testScheduler } from '../helpers/marbles';
 
 const virtual = (body: (link: VirtualLink, now: () => number) => void, config: VirtualLinkConfig = {}): void => {
   const scheduler = testScheduler();
-  scheduler.run(() => body(createVirtualLink({ scheduler, delay: 4, maxMessageSize: 65_536, ...config }), () => scheduler.now()));
+  scheduler.run(() => body(createVirtualLink({ scheduler, delayMs: 4, maxMessageSize: 65_536, ...config }), () => scheduler.now()));
 };
 
 /** Runs `fn` on the link's scheduler at virtual time `at`. */
@@ -108,7 +108,7 @@ describe('VirtualPeer negotiated channels', () => {
   ] as const)('%s creates id 7 first: it opens at once, its early message is undeliverable, and the pair works once %s creates id 7 (marbles)', (first, second) => {
     const scheduler = testScheduler();
     scheduler.run(({ expectObservable }) => {
-      const link = createVirtualLink({ scheduler, delay: 4 });
+      const link = createVirtualLink({ scheduler, delayMs: 4 });
       const toSecond = new Subject<string>();
       const toFirst = new Subject<string>();
       // The frame-0 open runs before expectObservable subscribes: replay it.
@@ -148,7 +148,7 @@ describe('VirtualPeer negotiated channels', () => {
   });
 
   it('works under rxjs-marbles too', marbles((m) => {
-    const link = createVirtualLink({ scheduler: m.scheduler, delay: 3 });
+    const link = createVirtualLink({ scheduler: m.scheduler, delayMs: 3 });
     const got = new Subject<string>();
     const x = link.a.createDataChannel('x', negotiated(1));
     const y = link.b.createDataChannel('y', negotiated(1));
@@ -187,7 +187,7 @@ describe('VirtualPeer negotiated channels', () => {
           expect(link.stats()).toMatchObject({ messagesDelivered: 1, messagesPending: 0, messagesUndeliverable: 0 });
         });
       },
-      { delay: 1, openDelay: 5 },
+      { delayMs: 1, openDelayMs: 5 },
     );
   });
 
@@ -203,7 +203,7 @@ describe('VirtualPeer negotiated channels', () => {
         });
         at(link, 30, () => expect(link.stats()).toMatchObject({ messagesSent: 1, messagesDiscarded: 1, messagesDelivered: 0, messagesPending: 0 }));
       },
-      { delay: 1, openDelay: 5 },
+      { delayMs: 1, openDelayMs: 5 },
     );
   });
 
@@ -236,7 +236,7 @@ describe('VirtualPeer negotiated channels', () => {
           expect(link.stats().bToA).toMatchObject({ messagesRetransmitted: 1, messagesDelivered: 1 });
         });
       },
-      { loss: 0.5, random: () => 0 },
+      { lossRate: 0.5, random: () => 0 },
     );
   });
 
@@ -372,7 +372,7 @@ describe('VirtualPeer negotiated channels', () => {
             expect([x.readyState, link.b.channels[0].readyState]).toEqual(['closed', 'closed']);
           });
         },
-        { openDelay: 3 },
+        { openDelayMs: 3 },
       );
     });
   });
@@ -381,11 +381,11 @@ describe('VirtualPeer negotiated channels', () => {
     fc.assert(
       fc.property(
         fc.record({
-          loss: fc.double({ min: 0, max: 1, noNaN: true }),
+          lossRate: fc.double({ min: 0, max: 1, noNaN: true }),
           duplicate: fc.double({ min: 0, max: 1, noNaN: true }),
-          jitter: fc.integer({ min: 0, max: 5 }),
-          delay: fc.integer({ min: 0, max: 10 }),
-          openDelay: fc.integer({ min: 0, max: 5 }),
+          jitterMs: fc.integer({ min: 0, max: 5 }),
+          delayMs: fc.integer({ min: 0, max: 10 }),
+          openDelayMs: fc.integer({ min: 0, max: 5 }),
           seed: fc.integer(),
         }),
         fc.constantFrom<VirtualDataChannelInit>({}, { ordered: false }, { maxRetransmits: 0 }),
@@ -409,7 +409,7 @@ describe('VirtualPeer negotiated channels', () => {
             expect(s.messagesSent).toBe(s.messagesDelivered - s.messagesDuplicated + s.messagesDropped + s.messagesDiscarded + s.messagesUndeliverable);
           }
           expect(stats.aToB.messagesDelivered).toBe(received);
-          if (farAt === 0 && closeAt === undefined && config.loss === 0) expect(received).toBe(n);
+          if (farAt === 0 && closeAt === undefined && config.lossRate === 0) expect(received).toBe(n);
         },
       ),
       { numRuns: 150 },

@@ -40,7 +40,7 @@ describe('createVirtualLink', () => {
     it('delivers at drain completion + delay, and fires bufferedamountlow at the downward crossing', () => {
       const scheduler = testScheduler();
       scheduler.run(({ expectObservable }) => {
-        const link = createVirtualLink({ scheduler, bandwidth: 1000, delay: 10 });
+        const link = createVirtualLink({ scheduler, bandwidth: 1000, delayMs: 10 });
         const [local, remote] = link.createChannel('data');
         local.bufferedAmountLowThreshold = 150;
         // 3 × 100 B at t=0; 1000 B/s drains one every 100 ms: bufferedAmount 300 → 200 (100 ms) → 100 (200 ms) → 0 (300 ms).
@@ -53,14 +53,14 @@ describe('createVirtualLink', () => {
     });
 
     it('works with rxjs-marbles too', marbles((m) => {
-      const link = createVirtualLink({ scheduler: m.scheduler, bandwidth: 2000, delay: 5 });
+      const link = createVirtualLink({ scheduler: m.scheduler, bandwidth: 2000, delayMs: 5 });
       const [local, remote] = link.createChannel('data');
       local.onopen = () => local.send('ab'.repeat(100)); // 200 B → drained at 100 ms
       m.expect(fromEvent<MessageEvent>(remote, 'message').pipe(map((e) => e.data.length)), '^ 1s !').toBeObservable('105ms a', { a: 200 });
     }));
 
     it('with bandwidth Infinity drains on the next tick, not synchronously', () => {
-      virtual({ delay: 3 }, (link, now) => {
+      virtual({ delayMs: 3 }, (link, now) => {
         const [local, remote] = link.createChannel('x');
         const seen: string[] = [];
         remote.onmessage = () => seen.push(`message@${now()}`);
@@ -105,7 +105,7 @@ describe('createVirtualLink', () => {
     });
 
     it('a pipe that went idle starts again from the next send, not from its last completion', () => {
-      virtual({ bandwidth: 100, delay: 1 }, (link, now) => {
+      virtual({ bandwidth: 100, delayMs: 1 }, (link, now) => {
         const [local, remote] = link.createChannel('x');
         const times: number[] = [];
         remote.onmessage = () => times.push(now());
@@ -121,7 +121,7 @@ describe('createVirtualLink', () => {
       const total = 10 * 1024 * 1024;
       let received = 0;
       let doneAt = -1;
-      virtual({ bandwidth: 1_048_576, delay: 25 }, (link, now) => {
+      virtual({ bandwidth: 1_048_576, delayMs: 25 }, (link, now) => {
         const [local, remote] = link.createChannel('bulk');
         const chunk = new Uint8Array(65_536);
         let sent = 0;
@@ -229,7 +229,7 @@ describe('createVirtualLink', () => {
   });
 
   describe('ordering', () => {
-    const jittery: VirtualLinkConfig = { bandwidth: 40_000, delay: 20, jitter: 15 }; // one 4 B message per 0.1 ms
+    const jittery: VirtualLinkConfig = { bandwidth: 40_000, delayMs: 20, jitterMs: 15 }; // one 4 B message per 0.1 ms
 
     it('ordered channels deliver in send order despite jitter, holding later messages back', () => {
       const { order, got } = run(jittery, {}, 200);
@@ -250,13 +250,13 @@ describe('createVirtualLink', () => {
       });
     });
 
-    it('reorder holds a message back by reorderDelay (default delay + 1)', () => {
-      expect(run({ delay: 10, reorder: 1 }, { ordered: false }, 1).got).toEqual([{ i: 0, t: 21 }]);
-      expect(run({ delay: 10, reorder: 1, reorderDelay: 5 }, { ordered: false }, 1).got).toEqual([{ i: 0, t: 15 }]);
+    it('reorder holds a message back by reorderDelayMs (default delayMs + 1)', () => {
+      expect(run({ delayMs: 10, reorder: 1 }, { ordered: false }, 1).got).toEqual([{ i: 0, t: 21 }]);
+      expect(run({ delayMs: 10, reorder: 1, reorderDelayMs: 5 }, { ordered: false }, 1).got).toEqual([{ i: 0, t: 15 }]);
     });
 
     it('reorder shuffles unordered channels; ordered channels only see delay', () => {
-      const config = { bandwidth: 40_000, delay: 10, reorder: 0.3 };
+      const config = { bandwidth: 40_000, delayMs: 10, reorder: 0.3 };
       const unordered = run(config, { ordered: false }, 100).order;
       expect(unordered).not.toEqual(range(100));
       expect(sorted(unordered)).toEqual(range(100));
@@ -265,7 +265,7 @@ describe('createVirtualLink', () => {
   });
 
   describe('faults', () => {
-    const faulty: VirtualLinkConfig = { loss: 0.1, duplicate: 0.05, corrupt: 0.02, delay: 10 };
+    const faulty: VirtualLinkConfig = { lossRate: 0.1, duplicate: 0.05, corrupt: 0.02, delayMs: 10 };
     const unreliable: [string, VirtualChannelInit][] = [
       ['maxRetransmits: 0', { maxRetransmits: 0 }],
       ['ordered: false, maxRetransmits: 3', { ordered: false, maxRetransmits: 3 }],
@@ -310,12 +310,12 @@ describe('createVirtualLink', () => {
       else expect(order).not.toEqual(range(1000)); // retransmitted ones overtaken
     });
 
-    it('a lost message on a reliable channel arrives 2 × delay late; on an unreliable one it never arrives', () => {
-      expect(run({ delay: 10, loss: 1 }, {}, 2).got).toEqual([
+    it('a lost message on a reliable channel arrives 2 × delayMs late; on an unreliable one it never arrives', () => {
+      expect(run({ delayMs: 10, lossRate: 1 }, {}, 2).got).toEqual([
         { i: 0, t: 30 },
         { i: 1, t: 30 },
       ]);
-      const lost = run({ delay: 10, loss: 1 }, { maxRetransmits: 0 }, 2);
+      const lost = run({ delayMs: 10, lossRate: 1 }, { maxRetransmits: 0 }, 2);
       expect(lost.got).toEqual([]);
       expect(lost.stats).toMatchObject({ messagesDropped: 2, bytesDropped: 8, messagesPending: 0 });
     });
@@ -351,7 +351,7 @@ describe('createVirtualLink', () => {
     it('gives each direction its own stream of the built-in PRNG: a → b fates do not depend on b → a traffic', () => {
       const arrivals = (backTraffic: boolean) => {
         const got: number[] = [];
-        virtual({ loss: 0.5, seed: 7 }, (link) => {
+        virtual({ lossRate: 0.5, seed: 7 }, (link) => {
           const [local, remote] = link.createChannel('x', { maxRetransmits: 0 });
           remote.onmessage = (e) => got.push(indexOf(e.data));
           for (let i = 0; i < 40; i++) {
@@ -385,7 +385,7 @@ describe('createVirtualLink', () => {
       let stats!: ReturnType<VirtualLink['stats']>;
       const seen: string[] = [];
       virtual(
-        { delay: 2, loss: 0.5, reorder: 0.5, duplicate: 0.5, corrupt: 0.5, random: draws, faultFilter: (ch) => (seen.push(ch.label), ch.label !== 'clean') },
+        { delayMs: 2, lossRate: 0.5, reorder: 0.5, duplicate: 0.5, corrupt: 0.5, random: draws, faultFilter: (ch) => (seen.push(ch.label), ch.label !== 'clean') },
         (link, now) => {
           const [clean, cleanR] = link.createChannel('clean', { maxRetransmits: 0 });
           const [dirty, dirtyR] = link.createChannel('dirty', { maxRetransmits: 0 });
@@ -417,12 +417,12 @@ describe('createVirtualLink', () => {
     });
 
     it('is reproducible per seed, different across seeds, and uses a custom random when given', () => {
-      const config = { loss: 0.3, jitter: 5, delay: 10 };
+      const config = { lossRate: 0.3, jitterMs: 5, delayMs: 10 };
       const seed1 = run({ ...config, seed: 1 }, { ordered: false, maxRetransmits: 0 }, 200);
       expect(run({ ...config, seed: 1 }, { ordered: false, maxRetransmits: 0 }, 200).got).toEqual(seed1.got);
       expect(run({ ...config, seed: 2 }, { ordered: false, maxRetransmits: 0 }, 200).got).not.toEqual(seed1.got);
       const calls = vi.fn(() => 0);
-      const all = run({ loss: 0.5, random: calls }, { maxRetransmits: 0 }, 10);
+      const all = run({ lossRate: 0.5, random: calls }, { maxRetransmits: 0 }, 10);
       expect(all.stats.messagesDropped).toBe(10);
       expect(calls).toHaveBeenCalledTimes(50); // five draws per message
     });
@@ -431,11 +431,11 @@ describe('createVirtualLink', () => {
       fc.assert(
         fc.property(
           fc.record({
-            loss: fc.double({ min: 0, max: 1, noNaN: true }),
+            lossRate: fc.double({ min: 0, max: 1, noNaN: true }),
             duplicate: fc.double({ min: 0, max: 1, noNaN: true }),
             reorder: fc.double({ min: 0, max: 1, noNaN: true }),
-            jitter: fc.integer({ min: 0, max: 20 }),
-            delay: fc.integer({ min: 0, max: 20 }),
+            jitterMs: fc.integer({ min: 0, max: 20 }),
+            delayMs: fc.integer({ min: 0, max: 20 }),
             bandwidth: fc.constantFrom(Infinity, 1000, 50_000),
             seed: fc.integer(),
           }),
@@ -515,7 +515,7 @@ describe('createVirtualLink', () => {
 
   describe('close() and fail()', () => {
     it('close(): every channel closing now, closed with close events on the next tick; no new channels', () => {
-      virtual({ delay: 10, bandwidth: 1000 }, (link, now) => {
+      virtual({ delayMs: 10, bandwidth: 1000 }, (link, now) => {
         const [locals, remotes] = link.createChannels(2);
         const events: string[] = [];
         [...locals, ...remotes].forEach((c, k) => {

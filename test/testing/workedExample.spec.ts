@@ -34,7 +34,7 @@ describe('worked example: marble-testing a backpressure strategy', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       // 1000 B/s and 10 ms one way: a 100 B chunk drains in 100 ms and lands 10 ms later.
-      const link = createVirtualLink({ scheduler, bandwidth: 1000, delay: 10 });
+      const link = createVirtualLink({ scheduler, bandwidth: 1000, delayMs: 10 });
       const [local, remote] = link.createChannel('data');
       const chunk = new Uint8Array(100);
       const chunks = cold('(abcd|)', { a: chunk, b: chunk, c: chunk, d: chunk });
@@ -52,7 +52,7 @@ describe('worked example: marble-testing a backpressure strategy', () => {
   it('unsubscribing early stops sending and removes the bufferedamountlow listener', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable }) => {
-      const link = createVirtualLink({ scheduler, bandwidth: 1000, delay: 10 });
+      const link = createVirtualLink({ scheduler, bandwidth: 1000, delayMs: 10 });
       const [local, remote] = link.createChannel('data');
       const chunk = new Uint8Array(100);
       const sent = whenOpen(local).pipe(

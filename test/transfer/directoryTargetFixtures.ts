@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
 import { afterEach } from 'vitest';
 import type { Manifest } from '../../src/protocol/control';
-import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
+import type { OpenedTarget, ReceiveTarget } from '../../src/transfer/ReceiveTarget';
 import type { Chunk } from '../../src/types';
 
 export const KiB = 1024;
@@ -39,6 +39,16 @@ export const chunksOf = (data: Uint8Array, start = 0, end = data.length): Chunk[
 
 /** Writes `data[opened.from, end)` through the sink; resolves with the bytes it persisted. */
 export const write = (opened: OpenedTarget, data: Uint8Array, end = data.length) => lastValueFrom(from(chunksOf(data, opened.from, end)).pipe(opened.sink), { defaultValue: 0 });
+
+/**
+ * Leaves a partial of `data` as a transfer that lost its connection after `bytes` does: all of them
+ * verified when the target checkpoints every {@link CHUNK} and `bytes` is a multiple of it.
+ */
+export const partialOf = async (target: ReceiveTarget, manifest: Manifest, data: Uint8Array, bytes: number): Promise<void> => {
+  const opened = await target.open(manifest);
+  await write(opened, data, bytes);
+  await opened.abort(new Error('connection lost'));
+};
 
 /** The rejection of `p`, or undefined when it resolves. */
 export const failure = (p: unknown): Promise<unknown> =>

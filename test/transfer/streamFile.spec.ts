@@ -22,7 +22,7 @@ const streamOf = (bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> 
 describe('streamFile', () => {
   it('sends a ReadableStream of known size, byte for byte', async () => {
     const bytes = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
-    const link = createVirtualLink({ delay: 1 });
+    const link = createVirtualLink({ delayMs: 1 });
     const received = lastValueFrom(receiveFile(link.b));
     const sent = await lastValueFrom(sendFile(link.a, streamFile(streamOf(bytes, 10_000), { size: bytes.length, name: 'piped.bin' })));
     const done = await received;

@@ -17,7 +17,7 @@ const stats = (t: number, bps: number, over: Partial<TransferStats> = {}): Trans
   etaSeconds: 3,
   rtt: { current: 1, min: 1, max: 1, avg: 1 },
   jitterMs: 0,
-  loss: 0,
+  lossRate: 0,
   buffers: { 'tallow-0': 256 * 1024, 'tallow-1': 2 * MiB },
   channels: 2,
   lanes: 2,

@@ -28,7 +28,7 @@ const sample = (over: Partial<TransferStats> = {}): TransferStats => ({
   etaSeconds: 65,
   rtt: { current: 0.4213, avg: 0.5, min: 0.3, max: 1.1 },
   jitterMs: 0.12,
-  loss: 0.0042,
+  lossRate: 0.0042,
   buffers: { 'tallow-10': 0, 'tallow-2': 512 * 1024, 'tallow-0': 1536 },
   channels: 3,
   lanes: 2,
@@ -76,7 +76,7 @@ describe('statsView', () => {
         etaSeconds: undefined,
         rtt: {},
         jitterMs: undefined,
-        loss: undefined,
+        lossRate: undefined,
         channels: undefined,
         lanes: undefined,
         chunkSize: undefined,
@@ -121,7 +121,7 @@ describe('statsView over transferStats (virtual time)', () => {
         b: { kind: 'buffer', label: 'tallow-1', bytes: 2048 },
         p: { kind: 'progress', bytes: 1 * MiB },
       });
-      input$.pipe(transferStats({ sampleInterval: 1000 })).subscribe((s) => views.push(statsView(s)));
+      input$.pipe(transferStats({ sampleIntervalMs: 1000 })).subscribe((s) => views.push(statsView(s)));
       flush();
     });
     expect(views.length).toBeGreaterThanOrEqual(1);

@@ -126,7 +126,7 @@ describe('discardTarget', () => {
     afterEach(() => link?.close());
 
     it('counts every byte of a real transfer, which completes with the right digest', async () => {
-      link = createVirtualLink({ bandwidth: 50e6, delay: 1 });
+      link = createVirtualLink({ bandwidth: 50e6, delayMs: 1 });
       const bytes = pattern(1024 * 1024 + 7);
       const target = discardTarget();
       const [sent, received] = await Promise.all([

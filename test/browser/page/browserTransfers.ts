@@ -332,14 +332,14 @@ export interface StatsResult {
 }
 
 /**
- * Polls `rtt$`, `bitrate$` and `statsSamples` (every `interval` ms) on the sending peer of
+ * Polls `rtt$`, `bitrate$` and `statsSamples` (every `sampleIntervalMs` ms) on the sending peer of
  * `key`: an idle phase of `idleMs`, a transfer with `statsInterval` set so `stats$` emits,
  * then `tailMs` more.
  */
-export async function statsDuringTransfer(key: string, options: RunOptions & { interval: number; idleMs: number; tailMs: number }): Promise<StatsResult> {
+export async function statsDuringTransfer(key: string, options: RunOptions & { sampleIntervalMs: number; idleMs: number; tailMs: number }): Promise<StatsResult> {
   const { a } = lanesOf(key);
   const pc = a[0];
-  const config = { interval: options.interval };
+  const config = { sampleIntervalMs: options.sampleIntervalMs };
   const out: Omit<StatsResult, 'transfer'> = { rtt: [], idleBitrate: [], busyBitrate: [], samples: [], errors: [] };
   let busy = false;
   const onError = (what: string) => (e: unknown) => out.errors.push(`${what}: ${describeError(e).name}: ${describeError(e).message}`);
