@@ -218,7 +218,7 @@ export class FileReceiver {
         nack: (chunks) => this.nack(chunks, window),
         detectGaps: m.reliability === 'unreliable',
         end: this.end$,
-        nackDelay: o.nackDelayMs,
+        nackDelayMs: o.nackDelayMs,
         window,
         maxCorruptRetries: o.maxCorruptRetries,
         scheduler,

@@ -41,7 +41,7 @@ const ofType = <T extends SessionEvent['type']>(events: readonly SessionEvent[],
 
 /** A receiver and a fake sender on one virtual link, with the control channel open. */
 function setup(clock: VirtualClock, options: ReceiveFilesOptions = {}, settings = SETTINGS) {
-  const link = createVirtualLink({ scheduler: clock.scheduler, delay: 2 });
+  const link = createVirtualLink({ scheduler: clock.scheduler, delayMs: 2 });
   const target = (options.target as FilesTarget | undefined) ?? filesTarget();
   const run = recordOf(receiveFiles(link.b, { target, ...options, scheduler: clock.scheduler }));
   const sender = new FakeSessionSender(link, 0xffff_fffe, settings);
