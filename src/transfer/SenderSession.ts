@@ -304,7 +304,7 @@ export class SenderSession {
     return (
       this.s.conditions$ ??
       this.telemetry.stats$.pipe(
-        map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.loss ?? 0, bitrateBps: st.throughput.current || undefined })),
+        map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.lossRate ?? 0, bitrateBps: st.throughput.current || undefined })),
       )
     );
   }

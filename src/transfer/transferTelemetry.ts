@@ -110,7 +110,7 @@ class TransferTelemetry implements Telemetry {
     this.channels = cfg.channels;
     this.total = cfg.total;
     this.stats$ = this.inputs.pipe(
-      transferStats({ sampleInterval: this.statsInterval, scheduler: this.scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
+      transferStats({ sampleIntervalMs: this.statsInterval, scheduler: this.scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
       shareReplay({ bufferSize: 1, refCount: false }),
     );
     const events$ = merge(this.progressEvents, this.stats$.pipe(map((stats): SessionEvent => ({ type: 'stats', stats }))));
@@ -202,7 +202,7 @@ class TransferTelemetry implements Telemetry {
     );
     if (cfg.pc?.getStats) {
       this.subs.push(
-        statsRtt$(cfg.pc as any, { interval: statsInterval, scheduler }).subscribe({
+        statsRtt$(cfg.pc as any, { sampleIntervalMs: statsInterval, scheduler }).subscribe({
           next: (ms) => {
             this.statsRttAt = scheduler.now();
             this.inputs.next({ kind: 'rtt', ms });

@@ -41,7 +41,7 @@ it('a custom router inside a whole transfer over a lossy link', () => {
   let resent = 0;
   scheduler.run(({ expectObservable }) => {
     // 10 ms one way; 10 % of the data channels' messages lost (the control channel stays clean).
-    link = createVirtualLink({ scheduler, delay: 10, loss: 0.1, seed: 5, faultFilter: (ch) => ch.label !== 'tallow-control' });
+    link = createVirtualLink({ scheduler, delayMs: 10, lossRate: 0.1, seed: 5, faultFilter: (ch) => ch.label !== 'tallow-control' });
     const file = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
     const sent$ = sendFile(link.a, file, { scheduler, transferId: 1, channels: 2, reliability: 'unreliable', route: weighted([3, 1]) });
 

@@ -15,7 +15,7 @@ it('a whole transfer over a lossy link, in virtual time', () => {
   const scheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   scheduler.run(({ expectObservable }) => {
     // 10 ms one way; 20 % of the data channels' messages lost (the control channel stays clean).
-    const link = createVirtualLink({ scheduler, delay: 10, loss: 0.2, seed: 3, faultFilter: (ch) => ch.label !== 'tallow-control' });
+    const link = createVirtualLink({ scheduler, delayMs: 10, lossRate: 0.2, seed: 3, faultFilter: (ch) => ch.label !== 'tallow-control' });
     const file = new Uint8Array(1024 * 1024 + 3).map((_, i) => i % 251);
 
     const received$ = receiveFile(link.b, { scheduler });

@@ -36,7 +36,7 @@ export class HostileReceiver {
   readonly #waiters: { t: ControlMessage['t']; resolve: (m: ControlMessage) => void }[] = [];
 
   constructor(config: VirtualLinkConfig = {}, options: HostileReceiverConfig = {}) {
-    this.link = createVirtualLink({ delay: 2, ...config });
+    this.link = createVirtualLink({ delayMs: 2, ...config });
     this.link.b.addEventListener('datachannel', (ev: { channel: VirtualDataChannel }) => {
       if (ev.channel.label !== CONTROL_LABEL || this.control) return;
       this.control = ev.channel;

@@ -6,6 +6,7 @@
  */
 import { Observable } from 'rxjs';
 import type { Bytes, Chunk, Manifest, ReceiveTarget } from '../../src/index';
+import type { OpenHints } from '../../src/transfer/ReceiveTarget';
 
 /** A resumable in-memory target and what the receiver did with it. */
 export interface MemoryTarget extends ReceiveTarget {
@@ -65,9 +66,11 @@ export function memoryTarget(config: MemoryTargetConfig = {}): MemoryTarget {
       return finishes;
     },
     aborts,
-    open: (manifest: Manifest) => {
+    // What a later open would resume from, without touching anything (the receiver asks before `accept`).
+    held: (manifest: Manifest) => (resume && keyOf(manifest) === key ? persisted : 0),
+    open: (manifest: Manifest, hints?: OpenHints) => {
       const k = keyOf(manifest);
-      if (k !== key || !resume) {
+      if (k !== key || !resume || hints?.resume === false) {
         key = k;
         buffer = new Uint8Array(manifest.size);
         persisted = 0;

@@ -68,7 +68,7 @@ const interrupted = (target: MemoryTarget, hook: CutHook, how: 'link.fail()' | '
   inVirtualTime((clock) => {
     const { scheduler } = clock;
     // 20 MB/s: a 64 KiB frame every ~3 ms, so the cut lands a few frames after half the file.
-    const l = createVirtualLink({ delay: 1, bandwidth: 20_000_000, scheduler });
+    const l = createVirtualLink({ delayMs: 1, bandwidth: 20_000_000, scheduler });
     let cut = false;
     hook.onPersisted = (total) => {
       if (cut || total < SIZE / 2) return;
@@ -90,7 +90,7 @@ const interrupted = (target: MemoryTarget, hook: CutHook, how: 'link.fail()' | '
 const transfer = (target: MemoryTarget, bytes: Uint8Array, send: SendOptions, config: VirtualLinkConfig = {}) =>
   inVirtualTime((clock) => {
     const { scheduler } = clock;
-    const l = createVirtualLink({ delay: 1, ...config, scheduler });
+    const l = createVirtualLink({ delayMs: 1, ...config, scheduler });
     const receiver = record(receiveFile(l.b, { target, idleTimeoutMs: 5000, scheduler }));
     const sender = record(sendFile(l.a, bytes, { ...send, scheduler }));
     expect(clock.runUntil(() => receiver.ended && sender.ended, DEADLINE), 'both sides end within the virtual deadline').toBe(true);
@@ -111,8 +111,8 @@ const dataSent = (l: VirtualLink) => {
 describe('resume on the virtual link', () => {
   it.each([
     { how: 'link.fail()' as const, channels: 1, reliability: 'reliable' as const, config: {} },
-    { how: 'sender unsubscribes' as const, channels: 2, reliability: 'reliable' as const, config: { jitter: 1, reorder: 0.1 } },
-    { how: 'link.fail()' as const, channels: 3, reliability: 'unreliable' as const, config: { loss: 0.05, reorder: 0.1, duplicate: 0.05, seed: 3 } },
+    { how: 'sender unsubscribes' as const, channels: 2, reliability: 'reliable' as const, config: { jitterMs: 1, reorder: 0.1 } },
+    { how: 'link.fail()' as const, channels: 3, reliability: 'unreliable' as const, config: { lossRate: 0.05, reorder: 0.1, duplicate: 0.05, seed: 3 } },
   ])('cut by $how, resumed over $channels $reliability channel(s) with $config: only the rest crosses, SHA-256 matches', ({ how, channels, reliability, config }) => {
     const hook: CutHook = {};
     const target = memoryTarget({ onPersisted: (n) => hook.onPersisted?.(n) });
@@ -153,7 +153,7 @@ describe('resume on the virtual link', () => {
     const data = dataSent(second.link);
     const retransmitted = confirmed.retransmittedBytes ?? 0;
     expect(data.bytes).toBe(rest + retransmitted + 32 * data.frames);
-    if (!config.loss) expect(retransmitted).toBe(0);
+    if (!config.lossRate) expect(retransmitted).toBe(0);
     const s = second.link.stats();
     // Everything a → b (data and control) is the rest plus a little: far less than the file.
     expect(s.aToB.bytesSent).toBeGreaterThanOrEqual(rest);

@@ -126,8 +126,8 @@ const dataMessages = (l: VirtualLink): number =>
 const SIZES = [0, 1, MiB + 7, 8 * MiB];
 const NETWORKS: { name: string; config: VirtualLinkConfig; reliabilities: ('reliable' | 'unreliable')[] }[] = [
   { name: 'lossless', config: {}, reliabilities: ['reliable', 'unreliable'] },
-  { name: 'delay 5 ms, jitter 2 ms, reorder 0.05', config: { delay: 5, jitter: 2, reorder: 0.05 }, reliabilities: ['reliable', 'unreliable'] },
-  { name: 'delay 5, jitter 2, reorder 0.05, loss 0.02', config: { delay: 5, jitter: 2, reorder: 0.05, loss: 0.02 }, reliabilities: ['unreliable'] },
+  { name: 'delay 5 ms, jitter 2 ms, reorder 0.05', config: { delayMs: 5, jitterMs: 2, reorder: 0.05 }, reliabilities: ['reliable', 'unreliable'] },
+  { name: 'delay 5, jitter 2, reorder 0.05, loss 0.02', config: { delayMs: 5, jitterMs: 2, reorder: 0.05, lossRate: 0.02 }, reliabilities: ['unreliable'] },
 ];
 
 describe('sendFile → receiveFile over a virtual link', () => {
@@ -145,7 +145,7 @@ describe('sendFile → receiveFile over a virtual link', () => {
         for (const ch of used) expect(ch.stats.messagesSent).toBeGreaterThan(0);
       }
       // With seed 1 the 8 MiB runs really lose frames (about 130 frames at 2%), so NACKs were exercised.
-      if (config.loss && size === 8 * MiB) expect(l.stats().messagesDropped).toBeGreaterThan(0);
+      if (config.lossRate && size === 8 * MiB) expect(l.stats().messagesDropped).toBeGreaterThan(0);
     });
   });
 
@@ -155,9 +155,9 @@ describe('sendFile → receiveFile over a virtual link', () => {
     // in the 32-byte header is NOT repaired (see 'header bit flips' below): with seed 1 none does.
     it.each([
       { size: MiB + 7, chunk: 16 * 1024, channels: 1, reliability: 'reliable' as const, config: {} },
-      { size: 8 * MiB, chunk: 64 * 1024, channels: 3, reliability: 'reliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05 } },
+      { size: 8 * MiB, chunk: 64 * 1024, channels: 3, reliability: 'reliable' as const, config: { delayMs: 5, jitterMs: 2, reorder: 0.05 } },
       { size: MiB + 7, chunk: 16 * 1024, channels: 1, reliability: 'unreliable' as const, config: {} },
-      { size: 8 * MiB, chunk: 64 * 1024, channels: 3, reliability: 'unreliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05, loss: 0.02 } },
+      { size: 8 * MiB, chunk: 64 * 1024, channels: 3, reliability: 'unreliable' as const, config: { delayMs: 5, jitterMs: 2, reorder: 0.05, lossRate: 0.02 } },
     ])('$size B in $chunk B chunks, $channels channel(s), $reliability, $config', async ({ size, chunk, channels, reliability, config }) => {
       const { links: [l] } = await transfer(
         size,
@@ -204,7 +204,7 @@ describe('sendFile → receiveFile over a virtual link', () => {
       const { bytes, sha256: expected } = file(MiB + 7);
       const { r, s } = inVirtualTime((clock) => {
         const { scheduler } = clock;
-        const l = link(clock, { delay: 2 });
+        const l = link(clock, { delayMs: 2 });
         const r = record(receiveFile(l.b, { scheduler }));
         const s = record(sendFile(flipping(l.a, 5, byte), bytes, { channels: 1, lanes: 1, reliability, minChunk: 16 * 1024, maxChunk: 16 * 1024, scheduler }));
         clock.runUntil(() => r.ended && s.ended, 3000);
@@ -239,8 +239,8 @@ describe('sendFile → receiveFile over a virtual link', () => {
   describe('over two lanes (two virtual links)', () => {
     it.each([
       { reliability: 'reliable' as const, config: {} },
-      { reliability: 'reliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05 } },
-      { reliability: 'unreliable' as const, config: { delay: 5, jitter: 2, reorder: 0.05, loss: 0.02 } },
+      { reliability: 'reliable' as const, config: { delayMs: 5, jitterMs: 2, reorder: 0.05 } },
+      { reliability: 'unreliable' as const, config: { delayMs: 5, jitterMs: 2, reorder: 0.05, lossRate: 0.02 } },
       { reliability: 'unreliable' as const, config: { corrupt: 0.05 } },
     ])('8 MiB, 3 channels, $reliability, $config', async ({ reliability, config }) => {
       const { links: ls, received } = await transfer(8 * MiB, config, { channels: 3, lanes: 2, reliability }, { lanes: 2 });
@@ -264,8 +264,8 @@ describe('sendFile → receiveFile over a virtual link', () => {
       const { bytes, sha256: expected } = file(4 * MiB);
       const { slow, received, sent } = inVirtualTime((clock) => {
         const { scheduler } = clock;
-        const fast = link(clock, { bandwidth: 40 * MiB, delay: 2 }, 1);
-        const slow = link(clock, { bandwidth: 1 * MiB, delay: 2 }, 2);
+        const fast = link(clock, { bandwidth: 40 * MiB, delayMs: 2 }, 1);
+        const slow = link(clock, { bandwidth: 1 * MiB, delayMs: 2 }, 2);
         const r = record(receiveFile([fast.b, slow.b], { scheduler }));
         const s = record(sendFile([fast.a, slow.a], bytes, { channels: 2, lanes: 2, reliability: 'unreliable', transferId: 1, scheduler }));
         untilEnded(clock, [r, s]);
@@ -294,7 +294,7 @@ describe('sendFile → receiveFile over a virtual link', () => {
     const { bytes, sha256: expected } = file(4 * chunk);
     const { l, received } = inVirtualTime((clock) => {
       const { scheduler } = clock;
-      const l = link(clock, { delay: 1 });
+      const l = link(clock, { delayMs: 1 });
       // A browser's getStats() returns a promise, which never settles inside run(): this one returns a thenable
       // that answers at once (the probe and the stats poll both call `.then` directly), so the probe sees the RTT
       // before its 500 ms timer.
@@ -319,7 +319,7 @@ describe('cancel', () => {
   // The window (1 MiB ahead of the acks, acked every 256 KiB) paces 8 MiB over ~8 round trips of 20 ms, so
   // there is a middle to cancel in. The bandwidth stays unlimited: on a slow virtual link the `cancel` would
   // queue behind megabytes of frames and be discarded by the close 100 ms later (see the report / docs).
-  const paced = { config: { delay: 10 }, send: { channels: 3, window: MiB }, receive: { ackEvery: 256 * 1024, progressIntervalMs: 10 } };
+  const paced = { config: { delayMs: 10 }, send: { channels: 3, window: MiB }, receive: { ackEvery: 256 * 1024, progressIntervalMs: 10 } };
 
   /** Calls `fn` (once, outside the emitting call) when the receiver has verified and written some bytes. */
   const midway = (clock: VirtualClock, fn: () => void) => {
@@ -379,7 +379,7 @@ describe('reject', () => {
     const offered: string[] = [];
     const { l, receiver, sender } = inVirtualTime((clock) => {
       const { scheduler } = clock;
-      const l = link(clock, { delay: 2 });
+      const l = link(clock, { delayMs: 2 });
       const accept = (m: { name: string }) => {
         offered.push(m.name);
         return false;
@@ -404,7 +404,7 @@ describe('reject', () => {
 describe('progress under retransmission', () => {
   it('bytesDone and progress count each byte once; retransmissions are reported apart', async () => {
     const size = 4 * MiB;
-    const { sent, received, links } = await transfer(size, { delay: 2, loss: 0.1, seed: 7 }, { channels: 2, reliability: 'unreliable', sampleIntervalMs: 50 }, { receive: { sampleIntervalMs: 50 } });
+    const { sent, received, links } = await transfer(size, { delayMs: 2, lossRate: 0.1, seed: 7 }, { channels: 2, reliability: 'unreliable', sampleIntervalMs: 50 }, { receive: { sampleIntervalMs: 50 } });
     const done = completedOf(sent)!;
     expect(links[0].stats().messagesDropped).toBeGreaterThan(0);
     expect(done.retransmittedBytes).toBeGreaterThan(0);
@@ -441,7 +441,7 @@ describe('a control channel that dies at birth', () => {
     const { bytes, sha256: expected } = file(300_000);
     const { received, sent } = inVirtualTime((clock) => {
       const { scheduler } = clock;
-      const l = link(clock, { delay: 1 });
+      const l = link(clock, { delayMs: 1 });
       // The first tallow-control channel closes the moment it is created, as fresh node-datachannel channels sometimes do.
       const a = dyingControlPeer(l.a, () => killed++ === 0);
       const r = record(receiveFile(l.b, { scheduler }));

@@ -51,7 +51,7 @@ const transfer = (file: Uint8Array, options: Parameters<typeof sendFile>[2]) => 
   const sender: Outcome = { events: [] };
   const receiver: Outcome = { events: [] };
   ts.run(() => {
-    const link = createVirtualLink({ scheduler: ts, delay: 5 });
+    const link = createVirtualLink({ scheduler: ts, delayMs: 5 });
     receiveFile(link.b, { scheduler: ts, idleTimeoutMs: 2000 }).subscribe({ next: (e) => receiver.events.push(e), error: (e) => (receiver.error = e) });
     sendFile(link.a, file, { scheduler: ts, transferId: 1, idleTimeoutMs: 2000, ...options }).subscribe({ next: (e) => sender.events.push(e), error: (e) => (sender.error = e) });
   });

@@ -18,7 +18,7 @@ const run = (accept?: (ts: TestScheduler) => ReturnType<NonNullable<Parameters<t
   const sender: [number, TransferEvent][] = [];
   const receiver: [number, TransferEvent][] = [];
   ts.run(() => {
-    const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delay: 25 });
+    const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delayMs: 25 });
     receiveFile(link.b, { scheduler: ts, ...(accept ? { accept: () => accept(ts) } : {}) }).subscribe((e) => receiver.push([ts.now(), e]));
     sendFile(link.a, pattern(4 * MiB), { scheduler: ts, channels: 2, transferId: 1 }).subscribe((e) => sender.push([ts.now(), e]));
   });
@@ -66,7 +66,7 @@ describe('honest progress', () => {
     const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
     const stats: TransferStats[] = [];
     ts.run(() => {
-      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delay: 25 });
+      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delayMs: 25 });
       // A connection that offers no getStats(), as some wrappers do.
       const bare = (pc: typeof link.a): PeerConnectionLike => ({
         sctp: pc.sctp,
@@ -102,7 +102,7 @@ describe('progress$ view', () => {
     const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
     const seen: { bytes: number; sent?: number }[] = [];
     ts.run(() => {
-      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delay: 25 });
+      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delayMs: 25 });
       receiveFile(link.b, { scheduler: ts }).subscribe();
       sendFile(link.a, pattern(MiB), { scheduler: ts, channels: 1, transferId: 1 }).progress$.subscribe((p) => seen.push(p));
     });
