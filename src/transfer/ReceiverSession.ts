@@ -164,12 +164,12 @@ export class ReceiverSession {
     this.fail(err, !(err instanceof ChannelClosedError));
   }
 
-  /** Runs one step; a broken limit rejects the offer, anything else thrown fails the session (telling the peer). */
+  /** Runs one step; a broken limit before `accept` rejects the offer, anything else thrown fails the session (telling the peer). */
   private guard(step: () => void): void {
     try {
       step();
     } catch (err) {
-      if (err instanceof LimitExceededError) this.refuse(err);
+      if (err instanceof LimitExceededError && this.phase !== 'accepted') this.refuse(err);
       else this.fail(err, true);
     }
   }
@@ -413,11 +413,20 @@ export class ReceiverSession {
     this.doneBytes += m.size;
     this.results.push(result);
     this.lastProgressAt = this.sc.now();
+    const last = this.results.length === this.taken.length;
+    // The last progress and stats come before the last file-completed (receiveFile ends on it).
+    if (last) this.stopTelemetry();
     this.subscriber.next({ type: 'file-completed', manifest: m, sha256: result.sha256, bytes: m.size, seconds, result: result.result });
+    if (last) return this.completeSession();
     this.telemetry?.progress(this.confirmed());
     // In the same tick as its `complete`: the next file's frames may follow it at once.
     this.startNext();
-    if (this.results.length === this.taken.length) this.completeSession();
+  }
+
+  /** Final progress (every taken byte) and the final stats sample. */
+  private stopTelemetry(): void {
+    this.telemetry?.progress(this.taken.reduce((n, m) => n + m.size, 0));
+    this.telemetry?.stop();
   }
 
   /** Confirmed bytes of the session: completed files, files in flight, and prefixes held by files not started. */
@@ -436,7 +445,7 @@ export class ReceiverSession {
   private completeSession(): void {
     const files = [...this.results].sort((a, b) => a.manifest.index - b.manifest.index);
     const bytes = this.taken.reduce((n, m) => n + m.size, 0);
-    this.telemetry?.progress(bytes);
+    this.stopTelemetry();
     this.cleanup();
     this.subscriber.next({ type: 'completed', files, bytes, seconds: (this.sc.now() - this.startedAt) / 1000 });
     // The sender closes when the last `complete` arrives; closing first could overtake it (see closeAfterPeer).

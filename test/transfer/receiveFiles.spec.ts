@@ -94,6 +94,8 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
         ]);
       });
       expect(target.opens.map((o) => [o.name, o.resume])).toEqual(files.map((f) => [f.name, false]));
+      // The final progress and stats come before the last file-completed: the stream ends on it and completed.
+      expect(run.events.slice(-2).map((e) => e.type)).toEqual(['file-completed', 'completed']);
       const last = ofType(run.events, 'progress').at(-1)!;
       expect([last.bytes, last.total, last.files]).toEqual([110_002, 110_002, { completed: 3, total: 3 }]);
     });
@@ -442,7 +444,61 @@ describe('receiveFile: the one-file case', () => {
       expect(seen).toEqual(['one.bin']);
       const types = run.events.map((e) => e.type).filter((t) => t !== 'progress' && t !== 'stats');
       expect(types).toEqual(['offer', 'started', 'completed']);
+      expect(run.events.at(-1)!.type).toBe('completed');
       expect(target.bytes('one.bin')).toEqual(f.bytes);
     });
+  });
+});
+
+describe('receiveFiles: frames that arrive while a target opens (real time, an asynchronous target)', () => {
+  /** A filesTarget whose open resolves `ms` later. */
+  const slow = (ms: number): FilesTarget => {
+    const t = filesTarget();
+    const open = t.open.bind(t);
+    return Object.assign(t, { open: (m: Manifest, hints?: { resume?: boolean }) => new Promise<ReturnType<typeof open>>((r) => setTimeout(() => r(open(m, hints)), ms)) }) as FilesTarget;
+  };
+  const settings = { ...SETTINGS, window: 32 * 1024 };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const waitFor = async (cond: () => boolean, ms = 3000) => {
+    for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await sleep(5);
+    return cond();
+  };
+
+  async function session(target: FilesTarget, file: FakeFile) {
+    const link = createVirtualLink();
+    const run = recordOf(receiveFiles(link.b, { target }));
+    const sender = new FakeSessionSender(link, 42, settings);
+    expect(await waitFor(() => sender.open)).toBe(true);
+    sender.offer([file]);
+    expect(await waitFor(() => sender.has('accept'))).toBe(true);
+    sender.openData();
+    expect(await waitFor(() => sender.dataOpen)).toBe(true);
+    return { link, run, sender };
+  }
+
+  it('buffers them (up to window + chunk.max) and delivers them once the target is open', async () => {
+    const file = fileOf('slow.bin', 40 * 1024);
+    const target = slow(100);
+    const { link, run, sender } = await session(target, file);
+    expect(target.opens).toEqual([]);
+    sender.sendFile(0, file.bytes);
+    expect(await waitFor(() => run.ended)).toBe(true);
+    link.close();
+    expect(run.error).toBeUndefined();
+    expect(target.bytes('slow.bin')).toEqual(file.bytes);
+  });
+
+  it('fails with ProtocolError when more than window + chunk.max bytes arrive before the target is open', async () => {
+    const file = fileOf('flood.bin', 80 * 1024);
+    const target = slow(300);
+    const { link, run, sender } = await session(target, file);
+    sender.sendFile(0, file.bytes);
+    expect(await waitFor(() => run.ended)).toBe(true);
+    await sleep(350);
+    link.close();
+    expect(run.error).toBeInstanceOf(ProtocolError);
+    expect((run.error as Error).message).toContain('before the file');
+    // The target that finished opening after the failure was aborted, not leaked.
+    expect(target.aborts.map((a) => a.name)).toEqual(['flood.bin']);
   });
 });
