@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -73,7 +73,7 @@ if (!inputs.length) {
 // filesFromPaths walks folders (symlinks are reported, not followed); each file is named by its relative path.
 const set = await filesFromPaths(inputs);
 for (const s of set.skipped ?? []) console.log(`skipped ${s.path}: ${s.reason}`);
-const sources = new Map(set.files.map((f, i) => [f.name, sourcePathOf(inputs, set.files[i].name)]));
+const sources = new Map(set.files.map((f) => [f.name, sourcePathOf(inputs, f.name)]));
 const inputSize = set.files.reduce((n, f) => n + f.size, 0);
 // One peer-connection pair unless --lanes asks for more. Both peers share this process and its two cores, where a
 // second lane adds no throughput (docs/benchmarks.md, "Real WebRTC") but about 20 MiB of native SCTP/DTLS state.
@@ -117,6 +117,7 @@ const render = () => {
     current ? `${current.manifest.name.slice(-32)} ${filePct}%` : '',
     s ? fmtRate(s.throughput.current) : '…',
     s?.rtt.current !== undefined ? `rtt ${s.rtt.current.toFixed(1)} ms` : 'rtt –',
+    s ? `ch ${s.channels ?? '?'}×lanes ${s.lanes ?? '?'}` : '',
     s?.chunkSize ? `chunk ${fmtBytes(s.chunkSize)}` : '',
     s ? `q ${s.quality} ${s.bottleneck}` : '',
     s?.etaSeconds !== undefined ? `eta ${s.etaSeconds.toFixed(0)} s` : '',
@@ -173,16 +174,23 @@ const snd = results.sender as Extract<SessionEvent, { type: 'completed' }>;
 // Every file: the source on disk, the file written, and both sides' digests must agree.
 const sentSha = new Map(snd.files.map((f) => [f.manifest.index, f.sha256]));
 let match = rec.files.length === set.files.length;
+// Every folder of the set, empty ones included, must exist on the receiving side.
+const folders = set.folders ?? [];
+const foldersMade = (await Promise.all(folders.map((d) => stat(join(outDir, d)).then((st) => st.isDirectory(), () => false)))).filter(Boolean).length;
+match &&= foldersMade === folders.length;
 const checks = await Promise.all(rec.files.map((f: FileResult) => checkFile(f, sentSha.get(f.manifest.index))));
 for (const c of checks) match &&= c.ok;
 console.log('');
 console.log('summary');
-console.log(`  files       ${rec.files.length} of ${set.files.length} (${fmtBytes(inputSize)}), ${set.folders?.length ?? 0} folder(s)`);
+console.log(`  files       ${rec.files.length} of ${set.files.length} (${fmtBytes(inputSize)}), folders ${foldersMade} of ${folders.length} recreated`);
 console.log(`  time        ${seconds.toFixed(2)} s`);
 console.log(`  throughput  ${fmtRate((inputSize * 8) / seconds)} (${((inputSize / seconds) / 2 ** 20).toFixed(1)} MiB/s, ${(rec.files.length / seconds).toFixed(0)} files/s)`);
 if (latest) console.log(`  stats       rtt avg ${latest.rtt.avg?.toFixed(2) ?? '–'} ms, peak ${fmtRate(latest.throughput.peak)}, quality ${latest.quality}, bottleneck ${latest.bottleneck}`);
 if (latest) console.log(`  advice      ${latest.recommendation.action}: ${latest.recommendation.reason}`);
-for (const c of checks.slice(0, 20)) console.log(`  sha-256     ${c.ok ? '✓' : '✗'} ${c.sha.slice(0, 16)}… ${c.name}`);
+if (checks.length === 1) {
+  console.log(`  sha-256     source   ${checks[0].source}`);
+  console.log(`              received ${checks[0].sha}`);
+} else for (const c of checks.slice(0, 20)) console.log(`  sha-256     ${c.ok ? '✓' : '✗'} ${c.sha.slice(0, 16)}… ${c.name}`);
 if (checks.length > 20) console.log(`              … and ${checks.length - 20} more (${checks.filter((c) => c.ok).length} of ${checks.length} match)`);
 console.log(`  match       ${match ? 'yes ✓ (every file equals its source)' : 'NO ✗'}`);
 const MiB = 2 ** 20;
@@ -194,9 +202,9 @@ else await rm(work, { recursive: true, force: true });
 process.exit(match ? 0 : 1);
 
 /** Hashes a received file and its source, and compares both with the digests the peers agreed on. */
-async function checkFile(f: FileResult, senderSha: string | undefined): Promise<{ name: string; sha: string; ok: boolean }> {
+async function checkFile(f: FileResult, senderSha: string | undefined): Promise<{ name: string; source: string; sha: string; ok: boolean }> {
   const [source, written] = await Promise.all([sha256File(sources.get(f.manifest.name)!), sha256File(f.result as string)]);
-  return { name: f.manifest.name, sha: written, ok: source === written && written === f.sha256 && f.sha256 === senderSha };
+  return { name: f.manifest.name, source, sha: written, ok: source === written && written === f.sha256 && f.sha256 === senderSha };
 }
 
 /** The path on disk of the set's file `name`: relative names start with the basename of one of `inputs`. */

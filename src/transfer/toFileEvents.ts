@@ -3,12 +3,16 @@
  * events to the one-file {@link TransferEvent}s (`file-started` → `started`,
  * `file-completed` → `completed`, session progress without file counts).
  */
-import { mergeMap, of, EMPTY, type Observable, type OperatorFunction } from 'rxjs';
+import { defer, mergeMap, of, EMPTY, type Observable, type OperatorFunction } from 'rxjs';
 import type { SessionEvent } from './SessionEvent';
 import type { TransferEvent } from './TransferEvent';
 
 export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
-  return (source) => source.pipe(mergeMap((e): Observable<TransferEvent> => {
+  return (source) => defer(() => {
+    // The file's `completed` goes out when the session completes, so it stays the last event (after the
+    // final progress and stats), as a one-file transfer has always ended.
+    let held: TransferEvent | undefined;
+    return source.pipe(mergeMap((e): Observable<TransferEvent> => {
     switch (e.type) {
       case 'offer':
         return e.offer.files.length ? of({ type: 'offer', manifest: e.offer.files[0] }) : EMPTY;
@@ -24,10 +28,14 @@ export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
         return e.offer.files.length ? of({ type: 'rejected', manifest: e.offer.files[0], reason: e.reason }) : EMPTY;
       case 'file-completed': {
         const { type: _t, ...rest } = e;
-        return of({ type: 'completed', ...rest });
+        held = { type: 'completed', ...rest };
+        return EMPTY;
       }
+      case 'completed':
+        return held ? of(held) : EMPTY;
       default:
-        return EMPTY; // started (the file's own start follows), file-progress (the same as progress), completed
+        return EMPTY; // started (the file's own start follows), file-progress (the same as progress)
     }
   }));
+  });
 }

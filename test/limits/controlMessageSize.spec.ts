@@ -40,6 +40,7 @@ describe('limit: control message size (MAX_CONTROL_MESSAGE)', () => {
     const r = watch(receiveFile(s.link.b));
     await s.opened();
     s.send(paddedOffer(MAX_CONTROL_MESSAGE));
+    s.send(offerMessages(manifestOf({ id: 7 }))[1]);
     const accept = await s.next('accept');
     expect(accept.id).toBe(7);
     expect(r.error()).toBeUndefined();

@@ -70,14 +70,16 @@ describe('limit: a malformed control message from the peer', () => {
     expect(await allClosed(s)).toBe(true);
   });
 
-  it('a version-1 offer is answered with an error naming both versions, then the receiver closes', async () => {
+  it('a version-2 offer (one file, no entries) is answered with an error naming both versions, then the receiver closes', async () => {
     const s = closeAfter(new HostileSender());
     const r = watch(receiveFile(s.link.b));
     await s.opened();
-    s.send(JSON.stringify({ ...offer, v: 1 }));
+    // What a 0.1 peer sends: the version-2 one-file offer.
+    const { session: _s, index: _i, parallel: _p, ...v2 } = M;
+    s.send(JSON.stringify({ t: 'offer', v: 2, ...v2 }));
     const told = await s.next('error');
     expect(told).toMatchObject({ id: M.id, code: 'ERR_PROTOCOL' });
-    expect(told.message).toMatch(/version 1.*version 2/);
+    expect(told.message).toMatch(/version 2.*version 3/);
     await within(r.settled, 5_000, 'receiver settles');
     expect(r.error()).toBeInstanceOf(ProtocolError);
     expect(await allClosed(s)).toBe(true);
