@@ -44,6 +44,8 @@ export interface FileReceiverHooks {
   completed(result: FileResult, seconds: number): void;
   /** The file failed: the session fails. */
   failed(err: unknown): void;
+  /** The sender asked for a restart: the held prefix is gone and the file starts over from 0. */
+  restarted(): void;
 }
 
 export interface FileReceiverConfig {
@@ -158,6 +160,7 @@ export class FileReceiver {
     const stale = this.opened!;
     this.opened = undefined;
     this.from = this.persisted = 0;
+    this.cfg.hooks.restarted();
     this.step = settle(stale.abort(new HashMismatchError(-1, "the sender's prefix", 'the held prefix', 'sha-256'))).subscribe({
       complete: () => this.open(() => this.cfg.hooks.send({ t: 'resume', id: m.session, i: m.index, from: 0 })),
       error: (err) => this.cfg.hooks.failed(err),

@@ -54,6 +54,8 @@ export interface FileSendContext {
   onChunk(c: Chunk): void;
   onNacked(count: number): void;
   onProgress(): void;
+  /** Data starts (after the prefix check, or its restart), at byte `from`. */
+  onStarted(file: FileSender, from: number): void;
   onAcked(bytes: number): void;
   onDoneSent(file: FileSender): void;
   onCompleted(file: FileSender, sha256: string): void;
@@ -144,6 +146,7 @@ export class FileSender {
     this.state = 'sending';
     this.startedAt = this.ctx.sc.now();
     this.startFrom = this.readBytes = this.acked = from;
+    this.ctx.onStarted(this, from);
     this.demand = new Demand({ limit: () => this.ctx.credit() });
     this.subs.push(this.sendFrames(from, hasher).subscribe({ error: (err) => this.ctx.fail(err, true) }));
   }

@@ -402,6 +402,10 @@ export class ReceiverSession {
       received: (bytes) => this.telemetry?.input({ kind: 'progress', bytes }),
       completed: (result, seconds) => this.fileCompleted(file(), result, seconds),
       failed: (err) => this.fail(err, true),
+      restarted: () => {
+        this.telemetry?.progress(this.confirmed());
+        this.subscriber.next({ type: 'file-started', manifest: file().manifest, from: 0 });
+      },
     };
   }
 

@@ -273,7 +273,6 @@ export class SenderSession {
       const file = new FileSender(this.context(), m, this.files[m.index], this.resumes.get(m.index) ?? { from: 0 });
       this.active.set(m.index, file);
       this.reading = file;
-      this.subscriber.next({ type: 'file-started', manifest: m, from: this.resumes.get(m.index)?.from ?? 0 });
       file.start();
     }
   }
@@ -292,6 +291,7 @@ export class SenderSession {
       onChunk: (c) => this.onChunk(c),
       onNacked: (count) => this.telemetry.countChunks(0, count),
       onProgress: () => this.reportProgress(),
+      onStarted: (file, from) => this.subscriber.next({ type: 'file-started', manifest: file.manifest, from }),
       onAcked: (bytes) => this.onAcked(bytes),
       onDoneSent: (file) => this.onDoneSent(file),
       onCompleted: (file, sha256) => this.onFileCompleted(file, sha256),
