@@ -5,6 +5,8 @@ export default defineConfig({
     index: 'src/index.ts',
     node: 'src/node.ts',
     testing: 'src/testing/index.ts',
+    protocol: 'src/protocol.ts',
+    stats: 'src/stats.ts',
   },
   format: ['esm', 'cjs'],
   // Code shared by the entries (the error classes above all) goes into shared chunks in both formats, so

@@ -9,6 +9,8 @@ export default defineConfig({
     alias: [
       { find: /^tallow-rx\/testing$/, replacement: src('testing/index.ts') },
       { find: /^tallow-rx\/node$/, replacement: src('node.ts') },
+      { find: /^tallow-rx\/protocol$/, replacement: src('protocol.ts') },
+      { find: /^tallow-rx\/stats$/, replacement: src('stats.ts') },
       { find: /^tallow-rx$/, replacement: src('index.ts') },
     ],
   },

@@ -6,10 +6,10 @@
  *
  * What is here: the two transfer functions and what they take and return; the
  * sources, operators and sinks they are made of, for composing a pipeline by
- * hand; the stats a UI shows; the wire codecs and message-size limits, for a
- * peer written from docs/protocol.md, and the file-name sanitiser, for a receive
- * target of your own; the error classes; the types all of these share. The only
- * constants are those message-size limits: defaults are documented, not exported.
+ * hand; the stats a UI shows; the error classes; the types all of these share.
+ * No constants: defaults are documented, not exported. The wire codecs and
+ * limits are in `tallow-rx/protocol`, the stats building blocks in
+ * `tallow-rx/stats`.
  */
 
 // Transfers
@@ -56,21 +56,8 @@ export { sendToChannels, type SendToChannelsConfig } from './sinks/sendToChannel
 export { toBlob, type ToBlobConfig } from './sinks/toBlob';
 export { toWritableStream, type ToWritableStreamConfig } from './sinks/toWritableStream';
 
-// Stats
-export { answerPings } from './stats/answerPings';
-export { bitrate$ } from './stats/bitrate$';
-export type { Bottleneck, Recommendation, StatsInput, TransferStats } from './stats/statsTypes';
-export { loss$ } from './stats/loss$';
-export { pingRtt, type PingConfig } from './stats/pingRtt';
-export { rtt$ } from './stats/rtt$';
-export { statsSamples, type StatsSamplesConfig } from './stats/statsSamples';
-export { transferStats, type TransferStatsConfig } from './stats/transferStats';
-
-// Protocol: the wire codecs and message-size limits (docs/protocol.md), and the manifest name's sanitiser
-export { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from './types';
-export { decodeFrame, encodeFrame, FRAME_HEADER_SIZE, type DataFrame } from './protocol/frame';
-export { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage, type FileEntry, type Manifest, type SessionSettings } from './protocol/control';
-export { sanitizeFileName } from './protocol/sanitizeFileName';
+// Stats: what every transfer emits (the building blocks are in `tallow-rx/stats`)
+export type { TransferStats } from './stats/statsTypes';
 
 // Errors
 export {
@@ -91,4 +78,5 @@ export {
 } from './errors';
 
 // Types
+export type { Manifest } from './protocol/control';
 export type { Bytes, Chunk, DataChannelLike, PeerConnectionLike, Routed } from './types';

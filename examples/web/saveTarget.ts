@@ -9,7 +9,8 @@
  *
  * `memory` works everywhere; docs/web.md lists which browsers get which path.
  */
-import { blobTarget, sanitizeFileName, writableTarget, type Manifest, type ReceiveTarget } from '../../src/index';
+import { blobTarget, writableTarget, type Manifest, type ReceiveTarget } from '../../src/index';
+import { sanitizeFileName } from '../../src/protocol';
 
 /** How a received file is stored. */
 export type SaveMode = 'memory' | 'opfs' | 'disk';

@@ -7,7 +7,8 @@
  * statsView:  --v1------v2------v3|      v.throughput '95.2 Mbit/s', v.rtt '0.42 ms', …
  * ```
  */
-import type { Bottleneck, Recommendation, TransferProgress, TransferStats } from '../../src/index';
+import type { TransferProgress, TransferStats } from '../../src/index';
+import type { Bottleneck, Recommendation } from '../../src/stats';
 import { formatBytes, formatEta, formatMs, formatPercent, formatRate, formatRatio, UNKNOWN } from './format';
 
 /** One channel's send buffer, for a `<meter>`. */

@@ -17,7 +17,7 @@ import { encodeControl, parseControl } from '../protocol/control';
  *
  * ## Example
  * ```ts
- * import { answerPings } from 'tallow-rx';
+ * import { answerPings } from 'tallow-rx/stats';
  * answerPings(controlMessages$, (m) => control.send(m)).subscribe();
  * ```
  *

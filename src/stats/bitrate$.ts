@@ -30,7 +30,7 @@ export interface Bitrate {
  *
  * ## Example
  * ```ts
- * import { bitrate$ } from 'tallow-rx';
+ * import { bitrate$ } from 'tallow-rx/stats';
  * bitrate$(pc).subscribe((b) => console.log(`${(b.sendBps / 1e6).toFixed(1)} Mbit/s up`));
  * ```
  *

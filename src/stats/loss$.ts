@@ -21,7 +21,7 @@ import { statsSamples, type StatsSamplesConfig } from './statsSamples';
  * ## Example
  * ```ts
  * import { filter } from 'rxjs';
- * import { loss$ } from 'tallow-rx';
+ * import { loss$ } from 'tallow-rx/stats';
  * loss$(pc).pipe(filter((r) => r !== undefined)).subscribe((r) => console.log(`${(r * 100).toFixed(2)} % lost`));
  * ```
  *

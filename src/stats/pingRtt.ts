@@ -43,7 +43,7 @@ const SEQ_LIMIT = 0x1_0000_0000;
  *
  * ## Example
  * ```ts
- * import { pingRtt } from 'tallow-rx';
+ * import { pingRtt } from 'tallow-rx/stats';
  * pingRtt((m) => control.send(m), controlMessages$).subscribe((ms) => console.log(`RTT ${ms} ms`));
  * ```
  *

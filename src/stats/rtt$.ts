@@ -17,7 +17,7 @@ import { statsSamples, type StatsSamplesConfig } from './statsSamples';
  *
  * ## Example
  * ```ts
- * import { rtt$ } from 'tallow-rx';
+ * import { rtt$ } from 'tallow-rx/stats';
  * rtt$(pc).subscribe((ms) => console.log(`RTT ${ms} ms`));
  * ```
  *

@@ -45,7 +45,7 @@ export const DEFAULT_FAIL_AFTER = 10;
  *
  * ## Example
  * ```ts
- * import { statsSamples } from 'tallow-rx';
+ * import { statsSamples } from 'tallow-rx/stats';
  * statsSamples(pc, { sampleIntervalMs: 500 }).subscribe((s) => console.log(s.rttMs, s.bytesSent));
  * ```
  *

@@ -62,7 +62,7 @@ export const DEFAULT_BUFFER_FULL_BYTES = 512 * 1024;
  * ## Example
  * ```ts
  * import { Subject } from 'rxjs';
- * import { transferStats, type StatsInput } from 'tallow-rx';
+ * import { transferStats, type StatsInput } from 'tallow-rx/stats';
  *
  * const telemetry = new Subject<StatsInput>();
  * telemetry.pipe(transferStats({ sampleIntervalMs: 1000 })).subscribe((s) =>

@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from '../../src/index';
+import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT } from '../../src/protocol';
 import { CHROMIUM_EXECUTABLE, spawnChromiumRunner, type SpawnedChromiumRunner } from '../harness/chromium';
 import { patternBytes } from '../harness/pump';
 import type { RunnerCommand, RunnerReply } from './fixtures/browserRunner';

@@ -10,12 +10,16 @@ import { describe, expect, it } from 'vitest';
 import * as main from '../../src/index';
 import * as node from '../../src/node';
 import * as testing from '../../src/testing/index';
+import * as protocol from '../../src/protocol';
+import * as stats from '../../src/stats';
 
 const root = resolve(__dirname, '../..');
 const entries = {
   'tallow-rx': { module: main as Record<string, unknown>, file: 'src/index.ts' },
   'tallow-rx/node': { module: node as Record<string, unknown>, file: 'src/node.ts' },
   'tallow-rx/testing': { module: testing as Record<string, unknown>, file: 'src/testing/index.ts' },
+  'tallow-rx/protocol': { module: protocol as Record<string, unknown>, file: 'src/protocol.ts' },
+  'tallow-rx/stats': { module: stats as Record<string, unknown>, file: 'src/stats.ts' },
 };
 type Entry = keyof typeof entries;
 
@@ -39,7 +43,7 @@ interface Imported {
   readonly name: string;
 }
 
-const IMPORT = /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'(tallow-rx(?:\/node|\/testing)?)'/g;
+const IMPORT = /import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'(tallow-rx(?:\/node|\/testing|\/protocol|\/stats)?)'/g;
 
 /** The named imports from the package in one text. */
 const importsInText = (text: string, where: string): Imported[] =>

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import type { ControlMessage } from '../../src/index';
+import type { ControlMessage } from '../../src/protocol';
 import { CONTROL_VERSION, MAX_CHANNELS, MAX_NACK_ENTRIES, MAX_NAME_LENGTH, MAX_PARALLEL } from '../../src/protocol/control';
 import { u32, U32_MAX } from './frameArbitraries';
 

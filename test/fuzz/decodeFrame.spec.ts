@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, FRAME_HEADER_SIZE, FrameDecodeError } from '../../src/index';
+import { FrameDecodeError } from '../../src/index';
+import { decodeFrame, encodeFrame, FRAME_HEADER_SIZE } from '../../src/protocol';
 import { crc32 } from '../../src/hash/crc32';
 import { MAX_FRAME_PAYLOAD } from '../../src/protocol/frame';
 import { attempt, expectTyped, fcParams } from './fc';

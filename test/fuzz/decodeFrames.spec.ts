@@ -11,7 +11,8 @@
 import fc from 'fast-check';
 import { from } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, decodeFrames, encodeFrame, FrameDecodeError, type DataFrame, type DecodeFramesConfig } from '../../src/index';
+import { decodeFrames, FrameDecodeError, type DecodeFramesConfig } from '../../src/index';
+import { decodeFrame, encodeFrame, type DataFrame } from '../../src/protocol';
 import { attempt, expectTyped, fcParams } from './fc';
 import { expectFrameOf, frameHeader, frameLikeBytes, mutatedFrame, u32, wrap, wrapping } from './frameArbitraries';
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { encodeFrame, FRAME_HEADER_SIZE, type DataFrame } from '../../src/index';
+import { encodeFrame, FRAME_HEADER_SIZE, type DataFrame } from '../../src/protocol';
 import { crc32 } from '../../src/hash/crc32';
 import { MAX_FRAME_PAYLOAD, type FrameHeaderInput } from '../../src/protocol/frame';
 import { pattern } from '../helpers/marbles';

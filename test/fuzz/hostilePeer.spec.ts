@@ -10,7 +10,8 @@
 import fc from 'fast-check';
 import { config as rxConfig } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeControl, encodeFrame, receiveFile, TallowError, type ControlMessage, type Manifest } from '../../src/index';
+import { receiveFile, TallowError, type Manifest } from '../../src/index';
+import { encodeControl, encodeFrame, type ControlMessage } from '../../src/protocol';
 import { HostileSender, manifestOf, offerMessages, sleep, watch } from '../limits/hostileSender';
 import { controlMessage } from './controlArbitraries';
 import { fcParams } from './fc';

@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeControl, MAX_CONTROL_MESSAGE, parseControl, ProtocolError, type ControlMessage } from '../../src/index';
+import { ProtocolError } from '../../src/index';
+import { encodeControl, MAX_CONTROL_MESSAGE, parseControl, type ControlMessage } from '../../src/protocol';
 import { controlMessage, expectValidControl, hostileValue, nested } from './controlArbitraries';
 import { attempt, expectTyped, fcParams } from './fc';
 

@@ -9,7 +9,8 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, sanitizeFileName } from '../../src/index';
+import { ProtocolError } from '../../src/index';
+import { sanitizeFileName } from '../../src/protocol';
 import { MAX_NAME_LENGTH } from '../../src/protocol/control';
 import { MAX_SAFE_NAME_BYTES } from '../../src/protocol/sanitizeFileName';
 import { attempt, expectTyped, fcParams } from './fc';

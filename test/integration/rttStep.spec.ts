@@ -6,16 +6,8 @@
  */
 import { filter, interval, map, merge, Observable, shareReplay, Subject, Subscription, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import {
-  adaptiveChunk,
-  backpressure,
-  encodeFrames,
-  roundRobin,
-  sendToChannels,
-  transferStats,
-  type StatsInput,
-  type TransferStats,
-} from '../../src/index';
+import { adaptiveChunk, backpressure, encodeFrames, roundRobin, sendToChannels, type TransferStats } from '../../src/index';
+import { transferStats, type StatsInput } from '../../src/stats';
 import { chunkPolicy } from '../../src/operators/chooseChunkSize';
 import { answerPings } from '../../src/stats/answerPings';
 import { pingRtt } from '../../src/stats/pingRtt';

@@ -4,7 +4,8 @@
  * ProtocolError, before or after the offer; nothing is written.
  */
 import { describe, expect, it } from 'vitest';
-import { encodeControl, MAX_CONTROL_MESSAGE, ProtocolError, receiveFile } from '../../src/index';
+import { ProtocolError, receiveFile } from '../../src/index';
+import { encodeControl, MAX_CONTROL_MESSAGE } from '../../src/protocol';
 import { CONTROL_VERSION } from '../../src/protocol/control';
 import { directoryTarget } from '../../src/node';
 import { HostileSender, listDir, manifestOf, offerMessages, watch, within } from './hostileSender';

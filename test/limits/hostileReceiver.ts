@@ -4,14 +4,8 @@
  * `receiveFile` never would (a `complete` before any data, acks beyond the file, a second `accept`,
  * one NACK and no repeat, pongs but no acks) and watch what the sender does.
  */
-import {
-  decodeFrame,
-  encodeControl,
-  parseControl,
-  type ControlMessage,
-  type DataFrame,
-  type Manifest,
-} from '../../src/index';
+import { type Manifest } from '../../src/index';
+import { decodeFrame, encodeControl, parseControl, type ControlMessage, type DataFrame } from '../../src/protocol';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 import { within } from './hostileSender';
@@ -34,6 +28,8 @@ export class HostileReceiver {
   control: VirtualDataChannel | undefined;
   data: VirtualDataChannel[] = [];
   readonly #waiters: { t: ControlMessage['t']; resolve: (m: ControlMessage) => void }[] = [];
+  /** Conditions of {@link when} still waited for, checked on each control message. */
+  readonly #conditions = new Set<() => void>();
 
   constructor(config: VirtualLinkConfig = {}, options: HostileReceiverConfig = {}) {
     this.link = createVirtualLink({ delayMs: 2, ...config });
@@ -48,6 +44,7 @@ export class HostileReceiver {
           if (w.t === msg.t) w.resolve(msg);
           else this.#waiters.push(w);
         }
+        for (const check of [...this.#conditions]) check();
       });
     });
   }
@@ -57,6 +54,20 @@ export class HostileReceiver {
     const seen = this.received.find((m) => m.t === t);
     const p = seen ? Promise.resolve(seen) : new Promise<ControlMessage>((resolve) => this.#waiters.push({ t, resolve }));
     return within(p, ms, `waiting for '${t}' from the sender`) as Promise<Extract<ControlMessage, { t: K }>>;
+  }
+
+  /** Resolves once `done(received)` holds (checked now and on each control message from the sender). */
+  when(done: (received: readonly ControlMessage[]) => boolean, what: string, ms = 5_000): Promise<void> {
+    const p = new Promise<void>((resolve) => {
+      const check = () => {
+        if (!done(this.received)) return;
+        this.#conditions.delete(check);
+        resolve();
+      };
+      this.#conditions.add(check);
+      check();
+    });
+    return within(p, ms, `waiting for ${what}`);
   }
 
   /** Sends a control message, or raw text exactly as given. */
@@ -69,6 +80,25 @@ export class HostileReceiver {
     const { t: _t, v: _v, files: _f, folders: _d, bytes: _b, ...o } = await this.next('offer');
     const { t: _e, i, id: _id, ...entry } = await this.next('entry');
     const m: Manifest = { ...o, ...entry, session: o.id, index: i };
+    this.#openData(m);
+    return m;
+  }
+
+  /**
+   * A session: waits for the offer and every entry it announces, creates the data channels (recording
+   * frames) and returns each file's manifest in order (file `i`'s `id` is its frames' transfer id, `(id + i) mod 2^32`).
+   */
+  async offeredSession(): Promise<Manifest[]> {
+    const { t: _t, v: _v, files, folders: _d, bytes: _b, ...o } = await this.next('offer');
+    await this.when((r) => r.filter((m) => m.t === 'entry').length >= files, `${files} entries`);
+    const entries = this.received.filter((m): m is Extract<ControlMessage, { t: 'entry' }> => m.t === 'entry');
+    const manifests = entries.map(({ t: _e, i, id: _id, ...entry }): Manifest => ({ ...o, ...entry, id: (o.id + i) >>> 0, session: o.id, index: i }));
+    this.#openData(o);
+    return manifests;
+  }
+
+  /** Creates the negotiated data channels the offer announced, recording every frame. */
+  #openData(m: Pick<Manifest, 'channels' | 'idBase' | 'reliability'>): void {
     this.data = Array.from({ length: m.channels }, (_, i) => {
       const ch = this.link.b.createDataChannel(`tallow-${i}`, {
         negotiated: true,
@@ -84,7 +114,6 @@ export class HostileReceiver {
       });
       return ch;
     });
-    return m;
   }
 
   /** Payload bytes received so far (retransmissions included). */

@@ -6,14 +6,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import { Observable } from 'rxjs';
-import {
-  encodeControl,
-  encodeFrame,
-  parseControl,
-  type ControlMessage,
-  type Manifest,
-  type TransferEvent,
-} from '../../src/index';
+import { type Manifest, type TransferEvent } from '../../src/index';
+import { encodeControl, encodeFrame, parseControl, type ControlMessage } from '../../src/protocol';
 import { CONTROL_VERSION } from '../../src/protocol/control';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';

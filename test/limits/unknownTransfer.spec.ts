@@ -8,7 +8,8 @@
 import { readFile } from 'node:fs/promises';
 import { merge } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { decodeFrames, encodeFrame, fromChannelMessages, receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { decodeFrames, fromChannelMessages, receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { encodeFrame } from '../../src/protocol';
 import { directoryTarget } from '../../src/node';
 import { createVirtualLink } from '../../src/testing';
 import { listDir, watch, within } from './hostileSender';

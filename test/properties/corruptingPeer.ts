@@ -4,7 +4,8 @@
  * chunk index is flipped, up to a number of copies. The header stays intact, so
  * the receiver knows which chunk failed its CRC-32.
  */
-import { FRAME_HEADER_SIZE, type PeerConnectionLike } from '../../src/index';
+import { type PeerConnectionLike } from '../../src/index';
+import { FRAME_HEADER_SIZE } from '../../src/protocol';
 import type { VirtualPeer } from '../../src/testing';
 import { frameIndex, tamperingPeer } from './tamperingPeer';
 

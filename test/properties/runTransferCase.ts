@@ -9,15 +9,8 @@
  * machine is. No assertions here: {@link checkTransferCase} judges it.
  */
 import type { Observer, Subscription } from 'rxjs';
-import {
-  FRAME_HEADER_SIZE,
-  receiveFile,
-  sendFile,
-  TallowError,
-  type ReceiveOptions,
-  type SendOptions,
-  type TransferEvent,
-} from '../../src/index';
+import { receiveFile, sendFile, TallowError, type ReceiveOptions, type SendOptions, type TransferEvent } from '../../src/index';
+import { FRAME_HEADER_SIZE } from '../../src/protocol';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, mulberry32, type VirtualDataChannel, type VirtualLink } from '../../src/testing';
 import { memoryTarget } from './memoryTarget';

@@ -5,7 +5,7 @@
  * chosen data frame.
  */
 import fc from 'fast-check';
-import { CHROME_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE } from '../../src/index';
+import { CHROME_MAX_MESSAGE_SIZE, FRAME_HEADER_SIZE } from '../../src/protocol';
 import type { Reliability } from '../../src/protocol/control';
 import { MIN_CHUNK_SIZE } from '../../src/types';
 

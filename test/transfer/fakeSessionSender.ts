@@ -6,7 +6,7 @@
  * by step in virtual time.
  */
 import { Observable } from 'rxjs';
-import { encodeControl, encodeFrame, parseControl, type ControlMessage } from '../../src/index';
+import { encodeControl, encodeFrame, parseControl, type ControlMessage } from '../../src/protocol';
 import { CONTROL_VERSION, type SessionSettings } from '../../src/protocol/control';
 import type { Bytes, Chunk, Manifest, OpenedTarget, ReceiveTarget } from '../../src/index';
 import type { VirtualDataChannel, VirtualLink } from '../../src/testing';

@@ -1,14 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import {
-  ChannelClosedError,
-  IdleTimeoutError,
-  TransferCancelledError,
-  TransferRejectedError,
-  transferStats,
-  type StatsInput,
-  type TransferStats,
-} from '../../src/index';
+import { ChannelClosedError, IdleTimeoutError, TransferCancelledError, TransferRejectedError, type TransferStats } from '../../src/index';
+import { transferStats, type StatsInput } from '../../src/stats';
 import { UNKNOWN } from '../../examples/web/format';
 import { failureOutcome, progressView, qualityLevel, recommendationText, statsView } from '../../examples/web/view';
 import { testScheduler } from '../helpers/marbles';

@@ -15,19 +15,9 @@
  *   sender's in-band `tallow-control` channel).
  */
 import type { Subscription } from 'rxjs';
-import {
-  bitrate$,
-  CHROME_MAX_MESSAGE_SIZE,
-  receiveFile,
-  rtt$,
-  sendFile,
-  statsSamples,
-  TallowError,
-  TransferCancelledError,
-  type TransferEvent,
-  type TransferObservable,
-  type TransferStats,
-} from '../../../src/index';
+import { receiveFile, sendFile, TallowError, TransferCancelledError, type TransferEvent, type TransferObservable, type TransferStats } from '../../../src/index';
+import { CHROME_MAX_MESSAGE_SIZE } from '../../../src/protocol';
+import { bitrate$, rtt$, statsSamples } from '../../../src/stats';
 import type { Reliability } from '../../../src/protocol/control';
 import type { Bitrate } from '../../../src/stats/bitrate$';
 import type { PeerStatsSample } from '../../../src/stats/parseStatsReport';
