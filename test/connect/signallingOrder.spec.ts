@@ -38,9 +38,8 @@ describe('node-datachannel polyfill: createOffer() before any channel', () => {
 
     // A channel created later makes libdatachannel negotiate, and the same promise resolves.
     pc.createDataChannel('late');
-    const resolved = await within(offer, 2_000);
-    expect(resolved).not.toBe('pending');
-    expect((resolved as RTCSessionDescriptionInit).sdp).toMatch(/m=application .* webrtc-datachannel/);
+    const resolved = await offer;
+    expect(resolved.sdp).toMatch(/m=application .* webrtc-datachannel/);
     expect(pc.signalingState).toBe('have-local-offer');
   });
 

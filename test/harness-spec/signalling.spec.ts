@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLoopbackTransports, isLoopbackUdpCandidate, normaliseCandidate, type SignalMessage } from '../harness/signalling';
 import { patternBytes } from '../harness/pump';
 
@@ -24,7 +24,12 @@ describe('isLoopbackUdpCandidate', () => {
 });
 
 describe('createLoopbackTransports', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('delivers asynchronously, in order, to the other side only', async () => {
+    vi.useFakeTimers();
     const [a, b] = createLoopbackTransports();
     const atA: SignalMessage[] = [];
     const atB: SignalMessage[] = [];
@@ -35,12 +40,12 @@ describe('createLoopbackTransports', () => {
     a.send(first);
     a.send(second);
     expect(atB).toEqual([]);
-    await new Promise((r) => setTimeout(r, 5));
+    await vi.runAllTimersAsync();
     expect(atB).toEqual([first, second]);
     expect(atA).toEqual([]);
     off();
     a.send(first);
-    await new Promise((r) => setTimeout(r, 5));
+    await vi.runAllTimersAsync();
     expect(atB).toHaveLength(2);
   });
 });

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, crc32Hex, crc32Js } from '../../src/hash/crc32';
 import { createSha256, createSha256Wasm, hasNativeSha256, sha256Hex } from '../../src/hash/sha256';
-import { pattern } from '../helpers/marbles';
+import { pattern } from '../helpers/bytes';
+import { sha256Hex as nodeSha256Hex } from '../helpers/sha256';
 
 describe('crc32', () => {
   it('matches the known check value and zlib', () => {
@@ -26,7 +26,7 @@ describe('sha256', () => {
   it('native and WASM paths agree with node:crypto', async () => {
     expect(hasNativeSha256()).toBe(true);
     const d = pattern(300_000);
-    const want = createHash('sha256').update(d).digest('hex');
+    const want = nodeSha256Hex(d);
     expect(await sha256Hex(d)).toBe(want);
     const w = await createSha256Wasm();
     w.update(d.subarray(0, 1000));

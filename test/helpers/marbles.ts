@@ -13,12 +13,8 @@ export const { marbles } = configure({
 /** A TestScheduler whose assertions use vitest's deep equality. */
 export const testScheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toStrictEqual(expected));
 
-/** Bytes 0..n-1 (mod 251, a prime, so misplaced bytes are visible). */
-export const pattern = (n: number, seed = 0): Uint8Array => {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (i + seed) % 251;
-  return out;
-};
+/** `pattern` lives with the other test bytes (./bytes.ts); re-exported for the marble specs that import it from here. */
+export { pattern } from './bytes';
 
 /** Wraps a scheduler and counts the actions scheduled through it that were not unsubscribed yet. */
 export const countingScheduler = (inner: SchedulerLike) => {

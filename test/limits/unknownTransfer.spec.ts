@@ -6,18 +6,20 @@
  * any of them would fail its SHA-256.
  */
 import { readFile } from 'node:fs/promises';
-import { merge } from 'rxjs';
+import { merge, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { decodeFrames, fromChannelMessages, receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { decodeFrames, fromChannelMessages, receiveFile, sendFile } from '../../src/index';
 import { encodeFrame } from '../../src/protocol';
 import { directoryTarget } from '../../src/node';
 import { createVirtualLink } from '../../src/testing';
-import { listDir, watch, within } from './hostileSender';
+import { listDir, watch } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';
+import { deterministicBytes } from '../helpers/bytes';
+import { completedOf } from '../helpers/events';
 import { sha256Hex as sha } from '../helpers/sha256';
 
 const SIZE = 1024 * 1024 + 7;
-const content = Uint8Array.from({ length: SIZE }, (_, i) => (i * 31 + 7) % 253);
+const content = deterministicBytes(SIZE);
 const FOREIGN = [0, 1, 0xffff_ffff, 0x1234_5678];
 
 describe('limit: frames for an unknown transfer id', () => {
@@ -25,21 +27,16 @@ describe('limit: frames for an unknown transfer id', () => {
     const { dir } = await inbox();
     const link = closeAfter(createVirtualLink({ delayMs: 1, bandwidth: 10_000_000 }));
     const id = 0xabc;
-    const r = watch(receiveFile(link.b, { target: directoryTarget(dir) }));
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const r = watch(receiveFile(link.b, { target: directoryTarget(dir) }).pipe(tap((e) => e.type === 'started' && markStarted())));
     const s = watch(sendFile(link.a, content, { name: 'real.bin', transferId: id, channels: 2, lanes: 1 }));
 
     // Watch what reaches the receiver's data channels, through the public operator, counting foreign frames.
     let counted = 0;
     let own = 0;
     let injected = 0;
-    const started = () => r.events.some((e) => e.type === 'started');
-    await within(
-      (async () => {
-        while (!started()) await new Promise((resolve) => setTimeout(resolve, 1));
-      })(),
-      5_000,
-      'receiver starts',
-    );
+    await started;
     const receiving = link.b.channels.filter((ch) => ch.label.startsWith('tallow-') && ch.label !== 'tallow-control');
     expect(receiving.length).toBe(2);
     const counting = merge(...receiving.map((ch) => fromChannelMessages(ch)))
@@ -59,11 +56,11 @@ describe('limit: frames for an unknown transfer id', () => {
     // They went out mid-transfer (1 MiB at 10 MB/s takes ~100 ms).
     expect(r.completed()).toBe(false);
 
-    await within(Promise.all([r.settled, s.settled]), 20_000, 'both sides settle');
+    await Promise.all([r.settled, s.settled]);
     counting.unsubscribe();
     expect(r.error()).toBeUndefined();
     expect(s.error()).toBeUndefined();
-    const done = r.events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
+    const done = completedOf(r.events);
     expect(done?.sha256).toBe(sha(content));
     expect(await listDir(dir)).toEqual(['real.bin']);
     expect(sha(await readFile(done!.result as string))).toBe(sha(content));

@@ -22,17 +22,15 @@ import { describe, expect, it } from 'vitest';
 import { receiveFile, sendFile, TallowError, type TransferEvent } from '../../src/index';
 import type { Reliability } from '../../src/protocol/control';
 import { directoryTarget } from '../../src/node';
-import { createVirtualLink, mulberry32, type VirtualDataChannel } from '../../src/testing';
+import { createVirtualLink, type VirtualDataChannel } from '../../src/testing';
 import { memoryTarget, type MemoryTarget } from './memoryTarget';
 import { propsParams } from './propsParams';
+import { deterministicBytes } from '../helpers/bytes';
+import { completedOf } from '../helpers/events';
 import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const KiB = 1024;
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
-const bytesOf = (n: number, seed: number) => {
-  const r = mulberry32(seed);
-  return new Uint8Array(n).map(() => (r() * 256) | 0);
-};
 const dataOnly = (ch: VirtualDataChannel) => ch.label !== 'tallow-control';
 
 const transferSpec = fc.record({
@@ -76,7 +74,7 @@ describe('concurrent transfers in both directions with faults, in virtual time',
         ts.run(() => {
           const link = createVirtualLink({ ...c.link, faultFilter: dataOnly, scheduler: ts });
           const start = (from: typeof link.a, to: typeof link.b, t: (typeof c.aToB)[number], id: number) => {
-            const sent = bytesOf(t.size, t.seed);
+            const sent = deterministicBytes(t.size, t.seed);
             const target = memoryTarget();
             const r = watch(receiveFile(to, { target, scheduler: ts, idleTimeoutMs: 10_000, maxCorruptRetries: 8 }));
             const s = watch(sendFile(from, sent, { scheduler: ts, channels: t.channels, reliability: t.reliability, transferId: id, idleTimeoutMs: 10_000 }));
@@ -122,7 +120,7 @@ describe('same-name transfers into one directoryTarget, with faults (real files,
           try {
             const target = directoryTarget(dir);
             const runs = names.map((name, i) => {
-              const bytes = bytesOf(sizes[i], i + 1);
+              const bytes = deterministicBytes(sizes[i], i + 1);
               return Promise.all([
                 lastValueFrom(receiveFile(link.b, { target, maxCorruptRetries: 8 }).pipe(toArray())).then((e) => e, (err) => err as Error),
                 lastValueFrom(sendFile(link.a, bytes, { name, channels: 2 }).pipe(toArray())).then((e) => e, (err) => err as Error),
@@ -130,7 +128,7 @@ describe('same-name transfers into one directoryTarget, with faults (real files,
             });
             const paths = new Set<string>();
             for (const { r, s, sha } of await Promise.all(runs)) {
-              const done = Array.isArray(r) ? (r.find((e) => e.type === 'completed') as Completed | undefined) : undefined;
+              const done = Array.isArray(r) ? completedOf(r) : undefined;
               if (!done) {
                 expect(r).toBeInstanceOf(TallowError);
                 continue;
@@ -140,7 +138,7 @@ describe('same-name transfers into one directoryTarget, with faults (real files,
               paths.add(path);
               expect(done.sha256).toBe(sha);
               expect(sha256(await readFile(path))).toBe(sha);
-              if (Array.isArray(s)) expect((s.find((e) => e.type === 'completed') as Completed).sha256).toBe(sha);
+              if (Array.isArray(s)) expect(completedOf(s)?.sha256).toBe(sha);
             }
           } finally {
             link.close();

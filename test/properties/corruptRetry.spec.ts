@@ -5,11 +5,12 @@
  * the sender. Deterministic: a wrapper flips a payload bit of chosen copies of
  * one chunk (header intact), over a clean virtual link, in virtual time.
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { HashMismatchError, receiveFile, sendFile, TallowError } from '../../src/index';
 import type { Reliability } from '../../src/protocol/control';
-import { createVirtualLink, mulberry32 } from '../../src/testing';
+import { createVirtualLink } from '../../src/testing';
+import { deterministicBytes } from '../helpers/bytes';
+import { sha256Hex } from '../helpers/sha256';
 import { corruptingPeer } from './corruptingPeer';
 import { memoryTarget } from './memoryTarget';
 import { find, inVirtualTime, record, type Recorded } from './virtualClock';
@@ -19,9 +20,8 @@ const SIZE = 20 * CHUNK + 7;
 const VICTIM = 5;
 
 const file = (() => {
-  const random = mulberry32(99);
-  const bytes = new Uint8Array(SIZE).map(() => (random() * 256) | 0);
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  const bytes = deterministicBytes(SIZE, 99);
+  return { bytes, sha256: sha256Hex(bytes) };
 })();
 
 /**
@@ -57,7 +57,7 @@ describe('a corrupted chunk is re-requested', () => {
     expect(wrapper.copies).toBeGreaterThanOrEqual(corruptCopies + 1);
     expect(receiver.completed!.sha256).toBe(file.sha256);
     expect(sender.completed!.sha256).toBe(file.sha256);
-    expect(createHash('sha256').update(receiver.completed!.result as Uint8Array).digest('hex')).toBe(file.sha256);
+    expect(sha256Hex(receiver.completed!.result as Uint8Array)).toBe(file.sha256);
     expect(sender.completed!.retransmittedBytes).toBeGreaterThanOrEqual(corruptCopies * CHUNK);
     expect(target.finishes).toBe(1);
     expect(target.aborts).toEqual([]);

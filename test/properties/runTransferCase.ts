@@ -12,11 +12,12 @@ import type { Observer, Subscription } from 'rxjs';
 import { receiveFile, sendFile, TallowError, type ReceiveOptions, type SendOptions, type TransferEvent } from '../../src/index';
 import { FRAME_HEADER_SIZE } from '../../src/protocol';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
-import { createVirtualLink, mulberry32, type VirtualDataChannel, type VirtualLink } from '../../src/testing';
+import { createVirtualLink, type VirtualDataChannel, type VirtualLink } from '../../src/testing';
 import { memoryTarget } from './memoryTarget';
 import { tamperingPeer } from './tamperingPeer';
 import { lanesOf, MAX_CASE_SIZE, type TransferCase } from './transferCase';
 import { inVirtualTime } from './virtualClock';
+import { deterministicBytes } from '../helpers/bytes';
 import { sha256Hex as sha256 } from '../helpers/sha256';
 
 type Completed = Extract<TransferEvent, { type: 'completed' }>;
@@ -94,12 +95,7 @@ export interface RunConfig {
 /** One random buffer; each case sends a prefix of it. */
 let pool: Uint8Array | undefined;
 const fileOf = (size: number): Uint8Array => {
-  if (!pool) {
-    const random = mulberry32(0x7a11);
-    pool = new Uint8Array(MAX_CASE_SIZE);
-    const words = new Uint32Array(pool.buffer);
-    for (let i = 0; i < words.length; i++) words[i] = (random() * 0x1_0000_0000) >>> 0;
-  }
+  pool ??= deterministicBytes(MAX_CASE_SIZE, 0x7a11);
   return pool.slice(0, size);
 };
 

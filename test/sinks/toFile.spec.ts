@@ -8,8 +8,8 @@ import { InvalidConfigError, LimitExceededError, SinkWriteError } from '../../sr
 import { toFile } from '../../src/sinks/toFile';
 import { fromFilePath } from '../../src/sources/fromFilePath';
 import type { Chunk } from '../../src/types';
-import { pattern } from '../helpers/marbles';
-import { firstDifference, settle } from '../sources/sourceConformance';
+import { firstDifference, pattern } from '../helpers/bytes';
+import { settle } from '../sources/sourceConformance';
 
 /** Every handle opened is wrapped: closes, syncs and writes are recorded. */
 const hooks = vi.hoisted(() => ({

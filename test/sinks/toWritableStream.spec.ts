@@ -5,8 +5,8 @@ import { Demand } from '../../src/flow/Demand';
 import { toWritableStream } from '../../src/sinks/toWritableStream';
 import { fromBytes } from '../../src/sources/fromBytes';
 import type { Chunk } from '../../src/types';
-import { pattern } from '../helpers/marbles';
-import { concat, firstDifference, settle } from '../sources/sourceConformance';
+import { firstDifference, pattern } from '../helpers/bytes';
+import { concat, settle } from '../sources/sourceConformance';
 
 /** A WritableStream that records what it receives, with spies on close and abort. */
 const recorder = (options: { delayMs?: number; highWaterMark?: number; fail?: Error } = {}) => {

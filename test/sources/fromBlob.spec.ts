@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { SourceReadError } from '../../src/errors';
 import { Demand } from '../../src/flow/Demand';
 import { fromBlob } from '../../src/sources/fromBlob';
-import { pattern } from '../helpers/marbles';
-import { concat, describeSourceConformance, firstDifference, record, settle, type ReadCounter } from './sourceConformance';
+import { firstDifference, pattern } from '../helpers/bytes';
+import { concat, describeSourceConformance, record, settle, type ReadCounter } from './sourceConformance';
 
 /** `pattern()` bytes as a BlobPart (they always own an ArrayBuffer). */
 const part = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;

@@ -6,7 +6,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import { Demand } from '../../src/flow/Demand';
-import { pattern } from '../helpers/marbles';
+import { firstDifference, pattern } from '../helpers/bytes';
 
 /** Bytes taken from the underlying input, counted by the harness. */
 export interface ReadCounter {
@@ -70,13 +70,6 @@ export const concat = (pieces: Uint8Array[]): Uint8Array => {
     at += p.length;
   }
   return out;
-};
-
-/** Index of the first differing byte, or -1 when equal (lengths included). */
-export const firstDifference = (a: Uint8Array, b: Uint8Array): number => {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
 };
 
 /** Asserts `pieces` hold exactly `expected`, each piece non-empty and at most `readSize` bytes. */

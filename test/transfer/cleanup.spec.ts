@@ -2,13 +2,16 @@
  * 100 transfers in a row over one node-datachannel connection: every path
  * releases its channels, timers and listeners, so handles and memory stay flat.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { receiveFile, sendFile } from '../../src/index';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
+import { trackChannels } from '../helpers/channels';
+import { completedOf } from '../helpers/events';
+import { sha256Hex } from '../helpers/sha256';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -33,27 +36,27 @@ describe('cleanup', () => {
     const { a, b } = pair.lanes[0];
     const controlIds: number[] = [];
     b.addEventListener('datachannel', (ev: any) => controlIds.push(ev.channel.id));
+    const channels = trackChannels([a, b]);
     let baseline: Record<string, number> | undefined;
     let heapAt10 = 0;
     for (let i = 0; i < 100; i++) {
       const data = randomBytes(64 * 1024 + i * 997);
-      const sha = createHash('sha256').update(data).digest('hex');
+      const sha = sha256Hex(data);
       const [sent, received] = await Promise.all([
         lastValueFrom(sendFile(a, data, { channels: 2, lanes: 1, sampleIntervalMs: 50 }).pipe(toArray())),
         lastValueFrom(receiveFile(b).pipe(toArray())),
       ]);
-      const done = (e: TransferEvent[]) => e.find((x) => x.type === 'completed') as Extract<TransferEvent, { type: 'completed' }>;
-      expect(done(sent).sha256).toBe(sha);
-      expect(done(received).sha256).toBe(sha);
+      expect(completedOf(sent)?.sha256).toBe(sha);
+      expect(completedOf(received)?.sha256).toBe(sha);
       if (i === 9) {
-        await new Promise((r) => setTimeout(r, 300));
+        await channels.allClosed();
         gc();
         baseline = resources();
         heapAt10 = process.memoryUsage().heapUsed;
       }
     }
-    // Let the delayed channel closes (50-100 ms) run.
-    await new Promise((r) => setTimeout(r, 300));
+    // Both ends close their channels after `completed` (the receiver once the sender's close arrives).
+    await channels.allClosed();
     gc();
     const after = resources();
     expect(after.Timeout ?? 0).toBeLessThanOrEqual(baseline!.Timeout ?? 0);

@@ -102,22 +102,25 @@ describe('incomingControlChannels on node-datachannel', () => {
     try {
       const before = getEventListeners(b, 'datachannel').length; // the polyfill's own `ondatachannel` hook
       const got: Array<{ sub: number; label: string }> = [];
+      let claimedThree!: () => void;
+      const three = new Promise<void>((resolve) => (claimedThree = resolve));
       const subs: Subscription[] = [];
       for (let i = 0; i < 20; i++) {
         subs.push(
           incomingControlChannels(pc).subscribe((ch) => {
             got.push({ sub: i, label: ch.label });
             subs[i].unsubscribe();
+            if (got.length === 3) claimedThree();
           }),
         );
       }
       const added = getEventListeners(b, 'datachannel').length - before;
       const sent = [0, 1, 2].map(() => createControlChannel(a as unknown as PeerConnectionLike));
-      await waitFor(() => got.length === 3, 5_000);
+      await three;
       subs.forEach((s) => s.unsubscribe());
       const left = getEventListeners(b, 'datachannel').length - before;
-      // process.emitWarning reports on a later tick.
-      await new Promise((r) => setTimeout(r, 20));
+      // process.emitWarning reports on process.nextTick: one macrotask later, every such tick has run.
+      await new Promise((r) => setImmediate(r));
       const maxListenerWarnings = warnings.filter((w) => w.name === 'MaxListenersExceededWarning').length;
       expect({ added, left, maxListenerWarnings }).toEqual({ added: 1, left: 0, maxListenerWarnings: 0 });
       expect(got).toEqual([0, 1, 2].map((sub) => ({ sub, label: CONTROL_LABEL })));
@@ -127,14 +130,6 @@ describe('incomingControlChannels on node-datachannel', () => {
     }
   });
 });
-
-const waitFor = async (ok: () => boolean, ms: number): Promise<void> => {
-  const until = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 /** Records when (in virtual time) each channel fired `close`. */
 const closedAt = (ts: SchedulerLike, channels: Record<string, FakeChannel>) => {

@@ -4,11 +4,13 @@
  * its poll; real message loss in unreliable mode on loopback, so NACKs run).
  * ICE stays on 127.0.0.1: only UDP 127.0.0.1 candidates are exchanged.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { receiveFile, sendFile } from '../../src/index';
+import { completedOf as completed } from '../helpers/events';
+import { sha256Hex as sha256 } from '../helpers/sha256';
 
 const require = createRequire(import.meta.url);
 const wrtc = require('@roamhq/wrtc');
@@ -58,8 +60,6 @@ afterAll(() => {
   b?.close();
 });
 
-const completed = (events: TransferEvent[]) => events.find((e): e is Extract<TransferEvent, { type: 'completed' }> => e.type === 'completed');
-
 describe('@roamhq/wrtc', () => {
   it.each([
     [0, 'reliable'],
@@ -68,13 +68,13 @@ describe('@roamhq/wrtc', () => {
     [8 * MiB, 'unreliable'],
   ] as const)('%i bytes, %s, arrive intact', async (size, reliability) => {
     const data = randomBytes(size);
-    const sha = createHash('sha256').update(data).digest('hex');
+    const sha = sha256(data);
     const [sent, received] = await Promise.all([
       lastValueFrom(sendFile(a, data, { channels: 2, reliability }).pipe(toArray())),
       lastValueFrom(receiveFile(b).pipe(toArray())),
     ]);
     const got = new Uint8Array(await (completed(received)!.result as Blob).arrayBuffer());
-    expect(createHash('sha256').update(got).digest('hex')).toBe(sha);
+    expect(sha256(got)).toBe(sha);
     expect(completed(sent)!.sha256).toBe(sha);
     expect(completed(received)!.sha256).toBe(sha);
   });

@@ -17,18 +17,18 @@
  *
  * Without /usr/bin/chromium the suite is skipped, except when CI is set: there it fails.
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_EXECUTABLE, spawnChromiumRunner, type SpawnedChromiumRunner } from '../harness/chromium';
 import { patternBytes } from '../harness/pump';
 import { REPO_ROOT } from '../harness/spawnScript';
+import { sha256Hex } from '../helpers/sha256';
 import type { BothFacts, CancelFacts, DeclineFacts, TransferFacts, ViewFacts, WebCommand, WebReply } from './fixtures/webRunner';
 
 const MiB = 1024 * 1024;
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts', 'web');
-const sha256 = (size: number, seed: number): string => createHash('sha256').update(patternBytes(size, seed)).digest('hex');
+const sha256 = (size: number, seed: number): string => sha256Hex(patternBytes(size, seed));
 
 const hasChromium = existsSync(CHROMIUM_EXECUTABLE);
 const inCi = Boolean(process.env.CI);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { lastValueFrom, mergeMap, Observable, of, take, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discardTarget } from '../../../bench/lib/discardTarget';
@@ -8,7 +7,9 @@ import { receiveFile } from '../../../src/transfer/receiveFile';
 import { sendFile } from '../../../src/transfer/sendFile';
 import { createVirtualLink, type VirtualLink } from '../../../src/testing';
 import type { Chunk } from '../../../src/types';
+import { completedOf } from '../../helpers/events';
 import { pattern, testScheduler } from '../../helpers/marbles';
+import { sha256Hex } from '../../helpers/sha256';
 
 const manifest: Manifest = {
   id: 1,
@@ -133,11 +134,9 @@ describe('discardTarget', () => {
         lastValueFrom(sendFile(link.a, bytes, { profile: 'lan', channels: 2, lanes: 1 }).pipe(toArray())),
         lastValueFrom(receiveFile(link.b, { target }).pipe(toArray())),
       ]);
-      const sha = createHash('sha256').update(bytes).digest('hex');
-      const done = [...sent, ...received].filter((e) => e.type === 'completed');
-      expect(done.map((e) => e.type === 'completed' && e.sha256)).toEqual([sha, sha]);
-      const result = received.find((e) => e.type === 'completed');
-      expect(result?.type === 'completed' && result.result).toBe(bytes.length);
+      const sha = sha256Hex(bytes);
+      expect([completedOf(sent)?.sha256, completedOf(received)?.sha256]).toEqual([sha, sha]);
+      expect(completedOf(received)?.result).toBe(bytes.length);
       expect(target.tally).toMatchObject({ bytes: bytes.length, opened: 1, finished: 1, aborted: 0 });
     });
   });
