@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IdleTimeoutError, MAX_CONTROL_MESSAGE, ProtocolError, sendFile, type TransferEvent } from '../../src/index';
 import { HostileReceiver } from './hostileReceiver';
-import { watch, within, type Watched } from './hostileSender';
+import { sleep, watch, within, type Watched } from './hostileSender';
+import { HashMismatchError, sendFiles, type SessionEvent } from '../../src/index';
+import type { ControlMessage } from '../../src/protocol/control';
+import { describeFile } from '../../src/transfer/fileInput';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -174,5 +177,184 @@ describe('NACKs and the window, as docs/protocol.md states them', () => {
     await settle(s);
     expect(r.bytes()).toBeLessThanOrEqual(m.window + m.chunk.max);
     expect(r.bytes()).toBeGreaterThan(0);
+  });
+});
+
+describe('a hostile receiver against a session', () => {
+  // Three files, each smaller than any window: the sender reads a file whole as soon as it may start it.
+  const FILES = [bytesOf(40 * KiB), bytesOf(70 * KiB + 1).reverse(), bytesOf(10 * KiB + 7).map((b) => b ^ 0x5a)];
+  const SHAS = FILES.map((f) => createHash('sha256').update(f).digest('hex'));
+  const setOf = (files: readonly Uint8Array[]) => ({ files: files.map((f, i) => describeFile(f, { name: `dir/${i}.bin` })) });
+  const sessionTypes = (w: Watched<SessionEvent>) => w.events.map((e) => e.type).filter((t) => t !== 'progress' && t !== 'file-progress' && t !== 'stats');
+  const settleSession = async (w: Watched<SessionEvent>) => {
+    await within(w.settled, 10_000, 'sender settles');
+    return w.error() as Error & { code?: string; details?: Record<string, unknown> };
+  };
+  /** The index of the file whose frames `f` is, in session `id`. */
+  const fileOfFrame = (id: number, f: { transferId: number }) => (f.transferId - id) >>> 0;
+  /** Files whose frames or `done` the sender sent. */
+  const filesSeen = (r: HostileReceiver, id: number) =>
+    new Set([...r.frames.map((f) => fileOfFrame(id, f)), ...r.received.flatMap((m) => (m.t === 'done' ? [m.i] : []))]);
+  /** Resolves once `cond()` holds (polled every 5 ms). */
+  const eventually = async (cond: () => boolean, what: string) => {
+    let poll: ReturnType<typeof setInterval> | undefined;
+    try {
+      await within(new Promise<void>((resolve) => (poll = setInterval(() => cond() && resolve(), 5))), 5_000, what);
+    } finally {
+      clearInterval(poll);
+    }
+  };
+  /** Completes file `i` as an honest receiver would: its last ack, then complete with the digest of its done. */
+  const complete = async (r: HostileReceiver, id: number, i: number) => {
+    await r.when((got) => got.some((m) => m.t === 'done' && m.i === i), `done ${i}`);
+    const done = r.received.find((m): m is Extract<ControlMessage, { t: 'done' }> => m.t === 'done' && m.i === i)!;
+    r.send({ t: 'ack', id, i, bytes: done.bytes, queued: 0 });
+    r.send({ t: 'complete', id, i, sha256: done.sha256 });
+  };
+
+  describe('answers to the offer', () => {
+    it('skip for a file index out of range → ProtocolError, the peer is told, no data sent', async () => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      r.send({ t: 'skip', id: m.session, i: FILES.length });
+      const err = await settleSession(s);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err.message).toMatch(/'skip' for file 3; the offer has 3/);
+      expect(await r.next('error')).toMatchObject({ id: m.session, code: 'ERR_PROTOCOL' });
+      expect(sessionTypes(s)).toEqual([]);
+      expect(r.bytes()).toBe(0);
+    });
+
+    it('a second answer for one file (skip, then resume) → ProtocolError', async () => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      r.send({ t: 'skip', id: m.session, i: 1 });
+      r.send({ t: 'resume', id: m.session, i: 1, from: 1024, prefixSha256: FAKE });
+      const err = await settleSession(s);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err.message).toMatch(/a second answer for file 1/);
+      expect(r.bytes()).toBe(0);
+    });
+
+    it('resume from 0 before accept → ProtocolError', async () => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      r.send({ t: 'resume', id: m.session, i: 0, from: 0 });
+      const err = await settleSession(s);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err.message).toMatch(/resume of file 0 at 0 before accept/);
+      expect(r.bytes()).toBe(0);
+    });
+
+    it('accept with every file skipped → the sender completes with no files and sends no data', async () => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      for (let i = 0; i < FILES.length; i++) r.send({ t: 'skip', id: m.session, i });
+      r.send({ t: 'accept', id: m.session });
+      expect(await settleSession(s)).toBeUndefined();
+      expect(sessionTypes(s)).toEqual(['started', 'completed']);
+      const done = s.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
+      expect([done.files, done.bytes]).toEqual([[], 0]);
+      // Nothing follows: no frames, no done.
+      await sleep(100);
+      expect(r.frames).toEqual([]);
+      expect(r.received.filter((x) => x.t === 'done')).toEqual([]);
+    });
+  });
+
+  describe('ack, nack and complete for files not in flight', () => {
+    it.each(['ack', 'complete'] as const)('%s for a file not started yet (file 2, one file in flight) → ProtocolError', async (t) => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1, filesInFlight: 1 }));
+      const [m] = await r.offeredSession();
+      r.send({ t: 'accept', id: m.session });
+      await r.next('done');
+      r.send(t === 'ack' ? { t, id: m.session, i: 2, bytes: 0, queued: 0 } : { t, id: m.session, i: 2, sha256: SHAS[2] });
+      const err = await settleSession(s);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err.message).toMatch(new RegExp(`'${t}' for file 2, which is not in flight`));
+      expect(filesSeen(r, m.session).has(2)).toBe(false);
+      expect(sessionTypes(s)).not.toContain('completed');
+    });
+
+    it.each(['ack', 'complete'] as const)('%s for a file already complete → ProtocolError', async (t) => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      r.send({ t: 'accept', id: m.session });
+      await complete(r, m.session, 0);
+      await eventually(() => s.events.some((e) => e.type === 'file-completed'), 'file-completed 0');
+      r.send(t === 'ack' ? { t, id: m.session, i: 0, bytes: FILES[0].length, queued: 0 } : { t, id: m.session, i: 0, sha256: SHAS[0] });
+      const err = await settleSession(s);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err.message).toMatch(new RegExp(`'${t}' for file 0, which is not in flight`));
+      expect(sessionTypes(s)).not.toContain('completed');
+    });
+
+    it('a late nack for a completed file is ignored: the session completes', async () => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      r.send({ t: 'accept', id: m.session });
+      await complete(r, m.session, 0);
+      r.send({ t: 'nack', id: m.session, i: 0, chunks: [0] });
+      await complete(r, m.session, 1);
+      await complete(r, m.session, 2);
+      expect(await settleSession(s)).toBeUndefined();
+      const done = s.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
+      expect(done.files.map((f) => [f.manifest.index, f.sha256])).toEqual(SHAS.map((sha, i) => [i, sha]));
+      // The NACK was not served: no frame of file 0 came again.
+      expect(r.frames.filter((f) => fileOfFrame(m.session, f) === 0 && f.flags & 1)).toEqual([]);
+    });
+  });
+
+  it('complete for file 1 with a made-up digest, after its done and every byte acked → HashMismatchError', async () => {
+    const r = receiver();
+    const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+    const [m] = await r.offeredSession();
+    r.send({ t: 'accept', id: m.session });
+    await complete(r, m.session, 0);
+    await r.when((got) => got.some((x) => x.t === 'done' && x.i === 1), 'done 1');
+    r.send({ t: 'ack', id: m.session, i: 1, bytes: FILES[1].length, queued: 0 });
+    r.send({ t: 'complete', id: m.session, i: 1, sha256: FAKE });
+    const err = await settleSession(s);
+    expect(err).toBeInstanceOf(HashMismatchError);
+    expect(s.events.filter((e) => e.type === 'file-completed').map((e) => (e as { manifest: { index: number } }).manifest.index)).toEqual([0]);
+    expect(sessionTypes(s)).not.toContain('completed');
+  });
+
+  it('never more than filesInFlight (2) files started and not complete: the third waits for a complete', async () => {
+    const five = [0, 1, 2, 3, 4].map((i) => bytesOf(8 * KiB + i).map((b) => b ^ i));
+    const r = receiver();
+    const s = watch(sendFiles(r.link.a, setOf(five), { channels: 1, filesInFlight: 2 }));
+    const [m] = await r.offeredSession();
+    expect(m.parallel).toBe(2);
+    r.send({ t: 'accept', id: m.session });
+    /** Files started by the sender (event) and not yet completed (event): never more than two. */
+    const inFlight = () => {
+      let n = 0;
+      let most = 0;
+      for (const e of s.events) {
+        if (e.type === 'file-started') most = Math.max(most, ++n);
+        if (e.type === 'file-completed') n--;
+      }
+      return most;
+    };
+    for (let completed = 0; completed < five.length; completed++) {
+      // Withholding complete: the sender sends files completed … completed + 1 and nothing more.
+      const expected = [0, 1, 2, 3, 4].filter((i) => i < completed + 2);
+      await r.when((got) => expected.every((i) => got.some((x) => x.t === 'done' && x.i === i)), `done of files ${expected}`);
+      await sleep(150);
+      expect([...filesSeen(r, m.session)].sort((a, b) => a - b)).toEqual(expected);
+      expect(inFlight()).toBeLessThanOrEqual(2);
+      await complete(r, m.session, completed);
+    }
+    expect(await settleSession(s)).toBeUndefined();
+    expect(sessionTypes(s).at(-1)).toBe('completed');
+    expect(inFlight()).toBe(2);
   });
 });
