@@ -354,7 +354,9 @@ export class SenderSession {
     const bytes = this.totalTaken();
     const seconds = (this.sc.now() - this.startedAt) / 1000;
     this.cleanup();
-    this.subscriber.next({ type: 'completed', files: this.results, bytes, seconds, retransmittedBytes: this.retransmitted });
+    // In offer order, whatever order the receiver confirmed them in (as the receiver reports them).
+    const files = [...this.results].sort((x, y) => x.manifest.index - y.manifest.index);
+    this.subscriber.next({ type: 'completed', files, bytes, seconds, retransmittedBytes: this.retransmitted });
     closeAll([...this.data, this.control]);
     this.subscriber.complete();
   }

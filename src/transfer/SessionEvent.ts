@@ -26,7 +26,11 @@ export type SessionEvent =
   | { readonly type: 'offer'; readonly offer: SessionOffer }
   /** Both: the receiver accepted. `files` are the files taken (skipped ones are left out), `from` the bytes already held (resume). */
   | { readonly type: 'started'; readonly offer: SessionOffer; readonly files: readonly Manifest[]; readonly bytes: number; readonly from: number }
-  /** Both: a file starts (sender: its data starts; receiver: its first frame or `done` arrived); `from` > 0 when it resumes. */
+  /**
+   * Both: a file starts (sender: its data starts, after a resumed prefix was checked; receiver: its turn came, at
+   * `accept` for the first `parallel` files, then as each earlier file completes). `from` > 0 when it resumes;
+   * after a restart, the file starts again from 0.
+   */
   | { readonly type: 'file-started'; readonly manifest: Manifest; readonly from: number }
   /**
    * Both, throttled: the whole session. `bytes` (and `percent`) are confirmed bytes of the taken files (sender:

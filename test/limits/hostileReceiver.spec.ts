@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IdleTimeoutError, MAX_CONTROL_MESSAGE, ProtocolError, sendFile, type TransferEvent } from '../../src/index';
+import { IdleTimeoutError, ProtocolError, sendFile, type TransferEvent } from '../../src/index';
+import { MAX_CONTROL_MESSAGE } from '../../src/protocol';
 import { HostileReceiver } from './hostileReceiver';
 import { sleep, watch, within, type Watched } from './hostileSender';
 import { HashMismatchError, sendFiles, type SessionEvent } from '../../src/index';
