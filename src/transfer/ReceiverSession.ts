@@ -154,6 +154,23 @@ export class ReceiverSession {
     this.subs.push(incoming);
   }
 
+  /**
+   * A session message before any offer: this stack lost the offer (wrtc can deliver a channel's first message
+   * before its `datachannel` event). Close the channel unanswered and take the next: the sender offers again
+   * on a new one (docs/protocol.md, control-channel replacement).
+   */
+  private missedOffer(): void {
+    const ch = this.control;
+    this.link?.dispose();
+    this.link = this.control = undefined;
+    try {
+      ch?.close();
+    } catch {
+      // already closing
+    }
+    this.listen();
+  }
+
   private controlFailed(err: unknown): void {
     if (this.id === undefined && !this.finished && err instanceof ChannelClosedError) {
       this.link?.dispose();
@@ -177,6 +194,7 @@ export class ReceiverSession {
   /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
   private onControl(msg: ControlMessage): void {
     if (this.finished || (this.id !== undefined && 'id' in msg && msg.id !== this.id)) return; // ended, or another session's
+    if (this.phase === 'listening' && !['offer', 'ping', 'pong', 'cancel', 'error'].includes(msg.t)) return this.missedOffer();
     checkLegal(RECEIVER_TABLE, 'receiver', this.phase, msg.t, this.id);
     switch (msg.t) {
       case 'offer':

@@ -31,8 +31,8 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
   readonly profileName?: ProfileName;
 }
 
-/** A control channel that closes before it opens is replaced up to this many times, 200 ms apart. */
-const CONTROL_ATTEMPTS = 3;
+/** A control channel that closes before the offer is answered is replaced up to this many times, 200 ms apart. */
+const CONTROL_ATTEMPTS = 5;
 
 export class SenderSession {
   private readonly id: number;
@@ -150,8 +150,11 @@ export class SenderSession {
     const retryOrFail = (err: unknown) => {
       if (this.phase === 'ended' || retried) return;
       // Right after a connection comes up, a new in-band channel sometimes closes before it opens (seen with
-      // node-datachannel, a few per cent of fresh connections). Nothing was sent on it: a new one is safe.
-      if (!opened && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
+      // node-datachannel, a few per cent of fresh connections): nothing was sent on it, a new one is safe. A
+      // receiver whose stack lost the offer (wrtc can deliver a channel's first message before its
+      // `datachannel` event) closes the channel before answering: the offer goes again on a new one.
+      const unanswered = !opened || (this.phase === 'offered' && !this.skipped.size && !this.resumes.size);
+      if (unanswered && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
         retried = true;
         this.link.dispose();
         this.timers.later(200, () => this.replaceControl(attempt + 1));
@@ -166,7 +169,9 @@ export class SenderSession {
       whenOpen(this.control, waitMs, this.sc).subscribe({
         next: () => {
           opened = true;
-          this.sendOffer();
+          // On a replacement, give the receiver's stack time to announce the channel before the first message.
+          if (attempt === 1) this.sendOffer();
+          else this.timers.later(100 * attempt, () => this.phase === 'offered' && this.sendOffer());
           // Nobody answered (no receiver listening, or the user never decided).
           this.timers.later(acceptTimeout, () => {
             if (this.phase === 'offered') this.fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept', measured: 'an answer to the offer' }), true);

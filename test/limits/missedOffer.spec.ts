@@ -1,0 +1,71 @@
+/**
+ * A stack that loses the offer (wrtc can deliver a control channel's first message before its
+ * `datachannel` event, so the receiver never sees it): the receiver closes that channel unanswered and
+ * takes the next; the sender offers again on a new control channel (docs/protocol.md, control-channel
+ * replacement). Without this, the receiver failed with "'entry' is not legal while listening", or hung.
+ */
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { encodeControl, parseControl } from '../../src/protocol';
+import { createVirtualLink, type VirtualDataChannel } from '../../src/testing';
+import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
+import { deterministicBytes } from '../helpers/bytes';
+import { sha256Hex } from '../helpers/sha256';
+import { HostileSender, manifestOf, offerMessages, watch } from './hostileSender';
+
+describe('a lost offer', () => {
+  it('the sender offers again on a new control channel when the receiver closes the first one unanswered', () => {
+    const file = deterministicBytes(300_000, 5);
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const events: TransferEvent[] = [];
+    const received: TransferEvent[] = [];
+    let controls = 0;
+    ts.run(() => {
+      const l = createVirtualLink({ delayMs: 10, scheduler: ts });
+      // The first control channel plays a stack that lost the offer: the receiver closes it on the entry that
+      // follows. Only then does a real receiver listen, and it takes the second channel.
+      l.b.addEventListener('datachannel', (ev: { channel: VirtualDataChannel }) => {
+        if (ev.channel.label !== CONTROL_LABEL || controls++ > 0) return;
+        ev.channel.addEventListener('message', (m: { data: unknown }) => {
+          if (parseControl(m.data).t !== 'entry') return;
+          ev.channel.close();
+          receiveFile(l.b, { scheduler: ts }).subscribe((e) => received.push(e));
+        });
+      });
+      sendFile(l.a, file, { scheduler: ts, channels: 1 }).subscribe({ next: (e) => events.push(e), error: (e) => events.push({ type: 'error', e } as never) });
+    });
+    expect(controls).toBe(2);
+    const done = events.find((e) => e.type === 'completed');
+    expect(done && done.type === 'completed' && done.sha256).toBe(sha256Hex(file));
+    expect(received.map((e) => e.type)).toContain('completed');
+  });
+
+  it('a receiver whose first message is not an offer closes that channel and takes the next one', async () => {
+    const s = new HostileSender();
+    try {
+      const m = manifestOf({ size: 0 });
+      const [offer, entry] = offerMessages(m);
+      const r = watch(receiveFile(s.link.b));
+      await s.opened();
+      s.send(entry); // the offer was "lost"
+      await new Promise<void>((resolve) => (s.control.readyState === 'closed' ? resolve() : s.control.addEventListener('close', () => resolve())));
+      expect(r.error()).toBeUndefined();
+      // The sender's second control channel carries the offer again.
+      const second = s.link.a.createDataChannel(CONTROL_LABEL, { ordered: true });
+      const answers: string[] = [];
+      second.addEventListener('message', (ev: { data: unknown }) => answers.push(parseControl(ev.data).t));
+      await new Promise<void>((resolve) => second.addEventListener('open', () => resolve()));
+      second.send(encodeControl(offer));
+      second.send(encodeControl(entry));
+      await new Promise<void>((resolve) => {
+        const check = () => (answers.includes('accept') ? resolve() : setImmediate(check));
+        check();
+      });
+      expect(r.events.map((e) => e.type)).toContain('offer');
+      r.stop();
+    } finally {
+      s.close();
+    }
+  });
+});
