@@ -1,0 +1,72 @@
+/**
+ * Runs one many-files case of bench/manyFiles.ts a few times, for profiling and for timing the phases
+ * of each file. Profile a bundle (see bench/lib/profileReal.ts for why):
+ *
+ *   npx esbuild bench/lib/profileManyFiles.ts --bundle --platform=node --format=esm --packages=external --outfile=.tmp/prof/many.mjs
+ *   node --expose-gc --cpu-prof --cpu-prof-dir=.tmp/prof --input-type=module -e "await import('./.tmp/prof/many.mjs')" -- session 1000 4096 8 3
+ *   node --import tsx bench/lib/summarizeProfile.ts .tmp/prof/*.cpuprofile
+ *
+ * Arguments: mode (`session`: one sendFiles; `each`: one sendFile per file), files (default 1000),
+ * bytes per file (default 4096; 0 makes empty files), filesInFlight (default 8), rounds (default 3).
+ * Environment: `MAX_CHUNK=<bytes>` passes `maxChunk` to sendFiles; `SEND_STATS=1` counts send() calls per channel; `RESUME=0`
+ * receives into `directoryTarget(dst, { resume: false })`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shutdownNodeDataChannel } from '../../harness/nodePeers';
+import { connectLoopbackPair } from '../../src/connect/connectLoopbackPair';
+import { directoryTarget } from '../../src/transfer/directoryTarget';
+import { filesFromPaths } from '../../src/transfer/filesFromPaths';
+import { runEach, runSession, verify } from '../manyFiles';
+import { writeEmptyTree, writeSmallFiles } from './fileTrees';
+
+const args = process.argv.slice(/\.(?:[cm]?js|ts)$/.test(process.argv[1] ?? '') ? 2 : 1);
+const mode = args[0] ?? 'session';
+const files = Number(args[1] ?? 1000);
+const size = Number(args[2] ?? 4096);
+const inFlight = Number(args[3] ?? 8);
+const rounds = Number(args[4] ?? 3);
+if (mode !== 'session' && mode !== 'each') throw new Error(`mode must be session or each, got ${mode}`);
+
+// `SEND_STATS=1`: count the polyfill's send() calls per channel label, with their bytes and the time spent in them.
+const sendStats = new Map<string, { calls: number; bytes: number; ms: number }>();
+if (process.env.SEND_STATS) {
+  const { RTCDataChannel } = await import('node-datachannel/polyfill');
+  const send = RTCDataChannel.prototype.send;
+  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
+    const t0 = performance.now();
+    try {
+      return send.call(this, data as never);
+    } finally {
+      const label = this.label.replace(/-\d+$/, '-<n>');
+      const s = sendStats.get(label) ?? { calls: 0, bytes: 0, ms: 0 };
+      s.calls++;
+      s.bytes += typeof data === 'string' ? data.length : (data as Uint8Array).byteLength;
+      s.ms += performance.now() - t0;
+      sendStats.set(label, s);
+    }
+  };
+}
+
+const root = await mkdtemp(join(tmpdir(), 'tallow-many-prof-'));
+const pair = await connectLoopbackPair();
+try {
+  const src = join(root, 'src');
+  const expected = size > 0 ? await writeSmallFiles(src, 'src', files, size) : await writeEmptyTree(src, 'src', files, []);
+  const set = await filesFromPaths([src]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (let round = 1; round <= rounds; round++) {
+    const dst = await mkdtemp(join(root, 'dst-'));
+    const run = mode === 'session' ? await runSession(pair, set, dst, { filesInFlight: inFlight, ...(process.env.MAX_CHUNK ? { maxChunk: Number(process.env.MAX_CHUNK) } : {}) }, files * size, (d) => directoryTarget(d, { resume: process.env.RESUME !== '0' })) : await runEach(pair, set.files, dst);
+    await verify(mode, run, expected, dst);
+    console.error(`round ${round}: ${(files / run.seconds).toFixed(0)} files/s, ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, handshake ${(run.handshakeSeconds * 1000).toFixed(0)} ms`);
+    await rm(dst, { recursive: true, force: true });
+    for (const [label, st] of sendStats) console.error(`  send() on ${label}: ${st.calls} calls (${(st.calls / files).toFixed(1)} per file), ${st.bytes} B, ${st.ms.toFixed(0)} ms (${((st.ms / st.calls) * 1000).toFixed(0)} µs per call)`);
+    sendStats.clear();
+  }
+} finally {
+  await pair.close();
+  await rm(root, { recursive: true, force: true });
+  shutdownNodeDataChannel();
+}
