@@ -161,9 +161,11 @@ export class FileSender {
     const { settings: s, tuning, data, sc } = this.ctx;
     const route = s.route ?? (s.strategy === 'least-buffered' ? leastBuffered : roundRobin);
     const chunking = s.chunking ?? ((c$: Observable<number | NetworkConditions>, b: ChunkBounds) => adaptiveChunk(c$, b));
-    // Frames are dead once sent (channels copy them): their buffers carry the next frames.
-    const framePool = new FramePool({ bufferSize: s.maxChunk + FRAME_HEADER_SIZE });
-    return this.desc.read({ demand: this.demand, start: from, readSize: s.readSize ?? s.maxChunk }).pipe(
+    // Frames are dead once sent (channels copy them): their buffers carry the next frames. Neither a frame
+    // buffer nor a read is larger than what is left of the file (a 4 KiB file does not allocate 256 KiB twice).
+    const left = Math.max(1, this.manifest.size - from);
+    const framePool = new FramePool({ bufferSize: Math.min(s.maxChunk, left) + FRAME_HEADER_SIZE });
+    return this.desc.read({ demand: this.demand, start: from, readSize: Math.min(s.readSize ?? s.maxChunk, left) }).pipe(
       tap({ next: (b) => this.onRead(b, hasher), complete: () => this.onSourceEnd(hasher) }),
       chunking(this.ctx.conditions$, this.bounds(from)),
       checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk }),

@@ -31,6 +31,10 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
   readonly profileName?: ProfileName;
 }
 
+/** The offer's entries are sent while the control channel holds less than this, bytes; then every OFFER_PACE_MS. */
+const OFFER_QUEUE_BYTES = 256 * 1024;
+const OFFER_PACE_MS = 5;
+
 /** A control channel that closes before the offer is answered is replaced up to this many times, 200 ms apart. */
 const CONTROL_ATTEMPTS = 5;
 
@@ -184,17 +188,38 @@ export class SenderSession {
 
   private replaceControl(attempt: number): void {
     if (this.phase === 'ended') return;
-    this.control = createControlChannel(this.lanes[0]);
+    try {
+      this.control = createControlChannel(this.lanes[0]);
+    } catch (err) {
+      // The connection itself is gone (closed or failed): no channel can replace the one that closed.
+      return this.fail(new ChannelClosedError(`the control channel closed and no new one can be created: ${(err as Error)?.message ?? err}`, { attempt }, err), false);
+    }
     this.link = controlLink(this.control);
     this.connectControl(attempt);
   }
 
-  /** The offer, then one `entry` per file and one `folder` per folder. */
+  /**
+   * The offer, then one `entry` per file and one `folder` per folder: paced, so that a list of thousands never
+   * queues more than {@link OFFER_QUEUE_BYTES} on the control channel, and checked, so that a message the
+   * channel refused fails the session here instead of leaving a gap the receiver finds later.
+   */
   private sendOffer(): void {
     const { offer, session } = this;
-    this.link.send({ t: 'offer', v: CONTROL_VERSION, id: this.id, files: offer.files.length, folders: offer.folders.length, bytes: offer.bytes, ...session });
-    for (const m of offer.files) this.link.send({ t: 'entry', id: this.id, ...fileEntry(m, m.index) });
-    for (const name of offer.folders) this.link.send({ t: 'folder', id: this.id, name });
+    const messages: ControlMessage[] = [
+      { t: 'offer', v: CONTROL_VERSION, id: this.id, files: offer.files.length, folders: offer.folders.length, bytes: offer.bytes, ...session },
+      ...offer.files.map((m): ControlMessage => ({ t: 'entry', id: this.id, ...fileEntry(m, m.index) })),
+      ...offer.folders.map((name): ControlMessage => ({ t: 'folder', id: this.id, name })),
+    ];
+    const link = this.link;
+    let next = 0;
+    const step = () => {
+      if (this.phase !== 'offered' || this.link !== link) return;
+      while (next < messages.length && link.channel.bufferedAmount < OFFER_QUEUE_BYTES) {
+        if (!link.send(messages[next++])) return this.fail(new ChannelClosedError('the control channel refused part of the offer', { sent: next - 1, of: messages.length }), false);
+      }
+      if (next < messages.length) this.timers.later(OFFER_PACE_MS, step);
+    };
+    step();
   }
 
   /** Dispatches a message the table allows in this phase; anything else is a ProtocolError. */
