@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, receiveFile } from '../../src/index';
 import { encodeControl, MAX_CONTROL_MESSAGE } from '../../src/protocol';
-import { CONTROL_VERSION } from '../../src/protocol/control';
 import { directoryTarget } from '../../src/node';
 import { HostileSender, listDir, manifestOf, offerMessages, watch, within } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';

@@ -142,7 +142,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
   it('completes right after accept when every file is skipped', () => {
     inVirtualTime((clock) => {
-      const { run, sender, target, until, ended } = setup(clock, { accept: () => [] });
+      const { run, sender, target, ended } = setup(clock, { accept: () => [] });
       sender.offer([fileOf('x', 10), fileOf('y', 10)]);
       expect(ended()).toBe(true);
       expect(run.error).toBeUndefined();
@@ -155,7 +155,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
   it('rejects with reject + false from accept, emitting rejected', () => {
     inVirtualTime((clock) => {
-      const { run, sender, target, until, ended } = setup(clock, { accept: () => false });
+      const { run, sender, target, ended } = setup(clock, { accept: () => false });
       sender.offer([fileOf('x', 10)]);
       expect(ended()).toBe(true);
       expect(run.error).toBeUndefined();
@@ -173,7 +173,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
       { what: 'a path too long', options: { maxPathLength: 10 }, files: [fileOf('short', 1), fileOf('a/much/too/long/path.bin', 1)], limit: 'path length' },
     ])('$what', ({ options, files, limit }) => {
       inVirtualTime((clock) => {
-        const { run, sender, target, until, ended } = setup(clock, options);
+        const { run, sender, target, ended } = setup(clock, options);
         sender.offer(files);
         expect(ended()).toBe(true);
         expect(run.error).toBeInstanceOf(LimitExceededError);
@@ -188,7 +188,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
     it('a folder path too long', () => {
       inVirtualTime((clock) => {
-        const { run, sender, target, until, ended } = setup(clock, { maxPathLength: 8 });
+        const { run, sender, target, ended } = setup(clock, { maxPathLength: 8 });
         sender.offer([fileOf('a', 1)], ['way/too/long/folder']);
         expect(ended()).toBe(true);
         expect(run.error).toBeInstanceOf(LimitExceededError);
@@ -209,7 +209,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
     it('entries out of order', () => {
       const files = [fileOf('a', 10), fileOf('b', 10)];
       inVirtualTime((clock) => {
-        const { run, sender, target, until, ended } = setup(clock);
+        const { run, sender, target, ended } = setup(clock);
         sender.send(JSON.stringify({ t: 'offer', v: 3, id: sender.id, files: 2, folders: 0, bytes: 20, ...SETTINGS }));
         sender.entry(1, files[1]);
         sender.entry(0, files[0]);
@@ -220,7 +220,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
     it("entries whose sizes do not add up to the offer's bytes", () => {
       inVirtualTime((clock) => {
-        const { run, sender, target, until, ended } = setup(clock);
+        const { run, sender, target, ended } = setup(clock);
         sender.offer([fileOf('a', 10), fileOf('b', 10)], [], { bytes: 25 });
         expect(ended()).toBe(true);
         expectProtocolError(run, sender, target);
@@ -229,7 +229,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
     it('an entry beyond the announced count', () => {
       inVirtualTime((clock) => {
-        const { run, sender, target, until, ended } = setup(clock, { accept: () => new Promise<boolean>(() => undefined) });
+        const { run, sender, target, ended } = setup(clock, { accept: () => new Promise<boolean>(() => undefined) });
         sender.offer([fileOf('a', 10)]);
         sender.entry(1, fileOf('b', 10));
         expect(ended()).toBe(true);
@@ -242,7 +242,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
     it('a frame for a skipped file is a ProtocolError', () => {
       const files = [fileOf('a', 3000), fileOf('b', 3000)];
       inVirtualTime((clock) => {
-        const { run, sender, until, accepted, ended } = setup(clock, { accept: (o) => [o.files[0]] });
+        const { run, sender, accepted, ended } = setup(clock, { accept: (o) => [o.files[0]] });
         sender.offer(files);
         accepted();
         sender.frame(1, 0, 0, files[1].bytes.subarray(0, 1024));
@@ -256,7 +256,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
     it('a done for a file beyond the parallel ones is a ProtocolError, and the open targets are aborted', () => {
       const files = [fileOf('a', 3000), fileOf('b', 0)];
       inVirtualTime((clock) => {
-        const { run, sender, target, until, accepted, ended } = setup(clock);
+        const { run, sender, target, accepted, ended } = setup(clock);
         sender.offer(files);
         accepted();
         sender.sendFile(1, files[1].bytes);
@@ -270,7 +270,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
     it('a frame of no file of the session is dropped and counted as malformed', () => {
       const files = [fileOf('a', 3000)];
       inVirtualTime((clock) => {
-        const { run, sender, until, accepted, ended } = setup(clock, { maxMalformedFrames: 2 });
+        const { run, sender, accepted, ended } = setup(clock, { maxMalformedFrames: 2 });
         sender.offer(files);
         accepted();
         for (let k = 0; k < 2; k++) sender.frame(5, k, 0, files[0].bytes.subarray(0, 10));
@@ -344,7 +344,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
         expect(run.error).toBeInstanceOf(ProtocolError);
       });
       inVirtualTime((clock) => {
-        const { run, sender, until, accepted, ended } = setup(clock);
+        const { run, sender, accepted, ended } = setup(clock);
         sender.offer([file]);
         accepted();
         sender.send({ t: 'restart', id: sender.id, i: 0 });
@@ -356,7 +356,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
   it('creates the empty folders, in order, before accept; an offer of folders only completes at accept', () => {
     inVirtualTime((clock) => {
-      const { run, sender, target, until, ended } = setup(clock);
+      const { run, sender, target, ended } = setup(clock);
       sender.offer([], ['photos', 'photos/2024', 'empty']);
       expect(ended()).toBe(true);
       expect(run.error).toBeUndefined();
@@ -369,7 +369,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
   it('a zero-byte file completes on its done (chunks 0, SHA-256 of nothing)', () => {
     inVirtualTime((clock) => {
-      const { run, sender, target, until, accepted, ended } = setup(clock);
+      const { run, sender, target, accepted, ended } = setup(clock);
       sender.offer([{ name: 'empty.txt', bytes: new Uint8Array(0) }]);
       accepted();
       sender.send({ t: 'done', id: sender.id, i: 0, chunks: 0, bytes: 0, sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' });
@@ -382,7 +382,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
   it('fails with IdleTimeoutError when nothing is verified for idleTimeoutMs after accept', () => {
     inVirtualTime((clock) => {
-      const { run, sender, until, accepted, ended } = setup(clock, { idleTimeoutMs: 2000 });
+      const { run, sender, accepted, ended } = setup(clock, { idleTimeoutMs: 2000 });
       sender.offer([fileOf('a', 5000)]);
       accepted();
       const at = clock.now();
@@ -395,7 +395,7 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 
   it('unsubscribing cancels: cancel is sent and the open targets are aborted', () => {
     inVirtualTime((clock) => {
-      const { run, sender, target, until, accepted, ended } = setup(clock);
+      const { run, sender, target, until, accepted } = setup(clock);
       sender.offer([fileOf('a', 5000)]);
       accepted();
       run.sub.unsubscribe();
