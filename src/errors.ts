@@ -154,6 +154,20 @@ export const asTallowError = (err: unknown): TallowError =>
   err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', `unexpected error: ${String((err as any)?.message ?? err)}`, {}, { cause: err });
 
 /** A limit (file size, manifest size, buffered chunks, …) was exceeded. */
+/** Every lane died and no new connection came from `reconnect` within `interruptionGraceMs`. */
+export class ConnectionLostError extends TallowError {
+  override readonly name = 'ConnectionLostError';
+  /**
+   * @param graceMs how long the session waited for new connections
+   * @param details context: `side`, `attempts` (connections tried), and `lost` (the error that interrupted it)
+   * @param cause the error that interrupted the session
+   */
+  constructor(graceMs: number, details: ErrorDetails = {}, cause?: unknown) {
+    const side = typeof details.side === 'string' ? `${details.side}: ` : '';
+    super('ERR_CONNECTION_LOST', `${side}the connection was lost and no new one came within ${graceMs} ms`, { graceMs, ...details }, cause === undefined ? undefined : { cause });
+  }
+}
+
 export class LimitExceededError extends TallowError {
   override readonly name = 'LimitExceededError';
   constructor(limit: string, value: number, max: number) {

@@ -22,6 +22,7 @@ export { receiveFiles, type AcceptDecision, type ReceiveFilesOptions } from './t
 export { sendFile, type ChunkBounds, type SendOptions } from './transfer/sendFile';
 export { sendFiles } from './transfer/sendFiles';
 export type { FileResult, SessionEvent, SessionOffer } from './transfer/SessionEvent';
+export type { Connections, ReconnectOptions } from './transfer/resumeSession';
 export type { SessionObservable, SessionProgress } from './transfer/SessionObservable';
 export { streamFile, type FileDescriptor, type FileInput } from './transfer/fileInput';
 export type { TransferEvent } from './transfer/TransferEvent';
@@ -62,6 +63,7 @@ export type { TransferStats } from './stats/statsTypes';
 // Errors
 export {
   ChannelClosedError,
+  ConnectionLostError,
   FrameDecodeError,
   HashMismatchError,
   IdleTimeoutError,

@@ -62,6 +62,13 @@ export type SessionEvent =
       /** Sender: this file's payload bytes sent again after a NACK. */
       readonly retransmittedBytes?: number;
     }
+  /**
+   * Both, with `reconnect`: every lane died (`reason`, `code`: the error that would have ended the session). The
+   * session waits up to `interruptionGraceMs` for new connections; `attempt` counts from 0.
+   */
+  | { readonly type: 'interrupted'; readonly reason: string; readonly code: string; readonly attempt: number }
+  /** Both: new connections came; the session goes on from what the receiver verified. */
+  | { readonly type: 'resumed'; readonly attempt: number }
   /** Receiver only: the receiver declined the offer. The stream completes after it. */
   | { readonly type: 'rejected'; readonly offer: SessionOffer; readonly reason: string }
   /** Both: every taken file is complete. The stream completes after it. */

@@ -16,6 +16,10 @@ export type TransferEvent =
   | { readonly type: 'progress'; readonly bytes: number; readonly total: number; readonly percent: number; readonly acked: number; readonly sent?: number }
   /** Both, once per sample interval. */
   | { readonly type: 'stats'; readonly stats: TransferStats }
+  /** Both, with `reconnect`: every lane died; the transfer waits up to `interruptionGraceMs` for new connections. */
+  | { readonly type: 'interrupted'; readonly reason: string; readonly code: string; readonly attempt: number }
+  /** Both: new connections came; the transfer goes on from what the receiver verified. */
+  | { readonly type: 'resumed'; readonly attempt: number }
   /** Receiver only: the receiver declined the offer. The stream completes after it. */
   | { readonly type: 'rejected'; readonly manifest: Manifest; readonly reason: string }
   /** Both: the receiver verified the whole-file SHA-256 and the sender saw it confirmed. */

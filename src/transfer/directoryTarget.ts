@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { catchError, Observable, throwError, type OperatorFunction } from 'rxjs';
+import { catchError, Observable, tap, throwError, type OperatorFunction } from 'rxjs';
 import { LimitExceededError, SinkWriteError, SourceReadError, TallowError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import { sanitizeFileName } from '../protocol/sanitizeFileName';
@@ -566,6 +566,7 @@ function openedClaim(
   // Closed once; the claim is held until the file is placed or abort has decided.
   let closed = false;
   let held = true;
+  let written = 0;
   const close = async () => {
     if (closed) return;
     closed = true;
@@ -586,7 +587,8 @@ function openedClaim(
           throwError(() => new SourceReadError(`reading the partial ${part} failed (${codeOf(err) ?? 'unknown error'})`, { path: part, causeCode: codeOf(err) }, fsCause(err))),
         ),
       ),
-    sink: diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record }),
+    // What the sink wrote in this session, so an abort can record it (a resume then repeats nothing written).
+    sink: (chunks) => diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record })(chunks).pipe(tap((n) => (written = n))),
     finish: async () => {
       await close();
       // The record goes first: a partial without one is never resumed, so never written into once placed.
@@ -596,9 +598,12 @@ function openedClaim(
       return join(o.at.path, saved);
     },
     abort: async (reason: unknown) => {
+      const discard = !o.resume || isWholeFileMismatch(reason);
+      // Kept for resume: every byte written so far counts, not only those at the last checkpoint (a session
+      // interrupted by a lost connection then resends at most what was in flight).
+      if (!discard && held && !closed && written > 0 && record) await handle.sync().then(() => record(from + written)).catch(() => undefined);
       await close();
       if (!held) return;
-      const discard = !o.resume || isWholeFileMismatch(reason);
       try {
         if (discard) {
           await rm(`${path}.json`, { force: true });

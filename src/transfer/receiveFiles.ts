@@ -3,7 +3,7 @@
  * the limits, asks `accept`, then receives the taken files one after another (a few at a time), each
  * through `frames → repairChunks → reorder → verifyHash → target`.
  */
-import { defer, Observable, type SchedulerLike } from 'rxjs';
+import { defer, Observable, tap, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import type { Sha256Factory } from '../hash/sha256';
 import type { Manifest } from '../protocol/control';
@@ -12,13 +12,14 @@ import { ReceiverSession, type ReceiverSessionConfig } from './ReceiverSession';
 import type { ReceiveTarget } from './ReceiveTarget';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
 import { withSessionViews, type SessionObservable } from './SessionObservable';
+import { resumeSession, type ReconnectOptions } from './resumeSession';
 import { lanesOf } from './transferChannels';
 
 /** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
 export type AcceptDecision = boolean | readonly Manifest[];
 
 /** Options for {@link receiveFiles}. */
-export interface ReceiveFilesOptions {
+export interface ReceiveFilesOptions extends ReconnectOptions {
   /** Where the files go. Default `blobTarget()` (in memory). */
   readonly target?: ReceiveTarget;
   /**
@@ -79,15 +80,28 @@ export function receiveFiles(connection: PeerConnectionLike | readonly PeerConne
   return withSessionViews(runReceiveFiles(connection, options, 'receiveFiles'));
 }
 
-/** The session as a cold Observable; `receiveFile` adds its one-file rule through `config.refuse`. */
+/**
+ * The session as a cold Observable; `receiveFile` adds its one-file rule through `config.refuse`. With
+ * `reconnect`, a lost connection runs the session again on new connections: the continued offer (same id) is
+ * answered from what this side verified, without asking the user again.
+ */
 export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], config: ReceiverSessionConfig, caller: string): Observable<SessionEvent> {
   return defer(() => {
-    const lanes = lanesOf(connection);
-    if (!lanes.length) throw new InvalidConfigError(`${caller} needs at least one peer connection`);
-    return new Observable<SessionEvent>((subscriber) => {
-      const session = new ReceiverSession(lanes, config, subscriber);
-      session.start();
-      return () => session.cancel();
-    });
+    let sessionId: number | undefined;
+    return resumeSession(
+      connection,
+      (c, attempt, carried) => {
+        const lanes = lanesOf(c);
+        if (!lanes.length) throw new InvalidConfigError(`${caller} needs at least one peer connection`);
+        const accept: ReceiverSessionConfig['accept'] =
+          attempt === 0 ? config.accept : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
+        return new Observable<SessionEvent>((subscriber) => {
+          const session = new ReceiverSession(lanes, { ...config, accept }, subscriber);
+          session.start();
+          return () => session.cancel();
+        }).pipe(tap((e) => e.type === 'offer' && attempt === 0 && (sessionId = e.offer.id)));
+      },
+      { ...config, side: 'receiver' },
+    );
   });
 }

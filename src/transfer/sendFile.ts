@@ -14,10 +14,11 @@ import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
 import { withViews, type TransferObservable } from './TransferObservable';
 import { toFileEvents } from './toFileEvents';
-import { sendSession } from './sendFiles';
+import type { ReconnectOptions } from './resumeSession';
+import { resumableSend } from './sendFiles';
 
 /** Options for {@link sendFile}. Every field is optional. */
-export interface SendOptions extends Partial<TransferTuning>, FileMeta {
+export interface SendOptions extends Partial<TransferTuning>, FileMeta, ReconnectOptions {
   /**
    * A built-in profile, or `auto` (default): start from the profile that the measured RTT picks, adapt
    * the chunk size to RTT, loss and bitrate, and use every peer connection passed as a lane (up to 16,
@@ -105,7 +106,7 @@ export interface ChunkBounds {
  * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
 export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): TransferObservable {
-  return withViews(defer(() => sendSession(connection, { files: [describeFile(file, options)] }, options).pipe(toFileEvents())));
+  return withViews(defer(() => resumableSend(connection, { files: [describeFile(file, options)] }, options).pipe(toFileEvents())));
 }
 
 /** Most lanes (and channels) one transfer uses; the protocol's limit on data channels. */

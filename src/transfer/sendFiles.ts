@@ -15,6 +15,7 @@ import { autoLanes, probeConditions, type SendOptions } from './sendFile';
 import { SenderSession } from './SenderSession';
 import type { SessionEvent } from './SessionEvent';
 import { withSessionViews, type SessionObservable } from './SessionObservable';
+import { resumeSession } from './resumeSession';
 import { allocateIdBase, closeAll, createControlChannel, lanesOf, negotiatedMaxMessageSize } from './transferChannels';
 
 /** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
@@ -42,7 +43,16 @@ const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
  * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views
  */
 export function sendFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], files: FileSet | readonly FileInput[], options: SendOptions = {}): SessionObservable {
-  return withSessionViews(defer(() => sendSession(connection, isFileSet(files) ? files : { files: files.map((f) => describeFile(f)) }, options)));
+  return withSessionViews(defer(() => resumableSend(connection, isFileSet(files) ? files : { files: files.map((f) => describeFile(f)) }, options)));
+}
+
+/**
+ * {@link sendSession}, and with `reconnect` the same session again (same id, every file offered again: the
+ * receiver skips what it completed and resumes what it holds in part) on new connections after a loss.
+ */
+export function resumableSend(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions): Observable<SessionEvent> {
+  const transferId = options.transferId ?? randomId();
+  return resumeSession(connection, (c) => sendSession(c, set, { ...options, transferId }), { ...options, side: 'sender' });
 }
 
 const isFileSet = (x: FileSet | readonly FileInput[]): x is FileSet => !Array.isArray(x);

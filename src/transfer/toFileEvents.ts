@@ -23,6 +23,8 @@ export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
         return of({ type, ...p });
       }
       case 'stats':
+      case 'interrupted':
+      case 'resumed':
         return of(e);
       case 'rejected':
         return e.offer.files.length ? of({ type: 'rejected', manifest: e.offer.files[0], reason: e.reason }) : EMPTY;

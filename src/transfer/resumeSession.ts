@@ -1,0 +1,127 @@
+/**
+ * Surviving a lost connection. A session runs on the connections it was given; when every lane dies (the
+ * control channel, or every data channel, closes), and the caller gave a `reconnect`, both sides enter
+ * `interrupted` instead of failing, wait up to `interruptionGraceMs` for new connections, and run the same
+ * session again on them. The receiver answers the new offer from what it has verified: files it completed are
+ * skipped, a file it holds in part resumes from its verified prefix (a target with `held()`, such as
+ * `directoryTarget`), so confirmed bytes do not cross again. docs/protocol.md ("Resuming a session").
+ */
+import { asyncScheduler, defer, from, isObservable, map, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
+import { ChannelClosedError, ConnectionLostError, InvalidConfigError } from '../errors';
+import type { PeerConnectionLike } from '../types';
+import type { FileResult, SessionEvent } from './SessionEvent';
+
+/** One connection or several (lanes), in the same order on both sides. */
+export type Connections = PeerConnectionLike | readonly PeerConnectionLike[];
+
+/** What both `sendFiles` and `receiveFiles` take to survive a lost connection. */
+export interface ReconnectOptions {
+  /**
+   * New connections to the same peer once every lane of the session died: a value, a promise, or the first
+   * value of an Observable. Both sides need one (each gets its own end of the new connections, in the same
+   * lane order). Without it, a lost connection fails the session with `ChannelClosedError`.
+   */
+  readonly reconnect?: () => Connections | PromiseLike<Connections> | Observable<Connections>;
+  /** How long to wait for `reconnect`'s connections, ms; then `ConnectionLostError`. Default 60000. */
+  readonly interruptionGraceMs?: number;
+}
+
+/** Whether `err` says this side's own connection died (not a peer's report, not a protocol fault). */
+export const isConnectionLoss = (err: unknown): boolean => err instanceof ChannelClosedError && err.details.remote !== true;
+
+/** The state carried from one run of the session to the next. */
+interface Carried {
+  /** Files complete so far, by index, and their bytes. */
+  readonly done: Map<number, FileResult>;
+  doneBytes: number;
+  /** Indexes of the files the first run took (the receiver's choice), and their total size. */
+  taken?: ReadonlySet<number>;
+  total: number;
+  retransmitted: number;
+  startedAt: number;
+}
+
+/**
+ * Runs `run(connections, attempt)` and, on a connection loss, again on `reconnect`'s connections, until the
+ * session completes. `side` names the side in errors.
+ */
+export function resumeSession(
+  first: Connections,
+  run: (connections: Connections, attempt: number, carried: Pick<Carried, 'done' | 'taken'>) => Observable<SessionEvent>,
+  o: ReconnectOptions & { readonly scheduler?: SchedulerLike; readonly side: 'sender' | 'receiver' },
+): Observable<SessionEvent> {
+  if (!o.reconnect) return defer(() => run(first, 0, { done: new Map() }));
+  const graceMs = o.interruptionGraceMs ?? 60_000;
+  if (!(Number.isFinite(graceMs) && graceMs >= 0)) throw new InvalidConfigError('interruptionGraceMs must be a non-negative number of ms', { interruptionGraceMs: graceMs });
+  const sc = o.scheduler ?? asyncScheduler;
+  return new Observable<SessionEvent>((subscriber) => {
+    const carried: Carried = { done: new Map(), doneBytes: 0, total: 0, retransmitted: 0, startedAt: sc.now() };
+    let current: Subscription | undefined;
+    const attempt = (connections: Connections, n: number) => {
+      const doneBefore = carried.doneBytes;
+      const countBefore = carried.done.size;
+      current = run(connections, n, carried).subscribe({
+        next: (e) => {
+          const out = carry(e, n, carried, doneBefore, countBefore, sc);
+          if (out) subscriber.next(out);
+          if (e.type === 'completed') subscriber.complete();
+        },
+        error: (err) => (isConnectionLoss(err) ? interrupted(err, n) : subscriber.error(err)),
+        complete: () => subscriber.complete(),
+      });
+    };
+    const interrupted = (err: unknown, n: number) => {
+      subscriber.next({ type: 'interrupted', reason: (err as Error).message, code: (err as { code?: string }).code ?? 'ERR_CHANNEL_CLOSED', attempt: n });
+      const lost = timer(graceMs, sc).pipe(switchMap(() => throwError(() => new ConnectionLostError(graceMs, { side: o.side, attempts: n + 1 }, err))));
+      current = race(defer(() => connectionsOf(o.reconnect!())), lost)
+        .pipe(take(1))
+        .subscribe({
+          next: (c) => {
+            subscriber.next({ type: 'resumed', attempt: n + 1 });
+            attempt(c, n + 1);
+          },
+          error: (e) => subscriber.error(e),
+        });
+    };
+    attempt(first, 0);
+    return () => current?.unsubscribe();
+  });
+}
+
+const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Connections>): Observable<Connections> =>
+  isObservable(r) ? r : from(Promise.resolve(r)).pipe(map((c) => c));
+
+/**
+ * One event of run `n`, as the whole session shows it: the first run's `offer` and `started` only; progress
+ * over every file of the session; `completed` with the files of every run, in offer order.
+ */
+function carry(e: SessionEvent, n: number, c: Carried, doneBefore: number, countBefore: number, sc: SchedulerLike): SessionEvent | undefined {
+  switch (e.type) {
+    case 'offer':
+      return n === 0 ? e : undefined;
+    case 'started':
+      if (n > 0) return undefined;
+      c.taken = new Set(e.files.map((m) => m.index));
+      c.total = e.bytes;
+      c.startedAt = sc.now();
+      return e;
+    case 'file-completed':
+      c.done.set(e.manifest.index, { manifest: e.manifest, sha256: e.sha256, ...(e.result === undefined ? {} : { result: e.result }) });
+      c.doneBytes += e.manifest.size;
+      c.retransmitted += e.retransmittedBytes ?? 0;
+      return e;
+    case 'progress': {
+      const bytes = doneBefore + e.bytes;
+      const sent = e.sent === undefined ? undefined : doneBefore + e.sent;
+      const percent = c.total > 0 ? Math.min(100, (bytes / c.total) * 100) : 100;
+      const files = { completed: countBefore + e.files.completed, total: c.taken?.size ?? e.files.total };
+      return { ...e, bytes, total: c.total, percent, acked: bytes, ...(sent === undefined ? {} : { sent }), files };
+    }
+    case 'completed': {
+      const files = [...c.done.values()].sort((x, y) => x.manifest.index - y.manifest.index);
+      return { type: 'completed', files, bytes: c.total, seconds: (sc.now() - c.startedAt) / 1000, retransmittedBytes: c.retransmitted };
+    }
+    default:
+      return e;
+  }
+}

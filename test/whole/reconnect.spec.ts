@@ -1,0 +1,119 @@
+/**
+ * Surviving a lost connection, in virtual time: every lane dies mid-session (`link.fail()`), both sides emit
+ * `interrupted`, `reconnect` hands each side its end of a new link, and the session goes on from what the
+ * receiver verified: the completed file is not sent again, the partial one resumes from its verified prefix,
+ * and what crosses twice is at most one window. Without new connections within `interruptionGraceMs`, both
+ * sides fail with ConnectionLostError at exactly that time.
+ */
+import { map, NEVER, timer } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { ChannelClosedError, ConnectionLostError, receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
+import { createVirtualLink, type VirtualLink } from '../../src/testing';
+import { describeFile } from '../../src/transfer/fileInput';
+import { deterministicBytes } from '../helpers/bytes';
+import { sha256Hex } from '../helpers/sha256';
+import { memoryTarget } from '../properties/memoryTarget';
+
+const KiB = 1024;
+const A = deterministicBytes(100 * KiB, 1);
+const B = deterministicBytes(1024 * KiB + 7, 2);
+const set = () => ({ files: [describeFile(A, { name: 'a.bin', lastModified: 1 }), describeFile(B, { name: 'b.bin', lastModified: 2 })] });
+// A small window, so that "at most one window crosses twice" says something on a 1 MiB file.
+const tuning = { channels: 2, window: 256 * KiB, maxChunk: 64 * KiB, minChunk: 16 * KiB, transferId: 7 } as const;
+
+interface Side {
+  events: SessionEvent[];
+  error?: unknown;
+  at?: number;
+}
+const record = (ts: TestScheduler, side: Side) => ({
+  next: (e: SessionEvent) => side.events.push(e),
+  error: (err: unknown) => ((side.error = err), (side.at = ts.now())),
+});
+const types = (s: Side) => s.events.map((e) => e.type).filter((t) => t !== 'progress' && t !== 'stats' && t !== 'file-progress');
+
+describe('a session whose connection dies', () => {
+  it('resumes on new connections: the finished file stays finished, the partial one resumes, at most one window crosses twice', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    let first!: VirtualLink;
+    let second!: VirtualLink;
+    const target = memoryTarget();
+    let sentAtCut = 0;
+    ts.run(() => {
+      first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      second = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      // Each side's reconnect answers 50 ms after it is asked, with its own end of the second link.
+      const later = <T>(x: T) => () => timer(50, ts).pipe(map(() => x));
+      receiveFiles(first.b, { scheduler: ts, target, reconnect: later(second.b) }).subscribe(record(ts, receiver));
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: later(second.a) }).subscribe(record(ts, sender));
+      // Mid b.bin: every lane of the first link dies.
+      ts.schedule(() => {
+        const p = [...sender.events].reverse().find((e) => e.type === 'progress');
+        sentAtCut = p?.type === 'progress' ? (p.sent ?? 0) : 0;
+        first.fail();
+      }, 250);
+    });
+    for (const side of [sender, receiver]) {
+      expect(side.error).toBeUndefined();
+      expect(types(side)).toContain('interrupted');
+      expect(types(side)).toContain('resumed');
+      const done = side.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
+      expect(done.files.map((f) => [f.manifest.name, f.sha256])).toEqual([
+        ['a.bin', sha256Hex(A)],
+        ['b.bin', sha256Hex(B)],
+      ]);
+      expect(done.bytes).toBe(A.length + B.length);
+    }
+    // a.bin was complete before the cut and never crossed again: after the cut, only b.bin started, from its prefix.
+    const resumed = receiver.events.slice(receiver.events.findIndex((e) => e.type === 'resumed'));
+    const starts = resumed.filter((e): e is Extract<SessionEvent, { type: 'file-started' }> => e.type === 'file-started');
+    expect(starts.map((e) => e.manifest.name)).toEqual(['b.bin']);
+    const from = starts[0].from;
+    expect(from).toBeGreaterThan(0);
+    // Sent before the cut (both files) minus what the receiver kept of b.bin: at most one window was lost.
+    expect(sentAtCut - A.length - from).toBeLessThanOrEqual(tuning.window);
+    // On the new link, only the rest of b.bin (plus headers and control messages) crossed.
+    expect(second.stats().aToB.bytesSent).toBeLessThanOrEqual(B.length - from + 16 * KiB);
+    expect(sha256Hex(target.bytes())).toBe(sha256Hex(B));
+  });
+
+  it('without new connections within interruptionGraceMs, both sides fail with ConnectionLostError at exactly that time', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    ts.run(() => {
+      const l = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      receiveFiles(l.b, { scheduler: ts, reconnect: () => NEVER, interruptionGraceMs: 5000 }).subscribe(record(ts, receiver));
+      sendFiles(l.a, set(), { ...tuning, scheduler: ts, reconnect: () => NEVER, interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
+      ts.schedule(() => l.fail(), 250);
+    });
+    for (const side of [sender, receiver]) {
+      expect(side.error).toBeInstanceOf(ConnectionLostError);
+      expect((side.error as ConnectionLostError).code).toBe('ERR_CONNECTION_LOST');
+      expect((side.error as ConnectionLostError).cause).toBeInstanceOf(ChannelClosedError);
+      const interrupted = side.events.find((e) => e.type === 'interrupted');
+      expect(interrupted).toBeDefined();
+    }
+    // Each side noticed the loss at its own moment and waited exactly the grace period from there.
+    expect(sender.at! - 250).toBeGreaterThanOrEqual(5000);
+    expect(receiver.at! - 250).toBeGreaterThanOrEqual(5000);
+    expect(sender.at! - 250).toBeLessThan(5000 + 1100);
+    expect(receiver.at! - 250).toBeLessThan(5000 + 1100);
+  });
+
+  it('without reconnect, a lost connection still fails at once with ChannelClosedError (no interrupted state)', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    ts.run(() => {
+      const l = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      receiveFiles(l.b, { scheduler: ts }).subscribe({ error: () => undefined });
+      sendFiles(l.a, set(), { ...tuning, scheduler: ts }).subscribe(record(ts, sender));
+      ts.schedule(() => l.fail(), 250);
+    });
+    expect(sender.error).toBeInstanceOf(ChannelClosedError);
+    expect(types(sender)).not.toContain('interrupted');
+  });
+});
