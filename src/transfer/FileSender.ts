@@ -249,6 +249,11 @@ export class FileSender {
     if (this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
   }
 
+  /** A data channel closed: what this file had in flight on it goes again on the others. */
+  channelLost(channel: DataChannelLike): void {
+    if (this.state === 'sending') this.resend(this.store.lostOn(channel));
+  }
+
   private resend(chunks: readonly Chunk[]): void {
     for (const c of chunks) this.retransmit$.next(encodeFrame({ transferId: this.manifest.id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
   }

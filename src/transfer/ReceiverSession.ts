@@ -16,6 +16,7 @@ import {
   concatMap,
   concatWith,
   defer,
+  catchError,
   EMPTY,
   filter,
   from,
@@ -342,7 +343,8 @@ export class ReceiverSession {
    */
   private frames$(): Observable<Uint8Array> {
     const closed = () => new ChannelClosedError('every data channel closed before the session ended', { channels: this.data.length });
-    return merge(...this.data.map((ch) => fromChannelMessages(ch))).pipe(
+    // A channel that fails ends like one that closed: the others carry on, and what it lost comes back by NACK.
+    return merge(...this.data.map((ch) => fromChannelMessages(ch).pipe(catchError(() => EMPTY)))).pipe(
       concatWith(timer(1000, this.sc).pipe(mergeMap(() => throwError(closed)))),
       filter((msg): msg is Uint8Array => typeof msg !== 'string'),
     );

@@ -104,6 +104,18 @@ export class RetransmitStore {
     return out;
   }
 
+  /**
+   * `channel` closed: the chunks whose last copy went to it and are not acknowledged, to resend on the others
+   * at once (in reliable mode no NACK would ask for them before `done`, and the window would stay full).
+   */
+  lostOn(channel: DataChannelLike): Chunk[] {
+    const lost: Chunk[] = [];
+    for (const [index, copy] of this.#copies) {
+      if (copy.channel === channel && this.#chunks.has(index) && !this.#resending.has(index)) lost.push(this.#take(index));
+    }
+    return lost;
+  }
+
   /** Drops everything (the transfer ended). */
   clear(): void {
     this.#chunks.clear();

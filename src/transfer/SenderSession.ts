@@ -64,6 +64,8 @@ export class SenderSession {
   private startedAt: number;
   private lastProgressAt: number;
   private rttMs = 0;
+  /** Lanes whose data channels all closed (reported once each). */
+  private readonly lostLanes = new Set<number>();
   private readonly onChannelClose = () => this.channelClosed();
 
   constructor(
@@ -397,11 +399,28 @@ export class SenderSession {
    * may be closing with the last `complete` on its way: that, an `error`, a close or the idle timeout decides.
    */
   private channelClosed(): void {
-    if (this.phase === 'ended' || this.data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
+    if (this.phase === 'ended') return;
+    this.reportLostLanes();
+    const gone = this.data.filter((ch) => ch.readyState === 'closed' || ch.readyState === 'closing');
+    if (gone.length < this.data.length) for (const ch of gone) for (const f of this.active.values()) f.channelLost(ch);
+    if (this.data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
     this.timers.later(1000, () => {
       const allDone = this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
       if (this.phase !== 'ended' && !allDone) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
     });
+  }
+
+  /** A lane whose data channels have all closed while others still carry the session: `lane-lost`, once. */
+  private reportLostLanes(): void {
+    const { lanes } = this.tuning;
+    const gone = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
+    const dead = (lane: number) => this.data.filter((_, i) => i % lanes === lane).every(gone);
+    const alive = Array.from({ length: lanes }, (_, lane) => lane).filter((lane) => !dead(lane));
+    for (let lane = 0; lane < lanes; lane++) {
+      if (!dead(lane) || this.lostLanes.has(lane) || !alive.length) continue;
+      this.lostLanes.add(lane);
+      this.subscriber.next({ type: 'lane-lost', lane, lanesLeft: alive.length });
+    }
   }
 
   private fail(err: unknown, notifyPeer: boolean): void {

@@ -67,6 +67,11 @@ export type SessionEvent =
    * session waits up to `interruptionGraceMs` for new connections; `attempt` counts from 0.
    */
   | { readonly type: 'interrupted'; readonly reason: string; readonly code: string; readonly attempt: number }
+  /**
+   * Sender: every data channel of lane `lane` (a peer connection) closed while other lanes still carry the
+   * transfer; it goes on over the `lanesLeft` others (what was in flight on the lost lane comes back by NACK).
+   */
+  | { readonly type: 'lane-lost'; readonly lane: number; readonly lanesLeft: number }
   /** Both: new connections came; the session goes on from what the receiver verified. */
   | { readonly type: 'resumed'; readonly attempt: number }
   /** Receiver only: the receiver declined the offer. The stream completes after it. */

@@ -18,6 +18,11 @@ export type TransferEvent =
   | { readonly type: 'stats'; readonly stats: TransferStats }
   /** Both, with `reconnect`: every lane died; the transfer waits up to `interruptionGraceMs` for new connections. */
   | { readonly type: 'interrupted'; readonly reason: string; readonly code: string; readonly attempt: number }
+  /**
+   * Sender: every data channel of lane `lane` (a peer connection) closed while other lanes still carry the
+   * transfer; it goes on over the `lanesLeft` others (what was in flight on the lost lane comes back by NACK).
+   */
+  | { readonly type: 'lane-lost'; readonly lane: number; readonly lanesLeft: number }
   /** Both: new connections came; the transfer goes on from what the receiver verified. */
   | { readonly type: 'resumed'; readonly attempt: number }
   /** Receiver only: the receiver declined the offer. The stream completes after it. */

@@ -25,6 +25,7 @@ export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
       case 'stats':
       case 'interrupted':
       case 'resumed':
+      case 'lane-lost':
         return of(e);
       case 'rejected':
         return e.offer.files.length ? of({ type: 'rejected', manifest: e.offer.files[0], reason: e.reason }) : EMPTY;

@@ -90,4 +90,23 @@ describe('RetransmitStore', () => {
     s.clear();
     expect([s.size, s.postponed]).toEqual([0, 0]);
   });
+
+  it('lostOn(channel): the unacknowledged chunks whose last copy went to a closed channel, once, and none that were acked or moved', () => {
+    const a = new FakeChannel('a');
+    const b = new FakeChannel('b');
+    const store = new RetransmitStore({ minResendIntervalMs: 100 });
+    for (let i = 0; i < 5; i++) store.add(chunk(i));
+    store.handedOff(a, 0, 132, 0);
+    store.handedOff(b, 1, 132, 0);
+    store.handedOff(a, 2, 132, 0);
+    store.handedOff(a, 3, 132, 0);
+    store.handedOff(b, 3, 132, 1); // resent later on b: its last copy is on b
+    store.handedOff(a, 4, 132, 0);
+    store.ack(100); // chunk 0 is acknowledged
+    expect(store.lostOn(a).map((c) => c.index)).toEqual([2, 4]);
+    // Already being resent: not returned twice.
+    expect(store.lostOn(a)).toEqual([]);
+    expect(store.lostOn(b).map((c) => c.index)).toEqual([1, 3]);
+  });
 });
+

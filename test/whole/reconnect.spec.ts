@@ -116,4 +116,24 @@ describe('a session whose connection dies', () => {
     expect(sender.error).toBeInstanceOf(ChannelClosedError);
     expect(types(sender)).not.toContain('interrupted');
   });
+
+  it('one lane of two dies: the session goes on over the other, and the sender reports lane-lost', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    ts.run(() => {
+      const one = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      const two = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      receiveFiles([one.b, two.b], { scheduler: ts }).subscribe(record(ts, receiver));
+      sendFiles([one.a, two.a], set(), { ...tuning, lanes: 2, scheduler: ts }).subscribe(record(ts, sender));
+      ts.schedule(() => two.fail(), 100);
+    });
+    expect(sender.error).toBeUndefined();
+    expect(receiver.error).toBeUndefined();
+    expect(sender.events.filter((e) => e.type === 'lane-lost')).toEqual([{ type: 'lane-lost', lane: 1, lanesLeft: 1 }]);
+    for (const side of [sender, receiver]) {
+      const done = side.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
+      expect(done.files.map((f) => f.sha256)).toEqual([sha256Hex(A), sha256Hex(B)]);
+    }
+  });
 });
