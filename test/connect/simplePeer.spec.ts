@@ -38,7 +38,10 @@ describe('simple-peer connections (peer._pc) on @roamhq/wrtc', () => {
   });
 
   it('without clearing ondatachannel, the responder adopts tallow-control and destroys itself when it closes', async () => {
-    // The file still arrives, but simple-peer saw our control messages as data and went down with the channel.
-    expect(await scenario('no-workaround')).toEqual({ intact: true, sawOffer: true, closed: true, destroyed: true });
+    // simple-peer saw our control messages as data and went down with the channel. The file usually still
+    // arrives; when wrtc also lost the offer, the transfer fails with a typed error instead (see the fixture).
+    const found = (await scenario('no-workaround')) as { intact: unknown };
+    expect(found).toMatchObject({ sawOffer: true, closed: true, destroyed: true });
+    expect([true, 'failed: ERR_CHANNEL_CLOSED']).toContain(found.intact);
   });
 });

@@ -49,10 +49,11 @@ describe('a channel closes mid-transfer', () => {
     expect(run.leftOpen).toEqual([]);
   });
 
+  // Lane 0 carries the control channel: without `reconnect`, losing it ends the session (test/whole/reconnect.spec.ts
+  // covers the interrupted state with reconnect).
   it.each([
     { lane: 0, connections: 1 },
     { lane: 0, connections: 2 },
-    { lane: 1, connections: 2 },
   ])('link.fail() on lane $lane of $connections: both sides fail with ERR_CHANNEL_CLOSED', ({ lane, connections }) => {
     const c = caseOf({ size: 2 * MiB, channels: 2, connections, reliability: 'reliable', cut: { kind: 'fail-link', lane, at: 3 } });
     const run = runTransferCase(c);
@@ -60,6 +61,19 @@ describe('a channel closes mid-transfer', () => {
     expect(codeOf(run.receiver)).toBe('ERR_CHANNEL_CLOSED');
     expect(codeOf(run.sender)).toBe('ERR_CHANNEL_CLOSED');
     expect(run.target).toEqual({ finishes: 0, aborts: 1 });
+    expect(run.leftOpen).toEqual([]);
+  });
+
+  // Was: both sides failed with ERR_CHANNEL_CLOSED (the receiver took the failed channel's error for the
+  // session's). Now the other lane carries the rest: the sender resends what was in flight on the dead lane.
+  it('link.fail() on lane 1 of 2: the other lane carries the rest, the bytes are exact', () => {
+    const c = caseOf({ size: 2 * MiB, channels: 2, connections: 2, reliability: 'reliable', cut: { kind: 'fail-link', lane: 1, at: 3 } });
+    const run = runTransferCase(c);
+    expect(run.cutFired).toBe(true);
+    expect(describeEnd(run.receiver)).toBe('completed');
+    expect(describeEnd(run.sender)).toBe('completed');
+    expect(run.received!.length).toBe(c.size);
+    if (run.sender.kind === 'completed') expect(run.sender.event.sha256).toBe(run.expected);
     expect(run.leftOpen).toEqual([]);
   });
 });
