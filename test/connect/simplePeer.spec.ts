@@ -41,7 +41,7 @@ describe('simple-peer connections (peer._pc) on @roamhq/wrtc', () => {
     // simple-peer saw our control messages as data and went down with the channel. The file usually still
     // arrives; when wrtc also lost the offer, the transfer fails with a typed error instead (see the fixture).
     const found = (await scenario('no-workaround')) as { intact: unknown };
-    expect(found).toMatchObject({ sawOffer: true, closed: true, destroyed: true });
+    expect(found).toMatchObject({ sawControl: true, closed: true, destroyed: true });
     expect([true, 'failed: ERR_CHANNEL_CLOSED']).toContain(found.intact);
   });
 });
