@@ -78,6 +78,8 @@ export class FileSender {
   private state: FileState = 'checking';
   private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
   private readonly retransmit$ = new Subject<Uint8Array>();
+  /** Each frame's chunk index and whether it is a resend, carried from where it was made to its hand-off. */
+  private readonly framed = new WeakMap<Uint8Array, { readonly index: number; readonly retransmit: boolean }>();
   private readonly timers: Timers;
   private readonly subs: Subscription[] = [];
   private demand: Demand | undefined;
@@ -171,6 +173,8 @@ export class FileSender {
       checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk }),
       tap({ next: (c) => this.onChunk(c), complete: () => this.sendDone() }),
       encodeFrames({ transferId: this.manifest.id, pool: framePool }),
+      // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
+      tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
       mergeWith(this.retransmit$),
       route(data, { high: tuning.high }),
       checkRouted(data),
@@ -214,8 +218,11 @@ export class FileSender {
   /** A frame went to a channel. Progress counts first transmissions only; retransmitted bytes apart. */
   private onHandedOff(channel: DataChannelLike, frame: Uint8Array): void {
     const payload = frame.length - FRAME_HEADER_SIZE;
-    this.store.handedOff(channel, frameIndexOf(frame), frame.length, this.ctx.sc.now());
-    if (isRetransmission(frame)) this.retransmittedPayload += payload;
+    // What the frame carries, from when it was made; a router that handed on a copy instead: from its header.
+    const meta = this.framed.get(frame) ?? { index: frameIndexOf(frame), retransmit: isRetransmission(frame) };
+    this.framed.delete(frame);
+    this.store.handedOff(channel, meta.index, frame.length, this.ctx.sc.now());
+    if (meta.retransmit) this.retransmittedPayload += payload;
     else {
       this.sentPayload += payload;
       this.ctx.onProgress();
@@ -255,7 +262,11 @@ export class FileSender {
   }
 
   private resend(chunks: readonly Chunk[]): void {
-    for (const c of chunks) this.retransmit$.next(encodeFrame({ transferId: this.manifest.id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data));
+    for (const c of chunks) {
+      const frame = encodeFrame({ transferId: this.manifest.id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data);
+      this.framed.set(frame, { index: c.index, retransmit: true });
+      this.retransmit$.next(frame);
+    }
   }
 
   /** `complete` is believed only after `done`, with every byte acknowledged and our own digest. */
