@@ -35,6 +35,9 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
 const OFFER_QUEUE_BYTES = 256 * 1024;
 const OFFER_PACE_MS = 5;
 
+/** A control channel on which the receiver said nothing at all (not even a pong) for this long × attempt after it opened is replaced. */
+const UNHEARD_MS = 3000;
+
 /** A control channel that closes before the offer is answered is replaced up to this many times, 200 ms apart. */
 const CONTROL_ATTEMPTS = 5;
 
@@ -169,7 +172,20 @@ export class SenderSession {
       // A malformed message is answered with an `error` before this side closes; a closed channel cannot be.
       this.fail(err, !(err instanceof ChannelClosedError));
     };
-    this.subs.push(this.link.messages$.subscribe({ next: (m) => this.onControl(m), error: retryOrFail }));
+    // Anything from the receiver on this channel (a pong will do) shows it took the channel.
+    let heard = false;
+    this.subs.push(this.link.messages$.subscribe({ next: (m) => ((heard = true), this.onControl(m)), error: retryOrFail }));
+    const unheard = () => {
+      if (heard || retried || this.phase !== 'offered' || attempt >= CONTROL_ATTEMPTS) return;
+      // Nobody took the channel: a receiver that started listening on this connection later than we offered
+      // (after a reconnect, each side gets its new connections when it gets them) never sees it. Offer again
+      // on a new one, which a receiver listening by then takes.
+      retried = true;
+      const stale = this.control;
+      this.link.dispose();
+      closeAll([stale]);
+      this.replaceControl(attempt + 1);
+    };
     const waitMs = attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout;
     this.subs.push(
       whenOpen(this.control, waitMs, this.sc).subscribe({
@@ -178,6 +194,7 @@ export class SenderSession {
           // On a replacement, give the receiver's stack time to announce the channel before the first message.
           if (attempt === 1) this.sendOffer();
           else this.timers.later(100 * attempt, () => this.phase === 'offered' && this.sendOffer());
+          this.timers.later(UNHEARD_MS * attempt, unheard);
           // Nobody answered (no receiver listening, or the user never decided).
           this.timers.later(acceptTimeout, () => {
             if (this.phase === 'offered') this.fail(new IdleTimeoutError(acceptTimeout, { side: 'sender', waitingFor: 'accept', measured: 'an answer to the offer' }), true);

@@ -136,4 +136,28 @@ describe('a session whose connection dies', () => {
       expect(done.files.map((f) => f.sha256)).toEqual([sha256Hex(A), sha256Hex(B)]);
     }
   });
+
+  it('the receiver gets its new connections 2 s after the sender: the sender offers again on a new control channel, and the session completes', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    let controls = 0;
+    ts.run(() => {
+      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      const second = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      const create = second.a.createDataChannel.bind(second.a);
+      (second.a as { createDataChannel: typeof create }).createDataChannel = (label, init) => ((controls += label === 'tallow-control' ? 1 : 0), create(label, init));
+      receiveFiles(first.b, { scheduler: ts, target: memoryTarget(), reconnect: () => timer(2000, ts).pipe(map(() => second.b)) }).subscribe(record(ts, receiver));
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: () => timer(50, ts).pipe(map(() => second.a)) }).subscribe(record(ts, sender));
+      ts.schedule(() => first.fail(), 250);
+    });
+    for (const side of [sender, receiver]) {
+      expect(side.error).toBeUndefined();
+      const done = side.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
+      expect(done.files.map((f) => f.sha256)).toEqual([sha256Hex(A), sha256Hex(B)]);
+    }
+    // The first control channel on the new link went unheard (nobody listened yet): a second one carried the offer.
+    expect(controls).toBe(2);
+  });
 });
+
