@@ -10,10 +10,10 @@
  *   wrote, and the bytes sent twice (from the headers of every data frame the sender's page sent) are at
  *   most one window. The figure is logged (`[browser reconnect]`).
  *
- * Once both sides asked `reconnect`, the receiver gets its connections first, then the sender: a receiver
- * that starts listening on the new connections after the sender's continued offer arrived there never sees
- * it (the control channel's `datachannel` event came while nobody listened), and the session hangs until the
- * sender's `acceptTimeoutMs`. The runner's `handOverFirst: 'sender'` reproduces that.
+ * Once both sides asked `reconnect`, one side gets its connections first: the receiver, or the sender. In the
+ * second order the sender's continued offer arrives before the receiver listens on the new connections (its
+ * channel's `datachannel` event comes while nobody listens); the sender hears nothing on it and offers again
+ * on a new channel 3 s later. (Before that rule, this order hung until the sender's `acceptTimeoutMs`.)
  *
  * Browser tests are never skipped: without /usr/bin/chromium this suite fails.
  */
@@ -70,7 +70,7 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
     await runner?.close();
   }, 30_000);
 
-  it('resumes on a second set of connections: every file intact, the finished one not resent, at most one window sent twice', async () => {
+  it.each(['receiver', 'sender'] as const)('resumes on a second set of connections (the %s gets its end first): every file intact, the finished one not resent, at most one window sent twice', async (handOverFirst) => {
     const files = [
       { name: 'small.bin', size: 1 * MiB, seed: 61 },
       { name: 'big.bin', size: 16 * MiB, seed: 62 },
@@ -79,7 +79,7 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
     const lanes = 1;
     const window = 4 * MiB;
     const cutAt = 6 * MiB;
-    const r = await session({ lanes, files, window, cutAt, transferId: 0x5eed, timeoutMs: 25_000, interruptionGraceMs: 10_000 }, 40_000);
+    const r = await session({ lanes, files, window, cutAt, transferId: 0x5eed, timeoutMs: 25_000, interruptionGraceMs: 10_000, handOverFirst }, 40_000);
     const { sender, receiver } = r;
     const diagnosis = JSON.stringify({ timeline: r.timeline, stepErrors: r.stepErrors, sender: { ...sender, sends: undefined }, receiver: { ...receiver, held: undefined } }, null, 1);
 
