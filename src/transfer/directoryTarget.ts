@@ -532,7 +532,9 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
       const claim = (resume && hints?.resume !== false ? await claimPartial(at, name, manifest) : undefined) ?? (await claimNew(at, name));
       const record = resume ? progressRecord(`${claim.path}.json`, `${at.rel}${claim.part}.json`, manifest) : undefined;
       try {
-        await record?.(claim.from);
+        // A fresh part file gets its record at the first checkpoint (or when the transfer is cut): a record of
+        // 0 B resumes nothing, and skipping it saves a small file four file-system calls.
+        if (claim.from > 0) await record?.(claim.from);
       } catch (err) {
         await claim.handle.close().catch(() => undefined);
         claimed.delete(claim.key);
