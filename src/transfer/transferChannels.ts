@@ -176,8 +176,29 @@ export function createDataChannels(
     ch.binaryType = 'arraybuffer';
     out.push(ch);
   }
+  allowListeners(out);
   return out;
 }
+
+/**
+ * Every file in flight watches the session's data channels (its backpressure listens for `bufferedamountlow`,
+ * `open` and `close`), so with `filesInFlight` 8 or more Node's EventTarget counts more than its default 10
+ * listeners of one type and warns of a leak that is not one (they are removed when each file ends). Node
+ * only: raises the limit on these channels; elsewhere a no-op.
+ */
+function allowListeners(channels: readonly DataChannelLike[]): void {
+  try {
+    const events = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('events') as
+      | { setMaxListeners?: (n: number, ...targets: unknown[]) => void }
+      | undefined;
+    events?.setMaxListeners?.(4 * MAX_PARALLEL_LISTENERS, ...channels);
+  } catch {
+    // not a Node EventTarget (a browser channel, a virtual one): nothing to raise
+  }
+}
+
+/** Listeners per event type that one session may add to a data channel: a few per file in flight, at most 64 files. */
+const MAX_PARALLEL_LISTENERS = 64;
 
 /**
  * The largest message every lane accepts: the smallest `sctp.maxMessageSize`
