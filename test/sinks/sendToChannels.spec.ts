@@ -232,4 +232,15 @@ describe('sendToChannels with a stack that throws a plain "closed" error', () =>
     const channel: any = { label: 'x', readyState: 'open', bufferedAmount: 0, send: () => { throw new Error('DataChannel is closed'); } };
     await expect(lastValueFrom(of({ channel, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(ChannelClosedError);
   });
+
+  it('reports ChannelClosedError for libdatachannel\'s EPIPE after its connection closed (the channel still says open), SinkWriteError for other send failures', async () => {
+    const { of, lastValueFrom } = await import('rxjs');
+    const { sendToChannels } = await import('../../src/sinks/sendToChannels');
+    const { ChannelClosedError, SinkWriteError } = await import('../../src/errors');
+    const failing = (message: string): any => ({ label: 'x', readyState: 'open', bufferedAmount: 0, send: () => { throw new Error(message); } });
+    const epipe = failing('libdatachannel error while sending data channel message: Sending failed, errno=32');
+    await expect(lastValueFrom(of({ channel: epipe, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(ChannelClosedError);
+    const other = failing('libdatachannel error while sending data channel message: Sending failed, errno=12');
+    await expect(lastValueFrom(of({ channel: other, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(SinkWriteError);
+  });
 });
