@@ -69,7 +69,7 @@ export type SessionEvent =
   | { readonly type: 'interrupted'; readonly reason: string; readonly code: string; readonly attempt: number }
   /**
    * Sender: every data channel of lane `lane` (a peer connection) closed while other lanes still carry the
-   * transfer; it goes on over the `lanesLeft` others (what was in flight on the lost lane comes back by NACK).
+   * transfer; it goes on over the `lanesLeft` others (what was in flight on the lost lane is sent again on them).
    */
   | { readonly type: 'lane-lost'; readonly lane: number; readonly lanesLeft: number }
   /** Both: new connections came; the session goes on from what the receiver verified. */

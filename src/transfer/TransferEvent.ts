@@ -1,6 +1,7 @@
 /** Events emitted by `sendFile` and `receiveFile`. */
 import type { Manifest } from '../protocol/control';
 import type { TransferStats } from '../stats/statsTypes';
+import type { SessionEvent } from './SessionEvent';
 
 export type TransferEvent =
   /** Receiver only: an offer arrived, before it is accepted. */
@@ -16,15 +17,8 @@ export type TransferEvent =
   | { readonly type: 'progress'; readonly bytes: number; readonly total: number; readonly percent: number; readonly acked: number; readonly sent?: number }
   /** Both, once per sample interval. */
   | { readonly type: 'stats'; readonly stats: TransferStats }
-  /** Both, with `reconnect`: every lane died; the transfer waits up to `interruptionGraceMs` for new connections. */
-  | { readonly type: 'interrupted'; readonly reason: string; readonly code: string; readonly attempt: number }
-  /**
-   * Sender: every data channel of lane `lane` (a peer connection) closed while other lanes still carry the
-   * transfer; it goes on over the `lanesLeft` others (what was in flight on the lost lane comes back by NACK).
-   */
-  | { readonly type: 'lane-lost'; readonly lane: number; readonly lanesLeft: number }
-  /** Both: new connections came; the transfer goes on from what the receiver verified. */
-  | { readonly type: 'resumed'; readonly attempt: number }
+  /** Both: `interrupted`, `resumed` (with `reconnect`) and `lane-lost` (sender), as a session reports them. */
+  | Extract<SessionEvent, { type: 'interrupted' | 'resumed' | 'lane-lost' }>
   /** Receiver only: the receiver declined the offer. The stream completes after it. */
   | { readonly type: 'rejected'; readonly manifest: Manifest; readonly reason: string }
   /** Both: the receiver verified the whole-file SHA-256 and the sender saw it confirmed. */

@@ -6,7 +6,7 @@
  * skipped, a file it holds in part resumes from its verified prefix (a target with `held()`, such as
  * `directoryTarget`), so confirmed bytes do not cross again. docs/protocol.md ("Resuming a session").
  */
-import { asyncScheduler, defer, from, isObservable, map, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, from, isObservable, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
 import { ChannelClosedError, ConnectionLostError, InvalidConfigError } from '../errors';
 import type { PeerConnectionLike } from '../types';
 import type { FileResult, SessionEvent } from './SessionEvent';
@@ -89,7 +89,7 @@ export function resumeSession(
 }
 
 const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Connections>): Observable<Connections> =>
-  isObservable(r) ? r : from(Promise.resolve(r)).pipe(map((c) => c));
+  isObservable(r) ? r : from(Promise.resolve(r));
 
 /**
  * One event of run `n`, as the whole session shows it: the first run's `offer` and `started` only; progress

@@ -13,7 +13,7 @@
  */
 import { asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber } from 'rxjs';
 import { InvalidConfigError } from '../errors';
-import type { Reliability } from '../protocol/control';
+import { MAX_PARALLEL, type Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
 
 /** Highest data-channel id a transfer may use (Chromium's limit). */
@@ -191,14 +191,13 @@ function allowListeners(channels: readonly DataChannelLike[]): void {
     const events = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('events') as
       | { setMaxListeners?: (n: number, ...targets: unknown[]) => void }
       | undefined;
-    events?.setMaxListeners?.(4 * MAX_PARALLEL_LISTENERS, ...channels);
+    // A few listeners per type for each file in flight, at most MAX_PARALLEL files.
+    events?.setMaxListeners?.(4 * MAX_PARALLEL, ...channels);
   } catch {
     // not a Node EventTarget (a browser channel, a virtual one): nothing to raise
   }
 }
 
-/** Listeners per event type that one session may add to a data channel: a few per file in flight, at most 64 files. */
-const MAX_PARALLEL_LISTENERS = 64;
 
 /**
  * The largest message every lane accepts: the smallest `sctp.maxMessageSize`
