@@ -156,6 +156,15 @@ export class SenderSession {
     const acceptTimeout = this.s.acceptTimeoutMs ?? 120_000;
     let opened = false;
     let retried = false;
+    /** Gives up this channel (closing it when it may still be open) and offers on a new one after `delayMs`. */
+    const replace = (closeStale: boolean, delayMs: number) => {
+      retried = true;
+      const stale = this.control;
+      this.link.dispose();
+      if (closeStale) closeAll([stale]);
+      if (delayMs > 0) this.timers.later(delayMs, () => this.replaceControl(attempt + 1));
+      else this.replaceControl(attempt + 1);
+    };
     const retryOrFail = (err: unknown) => {
       if (this.phase === 'ended' || retried) return;
       // Right after a connection comes up, a new in-band channel sometimes closes before it opens (seen with
@@ -163,12 +172,7 @@ export class SenderSession {
       // receiver whose stack lost the offer (wrtc can deliver a channel's first message before its
       // `datachannel` event) closes the channel before answering: the offer goes again on a new one.
       const unanswered = !opened || (this.phase === 'offered' && !this.skipped.size && !this.resumes.size);
-      if (unanswered && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) {
-        retried = true;
-        this.link.dispose();
-        this.timers.later(200, () => this.replaceControl(attempt + 1));
-        return;
-      }
+      if (unanswered && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) return replace(false, 200);
       // A malformed message is answered with an `error` before this side closes; a closed channel cannot be.
       this.fail(err, !(err instanceof ChannelClosedError));
     };
@@ -180,11 +184,7 @@ export class SenderSession {
       // Nobody took the channel: a receiver that started listening on this connection later than we offered
       // (after a reconnect, each side gets its new connections when it gets them) never sees it. Offer again
       // on a new one, which a receiver listening by then takes.
-      retried = true;
-      const stale = this.control;
-      this.link.dispose();
-      closeAll([stale]);
-      this.replaceControl(attempt + 1);
+      replace(true, 0);
     };
     const waitMs = attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout;
     this.subs.push(
