@@ -60,6 +60,9 @@ export { toWritableStream, type ToWritableStreamConfig } from './sinks/toWritabl
 // Stats: what every transfer emits (the building blocks are in `tallow-rx/stats`)
 export type { TransferStats } from './stats/statsTypes';
 
+// Verifying the peer: a short authentication string from the DTLS fingerprints
+export { FingerprintError, parseFingerprints, shortAuthString, type Fingerprint, type FingerprintErrorCode, type ShortAuthStringConfig } from './connect/shortAuthString';
+
 // Errors
 export {
   ChannelClosedError,
