@@ -39,15 +39,8 @@ const wrapNode = (h: any): Sha256 => ({
 });
 const fromNode = (): Sha256 => wrapNode(nodeCrypto.createHash('sha256'));
 
-const fromWasm = async (): Promise<Sha256> => {
-  const { createSHA256 } = await import('hash-wasm');
-  const h = await createSHA256();
-  h.init();
-  return {
-    update: (data) => void h.update(data),
-    digestHex: () => h.digest('hex'),
-  };
-};
+// A chunk of its own that imports SHA-256 alone from hash-wasm (see sha256Wasm.ts).
+const fromWasm = async (): Promise<Sha256> => (await import('./sha256Wasm')).createSha256Wasm();
 
 /** The default factory: native where it exists, hash-wasm otherwise. */
 export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode() : fromWasm());
