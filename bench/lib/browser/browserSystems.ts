@@ -1,0 +1,78 @@
+/**
+ * The systems of the browser benchmark (bench/browser.ts), as plain data shared by the
+ * host process and the Chromium runner: what each moves, over what, with which settings.
+ */
+import { PROFILES } from '../../../src/transfer/profiles';
+import type { SendOptions } from '../../../src/transfer/sendFile';
+
+const KiB = 1024;
+
+/** Chromium's largest message (`maxMessageSize`), bytes. */
+export const CHROMIUM_MAX_MESSAGE_BYTES = 256 * KiB;
+
+/**
+ * The raw loop's watermarks: those of the profile tallow-rx's `auto` starts with on a LAN
+ * (`lan`: 1 MiB high, 256 KiB low), so the baseline keeps the same amount queued.
+ */
+export const RAW_HIGH_WATER_BYTES = PROFILES.lan.high;
+export const RAW_LOW_WATER_BYTES = PROFILES.lan.low;
+
+/** One system under test. */
+export type BrowserSystem =
+  | { readonly kind: 'raw'; readonly name: string; readonly messageBytes: number; readonly highWaterBytes: number; readonly lowWaterBytes: number }
+  | {
+      readonly kind: 'tallow';
+      readonly name: string;
+      /** Peer connections between the two ends (each a lane for `auto`). */
+      readonly connections: number;
+      /** `page`: page to page; `node`: the page sends to node-datachannel in the runner process. */
+      readonly receiver: 'page' | 'node';
+      /** sendFile options (JSON-safe: tuning overrides only). Default `{}` (profile `auto`). */
+      readonly options: Pick<SendOptions, 'maxChunk' | 'minChunk' | 'high' | 'low' | 'channels' | 'lanes'>;
+    }
+  | { readonly kind: 'simple-peer'; readonly name: string; readonly writeBytes: number }
+  | { readonly kind: 'peerjs'; readonly name: string; readonly messageBytes: number };
+
+/** Every system `npm run bench -- --only browser` runs, in the order each round runs them. */
+export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
+  {
+    kind: 'raw',
+    name: 'raw RTCDataChannel, 1 ch, 256 KiB msgs',
+    messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
+    highWaterBytes: RAW_HIGH_WATER_BYTES,
+    lowWaterBytes: RAW_LOW_WATER_BYTES,
+  },
+  { kind: 'tallow', name: 'tallow-rx auto, 1 connection', connections: 1, receiver: 'page', options: {} },
+  { kind: 'tallow', name: 'tallow-rx auto, 2 connections', connections: 2, receiver: 'page', options: {} },
+  { kind: 'simple-peer', name: 'simple-peer 9, write() 64 KiB', writeBytes: 64 * KiB },
+  { kind: 'peerjs', name: "PeerJS 1.5, 'raw', 256 KiB msgs", messageBytes: CHROMIUM_MAX_MESSAGE_BYTES },
+  { kind: 'tallow', name: 'tallow-rx auto, 1 connection, Chromium → node-datachannel', connections: 1, receiver: 'node', options: {} },
+];
+
+/**
+ * The tuning grid of `--grid`: tallow-rx `auto` over one connection, page to page, with chunk
+ * size and watermarks overridden. Chromium limits the choice: a message is at most 256 KiB
+ * (chunk + 32 B header; a larger `maxChunk` is clamped to fit), `high + message` must stay under the 16 MiB send queue, and
+ * `bufferedamountlow` fires only in coarse steps below about 100 KiB, so `low` stays above that.
+ */
+export function tuningGrid(): BrowserSystem[] {
+  const chunks = [64 * KiB, 128 * KiB, 256 * KiB];
+  const marks: Array<[number, number]> = [
+    [1024 * KiB, 256 * KiB],
+    [4096 * KiB, 1024 * KiB],
+    [8192 * KiB, 2048 * KiB],
+  ];
+  const out: BrowserSystem[] = [];
+  for (const maxChunk of chunks) {
+    for (const [high, low] of marks) {
+      out.push({
+        kind: 'tallow',
+        name: `tallow-rx auto, 1 conn, chunk ≤ ${Math.round(maxChunk / KiB)} KiB, high ${high / KiB} / low ${low / KiB} KiB`,
+        connections: 1,
+        receiver: 'page',
+        options: { maxChunk, minChunk: Math.min(maxChunk, 16 * KiB), high, low },
+      });
+    }
+  }
+  return out;
+}
