@@ -5,8 +5,8 @@
 import { constants } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { catchError, Observable, tap, throwError, type OperatorFunction } from 'rxjs';
-import { LimitExceededError, SinkWriteError, SourceReadError, TallowError } from '../errors';
+import { catchError, map, Observable, tap, throwError, type OperatorFunction } from 'rxjs';
+import { LimitExceededError, ProtocolError, SinkWriteError, SourceReadError, TallowError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import { sanitizeFileName } from '../protocol/sanitizeFileName';
 import { fromFilePath } from '../sources/fromFilePath';
@@ -485,6 +485,12 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record }: Di
  * `/` is ignored) even if empty, under the same rules as a file at that path;
  * an existing folder is fine, a file in the way is a `SinkWriteError`.
  *
+ * A file already in place counts as held whole: `held` and `open` say `from` = its size when a regular
+ * file of the offered name, size and mtime (= the manifest's `lastModified`, which a placed file gets)
+ * is in its folder. The prefix digest then decides; on a mismatch the receiver opens again with
+ * `resume: false` and the file lands beside it as ` (n)`. The file in place is never written or removed.
+ * A part file opened and never written is removed when the transfer is cut.
+ *
  * On success the part file is linked to its final name, atomically: `name`,
  * else the first free `stem (n).ext`, so an existing file is never replaced
  * (`overwrite: true` renames over it). Where hard links are unsupported the
@@ -529,7 +535,11 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
     open: async (manifest: Manifest, hints?: OpenHints): Promise<OpenedTarget> => {
       const { folders, name } = locate(manifest.name);
       const at = await reach(dir, await prepareDir(dir), folders, true);
-      const claim = (resume && hints?.resume !== false ? await claimPartial(at, name, manifest) : undefined) ?? (await claimNew(at, name));
+      const resuming = resume && hints?.resume !== false;
+      // An empty file in place is the offered one even when the receiver promised it from 0: both are 0 bytes.
+      const emptyInPlace = resume && manifest.size === 0;
+      if ((resuming || emptyInPlace) && (await isFinished(at, name, manifest))) return finishedTarget(at, name, manifest);
+      const claim = (resuming ? await claimPartial(at, name, manifest) : undefined) ?? (await claimNew(at, name));
       const record = resume ? progressRecord(`${claim.path}.json`, `${at.rel}${claim.part}.json`, manifest) : undefined;
       try {
         // A fresh part file gets its record at the first checkpoint (or when the transfer is cut): a record of
@@ -540,13 +550,14 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
         claimed.delete(claim.key);
         throw err;
       }
-      return openedClaim(claim, { at, name, overwrite, resume, checkpointEvery, maxQueued, record });
+      return openedClaim(claim, { at, name, overwrite, resume, checkpointEvery, maxQueued, record, lastModified: manifest.lastModified });
     },
     held: async (manifest: Manifest): Promise<number> => {
       const { folders, name } = locate(manifest.name);
       if (!resume) return 0;
       const root = await realpath(dir).catch(() => undefined);
       const at = root === undefined ? undefined : await reach(dir, root, folders, false);
+      if (at && (await isFinished(at, name, manifest))) return manifest.size;
       const parts = at && (await listParts(at.path).catch(() => undefined));
       return at && parts ? peekPartial(at, parts, name, manifest) : 0;
     },
@@ -560,7 +571,16 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
 /** The OpenedTarget over a claimed part file: writes, then places or keeps or discards it, and lets the claim go. */
 function openedClaim(
   claim: Claim,
-  o: { at: Folder; name: string; overwrite: boolean; resume: boolean; checkpointEvery: number; maxQueued: number; record?: (persisted: number) => Promise<void> },
+  o: {
+    at: Folder;
+    name: string;
+    overwrite: boolean;
+    resume: boolean;
+    checkpointEvery: number;
+    maxQueued: number;
+    record?: (persisted: number) => Promise<void>;
+    lastModified?: number;
+  },
 ): OpenedTarget {
   const { path, key, handle, from } = claim;
   // The part file's path relative to the target directory, for errors.
@@ -592,6 +612,8 @@ function openedClaim(
     // What the sink wrote in this session, so an abort can record it (a resume then repeats nothing written).
     sink: (chunks) => diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record })(chunks).pipe(tap((n) => (written = n))),
     finish: async () => {
+      // The sender's mtime, set before the file appears under its name: a later offer of the same file finds it.
+      if (isTime(o.lastModified)) await handle.utimes(new Date(), new Date(o.lastModified)).catch(() => undefined);
       await close();
       // The record goes first: a partial without one is never resumed, so never written into once placed.
       await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
@@ -600,7 +622,8 @@ function openedClaim(
       return join(o.at.path, saved);
     },
     abort: async (reason: unknown) => {
-      const discard = !o.resume || isWholeFileMismatch(reason);
+      // A part file this transfer created and never wrote to holds nothing worth keeping.
+      const discard = !o.resume || isWholeFileMismatch(reason) || (from === 0 && written === 0);
       // Kept for resume: every byte written so far counts, not only those at the last checkpoint (a session
       // interrupted by a lost connection then resends at most what was in flight).
       if (!discard && held && !closed && written > 0 && record) await handle.sync().then(() => record(from + written)).catch(() => undefined);
@@ -617,6 +640,47 @@ function openedClaim(
         release();
       }
     },
+  };
+}
+
+const isTime = (ms: number | undefined): ms is number => typeof ms === 'number' && Number.isFinite(ms) && ms >= 0;
+
+/**
+ * True when `name` in `at` is already `manifest`'s file, as an earlier session left it: a regular file
+ * (not a link) of the same size whose mtime is the manifest's `lastModified` (which `finish` sets). Only a
+ * candidate: the prefix digest the receiver sends decides, and on a mismatch the file is left alone.
+ */
+async function isFinished(at: Folder, name: string, manifest: Manifest): Promise<boolean> {
+  if (!isTime(manifest.lastModified)) return false;
+  const st = await lstat(join(at.path, name)).catch(() => undefined);
+  return Boolean(st?.isFile() && st.size === manifest.size && Math.abs(st.mtimeMs - manifest.lastModified) < 1);
+}
+
+/**
+ * The target for a file that is already in place ({@link isFinished}): every byte is held, the prefix is
+ * the file itself, and nothing is written, moved or removed, whatever the outcome. After a prefix
+ * mismatch the receiver opens the file again with `resume: false`, which lands beside it as ` (n)`.
+ */
+function finishedTarget(at: Folder, name: string, manifest: Manifest): OpenedTarget {
+  const path = join(at.path, name);
+  const rel = `${at.rel}${name}`;
+  return {
+    from: manifest.size,
+    prefix: () =>
+      fromFilePath(path).pipe(
+        limitBytes(manifest.size),
+        catchError((err: unknown) =>
+          throwError(() => new SourceReadError(`reading ${rel} failed (${codeOf(err) ?? 'unknown error'})`, { path: rel, causeCode: codeOf(err) }, fsCause(err))),
+        ),
+      ),
+    sink: (chunks) =>
+      chunks.pipe(
+        map((c): number => {
+          throw new ProtocolError(`a chunk at ${c.offset} of ${rel}, which is complete`, { path: rel, offset: c.offset });
+        }),
+      ),
+    finish: () => path,
+    abort: () => undefined,
   };
 }
 

@@ -6,7 +6,7 @@
  * outside the target directory and never through a symbolic link.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProtocolError, SinkWriteError } from '../../src/errors';
@@ -115,7 +115,8 @@ describe('directoryTarget.held()', () => {
     await write(opened, data);
     expect(await opened.finish()).toBe(join(d, 'docs', 'r.bin'));
     expect(sha(await readFile(join(d, 'docs', 'r.bin')))).toBe(sha(data));
-    expect(await target.held!(m)).toBe(0);
+    // The placed file carries the sender's mtime, so the same offer again finds all of it held.
+    expect(await target.held!(m)).toBe(m.size);
   });
 
   it('skips a partial a transfer in progress holds, and one of another file of that name, as open does', async () => {
@@ -208,11 +209,14 @@ describe('directoryTarget.open(manifest, { resume: false })', () => {
     expect(sha(await readFile(join(d, 'p', 'f.bin')))).toBe(sha(data));
     expect([sha(await readFile(old)), await readFile(`${old}.json`, 'utf8')]).toEqual(before);
 
+    // While f.bin is in place the same offer finds it whole; once it is moved away, the old partial resumes.
+    expect((await target.open(m)).from).toBe(m.size);
+    await rename(join(d, 'p', 'f.bin'), join(d, 'moved.bin'));
     const again = await target.open(m);
     expect(again.from).toBe(3 * CHUNK);
     await write(again, data);
-    expect(await again.finish()).toBe(join(d, 'p', 'f (1).bin'));
-    expect(await tree(d)).toEqual(['p', 'p/f (1).bin', 'p/f.bin']);
+    expect(await again.finish()).toBe(join(d, 'p', 'f.bin'));
+    expect(await tree(d)).toEqual(['moved.bin', 'p', 'p/f.bin']);
   });
 
   it('aborted, it leaves a second partial; held and the next open agree on which one resumes', async () => {
