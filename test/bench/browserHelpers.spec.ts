@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { parseBrowserArgs } from '../../bench/lib/browser/browserArgs';
+import { cpuBetween, parseStat, processGroup, splitCmdline } from '../../bench/lib/browser/processCpu';
+import { summarizeCpuProfile } from '../../bench/lib/browser/cpuProfile';
+
+describe('parseBrowserArgs', () => {
+  it('defaults to 5 runs of 256 MiB, every system', () => {
+    expect(parseBrowserArgs([])).toEqual({ runs: 5, mib: 256, only: [], grid: false, profile: false });
+  });
+
+  it('reads --runs, --mib (both forms), repeated --only, --grid and --profile', () => {
+    expect(parseBrowserArgs(['--runs', '3', '--mib=64', '--only', 'raw', '--only=tallow', '--grid', '--profile'])).toEqual({ runs: 3, mib: 64, only: ['raw', 'tallow'], grid: true, profile: true });
+  });
+
+  it('rejects unknown flags and bad numbers', () => {
+    expect(() => parseBrowserArgs(['--fast'])).toThrow('unknown flag --fast');
+    expect(() => parseBrowserArgs(['--runs', '0'])).toThrow('--runs needs a positive number');
+    expect(() => parseBrowserArgs(['--runs', '2.5'])).toThrow('whole number');
+    expect(() => parseBrowserArgs(['--mib'])).toThrow('--mib needs a positive number, got nothing');
+  });
+});
+
+describe('processCpu', () => {
+  it('groups Chromium processes by --type, whether the title was rewritten or not', () => {
+    expect(processGroup(splitCmdline('/usr/lib/chromium/chromium --type=renderer --lang=en'))).toBe('renderer');
+    expect(processGroup(splitCmdline('/usr/lib/chromium/chromium\0--type=utility\0--utility-sub-type=network.mojom.NetworkService\0'))).toBe('network');
+    expect(processGroup(['/usr/lib/chromium/chromium', '--headless'])).toBe('browser');
+    expect(processGroup(['/usr/lib/chromium/chromium', '--type=gpu-process'])).toBe('gpu');
+    expect(processGroup(['/bin/sh', '/usr/bin/chromium'])).toBe('other');
+  });
+
+  it('reads ppid and utime + stime from /proc/<pid>/stat, even with spaces in the name', () => {
+    const stat = '4242 (Chrome_Child IO) S 4200 4242 1 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 12 0 1000 0 0';
+    expect(parseStat(stat)).toEqual({ ppid: 4200, ticks: 325 });
+  });
+
+  it('counts CPU between readings per group; a new process counts from zero', () => {
+    const before = new Map([[1, { group: 'renderer', cpuSeconds: 1 }]]);
+    const after = new Map([
+      [1, { group: 'renderer', cpuSeconds: 3.5 }],
+      [2, { group: 'renderer', cpuSeconds: 0.5 }],
+      [3, { group: 'network', cpuSeconds: 1 }],
+    ]);
+    expect(cpuBetween(before, after)).toEqual({ renderer: 3, network: 1 });
+  });
+});
+
+describe('summarizeCpuProfile', () => {
+  it('ranks functions by self time and leaves idle and (program) out of the shares', () => {
+    const frame = (functionName: string, url = 'http://127.0.0.1:1/bundles/bench.js', lineNumber = 9) => ({ functionName, url, lineNumber });
+    const profile = {
+      nodes: [
+        { id: 1, callFrame: frame('(idle)', '') },
+        { id: 2, callFrame: frame('crc32') },
+        { id: 3, callFrame: frame('update', 'http://127.0.0.1:1/bundles/bench.js', 99) },
+        { id: 4, callFrame: frame('(program)', '') },
+      ],
+      samples: [1, 2, 2, 2, 3, 4],
+      timeDeltas: [5000, 1000, 1000, 1000, 1000, 2000],
+    };
+    expect(summarizeCpuProfile(profile, 5)).toEqual([' 75.0%       3 ms  crc32 bundles/bench.js:10', ' 25.0%       1 ms  update bundles/bench.js:100', 'JS busy 4 ms, (program) 2 ms, idle 5 ms']);
+  });
+});
