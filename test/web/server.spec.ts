@@ -1,6 +1,7 @@
 /**
  * examples/web/server.ts on 127.0.0.1 (random port): static files, headers, and the
- * signalling endpoint with real WebSocket clients (the `ws` package).
+ * rendezvous endpoint (src/server) with real WebSocket clients (the `ws` package): rooms,
+ * short codes, error frames.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -68,7 +69,7 @@ describe('web server: files', () => {
   it('sends a CSP that allows only our script (and WebAssembly), our socket and blob: URLs', async () => {
     const csp = (await fetch(web.url)).headers.get('content-security-policy')!;
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
-    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${web.port} blob:`);
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${web.port} wss://127.0.0.1:${web.port} blob:`);
     expect(csp).toContain("object-src 'none'");
   });
 
@@ -85,10 +86,13 @@ describe('web server: files', () => {
 describe('web server: signalling', () => {
   it('pairs two tabs and relays host candidates only', async () => {
     const a = await client('room=s1&lanes=2');
-    expect(await a.next('waiting')).toEqual({ type: 'waiting', room: 's1' });
-    const b = await client('room=s1&lanes=2');
-    expect(await a.next('paired')).toEqual({ type: 'paired', role: 'offerer', lanes: 2 });
-    expect(await b.next('paired')).toEqual({ type: 'paired', role: 'answerer', lanes: 2 });
+    const waiting = await a.next('waiting');
+    expect(waiting).toEqual({ type: 'waiting', room: 's1', code: expect.stringMatching(/^[2-9A-HJKMNP-Z]{6}$/), codeExpiresAt: expect.any(Number), resume: expect.any(String) });
+    // The second tab joins by the short code, typed the way people do.
+    const typed = `${waiting.code.slice(0, 3).toLowerCase()}-${waiting.code.slice(3)}`;
+    const b = await client(`code=${typed}&lanes=2`);
+    expect(await a.next('paired')).toEqual({ type: 'paired', role: 'offerer', lanes: 2, room: 's1', iceServers: [], resume: waiting.resume });
+    expect(await b.next('paired')).toMatchObject({ type: 'paired', role: 'answerer', lanes: 2, room: 's1', iceServers: [] });
 
     const host = 'candidate:1 1 udp 2113937151 127.0.0.1 50000 typ host';
     a.ws.send(JSON.stringify({ type: 'signal', lane: 1, candidate: { candidate: host.replace('typ host', 'typ srflx'), sdpMid: '0', sdpMLineIndex: 0 } }));
@@ -117,7 +121,34 @@ describe('web server: signalling', () => {
     const foreign = await client('room=s3', { origin: 'http://evil.example' });
     expect(await foreign.closed).toBe(BAD_REQUEST_CODE);
     const same = await client('room=s3', { origin: `http://127.0.0.1:${web.port}` });
-    expect(await same.next('waiting')).toEqual({ type: 'waiting', room: 's3' });
+    expect(await same.next('waiting')).toMatchObject({ type: 'waiting', room: 's3' });
     [a, b, same].forEach((x) => x.ws.close());
+  });
+
+  it('an unknown code gets unknown-code and 4004; a malformed frame gets bad-message and the socket stays', async () => {
+    const lost = await client('code=ZZZ-ZZZ');
+    expect(await lost.next('error')).toMatchObject({ type: 'error', code: 'unknown-code' });
+    expect(await lost.closed).toBe(4004);
+
+    const a = await client('room=s4');
+    await a.next('waiting');
+    a.ws.send('{"type":"signal"');
+    expect(await a.next('error')).toMatchObject({ type: 'error', code: 'bad-message' });
+    a.ws.send(Buffer.from('binary is ignored'), { binary: true });
+    const b = await client('room=s4');
+    expect(await a.next('paired')).toMatchObject({ role: 'offerer' });
+    b.ws.close();
+    expect(await a.next('peer-left')).toEqual({ type: 'peer-left' });
+    a.ws.close();
+  });
+
+  it('a frame over 64 KiB closes the socket (1009) and the server keeps serving', async () => {
+    const a = await client('room=s5');
+    await a.next('waiting');
+    a.ws.send('x'.repeat(64 * 1024 + 1));
+    expect(await a.closed).toBe(1009);
+    const b = await client('room=s5');
+    expect(await b.next('waiting')).toMatchObject({ room: 's5' });
+    b.ws.close();
   });
 });

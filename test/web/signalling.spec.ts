@@ -28,6 +28,18 @@ describe('filterSdpCandidates', () => {
   });
 });
 
+describe('candidate policy with TURN', () => {
+  it('relay candidates pass only when the policy allows them; srflx and TCP host never', () => {
+    const json = (line: string) => JSON.stringify({ type: 'signal', lane: 0, candidate: { candidate: line, sdpMid: '0', sdpMLineIndex: 0 } });
+    expect(parseSignal(json(RELAY), 1)).toBeUndefined();
+    expect(parseSignal(json(RELAY), 1, { relay: true })).toMatchObject({ candidate: { candidate: RELAY } });
+    expect(parseSignal(json(SRFLX), 1, { relay: true })).toBeUndefined();
+    expect(parseSignal(json(TCP_HOST), 1, { relay: true })).toBeUndefined();
+    const sdp = ['v=0', `a=${HOST_LOOPBACK}`, `a=${SRFLX}`, `a=${RELAY}`, ''].join('\r\n');
+    expect(filterSdpCandidates(sdp, { relay: true })).toBe(['v=0', `a=${HOST_LOOPBACK}`, `a=${RELAY}`, ''].join('\r\n'));
+  });
+});
+
 describe('parseLanes', () => {
   it.each([
     ['1', 1],

@@ -1,0 +1,146 @@
+/**
+ * The rendezvous over HTTP and WebSocket (the `ws` package): `WS /signal` for
+ * peers, anything else to an optional request handler (the web page), 404
+ * otherwise. Binds 127.0.0.1 unless told otherwise.
+ *
+ * ```
+ * const server = await startRendezvousServer({ port: 0 });                    // memory
+ * const server = await startRendezvousServer({ port: 8080, host: '0.0.0.0', redisUrl: process.env.REDIS_URL,
+ *   turn: { urls: ['turn:turn.example.org:3478'], secret: process.env.TURN_SECRET! } });
+ * ```
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createRendezvous, type Rendezvous, type RendezvousConfig } from './createRendezvous';
+import { memoryStore } from './memoryStore';
+import { redisStore } from './redisStore';
+import type { RendezvousStore } from './RendezvousStore';
+import { CLOSE_BAD_REQUEST, MAX_SIGNAL_BYTES, parseLanes } from './signalling';
+import { turnCredentials, type TurnConfig } from './turnCredentials';
+
+/** The address bound when `host` is not given: loopback only. */
+export const DEFAULT_HOST = '127.0.0.1';
+/** The port when `port` is not given. */
+export const DEFAULT_PORT = 8080;
+/** The WebSocket path. */
+export const SIGNAL_PATH = '/signal';
+
+/** Options of {@link startRendezvousServer}; the rest are {@link RendezvousConfig}'s. */
+export interface RendezvousServerConfig extends Omit<RendezvousConfig, 'store' | 'iceServers'> {
+  /** Address to bind. Default `127.0.0.1`. `0.0.0.0` or a LAN address exposes it. */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  /** Rooms in Redis (several instances); default: memory, or `store` if given. */
+  readonly redisUrl?: string;
+  /** A ready store (overrides `redisUrl`). The server closes it on `close()`. */
+  readonly store?: RendezvousStore;
+  /** Hand out TURN credentials (and relay relay candidates). Default: none. */
+  readonly turn?: TurnConfig;
+  /**
+   * Pages allowed to open the socket, by their `Origin` header: `'same'` (the
+   * server's own origin), `'*'`, or a list such as `['https://send.example.org']`.
+   * Clients without an Origin header (the command line) are always allowed.
+   * Default `'same'`.
+   */
+  readonly allowedOrigins?: 'same' | '*' | readonly string[];
+  /** Take the client address from the first `X-Forwarded-For` entry (behind a reverse proxy). Default false. */
+  readonly trustProxy?: boolean;
+  /** Other HTTP requests (e.g. the web page). Default: 404. */
+  readonly handler?: http.RequestListener;
+  /** Lease renewal period, ms. Default `leaseMs / 3` (10 s). */
+  readonly renewEveryMs?: number;
+}
+
+/** A running server. */
+export interface RendezvousServer {
+  /** `http://host:port/` */
+  readonly url: string;
+  /** `ws://host:port/signal` */
+  readonly signalUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly rendezvous: Rendezvous;
+  /**
+   * Stops: closes every socket, keeping their seats (peers resume with their
+   * token, here after a restart or on another instance), then the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const randomTag = (): string => Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+
+/** The client's address, for the join limits. */
+function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  return forwarded || req.socket.remoteAddress || 'unknown';
+}
+
+/** Whether a request's Origin may use the socket. */
+function originAllowed(req: http.IncomingMessage, allowed: RendezvousServerConfig['allowedOrigins'] = 'same'): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined || allowed === '*') return true;
+  if (allowed === 'same') return origin === `http://${req.headers.host}` || origin === `https://${req.headers.host}`;
+  return allowed.includes(origin);
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startRendezvousServer(config: RendezvousServerConfig = {}): Promise<RendezvousServer> {
+  const host = config.host ?? DEFAULT_HOST;
+  const port = config.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
+  const store = config.store ?? (config.redisUrl ? await redisStore(config.redisUrl) : memoryStore({ now: config.now }));
+  const turn = config.turn;
+  const rendezvous = createRendezvous({ ...config, store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
+
+  const server = http.createServer((req, res) => {
+    if (config.handler) config.handler(req, res);
+    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+  });
+  const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });
+  wss.on('connection', (socket: WebSocket, req) => {
+    socket.on('error', () => undefined);
+    if (!originAllowed(req, config.allowedOrigins)) {
+      socket.send(JSON.stringify({ type: 'error', code: 'bad-request', message: 'this page may not use this server (Origin not allowed)' }));
+      socket.close(CLOSE_BAD_REQUEST, 'bad origin');
+      return;
+    }
+    const url = new URL(req.url ?? '', 'http://rendezvous');
+    const q = url.searchParams;
+    const peer = rendezvous.connect(socket, { room: q.get('room'), code: q.get('code'), resume: q.get('resume'), lanes: parseLanes(q.get('lanes')), address: clientAddress(req, config.trustProxy ?? false) });
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) peer.message(data.toString());
+    });
+    socket.on('close', () => peer.closed());
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const renew = setInterval(() => void rendezvous.renewLeases().catch(() => undefined), config.renewEveryMs ?? (config.leaseMs ?? 30_000) / 3);
+  renew.unref();
+  const bound = (server.address() as AddressInfo).port;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shown}:${bound}/`,
+    signalUrl: `ws://${shown}:${bound}${SIGNAL_PATH}`,
+    host,
+    port: bound,
+    rendezvous,
+    close() {
+      closing ??= (async () => {
+        clearInterval(renew);
+        rendezvous.detachAll();
+        wss.clients.forEach((c) => c.terminate());
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
