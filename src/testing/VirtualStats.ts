@@ -2,6 +2,7 @@
  * Counters of a virtual link and its channels, so tests can assert that the
  * faults they injected really happened.
  */
+import type { VirtualAssociationStats } from './VirtualAssociation';
 
 /**
  * Traffic counters, seen from the sending side. For any channel or link:
@@ -55,6 +56,8 @@ export interface VirtualLinkStats extends VirtualTrafficStats {
   readonly bToA: VirtualTrafficStats;
   /** Channel pairs created on the link so far (a negotiated pair counts once both endpoints created its id). */
   readonly channels: number;
+  /** Only on a lane of a virtual network (`createVirtualNetwork`): its a → b congestion window, RTT and losses. */
+  readonly association?: VirtualAssociationStats;
 }
 
 /** A zeroed set of traffic counters. */

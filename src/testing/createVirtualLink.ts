@@ -8,6 +8,9 @@ import { domException } from './domException';
 import { VirtualDataChannel, type VirtualChannelControl, type VirtualChannelInit } from './VirtualDataChannel';
 import { resolveVirtualLinkConfig, type ResolvedVirtualLinkConfig, type VirtualLinkConfig } from './VirtualLinkConfig';
 import { VirtualPeer, type VirtualDataChannelInit, type VirtualPeerControl, type VirtualSide } from './VirtualPeer';
+import type { VirtualAssociationStats } from './VirtualAssociation';
+import type { VirtualDirection } from './VirtualDirection';
+import type { VirtualGate } from './VirtualGate';
 import { VirtualPipe, type VirtualFlow } from './VirtualPipe';
 import { mulberry32 } from './mulberry32';
 import { emptyTrafficStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
@@ -54,6 +57,18 @@ export interface VirtualLink {
    * constructor's config (`InvalidConfigError`); the random streams go on.
    */
   reconfigure(changes: VirtualNetworkChanges): void;
+}
+
+/**
+ * How a virtual network wires a lane (`createVirtualNetwork`): its a → b
+ * direction goes through the shared bottleneck, and its channels wait for the
+ * connection. Internal plumbing, not for users.
+ */
+export interface VirtualLinkWiring {
+  /** The a → b direction. Default: a `VirtualPipe` with the link's own config. */
+  readonly forward?: (config: ResolvedVirtualLinkConfig) => VirtualDirection & { association?(): VirtualAssociationStats };
+  /** Channels open (after `openDelayMs`) only once this gate is open. Default: at once. */
+  readonly gate?: VirtualGate;
 }
 
 /** The fields {@link VirtualLink.reconfigure} can change. */
@@ -174,7 +189,7 @@ const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl |
  * @return The link, with endpoints `a` and `b`.
  * @throws InvalidConfigError naming the first bad field.
  */
-export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
+export function createVirtualLink(config: VirtualLinkConfig = {}, wiring: VirtualLinkWiring = {}): VirtualLink {
   const resolved = resolveVirtualLinkConfig(config);
   // The network fields as last set, to resolve `reconfigure` changes against (a default reorderDelayMs follows delayMs).
   let network: VirtualNetworkChanges = Object.fromEntries(NETWORK_FIELDS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));
@@ -182,7 +197,14 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
   // One pipe per sending endpoint: `pipes.a` carries a → b. With the built-in PRNG, b → a draws from its own
   // stream, so the faults of one direction never depend on when the other direction sends (acks, under real time).
   const reverse = config.random === undefined ? { ...resolved, random: mulberry32(resolved.seed ^ REVERSE_SEED_MIX) } : resolved;
-  const pipes: Record<VirtualSide, VirtualPipe> = { a: new VirtualPipe(resolved), b: new VirtualPipe(reverse) };
+  const forward = wiring.forward?.(resolved);
+  const pipes: Record<VirtualSide, VirtualDirection> = { a: forward ?? new VirtualPipe(resolved), b: new VirtualPipe(reverse) };
+  // Schedules `fn` after `openDelayMs`, counted from when the gate opens (a network lane's connection).
+  const afterOpenDelay = (fn: () => void): void => {
+    const start = () => void scheduler.schedule(fn, resolved.openDelayMs);
+    if (wiring.gate) wiring.gate.whenOpen(start);
+    else start();
+  };
   // Pairs not yet closing (negotiated halves included).
   const live = new Set<Pair>();
   // Pairs with both ends created so far.
@@ -281,7 +303,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
    * the batch. The far endpoint announces each with `datachannel` first.
    */
   const openLater = (pairs: Pair[]): void => {
-    scheduler.schedule(() => {
+    afterOpenDelay(() => {
       const ready = pairs.filter((pair) => !pair.closing);
       for (const pair of ready) {
         pair.opened.add(pair.local).add(pair.remote!);
@@ -294,7 +316,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
         if (!pair.closing) pair.local.dispatch({ type: 'open', target: pair.local.channel });
         if (!pair.closing) pair.remote!.dispatch({ type: 'open', target: pair.remote!.channel });
       }
-    }, resolved.openDelayMs);
+    });
   };
 
   /**
@@ -303,18 +325,18 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
    * then delivers what arrived for it while it was connecting.
    */
   const openEndLater = (pair: Pair, end: VirtualChannelControl): void => {
-    scheduler.schedule(() => {
+    afterOpenDelay(() => {
       if (pair.closing) return;
       pair.opened.add(end);
       end.setState('open');
       end.dispatch({ type: 'open', target: end.channel });
       const incoming = end === pair.local ? pair.backward : pair.forward;
       if (incoming) pipes[other(sideOf(pair, end))].release(incoming);
-    }, resolved.openDelayMs);
+    });
   };
 
   /** Creates one end of `pair()`; `outgoing()` names the pipe and flow its sends take, looked up at send time. */
-  const createEnd = (label: string, id: number, options: EndOptions, negotiated: boolean, pair: () => Pair, outgoing: () => [VirtualPipe, VirtualFlow]): VirtualChannelControl => {
+  const createEnd = (label: string, id: number, options: EndOptions, negotiated: boolean, pair: () => Pair, outgoing: () => [VirtualDirection, VirtualFlow]): VirtualChannelControl => {
     let control!: VirtualChannelControl;
     new VirtualDataChannel({
       label: String(label),
@@ -415,7 +437,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
       peerControls[side] = control;
       return {
         maxMessageSize: resolved.maxMessageSize,
-        roundTripMs: () => 2 * resolved.delayMs,
+        roundTripMs: () => pipes.a.roundTripMs?.() ?? 2 * resolved.delayMs,
         traffic: () => (side === 'a' ? { sent: pipes.a.stats.bytesDelivered, received: pipes.b.stats.bytesDelivered } : { sent: pipes.b.stats.bytesDelivered, received: pipes.a.stats.bytesDelivered }),
         createDataChannel: (label, init = {}) => (init.negotiated ? createNegotiated(side, label, init) : createOne(side, label, init)[0]),
         isClosed: () => closed,
@@ -444,7 +466,8 @@ export function createVirtualLink(config: VirtualLinkConfig = {}): VirtualLink {
     stats: () => {
       const sum = emptyTrafficStats();
       for (const key of Object.keys(sum) as (keyof VirtualTrafficStats)[]) sum[key] = pipes.a.stats[key] + pipes.b.stats[key];
-      return { ...sum, aToB: { ...pipes.a.stats }, bToA: { ...pipes.b.stats }, channels: created };
+      const association = forward?.association?.();
+      return { ...sum, aToB: { ...pipes.a.stats }, bToA: { ...pipes.b.stats }, channels: created, ...(association && { association }) };
     },
     close: () => closeAll(),
     reconfigure: (changes) => {

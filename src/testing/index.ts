@@ -3,6 +3,7 @@
  * strategies without WebRTC. docs/testing.md documents every name here.
  */
 export { createVirtualLink, type VirtualLink } from './createVirtualLink';
+export { createVirtualNetwork, type VirtualNetwork, type VirtualNetworkStats } from './createVirtualNetwork';
 export { domException } from './domException';
 export { mulberry32 } from './mulberry32';
 export { VirtualDataChannel, type VirtualChannelInit } from './VirtualDataChannel';
@@ -10,3 +11,8 @@ export { VirtualEventTarget } from './VirtualEventTarget';
 export type { ResolvedVirtualLinkConfig, VirtualLinkConfig } from './VirtualLinkConfig';
 export { VirtualPeer } from './VirtualPeer';
 export type { VirtualLinkStats } from './VirtualStats';
+export type { VirtualAssociationStats } from './VirtualAssociation';
+export type { VirtualBottleneckStats } from './VirtualBottleneck';
+export type { ResolvedVirtualNetworkConfig, VirtualNetworkConfig } from './VirtualNetworkConfig';
+export { VirtualPeerConnection, type VirtualConnectionState, type VirtualIceCandidate, type VirtualSessionDescription } from './VirtualPeerConnection';
+export { SyncPromise } from './SyncPromise';
