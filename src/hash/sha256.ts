@@ -2,16 +2,19 @@
  * Incremental SHA-256 that works everywhere.
  *
  * - Node: `node:crypto` (OpenSSL, SHA-NI where present; about 1.4 GB/s here), synchronous.
- * - Browsers: hash-wasm's incremental SHA-256 (WebCrypto has no incremental digest),
- *   which needs one asynchronous WASM load, so `createSha256()` may return a promise.
+ * - Browsers: hash-wasm's incremental SHA-256 (WebCrypto has no incremental digest) in the page's
+ *   hash worker (pageHashWorker.ts), off the main thread; its digest is a promise. Where no worker can
+ *   start (no `Worker`, or a CSP without `blob:` for workers), hash-wasm on the main thread.
+ *   Either needs an asynchronous load, so `createSha256()` returns a promise there.
  */
 import type { Bytes } from '../types';
+import { pageHashWorker } from './pageHashWorker';
 
 /** An incremental hash. `digest()` may be called once. */
 export interface Sha256 {
   update(data: Bytes): void;
-  /** Lowercase hex, as `sha256sum` prints it. */
-  digestHex(): string;
+  /** Lowercase hex, as `sha256sum` prints it; a promise where the hashing runs in a worker. */
+  digestHex(): string | Promise<string>;
   /** An independent hasher in the same state, where the implementation can fork (node:crypto can). */
   copy?(): Sha256;
 }
@@ -42,8 +45,11 @@ const fromNode = (): Sha256 => wrapNode(nodeCrypto.createHash('sha256'));
 // A chunk of its own that imports SHA-256 alone from hash-wasm (see sha256Wasm.ts).
 const fromWasm = async (): Promise<Sha256> => (await import('./sha256Wasm')).createSha256Wasm();
 
-/** The default factory: native where it exists, hash-wasm otherwise. */
-export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode() : fromWasm());
+/** In the page's hash worker where one runs, else hash-wasm on this thread. */
+const fromWorkerOrWasm = async (): Promise<Sha256> => (await pageHashWorker())?.createSha256() ?? fromWasm();
+
+/** The default factory: native where it exists (Node), a worker in browsers, hash-wasm otherwise. */
+export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode() : fromWorkerOrWasm());
 
 /** The hash-wasm implementation, exported so tests can compare both paths in Node. */
 export const createSha256Wasm: () => Promise<Sha256> = fromWasm;
@@ -52,5 +58,5 @@ export const createSha256Wasm: () => Promise<Sha256> = fromWasm;
 export async function sha256Hex(data: Bytes): Promise<string> {
   const h = await createSha256();
   h.update(data);
-  return h.digestHex();
+  return await h.digestHex();
 }

@@ -97,14 +97,25 @@ export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chun
         if (wanted !== actual) return subscriber.error(new HashMismatchError(-1, wanted, actual, 'sha-256'));
         subscriber.complete();
       };
-      const finish = () => {
+      const digested = (hex: string) => {
+        actual = hex;
         try {
-          actual = hasher!.digestHex();
           onDigest?.(actual, bytes);
         } catch (err) {
           return subscriber.error(err);
         }
         compare();
+      };
+      // A worker's digest is a promise; node:crypto's is a string, and stays synchronous.
+      const finish = () => {
+        let digest: string | Promise<string>;
+        try {
+          digest = hasher!.digestHex();
+        } catch (err) {
+          return subscriber.error(err);
+        }
+        if (typeof digest === 'string') digested(digest);
+        else digest.then(digested, (err) => subscriber.error(err));
       };
       const ready = (h: Sha256) => {
         if (subscriber.closed) return;

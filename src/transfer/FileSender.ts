@@ -25,6 +25,7 @@ import { checkChunks } from './checkChunks';
 import { checkRouted } from './checkRouted';
 import type { FileDescriptor } from './fileInput';
 import { hashHeldPrefix } from './hashHeldPrefix';
+import { settle } from './settle';
 import type { TransferTuning } from './profiles';
 import { MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
 import type { ChunkBounds, SendOptions } from './sendFile';
@@ -93,6 +94,8 @@ export class FileSender {
   retransmittedPayload = 0;
   private chunkCount = 0;
   private sha256: string | undefined;
+  // True when the last chunk went before the digest came (a worker's digest is a promise): `done` waits.
+  private donePending = false;
   doneSent = false;
   startedAt: number;
 
@@ -200,7 +203,16 @@ export class FileSender {
   private onSourceEnd(hasher: Sha256): void {
     const { size, name } = this.manifest;
     if (this.readBytes !== size) throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it shrank while being read)`, { read: this.readBytes, size });
-    this.sha256 = hasher.digestHex();
+    this.sha256 = undefined;
+    this.subs.push(
+      settle(hasher.digestHex()).subscribe({
+        next: (hex) => {
+          this.sha256 = hex;
+          if (this.donePending) this.sendDone();
+        },
+        error: (err) => this.ctx.fail(err, true),
+      }),
+    );
   }
 
   private onChunk(c: Chunk): void {
@@ -210,6 +222,7 @@ export class FileSender {
   }
 
   private sendDone(): void {
+    if ((this.donePending = this.sha256 === undefined)) return;
     const { session, index, size } = this.manifest;
     this.doneSent = this.ctx.send({ t: 'done', id: session, i: index, chunks: this.chunkCount, bytes: size, sha256: this.sha256! });
     this.ctx.onDoneSent(this);

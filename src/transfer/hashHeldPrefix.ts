@@ -39,7 +39,8 @@ export function hashHeldPrefix(from: number, factory: Sha256Factory, read: () =>
             of(undefined),
           ).pipe(
             last(),
-            map((): HeldPrefix => ({ hasher, prefixSha256: (second ?? hasher.copy!()).digestHex() })),
+            switchMap(() => settle((second ?? hasher.copy!()).digestHex())),
+            map((prefixSha256): HeldPrefix => ({ hasher, prefixSha256 })),
           ),
         ),
       );

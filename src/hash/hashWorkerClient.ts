@@ -1,0 +1,116 @@
+/**
+ * The page's side of the hash worker: starts it, hands it hashers and bytes, and gets digests back.
+ *
+ * One worker serves every hasher of the page. It starts from a Blob URL made of the bundled worker script
+ * (hashWorkerSource.ts, a lazily imported chunk), so it works in any bundler's output without a separate
+ * file to serve; a page whose Content-Security-Policy has `worker-src` (or `script-src`) without `blob:`
+ * cannot start it, and {@link startHashWorker} then says `undefined`: callers hash on the main thread.
+ *
+ * Bytes go to the worker as an exact-size copy whose buffer is transferred (one memcpy; the caller keeps
+ * its buffer, which a sink or a frame may still be using).
+ */
+import type { Bytes } from '../types';
+import { HashWorkerError } from './HashWorkerError';
+import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
+import type { Sha256 } from './sha256';
+
+/** What the client needs of a Worker (the DOM's `Worker` fits). */
+export interface WorkerLike {
+  postMessage(message: HashWorkerRequest, transfer?: Transferable[]): void;
+  addEventListener(type: 'message' | 'error', listener: (event: any) => void): void;
+  terminate(): void;
+}
+
+/** A started worker and its hashers. */
+export interface HashWorkerClient {
+  /** A SHA-256 hasher in the worker; `digestHex()` answers with a promise. */
+  createSha256(): Sha256 & { digestHex(): Promise<string> };
+  /** CRC-32 of `data` continuing from `seed`, computed in the worker. */
+  crc32(data: Bytes, seed?: number): Promise<number>;
+  /** Requests sent so far, by kind (for tests and the benchmark). */
+  readonly sent: Readonly<Record<HashWorkerRequest['t'], number>>;
+}
+
+/**
+ * Starts a worker with `spawn` and resolves once it said `ready`; `undefined` when it cannot start
+ * (`spawn` throws, or the worker fails before `ready`), after which nothing is left running.
+ */
+export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClient | undefined> {
+  let worker: WorkerLike;
+  try {
+    worker = spawn();
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    // Answers awaited, by request id.
+    const waiting = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
+    // Set once the worker said `ready`; a failure after that fails what is waiting, and every later request.
+    let started = false;
+    let broken: HashWorkerError | undefined;
+    // Request ids, shared by hashers and CRC requests.
+    let nextId = 0;
+    const sent = { open: 0, update: 0, digest: 0, close: 0, crc: 0 };
+
+    const post = (m: HashWorkerRequest, transfer?: Transferable[]) => {
+      sent[m.t]++;
+      worker.postMessage(m, transfer);
+    };
+    const ask = <T,>(id: number, m: HashWorkerRequest, transfer?: Transferable[]) =>
+      new Promise<T>((res, rej) => {
+        if (broken) return rej(broken);
+        waiting.set(id, { resolve: res, reject: rej });
+        post(m, transfer);
+      });
+    /** An exact-size copy of `data`, its buffer to be transferred. */
+    const copyOf = (data: Bytes) => data.slice();
+    // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
+    const unused = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((id) => broken || post({ t: 'close', id })) : undefined;
+
+    const client: HashWorkerClient = {
+      sent,
+      createSha256() {
+        const id = ++nextId;
+        post({ t: 'open', id });
+        const hasher = {
+          update(data: Bytes) {
+            if (broken) return;
+            const copy = copyOf(data);
+            post({ t: 'update', id, data: copy }, [copy.buffer]);
+          },
+          digestHex() {
+            unused?.unregister(hasher);
+            return ask<string>(id, { t: 'digest', id });
+          },
+        };
+        unused?.register(hasher, id, hasher);
+        return hasher;
+      },
+      crc32(data, seed = 0) {
+        const id = ++nextId;
+        const copy = copyOf(data);
+        return ask<number>(id, { t: 'crc', id, data: copy, seed }, [copy.buffer]);
+      },
+    };
+
+    worker.addEventListener('message', ({ data: m }: { data: HashWorkerReply }) => {
+      if (m.t === 'ready') {
+        started = true;
+        return resolve(client);
+      }
+      const w = waiting.get(m.id);
+      if (!w) return;
+      waiting.delete(m.id);
+      if (m.t === 'error') w.reject(new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }));
+      else w.resolve(m.t === 'digest' ? m.hex : m.value);
+    });
+    worker.addEventListener('error', (event: { message?: string; preventDefault?: () => void }) => {
+      event.preventDefault?.();
+      worker.terminate();
+      if (!started) return resolve(undefined);
+      broken = new HashWorkerError(`hash worker failed: ${event.message ?? 'unknown error'}`);
+      for (const w of waiting.values()) w.reject(broken);
+      waiting.clear();
+    });
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * SHA-256 off the main thread in Chromium: a transfer between two peer connections of one page hashes
+ * both ends in the library's hash worker (test/browser/page/hashWorkerTransfers.ts counts the workers the
+ * page starts and the bytes posted to them), and every digest equals node:crypto's of the same bytes.
+ *
+ * Debian's Chromium in the loopback-only namespace (test/harness/chromium.ts); skipped without
+ * /usr/bin/chromium unless CI is set.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_EXECUTABLE, spawnChromiumRunner, type SpawnedChromiumRunner } from '../harness/chromium';
+import { patternBytes } from '../harness/pump';
+import { sha256Hex } from '../helpers/sha256';
+import type { HashRunOptions, HashRunResult } from './page/hashWorkerTransfers';
+
+const MiB = 1024 * 1024;
+const hasChromium = existsSync(CHROMIUM_EXECUTABLE);
+const skip = !hasChromium && !process.env.CI;
+if (skip) console.warn(`test/browser/hashWorker skipped: ${CHROMIUM_EXECUTABLE} not found`);
+
+describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
+  let runner: SpawnedChromiumRunner | undefined;
+  // Replies by request id.
+  const waiting = new Map<number, (reply: { ok: boolean; value?: HashRunResult; error?: string }) => void>();
+  let nextId = 0;
+
+  const run = (options: HashRunOptions): Promise<HashRunResult> =>
+    new Promise((resolve, reject) => {
+      const id = ++nextId;
+      waiting.set(id, (r) => (r.ok ? resolve(r.value!) : reject(new Error(r.error))));
+      runner!.port.send({ id, options });
+    });
+
+  beforeAll(async () => {
+    runner = await spawnChromiumRunner(new URL('./fixtures/hashWorkerRunner.ts', import.meta.url), {
+      bundles: { hashWorker: 'test/browser/page/hashWorkerTransfers.ts' },
+      timeoutMs: 45_000,
+    });
+    runner.port.onMessage((data) => {
+      const reply = data as { id: number; ok: boolean };
+      waiting.get(reply.id)?.(reply);
+      waiting.delete(reply.id);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await runner?.close();
+  }, 30_000);
+
+  it('both ends hash in one worker: every byte of the file goes to it twice, the digests are right', async () => {
+    const size = 8 * MiB + 12_345;
+    const want = sha256Hex(patternBytes(size, 7));
+    const r = await run({ size, seed: 7, hashOn: 'worker', timeoutMs: 40_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.outcome).toBe('completed');
+    expect(r.workers.workers).toBe(1);
+    expect(r.workers.names).toEqual(['tallow-rx hash']);
+    // The sender's and the receiver's whole-file hashers: each byte once per side, two digests.
+    expect(r.workers.updateBytes).toBe(2 * size);
+    expect(r.workers.digests).toBe(2);
+    expect([r.sourceSha256, r.senderSha256, r.receiverSha256, r.receivedSha256]).toEqual([want, want, want, want]);
+  }, 60_000);
+
+  it('a later transfer reuses the worker; hashing on the main thread (createHash) posts nothing to it', async () => {
+    const size = 3 * MiB;
+    const want = sha256Hex(patternBytes(size, 8));
+    const again = await run({ size, seed: 8, hashOn: 'worker', timeoutMs: 40_000 });
+    expect(again.workers).toMatchObject({ workers: 0, updateBytes: 2 * size, digests: 2 });
+    expect([again.senderSha256, again.receiverSha256]).toEqual([want, want]);
+    const main = await run({ size, seed: 8, hashOn: 'main', timeoutMs: 40_000 });
+    expect(main.workers).toMatchObject({ workers: 0, updates: 0, digests: 0 });
+    expect([main.senderSha256, main.receiverSha256, main.receivedSha256]).toEqual([want, want, want]);
+  }, 60_000);
+});
