@@ -23,41 +23,46 @@ interface WasmHasher {
   digest(format: 'hex'): string;
 }
 
+/** An open hasher: its work so far, and whether it failed (answered `error`). */
+interface Entry {
+  chain: Promise<WasmHasher>;
+  failed: boolean;
+}
+
 /** Answers the page's requests on `scope` until the worker ends; says `ready` first. */
 export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<WasmHasher> = createSHA256): void {
-  // Each open hasher's work so far: updates and the digest run in order on one promise chain.
-  const open = new Map<number, Promise<WasmHasher>>();
+  // Open hashers by id. The table's state changes as each request arrives; the hashing itself runs on
+  // each hasher's promise chain, in order, once its WASM instance has loaded.
+  const open = new Map<number, Entry>();
 
   const fail = (id: number, err: unknown) => scope.postMessage({ t: 'error', id, message: err instanceof Error ? err.message : String(err) });
-  /** Runs `step` after the hasher's earlier steps; a failure answers `error` once and drops the hasher. */
-  const then = (id: number, step: (h: WasmHasher) => void) => {
-    const chain = open.get(id);
-    if (!chain) return fail(id, `hasher ${id} is not open`);
-    open.set(
-      id,
-      chain.then((h) => {
-        step(h);
-        return h;
-      }),
-    );
-    open.get(id)!.catch((err) => {
-      if (open.delete(id)) fail(id, err);
+  /** Runs `work` after the hasher's earlier steps; its first failure answers `error` and closes it. */
+  const step = (id: number, entry: Entry, work: (h: WasmHasher) => void) => {
+    entry.chain = entry.chain.then((h) => (work(h), h));
+    entry.chain.catch((err) => {
+      if (entry.failed) return;
+      entry.failed = true;
+      if (open.get(id) === entry) open.delete(id);
+      fail(id, err);
     });
   };
+  /** The open hasher `id`, or an `error` answer. */
+  const opened = (id: number): Entry | undefined => open.get(id) ?? void fail(id, `hasher ${id} is not open`);
 
   scope.addEventListener('message', ({ data: m }) => {
+    let entry: Entry | undefined;
     switch (m.t) {
       case 'open':
         if (open.has(m.id)) return fail(m.id, `hasher ${m.id} is already open`);
-        open.set(m.id, create().then((h) => (h.init(), h)));
-        return;
+        open.set(m.id, (entry = { chain: create(), failed: false }));
+        return step(m.id, entry, (h) => void h.init());
       case 'update':
-        return then(m.id, (h) => void h.update(m.data));
+        if ((entry = opened(m.id))) step(m.id, entry, (h) => void h.update(m.data));
+        return;
       case 'digest':
-        return then(m.id, (h) => {
-          open.delete(m.id);
-          scope.postMessage({ t: 'digest', id: m.id, hex: h.digest('hex') });
-        });
+        if (!(entry = opened(m.id))) return;
+        open.delete(m.id);
+        return step(m.id, entry, (h) => scope.postMessage({ t: 'digest', id: m.id, hex: h.digest('hex') }));
       case 'close':
         open.delete(m.id);
         return;

@@ -1,0 +1,80 @@
+/**
+ * A hasher whose digest comes later (as the browser's hash worker gives it) through a whole transfer, in
+ * virtual time: `digestHex()` answers with a thenable that settles `DIGEST_DELAY_MS` later on the test's
+ * scheduler. The sender must hold its `done` until its digest is known, the receiver must compare once its
+ * own is, and both must report the right SHA-256. (With a synchronous-only sender, `done` would carry the
+ * thenable itself and the transfer would fail.)
+ */
+import { createHash } from 'node:crypto';
+import type { SchedulerLike } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import type { Sha256 } from '../../src/hash/sha256';
+import { createVirtualLink } from '../../src/testing';
+import { find, inVirtualTime, record } from '../properties/virtualClock';
+import { pattern } from '../helpers/bytes';
+
+const DIGEST_DELAY_MS = 40;
+
+/** node:crypto's SHA-256 with a digest that settles later on `scheduler`; counts digests given. */
+function laterDigests(scheduler: SchedulerLike) {
+  const given: number[] = [];
+  const create = (): Sha256 => {
+    const h = createHash('sha256');
+    return {
+      update: (d) => void h.update(d),
+      digestHex: () => {
+        const hex = h.digest('hex');
+        const thenable = {
+          // rxjs's `from` chains a `.then(null, report)` on what this returns: nothing to do for that one.
+          then(resolve?: ((v: string) => void) | null) {
+            if (!resolve) return thenable;
+            scheduler.schedule(() => {
+              given.push(scheduler.now());
+              resolve(hex);
+            }, DIGEST_DELAY_MS);
+            return thenable;
+          },
+        };
+        return thenable as unknown as Promise<string>;
+      },
+    };
+  };
+  return { create, given };
+}
+
+describe('a digest that comes later (a hash worker)', () => {
+  it.each([1, 300_000, 2_000_000])('%i bytes: both sides wait for their digests and agree on the SHA-256', (size) => {
+    const bytes = pattern(size, 3);
+    const want = createHash('sha256').update(bytes).digest('hex');
+    const { r, s, sender, receiver, doneAt } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const link = createVirtualLink({ scheduler, delayMs: 2 });
+      const sender = laterDigests(scheduler);
+      const receiver = laterDigests(scheduler);
+      // When the sender's `done` left: it must not be before the sender's digest settled.
+      let doneAt = -1;
+      const control = link.a.createDataChannel.bind(link.a);
+      link.a.createDataChannel = (label: string, init?: RTCDataChannelInit) => {
+        const ch = control(label, init);
+        const send = ch.send.bind(ch);
+        ch.send = (data: any) => {
+          if (typeof data === 'string' && data.includes('"t":"done"')) doneAt = scheduler.now();
+          send(data);
+        };
+        return ch;
+      };
+      const r = record(receiveFile(link.b, { scheduler, createHash: receiver.create }));
+      const s = record(sendFile(link.a, bytes, { name: 'later.bin', scheduler, createHash: sender.create }));
+      clock.runUntil(() => r.ended && s.ended, 60_000);
+      return { r, s, sender, receiver, doneAt };
+    });
+    expect(r.error ?? s.error).toBeUndefined();
+    const got = find(r.events, 'completed') as Extract<TransferEvent, { type: 'completed' }> | undefined;
+    const confirmed = find(s.events, 'completed') as Extract<TransferEvent, { type: 'completed' }> | undefined;
+    expect([got?.sha256, confirmed?.sha256]).toEqual([want, want]);
+    expect(sender.given).toHaveLength(1);
+    expect(receiver.given).toHaveLength(1);
+    expect(doneAt).toBeGreaterThanOrEqual(sender.given[0]);
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The hash worker's protocol (src/hash/hashWorkerProtocol.ts) without a browser: `serveHashRequests` on a
+ * fake worker scope, and `startHashWorker` on a fake Worker that runs that same body in this thread and
+ * passes messages through `structuredClone` with their transfer lists, as postMessage does (a transferred
+ * buffer is detached on the sending side).
+ */
+import { createHash } from 'node:crypto';
+import { crc32 as zlibCrc } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { HashWorkerError } from '../../src/hash/HashWorkerError';
+import { serveHashRequests } from '../../src/hash/hashWorker';
+import { startHashWorker, type WorkerLike } from '../../src/hash/hashWorkerClient';
+import type { HashWorkerReply, HashWorkerRequest } from '../../src/hash/hashWorkerProtocol';
+import { pattern } from '../helpers/bytes';
+
+const nodeSha = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256');
+  parts.forEach((p) => h.update(p));
+  return h.digest('hex');
+};
+/** Collected replies; `until(n)` resolves once there are `n` (the WASM load is asynchronous). */
+function collector() {
+  const replies: HashWorkerReply[] = [];
+  const waiters: { n: number; resolve: () => void }[] = [];
+  const postMessage = (m: HashWorkerReply) => {
+    replies.push(m);
+    for (const w of waiters) if (replies.length >= w.n) w.resolve();
+  };
+  const until = (n: number) => new Promise<void>((resolve) => (replies.length >= n ? resolve() : waiters.push({ n, resolve })));
+  return { replies, postMessage, until };
+}
+
+/** A worker scope whose replies are collected, and a way to send it requests. */
+function fakeScope() {
+  const c = collector();
+  let listener: ((e: { data: HashWorkerRequest }) => void) | undefined;
+  serveHashRequests({ postMessage: c.postMessage, addEventListener: (_t, l) => (listener = l) });
+  return { ...c, send: (m: HashWorkerRequest) => listener!({ data: m }) };
+}
+
+/** A Worker look-alike running `serveHashRequests` here; `fail(message)` fires its `error` event. */
+function fakeWorker(options: { start?: boolean } = {}) {
+  const listeners: Record<string, ((e: any) => void)[]> = { message: [], error: [] };
+  const posted: HashWorkerRequest[] = [];
+  let terminated = false;
+  let toScope: ((e: { data: HashWorkerRequest }) => void) | undefined;
+  const emit = (type: string, e: unknown) => listeners[type].forEach((l) => l(e));
+  const worker: WorkerLike = {
+    postMessage(m, transfer) {
+      const data = structuredClone(m, { transfer }) as HashWorkerRequest;
+      posted.push(data);
+      queueMicrotask(() => toScope?.({ data }));
+    },
+    addEventListener: (type, l) => listeners[type].push(l),
+    terminate: () => void (terminated = true),
+  };
+  if (options.start !== false) {
+    queueMicrotask(() =>
+      serveHashRequests({ postMessage: (m) => queueMicrotask(() => !terminated && emit('message', { data: structuredClone(m) })), addEventListener: (_t, l) => (toScope = l) }),
+    );
+  }
+  return { worker, posted, terminated: () => terminated, fail: (message: string) => emit('error', { message, preventDefault() {} }) };
+}
+
+describe('serveHashRequests (the worker body)', () => {
+  it('says ready, then hashes interleaved hashers in order and answers CRC-32', async () => {
+    const { replies, send, until } = fakeScope();
+    expect(replies).toEqual([{ t: 'ready' }]);
+    const a = pattern(100_000, 1);
+    const b = pattern(70_001, 2);
+    send({ t: 'open', id: 1 });
+    send({ t: 'open', id: 2 });
+    send({ t: 'update', id: 1, data: a.subarray(0, 50_000) });
+    send({ t: 'update', id: 2, data: b });
+    send({ t: 'update', id: 1, data: a.subarray(50_000) });
+    send({ t: 'crc', id: 3, data: b, seed: 0 });
+    send({ t: 'digest', id: 2 });
+    send({ t: 'digest', id: 1 });
+    await until(4);
+    // CRC-32 answers at once; the digests once each hasher's WASM loaded (in either order).
+    expect(replies[1]).toEqual({ t: 'crc', id: 3, value: zlibCrc(b) });
+    expect(replies.slice(2).sort((x, y) => (x as { id: number }).id - (y as { id: number }).id)).toEqual([
+      { t: 'digest', id: 1, hex: nodeSha(a) },
+      { t: 'digest', id: 2, hex: nodeSha(b) },
+    ]);
+  });
+
+  it('answers error for requests outside the table: no hasher, opened twice, after digest or close', async () => {
+    const { replies, send, until } = fakeScope();
+    send({ t: 'update', id: 9, data: new Uint8Array(1) });
+    send({ t: 'open', id: 1 });
+    send({ t: 'open', id: 1 });
+    send({ t: 'digest', id: 1 });
+    send({ t: 'digest', id: 1 });
+    send({ t: 'open', id: 2 });
+    send({ t: 'close', id: 2 });
+    send({ t: 'digest', id: 2 });
+    send({ t: 'hash', id: 4 } as unknown as HashWorkerRequest);
+    await until(7);
+    expect(replies.slice(1).map((r) => [r.t, (r as { id?: number }).id, (r as { message?: string }).message])).toEqual([
+      ['error', 9, 'hasher 9 is not open'],
+      ['error', 1, 'hasher 1 is already open'],
+      ['error', 1, 'hasher 1 is not open'],
+      ['error', 2, 'hasher 2 is not open'],
+      ['error', 4, 'unknown request "hash"'],
+      ['digest', 1, undefined],
+    ]);
+  });
+
+  it('a hasher that fails (the WASM load) answers error once and is gone', async () => {
+    const { replies, postMessage, until } = collector();
+    let listener!: (e: { data: HashWorkerRequest }) => void;
+    serveHashRequests({ postMessage, addEventListener: (_t, l) => (listener = l) }, () => Promise.reject(new Error('no wasm')));
+    listener({ data: { t: 'open', id: 1 } });
+    listener({ data: { t: 'update', id: 1, data: new Uint8Array(3) } });
+    listener({ data: { t: 'digest', id: 1 } });
+    listener({ data: { t: 'crc', id: 2, data: new Uint8Array(0), seed: 0 } });
+    await until(3);
+    expect(replies).toEqual([{ t: 'ready' }, { t: 'crc', id: 2, value: 0 }, { t: 'error', id: 1, message: 'no wasm' }]);
+  });
+});
+
+describe('startHashWorker (the page side)', () => {
+  it('gives hashers whose digests come from the worker; the caller keeps its buffer, the worker gets an exact copy', async () => {
+    const fake = fakeWorker();
+    const client = (await startHashWorker(() => fake.worker))!;
+    expect(client).toBeDefined();
+    const big = pattern(300_000, 5);
+    const view = big.subarray(1000, 201_000);
+    const h1 = client.createSha256();
+    const h2 = client.createSha256();
+    h1.update(view);
+    h2.update(big);
+    h1.update(big.subarray(0, 10));
+    const [d1, d2] = await Promise.all([h1.digestHex(), h2.digestHex()]);
+    expect(d1).toBe(nodeSha(view, big.subarray(0, 10)));
+    expect(d2).toBe(nodeSha(big));
+    // Not detached, unchanged: what was transferred was a copy of the view's bytes only.
+    expect(big.byteLength).toBe(300_000);
+    expect(Buffer.from(big).equals(pattern(300_000, 5))).toBe(true);
+    const updates = fake.posted.filter((m) => m.t === 'update') as Extract<HashWorkerRequest, { t: 'update' }>[];
+    expect(updates.map((m) => m.data.buffer.byteLength)).toEqual([200_000, 300_000, 10]);
+    expect(await client.crc32(view)).toBe(zlibCrc(view));
+    expect(client.sent).toEqual({ open: 2, update: 3, digest: 2, close: 0, crc: 1 });
+  });
+
+  it('no worker when spawning throws (no Worker, a CSP that forbids blob: workers)', async () => {
+    expect(
+      await startHashWorker(() => {
+        throw new DOMException('denied by the Content Security Policy', 'SecurityError');
+      }),
+    ).toBeUndefined();
+  });
+
+  it('no worker, and the failed one terminated, when it errors before ready (a script that cannot load)', async () => {
+    const fake = fakeWorker({ start: false });
+    const started = startHashWorker(() => fake.worker);
+    fake.fail('blocked');
+    expect(await started).toBeUndefined();
+    expect(fake.terminated()).toBe(true);
+  });
+
+  it('a worker that fails after ready rejects waiting and later digests with HashWorkerError', async () => {
+    const fake = fakeWorker();
+    const client = (await startHashWorker(() => fake.worker))!;
+    const h = client.createSha256();
+    h.update(pattern(10));
+    const waiting = h.digestHex();
+    fake.fail('out of memory');
+    await expect(waiting).rejects.toBeInstanceOf(HashWorkerError);
+    await expect(client.createSha256().digestHex()).rejects.toMatchObject({ code: 'ERR_HASH_WORKER', message: 'hash worker failed: out of memory' });
+    expect(fake.terminated()).toBe(true);
+  });
+
+  it("an error answer rejects that hasher's digest", async () => {
+    const fake = fakeWorker();
+    const client = (await startHashWorker(() => fake.worker))!;
+    const h = client.createSha256();
+    await h.digestHex();
+    await expect(h.digestHex()).rejects.toMatchObject({ name: 'HashWorkerError', message: expect.stringMatching(/is not open/) });
+  });
+});
