@@ -54,6 +54,7 @@ export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
  * size and watermarks overridden. Chromium limits the choice: a message is at most 256 KiB
  * (chunk + 32 B header; a larger `maxChunk` is clamped to fit), `high + message` must stay under the 16 MiB send queue, and
  * `bufferedamountlow` fires only in coarse steps below about 100 KiB, so `low` stays above that.
+ * `channels` is pinned to `lan`'s 2: under load the RTT probe can pick `wifi` (3 channels) instead.
  */
 export function tuningGrid(): BrowserSystem[] {
   const chunks = [64 * KiB, 128 * KiB, 256 * KiB];
@@ -70,7 +71,7 @@ export function tuningGrid(): BrowserSystem[] {
         name: `tallow-rx auto, 1 conn, chunk ≤ ${Math.round(maxChunk / KiB)} KiB, high ${high / KiB} / low ${low / KiB} KiB`,
         connections: 1,
         receiver: 'page',
-        options: { maxChunk, minChunk: Math.min(maxChunk, 16 * KiB), high, low },
+        options: { channels: 2, maxChunk, minChunk: Math.min(maxChunk, 16 * KiB), high, low },
       });
     }
   }
