@@ -18,8 +18,8 @@ export type StatsInput =
   | { readonly kind: 'buffer'; readonly label: string; readonly bytes: number }
   /** The chunk payload size now in use, bytes. */
   | { readonly kind: 'chunk-size'; readonly bytes: number }
-  /** Data channels and peer connections ("lanes") now in use. */
-  | { readonly kind: 'channels'; readonly channels: number; readonly lanes: number }
+  /** Data channels and peer connections ("lanes") now in use, and the lane controller's last change, if any. */
+  | { readonly kind: 'channels'; readonly channels: number; readonly lanes: number; readonly laneChange?: LaneChange }
   /** The transfer's total size, bytes. */
   | { readonly kind: 'total'; readonly bytes: number }
   /** Share of the last interval the local event loop was busy, 0..1. */
@@ -28,6 +28,18 @@ export type StatsInput =
   | { readonly kind: 'receiver'; readonly queuedBytes: number }
   /** The transfer profile now in use; lets `recommend` suggest a switch. */
   | { readonly kind: 'profile'; readonly profile: ProfileName };
+
+/** The lane controller's last change of the lane count (`laneController`); reasons: docs/stats.md. */
+export interface LaneChange {
+  /** `add` or `shed` one lane. */
+  readonly action: 'add' | 'shed';
+  /** Why, as a code: `loss-bound` (add); `queue-filling`, `over-cap` (shed). */
+  readonly reason: string;
+  /** Lanes after the change. */
+  readonly lanes: number;
+  /** `scheduler.now()` when it was decided, ms. */
+  readonly atMs: number;
+}
 
 /** The `kind` of a {@link StatsInput}. */
 export type StatsInputKind = StatsInput['kind'];
@@ -101,7 +113,10 @@ export interface TransferStats {
   /** Latest `bufferedAmount` per channel label, bytes. */
   readonly buffers: Readonly<Record<string, number>>;
   readonly channels?: number;
+  /** Peer connections (lanes) in use. */
   readonly lanes?: number;
+  /** The lane controller's last change: what, why and when (absent while it made none). */
+  readonly laneChange?: LaneChange;
   readonly chunkSize?: number;
   /** Mean event-loop busy share over the last sample, 0..1. */
   readonly cpuBusy?: number;
