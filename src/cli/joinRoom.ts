@@ -1,0 +1,168 @@
+/**
+ * The command line's side of the rendezvous: joins a room over the server's
+ * WebSocket (by code, or a new room), waits for the other peer, and connects
+ * one peer connection per lane with the library's `negotiate` (the same
+ * messages the web page sends, see src/server/signalling.ts).
+ *
+ * ```
+ * ws open ─▶ waiting {code}  ─▶ onWaiting(code)      (sender: print the code and the QR)
+ *         ─▶ paired {role, lanes, iceServers} ─▶ lanes × negotiate ─▶ resolve(JoinedRoom)
+ *         ─▶ error / full / close before paired ─▶ reject(RendezvousError)
+ * ```
+ *
+ * The socket stays open while the transfer runs: the web page drops its peer
+ * connections when the other side's socket closes (`peer-left`).
+ */
+import WebSocket from 'ws';
+import { negotiate, type SignalMessage as NegotiateMessage, type SignalTransport } from '../connect/negotiate';
+import { candidateFilter, type DescriptionJson, type IceServerJson, type ServerMessage, type SignalMessage } from '../server/signalling';
+import type { PeerConnectionOptions } from './loadPeerConnection';
+
+/** Options of {@link joinRoom}. */
+export interface JoinRoomConfig {
+  /** `ws(s)://host:port/signal` */
+  readonly signalUrl: string;
+  /** Join this code's room; without it, a new room is made and its code reported by `onWaiting`. */
+  readonly code?: string;
+  /** Lanes asked for (the pair uses the smaller number). */
+  readonly lanes: number;
+  readonly createPeerConnection: (options: PeerConnectionOptions) => RTCPeerConnection;
+  /** Only relay candidates (`iceTransportPolicy: 'relay'`). */
+  readonly relayOnly?: boolean;
+  readonly bindAddress?: string;
+  /** Called with the room's code while alone in the room. */
+  readonly onWaiting?: (code: string, room: string) => void;
+  /** Called once paired, before negotiation. */
+  readonly onPaired?: (role: 'offerer' | 'answerer', lanes: number) => void;
+  /** Time allowed for every lane to connect once paired, ms. Default 20000. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** A connected pair. */
+export interface JoinedRoom {
+  readonly role: 'offerer' | 'answerer';
+  readonly lanes: readonly RTCPeerConnection[];
+  readonly room: string;
+  readonly iceServers: readonly IceServerJson[];
+  /** Resolves when the other peer leaves the room or the socket closes. */
+  readonly peerGone: Promise<string>;
+  /** Closes the lanes and the socket. Idempotent. */
+  close(): void;
+}
+
+/** The server refused or dropped us (`code` is the error frame's code, or `full`, `closed`). */
+export class RendezvousError extends Error {
+  override readonly name = 'RendezvousError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A per-lane {@link SignalTransport} over the room socket; messages that come before the handler wait for it. */
+function laneTransport(socket: WebSocket, lane: number): SignalTransport & { deliver(message: NegotiateMessage): void } {
+  let handler: ((m: NegotiateMessage) => void) | undefined;
+  const early: NegotiateMessage[] = [];
+  return {
+    send(message) {
+      const out: SignalMessage =
+        message.kind === 'description'
+          ? { type: 'signal', lane, description: message.description as DescriptionJson }
+          : { type: 'signal', lane, candidate: message.candidate };
+      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(out));
+    },
+    onMessage(h) {
+      handler = h;
+      early.splice(0).forEach((m) => h(m));
+      return () => {
+        handler = undefined;
+      };
+    },
+    deliver(message) {
+      if (handler) handler(message);
+      else early.push(message);
+    },
+  };
+}
+
+/** Joins and connects; resolves with the connected lanes. */
+export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
+  const query = new URLSearchParams({ lanes: String(config.lanes) });
+  if (config.code) query.set('code', config.code);
+  const socket = new WebSocket(`${config.signalUrl}?${query}`);
+  // The current pair's lanes and their transports; a promise settled when the peer leaves.
+  let lanes: RTCPeerConnection[] = [];
+  let transports: ReturnType<typeof laneTransport>[] = [];
+  let room = '';
+  let goneResolve: (why: string) => void = () => undefined;
+  const peerGone = new Promise<string>((resolve) => (goneResolve = resolve));
+  const closeLanes = (): void => {
+    lanes.forEach((pc) => pc.close());
+    lanes = [];
+    transports = [];
+  };
+  const close = (): void => {
+    closeLanes();
+    socket.close();
+  };
+
+  return new Promise<JoinedRoom>((resolve, reject) => {
+    let connected = false;
+    const fail = (error: Error): void => {
+      if (connected) return goneResolve(error.message);
+      close();
+      reject(error);
+    };
+    socket.on('error', (e) => fail(new RendezvousError('closed', `cannot reach the rendezvous at ${config.signalUrl}: ${e.message}`)));
+    socket.on('close', (code, reason) => fail(new RendezvousError('closed', `the rendezvous closed the connection (${code}${reason.length ? ` ${reason}` : ''})`)));
+    socket.on('message', (data) => {
+      let m: ServerMessage;
+      try {
+        m = JSON.parse(String(data)) as ServerMessage;
+      } catch {
+        return;
+      }
+      switch (m.type) {
+        case 'waiting':
+          room = m.room;
+          config.onWaiting?.(m.code, m.room);
+          return;
+        case 'paired': {
+          if (connected) return goneResolve('the other side reconnected');
+          room = m.room;
+          closeLanes();
+          config.onPaired?.(m.role, m.lanes);
+          const iceServers = m.iceServers;
+          const accept = candidateFilter({ relay: iceServers.length > 0 });
+          lanes = Array.from({ length: m.lanes }, () => config.createPeerConnection({ iceServers, relayOnly: config.relayOnly, bindAddress: config.bindAddress }));
+          transports = lanes.map((_, i) => laneTransport(socket, i));
+          const role = m.role;
+          Promise.all(lanes.map((pc, i) => negotiate(pc, { role, transport: transports[i], acceptCandidate: accept, timeoutMs: config.connectTimeoutMs ?? 20_000 }))).then(
+            () => {
+              connected = true;
+              resolve({ role, lanes, room, iceServers, peerGone, close });
+            },
+            (error: Error) => fail(new RendezvousError('connect-failed', `could not connect to the other side: ${error.message}`)),
+          );
+          return;
+        }
+        case 'signal': {
+          const t = transports[m.lane];
+          if (!t) return;
+          t.deliver('description' in m ? { kind: 'description', description: m.description } : { kind: 'candidate', candidate: m.candidate });
+          return;
+        }
+        case 'peer-left':
+          if (connected) goneResolve('the other side left');
+          else closeLanes();
+          return;
+        case 'full':
+          return fail(new RendezvousError('full', 'that room already has two peers'));
+        case 'error':
+          return fail(new RendezvousError(m.code, m.code === 'unknown-code' ? 'no transfer has this code (mistyped, or it expired)' : m.message));
+      }
+    });
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * node-datachannel for the command line: an optional peer dependency of
+ * tallow-rx, loaded on first use so the library itself never needs it.
+ */
+
+/** What the command line needs to make peer connections. */
+export interface PeerConnectionOptions {
+  /** ICE servers from the rendezvous (TURN credentials), if any. */
+  readonly iceServers: ReadonlyArray<{ urls: string | readonly string[]; username?: string; credential?: string }>;
+  /** Only relay candidates (`--relay`). */
+  readonly relayOnly?: boolean;
+  /** Local address libjuice gathers candidates on (`--bind-address`), e.g. 127.0.0.1. Default: every interface. */
+  readonly bindAddress?: string;
+}
+
+/** Raised when node-datachannel is missing: the message says how to install it. */
+export class MissingPeerDependencyError extends Error {
+  override readonly name = 'MissingPeerDependencyError';
+}
+
+/** Loads node-datachannel's W3C polyfill; returns a factory of `RTCPeerConnection`s. */
+export async function loadPeerConnection(): Promise<(options: PeerConnectionOptions) => RTCPeerConnection> {
+  let polyfill: typeof import('node-datachannel/polyfill');
+  try {
+    polyfill = await import('node-datachannel/polyfill');
+  } catch (error) {
+    throw new MissingPeerDependencyError(
+      'tallow-rx send/receive needs node-datachannel (WebRTC for Node), an optional peer dependency:\n' +
+        '  npm install node-datachannel          (next to tallow-rx), or\n' +
+        '  npx -p tallow-rx -p rxjs -p node-datachannel tallow-rx …',
+      { cause: error },
+    );
+  }
+  return (options) => {
+    // The polyfill spreads its configuration into libdatachannel's, so bindAddress passes through.
+    const config: Record<string, unknown> = { iceServers: options.iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] })) };
+    if (options.relayOnly) config.iceTransportPolicy = 'relay';
+    if (options.bindAddress) config.bindAddress = options.bindAddress;
+    return new polyfill.RTCPeerConnection(config as RTCConfiguration) as unknown as RTCPeerConnection;
+  };
+}

@@ -1,0 +1,47 @@
+/** `tallow-rx receive <code>`: receives the files offered under a code into a folder, resumably. */
+import { createInterface } from 'node:readline/promises';
+import { receiveFiles } from '../transfer/receiveFiles';
+import { directoryTarget } from '../transfer/directoryTarget';
+import type { SessionOffer } from '../transfer/SessionEvent';
+import { normalizeRoomCode } from '../server/roomCode';
+import { connect, type ConnectFlags } from './connectFlags';
+import { UsageError } from './exitCodes';
+import { formatBytes } from './progressLine';
+import { watchSession, type WatchOutput } from './watchSession';
+
+/** Flags of `receive`. */
+export interface ReceiveFlags extends ConnectFlags {
+  readonly to?: string;
+  readonly yes?: boolean;
+}
+
+/** Asks on the terminal; true for y/yes. */
+async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Receives; resolves with the exit code. */
+export async function receiveCommand(code: string | undefined, flags: ReceiveFlags, out: WatchOutput, interactive: boolean): Promise<number> {
+  if (!code) throw new UsageError('receive needs the code the sender shows, e.g. tallow-rx receive ABC-DEF');
+  const canonical = normalizeRoomCode(code);
+  if (!canonical) throw new UsageError(`not a code: ${code} (six letters and digits, like ABC-DEF)`);
+  const room = await connect(flags, canonical, out.stream);
+  const dir = flags.to ?? '.';
+  const accept = async (offer: SessionOffer): Promise<boolean> => {
+    const what = `${offer.files.length} file${offer.files.length === 1 ? '' : 's'} (${formatBytes(offer.bytes)})${offer.files.length ? `: ${offer.files.slice(0, 3).map((f) => f.name).join(', ')}${offer.files.length > 3 ? ', …' : ''}` : ''}`;
+    if (flags.yes || !interactive) {
+      out.stream.write(`receiving ${what} into ${dir}\n`);
+      return true;
+    }
+    return ask(`accept ${what} into ${dir}? [y/N] `);
+  };
+  const session = watchSession(receiveFiles(room.lanes, { target: directoryTarget(dir), accept }), 'receiving', out);
+  const exit = await session.done;
+  room.close();
+  return exit;
+}

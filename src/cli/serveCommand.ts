@@ -1,0 +1,48 @@
+/** `tallow-rx serve`: the rendezvous server alone, until SIGINT/SIGTERM. */
+import { startRendezvousServer } from '../server/startRendezvousServer';
+import { UsageError } from './exitCodes';
+
+/** Flags of `serve`, as parsed. */
+export interface ServeFlags {
+  readonly host?: string;
+  readonly port?: string;
+  readonly redis?: string;
+  readonly 'turn-url'?: string[];
+  readonly 'turn-secret'?: string;
+  readonly 'turn-ttl'?: string;
+  readonly 'code-ttl'?: string;
+  readonly 'allow-origin'?: string[];
+  readonly 'trust-proxy'?: boolean;
+}
+
+/** A non-negative integer flag. */
+export function integerFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${value}`);
+  return n;
+}
+
+/** Starts the server; resolves with the exit code when it is stopped by a signal. */
+export async function serveCommand(flags: ServeFlags, out: NodeJS.WritableStream): Promise<number> {
+  const turnUrls = flags['turn-url'] ?? [];
+  const secret = flags['turn-secret'] ?? process.env.TURN_SECRET;
+  if (turnUrls.length && !secret) throw new UsageError('--turn-url needs --turn-secret (or TURN_SECRET)');
+  const origins = flags['allow-origin'] ?? [];
+  const server = await startRendezvousServer({
+    host: flags.host,
+    port: integerFlag('port', flags.port, 0, 65535),
+    redisUrl: flags.redis ?? (process.env.REDIS_URL || undefined),
+    turn: turnUrls.length ? { urls: turnUrls, secret: secret!, ttlSeconds: integerFlag('turn-ttl', flags['turn-ttl'], 60, 86_400 * 7) } : undefined,
+    codeTtlMs: (integerFlag('code-ttl', flags['code-ttl'], 10, 86_400) ?? 600) * 1000,
+    allowedOrigins: origins.includes('*') ? '*' : origins.length ? origins : 'same',
+    trustProxy: flags['trust-proxy'],
+  });
+  const redis = flags.redis ?? process.env.REDIS_URL;
+  out.write(`tallow-rx rendezvous listening on ${server.url} (signal ${server.signalUrl}; rooms in ${redis ? 'Redis' : 'memory'}${turnUrls.length ? `; TURN ${turnUrls.join(' ')}` : ''})\n`);
+  return new Promise<number>((resolve) => {
+    const stop = (): void => void server.close().then(() => resolve(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,195 @@
+/**
+ * The `tallow-rx` command line as a child process against the real rendezvous server on 127.0.0.1
+ * (in this process), peers on node-datachannel bound to 127.0.0.1:
+ * - `--help` names every flag; usage errors exit 2; an unknown code exits 1;
+ * - terminal → terminal: a folder with a 24 MiB file and a small one arrives verified (SHA-256 here
+ *   too), both sides print the same SAS, a QR code, progress and a summary, and exit 0;
+ * - resume: a receiver killed mid-transfer and started again on the same folder continues the file;
+ * - decline: a receiver in tmux (a real terminal) is asked, answers n: the sender exits 3.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
+import { CLI_MAIN, REPO_ROOT, spawnCli } from './spawnCli';
+import { USAGE } from '../../src/cli/usage';
+
+const MiB = 1024 * 1024;
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+/** Deterministic bytes. */
+const pattern = (size: number, seed: number): Buffer => {
+  const b = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b.writeUInt32LE(x >>> 0, i);
+  }
+  return b;
+};
+
+let server: RendezvousServer;
+let dir: string;
+const net = () => ['--server', server.url, '--bind-address', '127.0.0.1'];
+
+beforeAll(async () => {
+  server = await startRendezvousServer({ port: 0 });
+  dir = mkdtempSync(join(tmpdir(), 'tallow-cli-'));
+});
+afterAll(async () => {
+  await server?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tallow-rx: usage', () => {
+  it('--help documents every flag the parser accepts and exits 0', async () => {
+    const cli = spawnCli(['--help']);
+    expect(await cli.exited).toBe(0);
+    const source = readFileSync(CLI_MAIN, 'utf8');
+    const flags = [...source.slice(source.indexOf('const OPTIONS'), source.indexOf('} as const')).matchAll(/^\s+'?([a-z-]+)'?: \{ type/gm)].map((m) => m[1]);
+    expect(flags.length).toBeGreaterThan(15);
+    for (const flag of flags) expect(cli.output(), `--${flag}`).toContain(`--${flag}`);
+    expect(cli.output()).toBe(USAGE);
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command/],
+    [['send', '--nope'], /Unknown option/i],
+    [['receive'], /needs the code/],
+    [['receive', 'ABC-DE0'], /not a code/],
+    [['receive', 'ABC-DEF', '--profile', 'lan'], /does not take --profile/],
+    [['send', '/no/such/file'], /no such file/],
+    [['send', 'README.md', '--lanes', '9'], /--lanes must be/],
+    [[], /which command/],
+  ])('%j → exit 2 with a hint', async (args, message) => {
+    const cli = spawnCli(args);
+    expect(await cli.exited).toBe(2);
+    expect(cli.output()).toMatch(message);
+    expect(cli.output()).toContain('--help');
+  });
+
+  it('an unknown code exits 1 and says so', async () => {
+    const cli = spawnCli(['receive', 'ZZZ-ZZZ', ...net()]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.output()).toMatch(/no transfer has this code/);
+  });
+});
+
+describe('tallow-rx: send and receive', () => {
+  it('terminal → terminal: a folder arrives verified, same SAS on both sides, QR and summary, exit 0', async () => {
+    const src = join(dir, 'photos');
+    mkdirSync(join(src, 'old'), { recursive: true });
+    writeFileSync(join(src, 'big.bin'), pattern(24 * MiB, 7));
+    writeFileSync(join(src, 'old', 'note.txt'), 'hello\n');
+    const to = join(dir, 'received');
+
+    const send = spawnCli(['send', src, ...net()]);
+    const [, code] = await send.waitFor(/code: ([A-Z0-9]{3}-[A-Z0-9]{3})/);
+    // The QR code of the page link: half-block characters, several lines.
+    await send.waitFor(/open http:\/\/127\.0\.0\.1:\d+\/\?code=[A-Z0-9-]{7}\n[\s\S]*[▀▄█][\s\S]*\n[\s\S]*\n/);
+    const receive = spawnCli(['receive', code.toLowerCase(), '--to', to, ...net()]);
+    const [sendCode, receiveCode] = await Promise.all([send.exited, receive.exited]);
+    expect({ sendCode, receiveCode, send: send.output(), receive: receive.output() }).toMatchObject({ sendCode: 0, receiveCode: 0 });
+
+    expect(sha256(join(to, 'photos', 'big.bin'))).toBe(sha256(join(src, 'big.bin')));
+    expect(readFileSync(join(to, 'photos', 'old', 'note.txt'), 'utf8')).toBe('hello\n');
+    const sas = (text: string) => text.match(/SAS (\d{3} \d{3})/)?.[1];
+    expect(sas(send.output())).toMatch(/^\d{3} \d{3}$/);
+    expect(sas(receive.output())).toBe(sas(send.output()));
+    for (const out of [send.output(), receive.output()]) {
+      expect(out).toMatch(/\[█+░*\]\s+\d+%/);
+      expect(out).toMatch(/✓ photos\/big\.bin\s+24\.0 MiB\s+sha256 [0-9a-f]{16}…/);
+      expect(out).toMatch(/verified 2 files, 24\.0 MiB in [\d.]+ s/);
+    }
+  });
+
+  it('resume: a receiver killed mid-file and run again on the same folder continues where it was', async () => {
+    const file = join(dir, 'resume.bin');
+    writeFileSync(file, pattern(96 * MiB, 9));
+    const to = join(dir, 'resumed');
+
+    const send1 = spawnCli(['send', file, '--no-qr', ...net()]);
+    const [, code1] = await send1.waitFor(/code: ([A-Z0-9-]{7})/);
+    const receive1 = spawnCli(['receive', code1, '--to', to, ...net()]);
+    await receive1.waitFor(/\s([1-9]\d)%/, 60_000);
+    receive1.child.kill('SIGKILL');
+    send1.child.kill('SIGTERM');
+    await Promise.all([receive1.exited, send1.exited]);
+
+    const send2 = spawnCli(['send', file, '--no-qr', ...net()]);
+    const [, code2] = await send2.waitFor(/code: ([A-Z0-9-]{7})/);
+    const receive2 = spawnCli(['receive', code2, '--to', to, ...net()]);
+    const [a, b] = await Promise.all([send2.exited, receive2.exited]);
+    expect({ a, b, out: receive2.output() }).toMatchObject({ a: 0, b: 0 });
+    const from = Number(receive2.output().match(/resuming from (\d+)/)?.[1]);
+    expect(from).toBeGreaterThan(0);
+    expect(sha256(join(to, 'resume.bin'))).toBe(sha256(file));
+  }, 90_000);
+});
+
+const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!hasTmux && !process.env.CI)('tallow-rx in a terminal (tmux)', () => {
+  it('the receiver asks; n declines: the sender exits 3, the receiver too', async () => {
+    const file = join(dir, 'declined.txt');
+    writeFileSync(file, 'no thanks\n');
+    const send = spawnCli(['send', file, '--no-qr', ...net()]);
+    const [, code] = await send.waitFor(/code: ([A-Z0-9-]{7})/);
+    const session = `tallow-cli-${process.pid}`;
+    const exitFile = join(dir, 'receive.exit');
+    const command = `${process.execPath} --import tsx ${CLI_MAIN} receive ${code} --to ${join(dir, 'nothing')} ${net().join(' ')}; echo $? > ${exitFile}`;
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-c', REPO_ROOT, command]);
+    try {
+      const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+      // Wait for the question on the terminal, then answer it like a person.
+      await new Promise<void>((resolve, reject) => {
+        const started = Date.now();
+        const poll = setInterval(() => {
+          if (/accept 1 file .*\[y\/N\]/.test(screen())) {
+            clearInterval(poll);
+            resolve();
+          } else if (Date.now() - started > 30_000) {
+            clearInterval(poll);
+            reject(new Error(`no prompt on the terminal:\n${screen()}`));
+          }
+        }, 100);
+      });
+      execFileSync('tmux', ['send-keys', '-t', session, 'n', 'Enter']);
+      expect({ code: await send.exited, out: send.output() }).toMatchObject({ code: 3 });
+      expect(send.output()).toMatch(/declined/);
+      await new Promise<void>((resolve, reject) => {
+        const started = Date.now();
+        const poll = setInterval(() => {
+          try {
+            const code = readFileSync(exitFile, 'utf8').trim();
+            clearInterval(poll);
+            expect(code).toBe('3');
+            resolve();
+          } catch (error) {
+            if (Date.now() - started > 20_000) {
+              clearInterval(poll);
+              reject(error);
+            }
+          }
+        }, 100);
+      });
+    } finally {
+      try {
+        execFileSync('tmux', ['kill-session', '-t', session]);
+      } catch {
+        // Already gone: the command ended and tmux closed the session.
+      }
+    }
+  });
+});
