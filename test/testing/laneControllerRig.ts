@@ -3,7 +3,7 @@
  * stand-in pump of ./lanePump.ts on each lane (not the real transfer). Used by
  * test/transfer/laneController.network.spec.ts.
  */
-import { filter, interval, map, take } from 'rxjs';
+import { ignoreElements, interval, map, take, type Observable } from 'rxjs';
 import { laneController, type LaneControllerOptions, type LaneDecision, type LaneMeasurement } from '../../src/transfer/laneController';
 import { createVirtualNetwork, type VirtualLink, type VirtualNetworkConfig, type VirtualNetworkStats } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
@@ -82,7 +82,7 @@ export function runLanes({ network, durationMs, lanes: initial = 1, controller =
       return m;
     };
     const ticks = interval(sampleMs, scheduler).pipe(take(Math.floor(durationMs / sampleMs)), map(measure));
-    const decisions = controller === false ? ticks.pipe(filter(() => false)) : ticks.pipe(laneController({ ...controller, initialLanes: initial, scheduler }));
+    const decisions: Observable<LaneDecision> = controller === false ? ticks.pipe(ignoreElements()) : ticks.pipe(laneController({ ...controller, initialLanes: initial, scheduler }));
     decisions.subscribe({
       next: (d) => {
         if (d.action === 'hold') return;
