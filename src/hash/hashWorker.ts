@@ -12,7 +12,7 @@ import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 
 /** What the worker needs of its global scope (a DedicatedWorkerGlobalScope fits). */
 export interface HashWorkerScope {
-  postMessage(message: HashWorkerReply): void;
+  postMessage(message: HashWorkerReply, transfer?: Transferable[]): void;
   addEventListener(type: 'message', listener: (event: { data: HashWorkerRequest }) => void): void;
 }
 
@@ -56,9 +56,14 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
         if (open.has(m.id)) return fail(m.id, `hasher ${m.id} is already open`);
         open.set(m.id, (entry = { chain: create(), failed: false }));
         return step(m.id, entry, (h) => void h.init());
-      case 'update':
-        if ((entry = opened(m.id))) step(m.id, entry, (h) => void h.update(m.data));
+      case 'update': {
+        const giveBack = () => scope.postMessage({ t: 'buffer', buffer: m.data.buffer as ArrayBuffer }, [m.data.buffer as ArrayBuffer]);
+        if (!(entry = opened(m.id))) return giveBack();
+        step(m.id, entry, (h) => void h.update(m.data));
+        // After the hashing, failed or not: the page copies its next bytes into this buffer.
+        entry.chain.then(giveBack, giveBack);
         return;
+      }
       case 'digest':
         if (!(entry = opened(m.id))) return;
         open.delete(m.id);

@@ -6,11 +6,13 @@
  * file to serve; a page whose Content-Security-Policy has `worker-src` (or `script-src`) without `blob:`
  * cannot start it, and {@link startHashWorker} then says `undefined`: callers hash on the main thread.
  *
- * Bytes go to the worker as an exact-size copy whose buffer is transferred (one memcpy; the caller keeps
- * its buffer, which a sink or a frame may still be using).
+ * Bytes go to the worker as a copy in a pooled buffer that is transferred there and back (TransferPool.ts):
+ * one memcpy and no allocation per hand-off; the caller keeps its own buffer, which a sink or a frame may
+ * still be using.
  */
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
+import { TransferPool } from './TransferPool';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 import type { Sha256 } from './sha256';
 
@@ -29,6 +31,8 @@ export interface HashWorkerClient {
   crc32(data: Bytes, seed?: number): Promise<number>;
   /** Requests sent so far, by kind (for tests and the benchmark). */
   readonly sent: Readonly<Record<HashWorkerRequest['t'], number>>;
+  /** Pooled buffers allocated and reused (for tests and the benchmark). */
+  readonly buffers: Readonly<{ allocated: number; reused: number }>;
 }
 
 /**
@@ -62,21 +66,22 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         waiting.set(id, { resolve: res, reject: rej });
         post(m, transfer);
       });
-    /** An exact-size copy of `data`, its buffer to be transferred. */
-    const copyOf = (data: Bytes) => data.slice();
+    // Buffers for `update` hand-offs, back from the worker once hashed.
+    const pool = new TransferPool();
     // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
     const unused = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((id) => broken || post({ t: 'close', id })) : undefined;
 
     const client: HashWorkerClient = {
       sent,
+      buffers: pool.counts,
       createSha256() {
         const id = ++nextId;
         post({ t: 'open', id });
         const hasher = {
           update(data: Bytes) {
             if (broken) return;
-            const copy = copyOf(data);
-            post({ t: 'update', id, data: copy }, [copy.buffer]);
+            const copy = pool.copy(data);
+            post({ t: 'update', id, data: copy }, [copy.buffer as ArrayBuffer]);
           },
           digestHex() {
             unused?.unregister(hasher);
@@ -88,8 +93,8 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
       },
       crc32(data, seed = 0) {
         const id = ++nextId;
-        const copy = copyOf(data);
-        return ask<number>(id, { t: 'crc', id, data: copy, seed }, [copy.buffer]);
+        const copy = data.slice();
+        return ask<number>(id, { t: 'crc', id, data: copy, seed }, [copy.buffer as ArrayBuffer]);
       },
     };
 
@@ -98,6 +103,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         started = true;
         return resolve(client);
       }
+      if (m.t === 'buffer') return pool.give(m.buffer);
       const w = waiting.get(m.id);
       if (!w) return;
       waiting.delete(m.id);

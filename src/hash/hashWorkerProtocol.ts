@@ -6,11 +6,14 @@
  * | state  | page → worker                   | worker does                            | next   |
  * |--------|---------------------------------|----------------------------------------|--------|
  * | (none) | `open`                          | starts a SHA-256                       | open   |
- * | open   | `update` (bytes, transferred)   | hashes them, in order                  | open   |
+ * | open   | `update` (bytes, transferred)   | hashes them, in order; hands the       | open   |
+ * |        |                                 | buffer back (`buffer`, transferred)    |        |
  * | open   | `digest`                        | answers `digest` with the hex          | (none) |
  * | open   | `close`                         | drops the hasher (its owner gave up)   | (none) |
  * | any    | `crc` (bytes, seed)             | answers `crc` with the CRC-32          | same   |
  * | any    | anything else                   | answers `error` for that id            | (none) |
+ *
+ * An `update` to a hasher that is not open (or failed) still gets its buffer back, after its `error`.
  *
  * The worker says `ready` once, when it has loaded (the page falls back to hashing on its own thread when
  * that never comes: no Worker, or a Content-Security-Policy without `worker-src blob:`).
@@ -19,6 +22,7 @@
 /** Page → worker. */
 export type HashWorkerRequest =
   | { readonly t: 'open'; readonly id: number }
+  /** `data` is a view from byte 0 of a pooled buffer, transferred; the worker hands the buffer back. */
   | { readonly t: 'update'; readonly id: number; readonly data: Uint8Array }
   | { readonly t: 'digest'; readonly id: number }
   | { readonly t: 'close'; readonly id: number }
@@ -27,6 +31,7 @@ export type HashWorkerRequest =
 /** Worker → page. */
 export type HashWorkerReply =
   | { readonly t: 'ready' }
+  | { readonly t: 'buffer'; readonly buffer: ArrayBuffer }
   | { readonly t: 'digest'; readonly id: number; readonly hex: string }
   | { readonly t: 'crc'; readonly id: number; readonly value: number }
   | { readonly t: 'error'; readonly id: number; readonly message: string };

@@ -18,16 +18,21 @@ const nodeSha = (...parts: Uint8Array[]) => {
   parts.forEach((p) => h.update(p));
   return h.digest('hex');
 };
-/** Collected replies; `until(n)` resolves once there are `n` (the WASM load is asynchronous). */
+/**
+ * Collected replies, buffers given back apart (with whether they were in the transfer list); `until(n)`
+ * resolves once there are `n` replies (the WASM load is asynchronous).
+ */
 function collector() {
   const replies: HashWorkerReply[] = [];
+  const buffers: { bytes: number; transferred: boolean }[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
-  const postMessage = (m: HashWorkerReply) => {
+  const postMessage = (m: HashWorkerReply, transfer?: Transferable[]) => {
+    if (m.t === 'buffer') return void buffers.push({ bytes: m.buffer.byteLength, transferred: transfer?.[0] === m.buffer });
     replies.push(m);
     for (const w of waiters) if (replies.length >= w.n) w.resolve();
   };
   const until = (n: number) => new Promise<void>((resolve) => (replies.length >= n ? resolve() : waiters.push({ n, resolve })));
-  return { replies, postMessage, until };
+  return { replies, buffers, postMessage, until };
 }
 
 /** A worker scope whose replies are collected, and a way to send it requests. */
@@ -64,7 +69,7 @@ function fakeWorker(options: { start?: boolean } = {}) {
 
 describe('serveHashRequests (the worker body)', () => {
   it('says ready, then hashes interleaved hashers in order and answers CRC-32', async () => {
-    const { replies, send, until } = fakeScope();
+    const { replies, buffers, send, until } = fakeScope();
     expect(replies).toEqual([{ t: 'ready' }]);
     const a = pattern(100_000, 1);
     const b = pattern(70_001, 2);
@@ -83,10 +88,16 @@ describe('serveHashRequests (the worker body)', () => {
       { t: 'digest', id: 1, hex: nodeSha(a) },
       { t: 'digest', id: 2, hex: nodeSha(b) },
     ]);
+    // Each update's buffer went back (hashers run independently), in the transfer list; whole buffers: `a`'s twice.
+    expect(buffers.sort((x, y) => x.bytes - y.bytes)).toEqual([
+      { bytes: 70_001, transferred: true },
+      { bytes: 100_000, transferred: true },
+      { bytes: 100_000, transferred: true },
+    ]);
   });
 
   it('answers error for requests outside the table: no hasher, opened twice, after digest or close', async () => {
-    const { replies, send, until } = fakeScope();
+    const { replies, buffers, send, until } = fakeScope();
     send({ t: 'update', id: 9, data: new Uint8Array(1) });
     send({ t: 'open', id: 1 });
     send({ t: 'open', id: 1 });
@@ -105,6 +116,7 @@ describe('serveHashRequests (the worker body)', () => {
       ['error', 4, 'unknown request "hash"'],
       ['digest', 1, undefined],
     ]);
+    expect(buffers).toEqual([{ bytes: 1, transferred: true }]);
   });
 
   it('a hasher that fails (the WASM load) answers error once and is gone', async () => {
@@ -121,7 +133,7 @@ describe('serveHashRequests (the worker body)', () => {
 });
 
 describe('startHashWorker (the page side)', () => {
-  it('gives hashers whose digests come from the worker; the caller keeps its buffer, the worker gets an exact copy', async () => {
+  it('gives hashers whose digests come from the worker; the caller keeps its buffer, the worker gets a pooled copy and gives it back', async () => {
     const fake = fakeWorker();
     const client = (await startHashWorker(() => fake.worker))!;
     expect(client).toBeDefined();
@@ -139,9 +151,19 @@ describe('startHashWorker (the page side)', () => {
     expect(big.byteLength).toBe(300_000);
     expect(Buffer.from(big).equals(pattern(300_000, 5))).toBe(true);
     const updates = fake.posted.filter((m) => m.t === 'update') as Extract<HashWorkerRequest, { t: 'update' }>[];
-    expect(updates.map((m) => m.data.buffer.byteLength)).toEqual([200_000, 300_000, 10]);
+    expect(updates.map((m) => [m.data.byteOffset, m.data.byteLength, m.data.buffer.byteLength])).toEqual([
+      [0, 200_000, 262_144],
+      [0, 300_000, 524_288],
+      [0, 10, 65_536],
+    ]);
+    // The three came back with the digests: the next hand-off reuses one instead of allocating.
+    expect(client.buffers).toEqual({ allocated: 3, reused: 0 });
+    const h3 = client.createSha256();
+    h3.update(view);
+    expect(await h3.digestHex()).toBe(nodeSha(view));
+    expect(client.buffers).toEqual({ allocated: 3, reused: 1 });
     expect(await client.crc32(view)).toBe(zlibCrc(view));
-    expect(client.sent).toEqual({ open: 2, update: 3, digest: 2, close: 0, crc: 1 });
+    expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 1 });
   });
 
   it('no worker when spawning throws (no Worker, a CSP that forbids blob: workers)', async () => {

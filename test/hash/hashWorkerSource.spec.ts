@@ -10,7 +10,8 @@ const root = resolve(__dirname, '../..');
 
 describe('hashWorkerSource.ts', () => {
   it('is what scripts/build-hash-worker.mjs builds now (run it after changing the worker)', async () => {
-    const { hashWorkerModule } = await import('../../scripts/build-hash-worker.mjs');
+    const script = '../../scripts/build-hash-worker.mjs';
+    const { hashWorkerModule } = (await import(script)) as { hashWorkerModule: () => Promise<string> };
     const committed = await readFile(resolve(root, 'src/hash/hashWorkerSource.ts'), 'utf8');
     expect(committed === (await hashWorkerModule()), 'src/hash/hashWorkerSource.ts is stale: node scripts/build-hash-worker.mjs').toBe(true);
   });
