@@ -81,6 +81,7 @@ export {
   TransferCancelledError,
   TransferRejectedError,
 } from './errors';
+export { HashWorkerError } from './hash/HashWorkerError';
 
 // Types
 export type { Manifest } from './protocol/control';
