@@ -31,10 +31,14 @@ describe('Chromium tuning (auto on a LAN)', () => {
 
   it('gives the raw baseline the same watermarks, and the grid only values Chromium accepts', () => {
     expect([RAW_HIGH_WATER_BYTES, RAW_LOW_WATER_BYTES]).toEqual([PROFILES.lan.high, PROFILES.lan.low]);
-    for (const s of tuningGrid()) {
-      if (s.kind !== 'tallow') throw new Error('the grid is tallow-rx only');
-      expect(() => resolveTuning('lan', s.options)).not.toThrow();
-      expect(s.options.low!).toBeGreaterThan(100 * KiB);
+    const grid = tuningGrid();
+    expect(grid.filter((s) => s.kind === 'raw')).toHaveLength(3);
+    for (const s of grid) {
+      if (s.kind === 'raw') expect(s.highWaterBytes + s.messageBytes).toBeLessThanOrEqual(SEND_QUEUE_LIMIT);
+      else if (s.kind === 'tallow') {
+        expect(() => resolveTuning('lan', s.options)).not.toThrow();
+        expect(s.options.low!).toBeGreaterThan(100 * KiB);
+      } else throw new Error(`unexpected ${s.kind} in the grid`);
     }
   });
 });

@@ -50,30 +50,32 @@ export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
 ];
 
 /**
- * The tuning grid of `--grid`: tallow-rx `auto` over one connection, page to page, with chunk
- * size and watermarks overridden. Chromium limits the choice: a message is at most 256 KiB
+ * The tuning grid of `--grid`: the raw loop at three watermark pairs, and tallow-rx `auto` over
+ * one connection, page to page, with chunk size and watermarks overridden. Chromium limits the choice: a message is at most 256 KiB
  * (chunk + 32 B header; a larger `maxChunk` is clamped to fit), `high + message` must stay under the 16 MiB send queue, and
  * `bufferedamountlow` fires only in coarse steps below about 100 KiB, so `low` stays above that.
  * `channels` is pinned to `lan`'s 2: under load the RTT probe can pick `wifi` (3 channels) instead.
  */
 export function tuningGrid(): BrowserSystem[] {
-  const chunks = [64 * KiB, 128 * KiB, 256 * KiB];
   const marks: Array<[number, number]> = [
     [1024 * KiB, 256 * KiB],
     [4096 * KiB, 1024 * KiB],
     [8192 * KiB, 2048 * KiB],
   ];
-  const out: BrowserSystem[] = [];
-  for (const maxChunk of chunks) {
-    for (const [high, low] of marks) {
-      out.push({
-        kind: 'tallow',
-        name: `tallow-rx auto, 1 conn, chunk ≤ ${Math.round(maxChunk / KiB)} KiB, high ${high / KiB} / low ${low / KiB} KiB`,
-        connections: 1,
-        receiver: 'page',
-        options: { channels: 2, maxChunk, minChunk: Math.min(maxChunk, 16 * KiB), high, low },
-      });
-    }
-  }
-  return out;
+  const label = (high: number, low: number) => `high ${high / KiB} / low ${low / KiB} KiB`;
+  const tallow = (maxChunk: number, high: number, low: number): BrowserSystem => ({
+    kind: 'tallow',
+    name: `tallow-rx auto, 1 conn, chunk ≤ ${Math.round(maxChunk / KiB)} KiB, ${label(high, low)}`,
+    connections: 1,
+    receiver: 'page',
+    options: { channels: 2, maxChunk, minChunk: Math.min(maxChunk, 16 * KiB), high, low },
+  });
+  return [
+    // The channel alone: does Chromium move more with more queued?
+    ...marks.map(([high, low]): BrowserSystem => ({ kind: 'raw', name: `raw, 256 KiB msgs, ${label(high, low)}`, messageBytes: CHROMIUM_MAX_MESSAGE_BYTES, highWaterBytes: high, lowWaterBytes: low })),
+    // tallow-rx: the watermarks at the largest chunk, then smaller chunks at the current watermarks.
+    ...marks.map(([high, low]) => tallow(256 * KiB, high, low)),
+    tallow(128 * KiB, 1024 * KiB, 256 * KiB),
+    tallow(64 * KiB, 1024 * KiB, 256 * KiB),
+  ];
 }
