@@ -52,6 +52,8 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
     // Set once the worker said `ready`; a failure after that fails what is waiting, and every later request.
     let started = false;
     let broken: HashWorkerError | undefined;
+    // Errors the worker reported for a hasher (a failed update) before its digest was asked for.
+    const early = new Map<number, HashWorkerError>();
     // Request ids, shared by hashers and CRC requests.
     let nextId = 0;
     const sent = { open: 0, update: 0, digest: 0, close: 0, crc: 0 };
@@ -85,7 +87,9 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
           },
           digestHex() {
             unused?.unregister(hasher);
-            return ask<string>(id, { t: 'digest', id });
+            const failed = early.get(id);
+            early.delete(id);
+            return failed ? Promise.reject(failed) : ask<string>(id, { t: 'digest', id });
           },
         };
         unused?.register(hasher, id, hasher);
@@ -105,9 +109,10 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
       }
       if (m.t === 'buffer') return pool.give(m.buffer);
       const w = waiting.get(m.id);
-      if (!w) return;
       waiting.delete(m.id);
-      if (m.t === 'error') w.reject(new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }));
+      const error = m.t === 'error' ? new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }) : undefined;
+      if (!w) return void (error && early.set(m.id, error));
+      if (error) w.reject(error);
       else w.resolve(m.t === 'digest' ? m.hex : m.value);
     });
     worker.addEventListener('error', (event: { message?: string; preventDefault?: () => void }) => {

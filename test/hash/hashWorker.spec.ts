@@ -44,9 +44,11 @@ function fakeScope() {
 }
 
 /** A Worker look-alike running `serveHashRequests` here; `fail(message)` fires its `error` event. */
-function fakeWorker(options: { start?: boolean } = {}) {
+function fakeWorker(options: { start?: boolean; create?: Parameters<typeof serveHashRequests>[1] } = {}) {
   const listeners: Record<string, ((e: any) => void)[]> = { message: [], error: [] };
   const posted: HashWorkerRequest[] = [];
+  // Each update's view as posted: [byteOffset, byteLength, its buffer's byteLength] (the worker detaches it later).
+  const updates: number[][] = [];
   let terminated = false;
   let toScope: ((e: { data: HashWorkerRequest }) => void) | undefined;
   const emit = (type: string, e: unknown) => listeners[type].forEach((l) => l(e));
@@ -54,6 +56,7 @@ function fakeWorker(options: { start?: boolean } = {}) {
     postMessage(m, transfer) {
       const data = structuredClone(m, { transfer }) as HashWorkerRequest;
       posted.push(data);
+      if (data.t === 'update') updates.push([data.data.byteOffset, data.data.byteLength, data.data.buffer.byteLength]);
       queueMicrotask(() => toScope?.({ data }));
     },
     addEventListener: (type, l) => listeners[type].push(l),
@@ -61,10 +64,13 @@ function fakeWorker(options: { start?: boolean } = {}) {
   };
   if (options.start !== false) {
     queueMicrotask(() =>
-      serveHashRequests({ postMessage: (m) => queueMicrotask(() => !terminated && emit('message', { data: structuredClone(m) })), addEventListener: (_t, l) => (toScope = l) }),
+      serveHashRequests(
+        { postMessage: (m, transfer) => queueMicrotask(() => !terminated && emit('message', { data: structuredClone(m, { transfer }) })), addEventListener: (_t, l) => (toScope = l) },
+        options.create,
+      ),
     );
   }
-  return { worker, posted, terminated: () => terminated, fail: (message: string) => emit('error', { message, preventDefault() {} }) };
+  return { worker, posted, updates, terminated: () => terminated, fail: (message: string) => emit('error', { message, preventDefault() {} }) };
 }
 
 describe('serveHashRequests (the worker body)', () => {
@@ -150,8 +156,7 @@ describe('startHashWorker (the page side)', () => {
     // Not detached, unchanged: what was transferred was a copy of the view's bytes only.
     expect(big.byteLength).toBe(300_000);
     expect(Buffer.from(big).equals(pattern(300_000, 5))).toBe(true);
-    const updates = fake.posted.filter((m) => m.t === 'update') as Extract<HashWorkerRequest, { t: 'update' }>[];
-    expect(updates.map((m) => [m.data.byteOffset, m.data.byteLength, m.data.buffer.byteLength])).toEqual([
+    expect(fake.updates).toEqual([
       [0, 200_000, 262_144],
       [0, 300_000, 524_288],
       [0, 10, 65_536],
@@ -192,6 +197,17 @@ describe('startHashWorker (the page side)', () => {
     await expect(waiting).rejects.toBeInstanceOf(HashWorkerError);
     await expect(client.createSha256().digestHex()).rejects.toMatchObject({ code: 'ERR_HASH_WORKER', message: 'hash worker failed: out of memory' });
     expect(fake.terminated()).toBe(true);
+  });
+
+  it("an update that failed in the worker rejects that hasher's digest with the worker's reason", async () => {
+    const failing = async () => ({ init: () => undefined, digest: () => '', update: () => { throw new Error('bad bytes'); } });
+    const fake = fakeWorker({ create: failing });
+    const client = (await startHashWorker(() => fake.worker))!;
+    const h = client.createSha256();
+    h.update(pattern(5));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await expect(h.digestHex()).rejects.toMatchObject({ name: 'HashWorkerError', message: 'hash worker: bad bytes', details: { id: 1 } });
+    expect(client.sent.digest).toBe(0);
   });
 
   it("an error answer rejects that hasher's digest", async () => {
