@@ -4,7 +4,7 @@
  * connection joins the network as a lane, all in virtual time.
  */
 import { describe, expect, it } from 'vitest';
-import { createVirtualNetwork, VirtualPeerConnection, type VirtualNetwork } from '../../src/testing';
+import { createVirtualNetwork, VirtualPeerConnection, type VirtualNetwork, type VirtualSessionDescription } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
 
 /** Runs `body` inside TestScheduler.run() with a network of 20 ms one way; closes it at `stopAt`. */
@@ -113,7 +113,7 @@ describe('VirtualPeerConnection (network.createConnection)', () => {
   it('rejects what a browser rejects', () => {
     virtual((net) => {
       const offerer = net.createConnection();
-      let offer!: { type: 'offer'; sdp: string };
+      let offer!: VirtualSessionDescription;
       offerer.createOffer().then((o) => void (offer = o));
       offerer.setLocalDescription(offer);
       expect(rejection(net.createConnection().createAnswer()).name).toBe('InvalidStateError');

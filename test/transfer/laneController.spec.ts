@@ -69,7 +69,7 @@ describe('laneController', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const failing = cold('a 9ms #', { a: lossBound });
       expectObservable(failing.pipe(laneController({ scheduler }), map((d) => d.action))).toBe('a 9ms #', { a: 'hold' });
-      expectObservable(cold('|').pipe(laneController({ scheduler }))).toBe('|');
+      expectObservable(cold<LaneMeasurement>('|').pipe(laneController({ scheduler }))).toBe('|');
       const endless = cold('a 99ms a 99ms a', { a: lossBound });
       expectObservable(endless.pipe(laneController({ scheduler }), map((d) => d.action)), '^ 150ms !').toBe('a 99ms a', { a: 'hold' });
       expectSubscriptions(endless.subscriptions).toBe('^ 150ms !');
