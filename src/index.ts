@@ -40,10 +40,13 @@ export { pullSource, type ByteReader, type SourceConfig } from './sources/pullSo
 export { adaptiveChunk, type AdaptiveChunkConfig } from './operators/adaptiveChunk';
 export { backpressure, type BackpressureConfig } from './operators/backpressure';
 export { chooseChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './operators/chooseChunkSize';
+export { decideLanes, type LaneAction, type LaneReason, type LaneSample } from './transfer/decideLanes';
 export { decodeFrames, type DecodeFramesConfig } from './operators/decodeFrames';
 export { Demand, type DemandConfig } from './flow/Demand';
 export { encodeFrames, type EncodeFramesConfig } from './operators/encodeFrames';
 export { FramePool, type FramePoolConfig } from './flow/FramePool';
+export { laneController, type LaneControllerOptions, type LaneDecision, type LaneMeasurement } from './transfer/laneController';
+export type { LaneControllerConfig } from './transfer/laneControllerConfig';
 export { leastBuffered } from './operators/leastBuffered';
 export { reorder, type ReorderConfig } from './operators/reorder';
 export { repairChunks, type RepairChunksConfig } from './operators/repairChunks';
@@ -58,7 +61,7 @@ export { toBlob, type ToBlobConfig } from './sinks/toBlob';
 export { toWritableStream, type ToWritableStreamConfig } from './sinks/toWritableStream';
 
 // Stats: what every transfer emits (the building blocks are in `tallow-rx/stats`)
-export type { TransferStats } from './stats/statsTypes';
+export type { LaneChange, TransferStats } from './stats/statsTypes';
 
 // Verifying the peer: a short authentication string from the DTLS fingerprints
 export { FingerprintError, parseFingerprints, shortAuthString, type Fingerprint, type FingerprintErrorCode, type ShortAuthStringConfig } from './connect/shortAuthString';
