@@ -1,4 +1,5 @@
 /** The flags `send` and `receive` share, and the connection they lead to. */
+import WebSocket from 'ws';
 import { shortAuthString } from '../connect/shortAuthString';
 import { formatRoomCode } from '../server/roomCode';
 import { UsageError } from './exitCodes';
@@ -30,6 +31,7 @@ export async function connect(
   const createPeerConnection = await loadPeerConnection();
   const joined = joinRoom({
     signalUrl: urls.signalUrl,
+    createSocket: (url) => new WebSocket(url),
     code,
     lanes,
     createPeerConnection,

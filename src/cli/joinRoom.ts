@@ -12,26 +12,47 @@
  *
  * The socket stays open while the transfer runs: the web page drops its peer
  * connections when the other side's socket closes (`peer-left`).
+ *
+ * Environment-neutral (no `node:` imports): the command line passes a `ws`
+ * socket, a browser page its own `WebSocket` (test/server uses it in Chromium).
  */
-import WebSocket from 'ws';
 import { negotiate, type SignalMessage as NegotiateMessage, type SignalTransport } from '../connect/negotiate';
 import { candidateFilter, type DescriptionJson, type IceServerJson, type ServerMessage, type SignalMessage } from '../server/signalling';
 import type { PeerConnectionOptions } from './loadPeerConnection';
+
+/** The part of a WebSocket (browser, or the `ws` package) joinRoom uses. */
+export interface RoomWebSocket {
+  readonly readyState: number;
+  send(text: string): void;
+  close(): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  addEventListener(type: 'error', listener: (event: unknown) => void): void;
+}
+
+/** `WebSocket.OPEN`. */
+const OPEN = 1;
 
 /** Options of {@link joinRoom}. */
 export interface JoinRoomConfig {
   /** `ws(s)://host:port/signal` */
   readonly signalUrl: string;
+  /** Opens the socket: `(url) => new WebSocket(url)` (`ws` in Node). */
+  readonly createSocket: (url: string) => RoomWebSocket;
   /** Join this code's room; without it, a new room is made and its code reported by `onWaiting`. */
   readonly code?: string;
+  /** Join (or, with `resume`, return to) the room of this name. */
+  readonly room?: string;
+  /** The `resume` token of an earlier `waiting`: take that seat back. */
+  readonly resume?: string;
   /** Lanes asked for (the pair uses the smaller number). */
   readonly lanes: number;
   readonly createPeerConnection: (options: PeerConnectionOptions) => RTCPeerConnection;
   /** Only relay candidates (`iceTransportPolicy: 'relay'`). */
   readonly relayOnly?: boolean;
   readonly bindAddress?: string;
-  /** Called with the room's code while alone in the room. */
-  readonly onWaiting?: (code: string, room: string) => void;
+  /** Called with the room's code (and the room name and resume token) while alone in the room. */
+  readonly onWaiting?: (code: string, room: string, resume: string) => void;
   /** Called once paired, before negotiation. */
   readonly onPaired?: (role: 'offerer' | 'answerer', lanes: number) => void;
   /** Time allowed for every lane to connect once paired, ms. Default 20000. */
@@ -62,7 +83,7 @@ export class RendezvousError extends Error {
 }
 
 /** A per-lane {@link SignalTransport} over the room socket; messages that come before the handler wait for it. */
-function laneTransport(socket: WebSocket, lane: number): SignalTransport & { deliver(message: NegotiateMessage): void } {
+function laneTransport(socket: RoomWebSocket, lane: number): SignalTransport & { deliver(message: NegotiateMessage): void } {
   let handler: ((m: NegotiateMessage) => void) | undefined;
   const early: NegotiateMessage[] = [];
   return {
@@ -71,7 +92,7 @@ function laneTransport(socket: WebSocket, lane: number): SignalTransport & { del
         message.kind === 'description'
           ? { type: 'signal', lane, description: message.description as DescriptionJson }
           : { type: 'signal', lane, candidate: message.candidate };
-      if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(out));
+      if (socket.readyState === OPEN) socket.send(JSON.stringify(out));
     },
     onMessage(h) {
       handler = h;
@@ -91,7 +112,9 @@ function laneTransport(socket: WebSocket, lane: number): SignalTransport & { del
 export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
   const query = new URLSearchParams({ lanes: String(config.lanes) });
   if (config.code) query.set('code', config.code);
-  const socket = new WebSocket(`${config.signalUrl}?${query}`);
+  if (config.room) query.set('room', config.room);
+  if (config.resume) query.set('resume', config.resume);
+  const socket = config.createSocket(`${config.signalUrl}?${query}`);
   // The current pair's lanes and their transports; a promise settled when the peer leaves.
   let lanes: RTCPeerConnection[] = [];
   let transports: ReturnType<typeof laneTransport>[] = [];
@@ -115,19 +138,19 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
       close();
       reject(error);
     };
-    socket.on('error', (e) => fail(new RendezvousError('closed', `cannot reach the rendezvous at ${config.signalUrl}: ${e.message}`)));
-    socket.on('close', (code, reason) => fail(new RendezvousError('closed', `the rendezvous closed the connection (${code}${reason.length ? ` ${reason}` : ''})`)));
-    socket.on('message', (data) => {
+    socket.addEventListener('error', (e) => fail(new RendezvousError('closed', `cannot reach the rendezvous at ${config.signalUrl}: ${(e as { message?: string }).message ?? 'socket error'}`)));
+    socket.addEventListener('close', (e) => fail(new RendezvousError('closed', `the rendezvous closed the connection (${e.code}${e.reason ? ` ${e.reason}` : ''})`)));
+    socket.addEventListener('message', (event) => {
       let m: ServerMessage;
       try {
-        m = JSON.parse(String(data)) as ServerMessage;
+        m = JSON.parse(String(event.data)) as ServerMessage;
       } catch {
         return;
       }
       switch (m.type) {
         case 'waiting':
           room = m.room;
-          config.onWaiting?.(m.code, m.room);
+          config.onWaiting?.(m.code, m.room, m.resume);
           return;
         case 'paired': {
           if (connected) return goneResolve('the other side reconnected');

@@ -32,8 +32,13 @@ export async function loadPeerConnection(): Promise<(options: PeerConnectionOpti
     );
   }
   return (options) => {
-    // The polyfill spreads its configuration into libdatachannel's, so bindAddress passes through.
-    const config: Record<string, unknown> = { iceServers: options.iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] })) };
+    // The polyfill spreads its configuration into libdatachannel's, so bindAddress passes through. It also
+    // folds username and credential into the URL (`turn:user:pass@host`), where libdatachannel splits at the
+    // first ':' and URL-decodes: a REST-API username (`<expiry>:<id>`) and a base64 credential must be
+    // percent-encoded, or coturn sees the user `<expiry>` ("Cannot find credentials of user").
+    const encode = (text: string | undefined): string | undefined => (text === undefined ? undefined : encodeURIComponent(text));
+    const iceServers = options.iceServers.map((s) => ({ urls: typeof s.urls === 'string' ? s.urls : [...s.urls], username: encode(s.username), credential: encode(s.credential) }));
+    const config: Record<string, unknown> = { iceServers };
     if (options.relayOnly) config.iceTransportPolicy = 'relay';
     if (options.bindAddress) config.bindAddress = options.bindAddress;
     return new polyfill.RTCPeerConnection(config as RTCConfiguration) as unknown as RTCPeerConnection;
