@@ -9,7 +9,7 @@ import { detectBottleneck } from './detectBottleneck';
 import { qualityScore } from './qualityScore';
 import { recommend } from './recommend';
 import type { ProfileName } from '../transfer/profiles';
-import type { StatsInput, TransferSignals, TransferStats } from './statsTypes';
+import type { LaneChange, StatsInput, TransferSignals, TransferStats } from './statsTypes';
 
 /** What one sample interval accumulated. Private to one window, so it is mutated in place. */
 export interface IntervalAcc {
@@ -34,6 +34,7 @@ export interface IntervalAcc {
   chunkSize?: number;
   channels?: number;
   lanes?: number;
+  laneChange?: LaneChange;
   total?: number;
   receiverQueued?: number;
   profile?: ProfileName;
@@ -79,6 +80,7 @@ export interface StatsWindow {
   readonly chunkSize?: number;
   readonly channels?: number;
   readonly lanes?: number;
+  readonly laneChange?: LaneChange;
   readonly receiverQueued?: number;
   readonly profile?: ProfileName;
 }
@@ -158,6 +160,7 @@ export function addEvent(acc: IntervalAcc, e: StatsInput): IntervalAcc {
       if (isCount(e.channels) && isCount(e.lanes)) {
         acc.channels = e.channels;
         acc.lanes = e.lanes;
+        if (e.laneChange) acc.laneChange = e.laneChange;
       }
       break;
     case 'total':
@@ -209,6 +212,7 @@ export function advance(w: StatsWindow, acc: IntervalAcc, at: number, s: WindowS
     chunkSize: acc.chunkSize ?? w.chunkSize,
     channels: acc.channels ?? w.channels,
     lanes: acc.lanes ?? w.lanes,
+    ...((acc.laneChange ?? w.laneChange) && { laneChange: acc.laneChange ?? w.laneChange }),
     receiverQueued,
     profile: acc.profile ?? w.profile,
   };
@@ -328,6 +332,7 @@ export function windowStats(w: StatsWindow, s: WindowSettings, final: boolean): 
     buffers: { ...w.buffers },
     channels: w.channels,
     lanes: w.lanes,
+    ...(w.laneChange && { laneChange: w.laneChange }),
     chunkSize: w.chunkSize,
     cpuBusy: last?.cpu,
     receiverQueuedBytes: w.receiverQueued,
