@@ -20,7 +20,7 @@ export interface Coturn {
   stop(): Promise<void>;
 }
 
-/** The flags the tests (and docs/deploy.md's sample) use, minus ports and files. */
+/** The flags the tests (and docs/deploy.md's sample) use, minus ports and files; `--verbose` (added below) logs each ALLOCATE with its username. */
 export const COTURN_FLAGS = ['--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--use-auth-secret', '--no-tls', '--no-dtls', '--allow-loopback-peers', '--no-cli', '--fingerprint', '--no-multicast-peers', '--realm', 'tallow.test'];
 
 /** Starts turnserver and resolves once its relay and auth threads are up. */
@@ -29,7 +29,7 @@ export async function startCoturn(secret = 'tallow-test-secret', timeoutMs = 15_
   const dir = mkdtempSync(join(tmpdir(), 'tallow-coturn-'));
   // A relay port range of its own, derived from the listening port so parallel runs rarely collide.
   const minPort = 40_000 + (port % 200) * 100;
-  const args = ['-n', ...COTURN_FLAGS, '--listening-port', String(port), '--min-port', String(minPort), '--max-port', String(minPort + 99), '--static-auth-secret', secret, '--log-file', 'stdout', '--simple-log', '--userdb', join(dir, 'turndb'), '--pidfile', join(dir, 'turn.pid')];
+  const args = ['-n', '--verbose', ...COTURN_FLAGS, '--listening-port', String(port), '--min-port', String(minPort), '--max-port', String(minPort + 99), '--static-auth-secret', secret, '--log-file', 'stdout', '--simple-log', '--userdb', join(dir, 'turndb'), '--pidfile', join(dir, 'turn.pid')];
   const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start turnserver (apt-get install coturn)');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
