@@ -47,6 +47,19 @@ export class OfferListing {
     return this.files.length === this.msg.files && this.folders.length === this.msg.folders;
   }
 
+  /**
+   * The error when `msg` shows a message of the listing went missing: an `entry` past the next index, or a
+   * `folder` before every entry came. On an ordered, reliable channel that is a message the stack lost
+   * (seen with libdatachannel under a burst of thousands), or a sender that broke the order.
+   */
+  gap(msg: EntryMessage | Extract<ControlMessage, { t: 'folder' }>): ProtocolError | undefined {
+    const expected = this.files.length;
+    const { id, files } = this.msg;
+    if (expected >= files) return undefined;
+    if (msg.t === 'folder') return new ProtocolError(`folder out of order: ${expected} of ${files} entries listed`, { id, lost: expected });
+    return msg.i > expected && msg.i < files ? new ProtocolError(`entry ${msg.i} out of order: expected entry ${expected}`, { id, i: msg.i, lost: expected }) : undefined;
+  }
+
   /** The next `entry`: it must be the next index, within the limits, and keep the sizes within `offer.bytes`. */
   entry(e: EntryMessage): void {
     const { msg } = this;

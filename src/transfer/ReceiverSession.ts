@@ -77,6 +77,11 @@ interface Held {
   prefix?: HeldPrefix;
 }
 
+/** Most listings a session drops for a gap before the next gap is a `ProtocolError` (the sender tries 5 control channels). */
+const MAX_RELISTS = 4;
+/** A listing with no `entry` or `folder` for this long lost its last message: it is dropped as after a gap, ms. */
+const LISTING_STALL_MS = 10_000;
+
 export class ReceiverSession {
   private readonly sc: SchedulerLike;
   private readonly target: ReceiveTarget;
@@ -90,6 +95,9 @@ export class ReceiverSession {
   private id: number | undefined;
   private settings: SessionSettings | undefined;
   private listing: OfferListing | undefined;
+  /** Listings dropped for a gap or a stall so far (see {@link relist}), and when the last listing message came. */
+  private relists = 0;
+  private lastListedAt = 0;
   private offer: SessionOffer | undefined;
   /** The taken files in order, and the position of the next one to start. */
   private taken: readonly Manifest[] = [];
@@ -172,8 +180,36 @@ export class ReceiverSession {
     this.listen();
   }
 
+  /** An `entry` or `folder`: the next of the listing, or a gap (a message lost under us, see `OfferListing.gap`). */
+  private onListed(msg: Extract<ControlMessage, { t: 'entry' | 'folder' }>): void {
+    const listing = this.listing!;
+    this.lastListedAt = this.sc.now();
+    const gap = listing.gap(msg);
+    if (gap) return this.relist(gap);
+    if (msg.t === 'entry') listing.entry(msg);
+    else listing.folder(msg);
+    this.listed();
+  }
+
+  /**
+   * The listing broke (a gap) or stalled (its last message lost): nothing is answered yet, so forget the
+   * offer and handle it as a lost offer; the sender offers again, whole, on a new control channel. A sender
+   * whose listings keep breaking gets `reason` (a `ProtocolError`) after {@link MAX_RELISTS}.
+   */
+  private relist(reason: unknown): void {
+    if (++this.relists > MAX_RELISTS) return this.fail(reason, true);
+    this.id = this.settings = this.listing = undefined;
+    this.phase = 'listening';
+    this.missedOffer();
+  }
+
   private controlFailed(err: unknown): void {
-    if (this.id === undefined && !this.finished && err instanceof ChannelClosedError) {
+    // Closed mid-listing (the sender gave up on a channel it heard nothing on): nothing was answered, so the
+    // offer comes again on the next channel, as after a gap.
+    const unanswered = this.id === undefined || (this.phase === 'listing' && ++this.relists <= MAX_RELISTS);
+    if (unanswered && !this.finished && err instanceof ChannelClosedError) {
+      this.id = this.settings = this.listing = undefined;
+      this.phase = 'listening';
       this.link?.dispose();
       this.link = this.control = undefined;
       return this.listen();
@@ -201,11 +237,8 @@ export class ReceiverSession {
       case 'offer':
         return this.onOffer(msg);
       case 'entry':
-        this.listing!.entry(msg);
-        return this.listed();
       case 'folder':
-        this.listing!.folder(msg);
-        return this.listed();
+        return this.onListed(msg);
       case 'done':
         return this.fileOf(msg.i, 'done').onDone(msg);
       case 'restart':
@@ -229,8 +262,17 @@ export class ReceiverSession {
     if (msg.lanes > this.lanes.length) {
       return this.refuse(new InvalidConfigError(`sender uses ${msg.lanes} lanes but only ${this.lanes.length} connections were given`, { lanes: msg.lanes }));
     }
-    this.listing = new OfferListing(msg, this.o);
+    const listing = (this.listing = new OfferListing(msg, this.o));
     this.phase = 'listing';
+    this.lastListedAt = this.sc.now();
+    this.subs.push(
+      repeatEvery(this.sc, 1000, () => {
+        if (this.phase !== 'listing' || this.listing !== listing) return false;
+        if (this.sc.now() - this.lastListedAt < LISTING_STALL_MS) return true;
+        this.relist(new ProtocolError(`the listing of session ${msg.id} stalled for ${LISTING_STALL_MS} ms`, { id: msg.id }));
+        return false;
+      }),
+    );
     this.listed();
   }
 

@@ -206,12 +206,28 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
       expect(target.opens).toEqual([]);
     };
 
-    it('entries out of order', () => {
+    it('an entry past the next one (a gap: one was lost): the listing is dropped and the channel closed unanswered, for the sender to offer again', () => {
       const files = [fileOf('a', 10), fileOf('b', 10)];
       inVirtualTime((clock) => {
         const { run, sender, target, ended } = setup(clock);
         sender.send(JSON.stringify({ t: 'offer', v: 3, id: sender.id, files: 2, folders: 0, bytes: 20, ...SETTINGS }));
         sender.entry(1, files[1]);
+        clock.runTo(clock.now() + 100);
+        expect(ended()).toBe(false);
+        expect(run.error).toBeUndefined();
+        expect(sender.control.readyState).toBe('closed');
+        expect(sender.received).toEqual([]);
+        expect([target.opens, target.heldAsked]).toEqual([[], []]);
+        expect(ofType(run.events, 'offer')).toEqual([]);
+      });
+    });
+
+    it('an entry again (not a gap) is a ProtocolError', () => {
+      const files = [fileOf('a', 10), fileOf('b', 10)];
+      inVirtualTime((clock) => {
+        const { run, sender, target, ended } = setup(clock);
+        sender.send(JSON.stringify({ t: 'offer', v: 3, id: sender.id, files: 2, folders: 0, bytes: 20, ...SETTINGS }));
+        sender.entry(0, files[0]);
         sender.entry(0, files[0]);
         expect(ended()).toBe(true);
         expectProtocolError(run, sender, target);
