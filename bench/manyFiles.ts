@@ -214,6 +214,7 @@ async function smallFiles(root: string, n: number, reps: number, log: (line: str
     const ablations: Variant[] = [
       { name: `ablation: filesInFlight 8, min/maxChunk 16 KiB`, once: (dst) => runSession(pair, set, dst, { minChunk: ABLATION_MAX_CHUNK, maxChunk: ABLATION_MAX_CHUNK }, bytes), runs: [] },
       { name: `ablation: filesInFlight 8, directoryTarget resume: false`, once: (dst) => runSession(pair, set, dst, {}, bytes, (d) => directoryTarget(d, { resume: false })), runs: [] },
+      { name: `filesInFlight 8, directoryTarget fsync: false (no fsync per file)`, once: (dst) => runSession(pair, set, dst, {}, bytes, (d) => directoryTarget(d, { fsync: false })), runs: [] },
       { name: `ablation: filesInFlight 8, discarding target (no disk)`, onDisk: false, once: (dst) => runSession(pair, set, dst, {}, bytes, () => discardTarget()), runs: [] },
     ];
     const each: Variant = { name: `${count(n)} × 4 KiB, one sendFile each (sequential)`, once: (dst) => runEach(pair, set.files, dst), runs: [] };

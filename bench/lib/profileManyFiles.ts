@@ -9,7 +9,7 @@
  * Arguments: mode (`session`: one sendFiles; `each`: one sendFile per file), files (default 1000),
  * bytes per file (default 4096; 0 makes empty files), filesInFlight (default 8), rounds (default 3).
  * Environment: `MAX_CHUNK=<bytes>` passes `maxChunk` to sendFiles; `SEND_STATS=1` counts send() calls per channel; `RESUME=0`
- * receives into `directoryTarget(dst, { resume: false })`.
+ * receives into `directoryTarget(dst, { resume: false })`; `FSYNC=0` into `directoryTarget(dst, { fsync: false })`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 300));
   for (let round = 1; round <= rounds; round++) {
     const dst = await mkdtemp(join(root, 'dst-'));
-    const run = mode === 'session' ? await runSession(pair, set, dst, { filesInFlight: inFlight, ...(process.env.MAX_CHUNK ? { maxChunk: Number(process.env.MAX_CHUNK) } : {}) }, files * size, (d) => directoryTarget(d, { resume: process.env.RESUME !== '0' })) : await runEach(pair, set.files, dst);
+    const run = mode === 'session' ? await runSession(pair, set, dst, { filesInFlight: inFlight, ...(process.env.MAX_CHUNK ? { maxChunk: Number(process.env.MAX_CHUNK) } : {}) }, files * size, (d) => directoryTarget(d, { resume: process.env.RESUME !== '0', fsync: process.env.FSYNC !== '0' })) : await runEach(pair, set.files, dst);
     await verify(mode, run, expected, dst);
     console.error(`round ${round}: ${(files / run.seconds).toFixed(0)} files/s, ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, handshake ${(run.handshakeSeconds * 1000).toFixed(0)} ms`);
     await rm(dst, { recursive: true, force: true });

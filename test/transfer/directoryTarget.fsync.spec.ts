@@ -1,0 +1,58 @@
+/**
+ * directoryTarget's `fsync` option: by default every file is fsynced before it is reported complete (and at
+ * each checkpoint); with `fsync: false` nothing is, and the file still lands whole. Counted on FileHandle's
+ * own `sync`, so the test says what reaches the disk API, not how long it took.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { directoryTarget } from '../../src/transfer/directoryTarget';
+import { CHUNK, manifestFor, partialOf, tempDirs, write } from './directoryTargetFixtures';
+
+const tempDir = tempDirs('tallow-dt-fsync-');
+
+/** Spies on FileHandle.prototype.sync (the class is not exported: found from a handle). */
+const spySync = async (d: string) => {
+  const probe = join(d, '.probe');
+  const h = await open(probe, 'w');
+  const proto = Object.getPrototypeOf(h) as { sync: () => Promise<void> };
+  await h.close();
+  await rm(probe);
+  return vi.spyOn(proto, 'sync');
+};
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('directoryTarget fsync', () => {
+  it.each([
+    [undefined, true],
+    [true, true],
+    [false, false],
+  ])('fsync: %s → files fsynced: %s; the file lands whole either way', async (fsync, synced) => {
+    const d = await tempDir();
+    const sync = await spySync(d);
+    const data = randomBytes(5 * CHUNK);
+    const opened = await directoryTarget(d, { checkpointEvery: 2 * CHUNK, ...(fsync === undefined ? {} : { fsync }) }).open(manifestFor('x.bin', data.length, 1));
+    await write(opened, data);
+    const path = (await opened.finish()) as string;
+    expect(sync.mock.calls.length > 0).toBe(synced);
+    // Two checkpoints and the end, when fsyncing.
+    if (synced) expect(sync.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(Buffer.compare(await readFile(path), data)).toBe(0);
+  });
+
+  it('fsync: false still records checkpoints, and a resume continues from them', async () => {
+    const d = await tempDir();
+    const data = randomBytes(6 * CHUNK);
+    const target = directoryTarget(d, { checkpointEvery: CHUNK, fsync: false });
+    const m = manifestFor('y.bin', data.length, 2);
+    await partialOf(target, m, data, 3 * CHUNK);
+    const again = await target.open(m);
+    expect(again.from).toBe(3 * CHUNK);
+    await write(again, data);
+    expect(Buffer.compare(await readFile((await again.finish()) as string), data)).toBe(0);
+  });
+});
