@@ -102,3 +102,47 @@ export function formatPercent(percent: number | undefined): string {
 export function formatRatio(ratio: number | undefined): string {
   return known(ratio) ? `${(Math.min(1, ratio) * 100).toFixed(2)} %` : UNKNOWN;
 }
+
+const SIZE_UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+
+/**
+ * Bytes in decimal units, for people: the same units as {@link formatSpeed}, so a size and a
+ * speed can be compared at a glance.
+ *
+ * ```
+ * formatSize(0) → '0 B'   formatSize(1500) → '1.5 kB'   formatSize(20 * 2 ** 20) → '21.0 MB'
+ * ```
+ */
+export function formatSize(bytes: number | undefined): string {
+  return known(bytes) ? scaled(bytes, 1000, SIZE_UNITS) : UNKNOWN;
+}
+
+/**
+ * A speed in megabytes per second (decimal), for people. One decimal, two below 1 MB/s.
+ *
+ * ```
+ * formatSpeed(11_600_000) → '11.6 MB/s'   formatSpeed(250_000) → '0.25 MB/s'
+ * ```
+ */
+export function formatSpeed(bytesPerSecond: number | undefined): string {
+  if (!known(bytesPerSecond)) return UNKNOWN;
+  const mb = bytesPerSecond / 1e6;
+  return `${mb < 1 ? mb.toFixed(2) : mb.toFixed(1)} MB/s`;
+}
+
+/**
+ * A round-trip time with the precision of its source. Chromium's transport RTT (ICE candidate
+ * pair) comes in whole milliseconds, so it prints as whole milliseconds ('< 1 ms' for 0); an
+ * application ping is timed with `performance.now()` and keeps {@link formatMs}'s decimals.
+ *
+ * ```
+ * formatRtt(1, 'transport') → '1 ms'   formatRtt(0, 'transport') → '< 1 ms'   formatRtt(0.42, 'application') → '0.42 ms'
+ * (no source: as `application`)
+ * ```
+ */
+export function formatRtt(ms: number | undefined, source: 'transport' | 'application' | undefined): string {
+  if (!known(ms)) return UNKNOWN;
+  if (source !== 'transport') return formatMs(ms);
+  const whole = Math.round(ms);
+  return whole === 0 ? '< 1 ms' : `${whole} ms`;
+}

@@ -13,11 +13,50 @@
  *   lanes then, so this tab listens before the other one can send.
  * - Only host UDP candidates leave the page (`isHostUdpCandidate`); candidates
  *   that arrive before the remote description are queued.
- * - `iceServers: []`: no STUN, no TURN.
+ * - `iceServers`: what the server's `paired` message hands out (empty by default: no STUN, no
+ *   TURN); relay candidates leave the page only when it hands out TURN servers.
+ * - Joining by code: `?code=ABC-DEF` instead of `?room=`; the server answers an unknown code with
+ *   `error {code: 'unknown-code'}` and close 4004, which errors the Observable with a
+ *   {@link RoomError} of that code.
+ * - A pair that is not connected within `connectTimeoutMs` (no usable candidate pair: two
+ *   networks and no TURN) ends in `failed` with a reason that says so, instead of waiting forever.
  * - Unsubscribing closes the socket and every peer connection.
  */
-import { Observable } from 'rxjs';
-import { isHostUdpCandidate, type CandidateJson, type DescriptionJson, type ServerMessage, type SignalMessage } from './signalling';
+import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { isHostUdpCandidate, type CandidateJson, type DescriptionJson, type SignalMessage } from './signalling';
+
+/** Default time from `paired` until every lane must be connected, ms. */
+export const CONNECT_TIMEOUT_MS = 15_000;
+
+/** An ICE server as the server hands it out. */
+export interface IceServerJson {
+  readonly urls: string | readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+/** What the page reads from the server (fields added by newer servers are optional here). */
+type PageServerMessage =
+  | { readonly type: 'waiting'; readonly room: string; readonly code?: string; readonly resume?: string }
+  | { readonly type: 'paired'; readonly role: 'offerer' | 'answerer'; readonly lanes: number; readonly room?: string; readonly iceServers?: readonly IceServerJson[]; readonly resume?: string }
+  | { readonly type: 'peer-left' }
+  | { readonly type: 'full' }
+  | { readonly type: 'error'; readonly code?: string; readonly message: string }
+  | SignalMessage;
+
+/** The server refused this tab (`code`: `unknown-code`, `rate-limited`, `bad-request`, …) or the socket closed. */
+export class RoomError extends Error {
+  override readonly name = 'RoomError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** True for a relay (TURN) candidate line. */
+const isRelayCandidate = (candidate: string): boolean => / typ relay( |$)/.test(candidate);
 
 /** Negotiated id of the bootstrap channel on every lane (libdatachannel's and our highest id). */
 export const BOOTSTRAP_CHANNEL_ID = 1023;
@@ -26,10 +65,10 @@ export const BOOTSTRAP_CHANNEL_ID = 1023;
 export type RoomEvent =
   /** The WebSocket is opening. */
   | { readonly kind: 'signalling' }
-  /** Alone in the room. */
-  | { readonly kind: 'waiting'; readonly room: string }
+  /** Alone in the room. `code`: the room's short code, when the server gives one; `resume`: its seat token. */
+  | { readonly kind: 'waiting'; readonly room: string; readonly code?: string; readonly resume?: string }
   /** Paired: the lanes exist and negotiation starts. Listen on them now. */
-  | { readonly kind: 'pairing'; readonly role: 'offerer' | 'answerer'; readonly lanes: readonly RTCPeerConnection[] }
+  | { readonly kind: 'pairing'; readonly role: 'offerer' | 'answerer'; readonly lanes: readonly RTCPeerConnection[]; readonly room?: string; readonly resume?: string }
   /** Every lane is connected. */
   | { readonly kind: 'connected'; readonly role: 'offerer' | 'answerer'; readonly lanes: readonly RTCPeerConnection[] }
   /** The other tab left; its lanes are closed. */
@@ -43,11 +82,20 @@ export type RoomEvent =
 export interface RoomConfig {
   /** `ws://host/signal` (no query). */
   readonly signalUrl: string;
-  readonly room: string;
+  /** The room to join by name; or */
+  readonly room?: string;
+  /** the room to join by its short code (as typed: any case, dashes and spaces allowed). */
+  readonly code?: string;
+  /** A seat token from an earlier `waiting`/`pairing` of this room (rejoining after a reload). */
+  readonly resume?: string;
   /** Lanes this tab asks for; the pair uses the smaller of both tabs' numbers. */
   readonly lanes: number;
-  /** Creates a peer connection. Default `new RTCPeerConnection({ iceServers: [] })`. */
-  readonly createPeerConnection?: () => RTCPeerConnection;
+  /** Creates a peer connection. Default `new RTCPeerConnection({ iceServers })` with the server's ICE servers (none by default). */
+  readonly createPeerConnection?: (iceServers: readonly IceServerJson[]) => RTCPeerConnection;
+  /** `failed` when the lanes are not all connected this long after pairing, ms. Default {@link CONNECT_TIMEOUT_MS}. */
+  readonly connectTimeoutMs?: number;
+  /** Drives the connect timeout. Default `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
 }
 
 /** One lane's negotiation state. */
@@ -72,9 +120,16 @@ interface Lane {
  */
 export function room$(config: RoomConfig): Observable<RoomEvent> {
   return new Observable<RoomEvent>((subscriber) => {
-    const create = config.createPeerConnection ?? (() => new RTCPeerConnection({ iceServers: [] }));
-    const url = `${config.signalUrl}?room=${encodeURIComponent(config.room)}&lanes=${config.lanes}`;
-    const socket = new WebSocket(url);
+    const create = config.createPeerConnection ?? ((iceServers) => new RTCPeerConnection({ iceServers: iceServers as RTCIceServer[] }));
+    const { connectTimeoutMs = CONNECT_TIMEOUT_MS, scheduler = asyncScheduler } = config;
+    const query = new URLSearchParams(config.code !== undefined ? { code: config.code } : { room: config.room ?? '' });
+    query.set('lanes', String(config.lanes));
+    if (config.resume) query.set('resume', config.resume);
+    const socket = new WebSocket(`${config.signalUrl}?${query}`);
+    // The connect timeout of the current pair.
+    let timeout: Subscription | undefined;
+    // Relay candidates may leave the page only when the server handed out TURN servers.
+    let relayAllowed = false;
     // The current pair's lanes (empty while unpaired), and a counter that retires stale callbacks.
     let lanes: Lane[] = [];
     let generation = 0;
@@ -86,6 +141,8 @@ export function room$(config: RoomConfig): Observable<RoomEvent> {
     };
     const closeLanes = (): void => {
       generation++;
+      timeout?.unsubscribe();
+      timeout = undefined;
       for (const { pc } of lanes) pc.close();
       lanes = [];
     };
@@ -97,19 +154,27 @@ export function room$(config: RoomConfig): Observable<RoomEvent> {
 
     const checkConnected = (gen: number): void => {
       if (gen !== generation || !lanes.length) return;
-      if (lanes.every((l) => l.pc.connectionState === 'connected')) subscriber.next({ kind: 'connected', role, lanes: lanes.map((l) => l.pc) });
+      if (lanes.every((l) => l.pc.connectionState === 'connected')) {
+        timeout?.unsubscribe();
+        timeout = undefined;
+        subscriber.next({ kind: 'connected', role, lanes: lanes.map((l) => l.pc) });
+      }
     };
 
-    const pair = (asRole: 'offerer' | 'answerer', count: number): void => {
+    const pair = (message: Extract<PageServerMessage, { type: 'paired' }>): void => {
       closeLanes();
-      role = asRole;
+      role = message.role;
       const gen = generation;
-      lanes = Array.from({ length: count }, () => ({ pc: create(), pending: [], haveRemote: false }));
+      const iceServers = message.iceServers ?? [];
+      relayAllowed = iceServers.length > 0;
+      lanes = Array.from({ length: message.lanes }, () => ({ pc: create(iceServers), pending: [], haveRemote: false }));
+      const seconds = Math.round(connectTimeoutMs / 1000);
+      timeout = scheduler.schedule(() => fail(`no connection after ${seconds} s: the two devices found no network path to each other (on different networks, a TURN server is needed)`, gen), connectTimeoutMs);
       lanes.forEach(({ pc }, index) => {
         pc.createDataChannel('bootstrap', { negotiated: true, id: BOOTSTRAP_CHANNEL_ID });
         pc.addEventListener('icecandidate', (e) => {
           const c = e.candidate;
-          if (gen !== generation || !c?.candidate || !isHostUdpCandidate(c.candidate)) return;
+          if (gen !== generation || !c?.candidate || !(isHostUdpCandidate(c.candidate) || (relayAllowed && isRelayCandidate(c.candidate)))) return;
           send({ type: 'signal', lane: index, candidate: { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } });
         });
         pc.addEventListener('connectionstatechange', () => {
@@ -118,7 +183,7 @@ export function room$(config: RoomConfig): Observable<RoomEvent> {
           else if (state === 'failed') fail(`lane ${index} failed`, gen);
         });
       });
-      subscriber.next({ kind: 'pairing', role, lanes: lanes.map((l) => l.pc) });
+      subscriber.next({ kind: 'pairing', role, lanes: lanes.map((l) => l.pc), room: message.room, resume: message.resume });
       if (role === 'offerer') {
         lanes.forEach(({ pc }, index) => {
           (async () => {
@@ -146,18 +211,18 @@ export function room$(config: RoomConfig): Observable<RoomEvent> {
 
     subscriber.next({ kind: 'signalling' });
     socket.addEventListener('message', (event) => {
-      let message: ServerMessage;
+      let message: PageServerMessage;
       try {
-        message = JSON.parse(String(event.data)) as ServerMessage;
+        message = JSON.parse(String(event.data)) as PageServerMessage;
       } catch {
         return;
       }
       switch (message.type) {
         case 'waiting':
-          subscriber.next({ kind: 'waiting', room: message.room });
+          subscriber.next({ kind: 'waiting', room: message.room, code: message.code, resume: message.resume });
           return;
         case 'paired':
-          pair(message.role, message.lanes);
+          pair(message);
           return;
         case 'signal': {
           const gen = generation;
@@ -175,7 +240,8 @@ export function room$(config: RoomConfig): Observable<RoomEvent> {
           return;
         case 'error':
           done = true;
-          subscriber.error(new Error(`signalling: ${message.message}`));
+          closeLanes();
+          subscriber.error(new RoomError(message.code ?? 'error', message.message));
           return;
       }
     });
@@ -183,7 +249,7 @@ export function room$(config: RoomConfig): Observable<RoomEvent> {
       if (done) return;
       done = true;
       closeLanes();
-      subscriber.error(new Error('signalling connection closed'));
+      subscriber.error(new RoomError('closed', 'signalling connection closed'));
     });
 
     return () => {

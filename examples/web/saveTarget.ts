@@ -78,15 +78,15 @@ export async function opfsHasRoom(bytes: number): Promise<boolean> {
   }
 }
 
-/** A name for the OPFS copy: unique per transfer, safe as a single path component. */
+/** A name for the OPFS copy: unique per file of a session (its id and index), safe as a single path component. */
 const opfsName = (manifest: Manifest): string => {
   let base = 'file.bin';
   try {
-    base = sanitizeFileName(manifest.name);
+    base = sanitizeFileName(manifest.name.split('/').pop() ?? '');
   } catch {
     // Keep the fallback name.
   }
-  return `${manifest.id.toString(16)}-${base}`;
+  return `${manifest.id.toString(16)}-${manifest.index}-${base}`;
 };
 
 /** Wraps `writableTarget` so the stream is known to `discard`. */
@@ -175,5 +175,56 @@ export async function prepareSave(mode: SaveMode, manifest: Manifest): Promise<P
       };
     },
     discard: remove,
+  };
+}
+
+/** Storage for one session of files (receiveFiles): each file gets its own {@link PreparedSave}, made when the library opens it. */
+export interface SessionSave {
+  readonly mode: SaveMode;
+  /** Pass to `receiveFiles({ target })`. */
+  readonly target: ReceiveTarget;
+  /** After a `file-completed`: that file as a {@link SavedFile}. */
+  finish(manifest: Manifest, result: unknown): Promise<SavedFile>;
+  /** After a failure or cancel: deletes every partial file. Idempotent. */
+  discard(): Promise<void>;
+  /** Revokes the links and deletes the OPFS copies of every finished file (before the next session). */
+  release(): Promise<void>;
+}
+
+/**
+ * Prepares storage for the files of one offer in `mode`. `disk` is for a single file only (the
+ * save dialog opens here, so call it from the accepting click); `opfs` and `memory` prepare each
+ * file when the library opens it.
+ */
+export async function prepareSession(mode: SaveMode, files: readonly Manifest[]): Promise<SessionSave> {
+  if (mode === 'disk' && files.length !== 1) throw new RangeError('saving to a chosen file works for one file at a time');
+  // Each file's storage by its index in the session, and the finished files.
+  const prepared = new Map<number, Promise<PreparedSave>>();
+  const saved: SavedFile[] = [];
+  if (mode === 'disk') prepared.set(files[0].index, Promise.resolve(await prepareSave('disk', files[0])));
+  const storageOf = (m: Manifest): Promise<PreparedSave> => {
+    let p = prepared.get(m.index);
+    if (!p) prepared.set(m.index, (p = prepareSave(mode, m)));
+    return p;
+  };
+  return {
+    mode,
+    target: {
+      open: async (m) => (await storageOf(m)).target.open(m),
+    },
+    async finish(manifest, result) {
+      const file = await (await storageOf(manifest)).finish(result);
+      prepared.delete(manifest.index);
+      saved.push(file);
+      return file;
+    },
+    async discard() {
+      const open = [...prepared.values()];
+      prepared.clear();
+      await Promise.all(open.map((p) => p.then((s) => s.discard(), () => undefined)));
+    },
+    async release() {
+      await Promise.all(saved.splice(0).map((f) => f.release()));
+    },
   };
 }

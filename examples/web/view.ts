@@ -4,12 +4,12 @@
  *
  * ```
  * stats$:     --s1------s2------s3|
- * statsView:  --v1------v2------v3|      v.throughput '95.2 Mbit/s', v.rtt '0.42 ms', …
+ * statsView:  --v1------v2------v3|      v.throughput '11.9 MB/s', v.rtt '1 ms', …
  * ```
  */
 import type { TransferProgress, TransferStats } from '../../src/index';
 import type { Bottleneck, Recommendation } from '../../src/stats';
-import { formatBytes, formatEta, formatMs, formatPercent, formatRate, formatRatio, UNKNOWN } from './format';
+import { formatBytes, formatEta, formatMs, formatPercent, formatRatio, formatRtt, formatSpeed, UNKNOWN } from './format';
 
 /** One channel's send buffer, for a `<meter>`. */
 export interface BufferView {
@@ -114,16 +114,18 @@ export const bytesOf = (done: number, total: number | undefined): string =>
  */
 export function statsView(stats: TransferStats): StatsView {
   const { rtt } = stats;
-  const range = rtt.min !== undefined && rtt.max !== undefined ? ` (${formatMs(rtt.min).replace(' ms', '')}–${formatMs(rtt.max)})` : '';
+  // Chromium's transport RTT comes in whole ms: shown so, not as '1.00 ms'.
+  const ms = (v: number | undefined): string => formatRtt(v, rtt.source);
+  const range = rtt.min !== undefined && rtt.max !== undefined && rtt.min !== rtt.max ? ` (${ms(rtt.min).replace(' ms', '')}–${ms(rtt.max)})` : '';
   const quality = Math.round(Math.min(100, Math.max(0, stats.quality)));
   return {
-    throughput: formatRate(stats.throughput.current),
-    average: formatRate(stats.throughput.average),
-    peak: formatRate(stats.throughput.peak),
+    throughput: formatSpeed(stats.throughput.current / 8),
+    average: formatSpeed(stats.throughput.average / 8),
+    peak: formatSpeed(stats.throughput.peak / 8),
     percent: formatPercent(stats.percent),
     bytes: bytesOf(stats.bytesDone, stats.bytesTotal),
     eta: formatEta(stats.etaSeconds),
-    rtt: rtt.current === undefined ? UNKNOWN : `${formatMs(rtt.current)}${range}`,
+    rtt: rtt.current === undefined ? UNKNOWN : `${ms(rtt.current)}${range}`,
     jitter: formatMs(stats.jitterMs),
     loss: formatRatio(stats.lossRate),
     channels: count(stats.channels),

@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatEta, formatMs, formatPercent, formatRate, formatRatio, UNKNOWN } from '../../examples/web/format';
+import { formatBytes, formatEta, formatMs, formatPercent, formatRate, formatRatio, formatRtt, formatSize, formatSpeed, UNKNOWN } from '../../examples/web/format';
 
 const MiB = 1024 * 1024;
 
@@ -85,4 +85,22 @@ describe('formatRatio', () => {
   ])('%d → %s', (r, text) => expect(formatRatio(r)).toBe(text));
 
   it('unknown without a value', () => expect(formatRatio(undefined)).toBe(UNKNOWN));
+});
+
+describe('formatSize, formatSpeed, formatRtt (for people)', () => {
+  it('sizes and speeds in the same decimal units', () => {
+    expect(formatSize(0)).toBe('0 B');
+    expect(formatSize(1500)).toBe('1.5 kB');
+    expect(formatSize(20 * 2 ** 20)).toBe('21.0 MB');
+    expect(formatSpeed(11_600_000)).toBe('11.6 MB/s');
+    expect(formatSpeed(250_000)).toBe('0.25 MB/s');
+    expect(formatSpeed(undefined)).toBe(UNKNOWN);
+  });
+
+  it('an RTT with the precision of its source', () => {
+    expect(formatRtt(1, 'transport')).toBe('1 ms');
+    expect(formatRtt(0, 'transport')).toBe('< 1 ms');
+    expect(formatRtt(0.4213, 'application')).toBe('0.42 ms');
+    expect(formatRtt(undefined, 'transport')).toBe(UNKNOWN);
+  });
 });

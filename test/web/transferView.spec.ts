@@ -60,24 +60,54 @@ describe('createTransferView', () => {
     expect(q('#send-status').textContent).toBe('Cancelled by the receiver.');
   });
 
-  it('showProgress fills the <progress> element, data-percent and the text', () => {
+  it('showProgress fills the <progress> element, data-percent and (before accept) the line', () => {
     view.showProgress({ bytes: 10 * MiB, total: 20 * MiB, percent: 50 });
     expect(q<HTMLProgressElement>('progress').value).toBe(50);
     expect(view.element.dataset.percent).toBe('50');
-    expect(q('#send-percent').textContent).toBe('50.0 %');
-    expect(q('#send-bytes').textContent).toBe('10.0 MiB of 20.0 MiB');
+    expect(q('#send-line').textContent).toBe('50.0 %');
+  });
+
+  it('for people: one line (percent, MB/s, time left), a quality word, the expert rows folded under Details', () => {
+    view.begin(0);
+    // 4 MiB done at 1.0 s, 8 MiB at 2.0 s: 4 MiB a second over the window.
+    view.showStats(stats(1000, 40e6, { bytesDone: 4 * MiB, percent: 20, signals: { samples: 4, throughputBps: 40e6 }, quality: 90 }));
+    view.showStats(stats(2000, 40e6, { bytesDone: 8 * MiB, percent: 40, signals: { samples: 5, throughputBps: 40e6 }, quality: 90 }));
+    expect(q('#send-line').textContent).toBe('40.0 % · 4.2 MB/s · about 3 s left');
+    expect(q('#send-quality-word').textContent).toBe('Excellent');
+    expect(q('#send-quality-word').getAttribute('data-level')).toBe('good');
+    expect(q<HTMLDetailsElement>('details').open).toBe(false);
+    expect(q('details').contains(q('dl.stats'))).toBe(true);
+    // Rows without a value are hidden: this sample has no jitter figure.
+    view.showStats(stats(2250, 40e6, { jitterMs: undefined }));
+    expect(q('#send-jitter').hidden).toBe(true);
+    expect(q('#send-rtt').hidden).toBe(false);
+  });
+
+  it('a summary replaces the live numbers, and later samples do not bring them back', () => {
+    view.begin(0);
+    view.showStats(stats(1000, 40e6, { bytesDone: 4 * MiB }));
+    view.showSummary({ outcome: 'cancelled', bytes: 4 * MiB, total: 20 * MiB, seconds: 1, files: { completed: 0, total: 1 } });
+    view.showStats(stats(1250, 40e6, { bytesDone: 5 * MiB }));
+    expect(q('#send-line').textContent).toBe('Stopped after 4.2 MB of 21.0 MB.');
+    expect(view.element.dataset.summary).toBe('cancelled');
+    expect(q('#send-quality-word').textContent).toBe('');
+  });
+
+  it('the receiving side has no send-buffer list', () => {
+    const other = createTransferView(document, 'receive', 'Receive', { buffers: false });
+    expect(other.element.querySelector('.buffers')).toBeNull();
   });
 
   it('showStats renders the rows, quality, buffers and chart, and counts updates', () => {
     view.showStats(stats(1000, 40e6));
     view.showStats(stats(1250, 80e6, { quality: 90 }));
-    expect(q('#send-throughput').textContent).toBe('80.0 Mbit/s');
-    expect(q('#send-rtt').textContent).toBe('1.00 ms (1.00–1.00 ms)');
+    expect(q('#send-throughput').textContent).toBe('10.0 MB/s');
+    expect(q('#send-rtt').textContent).toBe('1.00 ms');
     expect(q('#send-channels').textContent).toBe('2');
     expect(q('#send-lanes').textContent).toBe('2');
     expect(q('#send-chunkSize').textContent).toBe('64.0 KiB');
-    expect(q('#send-recommendation').textContent).toBe('No change: fine');
-    expect(q('#send-eta').textContent).toBe('3 s');
+    // The recommendation shows only once it held for 8 samples (hysteresis).
+    expect(q('#send-recommendation').textContent).toBe('—');
     // Attributes, not properties: happy-dom's HTMLMeterElement ignores the max attribute.
     expect(q('#send-quality').getAttribute('value')).toBe('90');
     expect(q('.quality').getAttribute('data-level')).toBe('good');
@@ -98,11 +128,13 @@ describe('createTransferView', () => {
     expect(svg.dataset.updates).toBe('2');
     expect(svg.dataset.samples).toBe('2');
     expect(view.element.dataset.statsUpdates).toBe('2');
-    // Two samples 250 ms apart on a 2 s span (600 × 140, top 100 Mbit/s): the last at the right edge.
-    expect(q('path.line').getAttribute('d')).toBe('M525.0 84.0 L600.0 28.0');
+    // Two samples 250 ms apart on a 2 s span: the last at the right edge. The chart draws the
+    // people speed (bytes counted over 2 s), which these two samples, 250 ms apart with the same
+    // bytes, put at 0 (still measuring): a flat line at the bottom.
+    expect(q('path.line').getAttribute('d')).toBe('M525.0 140.0 L600.0 140.0');
     expect(q('path.area').getAttribute('d')).toMatch(/Z$/);
-    expect(q('.y-max').textContent).toBe('100.0 Mbit/s');
-    expect(q('figcaption').textContent).toContain('2 samples, peak 80.0 Mbit/s, top of the scale 100.0 Mbit/s');
+    expect(q('.y-max').textContent).toBe('0.13 MB/s');
+    expect(q('figcaption').textContent).toContain('2 samples, peak 0.00 MB/s');
   });
 
   it('reset clears the previous transfer', () => {

@@ -36,9 +36,9 @@ const sample = (over: Partial<TransferStats> = {}): TransferStats => ({
 describe('statsView', () => {
   it('formats every figure of a full sample', () => {
     expect(statsView(sample())).toEqual({
-      throughput: '95.2 Mbit/s',
-      average: '80.0 Mbit/s',
-      peak: '101.0 Mbit/s',
+      throughput: '11.9 MB/s',
+      average: '10.0 MB/s',
+      peak: '12.6 MB/s',
       percent: '45.0 %',
       bytes: '9.0 MiB of 20.0 MiB',
       eta: '1 min 05 s',
@@ -100,6 +100,12 @@ describe('statsView', () => {
 
   it('shows the current RTT alone until the window has a range', () => {
     expect(statsView(sample({ rtt: { current: 12.34 } })).rtt).toBe('12.3 ms');
+    expect(statsView(sample({ rtt: { current: 1, min: 1, max: 1, source: 'transport' } })).rtt).toBe('1 ms');
+  });
+
+  it('shows a transport RTT (Chromium: whole milliseconds) without invented decimals, a ping RTT with them', () => {
+    expect(statsView(sample({ rtt: { source: 'transport', current: 1, min: 0, max: 3 } })).rtt).toBe('1 ms (< 1–3 ms)');
+    expect(statsView(sample({ rtt: { source: 'application', current: 0.4213, min: 0.3, max: 1.1 } })).rtt).toBe('0.42 ms (0.30–1.10 ms)');
   });
 });
 
@@ -123,9 +129,10 @@ describe('statsView over transferStats (virtual time)', () => {
     expect(last.bytes).toBe('1.0 MiB of 4.0 MiB');
     expect(last.channels).toBe('2');
     expect(last.lanes).toBe('1');
-    expect(last.rtt).toMatch(/^2\.00 ms/);
+    // transferStats marks an `rtt` input without a source as the transport's own measurement.
+    expect(last.rtt).toMatch(/^2(\.00)? ms/);
     expect(last.buffers).toEqual([{ label: 'tallow-1', bytes: 2048, text: '2.0 KiB' }]);
-    expect(last.throughput).toMatch(/bit\/s$/);
+    expect(last.throughput).toMatch(/MB\/s$/);
   });
 });
 
