@@ -3,7 +3,9 @@
  * as opaque strings over an app's own channel (here the control channel of a first lane), and the new
  * connection joins the network as a lane, all in virtual time.
  */
+import { catchError, filter, last, map, merge, of, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { receiveFile, sendFile, type TransferEvent } from '../../src';
 import { createVirtualNetwork, VirtualPeerConnection, type VirtualNetwork, type VirtualSessionDescription } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
 
@@ -163,5 +165,30 @@ describe('VirtualPeerConnection (network.createConnection)', () => {
     await pc.setLocalDescription(offer);
     await expect(net.createConnection().setRemoteDescription({ type: 'answer', sdp: 'x' })).rejects.toMatchObject({ name: 'OperationError' });
     net.close();
+  });
+
+  it('carries a whole transfer once connected, with channels created before the answer', () => {
+    const scheduler = testScheduler();
+    const outcomes: string[] = [];
+    const ended = (side: string, events$: Observable<TransferEvent>) =>
+      events$.pipe(
+        filter((e) => e.type === 'completed'),
+        last(),
+        map(() => `${side} completed`),
+        catchError((err: { code?: string }) => of(`${side} ${err.code}`)),
+      );
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ scheduler, delayMs: 10, lossRate: 0.01 });
+      const [a, b] = [net.createConnection(), net.createConnection()];
+      // The transfers start (and create their channels) before the connections are up.
+      const sent$ = sendFile(a, new Uint8Array(300_000).map((_, i) => i % 253), { scheduler, transferId: 1 });
+      const received$ = receiveFile(b, { scheduler });
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), complete: () => net.close() });
+      a.setLocalDescription();
+      b.setRemoteDescription(a.localDescription!);
+      b.setLocalDescription();
+      a.setRemoteDescription(b.localDescription!);
+    });
+    expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
   });
 });
