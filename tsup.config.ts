@@ -29,7 +29,7 @@ export default defineConfig([
   {
     // The `tallow-rx` command line (package.json `bin`): one ESM file for Node. qrcode is bundled into it
     // (a CommonJS package, hence `require` from createRequire); ws, rxjs, node-datachannel and ioredis are not.
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
     platform: 'node',
     target: 'node20',

@@ -1,8 +1,6 @@
 /**
- * `tallow-rx`: the command line (send, receive, serve). Built by tsup as
- * dist/cli.js (the package's `bin`); `qrcode` is bundled into it, `ws` is a
- * dependency, node-datachannel an optional peer dependency loaded by send and
- * receive. Exit codes in exitCodes.ts; flags in usage.ts.
+ * `tallow-rx`: the command line (send, receive, serve) as a function of its
+ * arguments; bin.ts runs it. Exit codes in exitCodes.ts; flags in usage.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -55,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (values.version) {
-      // dist/cli.js → ../package.json; src/cli/main.ts → ../../package.json.
+      // dist/cli.js → ../package.json; src/cli/*.ts → ../../package.json.
       const file = ['../package.json', '../../package.json'].map((p) => new URL(p, import.meta.url)).find((u) => existsSync(u))!;
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version: string };
       stdout.write(`${pkg.version}\n`);
@@ -84,10 +82,3 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Exits once stdout is flushed (open peer connections would keep the process alive). */
-async function run(): Promise<void> {
-  const code = await main(process.argv.slice(2));
-  process.stdout.write('', () => process.exit(code));
-}
-
-void run();

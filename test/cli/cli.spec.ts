@@ -1,7 +1,8 @@
 /**
  * The `tallow-rx` command line as a child process against the real rendezvous server on 127.0.0.1
  * (in this process), peers on node-datachannel bound to 127.0.0.1:
- * - `--help` names every flag; usage errors exit 2; an unknown code exits 1;
+ * - `--help` names every flag; usage errors exit 2; an unknown code exits 1 (these run `main()` in
+ *   this process; the rest spawn src/cli/bin.ts);
  * - terminal → terminal: a folder with a 24 MiB file and a small one arrives verified (SHA-256 here
  *   too), both sides print the same SAS, a QR code, progress and a summary, and exit 0;
  * - resume: a receiver killed mid-transfer and started again on the same folder continues the file;
@@ -12,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main';
 import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
 import { CLI_MAIN, REPO_ROOT, spawnCli } from './spawnCli';
 import { USAGE } from '../../src/cli/usage';
@@ -45,15 +47,32 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('tallow-rx: usage', () => {
+/** Runs `main(args)` in this process and captures what it writes. */
+async function runMain(args: string[]): Promise<{ code: number; output: string }> {
+  const chunks: string[] = [];
+  const capture = (chunk: unknown): boolean => {
+    chunks.push(String(chunk));
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
+  try {
+    return { code: await main(args), output: chunks.join('') };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+describe('tallow-rx: usage (in process)', () => {
   it('--help documents every flag the parser accepts and exits 0', async () => {
-    const cli = spawnCli(['--help']);
-    expect(await cli.exited).toBe(0);
-    const source = readFileSync(CLI_MAIN, 'utf8');
+    const { code, output } = await runMain(['--help']);
+    expect(code).toBe(0);
+    const source = readFileSync(new URL('../../src/cli/main.ts', import.meta.url), 'utf8');
     const flags = [...source.slice(source.indexOf('const OPTIONS'), source.indexOf('} as const')).matchAll(/^\s+'?([a-z-]+)'?: \{ type/gm)].map((m) => m[1]);
     expect(flags.length).toBeGreaterThan(15);
-    for (const flag of flags) expect(cli.output(), `--${flag}`).toContain(`--${flag}`);
-    expect(cli.output()).toBe(USAGE);
+    for (const flag of flags) expect(output, `--${flag}`).toContain(`--${flag}`);
+    expect(output).toBe(USAGE);
   });
 
   it.each([
@@ -64,18 +83,26 @@ describe('tallow-rx: usage', () => {
     [['receive', 'ABC-DEF', '--profile', 'lan'], /does not take --profile/],
     [['send', '/no/such/file'], /no such file/],
     [['send', 'README.md', '--lanes', '9'], /--lanes must be/],
+    [['serve', '--port', '70000'], /--port must be/],
+    [['serve', '--turn-url', 'turn:x'], /needs --turn-secret/],
     [[], /which command/],
   ])('%j → exit 2 with a hint', async (args, message) => {
-    const cli = spawnCli(args);
-    expect(await cli.exited).toBe(2);
-    expect(cli.output()).toMatch(message);
-    expect(cli.output()).toContain('--help');
+    const { code, output } = await runMain(args);
+    expect(code).toBe(2);
+    expect(output).toMatch(message);
+    expect(output).toContain('--help');
   });
 
   it('an unknown code exits 1 and says so', async () => {
-    const cli = spawnCli(['receive', 'ZZZ-ZZZ', ...net()]);
-    expect(await cli.exited).toBe(1);
-    expect(cli.output()).toMatch(/no transfer has this code/);
+    const { code, output } = await runMain(['receive', 'ZZZ-ZZZ', ...net()]);
+    expect(code).toBe(1);
+    expect(output).toMatch(/no transfer has this code/);
+  });
+
+  it('the executable (src/cli/bin.ts, a child process) runs main: --version', async () => {
+    const cli = spawnCli(['--version']);
+    expect(await cli.exited).toBe(0);
+    expect(cli.output().trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   });
 });
 

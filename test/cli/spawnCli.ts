@@ -1,12 +1,12 @@
 /**
- * Runs the `tallow-rx` command line from source (`node --import tsx src/cli/main.ts …`) as a child
+ * Runs the `tallow-rx` command line from source (`node --import tsx src/cli/bin.ts …`) as a child
  * process for the CLI specs, and waits on its output.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 
 /** A running CLI. */
 export interface SpawnedCli {

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A running instance. */
