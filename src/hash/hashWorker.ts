@@ -29,7 +29,7 @@ interface Entry {
   failed: boolean;
 }
 
-/** Answers the page's requests on `scope` until the worker ends; says `ready` first. */
+/** Answers the page's requests on `scope` until the worker ends; says `ready` (or `unavailable`) first. */
 export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<WasmHasher> = createSHA256): void {
   // Open hashers by id. The table's state changes as each request arrives; the hashing itself runs on
   // each hasher's promise chain, in order, once its WASM instance has loaded.
@@ -77,5 +77,9 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
         return fail((m as { id?: number }).id ?? -1, `unknown request ${JSON.stringify((m as { t?: unknown }).t)}`);
     }
   });
-  scope.postMessage({ t: 'ready' });
+  // `ready` once WebAssembly may run here (a CSP without 'wasm-unsafe-eval' forbids it, in the worker too).
+  create().then(
+    () => scope.postMessage({ t: 'ready' }),
+    (err) => scope.postMessage({ t: 'unavailable', message: err instanceof Error ? err.message : String(err) }),
+  );
 }

@@ -6,12 +6,13 @@
  * file to serve; a page whose Content-Security-Policy has `worker-src` (or `script-src`) without `blob:`
  * cannot start it, and {@link startHashWorker} then says `undefined`: callers hash on the main thread.
  *
- * Bytes go to the worker as a copy in a pooled buffer that is transferred there and back (TransferPool.ts):
- * one memcpy and no allocation per hand-off; the caller keeps its own buffer, which a sink or a frame may
- * still be using.
+ * Bytes go to the worker copied into 1 MiB pooled buffers that are transferred there and back
+ * (BatchingSha256.ts, TransferPool.ts): one memcpy, no allocation and one message per MiB; the caller keeps
+ * its own buffer, which a sink or a frame may still be using.
  */
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
+import { BatchingSha256 } from './BatchingSha256';
 import { TransferPool } from './TransferPool';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 import type { Sha256 } from './sha256';
@@ -37,7 +38,8 @@ export interface HashWorkerClient {
 
 /**
  * Starts a worker with `spawn` and resolves once it said `ready`; `undefined` when it cannot start
- * (`spawn` throws, or the worker fails before `ready`), after which nothing is left running.
+ * (`spawn` throws, the worker fails before `ready`, or it says `unavailable`), after which nothing is left
+ * running.
  */
 export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClient | undefined> {
   let worker: WorkerLike;
@@ -70,6 +72,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
       });
     // Buffers for `update` hand-offs, back from the worker once hashed.
     const pool = new TransferPool();
+    const ctx = { pool, post, ask: (m: HashWorkerRequest) => ask<string>(m.id, m), broken: () => broken !== undefined };
     // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
     const unused = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((id) => broken || post({ t: 'close', id })) : undefined;
 
@@ -79,17 +82,14 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
       createSha256() {
         const id = ++nextId;
         post({ t: 'open', id });
+        const batching = new BatchingSha256(id, ctx);
         const hasher = {
-          update(data: Bytes) {
-            if (broken) return;
-            const copy = pool.copy(data);
-            post({ t: 'update', id, data: copy }, [copy.buffer as ArrayBuffer]);
-          },
+          update: (data: Bytes) => batching.update(data),
           digestHex() {
             unused?.unregister(hasher);
             const failed = early.get(id);
             early.delete(id);
-            return failed ? Promise.reject(failed) : ask<string>(id, { t: 'digest', id });
+            return failed ? Promise.reject(failed) : batching.digestHex();
           },
         };
         unused?.register(hasher, id, hasher);
@@ -107,13 +107,17 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         started = true;
         return resolve(client);
       }
+      if (m.t === 'unavailable') {
+        worker.terminate();
+        return resolve(undefined);
+      }
       if (m.t === 'buffer') return pool.give(m.buffer);
       const w = waiting.get(m.id);
       waiting.delete(m.id);
       const error = m.t === 'error' ? new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }) : undefined;
       if (!w) return void (error && early.set(m.id, error));
       if (error) w.reject(error);
-      else w.resolve(m.t === 'digest' ? m.hex : m.value);
+      else if (m.t !== 'error') w.resolve(m.t === 'digest' ? m.hex : m.value);
     });
     worker.addEventListener('error', (event: { message?: string; preventDefault?: () => void }) => {
       event.preventDefault?.();

@@ -15,8 +15,9 @@
  *
  * An `update` to a hasher that is not open (or failed) still gets its buffer back, after its `error`.
  *
- * The worker says `ready` once, when it has loaded (the page falls back to hashing on its own thread when
- * that never comes: no Worker, or a Content-Security-Policy without `worker-src blob:`).
+ * The worker says `ready` once, when it has loaded and made a SHA-256, or `unavailable` when it cannot (a
+ * Content-Security-Policy without `'wasm-unsafe-eval'`). The page falls back to hashing on its own thread
+ * when `ready` does not come: no Worker, a CSP without `worker-src blob:`, or `unavailable`.
  */
 
 /** Page → worker. */
@@ -31,6 +32,7 @@ export type HashWorkerRequest =
 /** Worker → page. */
 export type HashWorkerReply =
   | { readonly t: 'ready' }
+  | { readonly t: 'unavailable'; readonly message: string }
   | { readonly t: 'buffer'; readonly buffer: ArrayBuffer }
   | { readonly t: 'digest'; readonly id: number; readonly hex: string }
   | { readonly t: 'crc'; readonly id: number; readonly value: number }

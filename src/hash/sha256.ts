@@ -4,8 +4,9 @@
  * - Node: `node:crypto` (OpenSSL, SHA-NI where present; about 1.4 GB/s here), synchronous.
  * - Browsers: hash-wasm's incremental SHA-256 (WebCrypto has no incremental digest) in the page's
  *   hash worker (pageHashWorker.ts), off the main thread; its digest is a promise. Where no worker can
- *   start (no `Worker`, or a CSP without `blob:` for workers), hash-wasm on the main thread.
- *   Either needs an asynchronous load, so `createSha256()` returns a promise there.
+ *   start (no `Worker`, a CSP without `blob:` for workers or without `'wasm-unsafe-eval'`), @noble/hashes'
+ *   pure-JS SHA-256 on the main thread (sha256Js.ts). Either needs an asynchronous load, so
+ *   `createSha256()` returns a promise there.
  */
 import type { Bytes } from '../types';
 import { pageHashWorker } from './pageHashWorker';
@@ -45,11 +46,17 @@ const fromNode = (): Sha256 => wrapNode(nodeCrypto.createHash('sha256'));
 // A chunk of its own that imports SHA-256 alone from hash-wasm (see sha256Wasm.ts).
 const fromWasm = async (): Promise<Sha256> => (await import('./sha256Wasm')).createSha256Wasm();
 
-/** In the page's hash worker where one runs, else hash-wasm on this thread. */
-const fromWorkerOrWasm = async (): Promise<Sha256> => (await pageHashWorker())?.createSha256() ?? fromWasm();
+// A chunk of its own with @noble/hashes' pure-JS SHA-256 (see sha256Js.ts).
+const fromJs = async (): Promise<Sha256> => (await import('./sha256Js')).createSha256Js();
 
-/** The default factory: native where it exists (Node), a worker in browsers, hash-wasm otherwise. */
-export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode() : fromWorkerOrWasm());
+/** In the page's hash worker where one runs, else pure JS on this thread. */
+const fromWorkerOrJs = async (): Promise<Sha256> => (await pageHashWorker())?.createSha256() ?? fromJs();
+
+/** The default factory: native where it exists (Node), a worker in browsers, pure JS otherwise. */
+export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode() : fromWorkerOrJs());
+
+/** The pure-JS implementation, exported so tests can compare it in Node. */
+export const createSha256InJs: () => Promise<Sha256> = fromJs;
 
 /** The hash-wasm implementation, exported so tests can compare both paths in Node. */
 export const createSha256Wasm: () => Promise<Sha256> = fromWasm;

@@ -24,11 +24,11 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
   const waiting = new Map<number, (reply: { ok: boolean; value?: HashRunResult; error?: string }) => void>();
   let nextId = 0;
 
-  const run = (options: HashRunOptions): Promise<HashRunResult> =>
+  const run = (options: HashRunOptions, csp?: string): Promise<HashRunResult> =>
     new Promise((resolve, reject) => {
       const id = ++nextId;
       waiting.set(id, (r) => (r.ok ? resolve(r.value!) : reject(new Error(r.error))));
-      runner!.port.send({ id, options });
+      runner!.port.send({ id, options, csp });
     });
 
   beforeAll(async () => {
@@ -70,5 +70,21 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
     const main = await run({ size, seed: 8, hashOn: 'main', timeoutMs: 40_000 });
     expect(main.workers).toMatchObject({ workers: 0, updates: 0, digests: 0 });
     expect([main.senderSha256, main.receiverSha256, main.receivedSha256]).toEqual([want, want, want]);
+  }, 60_000);
+
+  it.each([
+    // Chromium constructs the worker, then refuses its script (an error event; the document sees the violation).
+    ['Blob workers nor WebAssembly', "default-src 'self'; script-src 'self'; worker-src 'self'", { workers: 1, refused: 0, cspViolations: ['worker-src blob'] }],
+    // The worker starts but may not compile WebAssembly (reported inside the worker): it says unavailable.
+    ['WebAssembly (Blob workers allowed)', "default-src 'self'; script-src 'self'; worker-src blob:", { workers: 1, refused: 0, cspViolations: [] }],
+  ])('a page whose CSP forbids %s hashes on the main thread in pure JS: the transfer completes, digests right', async (_, policy, tried) => {
+    const size = 2 * MiB + 1;
+    const want = sha256Hex(patternBytes(size, 9));
+    const r = await run({ size, seed: 9, hashOn: 'worker', timeoutMs: 40_000 }, policy);
+    expect(r.error).toBeUndefined();
+    expect(r.outcome).toBe('completed');
+    // The library tried once (the page's one worker); the policy refused it or its WebAssembly; no hashing went to it.
+    expect(r.workers).toMatchObject({ ...tried, updates: 0, digests: 0 });
+    expect([r.sourceSha256, r.senderSha256, r.receiverSha256, r.receivedSha256]).toEqual([want, want, want, want]);
   }, 60_000);
 });

@@ -1,7 +1,7 @@
 import { crc32 as zlibCrc } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, crc32Hex, crc32Js } from '../../src/hash/crc32';
-import { createSha256, createSha256Wasm, hasNativeSha256, sha256Hex } from '../../src/hash/sha256';
+import { createSha256, createSha256InJs, createSha256Wasm, hasNativeSha256, sha256Hex } from '../../src/hash/sha256';
 import { pattern } from '../helpers/bytes';
 import { sha256Hex as nodeSha256Hex } from '../helpers/sha256';
 
@@ -23,7 +23,7 @@ describe('crc32', () => {
 });
 
 describe('sha256', () => {
-  it('native and WASM paths agree with node:crypto', async () => {
+  it('native, WASM and pure-JS paths agree with node:crypto', async () => {
     expect(hasNativeSha256()).toBe(true);
     const d = pattern(300_000);
     const want = nodeSha256Hex(d);
@@ -32,6 +32,10 @@ describe('sha256', () => {
     w.update(d.subarray(0, 1000));
     w.update(d.subarray(1000));
     expect(w.digestHex()).toBe(want);
+    const j = await createSha256InJs();
+    j.update(d.subarray(0, 77));
+    j.update(d.subarray(77));
+    expect(j.digestHex()).toBe(want);
     const n = await createSha256();
     n.update(new Uint8Array(0));
     expect(n.digestHex()).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');

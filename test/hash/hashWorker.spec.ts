@@ -13,6 +13,7 @@ import { startHashWorker, type WorkerLike } from '../../src/hash/hashWorkerClien
 import type { HashWorkerReply, HashWorkerRequest } from '../../src/hash/hashWorkerProtocol';
 import { pattern } from '../helpers/bytes';
 
+const MiB = 1024 * 1024;
 const nodeSha = (...parts: Uint8Array[]) => {
   const h = createHash('sha256');
   parts.forEach((p) => h.update(p));
@@ -76,6 +77,7 @@ function fakeWorker(options: { start?: boolean; create?: Parameters<typeof serve
 describe('serveHashRequests (the worker body)', () => {
   it('says ready, then hashes interleaved hashers in order and answers CRC-32', async () => {
     const { replies, buffers, send, until } = fakeScope();
+    await until(1);
     expect(replies).toEqual([{ t: 'ready' }]);
     const a = pattern(100_000, 1);
     const b = pattern(70_001, 2);
@@ -104,6 +106,7 @@ describe('serveHashRequests (the worker body)', () => {
 
   it('answers error for requests outside the table: no hasher, opened twice, after digest or close', async () => {
     const { replies, buffers, send, until } = fakeScope();
+    await until(1);
     send({ t: 'update', id: 9, data: new Uint8Array(1) });
     send({ t: 'open', id: 1 });
     send({ t: 'open', id: 1 });
@@ -125,7 +128,7 @@ describe('serveHashRequests (the worker body)', () => {
     expect(buffers).toEqual([{ bytes: 1, transferred: true }]);
   });
 
-  it('a hasher that fails (the WASM load) answers error once and is gone', async () => {
+  it('where WebAssembly may not run (a CSP): says unavailable, and a hasher answers error once and is gone', async () => {
     const { replies, postMessage, until } = collector();
     let listener!: (e: { data: HashWorkerRequest }) => void;
     serveHashRequests({ postMessage, addEventListener: (_t, l) => (listener = l) }, () => Promise.reject(new Error('no wasm')));
@@ -134,12 +137,13 @@ describe('serveHashRequests (the worker body)', () => {
     listener({ data: { t: 'digest', id: 1 } });
     listener({ data: { t: 'crc', id: 2, data: new Uint8Array(0), seed: 0 } });
     await until(3);
-    expect(replies).toEqual([{ t: 'ready' }, { t: 'crc', id: 2, value: 0 }, { t: 'error', id: 1, message: 'no wasm' }]);
+    expect(replies).toHaveLength(3);
+    expect(replies).toEqual(expect.arrayContaining([{ t: 'unavailable', message: 'no wasm' }, { t: 'crc', id: 2, value: 0 }, { t: 'error', id: 1, message: 'no wasm' }]));
   });
 });
 
 describe('startHashWorker (the page side)', () => {
-  it('gives hashers whose digests come from the worker; the caller keeps its buffer, the worker gets a pooled copy and gives it back', async () => {
+  it('gives hashers whose digests come from the worker; bytes go batched in pooled 1 MiB buffers that come back; the caller keeps its own', async () => {
     const fake = fakeWorker();
     const client = (await startHashWorker(() => fake.worker))!;
     expect(client).toBeDefined();
@@ -156,17 +160,22 @@ describe('startHashWorker (the page side)', () => {
     // Not detached, unchanged: what was transferred was a copy of the view's bytes only.
     expect(big.byteLength).toBe(300_000);
     expect(Buffer.from(big).equals(pattern(300_000, 5))).toBe(true);
+    // Each hasher's updates went in one message, at its digest: h1's two in one buffer.
     expect(fake.updates).toEqual([
-      [0, 200_000, 262_144],
-      [0, 300_000, 524_288],
-      [0, 10, 65_536],
+      [0, 200_010, MiB],
+      [0, 300_000, MiB],
     ]);
-    // The three came back with the digests: the next hand-off reuses one instead of allocating.
-    expect(client.buffers).toEqual({ allocated: 3, reused: 0 });
+    // Both came back with the digests: the next hasher reuses one instead of allocating.
+    expect(client.buffers).toEqual({ allocated: 2, reused: 0 });
     const h3 = client.createSha256();
-    h3.update(view);
-    expect(await h3.digestHex()).toBe(nodeSha(view));
-    expect(client.buffers).toEqual({ allocated: 3, reused: 1 });
+    const large = pattern(MiB + MiB / 2 + 7, 6);
+    h3.update(large.subarray(0, 1000));
+    h3.update(large.subarray(1000));
+    // A full buffer goes at once; the rest waits for the digest.
+    expect(fake.updates.slice(2)).toEqual([[0, MiB, MiB]]);
+    expect(await h3.digestHex()).toBe(nodeSha(large));
+    expect(fake.updates.slice(3)).toEqual([[0, MiB / 2 + 7, MiB]]);
+    expect(client.buffers).toEqual({ allocated: 2, reused: 2 });
     expect(await client.crc32(view)).toBe(zlibCrc(view));
     expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 1 });
   });
@@ -187,6 +196,12 @@ describe('startHashWorker (the page side)', () => {
     expect(fake.terminated()).toBe(true);
   });
 
+  it('no worker, and the worker terminated, when it says unavailable (no WebAssembly)', async () => {
+    const fake = fakeWorker({ create: () => Promise.reject(new Error('wasm-unsafe-eval')) });
+    expect(await startHashWorker(() => fake.worker)).toBeUndefined();
+    expect(fake.terminated()).toBe(true);
+  });
+
   it('a worker that fails after ready rejects waiting and later digests with HashWorkerError', async () => {
     const fake = fakeWorker();
     const client = (await startHashWorker(() => fake.worker))!;
@@ -204,7 +219,8 @@ describe('startHashWorker (the page side)', () => {
     const fake = fakeWorker({ create: failing });
     const client = (await startHashWorker(() => fake.worker))!;
     const h = client.createSha256();
-    h.update(pattern(5));
+    // A full buffer goes at once; its failure comes back before the digest is asked for.
+    h.update(pattern(MiB));
     await new Promise<void>((resolve) => setImmediate(resolve));
     await expect(h.digestHex()).rejects.toMatchObject({ name: 'HashWorkerError', message: 'hash worker: bad bytes', details: { id: 1 } });
     expect(client.sent.digest).toBe(0);

@@ -19,11 +19,11 @@ const root = resolve(__dirname, '../..');
 /** Issue #14's budget for sendFile + receiveFile, every chunk, gzipped (KB = 1,000 bytes, as the issue counts). */
 const TARGET_GZ_BYTES = 30_000;
 /**
- * What this commit is held to until the transfer code shrinks to the target: 49.2 KB when this test was
- * written (main chunk 34.2 KB, hash worker script 7.8 KB, main-thread SHA-256 fallback 7.1 KB), so a few KB
- * of growth fails here. Lower it whenever the bundle shrinks.
+ * What this commit is held to until the transfer code shrinks to the target: 44.8 KB when this test was
+ * written (main chunk 34.5 KB, hash worker script 7.9 KB, pure-JS SHA-256 fallback 2.5 KB), so a few KB of
+ * growth fails here. Lower it whenever the bundle shrinks.
  */
-const CEILING_GZ_BYTES = 52_000;
+const CEILING_GZ_BYTES = 48_000;
 /** `reorder` alone: an app that uses one operator pays for that operator. */
 const REORDER_GZ_BYTES = 3_000;
 
@@ -90,7 +90,7 @@ describe('browser bundle size (esbuild, minified, ESM, browser, rxjs external, g
   it(`sendFile + receiveFile, every chunk it can load: at most ${CEILING_GZ_BYTES / 1000} KB gzipped`, async () => {
     const r = await bundle("export { sendFile, receiveFile } from 'tallow-rx';");
     console.log(report('sendFile + receiveFile', r));
-    // The lazy chunks (SHA-256, the hash worker) hold hash-wasm's SHA-256 alone, not all of hash-wasm (216 KB, 81 KB gzipped).
+    // The lazy chunks (the hash worker, the fallback SHA-256) hold hash-wasm's SHA-256 alone, not all of hash-wasm (216 KB, 81 KB gzipped).
     expect(r.chunks.slice(1).every((c) => c.gzBytes < 12_000), report('a lazy chunk over 12 KB gz', r)).toBe(true);
     expect(r.gzBytes, report('sendFile + receiveFile', r)).toBeLessThanOrEqual(CEILING_GZ_BYTES);
   });

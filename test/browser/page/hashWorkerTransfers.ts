@@ -14,13 +14,20 @@ import { connectInProcess } from '../../../src/connect/connectInProcess';
 import { createSha256Wasm } from '../../../src/hash/sha256Wasm';
 import { patternBytes } from '../../harness/pump';
 
-/** What the wrapped Worker saw. */
-const seen = { workers: 0, names: [] as string[], updates: 0, updateBytes: 0, digests: 0 };
+/** What the wrapped Worker saw: workers started or refused (a CSP throws), and what went to them. */
+const seen = { workers: 0, refused: 0, names: [] as string[], updates: 0, updateBytes: 0, digests: 0, cspViolations: [] as string[] };
+
+document.addEventListener('securitypolicyviolation', (e) => seen.cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`));
 
 const NativeWorker = globalThis.Worker;
 globalThis.Worker = class extends NativeWorker {
   constructor(url: string | URL, options?: WorkerOptions) {
-    super(url, options);
+    try {
+      super(url, options);
+    } catch (err) {
+      seen.refused++;
+      throw err;
+    }
     seen.workers++;
     seen.names.push(options?.name ?? '');
   }
@@ -70,7 +77,7 @@ export async function transfer(options: HashRunOptions): Promise<HashRunResult> 
   await connectInProcess(a, b);
   const file = new Blob([patternBytes(size, seed)], { type: 'application/octet-stream' });
   const sourceSha256 = await subtleHex(file);
-  const before = { ...seen, names: [...seen.names] };
+  const before = { ...seen, names: [...seen.names], cspViolations: [...seen.cspViolations] };
   const createHash = hashOn === 'main' ? createSha256Wasm : undefined;
   const longTasksMs: number[] = [];
   const observer = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasksMs.push(e.duration)));
@@ -116,7 +123,9 @@ export async function transfer(options: HashRunOptions): Promise<HashRunResult> 
   if (received) result.receivedSha256 = await subtleHex(received);
   result.workers = {
     workers: seen.workers - before.workers,
+    refused: seen.refused - before.refused,
     names: seen.names.slice(before.names.length),
+    cspViolations: seen.cspViolations.slice(before.cspViolations.length),
     updates: seen.updates - before.updates,
     updateBytes: seen.updateBytes - before.updateBytes,
     digests: seen.digests - before.digests,
