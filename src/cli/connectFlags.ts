@@ -39,6 +39,7 @@ export async function connect(
     bindAddress: flags['bind-address'],
     connectTimeoutMs: (timeoutSeconds ?? 20) * 1000,
     onWaiting: (c) => void onWaiting?.(c, urls),
+    onReconnect: (attempt) => out.write(`lost the rendezvous; reconnecting to keep the room (attempt ${attempt})…\n`),
     onPaired: () => out.write(code ? `joined ${formatRoomCode(code)}; connecting…\n` : 'the other side joined; connecting…\n'),
   });
   // Nobody joining is a failure too (the code would expire anyway).

@@ -57,6 +57,15 @@ export interface JoinRoomConfig {
   readonly onPaired?: (role: 'offerer' | 'answerer', lanes: number) => void;
   /** Time allowed for every lane to connect once paired, ms. Default 20000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Reconnects (with the room's `resume` token, so the seat, room and code stay) after the socket
+   * drops before the lanes connect, e.g. when the server instance restarts. Default 10 attempts.
+   */
+  readonly reconnectAttempts?: number;
+  /** Wait before reconnect attempt n: n × this, at most 5 s. Default 1000 ms. */
+  readonly reconnectDelayMs?: number;
+  /** Called before each reconnect attempt. */
+  readonly onReconnect?: (attempt: number) => void;
 }
 
 /** A connected pair. */
@@ -108,17 +117,19 @@ function laneTransport(socket: RoomWebSocket, lane: number): SignalTransport & {
   };
 }
 
+/** Close codes after which reconnecting cannot help: the server refused this peer. */
+const isRefusal = (code: number): boolean => code >= 4000 && code < 4500;
+
 /** Joins and connects; resolves with the connected lanes. */
 export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
-  const query = new URLSearchParams({ lanes: String(config.lanes) });
-  if (config.code) query.set('code', config.code);
-  if (config.room) query.set('room', config.room);
-  if (config.resume) query.set('resume', config.resume);
-  const socket = config.createSocket(`${config.signalUrl}?${query}`);
-  // The current pair's lanes and their transports; a promise settled when the peer leaves.
+  // The current socket (replaced on reconnect) and its generation; the current pair's lanes and
+  // transports; the room and seat once known; a promise settled when the peer leaves.
+  let socket: RoomWebSocket;
+  let generation = 0;
   let lanes: RTCPeerConnection[] = [];
   let transports: ReturnType<typeof laneTransport>[] = [];
-  let room = '';
+  let room = config.room ?? '';
+  let resume = config.resume;
   let goneResolve: (why: string) => void = () => undefined;
   const peerGone = new Promise<string>((resolve) => (goneResolve = resolve));
   const closeLanes = (): void => {
@@ -126,35 +137,34 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
     lanes = [];
     transports = [];
   };
+  let done = false;
   const close = (): void => {
+    done = true;
     closeLanes();
     socket.close();
   };
 
   return new Promise<JoinedRoom>((resolve, reject) => {
     let connected = false;
+    let attempts = 0;
     const fail = (error: Error): void => {
       if (connected) return goneResolve(error.message);
+      if (done) return;
       close();
       reject(error);
     };
-    socket.addEventListener('error', (e) => fail(new RendezvousError('closed', `cannot reach the rendezvous at ${config.signalUrl}: ${(e as { message?: string }).message ?? 'socket error'}`)));
-    socket.addEventListener('close', (e) => fail(new RendezvousError('closed', `the rendezvous closed the connection (${e.code}${e.reason ? ` ${e.reason}` : ''})`)));
-    socket.addEventListener('message', (event) => {
-      let m: ServerMessage;
-      try {
-        m = JSON.parse(String(event.data)) as ServerMessage;
-      } catch {
-        return;
-      }
+    const onMessage = (m: ServerMessage): void => {
       switch (m.type) {
         case 'waiting':
           room = m.room;
+          resume = m.resume;
+          attempts = 0;
           config.onWaiting?.(m.code, m.room, m.resume);
           return;
         case 'paired': {
           if (connected) return goneResolve('the other side reconnected');
           room = m.room;
+          resume = m.resume;
           closeLanes();
           config.onPaired?.(m.role, m.lanes);
           const iceServers = m.iceServers;
@@ -162,12 +172,14 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
           lanes = Array.from({ length: m.lanes }, () => config.createPeerConnection({ iceServers, relayOnly: config.relayOnly, bindAddress: config.bindAddress }));
           transports = lanes.map((_, i) => laneTransport(socket, i));
           const role = m.role;
+          const mine = lanes;
           Promise.all(lanes.map((pc, i) => negotiate(pc, { role, transport: transports[i], acceptCandidate: accept, timeoutMs: config.connectTimeoutMs ?? 20_000 }))).then(
             () => {
+              if (mine !== lanes) return;
               connected = true;
               resolve({ role, lanes, room, iceServers, peerGone, close });
             },
-            (error: Error) => fail(new RendezvousError('connect-failed', `could not connect to the other side: ${error.message}`)),
+            (error: Error) => mine === lanes && fail(new RendezvousError('connect-failed', `could not connect to the other side: ${error.message}`)),
           );
           return;
         }
@@ -186,6 +198,51 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
         case 'error':
           return fail(new RendezvousError(m.code, m.code === 'unknown-code' ? 'no transfer has this code (mistyped, or it expired)' : m.message));
       }
-    });
+    };
+    const open = (): void => {
+      const gen = ++generation;
+      const query = new URLSearchParams({ lanes: String(config.lanes) });
+      // Once seated, come back to the seat; before that, join as asked.
+      if (resume) {
+        query.set('room', room);
+        query.set('resume', resume);
+      } else {
+        if (config.code) query.set('code', config.code);
+        if (config.room) query.set('room', config.room);
+      }
+      socket = config.createSocket(`${config.signalUrl}?${query}`);
+      let reason = '';
+      socket.addEventListener('error', (e) => {
+        reason = (e as { message?: string }).message ?? 'socket error';
+      });
+      socket.addEventListener('close', (e) => {
+        if (gen !== generation || done) return;
+        const max = config.reconnectAttempts ?? 10;
+        if (!connected && resume && !isRefusal(e.code) && attempts < max) {
+          attempts++;
+          closeLanes();
+          config.onReconnect?.(attempts);
+          setTimeout(() => !done && open(), Math.min(attempts * (config.reconnectDelayMs ?? 1000), 5000));
+          return;
+        }
+        fail(
+          new RendezvousError(
+            'closed',
+            resume || e.code >= 4000 ? `the rendezvous closed the connection (${e.code}${e.reason ? ` ${e.reason}` : ''})` : `cannot reach the rendezvous at ${config.signalUrl}${reason ? `: ${reason}` : ''}`,
+          ),
+        );
+      });
+      socket.addEventListener('message', (event) => {
+        if (gen !== generation) return;
+        let m: ServerMessage;
+        try {
+          m = JSON.parse(String(event.data)) as ServerMessage;
+        } catch {
+          return;
+        }
+        onMessage(m);
+      });
+    };
+    open();
   });
 }

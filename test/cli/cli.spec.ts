@@ -18,6 +18,8 @@ import { main } from '../../src/cli/main';
 import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
 import { CLI_MAIN, REPO_ROOT, spawnCli } from './spawnCli';
 import { USAGE } from '../../src/cli/usage';
+import { freePort, startRedisServer } from '../server/redisServer';
+import { startServeProcess, type ServeProcess } from '../server/serveProcess';
 
 const MiB = 1024 * 1024;
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -155,6 +157,33 @@ describe('tallow-rx: send and receive', () => {
     const from = Number(receive2.output().match(/resuming from (\d+)/)?.[1]);
     expect(from).toBeGreaterThan(0);
     expect(sha256(join(to, 'resume.bin'))).toBe(sha256(file));
+  }, 90_000);
+});
+
+describe('tallow-rx: the server restarts while the sender waits (Redis)', () => {
+  it('the sender reconnects with its seat: the same code still works on the restarted server', async () => {
+    const redis = await startRedisServer();
+    const port = await freePort();
+    const first = await startServeProcess(['--port', String(port), '--redis', redis.url]);
+    let second: ServeProcess | undefined;
+    try {
+      const file = join(dir, 'survives.bin');
+      writeFileSync(file, pattern(MiB, 11));
+      const server = ['--server', `http://127.0.0.1:${port}`, '--bind-address', '127.0.0.1'];
+      const send = spawnCli(['send', file, '--no-qr', ...server]);
+      const [, code] = await send.waitFor(/code: ([A-Z0-9-]{7})/);
+      await first.kill('SIGKILL');
+      await send.waitFor(/reconnecting to keep the room \(attempt 1\)/);
+      second = await startServeProcess(['--port', String(port), '--redis', redis.url]);
+      const receive = spawnCli(['receive', code, '--to', join(dir, 'survived'), ...server]);
+      const [a, b] = await Promise.all([send.exited, receive.exited]);
+      expect({ a, b, send: send.output(), receive: receive.output() }).toMatchObject({ a: 0, b: 0 });
+      expect(sha256(join(dir, 'survived', 'survives.bin'))).toBe(sha256(file));
+    } finally {
+      await first.kill('SIGKILL');
+      await second?.kill('SIGKILL');
+      await redis.stop();
+    }
   }, 90_000);
 });
 
