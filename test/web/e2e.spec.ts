@@ -10,8 +10,9 @@
  * - Three files from disk, A → B into OPFS: the offer is at the top of B's phone screen, the
  *   tab title says so, each queue row ends with a link whose bytes hash to the file's SHA-256;
  *   the simple line showed MB/s and time left, then a summary replaced it.
- * - A folder with a subfolder (webkitdirectory), B → A; a text snippet, A → B.
- * - 64 MiB cancelled by B at ≥ 30 %: both summaries say it stopped; a declined offer (keyboard).
+ * - Both send a file at the same moment; a folder with a subfolder (webkitdirectory), B → A;
+ *   a text snippet, A → B.
+ * - 32 MiB cancelled by B at ≥ 30 %: both summaries say it stopped; a declined offer (keyboard).
  * - A third tab with an unknown code says so.
  *
  * Screenshots land in test-artifacts/web/; with WEB_DOCS_SCREENSHOT=1 also docs/web-desktop.png
@@ -76,9 +77,9 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
 
   beforeAll(async () => {
     if (!hasChromium) throw new Error(`CI is set but ${CHROMIUM_EXECUTABLE} is missing: .ci/run must install chromium`);
-    runner = await spawnChromiumRunner(new URL('./fixtures/pageRunner.ts', import.meta.url), { timeoutMs: 45_000 });
+    runner = await spawnChromiumRunner(new URL('./fixtures/pageRunner.ts', import.meta.url), { timeoutMs: 60_000 });
     runner.port.onMessage((data) => waiting.get((data as PageReply).id)?.(data as PageReply));
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await runner?.close();
@@ -166,6 +167,16 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
     if (DOCS_SHOTS) await request({ cmd: 'screenshot', files: { A: join(REPO_ROOT, 'docs', 'web-desktop.png'), B: join(REPO_ROOT, 'docs', 'web-phone.png') } });
   }, 60_000);
 
+  it('both send at the same moment: each file arrives intact on the other side', async () => {
+    const size = 2 * MiB;
+    const seeds: [number, number] = [40, 41];
+    const r = await request<{ atA: SideFacts; atB: SideFacts; aSend: SideFacts; bSend: SideFacts; pageErrors: string[] }>({ cmd: 'both', size, seeds });
+    expect(r.pageErrors).toEqual([]);
+    for (const side of [r.atA, r.atB, r.aSend, r.bSend]) expect(side.state).toBe('completed');
+    expectRowsIntact(r.atB, [{ name: 'tallow-40.bin', size, sha256: sha256Hex(patternBytes(size, 40)) }]);
+    expectRowsIntact(r.atA, [{ name: 'tallow-41.bin', size, sha256: sha256Hex(patternBytes(size, 41)) }]);
+  }, 60_000);
+
   it('a folder with a subfolder from the phone to the desktop (webkitdirectory), paths kept', async () => {
     const r = await request<Transfer>({ cmd: 'folder', from: 'B' });
     expect(r.pageErrors).toEqual([]);
@@ -184,8 +195,8 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
     expect(r.receiver.rows[0].snippet).toBe(text);
   }, 30_000);
 
-  it('64 MiB cancelled on the phone at ≥ 30 %: both summaries say it stopped, no live speed stays', async () => {
-    const r = await request<Transfer>({ cmd: 'cancel', size: 64 * MiB });
+  it('32 MiB cancelled on the phone at ≥ 30 %: both summaries say it stopped, no live speed stays', async () => {
+    const r = await request<Transfer>({ cmd: 'cancel', size: 32 * MiB });
     expect(r.pageErrors).toEqual([]);
     expect(r.cancelledAt).toBeGreaterThanOrEqual(30);
     expect(r.receiver.state).toBe('cancelled');
@@ -194,7 +205,7 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
     expect(r.sender.status).toBe('Cancelled by the receiver.');
     for (const side of [r.sender, r.receiver]) {
       expect(side.summary).toBe('cancelled');
-      expect(side.line).toMatch(/^Stopped after [\d.]+ [kMG]?B of 67\.1 MB\.$/);
+      expect(side.line).toMatch(/^Stopped after [\d.]+ [kMG]?B of 33\.6 MB\.$/);
       expect(side.rows.map((x) => x.state)).toEqual(['stopped']);
     }
   }, 60_000);

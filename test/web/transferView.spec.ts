@@ -79,8 +79,8 @@ describe('createTransferView', () => {
     expect(q('details').contains(q('dl.stats'))).toBe(true);
     // Rows without a value are hidden: this sample has no jitter figure.
     view.showStats(stats(2250, 40e6, { jitterMs: undefined }));
-    expect(q('#send-jitter').hidden).toBe(true);
-    expect(q('#send-rtt').hidden).toBe(false);
+    expect(q<HTMLElement>('#send-jitter').hidden).toBe(true);
+    expect(q<HTMLElement>('#send-rtt').hidden).toBe(false);
   });
 
   it('a summary replaces the live numbers, and later samples do not bring them back', () => {
