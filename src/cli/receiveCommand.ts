@@ -9,6 +9,9 @@ import { UsageError } from './exitCodes';
 import { formatBytes } from './progressLine';
 import { watchSession, type WatchOutput } from './watchSession';
 
+/** Longest wait for the sender to hang up after the session ended, ms. */
+const LINGER_MS = 3000;
+
 /** Flags of `receive`. */
 export interface ReceiveFlags extends ConnectFlags {
   readonly to?: string;
@@ -42,6 +45,9 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
   };
   const session = watchSession(receiveFiles(room.lanes, { target: directoryTarget(dir), accept }), 'receiving', out);
   const exit = await session.done;
+  // Let the sender hang up first: closing at once can cut the last control message (the decline, or
+  // the final confirmation) before it left, and the sender would see a lost connection instead.
+  await Promise.race([room.peerGone, new Promise((resolve) => setTimeout(resolve, LINGER_MS))]);
   room.close();
   return exit;
 }
