@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 const run = async (scenario: 'redis' | 'turn'): Promise<any> => {
-  runner = await spawnChromiumRunner(new URL('./fixtures/roomRunner.ts', import.meta.url), { bundles: { room: 'test/server/fixtures/roomPage.ts' }, args: { scenario } });
+  runner = await spawnChromiumRunner(new URL('./fixtures/roomRunner.ts', import.meta.url), { bundles: { room: 'test/server/fixtures/roomPage.ts' }, args: { scenario }, timeoutMs: 90_000 });
   return runner.result;
 };
 
@@ -36,7 +36,7 @@ describe.skipIf(skip)('rendezvous in Chromium', () => {
     expect(r.joinedB).toEqual({ kind: 'paired' });
     expect(r.lanes).toBe(2);
     expect(r.got).toEqual({ sha256: r.sent.sha256, bytes: 8 * 1024 * 1024 });
-  }, 120_000);
+  }, 180_000);
 
   it('TURN: relay-only pages move 16 MiB through coturn (relay ↔ relay pairs); direct for comparison', async () => {
     const r = await run('turn');

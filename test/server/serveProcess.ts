@@ -21,7 +21,7 @@ export interface ServeProcess {
 }
 
 /** Starts `tallow-rx serve --port 0 …args` and resolves once it listens. */
-export async function startServeProcess(args: readonly string[], timeoutMs = 30_000): Promise<ServeProcess> {
+export async function startServeProcess(args: readonly string[], timeoutMs = 60_000): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve', '--port', '0', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not start tallow-rx serve');
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
