@@ -98,6 +98,8 @@ export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chun
         subscriber.complete();
       };
       const digested = (hex: string) => {
+        // A digest that comes after the subscriber went (a worker's promise) is dropped.
+        if (subscriber.closed) return;
         actual = hex;
         try {
           onDigest?.(actual, bytes);
