@@ -176,6 +176,7 @@ const onRoom = (e: RoomEvent): void => {
       connected = true;
       setConnection('connected', `Connected to the other device over ${e.lanes.length} peer connection${e.lanes.length === 1 ? '' : 's'}.`);
       showSafetyCode(lanes);
+      sender.resumeInterrupted(lanes, role);
       updateButtons();
       return;
     case 'peer-left':

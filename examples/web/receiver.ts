@@ -10,12 +10,13 @@
  * ```
  */
 import { Subscription } from 'rxjs';
-import { receiveFiles, type AcceptDecision, type Manifest, type SessionOffer } from '../../src/index';
+import { receiveFiles, type AcceptDecision, type Manifest, type ReceiveTarget, type SessionOffer } from '../../src/index';
 import type { Attention } from './attention';
 import { formatSize } from './format';
 import { isSnippet } from './picker';
 import type { QueueView } from './queueView';
-import { opfsHasRoom, prepareSession, saveSupport, type SavedFile, type SaveMode, type SessionSave } from './saveTarget';
+import { opfsResumableTarget } from './opfsResumable';
+import { opfsDirectory, opfsHasRoom, prepareSession, saveSupport, type SavedFile, type SaveMode, type SessionSave } from './saveTarget';
 import { showSessionEvent, STATS_INTERVAL_MS, summaryOf, type Tally } from './sender';
 import type { TransferView } from './transferView';
 import { failureOutcome } from './view';
@@ -85,6 +86,14 @@ export function createReceiver(doc: Document, view: TransferView, queue: QueueVi
   let closeOffer: (() => void) | undefined;
   let tally: Tally = { bytes: 0, total: 0, files: { completed: 0, total: 0 } };
 
+  /** Bytes OPFS holds of this offer's files from an interrupted session. */
+  const heldBytes = async (offer: SessionOffer): Promise<number> => {
+    if (!support.opfs) return 0;
+    const target = opfsResumableTarget(await opfsDirectory());
+    const held = await Promise.all(offer.files.map((m) => target.held!(m)));
+    return held.reduce((a, b) => a + b, 0);
+  };
+
   const ask = (offer: SessionOffer): Promise<AcceptDecision> =>
     new Promise<AcceptDecision>((resolve) => {
       const { form, accept, decline, radios } = offerEls;
@@ -97,8 +106,12 @@ export function createReceiver(doc: Document, view: TransferView, queue: QueueVi
       offerEls.error.textContent = '';
       form.removeAttribute('data-ready');
       accept.disabled = true;
-      void opfsHasRoom(offer.bytes).then((room) => {
-        const usable: Record<SaveMode, boolean> = { memory: true, opfs: support.opfs && room, disk: support.disk && offer.files.length === 1 };
+      void Promise.all([opfsHasRoom(offer.bytes), heldBytes(offer)]).then(([room, kept]) => {
+        // A prefix kept in OPFS from before a reload can only be continued there.
+        const usable: Record<SaveMode, boolean> = kept
+          ? { memory: false, opfs: true, disk: false }
+          : { memory: true, opfs: support.opfs && room, disk: support.disk && offer.files.length === 1 };
+        if (kept) offerEls.text.textContent = `${offerSummary(offer)} · continues from ${formatSize(kept)} kept in browser storage`;
         for (const r of radios) r.disabled = !usable[r.value as SaveMode];
         radios.find((r) => r.value === (usable.opfs ? 'opfs' : 'memory'))!.checked = true;
         offerEls.note.textContent = [
@@ -156,7 +169,8 @@ export function createReceiver(doc: Document, view: TransferView, queue: QueueVi
     closeOffer?.();
     if (outcome !== 'completed') {
       queue.stop();
-      void storage?.discard();
+      // When the other device left, the parts stay for a resume when it offers again.
+      if (outcome !== 'peer-left') void storage?.discard();
     }
     if (active || outcome === 'completed') view.showSummary(summaryOf(tally, outcome, Date.now()));
     view.setState(state, text);
@@ -171,7 +185,14 @@ export function createReceiver(doc: Document, view: TransferView, queue: QueueVi
       current = lanes;
       if (!lanes.length) return;
       tally = { bytes: 0, total: 0, files: { completed: 0, total: 0 } };
-      const session$ = receiveFiles(lanes, { sampleIntervalMs: STATS_INTERVAL_MS, target: { open: (m) => storage!.target.open(m) }, accept: ask });
+      // Before Accept the library peeks at what OPFS holds from an interrupted session (a reload) and
+      // opens those files to prove their prefix; after Accept every file goes to the chosen storage.
+      const resumable = support.opfs ? opfsDirectory().then((dir) => opfsResumableTarget(dir)) : undefined;
+      const target: ReceiveTarget = {
+        held: async (m) => (resumable ? (await resumable).held!(m) : 0),
+        open: async (m, hints) => (storage ? storage.target.open(m, hints) : (await resumable!).open(m, hints)),
+      };
+      const session$ = receiveFiles(lanes, { sampleIntervalMs: STATS_INTERVAL_MS, target, accept: ask });
       const again = (): void => {
         sub?.unsubscribe();
         sub = undefined;
@@ -188,7 +209,7 @@ export function createReceiver(doc: Document, view: TransferView, queue: QueueVi
             if (ev.type === 'started') {
               active = true;
               view.cancelButton.disabled = false;
-              view.setState('active', `Receiving ${offerSummary(ev.offer)}…`);
+              view.setState('active', `Receiving ${offerSummary(ev.offer)}${ev.from > 0 ? `, continuing from ${formatSize(ev.from)}` : ''}…`);
             } else if (ev.type === 'file-completed') {
               const own = storage;
               void own

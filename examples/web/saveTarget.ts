@@ -11,6 +11,7 @@
  */
 import { blobTarget, writableTarget, type Manifest, type ReceiveTarget } from '../../src/index';
 import { sanitizeFileName } from '../../src/protocol';
+import { opfsResumableTarget, removePart } from './opfsResumable';
 
 /** How a received file is stored. */
 export type SaveMode = 'memory' | 'opfs' | 'disk';
@@ -198,6 +199,7 @@ export interface SessionSave {
  */
 export async function prepareSession(mode: SaveMode, files: readonly Manifest[]): Promise<SessionSave> {
   if (mode === 'disk' && files.length !== 1) throw new RangeError('saving to a chosen file works for one file at a time');
+  if (mode === 'opfs') return opfsSession(await opfsDirectory());
   // Each file's storage by its index in the session, and the finished files.
   const prepared = new Map<number, Promise<PreparedSave>>();
   const saved: SavedFile[] = [];
@@ -222,6 +224,56 @@ export async function prepareSession(mode: SaveMode, files: readonly Manifest[])
       const open = [...prepared.values()];
       prepared.clear();
       await Promise.all(open.map((p) => p.then((s) => s.discard(), () => undefined)));
+    },
+    async release() {
+      await Promise.all(saved.splice(0).map((f) => f.release()));
+    },
+  };
+}
+
+/** The page's OPFS directory. */
+export async function opfsDirectory(): Promise<FileSystemDirectoryHandle> {
+  return (await navigator.storage.getDirectory()).getDirectoryHandle(OPFS_DIRECTORY, { create: true });
+}
+
+/** A session into OPFS through the resumable target: a reload keeps each file's verified prefix (opfsResumable.ts). */
+function opfsSession(dir: FileSystemDirectoryHandle): SessionSave {
+  const target = opfsResumableTarget(dir);
+  // Files opened and not finished (their parts are deleted on discard), and the finished ones.
+  const open = new Map<number, Manifest>();
+  const saved: SavedFile[] = [];
+  return {
+    mode: 'opfs',
+    target: {
+      held: target.held,
+      open: (m, hints) => {
+        open.set(m.index, m);
+        return target.open(m, hints);
+      },
+    },
+    async finish(manifest, result) {
+      open.delete(manifest.index);
+      const file = (await result) as File;
+      let url: string | undefined = URL.createObjectURL(file);
+      const done: SavedFile = {
+        mode: 'opfs',
+        name: manifest.name,
+        size: file.size,
+        url,
+        where: 'in the browser’s private storage (OPFS)',
+        release: async () => {
+          if (url) URL.revokeObjectURL(url);
+          url = undefined;
+          await removePart(dir, manifest);
+        },
+      };
+      saved.push(done);
+      return done;
+    },
+    async discard() {
+      const left = [...open.values()];
+      open.clear();
+      await Promise.all(left.map((m) => removePart(dir, m)));
     },
     async release() {
       await Promise.all(saved.splice(0).map((f) => f.release()));

@@ -73,8 +73,10 @@ export function showSessionEvent(ev: SessionEvent, view: TransferView, queue: Qu
 export interface Sender {
   /** Offers `set` over `lanes`; ignored while a session runs. */
   send(lanes: readonly RTCPeerConnection[], set: FileSet, profile: ProfileName | 'auto', role: 'offerer' | 'answerer'): void;
-  /** Ends the running session as "the other device left" (or another reason). */
+  /** Ends the running session as "the other device left" (or another reason); it is offered again by `resumeInterrupted`. */
   drop(reason: string): void;
+  /** Offers the session `drop` ended again (the other device is back, e.g. after a reload); the receiver continues from what it kept. */
+  resumeInterrupted(lanes: readonly RTCPeerConnection[], role: 'offerer' | 'answerer'): boolean;
   readonly busy: boolean;
 }
 
@@ -84,6 +86,9 @@ export function createSender(view: TransferView, queue: QueueView, changed: () =
   let running: Subscription | undefined;
   // The status line of a session that reported `completed`, shown once its stream completes.
   let completedText: string | undefined;
+  // The session running (or last run), and one the other device's leaving cut short.
+  let current: { set: FileSet; profile: ProfileName | 'auto' } | undefined;
+  let interrupted: typeof current;
   // Sessions started, for the channel-id rotation.
   let sessions = 0;
   let tally: Tally = { bytes: 0, total: 0, files: { completed: 0, total: 0 } };
@@ -120,6 +125,7 @@ export function createSender(view: TransferView, queue: QueueView, changed: () =
     },
     send(lanes, set, profile, role) {
       if (running || !lanes.length) return;
+      current = { set, profile };
       completedText = undefined;
       const channelIdBase = ID_BASE[role] + (sessions++ % ID_BLOCKS) * 16;
       const session$: SessionObservable = sendFiles(lanes, set, { profile, channelIdBase, sampleIntervalMs: STATS_INTERVAL_MS });
@@ -137,6 +143,8 @@ export function createSender(view: TransferView, queue: QueueView, changed: () =
           next: (ev) => onEvent(ev, set),
           complete: () => end('completed', 'completed', completedText ?? 'Sent.'),
           error: (err) => {
+            // A lost connection (the other page reloaded or went away) is offered again when it is back.
+            if ((err as Error)?.name === 'ChannelClosedError' || (err as Error)?.name === 'ConnectionLostError') interrupted = current;
             const outcome = failureOutcome(err, 'sender');
             end(outcome.state === 'declined' ? 'declined' : outcome.state === 'cancelled' ? 'cancelled' : 'failed', outcome.state, outcome.text);
           },
@@ -145,7 +153,17 @@ export function createSender(view: TransferView, queue: QueueView, changed: () =
       changed();
     },
     drop(reason) {
-      if (running) end('peer-left', 'failed', reason);
+      if (!running) return;
+      interrupted = current;
+      end('peer-left', 'failed', reason);
+    },
+    resumeInterrupted(lanes, role) {
+      const again = interrupted;
+      interrupted = undefined;
+      if (!again || running) return false;
+      this.send(lanes, again.set, again.profile, role);
+      view.setState('offer', 'The other device is back: offered the interrupted files again; it continues from what it kept…');
+      return true;
     },
   };
 }

@@ -13,6 +13,8 @@
  * - Both send a file at the same moment; a folder with a subfolder (webkitdirectory), B → A;
  *   a text snippet, A → B.
  * - 32 MiB cancelled by B at ≥ 30 %: both summaries say it stopped; a declined offer (keyboard).
+ * - B reloaded at ≥ 40 % of a 24 MiB OPFS receive: it rejoins, A offers again by itself, and B
+ *   continues from the prefix its OPFS kept; the SHA-256 matches.
  * - A third tab with an unknown code says so.
  *
  * Screenshots land in test-artifacts/web/; with WEB_DOCS_SCREENSHOT=1 also docs/web-desktop.png
@@ -217,6 +219,24 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
     expect(r.sender.status).toBe('Declined by the receiver.');
     expect(r.receiver.state).toBe('declined');
   }, 30_000);
+
+  it('the phone reloaded at ≥ 40 % of an OPFS receive: it rejoins, the desktop offers again, and it continues from its verified prefix', async () => {
+    const size = 24 * MiB;
+    const seed = 50;
+    const r = await request<{ reloadedAtPercent: number; offerText: string; radios: string[]; statusAfterAccept: string; sender: SideFacts; receiver: SideFacts; pageErrors: string[] }>({ cmd: 'reload', size, seed }, 90_000);
+    console.info(`[web e2e] reloaded at ${r.reloadedAtPercent.toFixed(1)} %; offer after the reload: ${r.offerText}; ${r.statusAfterAccept}`);
+    expect(r.pageErrors).toEqual([]);
+    expect(r.reloadedAtPercent).toBeGreaterThanOrEqual(40);
+    // What OPFS kept (at its last checkpoint, every 4 MiB) is offered back, and only OPFS can continue it.
+    const kept = /continues from ([\d.]+) MB kept in browser storage$/.exec(r.offerText);
+    expect(kept, r.offerText).not.toBeNull();
+    expect(Number(kept![1])).toBeGreaterThanOrEqual(4.1);
+    expect(r.radios).toEqual(['opfs:on', 'disk:off', 'memory:off']);
+    expect(r.statusAfterAccept).toMatch(/continuing from [\d.]+ MB…$/);
+    expect(r.sender.state).toBe('completed');
+    expect(r.receiver.state).toBe('completed');
+    expectRowsIntact(r.receiver, [{ name: `tallow-${seed}.bin`, size, sha256: sha256Hex(patternBytes(size, seed)) }]);
+  }, 100_000);
 
   it('a code nobody gave out: the page says so', async () => {
     const r = await request<{ connection: string; joinError: string }>({ cmd: 'unknownCode' });
