@@ -64,15 +64,17 @@ export async function buildPageBundle(): Promise<string> {
 }
 
 /**
- * Content-Security-Policy: only our own script, styles and socket. hash-wasm
- * (the library's SHA-256 in browsers) compiles WebAssembly, hence
- * 'wasm-unsafe-eval'; received files are offered as blob: URLs.
+ * Content-Security-Policy: only our own script, styles and socket. The library
+ * hashes in a Worker started from a blob: URL (worker-src blob:), which runs
+ * hash-wasm's WebAssembly ('wasm-unsafe-eval'; docs/architecture.md, "Hashing
+ * in browsers"); received files are offered as blob: URLs.
  */
 const csp = (host: string): string =>
   [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
+    "worker-src blob:",
     `connect-src 'self' ws://${host} wss://${host} blob:`,
     "img-src 'self' data: blob:",
     "object-src 'none'",

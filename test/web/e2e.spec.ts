@@ -1,7 +1,6 @@
 /**
  * The web example end to end in real Chromium, as people use it: examples/web/server.ts serves
- * the page inside a loopback-only network namespace (behind test/web/fixtures/codeShim.ts until
- * the server hands out room codes itself); test/web/fixtures/pageRunner.ts drives tab A at a
+ * the page inside a loopback-only network namespace, room codes included; test/web/fixtures/pageRunner.ts drives tab A at a
  * desktop viewport (1280×800) and tab B at a phone viewport (390×844).
  *
  * - B joins A's room by typing A's short code; both show the same safety code (SAS); neither
@@ -100,7 +99,7 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
 
   it('the phone joins by typing the desktop tab’s room code; both show the same safety code; nothing is wider than the screen', async () => {
     const r = await request<any>({ cmd: 'join' });
-    console.info(`[web e2e] code ${r.shown.code}, safety code ${r.A.sas}, server sends codes itself: ${r.upstreamHasCodes}; Tab order waiting: ${r.waitingTabOrder.join(' → ')}; connected: ${r.tabOrder.join(' → ')}`);
+    console.info(`[web e2e] code ${r.shown.code}, safety code ${r.A.sas}; Tab order waiting: ${r.waitingTabOrder.join(' → ')}; connected: ${r.tabOrder.join(' → ')}`);
     expect(r.pageErrors).toEqual([]);
     expect(r.shown.code).toMatch(/^[2-9A-HJKMNP-Z]{3}-[2-9A-HJKMNP-Z]{3}$/);
     expect(r.shown.qrModules).toBeGreaterThanOrEqual(21);

@@ -71,6 +71,8 @@ describe('web server: files', () => {
     expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
     expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${web.port} wss://127.0.0.1:${web.port} blob:`);
     expect(csp).toContain("object-src 'none'");
+    // The library's hash worker starts from a blob: URL.
+    expect(csp).toContain('worker-src blob:');
   });
 
   it('404 for unknown paths, 405 for other methods, HEAD without a body', async () => {
