@@ -17,7 +17,7 @@
  * Uses WebCrypto (`crypto.subtle`), so it runs in browsers (secure contexts only: plain `http://`
  * on a LAN address has no `crypto.subtle`) and in Node 20 (`globalThis.crypto`).
  */
-import { TallowError, type ErrorDetails } from '../errors';
+import { InvalidConfigError, TallowError, type ErrorDetails } from '../errors';
 
 /** Why an SDP gave no usable fingerprint. */
 export type FingerprintErrorCode = 'ERR_FINGERPRINT_MISSING' | 'ERR_FINGERPRINT_MALFORMED' | 'ERR_FINGERPRINT_UNSUPPORTED';
@@ -102,8 +102,8 @@ const sideLine = (sdps: string | readonly string[], which: 'local' | 'remote'): 
  */
 export async function shortAuthString(local: string | readonly string[], remote: string | readonly string[], config: ShortAuthStringConfig = {}): Promise<string> {
   const { digits = 6, groupDigits = 3 } = config;
-  if (!Number.isInteger(digits) || digits < 4 || digits > 12) throw new RangeError(`digits must be an integer from 4 to 12, got ${digits}`);
-  if (!Number.isInteger(groupDigits) || groupDigits < 0) throw new RangeError(`groupDigits must be a non-negative integer, got ${groupDigits}`);
+  if (!Number.isInteger(digits) || digits < 4 || digits > 12) throw new InvalidConfigError(`digits must be an integer from 4 to 12, got ${digits}`, { digits });
+  if (!Number.isInteger(groupDigits) || groupDigits < 0) throw new InvalidConfigError(`groupDigits must be a non-negative integer, got ${groupDigits}`, { groupDigits });
   const sides = [sideLine(local, 'local'), sideLine(remote, 'remote')].sort();
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) throw new FingerprintError('ERR_FINGERPRINT_UNSUPPORTED', 'crypto.subtle is missing (a browser page that is not a secure context?)', {});

@@ -4,7 +4,7 @@
  * connections, A ⇄ M1 and M2 ⇄ B, with M relaying messages between them).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FingerprintError, parseFingerprints, shortAuthString } from '../../src/index';
+import { FingerprintError, InvalidConfigError, parseFingerprints, shortAuthString } from '../../src/index';
 import { connectLoopbackPair, type LoopbackPair } from '../../src/node';
 
 const FP_A = 'sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89';
@@ -78,7 +78,7 @@ describe('shortAuthString (unit)', () => {
   it('takes digits and grouping', async () => {
     expect(await shortAuthString(sdp(FP_A), sdp(FP_B), { digits: 8, groupDigits: 4 })).toMatch(/^\d{4} \d{4}$/);
     expect(await shortAuthString(sdp(FP_A), sdp(FP_B), { digits: 4, groupDigits: 0 })).toMatch(/^\d{4}$/);
-    await expect(shortAuthString(sdp(FP_A), sdp(FP_B), { digits: 3 })).rejects.toThrow(RangeError);
+    await expect(shortAuthString(sdp(FP_A), sdp(FP_B), { digits: 3 })).rejects.toThrow(InvalidConfigError);
   });
 
   it('rejects with a typed error for a missing or malformed fingerprint, naming the side', async () => {
