@@ -1,0 +1,139 @@
+/**
+ * The in-band lanes of one sending session, after `accept`: it attaches the session to the `sendFiles`'s
+ * {@link SenderLanePool}, opens each joined lane's data channels and adds them to the session's channels
+ * (the routers take channels appended to that array), takes a lane's channels out when it goes, and reports
+ * the lane count and the reason of the last change in the stats. Who decides how many lanes:
+ *
+ * - `fixed`: `inbandLanes` lanes, opened at once, `laneStaggerMs` apart;
+ * - `controller` (`auto`): the lane controller (`laneController`) adds one at a time while the path looks
+ *   loss-bound and goodput rises, and sheds one when the RTT says the bottleneck queue is filling.
+ */
+import { filter, forkJoin, map, type SchedulerLike, type Subscription } from 'rxjs';
+import type { LaneChange, TransferStats } from '../stats/statsTypes';
+import type { Observable } from 'rxjs';
+import type { ControlMessage, Reliability } from '../protocol/control';
+import type { DataChannelLike, PeerConnectionLike } from '../types';
+import { whenOpen } from './controlLink';
+import { laneController, type LaneDecision } from './laneController';
+import type { LaneControllerConfig } from './laneControllerConfig';
+import { laneTimeoutOf, type LaneOptions } from './laneSignal';
+import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
+import { closeAll, createLaneChannels } from './transferChannels';
+
+/** Who decides the lane count: a fixed number, or the lane controller. */
+export type LaneRule = 'fixed' | 'controller';
+
+/** What the session gives its lanes. */
+export interface SenderLanesContext {
+  readonly id: number;
+  readonly sc: SchedulerLike;
+  readonly pool: SenderLanePool;
+  readonly first: PeerConnectionLike;
+  /** The session's data channels: lanes append theirs. */
+  readonly data: DataChannelLike[];
+  /** Lanes given by the app, and the channels per lane and their reliability. */
+  readonly givenLanes: number;
+  readonly channelsPerLane: number;
+  readonly reliability: Reliability;
+  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig };
+  readonly stats$: Observable<TransferStats>;
+  send(msg: ControlMessage): boolean;
+  /** A lane's channels joined or left; `change` for the stats. */
+  changed(change: LaneChange): void;
+  /** Listens to a new channel's `close` (the session's lost-channel handling). */
+  watch(ch: DataChannelLike): void;
+}
+
+export class SenderLanes {
+  /** Joined lanes and their data channels. */
+  private readonly joined = new Map<number, DataChannelLike[]>();
+  private readonly subs: Subscription[] = [];
+  private detach: (() => void) | undefined;
+  /** The reason of the controller's last `add`, reported when that lane joins. */
+  private addReason = 'fixed';
+  private ended = false;
+
+  constructor(private readonly c: SenderLanesContext) {}
+
+  /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
+  start(rule: LaneRule, accepted: number): void {
+    const { pool, first } = this.c;
+    const host = { id: this.c.id, send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
+    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : 0, accepted);
+    if (rule === 'controller') this.control(accepted);
+  }
+
+  /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */
+  private control(accepted: number): void {
+    const { givenLanes, pool, sc } = this.c;
+    const config = { maxLanes: givenLanes + accepted, ...this.c.options.laneController, minLanes: givenLanes, initialLanes: givenLanes + pool.count, scheduler: sc };
+    this.subs.push(
+      this.c.stats$
+        .pipe(
+          filter((st) => st.rtt.current !== undefined),
+          map((st) => ({ goodputBytesPerSecond: st.throughput.current / 8, rttMs: st.rtt.current!, lossRate: st.lossRate ?? 0, lanes: givenLanes + pool.count })),
+          laneController(config),
+        )
+        .subscribe((d) => this.decide(d)),
+    );
+  }
+
+  private decide(d: LaneDecision): void {
+    if (this.ended || d.action === 'hold') return;
+    if (d.action === 'add') {
+      this.addReason = d.reason;
+      return void this.c.pool.add();
+    }
+    const lane = this.c.pool.shed();
+    if (lane !== undefined) this.leave(lane, d.reason);
+  }
+
+  /** A lane connected: its data channels join the rotation once they are all open (within the lane bound). */
+  private laneJoined(lane: number, pc: PeerConnectionLike): void {
+    if (this.ended) return;
+    let chs: DataChannelLike[];
+    try {
+      chs = createLaneChannels(pc, lane, this.c.channelsPerLane, this.c.reliability);
+    } catch {
+      return void this.c.pool.shed();
+    }
+    const reason = this.addReason;
+    this.subs.push(
+      forkJoin(chs.map((ch) => whenOpen(ch, laneTimeoutOf(this.c.options), this.c.sc))).subscribe({
+        complete: () => {
+          if (this.ended) return closeAll(chs);
+          this.joined.set(lane, chs);
+          this.c.data.push(...chs);
+          for (const ch of chs) this.c.watch(ch);
+          this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
+        },
+        error: () => closeAll(chs),
+      }),
+    );
+  }
+
+  /** Lanes in use: given plus joined. */
+  get lanes(): number {
+    return this.c.givenLanes + this.joined.size;
+  }
+
+  /** A lane went away: its channels leave (their frames come back by NACK), the transfer goes on. */
+  private laneDropped(lane: number, why: LaneDropReason): void {
+    if (this.ended || why === 'shed') return;
+    this.leave(lane, why);
+  }
+
+  private leave(lane: number, reason: string): void {
+    const chs = this.joined.get(lane);
+    this.joined.delete(lane);
+    if (chs) closeAll(chs);
+    this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
+  }
+
+  /** The session ended: lanes go back to the pool (connected ones wait for the next session). */
+  stop(): void {
+    this.ended = true;
+    for (const s of this.subs) s.unsubscribe();
+    this.detach?.();
+  }
+}
