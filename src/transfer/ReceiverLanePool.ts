@@ -100,7 +100,7 @@ export class ReceiverLanePool {
     pc.addEventListener('connectionstatechange', onState);
     const timeoutMs = laneTimeoutOf(this.o);
     const accept = this.o.acceptLaneCandidate ?? (() => true);
-    negotiate(pc as unknown as RTCPeerConnection, { role: 'answerer', transport: signal, acceptCandidate: accept, timeoutMs }).catch(() => {
+    negotiate(pc as unknown as RTCPeerConnection, { role: 'answerer', transport: signal, acceptCandidate: accept, timeoutMs, scheduler: this.o.scheduler }).catch(() => {
       if (this.lanes.get(lane) === l) this.drop(lane, true);
     });
     signal.deliver(msg);

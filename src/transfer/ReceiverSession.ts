@@ -587,6 +587,8 @@ export class ReceiverSession {
     const id = this.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
     const told = notifyPeer && id !== undefined;
     if (told) notifyFailure(this.link, id, e);
+    // A peer that broke the protocol gets no lanes kept for a next run.
+    if (e instanceof ProtocolError) this.o.lanePool?.close(0);
     this.cleanup();
     this.abortAll(e);
     closeTransfer([this.control, ...this.data], (told || rejected) && !(e instanceof ProtocolError), this.sc);

@@ -151,7 +151,7 @@ export class SenderLanePool {
     const timeout = this.o.scheduler.schedule(() => !l.connected && this.drop(lane, 'connect-timeout', true), timeoutMs);
     this.starts.add(timeout);
     const accept = this.o.acceptLaneCandidate ?? (() => true);
-    negotiate(pc as unknown as RTCPeerConnection, { role: 'offerer', transport: signal, acceptCandidate: accept, timeoutMs: timeoutMs + 1000 }).then(
+    negotiate(pc as unknown as RTCPeerConnection, { role: 'offerer', transport: signal, acceptCandidate: accept, timeoutMs: timeoutMs + 1000, scheduler: this.o.scheduler }).then(
       () => {
         if (this.lanes.get(lane) !== l) return;
         timeout.unsubscribe();
