@@ -140,7 +140,7 @@ export class SenderLanePool {
     let pc: PeerConnectionLike;
     try {
       pc = factory();
-    } catch (err) {
+    } catch {
       return host.dropped(lane, 'connect-failed');
     }
     const signal = new LaneSignal(host.id, lane, (m) => this.host === host && host.send(m));
