@@ -7,11 +7,11 @@
  * every connection.
  */
 import type { SchedulerLike } from 'rxjs';
-import { negotiate } from '../connect/negotiate';
 import { ProtocolError } from '../errors';
 import { MAX_INBAND_LANES, type ControlMessage } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import { closeConnection, connectionFactory, LaneSignal, laneTimeoutOf, type LaneOptions } from './laneSignal';
+import { negotiateLane } from './negotiateLane';
 import { DRAIN_MAX_WAIT_MS, LANE_CHANNEL_PREFIX } from './transferChannels';
 
 /** `lane-offer`s accepted per lane the receiver took, in one session (a lane that failed may be offered again). */
@@ -32,6 +32,8 @@ interface AnsweredLane {
   readonly signal: LaneSignal;
   readonly onChannel: (ev: { channel?: DataChannelLike }) => void;
   readonly onState: () => void;
+  /** Stops the negotiation while it runs. */
+  cancel?: () => void;
 }
 
 export class ReceiverLanePool {
@@ -98,10 +100,14 @@ export class ReceiverLanePool {
     this.lanes.set(lane, l);
     pc.addEventListener('datachannel', onChannel);
     pc.addEventListener('connectionstatechange', onState);
-    const timeoutMs = laneTimeoutOf(this.o);
-    const accept = this.o.acceptLaneCandidate ?? (() => true);
-    negotiate(pc as unknown as RTCPeerConnection, { role: 'answerer', transport: signal, acceptCandidate: accept, timeoutMs, scheduler: this.o.scheduler }).catch(() => {
-      if (this.lanes.get(lane) === l) this.drop(lane, true);
+    l.cancel = negotiateLane(pc, {
+      role: 'answerer',
+      transport: signal,
+      acceptCandidate: this.o.acceptLaneCandidate ?? (() => true),
+      timeoutMs: laneTimeoutOf(this.o),
+      scheduler: this.o.scheduler,
+      onConnected: () => undefined,
+      onFailed: () => this.lanes.get(lane) === l && this.drop(lane, true),
     });
     signal.deliver(msg);
   }
@@ -110,6 +116,7 @@ export class ReceiverLanePool {
     const l = this.lanes.get(lane);
     if (!l) return;
     this.lanes.delete(lane);
+    l.cancel?.();
     l.pc.removeEventListener('datachannel', l.onChannel);
     l.pc.removeEventListener('connectionstatechange', l.onState);
     closeConnection(l.pc);

@@ -14,11 +14,11 @@
  * ```
  */
 import { Subscription, type SchedulerLike } from 'rxjs';
-import { negotiate } from '../connect/negotiate';
 import { ProtocolError } from '../errors';
 import { MAX_INBAND_LANES, type ControlMessage } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
 import { closeConnection, connectionFactory, LaneSignal, laneTimeoutOf, type LaneOptions } from './laneSignal';
+import { negotiateLane } from './negotiateLane';
 
 /** What a session gives the pool while attached. */
 export interface SenderLaneHost {
@@ -47,6 +47,8 @@ interface PooledLane {
   connected: boolean;
   signal: LaneSignal | undefined;
   readonly onState: () => void;
+  /** Stops the negotiation while it runs. */
+  cancel?: () => void;
 }
 
 export class SenderLanePool {
@@ -150,9 +152,13 @@ export class SenderLanePool {
     const timeoutMs = laneTimeoutOf(this.o);
     const timeout = this.o.scheduler.schedule(() => !l.connected && this.drop(lane, 'connect-timeout', true), timeoutMs);
     this.starts.add(timeout);
-    const accept = this.o.acceptLaneCandidate ?? (() => true);
-    negotiate(pc as unknown as RTCPeerConnection, { role: 'offerer', transport: signal, acceptCandidate: accept, timeoutMs: timeoutMs + 1000, scheduler: this.o.scheduler }).then(
-      () => {
+    l.cancel = negotiateLane(pc, {
+      role: 'offerer',
+      transport: signal,
+      acceptCandidate: this.o.acceptLaneCandidate ?? (() => true),
+      timeoutMs,
+      scheduler: this.o.scheduler,
+      onConnected: () => {
         if (this.lanes.get(lane) !== l) return;
         timeout.unsubscribe();
         l.connected = true;
@@ -160,8 +166,8 @@ export class SenderLanePool {
         pc.addEventListener('connectionstatechange', onState);
         if (this.host === host) host.joined(lane, pc);
       },
-      () => this.drop(lane, 'connect-failed', true),
-    );
+      onFailed: () => this.drop(lane, 'connect-failed', true),
+    });
   }
 
   /** Forgets and closes a lane; tells the peer when asked to and a session is attached. */
@@ -169,6 +175,7 @@ export class SenderLanePool {
     const l = this.lanes.get(lane);
     if (!l) return;
     this.lanes.delete(lane);
+    l.cancel?.();
     l.pc.removeEventListener('connectionstatechange', l.onState);
     closeConnection(l.pc);
     const host = this.host;

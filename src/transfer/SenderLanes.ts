@@ -44,6 +44,24 @@ export interface SenderLanesContext {
   watch(ch: DataChannelLike): void;
 }
 
+/** Below this RTT, ms, a path whose transport hides its loss is taken as lossless (a LAN): no lanes are added. */
+export const IMPLIED_LOSS_MIN_RTT_MS = 10;
+
+/**
+ * The controller's measurement from a stats sample. Its loss: the NACK share on unreliable channels; where the transport hides its losses (reliable channels: SCTP retransmits below the API, and
+ * neither Chromium nor libdatachannel reports them), the loss that the measured goodput implies if every lane
+ * sits on the one-association bound, `(1.22 × MSS × lanes / (RTT × goodput))²`, on paths of at least
+ * {@link IMPLIED_LOSS_MIN_RTT_MS}. The path then always looks loss-bound, so what decides is the controller's
+ * other evidence: each added lane must raise goodput, and RTT inflation holds or sheds.
+ */
+export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number) {
+  const rttMs = st.rtt.current!;
+  // Bits/s over the window: the per-sample figure jumps with the receiver's ack cadence.
+  const goodputBytesPerSecond = st.throughput.average / 8;
+  const implied = goodputBytesPerSecond > 0 && rttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
+  return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
+}
+
 export class SenderLanes {
   /** Joined lanes and their data channels. */
   private readonly joined = new Map<number, DataChannelLike[]>();
@@ -71,7 +89,7 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          map((st) => ({ goodputBytesPerSecond: st.throughput.current / 8, rttMs: st.rtt.current!, lossRate: st.lossRate ?? 0, lanes: givenLanes + pool.count })),
+          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),
