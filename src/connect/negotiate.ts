@@ -25,7 +25,6 @@
  * - A throw inside a node-datachannel callback goes to `uncaughtException`; every async step
  *   here is caught and turned into a rejection of `negotiate()`.
  */
-import type { SchedulerLike } from 'rxjs';
 import { TallowError } from '../errors';
 import { isLoopbackUdpCandidate, normaliseCandidate } from './loopbackCandidates';
 
@@ -69,8 +68,6 @@ export interface NegotiateConfig {
   readonly timeoutMs?: number;
   /** Create a negotiated bootstrap channel ({@link BOOTSTRAP_CHANNEL_ID}) on the offerer before the offer. Default true. */
   readonly bootstrap?: boolean;
-  /** Drives the timeout (a `TestScheduler` for virtual connections). Default: `setTimeout`. */
-  readonly scheduler?: SchedulerLike;
 }
 
 /**
@@ -110,7 +107,7 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
     const finish = (error?: Error): void => {
       if (settled) return;
       settled = true;
-      cancelTimer();
+      clearTimeout(timer);
       unsubscribe();
       pc.removeEventListener('icecandidate', onCandidate);
       pc.removeEventListener('connectionstatechange', onState);
@@ -150,8 +147,10 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
       }
     };
 
-    const onTimeout = () => fail(`not connected after ${timeoutMs} ms (connectionState=${pc.connectionState}, iceConnectionState=${pc.iceConnectionState})`);
-    const cancelTimer = config.scheduler ? ((s) => () => s.unsubscribe())(config.scheduler.schedule(onTimeout, timeoutMs)) : ((t) => () => clearTimeout(t))(setTimeout(onTimeout, timeoutMs));
+    const timer = setTimeout(
+      () => fail(`not connected after ${timeoutMs} ms (connectionState=${pc.connectionState}, iceConnectionState=${pc.iceConnectionState})`),
+      timeoutMs,
+    );
     const unsubscribe = transport.onMessage((message) => {
       if (settled) return;
       if (message.kind === 'description') onDescription(message.description).catch(fail);
