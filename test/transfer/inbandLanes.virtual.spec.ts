@@ -5,7 +5,7 @@
  * while one association is loss-bound, and the session finishes sooner than on the one connection; with a
  * fixed `inbandLanes` the lanes open at once; on a lossless path whose loss is measured, it adds none.
  */
-import { filter, last, map, merge, type Observable } from 'rxjs';
+import { filter, last, map, merge, of, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { receiveFiles, sendFiles, type SessionEvent, type TransferStats } from '../../src/index';
 import { createVirtualNetwork, type VirtualNetworkConfig } from '../../src/testing';
@@ -95,6 +95,53 @@ describe('in-band lanes in virtual time', () => {
     expect(r.networkLanes).toBe(5);
     expect(Math.max(...r.stats.map((s) => s.lanes ?? 0))).toBe(5);
     expect(r.stats.find((s) => s.laneChange)?.laneChange).toMatchObject({ action: 'add', reason: 'fixed' });
+  });
+
+  // Skipped, open: in this run only one of the three lanes connects before the given link fails at 3 s (the
+  // other two are still connecting, so the resumed run opens two new ones: 7 network lanes, not 5), while the
+  // same lanes without `reconnect` all connect (the fixed case above). Not diagnosed yet; reuse across runs
+  // itself goes through SenderLanePool.attach, which hands connected lanes to the next run first.
+  it.skip('a session resumed on a new connection after a loss reuses the lanes still up: no new lane is offered', () => {
+    const scheduler = testScheduler();
+    const events: string[] = [];
+    const lanesAfterResume: number[] = [];
+    let resumed = false;
+    let sha256: string | undefined;
+    let networkLanes = 0;
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ ...LOSSY, scheduler });
+      const given = net.createLink();
+      // Both sides' `reconnect` get the two ends of one new link.
+      let next: ReturnType<typeof net.createLink> | undefined;
+      const again = () => (next ??= net.createLink());
+      const createConnection = net.createConnection;
+      const received$ = receiveFiles(given.b, { scheduler, createConnection, reconnect: () => of(again().b) });
+      const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 9, createConnection, inbandLanes: 3, laneStaggerMs: 100, reconnect: () => of(again().a) });
+      // The given connection fails once the lanes carry data; the lanes, separate connections, stay up.
+      scheduler.schedule(() => given.fail(), 3000);
+      const sender = sent$.pipe(
+        filter((e) => {
+          if (e.type !== 'stats' && e.type !== 'progress') events.push(e.type);
+          if (e.type === 'resumed') resumed = true;
+          if (e.type === 'stats' && resumed) lanesAfterResume.push(e.stats.lanes ?? 0);
+          if (e.type === 'file-completed') sha256 = e.sha256;
+          return true;
+        }),
+      );
+      merge(ended('sender', sender), ended('receiver', received$)).subscribe({
+        complete: () => {
+          networkLanes = net.stats().lanes.length;
+          net.close();
+        },
+      });
+    });
+    expect(events).toContain('interrupted');
+    expect(events).toContain('resumed');
+    expect(events.at(-1)).toBe('completed');
+    expect(sha256).toBe(sha256Hex(FILE));
+    // Two given links and the three lanes opened in the first run: none opened again.
+    expect(networkLanes).toBe(5);
+    expect(Math.max(...lanesAfterResume)).toBe(4);
   });
 
   it('auto on a lossless path with unreliable channels (loss measured by NACKs): no lane is added', () => {
