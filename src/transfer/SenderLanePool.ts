@@ -101,8 +101,9 @@ export class SenderLanePool {
       host.joined(lane, l.pc);
     }
     const staggerMs = this.o.staggerMs ?? 0;
+    // Without a stagger, every offer leaves before the first data frame: later ones would queue behind data.
     for (let k = 0; taken < Math.min(initial, this.max); k++, taken++) {
-      if (k === 0) this.add();
+      if (k === 0 || staggerMs === 0) this.add();
       else this.starts.add(this.o.scheduler.schedule(() => this.host === host && this.add(), k * staggerMs));
     }
     return () => {
