@@ -37,7 +37,7 @@ export interface SenderLaneHost {
  * connection failed or closed later, the session ended while it connected, the session shed it, or the
  * whole send ended.
  */
-export type LaneDropReason = 'connect-timeout' | 'connect-failed' | 'closed-by-peer' | 'connection-lost' | 'session-ended' | 'shed' | 'closed';
+export type LaneDropReason = 'connect-timeout' | 'connect-failed' | 'channels-failed' | 'closed-by-peer' | 'connection-lost' | 'session-ended' | 'shed' | 'closed';
 
 /** The default gap between the starts of two new lanes, ms: their slow starts do not all hit the queue at once. */
 export const LANE_STAGGER_MS = 250;
@@ -122,14 +122,14 @@ export class SenderLanePool {
   shed(): number | undefined {
     const lane = Math.max(-1, ...this.lanes.keys());
     if (lane < 0) return undefined;
-    this.drop(lane, 'shed', true);
+    this.remove(lane, 'shed', true);
     return lane;
   }
 
   /** A `lane-answer`, `lane-candidate` or `lane-close` from the receiver. Throws `ProtocolError` for a lane we did not offer. */
   onMessage(msg: Extract<ControlMessage, { t: 'lane-answer' | 'lane-candidate' | 'lane-close' }>): void {
     const l = this.lanes.get(msg.lane);
-    if (msg.t === 'lane-close') return void (l && this.drop(msg.lane, 'closed-by-peer', false));
+    if (msg.t === 'lane-close') return void (l && this.remove(msg.lane, 'closed-by-peer', false));
     if (!l) throw new ProtocolError(`'${msg.t}' for lane ${msg.lane}, which this sender did not offer`, { lane: msg.lane, t: msg.t });
     if (msg.t === 'lane-answer' && (l.connected || !l.signal)) throw new ProtocolError(`a second answer for lane ${msg.lane}`, { lane: msg.lane });
     l.signal?.deliver(msg);
@@ -147,11 +147,11 @@ export class SenderLanePool {
       return host.dropped(lane, 'connect-failed');
     }
     const signal = new LaneSignal(host.id, lane, (m) => this.host === host && host.send(m));
-    const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.drop(lane, 'connection-lost', true);
+    const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.remove(lane, 'connection-lost', true);
     const l: PooledLane = { pc, connected: false, signal, onState };
     this.lanes.set(lane, l);
     const timeoutMs = laneTimeoutOf(this.o);
-    const timeout = this.o.scheduler.schedule(() => !l.connected && this.drop(lane, 'connect-timeout', true), timeoutMs);
+    const timeout = this.o.scheduler.schedule(() => !l.connected && this.remove(lane, 'connect-timeout', true), timeoutMs);
     this.starts.add(timeout);
     l.cancel = negotiateLane(pc, {
       role: 'offerer',
@@ -167,27 +167,32 @@ export class SenderLanePool {
         pc.addEventListener('connectionstatechange', onState);
         if (this.host === host) host.joined(lane, pc);
       },
-      onFailed: () => this.drop(lane, 'connect-failed', true),
+      onFailed: () => this.remove(lane, 'connect-failed', true),
     });
   }
 
+  /** The session gives a lane up (`channels-failed`): closed, the peer told, not reported back. */
+  drop(lane: number, reason: 'channels-failed'): void {
+    this.remove(lane, reason, true);
+  }
+
   /** Forgets and closes a lane; tells the peer when asked to and a session is attached. */
-  private drop(lane: number, reason: LaneDropReason, tell: boolean): void {
+  private remove(lane: number, reason: LaneDropReason, tell: boolean): void {
+    const host = this.host;
     const l = this.lanes.get(lane);
     if (!l) return;
     this.lanes.delete(lane);
     l.cancel?.();
     l.pc.removeEventListener('connectionstatechange', l.onState);
     closeConnection(l.pc);
-    const host = this.host;
     if (tell && host) host.send({ t: 'lane-close', id: host.id, lane });
-    host?.dropped(lane, reason);
+    if (reason !== 'channels-failed') host?.dropped(lane, reason);
   }
 
   /** The session ended: lanes still connecting are dropped, connected ones stay for the next session. */
   private detach(): void {
     this.starts.unsubscribe();
-    for (const [lane, l] of this.lanes) if (!l.connected) this.drop(lane, 'session-ended', false);
+    for (const [lane, l] of this.lanes) if (!l.connected) this.remove(lane, 'session-ended', false);
     this.host = undefined;
     this.factory = undefined;
   }
@@ -196,6 +201,6 @@ export class SenderLanePool {
   close(): void {
     this.detach();
     this.closed = true;
-    for (const lane of [...this.lanes.keys()]) this.drop(lane, 'closed', false);
+    for (const lane of [...this.lanes.keys()]) this.remove(lane, 'closed', false);
   }
 }

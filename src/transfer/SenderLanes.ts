@@ -62,6 +62,9 @@ export function measurementOf(st: TransferStats, lanes: number, reliability: Rel
   return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
 }
 
+/** Times a lane's data channels are made before the lane is dropped. */
+const CHANNEL_ATTEMPTS = 3;
+
 export class SenderLanes {
   /** Joined lanes and their data channels. */
   private readonly joined = new Map<number, DataChannelLike[]>();
@@ -106,14 +109,19 @@ export class SenderLanes {
     if (lane !== undefined) this.leave(lane, d.reason);
   }
 
-  /** A lane connected: its data channels join the rotation once they are all open (within the lane bound). */
-  private laneJoined(lane: number, pc: PeerConnectionLike): void {
+  /**
+   * A lane connected: its data channels join the rotation once they are all open (within the lane bound). A
+   * fresh in-band channel sometimes closes before it opens (libdatachannel, right after a connection comes
+   * up, as with the control channel): the lane's channels are made again, up to {@link CHANNEL_ATTEMPTS}
+   * times, 200 ms apart; then the lane is dropped (`channels-failed`).
+   */
+  private laneJoined(lane: number, pc: PeerConnectionLike, attempt = 1): void {
     if (this.ended) return;
     let chs: DataChannelLike[];
     try {
       chs = createLaneChannels(pc, lane, this.c.channelsPerLane, this.c.reliability);
     } catch {
-      return void this.c.pool.shed();
+      return this.giveUp(lane);
     }
     const reason = this.addReason;
     this.subs.push(
@@ -125,9 +133,19 @@ export class SenderLanes {
           for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
         },
-        error: () => closeAll(chs),
+        error: () => {
+          closeAll(chs);
+          if (this.ended) return;
+          if (attempt >= CHANNEL_ATTEMPTS) return this.giveUp(lane);
+          this.subs.push(this.c.sc.schedule(() => this.laneJoined(lane, pc, attempt + 1), 200));
+        },
       }),
     );
+  }
+
+  private giveUp(lane: number): void {
+    this.c.pool.drop(lane, 'channels-failed');
+    this.leave(lane, 'channels-failed');
   }
 
   /** Lanes in use: given plus joined. */
