@@ -91,7 +91,9 @@ export const checkHigh = (high: number | undefined, where: string): number => {
 /**
  * The routing engine: tags each frame with the channel `pick` chooses.
  * Closing and closed channels are dropped from the rotation for good; when
- * none is left, the frame fails with `ChannelClosedError`.
+ * none is left, the frame fails with `ChannelClosedError`. Channels appended to
+ * `channels` after the call (a lane that joined the transfer) enter the
+ * rotation at the next frame; nothing else in the array may change.
  */
 export function route(
   name: string,
@@ -103,16 +105,20 @@ export function route(
     throw new InvalidConfigError(`${name} needs at least one channel`, { channels: Array.isArray(channels) ? 0 : typeof channels });
   }
   const high = checkHigh(config.high, name);
-  const all = [...channels];
+  const all = channels;
   return (source) =>
     new Observable<Routed>((subscriber) => {
       // Channels still in the rotation: open or connecting.
       const live = [...all];
+      // How much of `channels` the rotation has seen: channels appended later (a lane that joined) enter it.
+      let seen = all.length;
       // Where the next search starts: just after the last channel used.
       let cursor = 0;
 
       /** Removes closing and closed channels, keeping `cursor` on the same successor. */
       const prune = () => {
+        if (all.length > seen) live.push(...all.slice(seen));
+        seen = all.length;
         for (let i = live.length - 1; i >= 0; i--) {
           if (!isGone(live[i])) continue;
           live.splice(i, 1);

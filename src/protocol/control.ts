@@ -25,6 +25,14 @@ export const MAX_NAME_LENGTH = 1024;
 export const MAX_NACK_ENTRIES = 4096;
 /** Most data channels a transfer may use. */
 export const MAX_CHANNELS = 16;
+/** Most lanes a sender may open in band over one session's control channel (`offer.inband`, `accept.inband`): 16 lanes in all with the given connection. */
+export const MAX_INBAND_LANES = 15;
+/** Longest session description a `lane-offer`/`lane-answer` may carry, characters. */
+export const MAX_LANE_SDP = 16 * 1024;
+/** Longest ICE candidate line a `lane-candidate` may carry, characters. */
+export const MAX_LANE_CANDIDATE = 1024;
+/** Most `lane-candidate` messages one side may send for one lane. */
+export const MAX_LANE_CANDIDATES = 64;
 /** Largest file size the protocol can express exactly (2^53 - 1). */
 export const MAX_PROTOCOL_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 
@@ -85,7 +93,16 @@ export interface Manifest extends SessionSettings {
 export const frameIdOf = (id: number, index: number): number => (id + index) >>> 0;
 
 export type ControlMessage =
-  | ({ readonly t: 'offer'; readonly v: number; readonly id: number; readonly files: number; readonly folders: number; readonly bytes: number } & SessionSettings)
+  | ({
+      readonly t: 'offer';
+      readonly v: number;
+      readonly id: number;
+      readonly files: number;
+      readonly folders: number;
+      readonly bytes: number;
+      /** Optional: the sender can open this many more connections in band (`lane-*` messages); absent or 0: none. */
+      readonly inband?: number;
+    } & SessionSettings)
   | ({ readonly t: 'entry'; readonly id: number } & FileEntry)
   | { readonly t: 'folder'; readonly id: number; readonly name: string }
   | { readonly t: 'skip'; readonly id: number; readonly i: number }
@@ -98,7 +115,12 @@ export type ControlMessage =
       /** Lowercase hex SHA-256 of the bytes `[0, from)` the receiver holds; present exactly when `from > 0`. */
       readonly prefixSha256?: string;
     }
-  | { readonly t: 'accept'; readonly id: number }
+  | {
+      readonly t: 'accept';
+      readonly id: number;
+      /** Optional, only in answer to `offer.inband`: how many in-band lanes the receiver takes (at most `offer.inband`); absent or 0: none. */
+      readonly inband?: number;
+    }
   | { readonly t: 'restart'; readonly id: number; readonly i: number }
   | { readonly t: 'reject'; readonly id: number; readonly reason: string }
   | { readonly t: 'ack'; readonly id: number; readonly i: number; /** Contiguous bytes persisted. */ readonly bytes: number; /** Receiver backlog in bytes. */ readonly queued: number }
@@ -114,6 +136,18 @@ export type ControlMessage =
       /** The underlying system error's code where there is one (`ENOSPC`, `EACCES`, …). */
       readonly cause?: string;
     }
+  | { readonly t: 'lane-offer'; readonly id: number; /** In-band lane number, from 0. */ readonly lane: number; /** The session description (SDP). */ readonly sdp: string }
+  | { readonly t: 'lane-answer'; readonly id: number; readonly lane: number; readonly sdp: string }
+  | {
+      readonly t: 'lane-candidate';
+      readonly id: number;
+      readonly lane: number;
+      /** An ICE candidate line (`candidate:…`, no `a=` prefix). */
+      readonly candidate: string;
+      readonly mid?: string;
+      readonly mline?: number;
+    }
+  | { readonly t: 'lane-close'; readonly id: number; readonly lane: number }
   | { readonly t: 'ping'; readonly n: number; readonly ts: number }
   | { readonly t: 'pong'; readonly n: number; readonly ts: number };
 
@@ -181,8 +215,17 @@ export function parseControl(raw: unknown): ControlMessage {
       const base = { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1), from: uint(o, 'from') } as const;
       return base.from === 0 ? base : { ...base, prefixSha256: hex64(o, 'prefixSha256') };
     }
-    case 'accept':
-      return { t, id: uint(o, 'id', U32 - 1) };
+    case 'accept': {
+      const inband = o.inband === undefined ? undefined : uint(o, 'inband', MAX_INBAND_LANES);
+      return inband === undefined ? { t, id: uint(o, 'id', U32 - 1) } : { t, id: uint(o, 'id', U32 - 1), inband };
+    }
+    case 'lane-offer':
+    case 'lane-answer':
+      return { t, id: uint(o, 'id', U32 - 1), lane: uint(o, 'lane', MAX_INBAND_LANES - 1), sdp: str(o, 'sdp', MAX_LANE_SDP) };
+    case 'lane-candidate':
+      return parseLaneCandidate(o);
+    case 'lane-close':
+      return { t, id: uint(o, 'id', U32 - 1), lane: uint(o, 'lane', MAX_INBAND_LANES - 1) };
     case 'reject':
       return { t, id: uint(o, 'id', U32 - 1), reason: str(o, 'reason', 1024) };
     case 'ack':
@@ -232,9 +275,11 @@ function parseOffer(o: Record<string, unknown>): ControlMessage {
   if (idBase + channels - 1 > 1023) fail('data-channel ids exceed 1023', { idBase, channels });
   const parallel = uint(o, 'parallel', MAX_PARALLEL);
   if (parallel < 1) fail("field 'parallel' must be at least 1", { parallel });
+  const inband = o.inband === undefined ? undefined : uint(o, 'inband', MAX_INBAND_LANES);
   return {
     t: 'offer',
     v,
+    ...(inband === undefined ? {} : { inband }),
     id: uint(o, 'id', U32 - 1),
     files: uint(o, 'files', MAX_PROTOCOL_FILES),
     folders: uint(o, 'folders', MAX_PROTOCOL_FILES),
@@ -247,6 +292,21 @@ function parseOffer(o: Record<string, unknown>): ControlMessage {
     digest: 'sha-256',
     window: windowOf(o, max),
     parallel,
+  };
+}
+
+/** A `lane-candidate`: the candidate line, and its media id / m-line index when present. */
+function parseLaneCandidate(o: Record<string, unknown>): ControlMessage {
+  const candidate = str(o, 'candidate', MAX_LANE_CANDIDATE);
+  const mid = o.mid === undefined ? undefined : str(o, 'mid', 64);
+  const mline = o.mline === undefined ? undefined : uint(o, 'mline', 255);
+  return {
+    t: 'lane-candidate',
+    id: uint(o, 'id', U32 - 1),
+    lane: uint(o, 'lane', MAX_INBAND_LANES - 1),
+    candidate,
+    ...(mid === undefined ? {} : { mid }),
+    ...(mline === undefined ? {} : { mline }),
   };
 }
 

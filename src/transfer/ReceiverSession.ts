@@ -33,6 +33,7 @@ import {
   type SchedulerLike,
   type Subscriber,
   type Subscription,
+  Subject,
 } from 'rxjs';
 import {
   asTallowError,
@@ -59,6 +60,7 @@ import { notifyFailure, remoteError } from './peerFailure';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import type { AcceptDecision, ReceiveFilesOptions } from './receiveFiles';
 import type { FileResult, SessionEvent, SessionOffer } from './SessionEvent';
+import type { ReceiverLanePool } from './ReceiverLanePool';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
 import { closeAfterPeer, closeTransfer, createDataChannels, incomingControlChannels } from './transferChannels';
@@ -69,6 +71,8 @@ import { idleWatchdog, repeatEvery } from './watchdog';
 export interface ReceiverSessionConfig extends ReceiveFilesOptions {
   /** Refuses an offer before the `offer` event: the receiver rejects it and fails with the returned error. */
   readonly refuse?: (offer: SessionOffer) => TallowError | undefined;
+  /** The in-band lanes of this `receiveFiles` (none: `offer.inband` is not taken up). */
+  readonly lanePool?: ReceiverLanePool;
 }
 
 /** A target opened before `accept` for its held prefix; `prefix` once hashed. */
@@ -116,6 +120,12 @@ export class ReceiverSession {
   private lastProgressAt: number;
   /** When the session was accepted, for `completed.seconds`. */
   private startedAt: number;
+  /** Data channels of in-band lanes as they arrive; the lanes they belong to; the pool's detach once attached. */
+  private readonly laneChannels$ = new Subject<DataChannelLike>();
+  private readonly inbandLanes = new Set<string>();
+  private detachLanes: (() => void) | undefined;
+  /** `offer.inband`: lanes the sender may open in band (0: none, or an older sender). */
+  private offeredLanes = 0;
 
   constructor(
     private readonly lanes: readonly PeerConnectionLike[],
@@ -243,6 +253,11 @@ export class ReceiverSession {
         return this.fileOf(msg.i, 'done').onDone(msg);
       case 'restart':
         return this.fileOf(msg.i, 'restart').restart();
+      case 'lane-offer':
+      case 'lane-candidate':
+      case 'lane-close':
+        if (!this.detachLanes) throw new ProtocolError(`'${msg.t}' but no in-band lanes were agreed`, { id: this.id, t: msg.t });
+        return this.o.lanePool!.onMessage(msg, this.lanes[0]);
       case 'ping':
         return void this.send({ t: 'pong', n: msg.n, ts: msg.ts });
       case 'pong':
@@ -259,6 +274,7 @@ export class ReceiverSession {
   private onOffer(msg: Extract<ControlMessage, { t: 'offer' }>): void {
     this.id = msg.id;
     this.settings = msg;
+    this.offeredLanes = msg.inband ?? 0;
     if (msg.lanes > this.lanes.length) {
       return this.refuse(new InvalidConfigError(`sender uses ${msg.lanes} lanes but only ${this.lanes.length} connections were given`, { lanes: msg.lanes }));
     }
@@ -355,7 +371,8 @@ export class ReceiverSession {
     for (const [i, { opened, prefix }] of this.held) {
       if (opened.from > 0) this.send({ t: 'resume', id: offer.id, i, from: opened.from, prefixSha256: prefix!.prefixSha256! });
     }
-    this.send({ t: 'accept', id: offer.id });
+    const inband = this.attachLanes(offer.id);
+    this.send({ t: 'accept', id: offer.id, ...(inband > 0 ? { inband } : {}) });
     this.phase = 'accepted';
     this.startedAt = this.lastProgressAt = this.sc.now();
     this.watch();
@@ -363,6 +380,27 @@ export class ReceiverSession {
     this.subscriber.next({ type: 'started', offer, files: this.taken, bytes, from: this.heldBytes() });
     this.startNext();
     if (this.taken.length === 0) this.completeSession();
+  }
+
+  /** Takes up `offer.inband` when this side can build connections: attaches to the pool; returns the lanes taken. */
+  private attachLanes(id: number): number {
+    const pool = this.o.lanePool;
+    const n = pool?.accepts(this.lanes[0], this.offeredLanes) ?? 0;
+    if (!pool || n === 0) return 0;
+    this.detachLanes = pool.attach({ id, accepted: n, send: (msg) => this.send(msg), channel: (ch) => this.laneChannel(ch) });
+    return n;
+  }
+
+  /** A data channel the sender opened on an in-band lane: its frames join the others. */
+  private laneChannel(ch: DataChannelLike): void {
+    if (this.finished) return void ch.close();
+    this.data.push(ch);
+    const lane = ch.label.split('-')[2] ?? '';
+    const joined = !this.inbandLanes.has(lane);
+    this.inbandLanes.add(lane);
+    const lanes = this.settings!.lanes + this.inbandLanes.size;
+    this.telemetry?.setChannels(this.data, joined ? { action: 'add', reason: 'joined', lanes, atMs: this.sc.now() } : undefined);
+    this.laneChannels$.next(ch);
   }
 
   /** Telemetry, the negotiated data channels and the frame demultiplexer. */
@@ -386,10 +424,12 @@ export class ReceiverSession {
   private frames$(): Observable<Uint8Array> {
     const closed = () => new ChannelClosedError('every data channel closed before the session ended', { channels: this.data.length });
     // A channel that fails ends like one that closed: the others carry on, and what it lost comes back by NACK.
-    return merge(...this.data.map((ch) => fromChannelMessages(ch).pipe(catchError(() => EMPTY)))).pipe(
+    const given = merge(...this.data.map((ch) => fromChannelMessages(ch).pipe(catchError(() => EMPTY)))).pipe(
       concatWith(timer(1000, this.sc).pipe(mergeMap(() => throwError(closed)))),
-      filter((msg): msg is Uint8Array => typeof msg !== 'string'),
     );
+    // In-band lanes come and go without ending the session: the connections given decide that.
+    const lanes = this.laneChannels$.pipe(mergeMap((ch) => fromChannelMessages(ch).pipe(catchError(() => EMPTY))));
+    return merge(given, lanes).pipe(filter((msg): msg is Uint8Array => typeof msg !== 'string'));
   }
 
   /**
@@ -547,6 +587,8 @@ export class ReceiverSession {
     const id = this.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
     const told = notifyPeer && id !== undefined;
     if (told) notifyFailure(this.link, id, e);
+    // A peer that broke the protocol gets no lanes kept for a next run.
+    if (e instanceof ProtocolError) this.o.lanePool?.close(0);
     this.cleanup();
     this.abortAll(e);
     closeTransfer([this.control, ...this.data], (told || rejected) && !(e instanceof ProtocolError), this.sc);
@@ -562,6 +604,7 @@ export class ReceiverSession {
 
   private cleanup(): void {
     this.phase = 'ended';
+    this.detachLanes?.();
     this.telemetry?.stop();
     for (const sub of this.subs) sub.unsubscribe();
     this.link?.dispose();

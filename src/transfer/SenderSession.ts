@@ -15,6 +15,9 @@ import { FileSender, type FileSendContext } from './FileSender';
 import { notifyFailure, remoteError } from './peerFailure';
 import type { ProfileName, TransferTuning } from './profiles';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
+import type { LaneControllerConfig } from './laneControllerConfig';
+import type { SenderLanePool } from './SenderLanePool';
+import { SenderLanes, type LaneRule } from './SenderLanes';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
@@ -29,6 +32,12 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
   readonly control: DataChannelLike;
   readonly sessionId: number;
   readonly profileName?: ProfileName;
+  /** The in-band lanes of this `sendFiles`, and how many this session wants (0: none, no `offer.inband`). */
+  readonly lanePool?: SenderLanePool;
+  readonly inbandLanes?: number;
+  /** Who decides the count: `fixed` (open `inbandLanes`) or `controller` (`auto`: up to `inbandLanes`). */
+  readonly laneRule?: LaneRule;
+  readonly laneController?: LaneControllerConfig;
 }
 
 /** The offer's entries are sent while the control channel holds less than this, bytes; then every OFFER_PACE_MS. */
@@ -70,6 +79,10 @@ export class SenderSession {
   /** Lanes whose data channels all closed (reported once each). */
   private readonly lostLanes = new Set<number>();
   private readonly onChannelClose = () => this.channelClosed();
+  /** Data channels on the connections given (the rest of `data` is on in-band lanes). */
+  private readonly givenChannels: number;
+  /** The in-band lanes of this session, once the receiver took some. */
+  private inbandLanes: SenderLanes | undefined;
 
   constructor(
     private readonly lanes: readonly PeerConnectionLike[],
@@ -87,6 +100,7 @@ export class SenderSession {
     this.control = s.control;
     this.link = controlLink(this.control);
     this.data = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
+    this.givenChannels = this.data.length;
     whenAllClosed(this.data, s.releaseIds);
     for (const ch of this.data) ch.addEventListener('close', this.onChannelClose);
     const manifests = files.map((f, i): Manifest => {
@@ -225,7 +239,7 @@ export class SenderSession {
   private sendOffer(): void {
     const { offer, session } = this;
     const messages: ControlMessage[] = [
-      { t: 'offer', v: CONTROL_VERSION, id: this.id, files: offer.files.length, folders: offer.folders.length, bytes: offer.bytes, ...session },
+      { t: 'offer', v: CONTROL_VERSION, id: this.id, files: offer.files.length, folders: offer.folders.length, bytes: offer.bytes, ...this.inbandOffer(), ...session },
       ...offer.files.map((m): ControlMessage => ({ t: 'entry', id: this.id, ...fileEntry(m, m.index) })),
       ...offer.folders.map((name): ControlMessage => ({ t: 'folder', id: this.id, name })),
     ];
@@ -266,7 +280,16 @@ export class SenderSession {
       case 'resume':
         return this.phase === 'offered' ? this.onAnswer(msg) : this.fileOf(msg.i, msg.t)?.onResume(msg as Extract<ControlMessage, { t: 'resume' }>);
       case 'accept':
-        return this.onAccept();
+        return this.onAccept(msg.inband ?? 0);
+      case 'lane-answer':
+      case 'lane-candidate':
+      case 'lane-close':
+        if (!this.inbandLanes) return this.fail(new ProtocolError(`'${msg.t}' but no in-band lanes were agreed`, { id: this.id, t: msg.t }), true);
+        try {
+          return this.s.lanePool!.onMessage(msg);
+        } catch (err) {
+          return this.fail(err, true);
+        }
       case 'ack':
         return this.fileOf(msg.i, msg.t)?.onAck(msg);
       case 'nack':
@@ -296,7 +319,7 @@ export class SenderSession {
   }
 
   /** `accept`: the taken files are fixed; stats start; files start once every data channel is open. */
-  private onAccept(): void {
+  private onAccept(inband: number): void {
     this.phase = 'sending';
     this.taken = this.offer.files.filter((m) => !this.skipped.has(m.index));
     const from = this.taken.reduce((n, m) => n + (this.resumes.get(m.index)?.from ?? 0), 0);
@@ -307,12 +330,42 @@ export class SenderSession {
     this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
     this.subs.push(this.telemetry.stats$.subscribe((st) => void (this.rttMs = st.rtt.current ?? this.rttMs)));
     if (!this.taken.length) return this.finish();
+    this.attachLanes(inband);
     this.subs.push(
       forkJoin(this.data.map((ch) => whenOpen(ch, 15_000, this.sc))).subscribe({
         error: (err) => this.fail(err, true),
         complete: () => this.startNext(),
       }),
     );
+  }
+
+  /** `offer.inband`: how many lanes this session may open in band (absent when none). */
+  private inbandOffer(): { inband?: number } {
+    const n = this.s.inbandLanes ?? 0;
+    return n > 0 && this.s.lanePool?.canOpen(this.lanes[0]) ? { inband: n } : {};
+  }
+
+  /** After `accept`: the receiver took `accepted` in-band lanes (at most what the offer said). */
+  private attachLanes(accepted: number): void {
+    const offered = this.inbandOffer().inband ?? 0;
+    if (accepted > offered) return this.fail(new ProtocolError(`accept takes ${accepted} in-band lanes; the offer had ${offered}`, { id: this.id, accepted, offered }), true);
+    if (!accepted || !this.s.lanePool) return;
+    this.inbandLanes = new SenderLanes({
+      id: this.id,
+      sc: this.sc,
+      pool: this.s.lanePool,
+      first: this.lanes[0],
+      data: this.data,
+      givenLanes: this.tuning.lanes,
+      channelsPerLane: Math.max(1, Math.round(this.tuning.channels / this.tuning.lanes)),
+      reliability: this.tuning.reliability,
+      options: this.s,
+      stats$: this.telemetry.stats$,
+      send: (msg) => this.phase !== 'ended' && this.link.send(msg),
+      changed: (change) => this.telemetry.setChannels(this.data, change),
+      watch: (ch) => ch.addEventListener('close', this.onChannelClose),
+    });
+    this.inbandLanes.start(this.s.laneRule ?? 'fixed', accepted);
   }
 
   /** Starts the next taken file while none is being read and fewer than `parallel` are in flight. */
@@ -431,7 +484,7 @@ export class SenderSession {
   private reportLostLanes(): void {
     const { lanes } = this.tuning;
     const gone = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
-    const dead = (lane: number) => this.data.filter((_, i) => i % lanes === lane).every(gone);
+    const dead = (lane: number) => this.data.slice(0, this.givenChannels).filter((_, i) => i % lanes === lane).every(gone);
     const alive = Array.from({ length: lanes }, (_, lane) => lane).filter((lane) => !dead(lane));
     for (let lane = 0; lane < lanes; lane++) {
       if (!dead(lane) || this.lostLanes.has(lane) || !alive.length) continue;
@@ -451,6 +504,7 @@ export class SenderSession {
 
   private cleanup(): void {
     this.phase = 'ended';
+    this.inbandLanes?.stop();
     for (const ch of this.data) ch.removeEventListener('close', this.onChannelClose);
     for (const f of this.active.values()) f.stop();
     this.active.clear();

@@ -8,9 +8,9 @@ import { InvalidConfigError } from '../errors';
 import type { DataChannelLike, Routed } from '../types';
 
 export function checkRouted(channels: readonly DataChannelLike[]): OperatorFunction<Routed, Routed> {
-  const known = new Set(channels);
+  // The array may grow while the transfer runs (lanes that join); at most a few dozen channels.
   return map((r) => {
-    if (!r || !known.has(r.channel) || !(r.frame instanceof Uint8Array)) {
+    if (!r || !channels.includes(r.channel) || !(r.frame instanceof Uint8Array)) {
       throw new InvalidConfigError(`route: a frame went to ${r?.channel?.label === undefined ? 'no channel' : `channel "${r.channel.label}"`}, which is not one of this transfer's ${channels.length} data channels`, {
         label: r?.channel?.label,
       });

@@ -3,7 +3,7 @@
  * the limits, asks `accept`, then receives the taken files one after another (a few at a time), each
  * through `frames → repairChunks → reorder → verifyHash → target`.
  */
-import { defer, Observable, tap, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, finalize, Observable, tap, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import type { Sha256Factory } from '../hash/sha256';
 import type { Manifest } from '../protocol/control';
@@ -14,12 +14,14 @@ import type { SessionEvent, SessionOffer } from './SessionEvent';
 import { withSessionViews, type SessionObservable } from './SessionObservable';
 import { resumeSession, type ReconnectOptions } from './resumeSession';
 import { lanesOf } from './transferChannels';
+import type { LaneOptions } from './laneSignal';
+import { ReceiverLanePool } from './ReceiverLanePool';
 
 /** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
 export type AcceptDecision = boolean | readonly Manifest[];
 
 /** Options for {@link receiveFiles}. */
-export interface ReceiveFilesOptions extends ReconnectOptions {
+export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   /** Where the files go. Default `blobTarget()` (in memory). */
   readonly target?: ReceiveTarget;
   /**
@@ -88,6 +90,8 @@ export function receiveFiles(connection: PeerConnectionLike | readonly PeerConne
 export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], config: ReceiverSessionConfig, caller: string): Observable<SessionEvent> {
   return defer(() => {
     let sessionId: number | undefined;
+    // Answers the sender's in-band lanes; they outlive each run of the session and close with the whole receive.
+    const lanePool = new ReceiverLanePool({ ...config, scheduler: config.scheduler ?? asyncScheduler });
     return resumeSession(
       connection,
       (c, attempt, carried) => {
@@ -96,12 +100,12 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
         const accept: ReceiverSessionConfig['accept'] =
           attempt === 0 ? config.accept : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
         return new Observable<SessionEvent>((subscriber) => {
-          const session = new ReceiverSession(lanes, { ...config, accept }, subscriber);
+          const session = new ReceiverSession(lanes, { ...config, accept, lanePool }, subscriber);
           session.start();
           return () => session.cancel();
         }).pipe(tap((e) => e.type === 'offer' && attempt === 0 && (sessionId = e.offer.id)));
       },
       { ...config, side: 'receiver' },
-    );
+    ).pipe(finalize(() => lanePool.close()));
   });
 }

@@ -13,12 +13,27 @@ import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from
 import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
 import { withViews, type TransferObservable } from './TransferObservable';
+import type { LaneOptions } from './laneSignal';
+import type { LaneControllerConfig } from './laneControllerConfig';
 import { toFileEvents } from './toFileEvents';
 import type { ReconnectOptions } from './resumeSession';
 import { resumableSend } from './sendFiles';
 
 /** Options for {@link sendFile}. Every field is optional. */
-export interface SendOptions extends Partial<TransferTuning>, FileMeta, ReconnectOptions {
+export interface SendOptions extends Partial<TransferTuning>, FileMeta, ReconnectOptions, LaneOptions {
+  /**
+   * Extra peer connections the sender opens itself, signalled over the control channel (`createConnection`
+   * builds them; the receiver answers with its own), each a lane of its own (0-15), all at once. Default: 0,
+   * except with `auto` given one connection: the lane controller opens them as the path needs
+   * ({@link autoInbandLanes}). Capped by `maxLanes`.
+   */
+  readonly inbandLanes?: number;
+  /** Most lanes in all (connections given plus opened in band), 1-16. Default 16. */
+  readonly maxLanes?: number;
+  /** Gap between the starts of two lanes opened in band with a fixed `inbandLanes`, ms. Default 250. */
+  readonly laneStaggerMs?: number;
+  /** `auto`: the lane controller's thresholds (its `maxLanes` is this `maxLanes`). Default: its defaults. */
+  readonly laneController?: Omit<LaneControllerConfig, 'maxLanes' | 'minLanes' | 'initialLanes'>;
   /**
    * A built-in profile, or `auto` (default): start from the profile that the measured RTT picks, adapt
    * the chunk size to RTT, loss and bitrate, and use every peer connection passed as a lane (up to 16,
@@ -122,6 +137,15 @@ export function autoLanes(profile: ProfileName, offered: number, overrides: Part
   const wanted = overrides.lanes ?? Math.max(1, Math.min(offered, MAX_AUTO_LANES));
   const channels = overrides.channels ?? Math.max(resolveTuning(profile).channels, wanted);
   return { channels, lanes: Math.min(wanted, channels) };
+}
+
+/**
+ * `auto`'s lanes opened in band: given one connection, the lane controller may open up to `maxLanes - 1` more
+ * (15 by default), one at a time while the path looks loss-bound and goodput rises (`laneController`). Given
+ * several, none: the app chose its lanes.
+ */
+export function autoInbandLanes(given: number, maxLanes: number): number {
+  return given === 1 ? Math.max(0, maxLanes - 1) : 0;
 }
 
 /**

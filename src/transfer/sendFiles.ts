@@ -3,19 +3,21 @@
  * accept answers, and the files flow one after another over the same channels
  * (docs/protocol.md). `sendFile` is the one-file case.
  */
-import { asyncScheduler, defer, Observable, switchMap } from 'rxjs';
+import { asyncScheduler, defer, finalize, Observable, switchMap } from 'rxjs';
 import { InvalidConfigError } from '../errors';
-import { MAX_PARALLEL, type SessionSettings } from '../protocol/control';
+import { MAX_INBAND_LANES, MAX_PARALLEL, type SessionSettings } from '../protocol/control';
 import { FRAME_HEADER_SIZE } from '../protocol/frame';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type PeerConnectionLike } from '../types';
 import { describeFile, type FileDescriptor, type FileInput } from './fileInput';
 import type { FileSet } from './FileSet';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
-import { autoLanes, probeConditions, type SendOptions } from './sendFile';
+import { autoInbandLanes, autoLanes, MAX_AUTO_LANES, probeConditions, type SendOptions } from './sendFile';
 import { SenderSession } from './SenderSession';
 import type { SessionEvent } from './SessionEvent';
 import { withSessionViews, type SessionObservable } from './SessionObservable';
 import { resumeSession } from './resumeSession';
+import { LANE_STAGGER_MS, SenderLanePool } from './SenderLanePool';
+import type { LaneRule } from './SenderLanes';
 import { allocateIdBase, closeAll, createControlChannel, lanesOf, negotiatedMaxMessageSize } from './transferChannels';
 
 /** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
@@ -52,13 +54,17 @@ export function sendFiles(connection: PeerConnectionLike | readonly PeerConnecti
  */
 export function resumableSend(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions): Observable<SessionEvent> {
   const transferId = options.transferId ?? randomId();
-  return resumeSession(connection, (c) => sendSession(c, set, { ...options, transferId }), { ...options, side: 'sender' });
+  return defer(() => {
+    // The in-band lanes outlive each run of the session (reused by the next) and close with the whole send.
+    const pool = new SenderLanePool({ ...options, scheduler: options.scheduler ?? asyncScheduler, staggerMs: options.laneStaggerMs ?? LANE_STAGGER_MS });
+    return resumeSession(connection, (c) => sendSession(c, set, { ...options, transferId }, pool), { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
+  });
 }
 
 const isFileSet = (x: FileSet | readonly FileInput[]): x is FileSet => !Array.isArray(x);
 
 /** Validates the options and the set, then (with `auto`) probes the RTT and runs one {@link SenderSession}. */
-export function sendSession(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions): Observable<SessionEvent> {
+export function sendSession(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions, pool?: SenderLanePool): Observable<SessionEvent> {
   const lanes = lanesOf(connection);
   if (!lanes.length) throw new InvalidConfigError('sendFiles needs at least one peer connection');
   const files = set.files.map((f) => describeFile(f));
@@ -73,7 +79,13 @@ export function sendSession(connection: PeerConnectionLike | readonly PeerConnec
   // Validate the overrides now, so bad input fails before anything is created.
   resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
   const folders = set.folders ?? [];
-  if (profile !== 'auto') return runSession(lanes, files, folders, profile, overrides, { ...options, filesInFlight: parallel });
+  const maxLanes = options.maxLanes ?? MAX_AUTO_LANES;
+  if (!Number.isInteger(maxLanes) || maxLanes < 1 || maxLanes > MAX_AUTO_LANES) throw new InvalidConfigError(`maxLanes must be an integer in 1..${MAX_AUTO_LANES}`, { maxLanes });
+  const room = Math.max(0, Math.min(MAX_INBAND_LANES, maxLanes - lanes.length));
+  const inband = options.inbandLanes;
+  if (inband !== undefined && !(Number.isInteger(inband) && inband >= 0 && inband <= MAX_INBAND_LANES)) throw new InvalidConfigError(`inbandLanes must be an integer in 0..${MAX_INBAND_LANES}`, { inbandLanes: inband });
+  const withPool = (o: SendOptions, n: number, laneRule: LaneRule) => ({ ...o, filesInFlight: parallel, lanePool: pool, inbandLanes: Math.min(n, room), laneRule });
+  if (profile !== 'auto') return runSession(lanes, files, folders, profile, overrides, withPool(options, inband ?? 0, 'fixed'));
   return probeConditions(lanes[0], options.probeTimeoutMs ?? 500, options.scheduler ?? asyncScheduler).pipe(
     switchMap(({ profile: picked, rttMs }) => {
       // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
@@ -84,7 +96,8 @@ export function sendSession(connection: PeerConnectionLike | readonly PeerConnec
         ...overrides,
       };
       // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.
-      return runSession(lanes, files, folders, picked, roam, { ...options, filesInFlight: parallel, initialRttMs: rttMs });
+      const lanePlan = inband === undefined ? withPool(options, autoInbandLanes(lanes.length, maxLanes), 'controller') : withPool(options, inband, 'fixed');
+      return runSession(lanes, files, folders, picked, roam, { ...lanePlan, initialRttMs: rttMs });
     }),
   );
 }
@@ -96,7 +109,7 @@ function runSession(
   folders: readonly string[],
   profile: ProfileName,
   overrides: Partial<TransferTuning>,
-  options: SendOptions & { readonly filesInFlight: number; readonly initialRttMs?: number },
+  options: SendOptions & { readonly filesInFlight: number; readonly initialRttMs?: number; readonly lanePool?: SenderLanePool; readonly inbandLanes: number; readonly laneRule: LaneRule },
 ): Observable<SessionEvent> {
   const base = resolveTuning(profile, overrides);
   const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };

@@ -27,7 +27,7 @@ export const ANY_PHASE: readonly ControlType[] = ['ping', 'pong', 'cancel', 'err
 /** What the sender accepts from the receiver, by phase. */
 export const SENDER_TABLE: Readonly<Record<SenderPhase, readonly ControlType[]>> = {
   offered: ['skip', 'resume', 'accept', 'reject'],
-  sending: ['ack', 'nack', 'complete', 'resume'],
+  sending: ['ack', 'nack', 'complete', 'resume', 'lane-answer', 'lane-candidate', 'lane-close'],
   ended: [],
 };
 
@@ -37,7 +37,7 @@ export const RECEIVER_TABLE: Readonly<Record<ReceiverPhase, readonly ControlType
   listing: ['entry', 'folder'],
   deciding: [],
   opening: [],
-  accepted: ['done', 'restart'],
+  accepted: ['done', 'restart', 'lane-offer', 'lane-candidate', 'lane-close'],
   ended: [],
 };
 

@@ -180,6 +180,24 @@ export function createDataChannels(
   return out;
 }
 
+/** Label prefix of the data channels of an in-band lane (`tallow-lane-<lane>-<i>`). */
+export const LANE_CHANNEL_PREFIX = 'tallow-lane';
+
+/**
+ * The data channels of a lane opened in band: created in band (DCEP) by the sender, so the receiver picks them
+ * up from the lane's `datachannel` event; no ids to agree on. Same ordering and reliability as the others.
+ */
+export function createLaneChannels(pc: PeerConnectionLike, lane: number, count: number, reliability: Reliability): DataChannelLike[] {
+  const init = reliability === 'unreliable' ? { ordered: false, maxRetransmits: 0 } : { ordered: false };
+  const out = Array.from({ length: count }, (_, i) => {
+    const ch = pc.createDataChannel(`${LANE_CHANNEL_PREFIX}-${lane}-${i}`, init);
+    ch.binaryType = 'arraybuffer';
+    return ch;
+  });
+  allowListeners(out);
+  return out;
+}
+
 /**
  * Every file in flight watches the session's data channels (its backpressure listens for `bufferedamountlow`,
  * `open` and `close`), so with `filesInFlight` 8 or more Node's EventTarget counts more than its default 10

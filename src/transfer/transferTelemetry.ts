@@ -4,7 +4,7 @@
  */
 import { asyncScheduler, map, merge, Observable, shareReplay, Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { rtt$ as statsRtt$ } from '../stats/rtt$';
-import type { StatsInput } from '../stats/statsTypes';
+import type { LaneChange, StatsInput } from '../stats/statsTypes';
 import { transferStats } from '../stats/transferStats';
 import type { TransferStats } from '../stats/statsTypes';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -48,8 +48,8 @@ export interface Telemetry {
   appRtt(ms: number): void;
   /** Counts chunks sent and chunks NACKed; their ratio per interval becomes the loss input. */
   countChunks(sent: number, nacked: number): void;
-  /** Replaces the channels whose buffers are sampled. */
-  setChannels(channels: readonly DataChannelLike[]): void;
+  /** Replaces the channels whose buffers are sampled; with `change`, the lane count changed (to `change.lanes`). */
+  setChannels(channels: readonly DataChannelLike[], change?: LaneChange): void;
   /** Sets the bytes the transfer will confirm in all (known once the receiver accepted). */
   setTotal(bytes: number): void;
   /** Stats, shared; replays the latest. */
@@ -86,6 +86,8 @@ class TransferTelemetry implements Telemetry {
   private readonly inputs = new Subject<StatsInput>();
   private readonly progressEvents = new Subject<SessionEvent>();
   private channels: readonly DataChannelLike[];
+  /** Peer connections in use (grows when lanes join in band). */
+  private lanes: number;
   private total: number;
   /** Latest confirmed and sent bytes, and what was last emitted. */
   private bytes = 0;
@@ -108,6 +110,7 @@ class TransferTelemetry implements Telemetry {
     this.scheduler = cfg.scheduler ?? asyncScheduler;
     this.statsInterval = cfg.statsInterval ?? 1000;
     this.channels = cfg.channels;
+    this.lanes = cfg.lanes;
     this.total = cfg.total;
     this.stats$ = this.inputs.pipe(
       transferStats({ sampleIntervalMs: this.statsInterval, scheduler: this.scheduler, bufferFullBytes: cfg.bufferFullBytes, profile: cfg.profile }),
@@ -149,9 +152,10 @@ class TransferTelemetry implements Telemetry {
     if (this.started && !this.stopped) this.inputs.next({ kind: 'total', bytes });
   }
 
-  setChannels(chs: readonly DataChannelLike[]): void {
+  setChannels(chs: readonly DataChannelLike[], change?: LaneChange): void {
     this.channels = chs;
-    if (!this.stopped) this.inputs.next({ kind: 'channels', channels: chs.length, lanes: this.cfg.lanes });
+    if (change) this.lanes = change.lanes;
+    if (!this.stopped) this.inputs.next({ kind: 'channels', channels: chs.length, lanes: this.lanes, ...(change ? { laneChange: change } : {}) });
   }
 
   stop(): void {
@@ -194,7 +198,7 @@ class TransferTelemetry implements Telemetry {
   private start(): void {
     const { cfg, scheduler, statsInterval } = this;
     this.inputs.next({ kind: 'total', bytes: this.total });
-    this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: cfg.lanes });
+    this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: this.lanes });
     const elu = eluSampler();
     this.subs.push(
       repeatEvery(scheduler, cfg.progressInterval ?? 100, () => !this.stopped && (this.emitProgress(), true)),

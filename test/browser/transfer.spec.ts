@@ -143,6 +143,32 @@ describe.skipIf(skip)('transfers in Chromium (real browser, 127.0.0.1)', () => {
     }, 40_000);
   });
 
+  it('Chromium ↔ Chromium, in-band lanes: given one connection, the sender opens 3 more over the control channel and the rest of the file crosses them', async () => {
+    const size = 12 * MiB;
+    const seed = 41;
+    const r = await inPage('transferInband', oneLane, { size, seed, inbandLanes: 3, gateAt: MiB, timeoutMs: 30_000 });
+    expectIntact(r, size, seed);
+    expect(r.maxLanes).toBe(4);
+    expect(r.senderLanes).toEqual(['closed', 'closed', 'closed']);
+    expect(r.receiverLanes).toHaveLength(3);
+    // 11 MiB after the gate over 3 given + 9 lane channels: most of its frames (256 KiB at most) crossed the lanes.
+    expect(r.laneMessages).toBeGreaterThan((11 * MiB) / (256 * 1024) / 2);
+  }, 40_000);
+
+  it('Chromium → Node, in-band lanes: the page opens 2 more connections over the control channel, node-datachannel answers them, the rest of the file crosses them', async () => {
+    const size = 8 * MiB;
+    const seed = 43;
+    const { page, node } = await request({ cmd: 'nodeLanes', size, seed, inbandLanes: 2, gateAt: MiB, timeoutMs: 30_000 });
+    const sha = expectedSha(size, seed);
+    expect(page.sender.error).toBeUndefined();
+    expect(node.error).toBeUndefined();
+    expect(page.sender).toMatchObject({ outcome: 'completed', sha256: sha });
+    expect(node).toMatchObject({ outcome: 'completed', sha256: sha, size, contentSha256: sha, lanes: 2 });
+    expect(page.maxLanes).toBe(3);
+    expect(page.senderLanes).toEqual(['closed', 'closed']);
+    expect(node.laneMessages).toBeGreaterThan((7 * MiB) / (256 * 1024) / 2);
+  }, 40_000);
+
   it('Chromium → Node and Node → Chromium: 8 MiB each way, SHA-256 checked on both ends', async () => {
     const size = 8 * MiB;
     const seeds: [number, number] = [21, 22];

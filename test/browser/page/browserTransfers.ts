@@ -15,7 +15,8 @@
  *   sender's in-band `tallow-control` channel).
  */
 import type { Subscription } from 'rxjs';
-import { receiveFile, sendFile, TallowError, TransferCancelledError, type TransferEvent, type TransferObservable, type TransferStats } from '../../../src/index';
+import { receiveFile, sendFile, streamFile, TallowError, TransferCancelledError, type TransferEvent, type TransferObservable, type TransferStats } from '../../../src/index';
+import { isLoopbackUdpCandidate } from '../../../src/connect/loopbackCandidates';
 import { CHROME_MAX_MESSAGE_SIZE } from '../../../src/protocol';
 import { bitrate$, rtt$, statsSamples } from '../../../src/stats';
 import type { Reliability } from '../../../src/protocol/control';
@@ -453,6 +454,86 @@ export async function receiveResult(key: string): Promise<RunResult> {
   if (!run) throw new Error(`startReceive(${key}) was not called`);
   pendingReceives.delete(key);
   return run;
+}
+
+/** What {@link transferInband} adds to a run: the in-band lanes each side built and what crossed them. */
+export interface InbandResult extends RunResult {
+  /** Connections built by each side's `createConnection`, and their states at the end. */
+  senderLanes: string[];
+  receiverLanes: string[];
+  /** Data-channel messages that arrived on the receiver's lane connections. */
+  laneMessages: number;
+  /** Most lanes the sender's stats reported. */
+  maxLanes: number;
+}
+
+/**
+ * `patternBytes(size, seed)` from `a` to `b` of a one-lane `key`, with `inbandLanes` lanes the sender opens
+ * itself over the control channel (both sides build them with the page's `RTCPeerConnection`, loopback
+ * candidates only). The file is a stream whose bytes past `gateAt` are read only once the sender's stats
+ * show every lane joined, so what is left must cross them.
+ */
+export async function transferInband(key: string, options: RunOptions & { inbandLanes: number; gateAt: number }): Promise<InbandResult> {
+  const { b } = lanesOf(key);
+  const built: RTCPeerConnection[] = [];
+  let laneMessages = 0;
+  const factory = (configuration?: RTCConfiguration) => {
+    const pc = new RTCPeerConnection(configuration);
+    built.push(pc);
+    pc.addEventListener('datachannel', (ev) => ev.channel.addEventListener('message', () => laneMessages++));
+    return pc;
+  };
+  const receiver = watch(receiveFile(b, { createConnection: factory, acceptLaneCandidate: isLoopbackUdpCandidate }));
+  const r = await sendInband(lanesOf(key).a[0], options, [receiver]);
+  const out = { ...r, ...(await receivedFacts(receiver)), receiver: receiver.result, receiverLanes: built.map((pc) => pc.connectionState), laneMessages };
+  for (const pc of built) pc.close();
+  return out;
+}
+
+/** {@link transferInband} to the Node peer of `key`, whose receiver (with its own `createConnection`) is already subscribed. */
+export async function sendToNodeInband(key: string, options: RunOptions & { inbandLanes: number; gateAt: number }): Promise<Omit<InbandResult, 'receiver' | 'receiverLanes' | 'laneMessages'>> {
+  return sendInband(remoteOf(key), options, []);
+}
+
+/** The sending half of the in-band runs: the gated stream, the sender's lanes and their states at the end. */
+async function sendInband(pc: RTCPeerConnection, options: RunOptions & { inbandLanes: number; gateAt: number }, others: ReturnType<typeof watch>[]) {
+  const { size, seed, inbandLanes, gateAt, timeoutMs = 40_000 } = options;
+  const bytes = patternBytes(size, seed);
+  const sourceSha256 = await subtleHex(bytes);
+  const built: RTCPeerConnection[] = [];
+  const factory = (configuration?: RTCConfiguration) => {
+    const lane = new RTCPeerConnection(configuration);
+    built.push(lane);
+    return lane;
+  };
+  let open!: () => void;
+  const joined = new Promise<void>((resolve) => (open = resolve));
+  let maxLanes = 0;
+  let read = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (read >= gateAt) await joined;
+      const n = Math.min(256 * 1024, size - read, read < gateAt ? gateAt - read : Infinity);
+      controller.enqueue(bytes.slice(read, read + n));
+      read += n;
+      if (read >= size) controller.close();
+    },
+  });
+  resetSendLog();
+  const started = performance.now();
+  const file = streamFile(stream, { size, name: 'inband.bin', type: 'application/x-tallow-test' });
+  const sender = watch(sendFile(pc, file, { profile: 'wifi', inbandLanes, laneStaggerMs: 0, sampleIntervalMs: 100, createConnection: factory, acceptLaneCandidate: isLoopbackUdpCandidate }), {
+    onEvent: (e) => {
+      if (e.type !== 'stats') return;
+      maxLanes = Math.max(maxLanes, e.stats.lanes ?? 0);
+      if ((e.stats.lanes ?? 0) >= 1 + inbandLanes) open();
+    },
+  });
+  await settle([...others, sender], timeoutMs);
+  const ms = performance.now() - started;
+  const senderLanes = built.map((lane) => lane.connectionState);
+  for (const lane of built) lane.close();
+  return { size, sourceSha256, ms, mbps: (size * 8) / ms / 1000, sender: sender.result, sends: snapshotSendLog(), senderLanes, maxLanes };
 }
 
 /** Closes every peer connection and socket this module created. */
