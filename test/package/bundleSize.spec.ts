@@ -20,10 +20,12 @@ const root = resolve(__dirname, '../..');
 const TARGET_GZ_BYTES = 30_000;
 /**
  * What this commit is held to until the transfer code shrinks to the target: 44.8 KB when this test was
- * written (main chunk 34.5 KB, hash worker script 7.9 KB, pure-JS SHA-256 fallback 2.5 KB), so a few KB of
- * growth fails here. Lower it whenever the bundle shrinks.
+ * written (main chunk 34.5 KB, hash worker script 7.9 KB, pure-JS SHA-256 fallback 2.5 KB); 51.0 KB once
+ * in-band lanes landed (main chunk 40.6 KB: the lane pools, their signalling and the lane controller are in
+ * every sendFile/receiveFile bundle; loading them lazily is the next cut). A few KB of growth fails here.
+ * Lower it whenever the bundle shrinks.
  */
-const CEILING_GZ_BYTES = 48_000;
+const CEILING_GZ_BYTES = 53_000;
 /** `reorder` alone: an app that uses one operator pays for that operator. */
 const REORDER_GZ_BYTES = 3_000;
 
