@@ -106,7 +106,7 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
     expect(files.map((f) => receiver.held[f.name]?.sha256)).toEqual(expected);
 
     // Every byte of every file went out at least once.
-    expect(sender.sends.map((s) => s.unique)).toEqual(files.map((f) => f.size));
+    expect(sender.sends.map((s) => s.unique), diagnosis).toEqual(files.map((f) => f.size));
     // small.bin was finished before the cut: not offered again, not sent again.
     const afterResume = receiver.starts.filter((s) => s.afterResume);
     expect(afterResume.map((s) => s.name)).not.toContain('small.bin');

@@ -118,22 +118,25 @@ function wrapChannels(): void {
   };
   const send = RTCDataChannel.prototype.send as (this: RTCDataChannel, data: unknown) => void;
   (RTCDataChannel.prototype as { send: (data: unknown) => void }).send = function (this: RTCDataChannel, data: unknown) {
+    // Recorded before the call: a send() that throws as its connection closes (at the cut) may still have
+    // queued the message, and the receiver may then hold those bytes and never ask for them again.
+    const set = connectionSet.get(channelPeer.get(this)!);
+    const isFrame = frames && set && this.label.startsWith('tallow-') && this.label !== 'tallow-control' && typeof data !== 'string';
+    const view = isFrame ? (ArrayBuffer.isView(data) ? new DataView(data.buffer, data.byteOffset, data.byteLength) : new DataView(data as ArrayBuffer)) : undefined;
+    if (frames && set && view && view.byteLength >= FRAME_HEADER_SIZE) {
+      frames.push({
+        file: (view.getUint32(4) - recordedSession) >>> 0,
+        offset: view.getUint32(12) * 0x1_0000_0000 + view.getUint32(16),
+        length: view.getUint32(20),
+        set,
+      });
+    }
     try {
       send.call(this, data);
     } catch (error) {
       sendErrors.push(`${(error as Error)?.name}: ${(error as Error)?.message}`.slice(0, 200));
       throw error;
     }
-    const set = connectionSet.get(channelPeer.get(this)!);
-    if (!frames || !set || !this.label.startsWith('tallow-') || this.label === 'tallow-control' || typeof data === 'string') return;
-    const view = ArrayBuffer.isView(data) ? new DataView(data.buffer, data.byteOffset, data.byteLength) : new DataView(data as ArrayBuffer);
-    if (view.byteLength < FRAME_HEADER_SIZE) return;
-    frames.push({
-      file: (view.getUint32(4) - recordedSession) >>> 0,
-      offset: view.getUint32(12) * 0x1_0000_0000 + view.getUint32(16),
-      length: view.getUint32(20),
-      set,
-    });
   };
 }
 
