@@ -327,6 +327,10 @@ export async function send(options: SideOptions & { files: FileSpec[]; window: n
     // An unanswered offer on the second connections fails in seconds, not the default 120 s.
     acceptTimeoutMs: 10_000,
     progressIntervalMs: 20,
+    // No lanes opened in band: `auto` given one connection may open some with the page's RTCPeerConnection,
+    // which the byte accounting here (per set of the test's own connections) would not see, and which the
+    // cut (closing the test's connections) would not close.
+    inbandLanes: 0,
     reconnect: reconnectVia('sender', second.map(peer)),
   });
   const { ended } = watch(session$, timeoutMs, (e) => {
