@@ -8,6 +8,7 @@ import type { Subscription } from 'rxjs';
 import type { VirtualChannelControl } from './VirtualDataChannel';
 import type { ResolvedVirtualLinkConfig } from './VirtualLinkConfig';
 import { emptyTrafficStats, type VirtualTrafficStats } from './VirtualStats';
+import { before, heapPop, heapPush } from './timeHeap';
 
 /** Float tolerance when comparing virtual times, in ms. */
 const TIME_EPSILON = 1e-6;
@@ -63,8 +64,6 @@ interface InFlight {
   readonly copy: boolean;
   readonly corrupted: boolean;
 }
-
-const before = (x: InFlight, y: InFlight): boolean => x.at < y.at || (x.at === y.at && x.order < y.order);
 
 /** Flips one bit of a payload, at `fraction` of its length; strings go through UTF-8. */
 const flipBit = (data: string | Uint8Array, fraction: number): string | Uint8Array => {
@@ -261,8 +260,8 @@ export class VirtualPipe {
     const copy = fate.duplicated && flow.unreliable ? (typeof data === 'string' ? data : data.slice()) : undefined;
     const corrupted = fate.corruptAt >= 0 && size > 0;
     if (corrupted) data = flipBit(data, fate.corruptAt);
-    this.#push({ at, order: this.#order++, flow, data, size, copy: false, corrupted });
-    if (copy !== undefined) this.#push({ at, order: this.#order++, flow, data: copy, size, copy: true, corrupted: false });
+    heapPush(this.#flight, { at, order: this.#order++, flow, data, size, copy: false, corrupted });
+    if (copy !== undefined) heapPush(this.#flight, { at, order: this.#order++, flow, data: copy, size, copy: true, corrupted: false });
   }
 
   #scheduleDeliver(): void {
@@ -291,7 +290,7 @@ export class VirtualPipe {
   #deliverDue(): void {
     const limit = this.config.scheduler.now() + TIME_EPSILON;
     while (this.#flight.length && this.#flight[0].at <= limit) {
-      const m = this.#pop();
+      const m = heapPop(this.#flight);
       const { flow, size } = m;
       if (flow.closed) continue;
       if (!flow.receiver) {
@@ -317,36 +316,5 @@ export class VirtualPipe {
     else this.#count(flow, 'messagesPending', -1);
     if (m.corrupted) this.#count(flow, 'messagesCorrupted', 1);
     flow.receiver!.receive(typeof data === 'string' ? data : (data.buffer as ArrayBuffer), size);
-  }
-
-  #push(m: InFlight): void {
-    const heap = this.#flight;
-    let i = heap.push(m) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(m, heap[parent])) break;
-      heap[i] = heap[parent];
-      i = parent;
-    }
-    heap[i] = m;
-  }
-
-  #pop(): InFlight {
-    const heap = this.#flight;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      let i = 0;
-      while (true) {
-        const l = 2 * i + 1;
-        if (l >= heap.length) break;
-        const c = l + 1 < heap.length && before(heap[l + 1], heap[l]) ? l + 1 : l;
-        if (!before(heap[c], last)) break;
-        heap[i] = heap[c];
-        i = c;
-      }
-      heap[i] = last;
-    }
-    return top;
   }
 }

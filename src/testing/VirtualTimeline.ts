@@ -5,6 +5,7 @@
  * Internal to `createVirtualNetwork`.
  */
 import type { SchedulerLike, Subscription } from 'rxjs';
+import { heapPop, heapPush } from './timeHeap';
 
 /** Float tolerance when comparing virtual times, in ms. */
 const TIME_EPSILON = 1e-6;
@@ -15,8 +16,6 @@ interface TimedEvent {
   readonly order: number;
   readonly run: () => void;
 }
-
-const before = (x: TimedEvent, y: TimedEvent): boolean => x.at < y.at || (x.at === y.at && x.order < y.order);
 
 export class VirtualTimeline {
   /** A binary min-heap on (`at`, `order`). */
@@ -35,7 +34,7 @@ export class VirtualTimeline {
 
   /** Runs `run` at virtual time `at` (at once on the next run if `at` has passed). */
   at(at: number, run: () => void): void {
-    this.#push({ at, order: this.#order++, run });
+    heapPush(this.#heap, { at, order: this.#order++, run });
     this.#schedule();
   }
 
@@ -58,38 +57,7 @@ export class VirtualTimeline {
   #runDue(): void {
     this.#action = undefined;
     const limit = this.scheduler.now() + TIME_EPSILON;
-    while (this.#heap.length && this.#heap[0].at <= limit) this.#pop().run();
+    while (this.#heap.length && this.#heap[0].at <= limit) heapPop(this.#heap).run();
     this.#schedule();
-  }
-
-  #push(e: TimedEvent): void {
-    const heap = this.#heap;
-    let i = heap.push(e) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(e, heap[parent])) break;
-      heap[i] = heap[parent];
-      i = parent;
-    }
-    heap[i] = e;
-  }
-
-  #pop(): TimedEvent {
-    const heap = this.#heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      let i = 0;
-      while (true) {
-        const l = 2 * i + 1;
-        if (l >= heap.length) break;
-        const c = l + 1 < heap.length && before(heap[l + 1], heap[l]) ? l + 1 : l;
-        if (!before(heap[c], last)) break;
-        heap[i] = heap[c];
-        i = c;
-      }
-      heap[i] = last;
-    }
-    return top;
   }
 }
