@@ -208,9 +208,14 @@ export class ReceiverSession {
    */
   private relist(reason: unknown): void {
     if (++this.relists > MAX_RELISTS) return this.fail(reason, true);
+    this.forgetOffer();
+    this.missedOffer();
+  }
+
+  /** Back to `listening`, as if no offer had come: nothing was answered yet. */
+  private forgetOffer(): void {
     this.id = this.settings = this.listing = undefined;
     this.phase = 'listening';
-    this.missedOffer();
   }
 
   private controlFailed(err: unknown): void {
@@ -218,8 +223,7 @@ export class ReceiverSession {
     // offer comes again on the next channel, as after a gap.
     const unanswered = this.id === undefined || (this.phase === 'listing' && ++this.relists <= MAX_RELISTS);
     if (unanswered && !this.finished && err instanceof ChannelClosedError) {
-      this.id = this.settings = this.listing = undefined;
-      this.phase = 'listening';
+      this.forgetOffer();
       this.link?.dispose();
       this.link = this.control = undefined;
       return this.listen();

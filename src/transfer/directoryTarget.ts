@@ -579,6 +579,13 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
   };
 }
 
+/** Reads the held bytes `[0, bytes)` of `path`; a failure is a SourceReadError naming `rel` (relative to the target). */
+const readHeld = (path: string, bytes: number, rel: string, what: string): Observable<Uint8Array> =>
+  fromFilePath(path).pipe(
+    limitBytes(bytes),
+    catchError((err: unknown) => throwError(() => new SourceReadError(`reading ${what} failed (${codeOf(err) ?? 'unknown error'})`, { path: rel, causeCode: codeOf(err) }, fsCause(err)))),
+  );
+
 /** The OpenedTarget over a claimed part file: writes, then places or keeps or discards it, and lets the claim go. */
 function openedClaim(
   claim: Claim,
@@ -614,13 +621,7 @@ function openedClaim(
   const record = o.record && ((persisted: number) => (closed ? Promise.resolve() : o.record!(persisted)));
   return {
     from,
-    prefix: () =>
-      fromFilePath(path).pipe(
-        limitBytes(from),
-        catchError((err: unknown) =>
-          throwError(() => new SourceReadError(`reading the partial ${part} failed (${codeOf(err) ?? 'unknown error'})`, { path: part, causeCode: codeOf(err) }, fsCause(err))),
-        ),
-      ),
+    prefix: () => readHeld(path, from, part, `the partial ${part}`),
     // What the sink wrote in this session, so an abort can record it (a resume then repeats nothing written).
     sink: (chunks) => diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record, fsync: o.fsync })(chunks).pipe(tap((n) => (written = n))),
     finish: async () => {
@@ -682,13 +683,7 @@ function finishedTarget(at: Folder, name: string, manifest: Manifest): OpenedTar
   const rel = `${at.rel}${name}`;
   return {
     from: manifest.size,
-    prefix: () =>
-      fromFilePath(path).pipe(
-        limitBytes(manifest.size),
-        catchError((err: unknown) =>
-          throwError(() => new SourceReadError(`reading ${rel} failed (${codeOf(err) ?? 'unknown error'})`, { path: rel, causeCode: codeOf(err) }, fsCause(err))),
-        ),
-      ),
+    prefix: () => readHeld(path, manifest.size, rel, rel),
     sink: (chunks) =>
       chunks.pipe(
         map((c): number => {
