@@ -273,7 +273,9 @@ export async function transferLocal(key: string, options: RunOptions): Promise<R
   resetSendLog();
   const receiver = watch(receiveFile(b, { sampleIntervalMs: statsInterval }));
   const started = performance.now();
-  const sender = watch(sendFile(a, file, { name: 'browser.bin', channels, lanes, reliability, sampleIntervalMs: statsInterval }));
+  // inbandLanes 0: these runs measure the connections they were given (send logs, transport stats); `auto` given
+  // one connection in a browser may otherwise open lanes of its own (the in-band lane tests below do that).
+  const sender = watch(sendFile(a, file, { name: 'browser.bin', channels, lanes, reliability, sampleIntervalMs: statsInterval, inbandLanes: 0 }));
   await settle([receiver, sender], timeoutMs);
   const ms = performance.now() - started;
   return { size, sourceSha256, ...(await receivedFacts(receiver)), ms, mbps: (size * 8) / ms / 1000, sender: sender.result, receiver: receiver.result, sends: snapshotSendLog() };
