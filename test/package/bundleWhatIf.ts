@@ -5,11 +5,15 @@
  * package within 2 %). Sizes only, nothing runs: a module "made lazy" is marked external, which takes it and
  * whatever only it imports out of the main chunk; the chunk it would become is not counted (it would load only
  * in the case named). "Strings removed" replaces every string literal over 10 characters and every template
- * with `""`: the upper bound of what shorter messages could save. docs/benchmarks.md, "Bundle size".
+ * with `""`: the upper bound of what shorter messages could save. Also: two options of the package build
+ * (mangled private names, assigned class fields), what the rxjs exports cost an app that bundles rxjs, and a
+ * page that only sends or only receives. docs/benchmarks.md, "Bundle size".
  *
  *   npx tsx test/package/bundleWhatIf.ts
  */
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ts from 'typescript';
@@ -28,9 +32,10 @@ const without = (names: readonly string[]): Plugin => ({
   },
 });
 
-/** The main chunk's text for `entry`, with `names` taken out. */
-async function mainChunk(names: readonly string[] = [], entry = APP): Promise<string> {
+/** The main chunk's text for `entry`, with `names` taken out (and `extra` esbuild options). */
+async function mainChunk(names: readonly string[] = [], entry = APP, extra: BuildOptions = {}): Promise<string> {
   const r = await build({
+    ...extra,
     stdin: { contents: entry, resolveDir: root, loader: 'ts' },
     bundle: true,
     minify: true,
@@ -57,6 +62,41 @@ function withoutStrings(code: string): string {
   };
   visit(sf);
   return spans.sort((a, b) => b[0] - a[0]).reduce((out, [s, e]) => out.slice(0, s) + '""' + out.slice(e), code);
+}
+
+/** Names declared `private` somewhere in src/ and nowhere as a public member, option or object key. */
+function privateOnlyNames(): string[] {
+  const files = execFileSync('git', ['ls-files', 'src'], { cwd: root, encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts'));
+  const priv = new Set<string>();
+  const pub = new Set<string>();
+  for (const f of files) {
+    const visit = (n: ts.Node): void => {
+      const named = (n as { name?: ts.Node }).name;
+      if (named && ts.isIdentifier(named)) {
+        if (ts.isPropertyDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessor(n) || ts.isParameter(n)) {
+          if (n.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) priv.add(named.text);
+          else if (!ts.isParameter(n)) pub.add(named.text);
+        } else if (ts.isPropertySignature(n) || ts.isPropertyAssignment(n) || ts.isMethodSignature(n)) pub.add(named.text);
+      }
+      if (ts.isShorthandPropertyAssignment(n)) pub.add(n.name.text);
+      ts.forEachChild(n, visit);
+    };
+    visit(ts.createSourceFile(f, readFileSync(resolve(root, f), 'utf8'), ts.ScriptTarget.ES2022, true));
+  }
+  return [...priv].filter((n) => !pub.has(n) && n.length > 2);
+}
+
+/** Gzipped bytes of the rxjs exports the main chunk imports, bundled alone, and what each one adds. */
+async function rxjsCost(chunk: string): Promise<{ all: number; each: [string, number][] }> {
+  const names = [...new Set([...chunk.matchAll(/import\{([^}]*)\}from"rxjs"/g)].flatMap((m) => m[1].split(',').map((n) => n.split(' as ')[0].trim())))];
+  const size = async (ns: readonly string[]) => {
+    const r = await build({ stdin: { contents: `export { ${ns.join(',')} } from 'rxjs';`, resolveDir: root }, bundle: true, minify: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+    return gz(r.outputFiles[0].text);
+  };
+  const all = await size(names);
+  const each: [string, number][] = [];
+  for (const n of names) each.push([n, all - (await size(names.filter((x) => x !== n)))]);
+  return { all, each: each.sort((a, b) => b[1] - a[1]) };
 }
 
 /** The hash worker script, as scripts/build-hash-worker.mjs bundles it, optionally with @noble/hashes standing in for hash-wasm. */
@@ -128,6 +168,11 @@ async function main(): Promise<void> {
     const code = await mainChunk(names);
     console.log(`  ${what.padEnd(28)} ${kb(gz(code)).padStart(8)} ${kb(gz(withoutStrings(code))).padStart(8)} ${kb(gz(withoutStrings(code)) + noble).padStart(8)}`);
   }
+  const mangled = await mainChunk([], APP, { mangleProps: new RegExp(`^(${privateOnlyNames().join('|')})$`) });
+  const assigned = await mainChunk([], APP, { tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } } });
+  console.log(`\npackage build options: private-only names mangled saves ${kb(gz(now) - gz(mangled))}; useDefineForClassFields false saves ${kb(gz(now) - gz(assigned))}`);
+  const rx = await rxjsCost(now);
+  console.log(`rxjs (external here): its ${rx.each.length} exports the chunk imports are ${kb(rx.all)} gz alone; most expensive: ${rx.each.slice(0, 5).map(([n, b]) => `${n} ${kb(b)}`).join(', ')}`);
   const [send, receive] = [await mainChunk([], "export { sendFile } from './src/index.ts';"), await mainChunk([], "export { receiveFile } from './src/index.ts';")];
   console.log(`\na page that only sends: ${kb(gz(send))} gz main chunk; only receives: ${kb(gz(receive))} gz (each + the worker script)`);
 }
