@@ -153,7 +153,6 @@ export class IdleTimeoutError extends TallowError {
 export const asTallowError = (err: unknown): TallowError =>
   err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', `unexpected error: ${String((err as any)?.message ?? err)}`, {}, { cause: err });
 
-/** A limit (file size, manifest size, buffered chunks, …) was exceeded. */
 /** Every lane died and no new connection came from `reconnect` within `interruptionGraceMs`. */
 export class ConnectionLostError extends TallowError {
   override readonly name = 'ConnectionLostError';
@@ -168,6 +167,7 @@ export class ConnectionLostError extends TallowError {
   }
 }
 
+/** A limit (file size, manifest size, buffered chunks, …) was exceeded. */
 export class LimitExceededError extends TallowError {
   override readonly name = 'LimitExceededError';
   constructor(limit: string, value: number, max: number) {

@@ -6,22 +6,12 @@
  * polyfill, whose `currentRoundTripTime` is in whole MILLISECONDS (libdatachannel's
  * `rtt()` copied verbatim, -1 when unknown) where the spec says seconds.
  */
+import { count, groupStats, rttOf, sctpRttMs, selectedPair, type RttSource, type RttUnit, type StatsReportLike } from './reportRtt';
 
-/** A stats report: anything with `forEach((stat, id) => …)`, like `RTCStatsReport` or a `Map`. */
-export interface StatsReportLike {
-  forEach(cb: (stat: any, key: string) => void): void;
-}
+export type { RttSource, RttUnit, StatsReportLike } from './reportRtt';
 
-/** Where `rttMs` came from. */
-export type RttSource = 'candidate-pair' | 'candidate-pair-average' | 'sctp';
 /** Where `bytesSent` / `bytesReceived` came from. */
 export type BytesSource = 'transport' | 'candidate-pair' | 'data-channel';
-/**
- * How to read `currentRoundTripTime`. `'auto'`: seconds when the pair has a
- * numeric `responsesReceived` (spec-shaped stacks), otherwise milliseconds
- * when the value is an integer (node-datachannel), otherwise seconds.
- */
-export type RttUnit = 'auto' | 'seconds' | 'milliseconds';
 
 /** One data channel's counters (`type: 'data-channel'`; Chromium and Firefox, not node-datachannel). */
 export interface DataChannelStatsSample {
@@ -79,11 +69,6 @@ export interface PeerStatsSample {
   readonly sctp?: SctpStatsSample;
 }
 
-const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
-const count = (x: unknown): number | undefined => {
-  const n = num(x);
-  return n !== undefined && n >= 0 ? n : undefined;
-};
 /** Sums a field over stats; undefined when no stat has it. */
 const sum = (stats: readonly any[], field: string): number | undefined => {
   let total: number | undefined;
@@ -93,35 +78,6 @@ const sum = (stats: readonly any[], field: string): number | undefined => {
   }
   return total;
 };
-
-/** The selected pair: the transport's `selectedCandidatePairId`, Firefox's `selected`, nominated+succeeded, then succeeded. */
-function selectedPair(pairs: readonly any[], transports: readonly any[]): any {
-  for (const t of transports) {
-    const p = pairs.find((c) => c.id === t.selectedCandidatePairId);
-    if (p) return p;
-  }
-  return (
-    pairs.find((p) => p.selected === true) ??
-    pairs.find((p) => p.nominated === true && p.state === 'succeeded') ??
-    pairs.find((p) => p.state === 'succeeded')
-  );
-}
-
-/** RTT of the pair in ms, following `unit`. */
-function pairRtt(pair: any, unit: RttUnit): { ms: number; source: RttSource } | undefined {
-  const current = num(pair.currentRoundTripTime);
-  if (current !== undefined && current >= 0) {
-    const ms =
-      unit === 'milliseconds' || (unit === 'auto' && count(pair.responsesReceived) === undefined && Number.isInteger(current))
-        ? current
-        : current * 1000;
-    return { ms, source: 'candidate-pair' };
-  }
-  const total = count(pair.totalRoundTripTime);
-  const responses = count(pair.responsesReceived);
-  if (total !== undefined && responses) return { ms: (total / responses) * 1000, source: 'candidate-pair-average' };
-  return undefined;
-}
 
 /**
  * Normalises one stats report. Returns `undefined` when the report holds
@@ -141,14 +97,7 @@ function pairRtt(pair: any, unit: RttUnit): { ms: number; source: RttSource } | 
  * @return The sample, or `undefined` for an empty report.
  */
 export function parseStatsReport(report: StatsReportLike, timestamp: number, rttUnit: RttUnit = 'auto'): PeerStatsSample | undefined {
-  const byType = new Map<string, any[]>();
-  report.forEach((stat) => {
-    if (stat === null || typeof stat !== 'object' || typeof stat.type !== 'string') return;
-    let list = byType.get(stat.type);
-    if (!list) byType.set(stat.type, (list = []));
-    list.push(stat);
-  });
-  const of = (type: string): any[] => byType.get(type) ?? [];
+  const of = groupStats(report);
   const transports = of('transport');
   const pairs = of('candidate-pair');
   const channels = of('data-channel');
@@ -179,16 +128,15 @@ export function parseStatsReport(report: StatsReportLike, timestamp: number, rtt
     bytesReceived = payloadBytesReceived;
   } else return undefined;
 
-  let rtt = pair ? pairRtt(pair, rttUnit) : undefined;
+  const rtt = rttOf(of, rttUnit);
   const sctpStat = of('sctp-transport')[0];
   const sctp: SctpStatsSample | undefined = sctpStat && {
-    smoothedRttMs: count(sctpStat.smoothedRoundTripTime) !== undefined ? sctpStat.smoothedRoundTripTime * 1000 : undefined,
+    smoothedRttMs: sctpRttMs(sctpStat),
     congestionWindow: count(sctpStat.congestionWindow),
     receiverWindow: count(sctpStat.receiverWindow),
     mtu: count(sctpStat.mtu),
     unackData: count(sctpStat.unackData),
   };
-  if (!rtt && sctp?.smoothedRttMs !== undefined) rtt = { ms: sctp.smoothedRttMs, source: 'sctp' };
 
   const outbound = of('outbound-rtp');
   return {

@@ -1,14 +1,17 @@
 /**
  * The selected candidate pair's round-trip time, sampled from `getStats()`.
  */
-import { filter, map, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { PeerConnectionLike } from '../types';
-import { statsSamples, type StatsSamplesConfig } from './statsSamples';
+import { pollStats, type StatsSamplesConfig } from './pollStats';
+import { reportRtt } from './reportRtt';
 
 /**
  * Emits the connection's RTT in ms once per poll that reports one.
  * Chromium reports seconds, node-datachannel whole milliseconds; both come out
- * in ms (see `RttUnit`). Polls without an RTT emit nothing.
+ * in ms (see `RttUnit`). Polls without an RTT emit nothing. Reads the RTT alone
+ * (`reportRtt`), not the whole sample, so a transfer's bundle carries no more of
+ * the stats parser than that.
  *
  * ```
  * samples: a----b----c      (b has no RTT)
@@ -26,8 +29,6 @@ import { statsSamples, type StatsSamplesConfig } from './statsSamples';
  * @return An Observable of RTTs, ms.
  */
 export function rtt$(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<number> {
-  return statsSamples(pc, config).pipe(
-    map((s) => s.rttMs),
-    filter((ms): ms is number => ms !== undefined),
-  );
+  const rttUnit = config.rttUnit ?? 'auto';
+  return pollStats(pc, (report) => reportRtt(report, rttUnit)?.ms, config);
 }

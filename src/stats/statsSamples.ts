@@ -1,31 +1,12 @@
 /**
  * Polls `RTCPeerConnection.getStats()` into a stream of typed samples.
  */
-import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
-import { InvalidConfigError, TallowError } from '../errors';
+import type { Observable } from 'rxjs';
 import type { PeerConnectionLike } from '../types';
-import { parseStatsReport, type PeerStatsSample, type RttUnit, type StatsReportLike } from './parseStatsReport';
+import { parseStatsReport, type PeerStatsSample } from './parseStatsReport';
+import { pollStats, type StatsSamplesConfig } from './pollStats';
 
-/** Options for {@link statsSamples} and the streams built on it. */
-export interface StatsSamplesConfig {
-  /** Poll period, ms. The first poll runs at once. Default 1000. */
-  readonly sampleIntervalMs?: number;
-  /**
-   * Consecutive failed polls (rejected or throwing `getStats`) after which the
-   * stream errors with `ERR_STATS_FAILED`. A success resets the count. Default 10;
-   * `Infinity` never gives up.
-   */
-  readonly failAfter?: number;
-  /** How to read `currentRoundTripTime` (see `RttUnit`). Default `'auto'`. */
-  readonly rttUnit?: RttUnit;
-  /** Drives the poll timer and stamps samples. Default `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
-}
-
-/** Default poll period, ms. */
-export const DEFAULT_STATS_INTERVAL = 1000;
-/** Default consecutive failures tolerated. */
-export const DEFAULT_FAIL_AFTER = 10;
+export { DEFAULT_FAIL_AFTER, DEFAULT_STATS_INTERVAL, type StatsSamplesConfig } from './pollStats';
 
 /**
  * Samples a peer connection's stats every `sampleIntervalMs` ms.
@@ -54,65 +35,6 @@ export const DEFAULT_FAIL_AFTER = 10;
  * @return An Observable of samples.
  */
 export function statsSamples(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<PeerStatsSample> {
-  const sampleIntervalMs = config.sampleIntervalMs ?? DEFAULT_STATS_INTERVAL;
-  const failAfter = config.failAfter ?? DEFAULT_FAIL_AFTER;
-  const scheduler = config.scheduler ?? asyncScheduler;
   const rttUnit = config.rttUnit ?? 'auto';
-  if (!(sampleIntervalMs > 0) || !Number.isFinite(sampleIntervalMs)) {
-    throw new InvalidConfigError(`sampleIntervalMs must be a positive number, got ${sampleIntervalMs}`, { sampleIntervalMs });
-  }
-  if (!(failAfter >= 1)) throw new InvalidConfigError(`failAfter must be >= 1, got ${failAfter}`, { failAfter });
-
-  return new Observable<PeerStatsSample>((subscriber) => {
-    if (typeof pc.getStats !== 'function') {
-      subscriber.error(new TallowError('ERR_STATS_UNSUPPORTED', 'this peer connection has no getStats()'));
-      return;
-    }
-    // True while a getStats() call is pending.
-    let pending = false;
-    // Failed polls in a row.
-    let failures = 0;
-
-    const fail = (err: unknown) => {
-      pending = false;
-      if (subscriber.closed) return;
-      if (++failures >= failAfter) {
-        subscriber.error(
-          new TallowError('ERR_STATS_FAILED', `getStats() failed ${failures} times in a row`, { failures }, { cause: err }),
-        );
-      }
-    };
-    const accept = (report: StatsReportLike) => {
-      pending = false;
-      if (subscriber.closed) return;
-      let sample: PeerStatsSample | undefined;
-      try {
-        sample = parseStatsReport(report, scheduler.now(), rttUnit);
-      } catch (err) {
-        return fail(err);
-      }
-      failures = 0;
-      if (sample) subscriber.next(sample);
-    };
-    const poll = () => {
-      if (pending) return;
-      if (pc.connectionState === 'closed') return subscriber.complete();
-      pending = true;
-      let result: PromiseLike<StatsReportLike>;
-      try {
-        result = pc.getStats!();
-      } catch (err) {
-        return fail(err);
-      }
-      // `.then` directly, not `await`: a synchronous thenable (tests) answers synchronously.
-      result.then(accept, fail);
-    };
-
-    subscriber.add(
-      scheduler.schedule(function () {
-        poll();
-        if (!subscriber.closed) this.schedule(undefined, sampleIntervalMs);
-      }),
-    );
-  });
+  return pollStats(pc, (report, now) => parseStatsReport(report, now, rttUnit), config);
 }

@@ -10,8 +10,8 @@ import { type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, 
 import { settle } from './settle';
 import { describeFile, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
-import { parseStatsReport } from '../stats/parseStatsReport';
 import { pickProfile } from '../stats/pickProfile';
+import { reportRtt } from '../stats/reportRtt';
 import { withViews, type TransferObservable } from './TransferObservable';
 import type { LaneOptions } from './laneSignal';
 import type { LaneControllerConfig } from './laneControllerConfig';
@@ -159,7 +159,7 @@ export function probeConditions(pc: PeerConnectionLike, timeoutMs = 500, schedul
   return race(
     defer(() => settle(pc.getStats!())).pipe(
       map((report) => {
-        const rttMs = report ? parseStatsReport(report as any, scheduler.now())?.rttMs : undefined;
+        const rttMs = report ? reportRtt(report as any)?.ms : undefined;
         return rttMs !== undefined && Number.isFinite(rttMs) && rttMs >= 0 ? { profile: pickProfile({ rttMs }), rttMs } : fallback;
       }),
       catchError(() => of(fallback)),
