@@ -15,10 +15,12 @@
  * every remote candidate from its host socket. A TURN permission is per IP address (RFC 8656 §9),
  * so when the relay address and the peers' addresses are all 127.0.0.1, peer A's direct check to
  * B's relay address passes B's permission for A's relay address, B learns A's host address as a
- * peer-reflexive candidate, and the lanes end up host ↔ prflx, straight between the host sockets:
- * the last describe pins that (coturn relayed a few KiB of checks, none of the file). With the
- * relay address on 127.0.0.2, a direct packet comes from 127.0.0.1, which no permission covers, as
- * on a real network where the peers' addresses are not the TURN server's.
+ * peer-reflexive candidate, and the lanes may go direct. Measured that way (10 runs of 16 MiB,
+ * coturn's counters): the pair ended host ↔ prflx in 8 (3 direct from the start, 5 after the first
+ * 0.5-2 MiB had gone through coturn), host ↔ relay (the sender's host socket into the receiver's
+ * allocation, one relay hop) in 2; runs of 1 MiB also ended relay ↔ relay. The outcome is a race. With the relay address on 127.0.0.2, a direct packet comes from 127.0.0.1,
+ * which no permission covers, as on a real network where the peers' addresses are not the TURN
+ * server's: only relay ↔ relay can succeed.
  */
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -120,33 +122,6 @@ describe('TURN relay, Node to Node (coturn listening on 127.0.0.1, relaying from
       await expect(pair(liar.signalUrl)).rejects.toThrow(/could not connect/);
     } finally {
       await liar.close();
-    }
-  }, 60_000);
-});
-
-describe('libjuice has no relay policy: with coturn relaying from the peers\' own address 127.0.0.1, relay-only lanes go direct', () => {
-  // Pins the reason for 127.0.0.2 above. If this fails after a node-datachannel upgrade, libjuice has
-  // gained a relay policy (libjuice#345): update docs/deploy.md ("With coturn") and drop this case.
-  let coturn: Coturn;
-  let server: RendezvousServer;
-  beforeAll(async () => {
-    coturn = await startCoturn({ relayIp: '127.0.0.1' });
-    server = await startRendezvousServer({ port: 0, turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 600 } });
-  }, 60_000);
-  afterAll(async () => {
-    await server?.close();
-    await coturn?.stop();
-  });
-
-  it('1 MiB arrives over host ↔ prflx, and coturn carried only connectivity checks', async () => {
-    const [a, b] = await pair(server.signalUrl);
-    const size = MiB;
-    const r = await transfer(a, b, size, 3);
-    expect(r.got).toBe(r.sent);
-    for (const room of [a, b]) expect(await selectedCandidatePair(room.lanes[0])).toMatchObject({ local: { candidateType: 'host' }, remote: { candidateType: 'prflx' } });
-    for (const room of [a, b]) {
-      const t = await coturn.endAllocations(username(room));
-      expect(t.fromClientBytes + t.toPeersBytes + t.fromPeersBytes + t.toClientBytes).toBeLessThan(size / 16);
     }
   }, 60_000);
 });
