@@ -45,7 +45,10 @@ export interface RendezvousServerConfig extends Omit<RendezvousConfig, 'store' |
    * Default `'same'`.
    */
   readonly allowedOrigins?: 'same' | '*' | readonly string[];
-  /** Take the client address from the first `X-Forwarded-For` entry (behind a reverse proxy). Default false. */
+  /**
+   * Take the client address from the last `X-Forwarded-For` entry, the one the reverse proxy in front
+   * appended (the entries before it come from the client, who can write anything there). Default false.
+   */
   readonly trustProxy?: boolean;
   /** Other HTTP requests (e.g. the web page). Default: 404. */
   readonly handler?: http.RequestListener;
@@ -79,7 +82,7 @@ const randomTag = (): string => Array.from(globalThis.crypto.getRandomValues(new
 
 /** The client's address, for the join limits. */
 function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  const forwarded = trustProxy ? (String(req.headers['x-forwarded-for'] ?? '').split(',').pop() ?? '').trim() : '';
   return forwarded || req.socket.remoteAddress || 'unknown';
 }
 

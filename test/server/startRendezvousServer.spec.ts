@@ -4,7 +4,8 @@
  * - a frame over 64 KiB closes the socket with 1009;
  * - binary frames get bad-message and count against the message limit: a flood is closed 4029;
  * - a socket that stops answering pings (a peer gone without closing) is dropped by the heartbeat,
- *   and the other peer hears peer-left, while a socket that answers stays.
+ *   and the other peer hears peer-left, while a socket that answers stays;
+ * - behind a proxy, a client cannot dodge the per-address join limit by writing X-Forwarded-For.
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,5 +54,38 @@ describe('startRendezvousServer: hostile input', () => {
     // The live socket passed the same heartbeats (it answers pings) and is still open.
     expect(live.ws.readyState).toBe(WebSocket.OPEN);
     live.ws.close();
+  });
+});
+
+describe('startRendezvousServer behind a reverse proxy (trustProxy)', () => {
+  let proxied: RendezvousServer;
+  beforeAll(async () => {
+    proxied = await startRendezvousServer({ port: 0, trustProxy: true, joinsPerAddress: { limit: 2, windowMs: 60_000 } });
+  });
+  afterAll(async () => {
+    await proxied?.close();
+  });
+
+  /** A join as the proxy forwards it: what the client sent in X-Forwarded-For, then the address the proxy saw. */
+  const joinVia = (clientSent: string, proxySaw: string): Promise<number | 'waiting'> =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(`${proxied.signalUrl}?lanes=1`, { headers: { 'x-forwarded-for': `${clientSent}, ${proxySaw}` } });
+      ws.on('error', () => undefined);
+      ws.on('message', (data) => {
+        if (JSON.parse(String(data)).type === 'waiting') {
+          ws.close();
+          resolve('waiting');
+        }
+      });
+      ws.on('close', (code) => resolve(code));
+    });
+
+  it('the per-address join limit counts the address the proxy appended, not what the client wrote before it', async () => {
+    expect(await joinVia('198.51.100.1', '203.0.113.7')).toBe('waiting');
+    expect(await joinVia('198.51.100.2', '203.0.113.7')).toBe('waiting');
+    // A third join from the same client, claiming yet another address: still the same client.
+    expect(await joinVia('198.51.100.3', '203.0.113.7')).toBe(4029);
+    // Another client behind the same proxy is not affected.
+    expect(await joinVia('198.51.100.3', '203.0.113.8')).toBe('waiting');
   });
 });
