@@ -7,6 +7,7 @@ import type { SessionOffer } from '../transfer/SessionEvent';
 import { normalizeRoomCode } from '../server/roomCode';
 import { checkConnectFlags, connect, type ConnectFlags } from './connectFlags';
 import { UsageError } from './exitCodes';
+import { printable } from './printable';
 import { formatBytes } from './progressLine';
 import { watchSession, type WatchOutput } from './watchSession';
 
@@ -41,7 +42,7 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
   if (existing && !existing.isDirectory()) throw new UsageError(`--to must be a folder (or a path to create), got a file: ${dir}`);
   const room = await connect(flags, canonical, out.stream);
   const accept = async (offer: SessionOffer): Promise<boolean> => {
-    const what = `${offer.files.length} file${offer.files.length === 1 ? '' : 's'} (${formatBytes(offer.bytes)})${offer.files.length ? `: ${offer.files.slice(0, 3).map((f) => f.name).join(', ')}${offer.files.length > 3 ? ', …' : ''}` : ''}`;
+    const what = `${offer.files.length} file${offer.files.length === 1 ? '' : 's'} (${formatBytes(offer.bytes)})${offer.files.length ? `: ${offer.files.slice(0, 3).map((f) => printable(f.name)).join(', ')}${offer.files.length > 3 ? ', …' : ''}` : ''}`;
     if (flags.yes || !interactive) {
       out.stream.write(`receiving ${what} into ${dir}\n`);
       return true;
