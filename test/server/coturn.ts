@@ -67,7 +67,8 @@ export async function startCoturn(config: CoturnConfig = {}): Promise<Coturn> {
   const { secret = 'tallow-test-secret', readyTimeoutMs = 15_000, relayIp = '127.0.0.1' } = config;
   if (!/^127\.\d+\.\d+\.\d+$/.test(relayIp)) throw new Error(`relayIp must be a loopback address, got ${relayIp}`);
   const port = await freePort();
-  const cliPort = await freePort();
+  let cliPort = await freePort();
+  while (cliPort === port) cliPort = await freePort();
   const cliPassword = randomBytes(12).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'tallow-coturn-'));
   // A relay port range of its own, derived from the listening port so parallel runs rarely collide.
