@@ -18,7 +18,7 @@
  * peer-reflexive candidate, and the lanes may go direct. Measured that way (10 runs of 16 MiB,
  * coturn's counters): the pair ended host ↔ prflx in 8 (3 direct from the start, 5 after the first
  * 0.5-2 MiB had gone through coturn), host ↔ relay (the sender's host socket into the receiver's
- * allocation, one relay hop) in 2; runs of 1 MiB also ended relay ↔ relay. The outcome is a race. With the relay address on 127.0.0.2, a direct packet comes from 127.0.0.1,
+ * allocation, one relay hop) in 2; some runs of 1 MiB ended relay ↔ relay. The outcome is a race. With the relay address on 127.0.0.2, a direct packet comes from 127.0.0.1,
  * which no permission covers, as on a real network where the peers' addresses are not the TURN
  * server's: only relay ↔ relay can succeed.
  */
