@@ -17,6 +17,15 @@ export interface ConnectFlags {
   readonly timeout?: string;
 }
 
+/** The connect flags, checked (a `UsageError` for a bad one). Commands call it before any slow work. */
+export function checkConnectFlags(flags: ConnectFlags): { urls: ServerUrls; lanes: number; timeoutSeconds: number | undefined } {
+  const urls = serverUrls(flags.server);
+  const lanes = integerFlag('lanes', flags.lanes, 1, 4) ?? 2;
+  const timeoutSeconds = integerFlag('timeout', flags.timeout, 1, 86_400);
+  if (flags['bind-address'] !== undefined && !/^[0-9a-fA-F.:]+$/.test(flags['bind-address'])) throw new UsageError(`--bind-address must be an IP address, got ${flags['bind-address']}`);
+  return { urls, lanes, timeoutSeconds };
+}
+
 /** Joins (a new room, or `code`'s), connects, prints the SAS; resolves with the room. */
 export async function connect(
   flags: ConnectFlags,
@@ -24,10 +33,7 @@ export async function connect(
   out: NodeJS.WritableStream,
   onWaiting?: (code: string, urls: ServerUrls) => void | Promise<void>,
 ): Promise<JoinedRoom> {
-  const urls = serverUrls(flags.server);
-  const lanes = integerFlag('lanes', flags.lanes, 1, 4) ?? 2;
-  const timeoutSeconds = integerFlag('timeout', flags.timeout, 1, 86_400);
-  if (flags['bind-address'] !== undefined && !/^[0-9a-fA-F.:]+$/.test(flags['bind-address'])) throw new UsageError(`--bind-address must be an IP address, got ${flags['bind-address']}`);
+  const { urls, lanes, timeoutSeconds } = checkConnectFlags(flags);
   const createPeerConnection = await loadPeerConnection();
   const joined = joinRoom({
     signalUrl: urls.signalUrl,

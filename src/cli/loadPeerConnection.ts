@@ -7,7 +7,12 @@
 export interface PeerConnectionOptions {
   /** ICE servers from the rendezvous (TURN credentials), if any. */
   readonly iceServers: ReadonlyArray<{ urls: string | readonly string[]; username?: string; credential?: string }>;
-  /** Only relay candidates (`--relay`). */
+  /**
+   * Only relay candidates (`--relay`). libdatachannel applies this to the candidates it signals, but
+   * libjuice has no transport policy and also checks from its host socket: the path is relayed only
+   * where the TURN server's per-IP permissions drop direct packets, i.e. while this peer's address
+   * is not the TURN relay address (docs/deploy.md, "With coturn").
+   */
   readonly relayOnly?: boolean;
   /** Local address libjuice gathers candidates on (`--bind-address`), e.g. 127.0.0.1. Default: every interface. */
   readonly bindAddress?: string;

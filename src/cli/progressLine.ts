@@ -7,6 +7,7 @@
  * summaryLines → '✓ a.bin  16.0 MiB  sha256 3f1c…9a6e', …, 'verified 2 files, 16.0 MiB in 3.1 s (41.3 Mbit/s)'
  * ```
  */
+import { printable } from './printable';
 
 /** Bytes as B, KiB, MiB, GiB with one decimal. */
 export function formatBytes(bytes: number): string {
@@ -79,10 +80,13 @@ export interface VerifiedFile {
 /** The closing summary: one line per file (name cut to fit), then the total. */
 export function summaryLines(files: readonly VerifiedFile[], seconds: number, columns: number): string[] {
   const total = files.reduce((n, f) => n + f.bytes, 0);
-  const lines = files.map((f) => {
+  // Names come from the sender: escape what a terminal would act on.
+  const paths = files.map((f) => printable(f.path));
+  const lines = files.map((f, i) => {
+    const path = paths[i];
     const tail = `  ${formatBytes(f.bytes).padStart(10)}  sha256 ${f.sha256.slice(0, 16)}…`;
     const room = Math.max(columns - tail.length - 3, 12);
-    const name = f.path.length > room ? `…${f.path.slice(-(room - 1))}` : f.path.padEnd(Math.min(room, Math.max(...files.map((x) => x.path.length))));
+    const name = path.length > room ? `…${path.slice(-(room - 1))}` : path.padEnd(Math.min(room, Math.max(...paths.map((x) => x.length))));
     return `✓ ${name}${tail}`;
   });
   const rate = seconds > 0 ? (total * 8) / seconds : 0;

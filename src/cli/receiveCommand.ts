@@ -1,11 +1,13 @@
 /** `tallow-rx receive <code>`: receives the files offered under a code into a folder, resumably. */
+import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { receiveFiles } from '../transfer/receiveFiles';
 import { directoryTarget } from '../transfer/directoryTarget';
 import type { SessionOffer } from '../transfer/SessionEvent';
 import { normalizeRoomCode } from '../server/roomCode';
-import { connect, type ConnectFlags } from './connectFlags';
+import { checkConnectFlags, connect, type ConnectFlags } from './connectFlags';
 import { UsageError } from './exitCodes';
+import { printable } from './printable';
 import { formatBytes } from './progressLine';
 import { watchSession, type WatchOutput } from './watchSession';
 
@@ -33,10 +35,14 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
   if (!code) throw new UsageError('receive needs the code the sender shows, e.g. tallow-rx receive ABC-DEF');
   const canonical = normalizeRoomCode(code);
   if (!canonical) throw new UsageError(`not a code: ${code} (six letters and digits, like ABC-DEF)`);
-  const room = await connect(flags, canonical, out.stream);
+  checkConnectFlags(flags);
   const dir = flags.to ?? '.';
+  // Before connecting: a bad --to found after pairing would fail the sender's transfer too.
+  const existing = await stat(dir).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new UsageError(`--to must be a folder (or a path to create), got a file: ${dir}`);
+  const room = await connect(flags, canonical, out.stream);
   const accept = async (offer: SessionOffer): Promise<boolean> => {
-    const what = `${offer.files.length} file${offer.files.length === 1 ? '' : 's'} (${formatBytes(offer.bytes)})${offer.files.length ? `: ${offer.files.slice(0, 3).map((f) => f.name).join(', ')}${offer.files.length > 3 ? ', …' : ''}` : ''}`;
+    const what = `${offer.files.length} file${offer.files.length === 1 ? '' : 's'} (${formatBytes(offer.bytes)})${offer.files.length ? `: ${offer.files.slice(0, 3).map((f) => printable(f.name)).join(', ')}${offer.files.length > 3 ? ', …' : ''}` : ''}`;
     if (flags.yes || !interactive) {
       out.stream.write(`receiving ${what} into ${dir}\n`);
       return true;

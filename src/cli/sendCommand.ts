@@ -4,7 +4,7 @@ import { sendFiles } from '../transfer/sendFiles';
 import { filesFromPaths } from '../transfer/filesFromPaths';
 import type { ProfileName } from '../transfer/profiles';
 import { formatRoomCode } from '../server/roomCode';
-import { connect, type ConnectFlags } from './connectFlags';
+import { checkConnectFlags, connect, type ConnectFlags } from './connectFlags';
 import { UsageError } from './exitCodes';
 import { watchSession, type WatchOutput } from './watchSession';
 
@@ -26,6 +26,8 @@ async function terminalQr(text: string): Promise<string> {
 export async function sendCommand(paths: readonly string[], flags: SendFlags, out: WatchOutput): Promise<number> {
   if (!paths.length) throw new UsageError('send needs at least one path');
   if (flags.profile !== undefined && !PROFILES.includes(flags.profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got ${flags.profile}`);
+  // Every flag before the paths are walked: a big folder must not delay a usage error.
+  checkConnectFlags(flags);
   for (const path of paths) {
     await stat(path).catch(() => {
       throw new UsageError(`no such file or folder: ${path}`);

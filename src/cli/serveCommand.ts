@@ -28,18 +28,22 @@ export async function serveCommand(flags: ServeFlags, out: NodeJS.WritableStream
   const turnUrls = flags['turn-url'] ?? [];
   const secret = flags['turn-secret'] ?? process.env.TURN_SECRET;
   if (turnUrls.length && !secret) throw new UsageError('--turn-url needs --turn-secret (or TURN_SECRET)');
+  for (const flag of ['turn-secret', 'turn-ttl'] as const) {
+    if (!turnUrls.length && flags[flag] !== undefined) throw new UsageError(`--${flag} needs --turn-url`);
+  }
+  const redisUrl = flags.redis ?? (process.env.REDIS_URL || undefined);
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) throw new UsageError(`--redis (or REDIS_URL) must be a redis:// or rediss:// URL, got ${redisUrl}`);
   const origins = flags['allow-origin'] ?? [];
   const server = await startRendezvousServer({
     host: flags.host,
     port: integerFlag('port', flags.port, 0, 65535),
-    redisUrl: flags.redis ?? (process.env.REDIS_URL || undefined),
+    redisUrl,
     turn: turnUrls.length ? { urls: turnUrls, secret: secret!, ttlSeconds: integerFlag('turn-ttl', flags['turn-ttl'], 60, 86_400 * 7) } : undefined,
     codeTtlMs: (integerFlag('code-ttl', flags['code-ttl'], 10, 86_400) ?? 600) * 1000,
     allowedOrigins: origins.includes('*') ? '*' : origins.length ? origins : 'same',
     trustProxy: flags['trust-proxy'],
   });
-  const redis = flags.redis ?? process.env.REDIS_URL;
-  out.write(`tallow-rx rendezvous listening on ${server.url} (signal ${server.signalUrl}; rooms in ${redis ? 'Redis' : 'memory'}${turnUrls.length ? `; TURN ${turnUrls.join(' ')}` : ''})\n`);
+  out.write(`tallow-rx rendezvous listening on ${server.url} (signal ${server.signalUrl}; rooms in ${redisUrl ? 'Redis' : 'memory'}${turnUrls.length ? `; TURN ${turnUrls.join(' ')}` : ''})\n`);
   return new Promise<number>((resolve) => {
     const stop = (): void => void server.close().then(() => resolve(0));
     process.once('SIGINT', stop);

@@ -5,6 +5,7 @@
  */
 import type { SessionEvent, SessionObservable } from '../index';
 import { EXIT_DECLINED, EXIT_FAILED, EXIT_VERIFIED } from './exitCodes';
+import { printable } from './printable';
 import { progressLine, summaryLines, type VerifiedFile } from './progressLine';
 
 /** Where and how to draw. */
@@ -71,12 +72,12 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
             return;
           case 'interrupted':
             clear();
-            write(`connection lost (${e.reason}); waiting to resume…\n`);
+            write(`connection lost (${printable(String(e.reason))}); waiting to resume…\n`);
             return;
           case 'rejected':
             declined = true;
             clear();
-            write(`declined: ${e.reason}\n`);
+            write(`declined: ${printable(String(e.reason))}\n`);
             return;
           case 'completed': {
             clear();
@@ -90,11 +91,11 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
       error: (error: { code?: string; message?: string }) => {
         clear();
         if (error?.code === 'ERR_REJECTED') {
-          write(`the other side declined (${error.message})\n`);
+          write(`the other side declined (${printable(String(error.message))})\n`);
           resolve(EXIT_DECLINED);
           return;
         }
-        write(`failed: ${error?.message ?? String(error)}${error?.code ? ` [${error.code}]` : ''}\n`);
+        write(`failed: ${printable(error?.message ?? String(error))}${error?.code ? ` [${printable(error.code)}]` : ''}\n`);
         resolve(EXIT_FAILED);
       },
       complete: () => resolve(declined ? EXIT_DECLINED : EXIT_VERIFIED),

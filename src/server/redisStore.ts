@@ -75,7 +75,13 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
   // Keep a broken connection from crashing the process: ioredis emits 'error' and reconnects.
   redis.on('error', () => undefined);
   sub.on('error', () => undefined);
-  await Promise.all([redis.connect(), sub.connect()]);
+  await Promise.all([redis.connect(), sub.connect()]).catch((error: Error) => {
+    redis.disconnect();
+    sub.disconnect();
+    // The URL without its password: it ends up in logs.
+    const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+    throw new Error(`cannot reach Redis at ${shown}: ${error.message}`, { cause: error });
+  });
   // Event handlers by channel name.
   const handlers = new Map<string, (event: BusEvent) => void>();
   sub.on('message', (channel: string, text: string) => {

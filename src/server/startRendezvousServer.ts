@@ -45,12 +45,21 @@ export interface RendezvousServerConfig extends Omit<RendezvousConfig, 'store' |
    * Default `'same'`.
    */
   readonly allowedOrigins?: 'same' | '*' | readonly string[];
-  /** Take the client address from the first `X-Forwarded-For` entry (behind a reverse proxy). Default false. */
+  /**
+   * Take the client address from the last `X-Forwarded-For` entry, the one the reverse proxy in front
+   * appended (the entries before it come from the client, who can write anything there). Default false.
+   */
   readonly trustProxy?: boolean;
   /** Other HTTP requests (e.g. the web page). Default: 404. */
   readonly handler?: http.RequestListener;
   /** Lease renewal period, ms. Default `leaseMs / 3` (10 s). */
   readonly renewEveryMs?: number;
+  /**
+   * WebSocket ping period, ms. A socket that has not answered the previous ping by the next one is
+   * dropped (a peer that vanished without closing: a suspended laptop, a lost network), which frees
+   * its seat and tells the other peer `peer-left`. Default 30000.
+   */
+  readonly heartbeatMs?: number;
 }
 
 /** A running server. */
@@ -73,7 +82,7 @@ const randomTag = (): string => Array.from(globalThis.crypto.getRandomValues(new
 
 /** The client's address, for the join limits. */
 function clientAddress(req: http.IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0].trim() : '';
+  const forwarded = trustProxy ? (String(req.headers['x-forwarded-for'] ?? '').split(',').pop() ?? '').trim() : '';
   return forwarded || req.socket.remoteAddress || 'unknown';
 }
 
@@ -90,6 +99,8 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
   const host = config.host ?? DEFAULT_HOST;
   const port = config.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
+  const heartbeatMs = config.heartbeatMs ?? 30_000;
+  if (!(heartbeatMs > 0)) throw new RangeError(`heartbeatMs must be positive, got ${heartbeatMs}`);
   const store = config.store ?? (config.redisUrl ? await redisStore(config.redisUrl) : memoryStore({ now: config.now }));
   const turn = config.turn;
   const rendezvous = createRendezvous({ ...config, store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
@@ -99,8 +110,12 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
   });
   const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });
+  // Sockets that answered the last ping (or connected since).
+  const answered = new WeakSet<WebSocket>();
   wss.on('connection', (socket: WebSocket, req) => {
     socket.on('error', () => undefined);
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
     if (!originAllowed(req, config.allowedOrigins)) {
       socket.send(JSON.stringify({ type: 'error', code: 'bad-request', message: 'this page may not use this server (Origin not allowed)' }));
       socket.close(CLOSE_BAD_REQUEST, 'bad origin');
@@ -109,9 +124,8 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
     const url = new URL(req.url ?? '', 'http://rendezvous');
     const q = url.searchParams;
     const peer = rendezvous.connect(socket, { room: q.get('room'), code: q.get('code'), resume: q.get('resume'), lanes: parseLanes(q.get('lanes')), address: clientAddress(req, config.trustProxy ?? false) });
-    socket.on('message', (data, isBinary) => {
-      if (!isBinary) peer.message(data.toString());
-    });
+    // A binary frame is not a signal message: it gets bad-message and counts against the message limit.
+    socket.on('message', (data, isBinary) => peer.message(isBinary ? '' : data.toString()));
     socket.on('close', () => peer.closed());
   });
 
@@ -121,6 +135,13 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
   });
   const renew = setInterval(() => void rendezvous.renewLeases().catch(() => undefined), config.renewEveryMs ?? (config.leaseMs ?? 30_000) / 3);
   renew.unref();
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (!answered.delete(socket)) socket.terminate();
+      else socket.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
   const bound = (server.address() as AddressInfo).port;
   const shown = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
@@ -133,6 +154,7 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
     close() {
       closing ??= (async () => {
         clearInterval(renew);
+        clearInterval(heartbeat);
         rendezvous.detachAll();
         wss.clients.forEach((c) => c.terminate());
         await new Promise<void>((resolve) => wss.close(() => resolve()));

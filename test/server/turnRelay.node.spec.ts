@@ -1,12 +1,29 @@
 /**
- * Relayed transfers, Node to Node: a real coturn on 127.0.0.1 with the REST-API shared secret, the
- * rendezvous hands both peers time-limited credentials in `paired.iceServers`, both peers
- * (node-datachannel, bound to 127.0.0.1) use `iceTransportPolicy: 'relay'`: a 16 MiB file arrives
- * with the sender's SHA-256, and coturn logs a successful ALLOCATE for each handed-out username. A
- * credential made with the wrong secret is refused by coturn (the lanes never connect: relay-only
- * peers have no other candidates). The selected pair is logged, not asserted (see the comment).
+ * Relayed transfers, Node to Node: a real coturn with the REST-API shared secret, the rendezvous
+ * hands both peers time-limited credentials in `paired.iceServers`, both peers (node-datachannel,
+ * ICE bound to 127.0.0.1) use `iceTransportPolicy: 'relay'`.
+ *
+ * - A 16 MiB file arrives with the sender's SHA-256; on both peers the selected candidate pair is
+ *   relay ↔ relay, at coturn's relay address; and coturn's own counters (its final `usage` log
+ *   lines, see coturn.ts) show both allocations carried at least the file's bytes, in and out.
+ * - The same server without the relay policy, for comparison: host ↔ host (prints both times).
+ * - A credential made with the wrong secret is refused by coturn: relay-only lanes never connect.
+ *
+ * Why coturn relays from 127.0.0.2 (still on `lo`) while the peers and coturn's listener stay on
+ * 127.0.0.1: libdatachannel 0.24 applies `relay` only to the candidates it signals; libjuice 1.7,
+ * which does its ICE, has no transport policy (libdatachannel#1587, libjuice#345) and also checks
+ * every remote candidate from its host socket. A TURN permission is per IP address (RFC 8656 §9),
+ * so when the relay address and the peers' addresses are all 127.0.0.1, peer A's direct check to
+ * B's relay address passes B's permission for A's relay address, B learns A's host address as a
+ * peer-reflexive candidate, and the lanes may go direct. Measured that way (10 runs of 16 MiB,
+ * coturn's counters): the pair ended host ↔ prflx in 8 (3 direct from the start, 5 after the first
+ * 0.5-2 MiB had gone through coturn), host ↔ relay (the sender's host socket into the receiver's
+ * allocation, one relay hop) in 2; some runs of 1 MiB ended relay ↔ relay. The outcome is a race. With the relay address on 127.0.0.2, a direct packet comes from 127.0.0.1,
+ * which no permission covers, as on a real network where the peers' addresses are not the TURN
+ * server's: only relay ↔ relay can succeed.
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { lastValueFrom, filter } from 'rxjs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,63 +37,89 @@ import { startCoturn, type Coturn } from './coturn';
 
 const MiB = 1024 * 1024;
 
-let coturn: Coturn;
-let server: RendezvousServer;
 let create: (options: PeerConnectionOptions) => RTCPeerConnection;
 const rooms: JoinedRoom[] = [];
 
 beforeAll(async () => {
-  coturn = await startCoturn();
-  server = await startRendezvousServer({ port: 0, turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 600 } });
   create = await loadPeerConnection();
-}, 60_000);
-afterAll(async () => {
-  rooms.forEach((r) => r.close());
-  await server?.close();
-  await coturn?.stop();
 });
+afterAll(() => rooms.forEach((r) => r.close()));
 
-/** Two relay-only peers through the rendezvous, one lane. */
-async function relayPair(url = server.signalUrl): Promise<[JoinedRoom, JoinedRoom]> {
-  const common = { signalUrl: url, createSocket: (u: string) => new WebSocket(u) as any, lanes: 1, createPeerConnection: create, relayOnly: true, bindAddress: '127.0.0.1', connectTimeoutMs: 15_000 };
+/** Two peers through the rendezvous at `signalUrl`, one lane, relay-only unless told. */
+async function pair(signalUrl: string, relayOnly = true): Promise<[JoinedRoom, JoinedRoom]> {
+  const common = { signalUrl, createSocket: (u: string) => new WebSocket(u) as any, lanes: 1, createPeerConnection: create, relayOnly, bindAddress: '127.0.0.1', connectTimeoutMs: 15_000 };
   let code!: (c: string) => void;
   const codeKnown = new Promise<string>((resolve) => (code = resolve));
   const a = joinRoom({ ...common, onWaiting: (c) => code(c) });
   const b = joinRoom({ ...common, code: await codeKnown });
-  const pair = await Promise.all([a, b]);
-  rooms.push(...pair);
-  return pair;
+  const both = await Promise.all([a, b]);
+  rooms.push(...both);
+  return both;
 }
 
-describe('TURN relay, Node to Node (coturn on 127.0.0.1)', () => {
-  it('a 16 MiB file crosses relay-only with a matching SHA-256; coturn allocated for both handed-out credentials', async () => {
-    const [a, b] = await relayPair();
+/** Sends `size` bytes from a to b; returns the SHA-256 both sides saw and the seconds from `sendFile`'s subscription to `completed`. */
+async function transfer(a: JoinedRoom, b: JoinedRoom, size: number, seed: number): Promise<{ sent: string; got: string | false; seconds: number }> {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = ((i + seed) * 2654435761) >>> 24;
+  const received = lastValueFrom(receiveFile(b.lanes).pipe(filter((e) => e.type === 'completed')));
+  const start = performance.now();
+  await lastValueFrom(sendFile(a.lanes, new Blob([bytes]), { profile: 'lan' }).pipe(filter((e) => e.type === 'completed')));
+  const seconds = (performance.now() - start) / 1000;
+  const done = await received;
+  return { sent: createHash('sha256').update(bytes).digest('hex'), got: done.type === 'completed' && done.sha256, seconds };
+}
+
+const username = (room: JoinedRoom): string => room.iceServers[0].username!;
+
+describe('TURN relay, Node to Node (coturn listening on 127.0.0.1, relaying from 127.0.0.2)', () => {
+  let coturn: Coturn;
+  let server: RendezvousServer;
+  let relayedSeconds: number | undefined;
+  beforeAll(async () => {
+    coturn = await startCoturn({ relayIp: '127.0.0.2' });
+    server = await startRendezvousServer({ port: 0, turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 600 } });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.close();
+    await coturn?.stop();
+  });
+
+  it('16 MiB cross relay-only with a matching SHA-256, over relay ↔ relay pairs, and coturn relayed every byte', async () => {
+    const [a, b] = await pair(server.signalUrl);
     expect(a.iceServers[0]).toMatchObject({ urls: [coturn.url], username: expect.stringMatching(/^\d{10}:[0-9a-f]+$/) });
-    const bytes = new Uint8Array(16 * MiB);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
-    const expected = createHash('sha256').update(bytes).digest('hex');
-    const received = lastValueFrom(receiveFile(b.lanes).pipe(filter((e) => e.type === 'completed')));
-    await lastValueFrom(sendFile(a.lanes, new Blob([bytes]), { profile: 'lan' }).pipe(filter((e) => e.type === 'completed')));
-    const done = await received;
-    expect(done.type === 'completed' && done.sha256).toBe(expected);
-    // coturn accepted both REST credentials the rendezvous handed out, and the peers installed permissions.
-    const log = coturn.log();
-    for (const room of [a, b]) expect(log).toContain(`user <${room.iceServers[0].username}>: incoming packet ALLOCATE processed, success`);
-    expect(log).toMatch(/CREATE_PERMISSION processed, success/);
-    // Not asserted: the selected pair. libdatachannel 0.24 honours 'relay' when gathering (only relay
-    // candidates are signalled) but still sends checks from its host socket; coturn's permissions are
-    // per IP, and here every address is 127.0.0.1, so a host check passes the relay and the pair
-    // ends up host ↔ prflx (see docs/deploy.md). On a real network the peers' host addresses differ
-    // from coturn's and only relay ↔ relay remains. The Chromium test checks the relay pair.
-    const pair = await selectedCandidatePair(a.lanes[0]);
-    console.info(`[turn node] selected pair ${pair?.local.candidateType} ↔ ${pair?.remote.candidateType}`);
+    const size = 16 * MiB;
+    const r = await transfer(a, b, size, 1);
+    expect(r.got).toBe(r.sent);
+    relayedSeconds = r.seconds;
+    // What each peer's stack says it uses: its own relay candidate and the other's.
+    const relayEnd = { address: coturn.relayIp, candidateType: 'relay' };
+    const pairs = [await selectedCandidatePair(a.lanes[0]), await selectedCandidatePair(b.lanes[0])];
+    for (const p of pairs) expect(p).toMatchObject({ local: relayEnd, remote: relayEnd });
+    expect(pairs[0]!.local.port).toBe(pairs[1]!.remote.port);
+    // What coturn says it carried (DTLS, SCTP and ChannelData framing add a few per cent): the file went
+    // client → the sender's allocation → the receiver's allocation → client.
+    const sender = await coturn.endAllocations(username(a));
+    const receiver = await coturn.endAllocations(username(b));
+    console.info(`[turn node] coturn relayed: sender's allocation ${JSON.stringify(sender)}, receiver's ${JSON.stringify(receiver)}`);
+    expect(sender.fromClientBytes).toBeGreaterThanOrEqual(size);
+    expect(sender.toPeersBytes).toBeGreaterThanOrEqual(size);
+    expect(receiver.fromPeersBytes).toBeGreaterThanOrEqual(size);
+    expect(receiver.toClientBytes).toBeGreaterThanOrEqual(size);
+  }, 60_000);
+
+  it('the same 16 MiB without the relay policy go host ↔ host, for comparison (prints both times)', async () => {
+    const [a, b] = await pair(server.signalUrl, false);
+    const r = await transfer(a, b, 16 * MiB, 2);
+    expect(r.got).toBe(r.sent);
+    expect(await selectedCandidatePair(a.lanes[0])).toMatchObject({ local: { address: '127.0.0.1', candidateType: 'host' }, remote: { address: '127.0.0.1', candidateType: 'host' } });
+    if (relayedSeconds !== undefined) console.info(`[turn node] 16 MiB relayed ${relayedSeconds.toFixed(2)} s, direct ${r.seconds.toFixed(2)} s`);
   }, 60_000);
 
   it('credentials from the wrong secret are refused by coturn: relay-only lanes never connect', async () => {
     // Connect timeout 15 s: what joinRoom waits before giving up.
     const liar = await startRendezvousServer({ port: 0, turn: { urls: [coturn.url], secret: 'not-the-secret' } });
     try {
-      await expect(relayPair(liar.signalUrl)).rejects.toThrow(/could not connect/);
+      await expect(pair(liar.signalUrl)).rejects.toThrow(/could not connect/);
     } finally {
       await liar.close();
     }

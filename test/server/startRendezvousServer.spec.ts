@@ -1,0 +1,91 @@
+/**
+ * The rendezvous server over real WebSockets on 127.0.0.1, against input an outsider can send
+ * (the rules themselves are in createRendezvous.spec.ts):
+ * - a frame over 64 KiB closes the socket with 1009;
+ * - binary frames get bad-message and count against the message limit: a flood is closed 4029;
+ * - a socket that stops answering pings (a peer gone without closing) is dropped by the heartbeat,
+ *   and the other peer hears peer-left, while a socket that answers stays;
+ * - behind a proxy, a client cannot dodge the per-address join limit by writing X-Forwarded-For.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
+import { wsClient } from './wsClient';
+
+let server: RendezvousServer;
+
+beforeAll(async () => {
+  // A short heartbeat so the half-open case takes a fraction of a second, not a minute.
+  server = await startRendezvousServer({ port: 0, heartbeatMs: 100 });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('startRendezvousServer: hostile input', () => {
+  it('a frame over 64 KiB closes the socket with 1009', async () => {
+    const a = await wsClient(server.signalUrl, 'room=big');
+    await a.next('waiting');
+    a.ws.send('x'.repeat(64 * 1024 + 1));
+    expect(await a.closed).toBe(1009);
+  });
+
+  it('binary frames get bad-message and count against the message limit: a flood is closed with 4029', async () => {
+    const a = await wsClient(server.signalUrl, 'room=binary');
+    await a.next('waiting');
+    a.ws.send(new Uint8Array([1, 2, 3]));
+    expect(await a.next('error')).toMatchObject({ code: 'bad-message' });
+    for (let i = 0; i < 200; i++) a.ws.send(new Uint8Array(1024));
+    expect(await a.closed).toBe(4029);
+    expect(a.inbox.at(-1)).toMatchObject({ type: 'error', code: 'rate-limited' });
+  });
+
+  it('a socket that stops answering pings is dropped; its peer hears peer-left and stays connected', async () => {
+    // autoPong false: the socket stays open but never answers, as a peer whose machine vanished.
+    const ghost = new WebSocket(`${server.signalUrl}?room=ghost`, { autoPong: false });
+    ghost.on('error', () => undefined);
+    const ghostClosed = new Promise<number>((resolve) => ghost.on('close', (code) => resolve(code)));
+    await new Promise((resolve) => ghost.once('open', resolve));
+    const live = await wsClient(server.signalUrl, 'room=ghost');
+    await live.next('paired');
+    // The server terminates the socket (no close frame): the client sees 1006.
+    expect(await ghostClosed).toBe(1006);
+    await live.next('peer-left');
+    // The live socket passed the same heartbeats (it answers pings) and is still open.
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
+    live.ws.close();
+  });
+});
+
+describe('startRendezvousServer behind a reverse proxy (trustProxy)', () => {
+  let proxied: RendezvousServer;
+  beforeAll(async () => {
+    proxied = await startRendezvousServer({ port: 0, trustProxy: true, joinsPerAddress: { limit: 2, windowMs: 60_000 } });
+  });
+  afterAll(async () => {
+    await proxied?.close();
+  });
+
+  /** A join as the proxy forwards it: what the client sent in X-Forwarded-For, then the address the proxy saw. */
+  const joinVia = (clientSent: string, proxySaw: string): Promise<number | 'waiting'> =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(`${proxied.signalUrl}?lanes=1`, { headers: { 'x-forwarded-for': `${clientSent}, ${proxySaw}` } });
+      ws.on('error', () => undefined);
+      ws.on('message', (data) => {
+        if (JSON.parse(String(data)).type === 'waiting') {
+          ws.close();
+          resolve('waiting');
+        }
+      });
+      ws.on('close', (code) => resolve(code));
+    });
+
+  it('the per-address join limit counts the address the proxy appended, not what the client wrote before it', async () => {
+    expect(await joinVia('198.51.100.1', '203.0.113.7')).toBe('waiting');
+    expect(await joinVia('198.51.100.2', '203.0.113.7')).toBe('waiting');
+    // A third join from the same client, claiming yet another address: still the same client.
+    expect(await joinVia('198.51.100.3', '203.0.113.7')).toBe(4029);
+    // Another client behind the same proxy is not affected.
+    expect(await joinVia('198.51.100.3', '203.0.113.8')).toBe('waiting');
+  });
+});
