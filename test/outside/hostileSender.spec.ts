@@ -16,6 +16,7 @@ import { receiveFiles } from 'tallow-rx';
 import { directoryTarget } from 'tallow-rx/node';
 import { createVirtualLink, type VirtualDataChannel, type VirtualLink } from 'tallow-rx/testing';
 import { docSend, encodeDocFrame, sha256Hex, type RawConnection } from './independentPeer';
+import { watchAborts } from './watchAborts';
 
 const roots: string[] = [];
 const links: VirtualLink[] = [];
@@ -202,17 +203,21 @@ describe('a hostile sender, from the outside', () => {
     const { dir } = await inbox();
     const file = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) % 251);
     const target = () => directoryTarget(dir, { checkpointEvery: 256 * 1024 });
-    const first = outcome(receiveFiles(l.b, { target: target() }));
+    const w1 = watchAborts(target());
+    const first = outcome(receiveFiles(l.b, { target: w1.target }));
     await docSend([l.a as unknown as RawConnection], [{ name: 'big.bin', bytes: file, lastModified: 1_700_000_000_000 }], { id: 1, idBase: 600, cancelAfterBytes: 1024 * 1024 });
     expect(await first).toMatchObject({ code: 'ERR_CANCELLED' });
+    await Promise.all(w1.aborts); // see retryAfterFailure.spec.ts
 
-    const second = outcome(receiveFiles(l.b, { target: target() }));
+    const w2 = watchAborts(target());
+    const second = outcome(receiveFiles(l.b, { target: w2.target }));
     const s = await hostileSender(l, [{ name: 'big.bin', size: file.length, lastModified: 1_700_000_000_000 }], { id: 2, offer: { idBase: 616 } });
     const resume = await s.next('resume');
     expect(resume.from).toBeGreaterThan(0);
     await s.next('accept');
     await s.frame(0, 0, 0, file.subarray(0, 65_536));
     expect(await second).toMatchObject({ name: 'ProtocolError', message: expect.stringContaining(`outside ${resume.from as number}..${file.length}`) });
+    await Promise.all(w2.aborts);
 
     // An honest sender afterwards still resumes from the same prefix.
     const third = outcome(receiveFiles(l.b, { target: target() }));
