@@ -141,6 +141,19 @@ describe('an independent peer written from docs/protocol.md', () => {
     expect(sha256Hex(await readFile(join(dir, 'big.bin')))).toBe(sha256Hex(big[0].bytes));
   });
 
+  it('sends over unreliable channels on a lossy link: receiveFile NACKs what was lost, and the NACKed chunks come back', async () => {
+    const l = createVirtualLink({ lossRate: 0.05, seed: 7, faultFilter: (ch) => ch.label !== 'tallow-control' });
+    links.push(l);
+    const file = bytes(2 * 1024 * 1024 + 3, 11);
+    const received = lastValueFrom(receiveFile(l.b));
+    const sent = await docSend(raw(l.a), [{ name: 'lossy.bin', bytes: file }], { reliability: 'unreliable', chunkBytes: 16_384 });
+    const done = await received;
+    expect(l.stats().aToB.messagesDropped).toBeGreaterThan(0);
+    expect(sent.resent).toBeGreaterThanOrEqual(l.stats().aToB.messagesDropped); // every lost copy was asked for again
+    const blob = (done as { result: Blob }).result;
+    expect(sha256Hex(new Uint8Array(await blob.arrayBuffer()))).toBe(sha256Hex(file));
+  });
+
   it('receiveFile (one file) takes a one-entry session from it', async () => {
     const l = link();
     const file = bytes(123_457, 5);

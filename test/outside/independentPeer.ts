@@ -136,6 +136,8 @@ export interface DocSendConfig {
   readonly folders?: readonly string[];
   /** Cancel once this many payload bytes were sent and acknowledged. */
   readonly cancelAfterBytes?: number;
+  /** `offer.reliability` (default reliable): unreliable channels use `maxRetransmits: 0`, and NACKs bring lost chunks back. */
+  readonly reliability?: 'reliable' | 'unreliable';
 }
 
 export interface DocSendResult {
@@ -143,16 +145,19 @@ export interface DocSendResult {
   /** `[i, from]` of every file the receiver resumed and whose prefix matched. */
   readonly resumed: [number, number][];
   readonly restarted: number[];
+  /** Chunks resent on a NACK. */
+  readonly resent: number;
   readonly cancelledAt?: number;
   readonly control: readonly Msg[];
 }
 
 /** The sender's side of a session, by "Sequence", "Files in order" and "Flow control". */
 export async function docSend(pcs: readonly RawConnection[], files: readonly DocFile[], config: DocSendConfig = {}): Promise<DocSendResult> {
-  const { channels = 2, chunkBytes = 65_536, windowBytes = 1 << 20, parallel = 2, idBase = 600, id = 4242, folders = [] } = config;
+  const { channels = 2, chunkBytes = 65_536, windowBytes = 1 << 20, parallel = 2, idBase = 600, id = 4242, folders = [], reliability = 'reliable' } = config;
   const controlChannel = pcs[0].createDataChannel('tallow-control');
   const data = Array.from({ length: channels }, (_, c) => {
-    const ch = pcs[c % pcs.length].createDataChannel(`tallow-${c}`, { negotiated: true, id: idBase + c, ordered: false });
+    const unreliable = reliability === 'unreliable' ? { maxRetransmits: 0 } : {};
+    const ch = pcs[c % pcs.length].createDataChannel(`tallow-${c}`, { negotiated: true, id: idBase + c, ordered: false, ...unreliable });
     ch.binaryType = 'arraybuffer';
     return ch;
   });
@@ -163,7 +168,7 @@ export async function docSend(pcs: readonly RawConnection[], files: readonly Doc
     ch.addEventListener('bufferedamountlow', () => control.poke());
   }
   const total = files.reduce((s, f) => s + f.bytes.length, 0);
-  control.send({ t: 'offer', v: 3, id, files: files.length, folders: folders.length, bytes: total, channels, lanes: pcs.length, idBase, reliability: 'reliable', chunk: { min: Math.min(16_384, chunkBytes), max: chunkBytes }, digest: 'sha-256', window: windowBytes, parallel });
+  control.send({ t: 'offer', v: 3, id, files: files.length, folders: folders.length, bytes: total, channels, lanes: pcs.length, idBase, reliability, chunk: { min: Math.min(16_384, chunkBytes), max: chunkBytes }, digest: 'sha-256', window: windowBytes, parallel });
   files.forEach((f, i) => control.send({ t: 'entry', id, i, name: f.name, size: f.bytes.length, type: 'application/octet-stream', ...(f.lastModified === undefined ? {} : { lastModified: f.lastModified }) }));
   for (const name of folders) control.send({ t: 'folder', id, name });
 
@@ -202,11 +207,13 @@ export async function docSend(pcs: readonly RawConnection[], files: readonly Doc
     if (failure) throw failure;
   };
   const starts = new Map<number, number>();
+  let resent = 0;
   const resend = (i: number, index: number) => {
     const start = starts.get(i) ?? 0;
     const offset = start + index * chunkBytes;
     const f = files[i];
-    if (offset >= f.bytes.length) return;
+    if (offset >= f.bytes.length || completed.has(i)) return;
+    resent++;
     data[index % data.length].send(encodeDocFrame(id + i, index, offset, f.bytes.subarray(offset, Math.min(offset + chunkBytes, f.bytes.length))));
   };
   const unacked = () => [...read].reduce((s, [i, r]) => (completed.has(i) ? s : s + r - (acked.get(i) ?? 0)), 0);
@@ -246,7 +253,7 @@ export async function docSend(pcs: readonly RawConnection[], files: readonly Doc
         const end = offset + payload.length;
         await wait(() => (acked.get(i) ?? 0) >= end);
         control.send({ t: 'cancel', id, reason: 'the independent peer stops here' });
-        return { skipped: [...skipped], resumed, restarted, cancelledAt: end, control: control.log };
+        return { skipped: [...skipped], resumed, restarted, resent, cancelledAt: end, control: control.log };
       }
     }
     control.send({ t: 'done', id, i, chunks: index, bytes: f.bytes.length, sha256: sha256Hex(f.bytes) });
@@ -254,7 +261,7 @@ export async function docSend(pcs: readonly RawConnection[], files: readonly Doc
   await wait(() => taken.every((i) => completed.has(i)));
   controlChannel.close();
   for (const ch of data) ch.close();
-  return { skipped: [...skipped], resumed, restarted, control: control.log };
+  return { skipped: [...skipped], resumed, restarted, resent, control: control.log };
 }
 
 export interface DocReceiveConfig {
