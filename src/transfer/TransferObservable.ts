@@ -28,7 +28,7 @@ export interface TransferProgress {
 export interface TransferObservable extends Observable<TransferEvent> {
   /** `TransferStats` once per sample interval: pipe it into any UI. */
   readonly stats$: Observable<TransferStats>;
-  /** Progress, throttled to `progressInterval`. */
+  /** Progress, throttled to `progressIntervalMs`. */
   readonly progress$: Observable<TransferProgress>;
 }
 
