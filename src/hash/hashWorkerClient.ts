@@ -8,12 +8,13 @@
  *
  * Bytes go to the worker copied into 1 MiB pooled buffers that are transferred there and back
  * (BatchingSha256.ts, TransferPool.ts): one memcpy, no allocation and one message per MiB; the caller keeps
- * its own buffer, which a sink or a frame may still be using.
+ * its own buffer, which a sink or a frame may still be using. Chunks whose CRC-32 is wanted travel the same
+ * way, a batch per buffer (crc32InWorker.ts), and come back with their CRCs.
  */
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
 import { BatchingSha256 } from './BatchingSha256';
-import { TransferPool } from './TransferPool';
+import { POOL_BUFFER_BYTES, TransferPool } from './TransferPool';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 import type { Sha256 } from './sha256';
 
@@ -28,8 +29,11 @@ export interface WorkerLike {
 export interface HashWorkerClient {
   /** A SHA-256 hasher in the worker; `digestHex()` answers with a promise. */
   createSha256(): Sha256 & { digestHex(): Promise<string> };
-  /** CRC-32 of `data` continuing from `seed`, computed in the worker. */
-  crc32(data: Bytes, seed?: number): Promise<number>;
+  /**
+   * CRC-32 of each of `parts`, computed in the worker: the parts are copied back to back into one pooled
+   * buffer (a fresh one when they exceed {@link POOL_BUFFER_BYTES}), which travels there and back.
+   */
+  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]>;
   /** Requests sent so far, by kind (for tests and the benchmark). */
   readonly sent: Readonly<Record<HashWorkerRequest['t'], number>>;
   /** Pooled buffers allocated and reused (for tests and the benchmark). */
@@ -95,10 +99,14 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         unused?.register(hasher, id, hasher);
         return hasher;
       },
-      crc32(data, seed = 0) {
+      crc32Batch(parts) {
         const id = ++nextId;
-        const copy = data.slice();
-        return ask<number>(id, { t: 'crc', id, data: copy, seed }, [copy.buffer as ArrayBuffer]);
+        const lengths = parts.map((p) => p.length);
+        const total = lengths.reduce((a, b) => a + b, 0);
+        const buffer = total <= POOL_BUFFER_BYTES ? pool.take() : new ArrayBuffer(total);
+        const data = new Uint8Array(buffer, 0, total);
+        for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
+        return ask<readonly number[]>(id, { t: 'crc', id, data, lengths }, [buffer]);
       },
     };
 
@@ -112,12 +120,13 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         return resolve(undefined);
       }
       if (m.t === 'buffer') return pool.give(m.buffer);
+      if (m.t === 'crc') pool.give(m.buffer);
       const w = waiting.get(m.id);
       waiting.delete(m.id);
       const error = m.t === 'error' ? new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }) : undefined;
       if (!w) return void (error && early.set(m.id, error));
       if (error) w.reject(error);
-      else if (m.t !== 'error') w.resolve(m.t === 'digest' ? m.hex : m.value);
+      else if (m.t !== 'error') w.resolve(m.t === 'digest' ? m.hex : m.values);
     });
     worker.addEventListener('error', (event: { message?: string; preventDefault?: () => void }) => {
       event.preventDefault?.();
