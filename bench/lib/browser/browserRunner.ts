@@ -64,9 +64,16 @@ export type RunReply = { id: number; ok: true; value: RunRecord } | { id: number
 
 type Entry = typeof PageEntry;
 
-/** Calls `window.bundles.bench[fn](...args)` in `page`. */
-const call = <K extends keyof Entry>(page: Page, fn: K, ...args: Entry[K] extends (...a: infer A) => unknown ? A : never): Promise<Entry[K] extends (...a: never[]) => infer R ? Awaited<R> : never> =>
-  page.evaluate(([f, a]) => (window as any).bundles.bench[f](...a), [fn, args] as const) as any;
+/** The page bundle a call goes to: this tree's (`bench`), or an older checkout's (`baseline`, bench/browser.ts `--baseline`). */
+type Bundle = 'bench' | 'baseline';
+
+/** Calls `window.bundles[bundle][fn](...args)` in `page`. */
+const callIn = <K extends keyof Entry>(
+  bundle: Bundle,
+  page: Page,
+  fn: K,
+  ...args: Entry[K] extends (...a: infer A) => unknown ? A : never
+): Promise<Entry[K] extends (...a: never[]) => infer R ? Awaited<R> : never> => page.evaluate(([b, f, a]) => (window as any).bundles[b][f](...a), [bundle, fn, args] as const) as any;
 
 /** Relays every message of `a` to `b` and back, as a signalling server would. */
 const bridge = (a: SignalTransport, b: SignalTransport): void => {
@@ -94,7 +101,11 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
   receiver.on('console', (m) => console.error(`[receiver page ${m.type()}] ${m.text()}`));
   receiver.on('pageerror', (e) => console.error(`[receiver page error] ${e.message}`));
   await openHarnessPage(receiver, server);
-  await Promise.all([call(sender, 'init'), call(receiver, 'init')]);
+  // The bundle of the run in progress: every call of a run goes to the same library.
+  let bundle: Bundle = 'bench';
+  const call = <K extends keyof Entry>(page: Page, fn: K, ...args: Entry[K] extends (...a: infer A) => unknown ? A : never) => callIn(bundle, page, fn, ...args);
+  const bundles = (await sender.evaluate(() => Object.keys((window as any).bundles))) as string[];
+  for (const b of ['bench', 'baseline'] as const) if (bundles.includes(b)) await Promise.all([callIn(b, sender, 'init'), callIn(b, receiver, 'init')]);
   const cdp = { sender: await context.context.newCDPSession(sender), receiver: await context.context.newCDPSession(receiver) };
   await Promise.all([cdp.sender.send('Performance.enable'), cdp.receiver.send('Performance.enable')]);
 
@@ -222,6 +233,8 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
   };
 
   return async ({ system, bytes, timeoutMs, profile }: RunRequest): Promise<RunRecord> => {
+    bundle = system.kind === 'tallow' && system.baseline ? 'baseline' : 'bench';
+    if (!bundles.includes(bundle)) throw new Error(`${system.name}: no ${bundle} bundle in the pages (bench/browser.ts --baseline DIR)`);
     await call(sender, 'prepareData', bytes);
     await Promise.all([cdp.sender.send('HeapProfiler.collectGarbage'), cdp.receiver.send('HeapProfiler.collectGarbage')]);
     const pages = system.kind === 'tallow' && system.receiver === 'node' ? (['sender'] as const) : (['sender', 'receiver'] as const);

@@ -29,6 +29,8 @@ export type BrowserSystem =
       readonly receiver: 'page' | 'node';
       /** sendFile options (JSON-safe: tuning overrides only). Default `{}` (profile `auto`). */
       readonly options: Pick<SendOptions, 'maxChunk' | 'minChunk' | 'high' | 'low' | 'channels' | 'lanes'>;
+      /** Runs the library of an older checkout (`--baseline`): the pages' `baseline` bundle. Default: this tree's. */
+      readonly baseline?: boolean;
     }
   | { readonly kind: 'simple-peer'; readonly name: string; readonly writeBytes: number }
   | { readonly kind: 'peerjs'; readonly name: string; readonly messageBytes: number };
@@ -78,4 +80,21 @@ export function tuningGrid(): BrowserSystem[] {
     tallow(128 * KiB, 1024 * KiB, 256 * KiB),
     tallow(64 * KiB, 1024 * KiB, 256 * KiB),
   ];
+}
+
+/**
+ * The rows `--baseline <dir> [--baseline-label <text>]` adds: tallow-rx auto over one and two connections, page to page,
+ * from the older checkout in `dir`, so before and after compare within one run.
+ */
+export function baselineSystems(label: string): BrowserSystem[] {
+  return [1, 2].map(
+    (connections): BrowserSystem => ({
+      kind: 'tallow',
+      name: `tallow-rx auto, ${connections} connection${connections > 1 ? 's' : ''} (baseline ${label})`,
+      connections,
+      receiver: 'page',
+      options: {},
+      baseline: true,
+    }),
+  );
 }
