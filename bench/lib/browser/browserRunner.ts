@@ -133,10 +133,10 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
     switch (system.kind) {
       case 'raw': {
         const [a, b] = await connectPages();
-        await call(receiver, 'rawReceive', b, bytes, timeoutMs);
+        await call(receiver, system.inWorker ? 'rawWorkerReceive' : 'rawReceive', b, bytes, timeoutMs);
         return {
           go: async () => {
-            const sent = await call(sender, 'rawSend', a, bytes, system);
+            const sent = await call(sender, system.inWorker ? 'rawWorkerSend' : 'rawSend', a, bytes, system);
             const got = await call(receiver, 'received');
             return { seconds: (got.finishedAt - sent.startedAt) / 1000 };
           },

@@ -19,7 +19,15 @@ export const RAW_LOW_WATER_BYTES = PROFILES.lan.low;
 
 /** One system under test. */
 export type BrowserSystem =
-  | { readonly kind: 'raw'; readonly name: string; readonly messageBytes: number; readonly highWaterBytes: number; readonly lowWaterBytes: number }
+  | {
+      readonly kind: 'raw';
+      readonly name: string;
+      readonly messageBytes: number;
+      readonly highWaterBytes: number;
+      readonly lowWaterBytes: number;
+      /** Both ends' loops run in a dedicated Worker each, the channel transferred there. Default false (main threads). */
+      readonly inWorker?: boolean;
+    }
   | {
       readonly kind: 'tallow';
       readonly name: string;
@@ -43,6 +51,14 @@ export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
     messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
     highWaterBytes: RAW_HIGH_WATER_BYTES,
     lowWaterBytes: RAW_LOW_WATER_BYTES,
+  },
+  {
+    kind: 'raw',
+    name: 'raw RTCDataChannel in Workers, 1 ch, 256 KiB msgs',
+    messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
+    highWaterBytes: RAW_HIGH_WATER_BYTES,
+    lowWaterBytes: RAW_LOW_WATER_BYTES,
+    inWorker: true,
   },
   { kind: 'tallow', name: 'tallow-rx auto, 1 connection', connections: 1, receiver: 'page', options: {} },
   { kind: 'tallow', name: 'tallow-rx auto, 2 connections', connections: 2, receiver: 'page', options: {} },
