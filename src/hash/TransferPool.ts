@@ -7,11 +7,21 @@
 
 /** Size of each pooled buffer, bytes: a hasher fills one before it posts it (fewer, larger messages). */
 export const POOL_BUFFER_BYTES = 1024 * 1024;
+/**
+ * Size of the buffers of the pool for single chunks, bytes: Chromium's largest message, so one chunk's payload
+ * fits (a receiver's CRC requests carry one frame each, as frames arrive one per task).
+ */
+export const SMALL_POOL_BUFFER_BYTES = 256 * 1024;
 /** Idle buffers kept at most; more coming back are dropped for the collector. */
 export const MAX_IDLE_BUFFERS = 8;
 
-/** A pool of transferable buffers of {@link POOL_BUFFER_BYTES}. */
+/** A pool of transferable buffers of one size, {@link POOL_BUFFER_BYTES} unless told otherwise. */
 export class TransferPool {
+  constructor(
+    /** Bytes per buffer. */
+    readonly bufferBytes: number = POOL_BUFFER_BYTES,
+  ) {}
+
   // Buffers back from the worker, ready for reuse.
   private readonly idle: ArrayBuffer[] = [];
   /** Buffers allocated, and takes served by a reused one (for tests and the benchmark). */
@@ -25,11 +35,11 @@ export class TransferPool {
       return reused;
     }
     this.counts.allocated++;
-    return new ArrayBuffer(POOL_BUFFER_BYTES);
+    return new ArrayBuffer(this.bufferBytes);
   }
 
   /** A buffer back from the worker. */
   give(buffer: ArrayBuffer): void {
-    if (this.idle.length < MAX_IDLE_BUFFERS && buffer.byteLength === POOL_BUFFER_BYTES) this.idle.push(buffer);
+    if (this.idle.length < MAX_IDLE_BUFFERS && buffer.byteLength === this.bufferBytes) this.idle.push(buffer);
   }
 }

@@ -14,7 +14,7 @@
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
 import { BatchingSha256 } from './BatchingSha256';
-import { POOL_BUFFER_BYTES, TransferPool } from './TransferPool';
+import { POOL_BUFFER_BYTES, SMALL_POOL_BUFFER_BYTES, TransferPool } from './TransferPool';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 import type { Sha256 } from './sha256';
 
@@ -31,7 +31,7 @@ export interface HashWorkerClient {
   createSha256(): Sha256 & { digestHex(): Promise<string> };
   /**
    * CRC-32 of each of `parts`, computed in the worker: the parts are copied back to back into one pooled
-   * buffer (a fresh one when they exceed {@link POOL_BUFFER_BYTES}), which travels there and back.
+   * buffer (256 KiB or 1 MiB, whichever fits; a fresh one beyond), which travels there and back.
    */
   crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]>;
   /** Requests sent so far, by kind (for tests and the benchmark). */
@@ -76,6 +76,10 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
       });
     // Buffers for `update` hand-offs, back from the worker once hashed.
     const pool = new TransferPool();
+    // Buffers for CRC requests of one chunk (a receiver's, one frame per task): a quarter of the size, so a
+    // missed reuse allocates (and zero-fills) less.
+    const small = new TransferPool(SMALL_POOL_BUFFER_BYTES);
+    const poolFor = (bytes: number) => (bytes === SMALL_POOL_BUFFER_BYTES ? small : bytes === POOL_BUFFER_BYTES ? pool : undefined);
     const ctx = { pool, post, ask: (m: HashWorkerRequest) => ask<string>(m.id, m), broken: () => broken !== undefined };
     // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
     const unused = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((id) => broken || post({ t: 'close', id })) : undefined;
@@ -103,7 +107,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         const id = ++nextId;
         const lengths = parts.map((p) => p.length);
         const total = lengths.reduce((a, b) => a + b, 0);
-        const buffer = total <= POOL_BUFFER_BYTES ? pool.take() : new ArrayBuffer(total);
+        const buffer = total <= SMALL_POOL_BUFFER_BYTES ? small.take() : total <= POOL_BUFFER_BYTES ? pool.take() : new ArrayBuffer(total);
         const data = new Uint8Array(buffer, 0, total);
         for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
         return ask<readonly number[]>(id, { t: 'crc', id, data, lengths }, [buffer]);
@@ -119,8 +123,8 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         worker.terminate();
         return resolve(undefined);
       }
-      if (m.t === 'buffer') return pool.give(m.buffer);
-      if (m.t === 'crc') pool.give(m.buffer);
+      if (m.t === 'buffer') return poolFor(m.buffer.byteLength)?.give(m.buffer);
+      if (m.t === 'crc') poolFor(m.buffer.byteLength)?.give(m.buffer);
       const w = waiting.get(m.id);
       waiting.delete(m.id);
       const error = m.t === 'error' ? new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }) : undefined;

@@ -216,7 +216,15 @@ describe('startHashWorker (the page side)', () => {
     expect(await client.crc32Batch([large])).toEqual([zlibCrc(large)]);
     expect(fake.crcs[1]).toEqual([0, large.length, large.length, 1]);
     expect(client.buffers).toEqual({ allocated: 2, reused: 3 });
-    expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 2 });
+    // One chunk's worth goes in a 256 KiB buffer of the small pool, reused by the next.
+    expect(await client.crc32Batch([big.subarray(0, 100_000)])).toEqual([zlibCrc(big.subarray(0, 100_000))]);
+    expect(await client.crc32Batch([big.subarray(0, 256 * 1024)])).toEqual([zlibCrc(big.subarray(0, 256 * 1024))]);
+    expect(fake.crcs.slice(2)).toEqual([
+      [0, 100_000, 256 * 1024, 1],
+      [0, 256 * 1024, 256 * 1024, 1],
+    ]);
+    expect(client.buffers).toEqual({ allocated: 2, reused: 3 });
+    expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 4 });
   });
 
   it('no worker when spawning throws (no Worker, a CSP that forbids blob: workers)', async () => {
@@ -294,7 +302,7 @@ describe('startHashWorker (the page side)', () => {
     );
     const err = await failed;
     // The four frames went to the worker in one request; the good ones passed, the bad one was NACKed once.
-    expect(fake.crcs).toEqual([[0, 20_000, MiB, 4]]);
+    expect(fake.crcs).toEqual([[0, 20_000, 256 * 1024, 4]]);
     expect(out).toEqual([0, 2]);
     expect(nacks).toEqual([[1]]);
     expect(err).toBeInstanceOf(HashMismatchError);
