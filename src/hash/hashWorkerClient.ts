@@ -36,8 +36,10 @@ export interface HashWorkerClient {
   crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]>;
   /** Requests sent so far, by kind (for tests and the benchmark). */
   readonly sent: Readonly<Record<HashWorkerRequest['t'], number>>;
-  /** Pooled buffers allocated and reused (for tests and the benchmark). */
+  /** Pooled 1 MiB buffers allocated and reused (for tests and the benchmark). */
   readonly buffers: Readonly<{ allocated: number; reused: number }>;
+  /** The same for the 256 KiB buffers of single-chunk CRC requests. */
+  readonly smallBuffers: Readonly<{ allocated: number; reused: number }>;
 }
 
 /**
@@ -87,6 +89,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
     const client: HashWorkerClient = {
       sent,
       buffers: pool.counts,
+      smallBuffers: small.counts,
       createSha256() {
         const id = ++nextId;
         post({ t: 'open', id });

@@ -19,6 +19,7 @@ import { Peer, type DataConnection } from 'peerjs';
 import { receiveFile, sendFile, type SendOptions, type TransferEvent } from '../../../src/index';
 import { createNegotiatedChannels, waitForOpen } from '../../../harness/channels';
 import { createWebSocketTransport, negotiate, type SignalTransport } from '../../../harness/signalling';
+import { pageHashWorker } from '../../../src/hash/pageHashWorker';
 import { discardTarget } from '../discardTarget';
 import { summarizeLongTasks, type LongTaskSummary } from './longTasks';
 
@@ -290,6 +291,16 @@ export async function rawWorkerSend(key: string, bytes: number, config: { messag
   const done = next();
   worker.postMessage('go');
   return (await done) as SendEnd;
+}
+
+/**
+ * The page's hash worker's pooled buffers so far (allocated, reused; 1 MiB and 256 KiB pools), or `undefined`
+ * before a transfer started it: an allocation is a hand-off that found no buffer back from the worker.
+ */
+export async function hashWorkerBuffers(): Promise<{ big: { allocated: number; reused: number }; small: { allocated: number; reused: number } } | undefined> {
+  const client = await pageHashWorker();
+  if (!client) return undefined;
+  return { big: { ...client.buffers }, small: { ...(client.smallBuffers ?? { allocated: 0, reused: 0 }) } };
 }
 
 /** The receive started by `rawReceive`, `tallowReceive`, `simplePeerReceive` or `peerJsReceive`. */

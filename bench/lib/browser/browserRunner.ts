@@ -247,7 +247,16 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
       const tasksBefore = await Promise.all(pages.map((p) => taskSeconds(cdp[p])));
       const procBefore = readProcessTree(process.pid);
       const runnerBefore = process.cpuUsage();
-      const { seconds, detail } = await arranged.go();
+      const buffersBefore = system.kind === 'tallow' && !system.baseline ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
+      const { seconds, detail: ranAs } = await arranged.go();
+      const buffersAfter = buffersBefore.length ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
+      const allocated = (i: number) => {
+        const [b, a] = [buffersBefore[i], buffersAfter[i]];
+        if (!a) return '-';
+        const d = (k: 'big' | 'small', f: 'allocated' | 'reused') => a[k][f] - (b?.[k][f] ?? 0);
+        return `${d('big', 'allocated')}+${d('small', 'allocated')} new / ${d('big', 'reused')}+${d('small', 'reused')} reused`;
+      };
+      const detail = buffersAfter.length ? `${ranAs ?? ''}; hash worker buffers (1 MiB+256 KiB) send ${allocated(0)}, recv ${allocated(1)}` : ranAs;
       const runnerUsed = process.cpuUsage(runnerBefore);
       const chromiumCpu = cpuBetween(procBefore, readProcessTree(process.pid));
       delete (chromiumCpu as Record<string, number>).other;
