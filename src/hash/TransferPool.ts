@@ -14,6 +14,11 @@ export const POOL_BUFFER_BYTES = 1024 * 1024;
 export const SMALL_POOL_BUFFER_BYTES = 256 * 1024;
 /** Idle buffers kept at most; more coming back are dropped for the collector. */
 export const MAX_IDLE_BUFFERS = 8;
+/**
+ * Buffers out at the worker at once for CRC requests ({@link TransferPool.tryTake}): beyond them the worker is
+ * behind, and a CRC is cheaper computed on the page than a fresh buffer is to allocate (and collect) there.
+ */
+export const MAX_CRC_BUFFERS_OUT = 8;
 
 /** A pool of transferable buffers of one size, {@link POOL_BUFFER_BYTES} unless told otherwise. */
 export class TransferPool {
@@ -27,8 +32,17 @@ export class TransferPool {
   /** Buffers allocated, and takes served by a reused one (for tests and the benchmark). */
   readonly counts = { allocated: 0, reused: 0 };
 
+  // Buffers taken and not given back.
+  private out = 0;
+
+  /** An idle buffer, or a new one when fewer than `maxOut` are out; else `undefined`. */
+  tryTake(maxOut: number): ArrayBuffer | undefined {
+    return this.idle.length || this.out < maxOut ? this.take() : undefined;
+  }
+
   /** An idle buffer, or a new one. */
   take(): ArrayBuffer {
+    this.out++;
     const reused = this.idle.pop();
     if (reused) {
       this.counts.reused++;
@@ -40,6 +54,7 @@ export class TransferPool {
 
   /** A buffer back from the worker. */
   give(buffer: ArrayBuffer): void {
+    this.out = Math.max(0, this.out - 1);
     if (this.idle.length < MAX_IDLE_BUFFERS && buffer.byteLength === this.bufferBytes) this.idle.push(buffer);
   }
 }

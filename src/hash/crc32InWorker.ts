@@ -10,7 +10,8 @@ import { POOL_BUFFER_BYTES } from './TransferPool';
 
 /** What computes a batch of CRC-32s elsewhere (the page's hash worker client fits). */
 export interface Crc32Batcher {
-  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]>;
+  /** The CRC-32 of each part, or `undefined` when it is busy (the caller computes them itself). */
+  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]> | undefined;
 }
 
 /** Options for {@link crc32InWorker}. */
@@ -43,7 +44,9 @@ interface Pending<T> {
  * Without a worker (Node, or a page where none can start) the CRC is computed at once, synchronously. With
  * one, the chunks that arrive in one task (or up to `batchBytes`) go to it as one request, copied into a
  * pooled buffer (the caller keeps its own bytes); each comes out once its batch's answer is back, so the
- * page's main thread only copies. A failing worker errors the output (`HashWorkerError`).
+ * page's main thread only copies. When the worker is behind (its batcher says `undefined`: every pooled
+ * buffer is out), the batch is computed here at once, so the page neither waits nor allocates. A failing
+ * worker errors the output (`HashWorkerError`).
  *
  * ```
  * source: -a-b-------c--|
@@ -90,9 +93,14 @@ export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T,
         }
         if (sourceDone && !pending.length && !subscriber.closed) subscriber.complete();
       };
-      /** Sends one batch of at most `batchBytes` (or one chunk) to the worker. */
-      const post = (w: Crc32Batcher, batch: Pending<T>[]) =>
-        w.crc32Batch(batch.map((p) => p.chunk.data)).then(
+      /** Sends one batch of at most `batchBytes` (or one chunk) to the worker; computes it here when the worker is behind. */
+      const post = (w: Crc32Batcher, batch: Pending<T>[]) => {
+        const answer = w.crc32Batch(batch.map((p) => p.chunk.data));
+        if (!answer) {
+          for (const p of batch) p.crc = crc32(p.chunk.data);
+          return drain();
+        }
+        answer.then(
           (values) => {
             if (subscriber.closed) return;
             batch.forEach((p, i) => (p.crc = values[i] >>> 0));
@@ -100,6 +108,7 @@ export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T,
           },
           (err) => subscriber.error(err),
         );
+      };
       /** Sends the gathered chunks to the worker in batches (or computes them here where there is none). */
       const flush = () => {
         if (worker === undefined) return;

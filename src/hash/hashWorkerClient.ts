@@ -14,7 +14,7 @@
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
 import { BatchingSha256 } from './BatchingSha256';
-import { POOL_BUFFER_BYTES, SMALL_POOL_BUFFER_BYTES, TransferPool } from './TransferPool';
+import { MAX_CRC_BUFFERS_OUT, POOL_BUFFER_BYTES, SMALL_POOL_BUFFER_BYTES, TransferPool } from './TransferPool';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 import type { Sha256 } from './sha256';
 
@@ -32,8 +32,10 @@ export interface HashWorkerClient {
   /**
    * CRC-32 of each of `parts`, computed in the worker: the parts are copied back to back into one pooled
    * buffer (256 KiB or 1 MiB, whichever fits; a fresh one beyond), which travels there and back.
+   * `undefined` when {@link MAX_CRC_BUFFERS_OUT} buffers of that size are out already (the worker is behind):
+   * the caller computes those CRCs itself.
    */
-  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]>;
+  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]> | undefined;
   /** Requests sent so far, by kind (for tests and the benchmark). */
   readonly sent: Readonly<Record<HashWorkerRequest['t'], number>>;
   /** Pooled 1 MiB buffers allocated and reused (for tests and the benchmark). */
@@ -110,7 +112,8 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         const id = ++nextId;
         const lengths = parts.map((p) => p.length);
         const total = lengths.reduce((a, b) => a + b, 0);
-        const buffer = total <= SMALL_POOL_BUFFER_BYTES ? small.take() : total <= POOL_BUFFER_BYTES ? pool.take() : new ArrayBuffer(total);
+        const buffer = total <= SMALL_POOL_BUFFER_BYTES ? small.tryTake(MAX_CRC_BUFFERS_OUT) : total <= POOL_BUFFER_BYTES ? pool.tryTake(MAX_CRC_BUFFERS_OUT) : new ArrayBuffer(total);
+        if (!buffer) return undefined;
         const data = new Uint8Array(buffer, 0, total);
         for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
         return ask<readonly number[]>(id, { t: 'crc', id, data, lengths }, [buffer]);

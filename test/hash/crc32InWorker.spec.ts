@@ -112,6 +112,28 @@ describe('crc32InWorker', () => {
     expect(out.done).toBe(true);
   });
 
+  it('a batch the worker cannot take (behind: no buffer free) is computed here, and waits for earlier ones', async () => {
+    const fake = fakeBatcher();
+    let busy = false;
+    const batcher: Crc32Batcher = { crc32Batch: (parts) => (busy ? undefined : fake.batcher.crc32Batch(parts)) };
+    const source = new Subject<Chunk>();
+    const { out } = collect(source.pipe(crc32InWorker({ attach, worker: async () => batcher })));
+    source.next(chunk(0));
+    await settled();
+    busy = true;
+    source.next(chunk(1));
+    await settled();
+    source.next(chunk(2));
+    source.complete();
+    // Chunks 1 and 2 were computed here, but wait behind chunk 0, still at the worker.
+    expect(fake.batches).toEqual([[1000]]);
+    expect(out.values).toEqual([]);
+    fake.answer();
+    await settled();
+    expect(out.values).toEqual([0, 1, 2].map((i) => ({ index: i, crc: zlibCrc(chunk(i).data) })));
+    expect(out.done).toBe(true);
+  });
+
   it('where no worker starts (it says undefined) computes here, in order', async () => {
     const source = new Subject<Chunk>();
     const { out } = collect(source.pipe(crc32InWorker({ attach, worker: async () => undefined })));

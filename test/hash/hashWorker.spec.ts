@@ -225,6 +225,15 @@ describe('startHashWorker (the page side)', () => {
     ]);
     expect(client.buffers).toEqual({ allocated: 2, reused: 3 });
     expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 4 });
+    // With MAX_CRC_BUFFERS_OUT (8) buffers of a size at the worker, the next request says undefined: the worker is behind.
+    const piece = big.subarray(0, 1000);
+    const out = Array.from({ length: 8 }, () => client.crc32Batch([piece]));
+    expect(out.every((p) => p instanceof Promise)).toBe(true);
+    expect(client.crc32Batch([piece])).toBeUndefined();
+    // A 1 MiB-pool request is still free to go.
+    expect(client.crc32Batch([big])).toBeInstanceOf(Promise);
+    expect(await Promise.all(out)).toEqual(out.map(() => [zlibCrc(piece)]));
+    expect(await client.crc32Batch([piece])).toEqual([zlibCrc(piece)]);
   });
 
   it('no worker when spawning throws (no Worker, a CSP that forbids blob: workers)', async () => {
