@@ -58,9 +58,10 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
     // The sender's and the receiver's whole-file hashers: each byte once per side, two digests.
     expect(r.workers.updateBytes).toBe(2 * size);
     expect(r.workers.digests).toBe(2);
-    // Every chunk's CRC-32 too: the sender's before framing, the receiver's before checking (none resent on loopback).
-    expect(r.workers.crcBytes).toBe(2 * size);
-    expect(r.workers.crcPieces).toBeGreaterThanOrEqual(2 * Math.ceil(size / (256 * 1024)));
+    // The chunks' CRC-32 too: the sender's before framing, the receiver's before checking, each chunk at most once per
+    // side (none resent on loopback); a batch that finds the worker behind (8 buffers out) is computed on the page.
+    expect(r.workers.crcBytes).toBeGreaterThan(size / 2);
+    expect(r.workers.crcBytes).toBeLessThanOrEqual(2 * size);
     expect([r.sourceSha256, r.senderSha256, r.receiverSha256, r.receivedSha256]).toEqual([want, want, want, want]);
   }, 60_000);
 
@@ -71,7 +72,8 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
     expect(again.workers).toMatchObject({ workers: 0, updateBytes: 2 * size, digests: 2 });
     expect([again.senderSha256, again.receiverSha256]).toEqual([want, want]);
     const main = await run({ size, seed: 8, hashOn: 'main', timeoutMs: 40_000 });
-    expect(main.workers).toMatchObject({ workers: 0, updates: 0, digests: 0, crcBytes: 2 * size });
+    expect(main.workers).toMatchObject({ workers: 0, updates: 0, digests: 0 });
+    expect(main.workers.crcBytes).toBeGreaterThan(0);
     expect([main.senderSha256, main.receiverSha256, main.receivedSha256]).toEqual([want, want, want]);
   }, 60_000);
 
