@@ -9,19 +9,20 @@
  * Systems run interleaved (A B C … A B C …) after one untimed warm-up each; figures are medians.
  *
  *   npm run bench -- --only browser [--quick]          (5 × 256 MiB; --quick: 3 × 64 MiB)
- *   node --expose-gc --import tsx bench/browser.ts [--runs N] [--mib N] [--only <name part>]… [--grid] [--profile]
+ *   node --expose-gc --import tsx bench/browser.ts [--runs N] [--mib N] [--only <name part>]… [--grid] [--profile] [--baseline DIR]
  *
  * Clocks: from the sending page's first send (tallow-rx: subscribing `sendFile`, so its handshake
  * and SHA-256 verification are inside) to the last byte received (tallow-rx: both sides completed),
  * in epoch milliseconds of the two pages. Connecting is not timed. Mbit/s is 10^6 bit/s.
  * What each run also measures is listed in bench/lib/browser/browserRunner.ts.
  */
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawnChromiumRunner, type SpawnedChromiumRunner } from '../test/harness/chromium';
 import { BROWSER_USAGE, parseBrowserArgs } from './lib/browser/browserArgs';
 import type { RunRecord, RunReply, RunRequest } from './lib/browser/browserRunner';
 import { checkTargets, formatBrowserTable, summarizeRuns, toBenchResults, type SystemSummary } from './lib/browser/browserSummary';
-import { BROWSER_SYSTEMS, tuningGrid, type BrowserSystem } from './lib/browser/browserSystems';
+import { baselineSystems, BROWSER_SYSTEMS, tuningGrid, type BrowserSystem } from './lib/browser/browserSystems';
 import { machineInfo, MiB } from './lib/measure';
 import type { Benchmark, BenchOptions } from './lib/types';
 
@@ -41,6 +42,8 @@ export interface BrowserBenchOptions {
   readonly warmBytes: number;
   /** Profile one run of this system after the rounds. Default: none. */
   readonly profileSystem?: BrowserSystem;
+  /** An older checkout whose bench page (and so tallow-rx) the `baseline` systems run. Default: none. */
+  readonly baselineDir?: string;
   readonly log: (line: string) => void;
 }
 
@@ -87,7 +90,9 @@ const describe = (r: RunRecord): string => {
 /** Runs `systems` interleaved in one Chromium and summarises each. A failing system is retried in later rounds. */
 export async function runBrowserBench(opts: BrowserBenchOptions): Promise<BrowserBenchResult> {
   const { systems, bytes, runs, warmBytes, log } = opts;
-  const runner = await spawnChromiumRunner(RUNNER, { bundles: { bench: PAGE_ENTRY }, timeoutMs: 120_000 });
+  const bundles: Record<string, string> = { bench: PAGE_ENTRY };
+  if (opts.baselineDir) bundles.baseline = path.resolve(opts.baselineDir, PAGE_ENTRY);
+  const runner = await spawnChromiumRunner(RUNNER, { bundles, timeoutMs: 120_000 });
   const seq = { n: 0 };
   // Generous: 10 Mbit/s would still finish.
   const timeoutMs = 30_000 + ((bytes * 8) / 10e6) * 1000;
@@ -158,7 +163,11 @@ async function main(): Promise<void> {
     return;
   }
   const pool = args.grid ? tuningGrid() : BROWSER_SYSTEMS;
-  const systems = args.only.length ? pool.filter((s) => args.only.some((part) => s.name.includes(part))) : pool;
+  const picked = args.only.length ? pool.filter((s) => args.only.some((part) => s.name.includes(part))) : [...pool];
+  // Each baseline row runs right after this tree's row of the same connections, when that row runs.
+  const systems = picked.flatMap((s) =>
+    args.baseline && s.kind === 'tallow' && s.receiver === 'page' && !args.grid ? [s, ...baselineSystems(args.baselineLabel ?? path.basename(args.baseline)).filter((b) => b.kind === 'tallow' && b.connections === s.connections)] : [s],
+  );
   if (!systems.length) throw new Error(`no system matches ${args.only.join(', ')}`);
   const bytes = Math.round(args.mib * MiB);
   const m = machineInfo();
@@ -166,7 +175,7 @@ async function main(): Promise<void> {
   console.log(`${m.cpu}, nproc ${m.nproc}, ${m.memory} RAM, Node ${m.node}, load average ${m.load.toFixed(2)} at the start`);
   const log = (line: string) => console.error(line);
   const profileSystem = args.profile ? BROWSER_SYSTEMS.find((s) => s.kind === 'tallow' && s.connections === 1 && s.receiver === 'page') : undefined;
-  const result = await runBrowserBench({ systems, bytes, runs: args.runs, warmBytes: Math.min(bytes, 16 * MiB), profileSystem, log });
+  const result = await runBrowserBench({ systems, bytes, runs: args.runs, warmBytes: Math.min(bytes, 16 * MiB), profileSystem, baselineDir: args.baseline, log });
   report(result, bytes, args.runs, (line) => console.log(line));
   console.log(`load average ${machineInfo().load.toFixed(2)} at the end`);
 }

@@ -20,6 +20,9 @@ const native: NativeCrc | undefined = (() => {
   }
 })();
 
+/** True where CRC-32 is zlib's native one (Node), which is fast enough to stay on the calling thread. */
+export const hasNativeCrc32 = (): boolean => native !== undefined;
+
 let tables: Uint32Array[] | undefined;
 
 /** Builds the 8 lookup tables of slicing-by-8 once, on first use. */

@@ -49,6 +49,19 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
   /** The open hasher `id`, or an `error` answer. */
   const opened = (id: number): Entry | undefined => open.get(id) ?? void fail(id, `hasher ${id} is not open`);
 
+  /** CRC-32 of each piece of a `crc` request; the buffer goes back with the answer (or after the error). */
+  const crcOf = (m: Extract<HashWorkerRequest, { t: 'crc' }>) => {
+    const buffer = m.data.buffer as ArrayBuffer;
+    const total = m.lengths.reduce((sum, n) => (Number.isInteger(n) && n >= 0 ? sum + n : NaN), 0);
+    if (total !== m.data.length) {
+      scope.postMessage({ t: 'buffer', buffer }, [buffer]);
+      return fail(m.id, `crc pieces [${m.lengths.join(', ')}] do not add up to the ${m.data.length} B sent`);
+    }
+    const values: number[] = [];
+    for (let i = 0, at = 0; i < m.lengths.length; at += m.lengths[i++]) values.push(crc32Js(m.data.subarray(at, at + m.lengths[i])));
+    scope.postMessage({ t: 'crc', id: m.id, values, buffer }, [buffer]);
+  };
+
   scope.addEventListener('message', ({ data: m }) => {
     let entry: Entry | undefined;
     switch (m.t) {
@@ -72,7 +85,7 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
         open.delete(m.id);
         return;
       case 'crc':
-        return scope.postMessage({ t: 'crc', id: m.id, value: crc32Js(m.data, m.seed) });
+        return crcOf(m);
       default:
         return fail((m as { id?: number }).id ?? -1, `unknown request ${JSON.stringify((m as { t?: unknown }).t)}`);
     }

@@ -8,12 +8,13 @@
  *
  * Bytes go to the worker copied into 1 MiB pooled buffers that are transferred there and back
  * (BatchingSha256.ts, TransferPool.ts): one memcpy, no allocation and one message per MiB; the caller keeps
- * its own buffer, which a sink or a frame may still be using.
+ * its own buffer, which a sink or a frame may still be using. Chunks whose CRC-32 is wanted travel the same
+ * way, a batch per buffer (crc32InWorker.ts), and come back with their CRCs.
  */
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
 import { BatchingSha256 } from './BatchingSha256';
-import { TransferPool } from './TransferPool';
+import { MAX_CRC_BUFFERS_OUT, POOL_BUFFER_BYTES, SMALL_POOL_BUFFER_BYTES, TransferPool } from './TransferPool';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
 import type { Sha256 } from './sha256';
 
@@ -28,12 +29,19 @@ export interface WorkerLike {
 export interface HashWorkerClient {
   /** A SHA-256 hasher in the worker; `digestHex()` answers with a promise. */
   createSha256(): Sha256 & { digestHex(): Promise<string> };
-  /** CRC-32 of `data` continuing from `seed`, computed in the worker. */
-  crc32(data: Bytes, seed?: number): Promise<number>;
+  /**
+   * CRC-32 of each of `parts`, computed in the worker: the parts are copied back to back into one pooled
+   * buffer (256 KiB or 1 MiB, whichever fits; a fresh one beyond), which travels there and back.
+   * `undefined` when {@link MAX_CRC_BUFFERS_OUT} buffers of that size are out already (the worker is behind):
+   * the caller computes those CRCs itself.
+   */
+  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]> | undefined;
   /** Requests sent so far, by kind (for tests and the benchmark). */
   readonly sent: Readonly<Record<HashWorkerRequest['t'], number>>;
-  /** Pooled buffers allocated and reused (for tests and the benchmark). */
+  /** Pooled 1 MiB buffers allocated and reused (for tests and the benchmark). */
   readonly buffers: Readonly<{ allocated: number; reused: number }>;
+  /** The same for the 256 KiB buffers of single-chunk CRC requests. */
+  readonly smallBuffers: Readonly<{ allocated: number; reused: number }>;
 }
 
 /**
@@ -72,6 +80,10 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
       });
     // Buffers for `update` hand-offs, back from the worker once hashed.
     const pool = new TransferPool();
+    // Buffers for CRC requests of one chunk (a receiver's, one frame per task): a quarter of the size, so a
+    // missed reuse allocates (and zero-fills) less.
+    const small = new TransferPool(SMALL_POOL_BUFFER_BYTES);
+    const poolFor = (bytes: number) => (bytes === SMALL_POOL_BUFFER_BYTES ? small : bytes === POOL_BUFFER_BYTES ? pool : undefined);
     const ctx = { pool, post, ask: (m: HashWorkerRequest) => ask<string>(m.id, m), broken: () => broken !== undefined };
     // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
     const unused = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((id) => broken || post({ t: 'close', id })) : undefined;
@@ -79,6 +91,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
     const client: HashWorkerClient = {
       sent,
       buffers: pool.counts,
+      smallBuffers: small.counts,
       createSha256() {
         const id = ++nextId;
         post({ t: 'open', id });
@@ -95,10 +108,15 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         unused?.register(hasher, id, hasher);
         return hasher;
       },
-      crc32(data, seed = 0) {
+      crc32Batch(parts) {
         const id = ++nextId;
-        const copy = data.slice();
-        return ask<number>(id, { t: 'crc', id, data: copy, seed }, [copy.buffer as ArrayBuffer]);
+        const lengths = parts.map((p) => p.length);
+        const total = lengths.reduce((a, b) => a + b, 0);
+        const buffer = total <= SMALL_POOL_BUFFER_BYTES ? small.tryTake(MAX_CRC_BUFFERS_OUT) : total <= POOL_BUFFER_BYTES ? pool.tryTake(MAX_CRC_BUFFERS_OUT) : new ArrayBuffer(total);
+        if (!buffer) return undefined;
+        const data = new Uint8Array(buffer, 0, total);
+        for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
+        return ask<readonly number[]>(id, { t: 'crc', id, data, lengths }, [buffer]);
       },
     };
 
@@ -111,13 +129,14 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         worker.terminate();
         return resolve(undefined);
       }
-      if (m.t === 'buffer') return pool.give(m.buffer);
+      if (m.t === 'buffer') return poolFor(m.buffer.byteLength)?.give(m.buffer);
+      if (m.t === 'crc') poolFor(m.buffer.byteLength)?.give(m.buffer);
       const w = waiting.get(m.id);
       waiting.delete(m.id);
       const error = m.t === 'error' ? new HashWorkerError(`hash worker: ${m.message}`, { id: m.id }) : undefined;
       if (!w) return void (error && early.set(m.id, error));
       if (error) w.reject(error);
-      else if (m.t !== 'error') w.resolve(m.t === 'digest' ? m.hex : m.value);
+      else if (m.t !== 'error') w.resolve(m.t === 'digest' ? m.hex : m.values);
     });
     worker.addEventListener('error', (event: { message?: string; preventDefault?: () => void }) => {
       event.preventDefault?.();

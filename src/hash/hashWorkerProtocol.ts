@@ -10,10 +10,14 @@
  * |        |                                 | buffer back (`buffer`, transferred)    |        |
  * | open   | `digest`                        | answers `digest` with the hex          | (none) |
  * | open   | `close`                         | drops the hasher (its owner gave up)   | (none) |
- * | any    | `crc` (bytes, seed)             | answers `crc` with the CRC-32          | same   |
+ * | any    | `crc` (bytes, lengths;          | answers `crc` with the CRC-32 of each  | same   |
+ * |        | transferred)                    | piece, the buffer with it (transferred)|        |
  * | any    | anything else                   | answers `error` for that id            | (none) |
  *
- * An `update` to a hasher that is not open (or failed) still gets its buffer back, after its `error`.
+ * An `update` to a hasher that is not open (or failed) still gets its buffer back, after its `error`. A `crc`
+ * whose `lengths` do not add up to its bytes answers `error` and hands the buffer back with `buffer`.
+ * A `crc` carries the payloads of a few chunks back to back (the page's batch); `id` is the request's, not a
+ * hasher's.
  *
  * The worker says `ready` once, when it has loaded and made a SHA-256, or `unavailable` when it cannot (a
  * Content-Security-Policy without `'wasm-unsafe-eval'`). The page falls back to hashing on its own thread
@@ -27,7 +31,8 @@ export type HashWorkerRequest =
   | { readonly t: 'update'; readonly id: number; readonly data: Uint8Array }
   | { readonly t: 'digest'; readonly id: number }
   | { readonly t: 'close'; readonly id: number }
-  | { readonly t: 'crc'; readonly id: number; readonly data: Uint8Array; readonly seed: number };
+  /** `data` is a view from byte 0 of a pooled buffer, transferred: pieces of `lengths[i]` bytes, back to back. */
+  | { readonly t: 'crc'; readonly id: number; readonly data: Uint8Array; readonly lengths: readonly number[] };
 
 /** Worker → page. */
 export type HashWorkerReply =
@@ -35,5 +40,6 @@ export type HashWorkerReply =
   | { readonly t: 'unavailable'; readonly message: string }
   | { readonly t: 'buffer'; readonly buffer: ArrayBuffer }
   | { readonly t: 'digest'; readonly id: number; readonly hex: string }
-  | { readonly t: 'crc'; readonly id: number; readonly value: number }
+  /** The CRC-32 of each piece, in order, and the request's buffer, transferred back. */
+  | { readonly t: 'crc'; readonly id: number; readonly values: readonly number[]; readonly buffer: ArrayBuffer }
   | { readonly t: 'error'; readonly id: number; readonly message: string };

@@ -11,7 +11,7 @@ import type { Chunk } from '../types';
 import { subscribeChained } from './subscribeChained';
 
 /** Options for {@link repairChunks}. */
-export interface RepairChunksConfig {
+export interface RepairChunksConfig<T extends Chunk = Chunk> {
   /** Called with the chunk indexes to re-request (at most 4096 per call). Required. */
   readonly nack: (indexes: number[]) => void;
   /**
@@ -44,6 +44,11 @@ export interface RepairChunksConfig {
   readonly maxCorruptRetries?: number;
   /** Called for every corrupted chunk that is dropped. */
   readonly onCorrupt?: (index: number) => void;
+  /**
+   * The CRC-32 a chunk's `data` has, to compare with its `checksum`. Pass it when it was computed earlier
+   * (receiveFile has the page's hash worker compute it). Default: `crc32(chunk.data)`, here.
+   */
+  readonly checksumOf?: (chunk: T) => number;
   /** Drives the gap timer. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
@@ -71,7 +76,7 @@ export interface RepairChunksConfig {
  * @param config see {@link RepairChunksConfig}
  * @return an operator that passes intact chunks through
  */
-export function repairChunks<T extends Chunk>(config: RepairChunksConfig): OperatorFunction<T, T> {
+export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): OperatorFunction<T, T> {
   const nackDelayMs = config.nackDelayMs ?? 100;
   const endNackDelayMs = config.endNackDelayMs ?? 500;
   const windowSize = config.window ?? 1024;
@@ -80,6 +85,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
   if (!(nackDelayMs > 0)) throw new InvalidConfigError(`nackDelayMs must be > 0, got ${nackDelayMs}`, { nackDelayMs });
   if (!(maxRetries >= 0)) throw new InvalidConfigError(`maxCorruptRetries must be >= 0, got ${maxRetries}`, { maxRetries });
   const scheduler = config.scheduler ?? asyncScheduler;
+  const checksumOf = config.checksumOf ?? ((chunk: T) => crc32(chunk.data));
   return (source) =>
     new Observable<T>((subscriber) => {
       // Lowest index not yet received intact.
@@ -161,7 +167,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig): Opera
       subscribeChained(source, subscriber, {
         next: (chunk) => {
           if (chunk.checksum !== undefined) {
-            const actual = crc32(chunk.data);
+            const actual = checksumOf(chunk) >>> 0;
             if (actual !== chunk.checksum >>> 0) {
               const n = (corrupt.get(chunk.index) ?? 0) + 1;
               corrupt.set(chunk.index, n);

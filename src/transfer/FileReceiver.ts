@@ -12,6 +12,7 @@
  */
 import { Observable, ReplaySubject, switchMap, take, map, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import { HashMismatchError, InvalidConfigError, ProtocolError } from '../errors';
+import { crc32InWorker } from '../hash/crc32InWorker';
 import { createSha256, type Sha256 } from '../hash/sha256';
 import { reorder } from '../operators/reorder';
 import { repairChunks } from '../operators/repairChunks';
@@ -56,6 +57,11 @@ export interface FileReceiverConfig {
   /** Set when the target was opened before `accept` (a resume). */
   readonly preOpened?: PreOpened;
   readonly hooks: FileReceiverHooks;
+}
+
+/** A frame and the CRC-32 its payload has (computed here or in the hash worker). */
+interface CheckedFrame extends DataFrame {
+  readonly actualChecksum: number;
 }
 
 type State = 'idle' | 'opening' | 'running' | 'finishing' | 'complete' | 'closed';
@@ -217,7 +223,10 @@ export class FileReceiver {
       return () => this.buffer.detach();
     }).pipe(
       tap((f) => checkFrameBounds(f, from, m)),
-      repairChunks({
+      // Each payload's CRC-32: in the page's hash worker in a browser (frames wait for it, in order), here in Node.
+      crc32InWorker({ attach: (f: DataFrame, crc): CheckedFrame => ({ ...f, actualChecksum: crc }) }),
+      repairChunks<CheckedFrame>({
+        checksumOf: (f) => f.actualChecksum,
         nack: (chunks) => this.nack(chunks, window),
         detectGaps: m.reliability === 'unreliable',
         end: this.end$,

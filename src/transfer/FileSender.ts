@@ -1,6 +1,6 @@
 /**
  * One file of a sending session: its resumed-prefix check, its data path
- * (read → hash → chunk → keep → frame → route → backpressure → send), its
+ * (read → hash → chunk → CRC → keep → frame → route → backpressure → send), its
  * retransmit store, and the checks on its `ack`, `nack` and `complete`
  * (docs/protocol.md). The session (SenderSession) owns the channels, the
  * control link, the window and the order of files; it hands each file a
@@ -10,6 +10,7 @@ import { map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type
 import { HashMismatchError, InvalidConfigError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
+import { crc32InWorker } from '../hash/crc32InWorker';
 import { createSha256, type Sha256 } from '../hash/sha256';
 import { adaptiveChunk } from '../operators/adaptiveChunk';
 import { backpressure } from '../operators/backpressure';
@@ -174,6 +175,8 @@ export class FileSender {
       tap({ next: (b) => this.onRead(b, hasher), complete: () => this.onSourceEnd(hasher) }),
       chunking(this.ctx.conditions$, this.bounds(from)),
       checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk }),
+      // Each chunk's CRC-32: in the page's hash worker in a browser (the chunks wait for it, in order), here in Node.
+      crc32InWorker({ attach: (c: Chunk, crc) => ({ ...c, checksum: crc }) }),
       tap({ next: (c) => this.onChunk(c), complete: () => this.sendDone() }),
       encodeFrames({ transferId: this.manifest.id, pool: framePool }),
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
@@ -276,7 +279,7 @@ export class FileSender {
 
   private resend(chunks: readonly Chunk[]): void {
     for (const c of chunks) {
-      const frame = encodeFrame({ transferId: this.manifest.id, index: c.index, offset: c.offset, flags: FLAG_RETRANSMIT }, c.data);
+      const frame = encodeFrame({ transferId: this.manifest.id, index: c.index, offset: c.offset, checksum: c.checksum, flags: FLAG_RETRANSMIT }, c.data);
       this.framed.set(frame, { index: c.index, retransmit: true });
       this.retransmit$.next(frame);
     }

@@ -10,10 +10,13 @@ describe('parseBrowserArgs', () => {
 
   it('reads --runs, --mib (both forms), repeated --only, --grid and --profile', () => {
     expect(parseBrowserArgs(['--runs', '3', '--mib=64', '--only', 'raw', '--only=tallow', '--grid', '--profile'])).toEqual({ runs: 3, mib: 64, only: ['raw', 'tallow'], grid: true, profile: true });
+    expect(parseBrowserArgs(['--baseline', '/tmp/old', '--baseline-label=180f97a'])).toMatchObject({ baseline: '/tmp/old', baselineLabel: '180f97a' });
   });
 
   it('rejects unknown flags and bad numbers', () => {
     expect(() => parseBrowserArgs(['--fast'])).toThrow('unknown flag --fast');
+    expect(() => parseBrowserArgs(['--baseline'])).toThrow('--baseline needs a value');
+    expect(() => parseBrowserArgs(['--baseline-label', 'x'])).toThrow('--baseline-label needs --baseline');
     expect(() => parseBrowserArgs(['--runs', '0'])).toThrow('--runs needs a positive number');
     expect(() => parseBrowserArgs(['--runs', '2.5'])).toThrow('whole number');
     expect(() => parseBrowserArgs(['--mib'])).toThrow('--mib needs a positive number, got nothing');

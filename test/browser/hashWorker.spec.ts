@@ -58,10 +58,14 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
     // The sender's and the receiver's whole-file hashers: each byte once per side, two digests.
     expect(r.workers.updateBytes).toBe(2 * size);
     expect(r.workers.digests).toBe(2);
+    // The chunks' CRC-32 too: the sender's before framing, the receiver's before checking, each chunk at most once per
+    // side (none resent on loopback); a batch that finds the worker behind (8 buffers out) is computed on the page.
+    expect(r.workers.crcBytes).toBeGreaterThan(size / 2);
+    expect(r.workers.crcBytes).toBeLessThanOrEqual(2 * size);
     expect([r.sourceSha256, r.senderSha256, r.receiverSha256, r.receivedSha256]).toEqual([want, want, want, want]);
   }, 60_000);
 
-  it('a later transfer reuses the worker; hashing on the main thread (createHash) posts nothing to it', async () => {
+  it('a later transfer reuses the worker; hashing on the main thread (createHash) posts no SHA-256 to it, CRC-32 still goes', async () => {
     const size = 3 * MiB;
     const want = sha256Hex(patternBytes(size, 8));
     const again = await run({ size, seed: 8, hashOn: 'worker', timeoutMs: 40_000 });
@@ -69,6 +73,7 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
     expect([again.senderSha256, again.receiverSha256]).toEqual([want, want]);
     const main = await run({ size, seed: 8, hashOn: 'main', timeoutMs: 40_000 });
     expect(main.workers).toMatchObject({ workers: 0, updates: 0, digests: 0 });
+    expect(main.workers.crcBytes).toBeGreaterThan(0);
     expect([main.senderSha256, main.receiverSha256, main.receivedSha256]).toEqual([want, want, want]);
   }, 60_000);
 
@@ -84,7 +89,7 @@ describe.skipIf(skip)('hashing in a worker (Chromium, 127.0.0.1)', () => {
     expect(r.error).toBeUndefined();
     expect(r.outcome).toBe('completed');
     // The library tried once (the page's one worker); the policy refused it or its WebAssembly; no hashing went to it.
-    expect(r.workers).toMatchObject({ ...tried, updates: 0, digests: 0 });
+    expect(r.workers).toMatchObject({ ...tried, updates: 0, digests: 0, crcs: 0 });
     expect([r.sourceSha256, r.senderSha256, r.receiverSha256, r.receivedSha256]).toEqual([want, want, want, want]);
   }, 60_000);
 });

@@ -7,7 +7,11 @@
 import { createHash } from 'node:crypto';
 import { crc32 as zlibCrc } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { from } from 'rxjs';
+import { HashMismatchError } from '../../src/errors';
 import { HashWorkerError } from '../../src/hash/HashWorkerError';
+import { crc32InWorker } from '../../src/hash/crc32InWorker';
+import { repairChunks } from '../../src/operators/repairChunks';
 import { serveHashRequests } from '../../src/hash/hashWorker';
 import { startHashWorker, type WorkerLike } from '../../src/hash/hashWorkerClient';
 import type { HashWorkerReply, HashWorkerRequest } from '../../src/hash/hashWorkerProtocol';
@@ -50,6 +54,8 @@ function fakeWorker(options: { start?: boolean; create?: Parameters<typeof serve
   const posted: HashWorkerRequest[] = [];
   // Each update's view as posted: [byteOffset, byteLength, its buffer's byteLength] (the worker detaches it later).
   const updates: number[][] = [];
+  // The same for each crc request, with its piece count.
+  const crcs: number[][] = [];
   let terminated = false;
   let toScope: ((e: { data: HashWorkerRequest }) => void) | undefined;
   const emit = (type: string, e: unknown) => listeners[type].forEach((l) => l(e));
@@ -58,6 +64,7 @@ function fakeWorker(options: { start?: boolean; create?: Parameters<typeof serve
       const data = structuredClone(m, { transfer }) as HashWorkerRequest;
       posted.push(data);
       if (data.t === 'update') updates.push([data.data.byteOffset, data.data.byteLength, data.data.buffer.byteLength]);
+      if (data.t === 'crc') crcs.push([data.data.byteOffset, data.data.byteLength, data.data.buffer.byteLength, data.lengths.length]);
       queueMicrotask(() => toScope?.({ data }));
     },
     addEventListener: (type, l) => listeners[type].push(l),
@@ -71,7 +78,7 @@ function fakeWorker(options: { start?: boolean; create?: Parameters<typeof serve
       ),
     );
   }
-  return { worker, posted, updates, terminated: () => terminated, fail: (message: string) => emit('error', { message, preventDefault() {} }) };
+  return { worker, posted, updates, crcs, terminated: () => terminated, fail: (message: string) => emit('error', { message, preventDefault() {} }) };
 }
 
 describe('serveHashRequests (the worker body)', () => {
@@ -86,12 +93,16 @@ describe('serveHashRequests (the worker body)', () => {
     send({ t: 'update', id: 1, data: a.subarray(0, 50_000) });
     send({ t: 'update', id: 2, data: b });
     send({ t: 'update', id: 1, data: a.subarray(50_000) });
-    send({ t: 'crc', id: 3, data: b, seed: 0 });
+    const pieces = new Uint8Array(a.length + b.length);
+    pieces.set(a);
+    pieces.set(b, a.length);
+    send({ t: 'crc', id: 3, data: pieces, lengths: [a.length, 0, b.length] });
     send({ t: 'digest', id: 2 });
     send({ t: 'digest', id: 1 });
     await until(4);
     // CRC-32 answers at once; the digests once each hasher's WASM loaded (in either order).
-    expect(replies[1]).toEqual({ t: 'crc', id: 3, value: zlibCrc(b) });
+    // One CRC per piece (an empty one too); the buffer came back with them.
+    expect(replies[1]).toEqual({ t: 'crc', id: 3, values: [zlibCrc(a), 0, zlibCrc(b)], buffer: pieces.buffer });
     expect(replies.slice(2).sort((x, y) => (x as { id: number }).id - (y as { id: number }).id)).toEqual([
       { t: 'digest', id: 1, hex: nodeSha(a) },
       { t: 'digest', id: 2, hex: nodeSha(b) },
@@ -101,6 +112,25 @@ describe('serveHashRequests (the worker body)', () => {
       { bytes: 70_001, transferred: true },
       { bytes: 100_000, transferred: true },
       { bytes: 100_000, transferred: true },
+    ]);
+  });
+
+  it('a crc whose pieces do not add up to its bytes answers error and hands the buffer back', async () => {
+    const { replies, buffers, send, until } = fakeScope();
+    await until(1);
+    send({ t: 'crc', id: 5, data: new Uint8Array(10), lengths: [4, 5] });
+    send({ t: 'crc', id: 6, data: new Uint8Array(10), lengths: [12, -2] });
+    send({ t: 'crc', id: 7, data: new Uint8Array(10), lengths: [10] });
+    await until(4);
+    expect(replies.slice(1).map((r) => [r.t, (r as { id?: number }).id])).toEqual([
+      ['error', 5],
+      ['error', 6],
+      ['crc', 7],
+    ]);
+    expect((replies[1] as { message: string }).message).toBe('crc pieces [4, 5] do not add up to the 10 B sent');
+    expect(buffers).toEqual([
+      { bytes: 10, transferred: true },
+      { bytes: 10, transferred: true },
     ]);
   });
 
@@ -135,10 +165,11 @@ describe('serveHashRequests (the worker body)', () => {
     listener({ data: { t: 'open', id: 1 } });
     listener({ data: { t: 'update', id: 1, data: new Uint8Array(3) } });
     listener({ data: { t: 'digest', id: 1 } });
-    listener({ data: { t: 'crc', id: 2, data: new Uint8Array(0), seed: 0 } });
+    const none = new Uint8Array(0);
+    listener({ data: { t: 'crc', id: 2, data: none, lengths: [0] } });
     await until(3);
     expect(replies).toHaveLength(3);
-    expect(replies).toEqual(expect.arrayContaining([{ t: 'unavailable', message: 'no wasm' }, { t: 'crc', id: 2, value: 0 }, { t: 'error', id: 1, message: 'no wasm' }]));
+    expect(replies).toEqual(expect.arrayContaining([{ t: 'unavailable', message: 'no wasm' }, { t: 'crc', id: 2, values: [0], buffer: none.buffer }, { t: 'error', id: 1, message: 'no wasm' }]));
   });
 });
 
@@ -176,8 +207,33 @@ describe('startHashWorker (the page side)', () => {
     expect(await h3.digestHex()).toBe(nodeSha(large));
     expect(fake.updates.slice(3)).toEqual([[0, MiB / 2 + 7, MiB]]);
     expect(client.buffers).toEqual({ allocated: 2, reused: 2 });
-    expect(await client.crc32(view)).toBe(zlibCrc(view));
-    expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 1 });
+    // CRC-32 of a batch: copied into a pooled buffer that comes back; the caller's bytes stay.
+    expect(await client.crc32Batch([view, big.subarray(0, 10), big])).toEqual([zlibCrc(view), zlibCrc(big.subarray(0, 10)), zlibCrc(big)]);
+    expect(fake.crcs).toEqual([[0, 500_010, MiB, 3]]);
+    expect(Buffer.from(big).equals(pattern(300_000, 5))).toBe(true);
+    expect(client.buffers).toEqual({ allocated: 2, reused: 3 });
+    // A batch larger than a pooled buffer goes in a buffer of its own, which the pool does not keep.
+    expect(await client.crc32Batch([large])).toEqual([zlibCrc(large)]);
+    expect(fake.crcs[1]).toEqual([0, large.length, large.length, 1]);
+    expect(client.buffers).toEqual({ allocated: 2, reused: 3 });
+    // One chunk's worth goes in a 256 KiB buffer of the small pool, reused by the next.
+    expect(await client.crc32Batch([big.subarray(0, 100_000)])).toEqual([zlibCrc(big.subarray(0, 100_000))]);
+    expect(await client.crc32Batch([big.subarray(0, 256 * 1024)])).toEqual([zlibCrc(big.subarray(0, 256 * 1024))]);
+    expect(fake.crcs.slice(2)).toEqual([
+      [0, 100_000, 256 * 1024, 1],
+      [0, 256 * 1024, 256 * 1024, 1],
+    ]);
+    expect(client.buffers).toEqual({ allocated: 2, reused: 3 });
+    expect(client.sent).toEqual({ open: 3, update: 4, digest: 3, close: 0, crc: 4 });
+    // With MAX_CRC_BUFFERS_OUT (8) buffers of a size at the worker, the next request says undefined: the worker is behind.
+    const piece = big.subarray(0, 1000);
+    const out = Array.from({ length: 8 }, () => client.crc32Batch([piece]));
+    expect(out.every((p) => p instanceof Promise)).toBe(true);
+    expect(client.crc32Batch([piece])).toBeUndefined();
+    // A 1 MiB-pool request is still free to go.
+    expect(client.crc32Batch([big])).toBeInstanceOf(Promise);
+    expect(await Promise.all(out)).toEqual(out.map(() => [zlibCrc(piece)]));
+    expect(await client.crc32Batch([piece])).toEqual([zlibCrc(piece)]);
   });
 
   it('no worker when spawning throws (no Worker, a CSP that forbids blob: workers)', async () => {
@@ -232,5 +288,34 @@ describe('startHashWorker (the page side)', () => {
     const h = client.createSha256();
     await h.digestHex();
     await expect(h.digestHex()).rejects.toMatchObject({ name: 'HashWorkerError', message: expect.stringMatching(/is not open/) });
+  });
+
+  it("checks frames with the worker's CRC-32s: a corrupted chunk is NACKed, then fails with HashMismatchError and its index", async () => {
+    const fake = fakeWorker();
+    const client = (await startHashWorker(() => fake.worker))!;
+    const frame = (index: number, corrupt = false) => {
+      const data = pattern(5000, index + 1);
+      const checksum = zlibCrc(data);
+      if (corrupt) data[17] ^= 0x40;
+      return { index, offset: index * 5000, data, checksum };
+    };
+    const nacks: number[][] = [];
+    const out: number[] = [];
+    const failed = new Promise<unknown>((resolve) =>
+      from([frame(0), frame(1, true), frame(2), frame(1, true)])
+        .pipe(
+          crc32InWorker({ attach: (f: ReturnType<typeof frame>, crc) => ({ ...f, actualChecksum: crc }), worker: async () => client }),
+          repairChunks({ nack: (i) => nacks.push(i), checksumOf: (f) => f.actualChecksum, maxCorruptRetries: 1 }),
+        )
+        .subscribe({ next: (f) => out.push(f.index), error: resolve }),
+    );
+    const err = await failed;
+    // The four frames went to the worker in one request; the good ones passed, the bad one was NACKed once.
+    expect(fake.crcs).toEqual([[0, 20_000, 256 * 1024, 4]]);
+    expect(out).toEqual([0, 2]);
+    expect(nacks).toEqual([[1]]);
+    expect(err).toBeInstanceOf(HashMismatchError);
+    const corrupt = frame(1, true);
+    expect(err).toMatchObject({ index: 1, algorithm: 'crc32', expected: zlibCrc(frame(1).data).toString(16).padStart(8, '0'), actual: zlibCrc(corrupt.data).toString(16).padStart(8, '0') });
   });
 });

@@ -30,6 +30,23 @@ describe('repairChunks', () => {
     });
   });
 
+  it('with checksumOf, compares the CRC it gives (computed elsewhere, as the hash worker does) instead of computing one', () => {
+    testScheduler().run(({ cold, expectObservable, flush }) => {
+      const nacks: number[][] = [];
+      const good = chunk(0);
+      const lied = chunk(1);
+      // Intact bytes, but the CRC computed elsewhere says otherwise: the chunk counts as corrupted.
+      const actual = new Map<Chunk, number>([
+        [good, good.checksum!],
+        [lied, lied.checksum! ^ 4],
+      ]);
+      const src = cold('-a-x-|', { a: good, x: lied });
+      expectObservable(src.pipe(repairChunks({ nack: (n) => nacks.push(n), checksumOf: (c) => actual.get(c)! }))).toBe('-a---|', { a: good });
+      flush();
+      expect(nacks).toEqual([[1]]);
+    });
+  });
+
   it('fails with HashMismatchError once retries are exhausted', () => {
     testScheduler().run(({ cold, expectObservable }) => {
       const x = chunk(3, true);

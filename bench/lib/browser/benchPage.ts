@@ -19,6 +19,7 @@ import { Peer, type DataConnection } from 'peerjs';
 import { receiveFile, sendFile, type SendOptions, type TransferEvent } from '../../../src/index';
 import { createNegotiatedChannels, waitForOpen } from '../../../harness/channels';
 import { createWebSocketTransport, negotiate, type SignalTransport } from '../../../harness/signalling';
+import { pageHashWorker } from '../../../src/hash/pageHashWorker';
 import { discardTarget } from '../discardTarget';
 import { summarizeLongTasks, type LongTaskSummary } from './longTasks';
 
@@ -214,6 +215,92 @@ export async function rawSend(key: string, bytes: number, config: { messageBytes
     if (sent < bytes) await drained(channel, config.lowWaterBytes);
   }
   return { startedAt, finishedAt: now() };
+}
+
+/**
+ * The raw loop inside a dedicated Worker: Chromium (156 here) transfers an RTCDataChannel to a worker
+ * (`postMessage(channel, [channel])`, bench/channelTransfer.ts), so both ends of this variant run there and
+ * the pages' main threads only start them. The same loop and watermarks as {@link rawSend}; the worker makes
+ * the same bytes itself rather than receiving a copy.
+ */
+const RAW_WORKER_SOURCE = `
+const now = () => performance.timeOrigin + performance.now();
+onmessage = async ({ data: m }) => {
+  const ch = m.channel;
+  ch.binaryType = 'arraybuffer';
+  ch.onclose = () => postMessage({ error: 'raw worker: channel closed' });
+  if (m.role === 'receive') {
+    let got = 0;
+    ch.onmessage = (e) => { got += e.data.byteLength; if (got >= m.bytes) postMessage({ bytes: got, finishedAt: now() }); };
+    return;
+  }
+  const data = new Uint8Array(m.bytes);
+  const words = new Uint32Array(data.buffer, 0, m.bytes >>> 2);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < words.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; words[i] = x; }
+  if (ch.readyState !== 'open') await new Promise((r) => ch.addEventListener('open', r, { once: true }));
+  postMessage({ ready: true });
+  await new Promise((r) => (onmessage = r));
+  ch.bufferedAmountLowThreshold = m.low;
+  const drained = () => new Promise((resolve) => {
+    const check = () => { if (ch.bufferedAmount <= m.low) { clearInterval(poll); ch.removeEventListener('bufferedamountlow', check); resolve(); } };
+    const poll = setInterval(check, 10);
+    ch.addEventListener('bufferedamountlow', check);
+  });
+  const startedAt = now();
+  let sent = 0;
+  while (sent < m.bytes) {
+    while (sent < m.bytes && ch.bufferedAmount <= m.high) {
+      const n = Math.min(m.messageBytes, m.bytes - sent);
+      ch.send(data.subarray(sent, sent + n));
+      sent += n;
+    }
+    if (sent < m.bytes) await drained();
+  }
+  postMessage({ startedAt, finishedAt: now() });
+};`;
+
+/** Workers of the raw-in-a-worker variant, terminated by `closeAll`. */
+const rawWorkers: Worker[] = [];
+
+/** Starts a raw-loop worker with `channel` transferred to it; resolves with its next message. */
+function rawWorker(channel: RTCDataChannel, message: Record<string, unknown>): { worker: Worker; next: () => Promise<any> } {
+  const worker = new Worker(URL.createObjectURL(new Blob([RAW_WORKER_SOURCE], { type: 'text/javascript' })), { name: 'bench raw loop' });
+  rawWorkers.push(worker);
+  const next = () =>
+    new Promise<any>((resolve, reject) =>
+      worker.addEventListener('message', (e) => (e.data?.error ? reject(new Error(e.data.error)) : resolve(e.data)), { once: true }),
+    );
+  worker.postMessage({ ...message, channel }, [channel as unknown as Transferable]);
+  return { worker, next };
+}
+
+/** Raw loop in a Worker, receiving end: channel 1 on peer `key`, moved to a worker that counts `bytes`. */
+export async function rawWorkerReceive(key: string, bytes: number, timeoutMs: number): Promise<void> {
+  const [channel] = createNegotiatedChannels(peer(key), [1], { ordered: true });
+  const { next } = rawWorker(channel, { role: 'receive', bytes });
+  receiving = withTimeout(next() as Promise<ReceiveEnd>, timeoutMs, 'raw worker receive');
+  receiving.catch(() => undefined);
+}
+
+/** Raw loop in a Worker, sending end: the worker opens, makes the bytes, then (timed) runs {@link rawSend}'s loop. */
+export async function rawWorkerSend(key: string, bytes: number, config: { messageBytes: number; highWaterBytes: number; lowWaterBytes: number }): Promise<SendEnd> {
+  const [channel] = createNegotiatedChannels(peer(key), [1], { ordered: true });
+  const { worker, next } = rawWorker(channel, { role: 'send', bytes, messageBytes: config.messageBytes, high: config.highWaterBytes, low: config.lowWaterBytes });
+  await next();
+  const done = next();
+  worker.postMessage('go');
+  return (await done) as SendEnd;
+}
+
+/**
+ * The page's hash worker's pooled buffers so far (allocated, reused; 1 MiB and 256 KiB pools), or `undefined`
+ * before a transfer started it: an allocation is a hand-off that found no buffer back from the worker.
+ */
+export async function hashWorkerBuffers(): Promise<{ big: { allocated: number; reused: number }; small: { allocated: number; reused: number } } | undefined> {
+  const client = await pageHashWorker();
+  if (!client) return undefined;
+  return { big: { ...client.buffers }, small: { ...(client.smallBuffers ?? { allocated: 0, reused: 0 }) } };
 }
 
 /** The receive started by `rawReceive`, `tallowReceive`, `simplePeerReceive` or `peerJsReceive`. */
@@ -418,6 +505,8 @@ export function closeAll(): void {
   peerJsConnections.forEach((c) => c.close());
   peerJsPeers.forEach((p) => p.destroy());
   peers.forEach((pc) => pc.close());
+  rawWorkers.forEach((w) => w.terminate());
+  rawWorkers.length = 0;
   sockets.forEach((s) => s.close());
   simplePeers.clear();
   peerJsConnections.clear();

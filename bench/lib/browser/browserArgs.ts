@@ -1,7 +1,7 @@
 /**
  * Flags of the browser benchmark's own command line (bench/browser.ts):
  *
- *   node --expose-gc --import tsx bench/browser.ts [--runs N] [--mib N] [--only <name part>]… [--grid] [--profile]
+ *   node --expose-gc --import tsx bench/browser.ts [--runs N] [--mib N] [--only <name part>]… [--grid] [--profile] [--baseline DIR [--baseline-label TEXT]]
  */
 
 /** The parsed flags. */
@@ -16,6 +16,13 @@ export interface BrowserArgs {
   readonly grid: boolean;
   /** After the runs, profile one tallow-rx run on both pages and print the top functions. Default false. */
   readonly profile: boolean;
+  /**
+   * An older checkout (e.g. `git archive <commit> | tar -x -C DIR`, with `node_modules` linked in) whose tallow-rx runs
+   * as extra rows in the same rounds: before and after within one run. Default: none.
+   */
+  readonly baseline?: string;
+  /** The baseline rows' label. Default: the directory's name. */
+  readonly baselineLabel?: string;
 }
 
 /** Usage text for bad flags. */
@@ -24,7 +31,9 @@ export const BROWSER_USAGE = `usage: node --expose-gc --import tsx bench/browser
   --mib N      MiB per run (default 256)
   --only TEXT  only systems whose name contains TEXT (repeatable)
   --grid       tallow-rx over one connection across chunk sizes and watermarks (Chromium tuning)
-  --profile    also profile one tallow-rx run (CDP CPU profile of both pages), top self-time functions`;
+  --profile    also profile one tallow-rx run (CDP CPU profile of both pages), top self-time functions
+  --baseline DIR        also run tallow-rx (1 and 2 connections) from the older checkout in DIR, interleaved
+  --baseline-label TEXT  what the baseline rows are called (default: DIR's name)`;
 
 /** Parses `argv` (without node and the script). Throws an Error naming the bad flag. */
 export function parseBrowserArgs(argv: readonly string[]): BrowserArgs {
@@ -32,6 +41,8 @@ export function parseBrowserArgs(argv: readonly string[]): BrowserArgs {
   let mib = 256;
   let grid = false;
   let profile = false;
+  let baseline: string | undefined;
+  let baselineLabel: string | undefined;
   const only: string[] = [];
   const positive = (flag: string, value: string | undefined): number => {
     const n = Number(value);
@@ -51,7 +62,13 @@ export function parseBrowserArgs(argv: readonly string[]): BrowserArgs {
       only.push(v);
     } else if (flag === '--grid') grid = true;
     else if (flag === '--profile') profile = true;
-    else throw new Error(`unknown flag ${argv[i]}`);
+    else if (flag === '--baseline' || flag === '--baseline-label') {
+      const v = value();
+      if (!v || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      if (flag === '--baseline') baseline = v;
+      else baselineLabel = v;
+    } else throw new Error(`unknown flag ${argv[i]}`);
   }
-  return { runs, mib, only, grid, profile };
+  if (baselineLabel !== undefined && baseline === undefined) throw new Error('--baseline-label needs --baseline');
+  return { runs, mib, only, grid, profile, baseline, baselineLabel };
 }

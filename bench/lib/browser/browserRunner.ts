@@ -64,9 +64,16 @@ export type RunReply = { id: number; ok: true; value: RunRecord } | { id: number
 
 type Entry = typeof PageEntry;
 
-/** Calls `window.bundles.bench[fn](...args)` in `page`. */
-const call = <K extends keyof Entry>(page: Page, fn: K, ...args: Entry[K] extends (...a: infer A) => unknown ? A : never): Promise<Entry[K] extends (...a: never[]) => infer R ? Awaited<R> : never> =>
-  page.evaluate(([f, a]) => (window as any).bundles.bench[f](...a), [fn, args] as const) as any;
+/** The page bundle a call goes to: this tree's (`bench`), or an older checkout's (`baseline`, bench/browser.ts `--baseline`). */
+type Bundle = 'bench' | 'baseline';
+
+/** Calls `window.bundles[bundle][fn](...args)` in `page`. */
+const callIn = <K extends keyof Entry>(
+  bundle: Bundle,
+  page: Page,
+  fn: K,
+  ...args: Entry[K] extends (...a: infer A) => unknown ? A : never
+): Promise<Entry[K] extends (...a: never[]) => infer R ? Awaited<R> : never> => page.evaluate(([b, f, a]) => (window as any).bundles[b][f](...a), [bundle, fn, args] as const) as any;
 
 /** Relays every message of `a` to `b` and back, as a signalling server would. */
 const bridge = (a: SignalTransport, b: SignalTransport): void => {
@@ -94,7 +101,11 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
   receiver.on('console', (m) => console.error(`[receiver page ${m.type()}] ${m.text()}`));
   receiver.on('pageerror', (e) => console.error(`[receiver page error] ${e.message}`));
   await openHarnessPage(receiver, server);
-  await Promise.all([call(sender, 'init'), call(receiver, 'init')]);
+  // The bundle of the run in progress: every call of a run goes to the same library.
+  let bundle: Bundle = 'bench';
+  const call = <K extends keyof Entry>(page: Page, fn: K, ...args: Entry[K] extends (...a: infer A) => unknown ? A : never) => callIn(bundle, page, fn, ...args);
+  const bundles = (await sender.evaluate(() => Object.keys((window as any).bundles))) as string[];
+  for (const b of ['bench', 'baseline'] as const) if (bundles.includes(b)) await Promise.all([callIn(b, sender, 'init'), callIn(b, receiver, 'init')]);
   const cdp = { sender: await context.context.newCDPSession(sender), receiver: await context.context.newCDPSession(receiver) };
   await Promise.all([cdp.sender.send('Performance.enable'), cdp.receiver.send('Performance.enable')]);
 
@@ -122,10 +133,10 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
     switch (system.kind) {
       case 'raw': {
         const [a, b] = await connectPages();
-        await call(receiver, 'rawReceive', b, bytes, timeoutMs);
+        await call(receiver, system.inWorker ? 'rawWorkerReceive' : 'rawReceive', b, bytes, timeoutMs);
         return {
           go: async () => {
-            const sent = await call(sender, 'rawSend', a, bytes, system);
+            const sent = await call(sender, system.inWorker ? 'rawWorkerSend' : 'rawSend', a, bytes, system);
             const got = await call(receiver, 'received');
             return { seconds: (got.finishedAt - sent.startedAt) / 1000 };
           },
@@ -222,6 +233,8 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
   };
 
   return async ({ system, bytes, timeoutMs, profile }: RunRequest): Promise<RunRecord> => {
+    bundle = system.kind === 'tallow' && system.baseline ? 'baseline' : 'bench';
+    if (!bundles.includes(bundle)) throw new Error(`${system.name}: no ${bundle} bundle in the pages (bench/browser.ts --baseline DIR)`);
     await call(sender, 'prepareData', bytes);
     await Promise.all([cdp.sender.send('HeapProfiler.collectGarbage'), cdp.receiver.send('HeapProfiler.collectGarbage')]);
     const pages = system.kind === 'tallow' && system.receiver === 'node' ? (['sender'] as const) : (['sender', 'receiver'] as const);
@@ -234,7 +247,16 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
       const tasksBefore = await Promise.all(pages.map((p) => taskSeconds(cdp[p])));
       const procBefore = readProcessTree(process.pid);
       const runnerBefore = process.cpuUsage();
-      const { seconds, detail } = await arranged.go();
+      const buffersBefore = system.kind === 'tallow' && !system.baseline ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
+      const { seconds, detail: ranAs } = await arranged.go();
+      const buffersAfter = buffersBefore.length ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
+      const allocated = (i: number) => {
+        const [b, a] = [buffersBefore[i], buffersAfter[i]];
+        if (!a) return '-';
+        const d = (k: 'big' | 'small', f: 'allocated' | 'reused') => a[k][f] - (b?.[k][f] ?? 0);
+        return `${d('big', 'allocated')}+${d('small', 'allocated')} new / ${d('big', 'reused')}+${d('small', 'reused')} reused`;
+      };
+      const detail = buffersAfter.length ? `${ranAs ?? ''}; hash worker buffers (1 MiB+256 KiB) send ${allocated(0)}, recv ${allocated(1)}` : ranAs;
       const runnerUsed = process.cpuUsage(runnerBefore);
       const chromiumCpu = cpuBetween(procBefore, readProcessTree(process.pid));
       delete (chromiumCpu as Record<string, number>).other;

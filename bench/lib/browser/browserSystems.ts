@@ -19,7 +19,15 @@ export const RAW_LOW_WATER_BYTES = PROFILES.lan.low;
 
 /** One system under test. */
 export type BrowserSystem =
-  | { readonly kind: 'raw'; readonly name: string; readonly messageBytes: number; readonly highWaterBytes: number; readonly lowWaterBytes: number }
+  | {
+      readonly kind: 'raw';
+      readonly name: string;
+      readonly messageBytes: number;
+      readonly highWaterBytes: number;
+      readonly lowWaterBytes: number;
+      /** Both ends' loops run in a dedicated Worker each, the channel transferred there. Default false (main threads). */
+      readonly inWorker?: boolean;
+    }
   | {
       readonly kind: 'tallow';
       readonly name: string;
@@ -29,6 +37,8 @@ export type BrowserSystem =
       readonly receiver: 'page' | 'node';
       /** sendFile options (JSON-safe: tuning overrides only). Default `{}` (profile `auto`). */
       readonly options: Pick<SendOptions, 'maxChunk' | 'minChunk' | 'high' | 'low' | 'channels' | 'lanes'>;
+      /** Runs the library of an older checkout (`--baseline`): the pages' `baseline` bundle. Default: this tree's. */
+      readonly baseline?: boolean;
     }
   | { readonly kind: 'simple-peer'; readonly name: string; readonly writeBytes: number }
   | { readonly kind: 'peerjs'; readonly name: string; readonly messageBytes: number };
@@ -41,6 +51,14 @@ export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
     messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
     highWaterBytes: RAW_HIGH_WATER_BYTES,
     lowWaterBytes: RAW_LOW_WATER_BYTES,
+  },
+  {
+    kind: 'raw',
+    name: 'raw RTCDataChannel in Workers, 1 ch, 256 KiB msgs',
+    messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
+    highWaterBytes: RAW_HIGH_WATER_BYTES,
+    lowWaterBytes: RAW_LOW_WATER_BYTES,
+    inWorker: true,
   },
   { kind: 'tallow', name: 'tallow-rx auto, 1 connection', connections: 1, receiver: 'page', options: {} },
   { kind: 'tallow', name: 'tallow-rx auto, 2 connections', connections: 2, receiver: 'page', options: {} },
@@ -78,4 +96,21 @@ export function tuningGrid(): BrowserSystem[] {
     tallow(128 * KiB, 1024 * KiB, 256 * KiB),
     tallow(64 * KiB, 1024 * KiB, 256 * KiB),
   ];
+}
+
+/**
+ * The rows `--baseline <dir> [--baseline-label <text>]` adds: tallow-rx auto over one and two connections, page to page,
+ * from the older checkout in `dir`, so before and after compare within one run.
+ */
+export function baselineSystems(label: string): BrowserSystem[] {
+  return [1, 2].map(
+    (connections): BrowserSystem => ({
+      kind: 'tallow',
+      name: `tallow-rx auto, ${connections} connection${connections > 1 ? 's' : ''} (baseline ${label})`,
+      connections,
+      receiver: 'page',
+      options: {},
+      baseline: true,
+    }),
+  );
 }

@@ -3,7 +3,7 @@
  * runner as `window.bundles.hashWorker`.
  *
  * - `Worker` is wrapped (once, when this bundle loads, before any transfer) to count the workers the page
- *   starts and the bytes it posts to them in `update` requests.
+ *   starts and the bytes it posts to them in `update` requests (SHA-256) and `crc` requests (the chunks' CRC-32).
  * - `transfer` sends `patternBytes(size, seed)` as a Blob between two peer connections of this page with
  *   the default Blob target, hashing in the library's worker (`hashOn: 'worker'`, the default path) or on
  *   the main thread (`'main'`: hash-wasm through the `createHash` option, as before the worker), and
@@ -15,7 +15,7 @@ import { createSha256Wasm } from '../../../src/hash/sha256Wasm';
 import { patternBytes } from '../../harness/pump';
 
 /** What the wrapped Worker saw: workers started or refused (a CSP throws), and what went to them. */
-const seen = { workers: 0, refused: 0, names: [] as string[], updates: 0, updateBytes: 0, digests: 0, cspViolations: [] as string[] };
+const seen = { workers: 0, refused: 0, names: [] as string[], updates: 0, updateBytes: 0, digests: 0, crcs: 0, crcPieces: 0, crcBytes: 0, cspViolations: [] as string[] };
 
 document.addEventListener('securitypolicyviolation', (e) => seen.cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`));
 
@@ -36,6 +36,11 @@ globalThis.Worker = class extends NativeWorker {
       seen.updates++;
       seen.updateBytes += message.data.byteLength;
     } else if (message?.t === 'digest') seen.digests++;
+    else if (message?.t === 'crc') {
+      seen.crcs++;
+      seen.crcPieces += message.lengths.length;
+      seen.crcBytes += message.data.byteLength;
+    }
     super.postMessage(message, transfer);
   }
 } as typeof Worker;
@@ -129,6 +134,9 @@ export async function transfer(options: HashRunOptions): Promise<HashRunResult> 
     updates: seen.updates - before.updates,
     updateBytes: seen.updateBytes - before.updateBytes,
     digests: seen.digests - before.digests,
+    crcs: seen.crcs - before.crcs,
+    crcPieces: seen.crcPieces - before.crcPieces,
+    crcBytes: seen.crcBytes - before.crcBytes,
   };
   a.close();
   b.close();
