@@ -10,7 +10,7 @@
  * bytes per file (default 4096; 0 makes empty files), filesInFlight (default 8), rounds (default 3).
  * Environment: `MAX_CHUNK=<bytes>` passes `maxChunk` to sendFiles; `SEND_STATS=1` counts send() calls per channel; `RESUME=0`
  * receives into `directoryTarget(dst, { resume: false })`; `FSYNC=0` into `directoryTarget(dst, { fsync: false })`;
- * `PROFILE=<file.cpuprofile>` profiles the timed sessions only (node:inspector, not file generation or the checks after
+ * `TARGET=discard` receives into `discardTarget()` (no disk; the tree is not checked); `PROFILE=<file.cpuprofile>` profiles the timed sessions only (node:inspector, not file generation or the checks after
  * each round), without `--cpu-prof`:
  *
  *   PROFILE=.tmp/prof/sessions.cpuprofile node --input-type=module -e "await import('./.tmp/prof/many.mjs')" -- session 1000 4096 8 3
@@ -24,6 +24,7 @@ import { connectLoopbackPair } from '../../src/connect/connectLoopbackPair';
 import { directoryTarget } from '../../src/transfer/directoryTarget';
 import { filesFromPaths } from '../../src/transfer/filesFromPaths';
 import { runEach, runSession, verify } from '../manyFiles';
+import { discardTarget } from './discardTarget';
 import { writeEmptyTree, writeSmallFiles } from './fileTrees';
 
 const args = process.argv.slice(/\.(?:[cm]?js|ts)$/.test(process.argv[1] ?? '') ? 2 : 1);
@@ -83,8 +84,8 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 300));
   for (let round = 1; round <= rounds; round++) {
     const dst = await mkdtemp(join(root, 'dst-'));
-    const run = await profiled(() => mode === 'session' ? runSession(pair, set, dst, { filesInFlight: inFlight, ...(process.env.MAX_CHUNK ? { maxChunk: Number(process.env.MAX_CHUNK) } : {}) }, files * size, (d) => directoryTarget(d, { resume: process.env.RESUME !== '0', fsync: process.env.FSYNC !== '0' })) : runEach(pair, set.files, dst));
-    await verify(mode, run, expected, dst);
+    const run = await profiled(() => mode === 'session' ? runSession(pair, set, dst, { filesInFlight: inFlight, ...(process.env.MAX_CHUNK ? { maxChunk: Number(process.env.MAX_CHUNK) } : {}) }, files * size, process.env.TARGET === 'discard' ? () => discardTarget() : (d) => directoryTarget(d, { resume: process.env.RESUME !== '0', fsync: process.env.FSYNC !== '0' })) : runEach(pair, set.files, dst));
+    await verify(mode, run, expected, dst, process.env.TARGET !== 'discard');
     console.error(`round ${round}: ${(files / run.seconds).toFixed(0)} files/s, ${run.seconds.toFixed(2)} s, CPU ${run.cpuSeconds.toFixed(2)} s, handshake ${(run.handshakeSeconds * 1000).toFixed(0)} ms`);
     await rm(dst, { recursive: true, force: true });
     for (const [label, st] of sendStats) console.error(`  send() on ${label}: ${st.calls} calls (${(st.calls / files).toFixed(1)} per file), ${st.bytes} B, ${st.ms.toFixed(0)} ms (${((st.ms / st.calls) * 1000).toFixed(0)} µs per call)`);
