@@ -34,7 +34,9 @@ export interface DirectoryTargetConfig {
   readonly maxQueuedBytes?: number;
   /**
    * fsync each file before it is reported complete, and at each checkpoint. Default `true`: a file the
-   * session calls verified survives a power loss. `false` leaves flushing to the operating system: many
+   * session calls verified survives a power loss. A new file of at most {@link SYNC_WRITE_MAX_BYTES} is
+   * written with `O_SYNC` instead (each write is on the disk when it returns; the same guarantee, one
+   * file-system call less), except on Windows. `false` leaves flushing to the operating system: many
    * small files go several times faster (an fsync took about 10 ms on the benchmark machine, see
    * docs/benchmarks.md), and a crash can lose recently completed files. A checkpoint then may record bytes
    * the disk never got; the whole-file SHA-256 check still catches that on resume (the partial is discarded).
