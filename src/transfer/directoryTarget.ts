@@ -384,7 +384,8 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record, fsyn
             subscriber.next(written);
           }
           if (sourceDone && !queue.length && !subscriber.closed) {
-            if (fsync) await handle.sync();
+            // Nothing written in this session (an empty file): no data to flush, and the name is not fsynced either way.
+            if (fsync && written > 0) await handle.sync();
             subscriber.complete();
           }
         } catch (err) {
