@@ -13,6 +13,7 @@ import { controlLink, whenOpen, type ControlLink } from './controlLink';
 import type { FileDescriptor } from './fileInput';
 import { FileSender, type FileSendContext } from './FileSender';
 import { notifyFailure, remoteError } from './peerFailure';
+import { READ_AHEAD_FILES, ReadAhead } from './readAhead';
 import type { ProfileName, TransferTuning } from './profiles';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
 import type { LaneControllerConfig } from './laneControllerConfig';
@@ -83,6 +84,8 @@ export class SenderSession {
   private readonly givenChannels: number;
   /** The in-band lanes of this session, once the receiver took some. */
   private inbandLanes: SenderLanes | undefined;
+  /** Small files read before their turn. */
+  private readonly readAhead: ReadAhead;
 
   constructor(
     private readonly lanes: readonly PeerConnectionLike[],
@@ -109,6 +112,7 @@ export class SenderSession {
     });
     this.offer = { id: this.id, files: manifests, folders, bytes: manifests.reduce((n, m) => n + m.size, 0) };
     this.telemetry = this.createTelemetry();
+    this.readAhead = new ReadAhead(files);
   }
 
   private createTelemetry(): Telemetry {
@@ -368,15 +372,26 @@ export class SenderSession {
     this.inbandLanes.start(this.s.laneRule ?? 'fixed', accepted);
   }
 
-  /** Starts the next taken file while none is being read and fewer than `parallel` are in flight. */
+  /**
+   * Starts the next taken file while none is being read and fewer than `parallel` are in flight; small files
+   * whose turns come next are read ahead meanwhile.
+   */
   private startNext(): void {
     while (this.phase === 'sending' && !this.reading && this.next < this.taken.length && this.active.size < this.session.parallel) {
       const m = this.taken[this.next++];
-      const file = new FileSender(this.context(), m, this.files[m.index], this.resumes.get(m.index) ?? { from: 0 });
+      const file = new FileSender(this.context(), m, this.readAhead.take(m.index), this.resumes.get(m.index) ?? { from: 0 });
       this.active.set(m.index, file);
       this.reading = file;
+      this.readAhead.fill(this.upcoming());
       file.start();
     }
+  }
+
+  /** Indexes of the taken files whose turns come next (as many as may be read ahead). */
+  private upcoming(): number[] {
+    const out: number[] = [];
+    for (let k = this.next; k < this.taken.length && out.length < READ_AHEAD_FILES; k++) out.push(this.taken[k].index);
+    return out;
   }
 
   /** What every file shares: the channels, the control link, the window, the counters. */
@@ -387,7 +402,7 @@ export class SenderSession {
       tuning: this.tuning,
       settings: this.s,
       send: (msg) => this.link.send(msg),
-      credit: () => this.tuning.window - [...this.active.values()].reduce((n, f) => n + f.outstanding, 0),
+      credit: () => this.credit(),
       conditions$: this.conditions$(),
       rttMs: () => this.rttMs,
       onChunk: (c) => this.onChunk(c),
@@ -399,6 +414,13 @@ export class SenderSession {
       onCompleted: (file, sha256) => this.onFileCompleted(file, sha256),
       fail: (err, notify) => this.fail(err, notify),
     };
+  }
+
+  /** The session's window minus what every file in flight holds unacknowledged. */
+  private credit(): number {
+    let held = 0;
+    for (const f of this.active.values()) held += f.outstanding;
+    return this.tuning.window - held;
   }
 
   private conditions$(): Observable<number | NetworkConditions> {
@@ -504,6 +526,7 @@ export class SenderSession {
 
   private cleanup(): void {
     this.phase = 'ended';
+    this.readAhead.stop();
     this.inbandLanes?.stop();
     for (const ch of this.data) ch.removeEventListener('close', this.onChannelClose);
     for (const f of this.active.values()) f.stop();

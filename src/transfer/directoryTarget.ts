@@ -3,7 +3,7 @@
  * from `tallow-rx/node`).
  */
 import { constants } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { catchError, map, Observable, tap, throwError, type OperatorFunction } from 'rxjs';
 import { LimitExceededError, ProtocolError, SinkWriteError, SourceReadError, TallowError } from '../errors';
@@ -14,6 +14,8 @@ import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
 import { limitBytes } from './fileInput';
 import type { OpenedTarget, OpenHints, ReceiveTarget } from './ReceiveTarget';
+import { targetFolders, type Folder } from './targetFolders';
+import { codeOf, fsCause, writeError } from './writeError';
 
 /** Options for {@link directoryTarget}. */
 export interface DirectoryTargetConfig {
@@ -32,7 +34,9 @@ export interface DirectoryTargetConfig {
   readonly maxQueuedBytes?: number;
   /**
    * fsync each file before it is reported complete, and at each checkpoint. Default `true`: a file the
-   * session calls verified survives a power loss. `false` leaves flushing to the operating system: many
+   * session calls verified survives a power loss. A new file of at most {@link SYNC_WRITE_MAX_BYTES} is
+   * written with `O_SYNC` instead (each write is on the disk when it returns; the same guarantee, one
+   * file-system call less), except on Windows. `false` leaves flushing to the operating system: many
    * small files go several times faster (an fsync took about 10 ms on the benchmark machine, see
    * docs/benchmarks.md), and a crash can lose recently completed files. A checkpoint then may record bytes
    * the disk never got; the whole-file SHA-256 check still catches that on resume (the partial is discarded).
@@ -58,6 +62,19 @@ const NOFOLLOW = (constants.O_NOFOLLOW as number | undefined) ?? 0;
 /** A path from the peer starting with a drive (`C:`): absolute on Windows. */
 const DRIVE = /^[a-z]:/i;
 
+/**
+ * Files up to this size are written with `O_SYNC` instead of being fsynced once written: for a file that
+ * arrives in one chunk, that is the same flush with one file-system call less (the small-files row of
+ * docs/benchmarks.md). Larger files, written in many chunks, are fsynced at checkpoints and at the end.
+ */
+export const SYNC_WRITE_MAX_BYTES = 64 * 1024;
+
+/** `O_SYNC` where it means what fsync does (0 elsewhere: Windows maps it to write-through, which may leave metadata behind). */
+const O_SYNC = process.platform === 'win32' ? 0 : ((constants.O_SYNC as number | undefined) ?? 0);
+
+/** True when `manifest`'s new part file should be written with `O_SYNC` ({@link SYNC_WRITE_MAX_BYTES}). */
+const syncWritesFor = (manifest: Manifest): boolean => O_SYNC !== 0 && manifest.size > 0 && manifest.size <= SYNC_WRITE_MAX_BYTES;
+
 /** Coarsest directory mtime resolution expected (FAT: 2 s): a folder's listing is cached for `held` only once it has been quiet this long. */
 const MTIME_RESOLUTION_MS = 2_000;
 
@@ -73,16 +90,6 @@ interface PartialRecord {
   readonly persisted: number;
 }
 
-/** A folder inside the target directory that a file lands in (the directory itself, or a subfolder). */
-interface Folder {
-  /** Its path: the target directory joined with the folder's segments. */
-  readonly path: string;
-  /** Its real path: the root of the claim keys of the part files in it. */
-  readonly key: string;
-  /** Its path relative to the target directory with a trailing `/`, or `''`: errors name files with it. */
-  readonly rel: string;
-}
-
 /** A part file this transfer holds. */
 interface Claim {
   /** Its name in its folder (`<name>.tallow-part` or `<name>.<n>.tallow-part`) and its path. */
@@ -93,20 +100,9 @@ interface Claim {
   readonly handle: FileHandle;
   /** Verified bytes kept from an earlier attempt. */
   readonly from: number;
+  /** Opened with `O_SYNC`: every write reaches the disk before it returns, so no fsync is needed after it. */
+  readonly syncWrites?: boolean;
 }
-
-/** The fs error under `err` (fromFilePath wraps it in a SourceReadError). */
-const fsCause = (err: unknown): unknown => (err instanceof TallowError && err.cause !== undefined ? fsCause(err.cause) : err);
-const codeOf = (err: unknown): string | undefined => (fsCause(err) as NodeJS.ErrnoException | undefined)?.code;
-
-/**
- * A failed fs call as a SinkWriteError. `path` is relative to the target directory: messages go to
- * the peer, and Node's own messages (kept as `cause`) hold absolute paths. TallowErrors pass unchanged.
- */
-const writeError = (doing: string, path: string, err: unknown): TallowError =>
-  err instanceof TallowError
-    ? err
-    : new SinkWriteError(`${doing} ${path} failed (${codeOf(err) ?? 'unknown error'})`, { path, causeCode: codeOf(err) }, fsCause(err));
 
 /** Part file of slot `n`: `<name>.tallow-part`, then `<name>.<n>.tallow-part`. */
 const partName = (name: string, n: number) => (n === 0 ? `${name}${PARTIAL_SUFFIX}` : `${name}.${n}${PARTIAL_SUFFIX}`);
@@ -158,44 +154,6 @@ function locate(path: string): Location {
   return { folders: folders.every((s) => s !== undefined) ? (folders as string[]) : [], name };
 }
 
-/** What is at `path`, without following a symbolic link. */
-const kindOf = (path: string): Promise<'folder' | 'link' | 'other' | 'missing'> =>
-  lstat(path).then(
-    (st) => (st.isDirectory() ? 'folder' : st.isSymbolicLink() ? 'link' : 'other'),
-    (err: unknown) => (codeOf(err) === 'ENOENT' ? 'missing' : Promise.reject(err)),
-  );
-
-/**
- * The folder `folders` under `dir` (whose real path is `root`). With `make`, missing segments are
- * created one at a time, like `mkdir -p` but never through a symbolic link: a segment that exists as
- * anything but a real folder is a SinkWriteError (`causeCode` `ENOTDIR`, or `ELOOP` for a link), so
- * nothing is written outside `dir`. Without `make` nothing is created: undefined when a segment is
- * missing or not a real folder.
- */
-function reach(dir: string, root: string, folders: readonly string[], make: true): Promise<Folder>;
-function reach(dir: string, root: string, folders: readonly string[], make: false): Promise<Folder | undefined>;
-async function reach(dir: string, root: string, folders: readonly string[], make: boolean): Promise<Folder | undefined> {
-  let path = dir;
-  for (let i = 0; i < folders.length; i++) {
-    path = join(path, folders[i]);
-    const rel = folders.slice(0, i + 1).join('/');
-    try {
-      let kind = await kindOf(path);
-      if (kind === 'missing' && make) {
-        await mkdir(path).catch((err: unknown) => (codeOf(err) === 'EEXIST' ? undefined : Promise.reject(err)));
-        kind = await kindOf(path);
-      }
-      if (kind === 'folder') continue;
-      if (!make) return undefined;
-      throw new SinkWriteError(`${rel} exists and is not a folder`, { path: rel, causeCode: kind === 'link' ? 'ELOOP' : 'ENOTDIR' });
-    } catch (err) {
-      if (!make) return undefined;
-      throw writeError('creating the folder', rel, err);
-    }
-  }
-  return { path, key: join(root, ...folders), rel: folders.length ? `${folders.join('/')}/` : '' };
-}
-
 /**
  * Lists a folder's part files for `held`, reading it again only when its mtime changed (adding,
  * removing or renaming an entry changes it): a peek at 10,000 offered files in a folder of 10,000
@@ -218,16 +176,6 @@ function partListing(): (folder: string) => Promise<readonly string[]> {
     }
     return parts;
   };
-}
-
-/** Creates `dir` (and its parents) when missing; returns its real path, the root of the claim keys. */
-async function prepareDir(dir: string): Promise<string> {
-  try {
-    await mkdir(dir, { recursive: true });
-    return await realpath(dir);
-  } catch (err) {
-    throw new SinkWriteError(`cannot create the download folder (${codeOf(err) ?? 'unknown error'})`, { path: '.', causeCode: codeOf(err) }, err);
-  }
 }
 
 /** Marks `key` as held by this transfer; false when another transfer in this process holds it. */
@@ -288,14 +236,18 @@ async function peekPartial(at: Folder, parts: readonly string[], name: string, m
   return 0;
 }
 
-/** Creates the first free part file for `name`, exclusively (`wx`): no two transfers, in any process, share one. */
-async function claimNew(at: Folder, name: string): Promise<Claim> {
+/**
+ * Creates the first free part file for `name`, exclusively (`wx`): no two transfers, in any process, share
+ * one. With `syncWrites`, opened with `O_SYNC` as well (see {@link syncWritesFor}).
+ */
+async function claimNew(at: Folder, name: string, syncWrites: boolean): Promise<Claim> {
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (syncWrites ? O_SYNC : 0);
   for (let n = 0; n < MAX_NAMES; n++) {
     const part = partName(name, n);
     const [path, key] = [join(at.path, part), join(at.key, part)];
     if (!take(key)) continue;
     try {
-      return { part, path, key, handle: await open(path, 'wx'), from: 0 };
+      return { part, path, key, handle: await open(path, flags), from: 0, syncWrites };
     } catch (err) {
       claimed.delete(key);
       if (codeOf(err) !== 'EEXIST') throw writeError('creating', `${at.rel}${part}`, err);
@@ -432,7 +384,8 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record, fsyn
             subscriber.next(written);
           }
           if (sourceDone && !queue.length && !subscriber.closed) {
-            if (fsync) await handle.sync();
+            // Nothing written in this session (an empty file): no data to flush, and the name is not fsynced either way.
+            if (fsync && written > 0) await handle.sync();
             subscriber.complete();
           }
         } catch (err) {
@@ -540,43 +493,67 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
   const checkpointEvery = config.checkpointEvery ?? 8 * 1024 * 1024;
   const maxQueued = config.maxQueuedBytes ?? 64 * 1024 * 1024;
   const fsync = config.fsync ?? true;
-  // Part-file listings for held(), read again only when a folder changed.
+  // Part-file listings for held(), read again only when a folder changed; the folders, checked once a second at most.
   const listParts = partListing();
+  const folders = targetFolders(dir);
   return {
     open: async (manifest: Manifest, hints?: OpenHints): Promise<OpenedTarget> => {
-      const { folders, name } = locate(manifest.name);
-      const at = await reach(dir, await prepareDir(dir), folders, true);
-      const resuming = resume && hints?.resume !== false;
-      // An empty file in place is the offered one even when the receiver promised it from 0: both are 0 bytes.
-      const emptyInPlace = resume && manifest.size === 0;
-      if ((resuming || emptyInPlace) && (await isFinished(at, name, manifest))) return finishedTarget(at, name, manifest);
-      const claim = (resuming ? await claimPartial(at, name, manifest) : undefined) ?? (await claimNew(at, name));
-      const record = resume ? progressRecord(`${claim.path}.json`, `${at.rel}${claim.part}.json`, manifest) : undefined;
+      const { folders: segments, name } = locate(manifest.name);
+      const opts = { name, overwrite, resume, checkpointEvery, maxQueued, fsync, hints };
       try {
-        // A fresh part file gets its record at the first checkpoint (or when the transfer is cut): a record of
-        // 0 B resumes nothing, and skipping it saves a small file four file-system calls.
-        if (claim.from > 0) await record?.(claim.from);
+        return await openIn(await folders.reach(segments, true), manifest, opts);
       } catch (err) {
-        await claim.handle.close().catch(() => undefined);
-        claimed.delete(claim.key);
-        throw err;
+        // A part file could not be created in a folder checked a moment ago: it may have gone since. Check again, once.
+        if (codeOf(err) !== 'ENOENT' && (err as SinkWriteError).details?.causeCode !== 'ENOENT') throw err;
+        folders.forget();
+        return openIn(await folders.reach(segments, true), manifest, opts);
       }
-      return openedClaim(claim, { at, name, overwrite, resume, checkpointEvery, maxQueued, record, fsync, lastModified: manifest.lastModified });
     },
     held: async (manifest: Manifest): Promise<number> => {
-      const { folders, name } = locate(manifest.name);
+      const { folders: segments, name } = locate(manifest.name);
       if (!resume) return 0;
-      const root = await realpath(dir).catch(() => undefined);
-      const at = root === undefined ? undefined : await reach(dir, root, folders, false);
+      const at = await folders.reach(segments, false);
       if (at && (await isFinished(at, name, manifest))) return manifest.size;
       const parts = at && (await listParts(at.path).catch(() => undefined));
       return at && parts ? peekPartial(at, parts, name, manifest) : 0;
     },
     folder: async (path: string): Promise<void> => {
-      const { folders, name } = locate(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
-      await reach(dir, await prepareDir(dir), [...folders, name], true);
+      const { folders: segments, name } = locate(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
+      await folders.reach([...segments, name], true);
     },
   };
+}
+
+/** What {@link openIn} needs from the target's config. */
+interface OpenConfig {
+  readonly name: string;
+  readonly overwrite: boolean;
+  readonly resume: boolean;
+  readonly checkpointEvery: number;
+  readonly maxQueued: number;
+  readonly fsync: boolean;
+  readonly hints?: OpenHints;
+}
+
+/** Opens `manifest`'s file in the folder `at`: the file in place, a partial to resume, or a new part file. */
+async function openIn(at: Folder, manifest: Manifest, o: OpenConfig): Promise<OpenedTarget> {
+  const { name, resume } = o;
+  const resuming = resume && o.hints?.resume !== false;
+  // An empty file in place is the offered one even when the receiver promised it from 0: both are 0 bytes.
+  const emptyInPlace = resume && manifest.size === 0;
+  if ((resuming || emptyInPlace) && (await isFinished(at, name, manifest))) return finishedTarget(at, name, manifest);
+  const claim = (resuming ? await claimPartial(at, name, manifest) : undefined) ?? (await claimNew(at, name, o.fsync && syncWritesFor(manifest)));
+  const record = resume ? progressRecord(`${claim.path}.json`, `${at.rel}${claim.part}.json`, manifest) : undefined;
+  try {
+    // A fresh part file gets its record at the first checkpoint (or when the transfer is cut): a record of
+    // 0 B resumes nothing, and skipping it saves a small file four file-system calls.
+    if (claim.from > 0) await record?.(claim.from);
+  } catch (err) {
+    await claim.handle.close().catch(() => undefined);
+    claimed.delete(claim.key);
+    throw err;
+  }
+  return openedClaim(claim, { ...o, at, record, lastModified: manifest.lastModified });
 }
 
 /** Reads the held bytes `[0, bytes)` of `path`; a failure is a SourceReadError naming `rel` (relative to the target). */
@@ -617,19 +594,23 @@ function openedClaim(
     held = false;
     claimed.delete(key);
   };
+  // Whether a progress record may be on disk: a resumed partial has one, a new part file once it checkpointed.
+  let recorded = from > 0;
   // No record is written once the handle is closed: the claim may pass to another transfer.
-  const record = o.record && ((persisted: number) => (closed ? Promise.resolve() : o.record!(persisted)));
+  const record = o.record && ((persisted: number) => (closed ? Promise.resolve() : ((recorded = true), o.record!(persisted))));
+  // Writes through O_SYNC are on the disk when they return: nothing is left to fsync.
+  const fsync = o.fsync && !claim.syncWrites;
   return {
     from,
     prefix: () => readHeld(path, from, part, `the partial ${part}`),
     // What the sink wrote in this session, so an abort can record it (a resume then repeats nothing written).
-    sink: (chunks) => diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record, fsync: o.fsync })(chunks).pipe(tap((n) => (written = n))),
+    sink: (chunks) => diskSink({ handle, part, from, checkpointEvery: o.checkpointEvery, maxQueued: o.maxQueued, record, fsync })(chunks).pipe(tap((n) => (written = n))),
     finish: async () => {
       // The sender's mtime, set before the file appears under its name: a later offer of the same file finds it.
       if (isTime(o.lastModified)) await handle.utimes(new Date(), new Date(o.lastModified)).catch(() => undefined);
       await close();
       // The record goes first: a partial without one is never resumed, so never written into once placed.
-      await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
+      if (recorded) await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
       const saved = await place(o.at, claim.part, o.name, o.overwrite);
       release();
       return join(o.at.path, saved);
@@ -640,7 +621,7 @@ function openedClaim(
       // Kept for resume: every byte written so far counts, not only those at the last checkpoint (a session
       // interrupted by a lost connection then resends at most what was in flight).
       if (!discard && held && !closed && written > 0 && record) {
-        await (o.fsync ? handle.sync() : Promise.resolve())
+        await (fsync ? handle.sync() : Promise.resolve())
           .then(() => record(from + written))
           .catch(() => undefined);
       }

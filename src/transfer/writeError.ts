@@ -1,0 +1,20 @@
+/**
+ * File-system errors of `directoryTarget` as TallowErrors that name paths relative to the target
+ * directory (their messages go to the peer).
+ */
+import { SinkWriteError, TallowError } from '../errors';
+
+/** The fs error under `err` (fromFilePath wraps it in a SourceReadError). */
+export const fsCause = (err: unknown): unknown => (err instanceof TallowError && err.cause !== undefined ? fsCause(err.cause) : err);
+
+/** The fs error code (`ENOENT`, …) under `err`, if any. */
+export const codeOf = (err: unknown): string | undefined => (fsCause(err) as NodeJS.ErrnoException | undefined)?.code;
+
+/**
+ * A failed fs call as a SinkWriteError. `path` is relative to the target directory: messages go to
+ * the peer, and Node's own messages (kept as `cause`) hold absolute paths. TallowErrors pass unchanged.
+ */
+export const writeError = (doing: string, path: string, err: unknown): TallowError =>
+  err instanceof TallowError
+    ? err
+    : new SinkWriteError(`${doing} ${path} failed (${codeOf(err) ?? 'unknown error'})`, { path, causeCode: codeOf(err) }, fsCause(err));
