@@ -128,14 +128,15 @@ export class FileReceiver {
   }
 
   /** Gives up: aborts the target (kept for resume where the target supports it). Idempotent. */
-  abort(reason: unknown): void {
+  abort(reason: unknown): void | Promise<void> {
     if (this.state === 'complete' || this.state === 'closed') return;
     this.state = 'closed';
     this.step?.unsubscribe();
     this.pipeline?.unsubscribe();
     this.buffer.clear();
     const t = this.opened;
-    if (t) Promise.resolve(t.abort(reason)).catch(() => undefined);
+    const r = t?.abort(reason);
+    return r instanceof Promise ? r.catch(() => undefined) : undefined;
   }
 
   /** `done` must come once and fit the manifest: it sets how many chunks to wait for (and NACK). */

@@ -7,7 +7,7 @@
  * {@link FileSendContext}.
  */
 import { map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { HashMismatchError, InvalidConfigError, ProtocolError, SourceReadError } from '../errors';
+import { HashMismatchError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
 import { crc32InWorker } from '../hash/crc32InWorker';
@@ -123,7 +123,11 @@ export class FileSender {
   start(): void {
     const { from } = this.resume;
     if (from > this.manifest.size) return this.protocolError(`receiver resumes at ${from}, past the end of ${this.manifest.size} B`, { from });
-    if (from > 0 && !this.desc.seekable) return this.ctx.fail(new InvalidConfigError(`${this.manifest.name} cannot resume: it is not seekable`), true);
+    if (from > 0 && !this.desc.seekable) {
+      // A stream cannot read the receiver's prefix back to check it: that file starts over from 0 (restart).
+      this.state = 'restarting';
+      return this.ctx.send({ t: 'restart', id: this.manifest.session, i: this.manifest.index });
+    }
     const held$ = hashHeldPrefix(from, this.ctx.settings.createHash ?? createSha256, () => this.desc.read({ start: 0, end: from }));
     this.subs.push(
       held$.subscribe({

@@ -594,16 +594,21 @@ export class ReceiverSession {
     // A peer that broke the protocol gets no lanes kept for a next run.
     if (e instanceof ProtocolError) this.o.lanePool?.close(0);
     this.cleanup();
-    this.abortAll(e);
+    const aborting = this.abortAll(e);
     closeTransfer([this.control, ...this.data], (told || rejected) && !(e instanceof ProtocolError), this.sc);
-    this.subscriber.error(e);
+    // The error goes out once every target has let go (a retry can then claim what they kept).
+    if (!aborting.length) this.subscriber.error(e);
+    else void Promise.all(aborting).then(() => this.subscriber.error(e));
   }
 
-  private abortAll(reason: unknown): void {
-    for (const f of this.active) f.abort(reason);
-    for (const { opened } of this.held.values()) Promise.resolve(opened.abort(reason)).catch(() => undefined);
+  private abortAll(reason: unknown): Promise<unknown>[] {
+    const pending: Promise<unknown>[] = [];
+    const keep = (r: unknown) => r instanceof Promise && pending.push(r.catch(() => undefined));
+    for (const f of this.active) keep(f.abort(reason));
+    for (const { opened } of this.held.values()) keep(opened.abort(reason));
     this.active.clear();
     this.held.clear();
+    return pending;
   }
 
   private cleanup(): void {
