@@ -5,17 +5,19 @@
  * the lane count and the reason of the last change in the stats. Who decides how many lanes:
  *
  * - `fixed`: `inbandLanes` lanes, opened at once, `laneStaggerMs` apart;
- * - `controller` (`auto`): the lane controller (`laneController`) adds one at a time while the path looks
- *   loss-bound and goodput rises, and sheds one when the RTT says the bottleneck queue is filling.
+ * - `controller` (`auto`): on a path whose probed RTT is at least {@link IMPLIED_LOSS_MIN_RTT_MS}, it
+ *   opens lanes up to `laneController.startLanes` in all at once, before data flows (an offer sent later
+ *   waits behind the data queued on the first connection); then the lane controller (`laneController`) adds
+ *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
+ *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
-import type { Observable } from 'rxjs';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import { whenOpen } from './controlLink';
 import { laneController, type LaneDecision } from './laneController';
-import type { LaneControllerConfig } from './laneControllerConfig';
+import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneTimeoutOf, type LaneOptions } from './laneSignal';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
 import { closeAll, createLaneChannels } from './transferChannels';
@@ -35,7 +37,8 @@ export interface SenderLanesContext {
   readonly givenLanes: number;
   readonly channelsPerLane: number;
   readonly reliability: Reliability;
-  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig };
+  /** `initialRttMs`: `auto`'s probed RTT, which decides the lanes opened before data flows. */
+  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig; readonly initialRttMs?: number };
   readonly stats$: Observable<TransferStats>;
   send(msg: ControlMessage): boolean;
   /** A lane's channels joined or left; `change` for the stats. */
@@ -62,6 +65,22 @@ export function measurementOf(st: TransferStats, lanes: number, reliability: Rel
   return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
 }
 
+/**
+ * Data waits for the answers to the offers of the lanes opened at the start at most this many probed RTTs
+ * (plus {@link START_WAIT_SLACK_MS}, at most {@link START_WAIT_MAX_MS}).
+ */
+export const START_WAIT_RTTS = 4;
+/** Added to the wait for the start lanes' answers, ms. */
+export const START_WAIT_SLACK_MS = 250;
+/** The longest wait for the start lanes' answers, ms. */
+export const START_WAIT_MAX_MS = 2000;
+
+/**
+ * A shed lane stops taking frames at once and is closed this long after, ms: what its channels already
+ * hold is sent and acknowledged meanwhile, so shedding loses nothing.
+ */
+export const SHED_DRAIN_MS = 2000;
+
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
 
@@ -73,15 +92,57 @@ export class SenderLanes {
   /** The reason of the controller's last `add`, reported when that lane joins. */
   private addReason = 'fixed';
   private ended = false;
+  /** Called when the receiver answers an offer (the start wait checks again). */
+  private onAnswer: () => void = () => undefined;
 
   constructor(private readonly c: SenderLanesContext) {}
 
   /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
   start(rule: LaneRule, accepted: number): void {
     const { pool, first } = this.c;
-    const host = { id: this.c.id, send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
-    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : 0, accepted);
+    if (rule === 'controller') this.addReason = 'start';
+    const host = { id: this.c.id, answered: () => this.onAnswer(), send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
+    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : this.startLanes(accepted), accepted, rule === 'controller' ? 0 : undefined);
     if (rule === 'controller') this.control(accepted);
+  }
+
+  /**
+   * Emits once (then completes) when the receiver has answered every lane offered so far, or after the
+   * start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most `START_WAIT_MAX_MS`):
+   * the session starts its data then. An offer or its answer behind data waits for the data queued before
+   * it (libdatachannel keeps one send queue per association: seconds on a slow lossy path); once answered,
+   * a lane connects on its own path.
+   *
+   * ```
+   * lane-offer ×7 ──► (no data yet) ◄── lane-answer ×7 ── ready ── data …
+   * ```
+   */
+  ready$(): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const done = () => {
+        if (subscriber.closed) return;
+        this.onAnswer = () => undefined;
+        subscriber.next();
+        subscriber.complete();
+      };
+      if (this.c.pool.unanswered === 0) return done();
+      const rttMs = this.c.options.initialRttMs ?? 0;
+      const waitMs = Math.min(START_WAIT_MAX_MS, START_WAIT_RTTS * rttMs + START_WAIT_SLACK_MS);
+      this.onAnswer = () => this.c.pool.unanswered === 0 && done();
+      const timer = this.c.sc.schedule(done, waitMs);
+      return () => {
+        timer.unsubscribe();
+        this.onAnswer = () => undefined;
+      };
+    });
+  }
+
+  /** `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. */
+  private startLanes(accepted: number): number {
+    const rttMs = this.c.options.initialRttMs;
+    if (rttMs === undefined || rttMs < IMPLIED_LOSS_MIN_RTT_MS) return 0;
+    const { startLanes } = resolveLaneControllerConfig(this.c.options.laneController);
+    return Math.max(0, Math.min(accepted, startLanes - this.c.givenLanes));
   }
 
   /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */
@@ -105,8 +166,16 @@ export class SenderLanes {
       this.addReason = d.reason;
       return void this.c.pool.add();
     }
-    const lane = this.c.pool.shed();
-    if (lane !== undefined) this.leave(lane, d.reason);
+    const lane = this.c.pool.newest;
+    if (lane === undefined) return;
+    const chs = this.joined.get(lane);
+    if (!chs) {
+      this.c.pool.shed(lane);
+      return this.leave(lane, d.reason);
+    }
+    // A joined lane drains: no new frames go to its channels, and it closes once what they hold was sent.
+    this.leave(lane, d.reason, false);
+    this.subs.push(this.c.sc.schedule(() => this.c.pool.shed(lane), SHED_DRAIN_MS));
   }
 
   /**
@@ -130,7 +199,11 @@ export class SenderLanes {
           if (this.ended) return closeAll(chs);
           this.joined.set(lane, chs);
           this.c.data.push(...chs);
-          for (const ch of chs) this.c.watch(ch);
+          for (const ch of chs) {
+            this.c.watch(ch);
+            // After the session's handler (which resends what it carried): a closed channel leaves the rotation.
+            ch.addEventListener('close', () => this.unroute([ch]));
+          }
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
         },
         error: () => {
@@ -159,10 +232,20 @@ export class SenderLanes {
     this.leave(lane, why);
   }
 
-  private leave(lane: number, reason: string): void {
+  /** Takes `chs` out of the session's `data` (the routers' channels). */
+  private unroute(chs: readonly DataChannelLike[]): void {
+    for (const ch of chs) {
+      const i = this.c.data.indexOf(ch);
+      if (i >= 0) this.c.data.splice(i, 1);
+    }
+  }
+
+  /** A lane's channels leave the rotation (taken out of the session's `data`), and are closed unless `close` is false. */
+  private leave(lane: number, reason: string, close = true): void {
     const chs = this.joined.get(lane);
     this.joined.delete(lane);
-    if (chs) closeAll(chs);
+    this.unroute(chs ?? []);
+    if (chs && close) closeAll(chs);
     this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
   }
 

@@ -332,7 +332,8 @@ export class SenderSession {
     if (!this.taken.length) return this.finish();
     this.attachLanes(inband);
     this.subs.push(
-      forkJoin(this.data.map((ch) => whenOpen(ch, 15_000, this.sc))).subscribe({
+      // In-band lanes offered at the start are answered before data queues behind their signalling.
+      forkJoin([...this.data.map((ch) => whenOpen(ch, 15_000, this.sc)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
         error: (err) => this.fail(err, true),
         complete: () => this.startNext(),
       }),

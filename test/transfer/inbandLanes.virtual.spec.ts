@@ -34,7 +34,7 @@ const ended = (side: string, events$: Observable<SessionEvent>): Observable<stri
   );
 
 /** One session of FILE over `network`, the app passing one connection; `inbandLanes` undefined: auto's controller. */
-function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lanes: boolean; reliability?: 'reliable' | 'unreliable' }): Run {
+function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lanes: boolean; reliability?: 'reliable' | 'unreliable'; startLanes?: number }): Run {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
   const stats: TransferStats[] = [];
@@ -46,7 +46,7 @@ function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lan
     const given = net.createLink();
     const createConnection = options.lanes ? net.createConnection : undefined;
     const received$ = receiveFiles(given.b, { scheduler, createConnection });
-    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability });
+    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...(options.startLanes === undefined ? {} : { laneController: { startLanes: options.startLanes } }) });
     const sender = sent$.pipe(
       filter((e) => {
         if (e.type === 'stats') stats.push(e.stats);
@@ -67,9 +67,9 @@ function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lan
 }
 
 describe('in-band lanes in virtual time', () => {
-  it('auto, one connection, a loss-bound path: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
+  it('auto, one connection, a loss-bound path, no start lanes: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
     const alone = run(LOSSY, { lanes: false });
-    const withLanes = run(LOSSY, { lanes: true });
+    const withLanes = run(LOSSY, { lanes: true, startLanes: 1 });
     for (const r of [alone, withLanes]) {
       expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
       expect(r.sha256).toBe(sha256Hex(FILE));
@@ -140,10 +140,28 @@ describe('in-band lanes in virtual time', () => {
     expect(Math.max(...lanesAfterResume)).toBe(4);
   });
 
-  it('auto on a lossless path with unreliable channels (loss measured by NACKs): no lane is added', () => {
-    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable' });
+  it('auto on a lossless path with unreliable channels (loss measured by NACKs), no start lanes: no lane is added', () => {
+    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable', startLanes: 1 });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.networkLanes).toBe(1);
     expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
+  });
+
+  it('auto, one connection, a path with an RTT: the start lanes (8 in all by default) carry data from the first sample, sooner than the controller ramping from one', () => {
+    const ramping = run(LOSSY, { lanes: true, startLanes: 1 });
+    const started = run(LOSSY, { lanes: true });
+    expect(started.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(started.sha256).toBe(sha256Hex(FILE));
+    expect(started.networkLanes).toBeGreaterThanOrEqual(8);
+    // The first stats sample (1 s in) already counts the 8 lanes, added for the reason 'start'.
+    expect(started.stats[0].lanes).toBe(8);
+    expect(started.stats[0].laneChange).toMatchObject({ action: 'add', reason: 'start' });
+    expect(started.doneAtMs).toBeLessThan(ramping.doneAtMs);
+  });
+
+  it('auto on a path below 10 ms RTT (a LAN) opens no start lanes', () => {
+    const r = run({ ...LOSSY, delayMs: 2, lossRate: 0 }, { lanes: true });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.networkLanes).toBe(1);
   });
 });
