@@ -34,7 +34,10 @@ const ended = (side: string, events$: Observable<SessionEvent>): Observable<stri
   );
 
 /** One session of FILE over `network`, the app passing one connection; `inbandLanes` undefined: auto's controller. */
-function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lanes: boolean; reliability?: 'reliable' | 'unreliable'; startLanes?: number }): Run {
+function run(
+  network: VirtualNetworkConfig,
+  options: { inbandLanes?: number; lanes: boolean; reliability?: 'reliable' | 'unreliable'; startLanes?: number; tuning?: { lanes?: number; channels?: number }; profile?: 'wifi' },
+): Run {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
   const stats: TransferStats[] = [];
@@ -46,7 +49,7 @@ function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lan
     const given = net.createLink();
     const createConnection = options.lanes ? net.createConnection : undefined;
     const received$ = receiveFiles(given.b, { scheduler, createConnection });
-    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...(options.startLanes === undefined ? {} : { laneController: { startLanes: options.startLanes } }) });
+    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...options.tuning, ...(options.profile ? { profile: options.profile } : {}), ...(options.startLanes === undefined ? {} : { laneController: { startLanes: options.startLanes } }) });
     const sender = sent$.pipe(
       filter((e) => {
         if (e.type === 'stats') stats.push(e.stats);
@@ -157,6 +160,22 @@ describe('in-band lanes in virtual time', () => {
     expect(started.stats[0].lanes).toBe(8);
     expect(started.stats[0].laneChange).toMatchObject({ action: 'add', reason: 'start' });
     expect(started.doneAtMs).toBeLessThan(ramping.doneAtMs);
+  });
+
+  it('an explicit lanes option is a lane count: auto opens no lane in band (channels alone leaves them on)', () => {
+    const fixed = run(LOSSY, { lanes: true, tuning: { lanes: 1 } });
+    expect(fixed.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(fixed.networkLanes).toBe(1);
+    expect(fixed.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
+    const channels = run(LOSSY, { lanes: true, tuning: { channels: 4 } });
+    expect(channels.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(channels.networkLanes).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a profile other than auto opens no lane in band unless inbandLanes is set', () => {
+    const r = run(LOSSY, { lanes: true, profile: 'wifi' });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.networkLanes).toBe(1);
   });
 
   it('auto on a path below 10 ms RTT (a LAN) opens no start lanes', () => {
