@@ -48,7 +48,7 @@ export interface SenderLanesContext {
 }
 
 /** Below this RTT, ms, a path whose transport hides its loss is taken as lossless (a LAN): no lanes are added. */
-export const IMPLIED_LOSS_MIN_RTT_MS = 10;
+export const IMPLIED_LOSS_MIN_RTT_MS = 5;
 
 /**
  * The controller's measurement from a stats sample. Its loss: the NACK share on unreliable channels; where the transport hides its losses (reliable channels: SCTP retransmits below the API, and
@@ -199,11 +199,7 @@ export class SenderLanes {
           if (this.ended) return closeAll(chs);
           this.joined.set(lane, chs);
           this.c.data.push(...chs);
-          for (const ch of chs) {
-            this.c.watch(ch);
-            // After the session's handler (which resends what it carried): a closed channel leaves the rotation.
-            ch.addEventListener('close', () => this.unroute([ch]));
-          }
+          for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
         },
         error: () => {

@@ -16,7 +16,7 @@ export interface LaneControllerConfig {
   readonly initialLanes?: number;
   /**
    * `auto` in `sendFiles`: lanes in all to have when the transfer starts, before data flows, on a path whose
-   * probed RTT is at least 10 ms (a LAN starts with the connections it was given). An offer sent once data
+   * probed RTT is at least 5 ms (a LAN starts with the connections it was given). An offer sent once data
    * flows waits behind the data queued on the first connection, seconds on a slow path. Default `8`.
    */
   readonly startLanes?: number;

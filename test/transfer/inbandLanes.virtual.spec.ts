@@ -178,7 +178,7 @@ describe('in-band lanes in virtual time', () => {
     expect(r.networkLanes).toBe(1);
   });
 
-  it('auto on a path below 10 ms RTT (a LAN) opens no start lanes', () => {
+  it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
     const r = run({ ...LOSSY, delayMs: 2, lossRate: 0 }, { lanes: true });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.networkLanes).toBe(1);
