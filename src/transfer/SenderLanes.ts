@@ -66,14 +66,14 @@ export function measurementOf(st: TransferStats, lanes: number, reliability: Rel
 }
 
 /**
- * Data waits for the answers to the offers of the lanes opened at the start at most this many probed RTTs
- * (plus {@link START_WAIT_SLACK_MS}, at most {@link START_WAIT_MAX_MS}).
+ * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
+ * RTTs) at most this many probed RTTs (plus {@link START_WAIT_SLACK_MS}, at most {@link START_WAIT_MAX_MS}).
  */
-export const START_WAIT_RTTS = 4;
+export const START_WAIT_RTTS = 12;
 /** Added to the wait for the start lanes' answers, ms. */
 export const START_WAIT_SLACK_MS = 250;
-/** The longest wait for the start lanes' answers, ms. */
-export const START_WAIT_MAX_MS = 2000;
+/** The longest wait for the start lanes, ms. */
+export const START_WAIT_MAX_MS = 3000;
 
 /**
  * A shed lane stops taking frames at once and is closed this long after, ms: what its channels already
@@ -92,7 +92,7 @@ export class SenderLanes {
   /** The reason of the controller's last `add`, reported when that lane joins. */
   private addReason = 'fixed';
   private ended = false;
-  /** Called when the receiver answers an offer (the start wait checks again). */
+  /** Called when the receiver answers an offer, or a lane joins or leaves (the start wait checks again). */
   private onAnswer: () => void = () => undefined;
 
   constructor(private readonly c: SenderLanesContext) {}
@@ -107,14 +107,15 @@ export class SenderLanes {
   }
 
   /**
-   * Emits once (then completes) when the receiver has answered every lane offered so far, or after the
-   * start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most `START_WAIT_MAX_MS`):
-   * the session starts its data then. An offer or its answer behind data waits for the data queued before
-   * it (libdatachannel keeps one send queue per association: seconds on a slow lossy path); once answered,
-   * a lane connects on its own path.
+   * Emits once (then completes) when every lane offered so far has joined (its channels are open) or was
+   * dropped, or after the start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most
+   * `START_WAIT_MAX_MS`): the session starts its data then. Two reasons: an offer or its answer behind data
+   * waits for everything queued before it (libdatachannel keeps one send queue per association: seconds on
+   * a slow lossy path); and data started on the first connection alone fills its buffers there, a backlog
+   * that then drains at one association's rate while the other lanes idle at the end.
    *
    * ```
-   * lane-offer ×7 ──► (no data yet) ◄── lane-answer ×7 ── ready ── data …
+   * lane-offer ×7 ──► ◄── lane-answer ×7 ── ICE, DTLS, SCTP, channels ── ready ── data on 8 lanes …
    * ```
    */
   ready$(): Observable<void> {
@@ -125,10 +126,10 @@ export class SenderLanes {
         subscriber.next();
         subscriber.complete();
       };
-      if (this.c.pool.unanswered === 0) return done();
+      if (this.c.pool.count === 0) return done();
       const rttMs = this.c.options.initialRttMs ?? 0;
       const waitMs = Math.min(START_WAIT_MAX_MS, START_WAIT_RTTS * rttMs + START_WAIT_SLACK_MS);
-      this.onAnswer = () => this.c.pool.unanswered === 0 && done();
+      this.onAnswer = () => this.c.pool.unanswered === 0 && this.joined.size >= this.c.pool.count && done();
       const timer = this.c.sc.schedule(done, waitMs);
       return () => {
         timer.unsubscribe();
@@ -201,6 +202,7 @@ export class SenderLanes {
           this.c.data.push(...chs);
           for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
+          this.onAnswer();
         },
         error: () => {
           closeAll(chs);
@@ -243,6 +245,7 @@ export class SenderLanes {
     this.unroute(chs ?? []);
     if (chs && close) closeAll(chs);
     this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
+    this.onAnswer();
   }
 
   /** The session ended: lanes go back to the pool (connected ones wait for the next session). */
