@@ -45,6 +45,8 @@ export interface SenderLanesContext {
   changed(change: LaneChange): void;
   /** Listens to a new channel's `close` (the session's lost-channel handling). */
   watch(ch: DataChannelLike): void;
+  /** Channels taken out of `data` and closed: what they carried and was not acknowledged goes again elsewhere. */
+  lost(chs: readonly DataChannelLike[]): void;
 }
 
 /** Below this RTT, ms, a path whose transport hides its loss is taken as lossless (a LAN): no lanes are added. */
@@ -176,7 +178,12 @@ export class SenderLanes {
     }
     // A joined lane drains: no new frames go to its channels, and it closes once what they hold was sent.
     this.leave(lane, d.reason, false);
-    this.subs.push(this.c.sc.schedule(() => this.c.pool.shed(lane), SHED_DRAIN_MS));
+    this.subs.push(
+      this.c.sc.schedule(() => {
+        this.c.pool.shed(lane);
+        this.c.lost(chs);
+      }, SHED_DRAIN_MS),
+    );
   }
 
   /**
@@ -243,7 +250,10 @@ export class SenderLanes {
     const chs = this.joined.get(lane);
     this.joined.delete(lane);
     this.unroute(chs ?? []);
-    if (chs && close) closeAll(chs);
+    if (chs && close) {
+      closeAll(chs);
+      this.c.lost(chs);
+    }
     this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
     this.onAnswer();
   }
