@@ -11,7 +11,7 @@
  *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
  *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -78,10 +78,12 @@ export const START_WAIT_SLACK_MS = 250;
 export const START_WAIT_MAX_MS = 3000;
 
 /**
- * A shed lane stops taking frames at once and is closed this long after, ms: what its channels already
- * hold is sent and acknowledged meanwhile, so shedding loses nothing.
+ * A shed lane stops taking frames at once and is closed once its channels' `bufferedAmount` is 0, checked
+ * every this many ms (what it carried and was not acknowledged by then is sent again elsewhere).
  */
-export const SHED_DRAIN_MS = 2000;
+export const SHED_DRAIN_MS = 500;
+/** …or this long after the shed at most, ms. */
+export const SHED_DRAIN_MAX_MS = 10_000;
 
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
@@ -178,12 +180,18 @@ export class SenderLanes {
     }
     // A joined lane drains: no new frames go to its channels, and it closes once what they hold was sent.
     this.leave(lane, d.reason, false);
-    this.subs.push(
-      this.c.sc.schedule(() => {
-        this.c.pool.shed(lane);
-        this.c.lost(chs);
-      }, SHED_DRAIN_MS),
-    );
+    const started = this.c.sc.now();
+    // Closed once its channels hold nothing (a frame parked for one of them by backpressure has gone out), or after SHED_DRAIN_MAX_MS.
+    const drain = this.c.sc.schedule(function (this: SchedulerAction<unknown>) {
+      if (!closeWhenDrained()) this.schedule(undefined, SHED_DRAIN_MS);
+    }, SHED_DRAIN_MS);
+    const closeWhenDrained = (): boolean => {
+      if (chs.some((ch) => ch.readyState === 'open' && ch.bufferedAmount > 0) && this.c.sc.now() - started < SHED_DRAIN_MAX_MS) return false;
+      this.c.pool.shed(lane);
+      this.c.lost(chs);
+      return true;
+    };
+    this.subs.push(drain);
   }
 
   /**
