@@ -11,7 +11,7 @@
  *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
  *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -45,8 +45,6 @@ export interface SenderLanesContext {
   changed(change: LaneChange): void;
   /** Listens to a new channel's `close` (the session's lost-channel handling). */
   watch(ch: DataChannelLike): void;
-  /** Channels taken out of `data` and closed: what they carried and was not acknowledged goes again elsewhere. */
-  lost(chs: readonly DataChannelLike[]): void;
 }
 
 /** Below this RTT, ms, a path whose transport hides its loss is taken as lossless (a LAN): no lanes are added. */
@@ -76,14 +74,6 @@ export const START_WAIT_RTTS = 12;
 export const START_WAIT_SLACK_MS = 250;
 /** The longest wait for the start lanes, ms. */
 export const START_WAIT_MAX_MS = 3000;
-
-/**
- * A shed lane stops taking frames at once and is closed once its channels' `bufferedAmount` is 0, checked
- * every this many ms (what it carried and was not acknowledged by then is sent again elsewhere).
- */
-export const SHED_DRAIN_MS = 500;
-/** …or this long after the shed at most, ms. */
-export const SHED_DRAIN_MAX_MS = 10_000;
 
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
@@ -171,28 +161,15 @@ export class SenderLanes {
       this.addReason = d.reason;
       return void this.c.pool.add();
     }
+    // Only a lane still connecting is shed. A joined lane is not: node-datachannel's close() leaves the
+    // channel 'open' until its native close comes back, and a frame routed to it meanwhile fails the
+    // send (the routers drop a channel only once it reads closing or closed). The controller then holds.
     const lane = this.c.pool.newest;
-    if (lane === undefined) return;
-    const chs = this.joined.get(lane);
-    if (!chs) {
-      this.c.pool.shed(lane);
-      return this.leave(lane, d.reason);
-    }
-    // A joined lane drains: no new frames go to its channels, and it closes once what they hold was sent.
-    this.leave(lane, d.reason, false);
-    const started = this.c.sc.now();
-    // Closed once its channels hold nothing (a frame parked for one of them by backpressure has gone out), or after SHED_DRAIN_MAX_MS.
-    const drain = this.c.sc.schedule(function (this: SchedulerAction<unknown>) {
-      if (!closeWhenDrained()) this.schedule(undefined, SHED_DRAIN_MS);
-    }, SHED_DRAIN_MS);
-    const closeWhenDrained = (): boolean => {
-      if (chs.some((ch) => ch.readyState === 'open' && ch.bufferedAmount > 0) && this.c.sc.now() - started < SHED_DRAIN_MAX_MS) return false;
-      this.c.pool.shed(lane);
-      this.c.lost(chs);
-      return true;
-    };
-    this.subs.push(drain);
+    if (lane === undefined || this.joined.has(lane)) return;
+    this.c.pool.shed(lane);
+    this.leave(lane, d.reason);
   }
+
 
   /**
    * A lane connected: its data channels join the rotation once they are all open (within the lane bound). A
@@ -245,23 +222,11 @@ export class SenderLanes {
     this.leave(lane, why);
   }
 
-  /** Takes `chs` out of the session's `data` (the routers' channels). */
-  private unroute(chs: readonly DataChannelLike[]): void {
-    for (const ch of chs) {
-      const i = this.c.data.indexOf(ch);
-      if (i >= 0) this.c.data.splice(i, 1);
-    }
-  }
-
-  /** A lane's channels leave the rotation (taken out of the session's `data`), and are closed unless `close` is false. */
-  private leave(lane: number, reason: string, close = true): void {
+  /** A lane's channels are closed (the routers drop them once they read closed; the session resends what they carried). */
+  private leave(lane: number, reason: string): void {
     const chs = this.joined.get(lane);
     this.joined.delete(lane);
-    this.unroute(chs ?? []);
-    if (chs && close) {
-      closeAll(chs);
-      this.c.lost(chs);
-    }
+    if (chs) closeAll(chs);
     this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
     this.onAnswer();
   }

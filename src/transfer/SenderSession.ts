@@ -365,7 +365,6 @@ export class SenderSession {
       send: (msg) => this.phase !== 'ended' && this.link.send(msg),
       changed: (change) => this.telemetry.setChannels(this.data, change),
       watch: (ch) => ch.addEventListener('close', this.onChannelClose),
-      lost: (chs) => chs.forEach((ch) => this.active.forEach((f) => f.channelLost(ch))),
     });
     this.inbandLanes.start(this.s.laneRule ?? 'fixed', accepted);
   }
