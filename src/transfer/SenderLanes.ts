@@ -89,12 +89,24 @@ export class SenderLanes {
   /** Called when the receiver answers an offer, or a lane joins or leaves (the start wait checks again). */
   private onAnswer: () => void = () => undefined;
 
-  constructor(private readonly c: SenderLanesContext) {}
+  /**
+   * Data channels per in-band lane: the session's share per given lane with a fixed count; one under the
+   * controller, whose lanes are many: channels of one association share its congestion window, so more only
+   * add buffering (each holds up to `high` bytes), a backlog that drains at the lane's rate at the end.
+   */
+  private perLane: number;
+
+  constructor(private readonly c: SenderLanesContext) {
+    this.perLane = c.channelsPerLane;
+  }
 
   /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
   start(rule: LaneRule, accepted: number): void {
     const { pool, first } = this.c;
-    if (rule === 'controller') this.addReason = 'start';
+    if (rule === 'controller') {
+      this.addReason = 'start';
+      this.perLane = 1;
+    }
     const host = { id: this.c.id, answered: () => this.onAnswer(), send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
     this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : this.startLanes(accepted), accepted, rule === 'controller' ? 0 : undefined);
     if (rule === 'controller') this.control(accepted);
@@ -181,7 +193,7 @@ export class SenderLanes {
     if (this.ended) return;
     let chs: DataChannelLike[];
     try {
-      chs = createLaneChannels(pc, lane, this.c.channelsPerLane, this.c.reliability);
+      chs = createLaneChannels(pc, lane, this.perLane, this.c.reliability);
     } catch {
       return this.giveUp(lane);
     }
