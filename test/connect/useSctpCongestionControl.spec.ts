@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
-import { SCTP_CONGESTION_CONTROL, useSctpCongestionControl, type SctpCongestionControl } from '../../src/node';
+import { useSctpCongestionControl, type SctpCongestionControl } from '../../src/node';
 
 const recorder = () => {
   const calls: Array<{ congestionControlModule?: number }> = [];
