@@ -36,7 +36,18 @@ const ended = (side: string, events$: Observable<SessionEvent>): Observable<stri
 /** One session of FILE over `network`, the app passing one connection; `inbandLanes` undefined: auto's controller. */
 function run(
   network: VirtualNetworkConfig,
-  options: { inbandLanes?: number; lanes: boolean; reliability?: 'reliable' | 'unreliable'; startLanes?: number; tuning?: { lanes?: number; channels?: number }; profile?: 'wifi' },
+  options: {
+    inbandLanes?: number;
+    lanes: boolean;
+    reliability?: 'reliable' | 'unreliable';
+    startLanes?: number;
+    /** More lane controller thresholds. */
+    controller?: { probeAgainAfterMs?: number; minGainShare?: number };
+    tuning?: { lanes?: number; channels?: number };
+    profile?: 'wifi';
+    /** Both sides' lane options besides `createConnection`. */
+    laneOptions?: { acceptLaneCandidate?: (c: string) => boolean; laneConnectTimeoutMs?: number };
+  },
 ): Run {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
@@ -48,8 +59,8 @@ function run(
     const net = createVirtualNetwork({ ...network, scheduler });
     const given = net.createLink();
     const createConnection = options.lanes ? net.createConnection : undefined;
-    const received$ = receiveFiles(given.b, { scheduler, createConnection });
-    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...options.tuning, ...(options.profile ? { profile: options.profile } : {}), ...(options.startLanes === undefined ? {} : { laneController: { startLanes: options.startLanes } }) });
+    const received$ = receiveFiles(given.b, { scheduler, createConnection, ...options.laneOptions });
+    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...options.laneOptions, ...options.tuning, ...(options.profile ? { profile: options.profile } : {}), ...(options.startLanes === undefined && !options.controller ? {} : { laneController: { startLanes: options.startLanes, ...options.controller } }) });
     const sender = sent$.pipe(
       filter((e) => {
         if (e.type === 'stats') stats.push(e.stats);
@@ -176,6 +187,16 @@ describe('in-band lanes in virtual time', () => {
     const r = run(LOSSY, { lanes: true, profile: 'wifi' });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.networkLanes).toBe(1);
+  });
+
+  it('the controller stops adding after two lanes of a session did not connect in time', () => {
+    // No candidate passes, so no lane ever connects; each is dropped after 1 s.
+    // An add that brings no gain is tried again at once (probeAgainAfterMs 0): without the rule it would go on.
+    const r = run(LOSSY, { lanes: true, startLanes: 1, controller: { probeAgainAfterMs: 0 }, laneOptions: { acceptLaneCandidate: () => false, laneConnectTimeoutMs: 1000 } });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    const timeouts = new Set(r.stats.flatMap((s) => (s.laneChange?.reason === 'connect-timeout' ? [s.laneChange.atMs] : [])));
+    expect(timeouts.size).toBe(2);
+    expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
   });
 
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
