@@ -332,7 +332,7 @@ export class SenderSession {
     if (!this.taken.length) return this.finish();
     this.attachLanes(inband);
     this.subs.push(
-      // In-band lanes offered at the start are answered before data queues behind their signalling.
+      // The start lanes join before data starts (SenderLanes.ready$): signalling sent later waits behind data.
       forkJoin([...this.data.map((ch) => whenOpen(ch, 15_000, this.sc)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
         error: (err) => this.fail(err, true),
         complete: () => this.startNext(),

@@ -145,7 +145,7 @@ export function autoLanes(profile: ProfileName, offered: number, overrides: Part
  * (15 by default): the start lanes before data on a path with an RTT, then one at a time while the path looks
  * loss-bound and goodput rises (`laneController`). None when the app chose its lanes: it gave several
  * connections, or set `lanes` (a lane count is a lane count: `lanes: 1` means one association). `channels`
- * alone leaves them on (it sizes the channels, and each in-band lane gets its share).
+ * alone leaves them on (it sizes the given connection's channels; each in-band lane gets one).
  */
 export function autoInbandLanes(given: number, maxLanes: number, overrides: Partial<Pick<TransferTuning, 'lanes'>> = {}): number {
   return given === 1 && overrides.lanes === undefined ? Math.max(0, maxLanes - 1) : 0;
