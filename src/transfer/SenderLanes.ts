@@ -54,14 +54,17 @@ export const IMPLIED_LOSS_MIN_RTT_MS = 5;
  * The controller's measurement from a stats sample. Its loss: the NACK share on unreliable channels; where the transport hides its losses (reliable channels: SCTP retransmits below the API, and
  * neither Chromium nor libdatachannel reports them), the loss that the measured goodput implies if every lane
  * sits on the one-association bound, `(1.22 × MSS × lanes / (RTT × goodput))²`, on paths of at least
- * {@link IMPLIED_LOSS_MIN_RTT_MS}. The path then always looks loss-bound, so what decides is the controller's
+ * {@link IMPLIED_LOSS_MIN_RTT_MS} (the lower of the sample's RTT and `auto`'s probe, `probedRttMs`: a busy
+ * CPU makes a LAN's RTT read several ms). The path then always looks loss-bound, so what decides is the controller's
  * other evidence: each added lane must raise goodput, and RTT inflation holds or sheds.
  */
-export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number) {
+export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number, probedRttMs?: number) {
   const rttMs = st.rtt.current!;
+  // A LAN's RTT reads several ms while the CPU is busy: the path's RTT is the lower of this and auto's probe.
+  const pathRttMs = Math.min(rttMs, probedRttMs ?? Infinity);
   // Bits/s over the window: the per-sample figure jumps with the receiver's ack cadence.
   const goodputBytesPerSecond = st.throughput.average / 8;
-  const implied = goodputBytesPerSecond > 0 && rttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
+  const implied = goodputBytesPerSecond > 0 && pathRttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
   return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
 }
 
@@ -169,7 +172,7 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200)),
+          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),
