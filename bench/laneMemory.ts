@@ -8,9 +8,29 @@
  * 1 MiB queued per channel, as the transfer's `high` does) before the RSS is read: the buffers a busy lane holds.
  *
  *   node --expose-gc --import tsx bench/laneMemory.ts [--lanes 16] [--channels 2] [--load]
+ *
+ * With `--transfer`, instead: one `sendFile`/`receiveFile` of `--mb` MiB (default 1024) from a file on disk
+ * over the emulated `--scenario` (default internet), `auto` given one connection and opening the rest in
+ * band (through the emulator), both peers in this process, so the RSS printed is both peers together (each
+ * peer's is below it); the emulator runs in its own process. Prints the RSS every 10 s, the peak, the lane
+ * count and the goodput.
+ *
+ *   node --expose-gc --import tsx bench/laneMemory.ts --transfer [--mb 1024] [--scenario internet]
  */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectLoopbackPair } from '../src/connect/connectLoopbackPair';
+import { receiveFile, sendFile, writableTarget, type TransferEvent } from '../src/index';
+import { fileFromPath } from '../src/node';
 import { createNegotiatedChannels, waitForOpen } from '../harness/channels';
+import { createNodePeerConnection, shutdownNodeDataChannel } from '../harness/nodePeers';
+import { startLinkEmulator } from './emulator/LinkEmulator';
+import { emulatedLaneOptions } from './emulator/emulatedSignalling';
+import { connectPeers } from './emulator/peers';
+import { SCENARIOS } from './emulator/scenarios';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,7 +78,67 @@ async function main(): Promise<void> {
   await warm.close();
 }
 
-main().then(
+/** `--transfer`: one big transfer with auto's in-band lanes over an emulated scenario; RSS of both peers. */
+async function transfer(): Promise<void> {
+  const bytes = arg('mb', 1024) * MB;
+  const name = process.argv[process.argv.indexOf('--scenario') + 1] ?? 'internet';
+  const scenario = SCENARIOS.find((x) => x.name === (process.argv.includes('--scenario') ? name : 'internet'))!;
+  // The file: 1 MiB random blocks on disk (the page cache is not this process's RSS).
+  const path = join(tmpdir(), `tallow-lane-memory-${process.pid}.bin`);
+  const fd = openSync(path, 'w');
+  const expected = createHash('sha256');
+  for (let off = 0; off < bytes; off += MB) {
+    const block = randomBytes(Math.min(MB, bytes - off));
+    expected.update(block);
+    writeSync(fd, block);
+  }
+  closeSync(fd);
+  const sha256 = expected.digest('hex');
+  const emulator = await startLinkEmulator(scenario.link!);
+  const peers = await connectPeers(emulator, { lanes: 1 });
+  const base = await settle();
+  let peak = base;
+  const started = performance.now();
+  const curve: string[] = [];
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  let lanes = 1;
+  let maxLanes = 1;
+  let lastChangeAt: number | undefined;
+  let got = 0;
+  const hash = createHash('sha256');
+  const ticker = setInterval(() => curve.push(`${((performance.now() - started) / 1000).toFixed(0)} s\t${(process.memoryUsage().rss / MB).toFixed(0)}\t${((got / bytes) * 100).toFixed(1)} %\t${lanes}`), 10_000);
+  const lane = emulatedLaneOptions(emulator);
+  const createConnection = () => createNodePeerConnection();
+  const target = writableTarget(() => new WritableStream<Uint8Array>({ write: (chunk) => void (hash.update(chunk), (got += chunk.length)) }));
+  const done = (events$: import('rxjs').Observable<TransferEvent>, on: (e: TransferEvent) => void) =>
+    new Promise<void>((resolve, reject) => events$.subscribe({ next: on, error: reject, complete: resolve }));
+  try {
+    await Promise.all([
+      done(receiveFile(peers.lanes[0].b, { target, createConnection, ...lane.receiver }), () => undefined),
+      done(sendFile(peers.lanes[0].a, await fileFromPath(path), { createConnection, ...lane.sender }), (e) => {
+        if (e.type !== 'stats' || e.stats.lanes === undefined) return;
+        const change = e.stats.laneChange;
+        if (change && change.atMs !== lastChangeAt) console.log(`${((performance.now() - started) / 1000).toFixed(1)} s: ${change.action} (${change.reason}) → ${change.lanes} lanes`);
+        lastChangeAt = change?.atMs;
+        maxLanes = Math.max(maxLanes, (lanes = e.stats.lanes));
+      }),
+    ]);
+  } finally {
+    clearInterval(sampler);
+    clearInterval(ticker);
+    await peers.close();
+    await emulator.close();
+    unlinkSync(path);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`${scenario.name} (${scenario.label}): ${(bytes / MB).toFixed(0)} MiB in ${seconds.toFixed(0)} s, ${((bytes * 8) / seconds / 1e6).toFixed(1)} Mbit/s, lanes up to ${maxLanes}; sha256 ${hash.digest('hex') === sha256 && got === bytes ? 'ok' : 'WRONG'}`);
+  console.log(`RSS of this process (both peers): ${(base / MB).toFixed(0)} MiB before, peak ${(peak / MB).toFixed(0)} MiB`);
+  console.log('time\tRSS MiB\tdone\tlanes');
+  for (const row of curve) console.log(row);
+  shutdownNodeDataChannel();
+}
+
+(process.argv.includes('--transfer') ? transfer() : main()).then(
   () => process.exit(0),
   (err) => {
     console.error(err);

@@ -125,6 +125,8 @@ const bestSystem = (c: { profile: ProfileName; lanes: number }): NetworkSystem =
 /**
  * The fixed systems, in table order. `tallow-rx auto` is offered two peer connections and
  * `tallow-rx auto (8 connections)` eight; `auto` uses every connection it is given as a lane.
+ * `tallow-rx auto (1 connection)` is offered one, with a `createConnection`: the lane controller opens
+ * the other lanes in band, through the emulator (`emulatedLaneOptions`).
  */
 const SYSTEMS: readonly NetworkSystem[] = [
   before,
@@ -132,9 +134,10 @@ const SYSTEMS: readonly NetworkSystem[] = [
   seedAsWritten,
   tallow('tallow-rx auto', 2),
   tallow('tallow-rx auto (8 connections)', 8),
+  tallow('tallow-rx auto (1 connection)', 1, {}, { inband: true }),
   tallow('tallow-rx unreliable', 2, { reliability: 'unreliable' }),
 ];
-const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx auto (8 connections)', 'tallow-rx unreliable', 'tallow-rx best'];
+const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx auto (8 connections)', 'tallow-rx auto (1 connection)', 'tallow-rx unreliable', 'tallow-rx best'];
 
 const envNumber = (name: string, fallback: number): number => {
   const v = process.env[name];

@@ -47,6 +47,7 @@ export { encodeFrames, type EncodeFramesConfig } from './operators/encodeFrames'
 export { FramePool, type FramePoolConfig } from './flow/FramePool';
 export { laneController, type LaneControllerOptions, type LaneDecision, type LaneMeasurement } from './transfer/laneController';
 export type { LaneControllerConfig } from './transfer/laneControllerConfig';
+export type { CreateConnection, LaneOptions, LaneSignalOut } from './transfer/laneSignal';
 export { leastBuffered } from './operators/leastBuffered';
 export { reorder, type ReorderConfig } from './operators/reorder';
 export { repairChunks, type RepairChunksConfig } from './operators/repairChunks';

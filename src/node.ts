@@ -18,3 +18,4 @@ export { toFile, type FileWriteResult, type ToFileConfig } from './sinks/toFile'
 
 // Connecting
 export { connectLoopbackPair, type LoopbackPair, type LoopbackPairConfig } from './connect/connectLoopbackPair';
+export { SCTP_CONGESTION_CONTROL, useSctpCongestionControl, type SctpCongestionControl, type SctpSettingsApi, type UseSctpCongestionControlConfig } from './connect/useSctpCongestionControl';

@@ -12,6 +12,7 @@
  * no direct path between the peers exists.
  */
 import { createLoopbackTransports, isLoopbackUdpCandidate, negotiate, normaliseCandidate, type NegotiateConfig, type SignalMessage, type SignalTransport } from '../../harness/signalling';
+import type { LaneOptions, LaneSignalOut } from '../../src/index';
 import type { EmulatorPath, LinkEmulatorApi } from './UdpRelay';
 
 /** Candidate fields: `candidate:<foundation> <component> <protocol> <priority> <address> <port> typ <type> …`. */
@@ -118,4 +119,44 @@ export async function connectThroughEmulator(
     ]),
   ]);
   return path;
+}
+
+/** The lane options of both peers that put every in-band lane of a transfer through the emulator. */
+export interface EmulatedLaneOptions {
+  readonly sender: Pick<LaneOptions, 'acceptLaneCandidate' | 'rewriteLaneSignal'>;
+  readonly receiver: Pick<LaneOptions, 'acceptLaneCandidate' | 'rewriteLaneSignal'>;
+}
+
+/**
+ * The library opens in-band lanes itself (`createConnection`), signalled over the control channel: this
+ * rewrites their candidates as {@link connectThroughEmulator} does for the app's connections. Each `offer`
+ * (a lane number may be offered again after a drop) gets a new path of `emulator`; the sender is side `a`
+ * (its candidates name `portFacingB`), the receiver side `b`. Every port is learned before the message that
+ * names it leaves (`rewriteLaneSignal` keeps a lane's messages in order). Both peers live in this process.
+ */
+export function emulatedLaneOptions(emulator: LinkEmulatorApi): EmulatedLaneOptions {
+  // The current path of each lane number.
+  const paths = new Map<number, Promise<EmulatorPath>>();
+  const rewrite =
+    (side: 'a' | 'b') =>
+    async (m: LaneSignalOut): Promise<string | undefined> => {
+      if (m.kind === 'offer') paths.set(m.lane, emulator.addPath());
+      const path = await paths.get(m.lane);
+      if (!path) return undefined;
+      const port = side === 'a' ? path.portFacingB : path.portFacingA;
+      const learned: Promise<void>[] = [];
+      const learn = (realPort: number) => learned.push(emulator.learn(path.id, side, realPort));
+      let text: string | undefined;
+      if (m.kind === 'candidate') {
+        const r = rewriteCandidate(m.text, port);
+        if (r) learn(r.realPort);
+        text = r?.candidate;
+      } else text = rewriteSdp(m.text, port, learn);
+      await Promise.all(learned);
+      return text;
+    };
+  return {
+    sender: { acceptLaneCandidate: isRelayableCandidate, rewriteLaneSignal: rewrite('a') },
+    receiver: { acceptLaneCandidate: isRelayableCandidate, rewriteLaneSignal: rewrite('b') },
+  };
 }

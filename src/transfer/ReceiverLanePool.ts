@@ -87,7 +87,7 @@ export class ReceiverLanePool {
     } catch {
       return void host.send({ t: 'lane-close', id: host.id, lane });
     }
-    const signal = new LaneSignal(host.id, lane, (m) => this.host !== undefined && this.host.send(m));
+    const signal = new LaneSignal(host.id, lane, (m) => this.host !== undefined && this.host.send(m), this.o.rewriteLaneSignal && { side: 'receiver', fn: this.o.rewriteLaneSignal });
     const onChannel = (ev: { channel?: DataChannelLike }) => {
       const ch = ev?.channel;
       if (!ch || !ch.label.startsWith(LANE_CHANNEL_PREFIX)) return;

@@ -30,6 +30,8 @@ export interface SenderLaneHost {
   joined(lane: number, pc: PeerConnectionLike): void;
   /** A lane went away, with a {@link LaneDropReason}. */
   dropped(lane: number, reason: LaneDropReason): void;
+  /** The receiver answered a lane's offer. */
+  answered?(lane: number): void;
 }
 
 /**
@@ -47,6 +49,8 @@ interface PooledLane {
   connected: boolean;
   signal: LaneSignal | undefined;
   readonly onState: () => void;
+  /** The receiver's answer arrived. */
+  answered: boolean;
   /** Stops the negotiation while it runs. */
   cancel?: () => void;
 }
@@ -54,6 +58,8 @@ interface PooledLane {
 export class SenderLanePool {
   /** Lanes by number: connecting or connected. */
   private readonly lanes = new Map<number, PooledLane>();
+  /** Lane numbers ever offered (the peer's late messages for a dropped one are not a protocol error). */
+  private readonly offered = new Set<number>();
   private host: SenderLaneHost | undefined;
   /** The attached session's pending lane starts and connect timeouts. */
   private starts = new Subscription();
@@ -78,6 +84,11 @@ export class SenderLanePool {
     return [...this.lanes.values()].filter((l) => l.connected).length;
   }
 
+  /** Lanes whose offer the receiver has not answered yet. */
+  get unanswered(): number {
+    return [...this.lanes.values()].filter((l) => !l.answered).length;
+  }
+
   /** Lanes of the attached session: connected and connecting. */
   get count(): number {
     return this.lanes.size;
@@ -85,10 +96,10 @@ export class SenderLanePool {
 
   /**
    * A session takes every connected lane (up to `max`, at most {@link MAX_INBAND_LANES}) at once, then opens
-   * new ones, `staggerMs` apart, until it has `initial`; `add()` opens more, up to `max`. Returns the detach
-   * function (call it when the session ends).
+   * new ones, `staggerMs` apart (the pool's `staggerMs` unless given), until it has `initial`; `add()` opens
+   * more, up to `max`. Returns the detach function (call it when the session ends).
    */
-  attach(host: SenderLaneHost, first: PeerConnectionLike, initial: number, max: number): () => void {
+  attach(host: SenderLaneHost, first: PeerConnectionLike, initial: number, max: number, staggerMs = this.o.staggerMs ?? 0): () => void {
     this.detach();
     this.host = host;
     this.max = Math.min(max, MAX_INBAND_LANES);
@@ -100,7 +111,6 @@ export class SenderLanePool {
       taken++;
       host.joined(lane, l.pc);
     }
-    const staggerMs = this.o.staggerMs ?? 0;
     // Without a stagger, every offer leaves before the first data frame: later ones would queue behind data.
     for (let k = 0; taken < Math.min(initial, this.max); k++, taken++) {
       if (k === 0 || staggerMs === 0) this.add();
@@ -118,21 +128,36 @@ export class SenderLanePool {
     return true;
   }
 
-  /** Closes the newest lane (the session sheds it); returns its number. */
-  shed(): number | undefined {
+  /** The highest lane number open or opening, if any: the one `shed()` closes. */
+  get newest(): number | undefined {
     const lane = Math.max(-1, ...this.lanes.keys());
-    if (lane < 0) return undefined;
+    return lane < 0 ? undefined : lane;
+  }
+
+  /** Closes lane `lane` (default the newest) because the session sheds it; returns its number. */
+  shed(lane = this.newest): number | undefined {
+    if (lane === undefined || !this.lanes.has(lane)) return undefined;
     this.remove(lane, 'shed', true);
     return lane;
   }
 
-  /** A `lane-answer`, `lane-candidate` or `lane-close` from the receiver. Throws `ProtocolError` for a lane we did not offer. */
+  /**
+   * A `lane-answer`, `lane-candidate` or `lane-close` from the receiver. Throws `ProtocolError` for a lane
+   * never offered; messages for a lane this side dropped meanwhile (they crossed its `lane-close`) are ignored.
+   */
   onMessage(msg: Extract<ControlMessage, { t: 'lane-answer' | 'lane-candidate' | 'lane-close' }>): void {
     const l = this.lanes.get(msg.lane);
     if (msg.t === 'lane-close') return void (l && this.remove(msg.lane, 'closed-by-peer', false));
-    if (!l) throw new ProtocolError(`'${msg.t}' for lane ${msg.lane}, which this sender did not offer`, { lane: msg.lane, t: msg.t });
-    if (msg.t === 'lane-answer' && (l.connected || !l.signal)) throw new ProtocolError(`a second answer for lane ${msg.lane}`, { lane: msg.lane });
+    if (!l) {
+      if (this.offered.has(msg.lane)) return;
+      throw new ProtocolError(`'${msg.t}' for lane ${msg.lane}, which this sender did not offer`, { lane: msg.lane, t: msg.t });
+    }
+    if (msg.t === 'lane-answer' && (l.connected || !l.signal || l.answered)) throw new ProtocolError(`a second answer for lane ${msg.lane}`, { lane: msg.lane });
     l.signal?.deliver(msg);
+    if (msg.t === 'lane-answer') {
+      l.answered = true;
+      this.host?.answered?.(msg.lane);
+    }
   }
 
   /** Opens the lowest free lane number. */
@@ -146,9 +171,10 @@ export class SenderLanePool {
     } catch {
       return host.dropped(lane, 'connect-failed');
     }
-    const signal = new LaneSignal(host.id, lane, (m) => this.host === host && host.send(m));
+    this.offered.add(lane);
+    const signal = new LaneSignal(host.id, lane, (m) => this.host === host && host.send(m), this.o.rewriteLaneSignal && { side: 'sender', fn: this.o.rewriteLaneSignal });
     const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.remove(lane, 'connection-lost', true);
-    const l: PooledLane = { pc, connected: false, signal, onState };
+    const l: PooledLane = { pc, connected: false, signal, onState, answered: false };
     this.lanes.set(lane, l);
     const timeoutMs = laneTimeoutOf(this.o);
     const timeout = this.o.scheduler.schedule(() => !l.connected && this.remove(lane, 'connect-timeout', true), timeoutMs);

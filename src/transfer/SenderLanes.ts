@@ -5,17 +5,19 @@
  * the lane count and the reason of the last change in the stats. Who decides how many lanes:
  *
  * - `fixed`: `inbandLanes` lanes, opened at once, `laneStaggerMs` apart;
- * - `controller` (`auto`): the lane controller (`laneController`) adds one at a time while the path looks
- *   loss-bound and goodput rises, and sheds one when the RTT says the bottleneck queue is filling.
+ * - `controller` (`auto`): on a path whose probed RTT is at least {@link IMPLIED_LOSS_MIN_RTT_MS}, it
+ *   opens lanes up to `laneController.startLanes` in all at once, before data flows (an offer sent later
+ *   waits behind the data queued on the first connection); then the lane controller (`laneController`) adds
+ *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
+ *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
-import type { Observable } from 'rxjs';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import { whenOpen } from './controlLink';
 import { laneController, type LaneDecision } from './laneController';
-import type { LaneControllerConfig } from './laneControllerConfig';
+import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneTimeoutOf, type LaneOptions } from './laneSignal';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
 import { closeAll, createLaneChannels } from './transferChannels';
@@ -35,7 +37,8 @@ export interface SenderLanesContext {
   readonly givenLanes: number;
   readonly channelsPerLane: number;
   readonly reliability: Reliability;
-  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig };
+  /** `initialRttMs`: `auto`'s probed RTT, which decides the lanes opened before data flows. */
+  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig; readonly initialRttMs?: number };
   readonly stats$: Observable<TransferStats>;
   send(msg: ControlMessage): boolean;
   /** A lane's channels joined or left; `change` for the stats. */
@@ -45,22 +48,42 @@ export interface SenderLanesContext {
 }
 
 /** Below this RTT, ms, a path whose transport hides its loss is taken as lossless (a LAN): no lanes are added. */
-export const IMPLIED_LOSS_MIN_RTT_MS = 10;
+export const IMPLIED_LOSS_MIN_RTT_MS = 5;
 
 /**
  * The controller's measurement from a stats sample. Its loss: the NACK share on unreliable channels; where the transport hides its losses (reliable channels: SCTP retransmits below the API, and
  * neither Chromium nor libdatachannel reports them), the loss that the measured goodput implies if every lane
  * sits on the one-association bound, `(1.22 × MSS × lanes / (RTT × goodput))²`, on paths of at least
- * {@link IMPLIED_LOSS_MIN_RTT_MS}. The path then always looks loss-bound, so what decides is the controller's
+ * {@link IMPLIED_LOSS_MIN_RTT_MS} (the lower of the sample's RTT and `auto`'s probe, `probedRttMs`: a busy
+ * CPU makes a LAN's RTT read several ms). The path then always looks loss-bound, so what decides is the controller's
  * other evidence: each added lane must raise goodput, and RTT inflation holds or sheds.
  */
-export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number) {
+export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number, probedRttMs?: number) {
   const rttMs = st.rtt.current!;
+  // A LAN's RTT reads several ms while the CPU is busy: the path's RTT is the lower of this and auto's probe.
+  const pathRttMs = Math.min(rttMs, probedRttMs ?? Infinity);
   // Bits/s over the window: the per-sample figure jumps with the receiver's ack cadence.
   const goodputBytesPerSecond = st.throughput.average / 8;
-  const implied = goodputBytesPerSecond > 0 && rttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
+  const implied = goodputBytesPerSecond > 0 && pathRttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
   return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
 }
+
+/**
+ * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
+ * RTTs) at most this many probed RTTs (plus {@link START_WAIT_SLACK_MS}, at most {@link START_WAIT_MAX_MS}).
+ */
+export const START_WAIT_RTTS = 12;
+/** Added to the wait for the start lanes' answers, ms. */
+export const START_WAIT_SLACK_MS = 250;
+/** The longest wait for the start lanes, ms. */
+export const START_WAIT_MAX_MS = 3000;
+
+/**
+ * After this many lanes of a session did not connect within `laneConnectTimeoutMs`, the controller opens no
+ * more: measured through the emulator (40 ms, 0.5 % loss), an offer sent while data flowed reached the
+ * receiver 5-10 s later, and a 1 GiB run opened and timed out 23 lanes that way.
+ */
+export const MAX_ADD_TIMEOUTS = 2;
 
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
@@ -73,15 +96,72 @@ export class SenderLanes {
   /** The reason of the controller's last `add`, reported when that lane joins. */
   private addReason = 'fixed';
   private ended = false;
+  /** Lanes that did not connect within the bound in this session. */
+  private timedOut = 0;
+  /** Called when the receiver answers an offer, or a lane joins or leaves (the start wait checks again). */
+  private onAnswer: () => void = () => undefined;
 
-  constructor(private readonly c: SenderLanesContext) {}
+  /**
+   * Data channels per in-band lane: the session's share per given lane with a fixed count; one under the
+   * controller, whose lanes are many: channels of one association share its congestion window, so more only
+   * add buffering (each holds up to `high` bytes), a backlog that drains at the lane's rate at the end.
+   */
+  private perLane: number;
+
+  constructor(private readonly c: SenderLanesContext) {
+    this.perLane = c.channelsPerLane;
+  }
 
   /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
   start(rule: LaneRule, accepted: number): void {
     const { pool, first } = this.c;
-    const host = { id: this.c.id, send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
-    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : 0, accepted);
+    if (rule === 'controller') {
+      this.addReason = 'start';
+      this.perLane = 1;
+    }
+    const host = { id: this.c.id, answered: () => this.onAnswer(), send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
+    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : this.startLanes(accepted), accepted, rule === 'controller' ? 0 : undefined);
     if (rule === 'controller') this.control(accepted);
+  }
+
+  /**
+   * Emits once (then completes) when every lane offered so far has joined (its channels are open) or was
+   * dropped, or after the start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most
+   * `START_WAIT_MAX_MS`): the session starts its data then. Two reasons: an offer or its answer behind data
+   * waits for everything queued before it (libdatachannel keeps one send queue per association: seconds on
+   * a slow lossy path); and data started on the first connection alone fills its buffers there, a backlog
+   * that then drains at one association's rate while the other lanes idle at the end.
+   *
+   * ```
+   * lane-offer ×7 ──► ◄── lane-answer ×7 ── ICE, DTLS, SCTP, channels ── ready ── data on 8 lanes …
+   * ```
+   */
+  ready$(): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      const done = () => {
+        if (subscriber.closed) return;
+        this.onAnswer = () => undefined;
+        subscriber.next();
+        subscriber.complete();
+      };
+      if (this.c.pool.count === 0) return done();
+      const rttMs = this.c.options.initialRttMs ?? 0;
+      const waitMs = Math.min(START_WAIT_MAX_MS, START_WAIT_RTTS * rttMs + START_WAIT_SLACK_MS);
+      this.onAnswer = () => this.c.pool.unanswered === 0 && this.joined.size >= this.c.pool.count && done();
+      const timer = this.c.sc.schedule(done, waitMs);
+      return () => {
+        timer.unsubscribe();
+        this.onAnswer = () => undefined;
+      };
+    });
+  }
+
+  /** `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. */
+  private startLanes(accepted: number): number {
+    const rttMs = this.c.options.initialRttMs;
+    if (rttMs === undefined || rttMs < IMPLIED_LOSS_MIN_RTT_MS) return 0;
+    const { startLanes } = resolveLaneControllerConfig(this.c.options.laneController);
+    return Math.max(0, Math.min(accepted, startLanes - this.c.givenLanes));
   }
 
   /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */
@@ -92,7 +172,7 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200)),
+          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),
@@ -102,12 +182,20 @@ export class SenderLanes {
   private decide(d: LaneDecision): void {
     if (this.ended || d.action === 'hold') return;
     if (d.action === 'add') {
+      // Offers sent while data flows wait behind it: after two that did not connect in time, the controller adds no more.
+      if (this.timedOut >= MAX_ADD_TIMEOUTS) return;
       this.addReason = d.reason;
       return void this.c.pool.add();
     }
-    const lane = this.c.pool.shed();
-    if (lane !== undefined) this.leave(lane, d.reason);
+    // Only a lane still connecting is shed. A joined lane is not: node-datachannel's close() leaves the
+    // channel 'open' until its native close comes back, and a frame routed to it meanwhile fails the
+    // send (the routers drop a channel only once it reads closing or closed). The controller then holds.
+    const lane = this.c.pool.newest;
+    if (lane === undefined || this.joined.has(lane)) return;
+    this.c.pool.shed(lane);
+    this.leave(lane, d.reason);
   }
+
 
   /**
    * A lane connected: its data channels join the rotation once they are all open (within the lane bound). A
@@ -119,7 +207,7 @@ export class SenderLanes {
     if (this.ended) return;
     let chs: DataChannelLike[];
     try {
-      chs = createLaneChannels(pc, lane, this.c.channelsPerLane, this.c.reliability);
+      chs = createLaneChannels(pc, lane, this.perLane, this.c.reliability);
     } catch {
       return this.giveUp(lane);
     }
@@ -132,6 +220,7 @@ export class SenderLanes {
           this.c.data.push(...chs);
           for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
+          this.onAnswer();
         },
         error: () => {
           closeAll(chs);
@@ -156,14 +245,17 @@ export class SenderLanes {
   /** A lane went away: its channels leave (their frames come back by NACK), the transfer goes on. */
   private laneDropped(lane: number, why: LaneDropReason): void {
     if (this.ended || why === 'shed') return;
+    if (why === 'connect-timeout') this.timedOut++;
     this.leave(lane, why);
   }
 
+  /** A lane's channels are closed (the routers drop them once they read closed; the session resends what they carried). */
   private leave(lane: number, reason: string): void {
     const chs = this.joined.get(lane);
     this.joined.delete(lane);
     if (chs) closeAll(chs);
     this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
+    this.onAnswer();
   }
 
   /** The session ended: lanes go back to the pool (connected ones wait for the next session). */

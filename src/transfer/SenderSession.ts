@@ -336,7 +336,8 @@ export class SenderSession {
     if (!this.taken.length) return this.finish();
     this.attachLanes(inband);
     this.subs.push(
-      forkJoin(this.data.map((ch) => whenOpen(ch, 15_000, this.sc))).subscribe({
+      // The start lanes join before data starts (SenderLanes.ready$): signalling sent later waits behind data.
+      forkJoin([...this.data.map((ch) => whenOpen(ch, 15_000, this.sc)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
         error: (err) => this.fail(err, true),
         complete: () => this.startNext(),
       }),

@@ -14,6 +14,12 @@ export interface LaneControllerConfig {
   readonly minLanes?: number;
   /** Lanes at subscription (the connections the app gave). Default `minLanes`. */
   readonly initialLanes?: number;
+  /**
+   * `auto` in `sendFiles`: lanes in all to have when the transfer starts, before data flows, on a path whose
+   * probed RTT is at least 5 ms (a LAN starts with the connections it was given). An offer sent once data
+   * flows waits behind the data queued on the first connection, seconds on a slow path. Default `8`.
+   */
+  readonly startLanes?: number;
   /** Segment size for the one-association bound `mssBytes × 1.22 / (RTT × √loss)`, bytes. Default `1200`. */
   readonly mssBytes?: number;
   /** At most one change per this many RTTs (the measured RTT), so each new lane's slow start ends before the next. Default `8`. */
@@ -41,6 +47,9 @@ export interface LaneControllerConfig {
 
 /** A config with every default filled in. */
 export type ResolvedLaneControllerConfig = { readonly [K in keyof LaneControllerConfig]-?: number };
+
+/** Default lanes at the start of a transfer on a path with an RTT (see {@link LaneControllerConfig.startLanes}). */
+export const DEFAULT_START_LANES = 8;
 
 /** Default cap on lanes. */
 export const DEFAULT_MAX_LANES = 16;
@@ -72,6 +81,7 @@ export function resolveLaneControllerConfig(config: LaneControllerConfig = {}): 
     maxLanes,
     minLanes,
     initialLanes,
+    startLanes: count('startLanes', config.startLanes ?? DEFAULT_START_LANES),
     mssBytes: check('mssBytes', config.mssBytes ?? 1200, (config.mssBytes ?? 1200) > 0 && Number.isFinite(config.mssBytes ?? 1200), 'must be a finite number > 0'),
     staggerRtts: nonNegative('staggerRtts', config.staggerRtts ?? 8),
     minIntervalMs: nonNegative('minIntervalMs', config.minIntervalMs ?? 500),

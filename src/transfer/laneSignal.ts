@@ -33,7 +33,28 @@ export interface LaneOptions {
   readonly laneConnectTimeoutMs?: number;
   /** Which ICE candidate lines of in-band lanes to send and accept. Default: all. */
   readonly acceptLaneCandidate?: (candidate: string) => boolean;
+  /**
+   * Rewrites each signalling message this side sends for an in-band lane (its SDP, or one ICE candidate line)
+   * before it leaves: for a relay, a NAT or a link emulator between the peers that the candidates must name
+   * (the network benchmark points every lane at its emulator this way). Return the new text, or `undefined`
+   * to drop a candidate; a promise delays that message and every later one of the lane (they leave in
+   * order), and a rejected one drops it. Default: none (messages leave as the connection wrote them).
+   */
+  readonly rewriteLaneSignal?: (message: LaneSignalOut) => string | undefined | PromiseLike<string | undefined>;
 }
+
+/** One outgoing signalling message of an in-band lane, as {@link LaneOptions.rewriteLaneSignal} sees it. */
+export interface LaneSignalOut {
+  /** The lane's number (0-15) in its `sendFiles` / `receiveFiles`; a number may be offered again after a drop (a new `offer`). */
+  readonly lane: number;
+  /** Which side sends it: the sender offers, the receiver answers. */
+  readonly side: 'sender' | 'receiver';
+  readonly kind: 'offer' | 'answer' | 'candidate';
+  /** The SDP of an offer or answer, or the candidate line (`candidate:…`). */
+  readonly text: string;
+}
+
+const isThenable = (x: unknown): x is PromiseLike<string | undefined> => typeof (x as { then?: unknown } | undefined)?.then === 'function';
 
 type WithConfiguration = PeerConnectionLike & { getConfiguration?: () => unknown };
 
@@ -76,25 +97,59 @@ export class LaneSignal implements SignalTransport {
   private handler: ((m: SignalMessage) => void) | undefined;
   /** Candidates the peer sent for this lane. */
   private candidates = 0;
+  /** Settles when the messages handed to an asynchronous `rewrite` have left; undefined while none waits. */
+  private pending: Promise<void> | undefined;
 
   constructor(
     private readonly id: number,
     readonly lane: number,
     private readonly out: (msg: ControlMessage) => boolean,
+    private readonly rewrite?: { readonly side: LaneSignalOut['side']; readonly fn: NonNullable<LaneOptions['rewriteLaneSignal']> },
   ) {}
 
   send(m: SignalMessage): void {
-    if (m.kind === 'description') {
-      const t = m.description.type === 'offer' ? ('lane-offer' as const) : ('lane-answer' as const);
-      this.out({ t, id: this.id, lane: this.lane, sdp: m.description.sdp });
+    const kind = m.kind === 'candidate' ? 'candidate' : m.description.type === 'offer' ? 'offer' : 'answer';
+    const text = m.kind === 'candidate' ? m.candidate.candidate : m.description.sdp;
+    if (!this.rewrite) return this.emit(m, text);
+    const { side, fn } = this.rewrite;
+    const rewrite = () => fn({ lane: this.lane, side, kind, text });
+    if (this.pending) return void this.chain(this.pending.then(rewrite), m);
+    let result: ReturnType<typeof rewrite>;
+    try {
+      result = rewrite();
+    } catch {
       return;
     }
-    const { candidate, sdpMid, sdpMLineIndex } = m.candidate;
+    if (isThenable(result)) return void this.chain(Promise.resolve(result), m);
+    this.emit(m, result);
+  }
+
+  /** Sends `m` once `rewritten` settles, after every message before it; a rejection drops it. */
+  private chain(rewritten: Promise<string | undefined>, m: SignalMessage): void {
+    const done = rewritten.then(
+      (text) => this.emit(m, text),
+      () => undefined,
+    );
+    this.pending = done;
+    void done.then(() => {
+      if (this.pending === done) this.pending = undefined;
+    });
+  }
+
+  /** Sends `m` with `text` as its SDP or candidate line; drops it for undefined. */
+  private emit(m: SignalMessage, text: string | undefined): void {
+    if (text === undefined) return;
+    if (m.kind === 'description') {
+      const t = m.description.type === 'offer' ? ('lane-offer' as const) : ('lane-answer' as const);
+      this.out({ t, id: this.id, lane: this.lane, sdp: text });
+      return;
+    }
+    const { sdpMid, sdpMLineIndex } = m.candidate;
     this.out({
       t: 'lane-candidate',
       id: this.id,
       lane: this.lane,
-      candidate,
+      candidate: text,
       ...(sdpMid === null ? {} : { mid: sdpMid }),
       ...(sdpMLineIndex === null ? {} : { mline: sdpMLineIndex }),
     });

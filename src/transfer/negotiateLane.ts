@@ -5,9 +5,15 @@
  * description), written as `.then` chains with the timeout on a scheduler, so that connections whose
  * promises settle at once (the virtual ones of `createVirtualNetwork`) connect inside `TestScheduler.run()`.
  *
+ * The offer leaves once the offerer's candidates are gathered (at most {@link OFFER_GATHER_WAIT_MS}), with
+ * them in its SDP: the sender's control channel shares its association with the transfer's data, and a
+ * message sent once data flows waits behind everything queued (libdatachannel keeps one send queue per
+ * association), so a lane that needs only the offer to go that way connects in about an RTT, not seconds.
+ * Candidate lines in either SDP pass the same `acceptCandidate` filter as trickled ones.
+ *
  * ```
- * offerer:  bootstrap channel → offer ─────────────► answer applied → (held) candidates ─► connected
- * answerer:                      ◄─ offer applied → answer ─► candidates ──────────────────► connected
+ * offerer:  bootstrap channel → offer, gathered → offer + candidates ─► answer applied → (held, not in the offer) candidates ─► connected
+ * answerer:                                    ◄─ offer applied → answer ─► candidates ───────────────────────────────────────► connected
  * ```
  */
 import type { SchedulerLike } from 'rxjs';
@@ -30,6 +36,26 @@ export interface NegotiateLaneConfig {
 
 type Candidate = CandidateMessage['candidate'];
 
+/** The offer waits at most this long for ICE gathering to complete, ms; then it leaves with what was gathered. */
+export const OFFER_GATHER_WAIT_MS = 1000;
+
+/** Keeps the `a=candidate:` lines of `sdp` that `accept` takes (given without the `a=`); the others go. */
+export function filterSdpCandidates(sdp: string, accept: (candidate: string) => boolean): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate:') || accept(line.slice(2)))
+    .join('\r\n');
+}
+
+/** The candidate lines (normalised, without `a=`) of `sdp`. */
+const sdpCandidates = (sdp: string): Set<string> =>
+  new Set(
+    sdp
+      .split('\r\n')
+      .filter((l) => l.startsWith('a=candidate:'))
+      .map((l) => normaliseCandidate(l.slice(2))),
+  );
+
 /**
  * Starts the negotiation of `pc` (fresh: no description set). Returns a function that stops it without
  * calling back (the lane was dropped meanwhile).
@@ -47,6 +73,8 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     unsubscribe();
     pc.removeEventListener('icecandidate', onCandidate);
     pc.removeEventListener('connectionstatechange', onState);
+    pc.removeEventListener('icegatheringstatechange', onGathering);
+    gatherWait?.unsubscribe();
   };
   const finish = (reason?: string): void => {
     if (settled) return;
@@ -72,21 +100,43 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
   const onCandidate = (event: { candidate?: { candidate?: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }): void => {
     const found = event.candidate;
     if (!found?.candidate || !c.acceptCandidate(found.candidate)) return;
+    if (inOffer.has(normaliseCandidate(found.candidate))) return;
     const candidate = { candidate: normaliseCandidate(found.candidate), sdpMid: found.sdpMid ?? '0', sdpMLineIndex: found.sdpMLineIndex ?? null };
     if (held && !haveRemote) held.push(candidate);
     else c.transport.send({ kind: 'candidate', candidate });
   };
   const addCandidate = (x: Candidate): PromiseLike<unknown> => pc.addIceCandidate(x.sdpMLineIndex === null ? { candidate: x.candidate, sdpMid: x.sdpMid ?? '0' } : x);
   const onDescription = (d: DescriptionMessage['description']): PromiseLike<unknown> =>
-    pc.setRemoteDescription(d).then(() => {
+    pc.setRemoteDescription({ type: d.type, sdp: filterSdpCandidates(d.sdp, c.acceptCandidate) }).then(() => {
       haveRemote = true;
       for (const x of held?.splice(0) ?? []) c.transport.send({ kind: 'candidate', candidate: x });
       for (const x of pending.splice(0)) attempt(() => addCandidate(x));
       if (d.type !== 'offer') return undefined;
       return pc.createAnswer().then((answer: { type: string; sdp?: string }) =>
-        pc.setLocalDescription(answer).then(() => c.transport.send({ kind: 'description', description: { type: answer.type, sdp: answer.sdp ?? '' } })),
+        pc.setLocalDescription(answer).then(() => c.transport.send({ kind: 'description', description: { type: answer.type, sdp: filterSdpCandidates(answer.sdp ?? '', c.acceptCandidate) } })),
       );
     });
+
+  /** Sends the offer as it stands now (its gathered candidates in its SDP): once. */
+  let offerSent = false;
+  const sendOffer = (fallback: { type: string; sdp?: string }): void => {
+    if (offerSent || settled) return;
+    offerSent = true;
+    gatherWait?.unsubscribe();
+    pc.removeEventListener('icegatheringstatechange', onGathering);
+    const local = pc.localDescription as { type: string; sdp?: string } | null | undefined;
+    const sdp = filterSdpCandidates(local?.sdp ?? fallback.sdp ?? '', c.acceptCandidate);
+    inOffer = sdpCandidates(sdp);
+    if (held) held.splice(0, held.length, ...held.filter((x) => !inOffer.has(normaliseCandidate(x.candidate))));
+    c.transport.send({ kind: 'description', description: { type: 'offer', sdp } });
+  };
+  let offerMade: { type: string; sdp?: string } | undefined;
+  /** The candidate lines the offer carried: not trickled again. */
+  let inOffer = new Set<string>();
+  let gatherWait: { unsubscribe(): void } | undefined;
+  const onGathering = (): void => {
+    if (offerMade && pc.iceGatheringState === 'complete') sendOffer(offerMade);
+  };
 
   const timer = c.scheduler.schedule(() => finish(`not connected within ${c.timeoutMs} ms`), c.timeoutMs);
   const unsubscribe = c.transport.onMessage((message) => {
@@ -102,7 +152,13 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     attempt(() => {
       pc.createDataChannel('bootstrap', { negotiated: true, id: BOOTSTRAP_CHANNEL_ID });
       return pc.createOffer().then((offer: { type: string; sdp?: string }) =>
-        pc.setLocalDescription(offer).then(() => c.transport.send({ kind: 'description', description: { type: offer.type, sdp: offer.sdp ?? '' } })),
+        pc.setLocalDescription(offer).then(() => {
+          offerMade = offer;
+          // Stacks without the gathering state (or done already): the offer leaves now.
+          if (pc.iceGatheringState === undefined || pc.iceGatheringState === 'complete') return sendOffer(offer);
+          pc.addEventListener('icegatheringstatechange', onGathering);
+          gatherWait = c.scheduler.schedule(() => sendOffer(offer), Math.min(OFFER_GATHER_WAIT_MS, c.timeoutMs));
+        }),
       );
     });
   }

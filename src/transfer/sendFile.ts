@@ -24,8 +24,9 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
   /**
    * Extra peer connections the sender opens itself, signalled over the control channel (`createConnection`
    * builds them; the receiver answers with its own), each a lane of its own (0-15), all at once. Default: 0,
-   * except with `auto` given one connection: the lane controller opens them as the path needs
-   * ({@link autoInbandLanes}). Capped by `maxLanes`.
+   * except with `auto` given one connection and no `lanes` option: the lane controller opens them as the path
+   * needs ({@link autoInbandLanes}). Capped by `maxLanes`. A profile other than `auto` opens none unless this
+   * is set.
    */
   readonly inbandLanes?: number;
   /** Most lanes in all (connections given plus opened in band), 1-16. Default 16. */
@@ -141,11 +142,13 @@ export function autoLanes(profile: ProfileName, offered: number, overrides: Part
 
 /**
  * `auto`'s lanes opened in band: given one connection, the lane controller may open up to `maxLanes - 1` more
- * (15 by default), one at a time while the path looks loss-bound and goodput rises (`laneController`). Given
- * several, none: the app chose its lanes.
+ * (15 by default): the start lanes before data on a path with an RTT, then one at a time while the path looks
+ * loss-bound and goodput rises (`laneController`). None when the app chose its lanes: it gave several
+ * connections, or set `lanes` (a lane count is a lane count: `lanes: 1` means one association). `channels`
+ * alone leaves them on (it sizes the given connection's channels; each in-band lane gets one).
  */
-export function autoInbandLanes(given: number, maxLanes: number): number {
-  return given === 1 ? Math.max(0, maxLanes - 1) : 0;
+export function autoInbandLanes(given: number, maxLanes: number, overrides: Partial<Pick<TransferTuning, 'lanes'>> = {}): number {
+  return given === 1 && overrides.lanes === undefined ? Math.max(0, maxLanes - 1) : 0;
 }
 
 /**

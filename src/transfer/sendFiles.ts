@@ -96,7 +96,7 @@ export function sendSession(connection: PeerConnectionLike | readonly PeerConnec
         ...overrides,
       };
       // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.
-      const lanePlan = inband === undefined ? withPool(options, autoInbandLanes(lanes.length, maxLanes), 'controller') : withPool(options, inband, 'fixed');
+      const lanePlan = inband === undefined ? withPool(options, autoInbandLanes(lanes.length, maxLanes, overrides), 'controller') : withPool(options, inband, 'fixed');
       return runSession(lanes, files, folders, picked, roam, { ...lanePlan, initialRttMs: rttMs });
     }),
   );

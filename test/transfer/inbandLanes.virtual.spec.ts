@@ -34,7 +34,21 @@ const ended = (side: string, events$: Observable<SessionEvent>): Observable<stri
   );
 
 /** One session of FILE over `network`, the app passing one connection; `inbandLanes` undefined: auto's controller. */
-function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lanes: boolean; reliability?: 'reliable' | 'unreliable' }): Run {
+function run(
+  network: VirtualNetworkConfig,
+  options: {
+    inbandLanes?: number;
+    lanes: boolean;
+    reliability?: 'reliable' | 'unreliable';
+    startLanes?: number;
+    /** More lane controller thresholds. */
+    controller?: { probeAgainAfterMs?: number; minGainShare?: number };
+    tuning?: { lanes?: number; channels?: number };
+    profile?: 'wifi';
+    /** Both sides' lane options besides `createConnection`. */
+    laneOptions?: { acceptLaneCandidate?: (c: string) => boolean; laneConnectTimeoutMs?: number };
+  },
+): Run {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
   const stats: TransferStats[] = [];
@@ -45,8 +59,8 @@ function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lan
     const net = createVirtualNetwork({ ...network, scheduler });
     const given = net.createLink();
     const createConnection = options.lanes ? net.createConnection : undefined;
-    const received$ = receiveFiles(given.b, { scheduler, createConnection });
-    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability });
+    const received$ = receiveFiles(given.b, { scheduler, createConnection, ...options.laneOptions });
+    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...options.laneOptions, ...options.tuning, ...(options.profile ? { profile: options.profile } : {}), ...(options.startLanes === undefined && !options.controller ? {} : { laneController: { startLanes: options.startLanes, ...options.controller } }) });
     const sender = sent$.pipe(
       filter((e) => {
         if (e.type === 'stats') stats.push(e.stats);
@@ -67,9 +81,9 @@ function run(network: VirtualNetworkConfig, options: { inbandLanes?: number; lan
 }
 
 describe('in-band lanes in virtual time', () => {
-  it('auto, one connection, a loss-bound path: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
+  it('auto, one connection, a loss-bound path, no start lanes: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
     const alone = run(LOSSY, { lanes: false });
-    const withLanes = run(LOSSY, { lanes: true });
+    const withLanes = run(LOSSY, { lanes: true, startLanes: 1 });
     for (const r of [alone, withLanes]) {
       expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
       expect(r.sha256).toBe(sha256Hex(FILE));
@@ -140,10 +154,54 @@ describe('in-band lanes in virtual time', () => {
     expect(Math.max(...lanesAfterResume)).toBe(4);
   });
 
-  it('auto on a lossless path with unreliable channels (loss measured by NACKs): no lane is added', () => {
-    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable' });
+  it('auto on a lossless path with unreliable channels (loss measured by NACKs), no start lanes: no lane is added', () => {
+    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable', startLanes: 1 });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.networkLanes).toBe(1);
     expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
+  });
+
+  it('auto, one connection, a path with an RTT: the start lanes (8 in all by default) carry data from the first sample, sooner than the controller ramping from one', () => {
+    const ramping = run(LOSSY, { lanes: true, startLanes: 1 });
+    const started = run(LOSSY, { lanes: true });
+    expect(started.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(started.sha256).toBe(sha256Hex(FILE));
+    expect(started.networkLanes).toBeGreaterThanOrEqual(8);
+    // The first stats sample (1 s in) already counts the 8 lanes, added for the reason 'start'.
+    expect(started.stats[0].lanes).toBe(8);
+    expect(started.stats[0].laneChange).toMatchObject({ action: 'add', reason: 'start' });
+    expect(started.doneAtMs).toBeLessThan(ramping.doneAtMs);
+  });
+
+  it('an explicit lanes option is a lane count: auto opens no lane in band (channels alone leaves them on)', () => {
+    const fixed = run(LOSSY, { lanes: true, tuning: { lanes: 1 } });
+    expect(fixed.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(fixed.networkLanes).toBe(1);
+    expect(fixed.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
+    const channels = run(LOSSY, { lanes: true, tuning: { channels: 4 } });
+    expect(channels.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(channels.networkLanes).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a profile other than auto opens no lane in band unless inbandLanes is set', () => {
+    const r = run(LOSSY, { lanes: true, profile: 'wifi' });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.networkLanes).toBe(1);
+  });
+
+  it('the controller stops adding after two lanes of a session did not connect in time', () => {
+    // No candidate passes, so no lane ever connects; each is dropped after 1 s.
+    // An add that brings no gain is tried again at once (probeAgainAfterMs 0): without the rule it would go on.
+    const r = run(LOSSY, { lanes: true, startLanes: 1, controller: { probeAgainAfterMs: 0 }, laneOptions: { acceptLaneCandidate: () => false, laneConnectTimeoutMs: 1000 } });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    const timeouts = new Set(r.stats.flatMap((s) => (s.laneChange?.reason === 'connect-timeout' ? [s.laneChange.atMs] : [])));
+    expect(timeouts.size).toBe(2);
+    expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
+  });
+
+  it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
+    const r = run({ ...LOSSY, delayMs: 2, lossRate: 0 }, { lanes: true });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.networkLanes).toBe(1);
   });
 });

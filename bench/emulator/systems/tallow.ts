@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { Observable, Subscription } from 'rxjs';
 import { receiveFile, sendFile, writableTarget, type SendOptions, type TransferEvent, type TransferStats } from '../../../src/index';
+import { createNodePeerConnection } from '../../../harness/nodePeers';
+import { emulatedLaneOptions, isRelayableCandidate } from '../emulatedSignalling';
 import { connectPeers } from '../peers';
 import { withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';
 
@@ -21,18 +23,27 @@ const collect = (events$: Observable<TransferEvent>, onEvent: (e: TransferEvent)
 
 const kib = (n: number) => `${Math.round(n / 1024)}K`;
 
+/** How a tallow-rx system runs, besides its send options. */
+export interface TallowSystemConfig {
+  /**
+   * Let the library open lanes in band (`createConnection`: node-datachannel's, on 127.0.0.1 only), through
+   * the emulator when there is one (`emulatedLaneOptions`). Default false: no factory, so Node opens none.
+   */
+  readonly inband?: boolean;
+}
+
 /**
  * A tallow-rx system named `name`: `lanes` peer-connection pairs are offered
  * to `sendFile`/`receiveFile` (the tuning decides how many it uses), with `options` for sendFile.
  */
-export function tallow(name: string, lanes: number, options: SendOptions = {}): NetworkSystem {
+export function tallow(name: string, lanes: number, options: SendOptions = {}, config: TallowSystemConfig = {}): NetworkSystem {
   return {
     name,
     async run(input: TransferInput): Promise<TransferOutcome> {
       // Setup failures (no 'started' event yet) get fresh connections; see SETUP_ATTEMPTS.
       for (let attempt = 1; ; attempt++) {
         try {
-          const outcome = await once(name, lanes, options, input);
+          const outcome = await once(name, lanes, options, input, config);
           return attempt > 1 ? { ...outcome, notes: [...(outcome.notes ?? []), `${attempt - 1} setup retr${attempt > 2 ? 'ies' : 'y'}`] } : outcome;
         } catch (error) {
           if (!(error instanceof SetupError) || attempt >= SETUP_ATTEMPTS) throw error instanceof SetupError ? error.cause : error;
@@ -58,8 +69,29 @@ class SetupError extends Error {
   }
 }
 
-async function once(name: string, lanes: number, options: SendOptions, input: TransferInput): Promise<TransferOutcome> {
+/** The lane options of both sides for `config` (none without `inband`). */
+function laneOptionsOf(config: TallowSystemConfig, input: TransferInput) {
+  if (!config.inband) return { sender: {}, receiver: {} };
+  const createConnection = () => createNodePeerConnection();
+  const routed = input.emulator ? emulatedLaneOptions(input.emulator) : { sender: { acceptLaneCandidate: isRelayableCandidate }, receiver: { acceptLaneCandidate: isRelayableCandidate } };
+  return { sender: { createConnection, ...routed.sender }, receiver: { createConnection, ...routed.receiver } };
+}
+
+/** The lane count over time from the sender's stats, `1@0 2@1.5 …` (s since the start), when it changed. */
+const laneTimeline = (stats: readonly TransferStats[], startMs: number | undefined): string => {
+  const steps: string[] = [];
+  let last: number | undefined;
+  for (const st of stats) {
+    if (st.lanes === undefined || st.lanes === last) continue;
+    last = st.lanes;
+    steps.push(`${st.lanes}@${startMs === undefined ? '?' : ((st.timestamp - startMs) / 1000).toFixed(1)}${st.laneChange ? `(${st.laneChange.reason})` : ''}`);
+  }
+  return steps.length > 1 ? `lanes ${steps.join(' ')}` : '';
+};
+
+async function once(name: string, lanes: number, options: SendOptions, input: TransferInput, config: TallowSystemConfig): Promise<TransferOutcome> {
   const peers = await connectPeers(input.emulator, { lanes });
+  const laneOptions = laneOptionsOf(config, input);
   let started = false;
   try {
     const { data } = input;
@@ -80,13 +112,14 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
     const senderStats: TransferStats[] = [];
     const chunkSizes: number[] = [];
     const startedAt = performance.now();
-    const receiving = collect(receiveFile(peers.lanes.map((l) => l.b), { target }), (e) => {
+    const startedWall = Date.now();
+    const receiving = collect(receiveFile(peers.lanes.map((l) => l.b), { target, ...laneOptions.receiver }), (e) => {
       if (e.type === 'completed') {
         receivedAt = performance.now();
         librarySha = e.sha256;
       }
     });
-    const sending = collect(sendFile(peers.lanes.map((l) => l.a), data, { acceptTimeoutMs: BENCH_ACCEPT_TIMEOUT, ...options }), (e) => {
+    const sending = collect(sendFile(peers.lanes.map((l) => l.a), data, { acceptTimeoutMs: BENCH_ACCEPT_TIMEOUT, ...laneOptions.sender, ...options }), (e) => {
       if (e.type === 'started') {
         started = true;
         manifest = e.manifest;
@@ -110,6 +143,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
     const notes = [
       manifest ? `${manifest.channels} ch × ${manifest.lanes} lane${manifest.lanes > 1 ? 's' : ''}, chunks ${kib(manifest.chunk.min)}-${kib(manifest.chunk.max)}` : '',
       chunkSizes.length ? `used ${kib(Math.min(...chunkSizes))}-${kib(Math.max(...chunkSizes))}` : '',
+      laneTimeline(senderStats, startedWall),
       rtts.length ? `RTT seen ${Math.min(...rtts).toFixed(0)}-${Math.max(...rtts).toFixed(0)} ms` : '',
       last && last.bottleneck !== 'none' ? `bottleneck ${last.bottleneck}` : '',
       librarySha !== input.sha256 ? 'LIBRARY SHA-256 MISMATCH' : '',

@@ -1,0 +1,92 @@
+/**
+ * negotiateLane's offer: it leaves once ICE gathering is complete, with the gathered candidates in its SDP
+ * (filtered by `acceptCandidate`), and a candidate already in it is not trickled again; where gathering is
+ * not complete yet, the offer waits for it, at most OFFER_GATHER_WAIT_MS on the scheduler.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SignalMessage } from '../../src/connect/negotiate';
+import { negotiateLane, OFFER_GATHER_WAIT_MS } from '../../src/transfer/negotiateLane';
+import { testScheduler } from '../helpers/marbles';
+
+const LOOPBACK = 'candidate:1 1 UDP 2114977791 127.0.0.1 50000 typ host';
+const OTHER = 'candidate:2 1 UDP 2114977791 192.0.2.9 50000 typ host';
+const SDP = ['v=0', `a=${LOOPBACK}`, `a=${OTHER}`, 'a=mid:0'].join('\r\n');
+
+/** A peer connection whose promises settle at once and whose events the test fires. */
+function fakePc(gathering: 'complete' | 'gathering') {
+  const listeners = new Map<string, Array<(e: any) => void>>();
+  const now = <T>(value: T): Promise<T> => ({ then: (ok?: (v: T) => unknown) => (ok ? now(ok(value)) : now(value)) }) as unknown as Promise<T>;
+  const pc = {
+    iceGatheringState: gathering,
+    connectionState: 'new',
+    localDescription: null as null | { type: string; sdp: string },
+    createDataChannel: () => ({}),
+    setRemoteDescription: () => now(undefined),
+    addIceCandidate: () => now(undefined),
+    createOffer: () => now({ type: 'offer', sdp: 'v=0' }),
+    setLocalDescription: () => {
+      pc.localDescription = { type: 'offer', sdp: SDP };
+      return now(undefined);
+    },
+    addEventListener: (t: string, f: (e: any) => void) => listeners.set(t, [...(listeners.get(t) ?? []), f]),
+    removeEventListener: (t: string, f: (e: any) => void) => listeners.set(t, (listeners.get(t) ?? []).filter((g) => g !== f)),
+    fire: (t: string, e: any = {}) => (listeners.get(t) ?? []).forEach((f) => f(e)),
+  };
+  return pc;
+}
+
+const start = (pc: ReturnType<typeof fakePc>, scheduler: ReturnType<typeof testScheduler>) => {
+  const sent: SignalMessage[] = [];
+  let deliver: (m: SignalMessage) => void = () => undefined;
+  negotiateLane(pc, {
+    role: 'offerer',
+    transport: { send: (m) => void sent.push(m), onMessage: (h) => ((deliver = h), () => undefined) },
+    acceptCandidate: (c) => c.includes('127.0.0.1'),
+    timeoutMs: 10_000,
+    scheduler,
+    onConnected: () => undefined,
+    onFailed: () => undefined,
+  });
+  return Object.assign(sent, { answer: () => deliver({ kind: 'description', description: { type: 'answer', sdp: 'v=0' } }) });
+};
+
+describe('negotiateLane: the offer carries its gathered candidates', () => {
+  it('gathering complete: the offer leaves at once with the accepted candidate lines; that candidate is not trickled again', () => {
+    const scheduler = testScheduler();
+    scheduler.run(() => {
+      const pc = fakePc('complete');
+      const sent = start(pc, scheduler);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toEqual({ kind: 'description', description: { type: 'offer', sdp: ['v=0', `a=${LOOPBACK}`, 'a=mid:0'].join('\r\n') } });
+      // The same candidate as an event, then the answer: nothing more goes out for it; a new one does.
+      pc.fire('icecandidate', { candidate: { candidate: `a=${LOOPBACK}`, sdpMid: '0', sdpMLineIndex: 0 } });
+      pc.fire('icecandidate', { candidate: { candidate: LOOPBACK.replace('50000', '50001'), sdpMid: '0', sdpMLineIndex: 0 } });
+      sent.answer();
+      expect(sent.slice(1)).toEqual([{ kind: 'candidate', candidate: { candidate: LOOPBACK.replace('50000', '50001'), sdpMid: '0', sdpMLineIndex: 0 } }]);
+    });
+  });
+
+  it('gathering still running: the offer waits for it to complete', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ flush }) => {
+      const pc = fakePc('gathering');
+      const sent = start(pc, scheduler);
+      expect(sent).toHaveLength(0);
+      pc.iceGatheringState = 'complete';
+      pc.fire('icegatheringstatechange');
+      expect(sent).toHaveLength(1);
+      flush();
+      expect(sent).toHaveLength(1);
+    });
+  });
+
+  it(`gathering never completes: the offer leaves after ${OFFER_GATHER_WAIT_MS} ms with what it has`, () => {
+    const scheduler = testScheduler();
+    scheduler.run(() => {
+      const pc = fakePc('gathering');
+      const sent = start(pc, scheduler);
+      scheduler.schedule(() => expect(sent).toHaveLength(0), OFFER_GATHER_WAIT_MS - 1);
+      scheduler.schedule(() => expect(sent).toHaveLength(1), OFFER_GATHER_WAIT_MS);
+    });
+  });
+});
