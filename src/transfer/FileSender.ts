@@ -126,7 +126,8 @@ export class FileSender {
     if (from > 0 && !this.desc.seekable) {
       // A stream cannot read the receiver's prefix back to check it: that file starts over from 0 (restart).
       this.state = 'restarting';
-      return this.ctx.send({ t: 'restart', id: this.manifest.session, i: this.manifest.index });
+      this.ctx.send({ t: 'restart', id: this.manifest.session, i: this.manifest.index });
+      return;
     }
     const held$ = hashHeldPrefix(from, this.ctx.settings.createHash ?? createSha256, () => this.desc.read({ start: 0, end: from }));
     this.subs.push(
