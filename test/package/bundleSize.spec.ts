@@ -29,12 +29,13 @@ const root = resolve(__dirname, '../..');
 const TARGET_GZ_BYTES = 30_000;
 /**
  * What this commit is held to until the transfer code shrinks to the target (docs/benchmarks.md, "Bundle
- * size", has the history, the breakdown and what 30 KB would take). A default browser transfer: 48.1 KB (main
- * chunk 40.2 KB, hash worker script 7.9 KB). A few KB of growth fails here; lower it whenever the bundle shrinks.
+ * size", has the history, the breakdown and what 30 KB would take). A default browser transfer: 50.5 KB (main
+ * chunk 42.5 KB, hash worker script 8.0 KB) since CRC-32 moved to the worker and lanes start before data. A KB
+ * or two of growth fails here; lower it whenever the bundle shrinks.
  */
-const DEFAULT_CEILING_GZ_BYTES = 50_000;
-/** The same, with every conditional chunk too: 50.5 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
-const ALL_CEILING_GZ_BYTES = 52_500;
+const DEFAULT_CEILING_GZ_BYTES = 52_000;
+/** The same, with every conditional chunk too: 53.0 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
+const ALL_CEILING_GZ_BYTES = 54_500;
 /** Any one lazy chunk: hash-wasm's SHA-256 alone, not all of hash-wasm (216 KB, 81 KB gzipped). */
 const LAZY_CHUNK_GZ_BYTES = 12_000;
 /** `reorder` alone: an app that uses one operator pays for that operator. */
