@@ -24,6 +24,9 @@ export class OfferListing {
   /** The files listed so far, in order. */
   private readonly files: Manifest[] = [];
   private readonly folders: string[] = [];
+  /** Names listed as files, and the folders the listing implies (every path prefix, every `folder`). */
+  private readonly fileNames = new Set<string>();
+  private readonly folderNames = new Set<string>();
   /** Sum of the listed files' sizes. */
   private bytes = 0;
   private readonly settings: SessionSettings;
@@ -69,6 +72,7 @@ export class OfferListing {
     const maxFileSize = this.limits.maxFileSize ?? Number.MAX_SAFE_INTEGER;
     if (e.size > maxFileSize) throw new LimitExceededError('file size', e.size, maxFileSize);
     this.checkPath(e.name);
+    this.checkTree(e.name, 'file');
     this.bytes += e.size;
     const last = this.files.length + 1 === msg.files;
     if (this.bytes > msg.bytes || (last && this.bytes !== msg.bytes)) {
@@ -85,12 +89,26 @@ export class OfferListing {
       throw new ProtocolError(`folder out of order: ${this.files.length} of ${msg.files} entries and ${this.folders.length} of ${msg.folders} folders listed`, { id: msg.id });
     }
     this.checkPath(f.name);
+    this.checkTree(f.name, 'folder');
     this.folders.push(f.name);
   }
 
   /** The whole offer, once listed. */
   offer(): SessionOffer {
     return { id: this.msg.id, files: [...this.files], folders: [...this.folders], bytes: this.msg.bytes };
+  }
+
+  /** One tree: no name is both a file and a folder (`x` and `x/y.txt`), whichever comes first. */
+  private checkTree(name: string, kind: 'file' | 'folder'): void {
+    const segments = name.split('/');
+    for (let k = 1; k <= segments.length; k++) {
+      const prefix = segments.slice(0, k).join('/');
+      const isFolder = k < segments.length || kind === 'folder';
+      if (isFolder ? this.fileNames.has(prefix) : this.folderNames.has(prefix)) {
+        throw new ProtocolError(`"${prefix}" is listed both as a file and as a folder`, { id: this.msg.id, name, conflict: prefix });
+      }
+      (isFolder ? this.folderNames : this.fileNames).add(prefix);
+    }
   }
 
   private checkPath(name: string): void {

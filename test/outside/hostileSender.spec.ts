@@ -177,7 +177,7 @@ describe('a hostile sender, from the outside', () => {
     expect(await readdir(root)).toEqual(['inbox']);
   });
 
-  it('a file whose path is another file (x, then x/y.txt) → a typed error; x stays intact, nothing lands outside', async () => {
+  it('a file whose path is another file (x, then x/y.txt) → ProtocolError before anything is written', async () => {
     const l = link();
     const { root, dir } = await inbox();
     const rx = outcome(receiveFiles(l.b, { target: directoryTarget(dir) }));
@@ -185,17 +185,21 @@ describe('a hostile sender, from the outside', () => {
       { name: 'x', size: 5 },
       { name: 'x/y.txt', size: 5 },
     ]);
-    await s.next('accept');
-    for (const i of [0, 1]) {
-      await s.frame(i, 0, 0, bytes(5, 65 + i));
-      s.send({ t: 'done', i, chunks: 1, bytes: 5, sha256: sha256Hex(bytes(5, 65 + i)) });
-      if (i === 0) await s.next('complete', 0); // one file at a time (offer.parallel 1)
-    }
-    // Today: ERR_SINK_WRITE ("x exists and is not a folder") once file 1 is opened. The listing could be
-    // refused up front instead (see the outside report); either way it must be a TallowError.
-    expect(await rx).toMatchObject({ code: expect.stringMatching(/^ERR_(SINK_WRITE|PROTOCOL)$/) });
-    expect(await readFile(join(dir, 'x'), 'latin1')).toBe('AAAAA');
+    // The listing names "x" as a file and as a folder: refused at the entry, nothing opened.
+    expect(await s.next('error')).toMatchObject({ code: 'ERR_PROTOCOL' });
+    expect(await rx).toMatchObject({ code: 'ERR_PROTOCOL', message: expect.stringContaining('"x" is listed both as a file and as a folder') });
+    expect(await readdir(dir).catch(() => [])).toEqual([]);
     expect(await readdir(root)).toEqual(['inbox']);
+  });
+
+  it('a folder entry named like a listed file (a.txt, then folder a.txt) → ProtocolError', async () => {
+    const l = link();
+    const { dir } = await inbox();
+    const rx = outcome(receiveFiles(l.b, { target: directoryTarget(dir) }));
+    const s = await hostileSender(l, [{ name: 'a.txt', size: 5 }], { folders: ['a.txt'] });
+    expect(await s.next('error')).toMatchObject({ code: 'ERR_PROTOCOL' });
+    expect(await rx).toMatchObject({ code: 'ERR_PROTOCOL' });
+    expect(await readdir(dir).catch(() => [])).toEqual([]);
   });
 
   it('a sender that ignores a resume and starts at byte 0 → ProtocolError, and the verified prefix is kept for the next try', async () => {
