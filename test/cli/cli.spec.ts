@@ -13,8 +13,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from './runMain';
 import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
 import { CLI_MAIN, REPO_ROOT, spawnCli } from './spawnCli';
 import { USAGE } from '../../src/cli/usage';
@@ -48,23 +48,6 @@ afterAll(async () => {
   await server?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs `main(args)` in this process and captures what it writes. */
-async function runMain(args: string[]): Promise<{ code: number; output: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
-  try {
-    return { code: await main(args), output: chunks.join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('tallow-rx: usage (in process)', () => {
   it('--help documents every flag the parser accepts and exits 0', async () => {

@@ -7,8 +7,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from './runMain';
 import { freePort } from '../server/redisServer';
 
 let dir: string;
@@ -22,23 +22,6 @@ beforeAll(() => {
   writeFileSync(join(dir, 'file.txt'), 'not a folder');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs `main(args)` in this process and captures what it writes. */
-async function runMain(args: string[]): Promise<{ code: number; output: string }> {
-  const chunks: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    chunks.push(String(chunk));
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(capture as never);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(capture as never);
-  try {
-    return { code: await main(args), output: chunks.join('') };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('tallow-rx: bad input', () => {
   it.each([
