@@ -4,23 +4,12 @@
  * own `sync`, so the test says what reaches the disk API, not how long it took.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { directoryTarget } from '../../src/transfer/directoryTarget';
-import { CHUNK, manifestFor, partialOf, tempDirs, write } from './directoryTargetFixtures';
+import { CHUNK, manifestFor, partialOf, spySync, tempDirs, write } from './directoryTargetFixtures';
 
 const tempDir = tempDirs('tallow-dt-fsync-');
-
-/** Spies on FileHandle.prototype.sync (the class is not exported: found from a handle). */
-const spySync = async (d: string) => {
-  const probe = join(d, '.probe');
-  const h = await open(probe, 'w');
-  const proto = Object.getPrototypeOf(h) as { sync: () => Promise<void> };
-  await h.close();
-  await rm(probe);
-  return vi.spyOn(proto, 'sync');
-};
 
 afterEach(() => {
   vi.restoreAllMocks();

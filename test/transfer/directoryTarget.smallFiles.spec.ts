@@ -6,13 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SinkWriteError } from '../../src/errors';
 import { directoryTarget, PARTIAL_SUFFIX, SYNC_WRITE_MAX_BYTES } from '../../src/transfer/directoryTarget';
 import { FOLDER_TRUST_MS } from '../../src/transfer/targetFolders';
-import { failure, manifestFor, tempDirs, write } from './directoryTargetFixtures';
+import { failure, manifestFor, spySync, tempDirs, write } from './directoryTargetFixtures';
 
 const tempDir = tempDirs('tallow-dt-small-');
 const linux = process.platform === 'linux';
@@ -20,16 +20,6 @@ const linux = process.platform === 'linux';
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** Spies on FileHandle.prototype.sync (the class is not exported: found from a handle). */
-const spySync = async (d: string) => {
-  const probe = join(d, '.probe');
-  const h = await open(probe, 'w');
-  const proto = Object.getPrototypeOf(h) as { sync: () => Promise<void> };
-  await h.close();
-  await rm(probe);
-  return vi.spyOn(proto, 'sync');
-};
 
 /** The open flags of this process's descriptor for `path` (Linux: /proc/self/fdinfo), or undefined. */
 async function openFlags(path: string): Promise<number | undefined> {

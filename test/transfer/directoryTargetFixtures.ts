@@ -1,9 +1,9 @@
 /** What the directoryTarget specs share: a manifest, chunks, writing through a sink, temp folders. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { from, lastValueFrom } from 'rxjs';
-import { afterEach } from 'vitest';
+import { afterEach, vi } from 'vitest';
 import type { Manifest } from '../../src/protocol/control';
 import type { OpenedTarget, ReceiveTarget } from '../../src/transfer/ReceiveTarget';
 import type { Chunk } from '../../src/types';
@@ -69,3 +69,13 @@ export function tempDirs(prefix: string): () => Promise<string> {
     return d;
   };
 }
+
+/** Spies on FileHandle.prototype.sync (the class is not exported: found from a handle made in `d`). */
+export const spySync = async (d: string) => {
+  const probe = join(d, '.probe');
+  const h = await open(probe, 'w');
+  const proto = Object.getPrototypeOf(h) as { sync: () => Promise<void> };
+  await h.close();
+  await rm(probe);
+  return vi.spyOn(proto, 'sync');
+};
