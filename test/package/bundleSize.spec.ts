@@ -22,6 +22,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_BUNDLE_OPTIONS } from './appBundleOptions';
 
 const root = resolve(__dirname, '../..');
 
@@ -101,12 +102,7 @@ async function bundle(code: string, from: { resolveDir: string; loader: 'js' | '
   const outdir = join(dir, 'out');
   const result = await build({
     stdin: { contents: code, ...from },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    splitting: true,
-    external: ['rxjs'],
+    ...APP_BUNDLE_OPTIONS,
     outdir,
     write: false,
     metafile: true,

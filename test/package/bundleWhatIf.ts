@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ts from 'typescript';
+import { APP_BUNDLE_OPTIONS } from './appBundleOptions';
 
 const root = resolve(import.meta.dirname, '../..');
 const APP = "export { sendFile, receiveFile } from './src/index.ts';";
@@ -37,12 +38,7 @@ async function mainChunk(names: readonly string[] = [], entry = APP, extra: Buil
   const r = await build({
     ...extra,
     stdin: { contents: entry, resolveDir: root, loader: 'ts' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    splitting: true,
-    external: ['rxjs'],
+    ...APP_BUNDLE_OPTIONS,
     outdir: resolve(root, '.tmp/what-if'),
     write: false,
     logLevel: 'silent',
