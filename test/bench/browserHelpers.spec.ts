@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBrowserArgs } from '../../bench/lib/browser/browserArgs';
 import { cpuBetween, parseStat, processGroup, splitCmdline } from '../../bench/lib/browser/processCpu';
 import { summarizeCpuProfile } from '../../bench/lib/browser/cpuProfile';
+import { lostPackets } from '../../bench/lib/browser/lostPackets';
 
 describe('parseBrowserArgs', () => {
   it('defaults to 5 runs of 256 MiB, every system', () => {
@@ -62,5 +63,17 @@ describe('summarizeCpuProfile', () => {
       timeDeltas: [5000, 1000, 1000, 1000, 1000, 2000],
     };
     expect(summarizeCpuProfile(profile, 5)).toEqual([' 75.0%       3 ms  crc32 bundles/bench.js:10', ' 25.0%       1 ms  update bundles/bench.js:100', 'JS busy 4 ms, (program) 2 ms, idle 5 ms']);
+  });
+});
+
+describe('lostPackets', () => {
+  it('counts what the sending page sent during the run and the receiving page did not receive', () => {
+    const before = [{ sent: 100, received: 50 }, { sent: 60, received: 90 }] as const;
+    expect(lostPackets([...before], [{ sent: 30_121, received: 15_050 }, { sent: 15_060, received: 29_890 }])).toBe('lost 221 of 30,021 packets');
+  });
+
+  it('says nothing without a receiving page (the Node receiver), and never a negative loss', () => {
+    expect(lostPackets([{ sent: 0, received: 0 }, undefined], [{ sent: 10, received: 5 }, undefined])).toBeUndefined();
+    expect(lostPackets([{ sent: 0, received: 0 }, { sent: 0, received: 0 }], [{ sent: 10, received: 0 }, { sent: 0, received: 12 }])).toBe('lost 0 of 10 packets');
   });
 });

@@ -84,6 +84,7 @@ const withTimeout = <T>(promise: Promise<T>, ms: number, what: string | (() => s
 
 /** Grants media permission (the harness recipe) and starts observing long tasks. */
 export async function init(): Promise<{ userAgent: string }> {
+  trackPeerConnections();
   const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   stream.getTracks().forEach((t) => t.stop());
   observer = new PerformanceObserver((list) => {
@@ -513,4 +514,43 @@ export function closeAll(): void {
   peerJsPeers.clear();
   peers.clear();
   sockets.length = 0;
+}
+
+/** Every RTCPeerConnection this page made (the library's, simple-peer's, PeerJS's), for {@link udpPackets}. */
+const tracked = new Set<RTCPeerConnection>();
+
+/** Wraps the page's `RTCPeerConnection` once so that {@link udpPackets} sees every connection, whoever made it. */
+function trackPeerConnections(): void {
+  const Native = window.RTCPeerConnection as typeof RTCPeerConnection & { tracked?: true };
+  if (Native.tracked) return;
+  const Tracked = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
+    const pc = new Native(...args);
+    tracked.add(pc);
+    pc.addEventListener('connectionstatechange', () => pc.connectionState === 'closed' && tracked.delete(pc));
+    return pc;
+  } as unknown as typeof RTCPeerConnection & { tracked?: true };
+  Tracked.prototype = Native.prototype;
+  Tracked.tracked = true;
+  Object.setPrototypeOf(Tracked, Native);
+  window.RTCPeerConnection = Tracked;
+}
+
+/**
+ * UDP packets sent and received so far by this page's open peer connections (`transport` stats). The runner
+ * reads both pages before and after a run: what the sending page sent and the receiving page did not get was
+ * lost on the way (on loopback: dropped inside Chromium's networking), and each loss costs SCTP a retransmission.
+ */
+export async function udpPackets(): Promise<{ sent: number; received: number }> {
+  let sent = 0;
+  let received = 0;
+  for (const pc of [...tracked]) {
+    if (pc.connectionState === 'closed') continue;
+    const report = await pc.getStats().catch(() => undefined);
+    report?.forEach((r: { type: string; packetsSent?: number; packetsReceived?: number }) => {
+      if (r.type !== 'transport') return;
+      sent += r.packetsSent ?? 0;
+      received += r.packetsReceived ?? 0;
+    });
+  }
+  return { sent, received };
 }

@@ -27,6 +27,7 @@ import { negotiate, type SignalTransport } from '../../../harness/signalling';
 import { discardTarget } from '../discardTarget';
 import type * as PageEntry from './benchPage';
 import type { BrowserSystem } from './browserSystems';
+import { lostPackets } from './lostPackets';
 import { summarizeCpuProfile, type CpuProfile } from './cpuProfile';
 import { cpuBetween, readProcessTree } from './processCpu';
 import type { LongTaskSummary } from './longTasks';
@@ -248,7 +249,11 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
       const procBefore = readProcessTree(process.pid);
       const runnerBefore = process.cpuUsage();
       const buffersBefore = system.kind === 'tallow' && !system.baseline ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
+      const udp = () => Promise.all([callIn('bench', sender, 'udpPackets'), pages.length === 2 ? callIn('bench', receiver, 'udpPackets') : undefined]);
+      const udpBefore = await udp();
       const { seconds, detail: ranAs } = await arranged.go();
+      const udpAfter = await udp();
+      const lost = lostPackets(udpBefore, udpAfter);
       const buffersAfter = buffersBefore.length ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
       const allocated = (i: number) => {
         const [b, a] = [buffersBefore[i], buffersAfter[i]];
@@ -256,7 +261,8 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
         const d = (k: 'big' | 'small', f: 'allocated' | 'reused') => a[k][f] - (b?.[k][f] ?? 0);
         return `${d('big', 'allocated')}+${d('small', 'allocated')} new / ${d('big', 'reused')}+${d('small', 'reused')} reused`;
       };
-      const detail = buffersAfter.length ? `${ranAs ?? ''}; hash worker buffers (1 MiB+256 KiB) send ${allocated(0)}, recv ${allocated(1)}` : ranAs;
+      const withBuffers = buffersAfter.length ? `${ranAs ?? ''}; hash worker buffers (1 MiB+256 KiB) send ${allocated(0)}, recv ${allocated(1)}` : ranAs;
+      const detail = [withBuffers, lost].filter(Boolean).join('; ');
       const runnerUsed = process.cpuUsage(runnerBefore);
       const chromiumCpu = cpuBetween(procBefore, readProcessTree(process.pid));
       delete (chromiumCpu as Record<string, number>).other;
