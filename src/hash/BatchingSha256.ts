@@ -12,6 +12,8 @@ export interface BatchingSha256Context {
   post(message: HashWorkerRequest, transfer?: Transferable[]): void;
   /** Posts `digest` and resolves with the worker's answer (or its error). */
   ask(message: HashWorkerRequest): Promise<string>;
+  /** Hands `parts` to the worker once: they update hasher `sha` and come back as their CRC-32s. */
+  crc(parts: readonly Bytes[], sha: number): Promise<readonly number[]>;
   /** True once the worker failed: updates are dropped, the digest rejects. */
   broken(): boolean;
 }
@@ -37,6 +39,15 @@ export class BatchingSha256 {
       at += n;
       if (this.filled === buffer.byteLength) this.flush();
     }
+  }
+
+  /**
+   * Hashes `parts` (after every byte given to `update` so far) and answers their CRC-32s: one copy and one
+   * message for both hashes, where `update` and a separate CRC request would copy and post each byte twice.
+   */
+  crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]> {
+    this.flush();
+    return this.ctx.crc(parts, this.id);
   }
 
   digestHex(): Promise<string> {

@@ -1,7 +1,7 @@
 /**
  * Each chunk's CRC-32, computed off the main thread where the page has a hash worker, in order.
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import { asapScheduler, Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Bytes, Chunk } from '../types';
 import { crc32, hasNativeCrc32 } from './crc32';
@@ -14,6 +14,9 @@ export interface Crc32Batcher {
   crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]> | undefined;
 }
 
+/** True for a hasher that can also take CRC batches (the page's worker hasher: one hand-off for both hashes). */
+export const isCrcBatcher = <T extends object>(x: T): x is T & Crc32Batcher => typeof (x as Partial<Crc32Batcher>).crc32Batch === 'function';
+
 /** Options for {@link crc32InWorker}. */
 export interface Crc32InWorkerConfig<T extends Chunk, R> {
   /** Makes the output from a chunk and the CRC-32 of its `data`. Required. */
@@ -24,6 +27,11 @@ export interface Crc32InWorkerConfig<T extends Chunk, R> {
    * which keeps Node's path synchronous (and so runnable under `TestScheduler`).
    */
   readonly worker?: () => Promise<Crc32Batcher | undefined>;
+  /**
+   * A batcher to use from the start instead of `worker` (no start-up wait): a sender's hasher in the hash
+   * worker, whose `crc32Batch` also hashes the chunks. Default: none.
+   */
+  readonly batcher?: Crc32Batcher;
   /** The most payload bytes gathered into one request to the worker. Default {@link POOL_BUFFER_BYTES} (1 MiB). */
   readonly batchBytes?: number;
 }
@@ -58,9 +66,9 @@ interface Pending<T> {
  * @return An operator from chunks to `attach`'s results.
  */
 export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T, R>): OperatorFunction<T, R> {
-  const { attach, batchBytes = POOL_BUFFER_BYTES } = config;
-  const start = config.worker ?? defaultWorker();
-  if (!start) {
+  const { attach, batchBytes = POOL_BUFFER_BYTES, batcher } = config;
+  const start = batcher ? undefined : (config.worker ?? defaultWorker());
+  if (!start && !batcher) {
     return (source) =>
       new Observable<R>((subscriber) => {
         subscribeChained(source, subscriber, { next: (c) => subscriber.next(attach(c, crc32(c.data))), error: (e) => subscriber.error(e), complete: () => subscriber.complete() });
@@ -69,15 +77,15 @@ export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T,
   return (source) =>
     new Observable<R>((subscriber) => {
       // The worker: `undefined` while it starts, `null` where none runs.
-      let worker: Crc32Batcher | null | undefined;
+      let worker: Crc32Batcher | null | undefined = batcher;
       // Chunks in arrival order, from `head` on not yet emitted.
       let pending: Pending<T>[] = [];
       let head = 0;
       // Chunks not yet sent to the worker (from `gathered` on), and their bytes.
       let gathered = 0;
       let gatheredBytes = 0;
-      // True while a flush at the end of this task is queued; true once the source completed.
-      let flushQueued = false;
+      // The flush queued for the end of this task, if any; and whether the source completed.
+      let flushQueued: Subscription | undefined;
       let sourceDone = false;
 
       /** Emits the chunks whose CRC is known, oldest first; completes once all are out. */
@@ -125,15 +133,15 @@ export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T,
         if (!worker) drain();
       };
       const flushSoon = () => {
-        if (flushQueued) return;
-        flushQueued = true;
-        queueMicrotask(() => {
-          flushQueued = false;
+        // At the end of this task: `asapScheduler` is a microtask in browsers, and virtual under TestScheduler.run().
+        flushQueued ??= asapScheduler.schedule(() => {
+          flushQueued?.unsubscribe();
+          flushQueued = undefined;
           if (!subscriber.closed) flush();
         });
       };
 
-      start().then(
+      start?.().then(
         (w) => {
           worker = w ?? null;
           if (!subscriber.closed) flush();
@@ -158,6 +166,7 @@ export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T,
         },
       });
       return () => {
+        flushQueued?.unsubscribe();
         pending = [];
       };
     });

@@ -62,6 +62,18 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
     scope.postMessage({ t: 'crc', id: m.id, values, buffer }, [buffer]);
   };
 
+  /** A `crc` request that also updates hasher `sha` with its bytes: the update first, in the hasher's order. */
+  const hashThenCrc = (m: Extract<HashWorkerRequest, { t: 'crc' }>, sha: number) => {
+    const entry = opened(sha);
+    const giveBack = () => scope.postMessage({ t: 'buffer', buffer: m.data.buffer as ArrayBuffer }, [m.data.buffer as ArrayBuffer]);
+    if (!entry) return giveBack(), fail(m.id, `hasher ${sha} is not open`);
+    step(sha, entry, (h) => void h.update(m.data));
+    entry.chain.then(
+      () => crcOf(m),
+      (err) => (giveBack(), fail(m.id, err)),
+    );
+  };
+
   scope.addEventListener('message', ({ data: m }) => {
     let entry: Entry | undefined;
     switch (m.t) {
@@ -85,7 +97,7 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
         open.delete(m.id);
         return;
       case 'crc':
-        return crcOf(m);
+        return m.sha === undefined ? crcOf(m) : hashThenCrc(m, m.sha);
       default:
         return fail((m as { id?: number }).id ?? -1, `unknown request ${JSON.stringify((m as { t?: unknown }).t)}`);
     }

@@ -9,7 +9,8 @@
  * Bytes go to the worker copied into 1 MiB pooled buffers that are transferred there and back
  * (BatchingSha256.ts, TransferPool.ts): one memcpy, no allocation and one message per MiB; the caller keeps
  * its own buffer, which a sink or a frame may still be using. Chunks whose CRC-32 is wanted travel the same
- * way, a batch per buffer (crc32InWorker.ts), and come back with their CRCs.
+ * way, a batch per buffer (crc32InWorker.ts), and come back with their CRCs. A sender's chunks travel once for
+ * both: its hasher's `crc32Batch` hashes them into the SHA-256 and answers their CRCs.
  */
 import type { Bytes } from '../types';
 import { HashWorkerError } from './HashWorkerError';
@@ -27,8 +28,13 @@ export interface WorkerLike {
 
 /** A started worker and its hashers. */
 export interface HashWorkerClient {
-  /** A SHA-256 hasher in the worker; `digestHex()` answers with a promise. */
-  createSha256(): Sha256 & { digestHex(): Promise<string> };
+  /**
+   * A SHA-256 hasher in the worker; `digestHex()` answers with a promise. Its `crc32Batch(parts)` hands `parts`
+   * over once for both hashes: they update the hasher (after everything given to `update` before) and come
+   * back with their CRC-32s. It always takes a buffer (a fresh one when every pooled one is out), never
+   * `undefined`: the bytes must reach the hasher.
+   */
+  createSha256(): Sha256 & { digestHex(): Promise<string>; crc32Batch(parts: readonly Bytes[]): Promise<readonly number[]> };
   /**
    * CRC-32 of each of `parts`, computed in the worker: the parts are copied back to back into one pooled
    * buffer (256 KiB or 1 MiB, whichever fits; a fresh one beyond), which travels there and back.
@@ -84,7 +90,25 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
     // missed reuse allocates (and zero-fills) less.
     const small = new TransferPool(SMALL_POOL_BUFFER_BYTES);
     const poolFor = (bytes: number) => (bytes === SMALL_POOL_BUFFER_BYTES ? small : bytes === POOL_BUFFER_BYTES ? pool : undefined);
-    const ctx = { pool, post, ask: (m: HashWorkerRequest) => ask<string>(m.id, m), broken: () => broken !== undefined };
+    /** Copies `parts` back to back into `buffer` and asks for their CRC-32s (and, with `sha`, to hash them into that hasher). */
+    const askCrc = (parts: readonly Bytes[], buffer: ArrayBuffer, sha?: number) => {
+      const id = ++nextId;
+      const lengths = parts.map((p) => p.length);
+      const data = new Uint8Array(buffer, 0, lengths.reduce((a, b) => a + b, 0));
+      for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
+      return ask<readonly number[]>(id, { t: 'crc', id, data, lengths, ...(sha === undefined ? {} : { sha }) }, [buffer]);
+    };
+    /** A buffer for `total` bytes: pooled where one fits (`undefined` when `maxOut` of them are out), else fresh. */
+    const bufferFor = (total: number, maxOut: number) =>
+      total <= SMALL_POOL_BUFFER_BYTES ? small.tryTake(maxOut) : total <= POOL_BUFFER_BYTES ? pool.tryTake(maxOut) : new ArrayBuffer(total);
+    const total = (parts: readonly Bytes[]) => parts.reduce((n, p) => n + p.length, 0);
+    const ctx = {
+      pool,
+      post,
+      ask: (m: HashWorkerRequest) => ask<string>(m.id, m),
+      crc: (parts: readonly Bytes[], sha: number) => askCrc(parts, bufferFor(total(parts), Infinity)!, sha),
+      broken: () => broken !== undefined,
+    };
     // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
     const unused = typeof FinalizationRegistry === 'function' ? new FinalizationRegistry<number>((id) => broken || post({ t: 'close', id })) : undefined;
 
@@ -98,6 +122,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         const batching = new BatchingSha256(id, ctx);
         const hasher = {
           update: (data: Bytes) => batching.update(data),
+          crc32Batch: (parts: readonly Bytes[]) => batching.crc32Batch(parts),
           digestHex() {
             unused?.unregister(hasher);
             const failed = early.get(id);
@@ -109,14 +134,8 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         return hasher;
       },
       crc32Batch(parts) {
-        const id = ++nextId;
-        const lengths = parts.map((p) => p.length);
-        const total = lengths.reduce((a, b) => a + b, 0);
-        const buffer = total <= SMALL_POOL_BUFFER_BYTES ? small.tryTake(MAX_CRC_BUFFERS_OUT) : total <= POOL_BUFFER_BYTES ? pool.tryTake(MAX_CRC_BUFFERS_OUT) : new ArrayBuffer(total);
-        if (!buffer) return undefined;
-        const data = new Uint8Array(buffer, 0, total);
-        for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
-        return ask<readonly number[]>(id, { t: 'crc', id, data, lengths }, [buffer]);
+        const buffer = bufferFor(total(parts), MAX_CRC_BUFFERS_OUT);
+        return buffer ? askCrc(parts, buffer) : undefined;
       },
     };
 

@@ -10,7 +10,7 @@ import { map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type
 import { HashMismatchError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
-import { crc32InWorker } from '../hash/crc32InWorker';
+import { crc32InWorker, isCrcBatcher } from '../hash/crc32InWorker';
 import { createSha256, type Sha256 } from '../hash/sha256';
 import { adaptiveChunk } from '../operators/adaptiveChunk';
 import { backpressure } from '../operators/backpressure';
@@ -94,9 +94,8 @@ export class FileSender {
   private sentPayload = 0;
   retransmittedPayload = 0;
   private chunkCount = 0;
+  // The file's SHA-256, once the hasher answered (after the last chunk's CRC; a worker's digest is a promise).
   private sha256: string | undefined;
-  // True when the last chunk went before the digest came (a worker's digest is a promise): `done` waits.
-  private donePending = false;
   doneSent = false;
   startedAt: number;
 
@@ -176,13 +175,17 @@ export class FileSender {
     // buffer nor a read is larger than what is left of the file (a 4 KiB file does not allocate 256 KiB twice).
     const left = Math.max(1, this.manifest.size - from);
     const framePool = new FramePool({ bufferSize: Math.min(s.maxChunk, left) + FRAME_HEADER_SIZE });
+    // A hasher in the page's hash worker takes each chunk once for both hashes (SHA-256 and the chunk's CRC-32);
+    // any other hasher is fed as the bytes are read, and the CRCs come from the worker or are computed here.
+    const both = isCrcBatcher(hasher) ? hasher : undefined;
     return this.desc.read({ demand: this.demand, start: from, readSize: Math.min(s.readSize ?? s.maxChunk, left) }).pipe(
-      tap({ next: (b) => this.onRead(b, hasher), complete: () => this.onSourceEnd(hasher) }),
+      tap({ next: (b) => this.onRead(b, both ? undefined : hasher), complete: () => this.onSourceEnd() }),
       chunking(this.ctx.conditions$, this.bounds(from)),
       checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk }),
       // Each chunk's CRC-32: in the page's hash worker in a browser (the chunks wait for it, in order), here in Node.
-      crc32InWorker({ attach: (c: Chunk, crc) => ({ ...c, checksum: crc }) }),
-      tap({ next: (c) => this.onChunk(c), complete: () => this.sendDone() }),
+      crc32InWorker({ attach: (c: Chunk, crc) => ({ ...c, checksum: crc }), batcher: both }),
+      // Every chunk has its CRC, so every byte reached the hasher: the digest now, then `done`.
+      tap({ next: (c) => this.onChunk(c), complete: () => this.onChunksEnd(hasher) }),
       encodeFrames({ transferId: this.manifest.id, pool: framePool }),
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
       tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
@@ -202,21 +205,25 @@ export class FileSender {
     return { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, initialSize: initialChunkSize(s, reliable), startOffset: from, reliable };
   }
 
-  private onRead(bytes: Uint8Array, hasher: Sha256): void {
-    hasher.update(bytes);
+  private onRead(bytes: Uint8Array, hasher: Sha256 | undefined): void {
+    hasher?.update(bytes);
     this.readBytes += bytes.length;
   }
 
   /** A source that ends early (a file truncated while being read) fails here, before the receiver sees a gap. */
-  private onSourceEnd(hasher: Sha256): void {
+  private onSourceEnd(): void {
     const { size, name } = this.manifest;
     if (this.readBytes !== size) throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it shrank while being read)`, { read: this.readBytes, size });
+  }
+
+  /** Every chunk is out of the CRC step: asks for the file's SHA-256, then sends `done`. */
+  private onChunksEnd(hasher: Sha256): void {
     this.sha256 = undefined;
     this.subs.push(
       settle(hasher.digestHex()).subscribe({
         next: (hex) => {
           this.sha256 = hex;
-          if (this.donePending) this.sendDone();
+          this.sendDone();
         },
         error: (err) => this.ctx.fail(err, true),
       }),
@@ -230,7 +237,6 @@ export class FileSender {
   }
 
   private sendDone(): void {
-    if ((this.donePending = this.sha256 === undefined)) return;
     const { session, index, size } = this.manifest;
     this.doneSent = this.ctx.send({ t: 'done', id: session, i: index, chunks: this.chunkCount, bytes: size, sha256: this.sha256! });
     this.ctx.onDoneSent(this);

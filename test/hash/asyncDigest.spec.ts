@@ -6,6 +6,7 @@
  * thenable itself and the transfer would fail.)
  */
 import { createHash } from 'node:crypto';
+import { crc32 as zlibCrc } from 'node:zlib';
 import type { SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
@@ -76,5 +77,60 @@ describe('a digest that comes later (a hash worker)', () => {
     expect(sender.given).toHaveLength(1);
     expect(receiver.given).toHaveLength(1);
     expect(doneAt).toBeGreaterThanOrEqual(sender.given[0]);
+  });
+});
+
+/**
+ * A sender's hasher that also takes the chunks' CRC-32 (as the page's hash-worker hasher does): `crc32Batch`
+ * hashes the parts into the SHA-256 and answers their CRCs `DIGEST_DELAY_MS` later on `scheduler`. Records
+ * what reached it which way.
+ */
+function bothHashes(scheduler: SchedulerLike) {
+  const h = createHash('sha256');
+  const seen = { updated: 0, batched: 0, batches: 0 };
+  const later = <T,>(value: T) => {
+    const thenable = {
+      then(resolve?: ((v: T) => void) | null) {
+        if (resolve) scheduler.schedule(() => resolve(value), DIGEST_DELAY_MS);
+        return thenable;
+      },
+    };
+    return thenable as unknown as Promise<T>;
+  };
+  const hasher = {
+    update: (d: Uint8Array) => {
+      seen.updated += d.length;
+      h.update(d);
+    },
+    crc32Batch: (parts: readonly Uint8Array[]) => {
+      seen.batches++;
+      parts.forEach((p) => ((seen.batched += p.length), h.update(p)));
+      return later(parts.map((p) => zlibCrc(p)));
+    },
+    digestHex: () => later(h.digest('hex')),
+  };
+  return { create: (): Sha256 => hasher, seen };
+}
+
+describe('a sender hasher that takes the CRC batches too (the hash worker)', () => {
+  it.each([1, 300_000, 2_000_000])('%i bytes: each byte reaches it once, through crc32Batch; the CRCs frame the chunks; both agree on the SHA-256', (size) => {
+    const bytes = pattern(size, 5);
+    const want = createHash('sha256').update(bytes).digest('hex');
+    const { r, s, seen } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const link = createVirtualLink({ scheduler, delayMs: 2 });
+      const sender = bothHashes(scheduler);
+      const r = record(receiveFile(link.b, { scheduler }));
+      const s = record(sendFile(link.a, bytes, { name: 'both.bin', scheduler, createHash: sender.create }));
+      clock.runUntil(() => r.ended && s.ended, 60_000);
+      return { r, s, seen: sender.seen };
+    });
+    expect(r.error ?? s.error).toBeUndefined();
+    expect(seen.updated).toBe(0);
+    expect(seen.batched).toBe(size);
+    expect(seen.batches).toBeGreaterThan(0);
+    const got = find(r.events, 'completed') as Extract<TransferEvent, { type: 'completed' }> | undefined;
+    const confirmed = find(s.events, 'completed') as Extract<TransferEvent, { type: 'completed' }> | undefined;
+    expect([got?.sha256, confirmed?.sha256]).toEqual([want, want]);
   });
 });

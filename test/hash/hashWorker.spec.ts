@@ -115,6 +115,30 @@ describe('serveHashRequests (the worker body)', () => {
     ]);
   });
 
+  it('a crc with sha hashes its bytes into that hasher after its earlier updates, then answers the CRCs; an unknown sha answers error for both ids', async () => {
+    const { replies, buffers, send, until } = fakeScope();
+    await until(1);
+    const a = pattern(90_000, 3);
+    const b = pattern(40_000, 4);
+    send({ t: 'open', id: 1 });
+    send({ t: 'update', id: 1, data: a.slice(0, 1000) });
+    const batch = new Uint8Array(a.length - 1000 + b.length);
+    batch.set(a.subarray(1000));
+    batch.set(b, a.length - 1000);
+    send({ t: 'crc', id: 2, data: batch, lengths: [a.length - 1000, b.length], sha: 1 });
+    send({ t: 'digest', id: 1 });
+    send({ t: 'crc', id: 3, data: new Uint8Array(8), lengths: [8], sha: 9 });
+    await until(5);
+    const byId = (id: number) => replies.filter((r) => (r as { id?: number }).id === id);
+    expect(byId(2)).toEqual([{ t: 'crc', id: 2, values: [zlibCrc(a.subarray(1000)), zlibCrc(b)], buffer: batch.buffer }]);
+    // The digest covers the update and the batch, in that order.
+    expect(byId(1)).toEqual([{ t: 'digest', id: 1, hex: nodeSha(a, b) }]);
+    expect(byId(9).map((r) => r.t)).toEqual(['error']);
+    expect(byId(3)).toEqual([{ t: 'error', id: 3, message: 'hasher 9 is not open' }]);
+    // The update's buffer and the refused crc's came back apart; the answered crc's came with its answer.
+    expect(buffers.map((x) => x.bytes).sort((x, y) => x - y)).toEqual([8, 1000]);
+  });
+
   it('a crc whose pieces do not add up to its bytes answers error and hands the buffer back', async () => {
     const { replies, buffers, send, until } = fakeScope();
     await until(1);
@@ -234,6 +258,31 @@ describe('startHashWorker (the page side)', () => {
     expect(client.crc32Batch([big])).toBeInstanceOf(Promise);
     expect(await Promise.all(out)).toEqual(out.map(() => [zlibCrc(piece)]));
     expect(await client.crc32Batch([piece])).toEqual([zlibCrc(piece)]);
+  });
+
+  it("a hasher's crc32Batch hands its chunks over once for both hashes, after its pending update; it never says undefined", async () => {
+    const fake = fakeWorker();
+    const client = (await startHashWorker(() => fake.worker))!;
+    const file = pattern(3 * MiB + 5, 7);
+    const h = client.createSha256();
+    h.update(file.subarray(0, 10));
+    const first = h.crc32Batch([file.subarray(10, 100_000), file.subarray(100_000, MiB)]);
+    // The 10 B given to update went first, in their own message; then one crc request naming the hasher.
+    expect(fake.posted.map((m) => [m.t, m.t === 'crc' ? m.sha : undefined])).toEqual([
+      ['open', undefined],
+      ['update', undefined],
+      ['crc', 1],
+    ]);
+    expect(await first).toEqual([zlibCrc(file.subarray(10, 100_000)), zlibCrc(file.subarray(100_000, MiB))]);
+    // With every pooled buffer out (the worker behind), it still takes one: the bytes must reach the hasher.
+    const parts = [MiB, 2 * MiB, 3 * MiB].map((end, i) => file.subarray(i ? end - MiB : MiB, end)).slice(1);
+    const out = Array.from({ length: 8 }, () => client.crc32Batch([file.subarray(0, 1000)]));
+    const later = [h.crc32Batch([parts[0]]), h.crc32Batch([parts[1]]), h.crc32Batch([file.subarray(3 * MiB)])];
+    expect(later.every((p) => p instanceof Promise)).toBe(true);
+    expect(await Promise.all(later)).toEqual([[zlibCrc(parts[0])], [zlibCrc(parts[1])], [zlibCrc(file.subarray(3 * MiB))]]);
+    await Promise.all(out);
+    expect(await h.digestHex()).toBe(nodeSha(file));
+    expect(client.sent).toMatchObject({ update: 1, digest: 1, crc: 12 });
   });
 
   it('no worker when spawning throws (no Worker, a CSP that forbids blob: workers)', async () => {

@@ -15,7 +15,7 @@ import { createSha256Wasm } from '../../../src/hash/sha256Wasm';
 import { patternBytes } from '../../harness/pump';
 
 /** What the wrapped Worker saw: workers started or refused (a CSP throws), and what went to them. */
-const seen = { workers: 0, refused: 0, names: [] as string[], updates: 0, updateBytes: 0, digests: 0, crcs: 0, crcPieces: 0, crcBytes: 0, cspViolations: [] as string[] };
+const seen = { workers: 0, refused: 0, names: [] as string[], updates: 0, updateBytes: 0, digests: 0, crcs: 0, crcPieces: 0, crcBytes: 0, hashedCrcBytes: 0, cspViolations: [] as string[] };
 
 document.addEventListener('securitypolicyviolation', (e) => seen.cspViolations.push(`${e.effectiveDirective} ${e.blockedURI}`));
 
@@ -40,6 +40,8 @@ globalThis.Worker = class extends NativeWorker {
       seen.crcs++;
       seen.crcPieces += message.lengths.length;
       seen.crcBytes += message.data.byteLength;
+      // A sender's chunks: the same bytes update its SHA-256 hasher too.
+      if (message.sha !== undefined) seen.hashedCrcBytes += message.data.byteLength;
     }
     super.postMessage(message, transfer);
   }
@@ -137,6 +139,7 @@ export async function transfer(options: HashRunOptions): Promise<HashRunResult> 
     crcs: seen.crcs - before.crcs,
     crcPieces: seen.crcPieces - before.crcPieces,
     crcBytes: seen.crcBytes - before.crcBytes,
+    hashedCrcBytes: seen.hashedCrcBytes - before.hashedCrcBytes,
   };
   a.close();
   b.close();
