@@ -76,6 +76,13 @@ const initialChunkSize = (s: FileSendContext['settings'], reliable: boolean): nu
     ? Math.min(s.maxChunk, Math.max(s.minChunk, 64 * 1024))
     : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
 
+/**
+ * The most bytes a file reads ahead of its CRC step, unless its reads or chunks are larger: two of the hash
+ * worker's 1 MiB batches, one being hashed and one waiting, so the worker never idles and a task on the page
+ * reads, copies and posts about one batch.
+ */
+export const READ_AHEAD_BYTES = 2 * 1024 * 1024;
+
 export class FileSender {
   private state: FileState = 'checking';
   private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
@@ -90,6 +97,8 @@ export class FileSender {
   /** Bytes the receiver verified and persisted (its acks), and bytes read from the source. */
   acked = 0;
   readBytes = 0;
+  // Bytes that came out of the CRC step (framed or about to be): `readBytes - checkedBytes` wait for their CRC.
+  private checkedBytes = 0;
   /** Payload handed to channels the first time, and again as retransmissions. */
   private sentPayload = 0;
   retransmittedPayload = 0;
@@ -155,9 +164,13 @@ export class FileSender {
   private startData(from: number, hasher: Sha256): void {
     this.state = 'sending';
     this.startedAt = this.ctx.sc.now();
-    this.startFrom = this.readBytes = this.acked = from;
+    this.startFrom = this.readBytes = this.checkedBytes = this.acked = from;
     this.ctx.onStarted(this, from);
-    this.demand = new Demand({ limit: () => this.ctx.credit() });
+    // The session's window, and at most `readAhead` bytes between the read and the CRC step (with a hash worker,
+    // chunks wait there for its answer: without a bound the channels' free room would be read again and again).
+    const s = this.ctx.settings;
+    const readAhead = Math.max(READ_AHEAD_BYTES, 2 * ((s.readSize ?? s.maxChunk) + s.maxChunk));
+    this.demand = new Demand({ limit: () => Math.min(this.ctx.credit(), readAhead - (this.readBytes - this.checkedBytes)) });
     this.subs.push(this.sendFrames(from, hasher).subscribe({ error: (err) => this.ctx.fail(err, true) }));
   }
 
@@ -231,6 +244,8 @@ export class FileSender {
   }
 
   private onChunk(c: Chunk): void {
+    this.checkedBytes += c.data.length;
+    this.demand?.recheck();
     this.store.add(c);
     this.chunkCount = c.index + 1;
     this.ctx.onChunk(c);

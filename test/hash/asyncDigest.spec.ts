@@ -11,6 +11,7 @@ import type { SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
 import type { Sha256 } from '../../src/hash/sha256';
+import { READ_AHEAD_BYTES } from '../../src/transfer/FileSender';
 import { createVirtualLink } from '../../src/testing';
 import { find, inVirtualTime, record } from '../properties/virtualClock';
 import { pattern } from '../helpers/bytes';
@@ -87,11 +88,16 @@ describe('a digest that comes later (a hash worker)', () => {
  */
 function bothHashes(scheduler: SchedulerLike) {
   const h = createHash('sha256');
-  const seen = { updated: 0, batched: 0, batches: 0 };
-  const later = <T,>(value: T) => {
+  // Bytes handed over and not yet answered: now, and the most at any time.
+  const seen = { updated: 0, batched: 0, batches: 0, out: 0, maxOut: 0 };
+  const later = <T,>(value: T, bytes = 0) => {
     const thenable = {
       then(resolve?: ((v: T) => void) | null) {
-        if (resolve) scheduler.schedule(() => resolve(value), DIGEST_DELAY_MS);
+        if (resolve)
+          scheduler.schedule(() => {
+            seen.out -= bytes;
+            resolve(value);
+          }, DIGEST_DELAY_MS);
         return thenable;
       },
     };
@@ -104,8 +110,10 @@ function bothHashes(scheduler: SchedulerLike) {
     },
     crc32Batch: (parts: readonly Uint8Array[]) => {
       seen.batches++;
+      const bytes = parts.reduce((n, p) => n + p.length, 0);
       parts.forEach((p) => ((seen.batched += p.length), h.update(p)));
-      return later(parts.map((p) => zlibCrc(p)));
+      seen.maxOut = Math.max(seen.maxOut, (seen.out += bytes));
+      return later(parts.map((p) => zlibCrc(p)), bytes);
     },
     digestHex: () => later(h.digest('hex')),
   };
@@ -113,6 +121,23 @@ function bothHashes(scheduler: SchedulerLike) {
 }
 
 describe('a sender hasher that takes the CRC batches too (the hash worker)', () => {
+  it('the sender reads at most READ_AHEAD_BYTES ahead of the CRC answers, not its whole window', () => {
+    const bytes = pattern(12_000_000, 6);
+    const { r, s, seen } = inVirtualTime((clock) => {
+      const { scheduler } = clock;
+      const link = createVirtualLink({ scheduler, delayMs: 2 });
+      const sender = bothHashes(scheduler);
+      const r = record(receiveFile(link.b, { scheduler }));
+      const s = record(sendFile(link.a, bytes, { name: 'ahead.bin', scheduler, createHash: sender.create }));
+      clock.runUntil(() => r.ended && s.ended, 120_000);
+      return { r, s, seen: sender.seen };
+    });
+    expect(r.error ?? s.error).toBeUndefined();
+    expect(seen.batched).toBe(bytes.length);
+    expect(seen.maxOut).toBeGreaterThan(0);
+    expect(seen.maxOut).toBeLessThanOrEqual(READ_AHEAD_BYTES);
+  });
+
   it.each([1, 300_000, 2_000_000])('%i bytes: each byte reaches it once, through crc32Batch; the CRCs frame the chunks; both agree on the SHA-256', (size) => {
     const bytes = pattern(size, 5);
     const want = createHash('sha256').update(bytes).digest('hex');

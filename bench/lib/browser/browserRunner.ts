@@ -282,7 +282,7 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
         mainThreadSeconds: { sender: tasksAfter[0] - tasksBefore[0], receiver: pages.length === 2 ? tasksAfter[1] - tasksBefore[1] : undefined },
         chromiumCpu,
         runnerCpuSeconds: (runnerUsed.user + runnerUsed.system) / 1e6,
-        detail,
+        detail: [detail, frameNotes(lsend, lrecv)].filter(Boolean).join('; '),
         profile: profiles,
       };
     } finally {
@@ -292,6 +292,10 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
     }
   };
 }
+
+/** The longest long animation frame of each page (benchPage `endRun`), when the page's bundle reports it. */
+const frameNotes = (send: { longest?: string }, recv: { longest?: string }) =>
+  [send.longest && `longest frame sending: ${send.longest}`, recv.longest && `receiving: ${recv.longest}`].filter(Boolean).join('; ');
 
 export default function browserRunner(context: ChromiumRunnerContext): void {
   const setup = prepare(context);
