@@ -18,7 +18,7 @@ import type { ProfileName, TransferTuning } from './profiles';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
 import type { LaneControllerConfig } from './laneControllerConfig';
 import type { SenderLanePool } from './SenderLanePool';
-import { SenderLanes, type LaneRule } from './SenderLanes';
+import { IMPLIED_LOSS_MIN_RTT_MS, SenderLanes, type LaneRule } from './SenderLanes';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
@@ -62,6 +62,9 @@ export class SenderSession {
   private readonly telemetry: Telemetry;
   private readonly offer: SessionOffer;
   private phase: SenderPhase = 'offered';
+  /** The shortest control ping round trip so far, ms (Infinity before the first pong); the next ping's `n`. */
+  private minPongMs = Infinity;
+  private pingSeq = 0;
   /** The receiver's answers before `accept`: skipped files and resumed prefixes. */
   private readonly skipped = new Set<number>();
   private readonly resumes = new Map<number, { from: number; prefixSha256?: string }>();
@@ -138,8 +141,7 @@ export class SenderSession {
   /** Opens the control channel, offers, and starts the ping and the idle watchdog. */
   start(): void {
     this.connectControl(1);
-    let n = 0;
-    this.subs.push(repeatEvery(this.sc, 1000, () => this.phase !== 'ended' && (this.link.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)));
+    this.subs.push(repeatEvery(this.sc, 1000, () => this.phase !== 'ended' && (this.ping(), true)));
     // Idleness is no acknowledged progress once data flows: pongs, NACKs and duplicate acks do not count.
     const timeoutMs = this.s.idleTimeoutMs ?? 30_000;
     this.subs.push(
@@ -170,6 +172,10 @@ export class SenderSession {
   }
 
   /** Creates (or replaces) the control channel; offers once it opens; waits `acceptTimeoutMs` for an answer. */
+  private ping(): void {
+    this.link.send({ t: 'ping', n: this.pingSeq++ >>> 0, ts: this.sc.now() });
+  }
+
   private connectControl(attempt: number): void {
     const acceptTimeout = this.s.acceptTimeoutMs ?? 120_000;
     let opened = false;
@@ -209,6 +215,9 @@ export class SenderSession {
       whenOpen(this.control, waitMs, this.sc).subscribe({
         next: () => {
           opened = true;
+          // A probed RTT that says "open lanes" is checked with a ping before the offer: on a busy CPU a LAN's
+          // probe reads 5 ms or more, and the pong is usually back before the accept (see attachLanes).
+          if (this.s.laneRule === 'controller' && (this.s.initialRttMs ?? 0) >= IMPLIED_LOSS_MIN_RTT_MS) this.ping();
           // On a replacement, give the receiver's stack time to announce the channel before the first message.
           if (attempt === 1) this.sendOffer();
           else this.timers.later(100 * attempt, () => this.phase === 'offered' && this.sendOffer());
@@ -271,6 +280,7 @@ export class SenderSession {
       case 'ping':
         return void this.link.send({ t: 'pong', n: msg.n, ts: msg.ts });
       case 'pong':
+        this.minPongMs = Math.min(this.minPongMs, this.sc.now() - msg.ts);
         return this.telemetry.appRtt(this.sc.now() - msg.ts);
       case 'cancel':
         return this.fail(new TransferCancelledError('remote', msg.reason), false);
@@ -364,7 +374,8 @@ export class SenderSession {
       givenLanes: this.tuning.lanes,
       channelsPerLane: Math.max(1, Math.round(this.tuning.channels / this.tuning.lanes)),
       reliability: this.tuning.reliability,
-      options: this.s,
+      // The path's RTT: the lower of auto's probe and the pongs so far (the first, sent at once, is usually back).
+      options: { ...this.s, initialRttMs: this.s.initialRttMs === undefined ? undefined : Math.min(this.s.initialRttMs, this.minPongMs) },
       stats$: this.telemetry.stats$,
       send: (msg) => this.phase !== 'ended' && this.link.send(msg),
       changed: (change) => this.telemetry.setChannels(this.data, change),

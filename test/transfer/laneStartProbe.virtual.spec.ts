@@ -1,0 +1,60 @@
+/**
+ * `auto`'s start lanes hang on the probed RTT (5 ms or more: a path worth lanes). A busy CPU makes a LAN's
+ * probe read that much (Chromium's STUN round trip on two loaded pages of one machine said 5 ms and a page-to-
+ * page run opened 8 lanes). The sender checks such a probe with a control ping at once and takes the lower.
+ * Whole sessions in virtual time; the given connection's stats are made to say 8 ms.
+ */
+import { filter, last, map, merge, type Observable } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
+import { createVirtualNetwork, type VirtualNetworkConfig } from '../../src/testing';
+import { testScheduler } from '../helpers/marbles';
+
+const FILE = new Uint8Array(3 * 1024 * 1024 + 5).map((_, i) => (i * 7) % 253);
+
+const ended = (events$: Observable<SessionEvent>) =>
+  events$.pipe(
+    filter((e) => e.type === 'completed'),
+    last(),
+    map(() => true),
+  );
+
+/** One session over `network`; the given connection's `getStats` reports `statsRttMs` when set. Returns the lanes the network carried. */
+function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number): { lanes: number; completed: number } {
+  const scheduler = testScheduler();
+  let lanes = 0;
+  let completed = 0;
+  scheduler.run(() => {
+    const net = createVirtualNetwork({ ...network, scheduler });
+    const given = net.createLink();
+    if (statsRttMs !== undefined) {
+      const real = given.a.getStats.bind(given.a);
+      given.a.getStats = () =>
+        real().then((report) => {
+          for (const stat of report.values()) if (stat.type === 'candidate-pair') stat.currentRoundTripTime = statsRttMs / 1000;
+          return report;
+        });
+    }
+    const createConnection = net.createConnection;
+    merge(ended(receiveFiles(given.b, { scheduler, createConnection })), ended(sendFiles(given.a, [FILE], { scheduler, createConnection, laneStaggerMs: 100 }))).subscribe({
+      next: () => completed++,
+      complete: () => {
+        lanes = net.stats().lanes.length;
+        net.close();
+      },
+    });
+  });
+  return { lanes, completed };
+}
+
+describe("auto's start lanes and the probed RTT", () => {
+  const LAN: VirtualNetworkConfig = { rateBytesPerSecond: 50_000_000, queueBytes: 256 * 1024, delayMs: 0.5, lossRate: 0 };
+
+  it('a LAN whose probe reads 8 ms (a busy CPU) opens no lane: the first ping says 1 ms', () => {
+    expect(lanesUsed(LAN, 8)).toEqual({ lanes: 1, completed: 2 });
+  });
+
+  it('a path whose pings agree with its 8 ms probe still opens the start lanes', () => {
+    expect(lanesUsed({ ...LAN, delayMs: 4 }).lanes).toBeGreaterThanOrEqual(8);
+  });
+});
