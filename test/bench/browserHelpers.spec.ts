@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBrowserArgs } from '../../bench/lib/browser/browserArgs';
-import { cpuBetween, parseStat, processGroup, splitCmdline } from '../../bench/lib/browser/processCpu';
+import { cpuBetween, parseStat, processGroup, splitCmdline, threadKind, threadsBetween } from '../../bench/lib/browser/processCpu';
 import { summarizeCpuProfile } from '../../bench/lib/browser/cpuProfile';
 import { lostPackets } from '../../bench/lib/browser/lostPackets';
 
@@ -75,5 +75,29 @@ describe('lostPackets', () => {
   it('says nothing without a receiving page (the Node receiver), and never a negative loss', () => {
     expect(lostPackets([{ sent: 0, received: 0 }, undefined], [{ sent: 10, received: 5 }, undefined])).toBeUndefined();
     expect(lostPackets([{ sent: 0, received: 0 }, { sent: 0, received: 0 }], [{ sent: 10, received: 0 }, { sent: 0, received: 12 }])).toBe('lost 0 of 10 packets');
+  });
+});
+
+describe('threadKind and threadsBetween', () => {
+  it('drops the numbers Chromium appends to pool threads', () => {
+    expect(threadKind('ThreadPoolForeg')).toBe('ThreadPoolForeg');
+    expect(threadKind('DedicatedWorker thread 3')).toBe('DedicatedWorker thread');
+    expect(threadKind('WebRTC_Network')).toBe('WebRTC_Network');
+    expect(threadKind('V8 DefaultWorke')).toBe('V8 DefaultWorke');
+    expect(threadKind('Chrome_ChildIOT')).toBe('Chrome_ChildIOT');
+  });
+
+  it('sums each kind over threads between two readings, heaviest first; new threads count from zero', () => {
+    const before = new Map([
+      ['1/1', { name: 'renderer:CrRendererMain', cpuSeconds: 10 }],
+      ['2/2', { name: 'renderer:CrRendererMain', cpuSeconds: 4 }],
+    ]);
+    const after = new Map([
+      ['1/1', { name: 'renderer:CrRendererMain', cpuSeconds: 12.5 }],
+      ['2/2', { name: 'renderer:CrRendererMain', cpuSeconds: 5 }],
+      ['2/9', { name: 'renderer:DedicatedWorker thread', cpuSeconds: 1.2 }],
+      ['3/3', { name: 'network:NetworkService', cpuSeconds: 0.01 }],
+    ]);
+    expect(threadsBetween(before, after)).toBe('renderer:CrRendererMain 3.5, renderer:DedicatedWorker thread 1.2');
   });
 });

@@ -29,7 +29,7 @@ import type * as PageEntry from './benchPage';
 import type { BrowserSystem } from './browserSystems';
 import { lostPackets } from './lostPackets';
 import { summarizeCpuProfile, type CpuProfile } from './cpuProfile';
-import { cpuBetween, readProcessTree } from './processCpu';
+import { cpuBetween, readProcessTree, readThreads, threadsBetween } from './processCpu';
 import type { LongTaskSummary } from './longTasks';
 
 /** What the bench asks for. */
@@ -247,6 +247,7 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
       await Promise.all([call(sender, 'beginRun'), call(receiver, 'beginRun')]);
       const tasksBefore = await Promise.all(pages.map((p) => taskSeconds(cdp[p])));
       const procBefore = readProcessTree(process.pid);
+      const threadsBefore = readThreads(procBefore);
       const runnerBefore = process.cpuUsage();
       const buffersBefore = system.kind === 'tallow' && !system.baseline ? await Promise.all(pages.map((p) => call(p === 'sender' ? sender : receiver, 'hashWorkerBuffers'))) : [];
       const udp = () => Promise.all([callIn('bench', sender, 'udpPackets'), pages.length === 2 ? callIn('bench', receiver, 'udpPackets') : undefined]);
@@ -264,7 +265,9 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
       const withBuffers = buffersAfter.length ? `${ranAs ?? ''}; hash worker buffers (1 MiB+256 KiB) send ${allocated(0)}, recv ${allocated(1)}` : ranAs;
       const detail = [withBuffers, lost].filter(Boolean).join('; ');
       const runnerUsed = process.cpuUsage(runnerBefore);
-      const chromiumCpu = cpuBetween(procBefore, readProcessTree(process.pid));
+      const procAfter = readProcessTree(process.pid);
+      const chromiumCpu = cpuBetween(procBefore, procAfter);
+      const threads = threadsBetween(threadsBefore, readThreads(procAfter));
       delete (chromiumCpu as Record<string, number>).other;
       const tasksAfter = await Promise.all(pages.map((p) => taskSeconds(cdp[p])));
       const [lsend, lrecv] = await Promise.all([call(sender, 'endRun'), call(receiver, 'endRun')]);
@@ -282,7 +285,7 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
         mainThreadSeconds: { sender: tasksAfter[0] - tasksBefore[0], receiver: pages.length === 2 ? tasksAfter[1] - tasksBefore[1] : undefined },
         chromiumCpu,
         runnerCpuSeconds: (runnerUsed.user + runnerUsed.system) / 1e6,
-        detail: [detail, frameNotes(lsend, lrecv)].filter(Boolean).join('; '),
+        detail: [detail, frameNotes(lsend, lrecv), threads && `CPU s by thread: ${threads}`].filter(Boolean).join('; '),
         profile: profiles,
       };
     } finally {

@@ -93,3 +93,47 @@ export function cpuBetween(before: ReadonlyMap<number, ProcessReading>, after: R
   }
   return groups;
 }
+
+/** CPU seconds used so far by each thread of the given processes, keyed by `pid/tid`, with `group:thread name`. */
+export function readThreads(processes: ReadonlyMap<number, ProcessReading>): Map<string, { name: string; cpuSeconds: number }> {
+  const out = new Map<string, { name: string; cpuSeconds: number }>();
+  for (const [pid, p] of processes) {
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        const { ticks } = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+        out.set(`${pid}/${tid}`, { name: `${p.group}:${threadKind(comm)}`, cpuSeconds: ticks / TICKS_PER_SECOND });
+      } catch {
+        // The thread ended between listing and reading.
+      }
+    }
+  }
+  return out;
+}
+
+/** A thread's name without the numbers Chromium appends to pools ("ThreadPoolForeg", "DedicatedWorker thread"). */
+export const threadKind = (comm: string): string => comm.replace(/[\s_-]*\d+$/, '') || comm;
+
+/**
+ * CPU seconds per thread kind between two {@link readThreads} readings, the `top` heaviest, as
+ * "renderer:CrRendererMain 3.1, renderer:DedicatedWorker thread 1.2, …" (threads that started in between count from zero).
+ */
+export function threadsBetween(before: ReadonlyMap<string, { name: string; cpuSeconds: number }>, after: ReadonlyMap<string, { name: string; cpuSeconds: number }>, top = 10): string {
+  const byName = new Map<string, number>();
+  for (const [key, t] of after) {
+    const used = t.cpuSeconds - Math.min(t.cpuSeconds, before.get(key)?.cpuSeconds ?? 0);
+    byName.set(t.name, (byName.get(t.name) ?? 0) + used);
+  }
+  return [...byName]
+    .filter(([, s]) => s >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([n, s]) => `${n} ${s.toFixed(1)}`)
+    .join(', ');
+}
