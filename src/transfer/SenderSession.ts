@@ -172,6 +172,12 @@ export class SenderSession {
   }
 
   /** Creates (or replaces) the control channel; offers once it opens; waits `acceptTimeoutMs` for an answer. */
+  /** The path's RTT for the start lanes: the lower of auto's probe and the pongs so far; `undefined` with neither. */
+  private pathRttMs(): number | undefined {
+    const ms = Math.min(this.s.initialRttMs ?? Infinity, this.minPongMs);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+
   private ping(): void {
     this.link.send({ t: 'ping', n: this.pingSeq++ >>> 0, ts: this.sc.now() });
   }
@@ -215,9 +221,11 @@ export class SenderSession {
       whenOpen(this.control, waitMs, this.sc).subscribe({
         next: () => {
           opened = true;
-          // A probed RTT that says "open lanes" is checked with a ping before the offer: on a busy CPU a LAN's
-          // probe reads 5 ms or more, and the pong is usually back before the accept (see attachLanes).
-          if (this.s.laneRule === 'controller' && (this.s.initialRttMs ?? 0) >= IMPLIED_LOSS_MIN_RTT_MS) this.ping();
+          // Where the start lanes hang on the probed RTT, a ping before the offer checks it: on a busy CPU a LAN's
+          // probe reads 5 ms or more, and a probe can come back empty. The pong is usually back before the
+          // accept (see attachLanes).
+          const probe = this.s.initialRttMs;
+          if (this.s.laneRule === 'controller' && this.inbandOffer().inband && !(probe !== undefined && probe < IMPLIED_LOSS_MIN_RTT_MS)) this.ping();
           // On a replacement, give the receiver's stack time to announce the channel before the first message.
           if (attempt === 1) this.sendOffer();
           else this.timers.later(100 * attempt, () => this.phase === 'offered' && this.sendOffer());
@@ -374,8 +382,7 @@ export class SenderSession {
       givenLanes: this.tuning.lanes,
       channelsPerLane: Math.max(1, Math.round(this.tuning.channels / this.tuning.lanes)),
       reliability: this.tuning.reliability,
-      // The path's RTT: the lower of auto's probe and the pongs so far (the first, sent at once, is usually back).
-      options: { ...this.s, initialRttMs: this.s.initialRttMs === undefined ? undefined : Math.min(this.s.initialRttMs, this.minPongMs) },
+      options: { ...this.s, initialRttMs: this.pathRttMs() },
       stats$: this.telemetry.stats$,
       send: (msg) => this.phase !== 'ended' && this.link.send(msg),
       changed: (change) => this.telemetry.setChannels(this.data, change),

@@ -20,7 +20,7 @@ const ended = (events$: Observable<SessionEvent>) =>
   );
 
 /** One session over `network`; the given connection's `getStats` reports `statsRttMs` when set. Returns the lanes the network carried. */
-function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number): { lanes: number; completed: number } {
+function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number | 'none'): { lanes: number; completed: number } {
   const scheduler = testScheduler();
   let lanes = 0;
   let completed = 0;
@@ -31,7 +31,7 @@ function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number): { lanes:
       const real = given.a.getStats.bind(given.a);
       given.a.getStats = () =>
         real().then((report) => {
-          for (const stat of report.values()) if (stat.type === 'candidate-pair') stat.currentRoundTripTime = statsRttMs / 1000;
+          for (const stat of report.values()) if (stat.type === 'candidate-pair') stat.currentRoundTripTime = statsRttMs === 'none' ? undefined : statsRttMs / 1000;
           return report;
         });
     }
@@ -52,6 +52,11 @@ describe("auto's start lanes and the probed RTT", () => {
 
   it('a LAN whose probe reads 8 ms (a busy CPU) opens no lane: the first ping says 1 ms', () => {
     expect(lanesUsed(LAN, 8)).toEqual({ lanes: 1, completed: 2 });
+  });
+
+  it('a probe that comes back without an RTT: the ping measures the path, and a 20 ms path opens the start lanes', () => {
+    expect(lanesUsed({ ...LAN, delayMs: 10 }, 'none').lanes).toBeGreaterThanOrEqual(8);
+    expect(lanesUsed(LAN, 'none')).toEqual({ lanes: 1, completed: 2 });
   });
 
   it('a path whose pings agree with its 8 ms probe still opens the start lanes', () => {
