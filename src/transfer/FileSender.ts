@@ -37,6 +37,8 @@ export interface FileSendContext {
   readonly sc: SchedulerLike;
   readonly data: readonly DataChannelLike[];
   readonly tuning: TransferTuning;
+  /** Each data channel's own watermark (in-band lanes: in time, see `LaneWatermarks`); default `tuning.high`. */
+  readonly highOf?: (channel: DataChannelLike) => number;
   readonly settings: SendOptions & {
     readonly maxMessageSize: number;
     readonly minChunk: number;
@@ -187,9 +189,9 @@ export class FileSender {
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
       tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
       mergeWith(this.retransmit$),
-      route(data, { high: tuning.high }),
+      route(data, { high: tuning.high, highOf: this.ctx.highOf }),
       checkRouted(data),
-      backpressure({ high: tuning.high, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
       map(() => undefined),

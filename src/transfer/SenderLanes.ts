@@ -11,7 +11,7 @@
  *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
  *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -19,6 +19,7 @@ import { whenOpen } from './controlLink';
 import { laneController, type LaneDecision } from './laneController';
 import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneTimeoutOf, type LaneOptions } from './laneSignal';
+import { LaneWatermarks } from './laneWatermarks';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
 import { closeAll, createLaneChannels } from './transferChannels';
 
@@ -35,6 +36,8 @@ export interface SenderLanesContext {
   readonly data: DataChannelLike[];
   /** Lanes given by the app, and the channels per lane and their reliability. */
   readonly givenLanes: number;
+  /** The byte watermark of every channel (the tuning's `high`): the most a lane's watermark in time can be. */
+  readonly highBytes: number;
   readonly channelsPerLane: number;
   readonly reliability: Reliability;
   /** `initialRttMs`: `auto`'s probed RTT, which decides the lanes opened before data flows. */
@@ -108,8 +111,20 @@ export class SenderLanes {
    */
   private perLane: number;
 
+  /** `controller` on a path with an RTT: each channel's watermark in time (`LaneWatermarks`), for the router and backpressure. */
+  private watermarks: LaneWatermarks | undefined;
+
   constructor(private readonly c: SenderLanesContext) {
     this.perLane = c.channelsPerLane;
+  }
+
+  /**
+   * Each data channel's watermark, bytes, under the controller on a path with an RTT (where it opens start
+   * lanes): its share of the goodput × a few RTTs, so no lane's queue, the first connection's included, is
+   * seconds long. Undefined otherwise (the tuning's `high` for every channel).
+   */
+  get highOf(): ((channel: DataChannelLike) => number) | undefined {
+    return this.watermarks?.highOf;
   }
 
   /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
@@ -118,6 +133,7 @@ export class SenderLanes {
     if (rule === 'controller') {
       this.addReason = 'start';
       this.perLane = 1;
+      if (this.hasRtt()) this.watermarks = new LaneWatermarks(this.c.highBytes, (ch) => (this.onJoinedLane(ch) ? this.perLane : this.c.channelsPerLane));
     }
     const host = { id: this.c.id, answered: () => this.onAnswer(), send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
     this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : this.startLanes(accepted), accepted, rule === 'controller' ? 0 : undefined);
@@ -156,10 +172,21 @@ export class SenderLanes {
     });
   }
 
+  /** Whether `auto` probed an RTT of at least {@link IMPLIED_LOSS_MIN_RTT_MS} (not a LAN). */
+  private hasRtt(): boolean {
+    const rttMs = this.c.options.initialRttMs;
+    return rttMs !== undefined && rttMs >= IMPLIED_LOSS_MIN_RTT_MS;
+  }
+
+  /** Whether `ch` is a data channel of an in-band lane (not of a given connection). */
+  private onJoinedLane(ch: DataChannelLike): boolean {
+    for (const chs of this.joined.values()) if (chs.includes(ch)) return true;
+    return false;
+  }
+
   /** `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. */
   private startLanes(accepted: number): number {
-    const rttMs = this.c.options.initialRttMs;
-    if (rttMs === undefined || rttMs < IMPLIED_LOSS_MIN_RTT_MS) return 0;
+    if (!this.hasRtt()) return 0;
     const { startLanes } = resolveLaneControllerConfig(this.c.options.laneController);
     return Math.max(0, Math.min(accepted, startLanes - this.c.givenLanes));
   }
@@ -172,6 +199,7 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
+          tap((st) => this.watermarks?.update(st.throughput.average / 8, st.rtt.current!, this.lanes)),
           map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs)),
           laneController(config),
         )

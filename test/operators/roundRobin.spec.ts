@@ -119,6 +119,19 @@ describe('roundRobin', () => {
     });
   });
 
+  it('highOf gives each channel its own watermark (never above high): a channel over its own is skipped', () => {
+    const [c1, c2, c3] = three();
+    c1.setBufferedAmount(30); // over its own 20, under high
+    c3.setBufferedAmount(HIGH); // its own watermark of 500 counts as high: not paused
+    const own = new Map([[c1, 20], [c2, 20], [c3, 500]]);
+    const got: string[] = [];
+    of(frames.a, frames.b, frames.c)
+      .pipe(roundRobin([c1, c2, c3], { high: HIGH, highOf: (ch) => own.get(ch as FakeChannel)! }))
+      .subscribe((r) => got.push(r.channel.label));
+    // a: c1 (30 > its 20) is skipped → c2; b: c3 (100 <= min(high, 500)); c: c1 is skipped again → c2.
+    expect(got).toEqual(['c2', 'c3', 'c2']);
+  });
+
   it('routes to the least-buffered open channel when every open channel is paused', () => {
     const c1 = new FakeChannel('c1', { bufferedAmount: 500 });
     const c2 = new FakeChannel('c2', { bufferedAmount: 300 });
