@@ -26,6 +26,12 @@ export interface RouteConfig {
    * of the goodput × a few RTTs). Use the same function as `backpressure({ highOf })`. Default: `high` for all.
    */
   readonly highOf?: (channel: DataChannelLike) => number;
+  /**
+   * Channels held back: a channel for which this returns true takes a frame only while no other channel is
+   * open or connecting (`SenderLanes`: the connection that carries the control channel, while in-band lanes
+   * carry the data, so control messages do not queue behind data in its transport). Default: none.
+   */
+  readonly reserved?: (channel: DataChannelLike) => boolean;
 }
 
 /** The watermark of each channel from `high` and an optional `highOf` (never above `high`, never negative). */
@@ -120,6 +126,7 @@ export function route(
     throw new InvalidConfigError(`${name} needs at least one channel`, { channels: Array.isArray(channels) ? 0 : typeof channels });
   }
   const highOf = highOfChannel(checkHigh(config.high, name), config.highOf);
+  const reserved = config.reserved;
   const all = channels;
   return (source) =>
     new Observable<Routed>((subscriber) => {
@@ -151,12 +158,27 @@ export function route(
             );
             return;
           }
-          const i = pick(live, cursor, highOf);
-          cursor = (i + 1) % live.length;
-          subscriber.next({ channel: live[i], frame });
+          const channel = reserved ? pickUnreserved(live, cursor, highOf, pick, reserved) : live[pick(live, cursor, highOf)];
+          cursor = (live.indexOf(channel) + 1) % live.length;
+          subscriber.next({ channel, frame });
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/** `pick` over the channels not `reserved` (all of them when every one is), in rotation order from `cursor`. */
+function pickUnreserved(
+  live: readonly DataChannelLike[],
+  cursor: number,
+  highOf: (channel: DataChannelLike) => number,
+  pick: PickChannel,
+  reserved: (channel: DataChannelLike) => boolean,
+): DataChannelLike {
+  const free = live.filter((ch) => !reserved(ch));
+  const pool = free.length ? free : live;
+  // Where the rotation resumes in `pool`: its first channel at or after `cursor` in `live`.
+  const start = Math.max(0, pool.findIndex((ch) => live.indexOf(ch) >= cursor));
+  return pool[pick(pool, start, highOf)];
 }

@@ -39,6 +39,8 @@ export interface FileSendContext {
   readonly tuning: TransferTuning;
   /** Each data channel's own watermark (in-band lanes: in time, see `LaneWatermarks`); default `tuning.high`. */
   readonly highOf?: (channel: DataChannelLike) => number;
+  /** Channels the router gives frames only when no other is left (the control connection's, under in-band lanes). */
+  readonly reserved?: (channel: DataChannelLike) => boolean;
   readonly settings: SendOptions & {
     readonly maxMessageSize: number;
     readonly minChunk: number;
@@ -189,7 +191,7 @@ export class FileSender {
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
       tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
       mergeWith(this.retransmit$),
-      route(data, { high: tuning.high, highOf: this.ctx.highOf }),
+      route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: this.ctx.reserved }),
       checkRouted(data),
       backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),

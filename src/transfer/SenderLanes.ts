@@ -11,7 +11,7 @@
  *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
  *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, Observable, tap, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, scan, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -61,15 +61,37 @@ export const IMPLIED_LOSS_MIN_RTT_MS = 5;
  * CPU makes a LAN's RTT read several ms). The path then always looks loss-bound, so what decides is the controller's
  * other evidence: each added lane must raise goodput, and RTT inflation holds or sheds.
  */
-export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number, probedRttMs?: number) {
+export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number, probedRttMs?: number, recentBytesPerSecond?: number) {
   const rttMs = st.rtt.current!;
   // A LAN's RTT reads several ms while the CPU is busy: the path's RTT is the lower of this and auto's probe.
   const pathRttMs = Math.min(rttMs, probedRttMs ?? Infinity);
-  // Bits/s over the window: the per-sample figure jumps with the receiver's ack cadence.
-  const goodputBytesPerSecond = st.throughput.average / 8;
+  // Over the last seconds (`recentGoodput`) when given, else bits/s over the window (since the start in a
+  // short transfer, so a lane's gain hardly shows in it); the per-sample figure jumps with the ack cadence.
+  const goodputBytesPerSecond = recentBytesPerSecond ?? st.throughput.average / 8;
   const implied = goodputBytesPerSecond > 0 && pathRttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
   return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
 }
+
+/** Goodput is measured over this long, ms ({@link recentGoodput}): a few stats samples, so a new lane's gain shows. */
+export const RECENT_GOODPUT_MS = 3000;
+
+/**
+ * Acknowledged bytes per second over the last {@link RECENT_GOODPUT_MS}, from the stats' `bytesDone`: an
+ * operator from stats to `[stats, goodput]` (goodput undefined until two samples span some time).
+ */
+export const recentGoodput = (windowMs = RECENT_GOODPUT_MS) => (stats$: Observable<TransferStats>): Observable<[TransferStats, number | undefined]> =>
+  stats$.pipe(
+    scan((acc: { readonly points: { at: number; bytes: number }[]; readonly st?: TransferStats }, st: TransferStats) => {
+      const points = [...acc.points.filter((p) => p.at >= st.timestamp - windowMs), { at: st.timestamp, bytes: st.bytesDone }];
+      return { points, st };
+    }, { points: [] }),
+    map(({ points, st }) => {
+      const first = points[0];
+      const last = points[points.length - 1];
+      const spanMs = last.at - first.at;
+      return [st!, spanMs > 0 ? ((last.bytes - first.bytes) * 1000) / spanMs : undefined];
+    }),
+  );
 
 /**
  * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
@@ -124,7 +146,26 @@ export class SenderLanes {
    * seconds long. Undefined otherwise (the tuning's `high` for every channel).
    */
   get highOf(): ((channel: DataChannelLike) => number) | undefined {
+    // A reserved channel keeps its watermark: backpressure's credit counts its room, and the router sends
+    // the frames read on it to the lanes (a watermark of 0 there would leave a lane that just joined, which
+    // backpressure has not seen yet, without credit for its first frame).
     return this.watermarks?.highOf;
+  }
+
+  /**
+   * Under the controller on a path with an RTT, once an in-band lane has joined: the given connections'
+   * data channels, which then take no frame while a lane's channel is open. The first connection carries
+   * the control channel, and a connection sends its channels' messages from one queue: data queued there
+   * (libdatachannel's queue and usrsctp's send buffer, 1 MiB, whatever the watermark) held pings and lane
+   * offers for seconds. Undefined otherwise (every channel takes frames).
+   */
+  get reserved(): ((channel: DataChannelLike) => boolean) | undefined {
+    return this.watermarks && ((ch) => this.isReserved(ch));
+  }
+
+  /** Whether `ch` is held back now: a given connection's channel while an in-band lane carries data. */
+  private isReserved(ch: DataChannelLike): boolean {
+    return this.joined.size > 0 && !this.onJoinedLane(ch);
   }
 
   /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
@@ -187,8 +228,10 @@ export class SenderLanes {
   /** `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. */
   private startLanes(accepted: number): number {
     if (!this.hasRtt()) return 0;
+    // The given connections carry the control channel and no data once a lane joined (`reserved`): the
+    // start lanes are the lanes that carry data.
     const { startLanes } = resolveLaneControllerConfig(this.c.options.laneController);
-    return Math.max(0, Math.min(accepted, startLanes - this.c.givenLanes));
+    return Math.max(0, Math.min(accepted, startLanes));
   }
 
   /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */
@@ -199,8 +242,9 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          tap((st) => this.watermarks?.update(st.throughput.average / 8, st.rtt.current!, this.lanes)),
-          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs)),
+          recentGoodput(),
+          tap(([st, recent]) => this.watermarks?.update(recent ?? st.throughput.average / 8, st.rtt.current!, this.joined.size || this.lanes)),
+          map(([st, recent]) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs, recent)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),

@@ -403,6 +403,7 @@ export class SenderSession {
       data: this.data,
       tuning: this.tuning,
       highOf: this.inbandLanes?.highOf,
+      reserved: this.inbandLanes?.reserved,
       settings: this.s,
       send: (msg) => this.link.send(msg),
       credit: () => this.credit(),

@@ -84,7 +84,7 @@ function run(
 describe('in-band lanes in virtual time', () => {
   it('auto, one connection, a loss-bound path, no start lanes: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
     const alone = run(LOSSY, { lanes: false });
-    const withLanes = run(LOSSY, { lanes: true, startLanes: 1 });
+    const withLanes = run(LOSSY, { lanes: true, startLanes: 0 });
     for (const r of [alone, withLanes]) {
       expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
       expect(r.sha256).toBe(sha256Hex(FILE));
@@ -156,20 +156,20 @@ describe('in-band lanes in virtual time', () => {
   });
 
   it('auto on a lossless path with unreliable channels (loss measured by NACKs), no start lanes: no lane is added', () => {
-    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable', startLanes: 1 });
+    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable', startLanes: 0 });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.networkLanes).toBe(1);
     expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
   });
 
-  it('auto, one connection, a path with an RTT: the start lanes (8 in all by default) carry data from the first sample, sooner than the controller ramping from one', () => {
-    const ramping = run(LOSSY, { lanes: true, startLanes: 1 });
+  it('auto, one connection, a path with an RTT: the start lanes (8 by default, besides the given connection) carry data from the first sample, sooner than the controller ramping from one', () => {
+    const ramping = run(LOSSY, { lanes: true, startLanes: 0 });
     const started = run(LOSSY, { lanes: true });
     expect(started.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(started.sha256).toBe(sha256Hex(FILE));
-    expect(started.networkLanes).toBeGreaterThanOrEqual(8);
-    // The first stats sample (1 s in) already counts the 8 lanes, added for the reason 'start'.
-    expect(started.stats[0].lanes).toBe(8);
+    expect(started.networkLanes).toBeGreaterThanOrEqual(9);
+    // The first stats sample (1 s in) already counts the given connection and the 8 lanes, added for the reason 'start'.
+    expect(started.stats[0].lanes).toBe(9);
     expect(started.stats[0].laneChange).toMatchObject({ action: 'add', reason: 'start' });
     expect(started.doneAtMs).toBeLessThan(ramping.doneAtMs);
   });
@@ -194,7 +194,7 @@ describe('in-band lanes in virtual time', () => {
     // The receiver's answers are dropped, so no lane ever connects; each is dropped after 1 s.
     // An add that brings no gain is tried again at once (probeAgainAfterMs 0): without the rule it would go on.
     const noAnswer = (m: LaneSignalOut) => (m.side === 'receiver' && m.kind === 'answer' ? undefined : m.text);
-    const r = run(LOSSY, { lanes: true, startLanes: 1, controller: { probeAgainAfterMs: 0 }, laneOptions: { rewriteLaneSignal: noAnswer, laneConnectTimeoutMs: 1000 } });
+    const r = run(LOSSY, { lanes: true, startLanes: 0, controller: { probeAgainAfterMs: 0 }, laneOptions: { rewriteLaneSignal: noAnswer, laneConnectTimeoutMs: 1000 } });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     const timeouts = new Set(r.stats.flatMap((s) => (s.laneChange?.reason === 'connect-timeout' ? [s.laneChange.atMs] : [])));
     expect(timeouts.size).toBe(2);
@@ -204,16 +204,17 @@ describe('in-band lanes in virtual time', () => {
   it('a lane the controller adds while data flows connects: its offer does not wait behind the data (watermarks in time)', () => {
     // Before, the first connection queued 2 channels × 1 MiB ahead of every control message (~7 s at its
     // 0.3 MB/s): each offer outlived a 1 s connect bound and the session stayed on one lane.
-    const r = run(LOSSY, { lanes: true, startLanes: 1, laneOptions: { laneConnectTimeoutMs: 1000 } });
+    const r = run(LOSSY, { lanes: true, startLanes: 0, laneOptions: { laneConnectTimeoutMs: 1000 } });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.sha256).toBe(sha256Hex(FILE));
     expect(r.stats.some((s) => s.laneChange?.reason === 'connect-timeout')).toBe(false);
     expect(Math.max(...r.stats.map((s) => s.lanes ?? 0))).toBeGreaterThanOrEqual(3);
   });
 
-  it('with the 8 start lanes carrying data, the control channel answers within a few RTTs, and 12 MiB take under 3 s of a 100 Mbit/s path', () => {
+  it('with the 8 start lanes carrying data, the control channel answers within 3 RTTs, and 12 MiB take under 3 s of a 100 Mbit/s path', () => {
     // 100 Mbit/s, 40 ms, 0.5 % loss, a 50 ms queue (the bench's internet). Before, each lane queued 1 MiB
-    // per channel: pings waited 1.3-3.3 s behind the first connection's data, and 12 MiB took 4.5 s.
+    // per channel: pings waited 1.3-3.3 s behind the first connection's data, and 12 MiB took 4.5 s. With
+    // watermarks in time alone, 0.2-0.6 s; with the given connection carrying no data once lanes joined, one RTT.
     const file = new Uint8Array(12 * MiB).map((_, i) => (i * 7 + (i >> 10)) % 253);
     const scheduler = testScheduler();
     const pings: number[] = [];
@@ -240,7 +241,7 @@ describe('in-band lanes in virtual time', () => {
     });
     expect(sent).toBe(file.length);
     expect(pings.length).toBeGreaterThan(0);
-    expect(Math.max(...pings)).toBeLessThan(600);
+    expect(Math.max(...pings)).toBeLessThan(3 * 40);
     expect(doneAtMs).toBeLessThan(3000);
   });
 
