@@ -96,8 +96,10 @@ export const recentGoodput = (windowMs = RECENT_GOODPUT_MS) => (stats$: Observab
 /**
  * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
  * RTTs) at most this many probed RTTs (plus {@link START_WAIT_SLACK_MS}, at most {@link START_WAIT_MAX_MS}).
+ * 12 was too short on the emulated mobile path (80 ms, 1 % loss, 30 ms jitter): no lane had joined after
+ * 1.2 s, data started on the given connection alone, its 1 MiB send buffer filled, and pings waited 7 s.
  */
-export const START_WAIT_RTTS = 12;
+export const START_WAIT_RTTS = 25;
 /** Added to the wait for the start lanes' answers, ms. */
 export const START_WAIT_SLACK_MS = 250;
 /** The longest wait for the start lanes, ms. */
@@ -109,6 +111,15 @@ export const START_WAIT_MAX_MS = 3000;
  * receiver 5-10 s later, and a 1 GiB run opened and timed out 23 lanes that way.
  */
 export const MAX_ADD_TIMEOUTS = 2;
+
+/**
+ * The controller judges nothing until data has flowed this long (ms; and {@link SETTLE_RTTS} RTTs): the
+ * start lanes' slow starts overshoot and settle meanwhile, and an add judged against that overshoot looked
+ * like no gain (virtual 100 Mbit/s, 40 ms, 0.5 %: 6.3 MB/s in the first second, 5 MB/s from the fourth).
+ */
+export const SETTLE_MS = 2000;
+/** …and this many probed RTTs. */
+export const SETTLE_RTTS = 25;
 
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
@@ -123,6 +134,10 @@ export class SenderLanes {
   private ended = false;
   /** Lanes that did not connect within the bound in this session. */
   private timedOut = 0;
+  /** Lanes opened at the start. */
+  private startCount = 0;
+  /** When data started (`ready$` emitted), `sc.now()`. */
+  private dataStartedAt: number | undefined;
   /** Called when the receiver answers an offer, or a lane joins or leaves (the start wait checks again). */
   private onAnswer: () => void = () => undefined;
 
@@ -177,13 +192,14 @@ export class SenderLanes {
       if (this.hasRtt()) this.watermarks = new LaneWatermarks(this.c.highBytes, (ch) => (this.onJoinedLane(ch) ? this.perLane : this.c.channelsPerLane));
     }
     const host = { id: this.c.id, answered: () => this.onAnswer(), send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
-    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : this.startLanes(accepted), accepted, rule === 'controller' ? 0 : undefined);
+    this.startCount = rule === 'fixed' ? accepted : this.startLanes(accepted);
+    this.detach = pool.attach(host, first, this.startCount, accepted, rule === 'controller' ? 0 : undefined);
     if (rule === 'controller') this.control(accepted);
   }
 
   /**
    * Emits once (then completes) when every lane offered so far has joined (its channels are open) or was
-   * dropped, or after the start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most
+   * dropped (under the controller on a path with an RTT: half of them), or after the start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most
    * `START_WAIT_MAX_MS`): the session starts its data then. Two reasons: an offer or its answer behind data
    * waits for everything queued before it (libdatachannel keeps one send queue per association: seconds on
    * a slow lossy path); and data started on the first connection alone fills its buffers there, a backlog
@@ -197,6 +213,7 @@ export class SenderLanes {
     return new Observable<void>((subscriber) => {
       const done = () => {
         if (subscriber.closed) return;
+        this.dataStartedAt = this.c.sc.now();
         this.onAnswer = () => undefined;
         subscriber.next();
         subscriber.complete();
@@ -204,7 +221,10 @@ export class SenderLanes {
       if (this.c.pool.count === 0) return done();
       const rttMs = this.c.options.initialRttMs ?? 0;
       const waitMs = Math.min(START_WAIT_MAX_MS, START_WAIT_RTTS * rttMs + START_WAIT_SLACK_MS);
-      this.onAnswer = () => this.c.pool.unanswered === 0 && this.joined.size >= this.c.pool.count && done();
+      // Under the controller the given connection carries no data once a lane joined, so the signalling of
+      // the lanes still coming does not wait behind data: half of them is enough to start.
+      const enough = () => (this.watermarks ? this.joined.size >= Math.ceil(this.c.pool.count / 2) : this.c.pool.unanswered === 0 && this.joined.size >= this.c.pool.count);
+      this.onAnswer = () => enough() && done();
       const timer = this.c.sc.schedule(done, waitMs);
       return () => {
         timer.unsubscribe();
@@ -244,11 +264,19 @@ export class SenderLanes {
           filter((st) => st.rtt.current !== undefined),
           recentGoodput(),
           tap(([st, recent]) => this.watermarks?.update(recent ?? st.throughput.average / 8, st.rtt.current!, this.joined.size || this.lanes)),
+          filter(() => this.settled()),
           map(([st, recent]) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs, recent)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),
     );
+  }
+
+  /** Whether data has flowed for {@link SETTLE_MS} and {@link SETTLE_RTTS} probed RTTs (at once without start lanes). */
+  private settled(): boolean {
+    if (this.startCount === 0) return true;
+    if (this.dataStartedAt === undefined) return false;
+    return this.c.sc.now() - this.dataStartedAt >= Math.max(SETTLE_MS, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
   }
 
   private decide(d: LaneDecision): void {

@@ -245,6 +245,35 @@ describe('in-band lanes in virtual time', () => {
     expect(doneAtMs).toBeLessThan(3000);
   });
 
+  it('data starts once half the start lanes joined: four lanes whose answers never come do not hold it back', () => {
+    // Lanes 4-7 get no answer (they time out after 10 s); lanes 0-3 join after a few RTTs. Before, data waited
+    // for every start lane or the bound (12 RTTs + 250 ms: 730 ms here), and the given connection carried
+    // data meanwhile.
+    const scheduler = testScheduler();
+    let startedAtMs: number | undefined;
+    let lanesAtStart: number | undefined;
+    const stats: TransferStats[] = [];
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ ...LOSSY, scheduler });
+      const given = net.createLink();
+      const { createConnection } = net;
+      const noAnswer = (m: LaneSignalOut) => (m.side === 'receiver' && m.kind === 'answer' && m.lane >= 4 ? undefined : m.text);
+      const received$ = receiveFiles(given.b, { scheduler, createConnection, rewriteLaneSignal: noAnswer });
+      const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 12, createConnection }).pipe(
+        filter((e) => {
+          if (e.type === 'file-started') startedAtMs ??= scheduler.now();
+          if (e.type === 'stats') stats.push(e.stats);
+          return true;
+        }),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ complete: () => net.close() });
+    });
+    lanesAtStart = stats[0]?.lanes;
+    expect(startedAtMs).toBeDefined();
+    expect(startedAtMs!).toBeLessThan(600);
+    expect(lanesAtStart).toBe(5);
+  });
+
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
     const r = run({ ...LOSSY, delayMs: 2, lossRate: 0 }, { lanes: true });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
