@@ -274,6 +274,31 @@ describe('in-band lanes in virtual time', () => {
     expect(lanesAtStart).toBe(5);
   });
 
+  it('after the start lanes, the controller adds nothing until data has flowed 2 s (their slow starts settle first)', () => {
+    // 100 Mbit/s, 40 ms, 0.5 %: before, it added a lane on the first sample, against the start lanes'
+    // overshoot (6.3 MB/s in the first second, 5 MB/s from the fourth), which then read as no gain for 10 s.
+    const file = new Uint8Array(24 * MiB).map((_, i) => (i * 13 + (i >> 11)) % 249);
+    const scheduler = testScheduler();
+    let startedAtMs = Infinity;
+    const adds: number[] = [];
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ rateBytesPerSecond: 12_500_000, queueBytes: 625_000, delayMs: 20, lossRate: 0.005, scheduler });
+      const given = net.createLink();
+      const { createConnection } = net;
+      const received$ = receiveFiles(given.b, { scheduler, createConnection });
+      const sent$ = sendFiles(given.a, [file], { scheduler, transferId: 13, createConnection }).pipe(
+        filter((e) => {
+          if (e.type === 'file-started') startedAtMs = Math.min(startedAtMs, scheduler.now());
+          if (e.type === 'stats' && e.stats.laneChange?.reason === 'loss-bound') adds.push(e.stats.laneChange.atMs);
+          return true;
+        }),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ complete: () => net.close() });
+    });
+    expect(adds.length).toBeGreaterThan(0);
+    expect(Math.min(...adds) - startedAtMs).toBeGreaterThanOrEqual(2000);
+  });
+
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
     const r = run({ ...LOSSY, delayMs: 2, lossRate: 0 }, { lanes: true });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
