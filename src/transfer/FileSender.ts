@@ -24,6 +24,7 @@ import { sendToChannels } from '../sinks/sendToChannels';
 import type { Chunk, DataChannelLike } from '../types';
 import { checkChunks } from './checkChunks';
 import { checkRouted } from './checkRouted';
+import { isLaneChannel } from './transferChannels';
 import type { FileDescriptor } from './fileInput';
 import { hashHeldPrefix } from './hashHeldPrefix';
 import { settle } from './settle';
@@ -195,7 +196,9 @@ export class FileSender {
       checkRouted(data),
       backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
-      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
+      // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
+      // closed there skips the frame, and the channel's close event resends it (channelLost).
+      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool, skipClosed: isLaneChannel }),
       map(() => undefined),
     );
   }

@@ -298,6 +298,46 @@ describe('in-band lanes in virtual time', () => {
     expect(Math.min(...adds) - startedAtMs).toBeGreaterThanOrEqual(2000);
   });
 
+  it("a lane channel whose send fails as closed while it still reads open (node-datachannel) costs its frames, not the transfer", () => {
+    // The first lane's channel throws "DataChannel is closed" from its 6th send on and closes 50 ms later, as
+    // node-datachannel's does when its connection went away. Before, the first failed send failed the transfer.
+    const scheduler = testScheduler();
+    const outcomes: string[] = [];
+    let sha256: string | undefined;
+    let failedSends = 0;
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ ...LOSSY, scheduler });
+      const given = net.createLink();
+      let first = true;
+      const senderConnection = (configuration?: Record<string, unknown>) => {
+        const pc = net.createConnection(configuration);
+        if (!first) return pc;
+        first = false;
+        const create = pc.createDataChannel.bind(pc);
+        pc.createDataChannel = (label, init) => {
+          const ch = create(label, init);
+          const send = ch.send.bind(ch);
+          let sends = 0;
+          ch.send = (data) => {
+            if (++sends <= 5) return send(data as never);
+            if (failedSends++ === 0) scheduler.schedule(() => ch.close(), 50);
+            throw new Error('DataChannel is closed');
+          };
+          return ch;
+        };
+        return pc;
+      };
+      const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
+      const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 14, createConnection: senderConnection }).pipe(
+        filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+    });
+    expect(failedSends).toBeGreaterThan(0);
+    expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(sha256).toBe(sha256Hex(FILE));
+  });
+
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
     const r = run({ ...LOSSY, delayMs: 2, lossRate: 0 }, { lanes: true });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
