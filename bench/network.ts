@@ -19,6 +19,8 @@
  *   NETWORK_BENCH_OUT=…         where the chart goes; default docs/benchmarks-network.svg for a
  *                               full unfiltered run, the OS temp dir otherwise (raw results and
  *                               the Markdown report always go to the temp dir)
+ *   NETWORK_BENCH_LANE_CONTROLLER='{"startLanes":12}'  lane controller options of the
+ *                               `tallow-rx auto (1 connection)` row (trials)
  *   NETWORK_BENCH_SCTP='{"congestionControlModule":2}'  libdatachannel SCTP settings for the
  *                               whole run (node-datachannel's setSctpSettings; no browser has them)
  *   --network=wifi,internet     only these scenarios
@@ -42,7 +44,7 @@ import { tallow } from './emulator/systems/tallow';
 import type { NetworkSystem, TransferOutcome } from './emulator/systems/types';
 import type { Benchmark, BenchOptions, BenchResult } from './lib/registry';
 import { collectGarbage, formatBytes, machineInfo, median, RssPeak, stopwatch } from './lib/measure';
-import type { ProfileName } from '../src/index';
+import type { ProfileName, SendOptions } from '../src/index';
 import { PROFILES } from '../src/transfer/profiles';
 import { shutdownNodeDataChannel } from '../harness/nodePeers';
 
@@ -122,6 +124,12 @@ const bestSystem = (c: { profile: ProfileName; lanes: number }): NetworkSystem =
     channels: Math.max(PROFILES[c.profile].channels, c.lanes),
   });
 
+/** `NETWORK_BENCH_LANE_CONTROLLER='{"startLanes":12}'`: lane controller options for the in-band row (trials). */
+function laneControllerOverride(): SendOptions {
+  const raw = process.env.NETWORK_BENCH_LANE_CONTROLLER;
+  return raw ? { laneController: JSON.parse(raw) as SendOptions['laneController'] } : {};
+}
+
 /**
  * The fixed systems, in table order. `tallow-rx auto` is offered two peer connections and
  * `tallow-rx auto (8 connections)` eight; `auto` uses every connection it is given as a lane.
@@ -134,7 +142,7 @@ const SYSTEMS: readonly NetworkSystem[] = [
   seedAsWritten,
   tallow('tallow-rx auto', 2),
   tallow('tallow-rx auto (8 connections)', 8),
-  tallow('tallow-rx auto (1 connection)', 1, {}, { inband: true }),
+  tallow('tallow-rx auto (1 connection)', 1, laneControllerOverride(), { inband: true }),
   tallow('tallow-rx unreliable', 2, { reliability: 'unreliable' }),
 ];
 const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx auto (8 connections)', 'tallow-rx auto (1 connection)', 'tallow-rx unreliable', 'tallow-rx best'];

@@ -2,7 +2,7 @@ import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, 
 import { ChannelClosedError, InvalidConfigError, MessageTooLargeError } from '../errors';
 import type { Demand } from '../flow/Demand';
 import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT, type DataChannelLike, type Routed } from '../types';
-import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, isGone, isOpen } from './routeInternals';
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, highOfChannel, isGone, isOpen } from './routeInternals';
 import { subscribeChained } from './subscribeChained';
 
 export { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK } from './routeInternals';
@@ -18,6 +18,11 @@ export interface BackpressureConfig {
    * `high + maxMessageSize` must not exceed `SEND_QUEUE_LIMIT` (16 MiB).
    */
   readonly high?: number;
+  /**
+   * A channel's own watermark, bytes, at most `high`; its resume point is then the lower of `low` and half
+   * of it. Use the same function as the router's `highOf`. Default: `high` (and `low`) for every channel.
+   */
+  readonly highOf?: (channel: DataChannelLike) => number;
   /**
    * A paused channel resumes when `bufferedAmount` falls to `low` bytes; it is
    * also set as the channel's `bufferedAmountLowThreshold` while the operator is
@@ -131,6 +136,9 @@ const resolve = (config: BackpressureConfig) => {
  */
 export function backpressure(config: BackpressureConfig = {}): OperatorFunction<Routed, Routed> {
   const { high, low, maxMessageSize, window, pollIntervalMs } = resolve(config);
+  // Each channel's watermark and resume point: `high` and `low`, or its own (`highOf`).
+  const highOf = highOfChannel(high, config.highOf);
+  const lowOf = config.highOf ? (channel: DataChannelLike) => Math.min(low, Math.floor(highOf(channel) / 2)) : () => low;
   const demand = config.demand;
   const scheduler = config.scheduler ?? asyncScheduler;
   return (source) =>
@@ -160,7 +168,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
       const freeRoom = () => {
         if (!states.size) return high;
         let room = 0;
-        for (const st of states.values()) if (isOpen(st.channel)) room += Math.max(0, high - st.channel.bufferedAmount);
+        for (const st of states.values()) if (isOpen(st.channel)) room += Math.max(0, highOf(st.channel) - st.channel.bufferedAmount);
         return room - queuedBytes;
       };
 
@@ -182,7 +190,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
         poll = undefined;
         for (const st of [...states.values()]) {
           if (subscriber.closed) return;
-          if (pending(st) && (isGone(st.channel) || (isOpen(st.channel) && st.channel.bufferedAmount <= low))) flush(st);
+          if (pending(st) && (isGone(st.channel) || (isOpen(st.channel) && st.channel.bufferedAmount <= lowOf(st.channel)))) flush(st);
         }
         settle();
       };
@@ -230,7 +238,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           if (pending(st)) reroute(st);
           return;
         }
-        while (pending(st) && isOpen(st.channel) && st.channel.bufferedAmount <= high) {
+        while (pending(st) && isOpen(st.channel) && st.channel.bufferedAmount <= highOf(st.channel)) {
           const item = st.queue[st.head];
           st.queue[st.head++] = undefined as unknown as Routed;
           queuedBytes -= item.frame.byteLength;
@@ -241,7 +249,11 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
         if (!pending(st)) {
           st.queue = [];
           st.head = 0;
-        } else if (st.head > 1024 && st.head * 2 > st.queue.length) {
+          return;
+        }
+        // Paused: with watermarks of its own, the channel's resume point follows its watermark now.
+        if (config.highOf && isOpen(st.channel)) st.channel.bufferedAmountLowThreshold = lowOf(st.channel);
+        if (st.head > 1024 && st.head * 2 > st.queue.length) {
           st.queue = st.queue.slice(st.head);
           st.head = 0;
         }
@@ -267,7 +279,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           },
         };
         states.set(channel, st);
-        channel.bufferedAmountLowThreshold = low;
+        channel.bufferedAmountLowThreshold = lowOf(channel);
         channel.addEventListener('bufferedamountlow', st.onResume);
         channel.addEventListener('open', st.onResume);
         channel.addEventListener('close', st.onClose);
@@ -295,7 +307,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
               );
               return;
             }
-            if (!pending(st) && isOpen(channel) && channel.bufferedAmount <= high) {
+            if (!pending(st) && isOpen(channel) && channel.bufferedAmount <= highOf(channel)) {
               subscriber.next(routed);
             } else {
               st.queue.push(routed);

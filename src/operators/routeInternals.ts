@@ -20,7 +20,28 @@ export interface RouteConfig {
    * Use the same value as `backpressure({ high })`. Default {@link DEFAULT_HIGH_WATER_MARK} (1 MiB).
    */
   readonly high?: number;
+  /**
+   * A channel's own watermark, bytes, at most `high` (a larger value counts as `high`): for channels whose
+   * rates differ, a watermark in bytes that stands for the same time on each (`SenderLanes`: a lane's share
+   * of the goodput × a few RTTs). Use the same function as `backpressure({ highOf })`. Default: `high` for all.
+   */
+  readonly highOf?: (channel: DataChannelLike) => number;
+  /**
+   * Channels held back: a channel for which this returns true takes a frame only while no other channel is
+   * open or connecting (`SenderLanes`: the connection that carries the control channel, while in-band lanes
+   * carry the data, so control messages do not queue behind data in its transport). Default: none.
+   */
+  readonly reserved?: (channel: DataChannelLike) => boolean;
 }
+
+/** The watermark of each channel from `high` and an optional `highOf` (never above `high`, never negative). */
+export const highOfChannel = (high: number, highOf: ((channel: DataChannelLike) => number) | undefined): ((channel: DataChannelLike) => number) =>
+  highOf
+    ? (channel) => {
+        const own = highOf(channel);
+        return Number.isFinite(own) ? Math.max(0, Math.min(high, own)) : high;
+      }
+    : () => high;
 
 /** True for a channel that can never send again. */
 export const isGone = (channel: DataChannelLike): boolean => channel.readyState === 'closing' || channel.readyState === 'closed';
@@ -32,14 +53,14 @@ export const isOpen = (channel: DataChannelLike): boolean => channel.readyState 
  * Picks a channel: returns an index into `live` (never empty, no closing or
  * closed channel). `start` is where round-robin order begins.
  */
-export type PickChannel = (live: readonly DataChannelLike[], start: number, high: number) => number;
+export type PickChannel = (live: readonly DataChannelLike[], start: number, highOf: (channel: DataChannelLike) => number) => number;
 
 /**
- * Round-robin: the first open channel at or below `high`, starting at `start`;
+ * Round-robin: the first open channel at or below its watermark (`highOf`), starting at `start`;
  * when all open channels are paused, the least-buffered open one; when none is
  * open, the first connecting one.
  */
-export const pickRoundRobin: PickChannel = (live, start, high) => {
+export const pickRoundRobin: PickChannel = (live, start, highOf) => {
   // Least-buffered open channel seen so far (strict `<` keeps ties in round-robin order).
   let least = -1;
   // First channel that is not open yet, in round-robin order.
@@ -51,7 +72,7 @@ export const pickRoundRobin: PickChannel = (live, start, high) => {
       if (waiting < 0) waiting = i;
       continue;
     }
-    if (channel.bufferedAmount <= high) return i;
+    if (channel.bufferedAmount <= highOf(channel)) return i;
     if (least < 0 || channel.bufferedAmount < live[least].bufferedAmount) least = i;
   }
   return least >= 0 ? least : waiting;
@@ -104,7 +125,8 @@ export function route(
   if (!Array.isArray(channels) || channels.length === 0) {
     throw new InvalidConfigError(`${name} needs at least one channel`, { channels: Array.isArray(channels) ? 0 : typeof channels });
   }
-  const high = checkHigh(config.high, name);
+  const highOf = highOfChannel(checkHigh(config.high, name), config.highOf);
+  const reserved = config.reserved;
   const all = channels;
   return (source) =>
     new Observable<Routed>((subscriber) => {
@@ -136,12 +158,27 @@ export function route(
             );
             return;
           }
-          const i = pick(live, cursor, high);
-          cursor = (i + 1) % live.length;
-          subscriber.next({ channel: live[i], frame });
+          const channel = reserved ? pickUnreserved(live, cursor, highOf, pick, reserved) : live[pick(live, cursor, highOf)];
+          cursor = (live.indexOf(channel) + 1) % live.length;
+          subscriber.next({ channel, frame });
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
     });
+}
+
+/** `pick` over the channels not `reserved` (all of them when every one is), in rotation order from `cursor`. */
+function pickUnreserved(
+  live: readonly DataChannelLike[],
+  cursor: number,
+  highOf: (channel: DataChannelLike) => number,
+  pick: PickChannel,
+  reserved: (channel: DataChannelLike) => boolean,
+): DataChannelLike {
+  const free = live.filter((ch) => !reserved(ch));
+  const pool = free.length ? free : live;
+  // Where the rotation resumes in `pool`: its first channel at or after `cursor` in `live`.
+  const start = Math.max(0, pool.findIndex((ch) => live.indexOf(ch) >= cursor));
+  return pool[pick(pool, start, highOf)];
 }

@@ -18,6 +18,14 @@ export interface SendToChannelsConfig {
    * that fail to send are not given back. Default: none.
    */
   readonly pool?: FramePool;
+  /**
+   * Channels whose failed send, when it says the channel is gone, skips the frame instead of failing the
+   * stream: for a caller that resends what it handed to a channel once that channel's `close` event comes
+   * (`sendFiles` does for its in-band lanes, whose node-datachannel channel can still read `open` after
+   * its connection closed under it). Nothing is emitted for a skipped frame. Default: none (every such
+   * failure is a `ChannelClosedError`).
+   */
+  readonly skipClosed?: (channel: Routed['channel']) => boolean;
 }
 
 /** True when a failed `send()` means the channel can no longer send. */
@@ -81,9 +89,11 @@ export function sendToChannels(config: SendToChannelsConfig = {}): OperatorFunct
           try {
             channel.send(frame);
           } catch (err) {
+            const closed = isClosedFailure(err, channel.readyState);
+            if (closed && config.skipClosed?.(channel)) return;
             const message = `send of ${size} B on channel "${channel.label}" failed: ${(err as Error)?.message ?? String(err)}`;
             subscriber.error(
-              isClosedFailure(err, channel.readyState)
+              closed
                 ? new ChannelClosedError(message, { ...details, readyState: channel.readyState }, err)
                 : new SinkWriteError(message, { ...details, bufferedAmount: channel.bufferedAmount }, err),
             );

@@ -24,6 +24,7 @@ import { sendToChannels } from '../sinks/sendToChannels';
 import type { Chunk, DataChannelLike } from '../types';
 import { checkChunks } from './checkChunks';
 import { checkRouted } from './checkRouted';
+import { isLaneChannel } from './transferChannels';
 import type { FileDescriptor } from './fileInput';
 import { hashHeldPrefix } from './hashHeldPrefix';
 import { settle } from './settle';
@@ -37,6 +38,10 @@ export interface FileSendContext {
   readonly sc: SchedulerLike;
   readonly data: readonly DataChannelLike[];
   readonly tuning: TransferTuning;
+  /** Each data channel's own watermark (in-band lanes: in time, see `LaneWatermarks`); default `tuning.high`. */
+  readonly highOf?: (channel: DataChannelLike) => number;
+  /** Channels the router gives frames only when no other is left (the control connection's, under in-band lanes). */
+  readonly reserved?: (channel: DataChannelLike) => boolean;
   readonly settings: SendOptions & {
     readonly maxMessageSize: number;
     readonly minChunk: number;
@@ -203,11 +208,13 @@ export class FileSender {
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
       tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
       mergeWith(this.retransmit$),
-      route(data, { high: tuning.high }),
+      route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: this.ctx.reserved }),
       checkRouted(data),
-      backpressure({ high: tuning.high, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
-      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool }),
+      // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
+      // closed there skips the frame, and the channel's close event resends it (channelLost).
+      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool, skipClosed: isLaneChannel }),
       map(() => undefined),
     );
   }

@@ -11,7 +11,7 @@
  *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
  *   bottleneck queue is filling.
  */
-import { filter, forkJoin, map, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, scan, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -19,6 +19,7 @@ import { whenOpen } from './controlLink';
 import { laneController, type LaneDecision } from './laneController';
 import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneTimeoutOf, type LaneOptions } from './laneSignal';
+import { LaneWatermarks } from './laneWatermarks';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
 import { closeAll, createLaneChannels } from './transferChannels';
 
@@ -35,6 +36,8 @@ export interface SenderLanesContext {
   readonly data: DataChannelLike[];
   /** Lanes given by the app, and the channels per lane and their reliability. */
   readonly givenLanes: number;
+  /** The byte watermark of every channel (the tuning's `high`): the most a lane's watermark in time can be. */
+  readonly highBytes: number;
   readonly channelsPerLane: number;
   readonly reliability: Reliability;
   /** `initialRttMs`: `auto`'s probed RTT, which decides the lanes opened before data flows. */
@@ -58,21 +61,45 @@ export const IMPLIED_LOSS_MIN_RTT_MS = 5;
  * CPU makes a LAN's RTT read several ms). The path then always looks loss-bound, so what decides is the controller's
  * other evidence: each added lane must raise goodput, and RTT inflation holds or sheds.
  */
-export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number, probedRttMs?: number) {
+export function measurementOf(st: TransferStats, lanes: number, reliability: Reliability, mssBytes: number, probedRttMs?: number, recentBytesPerSecond?: number) {
   const rttMs = st.rtt.current!;
   // A LAN's RTT reads several ms while the CPU is busy: the path's RTT is the lower of this and auto's probe.
   const pathRttMs = Math.min(rttMs, probedRttMs ?? Infinity);
-  // Bits/s over the window: the per-sample figure jumps with the receiver's ack cadence.
-  const goodputBytesPerSecond = st.throughput.average / 8;
+  // Over the last seconds (`recentGoodput`) when given, else bits/s over the window (since the start in a
+  // short transfer, so a lane's gain hardly shows in it); the per-sample figure jumps with the ack cadence.
+  const goodputBytesPerSecond = recentBytesPerSecond ?? st.throughput.average / 8;
   const implied = goodputBytesPerSecond > 0 && pathRttMs >= IMPLIED_LOSS_MIN_RTT_MS ? Math.min(1, ((1.22 * mssBytes * lanes) / ((rttMs / 1000) * goodputBytesPerSecond)) ** 2) : 0;
   return { goodputBytesPerSecond, rttMs, lossRate: reliability === 'unreliable' ? (st.lossRate ?? 0) : implied, lanes };
 }
 
+/** Goodput is measured over this long, ms ({@link recentGoodput}): a few stats samples, so a new lane's gain shows. */
+export const RECENT_GOODPUT_MS = 3000;
+
+/**
+ * Acknowledged bytes per second over the last {@link RECENT_GOODPUT_MS}, from the stats' `bytesDone`: an
+ * operator from stats to `[stats, goodput]` (goodput undefined until two samples span some time).
+ */
+export const recentGoodput = (windowMs = RECENT_GOODPUT_MS) => (stats$: Observable<TransferStats>): Observable<[TransferStats, number | undefined]> =>
+  stats$.pipe(
+    scan((acc: { readonly points: { at: number; bytes: number }[]; readonly st?: TransferStats }, st: TransferStats) => {
+      const points = [...acc.points.filter((p) => p.at >= st.timestamp - windowMs), { at: st.timestamp, bytes: st.bytesDone }];
+      return { points, st };
+    }, { points: [] }),
+    map(({ points, st }) => {
+      const first = points[0];
+      const last = points[points.length - 1];
+      const spanMs = last.at - first.at;
+      return [st!, spanMs > 0 ? ((last.bytes - first.bytes) * 1000) / spanMs : undefined];
+    }),
+  );
+
 /**
  * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
  * RTTs) at most this many probed RTTs (plus {@link START_WAIT_SLACK_MS}, at most {@link START_WAIT_MAX_MS}).
+ * 12 was too short on the emulated mobile path (80 ms, 1 % loss, 30 ms jitter): no lane had joined after
+ * 1.2 s, data started on the given connection alone, its 1 MiB send buffer filled, and pings waited 7 s.
  */
-export const START_WAIT_RTTS = 12;
+export const START_WAIT_RTTS = 25;
 /** Added to the wait for the start lanes' answers, ms. */
 export const START_WAIT_SLACK_MS = 250;
 /** The longest wait for the start lanes, ms. */
@@ -84,6 +111,15 @@ export const START_WAIT_MAX_MS = 3000;
  * receiver 5-10 s later, and a 1 GiB run opened and timed out 23 lanes that way.
  */
 export const MAX_ADD_TIMEOUTS = 2;
+
+/**
+ * The controller judges nothing until data has flowed this long (ms; and {@link SETTLE_RTTS} RTTs): the
+ * start lanes' slow starts overshoot and settle meanwhile, and an add judged against that overshoot looked
+ * like no gain (virtual 100 Mbit/s, 40 ms, 0.5 %: 6.3 MB/s in the first second, 5 MB/s from the fourth).
+ */
+export const SETTLE_MS = 2000;
+/** …and this many probed RTTs. */
+export const SETTLE_RTTS = 25;
 
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
@@ -98,6 +134,10 @@ export class SenderLanes {
   private ended = false;
   /** Lanes that did not connect within the bound in this session. */
   private timedOut = 0;
+  /** Lanes opened at the start. */
+  private startCount = 0;
+  /** When data started (`ready$` emitted), `sc.now()`. */
+  private dataStartedAt: number | undefined;
   /** Called when the receiver answers an offer, or a lane joins or leaves (the start wait checks again). */
   private onAnswer: () => void = () => undefined;
 
@@ -108,8 +148,39 @@ export class SenderLanes {
    */
   private perLane: number;
 
+  /** `controller` on a path with an RTT: each channel's watermark in time (`LaneWatermarks`), for the router and backpressure. */
+  private watermarks: LaneWatermarks | undefined;
+
   constructor(private readonly c: SenderLanesContext) {
     this.perLane = c.channelsPerLane;
+  }
+
+  /**
+   * Each data channel's watermark, bytes, under the controller on a path with an RTT (where it opens start
+   * lanes): its share of the goodput × a few RTTs, so no lane's queue, the first connection's included, is
+   * seconds long. Undefined otherwise (the tuning's `high` for every channel).
+   */
+  get highOf(): ((channel: DataChannelLike) => number) | undefined {
+    // A reserved channel keeps its watermark: backpressure's credit counts its room, and the router sends
+    // the frames read on it to the lanes (a watermark of 0 there would leave a lane that just joined, which
+    // backpressure has not seen yet, without credit for its first frame).
+    return this.watermarks?.highOf;
+  }
+
+  /**
+   * Under the controller on a path with an RTT, once an in-band lane has joined: the given connections'
+   * data channels, which then take no frame while a lane's channel is open. The first connection carries
+   * the control channel, and a connection sends its channels' messages from one queue: data queued there
+   * (libdatachannel's queue and usrsctp's send buffer, 1 MiB, whatever the watermark) held pings and lane
+   * offers for seconds. Undefined otherwise (every channel takes frames).
+   */
+  get reserved(): ((channel: DataChannelLike) => boolean) | undefined {
+    return this.watermarks && ((ch) => this.isReserved(ch));
+  }
+
+  /** Whether `ch` is held back now: a given connection's channel while an in-band lane carries data. */
+  private isReserved(ch: DataChannelLike): boolean {
+    return this.joined.size > 0 && !this.onJoinedLane(ch);
   }
 
   /** Attaches to the pool: `fixed` opens `accepted` lanes now; `controller` reuses connected ones and lets the controller add. */
@@ -118,15 +189,17 @@ export class SenderLanes {
     if (rule === 'controller') {
       this.addReason = 'start';
       this.perLane = 1;
+      if (this.hasRtt()) this.watermarks = new LaneWatermarks(this.c.highBytes, (ch) => (this.onJoinedLane(ch) ? this.perLane : this.c.channelsPerLane));
     }
     const host = { id: this.c.id, answered: () => this.onAnswer(), send: (m: ControlMessage) => !this.ended && this.c.send(m), joined: (lane: number, pc: PeerConnectionLike) => this.laneJoined(lane, pc), dropped: (lane: number, why: LaneDropReason) => this.laneDropped(lane, why) };
-    this.detach = pool.attach(host, first, rule === 'fixed' ? accepted : this.startLanes(accepted), accepted, rule === 'controller' ? 0 : undefined);
+    this.startCount = rule === 'fixed' ? accepted : this.startLanes(accepted);
+    this.detach = pool.attach(host, first, this.startCount, accepted, rule === 'controller' ? 0 : undefined);
     if (rule === 'controller') this.control(accepted);
   }
 
   /**
    * Emits once (then completes) when every lane offered so far has joined (its channels are open) or was
-   * dropped, or after the start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most
+   * dropped (under the controller on a path with an RTT: half of them), or after the start wait (`START_WAIT_RTTS` probed RTTs plus `START_WAIT_SLACK_MS`, at most
    * `START_WAIT_MAX_MS`): the session starts its data then. Two reasons: an offer or its answer behind data
    * waits for everything queued before it (libdatachannel keeps one send queue per association: seconds on
    * a slow lossy path); and data started on the first connection alone fills its buffers there, a backlog
@@ -140,6 +213,7 @@ export class SenderLanes {
     return new Observable<void>((subscriber) => {
       const done = () => {
         if (subscriber.closed) return;
+        this.dataStartedAt = this.c.sc.now();
         this.onAnswer = () => undefined;
         subscriber.next();
         subscriber.complete();
@@ -147,7 +221,10 @@ export class SenderLanes {
       if (this.c.pool.count === 0) return done();
       const rttMs = this.c.options.initialRttMs ?? 0;
       const waitMs = Math.min(START_WAIT_MAX_MS, START_WAIT_RTTS * rttMs + START_WAIT_SLACK_MS);
-      this.onAnswer = () => this.c.pool.unanswered === 0 && this.joined.size >= this.c.pool.count && done();
+      // Under the controller the given connection carries no data once a lane joined, so the signalling of
+      // the lanes still coming does not wait behind data: half of them is enough to start.
+      const enough = () => (this.watermarks ? this.joined.size >= Math.ceil(this.c.pool.count / 2) : this.c.pool.unanswered === 0 && this.joined.size >= this.c.pool.count);
+      this.onAnswer = () => enough() && done();
       const timer = this.c.sc.schedule(done, waitMs);
       return () => {
         timer.unsubscribe();
@@ -156,12 +233,25 @@ export class SenderLanes {
     });
   }
 
+  /** Whether `auto` probed an RTT of at least {@link IMPLIED_LOSS_MIN_RTT_MS} (not a LAN). */
+  private hasRtt(): boolean {
+    const rttMs = this.c.options.initialRttMs;
+    return rttMs !== undefined && rttMs >= IMPLIED_LOSS_MIN_RTT_MS;
+  }
+
+  /** Whether `ch` is a data channel of an in-band lane (not of a given connection). */
+  private onJoinedLane(ch: DataChannelLike): boolean {
+    for (const chs of this.joined.values()) if (chs.includes(ch)) return true;
+    return false;
+  }
+
   /** `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. */
   private startLanes(accepted: number): number {
-    const rttMs = this.c.options.initialRttMs;
-    if (rttMs === undefined || rttMs < IMPLIED_LOSS_MIN_RTT_MS) return 0;
+    if (!this.hasRtt()) return 0;
+    // The given connections carry the control channel and no data once a lane joined (`reserved`): the
+    // start lanes are the lanes that carry data.
     const { startLanes } = resolveLaneControllerConfig(this.c.options.laneController);
-    return Math.max(0, Math.min(accepted, startLanes - this.c.givenLanes));
+    return Math.max(0, Math.min(accepted, startLanes));
   }
 
   /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */
@@ -172,11 +262,21 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          map((st) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs)),
+          recentGoodput(),
+          tap(([st, recent]) => this.watermarks?.update(recent ?? st.throughput.average / 8, st.rtt.current!, this.joined.size || this.lanes)),
+          filter(() => this.settled()),
+          map(([st, recent]) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs, recent)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),
     );
+  }
+
+  /** Whether data has flowed for {@link SETTLE_MS} and {@link SETTLE_RTTS} probed RTTs (at once without start lanes). */
+  private settled(): boolean {
+    if (this.startCount === 0) return true;
+    if (this.dataStartedAt === undefined) return false;
+    return this.c.sc.now() - this.dataStartedAt >= Math.max(SETTLE_MS, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
   }
 
   private decide(d: LaneDecision): void {

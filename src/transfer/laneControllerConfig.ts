@@ -15,9 +15,10 @@ export interface LaneControllerConfig {
   /** Lanes at subscription (the connections the app gave). Default `minLanes`. */
   readonly initialLanes?: number;
   /**
-   * `auto` in `sendFiles`: lanes in all to have when the transfer starts, before data flows, on a path whose
-   * probed RTT is at least 5 ms (a LAN starts with the connections it was given). An offer sent once data
-   * flows waits behind the data queued on the first connection, seconds on a slow path. Default `8`.
+   * `auto` in `sendFiles`: in-band lanes to open when the transfer starts, before data flows, on a path whose
+   * probed RTT is at least 5 ms (a LAN starts with the connections it was given). Once one has joined, they
+   * carry the data and the given connection carries the control channel only, so control messages (and
+   * later lane offers) do not wait behind data. `0`: none (the controller adds them one at a time). Default `8`.
    */
   readonly startLanes?: number;
   /** Segment size for the one-association bound `mssBytes × 1.22 / (RTT × √loss)`, bytes. Default `1200`. */
@@ -77,11 +78,12 @@ export function resolveLaneControllerConfig(config: LaneControllerConfig = {}): 
   const holdInflation = nonNegative('holdInflation', config.holdInflation ?? 0.25);
   const shedInflation = nonNegative('shedInflation', config.shedInflation ?? 0.5);
   check('shedInflation', shedInflation, shedInflation >= holdInflation, `must be >= holdInflation (${holdInflation})`);
+  const startLanes = config.startLanes ?? DEFAULT_START_LANES;
   return {
     maxLanes,
     minLanes,
     initialLanes,
-    startLanes: count('startLanes', config.startLanes ?? DEFAULT_START_LANES),
+    startLanes: check('startLanes', startLanes, Number.isInteger(startLanes) && startLanes >= 0, 'must be an integer >= 0'),
     mssBytes: check('mssBytes', config.mssBytes ?? 1200, (config.mssBytes ?? 1200) > 0 && Number.isFinite(config.mssBytes ?? 1200), 'must be a finite number > 0'),
     staggerRtts: nonNegative('staggerRtts', config.staggerRtts ?? 8),
     minIntervalMs: nonNegative('minIntervalMs', config.minIntervalMs ?? 500),

@@ -6,6 +6,7 @@
 import { asyncScheduler, defer, catchError, map, of, race, take, timer, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { type Sha256Factory } from '../hash/sha256';
 import { type NetworkConditions } from '../operators/chooseChunkSize';
+import type { RouteConfig } from '../operators/routeInternals';
 import { type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, type Routed } from '../types';
 import { settle } from './settle';
 import { describeFile, type FileInput, type FileMeta } from './fileInput';
@@ -56,9 +57,10 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
    * channels. Default: `roundRobin` (or `leastBuffered`). Every frame must go to one of `channels`
    * (else `InvalidConfigError`). Backpressure comes after it, and the sender never reads more than
    * `window` bytes past the last ack, so whatever your router holds counts against the window: it cannot
-   * break the memory bound. Retransmissions pass through it too.
+   * break the memory bound. Retransmissions pass through it too. `config` has `high`, and with `auto`'s
+   * in-band lanes also each channel's watermark (`highOf`) and the channels to hold back (`reserved`).
    */
-  readonly route?: (channels: readonly DataChannelLike[], config: { readonly high: number }) => OperatorFunction<Bytes, Routed>;
+  readonly route?: (channels: readonly DataChannelLike[], config: RouteConfig & { readonly high: number }) => OperatorFunction<Bytes, Routed>;
   /** The session's id (file `i`'s frames carry `(id + i) mod 2^32`). Default: random. */
   readonly transferId?: number;
   /** Negotiated id of data channel 0 (announced in the offer; ids up to 1023). Default: a free block of 16 ids from 512 up, rotating per connection. */

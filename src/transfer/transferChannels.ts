@@ -183,6 +183,9 @@ export function createDataChannels(
 /** Label prefix of the data channels of an in-band lane (`tallow-lane-<lane>-<i>`). */
 export const LANE_CHANNEL_PREFIX = 'tallow-lane';
 
+/** Whether `ch` is a data channel of an in-band lane (by its label). */
+export const isLaneChannel = (ch: Pick<DataChannelLike, 'label'>): boolean => ch.label.startsWith(LANE_CHANNEL_PREFIX);
+
 /**
  * The data channels of a lane opened in band: created in band (DCEP) by the sender, so the receiver picks them
  * up from the lane's `datachannel` event; no ids to agree on. Same ordering and reliability as the others.

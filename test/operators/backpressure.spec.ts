@@ -159,6 +159,29 @@ describe('backpressure', () => {
       expect(ch.listenerCount()).toBe(0);
     });
 
+    it('highOf: a channel pauses above its own watermark and resumes at the lower of low and half of it', () => {
+      const ch = new FakeChannel('c1');
+      let threshold = -1;
+      testScheduler().run(({ cold, expectObservable }) => {
+        const source = cold('(abcd|)', routedOn(ch));
+        cold('20ms x').subscribe(() => {
+          threshold = ch.bufferedAmountLowThreshold;
+          ch.drain();
+        });
+        // high 100 would take a, b and c at once; the channel's own 40 takes a and b (0 and 40 B buffered).
+        expectObservable(source.pipe(backpressure({ ...SMALL, highOf: () => 40 }), send(40), label)).toBe('(ab) 16ms (cd|)', { a: 'c1:a', b: 'c1:b', c: 'c1:c', d: 'c1:d' });
+      });
+      expect(threshold).toBe(20);
+      expect(ch.lowEvents).toBe(1);
+    });
+
+    it('highOf above high counts as high', () => {
+      const ch = new FakeChannel('c1');
+      const got: string[] = [];
+      of(frames.a, frames.b, frames.c, frames.d).pipe(map((frame) => ({ channel: ch, frame })), backpressure({ ...SMALL, highOf: () => 10_000 }), send(SMALL.high), label).subscribe((x) => got.push(x));
+      expect(got).toEqual(['c1:a', 'c1:b', 'c1:c']);
+    });
+
     it('resumes through the poll when bufferedamountlow never fires (@roamhq/wrtc)', () => {
       const ch = new FakeChannel('c1', { firesLowEvent: false });
       testScheduler().run(({ cold, expectObservable }) => {

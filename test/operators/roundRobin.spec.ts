@@ -119,6 +119,37 @@ describe('roundRobin', () => {
     });
   });
 
+  it('highOf gives each channel its own watermark (never above high): a channel over its own is skipped', () => {
+    const [c1, c2, c3] = three();
+    c1.setBufferedAmount(30); // over its own 20, under high
+    c3.setBufferedAmount(HIGH); // its own watermark of 500 counts as high: not paused
+    const own = new Map([[c1, 20], [c2, 20], [c3, 500]]);
+    const got: string[] = [];
+    of(frames.a, frames.b, frames.c)
+      .pipe(roundRobin([c1, c2, c3], { high: HIGH, highOf: (ch) => own.get(ch as FakeChannel)! }))
+      .subscribe((r) => got.push(r.channel.label));
+    // a: c1 (30 > its 20) is skipped → c2; b: c3 (100 <= min(high, 500)); c: c1 is skipped again → c2.
+    expect(got).toEqual(['c2', 'c3', 'c2']);
+  });
+
+  it('a reserved channel takes frames only while no other channel is open or connecting', () => {
+    const [c1, c2, c3] = three();
+    c2.setBufferedAmount(HIGH + 1); // paused: frames still go to the open, unreserved ones
+    const got: string[] = [];
+    const frames$ = new Subject<Uint8Array>();
+    frames$.pipe(roundRobin([c1, c2, c3], { high: HIGH, reserved: (ch) => ch === c1 })).subscribe((r) => got.push(r.channel.label));
+    frames$.next(frames.a);
+    frames$.next(frames.b);
+    c2.setBufferedAmount(0);
+    frames$.next(frames.c);
+    frames$.next(frames.d);
+    c2.readyState = 'closed';
+    c3.readyState = 'closed';
+    frames$.next(frames.e);
+    // a, b: c3 (c2 paused, c1 reserved); c: c2 (rotation after c3); d: c3; e: c1, the only one left.
+    expect(got).toEqual(['c3', 'c3', 'c2', 'c3', 'c1']);
+  });
+
   it('routes to the least-buffered open channel when every open channel is paused', () => {
     const c1 = new FakeChannel('c1', { bufferedAmount: 500 });
     const c2 = new FakeChannel('c2', { bufferedAmount: 300 });

@@ -154,6 +154,29 @@ describe('sendToChannels', () => {
     expect((error as Error).message).toMatch(/readyState is not 'open'/);
   });
 
+  it('skipClosed: a frame whose channel turned out closed is skipped on such a channel, an error on the others', () => {
+    const [c1, c2] = two();
+    c1.sendError = new Error('DataChannel is closed'); // node-datachannel, readyState still 'open'
+    const got: number[] = [];
+    let error: unknown;
+    of({ channel: c1, frame: frameA }, { channel: c2, frame: frameB })
+      .pipe(sendToChannels({ skipClosed: (ch) => ch === c1 }))
+      .subscribe({ next: (n) => got.push(n), error: (e) => (error = e) });
+    expect(got).toEqual([frameB.length]);
+    expect(error).toBeUndefined();
+    c2.sendError = new Error('DataChannel is closed');
+    of({ channel: c2, frame: frameB })
+      .pipe(sendToChannels({ skipClosed: (ch) => ch === c1 }))
+      .subscribe({ error: (e) => (error = e) });
+    expect(error).toBeInstanceOf(ChannelClosedError);
+    // Other failures are never skipped.
+    c1.sendError = new DOMException('send queue is full', 'OperationError');
+    of({ channel: c1, frame: frameA })
+      .pipe(sendToChannels({ skipClosed: () => true }))
+      .subscribe({ error: (e) => (error = e) });
+    expect(error).toBeInstanceOf(SinkWriteError);
+  });
+
   it("turns Chrome's OperationError 'send queue is full' into SinkWriteError with the cause", () => {
     const c1 = new FakeChannel('c1', { bufferedAmount: 16 * 1024 * 1024 - 10 });
     const cause = new DOMException("Failed to execute 'send' on 'RTCDataChannel': RTCDataChannel send queue is full", 'OperationError');

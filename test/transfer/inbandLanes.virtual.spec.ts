@@ -8,6 +8,7 @@
 import { filter, last, map, merge, of, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { receiveFiles, sendFiles, type SessionEvent, type TransferStats } from '../../src/index';
+import type { LaneSignalOut } from '../../src/transfer/laneSignal';
 import { createVirtualNetwork, type VirtualNetworkConfig } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
 import { sha256Hex } from '../helpers/sha256';
@@ -46,7 +47,7 @@ function run(
     tuning?: { lanes?: number; channels?: number };
     profile?: 'wifi';
     /** Both sides' lane options besides `createConnection`. */
-    laneOptions?: { acceptLaneCandidate?: (c: string) => boolean; laneConnectTimeoutMs?: number };
+    laneOptions?: { acceptLaneCandidate?: (c: string) => boolean; laneConnectTimeoutMs?: number; rewriteLaneSignal?: (m: LaneSignalOut) => string | undefined };
   },
 ): Run {
   const scheduler = testScheduler();
@@ -83,7 +84,7 @@ function run(
 describe('in-band lanes in virtual time', () => {
   it('auto, one connection, a loss-bound path, no start lanes: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
     const alone = run(LOSSY, { lanes: false });
-    const withLanes = run(LOSSY, { lanes: true, startLanes: 1 });
+    const withLanes = run(LOSSY, { lanes: true, startLanes: 0 });
     for (const r of [alone, withLanes]) {
       expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
       expect(r.sha256).toBe(sha256Hex(FILE));
@@ -155,20 +156,20 @@ describe('in-band lanes in virtual time', () => {
   });
 
   it('auto on a lossless path with unreliable channels (loss measured by NACKs), no start lanes: no lane is added', () => {
-    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable', startLanes: 1 });
+    const r = run({ ...LOSSY, lossRate: 0 }, { lanes: true, reliability: 'unreliable', startLanes: 0 });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.networkLanes).toBe(1);
     expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
   });
 
-  it('auto, one connection, a path with an RTT: the start lanes (8 in all by default) carry data from the first sample, sooner than the controller ramping from one', () => {
-    const ramping = run(LOSSY, { lanes: true, startLanes: 1 });
+  it('auto, one connection, a path with an RTT: the start lanes (8 by default, besides the given connection) carry data from the first sample, sooner than the controller ramping from one', () => {
+    const ramping = run(LOSSY, { lanes: true, startLanes: 0 });
     const started = run(LOSSY, { lanes: true });
     expect(started.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(started.sha256).toBe(sha256Hex(FILE));
-    expect(started.networkLanes).toBeGreaterThanOrEqual(8);
-    // The first stats sample (1 s in) already counts the 8 lanes, added for the reason 'start'.
-    expect(started.stats[0].lanes).toBe(8);
+    expect(started.networkLanes).toBeGreaterThanOrEqual(9);
+    // The first stats sample (1 s in) already counts the given connection and the 8 lanes, added for the reason 'start'.
+    expect(started.stats[0].lanes).toBe(9);
     expect(started.stats[0].laneChange).toMatchObject({ action: 'add', reason: 'start' });
     expect(started.doneAtMs).toBeLessThan(ramping.doneAtMs);
   });
@@ -190,13 +191,151 @@ describe('in-band lanes in virtual time', () => {
   });
 
   it('the controller stops adding after two lanes of a session did not connect in time', () => {
-    // No candidate passes, so no lane ever connects; each is dropped after 1 s.
+    // The receiver's answers are dropped, so no lane ever connects; each is dropped after 1 s.
     // An add that brings no gain is tried again at once (probeAgainAfterMs 0): without the rule it would go on.
-    const r = run(LOSSY, { lanes: true, startLanes: 1, controller: { probeAgainAfterMs: 0 }, laneOptions: { acceptLaneCandidate: () => false, laneConnectTimeoutMs: 1000 } });
+    const noAnswer = (m: LaneSignalOut) => (m.side === 'receiver' && m.kind === 'answer' ? undefined : m.text);
+    const r = run(LOSSY, { lanes: true, startLanes: 0, controller: { probeAgainAfterMs: 0 }, laneOptions: { rewriteLaneSignal: noAnswer, laneConnectTimeoutMs: 1000 } });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     const timeouts = new Set(r.stats.flatMap((s) => (s.laneChange?.reason === 'connect-timeout' ? [s.laneChange.atMs] : [])));
     expect(timeouts.size).toBe(2);
     expect(r.stats.every((s) => (s.lanes ?? 1) === 1)).toBe(true);
+  });
+
+  it('a lane the controller adds while data flows connects: its offer does not wait behind the data (watermarks in time)', () => {
+    // Before, the first connection queued 2 channels × 1 MiB ahead of every control message (~7 s at its
+    // 0.3 MB/s): each offer outlived a 1 s connect bound and the session stayed on one lane.
+    const r = run(LOSSY, { lanes: true, startLanes: 0, laneOptions: { laneConnectTimeoutMs: 1000 } });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.sha256).toBe(sha256Hex(FILE));
+    expect(r.stats.some((s) => s.laneChange?.reason === 'connect-timeout')).toBe(false);
+    expect(Math.max(...r.stats.map((s) => s.lanes ?? 0))).toBeGreaterThanOrEqual(3);
+  });
+
+  it('with the 8 start lanes carrying data, the control channel answers within 3 RTTs, and 12 MiB take under 3 s of a 100 Mbit/s path', () => {
+    // 100 Mbit/s, 40 ms, 0.5 % loss, a 50 ms queue (the bench's internet). Before, each lane queued 1 MiB
+    // per channel: pings waited 1.3-3.3 s behind the first connection's data, and 12 MiB took 4.5 s. With
+    // watermarks in time alone, 0.2-0.6 s; with the given connection carrying no data once lanes joined, one RTT.
+    const file = new Uint8Array(12 * MiB).map((_, i) => (i * 7 + (i >> 10)) % 253);
+    const scheduler = testScheduler();
+    const pings: number[] = [];
+    let sent = 0;
+    let doneAtMs = 0;
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ rateBytesPerSecond: 12_500_000, queueBytes: 625_000, delayMs: 20, lossRate: 0.005, scheduler });
+      const given = net.createLink();
+      const create = given.a.createDataChannel.bind(given.a);
+      given.a.createDataChannel = (label, init) => {
+        const ch = create(label, init);
+        if (label === 'tallow-control') ch.addEventListener('message', (e: { data: unknown }) => typeof e.data === 'string' && e.data.includes('"pong"') && pings.push(scheduler.now() - (JSON.parse(e.data) as { ts: number }).ts));
+        return ch;
+      };
+      const { createConnection } = net;
+      const received$ = receiveFiles(given.b, { scheduler, createConnection });
+      const sent$ = sendFiles(given.a, [file], { scheduler, transferId: 11, createConnection }).pipe(filter((e) => (e.type === 'progress' && (sent = e.bytes), true)));
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({
+        complete: () => {
+          doneAtMs = scheduler.now();
+          net.close();
+        },
+      });
+    });
+    expect(sent).toBe(file.length);
+    expect(pings.length).toBeGreaterThan(0);
+    expect(Math.max(...pings)).toBeLessThan(3 * 40);
+    expect(doneAtMs).toBeLessThan(3000);
+  });
+
+  it('data starts once half the start lanes joined: four lanes whose answers never come do not hold it back', () => {
+    // Lanes 4-7 get no answer (they time out after 10 s); lanes 0-3 join after a few RTTs. Before, data waited
+    // for every start lane or the bound (12 RTTs + 250 ms: 730 ms here), and the given connection carried
+    // data meanwhile.
+    const scheduler = testScheduler();
+    let startedAtMs: number | undefined;
+    const stats: TransferStats[] = [];
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ ...LOSSY, scheduler });
+      const given = net.createLink();
+      const { createConnection } = net;
+      const noAnswer = (m: LaneSignalOut) => (m.side === 'receiver' && m.kind === 'answer' && m.lane >= 4 ? undefined : m.text);
+      const received$ = receiveFiles(given.b, { scheduler, createConnection, rewriteLaneSignal: noAnswer });
+      const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 12, createConnection }).pipe(
+        filter((e) => {
+          if (e.type === 'file-started') startedAtMs ??= scheduler.now();
+          if (e.type === 'stats') stats.push(e.stats);
+          return true;
+        }),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ complete: () => net.close() });
+    });
+    expect(startedAtMs).toBeDefined();
+    expect(startedAtMs!).toBeLessThan(600);
+    // The given connection and the four lanes that joined.
+    expect(stats[0]?.lanes).toBe(5);
+  });
+
+  it('after the start lanes, the controller adds nothing until data has flowed 2 s (their slow starts settle first)', () => {
+    // 100 Mbit/s, 40 ms, 0.5 %: before, it added a lane on the first sample, against the start lanes'
+    // overshoot (6.3 MB/s in the first second, 5 MB/s from the fourth), which then read as no gain for 10 s.
+    const file = new Uint8Array(24 * MiB).map((_, i) => (i * 13 + (i >> 11)) % 249);
+    const scheduler = testScheduler();
+    let startedAtMs = Infinity;
+    const adds: number[] = [];
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ rateBytesPerSecond: 12_500_000, queueBytes: 625_000, delayMs: 20, lossRate: 0.005, scheduler });
+      const given = net.createLink();
+      const { createConnection } = net;
+      const received$ = receiveFiles(given.b, { scheduler, createConnection });
+      const sent$ = sendFiles(given.a, [file], { scheduler, transferId: 13, createConnection }).pipe(
+        filter((e) => {
+          if (e.type === 'file-started') startedAtMs = Math.min(startedAtMs, scheduler.now());
+          if (e.type === 'stats' && e.stats.laneChange?.reason === 'loss-bound') adds.push(e.stats.laneChange.atMs);
+          return true;
+        }),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ complete: () => net.close() });
+    });
+    expect(adds.length).toBeGreaterThan(0);
+    expect(Math.min(...adds) - startedAtMs).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("a lane channel whose send fails as closed while it still reads open (node-datachannel) costs its frames, not the transfer", () => {
+    // The first lane's channel throws "DataChannel is closed" from its 6th send on and closes 50 ms later, as
+    // node-datachannel's does when its connection went away. Before, the first failed send failed the transfer.
+    const scheduler = testScheduler();
+    const outcomes: string[] = [];
+    let sha256: string | undefined;
+    let failedSends = 0;
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ ...LOSSY, scheduler });
+      const given = net.createLink();
+      let first = true;
+      const senderConnection = (configuration?: Record<string, unknown>) => {
+        const pc = net.createConnection(configuration);
+        if (!first) return pc;
+        first = false;
+        const create = pc.createDataChannel.bind(pc);
+        pc.createDataChannel = (label, init) => {
+          const ch = create(label, init);
+          const send = ch.send.bind(ch);
+          let sends = 0;
+          ch.send = (data) => {
+            if (++sends <= 5) return send(data as never);
+            if (failedSends++ === 0) scheduler.schedule(() => ch.close(), 50);
+            throw new Error('DataChannel is closed');
+          };
+          return ch;
+        };
+        return pc;
+      };
+      const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
+      const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 14, createConnection: senderConnection }).pipe(
+        filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+    });
+    expect(failedSends).toBeGreaterThan(0);
+    expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(sha256).toBe(sha256Hex(FILE));
   });
 
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {

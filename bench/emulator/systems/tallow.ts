@@ -10,6 +10,7 @@ import { receiveFile, sendFile, writableTarget, type SendOptions, type TransferE
 import { createNodePeerConnection } from '../../../harness/nodePeers';
 import { emulatedLaneOptions, isRelayableCandidate } from '../emulatedSignalling';
 import { connectPeers } from '../peers';
+import { controlPingNote, watchControlPings } from '../controlPing';
 import { withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';
 
 /** Subscribes to `events$`; the promise settles when it completes or errors. Unsubscribe to stop it early. */
@@ -92,6 +93,7 @@ const laneTimeline = (stats: readonly TransferStats[], startMs: number | undefin
 async function once(name: string, lanes: number, options: SendOptions, input: TransferInput, config: TallowSystemConfig): Promise<TransferOutcome> {
   const peers = await connectPeers(input.emulator, { lanes });
   const laneOptions = laneOptionsOf(config, input);
+  const pings = watchControlPings(peers.lanes[0].a);
   let started = false;
   try {
     const { data } = input;
@@ -144,6 +146,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
       manifest ? `${manifest.channels} ch × ${manifest.lanes} lane${manifest.lanes > 1 ? 's' : ''}, chunks ${kib(manifest.chunk.min)}-${kib(manifest.chunk.max)}` : '',
       chunkSizes.length ? `used ${kib(Math.min(...chunkSizes))}-${kib(Math.max(...chunkSizes))}` : '',
       laneTimeline(senderStats, startedWall),
+      controlPingNote(pings, startedWall, startedWall + (receivedAt - startedAt)),
       rtts.length ? `RTT seen ${Math.min(...rtts).toFixed(0)}-${Math.max(...rtts).toFixed(0)} ms` : '',
       last && last.bottleneck !== 'none' ? `bottleneck ${last.bottleneck}` : '',
       librarySha !== input.sha256 ? 'LIBRARY SHA-256 MISMATCH' : '',
