@@ -82,11 +82,12 @@ const initialChunkSize = (s: FileSendContext['settings'], reliable: boolean): nu
     : chooseChunkSize({ rttMs: s.initialRttMs }, { maxMessageSize: s.maxMessageSize, minChunk: s.minChunk, maxChunk: s.maxChunk, reliable });
 
 /**
- * The most bytes a file reads ahead of its CRC step, unless its reads or chunks are larger: two of the hash
- * worker's 1 MiB batches, one being hashed and one waiting, so the worker never idles and a task on the page
- * reads, copies and posts about one batch.
+ * The most bytes a file reads ahead of its CRC step, unless its reads or chunks are larger: eight of the hash
+ * worker's 1 MiB batches, so the worker still has work queued while an answer waits for the page's busy main
+ * thread (on a loaded machine, tens of ms), instead of the session's whole window (16 MiB on a LAN). Each answer
+ * frees a batch, so a task on the page reads, copies and posts about one.
  */
-export const READ_AHEAD_BYTES = 2 * 1024 * 1024;
+export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 export class FileSender {
   private state: FileState = 'checking';

@@ -121,8 +121,8 @@ function bothHashes(scheduler: SchedulerLike) {
 }
 
 describe('a sender hasher that takes the CRC batches too (the hash worker)', () => {
-  it('the sender reads at most READ_AHEAD_BYTES ahead of the CRC answers, not its whole window', () => {
-    const bytes = pattern(12_000_000, 6);
+  it('the sender reads at most READ_AHEAD_BYTES (8 MiB) ahead of the CRC answers, not its whole window', () => {
+    const bytes = pattern(20_000_000, 6);
     const { r, s, seen } = inVirtualTime((clock) => {
       const { scheduler } = clock;
       const link = createVirtualLink({ scheduler, delayMs: 2 });
