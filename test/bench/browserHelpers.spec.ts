@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBrowserArgs } from '../../bench/lib/browser/browserArgs';
 import { cpuBetween, parseStat, processGroup, splitCmdline, threadKind, threadsBetween } from '../../bench/lib/browser/processCpu';
 import { summarizeCpuProfile } from '../../bench/lib/browser/cpuProfile';
-import { lostPackets } from '../../bench/lib/browser/lostPackets';
+import { lostPackets, type UdpCounters } from '../../bench/lib/browser/lostPackets';
 
 describe('parseBrowserArgs', () => {
   it('defaults to 5 runs of 256 MiB, every system', () => {
@@ -70,6 +70,12 @@ describe('lostPackets', () => {
   it('counts what the sending page sent during the run and the receiving page did not receive', () => {
     const before = [{ sent: 100, received: 50 }, { sent: 60, received: 90 }] as const;
     expect(lostPackets([...before], [{ sent: 30_121, received: 15_050 }, { sent: 15_060, received: 29_890 }])).toBe('lost 221 of 30,021 packets');
+  });
+
+  it('gives no figure when a connection of either page closed during the run (its counters went with it)', () => {
+    const before: [UdpCounters, UdpCounters] = [{ sent: 0, received: 0, closed: 2 }, { sent: 0, received: 0, closed: 2 }];
+    expect(lostPackets(before, [{ sent: 900, received: 10, closed: 2 }, { sent: 10, received: 100, closed: 3 }])).toBe('packets lost: not known (a connection closed during the run)');
+    expect(lostPackets(before, [{ sent: 900, received: 10, closed: 2 }, { sent: 10, received: 890, closed: 2 }])).toBe('lost 10 of 900 packets');
   });
 
   it('says nothing without a receiving page (the Node receiver), and never a negative loss', () => {

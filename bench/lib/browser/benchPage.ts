@@ -558,7 +558,11 @@ function trackPeerConnections(): void {
   const Tracked = function (this: unknown, ...args: ConstructorParameters<typeof RTCPeerConnection>) {
     const pc = new Native(...args);
     tracked.add(pc);
-    pc.addEventListener('connectionstatechange', () => pc.connectionState === 'closed' && tracked.delete(pc));
+    const close = pc.close.bind(pc);
+    pc.close = () => {
+      if (tracked.delete(pc)) closedConnections++;
+      close();
+    };
     return pc;
   } as unknown as typeof RTCPeerConnection & { tracked?: true };
   Tracked.prototype = Native.prototype;
@@ -568,11 +572,12 @@ function trackPeerConnections(): void {
 }
 
 /**
- * UDP packets sent and received so far by this page's open peer connections (`transport` stats). The runner
+ * UDP packets sent and received so far by this page's open peer connections (`transport` stats), and how many
+ * of its connections were closed so far. The runner
  * reads both pages before and after a run: what the sending page sent and the receiving page did not get was
  * lost on the way (on loopback: dropped inside Chromium's networking), and each loss costs SCTP a retransmission.
  */
-export async function udpPackets(): Promise<{ sent: number; received: number }> {
+export async function udpPackets(): Promise<{ sent: number; received: number; closed: number }> {
   let sent = 0;
   let received = 0;
   for (const pc of [...tracked]) {
@@ -584,5 +589,8 @@ export async function udpPackets(): Promise<{ sent: number; received: number }> 
       received += r.packetsReceived ?? 0;
     });
   }
-  return { sent, received };
+  return { sent, received, closed: closedConnections };
 }
+
+/** Peer connections of this page closed so far: their counters are gone, so a run that closed one has no loss figure. */
+let closedConnections = 0;
