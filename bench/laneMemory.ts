@@ -15,7 +15,7 @@
  * peer's is below it); the emulator runs in its own process. Prints the RSS every 10 s, the peak, the lane
  * count and the goodput.
  *
- *   node --expose-gc --import tsx bench/laneMemory.ts --transfer [--mb 1024] [--scenario internet]
+ *   node --expose-gc --import tsx bench/laneMemory.ts --transfer [--mb 1024] [--scenario internet] [--window MiB]
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
@@ -82,6 +82,8 @@ async function main(): Promise<void> {
 async function transfer(): Promise<void> {
   const bytes = arg('mb', 1024) * MB;
   const name = process.argv[process.argv.indexOf('--scenario') + 1] ?? 'internet';
+  // `--window`: the session's window in MiB (default: the profile's, 16 MiB for internet).
+  const windowMiB = arg('window', 0);
   const scenario = SCENARIOS.find((x) => x.name === (process.argv.includes('--scenario') ? name : 'internet'))!;
   // The file: 1 MiB random blocks on disk (the page cache is not this process's RSS).
   const path = join(tmpdir(), `tallow-lane-memory-${process.pid}.bin`);
@@ -115,7 +117,7 @@ async function transfer(): Promise<void> {
   try {
     await Promise.all([
       done(receiveFile(peers.lanes[0].b, { target, createConnection, ...lane.receiver }), () => undefined),
-      done(sendFile(peers.lanes[0].a, await fileFromPath(path), { createConnection, ...lane.sender }), (e) => {
+      done(sendFile(peers.lanes[0].a, await fileFromPath(path), { createConnection, ...lane.sender, ...(windowMiB ? { window: windowMiB * MB } : {}) }), (e) => {
         if (e.type !== 'stats' || e.stats.lanes === undefined) return;
         const change = e.stats.laneChange;
         if (change && change.atMs !== lastChangeAt) console.log(`${((performance.now() - started) / 1000).toFixed(1)} s: ${change.action} (${change.reason}) → ${change.lanes} lanes`);

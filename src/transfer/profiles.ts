@@ -33,7 +33,7 @@ const MiB = 1024 * KiB;
 export const PROFILES: Readonly<Record<ProfileName, TransferTuning>> = {
   lan: { channels: 2, lanes: 2, minChunk: 64 * KiB, maxChunk: CHROME_MAX_MESSAGE_SIZE, high: 1 * MiB, low: 256 * KiB, window: 16 * MiB, reliability: 'reliable' },
   wifi: { channels: 3, lanes: 1, minChunk: 64 * KiB, maxChunk: CHROME_MAX_MESSAGE_SIZE, high: 1 * MiB, low: 256 * KiB, window: 16 * MiB, reliability: 'reliable' },
-  internet: { channels: 2, lanes: 1, minChunk: 32 * KiB, maxChunk: 128 * KiB, high: 1 * MiB, low: 256 * KiB, window: 16 * MiB, reliability: 'reliable' },
+  internet: { channels: 2, lanes: 1, minChunk: 32 * KiB, maxChunk: 128 * KiB, high: 1 * MiB, low: 256 * KiB, window: 8 * MiB, reliability: 'reliable' },
   poor: { channels: 2, lanes: 1, minChunk: MIN_CHUNK_SIZE, maxChunk: 64 * KiB, high: 512 * KiB, low: 128 * KiB, window: 8 * MiB, reliability: 'reliable' },
   mobile: { channels: 1, lanes: 1, minChunk: MIN_CHUNK_SIZE, maxChunk: 64 * KiB, high: 512 * KiB, low: 128 * KiB, window: 8 * MiB, reliability: 'reliable' },
 };
