@@ -8,7 +8,8 @@
  * - `raw 256K`: no library, the stack alone with tallow-rx's `lan` shape (2
  *   unordered channels, 256 KiB messages, pause above 1 MiB, resume at 256 KiB);
  * - `tallow no-sha`: tallow-rx with a do-nothing SHA-256 on both sides (what the
- *   whole-file hash costs; never a real setting).
+ *   whole-file hash costs; never a real setting);
+ * - `tallow sha-in-worker` (only when named): the SHA-256 of both sides in `worker_threads` workers.
  *
  *   flock /tmp/tallow-bench.lock node --import tsx bench/lanCpu.ts [MB=100] [runs=5] [rows=before,tallow,tallow no-sha,raw 256K]
  *
@@ -22,6 +23,8 @@ import { before } from './emulator/systems/before';
 import { threadCpu } from './lib/threadCpu';
 import { median } from './lib/measure';
 import { drained } from './raw';
+import { Worker } from 'node:worker_threads';
+import type { Sha256 } from '../src/hash/sha256';
 
 const KiB = 1024;
 /** How often the sender's `bufferedAmount` is sampled, ms. */
@@ -102,6 +105,36 @@ async function runRaw(data: Uint8Array<ArrayBuffer>): Promise<RunOutcome> {
   }
 }
 
+/**
+ * SHA-256 in a `worker_threads` worker (node:crypto there), for the `tallow sha-in-worker` row: each update is
+ * copied and transferred, the digest is a promise. Two workers are started once, one per side.
+ */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+let h = createHash('sha256');
+parentPort.on('message', (m) => {
+  if (m) return void h.update(new Uint8Array(m));
+  parentPort.postMessage(h.digest('hex'));
+  h = createHash('sha256');
+});`;
+function workerSha(): () => Sha256 {
+  const worker = new Worker(WORKER_SOURCE, { eval: true });
+  worker.unref();
+  return () => ({
+    update: (data) => {
+      const copy = new Uint8Array(data); // a copy (Buffer#slice would be a view of the input)
+      worker.postMessage(copy.buffer, [copy.buffer]);
+    },
+    digestHex: () =>
+      new Promise<string>((resolve) => {
+        worker.once('message', resolve);
+        worker.postMessage(null);
+      }),
+  });
+}
+let workerShas: { tx: () => Sha256; rx: () => Sha256 } | undefined;
+
 /** A hasher that does nothing: the `tallow no-sha` row only (both sides agree on the zero digest). */
 const noSha = () => ({ update: () => undefined, digestHex: () => '0'.repeat(64) });
 
@@ -109,6 +142,10 @@ const ROWS: Record<string, (data: Uint8Array<ArrayBuffer>, sha256: string) => Pr
   before: async (data, sha256) => ({ seconds: (await before.run({ data, sha256, rttMs: 0, timeoutMs: 60_000 })).seconds }),
   tallow: (data, sha256) => runTallow(data, sha256, {}),
   'tallow no-sha': (data, sha256) => runTallow(data, sha256, { tx: { createHash: noSha }, rx: { createHash: noSha } }),
+  'tallow sha-in-worker': (data, sha256) => {
+    workerShas ??= { tx: workerSha(), rx: workerSha() };
+    return runTallow(data, sha256, { tx: { createHash: workerShas.tx }, rx: { createHash: workerShas.rx } });
+  },
   'raw 256K': (data) => runRaw(data),
 };
 
