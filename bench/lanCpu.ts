@@ -3,10 +3,11 @@
  * `tallow-rx auto (1 connection)`, both peers in this process on plain
  * loopback (node-datachannel), interleaved, with the CPU each thread group
  * spent per MB moved (bench/lib/threadCpu.ts) and how full the sender's data
- * channels were. Two diagnostic rows isolate what the library adds:
+ * channels were. Diagnostic rows isolate what the library adds:
  *
  * - `raw 256K`: no library, the stack alone with tallow-rx's `lan` shape (2
- *   unordered channels, 256 KiB messages, pause above 1 MiB, resume at 256 KiB);
+ *   unordered channels, 256 KiB messages, pause above 1 MiB, resume at 256 KiB;
+ *   unlike the other rows it does not hash what it receives);
  * - `tallow no-sha`: tallow-rx with a do-nothing SHA-256 on both sides (what the
  *   whole-file hash costs; never a real setting);
  * - `tallow sha-in-worker` (only when named): the SHA-256 of both sides in `worker_threads` workers.
