@@ -110,18 +110,9 @@ async function workerScript(noble: boolean): Promise<string> {
       }));
     },
   };
-  const r = await build({
-    entryPoints: [resolve(root, 'src/hash/hashWorkerMain.ts')],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2020',
-    write: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-    plugins: noble ? [shim] : [],
-  });
+  const script = '../../scripts/build-hash-worker.mjs';
+  const { HASH_WORKER_BUILD_OPTIONS } = (await import(script)) as { HASH_WORKER_BUILD_OPTIONS: BuildOptions & { write: false } };
+  const r = await build({ ...HASH_WORKER_BUILD_OPTIONS, logLevel: 'silent', plugins: noble ? [shim] : [] });
   // As the library ships it: a string in a module of its own.
   return `export const hashWorkerSource = ${JSON.stringify(r.outputFiles[0].text.trim())};`;
 }
