@@ -120,18 +120,23 @@ function bothHashes(scheduler: SchedulerLike) {
   return { create: (): Sha256 => hasher, seen };
 }
 
+/** One `sendFile` of `bytes` over a virtual link in virtual time, the sender hashing with {@link bothHashes}. */
+function sendWithBothHashes(bytes: Uint8Array, deadlineMs: number) {
+  return inVirtualTime((clock) => {
+    const { scheduler } = clock;
+    const link = createVirtualLink({ scheduler, delayMs: 2 });
+    const sender = bothHashes(scheduler);
+    const r = record(receiveFile(link.b, { scheduler }));
+    const s = record(sendFile(link.a, bytes, { name: 'both.bin', scheduler, createHash: sender.create }));
+    clock.runUntil(() => r.ended && s.ended, deadlineMs);
+    return { r, s, seen: sender.seen };
+  });
+}
+
 describe('a sender hasher that takes the CRC batches too (the hash worker)', () => {
   it('the sender reads at most READ_AHEAD_BYTES (8 MiB) ahead of the CRC answers, not its whole window', () => {
     const bytes = pattern(20_000_000, 6);
-    const { r, s, seen } = inVirtualTime((clock) => {
-      const { scheduler } = clock;
-      const link = createVirtualLink({ scheduler, delayMs: 2 });
-      const sender = bothHashes(scheduler);
-      const r = record(receiveFile(link.b, { scheduler }));
-      const s = record(sendFile(link.a, bytes, { name: 'ahead.bin', scheduler, createHash: sender.create }));
-      clock.runUntil(() => r.ended && s.ended, 120_000);
-      return { r, s, seen: sender.seen };
-    });
+    const { r, s, seen } = sendWithBothHashes(bytes, 120_000);
     expect(r.error ?? s.error).toBeUndefined();
     expect(seen.batched).toBe(bytes.length);
     expect(seen.maxOut).toBeGreaterThan(0);
@@ -141,15 +146,7 @@ describe('a sender hasher that takes the CRC batches too (the hash worker)', () 
   it.each([1, 300_000, 2_000_000])('%i bytes: each byte reaches it once, through crc32Batch; the CRCs frame the chunks; both agree on the SHA-256', (size) => {
     const bytes = pattern(size, 5);
     const want = createHash('sha256').update(bytes).digest('hex');
-    const { r, s, seen } = inVirtualTime((clock) => {
-      const { scheduler } = clock;
-      const link = createVirtualLink({ scheduler, delayMs: 2 });
-      const sender = bothHashes(scheduler);
-      const r = record(receiveFile(link.b, { scheduler }));
-      const s = record(sendFile(link.a, bytes, { name: 'both.bin', scheduler, createHash: sender.create }));
-      clock.runUntil(() => r.ended && s.ended, 60_000);
-      return { r, s, seen: sender.seen };
-    });
+    const { r, s, seen } = sendWithBothHashes(bytes, 60_000);
     expect(r.error ?? s.error).toBeUndefined();
     expect(seen.updated).toBe(0);
     expect(seen.batched).toBe(size);
