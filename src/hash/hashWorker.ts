@@ -49,12 +49,15 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
   /** The open hasher `id`, or an `error` answer. */
   const opened = (id: number): Entry | undefined => open.get(id) ?? void fail(id, `hasher ${id} is not open`);
 
+  /** Hands a request's buffer back to the page (transferred), for its next bytes. */
+  const giveBack = (data: Uint8Array) => scope.postMessage({ t: 'buffer', buffer: data.buffer as ArrayBuffer }, [data.buffer as ArrayBuffer]);
+
   /** CRC-32 of each piece of a `crc` request; the buffer goes back with the answer (or after the error). */
   const crcOf = (m: Extract<HashWorkerRequest, { t: 'crc' }>) => {
     const buffer = m.data.buffer as ArrayBuffer;
     const total = m.lengths.reduce((sum, n) => (Number.isInteger(n) && n >= 0 ? sum + n : NaN), 0);
     if (total !== m.data.length) {
-      scope.postMessage({ t: 'buffer', buffer }, [buffer]);
+      giveBack(m.data);
       return fail(m.id, `crc pieces [${m.lengths.join(', ')}] do not add up to the ${m.data.length} B sent`);
     }
     const values: number[] = [];
@@ -65,12 +68,11 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
   /** A `crc` request that also updates hasher `sha` with its bytes: the update first, in the hasher's order. */
   const hashThenCrc = (m: Extract<HashWorkerRequest, { t: 'crc' }>, sha: number) => {
     const entry = opened(sha);
-    const giveBack = () => scope.postMessage({ t: 'buffer', buffer: m.data.buffer as ArrayBuffer }, [m.data.buffer as ArrayBuffer]);
-    if (!entry) return giveBack(), fail(m.id, `hasher ${sha} is not open`);
+    if (!entry) return giveBack(m.data), fail(m.id, `hasher ${sha} is not open`);
     step(sha, entry, (h) => void h.update(m.data));
     entry.chain.then(
       () => crcOf(m),
-      (err) => (giveBack(), fail(m.id, err)),
+      (err) => (giveBack(m.data), fail(m.id, err)),
     );
   };
 
@@ -82,11 +84,11 @@ export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<
         open.set(m.id, (entry = { chain: create(), failed: false }));
         return step(m.id, entry, (h) => void h.init());
       case 'update': {
-        const giveBack = () => scope.postMessage({ t: 'buffer', buffer: m.data.buffer as ArrayBuffer }, [m.data.buffer as ArrayBuffer]);
-        if (!(entry = opened(m.id))) return giveBack();
+        const back = () => giveBack(m.data);
+        if (!(entry = opened(m.id))) return back();
         step(m.id, entry, (h) => void h.update(m.data));
         // After the hashing, failed or not: the page copies its next bytes into this buffer.
-        entry.chain.then(giveBack, giveBack);
+        entry.chain.then(back, back);
         return;
       }
       case 'digest':

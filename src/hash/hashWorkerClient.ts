@@ -90,23 +90,26 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
     // missed reuse allocates (and zero-fills) less.
     const small = new TransferPool(SMALL_POOL_BUFFER_BYTES);
     const poolFor = (bytes: number) => (bytes === SMALL_POOL_BUFFER_BYTES ? small : bytes === POOL_BUFFER_BYTES ? pool : undefined);
-    /** Copies `parts` back to back into `buffer` and asks for their CRC-32s (and, with `sha`, to hash them into that hasher). */
-    const askCrc = (parts: readonly Bytes[], buffer: ArrayBuffer, sha?: number) => {
-      const id = ++nextId;
+    /**
+     * Copies `parts` back to back into a buffer and asks for their CRC-32s (and, with `sha`, to hash them into
+     * that hasher): a pooled buffer where they fit, `undefined` when `maxOut` of that size are out; a fresh one beyond.
+     */
+    const askCrc = (parts: readonly Bytes[], maxOut: number, sha?: number) => {
       const lengths = parts.map((p) => p.length);
-      const data = new Uint8Array(buffer, 0, lengths.reduce((a, b) => a + b, 0));
+      const total = lengths.reduce((a, b) => a + b, 0);
+      const buffer = total <= SMALL_POOL_BUFFER_BYTES ? small.tryTake(maxOut) : total <= POOL_BUFFER_BYTES ? pool.tryTake(maxOut) : new ArrayBuffer(total);
+      if (!buffer) return undefined;
+      const id = ++nextId;
+      const data = new Uint8Array(buffer, 0, total);
       for (let i = 0, at = 0; i < parts.length; at += lengths[i++]) data.set(parts[i], at);
       return ask<readonly number[]>(id, { t: 'crc', id, data, lengths, ...(sha === undefined ? {} : { sha }) }, [buffer]);
     };
-    /** A buffer for `total` bytes: pooled where one fits (`undefined` when `maxOut` of them are out), else fresh. */
-    const bufferFor = (total: number, maxOut: number) =>
-      total <= SMALL_POOL_BUFFER_BYTES ? small.tryTake(maxOut) : total <= POOL_BUFFER_BYTES ? pool.tryTake(maxOut) : new ArrayBuffer(total);
-    const total = (parts: readonly Bytes[]) => parts.reduce((n, p) => n + p.length, 0);
     const ctx = {
       pool,
       post,
       ask: (m: HashWorkerRequest) => ask<string>(m.id, m),
-      crc: (parts: readonly Bytes[], sha: number) => askCrc(parts, bufferFor(total(parts), Infinity)!, sha),
+      // No limit on buffers out: these bytes must reach the hasher.
+      crc: (parts: readonly Bytes[], sha: number) => askCrc(parts, Infinity, sha)!,
       broken: () => broken !== undefined,
     };
     // Tells the worker to drop a hasher its owner let go of without a digest (a cancelled transfer).
@@ -133,10 +136,7 @@ export function startHashWorker(spawn: () => WorkerLike): Promise<HashWorkerClie
         unused?.register(hasher, id, hasher);
         return hasher;
       },
-      crc32Batch(parts) {
-        const buffer = bufferFor(total(parts), MAX_CRC_BUFFERS_OUT);
-        return buffer ? askCrc(parts, buffer) : undefined;
-      },
+      crc32Batch: (parts) => askCrc(parts, MAX_CRC_BUFFERS_OUT),
     };
 
     worker.addEventListener('message', ({ data: m }: { data: HashWorkerReply }) => {
