@@ -287,9 +287,11 @@ export class SenderSession {
     switch (msg.t) {
       case 'ping':
         return void this.link.send({ t: 'pong', n: msg.n, ts: msg.ts });
-      case 'pong':
-        this.minPongMs = Math.min(this.minPongMs, this.sc.now() - msg.ts);
-        return this.telemetry.appRtt(this.sc.now() - msg.ts);
+      case 'pong': {
+        const rttMs = this.sc.now() - msg.ts;
+        this.minPongMs = Math.min(this.minPongMs, rttMs);
+        return this.telemetry.appRtt(rttMs);
+      }
       case 'cancel':
         return this.fail(new TransferCancelledError('remote', msg.reason), false);
       case 'error':
