@@ -46,7 +46,14 @@ export interface BackpressureConfig {
    * Default {@link DEFAULT_POLL_INTERVAL} (100).
    */
   readonly pollIntervalMs?: number;
-  /** Schedules the poll. Default `asyncScheduler`. */
+  /**
+   * Most bytes emitted in one task of the event loop, then the rest waits for the next task (a 0 ms action on
+   * `scheduler`): in a browser page each `send()` waits for the WebRTC thread, so a refill of several frames
+   * is one long task. At least one frame passes per task. Held frames count as held (credit, completion).
+   * Default `Infinity` (no limit).
+   */
+  readonly maxBytesPerTask?: number;
+  /** Schedules the poll and the next task. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
 
@@ -71,7 +78,8 @@ const resolve = (config: BackpressureConfig) => {
   const maxMessageSize = config.maxMessageSize ?? CHROME_MAX_MESSAGE_SIZE;
   const window = config.window ?? high;
   const pollIntervalMs = config.pollIntervalMs ?? DEFAULT_POLL_INTERVAL;
-  const details = { high, low, maxMessageSize, window, pollIntervalMs, sendQueueLimit: SEND_QUEUE_LIMIT };
+  const maxBytesPerTask = config.maxBytesPerTask ?? Infinity;
+  const details = { high, low, maxMessageSize, window, pollIntervalMs, maxBytesPerTask, sendQueueLimit: SEND_QUEUE_LIMIT };
   if (!Number.isFinite(high) || !Number.isFinite(low) || !(low >= 0 && low < high)) {
     throw new InvalidConfigError(`backpressure needs 0 <= low < high, got low=${low}, high=${high}`, details);
   }
@@ -91,7 +99,10 @@ const resolve = (config: BackpressureConfig) => {
   if (!Number.isFinite(pollIntervalMs) || !(pollIntervalMs > 0)) {
     throw new InvalidConfigError(`backpressure: pollIntervalMs must be a finite number > 0, got ${pollIntervalMs}`, details);
   }
-  return { high, low, maxMessageSize, window, pollIntervalMs };
+  if (!(maxBytesPerTask > 0)) {
+    throw new InvalidConfigError(`backpressure: maxBytesPerTask must be > 0 (Infinity for no limit), got ${maxBytesPerTask}`, details);
+  }
+  return { high, low, maxMessageSize, window, pollIntervalMs, maxBytesPerTask };
 };
 
 /**
@@ -135,7 +146,7 @@ const resolve = (config: BackpressureConfig) => {
  * @return An operator that re-emits every {@link Routed} frame, per channel in order, when its channel has room.
  */
 export function backpressure(config: BackpressureConfig = {}): OperatorFunction<Routed, Routed> {
-  const { high, low, maxMessageSize, window, pollIntervalMs } = resolve(config);
+  const { high, low, maxMessageSize, window, pollIntervalMs, maxBytesPerTask } = resolve(config);
   // Each channel's watermark and resume point: `high` and `low`, or its own (`highOf`).
   const highOf = highOfChannel(high, config.highOf);
   const lowOf = config.highOf ? (channel: DataChannelLike) => Math.min(low, Math.floor(highOf(channel) / 2)) : () => low;
@@ -153,8 +164,34 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
       let sourceDone = false;
       // The armed poll tick, if any.
       let poll: Subscription | undefined;
+      // Bytes emitted since the last task boundary (with `maxBytesPerTask`), and the action that marks the next.
+      let burst = 0;
+      let nextTask: Subscription | undefined;
 
       const pending = (st: ChannelState) => st.queue.length - st.head;
+
+      /** Emits a frame, counting it against this task's bytes; the first one of a task arms the task boundary. */
+      const emit = (item: Routed) => {
+        if (maxBytesPerTask !== Infinity) {
+          burst += item.frame.byteLength;
+          nextTask ??= scheduler.schedule(newTask, 0);
+        }
+        subscriber.next(item);
+      };
+
+      /** A new task: the budget is whole again; held frames go out, least buffered channel first. */
+      const newTask = () => {
+        nextTask?.unsubscribe();
+        nextTask = undefined;
+        burst = 0;
+        const held = [...states.values()].filter((st) => pending(st) > 0 && !isGone(st.channel));
+        held.sort((a, b) => a.channel.bufferedAmount - b.channel.bufferedAmount);
+        for (const st of held) {
+          if (subscriber.closed) return;
+          flush(st);
+        }
+        settle();
+      };
 
       const closedError = (st: ChannelState) =>
         new ChannelClosedError(`channel "${st.channel.label}" is ${st.channel.readyState} with ${pending(st)} frame(s) not sent`, {
@@ -238,12 +275,12 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           if (pending(st)) reroute(st);
           return;
         }
-        while (pending(st) && isOpen(st.channel) && st.channel.bufferedAmount <= highOf(st.channel)) {
+        while (pending(st) && burst < maxBytesPerTask && isOpen(st.channel) && st.channel.bufferedAmount <= highOf(st.channel)) {
           const item = st.queue[st.head];
           st.queue[st.head++] = undefined as unknown as Routed;
           queuedBytes -= item.frame.byteLength;
           queuedFrames--;
-          subscriber.next(item);
+          emit(item);
           if (subscriber.closed) return;
         }
         if (!pending(st)) {
@@ -307,8 +344,8 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
               );
               return;
             }
-            if (!pending(st) && isOpen(channel) && channel.bufferedAmount <= highOf(channel)) {
-              subscriber.next(routed);
+            if (!pending(st) && burst < maxBytesPerTask && isOpen(channel) && channel.bufferedAmount <= highOf(channel)) {
+              emit(routed);
             } else {
               st.queue.push(routed);
               queuedBytes += frame.byteLength;
@@ -329,6 +366,8 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
       return () => {
         poll?.unsubscribe();
         poll = undefined;
+        nextTask?.unsubscribe();
+        nextTask = undefined;
         for (const st of states.values()) {
           st.channel.removeEventListener('bufferedamountlow', st.onResume);
           st.channel.removeEventListener('open', st.onResume);

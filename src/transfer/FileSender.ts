@@ -211,7 +211,7 @@ export class FileSender {
       mergeWith(this.retransmit$),
       route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: this.ctx.reserved }),
       checkRouted(data),
-      backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, scheduler: sc }),
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
       // closed there skips the frame, and the channel's close event resends it (channelLost).

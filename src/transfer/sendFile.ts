@@ -67,6 +67,13 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
   readonly channelIdBase?: number;
   /** Cap on message size when the stack reports none or more. Default 262144 (Chrome). */
   readonly maxMessageSize?: number;
+  /**
+   * Most frame bytes handed to the channels' `send()` in one task of the event loop; the rest go out in the
+   * next tasks (at least one frame per task). In a page each `send()` waits for the browser's WebRTC thread,
+   * so a refill of several 256 KiB frames is one long task of the main thread. Default: 262144 (one frame)
+   * where `document` exists (a browser page), `Infinity` (no limit) elsewhere.
+   */
+  readonly sendBytesPerTask?: number;
   /** Network conditions for the chunk policy. Default: derived from this transfer's stats. */
   readonly conditions$?: Observable<number | NetworkConditions>;
   /** Fail when the receiver acknowledges no new bytes (and completes no file) for this long once data flows, ms. Default 30000. */

@@ -5,6 +5,7 @@
  */
 import { asyncScheduler, defer, finalize, Observable, switchMap } from 'rxjs';
 import { InvalidConfigError } from '../errors';
+import { defaultSendBytesPerTask } from './sendBytesPerTask';
 import { MAX_INBAND_LANES, MAX_PARALLEL, type SessionSettings } from '../protocol/control';
 import { FRAME_HEADER_SIZE } from '../protocol/frame';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type PeerConnectionLike } from '../types';
@@ -71,6 +72,8 @@ export function sendSession(connection: PeerConnectionLike | readonly PeerConnec
   if (files.length > MAX_SESSION_FILES) throw new InvalidConfigError(`a session offers at most ${MAX_SESSION_FILES} files (got ${files.length})`, { files: files.length });
   const parallel = options.filesInFlight ?? 8;
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL) throw new InvalidConfigError(`filesInFlight must be an integer in 1..${MAX_PARALLEL}`, { filesInFlight: parallel });
+  const perTask = options.sendBytesPerTask;
+  if (perTask !== undefined && !(perTask > 0)) throw new InvalidConfigError('sendBytesPerTask must be > 0 bytes (Infinity for no limit)', { sendBytesPerTask: perTask });
   const { profile = 'auto' } = options;
   const overrides: Partial<TransferTuning> = {};
   for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability'] as const) {
@@ -147,6 +150,7 @@ function runSession(
     maxMessageSize,
     minChunk,
     maxChunk,
+    sendBytesPerTask: options.sendBytesPerTask ?? defaultSendBytesPerTask(),
     strategy: options.strategy ?? 'round-robin',
     profileName: profile,
   } as const;

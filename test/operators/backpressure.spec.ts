@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { concat, map, mergeMap, NEVER, Observable, of, Subject, take, tap, type SchedulerLike } from 'rxjs';
+import { concat, map, mergeMap, NEVER, Observable, of, Subject, Subscription, take, tap, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, InvalidConfigError, MessageTooLargeError } from '../../src/errors';
@@ -49,6 +49,32 @@ const countingScheduler = (inner: SchedulerLike) => {
     },
   };
   return { scheduler, state };
+};
+
+
+/** A scheduler whose actions run only when the test says: each `runNext()` is one task of the event loop. */
+const manualScheduler = () => {
+  const queue: { work: () => void; cancelled: boolean }[] = [];
+  const scheduler: SchedulerLike = {
+    now: () => 0,
+    schedule(work: any, _delay?: number, state?: any) {
+      const entry = { work: () => work.call(sub, state), cancelled: false };
+      queue.push(entry);
+      const sub = new Subscription(() => (entry.cancelled = true));
+      return sub;
+    },
+  };
+  /** Runs the oldest action not cancelled; false when none is left. */
+  const runNext = () => {
+    for (let e = queue.shift(); e; e = queue.shift()) {
+      if (e.cancelled) continue;
+      e.cancelled = true;
+      e.work();
+      return true;
+    }
+    return false;
+  };
+  return { scheduler, runNext, pending: () => queue.filter((e) => !e.cancelled).length };
 };
 
 describe('backpressure', () => {
@@ -509,6 +535,87 @@ describe('backpressure', () => {
       expect(counter.read).toBe(total);
       expect(completed).toBe(true);
       expect(channels[0].sentBytes + channels[1].sentBytes).toBe(total);
+    });
+  });
+
+  describe('maxBytesPerTask', () => {
+    /** Frames a..g (40 B) on one roomy channel, sent synchronously, with 80 B per task: the labels of each task. */
+    const tasks = (maxBytesPerTask: number, sourceNames = 'abcdefg') => {
+      const ch = new FakeChannel('c1', { accumulates: false });
+      const m = manualScheduler();
+      const out: string[] = [];
+      let done = false;
+      const values = routedOn(ch);
+      of(...[...sourceNames].map((n) => values[n]))
+        .pipe(backpressure({ high: 1000, low: 20, maxMessageSize: 50, maxBytesPerTask, scheduler: m.scheduler }), send(1000), label)
+        .subscribe({ next: (x) => out.push(x), complete: () => (done = true) });
+      const groups = [out.splice(0).join(' ')];
+      for (let i = 0; i < 100 && !done && m.runNext(); i++) groups.push(out.splice(0).join(' '));
+      // Tasks that emitted nothing are the poll's (armed while frames are held; this scheduler has no clock).
+      return { groups: groups.filter(Boolean), done, ch, pending: m.pending() };
+    };
+
+    it('emits at most maxBytesPerTask bytes per task, the rest in the next tasks, in order, then completes', () => {
+      const r = tasks(80);
+      expect(r.groups).toEqual(['c1:a c1:b', 'c1:c c1:d', 'c1:e c1:f', 'c1:g']);
+      expect(r.done).toBe(true);
+      expect(r.ch.sent).toHaveLength(7);
+    });
+
+    it('lets one frame through per task even when it is larger than the budget', () => {
+      expect(tasks(10).groups).toEqual(['c1:a', 'c1:b', 'c1:c', 'c1:d', 'c1:e', 'c1:f', 'c1:g']);
+    });
+
+    it('without it (the default), everything with room goes out in one task and nothing is scheduled', () => {
+      const r = tasks(Infinity);
+      expect(r.groups).toEqual(['c1:a c1:b c1:c c1:d c1:e c1:f c1:g']);
+      expect(r.pending).toBe(0);
+    });
+
+    it('a channel above high stays paused across tasks: the budget never sends past the watermark', () => {
+      const ch = new FakeChannel('c1');
+      const m = manualScheduler();
+      const out: string[] = [];
+      of(...['a', 'b', 'c', 'd', 'e'].map((n) => routedOn(ch)[n]))
+        .pipe(backpressure({ ...SMALL, maxBytesPerTask: 40, scheduler: m.scheduler }), send(SMALL.high), label)
+        .subscribe((x) => out.push(x));
+      // Ten tasks (the poll re-arms while frames are held): a, b, c, then 120 B buffered > high: paused.
+      for (let i = 0; i < 10; i++) m.runNext();
+      expect(out).toEqual(['c1:a', 'c1:b', 'c1:c']);
+      ch.drain();
+      // Resumed by bufferedamountlow: d in that task, e in the next.
+      expect(out).toEqual(['c1:a', 'c1:b', 'c1:c', 'c1:d']);
+      for (let i = 0; i < 10; i++) m.runNext();
+      expect(out).toEqual(['c1:a', 'c1:b', 'c1:c', 'c1:d', 'c1:e']);
+    });
+
+    it('is virtual under TestScheduler: held frames go out in the same frame of virtual time', () => {
+      const ch = new FakeChannel('c1', { accumulates: false });
+      testScheduler().run(({ cold, expectObservable }) => {
+        const source = cold('(abc|)', routedOn(ch));
+        expectObservable(source.pipe(backpressure({ high: 1000, low: 20, maxMessageSize: 50, maxBytesPerTask: 40 }), label)).toBe('(abc|)', {
+          a: 'c1:a',
+          b: 'c1:b',
+          c: 'c1:c',
+        });
+      });
+    });
+
+    it('unsubscribing cancels the next task', () => {
+      const ch = new FakeChannel('c1', { accumulates: false });
+      const m = manualScheduler();
+      const values = routedOn(ch);
+      const sub = of(values.a, values.b, values.c)
+        .pipe(backpressure({ high: 1000, low: 20, maxMessageSize: 50, maxBytesPerTask: 40, scheduler: m.scheduler }), send(1000))
+        .subscribe();
+      expect(m.pending()).toBeGreaterThan(0);
+      sub.unsubscribe();
+      expect(m.pending()).toBe(0);
+      expect(ch.sent).toHaveLength(1);
+    });
+
+    it('rejects a budget of 0 or less, or NaN', () => {
+      for (const maxBytesPerTask of [0, -1, Number.NaN]) expect(() => backpressure({ maxBytesPerTask })).toThrow(InvalidConfigError);
     });
   });
 

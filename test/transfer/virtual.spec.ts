@@ -7,8 +7,10 @@
  * outcome depends on how busy the machine is, and a transfer that does not
  * end fails at a virtual deadline instead of hanging.
  */
+import type { SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
+  InvalidConfigError,
   receiveFile,
   sendFile,
   TallowError,
@@ -307,6 +309,66 @@ describe('sendFile → receiveFile over a virtual link', () => {
     expect(completedOf(received)!.sha256).toBe(expected);
     const sent = l.a.channels.filter(isData);
     expect(sent.reduce((n, ch) => n + ch.stats.messagesSent, 0)).toBe(4);
+  });
+
+  describe('sendBytesPerTask', () => {
+    /** The most frame bytes the sender handed to send() within one scheduled action (one task), and the result. */
+    const largestTask = (send: SendOptions) => {
+      const { bytes, sha256: expected } = file(4 * MiB);
+      return inVirtualTime((clock) => {
+        // Every action of the links and both sides runs through this wrapper: each run is one task.
+        let task = 0;
+        const inner = clock.scheduler;
+        const scheduler: SchedulerLike = {
+          now: () => inner.now(),
+          schedule: (work: any, delay?: number, state?: any) =>
+            inner.schedule(function (this: any, x: any) {
+              task++;
+              work.call(this, x);
+            }, delay, state),
+        };
+        const l = createVirtualLink({ seed: 1, delayMs: 2, scheduler });
+        const perTask = new Map<number, number>();
+        const create = l.a.createDataChannel.bind(l.a);
+        l.a.createDataChannel = (label, init) => {
+          const ch = create(label, init);
+          const send = ch.send.bind(ch);
+          if (label !== CONTROL_LABEL) {
+            ch.send = (data: any) => {
+              perTask.set(task, (perTask.get(task) ?? 0) + data.byteLength);
+              send(data);
+            };
+          }
+          return ch;
+        };
+        const r = record(receiveFile(l.b, { scheduler }));
+        const s = record(sendFile(l.a, bytes, { name: 'tasks.bin', channels: 2, lanes: 1, ...send, scheduler }));
+        untilEnded(clock, [r, s]);
+        expect(completedOf(eventsOf(r))!.sha256).toBe(expected);
+        expect(completedOf(eventsOf(s))!.sha256).toBe(expected);
+        return Math.max(...perTask.values());
+      });
+    };
+
+    it('one frame per task when set to 1 byte (a page defaults to 256 KiB), every byte still arrives', () => {
+      expect(largestTask({ sendBytesPerTask: 1 })).toBeLessThanOrEqual(262_144);
+    });
+
+    it('without it (the default in Node: no limit) a task sends several frames', () => {
+      expect(largestTask({})).toBeGreaterThan(262_144);
+    });
+
+    it('rejects 0, a negative number or NaN with InvalidConfigError', () => {
+      for (const sendBytesPerTask of [0, -5, Number.NaN]) {
+        const s = inVirtualTime((clock) => {
+          const r = record(sendFile(link(clock).a, new Uint8Array(1), { sendBytesPerTask, scheduler: clock.scheduler }));
+          untilEnded(clock, [r]);
+          return r;
+        });
+        expect(s.error).toBeInstanceOf(InvalidConfigError);
+        expect((s.error as InvalidConfigError).details).toEqual({ sendBytesPerTask });
+      }
+    });
   });
 
   it('channels: 1 works with the default profile, whose lanes (2) exceed it', async () => {
