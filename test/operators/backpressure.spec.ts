@@ -601,6 +601,32 @@ describe('backpressure', () => {
       });
     });
 
+    it('frames held for the next task of a channel that closes move to an open one, in order; with none open, ChannelClosedError', () => {
+      const run = (withC2: boolean) => {
+        const c1 = new FakeChannel('c1', { accumulates: false });
+        const c2 = new FakeChannel('c2', { accumulates: false });
+        const m = manualScheduler();
+        const out: string[] = [];
+        const end: { error?: unknown; done: boolean } = { done: false };
+        const first = withC2 ? routedOn(c2).a : routedOn(c1).a;
+        of(first, routedOn(c1).b, routedOn(c1).c)
+          .pipe(backpressure({ high: 1000, low: 20, maxMessageSize: 50, maxBytesPerTask: 40, scheduler: m.scheduler }), send(1000), label)
+          .subscribe({ next: (x) => out.push(x), error: (e) => (end.error = e), complete: () => (end.done = true) });
+        const firstTask = [...out];
+        c1.close();
+        for (let i = 0; i < 10 && !end.done && !end.error; i++) m.runNext();
+        return { firstTask, out, end };
+      };
+      const moved = run(true);
+      expect(moved.firstTask).toEqual(['c2:a']);
+      expect(moved.out).toEqual(['c2:a', 'c2:b', 'c2:c']);
+      expect(moved.end).toEqual({ done: true });
+      const lost = run(false);
+      expect(lost.out).toEqual(['c1:a']);
+      expect(lost.end.error).toBeInstanceOf(ChannelClosedError);
+      expect((lost.end.error as ChannelClosedError).details).toMatchObject({ label: 'c1', queuedFrames: 2 });
+    });
+
     it('unsubscribing cancels the next task', () => {
       const ch = new FakeChannel('c1', { accumulates: false });
       const m = manualScheduler();
