@@ -21,6 +21,8 @@
  *                               the Markdown report always go to the temp dir)
  *   NETWORK_BENCH_LANE_CONTROLLER='{"startLanes":12}'  lane controller options of the
  *                               `tallow-rx auto (1 connection)` row (trials)
+ *   NETWORK_BENCH_LANE_TRIAL='{"rampShare":0}'  also run `tallow-rx auto (1 connection) trial`
+ *                               with these lane controller options, interleaved with the row above
  *   NETWORK_BENCH_SCTP='{"congestionControlModule":2}'  libdatachannel SCTP settings for the
  *                               whole run (node-datachannel's setSctpSettings; no browser has them)
  *   --network=wifi,internet     only these scenarios
@@ -130,6 +132,13 @@ function laneControllerOverride(): SendOptions {
   return raw ? { laneController: JSON.parse(raw) as SendOptions['laneController'] } : {};
 }
 
+/** `NETWORK_BENCH_LANE_TRIAL='{"rampShare":0}'`: a second in-band row with these controller options, run interleaved with the first. */
+function laneTrialSystems(): NetworkSystem[] {
+  const raw = process.env.NETWORK_BENCH_LANE_TRIAL;
+  if (!raw) return [];
+  return [tallow('tallow-rx auto (1 connection) trial', 1, { laneController: JSON.parse(raw) as SendOptions['laneController'] }, { inband: true })];
+}
+
 /**
  * The fixed systems, in table order. `tallow-rx auto` is offered two peer connections and
  * `tallow-rx auto (8 connections)` eight; `auto` uses every connection it is given as a lane.
@@ -143,6 +152,7 @@ const SYSTEMS: readonly NetworkSystem[] = [
   tallow('tallow-rx auto', 2),
   tallow('tallow-rx auto (8 connections)', 8),
   tallow('tallow-rx auto (1 connection)', 1, laneControllerOverride(), { inband: true }),
+  ...laneTrialSystems(),
   tallow('tallow-rx unreliable', 2, { reliability: 'unreliable' }),
 ];
 const SERIES = ['before', 'simple-peer', 'seed-as-written', 'tallow-rx auto', 'tallow-rx auto (8 connections)', 'tallow-rx auto (1 connection)', 'tallow-rx unreliable', 'tallow-rx best'];

@@ -61,12 +61,17 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+/**
+ * Exits once the output is flushed, even when native threads stay up: after libdatachannel's `cleanup()` failed
+ * ("cleanup timeout (possible deadlock)", seen after 16 lanes), the process stayed alive and kept the shared
+ * bench lock for 27 minutes. The timer is unref'd: a process that can exit on its own does so at once.
+ */
+const exitSoon = (code: number): void => {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2000).unref();
+};
+
+main().then(exitSoon, (err) => {
+  console.error(err);
+  exitSoon(1);
+});

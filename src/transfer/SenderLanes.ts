@@ -8,8 +8,8 @@
  * - `controller` (`auto`): on a path whose probed RTT is at least {@link IMPLIED_LOSS_MIN_RTT_MS}, it
  *   opens lanes up to `laneController.startLanes` in all at once, before data flows (an offer sent later
  *   waits behind the data queued on the first connection); then the lane controller (`laneController`) adds
- *   one at a time while the path looks loss-bound and goodput rises, and sheds one when the RTT says the
- *   bottleneck queue is filling.
+ *   a third of the lanes in use at a time (`rampShare`) while the path looks loss-bound and goodput rises,
+ *   and sheds one when the RTT says the bottleneck queue is filling.
  */
 import { filter, forkJoin, map, Observable, scan, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
@@ -285,7 +285,8 @@ export class SenderLanes {
       // Offers sent while data flows wait behind it: after two that did not connect in time, the controller adds no more.
       if (this.timedOut >= MAX_ADD_TIMEOUTS) return;
       this.addReason = d.reason;
-      return void this.c.pool.add();
+      for (let k = 0; k < d.step; k++) if (!this.c.pool.add()) break;
+      return;
     }
     // Only a lane still connecting is shed. A joined lane is not: node-datachannel's close() leaves the
     // channel 'open' until its native close comes back, and a frame routed to it meanwhile fails the

@@ -44,6 +44,8 @@ export interface LaneSample {
   readonly lastChange?: 'add' | 'shed';
   /** Goodput just before the last change, bytes per second. */
   readonly goodputBeforeChangeBytesPerSecond?: number;
+  /** Lanes just before the last change. Default `lanes − 1` (one lane per add). */
+  readonly lanesBeforeChange?: number;
 }
 
 /** A decision and its reason. */
@@ -85,7 +87,7 @@ const isValid = (s: LaneSample): boolean =>
  * | 7 | `lossRate` is 0 | hold `no-loss` |
  * | 8 | goodput < `nearBoundShare × lanes × mss × 1.22 / (RTT × √loss)` | hold `below-bound` |
  * | 9 | `lanes ≥ maxLanes` | hold `at-cap` |
- * | 10 | last change was an add less than `probeAgainAfterMs` ago, and goodput rose by less than `minGainShare × before / (lanes − 1)` | hold `no-gain` |
+ * | 10 | last change was an add less than `probeAgainAfterMs` ago, and goodput rose by less than `minGainShare × before / lanesBeforeChange` (one lane's share) | hold `no-gain` |
  * | 11 | otherwise | add `loss-bound` |
  *
  * The inflation of an RTT `x` is `(x − rttMinMs) / rttMinMs`, and 0 while `x − rttMinMs < inflationFloorMs`.
@@ -117,7 +119,7 @@ export function decideLanes(sample: LaneSample, config: LaneControllerConfig | R
   if (lanes >= c.maxLanes) return verdict('hold', 'at-cap');
   const before = sample.goodputBeforeChangeBytesPerSecond;
   if (sample.lastChange === 'add' && before !== undefined && sinceChangeMs < c.probeAgainAfterMs) {
-    if (goodput - before < (c.minGainShare * before) / Math.max(1, lanes - 1)) return verdict('hold', 'no-gain');
+    if (goodput - before < (c.minGainShare * before) / Math.max(1, sample.lanesBeforeChange ?? lanes - 1)) return verdict('hold', 'no-gain');
   }
   return verdict('add', 'loss-bound');
 }

@@ -31,8 +31,10 @@ export interface LaneMeasurement {
 export interface LaneDecision {
   readonly action: LaneAction;
   readonly reason: LaneReason;
-  /** Lanes after the decision: add one lane on `add`, close one on `shed`. */
+  /** Lanes after the decision: open `step` lanes on `add`, close one on `shed`. */
   readonly lanes: number;
+  /** Lanes this decision opens (`add`: 1, or more with `rampShare`) or closes (`shed`: 1); 0 on `hold`. */
+  readonly step: number;
   /** `scheduler.now()` at the decision, ms. */
   readonly atMs: number;
   /** The evidence it was made on. */
@@ -46,6 +48,9 @@ export interface LaneControllerOptions extends LaneControllerConfig {
   /** Clock of the decisions. Default `asyncScheduler`; pass your `TestScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
+
+/** Lanes one `add` opens: `ceil(rampShare × lanes)`, at least 1, and no further than `maxLanes`. */
+const addStep = (lanes: number, rampShare: number, maxLanes: number): number => Math.max(1, Math.min(maxLanes - lanes, Math.ceil(rampShare * lanes)));
 
 /**
  * Turns measurements into lane decisions: one {@link LaneDecision} per
@@ -65,7 +70,7 @@ export interface LaneControllerOptions extends LaneControllerConfig {
  * import { filter } from 'rxjs';
  * import { laneController } from 'tallow-rx';
  * measurements$.pipe(laneController({ maxLanes: 8 }), filter((d) => d.action !== 'hold'))
- *   .subscribe((d) => (d.action === 'add' ? openLane() : closeLane()));
+ *   .subscribe((d) => { for (let k = 0; k < d.step; k++) (d.action === 'add' ? openLane() : closeLane()); });
  * ```
  *
  * @param options Thresholds, cap (`maxLanes`, default 16) and scheduler.
@@ -92,12 +97,13 @@ export function laneController(options: LaneControllerOptions = {}): OperatorFun
           history = [...history.filter((h) => h.at > now - 3 * spanMs), { at: now, goodputBytesPerSecond: m.goodputBytesPerSecond, rttMs: m.rttMs, lossRate: m.lossRate }];
           const sample = laneSampleOf(history, state, now, spanMs);
           const { action, reason } = decideLanes(sample, config);
+          const step = action === 'hold' ? 0 : action === 'shed' ? 1 : addStep(lanes, config.rampShare, config.maxLanes);
           if (action !== 'hold') {
-            const after = lanes + (action === 'add' ? 1 : -1);
-            state = { ...state, lanes: after, changedAt: now, lastChange: action, goodputBeforeChange: sample.goodputBytesPerSecond };
+            const after = lanes + (action === 'add' ? step : -1);
+            state = { ...state, lanes: after, changedAt: now, lastChange: action, goodputBeforeChange: sample.goodputBytesPerSecond, lanesBeforeChange: lanes };
             lastChange = { action, reason, lanes: after, atMs: now };
           }
-          subscriber.next({ action, reason, lanes: state.lanes, atMs: now, sample, ...(lastChange && { laneChange: lastChange }) });
+          subscriber.next({ action, reason, lanes: state.lanes, step, atMs: now, sample, ...(lastChange && { laneChange: lastChange }) });
         },
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),

@@ -44,6 +44,12 @@ export interface LaneControllerConfig {
   readonly holdAfterShedMs?: number;
   /** After an add that brought no gain, try again after this long, ms (the path may have changed). Default `10_000`. */
   readonly probeAgainAfterMs?: number;
+  /**
+   * Lanes one `add` opens, as a share of the lanes in use (rounded up; at least 1, at most up to `maxLanes`):
+   * while goodput keeps rising and the RTT does not inflate, the lane count grows by this share per stagger
+   * interval instead of by one (9 lanes: +3, then +4 to 16). `0`: one lane per add. Default `1 / 3`.
+   */
+  readonly rampShare?: number;
 }
 
 /** A config with every default filled in. */
@@ -51,6 +57,9 @@ export type ResolvedLaneControllerConfig = { readonly [K in keyof LaneController
 
 /** Default lanes at the start of a transfer on a path with an RTT (see {@link LaneControllerConfig.startLanes}). */
 export const DEFAULT_START_LANES = 8;
+
+/** Default {@link LaneControllerConfig.rampShare}. */
+export const DEFAULT_RAMP_SHARE = 1 / 3;
 
 /** Default cap on lanes. */
 export const DEFAULT_MAX_LANES = 16;
@@ -94,5 +103,6 @@ export function resolveLaneControllerConfig(config: LaneControllerConfig = {}): 
     minGainShare: nonNegative('minGainShare', config.minGainShare ?? 0.3),
     holdAfterShedMs: nonNegative('holdAfterShedMs', config.holdAfterShedMs ?? 10_000),
     probeAgainAfterMs: nonNegative('probeAgainAfterMs', config.probeAgainAfterMs ?? 10_000),
+    rampShare: nonNegative('rampShare', config.rampShare ?? DEFAULT_RAMP_SHARE),
   };
 }

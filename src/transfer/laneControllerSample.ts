@@ -24,6 +24,8 @@ export interface LaneState {
   readonly lastChange?: 'add' | 'shed';
   /** The sample's goodput when the last change was decided. */
   readonly goodputBeforeChange?: number;
+  /** Lanes when the last change was decided. */
+  readonly lanesBeforeChange?: number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -61,5 +63,6 @@ export function laneSampleOf(history: readonly TimedMeasurement[], state: LaneSt
     sinceChangeMs: now - state.changedAt,
     lastChange: state.lastChange,
     goodputBeforeChangeBytesPerSecond: state.goodputBeforeChange,
+    lanesBeforeChange: state.lanesBeforeChange,
   };
 }

@@ -5,15 +5,18 @@
  * description), written as `.then` chains with the timeout on a scheduler, so that connections whose
  * promises settle at once (the virtual ones of `createVirtualNetwork`) connect inside `TestScheduler.run()`.
  *
- * The offer leaves once the offerer's candidates are gathered (at most {@link OFFER_GATHER_WAIT_MS}), with
- * them in its SDP: the sender's control channel shares its association with the transfer's data, and a
- * message sent once data flows waits behind everything queued (libdatachannel keeps one send queue per
- * association), so a lane that needs only the offer to go that way connects in about an RTT, not seconds.
+ * The offer leaves once the offerer's candidates are gathered (at most {@link OFFER_GATHER_WAIT_MS}), but
+ * **without** candidate lines: the offerer sends them once it applied the answer. Then the offerer's ICE
+ * checks reach the answerer first and the offerer's ICE connects first. With the candidates in the offer,
+ * the answerer started its checks an RTT earlier and its ICE connected first: its DTLS ClientHello (the
+ * answerer is the DTLS client) reached the offerer before the offerer's ICE had connected and was dropped,
+ * and the handshake waited for DTLS's 1 s retransmission (measured through the emulator at 40 ms RTT: 6 of
+ * 8 lanes connected 1.1 s after their answer; without candidates in the offer, every lane within 0.4 s).
  * Candidate lines in either SDP pass the same `acceptCandidate` filter as trickled ones.
  *
  * ```
- * offerer:  bootstrap channel → offer, gathered → offer + candidates ─► answer applied → (held, not in the offer) candidates ─► connected
- * answerer:                                    ◄─ offer applied → answer ─► candidates ───────────────────────────────────────► connected
+ * offerer:  bootstrap channel → offer, gathered → offer (no candidates) ─► answer applied → candidates ─► checks → connected → DTLS
+ * answerer:                                    ◄─ offer applied → answer ─► candidates ──────────────────► connected → ClientHello
  * ```
  */
 import type { SchedulerLike } from 'rxjs';
@@ -100,7 +103,7 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
   const onCandidate = (event: { candidate?: { candidate?: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null }): void => {
     const found = event.candidate;
     if (!found?.candidate || !c.acceptCandidate(found.candidate)) return;
-    if (inOffer.has(normaliseCandidate(found.candidate))) return;
+    if (gathered.has(normaliseCandidate(found.candidate))) return;
     const candidate = { candidate: normaliseCandidate(found.candidate), sdpMid: found.sdpMid ?? '0', sdpMLineIndex: found.sdpMLineIndex ?? null };
     if (held && !haveRemote) held.push(candidate);
     else c.transport.send({ kind: 'candidate', candidate });
@@ -117,7 +120,7 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
       );
     });
 
-  /** Sends the offer as it stands now (its gathered candidates in its SDP): once. */
+  /** Sends the offer as it stands now, without candidate lines (its gathered candidates wait in `held`): once. */
   let offerSent = false;
   const sendOffer = (fallback: { type: string; sdp?: string }): void => {
     if (offerSent || settled) return;
@@ -126,13 +129,16 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     pc.removeEventListener('icegatheringstatechange', onGathering);
     const local = pc.localDescription as { type: string; sdp?: string } | null | undefined;
     const sdp = filterSdpCandidates(local?.sdp ?? fallback.sdp ?? '', c.acceptCandidate);
-    inOffer = sdpCandidates(sdp);
-    if (held) held.splice(0, held.length, ...held.filter((x) => !inOffer.has(normaliseCandidate(x.candidate))));
-    c.transport.send({ kind: 'description', description: { type: 'offer', sdp } });
+    // The gathered candidates leave once the answer is applied (`held`), not in the offer: see the file's comment.
+    gathered = sdpCandidates(sdp);
+    const queued = new Set(held?.map((x) => x.candidate));
+    const sdpMid = /\r\na=mid:([^\r]*)/.exec(sdp)?.[1] ?? '0';
+    for (const candidate of gathered) if (!queued.has(candidate)) held?.push({ candidate, sdpMid, sdpMLineIndex: 0 });
+    c.transport.send({ kind: 'description', description: { type: 'offer', sdp: filterSdpCandidates(sdp, () => false) } });
   };
   let offerMade: { type: string; sdp?: string } | undefined;
-  /** The candidate lines the offer carried: not trickled again. */
-  let inOffer = new Set<string>();
+  /** The candidate lines of the local SDP when the offer left: queued in `held` once, not again from events. */
+  let gathered = new Set<string>();
   let gatherWait: { unsubscribe(): void } | undefined;
   const onGathering = (): void => {
     if (offerMade && pc.iceGatheringState === 'complete') sendOffer(offerMade);

@@ -87,7 +87,7 @@ export function runLanes({ network, durationMs, lanes: initial = 1, controller =
       next: (d) => {
         if (d.action === 'hold') return;
         changes.push(d);
-        if (d.action === 'add') addLane();
+        if (d.action === 'add') for (let k = 0; k < d.step; k++) addLane();
         else shedLane();
       },
       complete: () => {

@@ -26,6 +26,31 @@ describe('laneController', () => {
     });
   });
 
+  it('ramps: an add opens a third of the lanes in use (rampShare, default 1/3) while goodput rises, up to maxLanes', () => {
+    const scheduler = testScheduler();
+    const seen: LaneDecision[] = [];
+    scheduler.run(({ cold }) => {
+      // 8 lanes at 1.1 MB/s are loss-bound (0.7 × 8 × 146,400 = 819,840); at 11 lanes 1.7 MB/s is a gain.
+      cold('a 999ms a 999ms b 999ms b|', { a: { ...lossBound, goodputBytesPerSecond: 1_100_000 }, b: { ...lossBound, goodputBytesPerSecond: 1_700_000 } })
+        .pipe(laneController({ scheduler, initialLanes: 8, maxLanes: 14 }))
+        .subscribe((d) => seen.push(d));
+    });
+    expect(seen.map((d) => `${brief(d)} +${d.step}`)).toEqual(['hold stagger 8 +0', 'add loss-bound 11 +3', 'add loss-bound 14 +3', 'hold at-cap 14 +0']);
+  });
+
+  it('after a ramp, a gain of less than one lane\'s share (of the lanes before it) stops the adding', () => {
+    const scheduler = testScheduler();
+    const seen: LaneDecision[] = [];
+    scheduler.run(({ cold }) => {
+      // 8 → 11 lanes; goodput rose by 60 kB/s, under 0.3 × 1,800,000 / 8 = 67,500 (one of the 8 lanes' share;
+      // judged against 11 − 1 = 10 lanes, 54,000, it would pass).
+      cold('a 999ms a 999ms b|', { a: { ...lossBound, goodputBytesPerSecond: 1_800_000 }, b: { ...lossBound, goodputBytesPerSecond: 1_860_000 } })
+        .pipe(laneController({ scheduler, initialLanes: 8, maxLanes: 16 }))
+        .subscribe((d) => seen.push(d));
+    });
+    expect(seen.map(brief)).toEqual(['hold stagger 8', 'add loss-bound 11', 'hold no-gain 11']);
+  });
+
   it('reports the last change and the evidence with every decision', () => {
     const scheduler = testScheduler();
     const seen: LaneDecision[] = [];
