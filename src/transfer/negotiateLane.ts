@@ -12,6 +12,8 @@
  * answerer is the DTLS client) reached the offerer before the offerer's ICE had connected and was dropped,
  * and the handshake waited for DTLS's 1 s retransmission (measured through the emulator at 40 ms RTT: 6 of
  * 8 lanes connected 1.1 s after their answer; without candidates in the offer, every lane within 0.4 s).
+ * An answer that takes longer than {@link CANDIDATES_HELD_AT_MOST_MS} does not hold them further: they leave
+ * then, before the transfer's data can start on the given connection and queue them behind it.
  * Candidate lines in either SDP pass the same `acceptCandidate` filter as trickled ones.
  *
  * ```
@@ -41,6 +43,15 @@ type Candidate = CandidateMessage['candidate'];
 
 /** The offer waits at most this long for ICE gathering to complete, ms; then it leaves with what was gathered. */
 export const OFFER_GATHER_WAIT_MS = 1000;
+
+/**
+ * The offerer's candidates wait for the answer at most this long after the offer left, ms; then they leave
+ * anyway. Before any lane joined, the transfer's data starts on the given connection after at most 3 s, and
+ * control messages the sender sends after that queue behind its data (seconds on a slow lossy path): a lane
+ * whose answer came late must not need a message from the sender then. Sent early, they cost at most DTLS's
+ * 1 s retransmission (the answerer's ClientHello may arrive before the offerer's ICE connected).
+ */
+export const CANDIDATES_HELD_AT_MOST_MS = 1500;
 
 /** Keeps the `a=candidate:` lines of `sdp` that `accept` takes (given without the `a=`); the others go. */
 export function filterSdpCandidates(sdp: string, accept: (candidate: string) => boolean): string {
@@ -78,6 +89,7 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     pc.removeEventListener('connectionstatechange', onState);
     pc.removeEventListener('icegatheringstatechange', onGathering);
     gatherWait?.unsubscribe();
+    heldWait?.unsubscribe();
   };
   const finish = (reason?: string): void => {
     if (settled) return;
@@ -105,14 +117,21 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     if (!found?.candidate || !c.acceptCandidate(found.candidate)) return;
     if (gathered.has(normaliseCandidate(found.candidate))) return;
     const candidate = { candidate: normaliseCandidate(found.candidate), sdpMid: found.sdpMid ?? '0', sdpMLineIndex: found.sdpMLineIndex ?? null };
-    if (held && !haveRemote) held.push(candidate);
+    if (held && !haveRemote && !released) held.push(candidate);
     else c.transport.send({ kind: 'candidate', candidate });
   };
   const addCandidate = (x: Candidate): PromiseLike<unknown> => pc.addIceCandidate(x.sdpMLineIndex === null ? { candidate: x.candidate, sdpMid: x.sdpMid ?? '0' } : x);
+  /** The offerer's held candidates leave: the answer is applied, or it is late (`CANDIDATES_HELD_AT_MOST_MS`). */
+  const releaseHeld = (): void => {
+    heldWait?.unsubscribe();
+    heldWait = undefined;
+    released = true;
+    for (const x of held?.splice(0) ?? []) c.transport.send({ kind: 'candidate', candidate: x });
+  };
   const onDescription = (d: DescriptionMessage['description']): PromiseLike<unknown> =>
     pc.setRemoteDescription({ type: d.type, sdp: filterSdpCandidates(d.sdp, c.acceptCandidate) }).then(() => {
       haveRemote = true;
-      for (const x of held?.splice(0) ?? []) c.transport.send({ kind: 'candidate', candidate: x });
+      releaseHeld();
       for (const x of pending.splice(0)) attempt(() => addCandidate(x));
       if (d.type !== 'offer') return undefined;
       return pc.createAnswer().then((answer: { type: string; sdp?: string }) =>
@@ -135,11 +154,15 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     const sdpMid = /\r\na=mid:([^\r]*)/.exec(sdp)?.[1] ?? '0';
     for (const candidate of gathered) if (!queued.has(candidate)) held?.push({ candidate, sdpMid, sdpMLineIndex: 0 });
     c.transport.send({ kind: 'description', description: { type: 'offer', sdp: filterSdpCandidates(sdp, () => false) } });
+    if (!haveRemote) heldWait = c.scheduler.schedule(releaseHeld, Math.min(CANDIDATES_HELD_AT_MOST_MS, c.timeoutMs));
   };
   let offerMade: { type: string; sdp?: string } | undefined;
   /** The candidate lines of the local SDP when the offer left: queued in `held` once, not again from events. */
   let gathered = new Set<string>();
   let gatherWait: { unsubscribe(): void } | undefined;
+  // The timer that releases the held candidates without an answer, and whether they left.
+  let heldWait: { unsubscribe(): void } | undefined;
+  let released = false;
   const onGathering = (): void => {
     if (offerMade && pc.iceGatheringState === 'complete') sendOffer(offerMade);
   };

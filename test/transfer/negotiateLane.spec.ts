@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SignalMessage } from '../../src/connect/negotiate';
-import { negotiateLane, OFFER_GATHER_WAIT_MS } from '../../src/transfer/negotiateLane';
+import { CANDIDATES_HELD_AT_MOST_MS, negotiateLane, OFFER_GATHER_WAIT_MS } from '../../src/transfer/negotiateLane';
 import { testScheduler } from '../helpers/marbles';
 
 const LOOPBACK = 'candidate:1 1 UDP 2114977791 127.0.0.1 50000 typ host';
@@ -70,6 +70,37 @@ describe('negotiateLane: the offer leaves once gathered, its candidates after th
     });
   });
 
+  it(`an answer later than ${CANDIDATES_HELD_AT_MOST_MS} ms: the candidates leave without it, each once`, () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ flush }) => {
+      const pc = fakePc('complete');
+      const sent = start(pc, scheduler);
+      scheduler.schedule(() => {
+        // Just before the bound: still held.
+        expect(sent).toHaveLength(1);
+      }, CANDIDATES_HELD_AT_MOST_MS - 1);
+      scheduler.schedule(() => {
+        expect(sent.slice(1)).toEqual([{ kind: 'candidate', candidate: { candidate: LOOPBACK, sdpMid: '0', sdpMLineIndex: 0 } }]);
+        // One gathered later goes out at once; the answer, when it comes, sends nothing twice.
+        pc.fire('icecandidate', { candidate: { candidate: LOOPBACK.replace('50000', '50002'), sdpMid: '0', sdpMLineIndex: 0 } });
+        sent.answer();
+      }, CANDIDATES_HELD_AT_MOST_MS);
+      flush();
+      expect(sent.slice(1).map((m) => (m.kind === 'candidate' ? m.candidate.candidate : m.kind))).toEqual([LOOPBACK, LOOPBACK.replace('50000', '50002')]);
+    });
+  });
+
+  it('an answer in time cancels the bound: nothing is sent twice', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ flush }) => {
+      const pc = fakePc('complete');
+      const sent = start(pc, scheduler);
+      sent.answer();
+      flush();
+      expect(sent).toHaveLength(2);
+    });
+  });
+
   it('gathering still running: the offer waits for it to complete', () => {
     const scheduler = testScheduler();
     scheduler.run(({ flush }) => {
@@ -80,7 +111,8 @@ describe('negotiateLane: the offer leaves once gathered, its candidates after th
       pc.fire('icegatheringstatechange');
       expect(sent).toHaveLength(1);
       flush();
-      expect(sent).toHaveLength(1);
+      // The gathering wait does not send the offer again (the candidates leave at the answer's bound).
+      expect(sent.filter((m) => m.kind === 'description')).toHaveLength(1);
     });
   });
 
