@@ -1,3 +1,5 @@
+import { isBrowserPage } from './isBrowserPage';
+
 /** `sendBytesPerTask`'s default in a browser page: one Chromium-sized frame (256 KiB) per task of the page. */
 export const PAGE_SEND_BYTES_PER_TASK = 256 * 1024;
 
@@ -8,5 +10,5 @@ export const PAGE_SEND_BYTES_PER_TASK = 256 * 1024;
  * (Node, workers) no limit.
  */
 export function defaultSendBytesPerTask(): number {
-  return typeof document === 'undefined' ? Infinity : PAGE_SEND_BYTES_PER_TASK;
+  return isBrowserPage() ? PAGE_SEND_BYTES_PER_TASK : Infinity;
 }

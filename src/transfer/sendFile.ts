@@ -139,13 +139,16 @@ export const MAX_AUTO_LANES = 16;
 
 /**
  * `auto`'s lanes and channels: every connection offered (up to {@link MAX_AUTO_LANES}) becomes a
- * lane, with at least the profile's channel count. Loss-based congestion control caps one SCTP
- * association near MSS / (RTT × √loss) (about 4 Mbit/s at 40 ms and 0.5 % loss), so separate
- * associations are the lever a transport-agnostic library has; an explicit `lanes` or `channels` wins.
+ * lane, with at least the profile's channel count (in a browser page: one channel per lane, see below).
+ * Loss-based congestion control caps one SCTP association near MSS / (RTT × √loss) (about 4 Mbit/s at
+ * 40 ms and 0.5 % loss), so separate associations are the lever a transport-agnostic library has; an
+ * explicit `lanes` or `channels` wins. In Chromium a second channel on one association costs its SCTP
+ * stack more CPU per byte for no gain (docs/benchmarks.md, "Two channels on one association in Chromium"),
+ * so `onePerLane` (a page) gives each lane one channel.
  */
-export function autoLanes(profile: ProfileName, offered: number, overrides: Partial<TransferTuning> = {}): Pick<TransferTuning, 'lanes' | 'channels'> {
+export function autoLanes(profile: ProfileName, offered: number, overrides: Partial<TransferTuning> = {}, onePerLane = false): Pick<TransferTuning, 'lanes' | 'channels'> {
   const wanted = overrides.lanes ?? Math.max(1, Math.min(offered, MAX_AUTO_LANES));
-  const channels = overrides.channels ?? Math.max(resolveTuning(profile).channels, wanted);
+  const channels = overrides.channels ?? Math.max(onePerLane ? 1 : resolveTuning(profile).channels, wanted);
   return { channels, lanes: Math.min(wanted, channels) };
 }
 

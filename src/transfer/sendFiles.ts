@@ -6,6 +6,7 @@
 import { asyncScheduler, defer, finalize, Observable, switchMap } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { defaultSendBytesPerTask } from './sendBytesPerTask';
+import { isBrowserPage } from './isBrowserPage';
 import { MAX_INBAND_LANES, MAX_PARALLEL, type SessionSettings } from '../protocol/control';
 import { FRAME_HEADER_SIZE } from '../protocol/frame';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type PeerConnectionLike } from '../types';
@@ -95,7 +96,7 @@ export function sendSession(connection: PeerConnectionLike | readonly PeerConnec
       const roam: Partial<TransferTuning> = {
         minChunk: MIN_CHUNK_SIZE,
         ...(overrides.reliability === 'unreliable' ? {} : { maxChunk: CHROME_MAX_MESSAGE_SIZE }),
-        ...autoLanes(picked, lanes.length, overrides),
+        ...autoLanes(picked, lanes.length, overrides, isBrowserPage()),
         ...overrides,
       };
       // The probed RTT also picks the first chunk size, instead of waiting a stats interval for it.

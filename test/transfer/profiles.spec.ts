@@ -51,6 +51,15 @@ describe('profiles', () => {
     expect(() => resolveTuning(profile, { ...got, ...overrides })).not.toThrow();
   });
 
+  it.each([
+    ['lan', 1, {}, { channels: 1, lanes: 1 }],
+    ['lan', 3, {}, { channels: 3, lanes: 3 }],
+    ['internet', 1, {}, { channels: 1, lanes: 1 }],
+    ['lan', 1, { channels: 2 }, { channels: 2, lanes: 1 }],
+  ] as const)('in a page (onePerLane) auto on %s with %i connection(s) and %j uses %j: one channel per lane', (profile, offered, overrides, expected) => {
+    expect(autoLanes(profile, offered, overrides, true)).toEqual(expected);
+  });
+
   it('rejects values that break real stacks with InvalidConfigError', () => {
     const bad = [
       { high: 16 * 1024 * 1024, low: 4 * 1024 * 1024 }, // the seed's watermarks

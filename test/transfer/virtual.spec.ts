@@ -8,7 +8,7 @@
  * end fails at a virtual deadline instead of hanging.
  */
 import type { SchedulerLike } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   InvalidConfigError,
   receiveFile,
@@ -369,6 +369,19 @@ describe('sendFile → receiveFile over a virtual link', () => {
         expect((s.error as InvalidConfigError).details).toEqual({ sendBytesPerTask });
       }
     });
+  });
+
+  it('auto in a browser page (document exists) gives its one lane one channel; elsewhere the two of its profile', async () => {
+    const elsewhere = await transfer(MiB + 7, {}, {});
+    expect(completedOf(elsewhere.received)!.manifest).toMatchObject({ channels: 2, lanes: 1 });
+    vi.stubGlobal('document', {});
+    try {
+      const page = await transfer(MiB + 7, {}, {});
+      expect(completedOf(page.received)!.manifest).toMatchObject({ channels: 1, lanes: 1 });
+      expect(page.links[0].a.channels.filter(isData)).toHaveLength(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('channels: 1 works with the default profile, whose lanes (2) exceed it', async () => {

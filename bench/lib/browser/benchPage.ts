@@ -195,21 +195,23 @@ function countTo(bytes: number, subscribe: (add: (n: number) => void, fail: (e: 
   return withTimeout(done, timeoutMs, () => `${what} (${got} of ${bytes} B)`);
 }
 
-/** Raw loop, receiving end: negotiated channel 1 on peer `key`; counts `bytes`. */
-export async function rawReceive(key: string, bytes: number, timeoutMs: number): Promise<void> {
-  const [channel] = createNegotiatedChannels(peer(key), [1], { ordered: true });
-  channel.binaryType = 'arraybuffer';
+/** Raw loop, receiving end: negotiated channels 1..`channels` on peer `key` (unordered when asked); counts `bytes`. */
+export async function rawReceive(key: string, bytes: number, timeoutMs: number, unordered = false, channels = 1): Promise<void> {
+  const opened = createNegotiatedChannels(peer(key), Array.from({ length: channels }, (_, i) => 1 + i), { ordered: !unordered });
   receiving = countTo(
     bytes,
     (add, fail) => {
-      channel.onmessage = (e: MessageEvent<ArrayBuffer>) => add(e.data.byteLength);
-      channel.onclose = () => fail(new Error('raw: receiving channel closed'));
+      for (const channel of opened) {
+        channel.binaryType = 'arraybuffer';
+        channel.onmessage = (e: MessageEvent<ArrayBuffer>) => add(e.data.byteLength);
+        channel.onclose = () => fail(new Error('raw: receiving channel closed'));
+      }
     },
     timeoutMs,
     'raw receive',
   );
   receiving.catch(() => undefined);
-  await waitForOpen(channel);
+  await Promise.all(opened.map((c) => waitForOpen(c)));
 }
 
 /** Resolves once `bufferedAmount <= low`, on `bufferedamountlow` or a 10 ms poll (the event can be late). */
@@ -230,22 +232,25 @@ function drained(channel: RTCDataChannel, low: number): Promise<void> {
   });
 }
 
-/** Raw loop, sending end: fill while `bufferedAmount <= high`, then park until it is `<= low`. */
-export async function rawSend(key: string, bytes: number, config: { messageBytes: number; highWaterBytes: number; lowWaterBytes: number }): Promise<SendEnd> {
+/** Raw loop, sending end: fill while `bufferedAmount <= high`, then park until it is `<= low`; with `channels` > 1, message k goes to channel k mod n. */
+export async function rawSend(
+  key: string,
+  bytes: number,
+  config: { messageBytes: number; highWaterBytes: number; lowWaterBytes: number; unordered?: boolean; channels?: number },
+): Promise<SendEnd> {
   if (!data || data.length < bytes) throw new Error('rawSend: prepareData first');
-  const [channel] = createNegotiatedChannels(peer(key), [1], { ordered: true });
-  await waitForOpen(channel);
-  channel.bufferedAmountLowThreshold = config.lowWaterBytes;
+  const opened = createNegotiatedChannels(peer(key), Array.from({ length: config.channels ?? 1 }, (_, i) => 1 + i), { ordered: !config.unordered });
+  await Promise.all(opened.map((c) => waitForOpen(c)));
+  for (const c of opened) c.bufferedAmountLowThreshold = config.lowWaterBytes;
   const startedAt = now();
   let sent = 0;
-  while (sent < bytes) {
-    while (sent < bytes && channel.bufferedAmount <= config.highWaterBytes) {
-      const n = Math.min(config.messageBytes, bytes - sent);
-      // Chromium copies on send: a view into the source is enough.
-      channel.send(data.subarray(sent, sent + n));
-      sent += n;
-    }
-    if (sent < bytes) await drained(channel, config.lowWaterBytes);
+  for (let k = 0; sent < bytes; k++) {
+    const channel = opened[k % opened.length];
+    if (channel.bufferedAmount > config.highWaterBytes) await drained(channel, config.lowWaterBytes);
+    const n = Math.min(config.messageBytes, bytes - sent);
+    // Chromium copies on send: a view into the source is enough.
+    channel.send(data.subarray(sent, sent + n));
+    sent += n;
   }
   return { startedAt, finishedAt: now() };
 }

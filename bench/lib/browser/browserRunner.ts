@@ -134,7 +134,8 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
     switch (system.kind) {
       case 'raw': {
         const [a, b] = await connectPages();
-        await call(receiver, system.inWorker ? 'rawWorkerReceive' : 'rawReceive', b, bytes, timeoutMs);
+        if (system.inWorker) await call(receiver, 'rawWorkerReceive', b, bytes, timeoutMs);
+        else await call(receiver, 'rawReceive', b, bytes, timeoutMs, system.unordered ?? false, system.channels ?? 1);
         return {
           go: async () => {
             const sent = await call(sender, system.inWorker ? 'rawWorkerSend' : 'rawSend', a, bytes, system);

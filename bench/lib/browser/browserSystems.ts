@@ -27,6 +27,10 @@ export type BrowserSystem =
       readonly lowWaterBytes: number;
       /** Both ends' loops run in a dedicated Worker each, the channel transferred there. Default false (main threads). */
       readonly inWorker?: boolean;
+      /** An unordered channel (`ordered: false`, as tallow-rx's data channels) instead of an ordered one. Default false. */
+      readonly unordered?: boolean;
+      /** Channels of the one connection, message k on channel k mod n (tallow-rx's `lan` uses 2). Default 1. */
+      readonly channels?: number;
     }
   | {
       readonly kind: 'tallow';
@@ -62,9 +66,27 @@ export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
   },
   { kind: 'tallow', name: 'tallow-rx auto, 1 connection', connections: 1, receiver: 'page', options: {} },
   { kind: 'tallow', name: 'tallow-rx auto, 2 connections', connections: 2, receiver: 'page', options: {} },
+  { kind: 'tallow', name: 'tallow-rx auto, 1 connection, 1 channel', connections: 1, receiver: 'page', options: { channels: 1 } },
   { kind: 'simple-peer', name: 'simple-peer 9, write() 64 KiB', writeBytes: 64 * KiB },
   { kind: 'peerjs', name: "PeerJS 1.5, 'raw', 256 KiB msgs", messageBytes: CHROMIUM_MAX_MESSAGE_BYTES },
   { kind: 'tallow', name: 'tallow-rx auto, 1 connection, Chromium → node-datachannel', connections: 1, receiver: 'node', options: {} },
+  {
+    kind: 'raw',
+    name: 'raw RTCDataChannel unordered, 1 ch, 256 KiB msgs',
+    messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
+    highWaterBytes: RAW_HIGH_WATER_BYTES,
+    lowWaterBytes: RAW_LOW_WATER_BYTES,
+    unordered: true,
+  },
+  {
+    kind: 'raw',
+    name: 'raw RTCDataChannel unordered, 2 ch, 256 KiB msgs',
+    messageBytes: CHROMIUM_MAX_MESSAGE_BYTES,
+    highWaterBytes: RAW_HIGH_WATER_BYTES,
+    lowWaterBytes: RAW_LOW_WATER_BYTES,
+    unordered: true,
+    channels: 2,
+  },
 ];
 
 /**
