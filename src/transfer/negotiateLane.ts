@@ -117,7 +117,7 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     if (!found?.candidate || !c.acceptCandidate(found.candidate)) return;
     if (gathered.has(normaliseCandidate(found.candidate))) return;
     const candidate = { candidate: normaliseCandidate(found.candidate), sdpMid: found.sdpMid ?? '0', sdpMLineIndex: found.sdpMLineIndex ?? null };
-    if (held && !haveRemote && !released) held.push(candidate);
+    if (held && !released) held.push(candidate);
     else c.transport.send({ kind: 'candidate', candidate });
   };
   const addCandidate = (x: Candidate): PromiseLike<unknown> => pc.addIceCandidate(x.sdpMLineIndex === null ? { candidate: x.candidate, sdpMid: x.sdpMid ?? '0' } : x);
@@ -154,13 +154,13 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
     const sdpMid = /\r\na=mid:([^\r]*)/.exec(sdp)?.[1] ?? '0';
     for (const candidate of gathered) if (!queued.has(candidate)) held?.push({ candidate, sdpMid, sdpMLineIndex: 0 });
     c.transport.send({ kind: 'description', description: { type: 'offer', sdp: filterSdpCandidates(sdp, () => false) } });
-    if (!haveRemote) heldWait = c.scheduler.schedule(releaseHeld, Math.min(CANDIDATES_HELD_AT_MOST_MS, c.timeoutMs));
+    if (!released) heldWait = c.scheduler.schedule(releaseHeld, Math.min(CANDIDATES_HELD_AT_MOST_MS, c.timeoutMs));
   };
   let offerMade: { type: string; sdp?: string } | undefined;
   /** The candidate lines of the local SDP when the offer left: queued in `held` once, not again from events. */
   let gathered = new Set<string>();
   let gatherWait: { unsubscribe(): void } | undefined;
-  // The timer that releases the held candidates without an answer, and whether they left.
+  // The timer that releases the held candidates without an answer, and whether they left (set with the answer too).
   let heldWait: { unsubscribe(): void } | undefined;
   let released = false;
   const onGathering = (): void => {
