@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.spec.ts'],
+    // Turns a blocked event loop (which no vitest timeout can end) into a failure that names the test.
+    setupFiles: ['test/harness/watchdog.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
