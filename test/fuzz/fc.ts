@@ -36,6 +36,9 @@ export const runs = (): number => Math.max(1, Math.floor(envNumber('FC_RUNS') ??
 /** The per-case budget in ms. */
 export const caseBudget = (): number => envNumber('FC_CASE_BUDGET_MS') ?? DEFAULT_CASE_BUDGET_MS;
 
+/** A seed for a run without `FC_SEED`, chosen here so the test watchdog can print it if a case hangs. */
+const freshSeed = (): number => (Date.now() ^ (Math.random() * 0x1_0000_0000)) | 0;
+
 /**
  * Parameters for `fc.assert`: the run count, the replay seed and path when set,
  * and a whole-property time limit (`runs × case budget`, at least 30 s) after
@@ -46,13 +49,14 @@ export const caseBudget = (): number => envNumber('FC_CASE_BUDGET_MS') ?? DEFAUL
  */
 export function fcParams<T>(overrides: Partial<Parameters<T>> = {}): Parameters<T> {
   const numRuns = envNumber('FC_RUNS') !== undefined ? runs() : (overrides.numRuns ?? runs());
-  const seed = envNumber('FC_SEED');
+  const seed = envNumber('FC_SEED') ?? freshSeed();
+  (globalThis as { __tallowWatchdogNote?: (text: string) => void }).__tallowWatchdogNote?.(`FC_SEED=${seed}`);
   const path = process.env.FC_PATH?.trim() || undefined;
   const limit = Math.max(30_000, numRuns * caseBudget());
   return {
     ...overrides,
     numRuns,
-    ...(seed === undefined ? {} : { seed }),
+    seed,
     ...(path === undefined ? {} : { path, endOnFailure: true }),
     plugins: [fc.interruptAfterTimeLimit(limit, { failOnInterrupt: true })],
   } as Parameters<T>;

@@ -19,8 +19,12 @@ const label = new Uint8Array(new SharedArrayBuffer(2048));
 const clock = globalThis.performance;
 const nowS = (): number => Math.floor((clock.timeOrigin + clock.now()) / 1000) % 2 ** 30;
 
+let running = '';
+let note = '';
+
 function setLabel(text: string): void {
-  const bytes = new TextEncoder().encode(text).subarray(0, label.length - 1);
+  running = text;
+  const bytes = new TextEncoder().encode(note ? `${running} [${note}]` : running).subarray(0, label.length - 1);
   label.fill(0);
   label.set(bytes);
 }
@@ -55,6 +59,11 @@ if (staleMs > 0) {
   setLabel(`${expect.getState().testPath ?? 'a test file'} (collecting or in a hook)`);
   const worker = new Worker(watcher, { eval: true, workerData: { heartbeat, label, staleMs, pid: process.pid } });
   worker.unref();
+  // A test may add what replays it (a fast-check seed): `globalThis.__tallowWatchdogNote?.('FC_SEED=…')`.
+  (globalThis as { __tallowWatchdogNote?: (text: string) => void }).__tallowWatchdogNote = (text) => {
+    note = text;
+    setLabel(running);
+  };
   beforeEach((context) => setLabel(`${context.task.file.filepath} > ${context.task.name}`));
   afterEach((context) => setLabel(`${context.task.file.filepath} (after ${context.task.name})`));
 }

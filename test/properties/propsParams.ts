@@ -32,6 +32,7 @@ export const propsReport = (): boolean => process.env.PROPS_REPORT === '1';
 export function propsParams<T>(): fc.Parameters<T> {
   const numRuns = propsRuns();
   const path = process.env.FC_PATH?.trim() || undefined;
+  (globalThis as { __tallowWatchdogNote?: (text: string) => void }).__tallowWatchdogNote?.(`FC_SEED=${seed}`);
   return {
     numRuns,
     seed,
