@@ -32,7 +32,7 @@ import {
   type Observable,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
+  Subscription,
   Subject,
 } from 'rxjs';
 import {
@@ -63,7 +63,7 @@ import type { FileResult, SessionEvent, SessionOffer } from './SessionEvent';
 import type { ReceiverLanePool } from './ReceiverLanePool';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
-import { closeAfterPeer, closeTransfer, createDataChannels, incomingControlChannels } from './transferChannels';
+import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
 
@@ -161,14 +161,29 @@ export class ReceiverSession {
 
   /**
    * One session per subscription: takes the first control channel the peer opens. If it dies before an
-   * offer came on it (a sender retries a control channel that closed at birth), listens again.
+   * offer came on it (a sender retries a control channel that closed at birth), listens again. While the
+   * channel it took has not opened, a newer one replaces it: libdatachannel can announce a channel on a
+   * stream id whose previous channel is still closing, and that channel never opens; its sender gives up on
+   * it and offers on a new one (docs/protocol.md, control-channel replacement).
    */
   private listen(): void {
+    let link: ControlLink | undefined;
     const incoming = incomingControlChannels(this.lanes[0]).subscribe((ch) => {
-      incoming.unsubscribe();
+      if (link) {
+        if (this.link !== link || this.phase !== 'listening') return incoming.unsubscribe();
+        const stale = this.control;
+        link.dispose();
+        closeAll(stale ? [stale] : []);
+      }
       this.control = ch;
-      this.link = controlLink(ch);
-      this.subs.push(this.link.messages$.subscribe({ next: (m) => this.guard(() => this.onControl(m)), error: (err) => this.controlFailed(err) }));
+      this.link = link = controlLink(ch);
+      this.subs.push(this.link.messages$.subscribe({ next: (m) => this.guard(() => this.onControl(m)), error: (err) => this.link === link && this.controlFailed(err) }));
+      if (ch.readyState === 'open') incoming.unsubscribe();
+      else {
+        const opened = () => (ch.removeEventListener('open', opened), incoming.unsubscribe());
+        ch.addEventListener('open', opened);
+        this.subs.push(new Subscription(() => ch.removeEventListener('open', opened)));
+      }
     });
     this.subs.push(incoming);
   }

@@ -191,18 +191,19 @@ export class SenderSession {
       retried = true;
       const stale = this.control;
       this.link.dispose();
-      if (closeStale) closeAll([stale]);
+      // A channel that never opened is closed too: it holds its stream id, and its peer may have taken it.
+      if (closeStale || stale.readyState === 'connecting') closeAll([stale]);
       if (delayMs > 0) this.timers.later(delayMs, () => this.replaceControl(attempt + 1));
       else this.replaceControl(attempt + 1);
     };
-    const retryOrFail = (err: unknown) => {
+    const retryOrFail = (err: unknown, closeStale = false) => {
       if (this.phase === 'ended' || retried) return;
       // Right after a connection comes up, a new in-band channel sometimes closes before it opens (seen with
       // node-datachannel, a few per cent of fresh connections): nothing was sent on it, a new one is safe. A
       // receiver whose stack lost the offer (wrtc can deliver a channel's first message before its
       // `datachannel` event) closes the channel before answering: the offer goes again on a new one.
       const unanswered = !opened || (this.phase === 'offered' && !this.skipped.size && !this.resumes.size);
-      if (unanswered && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) return replace(false, 200);
+      if (unanswered && attempt < CONTROL_ATTEMPTS && err instanceof ChannelClosedError) return replace(closeStale, 200);
       // A malformed message is answered with an `error` before this side closes; a closed channel cannot be.
       this.fail(err, !(err instanceof ChannelClosedError));
     };
@@ -227,8 +228,11 @@ export class SenderSession {
           const probe = this.s.initialRttMs;
           if (this.s.laneRule === 'controller' && this.inbandOffer().inband && !(probe !== undefined && probe < IMPLIED_LOSS_MIN_RTT_MS)) this.ping();
           // On a replacement, give the receiver's stack time to announce the channel before the first message.
-          if (attempt === 1) this.sendOffer();
-          else this.timers.later(100 * attempt, () => this.phase === 'offered' && this.sendOffer());
+          // A channel that refuses the offer (node-datachannel: reported open, then "DataChannel is closed" on the
+          // first send, when the connection's previous control channel closed just before) is replaced too.
+          const offer = () => this.sendOffer((err) => retryOrFail(err, true));
+          if (attempt === 1) offer();
+          else this.timers.later(100 * attempt, () => this.phase === 'offered' && offer());
           this.timers.later(UNHEARD_MS * attempt, unheard);
           // Nobody answered (no receiver listening, or the user never decided).
           this.timers.later(acceptTimeout, () => {
@@ -255,9 +259,10 @@ export class SenderSession {
   /**
    * The offer, then one `entry` per file and one `folder` per folder: paced, so that a list of thousands never
    * queues more than {@link OFFER_QUEUE_BYTES} on the control channel, and checked, so that a message the
-   * channel refused fails the session here instead of leaving a gap the receiver finds later.
+   * channel refused goes to `refused` (the channel is replaced while the offer is unanswered, else the session
+   * fails) instead of leaving a gap the receiver finds later.
    */
-  private sendOffer(): void {
+  private sendOffer(refused: (err: ChannelClosedError) => void): void {
     const { offer, session } = this;
     const messages: ControlMessage[] = [
       { t: 'offer', v: CONTROL_VERSION, id: this.id, files: offer.files.length, folders: offer.folders.length, bytes: offer.bytes, ...this.inbandOffer(), ...session },
@@ -269,7 +274,7 @@ export class SenderSession {
     const step = () => {
       if (this.phase !== 'offered' || this.link !== link) return;
       while (next < messages.length && link.channel.bufferedAmount < OFFER_QUEUE_BYTES) {
-        if (!link.send(messages[next++])) return this.fail(new ChannelClosedError('the control channel refused part of the offer', { sent: next - 1, of: messages.length }), false);
+        if (!link.send(messages[next++])) return refused(new ChannelClosedError('the control channel refused part of the offer', { sent: next - 1, of: messages.length }));
       }
       if (next < messages.length) this.timers.later(OFFER_PACE_MS, step);
     };
