@@ -113,7 +113,11 @@ describe('connectLoopbackPair', () => {
     }
   });
 
-  it('lets the process exit on its own once close() resolved (no cleanup, no process.exit)', async () => {
+  // Retried: about 1 run in 60 under load, the child stays up after close() with no JS handle left
+  // (process.getActiveResourcesInfo() is empty), its main thread in epoll with V8's 8 s GC timer next: a
+  // node-datachannel callback whose native close event never came keeps the loop alive until the GC frees its
+  // wrapper. A leak of ours (a timer, a listener) fails every attempt.
+  it('lets the process exit on its own once close() resolved (no cleanup, no process.exit)', { retry: 2 }, async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/connect/fixtures/connectAndClose.ts'], { timeout: 20_000 });
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ text: 'bye', states: Array(4).fill('closed') });
   });
