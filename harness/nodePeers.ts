@@ -90,5 +90,9 @@ export async function openChannels(lane: Lane, count: number, init: RTCDataChann
  * (`nodeDataChannel.cleanup()`, which waits up to 10 s). Peer connections are unusable afterwards.
  */
 export function shutdownNodeDataChannel(): void {
+  // Not inside a vitest worker: vitest ends the worker process after each file anyway, and cleanup() is
+  // synchronous native code (it closes every connection and joins libdatachannel's threads). Were it to
+  // deadlock in an afterAll, it would block the event loop, where no vitest timeout can end it.
+  if (process.env.VITEST) return;
   nodeDataChannel.cleanup();
 }
