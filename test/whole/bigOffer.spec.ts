@@ -1,7 +1,8 @@
 /**
  * An offer of thousands of files: the sender paces its entries on the control channel (never more than
- * 256 KiB queued) and fails at once, with a typed error, if the channel refuses one (a gap would otherwise
- * surface on the receiver as "entry out of order", or not at all).
+ * 256 KiB queued). A channel that refuses one is replaced and the offer goes again, whole; when every channel
+ * refuses, the sender fails with a typed error (a gap would otherwise surface on the receiver as "entry out of
+ * order", or not at all).
  */
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -42,15 +43,17 @@ describe('an offer of thousands of files', () => {
     expect(peakQueued).toBeLessThanOrEqual(256 * 1024 + 1024);
   });
 
-  it('a control channel that refuses an entry fails the sender with ChannelClosedError, naming how far it got', () => {
+  it('a control channel that refuses an entry is replaced; when every one does, the sender fails with ChannelClosedError, naming how far it got', () => {
     const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
     let error: unknown;
+    let controls = 0;
     ts.run(() => {
       const l = createVirtualLink({ delayMs: 5, scheduler: ts });
       const create = l.a.createDataChannel.bind(l.a);
       (l.a as { createDataChannel: typeof create }).createDataChannel = (label, init) => {
         const ch = create(label, init) as VirtualDataChannel;
         if (label === CONTROL_LABEL) {
+          controls++;
           const send = ch.send.bind(ch);
           let n = 0;
           ch.send = (data: never) => {
@@ -63,7 +66,10 @@ describe('an offer of thousands of files', () => {
       receiveFiles(l.b, { scheduler: ts }).subscribe({ error: () => undefined });
       sendFiles(l.a, emptyFiles(100), { scheduler: ts }).subscribe({ error: (e) => (error = e) });
     });
+    // The offer goes again on a new channel while it is unanswered, at most 5 channels in all (protocol.md).
+    expect(controls).toBe(5);
     expect(error).toBeInstanceOf(ChannelClosedError);
-    expect((error as ChannelClosedError).details).toMatchObject({ sent: 19, of: 101 });
+    // Each channel refuses its 20th send; the last one carried a ping before the offer.
+    expect((error as ChannelClosedError).details).toMatchObject({ sent: 18, of: 101 });
   });
 });
