@@ -17,7 +17,7 @@ import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import { whenOpen } from './controlLink';
 import { laneController, type LaneDecision } from './laneController';
-import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
+import { DEFAULT_SETTLE_MS, resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneTimeoutOf, type LaneOptions } from './laneSignal';
 import { LaneWatermarks } from './laneWatermarks';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
@@ -117,7 +117,7 @@ export const MAX_ADD_TIMEOUTS = 2;
  * start lanes' slow starts overshoot and settle meanwhile, and an add judged against that overshoot looked
  * like no gain (virtual 100 Mbit/s, 40 ms, 0.5 %: 6.3 MB/s in the first second, 5 MB/s from the fourth).
  */
-export const SETTLE_MS = 2000;
+export const SETTLE_MS = DEFAULT_SETTLE_MS;
 /** …and this many probed RTTs. */
 export const SETTLE_RTTS = 25;
 
@@ -272,11 +272,12 @@ export class SenderLanes {
     );
   }
 
-  /** Whether data has flowed for {@link SETTLE_MS} and {@link SETTLE_RTTS} probed RTTs (at once without start lanes). */
+  /** Whether data has flowed for `settleMs` ({@link SETTLE_MS} by default) and {@link SETTLE_RTTS} probed RTTs (at once without start lanes). */
   private settled(): boolean {
     if (this.startCount === 0) return true;
     if (this.dataStartedAt === undefined) return false;
-    return this.c.sc.now() - this.dataStartedAt >= Math.max(SETTLE_MS, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
+    const settleMs = this.c.options.laneController?.settleMs ?? SETTLE_MS;
+    return this.c.sc.now() - this.dataStartedAt >= Math.max(settleMs, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
   }
 
   private decide(d: LaneDecision): void {

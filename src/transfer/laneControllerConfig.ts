@@ -50,6 +50,11 @@ export interface LaneControllerConfig {
    * interval instead of by one (9 lanes: +3, then +4 to 16). `0`: one lane per add. Default `1 / 3`.
    */
   readonly rampShare?: number;
+  /**
+   * `auto` in `sendFiles`, with start lanes: the controller judges nothing until data has flowed this long, ms
+   * (and 25 probed RTTs), so the start lanes' slow starts have overshot and settled. Default `2000`.
+   */
+  readonly settleMs?: number;
 }
 
 /** A config with every default filled in. */
@@ -60,6 +65,9 @@ export const DEFAULT_START_LANES = 8;
 
 /** Default {@link LaneControllerConfig.rampShare}. */
 export const DEFAULT_RAMP_SHARE = 1 / 3;
+
+/** Default {@link LaneControllerConfig.settleMs}. */
+export const DEFAULT_SETTLE_MS = 2000;
 
 /** Default cap on lanes. */
 export const DEFAULT_MAX_LANES = 16;
@@ -104,5 +112,6 @@ export function resolveLaneControllerConfig(config: LaneControllerConfig = {}): 
     holdAfterShedMs: nonNegative('holdAfterShedMs', config.holdAfterShedMs ?? 10_000),
     probeAgainAfterMs: nonNegative('probeAgainAfterMs', config.probeAgainAfterMs ?? 10_000),
     rampShare: nonNegative('rampShare', config.rampShare ?? DEFAULT_RAMP_SHARE),
+    settleMs: nonNegative('settleMs', config.settleMs ?? DEFAULT_SETTLE_MS),
   };
 }
