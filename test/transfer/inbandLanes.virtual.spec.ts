@@ -273,9 +273,8 @@ describe('in-band lanes in virtual time', () => {
     expect(stats[0]?.lanes).toBe(5);
   });
 
-  it('after the start lanes, the controller adds nothing until data has flowed 2 s (their slow starts settle first)', () => {
-    // 100 Mbit/s, 40 ms, 0.5 %: before, it added a lane on the first sample, against the start lanes'
-    // overshoot (6.3 MB/s in the first second, 5 MB/s from the fourth), which then read as no gain for 10 s.
+  /** Ms from the first file's start to the controller's first loss-bound add, over 100 Mbit/s, 40 ms, 0.5 %. */
+  const firstAddAfter = (laneController?: { settleMs: number }): number => {
     const file = new Uint8Array(24 * MiB).map((_, i) => (i * 13 + (i >> 11)) % 249);
     const scheduler = testScheduler();
     let startedAtMs = Infinity;
@@ -285,7 +284,7 @@ describe('in-band lanes in virtual time', () => {
       const given = net.createLink();
       const { createConnection } = net;
       const received$ = receiveFiles(given.b, { scheduler, createConnection });
-      const sent$ = sendFiles(given.a, [file], { scheduler, transferId: 13, createConnection }).pipe(
+      const sent$ = sendFiles(given.a, [file], { scheduler, transferId: 13, createConnection, ...(laneController ? { laneController } : {}) }).pipe(
         filter((e) => {
           if (e.type === 'file-started') startedAtMs = Math.min(startedAtMs, scheduler.now());
           if (e.type === 'stats' && e.stats.laneChange?.reason === 'loss-bound') adds.push(e.stats.laneChange.atMs);
@@ -295,7 +294,19 @@ describe('in-band lanes in virtual time', () => {
       merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ complete: () => net.close() });
     });
     expect(adds.length).toBeGreaterThan(0);
-    expect(Math.min(...adds) - startedAtMs).toBeGreaterThanOrEqual(2000);
+    return Math.min(...adds) - startedAtMs;
+  };
+
+  it('laneController.settleMs sets how long data flows before the first add (1 s: earlier than the default 2 s, never before 1 s)', () => {
+    const settled1s = firstAddAfter({ settleMs: 1000 });
+    expect(settled1s).toBeGreaterThanOrEqual(1000);
+    expect(settled1s).toBeLessThan(firstAddAfter());
+  });
+
+  it('after the start lanes, the controller adds nothing until data has flowed 2 s (their slow starts settle first)', () => {
+    // 100 Mbit/s, 40 ms, 0.5 %: before, it added a lane on the first sample, against the start lanes'
+    // overshoot (6.3 MB/s in the first second, 5 MB/s from the fourth), which then read as no gain for 10 s.
+    expect(firstAddAfter()).toBeGreaterThanOrEqual(2000);
   });
 
   it("a lane channel whose send fails as closed while it still reads open (node-datachannel) costs its frames, not the transfer", () => {

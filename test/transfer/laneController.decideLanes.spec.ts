@@ -99,5 +99,7 @@ describe('decideLanes', () => {
     expect(fieldOf({ staggerRtts: -1 })).toBe('staggerRtts');
     expect(fieldOf({ mssBytes: 0 })).toBe('mssBytes');
     expect(fieldOf({ minIntervalMs: Infinity })).toBe('minIntervalMs');
+    expect(fieldOf({ settleMs: -1 })).toBe('settleMs');
+    expect(fieldOf({ settleMs: Number.NaN })).toBe('settleMs');
   });
 });
