@@ -41,18 +41,32 @@ describe('a lost offer', () => {
     expect(received.map((e) => e.type)).toContain('completed');
   });
 
+  /**
+   * A receiver, then a sender of `file`, over a virtual link; `arrange` may change the link before the
+   * receiver subscribes (and what it returns runs right after). Checks that the file arrives whole.
+   */
+  const transfer = (file: Uint8Array, arrange: (l: ReturnType<typeof createVirtualLink>) => (() => void) | void) => {
+    const run = { failure: undefined as unknown, sent: [] as TransferEvent[], received: [] as TransferEvent[] };
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    ts.run(() => {
+      const l = createVirtualLink({ delayMs: 10, scheduler: ts });
+      const afterReceiver = arrange(l);
+      receiveFile(l.b, { scheduler: ts }).subscribe((e) => run.received.push(e));
+      afterReceiver?.();
+      sendFile(l.a, file, { scheduler: ts, channels: 1 }).subscribe({ next: (e) => run.sent.push(e), error: (e) => (run.failure = e) });
+    });
+    expect(run.failure).toBeUndefined();
+    const done = run.sent.find((e) => e.type === 'completed');
+    expect(done && done.type === 'completed' && done.sha256).toBe(sha256Hex(file));
+    expect(run.received.map((e) => e.type)).toContain('completed');
+  };
+
   it('the sender offers again on a new control channel when the first one refuses the offer (open, but its send throws)', () => {
     // node-datachannel, when a connection's previous control channel closed just before: the new channel is
     // reported open and its first send throws "DataChannel is closed". The session failed with "the control
     // channel refused part of the offer" before.
-    const file = deterministicBytes(300_000, 6);
-    let failure: unknown;
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const events: TransferEvent[] = [];
-    const received: TransferEvent[] = [];
     let controls = 0;
-    ts.run(() => {
-      const l = createVirtualLink({ delayMs: 10, scheduler: ts });
+    transfer(deterministicBytes(300_000, 6), (l) => {
       const create = l.a.createDataChannel.bind(l.a);
       l.a.createDataChannel = ((label: string, init?: RTCDataChannelInit) => {
         const ch = create(label, init);
@@ -63,35 +77,17 @@ describe('a lost offer', () => {
         }
         return ch;
       }) as typeof l.a.createDataChannel;
-      receiveFile(l.b, { scheduler: ts }).subscribe((e) => received.push(e));
-      sendFile(l.a, file, { scheduler: ts, channels: 1 }).subscribe({ next: (e) => events.push(e), error: (e) => (failure = e) });
     });
-    expect(failure).toBeUndefined();
     expect(controls).toBe(2);
-    const done = events.find((e) => e.type === 'completed');
-    expect(done && done.type === 'completed' && done.sha256).toBe(sha256Hex(file));
-    expect(received.map((e) => e.type)).toContain('completed');
   });
 
   it('a receiver whose control channel never opens takes the next one (libdatachannel: a channel announced on a stream still closing)', () => {
-    const file = deterministicBytes(200_000, 7);
-    let failure: unknown;
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const events: TransferEvent[] = [];
-    const received: TransferEvent[] = [];
     let staleClosed = 0;
-    ts.run(() => {
-      const l = createVirtualLink({ delayMs: 10, scheduler: ts });
-      receiveFile(l.b, { scheduler: ts }).subscribe((e) => received.push(e));
+    transfer(deterministicBytes(200_000, 7), (l) => {
       // A channel announced to the receiver that never opens: the receiver takes it first.
       const stale = { label: CONTROL_LABEL, id: 1, readyState: 'connecting', binaryType: 'arraybuffer', bufferedAmount: 0, addEventListener: () => undefined, removeEventListener: () => undefined, send: () => undefined, close: () => void staleClosed++ };
-      (l.b as unknown as { dispatch(e: unknown): void }).dispatch({ type: 'datachannel', channel: stale });
-      sendFile(l.a, file, { scheduler: ts, channels: 1 }).subscribe({ next: (e) => events.push(e), error: (e) => (failure = e) });
+      return () => (l.b as unknown as { dispatch(e: unknown): void }).dispatch({ type: 'datachannel', channel: stale });
     });
-    expect(failure).toBeUndefined();
-    const done = events.find((e) => e.type === 'completed');
-    expect(done && done.type === 'completed' && done.sha256).toBe(sha256Hex(file));
-    expect(received.map((e) => e.type)).toContain('completed');
     expect(staleClosed).toBe(1);
   });
 
