@@ -93,6 +93,8 @@ export class ReceiverSession {
   private control: DataChannelLike | undefined;
   private link: ControlLink | undefined;
   private readonly subs: Subscription[] = [];
+  /** The wait for a control channel (and for a newer one while the one taken has not opened). */
+  private listening: Subscription | undefined;
   private data: DataChannelLike[] = [];
   private phase: ReceiverPhase = 'listening';
   /** The session's id and settings, once an offer arrived; the listing, then the whole offer. */
@@ -167,8 +169,10 @@ export class ReceiverSession {
    * it and offers on a new one (docs/protocol.md, control-channel replacement).
    */
   private listen(): void {
+    // A wait still on from a channel that closed before it opened would take the next channel and drop it.
+    this.listening?.unsubscribe();
     let link: ControlLink | undefined;
-    const incoming = incomingControlChannels(this.lanes[0]).subscribe((ch) => {
+    const incoming = (this.listening = incomingControlChannels(this.lanes[0]).subscribe((ch) => {
       if (link) {
         if (this.link !== link || this.phase !== 'listening') return incoming.unsubscribe();
         const stale = this.control;
@@ -184,7 +188,7 @@ export class ReceiverSession {
         ch.addEventListener('open', opened);
         this.subs.push(new Subscription(() => ch.removeEventListener('open', opened)));
       }
-    });
+    }));
     this.subs.push(incoming);
   }
 

@@ -91,6 +91,32 @@ describe('a lost offer', () => {
     expect(staleClosed).toBe(1);
   });
 
+  it('a receiver whose control channel closes before it opened takes the very next one (the sender needs no second)', () => {
+    let controls = 0;
+    transfer(deterministicBytes(100_000, 8), (l) => {
+      const create = l.a.createDataChannel.bind(l.a);
+      l.a.createDataChannel = ((label: string, init?: RTCDataChannelInit) => ((controls += label === CONTROL_LABEL ? 1 : 0), create(label, init))) as typeof l.a.createDataChannel;
+      const listeners = new Map<string, (() => void)[]>();
+      const stale = {
+        label: CONTROL_LABEL,
+        id: 1,
+        readyState: 'connecting',
+        binaryType: 'arraybuffer',
+        bufferedAmount: 0,
+        addEventListener: (type: string, f: () => void) => listeners.set(type, [...(listeners.get(type) ?? []), f]),
+        removeEventListener: (type: string, f: () => void) => listeners.set(type, (listeners.get(type) ?? []).filter((g) => g !== f)),
+        send: () => undefined,
+        close: () => undefined,
+      };
+      return () => {
+        (l.b as unknown as { dispatch(e: unknown): void }).dispatch({ type: 'datachannel', channel: stale });
+        stale.readyState = 'closed';
+        for (const f of listeners.get('close') ?? []) f();
+      };
+    });
+    expect(controls).toBe(1);
+  });
+
   it('a receiver whose first message is not an offer closes that channel and takes the next one', async () => {
     const s = new HostileSender();
     try {
