@@ -5,6 +5,7 @@
  */
 import { asyncScheduler, defer, finalize, Observable, switchMap } from 'rxjs';
 import { InvalidConfigError } from '../errors';
+import { resolveLaneControllerConfig } from './laneControllerConfig';
 import { defaultSendBytesPerTask } from './sendBytesPerTask';
 import { isBrowserPage } from './isBrowserPage';
 import { MAX_INBAND_LANES, MAX_PARALLEL, type SessionSettings } from '../protocol/control';
@@ -88,6 +89,8 @@ export function sendSession(connection: PeerConnectionLike | readonly PeerConnec
   const room = Math.max(0, Math.min(MAX_INBAND_LANES, maxLanes - lanes.length));
   const inband = options.inbandLanes;
   if (inband !== undefined && !(Number.isInteger(inband) && inband >= 0 && inband <= MAX_INBAND_LANES)) throw new InvalidConfigError(`inbandLanes must be an integer in 0..${MAX_INBAND_LANES}`, { inbandLanes: inband });
+  // The lane controller reads its options only once the receiver accepted: a bad one must fail here, as this observable's error.
+  if (options.laneController !== undefined) resolveLaneControllerConfig(options.laneController);
   const withPool = (o: SendOptions, n: number, laneRule: LaneRule) => ({ ...o, filesInFlight: parallel, lanePool: pool, inbandLanes: Math.min(n, room), laneRule });
   if (profile !== 'auto') return runSession(lanes, files, folders, profile, overrides, withPool(options, inband ?? 0, 'fixed'));
   return probeConditions(lanes[0], options.probeTimeoutMs ?? 500, options.scheduler ?? asyncScheduler).pipe(

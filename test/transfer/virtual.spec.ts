@@ -371,6 +371,20 @@ describe('sendFile → receiveFile over a virtual link', () => {
     });
   });
 
+  it('a bad laneController option fails the send with InvalidConfigError naming the field (it threw, uncaught, once the receiver accepted)', () => {
+    for (const laneController of [{ settleMs: -1 }, { rampShare: Number.NaN }, { startLanes: 1.5 }]) {
+      const s = inVirtualTime((clock) => {
+        const l = link(clock);
+        record(receiveFile(l.b, { scheduler: clock.scheduler }));
+        const r = record(sendFile(l.a, new Uint8Array(1), { laneController, scheduler: clock.scheduler }));
+        untilEnded(clock, [r]);
+        return r;
+      });
+      expect(s.error).toBeInstanceOf(InvalidConfigError);
+      expect((s.error as InvalidConfigError).details.field).toBe(Object.keys(laneController)[0]);
+    }
+  });
+
   it('auto in a browser page (document exists) gives its one lane one channel; elsewhere the two of its profile', async () => {
     const elsewhere = await transfer(MiB + 7, {}, {});
     expect(completedOf(elsewhere.received)!.manifest).toMatchObject({ channels: 2, lanes: 1 });
