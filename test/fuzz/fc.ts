@@ -37,7 +37,10 @@ export const runs = (): number => Math.max(1, Math.floor(envNumber('FC_RUNS') ??
 export const caseBudget = (): number => envNumber('FC_CASE_BUDGET_MS') ?? DEFAULT_CASE_BUDGET_MS;
 
 /** A seed for a run without `FC_SEED`, chosen here so the test watchdog can print it if a case hangs. */
-const freshSeed = (): number => (Date.now() ^ (Math.random() * 0x1_0000_0000)) | 0;
+export const freshSeed = (): number => (Date.now() ^ (Math.random() * 0x1_0000_0000)) | 0;
+
+/** Hands `seed` to the test watchdog (test/harness/watchdog.ts), which prints it if the case hangs. */
+export const noteSeed = (seed: number): void => (globalThis as { __tallowWatchdogNote?: (text: string) => void }).__tallowWatchdogNote?.(`FC_SEED=${seed}`);
 
 /**
  * Parameters for `fc.assert`: the run count, the replay seed and path when set,
@@ -50,7 +53,7 @@ const freshSeed = (): number => (Date.now() ^ (Math.random() * 0x1_0000_0000)) |
 export function fcParams<T>(overrides: Partial<Parameters<T>> = {}): Parameters<T> {
   const numRuns = envNumber('FC_RUNS') !== undefined ? runs() : (overrides.numRuns ?? runs());
   const seed = envNumber('FC_SEED') ?? freshSeed();
-  (globalThis as { __tallowWatchdogNote?: (text: string) => void }).__tallowWatchdogNote?.(`FC_SEED=${seed}`);
+  noteSeed(seed);
   const path = process.env.FC_PATH?.trim() || undefined;
   const limit = Math.max(30_000, numRuns * caseBudget());
   return {

@@ -10,7 +10,7 @@
  * - `PROPS_REPORT=1`: print the totals (cases, outcomes, faults, bytes) at the end.
  */
 import fc from 'fast-check';
-import { DEFAULT_RUNS, envNumber } from '../fuzz/fc';
+import { DEFAULT_RUNS, envNumber, freshSeed, noteSeed } from '../fuzz/fc';
 
 /** Cases per property unless `FC_RUNS` says otherwise. */
 export { DEFAULT_RUNS } from '../fuzz/fc';
@@ -18,7 +18,7 @@ export { DEFAULT_RUNS } from '../fuzz/fc';
 export const propsRuns = (): number => Math.max(1, Math.floor(envNumber('FC_RUNS') ?? DEFAULT_RUNS));
 
 /** The seed of this run: `FC_SEED`, or a fresh one (fixed here so the report can print it). */
-const seed = envNumber('FC_SEED') ?? (Date.now() ^ (Math.random() * 0x1_0000_0000)) | 0;
+const seed = envNumber('FC_SEED') ?? freshSeed();
 export const propsSeed = (): number => seed;
 
 /** True when the totals should be printed. */
@@ -32,7 +32,7 @@ export const propsReport = (): boolean => process.env.PROPS_REPORT === '1';
 export function propsParams<T>(): fc.Parameters<T> {
   const numRuns = propsRuns();
   const path = process.env.FC_PATH?.trim() || undefined;
-  (globalThis as { __tallowWatchdogNote?: (text: string) => void }).__tallowWatchdogNote?.(`FC_SEED=${seed}`);
+  noteSeed(seed);
   return {
     numRuns,
     seed,
