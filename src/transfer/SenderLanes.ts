@@ -113,12 +113,9 @@ export const START_WAIT_MAX_MS = 3000;
 export const MAX_ADD_TIMEOUTS = 2;
 
 /**
- * The controller judges nothing until data has flowed this long (ms; and {@link SETTLE_RTTS} RTTs): the
- * start lanes' slow starts overshoot and settle meanwhile, and an add judged against that overshoot looked
- * like no gain (virtual 100 Mbit/s, 40 ms, 0.5 %: 6.3 MB/s in the first second, 5 MB/s from the fourth).
+ * Besides `laneController.settleMs` ({@link DEFAULT_SETTLE_MS}), the controller judges nothing until data has
+ * flowed this many probed RTTs.
  */
-export const SETTLE_MS = DEFAULT_SETTLE_MS;
-/** …and this many probed RTTs. */
 export const SETTLE_RTTS = 25;
 
 /** Times a lane's data channels are made before the lane is dropped. */
@@ -272,11 +269,11 @@ export class SenderLanes {
     );
   }
 
-  /** Whether data has flowed for `settleMs` ({@link SETTLE_MS} by default) and {@link SETTLE_RTTS} probed RTTs (at once without start lanes). */
+  /** Whether data has flowed for `settleMs` and {@link SETTLE_RTTS} probed RTTs (at once without start lanes). */
   private settled(): boolean {
     if (this.startCount === 0) return true;
     if (this.dataStartedAt === undefined) return false;
-    const settleMs = this.c.options.laneController?.settleMs ?? SETTLE_MS;
+    const settleMs = this.c.options.laneController?.settleMs ?? DEFAULT_SETTLE_MS;
     return this.c.sc.now() - this.dataStartedAt >= Math.max(settleMs, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
   }
 
