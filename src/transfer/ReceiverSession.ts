@@ -174,7 +174,8 @@ export class ReceiverSession {
     let link: ControlLink | undefined;
     const incoming = (this.listening = incomingControlChannels(this.lanes[0]).subscribe((ch) => {
       if (link) {
-        if (this.link !== link || this.phase !== 'listening') return incoming.unsubscribe();
+        // Every path that drops `link` calls listen() again, which ends this wait; an offer ends it here.
+        if (this.phase !== 'listening') return incoming.unsubscribe();
         const stale = this.control;
         link.dispose();
         closeAll(stale ? [stale] : []);
