@@ -28,6 +28,9 @@ export { streamFile, type FileDescriptor, type FileInput } from './transfer/file
 export type { TransferEvent } from './transfer/TransferEvent';
 export type { TransferObservable, TransferProgress } from './transfer/TransferObservable';
 
+// Data channels off the page's main thread
+export { channelsInWorker, type ChannelsInWorkerConfig } from './channels/channelsInWorker';
+
 // Sources
 export { bufferedAmountLow } from './sources/bufferedAmountLow';
 export { fromBlob, type FromBlobConfig } from './sources/fromBlob';

@@ -3,6 +3,7 @@
  * options, and the signalling pipe that carries one lane's offer/answer and ICE candidates as `lane-*`
  * control messages (docs/protocol.md, "In-band lanes"), so `negotiate` runs over the control channel.
  */
+import { workerOf } from '../channels/inWorker';
 import type { SignalMessage, SignalTransport } from '../connect/negotiate';
 import { InvalidConfigError, ProtocolError } from '../errors';
 import { MAX_LANE_CANDIDATES, type ControlMessage } from '../protocol/control';
@@ -77,7 +78,12 @@ export function connectionFactory(create: CreateConnection | undefined, first: P
       return undefined;
     }
   };
-  return () => (isConstructor(f) ? new f(configuration()) : (f as (c: unknown) => PeerConnectionLike)(configuration()));
+  // A lane of a connection whose channels run in a worker runs its channels there too.
+  const worker = workerOf(first);
+  return () => {
+    const pc = isConstructor(f) ? new f(configuration()) : (f as (c: unknown) => PeerConnectionLike)(configuration());
+    return worker ? worker.wrap(pc) : pc;
+  };
 }
 
 /** Checks a lane option up front. */

@@ -40,6 +40,9 @@ describe.skipIf(skip)('transfers in Chromium (real browser, 127.0.0.1)', () => {
   // Lane keys in the page: one pair, and two pairs.
   let oneLane = '';
   let twoLanes = '';
+  // The same, made with channelsInWorker: their data channels run in the page's channel worker.
+  let oneLaneInWorker = '';
+  let twoLanesInWorker = '';
 
   /** Sends a request to the runner; rejects on an error reply, after `timeoutMs`, or if the runner dies. */
   const request = (req: RunnerCommand, timeoutMs = 50_000): Promise<any> => {
@@ -76,6 +79,8 @@ describe.skipIf(skip)('transfers in Chromium (real browser, 127.0.0.1)', () => {
     runner.port.onMessage((data) => waiting.get((data as RunnerReply).id)?.(data as RunnerReply));
     oneLane = await inPage('connectLanes', 1);
     twoLanes = await inPage('connectLanes', 2);
+    oneLaneInWorker = await inPage('connectLanes', 1, true);
+    twoLanesInWorker = await inPage('connectLanes', 2, true);
   }, 60_000);
 
   afterAll(async () => {
@@ -140,6 +145,51 @@ describe.skipIf(skip)('transfers in Chromium (real browser, 127.0.0.1)', () => {
       expect(r.sender?.manifest).toEqual(r.receiver.manifest);
       // Unreliable chunks stay small (one lost packet loses a whole message).
       if (reliability === 'unreliable') expect(r.receiver.manifest!.chunk.max).toBeLessThanOrEqual(64 * 1024);
+    }, 40_000);
+  });
+
+  describe('Chromium ↔ Chromium with channelsInWorker: every data channel in the channel worker', () => {
+    /** The file arrived whole, and no `send()` ran on the page's main thread: the channels were in the worker. */
+    const expectIntactFromWorker = (r: PageEntry.RunResult, size: number, seed: number): void => {
+      const sha = expectedSha(size, seed);
+      expect(r.sender?.error).toBeUndefined();
+      expect(r.receiver.error).toBeUndefined();
+      expect(r.sender).toMatchObject({ outcome: 'completed', sha256: sha });
+      expect(r.receiver).toMatchObject({ outcome: 'completed', sha256: sha });
+      expect(r).toMatchObject({ sourceSha256: sha, receivedIsBlob: true, receivedSize: size, receivedSha256: sha });
+      expect(r.sends).toMatchObject({ calls: 0, errors: [] });
+    };
+    const cases = [
+      { lanes: 1, channels: 1, size: 8 * MiB, reliability: 'reliable' },
+      { lanes: 1, channels: 1, size: 0, reliability: 'reliable' },
+      { lanes: 1, channels: 3, size: 8 * MiB + 1, reliability: 'reliable' },
+      { lanes: 1, channels: 1, size: 8 * MiB, reliability: 'unreliable' },
+      { lanes: 2, channels: 2, size: 8 * MiB, reliability: 'reliable' },
+    ] as const;
+    it.each(cases)('$size B over $lanes lane(s), $channels channel(s), $reliability', async ({ lanes, channels, size, reliability }) => {
+      const seed = 300 + size + channels * 7 + lanes;
+      const r = await inPage('transferLocal', lanes === 1 ? oneLaneInWorker : twoLanesInWorker, { size, seed, channels, lanes, reliability, timeoutMs: 30_000 });
+      expectIntactFromWorker(r, size, seed);
+      expect(r.receiver.manifest).toMatchObject({ channels, lanes, reliability });
+    }, 40_000);
+
+    it('in-band lanes of such a connection run their channels in the worker too', async () => {
+      const size = 12 * MiB;
+      const seed = 47;
+      const r = await inPage('transferInband', oneLaneInWorker, { size, seed, inbandLanes: 3, gateAt: MiB, timeoutMs: 30_000 });
+      expectIntactFromWorker(r, size, seed);
+      expect(r.maxLanes).toBe(4);
+      expect(r.senderLanes).toEqual(['closed', 'closed', 'closed']);
+    }, 40_000);
+
+    it('a sender that unsubscribes mid-transfer ends the receiver with TransferCancelledError, and the connection carries the next transfer', async () => {
+      const size = 32 * MiB;
+      const r = await inPage('cancelLocal', oneLaneInWorker, { size, seed: 51, cancelAfter: 2 * MiB, channels: 2, timeoutMs: 20_000 });
+      expect(r.cancelledAt).toBeGreaterThanOrEqual(2 * MiB);
+      expect(r.cancelledAt).toBeLessThan(size);
+      expect(r.receiver.error).toMatchObject({ name: 'TransferCancelledError', code: 'ERR_CANCELLED', by: 'remote' });
+      const next = await inPage('transferLocal', oneLaneInWorker, { size: MiB + 3, seed: 52, channels: 2, lanes: 1, timeoutMs: 20_000 });
+      expectIntactFromWorker(next, MiB + 3, 52);
     }, 40_000);
   });
 

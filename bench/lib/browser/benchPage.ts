@@ -16,7 +16,7 @@
 import { lastValueFrom, tap } from 'rxjs';
 import SimplePeer from 'simple-peer/simplepeer.min.js';
 import { Peer, type DataConnection } from 'peerjs';
-import { receiveFile, sendFile, type SendOptions, type TransferEvent } from '../../../src/index';
+import { channelsInWorker, receiveFile, sendFile, type SendOptions, type TransferEvent } from '../../../src/index';
 import { createNegotiatedChannels, waitForOpen } from '../../../harness/channels';
 import { createWebSocketTransport, negotiate, type SignalTransport } from '../../../harness/signalling';
 import { pageHashWorker } from '../../../src/hash/pageHashWorker';
@@ -166,9 +166,11 @@ async function openSocket(url: string): Promise<SignalTransport> {
 }
 
 /** A new peer connection negotiated over the signalling WebSocket `url`; returns its key. */
-export async function connectPeer(url: string, role: 'offerer' | 'answerer'): Promise<string> {
+export async function connectPeer(url: string, role: 'offerer' | 'answerer', inWorker = false): Promise<string> {
   const key = `p${++seq}`;
-  const pc = new RTCPeerConnection({ iceServers: [] });
+  const made = new RTCPeerConnection({ iceServers: [] });
+  // `channelsInWorker` before signalling, so that every channel of the connection is handed over as it is made.
+  const pc = inWorker ? await channelsInWorker(made) : made;
   peers.set(key, pc);
   await negotiate(pc, { role, transport: await openSocket(url) });
   return key;

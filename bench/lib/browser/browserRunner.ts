@@ -117,10 +117,10 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
   const peerServerPort = (peerServer.address() as AddressInfo).port;
 
   /** One peer connection between the pages: the sender offers, the receiver answers. */
-  const connectPages = async (): Promise<[string, string]> => {
+  const connectPages = async (channelsInWorker?: true | 'receiver'): Promise<[string, string]> => {
     const session = `bench-${process.pid}-${++signalSeq}`;
-    const a = call(sender, 'connectPeer', `${server.signalUrl}?session=${session}-a`, 'offerer');
-    const b = call(receiver, 'connectPeer', `${server.signalUrl}?session=${session}-b`, 'answerer');
+    const a = call(sender, 'connectPeer', `${server.signalUrl}?session=${session}-a`, 'offerer', channelsInWorker === true);
+    const b = call(receiver, 'connectPeer', `${server.signalUrl}?session=${session}-b`, 'answerer', channelsInWorker !== undefined);
     a.catch(() => undefined);
     b.catch(() => undefined);
     const [ta, tb] = await Promise.all([server.signalling(`${session}-a`), server.signalling(`${session}-b`)]);
@@ -148,7 +148,7 @@ async function prepare(context: ChromiumRunnerContext): Promise<(r: RunRequest) 
       case 'tallow': {
         if (system.receiver === 'node') return arrangeNode(system, bytes, timeoutMs);
         const lanes: Array<[string, string]> = [];
-        for (let i = 0; i < system.connections; i++) lanes.push(await connectPages());
+        for (let i = 0; i < system.connections; i++) lanes.push(await connectPages(system.channelsInWorker));
         return {
           go: async () => {
             await call(receiver, 'tallowReceive', lanes.map(([, b]) => b), timeoutMs);

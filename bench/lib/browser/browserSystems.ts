@@ -43,6 +43,8 @@ export type BrowserSystem =
       readonly options: Pick<SendOptions, 'maxChunk' | 'minChunk' | 'high' | 'low' | 'channels' | 'lanes'>;
       /** Runs the library of an older checkout (`--baseline`): the pages' `baseline` bundle. Default: this tree's. */
       readonly baseline?: boolean;
+      /** Connections made with `channelsInWorker` (their data channels run in a Worker): on both pages, or on the receiving one. Default: neither. */
+      readonly channelsInWorker?: true | 'receiver';
     }
   | { readonly kind: 'simple-peer'; readonly name: string; readonly writeBytes: number }
   | { readonly kind: 'peerjs'; readonly name: string; readonly messageBytes: number };
@@ -65,6 +67,8 @@ export const BROWSER_SYSTEMS: readonly BrowserSystem[] = [
     inWorker: true,
   },
   { kind: 'tallow', name: 'tallow-rx auto, 1 connection', connections: 1, receiver: 'page', options: {} },
+  { kind: 'tallow', name: 'tallow-rx auto, 1 connection, channelsInWorker', connections: 1, receiver: 'page', options: {}, channelsInWorker: true },
+  { kind: 'tallow', name: 'tallow-rx auto, 1 connection, channelsInWorker on the receiving page', connections: 1, receiver: 'page', options: {}, channelsInWorker: 'receiver' },
   { kind: 'tallow', name: 'tallow-rx auto, 2 connections', connections: 2, receiver: 'page', options: {} },
   { kind: 'tallow', name: 'tallow-rx auto, 1 connection, 1 channel', connections: 1, receiver: 'page', options: { channels: 1 } },
   { kind: 'simple-peer', name: 'simple-peer 9, write() 64 KiB', writeBytes: 64 * KiB },

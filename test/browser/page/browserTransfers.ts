@@ -15,7 +15,7 @@
  *   sender's in-band `tallow-control` channel).
  */
 import type { Subscription } from 'rxjs';
-import { receiveFile, sendFile, streamFile, TallowError, TransferCancelledError, type TransferEvent, type TransferObservable, type TransferStats } from '../../../src/index';
+import { channelsInWorker, receiveFile, sendFile, streamFile, TallowError, TransferCancelledError, type TransferEvent, type TransferObservable, type TransferStats } from '../../../src/index';
 import { isLoopbackUdpCandidate } from '../../../src/connect/loopbackCandidates';
 import { CHROME_MAX_MESSAGE_SIZE } from '../../../src/protocol';
 import { bitrate$, rtt$, statsSamples } from '../../../src/stats';
@@ -243,13 +243,22 @@ async function receivedFacts(w: ReturnType<typeof watch>): Promise<Pick<RunResul
 }
 
 /** Connects `lanes` pairs of page peer connections; returns their key. */
-export async function connectLanes(lanes: number): Promise<string> {
+export async function connectLanes(lanes: number, inWorker = false): Promise<string> {
   const key = `lanes${++seq}`;
   const set: Lanes = { a: [], b: [] };
   pairs.set(key, set);
+  // `channelsInWorker` before connecting: every channel made on these connections from then on runs in the
+  // page's channel worker, the in-band lanes' too.
+  const made = async () => {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    if (!inWorker) return pc;
+    const wrapped = await channelsInWorker(pc);
+    if (wrapped === pc) throw new Error('channelsInWorker: no worker started in this page');
+    return wrapped;
+  };
   for (let i = 0; i < lanes; i++) {
-    set.a.push(new RTCPeerConnection({ iceServers: [] }));
-    set.b.push(new RTCPeerConnection({ iceServers: [] }));
+    set.a.push(await made());
+    set.b.push(await made());
   }
   await Promise.all(set.a.map((a, i) => connectInProcess(a, set.b[i])));
   return key;
