@@ -48,6 +48,8 @@ type Reply =
 export class ChannelWorker implements ChannelAdopter {
   private readonly channels = new Map<number, WorkerChannel>();
   private nextKey = 1;
+  /** The stand-in of each connection wrapped so far: a second wrap must not hand a channel over twice. */
+  private readonly wrapped = new WeakMap<object, PeerConnectionLike>();
   private dead = false;
   private readonly port = { post: (message: Record<string, unknown>, transfer: Transferable[] = []) => this.post(message, transfer) };
 
@@ -80,9 +82,11 @@ export class ChannelWorker implements ChannelAdopter {
     return mirror;
   }
 
-  /** `pc` with its new data channels handed to this worker (see `channelsInWorker`). */
+  /** `pc` with its new data channels handed to this worker (see `channelsInWorker`); the same stand-in each time. */
   wrap<T extends PeerConnectionLike>(pc: T): T {
-    return inWorker(pc, this);
+    let stand = this.wrapped.get(pc);
+    if (!stand) this.wrapped.set(pc, (stand = inWorker(pc, this)));
+    return stand as T;
   }
 
   /** Ends the worker; every channel it ran reports `close`. */

@@ -68,7 +68,8 @@ function pageWorker(timeoutMs: number): Promise<ChannelWorker | undefined> {
 /**
  * Moves the data channels of `pc` into a Worker. Resolves with a stand-in for `pc` (same methods, same
  * events, `instanceof RTCPeerConnection` still true) whose new data channels run in the worker, or with
- * `pc` itself where no worker can run. Channels made before the call stay where they are.
+ * `pc` itself where no worker can run. Channels made before the call stay where they are. Calling it again
+ * with the same connection (or its stand-in) resolves with the same stand-in.
  *
  * @param pc A peer connection, connected or not.
  * @param config {@link ChannelsInWorkerConfig}.

@@ -48,6 +48,7 @@ describe('channelsInWorker: starting the worker', () => {
     expect(workerOf(wrapped)).toBeInstanceOf(ChannelWorker);
     // Wrapping a stand-in again changes nothing.
     expect(await channelsInWorker(wrapped)).toBe(wrapped);
+    expect(workerOf(wrapped)!.wrap(pc)).toBe(wrapped);
   });
 
   it('a worker that never says ready is ended after startTimeoutMs, and the connection stays as it was', async () => {
