@@ -18,7 +18,8 @@ import type { ProfileName, TransferTuning } from './profiles';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
 import type { LaneControllerConfig } from './laneControllerConfig';
 import type { SenderLanePool } from './SenderLanePool';
-import { IMPLIED_LOSS_MIN_RTT_MS, SenderLanes, type LaneRule } from './SenderLanes';
+import { SenderLanes, type LaneRule } from './SenderLanes';
+import { LAN_PROBE_MS, startRttMs } from './startRttMs';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
@@ -171,17 +172,16 @@ export class SenderSession {
     return this.taken.reduce((n, m) => n + m.size, 0);
   }
 
-  /** Creates (or replaces) the control channel; offers once it opens; waits `acceptTimeoutMs` for an answer. */
-  /** The path's RTT for the start lanes: the lower of auto's probe and the pongs so far; `undefined` with neither. */
+  /** The path's RTT for the start lanes, from auto's probe and the pongs so far (`startRttMs`); `undefined` with neither. */
   private pathRttMs(): number | undefined {
-    const ms = Math.min(this.s.initialRttMs ?? Infinity, this.minPongMs);
-    return Number.isFinite(ms) ? ms : undefined;
+    return startRttMs(this.s.initialRttMs, this.minPongMs);
   }
 
   private ping(): void {
     this.link.send({ t: 'ping', n: this.pingSeq++ >>> 0, ts: this.sc.now() });
   }
 
+  /** Creates (or replaces) the control channel; offers once it opens; waits `acceptTimeoutMs` for an answer. */
   private connectControl(attempt: number): void {
     const acceptTimeout = this.s.acceptTimeoutMs ?? 120_000;
     let opened = false;
@@ -223,10 +223,10 @@ export class SenderSession {
         next: () => {
           opened = true;
           // Where the start lanes hang on the probed RTT, a ping before the offer checks it: on a busy CPU a LAN's
-          // probe reads 5 ms or more, and a probe can come back empty. The pong is usually back before the
-          // accept (see attachLanes).
+          // probe reads 5 ms or more, jitter makes a real path's read less, and a probe can come back empty
+          // (startRttMs). The pong is usually back before the accept (see attachLanes).
           const probe = this.s.initialRttMs;
-          if (this.s.laneRule === 'controller' && this.inbandOffer().inband && !(probe !== undefined && probe < IMPLIED_LOSS_MIN_RTT_MS)) this.ping();
+          if (this.s.laneRule === 'controller' && this.inbandOffer().inband && !(probe !== undefined && probe < LAN_PROBE_MS)) this.ping();
           // On a replacement, give the receiver's stack time to announce the channel before the first message.
           // A channel that refuses the offer (node-datachannel: reported open, then "DataChannel is closed" on the
           // first send, when the connection's previous control channel closed just before) is replaced too.

@@ -2,7 +2,9 @@
  * `auto`'s start lanes hang on the probed RTT (5 ms or more: a path worth lanes). A busy CPU makes a LAN's
  * probe read that much (Chromium's STUN round trip on two loaded pages of one machine said 5 ms and a page-to-
  * page run opened 8 lanes). The sender checks such a probe with a control ping at once and takes the lower.
- * Whole sessions in virtual time; the given connection's stats are made to say 8 ms.
+ * Jitter makes a real path's single probe read low (4 ms on an 8 ms path): a low probe that the pong
+ * contradicts gives the mean of the two (src/transfer/startRttMs.ts). Whole sessions in virtual time; the
+ * given connection's stats are made to say what each case needs.
  */
 import { filter, last, map, merge, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -61,5 +63,14 @@ describe("auto's start lanes and the probed RTT", () => {
 
   it('a path whose pings agree with its 8 ms probe still opens the start lanes', () => {
     expect(lanesUsed({ ...LAN, delayMs: 4 }).lanes).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a 20 ms path whose probe reads 4 ms (jitter) is not a LAN: the pong contradicts it, and the start lanes open', () => {
+    expect(lanesUsed({ ...LAN, delayMs: 10 }, 4).lanes).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a LAN whose probe reads 4 ms opens no lane (the pong says 1 ms), nor one whose probe reads 1 ms (no ping needed)', () => {
+    expect(lanesUsed(LAN, 4)).toEqual({ lanes: 1, completed: 2 });
+    expect(lanesUsed({ ...LAN, delayMs: 10 }, 1)).toEqual({ lanes: 1, completed: 2 });
   });
 });

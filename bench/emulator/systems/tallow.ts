@@ -11,6 +11,7 @@ import { createNodePeerConnection } from '../../../harness/nodePeers';
 import { emulatedLaneOptions, isRelayableCandidate } from '../emulatedSignalling';
 import { connectPeers } from '../peers';
 import { controlPingNote, watchControlPings } from '../controlPing';
+import { traceChannels } from '../channelTrace';
 import { withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';
 
 /** Subscribes to `events$`; the promise settles when it completes or errors. Unsubscribe to stop it early. */
@@ -94,6 +95,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
   const peers = await connectPeers(input.emulator, { lanes });
   const laneOptions = laneOptionsOf(config, input);
   const pings = watchControlPings(peers.lanes[0].a);
+  const trace = process.env.NETWORK_BENCH_TRACE ? traceChannels(peers.lanes[0].a, peers.lanes[0].b) : undefined;
   let started = false;
   try {
     const { data } = input;
@@ -138,6 +140,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
     } finally {
       sending.stop();
       receiving.stop();
+      trace?.stop();
     }
     const intact = hash.digest('hex') === input.sha256 && got === data.length;
     const last = senderStats.filter((s) => !s.final).at(-1) ?? senderStats.at(-1);
@@ -152,6 +155,9 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
       librarySha !== input.sha256 ? 'LIBRARY SHA-256 MISMATCH' : '',
       intact ? 'sha256 ok' : 'WRONG BYTES',
     ].filter(Boolean);
+    const endWall = startedWall + (receivedAt - startedAt);
+    const stuck = pings.sentAtMs.some((t) => !pings.samples.some((p) => p.sentAtMs === t && p.atMs <= endWall) && t < endWall - 3000);
+    if (trace && stuck) console.error(`[trace] ${name}: control pings unanswered\n${trace.lines().join('\n')}`);
     return { seconds: (receivedAt - startedAt) / 1000, delivered: intact ? got : 0, intact, corruptBytes: intact ? 0 : undefined, notes };
   } finally {
     await peers.close();
