@@ -52,11 +52,16 @@ export function watchControlPings(pc: { createDataChannel: (...args: any[]) => a
  */
 export function controlPingNote(pings: ControlPings, fromMs: number, toMs: number): string {
   const rtts = pings.samples.filter((s) => s.atMs >= fromMs && s.atMs <= toMs).map((s) => s.rttMs).sort((a, b) => a - b);
-  const answered = new Set(pings.samples.filter((s) => s.atMs <= toMs).map((s) => s.sentAtMs));
-  const open = pings.sentAtMs.filter((t) => t >= fromMs && t <= toMs && !answered.has(t));
+  const open = unansweredPings(pings, fromMs, toMs);
   const parts: string[] = [];
   const at = (q: number) => rtts[Math.min(rtts.length - 1, Math.floor(q * rtts.length))];
   if (rtts.length) parts.push(`ctl ping p50 ${at(0.5)} max ${rtts[rtts.length - 1]} ms (${rtts.length})`);
   if (open.length) parts.push(`${open.length} ping${open.length > 1 ? 's' : ''} unanswered at the end, oldest ${toMs - Math.min(...open)} ms`);
   return parts.join(', ');
+}
+
+/** When each ping sent within `[fromMs, toMs]` and still unanswered at `toMs` left (`Date.now()`). */
+export function unansweredPings(pings: ControlPings, fromMs: number, toMs: number): number[] {
+  const answered = new Set(pings.samples.filter((s) => s.atMs <= toMs).map((s) => s.sentAtMs));
+  return pings.sentAtMs.filter((t) => t >= fromMs && t <= toMs && !answered.has(t));
 }

@@ -10,7 +10,7 @@ import { receiveFile, sendFile, writableTarget, type SendOptions, type TransferE
 import { createNodePeerConnection } from '../../../harness/nodePeers';
 import { emulatedLaneOptions, isRelayableCandidate } from '../emulatedSignalling';
 import { connectPeers } from '../peers';
-import { controlPingNote, watchControlPings } from '../controlPing';
+import { controlPingNote, unansweredPings, watchControlPings } from '../controlPing';
 import { traceChannels } from '../channelTrace';
 import { withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';
 
@@ -156,8 +156,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
       intact ? 'sha256 ok' : 'WRONG BYTES',
     ].filter(Boolean);
     const endWall = startedWall + (receivedAt - startedAt);
-    const stuck = pings.sentAtMs.some((t) => !pings.samples.some((p) => p.sentAtMs === t && p.atMs <= endWall) && t < endWall - 3000);
-    if (trace && stuck) console.error(`[trace] ${name}: control pings unanswered\n${trace.lines().join('\n')}`);
+    if (trace && unansweredPings(pings, startedWall, endWall).some((t) => t < endWall - 3000)) console.error(`[trace] ${name}: control pings unanswered\n${trace.lines().join('\n')}`);
     return { seconds: (receivedAt - startedAt) / 1000, delivered: intact ? got : 0, intact, corruptBytes: intact ? 0 : undefined, notes };
   } finally {
     await peers.close();
