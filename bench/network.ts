@@ -41,6 +41,7 @@ import nodeDataChannel from 'node-datachannel';
 import { startLinkEmulator, type LinkEmulator, type LinkStats } from './emulator/LinkEmulator';
 import { SCENARIOS, type Scenario } from './emulator/scenarios';
 import { associationBound } from '../src/transfer/decideLanes';
+import { resolveLaneControllerConfig } from '../src/transfer/laneControllerConfig';
 import { groupedBarChart } from './emulator/svgChart';
 import { before } from './emulator/systems/before';
 import { seedAsWritten } from './emulator/systems/seedAsWritten';
@@ -52,9 +53,6 @@ import { collectGarbage, formatBytes, machineInfo, median, RssPeak, stopwatch } 
 import type { ProfileName, SendOptions } from '../src/index';
 import { PROFILES } from '../src/transfer/profiles';
 import { shutdownNodeDataChannel } from '../harness/nodePeers';
-
-/** Segment size for the loss bound, bytes (libdatachannel's SCTP payload per packet). */
-const MSS_BYTES = 1200;
 
 const MB = 1e6;
 const TARGET_MB = 100;
@@ -240,7 +238,7 @@ async function runScenario(scenario: Scenario, options: BenchOptions, cfg: { qui
     const perRunTimeout = (b: number, mbit: number) => Math.max(cfg.quick ? 20_000 : 60_000, ((b * 8) / (mbit * 1e6)) * 1000 * 4);
     // Without a probe, the per-run bound assumes the slower of the link and one association's loss bound
     // (the rate `before` sits on): the link rate alone timed `before` out at 250 MB on wifi (100 s needed).
-    let probeMbps = Math.min(scenario.rateMbps ?? 400, scenario.lossRate > 0 ? associationBound(MSS_BYTES, scenario.rttMs, scenario.lossRate) / 1e6 * 8 : Infinity);
+    let probeMbps = Math.min(scenario.rateMbps ?? 400, scenario.lossRate > 0 ? associationBound(resolveLaneControllerConfig().mssBytes, scenario.rttMs, scenario.lossRate) / 1e6 * 8 : Infinity);
     if (!cfg.quick && cfg.budgetS > 0) {
       // A short probe can finish inside the first congestion window and the bottleneck queue, and read
       // several times the steady rate (2 MB at 34 Mbit/s where `before` sustains 4): grow it until it lasts.

@@ -17,7 +17,7 @@ import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
 import { whenOpen } from './controlLink';
 import { laneController, type LaneDecision } from './laneController';
-import { DEFAULT_SETTLE_MS, resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
+import { resolveLaneControllerConfig, type LaneControllerConfig, type ResolvedLaneControllerConfig } from './laneControllerConfig';
 import { laneTimeoutOf, type LaneOptions } from './laneSignal';
 import { LaneWatermarks } from './laneWatermarks';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
@@ -113,7 +113,7 @@ export const START_WAIT_MAX_MS = 3000;
 export const MAX_ADD_TIMEOUTS = 2;
 
 /**
- * Besides `laneController.settleMs` ({@link DEFAULT_SETTLE_MS}), the controller judges nothing until data has
+ * Besides `laneController.settleMs` (default 2000 ms), the controller judges nothing until data has
  * flowed this many probed RTTs.
  */
 export const SETTLE_RTTS = 25;
@@ -148,8 +148,12 @@ export class SenderLanes {
   /** `controller` on a path with an RTT: each channel's watermark in time (`LaneWatermarks`), for the router and backpressure. */
   private watermarks: LaneWatermarks | undefined;
 
+  /** `laneController` with its defaults (checked by `sendFiles` at subscription). */
+  private readonly config: ResolvedLaneControllerConfig;
+
   constructor(private readonly c: SenderLanesContext) {
     this.perLane = c.channelsPerLane;
+    this.config = resolveLaneControllerConfig(c.options.laneController);
   }
 
   /**
@@ -247,8 +251,7 @@ export class SenderLanes {
     if (!this.hasRtt()) return 0;
     // The given connections carry the control channel and no data once a lane joined (`reserved`): the
     // start lanes are the lanes that carry data.
-    const { startLanes } = resolveLaneControllerConfig(this.c.options.laneController);
-    return Math.max(0, Math.min(accepted, startLanes));
+    return Math.max(0, Math.min(accepted, this.config.startLanes));
   }
 
   /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */
@@ -262,7 +265,7 @@ export class SenderLanes {
           recentGoodput(),
           tap(([st, recent]) => this.watermarks?.update(recent ?? st.throughput.average / 8, st.rtt.current!, this.joined.size || this.lanes)),
           filter(() => this.settled()),
-          map(([st, recent]) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.c.options.laneController?.mssBytes ?? 1200, this.c.options.initialRttMs, recent)),
+          map(([st, recent]) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.config.mssBytes, this.c.options.initialRttMs, recent)),
           laneController(config),
         )
         .subscribe((d) => this.decide(d)),
@@ -273,8 +276,7 @@ export class SenderLanes {
   private settled(): boolean {
     if (this.startCount === 0) return true;
     if (this.dataStartedAt === undefined) return false;
-    const settleMs = this.c.options.laneController?.settleMs ?? DEFAULT_SETTLE_MS;
-    return this.c.sc.now() - this.dataStartedAt >= Math.max(settleMs, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
+    return this.c.sc.now() - this.dataStartedAt >= Math.max(this.config.settleMs, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
   }
 
   private decide(d: LaneDecision): void {
