@@ -28,7 +28,8 @@ export interface WorkerChannelInit {
   readonly bufferedAmountLowThreshold: number;
 }
 
-const utf8Bytes = (s: string): number => new TextEncoder().encode(s).byteLength;
+const utf8 = new TextEncoder();
+const utf8Bytes = (s: string): number => utf8.encode(s).byteLength;
 
 /** A copy of `data` that can be transferred, and its size in bytes (what `bufferedAmount` counts). */
 function payloadOf(data: unknown): { data: unknown; bytes: number; transfer: Transferable[] } {

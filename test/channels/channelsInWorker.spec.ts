@@ -171,7 +171,7 @@ describe('whole transfers with every channel in the worker (virtual time)', () =
     expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(sha).toBe(sha256Hex(FILE));
     // Control + 3 data channels at each end went through the worker, and all of them are closed now.
-    expect(link_channels(hosts)).toEqual([0, 0]);
+    expect(hosts.map((h) => h.size)).toEqual([0, 0]);
   });
 
   it('in-band lanes of a stand-in connection run their channels in the worker too', () => {
@@ -200,6 +200,3 @@ describe('whole transfers with every channel in the worker (virtual time)', () =
     expect(adopted[1]).toBeGreaterThan(3);
   });
 });
-
-/** Channels each worker still runs. */
-const link_channels = (hosts: ChannelWorker[]): number[] => hosts.map((h) => h.size);
