@@ -50,7 +50,7 @@ export function fakeChannelWorker(deliver: (task: () => void) => void, options: 
     const copy = cloneOf(m, transfer);
     deliver(() => !terminated && emit('message', { data: copy }));
   };
-  const toWorker = new Function('postMessage', 'Event', `let onmessage;\n${CHANNEL_WORKER_SOURCE}\nreturn (data) => onmessage({ data });`)(postToPage, Event) as (data: unknown) => void;
+  const toWorker = new Function('postMessage', `let onmessage;\n${CHANNEL_WORKER_SOURCE}\nreturn (data) => onmessage({ data });`)(postToPage) as (data: unknown) => void;
   silent = false;
   return {
     posted,
