@@ -5,6 +5,7 @@
  * src/channels/channelWorkerSource.ts.
  */
 import type { Listener, PeerConnectionLike } from '../types';
+import { SMALL_POOL_BUFFER_BYTES, TransferPool } from '../hash/TransferPool';
 import { inWorker, type ChannelAdopter } from './inWorker';
 import { WorkerChannel, type WorkerChannelInit } from './WorkerChannel';
 
@@ -40,9 +41,12 @@ type Reply =
   | { readonly t: 'ready' }
   | { readonly t: 'open'; readonly id: number; readonly sid: number | null }
   | { readonly t: 'message'; readonly id: number; readonly data: unknown }
-  | { readonly t: 'state'; readonly id: number; readonly sent: number; readonly buffered: number }
+  | { readonly t: 'state'; readonly id: number; readonly sent: number; readonly buffered: number; readonly back?: readonly ArrayBuffer[] }
   | { readonly t: 'error'; readonly id: number; readonly name: string; readonly message: string }
   | { readonly t: 'close'; readonly id: number };
+
+/** Pooled send buffers out at the worker at once, at most (64 × 256 KiB = 16 MiB: Chromium's send queue of one channel). */
+export const MAX_SEND_BUFFERS_OUT = 64;
 
 /** The page's end of one channel worker. */
 export class ChannelWorker implements ChannelAdopter {
@@ -51,7 +55,15 @@ export class ChannelWorker implements ChannelAdopter {
   /** The stand-in of each connection wrapped so far: a second wrap must not hand a channel over twice. */
   private readonly wrapped = new WeakMap<object, PeerConnectionLike>();
   private dead = false;
-  private readonly port = { post: (message: Record<string, unknown>, transfer: Transferable[] = []) => this.post(message, transfer) };
+  /**
+   * Buffers for binary sends, which travel to the worker and come back after `send()`: Chromium's largest
+   * message each. At most {@link MAX_SEND_BUFFERS_OUT} out at once; past that a send copies into a new buffer.
+   */
+  readonly sendBuffers = new TransferPool(SMALL_POOL_BUFFER_BYTES);
+  private readonly port = {
+    post: (message: Record<string, unknown>, transfer: Transferable[] = []) => this.post(message, transfer),
+    take: (bytes: number) => (this.dead || bytes > this.sendBuffers.bufferBytes ? undefined : this.sendBuffers.tryTake(MAX_SEND_BUFFERS_OUT)),
+  };
 
   constructor(private readonly worker: WorkerLike) {
     worker.addEventListener('message', (event: { data: Reply }) => this.onReply(event.data));
@@ -105,6 +117,8 @@ export class ChannelWorker implements ChannelAdopter {
 
   private onReply(m: Reply): void {
     if (m.t === 'ready') return;
+    // Pooled buffers come back even when their channel is gone.
+    if (m.t === 'state') for (const buffer of m.back ?? []) this.sendBuffers.give(buffer);
     const c = this.channels.get(m.id);
     if (!c) return;
     if (m.t === 'open') c.opened(m.sid);

@@ -13,6 +13,11 @@ import type { DataChannelLike, Listener } from '../types';
 /** What a {@link WorkerChannel} asks of its worker. */
 export interface ChannelWorkerPort {
   post(message: Record<string, unknown>, transfer?: Transferable[]): void;
+  /**
+   * A buffer of at least `bytes` that the worker hands back after `send()` (the channel worker's pool), or
+   * `undefined` to copy into a new one.
+   */
+  take?(bytes: number): ArrayBuffer | undefined;
 }
 
 /** What the real channel was when it was handed over. */
@@ -31,17 +36,37 @@ export interface WorkerChannelInit {
 const utf8 = new TextEncoder();
 const utf8Bytes = (s: string): number => utf8.encode(s).byteLength;
 
-/** A copy of `data` that can be transferred, and its size in bytes (what `bufferedAmount` counts). */
-function payloadOf(data: unknown): { data: unknown; bytes: number; transfer: Transferable[] } {
+/** What goes to the worker for one `send()`: a transferable copy, and its size (what `bufferedAmount` counts). */
+interface Payload {
+  readonly data: unknown;
+  readonly bytes: number;
+  readonly transfer: Transferable[];
+  /** Set when `data` is a pooled buffer: its first `length` bytes are the message, and the worker hands it back. */
+  readonly length?: number;
+}
+
+/**
+ * Binary messages of at least this many bytes are copied into a pooled buffer that the worker hands back, not
+ * into a new one: in this Chromium, allocating a 256 KiB buffer per frame (`slice()`) cost the sending page
+ * more than the copy itself (docs/benchmarks.md, "Data channels in a worker").
+ */
+export const POOLED_SEND_MIN_BYTES = 64 * 1024;
+
+/** A copy of `bytes` in a buffer from `take` (handed back by the worker), else in a new one. */
+function copyOf(bytes: Uint8Array, take: ChannelWorkerPort['take']): Payload {
+  const pooled = bytes.byteLength >= POOLED_SEND_MIN_BYTES ? take?.(bytes.byteLength) : undefined;
+  if (!pooled) {
+    const copy = bytes.slice().buffer;
+    return { data: copy, bytes: copy.byteLength, transfer: [copy] };
+  }
+  new Uint8Array(pooled).set(bytes);
+  return { data: pooled, bytes: bytes.byteLength, transfer: [pooled], length: bytes.byteLength };
+}
+
+function payloadOf(data: unknown, take: ChannelWorkerPort['take']): Payload {
   if (typeof data === 'string') return { data, bytes: utf8Bytes(data), transfer: [] };
-  if (data instanceof ArrayBuffer) {
-    const copy = data.slice(0);
-    return { data: copy, bytes: copy.byteLength, transfer: [copy] };
-  }
-  if (ArrayBuffer.isView(data)) {
-    const copy = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice().buffer;
-    return { data: copy, bytes: copy.byteLength, transfer: [copy] };
-  }
+  if (data instanceof ArrayBuffer) return copyOf(new Uint8Array(data), take);
+  if (ArrayBuffer.isView(data)) return copyOf(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), take);
   if (typeof Blob === 'function' && data instanceof Blob) return { data, bytes: data.size, transfer: [] };
   throw new TypeError('send() takes a string, an ArrayBuffer, an ArrayBufferView or a Blob');
 }
@@ -112,9 +137,9 @@ export class WorkerChannel implements DataChannelLike {
   /** Throws `InvalidStateError` unless open, as a channel does; else hands a copy of `data` to the worker. */
   send(data: unknown): void {
     if (this.state !== 'open') throw new DOMException(`RTCDataChannel.readyState is '${this.state}', not 'open'`, 'InvalidStateError');
-    const p = payloadOf(data);
+    const p = payloadOf(data, this.port.take);
     this.queued += p.bytes;
-    this.port.post({ t: 'send', id: this.key, data: p.data, bytes: p.bytes }, p.transfer);
+    this.port.post({ t: 'send', id: this.key, data: p.data, bytes: p.bytes, ...(p.length !== undefined && { length: p.length }) }, p.transfer);
   }
 
   close(): void {

@@ -6,13 +6,15 @@
  * | message                          | the worker                                                           |
  * |----------------------------------|----------------------------------------------------------------------|
  * | `adopt` id, channel, threshold   | keeps the channel under `id`; relays its events (below)              |
- * | `send` id, data, bytes           | `send(data)`, or holds it until the channel opens; answers `state`   |
+ * | `send` id, data, bytes, length?  | `send(data)`, or holds it until the channel opens; answers `state`;  |
+ * |                                  | with `length`, sends `data`'s first `length` bytes and hands `data`  |
+ * |                                  | back in that `state` (a pooled buffer)                               |
  * | `threshold` id, value            | sets `bufferedAmountLowThreshold`; answers `state`                   |
  * | `close` id                       | `close()`                                                            |
  *
  * worker → page: `ready` once, when the script runs; `open` (id, stream id), `message` (id, data; an ArrayBuffer is transferred), `state` (id,
- * `sent`: bytes of `send`s handed to the channel since the last `state`, `buffered`: its `bufferedAmount`;
- * also on each `bufferedamountlow`), `error` (id, name, message) and `close` (id). A `send` the channel
+ * `sent`: bytes of `send`s handed to the channel since the last `state`, `buffered`: its `bufferedAmount`,
+ * `back`: the pooled buffers sent since, transferred back; also on each `bufferedamountlow`), `error` (id, name, message) and `close` (id). A `send` the channel
  * refuses (closed, or Chromium's 16 MiB queue full) answers `error` and closes the channel, so its `close`
  * follows: the page never loses bytes silently.
  */
@@ -21,19 +23,22 @@ const channels = new Map();
 const post = (m, transfer) => postMessage(m, transfer || []);
 const report = (id, c) => {
   const sent = c.sent;
+  const back = c.back;
   c.sent = 0;
-  post({ t: 'state', id, sent, buffered: c.ch.bufferedAmount });
+  c.back = [];
+  post({ t: 'state', id, sent, buffered: c.ch.bufferedAmount, back }, back);
 };
 const fail = (id, c, err) => {
   post({ t: 'error', id, name: (err && err.name) || 'Error', message: String((err && err.message) || err) });
   try { c.ch.close(); } catch (e) {}
 };
-const sendNow = (id, c, data, bytes) => {
+const sendNow = (id, c, data, bytes, length) => {
   c.sent += bytes;
-  try { c.ch.send(data); } catch (err) { fail(id, c, err); }
+  try { c.ch.send(length === undefined ? data : new Uint8Array(data, 0, length)); } catch (err) { fail(id, c, err); }
+  if (length !== undefined) c.back.push(data);
 };
 const adopt = (id, ch, threshold) => {
-  const c = { ch, held: [], sent: 0 };
+  const c = { ch, held: [], sent: 0, back: [] };
   channels.set(id, c);
   ch.binaryType = 'arraybuffer';
   ch.bufferedAmountLowThreshold = threshold;
@@ -41,7 +46,7 @@ const adopt = (id, ch, threshold) => {
     post({ t: 'open', id, sid: ch.id });
     const held = c.held;
     c.held = [];
-    for (const [data, bytes] of held) sendNow(id, c, data, bytes);
+    for (const [data, bytes, length] of held) sendNow(id, c, data, bytes, length);
     if (held.length) report(id, c);
   };
   ch.addEventListener('open', opened);
@@ -63,8 +68,8 @@ onmessage = (e) => {
   const c = channels.get(m.id);
   if (!c) return;
   if (m.t === 'send') {
-    if (c.ch.readyState === 'connecting') return void c.held.push([m.data, m.bytes]);
-    sendNow(m.id, c, m.data, m.bytes);
+    if (c.ch.readyState === 'connecting') return void c.held.push([m.data, m.bytes, m.length]);
+    sendNow(m.id, c, m.data, m.bytes, m.length);
     report(m.id, c);
   } else if (m.t === 'threshold') {
     c.ch.bufferedAmountLowThreshold = m.value;

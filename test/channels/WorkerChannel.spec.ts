@@ -19,7 +19,7 @@ describe('WorkerChannel and the channel worker', () => {
 
   /** Hands a new channel to the worker and records the page side's events. */
   const adopt = (state: 'connecting' | 'open' | 'closed' = 'connecting') => {
-    real = new FakeChannel('data-0', { readyState: state, accumulates: true });
+    real = new FakeChannel('data-0', { readyState: state, accumulates: true, copies: true });
     real.bufferedAmountLowThreshold = 1000;
     ch = host.adopt(real)!;
     events = [];
@@ -67,6 +67,63 @@ describe('WorkerChannel and the channel worker', () => {
     q.flush();
     expect(real.sent[1]).toBe('héllo');
     expect((real.sent[2] as ArrayBuffer).byteLength).toBe(7);
+  });
+
+  it('binary sends of 64 KiB or more travel in pooled 256 KiB buffers that the worker hands back: the channel gets exactly the bytes, the next send reuses the buffer', () => {
+    real.open();
+    q.flush();
+    const frame = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * 7 + seed) % 251);
+    const sizes = [64 * 1024, 256 * 1024, 100_003];
+    for (const [k, n] of sizes.entries()) {
+      const bytes = frame(n, k);
+      ch.send(k === 1 ? bytes.buffer : bytes);
+      bytes.fill(0);
+      q.flush();
+      const got = real.sent[k] as Uint8Array;
+      expect(got.byteLength).toBe(n);
+      expect(Buffer.from(got).equals(Buffer.from(frame(n, k)))).toBe(true);
+    }
+    // One buffer made, then reused; under 64 KiB a send copies into a fresh buffer of its own size.
+    expect(host.sendBuffers.counts).toEqual({ allocated: 1, reused: 2 });
+    ch.send(new Uint8Array(64 * 1024 - 1));
+    q.flush();
+    expect(host.sendBuffers.counts).toEqual({ allocated: 1, reused: 2 });
+    expect((real.sent[3] as ArrayBuffer).byteLength).toBe(64 * 1024 - 1);
+    expect(ch.bufferedAmount).toBe(real.bufferedAmount);
+  });
+
+  it('a pooled buffer comes back from a send the channel refuses, and from a send held until the channel opens', () => {
+    real.sendError = new DOMException('queue full', 'OperationError');
+    real.open();
+    q.flush();
+    ch.send(new Uint8Array(70_000));
+    q.flush();
+    expect(events).toEqual(['open', 'error', 'close']);
+    expect(host.sendBuffers.counts).toEqual({ allocated: 1, reused: 0 });
+    // Open on the page, still connecting in the worker: the send is held, then sent, and its buffer returns.
+    real = new FakeChannel('data-1', { readyState: 'open', copies: true });
+    const c = host.adopt(real)!;
+    real.readyState = 'connecting';
+    c.send(new Uint8Array(70_000).fill(3));
+    q.flush();
+    expect(host.sendBuffers.counts).toEqual({ allocated: 1, reused: 1 });
+    real.open();
+    q.flush();
+    expect(real.sent).toEqual([new Uint8Array(70_000).fill(3)]);
+    c.send(new Uint8Array(70_000));
+    q.flush();
+    expect(host.sendBuffers.counts).toEqual({ allocated: 1, reused: 2 });
+  });
+
+  it('at most 64 pooled buffers are out at the worker; past that a send copies into a new buffer of its own', () => {
+    real.open();
+    q.flush();
+    for (let k = 0; k < 66; k++) ch.send(new Uint8Array(65_536).fill(k));
+    expect(host.sendBuffers.counts).toEqual({ allocated: 64, reused: 0 });
+    q.flush();
+    expect(real.sent.map((m) => new Uint8Array(m as ArrayBuffer)[0])).toEqual(Array.from({ length: 66 }, (_, k) => k));
+    ch.send(new Uint8Array(65_536));
+    expect(host.sendBuffers.counts).toEqual({ allocated: 64, reused: 1 });
   });
 
   it('bufferedAmount is what waits for the worker plus what the channel holds; bufferedamountlow fires on the way down through the threshold', () => {

@@ -172,6 +172,10 @@ describe('whole transfers with every channel in the worker (virtual time)', () =
     expect(sha).toBe(sha256Hex(FILE));
     // Control + 3 data channels at each end went through the worker, and all of them are closed now.
     expect(hosts.map((h) => h.size)).toEqual([0, 0]);
+    // The sender's frames (3 MiB in frames of 64 KiB or more) went to the worker in pooled buffers.
+    const { allocated, reused } = hosts[0].sendBuffers.counts;
+    expect(allocated + reused).toBeGreaterThanOrEqual(12);
+    expect(allocated).toBeLessThanOrEqual(64);
   });
 
   it('in-band lanes of a stand-in connection run their channels in the worker too', () => {

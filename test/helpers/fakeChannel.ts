@@ -15,6 +15,8 @@ export interface FakeChannelOptions {
   firesLowEvent?: boolean;
   /** When true, `send` adds the message size to `bufferedAmount` (a channel that never drains by itself). Default true. */
   accumulates?: boolean;
+  /** When true, `send` records a copy of a view's bytes (an `RTCDataChannel` copies them before it returns). Default false. */
+  copies?: boolean;
 }
 
 export class FakeChannel implements DataChannelLike {
@@ -27,6 +29,7 @@ export class FakeChannel implements DataChannelLike {
   lowEvents = 0;
   firesLowEvent: boolean;
   accumulates: boolean;
+  readonly copies: boolean;
   /** When set, the next `send` throws it (and sends nothing). */
   sendError: unknown = undefined;
   private buffered: number;
@@ -40,6 +43,7 @@ export class FakeChannel implements DataChannelLike {
     this.buffered = options.bufferedAmount ?? 0;
     this.firesLowEvent = options.firesLowEvent ?? true;
     this.accumulates = options.accumulates ?? true;
+    this.copies = options.copies ?? false;
   }
 
   get bufferedAmount(): number {
@@ -75,7 +79,7 @@ export class FakeChannel implements DataChannelLike {
     if (this.readyState !== 'open') {
       throw new DOMException(`channel is ${this.readyState}`, 'InvalidStateError');
     }
-    this.sent.push(data);
+    this.sent.push(this.copies && ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() : data);
     if (this.accumulates) this.buffered += (data as Uint8Array).byteLength ?? String(data).length;
   }
 
