@@ -66,9 +66,11 @@ interface RunRecord {
   readonly startRss: number;
   /** Process CPU time (JS and libdatachannel's threads; not the emulator's process) over wall time. */
   readonly cores?: number;
+  /** The emulator's process CPU time over the same wall time (its release loop polls while datagrams are due). */
+  readonly relayCores?: number;
   readonly bytes: number;
   /** Emulator counters over the run (both directions summed), when emulated. */
-  readonly dropped?: { random: number; queue: number; kernel: number; datagrams: number };
+  readonly dropped?: { random: number; queue: number; kernel: number; datagrams: number; queueWaitMs: number };
 }
 
 /** The size probe is repeated, 4× larger, until one lasts this long, s. */
@@ -180,7 +182,20 @@ const sumDrops = (a: LinkStats, b: LinkStats) => ({
   queue: b.aToB.lostQueue + b.bToA.lostQueue - a.aToB.lostQueue - a.bToA.lostQueue,
   kernel: b.kernelDropsEmulator + b.kernelDropsPeers - a.kernelDropsEmulator - a.kernelDropsPeers,
   datagrams: b.aToB.datagramsIn + b.bToA.datagramsIn - a.aToB.datagramsIn - a.bToA.datagramsIn,
+  // The busier direction's mean wait in the bottleneck queue, ms: the RTT inflation the link itself caused.
+  queueWaitMs: Math.max(...(['aToB', 'bToA'] as const).map((d) => (b[d].queueWaitMs - a[d].queueWaitMs) / Math.max(1, b[d].datagramsIn - a[d].datagramsIn))),
 });
+
+/** CPU seconds (utime + stime) of process `pid` so far, from /proc; undefined where unreadable. */
+function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Runs `system` once on `data`, sampling RSS and the emulator's counters. */
 async function runOnce(system: NetworkSystem, data: Uint8Array<ArrayBuffer>, sha256: string, scenario: Scenario, emulator: LinkEmulator | undefined, timeoutMs: number): Promise<RunRecord> {
@@ -189,13 +204,16 @@ async function runOnce(system: NetworkSystem, data: Uint8Array<ArrayBuffer>, sha
   const startRss = rss.peak;
   const sampler = setInterval(() => rss.sample(), 25);
   const statsBefore = await emulator?.stats();
+  const relayCpuBefore = cpuSecondsOf(emulator?.pid);
   const clock = stopwatch();
   try {
     const outcome = await system.run({ data, sha256, emulator, rttMs: scenario.rttMs, timeoutMs });
     rss.sample();
     const { wallMs, cpuMs } = clock();
+    const relayCpuAfter = cpuSecondsOf(emulator?.pid);
+    const relayCores = relayCpuBefore !== undefined && relayCpuAfter !== undefined ? ((relayCpuAfter - relayCpuBefore) * 1000) / wallMs : undefined;
     const statsAfter = await emulator?.stats();
-    return { outcome, peakRss: rss.peak, startRss, cores: cpuMs / wallMs, bytes: data.length, dropped: statsBefore && statsAfter ? sumDrops(statsBefore, statsAfter) : undefined };
+    return { outcome, peakRss: rss.peak, startRss, cores: cpuMs / wallMs, relayCores, bytes: data.length, dropped: statsBefore && statsAfter ? sumDrops(statsBefore, statsAfter) : undefined };
   } catch (error) {
     const e = error as Error & { details?: unknown };
     return { error: `${e.name}: ${e.message}${e.details ? ` ${JSON.stringify(e.details)}` : ''}`, peakRss: rss.peak, startRss, bytes: data.length };
@@ -214,7 +232,9 @@ const describeRun = (r: RunRecord): string => {
   if (r.error) return `FAILED ${r.error.slice(0, 160)}`;
   const o = r.outcome!;
   if (o.stalled) return `stalled: ${o.notes?.join('; ')}`;
-  return `${o.seconds.toFixed(2)} s, ${(mbps(r) ?? 0).toFixed(1)} Mbit/s${o.intact ? '' : ', NOT INTACT'}${o.notes?.length ? `, ${o.notes.join('; ')}` : ''}`;
+  const cpu = r.cores !== undefined ? `; CPU cores: peers ${r.cores.toFixed(2)}${r.relayCores !== undefined ? `, emulator ${r.relayCores.toFixed(2)}` : ''}` : '';
+  const link = r.dropped ? `; link: ${r.dropped.queue} queue drops, queueing ${r.dropped.queueWaitMs.toFixed(1)} ms mean` : '';
+  return `${o.seconds.toFixed(2)} s, ${(mbps(r) ?? 0).toFixed(1)} Mbit/s${o.intact ? '' : ', NOT INTACT'}${o.notes?.length ? `, ${o.notes.join('; ')}` : ''}${link}${cpu}`;
 };
 
 /** Everything measured in one scenario. */
@@ -335,7 +355,7 @@ function summarise(result: ScenarioResult): Array<{ cells: string[]; row: BenchR
     const last = ok.at(-1)?.outcome;
     const lossNote = s.system === 'seed-as-written' && ok.length ? `delivered ${(100 * median(ok.map((r) => r.outcome!.delivered / bytes))).toFixed(1)}% (median)` : '';
     const drops = ok.filter((r) => r.dropped).map((r) => r.dropped!);
-    const dropNote = drops.length ? `link drops/run ${median(drops.map((d) => d.random))} random, ${median(drops.map((d) => d.queue))} queue${drops.some((d) => d.kernel) ? `, ${Math.max(...drops.map((d) => d.kernel))} kernel` : ''}` : '';
+    const dropNote = drops.length ? `link drops/run ${median(drops.map((d) => d.random))} random, ${median(drops.map((d) => d.queue))} queue${drops.some((d) => d.kernel) ? `, ${Math.max(...drops.map((d) => d.kernel))} kernel` : ''}; queueing delay ${median(drops.map((d) => d.queueWaitMs)).toFixed(1)} ms mean` : '';
     const notes = [
       s.label ?? '',
       xs.length > 1 ? `runs ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} Mbit/s` : '',

@@ -29,12 +29,17 @@ export interface DirectionCounters {
   reordered: number;
   /** Highest queue occupancy seen at an arrival, wire bytes. */
   maxQueueBytes: number;
+  /**
+   * Sum over datagrams past the tail drop of their time at the bottleneck (queue wait plus their own wire time), ms;
+   * ÷ datagrams: the mean delay the bottleneck added.
+   */
+  queueWaitMs: number;
 }
 
 /** One direction: token bucket, tail-drop queue, loss, delay, jitter, reordering. */
 export class LinkDirection {
   /** Counters, updated by `admit` (and by the relay for `datagramsOut`/`bytesOut`). */
-  readonly counters: DirectionCounters = { datagramsIn: 0, bytesIn: 0, datagramsOut: 0, bytesOut: 0, lostRandom: 0, lostQueue: 0, reordered: 0, maxQueueBytes: 0 };
+  readonly counters: DirectionCounters = { datagramsIn: 0, bytesIn: 0, datagramsOut: 0, bytesOut: 0, lostRandom: 0, lostQueue: 0, reordered: 0, maxQueueBytes: 0, queueWaitMs: 0 };
   /** Resolved settings; replace with `configure`. */
   config: ResolvedDirection;
   /** Token-bucket clock: the time, ms, at which every byte admitted so far has left the bottleneck. */
@@ -85,6 +90,7 @@ export class LinkDirection {
       this.tokenTime = start + wire * msPerByte;
       leaves = Math.max(now, this.tokenTime);
     }
+    k.queueWaitMs += leaves - now;
     if (c.lossRate > 0 && this.random() < c.lossRate) {
       k.lostRandom++;
       return { drop: 'loss' };

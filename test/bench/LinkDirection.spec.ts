@@ -169,6 +169,17 @@ describe('LinkDirection', () => {
     expect(releaseOf(d.admit(1000, 0))).toBeCloseTo(50 * 1.028 + 20, 9);
   });
 
+  it('sums each datagram\'s time at the bottleneck (queueWaitMs: queue wait and its own wire time, not the delay)', () => {
+    const d = new LinkDirection({ rateBps: 8e6, burstBytes: 0, queueBytes: 1e9, delayMs: 20 });
+    // Ten back to back: the k-th waits k wire times (1.028 ms each) for the k before it, and its own.
+    for (let i = 0; i < 10; i++) d.admit(1000, 0);
+    expect(d.counters.queueWaitMs).toBeCloseTo(1.028 * ((10 * 11) / 2), 9);
+    // An idle link adds no wait.
+    const idle = new LinkDirection({ rateBps: 8e6, burstBytes: 0, delayMs: 20 });
+    for (let i = 0; i < 10; i++) idle.admit(1000, i * 10);
+    expect(idle.counters.queueWaitMs).toBeCloseTo(10 * 1.028, 9);
+  });
+
   it('configure() changes settings from then on', () => {
     const d = new LinkDirection({ delayMs: 5 });
     expect(releaseOf(d.admit(10, 0))).toBe(5);
