@@ -229,7 +229,7 @@ const makeData = (bytes: number): { data: Uint8Array<ArrayBuffer>; sha256: strin
 };
 
 const describeRun = (r: RunRecord): string => {
-  if (r.error) return `FAILED ${r.error.slice(0, 160)}`;
+  if (r.error) return `FAILED ${r.error.slice(0, 1200)}`;
   const o = r.outcome!;
   if (o.stalled) return `stalled: ${o.notes?.join('; ')}`;
   const cpu = r.cores !== undefined ? `; CPU cores: peers ${r.cores.toFixed(2)}${r.relayCores !== undefined ? `, emulator ${r.relayCores.toFixed(2)}` : ''}` : '';
