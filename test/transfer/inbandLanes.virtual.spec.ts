@@ -15,6 +15,8 @@ import { sha256Hex } from '../helpers/sha256';
 
 const MiB = 1024 * 1024;
 const FILE = new Uint8Array(6 * MiB + 5).map((_, i) => (i * 31 + (i >> 12)) % 251);
+/** Larger than the session's window (8 MiB on LOSSY), so the sender cannot send it all before its first acks. */
+const BIG = new Uint8Array(20 * MiB + 3).map((_, i) => (i * 17 + (i >> 11)) % 251);
 /** 20 Mbit/s, 40 ms RTT, 1 % loss: one association sits near 1200 × 1.22 / (0.04 × 0.1) ≈ 0.37 MB/s, 15 % of the link. */
 const LOSSY: VirtualNetworkConfig = { rateBytesPerSecond: 2_500_000, queueBytes: 128 * 1024, delayMs: 20, lossRate: 0.01 };
 
@@ -347,6 +349,50 @@ describe('in-band lanes in virtual time', () => {
     expect(failedSends).toBeGreaterThan(0);
     expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(sha256).toBe(sha256Hex(FILE));
+  });
+
+  it.fails('KNOWN BUG (docs/benchmarks.md, "One failed run on mobile"): a lane that stops delivering for 45 s without closing stalls the reliable session into its 30 s idle timeout', () => {
+    // The first lane's channel takes every message from its 6th on but delivers it only 45 s later, and its
+    // bufferedAmount does not show them: an association in retransmission back-off, behind its own send buffer.
+    // In reliable mode no NACK asks for the chunks it holds, so the ack frontier, and with it the window, waits
+    // for that lane. The transfer should resend those chunks on the other lanes and finish; today it fails.
+    // When this passes, make it a plain `it`. (It fails on the outcome: "IdleTimeoutError: sender: no progress in
+    // acknowledged bytes for 30000 ms (2097152 of 20971523 B)".)
+    const scheduler = testScheduler();
+    const outcomes: string[] = [];
+    let sha256: string | undefined;
+    let held = 0;
+    scheduler.run(() => {
+      const net = createVirtualNetwork({ ...LOSSY, scheduler });
+      const given = net.createLink();
+      let first = true;
+      const senderConnection = (configuration?: Record<string, unknown>) => {
+        const pc = net.createConnection(configuration);
+        if (!first) return pc;
+        first = false;
+        const create = pc.createDataChannel.bind(pc);
+        pc.createDataChannel = (label, init) => {
+          const ch = create(label, init);
+          const send = ch.send.bind(ch);
+          let sends = 0;
+          ch.send = (data) => {
+            if (++sends <= 5) return send(data as never);
+            held++;
+            scheduler.schedule(() => ch.readyState === 'open' && send(data as never), 45_000);
+          };
+          return ch;
+        };
+        return pc;
+      };
+      const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
+      const sent$ = sendFiles(given.a, [BIG], { scheduler, transferId: 15, createConnection: senderConnection }).pipe(
+        filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
+      );
+      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+    });
+    expect(held).toBeGreaterThan(0);
+    expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(sha256).toBe(sha256Hex(BIG));
   });
 
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
