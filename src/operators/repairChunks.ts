@@ -36,6 +36,13 @@ export interface RepairChunksConfig<T extends Chunk = Chunk> {
    * busy link is never a gap. Default `500`.
    */
   readonly endNackDelayMs?: number;
+  /**
+   * Without `detectGaps`: also re-request a chunk that is missing below the highest index seen for this long,
+   * ms, and again every this long while it is missing. Reliable channels deliver everything in the end, but a
+   * channel can stall without closing (an association in retransmission back-off, on one of several lanes),
+   * and a reliable session's window then waits for it. Default: off.
+   */
+  readonly stallNackDelayMs?: number;
   /** Gap scans look at most this many indexes past the first missing one (the reorder window). Default `1024`. */
   readonly window?: number;
   /** The first index of this transfer session. Default `0`. */
@@ -83,6 +90,8 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
   const maxRetries = config.maxCorruptRetries ?? 3;
   if (typeof config.nack !== 'function') throw new InvalidConfigError('repairChunks needs a nack function');
   if (!(nackDelayMs > 0)) throw new InvalidConfigError(`nackDelayMs must be > 0, got ${nackDelayMs}`, { nackDelayMs });
+  const stallMs = config.stallNackDelayMs;
+  if (stallMs !== undefined && !(stallMs > 0)) throw new InvalidConfigError(`stallNackDelayMs must be > 0, got ${stallMs}`, { stallNackDelayMs: stallMs });
   if (!(maxRetries >= 0)) throw new InvalidConfigError(`maxCorruptRetries must be >= 0, got ${maxRetries}`, { maxRetries });
   const scheduler = config.scheduler ?? asyncScheduler;
   const checksumOf = config.checksumOf ?? ((chunk: T) => crc32(chunk.data));
@@ -117,8 +126,11 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
       // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelayMs.
       let lastArrival = scheduler.now();
       // Gap scanning runs with detectGaps, or (slower) once the end is known.
-      const gapping = () => config.detectGaps || end !== undefined;
-      const delay = () => (config.detectGaps ? nackDelayMs : endNackDelayMs);
+      const gapping = () => config.detectGaps || end !== undefined || stallMs !== undefined;
+      const delay = () => (config.detectGaps ? nackDelayMs : end !== undefined ? endNackDelayMs : stallMs!);
+      // Without detectGaps: a chunk missing below the highest index seen for stallMs (a stalled channel).
+      const stalled = (i: number, since: number, now: number) =>
+        !config.detectGaps && stallMs !== undefined && i <= maxSeen && now - since >= stallMs && now - (lastNack.get(i) ?? -Infinity) >= stallMs;
 
       const scan = () => {
         timer = undefined;
@@ -134,7 +146,8 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
             missingSince.set(i, now);
             continue;
           }
-          if (quiet && now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait) {
+          const byGap = (config.detectGaps || end !== undefined) && quiet && now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait;
+          if (byGap || stalled(i, since, now)) {
             lastNack.set(i, now);
             due.push(i);
           }
@@ -159,6 +172,9 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
       if (config.end) subscribeChained(config.end, subscriber, {
         next: (n) => {
           end = n;
+          // The end's shorter delay replaces a stall scan armed before it.
+          timer?.unsubscribe();
+          timer = undefined;
           arm();
         },
         error: (err) => subscriber.error(err),

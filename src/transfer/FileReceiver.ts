@@ -28,6 +28,13 @@ import type { ReceiveFilesOptions } from './receiveFiles';
 import type { FileResult } from './SessionEvent';
 import { settle } from './settle';
 
+/**
+ * Reliable mode: a chunk still missing this long after a later one arrived is NACKed, ms (and again as often).
+ * SCTP delivers it in the end, but one lane of several can stall without closing, and the session's window
+ * waits for it (docs/protocol.md, "Reliability modes and NACKs").
+ */
+export const RELIABLE_STALL_NACK_MS = 5000;
+
 /** A target opened before `accept` to prove a held prefix, and that prefix's hash. */
 export interface PreOpened {
   readonly opened: OpenedTarget;
@@ -230,6 +237,8 @@ export class FileReceiver {
         checksumOf: (f) => f.actualChecksum,
         nack: (chunks) => this.nack(chunks, window),
         detectGaps: m.reliability === 'unreliable',
+        // Reliable: a chunk missing behind later ones this long waits on a stalled lane; NACK it.
+        stallNackDelayMs: m.reliability === 'unreliable' ? undefined : RELIABLE_STALL_NACK_MS,
         end: this.end$,
         nackDelayMs: o.nackDelayMs,
         window,

@@ -133,9 +133,42 @@ describe('repairChunks', () => {
     expect(emitted).toBe(3);
   });
 
+  it('without detectGaps, stallNackDelayMs NACKs a chunk missing behind later ones (a stalled channel), and again as often, until it comes', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, expectObservable, flush }) => {
+      const nacks: Array<[number, number[]]> = [];
+      // Chunk 1 waits on a stalled channel while 0, 2 and 3 arrive; it comes at t = 12 s.
+      const src = hot('-a-c-d 11995ms b|', { a: chunk(0), b: chunk(1), c: chunk(2), d: chunk(3) });
+      const out = src.pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), stallNackDelayMs: 1000 }));
+      expectObservable(out).toBe('-a-c-d 11995ms b|', { a: chunk(0), b: chunk(1), c: chunk(2), d: chunk(3) });
+      flush();
+      // Scans every 500 ms from the arm at t=3: first seen missing at t=503, NACKed at 1503, then every 1000 ms.
+      expect(nacks.map(([t]) => t)).toEqual([1503, 2503, 3503, 4503, 5503, 6503, 7503, 8503, 9503, 10503, 11503]);
+      expect(nacks.every(([, n]) => n.length === 1 && n[0] === 1)).toBe(true);
+    });
+  });
+
+  it('stallNackDelayMs leaves the tail alone (nothing arrived after it) and gives way to the end rule once the end is known', () => {
+    const ts = testScheduler();
+    ts.run(({ hot, cold, flush }) => {
+      const nacks: Array<[number, number[]]> = [];
+      // Chunks 0 and 1 come; 2 and 3 never do. No later chunk arrived, so no stall NACK; the end (t = 3000)
+      // makes them missing (first seen at the scan 250 ms later), and 500 ms after that they are NACKed, not
+      // after the 5 s stall delay.
+      const end = cold('3000ms e', { e: 4 });
+      hot('-a-b 5000ms |', { a: chunk(0), b: chunk(1) })
+        .pipe(repairChunks({ nack: (n) => nacks.push([ts.now(), n]), stallNackDelayMs: 5000, end }))
+        .subscribe();
+      flush();
+      expect(nacks[0]).toEqual([3750, [2, 3]]);
+    });
+  });
+
   it('validates its config', () => {
     expect(() => repairChunks({} as any)).toThrow(InvalidConfigError);
     expect(() => repairChunks({ nack: () => undefined, nackDelayMs: 0 })).toThrow(InvalidConfigError);
+    expect(() => repairChunks({ nack: () => undefined, stallNackDelayMs: 0 })).toThrow(InvalidConfigError);
+    expect(() => repairChunks({ nack: () => undefined, stallNackDelayMs: NaN })).toThrow(InvalidConfigError);
   });
 });
 
