@@ -60,6 +60,9 @@ export interface RepairChunksConfig<T extends Chunk = Chunk> {
   readonly scheduler?: SchedulerLike;
 }
 
+/** With only `stallNackDelayMs` armed, gaps are scanned at least this often, ms: a stall NACK comes at most this late. */
+export const STALL_SCAN_MS = 1000;
+
 /**
  * Drops chunks whose CRC-32 does not match and NACKs them; with `detectGaps`,
  * NACKs indexes that stay missing.
@@ -164,7 +167,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
           timer = scheduler.schedule(function () {
             scan();
             this.unsubscribe();
-          }, delay() / 2);
+          }, config.detectGaps || end !== undefined ? delay() / 2 : Math.min(stallMs! / 2, STALL_SCAN_MS));
           subscriber.add(timer);
         }
       };

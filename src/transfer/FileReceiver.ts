@@ -31,9 +31,10 @@ import { settle } from './settle';
 /**
  * Reliable mode: a chunk still missing this long after a later one arrived is NACKed, ms (and again as often).
  * SCTP delivers it in the end, but one lane of several can stall without closing, and the session's window
- * waits for it (docs/protocol.md, "Reliability modes and NACKs").
+ * waits for it (docs/protocol.md, "Reliability modes and NACKs"). Half the default idle timeout: 5 s NACKed chunks
+ * that were only late (a lane queues up to 1 MiB inside its association; docs/benchmarks.md).
  */
-export const RELIABLE_STALL_NACK_MS = 5000;
+export const RELIABLE_STALL_NACK_MS = 15_000;
 
 /** A target opened before `accept` to prove a held prefix, and that prefix's hash. */
 export interface PreOpened {

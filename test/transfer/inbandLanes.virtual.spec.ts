@@ -351,7 +351,7 @@ describe('in-band lanes in virtual time', () => {
     expect(sha256).toBe(sha256Hex(FILE));
   });
 
-  it('a lane that stops delivering for 45 s without closing costs its chunks, not the reliable session: the receiver NACKs them after 5 s and the sender resends them', () => {
+  it('a lane that stops delivering for 45 s without closing costs its chunks, not the reliable session: the receiver NACKs them after 15 s and the sender resends them', () => {
     // The first lane's channel takes every message from its 6th on but delivers it only 45 s later, and its
     // bufferedAmount does not show them: an association in retransmission back-off, behind its own send buffer.
     // Before, reliable mode sent no NACK before \`done\`, so the ack frontier, and with it the 8 MiB window, waited

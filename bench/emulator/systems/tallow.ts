@@ -115,6 +115,8 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
     let manifest: { channels: number; lanes: number; chunk: { min: number; max: number } } | undefined;
     const senderStats: TransferStats[] = [];
     const chunkSizes: number[] = [];
+    // Payload the sender sent again (NACKed, or its channel closed), from its `completed` event.
+    let resentBytes = 0;
     const startedAt = performance.now();
     const startedWall = Date.now();
     const receiving = collect(receiveFile(peers.lanes.map((l) => l.b), { target, ...laneOptions.receiver }), (e) => {
@@ -128,6 +130,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
         started = true;
         manifest = e.manifest;
       }
+      if (e.type === 'completed') resentBytes = e.retransmittedBytes ?? 0;
       if (e.type === 'stats') {
         senderStats.push(e.stats);
         if (e.stats.chunkSize && !e.stats.final) chunkSizes.push(e.stats.chunkSize);
@@ -151,6 +154,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
       laneTimeline(senderStats, startedWall),
       controlPingNote(pings, startedWall, startedWall + (receivedAt - startedAt)),
       rtts.length ? `RTT seen ${Math.min(...rtts).toFixed(0)}-${Math.max(...rtts).toFixed(0)} ms` : '',
+      resentBytes ? `resent ${kib(resentBytes)}` : '',
       last && last.bottleneck !== 'none' ? `bottleneck ${last.bottleneck}` : '',
       librarySha !== input.sha256 ? 'LIBRARY SHA-256 MISMATCH' : '',
       intact ? 'sha256 ok' : 'WRONG BYTES',
