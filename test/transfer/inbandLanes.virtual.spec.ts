@@ -83,6 +83,44 @@ function run(
   return { outcomes, doneAtMs, stats, sha256, networkLanes };
 }
 
+/**
+ * One `auto` session of `file` over LOSSY whose first in-band lane's data channels send through `wrap` (which
+ * gets the channel, with a `sends` counter, its real `send` and the scheduler); the app passes one connection.
+ */
+function withFirstLaneSend(
+  file: Uint8Array,
+  transferId: number,
+  wrap: (ch: { sends: number; readonly readyState: string; close(): void }, send: (data: unknown) => void, scheduler: ReturnType<typeof testScheduler>) => (data: unknown) => void,
+): { outcomes: string[]; sha256?: string } {
+  const scheduler = testScheduler();
+  const outcomes: string[] = [];
+  let sha256: string | undefined;
+  scheduler.run(() => {
+    const net = createVirtualNetwork({ ...LOSSY, scheduler });
+    const given = net.createLink();
+    let first = true;
+    const senderConnection = (configuration?: Record<string, unknown>) => {
+      const pc = net.createConnection(configuration);
+      if (!first) return pc;
+      first = false;
+      const create = pc.createDataChannel.bind(pc);
+      pc.createDataChannel = (label, init) => {
+        const ch = create(label, init);
+        const send = ch.send.bind(ch) as (data: unknown) => void;
+        ch.send = wrap(Object.assign(ch, { sends: 0 }), send, scheduler) as typeof ch.send;
+        return ch;
+      };
+      return pc;
+    };
+    const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
+    const sent$ = sendFiles(given.a, [file], { scheduler, transferId, createConnection: senderConnection }).pipe(
+      filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
+    );
+    merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+  });
+  return { outcomes, sha256 };
+}
+
 describe('in-band lanes in virtual time', () => {
   it('auto, one connection, a loss-bound path, no start lanes: the lane controller adds lanes (loss-bound) and the session ends sooner', () => {
     const alone = run(LOSSY, { lanes: false });
@@ -314,84 +352,32 @@ describe('in-band lanes in virtual time', () => {
   it("a lane channel whose send fails as closed while it still reads open (node-datachannel) costs its frames, not the transfer", () => {
     // The first lane's channel throws "DataChannel is closed" from its 6th send on and closes 50 ms later, as
     // node-datachannel's does when its connection went away. Before, the first failed send failed the transfer.
-    const scheduler = testScheduler();
-    const outcomes: string[] = [];
-    let sha256: string | undefined;
     let failedSends = 0;
-    scheduler.run(() => {
-      const net = createVirtualNetwork({ ...LOSSY, scheduler });
-      const given = net.createLink();
-      let first = true;
-      const senderConnection = (configuration?: Record<string, unknown>) => {
-        const pc = net.createConnection(configuration);
-        if (!first) return pc;
-        first = false;
-        const create = pc.createDataChannel.bind(pc);
-        pc.createDataChannel = (label, init) => {
-          const ch = create(label, init);
-          const send = ch.send.bind(ch);
-          let sends = 0;
-          ch.send = (data) => {
-            if (++sends <= 5) return send(data as never);
-            if (failedSends++ === 0) scheduler.schedule(() => ch.close(), 50);
-            throw new Error('DataChannel is closed');
-          };
-          return ch;
-        };
-        return pc;
-      };
-      const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
-      const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 14, createConnection: senderConnection }).pipe(
-        filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
-      );
-      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+    const r = withFirstLaneSend(FILE, 14, (ch, send, scheduler) => (data) => {
+      if (++ch.sends <= 5) return send(data);
+      if (failedSends++ === 0) scheduler.schedule(() => ch.close(), 50);
+      throw new Error('DataChannel is closed');
     });
     expect(failedSends).toBeGreaterThan(0);
-    expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
-    expect(sha256).toBe(sha256Hex(FILE));
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.sha256).toBe(sha256Hex(FILE));
   });
 
   it('a lane that stops delivering for 45 s without closing costs its chunks, not the reliable session: the receiver NACKs them after 15 s and the sender resends them', () => {
     // The first lane's channel takes every message from its 6th on but delivers it only 45 s later, and its
     // bufferedAmount does not show them: an association in retransmission back-off, behind its own send buffer.
-    // Before, reliable mode sent no NACK before \`done\`, so the ack frontier, and with it the 8 MiB window, waited
+    // Before, reliable mode sent no NACK before `done`, so the ack frontier, and with it the 8 MiB window, waited
     // for that lane: "IdleTimeoutError: sender: no progress in acknowledged bytes for 30000 ms (2097152 of
     // 20971523 B)" (docs/benchmarks.md, "One failed run on mobile").
-    const scheduler = testScheduler();
-    const outcomes: string[] = [];
-    let sha256: string | undefined;
     let held = 0;
-    scheduler.run(() => {
-      const net = createVirtualNetwork({ ...LOSSY, scheduler });
-      const given = net.createLink();
-      let first = true;
-      const senderConnection = (configuration?: Record<string, unknown>) => {
-        const pc = net.createConnection(configuration);
-        if (!first) return pc;
-        first = false;
-        const create = pc.createDataChannel.bind(pc);
-        pc.createDataChannel = (label, init) => {
-          const ch = create(label, init);
-          const send = ch.send.bind(ch);
-          let sends = 0;
-          ch.send = (data) => {
-            if (++sends <= 5) return send(data as never);
-            held++;
-            scheduler.schedule(() => ch.readyState === 'open' && send(data as never), 45_000);
-          };
-          return ch;
-        };
-        return pc;
-      };
-      const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
-      const sent$ = sendFiles(given.a, [BIG], { scheduler, transferId: 15, createConnection: senderConnection }).pipe(
-        filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
-      );
-      merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+    const r = withFirstLaneSend(BIG, 15, (ch, send, scheduler) => (data) => {
+      if (++ch.sends <= 5) return send(data);
+      held++;
+      scheduler.schedule(() => ch.readyState === 'open' && send(data), 45_000);
     });
     expect(held).toBeGreaterThan(0);
-    expect(outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
-    expect(sha256).toBe(sha256Hex(BIG));
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.sha256).toBe(sha256Hex(BIG));
   });
 
   it('auto on a path below 5 ms RTT (a LAN) opens no start lanes', () => {
