@@ -31,10 +31,15 @@ import { settle } from './settle';
 /**
  * Reliable mode: a chunk still missing this long after a later one arrived is NACKed, ms (and again as often).
  * SCTP delivers it in the end, but one lane of several can stall without closing, and the session's window
- * waits for it (docs/protocol.md, "Reliability modes and NACKs"). Half the default idle timeout: 5 s NACKed chunks
- * that were only late (a lane queues up to 1 MiB inside its association; docs/benchmarks.md).
+ * waits for it (docs/protocol.md, "Reliability modes and NACKs"). Half the default idle timeout, and at most
+ * half of the receiver's `idleTimeoutMs`; 5 s NACKed chunks that were only late (a lane queues up to 1 MiB
+ * inside its association; docs/benchmarks.md).
  */
 export const RELIABLE_STALL_NACK_MS = 15_000;
+
+/** The stall NACK's delay for a receiver whose idle timeout is `idleTimeoutMs` (default 30 s): at most half of it. */
+export const reliableStallNackMs = (idleTimeoutMs = 30_000): number =>
+  idleTimeoutMs > 0 ? Math.min(RELIABLE_STALL_NACK_MS, idleTimeoutMs / 2) : RELIABLE_STALL_NACK_MS;
 
 /** A target opened before `accept` to prove a held prefix, and that prefix's hash. */
 export interface PreOpened {
@@ -239,7 +244,7 @@ export class FileReceiver {
         nack: (chunks) => this.nack(chunks, window),
         detectGaps: m.reliability === 'unreliable',
         // Reliable: a chunk missing behind later ones this long waits on a stalled lane; NACK it.
-        stallNackDelayMs: m.reliability === 'unreliable' ? undefined : RELIABLE_STALL_NACK_MS,
+        stallNackDelayMs: m.reliability === 'unreliable' ? undefined : reliableStallNackMs(o.idleTimeoutMs),
         end: this.end$,
         nackDelayMs: o.nackDelayMs,
         window,

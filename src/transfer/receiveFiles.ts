@@ -41,7 +41,10 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   readonly maxBufferedChunks?: number;
   /** Most out-of-order bytes held per file. Default 64 MiB. */
   readonly maxBufferedBytes?: number;
-  /** Fail when no bytes are verified and no file completes for this long once accepted, ms. Default 30000. */
+  /**
+   * Fail when no bytes are verified and no file completes for this long once accepted, ms. Default 30000. In
+   * reliable mode a chunk missing behind later ones is NACKed after 15 s, or half of this when shorter.
+   */
   readonly idleTimeoutMs?: number;
   /** Unreliable mode: how long a gap waits before it is NACKed, ms. Default 100. */
   readonly nackDelayMs?: number;

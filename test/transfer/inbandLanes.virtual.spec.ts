@@ -91,6 +91,7 @@ function withFirstLaneSend(
   file: Uint8Array,
   transferId: number,
   wrap: (ch: { sends: number; readonly readyState: string; close(): void }, send: (data: unknown) => void, scheduler: ReturnType<typeof testScheduler>) => (data: unknown) => void,
+  receive: { idleTimeoutMs?: number } = {},
 ): { outcomes: string[]; sha256?: string } {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
@@ -112,7 +113,7 @@ function withFirstLaneSend(
       };
       return pc;
     };
-    const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection });
+    const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection, ...receive });
     const sent$ = sendFiles(given.a, [file], { scheduler, transferId, createConnection: senderConnection }).pipe(
       filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
     );
@@ -376,6 +377,15 @@ describe('in-band lanes in virtual time', () => {
       scheduler.schedule(() => ch.readyState === 'open' && send(data), 45_000);
     });
     expect(held).toBeGreaterThan(0);
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.sha256).toBe(sha256Hex(BIG));
+  });
+
+  it("a receiver's shorter idleTimeoutMs brings the stall NACK forward (half of it): a lane stalled 45 s does not fail a receiver that idles out after 10 s", () => {
+    const r = withFirstLaneSend(BIG, 16, (ch, send, scheduler) => (data) => {
+      if (++ch.sends <= 5) return send(data);
+      scheduler.schedule(() => ch.readyState === 'open' && send(data), 45_000);
+    }, { idleTimeoutMs: 10_000 });
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.sha256).toBe(sha256Hex(BIG));
   });
