@@ -128,9 +128,12 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
       // When the last intact chunk arrived: without detectGaps (reliable channels) everything in flight still
       // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelayMs.
       let lastArrival = scheduler.now();
-      // Gap scanning runs with detectGaps, or (slower) once the end is known.
-      const gapping = () => config.detectGaps || end !== undefined || stallMs !== undefined;
-      const delay = () => (config.detectGaps ? nackDelayMs : end !== undefined ? endNackDelayMs : stallMs!);
+      // Gap scanning runs with detectGaps, or (slower) once the end is known; or, with stallMs, for stalled chunks.
+      const ending = () => config.detectGaps || end !== undefined;
+      const gapping = () => ending() || stallMs !== undefined;
+      const delay = () => (config.detectGaps ? nackDelayMs : endNackDelayMs);
+      // How often the gap timer scans: half the delay, or for the stall rule alone at least every STALL_SCAN_MS.
+      const period = () => (ending() ? delay() / 2 : Math.min(stallMs! / 2, STALL_SCAN_MS));
       // Without detectGaps: a chunk missing below the highest index seen for stallMs (a stalled channel).
       const stalled = (i: number, since: number, now: number) =>
         !config.detectGaps && stallMs !== undefined && i <= maxSeen && now - since >= stallMs && now - (lastNack.get(i) ?? -Infinity) >= stallMs;
@@ -149,7 +152,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
             missingSince.set(i, now);
             continue;
           }
-          const byGap = (config.detectGaps || end !== undefined) && quiet && now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait;
+          const byGap = ending() && quiet && now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait;
           if (byGap || stalled(i, since, now)) {
             lastNack.set(i, now);
             due.push(i);
@@ -167,7 +170,7 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
           timer = scheduler.schedule(function () {
             scan();
             this.unsubscribe();
-          }, config.detectGaps || end !== undefined ? delay() / 2 : Math.min(stallMs! / 2, STALL_SCAN_MS));
+          }, period());
           subscriber.add(timer);
         }
       };
