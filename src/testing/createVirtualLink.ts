@@ -5,13 +5,14 @@
  */
 import { InvalidConfigError } from '../errors';
 import { domException } from './domException';
-import { VirtualDataChannel, type VirtualChannelControl, type VirtualChannelInit } from './VirtualDataChannel';
+import type { VirtualChannelInit, VirtualDataChannel } from './VirtualDataChannel';
 import { resolveVirtualLinkConfig, type ResolvedVirtualLinkConfig, type VirtualLinkConfig } from './VirtualLinkConfig';
-import { VirtualPeer, type VirtualDataChannelInit, type VirtualPeerControl, type VirtualSide } from './VirtualPeer';
+import type { VirtualPeer, VirtualSide } from './VirtualPeer';
 import type { VirtualAssociationStats } from './VirtualAssociation';
+import { VirtualChannelPairs } from './VirtualChannelPairs';
 import type { VirtualDirection } from './VirtualDirection';
 import type { VirtualGate } from './VirtualGate';
-import { VirtualPipe, type VirtualFlow } from './VirtualPipe';
+import { VirtualPipe } from './VirtualPipe';
 import { mulberry32 } from './mulberry32';
 import { emptyTrafficStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
 
@@ -76,75 +77,8 @@ export type VirtualNetworkChanges = Pick<VirtualLinkConfig, 'bandwidth' | 'delay
 
 const NETWORK_FIELDS = ['bandwidth', 'delayMs', 'jitterMs', 'lossRate', 'reorder', 'reorderDelayMs', 'duplicate', 'corrupt'] as const;
 
-/** Both ends of one channel, with the two directions between them. */
-interface Pair {
-  /** The end created first, at endpoint `from`. */
-  readonly local: VirtualChannelControl;
-  /** The far end. A negotiated channel has none until the far endpoint creates the same id. */
-  remote: VirtualChannelControl | undefined;
-  /** The endpoint where `local` lives. */
-  readonly from: VirtualSide;
-  /** The stream id, the same at both ends. */
-  readonly id: number;
-  /** `local` → `remote` (no receiver while `remote` is missing), and back (missing with `remote`). */
-  readonly forward: VirtualFlow;
-  backward: VirtualFlow | undefined;
-  /** The ends that fired `open` (an end closed earlier never opens). */
-  readonly opened: Set<VirtualChannelControl>;
-  closing: boolean;
-  /** Set by `channel.close()` while the closing end's reliable messages on the wire still arrive. */
-  closeRequested?: boolean;
-}
-
-/** The validated options of one channel end. */
-interface EndOptions {
-  readonly ordered: boolean;
-  readonly maxRetransmits: number | null;
-  readonly protocol: string;
-}
-
 /** Mixed into the seed of the b → a stream of the built-in PRNG (the golden-ratio constant). */
 const REVERSE_SEED_MIX = 0x9e37_79b9;
-
-/** The highest stream id a browser accepts (65535 is reserved). */
-const MAX_STREAM_ID = 65_534;
-
-const other = (side: VirtualSide): VirtualSide => (side === 'a' ? 'b' : 'a');
-
-const checkInit = (init: VirtualChannelInit): EndOptions => {
-  const ordered = init.ordered ?? true;
-  const maxRetransmits = init.maxRetransmits ?? null;
-  const protocol = init.protocol ?? '';
-  if (typeof ordered !== 'boolean') throw new InvalidConfigError(`channel ordered must be a boolean, got ${String(ordered)}`, { ordered });
-  if (maxRetransmits !== null && !(Number.isInteger(maxRetransmits) && maxRetransmits >= 0 && maxRetransmits <= 65_535)) {
-    throw new InvalidConfigError(`channel maxRetransmits must be null or an integer in [0, 65535], got ${String(maxRetransmits)}`, {
-      maxRetransmits,
-    });
-  }
-  return { ordered, maxRetransmits, protocol: String(protocol) };
-};
-
-/** The id of a negotiated channel: required, an integer in [0, 65534]. */
-const checkId = (id: unknown): number => {
-  if (id === undefined || id === null) throw new InvalidConfigError('a negotiated channel needs an id', { id });
-  if (!(typeof id === 'number' && Number.isInteger(id) && id >= 0 && id <= MAX_STREAM_ID)) {
-    throw new InvalidConfigError(`channel id must be an integer in [0, ${MAX_STREAM_ID}], got ${String(id)}`, { id });
-  }
-  return id;
-};
-
-/** A channel is unreliable with `maxRetransmits: 0`, or unordered with `maxRetransmits` set. */
-const isUnreliable = ({ ordered, maxRetransmits }: EndOptions): boolean => maxRetransmits === 0 || (!ordered && maxRetransmits !== null);
-
-/** One direction, with the sender's options (each end's options rule what it sends, as in SCTP). */
-const flowOf = (sender: VirtualChannelControl, receiver: VirtualChannelControl | undefined, options: EndOptions): VirtualFlow => ({
-  sender,
-  receiver,
-  ordered: options.ordered,
-  unreliable: isUnreliable(options),
-  lastDeliverAt: -Infinity,
-  closed: false,
-});
 
 /**
  * Creates a virtual link: two endpoints joined by a modelled network, whose
@@ -199,277 +133,29 @@ export function createVirtualLink(config: VirtualLinkConfig = {}, wiring: Virtua
   const reverse = config.random === undefined ? { ...resolved, random: mulberry32(resolved.seed ^ REVERSE_SEED_MIX) } : resolved;
   const forward = wiring.forward?.(resolved);
   const pipes: Record<VirtualSide, VirtualDirection> = { a: forward ?? new VirtualPipe(resolved), b: new VirtualPipe(reverse) };
-  // Schedules `fn` after `openDelayMs`, counted from when the gate opens (a network lane's connection).
-  const afterOpenDelay = (fn: () => void): void => {
-    const start = () => void scheduler.schedule(fn, resolved.openDelayMs);
-    if (wiring.gate) wiring.gate.whenOpen(start);
-    else start();
-  };
-  // Pairs not yet closing (negotiated halves included).
-  const live = new Set<Pair>();
-  // Pairs with both ends created so far.
-  let created = 0;
-  // The next in-band stream id to try.
-  let nextId = 0;
-  // Stream ids of the channels not yet closed, per endpoint.
-  const inUse: Record<VirtualSide, Set<number>> = { a: new Set(), b: new Set() };
-  // Negotiated halves waiting for the far endpoint to create their id, by endpoint and id.
-  const waiting: Record<VirtualSide, Map<number, Pair>> = { a: new Map(), b: new Map() };
-  // Set by close() and fail().
-  let closed = false;
-  // The endpoints' event plumbing.
-  const peerControls = {} as Record<VirtualSide, VirtualPeerControl>;
-
-  /** Where an end of `pair` lives. */
-  const sideOf = (pair: Pair, end: VirtualChannelControl): VirtualSide => (end === pair.local ? pair.from : other(pair.from));
-
-  /** Marks a pair as closing: both ends `closing`, undelivered messages discarded. */
-  const startClosing = (pair: Pair): void => {
-    pair.closing = true;
-    live.delete(pair);
-    if (waiting[pair.from].get(pair.id) === pair) waiting[pair.from].delete(pair.id);
-    pair.forward.closed = true;
-    pipes[pair.from].discard(pair.forward);
-    if (pair.backward) {
-      pair.backward.closed = true;
-      pipes[other(pair.from)].discard(pair.backward);
-    }
-    pair.local.setState('closing');
-    pair.remote?.setState('closing');
-  };
-
-  /**
-   * Finishes closing: both ends `closed` (their ids free again), then `close` on
-   * `first` and on the far end. A channel close first fires `closing` at the far
-   * end; a link failure fires `error` on every end that was open.
-   */
-  const finishClosing = (pair: Pair, first: VirtualChannelControl, cause: 'channel' | 'link' | Error): void => {
-    const second = first === pair.local ? pair.remote : pair.local;
-    if (second && pair.opened.has(second) && cause === 'channel') second.dispatch({ type: 'closing', target: second.channel });
-    if (cause instanceof Error) {
-      for (const end of [first, second]) if (end && pair.opened.has(end)) end.dispatch({ type: 'error', error: cause, target: end.channel });
-    }
-    for (const end of [first, second]) {
-      if (!end) continue;
-      end.setState('closed');
-      inUse[sideOf(pair, end)].delete(pair.id);
-    }
-    first.dispatch({ type: 'close', target: first.channel });
-    second?.dispatch({ type: 'close', target: second.channel });
-  };
-
-  /**
-   * `channel.close()` from one end: the stream reset reaches the far end one `delayMs` later, and, on a
-   * reliable channel, not before the messages this end already put on the wire (as SCTP resets a stream
-   * only after its outstanding data; messages still in the send buffer are discarded).
-   */
-  const closePair = (pair: Pair, initiator: VirtualChannelControl): void => {
-    if (pair.closing || pair.closeRequested) return;
-    const [out, pipe] = initiator === pair.local ? [pair.forward, pipes[pair.from]] : [pair.backward, pipes[other(pair.from)]];
-    // Messages still on the wire (also those already due but not yet delivered, when the scheduler runs late).
-    const wait = out && !out.unreliable ? pipe.lastArrival(out) - scheduler.now() : -Infinity;
-    if (wait === -Infinity) {
-      startClosing(pair);
-      scheduler.schedule(() => finishClosing(pair, initiator, 'channel'), resolved.delayMs);
-      return;
-    }
-    pair.closeRequested = true;
-    initiator.setState('closing');
-    pipe.discardQueued(out!);
-    scheduler.schedule(() => {
-      if (pair.closing) return; // the whole link closed meanwhile
-      startClosing(pair);
-      finishClosing(pair, initiator, 'channel');
-    }, Math.max(resolved.delayMs, wait + 1, 1));
-  };
-
-  /** Closes every live pair on the next tick, optionally with an `error` first. */
-  const closeAll = (error?: Error): void => {
-    if (closed) return;
-    closed = true;
-    const pairs = [...live];
-    for (const pair of pairs) startClosing(pair);
-    scheduler.schedule(() => {
-      for (const pair of pairs) finishClosing(pair, pair.from === 'a' || !pair.remote ? pair.local : pair.remote, error ?? 'link');
-      pipes.a.dispose();
-      pipes.b.dispose();
-      for (const side of ['a', 'b'] as const) peerControls[side].dispatch({ type: 'connectionstatechange' });
-    }, 0);
-  };
-
-  /**
-   * Opens in-band `pairs` together after `openDelayMs`: every channel is `open`
-   * before the first event fires, so an `open` listener may use any channel of
-   * the batch. The far endpoint announces each with `datachannel` first.
-   */
-  const openLater = (pairs: Pair[]): void => {
-    afterOpenDelay(() => {
-      const ready = pairs.filter((pair) => !pair.closing);
-      for (const pair of ready) {
-        pair.opened.add(pair.local).add(pair.remote!);
-        pair.local.setState('open');
-        pair.remote!.setState('open');
-      }
-      for (const pair of ready) {
-        // A listener may have closed a pair of the batch already.
-        if (!pair.closing) peerControls[other(pair.from)].dispatch({ type: 'datachannel', channel: pair.remote!.channel });
-        if (!pair.closing) pair.local.dispatch({ type: 'open', target: pair.local.channel });
-        if (!pair.closing) pair.remote!.dispatch({ type: 'open', target: pair.remote!.channel });
-      }
-    });
-  };
-
-  /**
-   * Opens one end of a negotiated pair after `openDelayMs`, whether or not the far
-   * end exists (the transport is up, as in Chromium), without `datachannel`;
-   * then delivers what arrived for it while it was connecting.
-   */
-  const openEndLater = (pair: Pair, end: VirtualChannelControl): void => {
-    afterOpenDelay(() => {
-      if (pair.closing) return;
-      pair.opened.add(end);
-      end.setState('open');
-      end.dispatch({ type: 'open', target: end.channel });
-      const incoming = end === pair.local ? pair.backward : pair.forward;
-      if (incoming) pipes[other(sideOf(pair, end))].release(incoming);
-    });
-  };
-
-  /** Creates one end of `pair()`; `outgoing()` names the pipe and flow its sends take, looked up at send time. */
-  const createEnd = (label: string, id: number, options: EndOptions, negotiated: boolean, pair: () => Pair, outgoing: () => [VirtualDirection, VirtualFlow]): VirtualChannelControl => {
-    let control!: VirtualChannelControl;
-    new VirtualDataChannel({
-      label: String(label),
-      id,
-      negotiated,
-      ...options,
-      connect: (c) => {
-        control = c;
-        return {
-          maxMessageSize: resolved.maxMessageSize,
-          sendQueueLimit: resolved.sendQueueLimit,
-          // Only used after `open`, once the pair exists.
-          transmit: (data, size) => {
-            const [pipe, flow] = outgoing();
-            pipe.enqueue(flow, data, size);
-          },
-          close: () => closePair(pair(), control),
-        };
-      },
-    });
-    return control;
-  };
-
-  /** The lowest in-band id from `nextId` on that no channel at either endpoint uses. */
-  const allocateId = (): number => {
-    while (inUse.a.has(nextId) || inUse.b.has(nextId)) nextId++;
-    return nextId++;
-  };
-
-  /** Creates one in-band pair (not yet scheduled to open). */
-  const createPair = (from: VirtualSide, label: string, init: VirtualChannelInit = {}): Pair => {
-    if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
-    const options = checkInit(init);
-    const id = allocateId();
-    // The closures read `pair`, declared below, only once the channels are used.
-    const local = createEnd(label, id, options, false, () => pair, () => [pipes[from], pair.forward]);
-    const remote = createEnd(label, id, options, false, () => pair, () => [pipes[other(from)], pair.backward!]);
-    const pair: Pair = {
-      local,
-      remote,
-      from,
-      id,
-      forward: flowOf(local, remote, options),
-      backward: flowOf(remote, local, options),
-      opened: new Set(),
-      closing: false,
-    };
-    live.add(pair);
-    created++;
-    inUse.a.add(id);
-    inUse.b.add(id);
-    peerControls[from].adopt(local.channel);
-    peerControls[other(from)].adopt(remote.channel);
-    return pair;
-  };
-
-  /** Creates one in-band pair from `from`, opening after `openDelayMs`; returns `[from's end, far end]`. */
-  const createOne = (from: VirtualSide, label: string, init?: VirtualChannelInit): [VirtualDataChannel, VirtualDataChannel] => {
-    const pair = createPair(from, label, init);
-    openLater([pair]);
-    return [pair.local.channel, pair.remote!.channel];
-  };
-
-  /**
-   * Creates the end of negotiated channel `init.id` at `side`: it completes the
-   * far endpoint's waiting half with that id, or waits for one itself. Either
-   * way it opens after `openDelayMs` and no `datachannel` fires.
-   */
-  const createNegotiated = (side: VirtualSide, label: string, init: VirtualDataChannelInit): VirtualDataChannel => {
-    if (closed) throw domException('The virtual link is closed', 'InvalidStateError');
-    const options = checkInit(init);
-    const id = checkId(init.id);
-    if (inUse[side].has(id)) throw domException(`Data channel id ${id} is already in use at endpoint ${side}`, 'OperationError');
-    inUse[side].add(id);
-    const half = waiting[other(side)].get(id);
-    if (half) {
-      waiting[other(side)].delete(id);
-      const remote = createEnd(label, id, options, true, () => half, () => [pipes[side], half.backward!]);
-      half.remote = remote;
-      half.backward = flowOf(remote, half.local, options);
-      half.forward.receiver = remote;
-      created++;
-      peerControls[side].adopt(remote.channel);
-      openEndLater(half, remote);
-      return remote.channel;
-    }
-    const local = createEnd(label, id, options, true, () => pair, () => [pipes[side], pair.forward]);
-    const pair: Pair = { local, remote: undefined, from: side, id, forward: flowOf(local, undefined, options), backward: undefined, opened: new Set(), closing: false };
-    live.add(pair);
-    waiting[side].set(id, pair);
-    peerControls[side].adopt(local.channel);
-    openEndLater(pair, local);
-    return local.channel;
-  };
-
-  const peer = (side: VirtualSide): VirtualPeer =>
-    new VirtualPeer(side, (control) => {
-      peerControls[side] = control;
-      return {
-        maxMessageSize: resolved.maxMessageSize,
-        roundTripMs: () => pipes.a.roundTripMs?.() ?? 2 * resolved.delayMs,
-        traffic: () => (side === 'a' ? { sent: pipes.a.stats.bytesDelivered, received: pipes.b.stats.bytesDelivered } : { sent: pipes.b.stats.bytesDelivered, received: pipes.a.stats.bytesDelivered }),
-        createDataChannel: (label, init = {}) => (init.negotiated ? createNegotiated(side, label, init) : createOne(side, label, init)[0]),
-        isClosed: () => closed,
-        close: () => closeAll(),
-      };
-    });
-  const a = peer('a');
-  const b = peer('b');
+  // The channels, their ids and the endpoints; channels open (after `openDelayMs`) once `wiring.gate` is open.
+  const pairs = new VirtualChannelPairs(resolved, pipes, wiring.gate);
 
   return {
-    a,
-    b,
+    a: pairs.a,
+    b: pairs.b,
     config: resolved,
     get closed() {
-      return closed;
+      return pairs.closed;
     },
-    createChannel: (label, init) => createOne('a', label, init),
+    createChannel: (label, init) => pairs.createOne('a', label, init),
     createChannels: (n, init = {}) => {
       if (!Number.isInteger(n) || n < 1) throw new InvalidConfigError(`createChannels needs a positive integer count, got ${n}`, { n });
       const { label = 'channel', ...rest } = init;
-      checkInit(rest); // fail before creating any pair
-      const pairs = Array.from({ length: n }, (_, i) => createPair('a', `${label}-${i}`, rest));
-      openLater(pairs);
-      return [pairs.map((p) => p.local.channel), pairs.map((p) => p.remote!.channel)];
+      return pairs.createBatch(Array.from({ length: n }, (_, i) => `${label}-${i}`), rest);
     },
     stats: () => {
       const sum = emptyTrafficStats();
       for (const key of Object.keys(sum) as (keyof VirtualTrafficStats)[]) sum[key] = pipes.a.stats[key] + pipes.b.stats[key];
       const association = forward?.association?.();
-      return { ...sum, aToB: { ...pipes.a.stats }, bToA: { ...pipes.b.stats }, channels: created, ...(association && { association }) };
+      return { ...sum, aToB: { ...pipes.a.stats }, bToA: { ...pipes.b.stats }, channels: pairs.created, ...(association && { association }) };
     },
-    close: () => closeAll(),
+    close: () => pairs.closeAll(),
     reconfigure: (changes) => {
       const next = { ...network, ...changes };
       const fresh = resolveVirtualLinkConfig({ ...next, scheduler });
@@ -481,7 +167,7 @@ export function createVirtualLink(config: VirtualLinkConfig = {}, wiring: Virtua
     fail: (errorDetail = 'sctp-failure') => {
       const error = domException(`virtual transport failure: ${errorDetail}`, 'OperationError');
       Object.assign(error, { errorDetail });
-      closeAll(error);
+      pairs.closeAll(error);
     },
   };
 }
