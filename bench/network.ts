@@ -23,6 +23,8 @@
  *                               `tallow-rx auto (1 connection)` row (trials)
  *   NETWORK_BENCH_LANE_TRIAL='{"rampShare":0}'  also run `tallow-rx auto (1 connection) trial`
  *                               with these lane controller options, interleaved with the row above
+ *   NETWORK_BENCH_LANE_LOG=1    print the lane controller's decisions of every run of a row with in-band lanes
+ *                               (each add and shed, and each change of hold reason, with its evidence)
  *   NETWORK_BENCH_TRACE=1       for a tallow-rx run whose control pings went unanswered for 3 s or more, print
  *                               the given connection's channels every 500 ms (bench/emulator/channelTrace.ts)
  *   NETWORK_BENCH_SCTP='{"congestionControlModule":2}'  libdatachannel SCTP settings for the

@@ -21,6 +21,7 @@ import { InvalidConfigError } from '../errors';
 import type { PeerConnectionLike } from '../types';
 import { ChannelWorker, type WorkerLike } from './ChannelWorker';
 import { CHANNEL_WORKER_SOURCE } from './channelWorkerSource';
+import { canStartBlobWorker, startBlobWorker } from '../hash/startBlobWorker';
 import { workerOf } from './inWorker';
 
 /** Options of {@link channelsInWorker}. */
@@ -58,11 +59,8 @@ function start(create: () => WorkerLike, timeoutMs: number): Promise<ChannelWork
 
 /** The page's worker from the bundled script in a Blob URL; the URL goes once the worker started or failed. */
 function pageWorker(timeoutMs: number): Promise<ChannelWorker | undefined> {
-  if (typeof Worker !== 'function' || typeof Blob !== 'function' || typeof URL?.createObjectURL !== 'function') return Promise.resolve(undefined);
-  const url = URL.createObjectURL(new Blob([CHANNEL_WORKER_SOURCE], { type: 'text/javascript' }));
-  const started = start(() => new Worker(url, { name: 'tallow-rx channels' }) as unknown as WorkerLike, timeoutMs);
-  void started.then(() => URL.revokeObjectURL(url));
-  return started;
+  if (!canStartBlobWorker()) return Promise.resolve(undefined);
+  return startBlobWorker(CHANNEL_WORKER_SOURCE, 'tallow-rx channels', (create) => start(() => create() as unknown as WorkerLike, timeoutMs));
 }
 
 /**

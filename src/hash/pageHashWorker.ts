@@ -6,23 +6,16 @@
  * runs on the main thread, as before.
  */
 import { startHashWorker, type HashWorkerClient } from './hashWorkerClient';
+import { canStartBlobWorker, startBlobWorker } from './startBlobWorker';
 
 // The started worker (or its absence), once asked for.
 let shared: Promise<HashWorkerClient | undefined> | undefined;
 
-/** True where a Blob-URL worker can at least be tried. */
-const canTry = (): boolean => typeof Worker === 'function' && typeof Blob === 'function' && typeof URL?.createObjectURL === 'function';
-
-/** Starts the worker from its bundled source; the Blob URL goes once the worker started or failed. */
+/** Starts the worker from its bundled source (loaded on first use). */
 async function start(): Promise<HashWorkerClient | undefined> {
   const { hashWorkerSource } = await import('./hashWorkerSource');
-  const url = URL.createObjectURL(new Blob([hashWorkerSource], { type: 'text/javascript' }));
-  try {
-    return await startHashWorker(() => new Worker(url, { name: 'tallow-rx hash' }));
-  } finally {
-    URL.revokeObjectURL(url);
-  }
+  return startBlobWorker(hashWorkerSource, 'tallow-rx hash', startHashWorker);
 }
 
 /** The page's hash worker, or `undefined` where hashing stays on the main thread. */
-export const pageHashWorker = (): Promise<HashWorkerClient | undefined> => (shared ??= canTry() ? start().catch(() => undefined) : Promise.resolve(undefined));
+export const pageHashWorker = (): Promise<HashWorkerClient | undefined> => (shared ??= canStartBlobWorker() ? start().catch(() => undefined) : Promise.resolve(undefined));

@@ -41,13 +41,15 @@ export interface SenderLanesContext {
   readonly channelsPerLane: number;
   readonly reliability: Reliability;
   /** `initialRttMs`: `auto`'s probed RTT, which decides the lanes opened before data flows. */
-  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig; readonly initialRttMs?: number };
+  readonly options: LaneOptions & { readonly laneController?: LaneControllerConfig; readonly initialRttMs?: number; readonly onLaneDecision?: (d: LaneDecision) => void };
   readonly stats$: Observable<TransferStats>;
   send(msg: ControlMessage): boolean;
   /** A lane's channels joined or left; `change` for the stats. */
   changed(change: LaneChange): void;
   /** Listens to a new channel's `close` (the session's lost-channel handling). */
   watch(ch: DataChannelLike): void;
+  /** Fails the session (what `onLaneDecision` threw). */
+  fail(err: unknown): void;
 }
 
 /** Below this RTT, ms, a path whose transport hides its loss is taken as lossless (a LAN): no lanes are added. */
@@ -76,22 +78,41 @@ export function measurementOf(st: TransferStats, lanes: number, reliability: Rel
 export const RECENT_GOODPUT_MS = 3000;
 
 /**
- * Acknowledged bytes per second over the last {@link RECENT_GOODPUT_MS}, from the stats' `bytesDone`: an
- * operator from stats to `[stats, goodput]` (goodput undefined until two samples span some time).
+ * After in-band lanes joined, the controller's goodput is measured from the first stats sample after the join,
+ * over at least this long, ms; until then those lanes count as `joining` (nothing is judged). Before this, an
+ * add was judged one sample after its lanes joined, on a goodput window that lay mostly before the join, and
+ * read as `no-gain` (wifi: +3 lanes at 3.0 s, joined 4.0 s, `no-gain` at 4.0 s, so 12 lanes for 10 s).
  */
-export const recentGoodput = (windowMs = RECENT_GOODPUT_MS) => (stats$: Observable<TransferStats>): Observable<[TransferStats, number | undefined]> =>
-  stats$.pipe(
-    scan((acc: { readonly points: { at: number; bytes: number }[]; readonly st?: TransferStats }, st: TransferStats) => {
-      const points = [...acc.points.filter((p) => p.at >= st.timestamp - windowMs), { at: st.timestamp, bytes: st.bytesDone }];
-      return { points, st };
-    }, { points: [] }),
-    map(({ points, st }) => {
-      const first = points[0];
-      const last = points[points.length - 1];
-      const spanMs = last.at - first.at;
-      return [st!, spanMs > 0 ? ((last.bytes - first.bytes) * 1000) / spanMs : undefined];
-    }),
-  );
+export const JOINED_GOODPUT_MS = 1000;
+
+/** Bytes per second between the first and the last of `points`, or undefined when they span less than `minSpanMs` (or nothing). */
+const rateOf = (points: readonly { at: number; bytes: number }[], minSpanMs: number): number | undefined => {
+  if (!points.length) return undefined;
+  const first = points[0];
+  const last = points[points.length - 1];
+  const spanMs = last.at - first.at;
+  return spanMs > 0 && spanMs >= minSpanMs ? ((last.bytes - first.bytes) * 1000) / spanMs : undefined;
+};
+
+/**
+ * Acknowledged bytes per second over the last {@link RECENT_GOODPUT_MS}, from the stats' `bytesDone`: an
+ * operator from stats to `[stats, goodput, goodput since]` (goodput undefined until two samples span some
+ * time). The third figure counts only samples from `since()` on (a time in the stats' clock), and is
+ * undefined until they span `minSinceMs`.
+ */
+export const recentGoodput =
+  (windowMs = RECENT_GOODPUT_MS, since: () => number = () => -Infinity, minSinceMs = 0) =>
+  (stats$: Observable<TransferStats>): Observable<[TransferStats, number | undefined, number | undefined]> =>
+    stats$.pipe(
+      scan((acc: { readonly points: { at: number; bytes: number }[]; readonly st?: TransferStats }, st: TransferStats) => {
+        const points = [...acc.points.filter((p) => p.at >= st.timestamp - windowMs), { at: st.timestamp, bytes: st.bytesDone }];
+        return { points, st };
+      }, { points: [] }),
+      map(({ points, st }) => {
+        const from = since();
+        return [st!, rateOf(points, 0), rateOf(points.filter((p) => p.at >= from), minSinceMs)];
+      }),
+    );
 
 /**
  * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
@@ -124,6 +145,8 @@ const CHANNEL_ATTEMPTS = 3;
 export class SenderLanes {
   /** Joined lanes and their data channels. */
   private readonly joined = new Map<number, DataChannelLike[]>();
+  /** When an in-band lane last joined, `sc.now()`; the controller's goodput counts from then ({@link JOINED_GOODPUT_MS}). */
+  private lastJoinAt: number | undefined;
   private readonly subs: Subscription[] = [];
   private detach: (() => void) | undefined;
   /** The reason of the controller's last `add`, reported when that lane joins. */
@@ -262,13 +285,23 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          recentGoodput(),
+          recentGoodput(RECENT_GOODPUT_MS, () => this.lastJoinAt ?? -Infinity, JOINED_GOODPUT_MS),
           tap(([st, recent]) => this.watermarks?.update(recent ?? st.throughput.average / 8, st.rtt.current!, this.joined.size || this.lanes)),
           filter(() => this.settled()),
-          map(([st, recent]) => measurementOf(st, givenLanes + pool.count, this.c.reliability, this.config.mssBytes, this.c.options.initialRttMs, recent)),
+          map(([st, recent, sinceJoin]) => {
+            // Lanes still connecting, or joined too recently for their goodput to show: the controller waits.
+            const connecting = Math.max(0, pool.count - this.joined.size);
+            const measuring = this.lastJoinAt !== undefined && sinceJoin === undefined ? 1 : 0;
+            const m = measurementOf(st, givenLanes + pool.count, this.c.reliability, this.config.mssBytes, this.c.options.initialRttMs, sinceJoin ?? recent);
+            // Only a lane still connecting can be shed (see `decide`): with none, a standing queue holds instead.
+            return { ...m, joining: connecting || measuring, sheddable: connecting };
+          }),
           laneController(config),
         )
-        .subscribe((d) => this.decide(d)),
+        .subscribe((d) => {
+          if (!this.report(d)) return;
+          this.decide(d);
+        }),
     );
   }
 
@@ -277,6 +310,19 @@ export class SenderLanes {
     if (this.startCount === 0) return true;
     if (this.dataStartedAt === undefined) return false;
     return this.c.sc.now() - this.dataStartedAt >= Math.max(this.config.settleMs, SETTLE_RTTS * (this.c.options.initialRttMs ?? 0));
+  }
+
+  /** Hands `d` to the app's `onLaneDecision`; false when that threw (the session failed). */
+  private report(d: LaneDecision): boolean {
+    const hook = this.c.options.onLaneDecision;
+    if (!hook || this.ended) return true;
+    try {
+      hook(d);
+      return true;
+    } catch (err) {
+      this.c.fail(err);
+      return false;
+    }
   }
 
   private decide(d: LaneDecision): void {
@@ -318,6 +364,7 @@ export class SenderLanes {
         complete: () => {
           if (this.ended) return closeAll(chs);
           this.joined.set(lane, chs);
+          this.lastJoinAt = this.c.sc.now();
           this.c.data.push(...chs);
           for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });

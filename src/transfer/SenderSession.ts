@@ -395,6 +395,7 @@ export class SenderSession {
       send: (msg) => this.phase !== 'ended' && this.link.send(msg),
       changed: (change) => this.telemetry.setChannels(this.data, change),
       watch: (ch) => ch.addEventListener('close', this.onChannelClose),
+      fail: (err) => this.fail(err, true),
     });
     this.inbandLanes.start(this.s.laneRule ?? 'fixed', accepted);
   }

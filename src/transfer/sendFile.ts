@@ -16,6 +16,7 @@ import { reportRtt } from '../stats/reportRtt';
 import { withViews, type TransferObservable } from './TransferObservable';
 import type { LaneOptions } from './laneSignal';
 import type { LaneControllerConfig } from './laneControllerConfig';
+import type { LaneDecision } from './laneController';
 import { toFileEvents } from './toFileEvents';
 import type { ReconnectOptions } from './resumeSession';
 import { resumableSend } from './sendFiles';
@@ -36,6 +37,14 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
   readonly laneStaggerMs?: number;
   /** `auto`: the lane controller's thresholds (its `maxLanes` is this `maxLanes`). Default: its defaults. */
   readonly laneController?: Omit<LaneControllerConfig, 'maxLanes' | 'minLanes' | 'initialLanes'>;
+  /**
+   * `auto` with the lane controller: called with each of its decisions as it is made, holds included (about
+   * one per `stats` event once data has flowed `laneController.settleMs`), for a log or a dashboard. The
+   * `sample` says what it judged, `reason` why (docs/stats.md, "The lane controller"). Only the lane count
+   * and the last change reach the `stats` events; this is the whole record. What it throws fails the
+   * transfer. Default: none.
+   */
+  readonly onLaneDecision?: (decision: LaneDecision) => void;
   /**
    * A built-in profile, or `auto` (default): start from the profile that the measured RTT picks, adapt
    * the chunk size to RTT, loss and bitrate, and use every peer connection passed as a lane (up to 16,

@@ -7,7 +7,7 @@
  */
 import { filter, last, map, merge, of, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { receiveFiles, sendFiles, type SessionEvent, type TransferStats } from '../../src/index';
+import { receiveFiles, sendFiles, type LaneDecision, type SessionEvent, type TransferStats } from '../../src/index';
 import type { LaneSignalOut } from '../../src/transfer/laneSignal';
 import { createVirtualNetwork, type VirtualNetworkConfig } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
@@ -50,6 +50,8 @@ function run(
     profile?: 'wifi';
     /** Both sides' lane options besides `createConnection`. */
     laneOptions?: { acceptLaneCandidate?: (c: string) => boolean; laneConnectTimeoutMs?: number; rewriteLaneSignal?: (m: LaneSignalOut) => string | undefined };
+    /** The sender's `onLaneDecision`. */
+    onLaneDecision?: (d: LaneDecision) => void;
   },
 ): Run {
   const scheduler = testScheduler();
@@ -63,7 +65,7 @@ function run(
     const given = net.createLink();
     const createConnection = options.lanes ? net.createConnection : undefined;
     const received$ = receiveFiles(given.b, { scheduler, createConnection, ...options.laneOptions });
-    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...options.laneOptions, ...options.tuning, ...(options.profile ? { profile: options.profile } : {}), ...(options.startLanes === undefined && !options.controller ? {} : { laneController: { startLanes: options.startLanes, ...options.controller } }) });
+    const sent$ = sendFiles(given.a, [FILE], { scheduler, transferId: 7, createConnection, inbandLanes: options.inbandLanes, laneStaggerMs: 100, reliability: options.reliability, ...options.laneOptions, ...options.tuning, ...(options.profile ? { profile: options.profile } : {}), ...(options.startLanes === undefined && !options.controller ? {} : { laneController: { startLanes: options.startLanes, ...options.controller } }), onLaneDecision: options.onLaneDecision });
     const sender = sent$.pipe(
       filter((e) => {
         if (e.type === 'stats') stats.push(e.stats);
@@ -73,6 +75,10 @@ function run(
     );
     merge(ended('sender', sender), ended('receiver', received$)).subscribe({
       next: (o) => outcomes.push(o),
+      error: (e) => {
+        outcomes.push(String(e));
+        net.close();
+      },
       complete: () => {
         doneAtMs = scheduler.now();
         networkLanes = net.stats().lanes.length;
@@ -139,6 +145,56 @@ describe('in-band lanes in virtual time', () => {
     // Measured: alone 15.0 s of virtual time, auto 13.3 s with 3 lanes (the controller adds one per stagger
     // interval, and 6 MiB is over before it has many); see the fixed case for what lanes bring once open.
     expect(withLanes.doneAtMs).toBeLessThan(alone.doneAtMs);
+  });
+
+  it("onLaneDecision gets every decision as it is made, holds included; its adds are the stats' lane changes", () => {
+    const decisions: LaneDecision[] = [];
+    const r = run(LOSSY, { lanes: true, startLanes: 0, onLaneDecision: (d) => decisions.push(d) });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(decisions.length).toBeGreaterThanOrEqual(5);
+    expect(decisions.map((d) => d.atMs)).toEqual(decisions.map((d) => d.atMs).sort((x, y) => x - y));
+    // Holds come too (here `no-loss` before the first loss shows, and `no-gain`), not only the changes.
+    expect(decisions.filter((d) => d.action === 'hold').length).toBeGreaterThan(0);
+    const adds = decisions.filter((d) => d.action === 'add');
+    expect(adds.length).toBeGreaterThan(0);
+    for (const d of adds) expect(d).toMatchObject({ reason: 'loss-bound', step: expect.any(Number), sample: { lossRate: expect.any(Number) } });
+    // The stats report a lane once it joined: after an add the hook saw, and never more lanes than it decided.
+    const changes = r.stats.flatMap((s) => (s.laneChange?.action === 'add' && s.laneChange.reason === 'loss-bound' ? [s.laneChange] : []));
+    expect(changes.length).toBeGreaterThan(0);
+    for (const c of changes) expect(adds.some((d) => d.atMs <= c.atMs)).toBe(true);
+    expect(Math.max(...changes.map((c) => c.lanes))).toBeLessThanOrEqual(Math.max(...adds.map((d) => d.lanes)));
+  });
+
+  it('an add is judged only once its lanes carry data: until 1 s after they joined, the controller holds (joining)', () => {
+    const decisions: LaneDecision[] = [];
+    const r = run(LOSSY, { lanes: true, startLanes: 0, onLaneDecision: (d) => decisions.push(d) });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    // When each controller lane joined (the stats report a lane once its channels are open).
+    const joins = r.stats.flatMap((s) => (s.laneChange?.action === 'add' && s.laneChange.reason === 'loss-bound' ? [s.laneChange.atMs] : []));
+    const adds = decisions.filter((d) => d.action === 'add');
+    expect(adds.length).toBeGreaterThan(0);
+    let checked = 0;
+    for (const add of adds) {
+      const joinedAt = joins.find((t) => t >= add.atMs);
+      if (joinedAt === undefined) continue;
+      const meanwhile = decisions.filter((d) => d.atMs > add.atMs && d.atMs < joinedAt + 1000);
+      expect(meanwhile.map((d) => d.reason)).toEqual(meanwhile.map(() => 'joining'));
+      checked += meanwhile.length;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+
+  it('what onLaneDecision throws fails the session with that error (the receiver hears of it)', () => {
+    const r = run(LOSSY, {
+      lanes: true,
+      startLanes: 0,
+      onLaneDecision: (d) => {
+        if (d.action === 'add') throw new Error('dashboard broke');
+      },
+    });
+    expect(r.outcomes.some((o) => o.includes('dashboard broke'))).toBe(true);
+    expect(r.outcomes).not.toContain('sender completed');
+    expect(r.sha256).toBeUndefined();
   });
 
   it('a fixed inbandLanes opens that many at once, and they carry the session: 1.5x sooner than one connection', () => {

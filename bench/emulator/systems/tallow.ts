@@ -12,6 +12,7 @@ import { emulatedLaneOptions, isRelayableCandidate } from '../emulatedSignalling
 import { connectPeers } from '../peers';
 import { controlPingNote, unansweredPings, watchControlPings } from '../controlPing';
 import { traceChannels } from '../channelTrace';
+import { laneLog } from '../laneLog';
 import { withTimeout, type NetworkSystem, type TransferInput, type TransferOutcome } from './types';
 
 /** Subscribes to `events$`; the promise settles when it completes or errors. Unsubscribe to stop it early. */
@@ -119,13 +120,15 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
     let resentBytes = 0;
     const startedAt = performance.now();
     const startedWall = Date.now();
+    // NETWORK_BENCH_LANE_LOG=1: the lane controller's decisions of this run, printed after it (rows with in-band lanes).
+    const decisions = process.env.NETWORK_BENCH_LANE_LOG && config.inband ? laneLog(startedWall) : undefined;
     const receiving = collect(receiveFile(peers.lanes.map((l) => l.b), { target, ...laneOptions.receiver }), (e) => {
       if (e.type === 'completed') {
         receivedAt = performance.now();
         librarySha = e.sha256;
       }
     });
-    const sending = collect(sendFile(peers.lanes.map((l) => l.a), data, { acceptTimeoutMs: BENCH_ACCEPT_TIMEOUT, ...laneOptions.sender, ...options }), (e) => {
+    const sending = collect(sendFile(peers.lanes.map((l) => l.a), data, { acceptTimeoutMs: BENCH_ACCEPT_TIMEOUT, ...laneOptions.sender, ...options, ...(decisions && { onLaneDecision: decisions.onLaneDecision }) }), (e) => {
       if (e.type === 'started') {
         started = true;
         manifest = e.manifest;
@@ -144,6 +147,7 @@ async function once(name: string, lanes: number, options: SendOptions, input: Tr
       sending.stop();
       receiving.stop();
       trace?.stop();
+      if (decisions) console.error(`[lanes] ${name}: the lane controller's decisions\n${decisions.lines().join('\n')}`);
     }
     const intact = hash.digest('hex') === input.sha256 && got === data.length;
     const last = senderStats.filter((s) => !s.final).at(-1) ?? senderStats.at(-1);
