@@ -78,41 +78,22 @@ export function measurementOf(st: TransferStats, lanes: number, reliability: Rel
 export const RECENT_GOODPUT_MS = 3000;
 
 /**
- * After in-band lanes joined, the controller's goodput is measured from the first stats sample after the join,
- * over at least this long, ms; until then those lanes count as `joining` (nothing is judged). Before this, an
- * add was judged one sample after its lanes joined, on a goodput window that lay mostly before the join, and
- * read as `no-gain` (wifi: +3 lanes at 3.0 s, joined 4.0 s, `no-gain` at 4.0 s, so 12 lanes for 10 s).
- */
-export const JOINED_GOODPUT_MS = 1000;
-
-/** Bytes per second between the first and the last of `points`, or undefined when they span less than `minSpanMs` (or nothing). */
-const rateOf = (points: readonly { at: number; bytes: number }[], minSpanMs: number): number | undefined => {
-  if (!points.length) return undefined;
-  const first = points[0];
-  const last = points[points.length - 1];
-  const spanMs = last.at - first.at;
-  return spanMs > 0 && spanMs >= minSpanMs ? ((last.bytes - first.bytes) * 1000) / spanMs : undefined;
-};
-
-/**
  * Acknowledged bytes per second over the last {@link RECENT_GOODPUT_MS}, from the stats' `bytesDone`: an
- * operator from stats to `[stats, goodput, goodput since]` (goodput undefined until two samples span some
- * time). The third figure counts only samples from `since()` on (a time in the stats' clock), and is
- * undefined until they span `minSinceMs`.
+ * operator from stats to `[stats, goodput]` (goodput undefined until two samples span some time).
  */
-export const recentGoodput =
-  (windowMs = RECENT_GOODPUT_MS, since: () => number = () => -Infinity, minSinceMs = 0) =>
-  (stats$: Observable<TransferStats>): Observable<[TransferStats, number | undefined, number | undefined]> =>
-    stats$.pipe(
-      scan((acc: { readonly points: { at: number; bytes: number }[]; readonly st?: TransferStats }, st: TransferStats) => {
-        const points = [...acc.points.filter((p) => p.at >= st.timestamp - windowMs), { at: st.timestamp, bytes: st.bytesDone }];
-        return { points, st };
-      }, { points: [] }),
-      map(({ points, st }) => {
-        const from = since();
-        return [st!, rateOf(points, 0), rateOf(points.filter((p) => p.at >= from), minSinceMs)];
-      }),
-    );
+export const recentGoodput = (windowMs = RECENT_GOODPUT_MS) => (stats$: Observable<TransferStats>): Observable<[TransferStats, number | undefined]> =>
+  stats$.pipe(
+    scan((acc: { readonly points: { at: number; bytes: number }[]; readonly st?: TransferStats }, st: TransferStats) => {
+      const points = [...acc.points.filter((p) => p.at >= st.timestamp - windowMs), { at: st.timestamp, bytes: st.bytesDone }];
+      return { points, st };
+    }, { points: [] }),
+    map(({ points, st }) => {
+      const first = points[0];
+      const last = points[points.length - 1];
+      const spanMs = last.at - first.at;
+      return [st!, spanMs > 0 ? ((last.bytes - first.bytes) * 1000) / spanMs : undefined];
+    }),
+  );
 
 /**
  * Data waits for the lanes opened at the start to join (offer, answer, ICE, DTLS, SCTP, channels: about 7
@@ -145,8 +126,6 @@ const CHANNEL_ATTEMPTS = 3;
 export class SenderLanes {
   /** Joined lanes and their data channels. */
   private readonly joined = new Map<number, DataChannelLike[]>();
-  /** When an in-band lane last joined, `sc.now()`; the controller's goodput counts from then ({@link JOINED_GOODPUT_MS}). */
-  private lastJoinAt: number | undefined;
   private readonly subs: Subscription[] = [];
   private detach: (() => void) | undefined;
   /** The reason of the controller's last `add`, reported when that lane joins. */
@@ -285,17 +264,14 @@ export class SenderLanes {
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
-          recentGoodput(RECENT_GOODPUT_MS, () => this.lastJoinAt ?? -Infinity, JOINED_GOODPUT_MS),
+          recentGoodput(),
           tap(([st, recent]) => this.watermarks?.update(recent ?? st.throughput.average / 8, st.rtt.current!, this.joined.size || this.lanes)),
           filter(() => this.settled()),
-          map(([st, recent, sinceJoin]) => {
-            // Lanes still connecting, or joined too recently for their goodput to show: the controller waits.
-            const connecting = Math.max(0, pool.count - this.joined.size);
-            const measuring = this.lastJoinAt !== undefined && sinceJoin === undefined ? 1 : 0;
-            const m = measurementOf(st, givenLanes + pool.count, this.c.reliability, this.config.mssBytes, this.c.options.initialRttMs, sinceJoin ?? recent);
+          map(([st, recent]) => ({
+            ...measurementOf(st, givenLanes + pool.count, this.c.reliability, this.config.mssBytes, this.c.options.initialRttMs, recent),
             // Only a lane still connecting can be shed (see `decide`): with none, a standing queue holds instead.
-            return { ...m, joining: connecting || measuring, sheddable: connecting };
-          }),
+            sheddable: Math.max(0, pool.count - this.joined.size),
+          })),
           laneController(config),
         )
         .subscribe((d) => {
@@ -364,7 +340,6 @@ export class SenderLanes {
         complete: () => {
           if (this.ended) return closeAll(chs);
           this.joined.set(lane, chs);
-          this.lastJoinAt = this.c.sc.now();
           this.c.data.push(...chs);
           for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });

@@ -12,9 +12,9 @@ export type LaneAction = 'add' | 'hold' | 'shed';
  * Why, as a code (docs/stats.md lists them):
  * - add: `loss-bound`;
  * - shed: `over-cap`, `queue-filling`;
- * - hold: `no-data`, `joining`, `stagger`, `rtt-inflated`, `cooling-down`, `no-loss`, `below-bound`, `at-cap`, `no-gain`.
+ * - hold: `no-data`, `stagger`, `rtt-inflated`, `cooling-down`, `no-loss`, `below-bound`, `at-cap`, `no-gain`.
  */
-export type LaneReason = 'loss-bound' | 'over-cap' | 'queue-filling' | 'no-data' | 'joining' | 'stagger' | 'rtt-inflated' | 'cooling-down' | 'no-loss' | 'below-bound' | 'at-cap' | 'no-gain';
+export type LaneReason = 'loss-bound' | 'over-cap' | 'queue-filling' | 'no-data' | 'stagger' | 'rtt-inflated' | 'cooling-down' | 'no-loss' | 'below-bound' | 'at-cap' | 'no-gain';
 
 /** The evidence for one decision. */
 export interface LaneSample {
@@ -38,11 +38,6 @@ export interface LaneSample {
   readonly lossRate: number;
   /** Lanes in use. */
   readonly lanes: number;
-  /**
-   * Lanes an add opened that carry no data yet (still connecting), or whose goodput cannot be told yet. While
-   * any are, nothing is judged: the goodput does not show them. Default 0.
-   */
-  readonly joining?: number;
   /**
    * Lanes a shed could close now. At 0 a standing queue holds (`rtt-inflated`) instead of shedding a lane
    * that would not close. Default: every lane above `minLanes`.
@@ -81,7 +76,7 @@ const isValid = (s: LaneSample): boolean =>
   s.rttMs > 0 &&
   s.rttMinMs > 0 &&
   !(s.sinceChangeMs < 0) &&
-  [s.rttPeakMs, s.rttRecentMinMs, s.joining, s.sheddable].every((x) => x === undefined || (Number.isFinite(x) && x >= 0));
+  [s.rttPeakMs, s.rttRecentMinMs, s.sheddable].every((x) => x === undefined || (Number.isFinite(x) && x >= 0));
 
 /**
  * Decides whether to add a lane, hold or shed one. The rules, first match wins:
@@ -90,16 +85,15 @@ const isValid = (s: LaneSample): boolean =>
  * |---|---|---|
  * | 1 | a figure is missing, negative or not finite, or an RTT is 0 | hold `no-data` |
  * | 2 | `lanes > maxLanes` | shed `over-cap` |
- * | 3 | `joining > 0` (lanes of an add not carrying data yet) | hold `joining` |
- * | 4 | `sinceChangeMs < max(minIntervalMs, staggerRtts × rttMs)` | hold `stagger` |
- * | 5 | inflation of `rttRecentMinMs` ≥ `shedInflation` (a standing queue), `lanes > minLanes` and `sheddable > 0` | shed `queue-filling` |
- * | 6 | inflation of the peak (`max(rttMs, rttPeakMs)`) ≥ `holdInflation` (the queue fills) | hold `rtt-inflated` |
- * | 7 | last change was a shed, less than `holdAfterShedMs` ago | hold `cooling-down` |
- * | 8 | `lossRate` is 0 | hold `no-loss` |
- * | 9 | goodput < `nearBoundShare × lanes × mss × 1.22 / (RTT × √loss)` | hold `below-bound` |
- * | 10 | `lanes ≥ maxLanes` | hold `at-cap` |
- * | 11 | last change was an add less than `probeAgainAfterMs` ago, and goodput rose by less than `minGainShare × before / lanesBeforeChange` (one lane's share) | hold `no-gain` |
- * | 12 | otherwise | add `loss-bound` |
+ * | 3 | `sinceChangeMs < max(minIntervalMs, staggerRtts × rttMs)` | hold `stagger` |
+ * | 4 | inflation of `rttRecentMinMs` ≥ `shedInflation` (a standing queue), `lanes > minLanes` and `sheddable > 0` | shed `queue-filling` |
+ * | 5 | inflation of the peak (`max(rttMs, rttPeakMs)`) ≥ `holdInflation` (the queue fills) | hold `rtt-inflated` |
+ * | 6 | last change was a shed, less than `holdAfterShedMs` ago | hold `cooling-down` |
+ * | 7 | `lossRate` is 0 | hold `no-loss` |
+ * | 8 | goodput < `nearBoundShare × lanes × mss × 1.22 / (RTT × √loss)` | hold `below-bound` |
+ * | 9 | `lanes ≥ maxLanes` | hold `at-cap` |
+ * | 10 | last change was an add less than `probeAgainAfterMs` ago, and goodput rose by less than `minGainShare × before / lanesBeforeChange` (one lane's share) | hold `no-gain` |
+ * | 11 | otherwise | add `loss-bound` |
  *
  * The inflation of an RTT `x` is `(x − rttMinMs) / rttMinMs`, and 0 while `x − rttMinMs < inflationFloorMs`.
  *
@@ -120,7 +114,6 @@ export function decideLanes(sample: LaneSample, config: LaneControllerConfig | R
   if (!isValid(sample)) return verdict('hold', 'no-data');
   const { goodputBytesPerSecond: goodput, rttMs, rttMinMs, lossRate, lanes, sinceChangeMs } = sample;
   if (lanes > c.maxLanes) return verdict('shed', 'over-cap');
-  if ((sample.joining ?? 0) > 0) return verdict('hold', 'joining');
   if (sinceChangeMs < Math.max(c.minIntervalMs, c.staggerRtts * rttMs)) return verdict('hold', 'stagger');
   const inflation = (ms: number): number => (ms - rttMinMs < c.inflationFloorMs ? 0 : (ms - rttMinMs) / rttMinMs);
   if (inflation(sample.rttRecentMinMs ?? rttMs) >= c.shedInflation && lanes > c.minLanes && (sample.sheddable ?? 1) > 0) return verdict('shed', 'queue-filling');

@@ -26,12 +26,6 @@ export interface LaneMeasurement {
    */
   readonly lanes?: number;
   /**
-   * Lanes an add opened that carry no data yet (still connecting), or whose effect on the goodput cannot be
-   * measured yet. While any are, the controller holds (`joining`) and restarts its change clock, so the add is
-   * judged (`stagger`, `no-gain`) on measurements taken after its lanes joined. Default 0.
-   */
-  readonly joining?: number;
-  /**
    * Lanes a shed could close now (a caller that keeps lanes which carry data: those still connecting). At 0
    * the controller holds (`rtt-inflated`) where it would shed. Default: every lane above `minLanes`.
    */
@@ -103,13 +97,11 @@ export function laneController(options: LaneControllerOptions = {}): OperatorFun
         next: (m) => {
           const now = scheduler.now();
           const lanes = m.lanes !== undefined && Number.isInteger(m.lanes) && m.lanes >= 0 ? m.lanes : state.lanes;
-          const joining = m.joining !== undefined && Number.isFinite(m.joining) && m.joining > 0 ? m.joining : 0;
-          // While lanes join, the last change has not taken effect yet: its clock starts once they carry data.
-          state = { ...state, lanes, rttMinMs: m.rttMs > 0 ? Math.min(state.rttMinMs, m.rttMs) : state.rttMinMs, ...(joining > 0 && { changedAt: now }) };
+          state = { ...state, lanes, rttMinMs: m.rttMs > 0 ? Math.min(state.rttMinMs, m.rttMs) : state.rttMinMs };
           const spanMs = Math.max(config.minIntervalMs, config.staggerRtts * (m.rttMs > 0 ? m.rttMs : state.rttMinMs));
           history = [...history.filter((h) => h.at > now - 3 * spanMs), { at: now, goodputBytesPerSecond: m.goodputBytesPerSecond, rttMs: m.rttMs, lossRate: m.lossRate }];
           const sheddable = m.sheddable !== undefined && Number.isFinite(m.sheddable) ? { sheddable: Math.max(0, m.sheddable) } : {};
-          const sample = { ...laneSampleOf(history, state, now, spanMs), ...(joining > 0 && { joining }), ...sheddable };
+          const sample = { ...laneSampleOf(history, state, now, spanMs), ...sheddable };
           const { action, reason } = decideLanes(sample, config);
           const step = action === 'hold' ? 0 : action === 'shed' ? 1 : addStep(lanes, config.rampShare, config.maxLanes);
           if (action !== 'hold') {

@@ -21,20 +21,14 @@ const rows: [string, Partial<LaneSample>, string][] = [
   ['negative time since the change', { sinceChangeMs: -1 }, 'hold no-data'],
   ['peak RTT NaN', { rttPeakMs: NaN }, 'hold no-data'],
   ['recent minimum RTT -1', { rttRecentMinMs: -1 }, 'hold no-data'],
-  ['joining -1', { joining: -1 }, 'hold no-data'],
-  // 2. over-cap, even right after a change (and while lanes join)
+  // 2. over-cap, even right after a change
   ['17 lanes (cap 16)', { lanes: 17, sinceChangeMs: 0 }, 'shed over-cap'],
-  ['17 lanes, 2 joining', { lanes: 17, joining: 2 }, 'shed over-cap'],
-  // 3. joining: lanes of an add carry no data yet, so the goodput says nothing about them
-  ['1 lane joining, otherwise an add', { joining: 1 }, 'hold joining'],
-  ['1 lane joining, over the shed threshold', { joining: 1, rttMs: 150 }, 'hold joining'],
-  ['0 joining', { joining: 0 }, 'add loss-bound'],
-  // 4. stagger: max(minIntervalMs 500, 8 × RTT)
+  // 3. stagger: max(minIntervalMs 500, 8 × RTT)
   ['799 ms after a change at 100 ms RTT', { sinceChangeMs: 799 }, 'hold stagger'],
   ['800 ms after a change at 100 ms RTT', { sinceChangeMs: 800 }, 'add loss-bound'],
   ['499 ms at 50 ms RTT (the 500 ms floor)', { rttMs: 50, rttMinMs: 50, goodputBytesPerSecond: 420_000, sinceChangeMs: 499 }, 'hold stagger'],
   ['500 ms at 50 ms RTT', { rttMs: 50, rttMinMs: 50, goodputBytesPerSecond: 420_000, sinceChangeMs: 500 }, 'add loss-bound'],
-  // 5. standing queue: the recent minimum RTT 50 % over the minimum
+  // 4. standing queue: the recent minimum RTT 50 % over the minimum
   ['RTT 150 ms over 100 (50 %)', { rttMs: 150 }, 'shed queue-filling'],
   ['recent minimum 150 ms', { rttMs: 160, rttRecentMinMs: 150 }, 'shed queue-filling'],
   ['recent minimum 149 ms', { rttMs: 160, rttRecentMinMs: 149 }, 'hold rtt-inflated'],
@@ -42,29 +36,29 @@ const rows: [string, Partial<LaneSample>, string][] = [
   ['RTT 150 ms, no lane could close now (sheddable 0)', { rttMs: 150, sheddable: 0 }, 'hold rtt-inflated'],
   ['RTT 150 ms, one lane could close (sheddable 1)', { rttMs: 150, sheddable: 1 }, 'shed queue-filling'],
   ['sheddable NaN', { sheddable: NaN }, 'hold no-data'],
-  // 6. RTT peaks 25 % over the minimum: the queue fills
+  // 5. RTT peaks 25 % over the minimum: the queue fills
   ['peak 125 ms', { rttPeakMs: 125 }, 'hold rtt-inflated'],
   ['peak 124.9 ms', { rttPeakMs: 124.9 }, 'add loss-bound'],
   ['RTT itself 125 ms', { rttMs: 125, rttRecentMinMs: 100 }, 'hold rtt-inflated'],
   ['4.9 ms over 10 ms (below the 5 ms floor)', { rttMs: 10, rttMinMs: 10, rttPeakMs: 14.9, goodputBytesPerSecond: 2_100_000 }, 'add loss-bound'],
   ['5 ms over 10 ms', { rttMs: 10, rttMinMs: 10, rttPeakMs: 15, goodputBytesPerSecond: 2_100_000 }, 'hold rtt-inflated'],
-  // 7. cooling down after a shed
+  // 6. cooling down after a shed
   ['9,999 ms after a shed', { lastChange: 'shed', sinceChangeMs: 9999 }, 'hold cooling-down'],
   ['10,000 ms after a shed', { lastChange: 'shed', sinceChangeMs: 10_000 }, 'add loss-bound'],
-  // 8. no loss: not loss-bound
+  // 7. no loss: not loss-bound
   ['loss 0', { lossRate: 0 }, 'hold no-loss'],
-  // 9. below the bound: something else limits
+  // 8. below the bound: something else limits
   ['goodput just under 0.7 × lanes × bound', { goodputBytesPerSecond: nearBound * 0.9999 }, 'hold below-bound'],
   ['goodput at 0.7 × lanes × bound', { goodputBytesPerSecond: nearBound }, 'add loss-bound'],
-  // 10. at the cap
+  // 9. at the cap
   ['16 lanes', { lanes: 16, goodputBytesPerSecond: 16 * 146_400 }, 'hold at-cap'],
   ['15 lanes', { lanes: 15, goodputBytesPerSecond: 15 * 146_400 }, 'add loss-bound'],
-  // 11. the last add brought no gain: 0.3 × 200,000 / 1 lane before = 60,000 needed
+  // 10. the last add brought no gain: 0.3 × 200,000 / 1 lane before = 60,000 needed
   ['gain 59,999 after an add', { lastChange: 'add', goodputBeforeChangeBytesPerSecond: 200_000, goodputBytesPerSecond: 259_999 }, 'hold no-gain'],
   ['gain 60,000 after an add', { lastChange: 'add', goodputBeforeChangeBytesPerSecond: 200_000, goodputBytesPerSecond: 260_000 }, 'add loss-bound'],
   ['no gain, 10 s later: probe again', { lastChange: 'add', goodputBeforeChangeBytesPerSecond: 300_000, sinceChangeMs: 10_000 }, 'add loss-bound'],
   ['no gain, 9,999 ms later', { lastChange: 'add', goodputBeforeChangeBytesPerSecond: 300_000, sinceChangeMs: 9999 }, 'hold no-gain'],
-  // 12. otherwise
+  // 11. otherwise
   ['the base sample', {}, 'add loss-bound'],
 ];
 

@@ -51,30 +51,6 @@ describe('laneController', () => {
     expect(seen.map(brief)).toEqual(['hold stagger 8', 'add loss-bound 11', 'hold no-gain 11']);
   });
 
-  it('while lanes join it holds (joining) and restarts its clock: the add is judged on measurements after they joined', () => {
-    const judge = (joining: boolean): string[] => {
-      const scheduler = testScheduler();
-      const seen: LaneDecision[] = [];
-      scheduler.run(({ cold }) => {
-        // 8 lanes at 1.2 MB/s: add 3. For the next 2 s they connect (j: goodput still 1.2 MB/s, above 11 lanes'
-        // bound share of 1,127,280), then carry data (b: 1.7 MB/s, a gain).
-        const a = { ...lossBound, goodputBytesPerSecond: 1_200_000 };
-        const j = { ...a, ...(joining && { joining: 3 }) };
-        const b = { ...lossBound, goodputBytesPerSecond: 1_700_000 };
-        cold('a 999ms a 999ms j 999ms j 999ms b 499ms b 499ms b|', { a, j, b })
-          .pipe(laneController({ scheduler, initialLanes: 8, maxLanes: 16 }))
-          .subscribe((d) => seen.push(d));
-      });
-      return seen.map((d) => `${brief(d)}@${d.atMs}`);
-    };
-    // Told that the lanes join: no judgment until they carry data.
-    // The clock restarts at the last joining measurement (3000), so the one at 4000 is judged alone after a
-    // full stagger interval: a gain, add 4 more (and the unchanged goodput after that is no gain).
-    expect(judge(true)).toEqual(['hold stagger 8@0', 'add loss-bound 11@1000', 'hold joining 11@2000', 'hold joining 11@3000', 'add loss-bound 15@4000', 'hold stagger 15@4500', 'hold no-gain 15@5000']);
-    // Not told: the add is judged on the measurements taken while the lanes connected, and reads as no gain.
-    expect(judge(false).slice(0, 4)).toEqual(['hold stagger 8@0', 'add loss-bound 11@1000', 'hold no-gain 11@2000', 'hold no-gain 11@3000']);
-  });
-
   it('holds instead of shedding when the caller says no lane could close now (sheddable 0), and counts no change', () => {
     const scheduler = testScheduler();
     scheduler.run(({ cold, expectObservable }) => {
