@@ -8,13 +8,16 @@
  *   server's `waiting` gives the room's short code: the join block shows it, the room link, its
  *   QR code and a copy button. After pairing by code, the URL becomes `?room=<name>`, so a reload
  *   rejoins the same room.
- * - `pairing`: the lanes exist; the Receive panel listens at once (`receiveFiles`), and again
- *   after every session ends.
- * - `connected`: Send comes alive and both pages show the safety code (`shortAuthString` of the
+ * - `pairing`: the lanes exist. Each is wrapped with `channelsInWorker`, so the data channels of
+ *   both panels' transfers run in a Worker and the page's main thread stays free for the UI (where
+ *   no worker can start, the lanes stay as they are). The worker starts when the page loads, so the
+ *   wrap is done long before a channel can arrive. Then the Receive panel listens
+ *   (`receiveFiles`), and again after every session ends.
+ * - `connected` (and wrapped): Send comes alive and both pages show the safety code (`shortAuthString` of the
  *   lanes' DTLS fingerprints).
  * - Send: `sendFiles(lanes, set)`; Cancel unsubscribes (the receiver sees "Cancelled by the sender").
  */
-import { filesFromFileList, shortAuthString, type FileSet, type ProfileName } from '../../src/index';
+import { channelsInWorker, filesFromFileList, shortAuthString, type FileSet, type ProfileName } from '../../src/index';
 import { createAttention } from './attention';
 import { createJoinView } from './joinView';
 import { createPicker, MAX_SNIPPET_CHARS, snippetName } from './picker';
@@ -74,10 +77,23 @@ if (room) join.showRoom({ link: roomLink(room) });
 const attention = createAttention(document, $<HTMLButtonElement>('notify-button'));
 
 // ---- State ---------------------------------------------------------------------------------------
-/** The current pair's peer connections (empty while unpaired). */
+/** The current pair's peer connections (empty while unpaired); once `wrapped`, their `channelsInWorker` stand-ins. */
 let lanes: readonly RTCPeerConnection[] = [];
 let role: 'offerer' | 'answerer' = 'offerer';
+/** The lanes are connected (room$ said so), and wrapped: then Send is live. */
+let linked = false;
+let wrapped = false;
 let connected = false;
+
+/** Starts the page's channel worker now (a throwaway connection, no ICE servers, closed at once), so a pair's wrap takes a microtask. */
+const workerStarted = (() => {
+  if (typeof RTCPeerConnection !== 'function') return Promise.resolve();
+  const probe = new RTCPeerConnection({ iceServers: [] });
+  return channelsInWorker(probe).then(
+    () => probe.close(),
+    () => probe.close(),
+  );
+})();
 /** What the Send button sends. */
 let chosen: FileSet | undefined;
 
@@ -131,7 +147,7 @@ $<HTMLFormElement>('snippet-form').addEventListener('submit', (e) => {
 // ---- The room ------------------------------------------------------------------------------------
 /** Ends both panels' sessions when the pair goes away. */
 function dropPair(reason: string): void {
-  connected = false;
+  connected = linked = wrapped = false;
   lanes = [];
   join.showSafetyCode(undefined);
   sender.drop(reason);
@@ -146,6 +162,32 @@ function showSafetyCode(on: readonly RTCPeerConnection[]): void {
     (sas) => on === lanes && join.showSafetyCode(sas),
     (err: Error) => on === lanes && join.showSafetyCode(`unavailable (${err.message})`),
   );
+}
+
+/** Wraps the pair's connections with `channelsInWorker`; then the Receive panel listens on the stand-ins. */
+function wrapLanes(pair: readonly RTCPeerConnection[]): void {
+  const wrap = workerStarted.then(() => Promise.all(pair.map((pc) => channelsInWorker(pc))));
+  wrap.then(
+    (inWorker) => {
+      if (lanes !== pair) return; // replaced or dropped meanwhile
+      lanes = inWorker;
+      wrapped = true;
+      // Where the data channels run, for the curious and the tests: a stand-in is a different object.
+      document.body.dataset.channels = inWorker.every((pc, i) => pc !== pair[i]) ? 'worker' : 'page';
+      receiver.listen(lanes);
+      goLive();
+    },
+    (err: Error) => lanes === pair && dropPair(`Could not set up the connection: ${err.message}.`),
+  );
+}
+
+/** Send comes alive once the lanes are both connected and wrapped (in either order). */
+function goLive(): void {
+  if (!linked || !wrapped || connected) return;
+  connected = true;
+  showSafetyCode(lanes);
+  sender.resumeInterrupted(lanes, role);
+  updateButtons();
 }
 
 const onRoom = (e: RoomEvent): void => {
@@ -169,15 +211,13 @@ const onRoom = (e: RoomEvent): void => {
       if (e.resume && room) sessionStorage.setItem(resumeKey(room), e.resume);
       lanes = e.lanes;
       role = e.role;
-      receiver.listen(lanes);
+      wrapLanes(e.lanes);
       setConnection('pairing', 'Found the other device; connecting…');
       return;
     case 'connected':
-      connected = true;
+      linked = true;
       setConnection('connected', `Connected to the other device over ${e.lanes.length} peer connection${e.lanes.length === 1 ? '' : 's'}.`);
-      showSafetyCode(lanes);
-      sender.resumeInterrupted(lanes, role);
-      updateButtons();
+      goLive();
       return;
     case 'peer-left':
       dropPair('The other device left.');

@@ -112,6 +112,8 @@ describe.skipIf(skip)('web example in Chromium: a desktop tab and a phone tab (1
       expect(side.sas).toMatch(/^\d{3} \d{3}$/);
       expect(side.scrollWidth).toBeLessThanOrEqual(side.viewportWidth);
       expect(side.sendButtonRight).toBeLessThanOrEqual(side.viewportWidth);
+      // Each page wrapped its lanes with channelsInWorker: its data channels run in the channel worker.
+      expect(side.channels).toBe('worker');
     }
     expect(r.B.sas).toBe(r.A.sas);
     expect(r.B.viewportWidth).toBe(390);
