@@ -42,7 +42,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
    * one per `stats` event once data has flowed `laneController.settleMs`), for a log or a dashboard. The
    * `sample` says what it judged, `reason` why (docs/stats.md, "The lane controller"). Only the lane count
    * and the last change reach the `stats` events; this is the whole record. What it throws fails the
-   * transfer. Default: none.
+   * transfer with `TallowError` `ERR_INTERNAL`, the thrown value as its `cause`. Default: none.
    */
   readonly onLaneDecision?: (decision: LaneDecision) => void;
   /**

@@ -27,6 +27,8 @@ interface Run {
   readonly sha256?: string;
   /** Lanes the network carried (the given one included). */
   readonly networkLanes: number;
+  /** What the sessions errored with. */
+  readonly errors: unknown[];
 }
 
 const ended = (side: string, events$: Observable<SessionEvent>): Observable<string> =>
@@ -57,6 +59,7 @@ function run(
   const scheduler = testScheduler();
   const outcomes: string[] = [];
   const stats: TransferStats[] = [];
+  const errors: unknown[] = [];
   let doneAtMs = 0;
   let sha256: string | undefined;
   let networkLanes = 0;
@@ -77,6 +80,7 @@ function run(
       next: (o) => outcomes.push(o),
       error: (e) => {
         outcomes.push(String(e));
+        errors.push(e);
         net.close();
       },
       complete: () => {
@@ -86,7 +90,7 @@ function run(
       },
     });
   });
-  return { outcomes, doneAtMs, stats, sha256, networkLanes };
+  return { outcomes, doneAtMs, stats, sha256, networkLanes, errors };
 }
 
 /**
@@ -177,6 +181,7 @@ describe('in-band lanes in virtual time', () => {
       },
     });
     expect(r.outcomes.some((o) => o.includes('dashboard broke'))).toBe(true);
+    expect(r.errors[0]).toMatchObject({ code: 'ERR_INTERNAL', cause: { message: 'dashboard broke' } });
     expect(r.outcomes).not.toContain('sender completed');
     expect(r.sha256).toBeUndefined();
   });
