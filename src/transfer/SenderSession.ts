@@ -20,6 +20,8 @@ import type { LaneControllerConfig } from './laneControllerConfig';
 import type { SenderLanePool } from './SenderLanePool';
 import { SenderLanes, type LaneRule } from './SenderLanes';
 import { LAN_PROBE_MS, startRttMs } from './startRttMs';
+import { settle } from './settle';
+import { reportRtt, type StatsReportLike } from '../stats/reportRtt';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
@@ -66,6 +68,13 @@ export class SenderSession {
   /** The shortest control ping round trip so far, ms (Infinity before the first pong); the next ping's `n`. */
   private minPongMs = Infinity;
   private pingSeq = 0;
+  /**
+   * `auto`'s probe read again after the first pong, where it first read 0 ms: node-datachannel reports usrsctp's
+   * smoothed RTT in whole ms, and 0 before the association has measured one (1 connection in 8 on the bench's
+   * 150 ms `poor` link). Taken for a LAN, that opened no lane on a lossy path. By the pong, the ping and the
+   * offer have been acknowledged, so a real path reads its RTT and a LAN still reads 0.
+   */
+  private reprobedMs: number | undefined;
   /** The receiver's answers before `accept`: skipped files and resumed prefixes. */
   private readonly skipped = new Set<number>();
   private readonly resumes = new Map<number, { from: number; prefixSha256?: string }>();
@@ -174,7 +183,24 @@ export class SenderSession {
 
   /** The path's RTT for the start lanes, from auto's probe and the pongs so far (`startRttMs`); `undefined` with neither. */
   private pathRttMs(): number | undefined {
-    return startRttMs(this.s.initialRttMs, this.minPongMs);
+    const probe = this.s.initialRttMs === 0 ? (this.reprobedMs ?? 0) : this.s.initialRttMs;
+    return startRttMs(probe, this.minPongMs);
+  }
+
+  /** Reads the given connection's RTT again ({@link reprobedMs}). */
+  private reprobe(): void {
+    const pc = this.lanes[0];
+    if (typeof pc.getStats !== 'function') return;
+    this.reprobedMs = 0;
+    this.subs.push(
+      settle(pc.getStats()).subscribe({
+        next: (report) => {
+          const ms = report ? reportRtt(report as StatsReportLike)?.ms : undefined;
+          if (ms !== undefined && Number.isFinite(ms) && ms >= 0) this.reprobedMs = ms;
+        },
+        error: () => undefined,
+      }),
+    );
   }
 
   private ping(): void {
@@ -226,7 +252,7 @@ export class SenderSession {
           // probe reads 5 ms or more, jitter makes a real path's read less, and a probe can come back empty
           // (startRttMs). The pong is usually back before the accept (see attachLanes).
           const probe = this.s.initialRttMs;
-          if (this.s.laneRule === 'controller' && this.inbandOffer().inband && !(probe !== undefined && probe < LAN_PROBE_MS)) this.ping();
+          if (this.s.laneRule === 'controller' && this.inbandOffer().inband && !(probe !== undefined && probe > 0 && probe < LAN_PROBE_MS)) this.ping();
           // On a replacement, give the receiver's stack time to announce the channel before the first message.
           // A channel that refuses the offer (node-datachannel: reported open, then "DataChannel is closed" on the
           // first send, when the connection's previous control channel closed just before) is replaced too.
@@ -295,6 +321,7 @@ export class SenderSession {
       case 'pong': {
         const rttMs = this.sc.now() - msg.ts;
         this.minPongMs = Math.min(this.minPongMs, rttMs);
+        if (this.s.initialRttMs === 0 && this.reprobedMs === undefined) this.reprobe();
         return this.telemetry.appRtt(rttMs);
       }
       case 'cancel':
