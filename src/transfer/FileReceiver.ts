@@ -62,6 +62,13 @@ export interface FileReceiverHooks {
   restarted(): void;
 }
 
+/**
+ * A receiver acknowledges every `ackEvery` bytes (1 MiB by default), and also once this many ms have passed
+ * since its last ack whenever more bytes were persisted, so the sender hears of progress at least this often
+ * on a slow link.
+ */
+export const ACK_INTERVAL_MS = 1000;
+
 export interface FileReceiverConfig {
   readonly manifest: Manifest;
   readonly target: ReceiveTarget;
@@ -101,6 +108,8 @@ export class FileReceiver {
   private restarted = false;
   /** The acks: the last total sent, payload received (for `queued`), chunks NACKed and not yet in. */
   private lastAck = 0;
+  /** `scheduler.now()` at the last ack (or when the data path started). */
+  private lastAckAt = 0;
   private receivedPayload = 0;
   private readonly nacked = new Set<number>();
   private nackedArrived = false;
@@ -217,6 +226,7 @@ export class FileReceiver {
     this.from = t.from;
     this.persisted = this.receivedPayload = 0;
     this.lastAck = this.from;
+    this.lastAckAt = this.cfg.scheduler.now();
     this.nacked.clear();
     this.pipeline = this.chunks$()
       .pipe(
@@ -281,8 +291,13 @@ export class FileReceiver {
     // Acknowledge at least four times per window, so a sender never waits on its window for an ack.
     const every = Math.max(1, Math.min(this.cfg.options.ackEvery ?? 1024 * 1024, Math.floor(m.window / 4)));
     const bytes = this.from + this.persisted;
-    if (!force && bytes - this.lastAck < every) return;
+    // And at least every ACK_INTERVAL_MS while bytes are persisted: on a link slower than `every` per sender
+    // idle timeout (1 MiB per 30 s, 0.28 Mbit/s), acks by bytes alone let the sender idle out mid-transfer.
+    const now = this.cfg.scheduler.now();
+    const due = bytes - this.lastAck >= every || (bytes > this.lastAck && now - this.lastAckAt >= ACK_INTERVAL_MS);
+    if (!force && !due) return;
     this.lastAck = bytes;
+    this.lastAckAt = now;
     this.cfg.hooks.send({ t: 'ack', id: m.session, i: m.index, bytes, queued: Math.max(0, this.receivedPayload - this.persisted) });
   }
 

@@ -52,7 +52,10 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   readonly maxCorruptRetries?: number;
   /** Malformed frames tolerated in a session (dropped and re-requested) before it fails with `FrameDecodeError`. Default 64. */
   readonly maxMalformedFrames?: number;
-  /** Acknowledge every this many persisted bytes of a file. Default 1 MiB, and at most a quarter of the sender's `window`. */
+  /**
+   * Acknowledge every this many persisted bytes of a file. Default 1 MiB, and at most a quarter of the sender's
+   * `window`. Whatever it is, the receiver also acks once a second while bytes are persisted (a slow link).
+   */
   readonly ackEvery?: number;
   /** Spacing of `progress` and `file-progress` events, ms. Default 100. */
   readonly progressIntervalMs?: number;

@@ -65,6 +65,23 @@ describe('whole transfers under TestScheduler.run()', () => {
     expect(done.sender).toBeCloseTo(done.receiver + 10, 1);
   });
 
+  it('a slow link (20 kB/s, slower than 1 MiB per idle timeout): acks come at least once a second while bytes arrive, so neither side idles out', () => {
+    const done: string[] = [];
+    const ts = scheduler();
+    ts.run(() => {
+      const l = link(ts, { bandwidth: 20_000 });
+      const file = pattern(2 * MiB);
+      receiveFile(l.b, { scheduler: ts }).subscribe({ next: (e) => e.type === 'completed' && done.push(`receiver ${Math.round(ts.now() / 1000)} s`), error: (e: { code: string }) => done.push(`receiver ${e.code}`) });
+      sendFile(l.a, file, { scheduler: ts, channels: 1 }).subscribe({
+        next: (e) => e.type === 'completed' && done.push(`sender ${Math.round(ts.now() / 1000)} s`),
+        error: (e: { code: string }) => done.push(`sender ${e.code}`),
+      });
+    });
+    // 2 MiB at 20 kB/s take about 105 s; with an ack per MiB alone the sender heard nothing for 52 s and
+    // failed with ERR_IDLE_TIMEOUT at 30 s.
+    expect(done).toEqual(['receiver 105 s', 'sender 105 s']);
+  });
+
   it('loss + NACK (unreliable, 20 % of data messages lost): 7 lost, NACKed and resent; both sides verify at 300 / 310 ms', () => {
     let resent = -1;
     let l!: VirtualLink;
