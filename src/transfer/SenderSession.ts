@@ -20,8 +20,7 @@ import type { LaneControllerConfig } from './laneControllerConfig';
 import type { SenderLanePool } from './SenderLanePool';
 import { SenderLanes, type LaneRule } from './SenderLanes';
 import { LAN_PROBE_MS, startRttMs } from './startRttMs';
-import { settle } from './settle';
-import { reportRtt, type StatsReportLike } from '../stats/reportRtt';
+import { readRttMs } from './readRttMs';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
@@ -187,20 +186,10 @@ export class SenderSession {
     return startRttMs(probe, this.minPongMs);
   }
 
-  /** Reads the given connection's RTT again ({@link reprobedMs}). */
+  /** Reads the given connection's RTT again ({@link reprobedMs}); 0 (a LAN) until, or unless, it answers. */
   private reprobe(): void {
-    const pc = this.lanes[0];
-    if (typeof pc.getStats !== 'function') return;
     this.reprobedMs = 0;
-    this.subs.push(
-      settle(pc.getStats()).subscribe({
-        next: (report) => {
-          const ms = report ? reportRtt(report as StatsReportLike)?.ms : undefined;
-          if (ms !== undefined && Number.isFinite(ms) && ms >= 0) this.reprobedMs = ms;
-        },
-        error: () => undefined,
-      }),
-    );
+    this.subs.push(readRttMs(this.lanes[0]).subscribe((ms) => ms !== undefined && (this.reprobedMs = ms)));
   }
 
   private ping(): void {

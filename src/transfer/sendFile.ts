@@ -3,16 +3,15 @@
  * operators; docs/protocol.md gives the message sequence and README shows the
  * same pipeline written by hand.
  */
-import { asyncScheduler, defer, catchError, map, of, race, take, timer, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, map, of, race, take, timer, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
 import { type Sha256Factory } from '../hash/sha256';
 import { type NetworkConditions } from '../operators/chooseChunkSize';
 import type { RouteConfig } from '../operators/routeInternals';
 import { type Bytes, type Chunk, type DataChannelLike, type PeerConnectionLike, type Routed } from '../types';
-import { settle } from './settle';
 import { describeFile, type FileInput, type FileMeta } from './fileInput';
 import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { pickProfile } from '../stats/pickProfile';
-import { reportRtt } from '../stats/reportRtt';
+import { readRttMs } from './readRttMs';
 import { withViews, type TransferObservable } from './TransferObservable';
 import type { LaneOptions } from './laneSignal';
 import type { LaneControllerConfig } from './laneControllerConfig';
@@ -181,13 +180,7 @@ export function probeConditions(pc: PeerConnectionLike, timeoutMs = 500, schedul
   const fallback = { profile: AUTO_START as ProfileName };
   if (typeof pc.getStats !== 'function') return of(fallback);
   return race(
-    defer(() => settle(pc.getStats!())).pipe(
-      map((report) => {
-        const rttMs = report ? reportRtt(report as any)?.ms : undefined;
-        return rttMs !== undefined && Number.isFinite(rttMs) && rttMs >= 0 ? { profile: pickProfile({ rttMs }), rttMs } : fallback;
-      }),
-      catchError(() => of(fallback)),
-    ),
+    readRttMs(pc).pipe(map((rttMs) => (rttMs === undefined ? fallback : { profile: pickProfile({ rttMs }), rttMs }))),
     timer(timeoutMs, scheduler).pipe(map(() => fallback)),
   ).pipe(take(1));
 }
