@@ -6,7 +6,7 @@
  * control link, the window and the order of files; it hands each file a
  * {@link FileSendContext}.
  */
-import { map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { defer, map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { HashMismatchError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
@@ -177,7 +177,9 @@ export class FileSender {
     const s = this.ctx.settings;
     const readAhead = Math.max(READ_AHEAD_BYTES, 2 * ((s.readSize ?? s.maxChunk) + s.maxChunk));
     this.demand = new Demand({ limit: () => Math.min(this.ctx.credit(), readAhead - (this.readBytes - this.checkedBytes)) });
-    this.subs.push(this.sendFrames(from, hasher).subscribe({ error: (err) => this.ctx.fail(err, true) }));
+    // `defer`: a `chunking` or `route` of the app's that throws while the pipeline is built fails the transfer
+    // (ERR_INTERNAL, the receiver told) like one that errors later, instead of escaping from this handler.
+    this.subs.push(defer(() => this.sendFrames(from, hasher)).subscribe({ error: (err) => this.ctx.fail(err, true) }));
   }
 
   /** Asks the source for more when the session's window reopened. */

@@ -88,6 +88,18 @@ describe('your own strategy in sendFile', () => {
     expect((sender.error as Error).message).toMatch(/route: a frame went to channel "stranger"/);
   });
 
+  it.each([
+    ['chunking that throws when called', { chunking: () => { throw new Error('chunking boom'); } }, 'chunking boom'],
+    ['chunking whose operator throws when applied', { chunking: () => () => { throw new Error('operator boom'); } }, 'operator boom'],
+    ['route that throws when called', { route: () => { throw new Error('route boom'); } }, 'route boom'],
+    ['route whose operator throws when applied', { route: () => () => { throw new Error('route operator boom'); } }, 'route operator boom'],
+  ])('a %s fails the transfer at once with ERR_INTERNAL (the thrown error as cause), and the receiver is told', (_, options, message) => {
+    const { sender, receiver } = transfer(pattern(256 * KiB), { channels: 1, ...(options as object) });
+    expect(sender.error).toMatchObject({ name: 'TallowError', code: 'ERR_INTERNAL', cause: { message } });
+    expect((receiver.error as { code: string }).code).toBe('ERR_INTERNAL');
+    expect(completed(receiver)).toBeUndefined();
+  });
+
   it('a router that hoards every frame cannot break the memory bound: it is handed at most window + one chunk, then the transfer idles out', () => {
     let held = 0;
     const hoard = () => (frames: Observable<Bytes>) =>
