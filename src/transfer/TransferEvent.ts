@@ -21,6 +21,12 @@ export type TransferEvent =
   | Extract<SessionEvent, { type: 'interrupted' | 'resumed' | 'lane-lost' }>
   /** Receiver only: the receiver declined the offer. The stream completes after it. */
   | { readonly type: 'rejected'; readonly manifest: Manifest; readonly reason: string }
+  /**
+   * Both: the receiver answered the offer with `skip` for the file (it already holds it whole, or its app left
+   * it out) and `accept`. Nothing was sent and nothing verified: there is no `started` or `completed`. The
+   * stream completes after it.
+   */
+  | { readonly type: 'skipped'; readonly manifest: Manifest }
   /** Both: the receiver verified the whole-file SHA-256 and the sender saw it confirmed. */
   | {
       readonly type: 'completed';

@@ -1,7 +1,8 @@
 /**
  * `sendFile`/`receiveFile` are a session of one file: this maps its session
  * events to the one-file {@link TransferEvent}s (`file-started` → `started`,
- * `file-completed` → `completed`, session progress without file counts).
+ * `file-completed` → `completed`, session progress without file counts; a session that started with its
+ * file skipped → `skipped`).
  */
 import { defer, mergeMap, of, EMPTY, type Observable, type OperatorFunction } from 'rxjs';
 import type { SessionEvent } from './SessionEvent';
@@ -12,8 +13,12 @@ export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
     // The file's `completed` goes out when the session completes, so it stays the last event (after the
     // final progress and stats), as a one-file transfer has always ended.
     let held: TransferEvent | undefined;
+    // The session started with the file not taken (the receiver sent `skip`): `skipped` instead of `completed`.
     return source.pipe(mergeMap((e): Observable<TransferEvent> => {
     switch (e.type) {
+      case 'started':
+        if (!e.files.length && e.offer.files.length) held = { type: 'skipped', manifest: e.offer.files[0] };
+        return EMPTY; // the file's own start follows (file-started)
       case 'offer':
         return e.offer.files.length ? of({ type: 'offer', manifest: e.offer.files[0] }) : EMPTY;
       case 'file-started':
@@ -37,7 +42,7 @@ export function toFileEvents(): OperatorFunction<SessionEvent, TransferEvent> {
       case 'completed':
         return held ? of(held) : EMPTY;
       default:
-        return EMPTY; // started (the file's own start follows), file-progress (the same as progress)
+        return EMPTY; // file-progress (the same as progress)
     }
   }));
   });

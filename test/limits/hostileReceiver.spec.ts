@@ -250,6 +250,19 @@ describe('a hostile receiver against a session', () => {
       expect(r.bytes()).toBe(0);
     });
 
+    it('sendFile whose one file is skipped → `skipped` (no started, no completed), then it completes; no data sent', async () => {
+      const r = receiver();
+      const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
+      const m = await r.offered();
+      r.send({ t: 'skip', id: m.session, i: 0 });
+      r.send({ t: 'accept', id: m.session });
+      expect(await settle(s)).toBeUndefined();
+      expect(types(s).filter((t) => t !== 'progress' && t !== 'stats')).toEqual(['skipped']);
+      expect(s.events.at(-1)).toMatchObject({ type: 'skipped', manifest: { name: m.name, size: FILE.length } });
+      await sleep(100);
+      expect(r.frames).toEqual([]);
+    });
+
     it('accept with every file skipped → the sender completes with no files and sends no data', async () => {
       const r = receiver();
       const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
