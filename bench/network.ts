@@ -23,6 +23,7 @@
  *                               `tallow-rx auto (1 connection)` row (trials)
  *   NETWORK_BENCH_LANE_TRIAL='{"rampShare":0}'  also run `tallow-rx auto (1 connection) trial`
  *                               with these lane controller options, interleaved with the row above
+ *   NETWORK_BENCH_TRIAL_OPTIONS='{"window":33554432}'  other send options of that trial row
  *   NETWORK_BENCH_LANE_LOG=1    print the lane controller's decisions of every run of a row with in-band lanes
  *                               (each add and shed, and each change of hold reason, with its evidence)
  *   NETWORK_BENCH_TRACE=1       for a tallow-rx run whose control pings went unanswered for 3 s or more, print
@@ -144,7 +145,8 @@ function laneControllerOverride(): SendOptions {
 function laneTrialSystems(): NetworkSystem[] {
   const raw = process.env.NETWORK_BENCH_LANE_TRIAL;
   if (!raw) return [];
-  return [tallow('tallow-rx auto (1 connection) trial', 1, { laneController: JSON.parse(raw) as SendOptions['laneController'] }, { inband: true })];
+  const extra = process.env.NETWORK_BENCH_TRIAL_OPTIONS ? (JSON.parse(process.env.NETWORK_BENCH_TRIAL_OPTIONS) as SendOptions) : {};
+  return [tallow('tallow-rx auto (1 connection) trial', 1, { ...extra, laneController: JSON.parse(raw) as SendOptions['laneController'] }, { inband: true })];
 }
 
 /**
