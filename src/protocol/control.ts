@@ -159,9 +159,9 @@ const fail = (message: string, details: Record<string, unknown> = {}): never => 
 
 const U32 = 0x1_0000_0000;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const uint = (o: Record<string, unknown>, k: string, max = MAX_PROTOCOL_FILE_SIZE): number => {
+const uint = (o: Record<string, unknown>, k: string, max = MAX_PROTOCOL_FILE_SIZE, min = 0): number => {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(`field '${k}' must be an integer in [0, ${max}]`, { field: k, value: v });
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(`field '${k}' must be an integer in [${min}, ${max}]`, { field: k, value: v });
   return v as number;
 };
 const str = (o: Record<string, unknown>, k: string, max: number): string => {
@@ -197,6 +197,19 @@ export function parseControl(raw: unknown): ControlMessage {
     return fail('control message is not JSON');
   }
   if (!isObj(o)) return fail('control message must be a JSON object');
+  try {
+    return parseObject(o);
+  } catch (err) {
+    // A message that breaks a rule but carries a valid `id` (an offer with a bad field, say): the error names
+    // that id, so the side that got it can answer `error` to the session it belongs to.
+    const { id } = idOf(o);
+    if (!(err instanceof ProtocolError) || id === undefined || err.details.id !== undefined) throw err;
+    throw new ProtocolError(err.message, { ...err.details, id });
+  }
+}
+
+/** The checks of one parsed JSON object, by its `t`. */
+function parseObject(o: Record<string, unknown>): ControlMessage {
   const t = o.t;
   switch (t) {
     case 'offer':
@@ -268,13 +281,12 @@ function parseOffer(o: Record<string, unknown>): ControlMessage {
   const reliability = o.reliability;
   if (reliability !== 'reliable' && reliability !== 'unreliable') fail("field 'reliability' must be 'reliable' or 'unreliable'");
   if (o.digest !== 'sha-256') fail("field 'digest' must be 'sha-256'");
-  const channels = uint(o, 'channels', MAX_CHANNELS);
-  const lanes = uint(o, 'lanes', MAX_CHANNELS);
-  if (channels < 1 || lanes < 1 || lanes > channels) fail('channel and lane counts are inconsistent', { channels, lanes });
+  const channels = uint(o, 'channels', MAX_CHANNELS, 1);
+  const lanes = uint(o, 'lanes', MAX_CHANNELS, 1);
+  if (lanes > channels) fail('channel and lane counts are inconsistent', { channels, lanes });
   const idBase = uint(o, 'idBase', 1023);
   if (idBase + channels - 1 > 1023) fail('data-channel ids exceed 1023', { idBase, channels });
-  const parallel = uint(o, 'parallel', MAX_PARALLEL);
-  if (parallel < 1) fail("field 'parallel' must be at least 1", { parallel });
+  const parallel = uint(o, 'parallel', MAX_PARALLEL, 1);
   const inband = o.inband === undefined ? undefined : uint(o, 'inband', MAX_INBAND_LANES);
   return {
     t: 'offer',

@@ -70,6 +70,24 @@ describe('limit: a malformed control message from the peer', () => {
     expect(await allClosed(s)).toBe(true);
   });
 
+  it.each([
+    ['a negative total', { bytes: -1 }, /field 'bytes' must be an integer in \[0, /],
+    ['a fractional total', { bytes: 1.5 }, /field 'bytes'/],
+    ['17 channels', { channels: 17 }, /field 'channels' must be an integer in \[1, 16\]/],
+    ['0 lanes', { lanes: 0 }, /field 'lanes' must be an integer in \[1, 16\]/],
+  ])('an offer with %s but a valid id is answered with an error for that id, then the receiver closes', async (_, patch, message) => {
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFile(s.link.b));
+    await s.opened();
+    s.send(JSON.stringify({ ...offer, ...patch }));
+    const told = await s.next('error');
+    expect(told).toMatchObject({ id: M.id, code: 'ERR_PROTOCOL' });
+    expect(told.message).toMatch(message);
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(r.error()).toBeInstanceOf(ProtocolError);
+    expect(await allClosed(s)).toBe(true);
+  });
+
   it('a version-2 offer (one file, no entries) is answered with an error naming both versions, then the receiver closes', async () => {
     const s = closeAfter(new HostileSender());
     const r = watch(receiveFile(s.link.b));
