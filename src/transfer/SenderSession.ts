@@ -14,6 +14,7 @@ import type { FileDescriptor } from './fileInput';
 import { FileSender, type FileSendContext } from './FileSender';
 import { notifyFailure, remoteError } from './peerFailure';
 import { READ_AHEAD_FILES, ReadAhead } from './readAhead';
+import type { TransferStats } from '../stats/statsTypes';
 import type { ProfileName, TransferTuning } from './profiles';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
 import type { LaneControllerConfig } from './laneControllerConfig';
@@ -45,6 +46,16 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
 
 /** The offer's entries are sent while the control channel holds less than this, bytes; then every OFFER_PACE_MS. */
 const OFFER_QUEUE_BYTES = 256 * 1024;
+/**
+ * On a `poor` path (an RTT of 100 ms or more at the start), unless the app set `window`: the bytes in flight
+ * are held to this many seconds of the measured goodput, between {@link TIMED_WINDOW_MIN_BYTES} and the
+ * profile's window. Each of 16 lanes at a few hundred kbit/s otherwise queues seconds of data inside its
+ * association: chunks then arrive more than 15 s late, are NACKed as stalled and sent twice, and the end of
+ * the file waits for the slowest lane (docs/benchmarks.md, "A window in time on poor").
+ */
+export const TIMED_WINDOW_SECONDS = 4;
+/** The timed window's floor, and its size before the first measurement, bytes. */
+export const TIMED_WINDOW_MIN_BYTES = 2 * 1024 * 1024;
 const OFFER_PACE_MS = 5;
 
 /** A control channel on which the receiver said nothing at all (not even a pong) for this long × attempt after it opened is replaced. */
@@ -89,6 +100,8 @@ export class SenderSession {
   private startedAt: number;
   private lastProgressAt: number;
   private rttMs = 0;
+  /** Goodput over the stats window, bits/s (0 before the first sample): what a timed window follows. */
+  private goodputBps = 0;
   /** Lanes whose data channels all closed (reported once each). */
   private readonly lostLanes = new Set<number>();
   private readonly onChannelClose = () => this.channelClosed();
@@ -373,7 +386,7 @@ export class SenderSession {
     this.subscriber.next({ type: 'started', offer: this.offer, files: this.taken, bytes: this.totalTaken(), from });
     // Stats and progress start at accept: the time waiting for the user to accept is not a transfer's.
     this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
-    this.subs.push(this.telemetry.stats$.subscribe((st) => void (this.rttMs = st.rtt.current ?? this.rttMs)));
+    this.subs.push(this.telemetry.stats$.subscribe((st) => this.onStats(st)));
     if (!this.taken.length) return this.finish();
     this.attachLanes(inband);
     this.subs.push(
@@ -466,7 +479,22 @@ export class SenderSession {
   private credit(): number {
     let held = 0;
     for (const f of this.active.values()) held += f.outstanding;
-    return this.tuning.window - held;
+    return this.windowBytes() - held;
+  }
+
+  /** The offer's window; on a `poor` path without an app's `window`, {@link TIMED_WINDOW_SECONDS} of goodput within it. */
+  private windowBytes(): number {
+    const { window } = this.tuning;
+    if (this.s.profileName !== 'poor' || this.s.window !== undefined) return window;
+    return Math.min(window, Math.max(TIMED_WINDOW_MIN_BYTES, Math.round((this.goodputBps / 8) * TIMED_WINDOW_SECONDS)));
+  }
+
+  /** A stats sample: the RTT for NACK timing, and the goodput a timed window follows (a wider one reopens reading). */
+  private onStats(st: TransferStats): void {
+    this.rttMs = st.rtt.current ?? this.rttMs;
+    const before = this.windowBytes();
+    this.goodputBps = st.throughput.average;
+    if (this.windowBytes() > before) this.reading?.recheck();
   }
 
   private conditions$(): Observable<number | NetworkConditions> {
