@@ -16,8 +16,15 @@ import { limitBytes } from './fileInput';
 import type { OpenedTarget, OpenHints, ReceiveTarget } from './ReceiveTarget';
 import { targetFolders, type Folder } from './targetFolders';
 import { codeOf, fsCause, writeError } from './writeError';
+import { bool, checkOptions, invalid, limit, positive, type RuleTable } from './checkOptions';
 
-/** Options for {@link directoryTarget}. */
+/** What each {@link DirectoryTargetConfig} field must be, checked when `directoryTarget` is called. */
+const DIRECTORY_RULES: RuleTable = { resume: bool, overwrite: bool, fsync: bool, checkpointEvery: limit, maxQueuedBytes: positive };
+
+/**
+ * Options for {@link directoryTarget}. A value of the wrong type or out of range (a negative `checkpointEvery`,
+ * `maxQueuedBytes: '64M'`) is an `InvalidConfigError` thrown by `directoryTarget` itself.
+ */
 export interface DirectoryTargetConfig {
   /**
    * Keep partial files after a failure and continue them when the same file
@@ -483,16 +490,19 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record, fsyn
  * import { directoryTarget } from 'tallow-rx/node';
  * receiveFile(pc, { target: directoryTarget('./downloads') }).subscribe(console.log);
  * ```
- * @param dir the download folder, created when missing
+ * @param dir the download folder, created when missing (a non-empty string, else `InvalidConfigError`)
  * @param config see {@link DirectoryTargetConfig}
  * @return a target for `receiveFile`
+ * @throws InvalidConfigError for a bad `dir` or option, at once
  */
 export function directoryTarget(dir: string, config: DirectoryTargetConfig = {}): ReceiveTarget {
-  const resume = config.resume ?? true;
-  const overwrite = config.overwrite ?? false;
-  const checkpointEvery = config.checkpointEvery ?? 8 * 1024 * 1024;
-  const maxQueued = config.maxQueuedBytes ?? 64 * 1024 * 1024;
-  const fsync = config.fsync ?? true;
+  if (typeof dir !== 'string' || dir === '') throw invalid('directoryTarget', 'dir', 'a non-empty string', dir);
+  const o = checkOptions('directoryTarget', config, DIRECTORY_RULES);
+  const resume = o.resume ?? true;
+  const overwrite = o.overwrite ?? false;
+  const checkpointEvery = o.checkpointEvery ?? 8 * 1024 * 1024;
+  const maxQueued = o.maxQueuedBytes ?? 64 * 1024 * 1024;
+  const fsync = o.fsync ?? true;
   // Part-file listings for held(), read again only when a folder changed; the folders, checked once a second at most.
   const listParts = partListing();
   const folders = targetFolders(dir);

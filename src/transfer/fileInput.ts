@@ -9,6 +9,7 @@ import { fromBytes } from '../sources/fromBytes';
 import { fromReadableStream } from '../sources/fromReadableStream';
 import type { SourceConfig } from '../sources/pullSource';
 import type { Bytes } from '../types';
+import { invalid, shown } from './checkOptions';
 
 /** Where to read: `[start, end)`. */
 export interface ReadRange extends SourceConfig {
@@ -64,12 +65,24 @@ export const limitBytes = (limit: number) => (source: Observable<Bytes>): Observ
     return () => sub.unsubscribe();
   });
 
-const isDescriptor = (x: unknown): x is FileDescriptor =>
-  typeof x === 'object' && x !== null && typeof (x as FileDescriptor).read === 'function' && typeof (x as FileDescriptor).size === 'number';
+/** Has `read` and a `size` (of any type: a bad size is reported as one, not as an unknown input). */
+const isDescriptor = (x: unknown): x is FileDescriptor => typeof x === 'object' && x !== null && typeof (x as FileDescriptor).read === 'function' && 'size' in x;
 
-/** Normalises any supported input into a {@link FileDescriptor}. */
+/**
+ * A descriptor's size as the protocol can carry it (an integer in [0, 2^53 - 1]): checked here, before
+ * the offer, since only the receiver would notice otherwise.
+ */
+function checkedDescriptor(d: FileDescriptor): FileDescriptor {
+  if (!Number.isSafeInteger(d.size) || d.size < 0) throw invalid(`file ${shown(d.name)}`, 'size', 'an integer in [0, 2^53 - 1]', d.size);
+  return d;
+}
+
+/**
+ * Normalises any supported input into a {@link FileDescriptor}. A descriptor (from `streamFile`, `fileFromPath`
+ * or your own) whose size is not an integer in [0, 2^53 - 1] is an `InvalidConfigError`.
+ */
 export function describeFile(input: FileInput, meta: FileMeta = {}): FileDescriptor {
-  if (isDescriptor(input)) return meta.name ? { ...input, name: meta.name } : input;
+  if (isDescriptor(input)) return checkedDescriptor(meta.name ? { ...input, name: meta.name } : input);
   if (input instanceof Uint8Array) {
     return {
       name: meta.name ?? 'data.bin',
@@ -96,7 +109,8 @@ export function describeFile(input: FileInput, meta: FileMeta = {}): FileDescrip
 
 /**
  * Describes a WHATWG ReadableStream of known size. Streams can be read once,
- * from the start, so such a transfer cannot resume.
+ * from the start, so such a transfer cannot resume. A `size` that is not an
+ * integer in [0, 2^53 - 1] fails the send at subscription (`InvalidConfigError`).
  */
 export function streamFile(stream: ReadableStream<Uint8Array>, meta: FileMeta & { size: number }): FileDescriptor {
   let used = false;

@@ -25,10 +25,12 @@ export function notifyFailure(link: ControlLink | undefined, id: number, e: Tall
 
 /**
  * A peer's `error` message as a local error: its code when it looks like ours, else `ERR_REMOTE`;
- * `details.remote` is true and `details.causeCode` carries the peer's system error code, if any.
+ * `details.remote` is true and `details.causeCode` carries the peer's system error code, if any. The
+ * message ends with that code in parentheses, once: a peer's message that already ends so (directoryTarget's
+ * "writing a.bin failed (ENOSPC)") is left as it is.
  */
 export const remoteError = (code: string, message: string, cause?: string): TallowError =>
-  new TallowError(CODE.test(code) ? code : 'ERR_REMOTE', cause ? `${message} (${cause})` : message, {
+  new TallowError(CODE.test(code) ? code : 'ERR_REMOTE', cause && !message.endsWith(`(${cause})`) ? `${message} (${cause})` : message, {
     remote: true,
     remoteCode: code,
     ...(cause ? { causeCode: cause } : {}),

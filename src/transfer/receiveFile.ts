@@ -2,11 +2,12 @@
  * Receives one file: the one-file case of {@link receiveFiles}, with the one-file events
  * ({@link TransferEvent}). An offer of more than one file is rejected.
  */
-import { isObservable, map, Observable } from 'rxjs';
+import { defer, isObservable, map, Observable } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
-import { runReceiveFiles, type ReceiveFilesOptions } from './receiveFiles';
+import { checkReceiveOptions, runReceiveFiles, type ReceiveFilesOptions } from './receiveFiles';
+import type { ReceiverSessionConfig } from './ReceiverSession';
 import { settle } from './settle';
 import { toFileEvents } from './toFileEvents';
 import { withViews, type TransferObservable } from './TransferObservable';
@@ -38,20 +39,19 @@ export interface ReceiveOptions extends Omit<ReceiveFilesOptions, 'accept'> {
  * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
 export function receiveFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions = {}): TransferObservable {
-  const { accept, ...rest } = options;
-  const session$ = runReceiveFiles(
-    connection,
-    {
-      ...rest,
-      refuse: (offer) => (offer.files.length === 1 ? undefined : new InvalidConfigError('receiveFile takes one file; use receiveFiles', { files: offer.files.length })),
-      accept: accept
-        ? (offer) => {
-            const yes = accept(offer.files[0]);
-            return (isObservable(yes) ? yes : settle(yes)).pipe(map(Boolean));
-          }
-        : undefined,
-    },
-    'receiveFile',
-  );
-  return withViews(session$.pipe(toFileEvents()));
+  return withViews(defer(() => runReceiveFiles(connection, oneFile(checkReceiveOptions('receiveFile', options)), 'receiveFile')).pipe(toFileEvents()));
+}
+
+/** `receiveFiles`' config for one file: an offer of more is refused, and `accept` sees the one file. */
+function oneFile({ accept, ...rest }: ReceiveOptions): ReceiverSessionConfig {
+  return {
+    ...rest,
+    refuse: (offer) => (offer.files.length === 1 ? undefined : new InvalidConfigError('receiveFile takes one file; use receiveFiles', { files: offer.files.length })),
+    accept: accept
+      ? (offer) => {
+          const yes = accept(offer.files[0]);
+          return (isObservable(yes) ? yes : settle(yes)).pipe(map(Boolean));
+        }
+      : undefined,
+  };
 }

@@ -4,7 +4,6 @@
  * through `frames → repairChunks → reorder → verifyHash → target`.
  */
 import { asyncScheduler, defer, finalize, Observable, tap, type SchedulerLike } from 'rxjs';
-import { InvalidConfigError } from '../errors';
 import type { Sha256Factory } from '../hash/sha256';
 import type { Manifest } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
@@ -16,11 +15,15 @@ import { resumeSession, type ReconnectOptions } from './resumeSession';
 import { lanesOf } from './transferChannels';
 import type { LaneOptions } from './laneSignal';
 import { ReceiverLanePool } from './ReceiverLanePool';
+import { checkConnections, checkOpen, checkOptions, fn, intIn, limit, objectWith, positive, positiveMs, SHARED_RULES, type RuleTable } from './checkOptions';
 
 /** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
 export type AcceptDecision = boolean | readonly Manifest[];
 
-/** Options for {@link receiveFiles}. */
+/**
+ * Options for {@link receiveFiles}. A value of the wrong type or out of range (a negative limit or timeout, a
+ * `target` without `open`) fails the receive at subscription with `InvalidConfigError`, before it listens.
+ */
 export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   /** Where the files go. Default `blobTarget()` (in memory). */
   readonly target?: ReceiveTarget;
@@ -85,8 +88,28 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
  * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views of the same session
  */
 export function receiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveFilesOptions = {}): SessionObservable {
-  return withSessionViews(runReceiveFiles(connection, options, 'receiveFiles'));
+  return withSessionViews(defer(() => runReceiveFiles(connection, checkReceiveOptions('receiveFiles', options), 'receiveFiles')));
 }
+
+/** What each {@link ReceiveFilesOptions} field must be, checked at subscription (`accept` as `receiveFile`'s too). */
+const RECEIVE_RULES: RuleTable = {
+  ...SHARED_RULES,
+  target: objectWith('open', 'a ReceiveTarget'),
+  maxFiles: limit,
+  maxTotalSize: limit,
+  maxFileSize: limit,
+  maxPathLength: limit,
+  maxBufferedChunks: intIn(1),
+  maxBufferedBytes: limit,
+  maxCorruptRetries: limit,
+  maxMalformedFrames: limit,
+  ackEvery: positive,
+  nackDelayMs: positiveMs,
+  accept: fn,
+};
+
+/** `options` checked against {@link RECEIVE_RULES} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
+export const checkReceiveOptions = <T extends Omit<ReceiveFilesOptions, 'accept'>>(where: string, options: T | undefined): T => checkOptions(where, options, RECEIVE_RULES);
 
 /**
  * The session as a cold Observable; `receiveFile` adds its one-file rule through `config.refuse`. With
@@ -95,18 +118,19 @@ export function receiveFiles(connection: PeerConnectionLike | readonly PeerConne
  */
 export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], config: ReceiverSessionConfig, caller: string): Observable<SessionEvent> {
   return defer(() => {
+    // A connection closed already fails the receive, even with `reconnect`: no offer can come on it.
+    checkOpen(caller, checkConnections(caller, lanesOf(connection)));
     let sessionId: number | undefined;
     // Answers the sender's in-band lanes; they outlive each run of the session and close with the whole receive.
     const lanePool = new ReceiverLanePool({ ...config, scheduler: config.scheduler ?? asyncScheduler });
     return resumeSession(
       connection,
       (c, attempt, carried) => {
-        const lanes = lanesOf(c);
-        if (!lanes.length) throw new InvalidConfigError(`${caller} needs at least one peer connection`);
         const accept: ReceiverSessionConfig['accept'] =
           attempt === 0 ? config.accept : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
         return new Observable<SessionEvent>((subscriber) => {
-          const session = new ReceiverSession(lanes, { ...config, accept, lanePool }, subscriber);
+          // `reconnect`'s connections are checked here, as this run's error.
+          const session = new ReceiverSession(checkConnections(caller, lanesOf(c)), { ...config, accept, lanePool }, subscriber);
           session.start();
           return () => session.cancel();
         }).pipe(tap((e) => e.type === 'offer' && attempt === 0 && (sessionId = e.offer.id)));

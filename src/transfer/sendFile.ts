@@ -18,9 +18,13 @@ import type { LaneControllerConfig } from './laneControllerConfig';
 import type { LaneDecision } from './laneController';
 import { toFileEvents } from './toFileEvents';
 import type { ReconnectOptions } from './resumeSession';
-import { resumableSend } from './sendFiles';
+import { checkSendOptions, resumableSend } from './sendFiles';
 
-/** Options for {@link sendFile}. Every field is optional. */
+/**
+ * Options for {@link sendFile}. Every field is optional. A value of the wrong type or out of range (a negative
+ * timeout, `strategy: 'random'`, a `route` that is not a function) fails the send at subscription with
+ * `InvalidConfigError`, before anything is created or sent.
+ */
 export interface SendOptions extends Partial<TransferTuning>, FileMeta, ReconnectOptions, LaneOptions {
   /**
    * Extra peer connections the sender opens itself, signalled over the control channel (`createConnection`
@@ -139,7 +143,12 @@ export interface ChunkBounds {
  * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
 export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): TransferObservable {
-  return withViews(defer(() => resumableSend(connection, { files: [describeFile(file, options)] }, options).pipe(toFileEvents())));
+  return withViews(
+    defer(() => {
+      const o = checkSendOptions('sendFile', options);
+      return resumableSend(connection, { files: [describeFile(file, o)] }, o, 'sendFile').pipe(toFileEvents());
+    }),
+  );
 }
 
 /** Most lanes (and channels) one transfer uses; the protocol's limit on data channels. */

@@ -21,7 +21,8 @@ import { withSessionViews, type SessionObservable } from './SessionObservable';
 import { resumeSession } from './resumeSession';
 import { LANE_STAGGER_MS, SenderLanePool } from './SenderLanePool';
 import type { LaneRule } from './SenderLanes';
-import { allocateIdBase, closeAll, createControlChannel, lanesOf, negotiatedMaxMessageSize } from './transferChannels';
+import { allocateIdBase, closeAll, createControlChannel, lanesOf, MAX_CHANNEL_ID, negotiatedMaxMessageSize } from './transferChannels';
+import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, observable, oneOf, positiveMs, SHARED_RULES, text, type RuleTable } from './checkOptions';
 
 /** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
 export const MAX_SESSION_FILES = 100_000;
@@ -48,28 +49,71 @@ const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
  * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views
  */
 export function sendFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], files: FileSet | readonly FileInput[], options: SendOptions = {}): SessionObservable {
-  return withSessionViews(defer(() => resumableSend(connection, isFileSet(files) ? files : { files: files.map((f) => describeFile(f)) }, options)));
+  return withSessionViews(
+    defer(() => {
+      const o = checkSendOptions('sendFiles', options);
+      return resumableSend(connection, fileSetOf(files), o, 'sendFiles');
+    }),
+  );
+}
+
+/**
+ * What each {@link SendOptions} field must be, checked at subscription. The tuning, `profile`, `filesInFlight`,
+ * the lane counts and `laneController` are checked where they are resolved ({@link sendSession}), also before
+ * anything is created.
+ */
+const SEND_RULES: RuleTable = {
+  ...SHARED_RULES,
+  transferId: intIn(0, 0xffff_ffff),
+  maxMessageSize: { ...intIn(FRAME_HEADER_SIZE + 1), says: `an integer >= ${FRAME_HEADER_SIZE + 1} (a ${FRAME_HEADER_SIZE}-byte frame header and 1 byte of data)` },
+  channelIdBase: intIn(0, MAX_CHANNEL_ID),
+  strategy: oneOf('round-robin', 'least-buffered'),
+  acceptTimeoutMs: positiveMs,
+  probeTimeoutMs: nonNegativeMs,
+  laneStaggerMs: nonNegativeMs,
+  readSize: intIn(1),
+  name: text,
+  type: text,
+  route: fn,
+  chunking: fn,
+  onLaneDecision: fn,
+  conditions$: observable,
+};
+
+/** `options` checked against {@link SEND_RULES} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
+export const checkSendOptions = (where: string, options: SendOptions | undefined): SendOptions => checkOptions(where, options, SEND_RULES);
+
+/** `files` as a set: an array of inputs, or a {@link FileSet} as given. */
+function fileSetOf(files: FileSet | readonly FileInput[]): FileSet {
+  if (Array.isArray(files)) return { files: files.map((f) => describeFile(f)) };
+  if (typeof files !== 'object' || files === null || !Array.isArray((files as FileSet).files)) throw invalid('sendFiles', 'files', 'an array of files or a FileSet', files);
+  return files as FileSet;
 }
 
 /**
  * {@link sendSession}, and with `reconnect` the same session again (same id, every file offered again: the
  * receiver skips what it completed and resumes what it holds in part) on new connections after a loss.
  */
-export function resumableSend(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions): Observable<SessionEvent> {
+export function resumableSend(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions, where = 'sendFiles'): Observable<SessionEvent> {
+  // A connection closed already fails the send, even with `reconnect`: nothing was lost, nothing is resumed.
+  checkOpen(where, checkConnections(where, lanesOf(connection)));
   const transferId = options.transferId ?? randomId();
   return defer(() => {
     // The in-band lanes outlive each run of the session (reused by the next) and close with the whole send.
     const pool = new SenderLanePool({ ...options, scheduler: options.scheduler ?? asyncScheduler, staggerMs: options.laneStaggerMs ?? LANE_STAGGER_MS });
-    return resumeSession(connection, (c) => sendSession(c, set, { ...options, transferId }, pool), { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
+    return resumeSession(connection, (c) => defer(() => sendSession(c, set, { ...options, transferId }, pool, where)), { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
   });
 }
 
-const isFileSet = (x: FileSet | readonly FileInput[]): x is FileSet => !Array.isArray(x);
-
-/** Validates the options and the set, then (with `auto`) probes the RTT and runs one {@link SenderSession}. */
-export function sendSession(connection: PeerConnectionLike | readonly PeerConnectionLike[], set: FileSet, options: SendOptions, pool?: SenderLanePool): Observable<SessionEvent> {
-  const lanes = lanesOf(connection);
-  if (!lanes.length) throw new InvalidConfigError('sendFiles needs at least one peer connection');
+/** Validates the connections, the options and the set, then (with `auto`) probes the RTT and runs one {@link SenderSession}. */
+export function sendSession(
+  connection: PeerConnectionLike | readonly PeerConnectionLike[],
+  set: FileSet,
+  options: SendOptions,
+  pool?: SenderLanePool,
+  where = 'sendFiles',
+): Observable<SessionEvent> {
+  const lanes = checkConnections(where, lanesOf(connection));
   const files = set.files.map((f) => describeFile(f));
   if (files.length > MAX_SESSION_FILES) throw new InvalidConfigError(`a session offers at most ${MAX_SESSION_FILES} files (got ${files.length})`, { files: files.length });
   const parallel = options.filesInFlight ?? 8;

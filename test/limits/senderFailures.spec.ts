@@ -4,6 +4,8 @@
  * at the sender, before the receiver sees a gap), and a send refused for want of channel ids (no
  * control channel left behind).
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -18,9 +20,11 @@ import {
   type FileDescriptor,
   type ReceiveTarget,
 } from '../../src/index';
+import { directoryTarget } from '../../src/node';
 import { CONTROL_LABEL } from '../../src/transfer/transferChannels';
 import { createVirtualLink, type VirtualLink } from '../../src/testing';
 import { watch } from './hostileSender';
+import { inbox } from './tmpDirs';
 
 const MiB = 1024 * 1024;
 let links: VirtualLink[] = [];
@@ -66,6 +70,21 @@ describe('a failure reaches the peer with its cause', () => {
     expect((s as TallowError).code).toBe('ERR_SINK_WRITE');
     expect((s as TallowError).details).toMatchObject({ remote: true, causeCode: 'ENOSPC' });
     expect((s as TallowError).message).toMatch(/receiver failed: writing big\.bin failed \(ENOSPC\)/);
+  });
+
+  it("a directoryTarget whose folder is a file → the sender's message names the cause code once (it printed \"(ENOTDIR) (ENOTDIR)\")", async () => {
+    const l = link();
+    const { root } = await inbox();
+    // A file where the download folder should be: directoryTarget fails with "… failed (ENOTDIR)" (or EEXIST) and causeCode.
+    await writeFile(join(root, 'downloads'), 'not a folder');
+    const [r, s] = await Promise.all([settled(receiveFile(l.b, { target: directoryTarget(join(root, 'downloads')) })), settled(sendFile(l.a, new Uint8Array(10), { channels: 1 }))]);
+    expect(r).toBeInstanceOf(SinkWriteError);
+    const code = (r as SinkWriteError).details.causeCode as string;
+    expect((s as TallowError).details).toMatchObject({ remote: true, causeCode: code });
+    const message = (s as TallowError).message;
+    expect(message).toBe(`receiver failed: ${(r as SinkWriteError).message}`);
+    expect(message.endsWith(` (${code})`)).toBe(true);
+    expect(message.split(`(${code})`)).toHaveLength(2);
   });
 
   it('a source that ends 1 MiB short of its declared size → SourceReadError at the sender, ERR_SOURCE_READ at the receiver', async () => {

@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { HashMismatchError, SinkWriteError, SourceReadError, TransferCancelledError } from '../../src/errors';
+import { HashMismatchError, InvalidConfigError, SinkWriteError, SourceReadError, TransferCancelledError } from '../../src/errors';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
 import { CHUNK, failure, manifestFor as baseManifest, tempDirs, write } from './directoryTargetFixtures';
 
@@ -107,5 +107,46 @@ describe('directoryTarget and its folder', () => {
     expect(e.message).not.toContain(d);
     expect(['EEXIST', 'ENOTDIR']).toContain(e.details.causeCode);
     expect(e.details.path).toBe('.');
+  });
+});
+
+describe('directoryTarget input', () => {
+  /** The InvalidConfigError `call` throws at once (it failed only once a file was opened, mid-transfer). */
+  const thrown = (call: () => unknown): InvalidConfigError => {
+    let err: unknown;
+    try {
+      call();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    return err as InvalidConfigError;
+  };
+
+  it('a dir that is not a non-empty string is an InvalidConfigError when directoryTarget is called', () => {
+    const e = thrown(() => directoryTarget(42 as unknown as string));
+    expect(e.message).toBe('directoryTarget: dir must be a non-empty string, got 42');
+    expect(e.details).toEqual({ field: 'dir', value: 42 });
+    expect(thrown(() => directoryTarget('')).details).toEqual({ field: 'dir', value: '' });
+    expect(thrown(() => directoryTarget(undefined as unknown as string)).details).toEqual({ field: 'dir', value: undefined });
+  });
+
+  it('checkpointEvery or maxQueuedBytes negative or not a number, resume not a boolean, options not an object', async () => {
+    const d = await tempDir();
+    const cases: [string, unknown, string][] = [
+      ['checkpointEvery', -1, '-1'],
+      ['checkpointEvery', '8M', '"8M"'],
+      ['maxQueuedBytes', -1, '-1'],
+      ['maxQueuedBytes', '67108864', '"67108864"'],
+      ['maxQueuedBytes', Number.NaN, 'NaN'],
+      ['resume', 'false', '"false"'],
+    ];
+    for (const [field, value, quoted] of cases) {
+      const e = thrown(() => directoryTarget(d, { [field]: value }));
+      expect(e.message).toMatch(new RegExp(`^directoryTarget: ${field} must be .*, got ${quoted}$`));
+      expect(e.details).toEqual({ field, value });
+    }
+    expect(thrown(() => directoryTarget(d, 'fast' as never)).details).toEqual({ field: 'options', value: 'fast' });
+    expect(() => directoryTarget(d, { checkpointEvery: 0, maxQueuedBytes: Infinity, resume: false })).not.toThrow();
   });
 });

@@ -8,7 +8,7 @@
 import { map, NEVER, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { ChannelClosedError, ConnectionLostError, receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
+import { ChannelClosedError, ConnectionLostError, InvalidConfigError, receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
 import { createVirtualLink, type VirtualLink } from '../../src/testing';
 import { describeFile } from '../../src/transfer/fileInput';
 import { deterministicBytes } from '../helpers/bytes';
@@ -115,6 +115,44 @@ describe('a session whose connection dies', () => {
     });
     expect(sender.error).toBeInstanceOf(ChannelClosedError);
     expect(types(sender)).not.toContain('interrupted');
+  });
+
+  it('a connection closed before the session starts fails both sides at once with ChannelClosedError, even with reconnect (not asked)', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    let asked = 0;
+    const reconnect = () => (asked++, NEVER);
+    ts.run(() => {
+      const l = createVirtualLink({ delayMs: 10, scheduler: ts });
+      l.close();
+      receiveFiles(l.b, { scheduler: ts, reconnect }).subscribe(record(ts, receiver));
+      sendFiles(l.a, set(), { ...tuning, scheduler: ts, reconnect }).subscribe(record(ts, sender));
+    });
+    for (const side of [sender, receiver]) {
+      expect(side.error).toBeInstanceOf(ChannelClosedError);
+      expect(side.at).toBe(0);
+      expect(side.events).toEqual([]);
+    }
+    expect(asked).toBe(0);
+  });
+
+  it("reconnect's connections that are not connections fail both sides with InvalidConfigError (a TypeError escaped the session)", () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    ts.run(() => {
+      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      const garbage = () => timer(50, ts).pipe(map(() => ({}) as never));
+      receiveFiles(first.b, { scheduler: ts, reconnect: garbage }).subscribe(record(ts, receiver));
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: garbage }).subscribe(record(ts, sender));
+      ts.schedule(() => first.fail(), 250);
+    });
+    for (const side of [sender, receiver]) {
+      expect(types(side)).toEqual(expect.arrayContaining(['interrupted', 'resumed']));
+      expect(side.error).toBeInstanceOf(InvalidConfigError);
+      expect((side.error as InvalidConfigError).details).toEqual({ field: 'connection', value: '{}' });
+    }
   });
 
   it('one lane of two dies: the session goes on over the other, and the sender reports lane-lost', () => {

@@ -1,0 +1,132 @@
+/**
+ * Checks what the public transfer functions take (their options, connections and inputs) at subscription,
+ * before anything is created or sent. An option is checked against a rule from a table; a bad one is an
+ * `InvalidConfigError` whose message names the option and shows the value as given (`"10"` is not `10`),
+ * and whose `details` are `{ field, value }`. A connection already closed is a `ChannelClosedError`.
+ */
+import { isObservable } from 'rxjs';
+import { ChannelClosedError, InvalidConfigError } from '../errors';
+import type { PeerConnectionLike } from '../types';
+
+/** What a value must be: a test, and what it says when it fails ("a finite number > 0"). */
+export interface Rule {
+  readonly test: (value: unknown) => boolean;
+  readonly says: string;
+}
+
+/** A rule per option; an option left out (`undefined`) takes its default and is not checked. */
+export type RuleTable = Readonly<Record<string, Rule>>;
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A duration or interval: finite and > 0, ms. */
+export const positiveMs: Rule = { test: (v) => isNumber(v) && Number.isFinite(v) && v > 0, says: 'a finite number of ms > 0' };
+/** A delay that may be none: finite and >= 0, ms. */
+export const nonNegativeMs: Rule = { test: (v) => isNumber(v) && Number.isFinite(v) && v >= 0, says: 'a finite number of ms >= 0' };
+/** A limit or a count: a number >= 0 (`Infinity` for none). */
+export const limit: Rule = { test: (v) => isNumber(v) && v >= 0, says: 'a number >= 0' };
+/** An amount that must be more than nothing: a number > 0 (`Infinity` for no limit). */
+export const positive: Rule = { test: (v) => isNumber(v) && v > 0, says: 'a number > 0' };
+/** A callback, a flag, an Observable, a string. */
+export const fn: Rule = { test: (v) => typeof v === 'function', says: 'a function' };
+export const bool: Rule = { test: (v) => typeof v === 'boolean', says: 'true or false' };
+export const observable: Rule = { test: (v) => isObservable(v), says: 'an Observable' };
+export const text: Rule = { test: (v) => typeof v === 'string', says: 'a string' };
+export const schedulerLike: Rule = {
+  test: (v) => isObject(v) && typeof v.now === 'function' && typeof v.schedule === 'function',
+  says: 'a SchedulerLike (with now() and schedule())',
+};
+
+/** An object with the method `method`, described as `what` ("a ReceiveTarget"). */
+export const objectWith = (method: string, what: string): Rule => ({ test: (v) => isObject(v) && typeof v[method] === 'function', says: `${what} (an object with ${method}())` });
+
+/** An integer in `[min, max]`. */
+export const intIn = (min: number, max = Number.MAX_SAFE_INTEGER): Rule => ({
+  test: (v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max,
+  says: max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`,
+});
+
+/** The options both sides take (timing, `reconnect`, the in-band lanes' callbacks, the hash, the scheduler). */
+export const SHARED_RULES: RuleTable = {
+  idleTimeoutMs: positiveMs,
+  progressIntervalMs: positiveMs,
+  sampleIntervalMs: positiveMs,
+  laneConnectTimeoutMs: positiveMs,
+  interruptionGraceMs: nonNegativeMs,
+  reconnect: fn,
+  createConnection: fn,
+  acceptLaneCandidate: fn,
+  rewriteLaneSignal: fn,
+  createHash: fn,
+  scheduler: schedulerLike,
+};
+
+/** One of a few strings. */
+export const oneOf = (...values: readonly string[]): Rule => ({
+  test: (v) => values.includes(v as string),
+  says: `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`,
+});
+
+/** A value as a message shows it: strings JSON-quoted, numbers as JS prints them (NaN, Infinity), objects as JSON. */
+export function shown(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value !== 'string' && typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value).slice(0, 100);
+  } catch {
+    return String(value);
+  }
+}
+
+/** `details.value`: the value itself when it is plain data, else as {@link shown} (details stay serialisable). */
+const plain = (value: unknown): unknown => (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value) ? value : shown(value));
+
+/** The error for `field` of `where` (`sendFile`, `directoryTarget`, …) breaking `says`. */
+export const invalid = (where: string, field: string, says: string, value: unknown): InvalidConfigError =>
+  new InvalidConfigError(`${where}: ${field} must be ${says}, got ${shown(value)}`, { field, value: plain(value) });
+
+/**
+ * `options` checked against `table`: `undefined` is `{}`; anything but an object (a string, `null`, an array)
+ * is an `InvalidConfigError`, and so is a field that breaks its rule.
+ */
+export function checkOptions<T extends object>(where: string, options: T | undefined, table: RuleTable): T {
+  if (options === undefined) return {} as T;
+  if (!isObject(options)) throw invalid(where, 'options', 'an object', options);
+  for (const field of Object.keys(table)) {
+    const value = options[field];
+    if (value !== undefined && !table[field].test(value)) throw invalid(where, field, table[field].says, value);
+  }
+  return options;
+}
+
+/**
+ * Checks that each lane is a peer connection (an object with `createDataChannel` and `addEventListener`), else
+ * `InvalidConfigError` (`sendFile(null, f)` threw a `TypeError` once the session used it).
+ */
+export function checkConnections(where: string, lanes: readonly unknown[]): readonly PeerConnectionLike[] {
+  if (!lanes.length) throw new InvalidConfigError(`${where} needs at least one peer connection, got []`, { field: 'connection', value: '[]' });
+  lanes.forEach((pc, lane) => {
+    if (!isObject(pc) || typeof pc.createDataChannel !== 'function' || typeof pc.addEventListener !== 'function') {
+      throw invalid(where, laneField(lanes, lane), 'a peer connection (with createDataChannel and addEventListener)', pc);
+    }
+  });
+  return lanes as readonly PeerConnectionLike[];
+}
+
+/**
+ * Checks that no lane is closed already (`connectionState` or `signalingState` is `closed`), else
+ * `ChannelClosedError`: creating a channel on one throws the stack's own error (node-datachannel's plain
+ * `Error`, a browser's `InvalidStateError`), and a receiver would wait for an offer that never comes.
+ */
+export function checkOpen(where: string, lanes: readonly PeerConnectionLike[]): readonly PeerConnectionLike[] {
+  lanes.forEach((pc, lane) => {
+    const { connectionState, signalingState } = pc as { connectionState?: unknown; signalingState?: unknown };
+    const state = connectionState === 'closed' ? 'connectionState' : signalingState === 'closed' ? 'signalingState' : undefined;
+    if (state) throw new ChannelClosedError(`${where}: ${laneField(lanes, lane)} is closed (${state} "closed")`, { lane, connectionState, signalingState });
+  });
+  return lanes;
+}
+
+/** How a message names lane `lane`: `connection`, or `connection 2` among several. */
+const laneField = (lanes: readonly unknown[], lane: number): string => (lanes.length > 1 ? `connection ${lane}` : 'connection');

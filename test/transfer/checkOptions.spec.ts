@@ -1,0 +1,217 @@
+/**
+ * Bad input to sendFile / sendFiles / receiveFile / receiveFiles (src/transfer/checkOptions.ts): each fails the
+ * returned Observable at subscription, before a channel is created or a message sent, with an
+ * `InvalidConfigError` that names the option, shows the value as given (`"10"` is not `10`) and carries
+ * `{ field, value }` in `details`; a connection already closed is a `ChannelClosedError`. Found by a user of
+ * the packed package: these were checked only by the receiver (the sender waited `acceptTimeoutMs` and then
+ * reported an `IdleTimeoutError`), accepted silently, failed later with a `TypeError`, or waited forever.
+ */
+import { catchError, map, of, type Observable } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  ChannelClosedError,
+  InvalidConfigError,
+  receiveFile,
+  receiveFiles,
+  sendFile,
+  sendFiles,
+  streamFile,
+  TallowError,
+  type FileDescriptor,
+  type PeerConnectionLike,
+  type ReceiveOptions,
+  type SendOptions,
+} from '../../src/index';
+import { createVirtualLink, createVirtualNetwork, type VirtualLink } from '../../src/testing';
+import { inVirtualTime } from '../properties/virtualClock';
+
+/** What a side did on subscription: the error it failed with at once (if any), and the channels that exist. */
+interface Outcome {
+  readonly error: unknown;
+  readonly channels: number;
+}
+
+/**
+ * Subscribes `start(link, scheduler)` on a fresh virtual link in virtual time, takes the error delivered during
+ * the subscription (none when it did not fail at once), unsubscribes and counts the channels on both ends.
+ */
+function atSubscription(start: (l: VirtualLink, scheduler: TestScheduler) => Observable<unknown>): Outcome {
+  return inVirtualTime((clock) => {
+    const l = createVirtualLink({ scheduler: clock.scheduler });
+    let error: unknown;
+    start(l, clock.scheduler).subscribe({ error: (e) => (error = e) }).unsubscribe();
+    const channels = l.a.channels.length + l.b.channels.length;
+    l.close();
+    return { error, channels };
+  });
+}
+
+/** Expects an `InvalidConfigError` at subscription for `field` = `value`, shown as `quoted`, with nothing created. */
+function expectInvalid({ error, channels }: Outcome, field: string, value: unknown, quoted: string): void {
+  expect(error, `${field} = ${quoted} fails at subscription`).toBeInstanceOf(InvalidConfigError);
+  const e = error as InvalidConfigError;
+  expect(e.code).toBe('ERR_INVALID_CONFIG');
+  expect(e.message).toContain(field);
+  expect(e.message).toMatch(new RegExp(`got ${quoted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  expect(e.details).toEqual({ field, value });
+  expect(channels, 'no channel created').toBe(0);
+}
+
+const FILE = new Uint8Array(1000);
+const send = (options: unknown) => (l: VirtualLink, scheduler: TestScheduler) => sendFile(l.a, FILE, { scheduler, ...(options as SendOptions) });
+const receive = (options: unknown) => (l: VirtualLink, scheduler: TestScheduler) => receiveFile(l.b, { scheduler, ...(options as ReceiveOptions) });
+
+/** A descriptor of `size` that reads nothing (it must never be read). */
+const descriptorOf = (size: number): FileDescriptor => ({ name: 'x.bin', size, type: '', seekable: true, read: () => of() });
+
+describe('sendFile: options only the receiver checked (the sender waited acceptTimeoutMs, then IdleTimeoutError)', () => {
+  it('transferId not an integer in [0, 2^32 - 1]', () => {
+    for (const [value, quoted] of [[-1, '-1'], [2 ** 40, '1099511627776'], [1.5, '1.5'], ['7', '"7"']] as const) {
+      expectInvalid(atSubscription(send({ transferId: value })), 'transferId', value, quoted);
+    }
+  });
+
+  it('maxMessageSize negative or too small to carry a frame header and one byte', () => {
+    for (const [value, quoted] of [[-1, '-1'], [32, '32'], ['65536', '"65536"'], [Number.NaN, 'NaN']] as const) {
+      expectInvalid(atSubscription(send({ maxMessageSize: value })), 'maxMessageSize', value, quoted);
+    }
+    expect(atSubscription(send({ maxMessageSize: 33 })).error).toBeUndefined();
+  });
+
+  it('a file size that is negative or not a safe integer (streamFile, a FileDescriptor)', () => {
+    const stream = new ReadableStream<Uint8Array>();
+    expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, streamFile(stream, { size: -1 }), { scheduler })), 'size', -1, '-1');
+    expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, descriptorOf(-5), { scheduler })), 'size', -5, '-5');
+    expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, descriptorOf(2 ** 53), { scheduler })), 'size', 2 ** 53, '9007199254740992');
+    expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, descriptorOf('10' as unknown as number), { scheduler })), 'size', '10', '"10"');
+    expectInvalid(atSubscription((l, scheduler) => sendFiles(l.a, [FILE, descriptorOf(0.5)], { scheduler })), 'size', 0.5, '0.5');
+    const e = atSubscription((l, scheduler) => sendFile(l.a, descriptorOf(-5), { scheduler })).error as Error;
+    expect(e.message).toBe('file "x.bin": size must be an integer in [0, 2^53 - 1], got -5');
+  });
+});
+
+describe('sendFile / sendFiles: options accepted silently or failing late', () => {
+  it('a *Ms option negative or not a finite number', () => {
+    const cases: [string, unknown, string][] = [
+      ['idleTimeoutMs', -5, '-5'],
+      ['idleTimeoutMs', '5s', '"5s"'],
+      ['idleTimeoutMs', 'x', '"x"'],
+      ['idleTimeoutMs', Infinity, 'Infinity'],
+      ['acceptTimeoutMs', 0, '0'],
+      ['acceptTimeoutMs', '120000', '"120000"'],
+      ['probeTimeoutMs', -1, '-1'],
+      ['progressIntervalMs', 0, '0'],
+      ['sampleIntervalMs', Number.NaN, 'NaN'],
+      ['laneStaggerMs', -250, '-250'],
+      ['laneConnectTimeoutMs', '10s', '"10s"'],
+      ['interruptionGraceMs', -1, '-1'],
+    ];
+    for (const [field, value, quoted] of cases) expectInvalid(atSubscription(send({ [field]: value })), field, value, quoted);
+  });
+
+  it("strategy not 'round-robin' or 'least-buffered'", () => {
+    const o = atSubscription(send({ strategy: 'random' }));
+    expectInvalid(o, 'strategy', 'random', '"random"');
+    expect((o.error as Error).message).toBe('sendFile: strategy must be one of "round-robin", "least-buffered", got "random"');
+  });
+
+  it('route or chunking given but not a function (route: a strategy name threw an uncaught TypeError later)', () => {
+    expectInvalid(atSubscription(send({ route: 'round-robin' })), 'route', 'round-robin', '"round-robin"');
+    expectInvalid(atSubscription(send({ chunking: 16384 })), 'chunking', 16384, '16384');
+    expectInvalid(atSubscription(send({ onLaneDecision: true })), 'onLaneDecision', true, 'true');
+  });
+
+  it('the options argument not an object', () => {
+    for (const [value, quoted] of [['lan', '"lan"'], [null, 'null'], [42, '42']] as const) {
+      expectInvalid(atSubscription((l) => sendFile(l.a, FILE, value as unknown as SendOptions)), 'options', value, quoted);
+    }
+    expectInvalid(atSubscription((l) => sendFiles(l.a, [FILE], 'lan' as unknown as SendOptions)), 'options', 'lan', '"lan"');
+  });
+
+  it('sendFiles: files neither an array nor a FileSet', () => {
+    expectInvalid(atSubscription((l, scheduler) => sendFiles(l.a, null as never, { scheduler })), 'files', null, 'null');
+  });
+});
+
+describe('sendFile: connections', () => {
+  it('a connection without createDataChannel (null, {}) is an InvalidConfigError, not a TypeError', () => {
+    // details.value is plain data: an object shows as its JSON.
+    for (const [pc, value, quoted] of [[null, null, 'null'], [{}, '{}', '{}'], ['pc', 'pc', '"pc"']] as const) {
+      expectInvalid(atSubscription((_l, scheduler) => sendFile(pc as unknown as PeerConnectionLike, FILE, { scheduler })), 'connection', value, quoted);
+    }
+    const lanes = atSubscription((l, scheduler) => sendFile([l.a, {} as PeerConnectionLike], FILE, { scheduler }));
+    expectInvalid(lanes, 'connection 1', '{}', '{}');
+  });
+
+  it('a closed virtual link is a ChannelClosedError at once (it was a DOMException InvalidStateError)', () => {
+    const { error, channels } = atSubscription((l, scheduler) => (l.close(), sendFile(l.a, FILE, { scheduler })));
+    expect(error).toBeInstanceOf(ChannelClosedError);
+    expect((error as ChannelClosedError).message).toBe('sendFile: connection is closed (connectionState "closed")');
+    expect((error as ChannelClosedError).details).toMatchObject({ lane: 0, connectionState: 'closed' });
+    expect(channels).toBe(0);
+  });
+
+  it('a closed virtual RTCPeerConnection (signalingState "closed") is a ChannelClosedError at once', () => {
+    inVirtualTime((clock) => {
+      const net = createVirtualNetwork({ scheduler: clock.scheduler });
+      const pc = net.createConnection();
+      pc.close();
+      let error: unknown;
+      sendFiles(pc, [FILE], { scheduler: clock.scheduler }).subscribe({ error: (e) => (error = e) });
+      expect(error).toBeInstanceOf(ChannelClosedError);
+      expect((error as ChannelClosedError).details).toMatchObject({ connectionState: 'closed', signalingState: 'closed' });
+      net.close();
+    });
+  });
+});
+
+describe('receiveFile / receiveFiles', () => {
+  it('options accepted silently: a negative or non-numeric limit or timeout, a target without open, accept not a function', () => {
+    const cases: [string, unknown, string][] = [
+      ['idleTimeoutMs', -5, '-5'],
+      ['idleTimeoutMs', '5s', '"5s"'],
+      ['nackDelayMs', 0, '0'],
+      ['maxFileSize', -1, '-1'],
+      ['maxFileSize', '10', '"10"'],
+      ['maxTotalSize', Number.NaN, 'NaN'],
+      ['maxFiles', -1, '-1'],
+      ['maxPathLength', '1024', '"1024"'],
+      ['maxBufferedChunks', 0, '0'],
+      ['maxBufferedBytes', -1, '-1'],
+      ['maxCorruptRetries', -1, '-1'],
+      ['ackEvery', 0, '0'],
+      ['target', 'downloads', '"downloads"'],
+      ['accept', true, 'true'],
+    ];
+    for (const [field, value, quoted] of cases) expectInvalid(atSubscription(receive({ [field]: value })), field, value, quoted);
+    expectInvalid(atSubscription((l, scheduler) => receiveFiles(l.b, { scheduler, maxFileSize: -1 })), 'maxFileSize', -1, '-1');
+  });
+
+  it('the options argument not an object (null threw a TypeError when called)', () => {
+    expectInvalid(atSubscription((l) => receiveFile(l.b, 'lan' as unknown as ReceiveOptions)), 'options', 'lan', '"lan"');
+    expect(() => receiveFile({} as PeerConnectionLike, null as unknown as ReceiveOptions)).not.toThrow();
+    expectInvalid(atSubscription((l) => receiveFile(l.b, null as unknown as ReceiveOptions)), 'options', null, 'null');
+    expectInvalid(atSubscription((l) => receiveFiles(l.b, [] as never)), 'options', '[]', '[]');
+  });
+
+  it('a connection without createDataChannel is an InvalidConfigError', () => {
+    expectInvalid(atSubscription((_l, scheduler) => receiveFile({} as PeerConnectionLike, { scheduler })), 'connection', '{}', '{}');
+    expectInvalid(atSubscription((_l, scheduler) => receiveFiles(null as unknown as PeerConnectionLike, { scheduler })), 'connection', null, 'null');
+  });
+
+  it('a closed connection fails at once with ChannelClosedError, even with idleTimeoutMs 500 (it emitted nothing, forever)', () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    testScheduler.run(({ expectObservable }) => {
+      // Bounds the flush: a receiver that waits forever must fail this test, not hang it.
+      testScheduler.maxFrames = 10_000;
+      const l = createVirtualLink();
+      l.close();
+      const outcome = receiveFile(l.b, { idleTimeoutMs: 500 }).pipe(
+        map((e) => e.type),
+        catchError((e: TallowError) => of(`${e.name} ${e.code}`)),
+      );
+      expectObservable(outcome).toBe('(x|)', { x: 'ChannelClosedError ERR_CHANNEL_CLOSED' });
+    });
+  });
+});
