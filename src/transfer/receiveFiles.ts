@@ -16,6 +16,7 @@ import { lanesOf } from './transferChannels';
 import type { LaneOptions } from './laneSignal';
 import { ReceiverLanePool } from './ReceiverLanePool';
 import { checkConnections, checkOpen, checkOptions, fn, intIn, limit, objectWith, positive, positiveMs, SHARED_RULES, type RuleTable } from './checkOptions';
+import { changedListing } from './changedListing';
 
 /** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
 export type AcceptDecision = boolean | readonly Manifest[];
@@ -121,6 +122,8 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
     // A connection closed already fails the receive, even with `reconnect`: no offer can come on it.
     checkOpen(caller, checkConnections(caller, lanesOf(connection)));
     let sessionId: number | undefined;
+    // The offer the user answered: a continuation must list the same files and folders (changedListing).
+    let answered: SessionOffer | undefined;
     // Answers the sender's in-band lanes; they outlive each run of the session and close with the whole receive.
     const lanePool = new ReceiverLanePool({ ...config, scheduler: config.scheduler ?? asyncScheduler });
     return resumeSession(
@@ -130,10 +133,11 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
           attempt === 0 ? config.accept : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
         return new Observable<SessionEvent>((subscriber) => {
           // `reconnect`'s connections are checked here, as this run's error.
-          const session = new ReceiverSession(checkConnections(caller, lanesOf(c)), { ...config, accept, lanePool }, subscriber);
+          const refuse = (offer: SessionOffer) => config.refuse?.(offer) ?? (attempt > 0 && answered && offer.id === sessionId ? changedListing(answered, offer) : undefined);
+          const session = new ReceiverSession(checkConnections(caller, lanesOf(c)), { ...config, accept, refuse, lanePool }, subscriber);
           session.start();
           return () => session.cancel();
-        }).pipe(tap((e) => e.type === 'offer' && attempt === 0 && (sessionId = e.offer.id)));
+        }).pipe(tap((e) => e.type === 'offer' && attempt === 0 && ((sessionId = e.offer.id), (answered = e.offer))));
       },
       { ...config, side: 'receiver' },
     ).pipe(finalize(() => lanePool.close()));
