@@ -6,15 +6,19 @@ import { ProtocolError } from '../errors';
 
 /** Windows device names, reserved with any extension. */
 const DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?$/i;
-/** Characters not allowed in a name on common file systems, plus control characters. */
+/**
+ * Characters not allowed in a name on common file systems, control characters (C0 and C1), and the Unicode
+ * direction controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), which make a name display in
+ * another order than it has (`"\u202Etxt.exe"` shows as `exe.txt`).
+ */
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f<>:"|?*\\/]/g;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f<>:"|?*\\/\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 /** Longest name kept, in UTF-8 bytes (most file systems allow 255). */
 export const MAX_SAFE_NAME_BYTES = 200;
 
 /**
  * Returns a safe base name. Directory parts are stripped (`../../etc/passwd` →
- * `passwd`), forbidden characters become `_`, leading dots and trailing dots
+ * `passwd`), forbidden characters (and direction controls) become `_`, leading dots and trailing dots
  * and spaces are removed, device names get a `_` prefix, and the name is cut
  * to {@link MAX_SAFE_NAME_BYTES} bytes keeping the extension. Throws
  * `ProtocolError` (`ERR_UNSAFE_NAME`) when nothing usable is left or the name

@@ -16,6 +16,12 @@ describe('sanitizeFileName', () => {
     ['CON', '_CON'],
     ['nul.txt', '_nul.txt'],
     ['lpt1', '_lpt1'],
+    // Direction controls would make a name display in another order than it has: "\u202Etxt.exe" shows as "exe.txt".
+    ['\u202Etxt.exe', '_txt.exe'],
+    ['invoice\u2067fdp.exe\u2069.pdf', 'invoice_fdp.exe_.pdf'],
+    ['a\u200Eb\u200Fc\u061Cd', 'a_b_c_d'],
+    ['c1\u0085control', 'c1_control'],
+    ['日本語 ファイル.txt', '日本語 ファイル.txt'],
   ])('%j -> %j', (input, want) => {
     expect(sanitizeFileName(input)).toBe(want);
   });
