@@ -120,6 +120,9 @@ export const MAX_ADD_TIMEOUTS = 2;
  */
 export const SETTLE_RTTS = 25;
 
+/** A probed RTT from which `auto` starts with every lane the receiver took (the `poor` profile's bound), ms. */
+export const LONG_PATH_RTT_MS = 100;
+
 /** Times a lane's data channels are made before the lane is dropped. */
 const CHANNEL_ATTEMPTS = 3;
 
@@ -248,12 +251,18 @@ export class SenderLanes {
     return false;
   }
 
-  /** `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. */
+  /**
+   * `controller`: the in-band lanes opened before data flows; none on a LAN or without a probed RTT. On a long
+   * path (a probed RTT of {@link LONG_PATH_RTT_MS} or more) every lane the receiver took, unless the app set
+   * `startLanes`: there the ramp adds a lane per 8 RTTs (1.2 s at 150 ms) and a transfer spends its first
+   * 10-15 s below 16 lanes (docs/benchmarks.md, "A window in time on poor").
+   */
   private startLanes(accepted: number): number {
     if (!this.hasRtt()) return 0;
+    const long = (this.c.options.initialRttMs ?? 0) >= LONG_PATH_RTT_MS && this.c.options.laneController?.startLanes === undefined;
     // The given connections carry the control channel and no data once a lane joined (`reserved`): the
     // start lanes are the lanes that carry data.
-    return Math.max(0, Math.min(accepted, this.config.startLanes));
+    return Math.max(0, Math.min(accepted, long ? accepted : this.config.startLanes));
   }
 
   /** The controller, fed by the session's stats: `add` opens a lane, `shed` closes the newest. */

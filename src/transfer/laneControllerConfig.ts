@@ -18,7 +18,9 @@ export interface LaneControllerConfig {
    * `auto` in `sendFiles`: in-band lanes to open when the transfer starts, before data flows, on a path whose
    * probed RTT is at least 5 ms (a LAN starts with the connections it was given). Once one has joined, they
    * carry the data and the given connection carries the control channel only, so control messages (and
-   * later lane offers) do not wait behind data. `0`: none (the controller adds them one at a time). Default `8`.
+   * later lane offers) do not wait behind data. `0`: none (the controller adds them one at a time). Default `8`;
+   * on a path whose probed RTT is 100 ms or more, every lane the receiver took (15 by default), since there the
+   * controller's ramp (a lane per 8 RTTs) leaves a transfer below 16 lanes for its first 10-15 s.
    */
   readonly startLanes?: number;
   /** Segment size for the one-association bound `mssBytes × 1.22 / (RTT × √loss)`, bytes. Default `1200`. */

@@ -26,7 +26,7 @@ const ended = (events$: Observable<SessionEvent>) =>
  * on the first read, the path's own after, as node-datachannel before usrsctp measured an RTT). Returns the
  * lanes the network carried.
  */
-function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number | 'none' | '0-first'): { lanes: number; completed: number } {
+function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number | 'none' | '0-first', laneController?: { startLanes: number }): { lanes: number; completed: number } {
   const scheduler = testScheduler();
   let lanes = 0;
   let completed = 0;
@@ -44,7 +44,7 @@ function lanesUsed(network: VirtualNetworkConfig, statsRttMs?: number | 'none' |
         });
     }
     const createConnection = net.createConnection;
-    merge(ended(receiveFiles(given.b, { scheduler, createConnection })), ended(sendFiles(given.a, [FILE], { scheduler, createConnection, laneStaggerMs: 100 }))).subscribe({
+    merge(ended(receiveFiles(given.b, { scheduler, createConnection })), ended(sendFiles(given.a, [FILE], { scheduler, createConnection, laneStaggerMs: 100, ...(laneController ? { laneController } : {}) }))).subscribe({
       next: () => completed++,
       complete: () => {
         lanes = net.stats().lanes.length;
@@ -78,6 +78,12 @@ describe("auto's start lanes and the probed RTT", () => {
   it('a probe that reads 0 ms (no RTT measured yet) is read again after the pong: a 20 ms path opens the start lanes, a LAN none', () => {
     expect(lanesUsed({ ...LAN, delayMs: 10 }, '0-first').lanes).toBeGreaterThanOrEqual(8);
     expect(lanesUsed(LAN, '0-first')).toEqual({ lanes: 1, completed: 2 });
+  });
+
+  it('a path of 100 ms or more starts with every lane the receiver took (15), a shorter one with 8; an app\'s startLanes is kept', () => {
+    expect(lanesUsed({ ...LAN, delayMs: 60 }).lanes).toBe(16);
+    expect(lanesUsed({ ...LAN, delayMs: 40 }).lanes).toBe(9);
+    expect(lanesUsed({ ...LAN, delayMs: 60 }, undefined, { startLanes: 4 }).lanes).toBe(5);
   });
 
   it('a LAN whose probe reads 4 ms opens no lane (the pong says 1 ms), nor one whose probe reads 1 ms (no ping needed)', () => {
