@@ -289,7 +289,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           return;
         }
         // Paused: with watermarks of its own, the channel's resume point follows its watermark now.
-        if (config.highOf && isOpen(st.channel)) st.channel.bufferedAmountLowThreshold = lowOf(st.channel);
+        if (config.highOf && isOpen(st.channel)) setThreshold(st.channel, lowOf(st.channel));
         if (st.head > 1024 && st.head * 2 > st.queue.length) {
           st.queue = st.queue.slice(st.head);
           st.head = 0;
@@ -316,7 +316,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
           },
         };
         states.set(channel, st);
-        channel.bufferedAmountLowThreshold = lowOf(channel);
+        setThreshold(channel, lowOf(channel));
         channel.addEventListener('bufferedamountlow', st.onResume);
         channel.addEventListener('open', st.onResume);
         channel.addEventListener('close', st.onClose);
@@ -384,9 +384,18 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
 /** Gives a channel its own `bufferedAmountLowThreshold` back; a closed (or destroyed) one has none to give. */
 function restoreThreshold(st: ChannelState): void {
   if (st.channel.readyState === 'closed' || st.channel.readyState === 'closing') return;
+  setThreshold(st.channel, st.previousThreshold);
+}
+
+/**
+ * Sets `bufferedAmountLowThreshold`. node-datachannel throws ("setBufferedAmountLowThreshold() called on
+ * destroyed channel") on a channel whose connection the peer closed while it still reads `open`; such a
+ * channel's `close` follows, and its frames are resent from there, so the throw is dropped here.
+ */
+function setThreshold(channel: DataChannelLike, bytes: number): void {
   try {
-    st.channel.bufferedAmountLowThreshold = st.previousThreshold;
+    channel.bufferedAmountLowThreshold = bytes;
   } catch {
-    // node-datachannel throws on a channel destroyed under us
+    // destroyed under us: its close event comes
   }
 }

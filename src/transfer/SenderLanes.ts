@@ -22,6 +22,7 @@ import { laneTimeoutOf, type LaneOptions } from './laneSignal';
 import { LaneWatermarks } from './laneWatermarks';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
 import { closeAll, createLaneChannels } from './transferChannels';
+import { closeLaneChannels } from './closeLaneChannels';
 
 /** Who decides the lane count: a fixed number, or the lane controller. */
 export type LaneRule = 'fixed' | 'controller';
@@ -385,7 +386,7 @@ export class SenderLanes {
   private leave(lane: number, reason: string): void {
     const chs = this.joined.get(lane);
     this.joined.delete(lane);
-    if (chs) closeAll(chs);
+    if (chs) closeLaneChannels(chs);
     this.c.changed({ action: 'shed', reason, lanes: this.lanes, atMs: this.c.sc.now() });
     this.onAnswer();
   }

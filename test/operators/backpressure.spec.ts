@@ -684,6 +684,24 @@ describe('backpressure', () => {
       sub.unsubscribe();
     });
 
+    it('a channel whose threshold setter throws (node-datachannel: destroyed under us, still reading open) passes its frame on; no error', () => {
+      const ch = new FakeChannel('c1');
+      Object.defineProperty(ch, 'bufferedAmountLowThreshold', {
+        get: () => 0,
+        set: () => {
+          throw new Error('setBufferedAmountLowThreshold() called on destroyed channel');
+        },
+      });
+      const seen: unknown[] = [];
+      let failed: unknown;
+      const sub = concat(of({ channel: ch, frame: frames.a }), NEVER)
+        .pipe(backpressure({ high: 1000, low: 100, maxMessageSize: 50 }))
+        .subscribe({ next: (r) => seen.push(r.frame), error: (e) => (failed = e) });
+      sub.unsubscribe();
+      expect(failed).toBeUndefined();
+      expect(seen).toEqual([frames.a]);
+    });
+
     it("owns bufferedAmountLowThreshold only while subscribed: the user's 32768 is `low` meanwhile and comes back after", () => {
       const ch = new FakeChannel('c1');
       ch.bufferedAmountLowThreshold = 32_768;

@@ -263,6 +263,10 @@ describe('sendToChannels with a stack that throws a plain "closed" error', () =>
     const failing = (message: string): any => ({ label: 'x', readyState: 'open', bufferedAmount: 0, send: () => { throw new Error(message); } });
     const epipe = failing('libdatachannel error while sending data channel message: Sending failed, errno=32');
     await expect(lastValueFrom(of({ channel: epipe, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(ChannelClosedError);
+    // node-datachannel once the peer closed the lane's connection: the channel still reads 'open'.
+    const destroyed = failing('sendMessagBinary() called on destroyed channel');
+    await expect(lastValueFrom(of({ channel: destroyed, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(ChannelClosedError);
+    await expect(lastValueFrom(of({ channel: destroyed, frame: new Uint8Array(4) }).pipe(sendToChannels({ skipClosed: () => true })), { defaultValue: 'skipped' })).resolves.toBe('skipped');
     const other = failing('libdatachannel error while sending data channel message: Sending failed, errno=12');
     await expect(lastValueFrom(of({ channel: other, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(SinkWriteError);
   });

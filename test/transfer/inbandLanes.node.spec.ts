@@ -90,6 +90,33 @@ describe('in-band lanes (node-datachannel)', () => {
     expect(built.sender.map((pc) => pc.connectionState)).toEqual(['closed', 'closed', 'closed']);
   }, 60_000);
 
+  it('a lane the receiver closes mid-transfer (its connection destroyed under the sender\'s still-open channels) costs its frames, not the transfer', async () => {
+    const bytes = randomBytes(8_000_000);
+    // The receiver closes its first lane's connection once a few frames came on it; the rest of the file is read after.
+    const closed = new Subject<void>();
+    const receiverFactory = () => {
+      const pc = factory('receiver')();
+      if (built.receiver.length === 1) {
+        let frames = 0;
+        pc.addEventListener('datachannel', (ev: any) =>
+          ev.channel.addEventListener('message', () => {
+            if (++frames !== 3) return;
+            pc.close();
+            closed.next();
+          }),
+        );
+      }
+      return pc;
+    };
+    const file = gated(bytes, 2_000_000, firstValueFrom(closed));
+    const receive = lastValueFrom(receiveFiles(pair.b[0], { createConnection: receiverFactory, acceptLaneCandidate: isLoopbackUdpCandidate }).pipe(toArray()));
+    const sent = await lastValueFrom(sendFiles(pair.a[0], [file], { profile: 'wifi', inbandLanes: 2, createConnection: factory('sender'), sampleIntervalMs: 100, ...lanes }).pipe(toArray()));
+    const got = await receive;
+    expect(sent.at(-1)?.type).toBe('completed');
+    expect(sha256Hex(await received(got.find((e) => e.type === 'file-completed')))).toBe(sha256Hex(bytes));
+    expect(built.receiver[0].connectionState).toBe('closed');
+  }, 60_000);
+
   it('an old receiver (no createConnection, no global RTCPeerConnection) takes no lanes and the transfer runs on the one connection', async () => {
     const bytes = randomBytes(300_000);
     const receive = lastValueFrom(receiveFiles(pair.b[0]).pipe(toArray()));
