@@ -22,6 +22,32 @@ export interface ReorderConfig {
   readonly scheduler?: SchedulerLike;
   /** Called with the index of each dropped duplicate. A throw errors the output. Default: none. */
   readonly onDuplicate?: (index: number) => void;
+  /**
+   * A byte budget shared with other `reorder`s (the files of one session): a chunk is buffered only if the
+   * budget grants its bytes too (`ERR_REORDER_OVERFLOW` otherwise), and the bytes go back as chunks leave the
+   * buffer or the subscription ends. Default: none (only `maxBufferedBytes`).
+   */
+  readonly budget?: ReorderBudget;
+}
+
+/** Bytes that several reorder buffers share. */
+export interface ReorderBudget {
+  /** The bound, bytes (for messages). */
+  readonly maxBytes: number;
+  /** Grants `bytes`, or returns false when that would pass the bound. */
+  take(bytes: number): boolean;
+  /** Gives `bytes` back. */
+  give(bytes: number): void;
+}
+
+/** A {@link ReorderBudget} of `maxBytes`. */
+export function reorderBudget(maxBytes: number): ReorderBudget {
+  let used = 0;
+  return {
+    maxBytes,
+    take: (bytes) => (used + bytes > maxBytes ? false : ((used += bytes), true)),
+    give: (bytes) => void (used = Math.max(0, used - bytes)),
+  };
 }
 
 /** Default window, in chunks. */
@@ -56,7 +82,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isI
  * @return An operator that reorders chunks.
  */
 export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chunk> {
-  const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeoutMs, scheduler = asyncScheduler, onDuplicate } = config;
+  const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeoutMs, scheduler = asyncScheduler, onDuplicate, budget } = config;
   if (!isCount(start)) throw new InvalidConfigError(`start must be an integer >= 0, got ${start}`, { start });
   if (!isCount(window) || window < 1) throw new InvalidConfigError(`window must be an integer >= 1, got ${window}`, { window });
   if (!(maxBufferedBytes >= 0)) throw new InvalidConfigError(`maxBufferedBytes must be >= 0, got ${maxBufferedBytes}`, { maxBufferedBytes });
@@ -96,6 +122,7 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
           const c = buffer.get(next)!;
           buffer.delete(next);
           bufferedBytes -= c.data.length;
+          budget?.give(c.data.length);
           next++;
           subscriber.next(c);
         }
@@ -113,6 +140,9 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
         }
         if (bufferedBytes + chunk.data.length > maxBufferedBytes) {
           return fail('ERR_REORDER_OVERFLOW', `buffering chunk ${index} would exceed ${maxBufferedBytes} B`, { index, maxBufferedBytes });
+        }
+        if (budget && !budget.take(chunk.data.length)) {
+          return fail('ERR_REORDER_OVERFLOW', `buffering chunk ${index} would exceed the shared ${budget.maxBytes} B`, { index, sharedMaxBytes: budget.maxBytes });
         }
         const wasEmpty = buffer!.size === 0;
         buffer!.set(index, chunk);
@@ -152,6 +182,8 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
         },
       });
       return () => {
+        budget?.give(bufferedBytes);
+        bufferedBytes = 0;
         buffer?.clear();
         buffer = null;
         timer = undefined;

@@ -36,7 +36,7 @@ const isClosedFailure = (err: unknown, readyState: string): boolean =>
   // node-datachannel's native send throws a plain Error ("DataChannel is closed") before the polyfill's readyState
   // changes, or, when the connection under it was closed, "Sending failed, errno=32" (EPIPE) or "sendMessagBinary()
   // called on destroyed channel" while it still says open.
-  /\bclosed\b|\bdestroyed channel\b|\bsending failed, errno=(32|104)\b/i.test(String((err as { message?: unknown } | null)?.message ?? ''));
+  /\bclosed\b|\bdestroyed channel\b|\bsending failed, errno=(2|32|104)\b/i.test(String((err as { message?: unknown } | null)?.message ?? ''));
 
 /**
  * Sends each routed frame on its channel and emits the number of bytes sent.

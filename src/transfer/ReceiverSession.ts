@@ -47,6 +47,7 @@ import {
   type TallowError,
 } from '../errors';
 import { createSha256 } from '../hash/sha256';
+import { DEFAULT_REORDER_MAX_BYTES, reorderBudget, type ReorderBudget } from '../operators/reorder';
 import type { ControlMessage, Manifest, SessionSettings } from '../protocol/control';
 import { decodeFrame, type DataFrame } from '../protocol/frame';
 import { fromChannelMessages } from '../sources/fromChannelMessages';
@@ -113,6 +114,8 @@ export class ReceiverSession {
   /** Started files by index (complete ones stay, so their late frames are dropped), and those not complete. */
   private readonly files = new Map<number, FileReceiver>();
   private readonly active = new Set<FileReceiver>();
+  /** Out-of-order chunks of every file of the session together: `maxBufferedBytes` (a sender may start 64 files at once). */
+  private readonly reorderBudget: ReorderBudget;
   private readonly results: FileResult[] = [];
   /** Bytes of the completed files. */
   private doneBytes = 0;
@@ -137,6 +140,7 @@ export class ReceiverSession {
     this.sc = o.scheduler ?? asyncScheduler;
     this.target = o.target ?? blobTarget();
     this.startedAt = this.lastProgressAt = this.sc.now();
+    this.reorderBudget = reorderBudget(o.maxBufferedBytes ?? DEFAULT_REORDER_MAX_BYTES);
   }
 
   /** Listens for the sender's control channel. */
@@ -511,6 +515,7 @@ export class ReceiverSession {
       scheduler: this.sc,
       preOpened: held && { opened: held.opened, prefix: held.prefix! },
       hooks: this.hooksFor(() => file),
+      budget: this.reorderBudget,
     });
     this.files.set(m.index, file);
     this.active.add(file);

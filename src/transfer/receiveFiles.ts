@@ -43,7 +43,10 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   readonly maxPathLength?: number;
   /** Most out-of-order chunks held per file while waiting for a gap to fill (the memory bound). Default 1024. */
   readonly maxBufferedChunks?: number;
-  /** Most out-of-order bytes held per file. Default 64 MiB. */
+  /**
+   * Most out-of-order bytes held per file, and by all the files of a session together (a sender may start up
+   * to `parallel` files, 64, at once). Default 64 MiB.
+   */
   readonly maxBufferedBytes?: number;
   /**
    * Fail when no bytes are verified and no file completes for this long once accepted, ms. Default 30000. In

@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError, ReorderError } from '../../src/errors';
-import { reorder, type ReorderConfig } from '../../src/operators/reorder';
+import { reorder, reorderBudget, type ReorderConfig } from '../../src/operators/reorder';
 import type { Chunk } from '../../src/types';
 import { pattern, testScheduler } from '../helpers/marbles';
 
@@ -29,6 +29,17 @@ const run = (chunks: number[], config: ReorderConfig = {}) => {
 };
 
 describe('reorder', () => {
+  it('a shared budget bounds two reorders together: the second overflows when both hold more than it; bytes come back', () => {
+    testScheduler().run(({ cold, expectObservable }) => {
+      // 10 bytes shared; each buffered chunk is 4 bytes. First: b, c held (8). Second: its c would make 12.
+      const budget = reorderBudget(10);
+      expectObservable(show(cold('-b-c-(a|)', C).pipe(reorder({ budget })))).toBe('-----(abc|)');
+      expectObservable(show(cold('----c|', C).pipe(reorder({ budget })))).toBe('----(x|)', OVERFLOW);
+      // After the first released its chunks and the second's subscription ended, the budget is whole again.
+      expectObservable(show(cold('------c-b-(a|)', C).pipe(reorder({ budget })))).toBe('----------(abc|)');
+    });
+  });
+
   it('emits chunks in index order from unordered arrival', () => {
     testScheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const source = cold('-c-a-b----d-|', C);
