@@ -6,8 +6,8 @@
  * skipped, a file it holds in part resumes from its verified prefix (a target with `held()`, such as
  * `directoryTarget`), so confirmed bytes do not cross again. docs/protocol.md ("Resuming a session").
  */
-import { asyncScheduler, defer, from, isObservable, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
-import { ChannelClosedError, ConnectionLostError, InvalidConfigError } from '../errors';
+import { asyncScheduler, defer, from, isObservable, NEVER, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
+import { asTallowError, ChannelClosedError, ConnectionLostError, InvalidConfigError } from '../errors';
 import type { PeerConnectionLike } from '../types';
 import type { FileResult, SessionEvent } from './SessionEvent';
 
@@ -22,7 +22,12 @@ export interface ReconnectOptions {
    * lane order). Without it, a lost connection fails the session with `ChannelClosedError`.
    */
   readonly reconnect?: () => Connections | PromiseLike<Connections> | Observable<Connections>;
-  /** How long to wait for `reconnect`'s connections, ms; then `ConnectionLostError`. Default 60000. */
+  /**
+   * How long a lost session may take to run again, ms, from the loss until the session starts on new
+   * connections (`reconnect`'s connections came and the offer was accepted on them); then
+   * `ConnectionLostError`. New connections that fail before the session starts on them count against the
+   * same time, and `reconnect` is asked again at most once a second. Default 60000.
+   */
   readonly interruptionGraceMs?: number;
 }
 
@@ -57,36 +62,76 @@ export function resumeSession(
   return new Observable<SessionEvent>((subscriber) => {
     const carried: Carried = { done: new Map(), doneBytes: 0, total: 0, retransmitted: 0, startedAt: sc.now() };
     let current: Subscription | undefined;
+    // The end of the grace, from the loss until the session starts again (kept across failed attempts).
+    let deadline: number | undefined;
+    let watchdog: Subscription | undefined;
+    // Bumped by every new attempt and every interruption: a run that failed while it was being subscribed
+    // has been replaced already, and must not take `current` back.
+    let generation = 0;
+    const lostAfter = (cause: unknown, n: number) => new ConnectionLostError(graceMs, { side: o.side, attempts: n + 1 }, cause);
     const attempt = (connections: Connections, n: number) => {
       const doneBefore = carried.doneBytes;
       const countBefore = carried.done.size;
-      current = run(connections, n, carried).subscribe({
+      let started = n === 0;
+      const g = ++generation;
+      const sub = run(connections, n, carried).subscribe({
         next: (e) => {
+          if (e.type === 'started') {
+            started = true;
+            deadline = undefined;
+            watchdog?.unsubscribe();
+          }
           const out = carry(e, n, carried, doneBefore, countBefore, sc);
           if (out) subscriber.next(out);
           if (e.type === 'completed') subscriber.complete();
         },
-        error: (err) => (isConnectionLoss(err) ? interrupted(err, n) : subscriber.error(err)),
+        error: (err) => (isConnectionLoss(err) ? interrupted(err, n, started) : subscriber.error(err)),
         complete: () => subscriber.complete(),
       });
+      if (g !== generation) return;
+      current = sub;
+      // New connections that never carry the session (never connect, or nobody answers on them) end with the grace.
+      if (!started && deadline !== undefined && !subscriber.closed) {
+        watchdog = sc.schedule(() => {
+          watchdog?.unsubscribe();
+          current?.unsubscribe();
+          subscriber.error(lostAfter(new ChannelClosedError(`the session did not start again on new connections within ${graceMs} ms`, { graceMs }), n));
+        }, Math.max(0, deadline - sc.now()));
+      }
     };
-    const interrupted = (err: unknown, n: number) => {
+    const interrupted = (err: unknown, n: number, started: boolean) => {
+      generation++;
+      watchdog?.unsubscribe();
       subscriber.next({ type: 'interrupted', reason: (err as Error).message, code: (err as { code?: string }).code ?? 'ERR_CHANNEL_CLOSED', attempt: n });
-      const lost = timer(graceMs, sc).pipe(switchMap(() => throwError(() => new ConnectionLostError(graceMs, { side: o.side, attempts: n + 1 }, err))));
-      current = race(defer(() => connectionsOf(o.reconnect!())), lost)
+      deadline ??= sc.now() + graceMs;
+      const remaining = deadline - sc.now();
+      if (remaining <= 0) return subscriber.error(lostAfter(err, n));
+      // Connections that failed before the session started on them: ask again a second later, not at once
+      // (and not at all when the grace ends first).
+      const askIn = started ? 0 : RETRY_RECONNECT_MS;
+      const lost = timer(remaining, sc).pipe(switchMap(() => throwError(() => lostAfter(err, n))));
+      const ask = askIn < remaining ? timer(askIn, sc).pipe(switchMap(() => connectionsOf(o.reconnect!()))) : NEVER;
+      current = race(lost, ask)
         .pipe(take(1))
         .subscribe({
           next: (c) => {
             subscriber.next({ type: 'resumed', attempt: n + 1 });
             attempt(c, n + 1);
           },
-          error: (e) => subscriber.error(e),
+          // A `reconnect` that throws or rejects: the app's callback failed (ERR_INTERNAL, its error as cause).
+          error: (e) => subscriber.error(asTallowError(e)),
         });
     };
     attempt(first, 0);
-    return () => current?.unsubscribe();
+    return () => {
+      watchdog?.unsubscribe();
+      current?.unsubscribe();
+    };
   });
 }
+
+/** After new connections failed before the session started on them, `reconnect` is asked again this much later, ms. */
+export const RETRY_RECONNECT_MS = 1000;
 
 const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Connections>): Observable<Connections> =>
   isObservable(r) ? r : from(Promise.resolve(r));

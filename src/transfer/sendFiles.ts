@@ -101,7 +101,9 @@ export function resumableSend(connection: PeerConnectionLike | readonly PeerConn
   return defer(() => {
     // The in-band lanes outlive each run of the session (reused by the next) and close with the whole send.
     const pool = new SenderLanePool({ ...options, scheduler: options.scheduler ?? asyncScheduler, staggerMs: options.laneStaggerMs ?? LANE_STAGGER_MS });
-    return resumeSession(connection, (c) => defer(() => sendSession(c, set, { ...options, transferId }, pool, where)), { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
+    // `reconnect`'s connections are checked in each run: a closed one is another loss, within the grace.
+    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => (checkOpen(where, checkConnections(where, lanesOf(c))), sendSession(c, set, { ...options, transferId }, pool, where)));
+    return resumeSession(connection, run, { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
   });
 }
 

@@ -5,7 +5,7 @@
  * and what crosses twice is at most one window. Without new connections within `interruptionGraceMs`, both
  * sides fail with ConnectionLostError at exactly that time.
  */
-import { map, NEVER, timer } from 'rxjs';
+import { defer, map, NEVER, of, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { ChannelClosedError, ConnectionLostError, InvalidConfigError, receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
@@ -153,6 +153,65 @@ describe('a session whose connection dies', () => {
       expect(side.error).toBeInstanceOf(InvalidConfigError);
       expect((side.error as InvalidConfigError).details).toEqual({ field: 'connection', value: '{}' });
     }
+  });
+
+  it('reconnect hands over connections that never carry the session (nobody answers on them): ConnectionLostError when the grace ends, not a hang', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    ts.run(() => {
+      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      // Each side gets an end of a link of its own whose far end nobody uses: connected, and silent.
+      const silent = (end: 'a' | 'b') => () => timer(50, ts).pipe(map(() => createVirtualLink({ delayMs: 10, scheduler: ts })[end]));
+      receiveFiles(first.b, { scheduler: ts, reconnect: silent('b'), interruptionGraceMs: 5000 }).subscribe(record(ts, receiver));
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: silent('a'), interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
+      ts.schedule(() => first.fail(), 250);
+    });
+    for (const side of [sender, receiver]) {
+      expect(types(side)).toEqual(expect.arrayContaining(['interrupted', 'resumed']));
+      expect(side.error).toBeInstanceOf(ConnectionLostError);
+      expect(side.at! - 250).toBeGreaterThanOrEqual(5000);
+      expect(side.at! - 250).toBeLessThan(5000 + 1100);
+    }
+  });
+
+  it('reconnect hands over closed connections: asked again once a second, then ConnectionLostError when the grace ends', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    let asked = 0;
+    ts.run(() => {
+      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      // An Observable, as the other tests' reconnects: a plain value goes through a promise, which virtual time does not settle.
+      const closed = () =>
+        defer(() => {
+          asked++;
+          const l = createVirtualLink({ scheduler: ts });
+          l.close();
+          return of(l.a);
+        });
+      receiveFiles(first.b, { scheduler: ts }).subscribe({ error: () => undefined });
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: closed, interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
+      ts.schedule(() => first.fail(), 250);
+    });
+    expect(sender.error).toBeInstanceOf(ConnectionLostError);
+    expect((sender.error as ConnectionLostError).cause).toBeInstanceOf(ChannelClosedError);
+    expect(sender.at! - 250).toBeGreaterThanOrEqual(5000);
+    expect(sender.at! - 250).toBeLessThan(5000 + 1100);
+    expect(asked).toBeGreaterThanOrEqual(4);
+    expect(asked).toBeLessThanOrEqual(6);
+  });
+
+  it('a reconnect that rejects fails the side with ERR_INTERNAL, its error as cause (a TallowError, as every error)', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    ts.run(() => {
+      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      receiveFiles(first.b, { scheduler: ts }).subscribe({ error: () => undefined });
+      const failing = () => timer(50, ts).pipe(map(() => { throw new Error('app signalling failed'); }));
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: failing }).subscribe(record(ts, sender));
+      ts.schedule(() => first.fail(), 250);
+    });
+    expect(sender.error).toMatchObject({ name: 'TallowError', code: 'ERR_INTERNAL', cause: { message: 'app signalling failed' } });
   });
 
   it('one lane of two dies: the session goes on over the other, and the sender reports lane-lost', () => {
