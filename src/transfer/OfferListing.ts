@@ -41,6 +41,8 @@ export class OfferListing {
     const maxFiles = limits.maxFiles ?? 10_000;
     const maxTotal = limits.maxTotalSize ?? Number.MAX_SAFE_INTEGER;
     if (msg.files > maxFiles) throw new LimitExceededError('file count', msg.files, maxFiles);
+    // Folders too: at most as many as files (an empty folder each, or every folder a path goes through).
+    if (msg.folders > maxFiles) throw new LimitExceededError('folder count', msg.folders, maxFiles);
     if (msg.bytes > maxTotal) throw new LimitExceededError('total size', msg.bytes, maxTotal);
     if (msg.files === 0 && msg.bytes !== 0) throw new ProtocolError(`an offer of no files announces ${msg.bytes} B`, { id: msg.id, bytes: msg.bytes });
   }
@@ -109,6 +111,9 @@ export class OfferListing {
       }
       (isFolder ? this.folderNames : this.fileNames).add(prefix);
     }
+    // Every folder a path goes through is one the receiver may create: 100 names of 1,000 characters made 50,000.
+    const maxFolders = this.limits.maxFiles ?? 10_000;
+    if (this.folderNames.size > maxFolders) throw new LimitExceededError('folder count', this.folderNames.size, maxFolders);
   }
 
   private checkPath(name: string): void {

@@ -33,7 +33,10 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
    * decides (handy in virtual time).
    */
   readonly accept?: (offer: SessionOffer) => AcceptDecision | Promise<AcceptDecision> | Observable<AcceptDecision>;
-  /** Most files one offer may list (more: reject, `LimitExceededError`). Default 10000. */
+  /**
+   * Most files one offer may list, and most folders (listed, or that its paths go through) (more: reject,
+   * `LimitExceededError`). Default 10000.
+   */
   readonly maxFiles?: number;
   /** Largest sum of the offered files' sizes, bytes. Default `Number.MAX_SAFE_INTEGER`. */
   readonly maxTotalSize?: number;
