@@ -6,6 +6,7 @@
  * throws `ProtocolError`.
  */
 import { LimitExceededError, ProtocolError } from '../errors';
+import { landingPath } from './locatePath';
 import { frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
 import type { SessionOffer } from './SessionEvent';
 
@@ -100,9 +101,12 @@ export class OfferListing {
     return { id: this.msg.id, files: [...this.files], folders: [...this.folders], bytes: this.msg.bytes };
   }
 
-  /** One tree: no name is both a file and a folder (`x` and `x/y.txt`), whichever comes first. */
+  /**
+   * One tree: no name is both a file and a folder (`x` and `x/y.txt`), whichever comes first, judged on where
+   * each lands in a receiver's folder (`locatePath`: `x?` and `x_/y.txt` both land on `x_`).
+   */
   private checkTree(name: string, kind: 'file' | 'folder'): void {
-    const segments = name.split('/');
+    const segments = landingPath(name).split('/');
     for (let k = 1; k <= segments.length; k++) {
       const prefix = segments.slice(0, k).join('/');
       const isFolder = k < segments.length || kind === 'folder';

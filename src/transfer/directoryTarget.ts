@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { catchError, map, Observable, tap, throwError, type OperatorFunction } from 'rxjs';
 import { LimitExceededError, ProtocolError, SinkWriteError, SourceReadError, TallowError } from '../errors';
 import type { Manifest } from '../protocol/control';
-import { sanitizeFileName } from '../protocol/sanitizeFileName';
+import { locatePath } from './locatePath';
 import { fromFilePath } from '../sources/fromFilePath';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
@@ -66,8 +66,6 @@ const claimed = new Set<string>();
 /** Opening a part file or record never follows a symbolic link (0 where the platform has no O_NOFOLLOW). */
 const NOFOLLOW = (constants.O_NOFOLLOW as number | undefined) ?? 0;
 
-/** A path from the peer starting with a drive (`C:`): absolute on Windows. */
-const DRIVE = /^[a-z]:/i;
 
 /**
  * Files up to this size are written with `O_SYNC` instead of being fsynced once written: for a file that
@@ -130,36 +128,7 @@ const finalName = (name: string, n: number): string => {
   return `${stem} (${n})${ext}`;
 };
 
-/** Where a peer's path lands: the safe folder segments under the target directory, and the file name. */
-interface Location {
-  readonly folders: readonly string[];
-  readonly name: string;
-}
 
-/** `segment` made safe by sanitizeFileName, or undefined when nothing usable is left. */
-const safeSegment = (segment: string): string | undefined => {
-  try {
-    return sanitizeFileName(segment);
-  } catch {
-    return undefined;
-  }
-};
-
-/**
- * Where a file (or folder) named `path` by the peer lands. A plain relative path (`/`-separated; no
- * empty, `.` or `..` segment, no backslash, not absolute or drive-rooted, every segment usable) keeps
- * its folders, each segment made safe like a file name (`.git/CON` → `git/_CON`). Any other path keeps
- * only its last segment, as `sanitizeFileName` does for one name (`../../etc/passwd` → `passwd`,
- * `C:\x\win.ini` → `win.ini`), so nothing lands outside the directory. Throws `ProtocolError`
- * (`ERR_UNSAFE_NAME`) where sanitizeFileName does: NUL anywhere, or no usable last segment.
- */
-function locate(path: string): Location {
-  const name = sanitizeFileName(path);
-  const segments = path.split('/');
-  const plain = !path.includes('\\') && !DRIVE.test(path) && segments.every((s) => s !== '' && s !== '.' && s !== '..');
-  const folders = plain ? segments.slice(0, -1).map(safeSegment) : [];
-  return { folders: folders.every((s) => s !== undefined) ? (folders as string[]) : [], name };
-}
 
 /**
  * Lists a folder's part files for `held`, reading it again only when its mtime changed (adding,
@@ -508,7 +477,7 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
   const folders = targetFolders(dir);
   return {
     open: async (manifest: Manifest, hints?: OpenHints): Promise<OpenedTarget> => {
-      const { folders: segments, name } = locate(manifest.name);
+      const { folders: segments, name } = locatePath(manifest.name);
       const opts = { name, overwrite, resume, checkpointEvery, maxQueued, fsync, hints };
       try {
         return await openIn(await folders.reach(segments, true), manifest, opts);
@@ -520,7 +489,7 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
       }
     },
     held: async (manifest: Manifest): Promise<number> => {
-      const { folders: segments, name } = locate(manifest.name);
+      const { folders: segments, name } = locatePath(manifest.name);
       if (!resume) return 0;
       const at = await folders.reach(segments, false);
       if (at && (await isFinished(at, name, manifest))) return manifest.size;
@@ -528,7 +497,7 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
       return at && parts ? peekPartial(at, parts, name, manifest) : 0;
     },
     folder: async (path: string): Promise<void> => {
-      const { folders: segments, name } = locate(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
+      const { folders: segments, name } = locatePath(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
       await folders.reach([...segments, name], true);
     },
   };
