@@ -34,6 +34,10 @@ interface AnsweredLane {
   readonly onState: () => void;
   /** Stops the negotiation while it runs. */
   cancel?: () => void;
+  /** Whether a `tallow-lane` channel ever came on it. */
+  channels: boolean;
+  /** The wait for its first channel once connected. */
+  channelWait?: { unsubscribe(): void };
 }
 
 export class ReceiverLanePool {
@@ -91,12 +95,13 @@ export class ReceiverLanePool {
     const onChannel = (ev: { channel?: DataChannelLike }) => {
       const ch = ev?.channel;
       if (!ch || !ch.label.startsWith(LANE_CHANNEL_PREFIX)) return;
+      l.channels = true;
       ch.binaryType = 'arraybuffer';
       if (this.host) this.host.channel(ch);
       else ch.close();
     };
     const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.drop(lane, false);
-    const l: AnsweredLane = { pc, signal, onChannel, onState };
+    const l: AnsweredLane = { pc, signal, onChannel, onState, channels: false };
     this.lanes.set(lane, l);
     pc.addEventListener('datachannel', onChannel);
     pc.addEventListener('connectionstatechange', onState);
@@ -106,7 +111,10 @@ export class ReceiverLanePool {
       acceptCandidate: this.o.acceptLaneCandidate ?? (() => true),
       timeoutMs: laneTimeoutOf(this.o),
       scheduler: this.o.scheduler,
-      onConnected: () => undefined,
+      // A lane that connects but never opens a channel is dropped within the same bound (docs/protocol.md, item 5).
+      onConnected: () => {
+        l.channelWait = this.o.scheduler.schedule(() => !l.channels && this.lanes.get(lane) === l && this.drop(lane, true), laneTimeoutOf(this.o));
+      },
       onFailed: () => this.lanes.get(lane) === l && this.drop(lane, true),
     });
     signal.deliver(msg);
@@ -117,6 +125,7 @@ export class ReceiverLanePool {
     if (!l) return;
     this.lanes.delete(lane);
     l.cancel?.();
+    l.channelWait?.unsubscribe();
     l.pc.removeEventListener('datachannel', l.onChannel);
     l.pc.removeEventListener('connectionstatechange', l.onState);
     closeConnection(l.pc);

@@ -41,16 +41,28 @@ class FakeConnection extends EventTarget {
   }
 }
 
+/** A fake lane that connects once its answer is set, and then sees no channel at all. */
+class ConnectingConnection extends FakeConnection {
+  override setLocalDescription(): Promise<void> {
+    setTimeout(() => {
+      this.connectionState = 'connected';
+      this.dispatchEvent(new Event('connectionstatechange'));
+    }, 10);
+    return Promise.resolve();
+  }
+}
+
 /** A receiver with a recording factory, and a hostile sender that offers `inband` lanes (none: no field). */
-async function setUp(inband?: number) {
+async function setUp(inband?: number, lanes: { Fake?: typeof FakeConnection; laneConnectTimeoutMs?: number } = {}) {
   const built: FakeConnection[] = [];
+  const { Fake = FakeConnection, laneConnectTimeoutMs = 60_000 } = lanes;
   const createConnection = () => {
-    const pc = new FakeConnection();
+    const pc = new Fake();
     built.push(pc);
     return pc as unknown as PeerConnectionLike;
   };
   const s = closeAfter(new HostileSender());
-  const r = watch(receiveFile(s.link.b, { createConnection, laneConnectTimeoutMs: 60_000 }));
+  const r = watch(receiveFile(s.link.b, { createConnection, laneConnectTimeoutMs }));
   await s.opened();
   const [offer, entry] = offerMessages(M);
   s.send(inband === undefined ? offer : { ...offer, inband } as typeof offer);
@@ -119,6 +131,17 @@ describe('limit: hostile in-band lane messages', () => {
     expect(most).toBeLessThanOrEqual(2);
     expect(x.built).toHaveLength(8);
     expect(x.live()).toBe(0);
+  });
+
+  it('a lane that connects but never opens a channel is dropped within laneConnectTimeoutMs: lane-close, its connection closed', async () => {
+    const x = await setUp(1, { Fake: ConnectingConnection, laneConnectTimeoutMs: 300 });
+    x.s.send(laneOffer(0));
+    await x.s.next('lane-answer');
+    expect(await x.s.next('lane-close', 2_000)).toMatchObject({ id: M.session, lane: 0 });
+    expect(x.built[0].closed).toBe(true);
+    x.s.sendAll(M, new Uint8Array(M.size).fill(7), 4096);
+    await within(x.r.settled, 5_000, 'receiver settles');
+    expect(x.r.error()).toBeUndefined();
   });
 
   it('lane-close for a lane the receiver holds closes its connection; the transfer goes on', async () => {
