@@ -7,12 +7,14 @@ import { ProtocolError } from '../errors';
 /** Windows device names, reserved with any extension. */
 const DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9]|conin\$|conout\$)(\..*)?$/i;
 /**
- * Characters not allowed in a name on common file systems, control characters (C0 and C1), and the Unicode
+ * Characters not allowed in a name on common file systems, control characters (C0 and C1), the Unicode
  * direction controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069), which make a name display in
- * another order than it has (`"\u202Etxt.exe"` shows as `exe.txt`).
+ * another order than it has (`"\u202Etxt.exe"` shows as `exe.txt`), the line and paragraph separators
+ * (U+2028, U+2029), and the invisible zero-width space and byte-order mark (U+200B, U+FEFF). Joiners
+ * (U+200C, U+200D) stay: emoji and some scripts need them.
  */
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f<>:"|?*\\/\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f<>:"|?*\\/\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 /** Longest name kept, in UTF-8 bytes (most file systems allow 255). */
 export const MAX_SAFE_NAME_BYTES = 200;
 

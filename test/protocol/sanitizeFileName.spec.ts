@@ -21,6 +21,9 @@ describe('sanitizeFileName', () => {
     ['invoice\u2067fdp.exe\u2069.pdf', 'invoice_fdp.exe_.pdf'],
     ['a\u200Eb\u200Fc\u061Cd', 'a_b_c_d'],
     ['c1\u0085control', 'c1_control'],
+    ['line\u2028break\u2029.txt', 'line_break_.txt'],
+    ['\ufeffbom\u200Bzero.txt', '_bom_zero.txt'],
+    ['family 👨\u200D👩\u200D👧.png', 'family 👨\u200D👩\u200D👧.png'],
     ['日本語 ファイル.txt', '日本語 ファイル.txt'],
   ])('%j -> %j', (input, want) => {
     expect(sanitizeFileName(input)).toBe(want);
