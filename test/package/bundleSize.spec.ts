@@ -33,13 +33,15 @@ const TARGET_GZ_BYTES = 30_000;
  * size", has the history, the breakdown and what 30 KB would take). A default browser transfer: 54.5 KB (main
  * chunk 46.4 KB, hash worker script 8.1 KB) since in-band lanes got watermarks in time and a control-only given
  * connection (+1 KB), the sender one hand-off for both hashes and its probe check (+0.5 KB), sends spread
- * over tasks, the lane ramp and the held-candidate bound (+0.5 KB), and the checks of every option, input and
- * connection at subscription (src/transfer/checkOptions.ts and the option tables, +1.2 KB; 53.3 KB before). A KB
- * or two of growth fails here; lower it whenever the bundle shrinks.
+ * over tasks, the lane ramp and the held-candidate bound (+0.5 KB), the checks of every option, input and
+ * connection at subscription (src/transfer/checkOptions.ts and the option tables, +1.2 KB; 53.3 KB before), and
+ * the fixes the outside checks asked for on 6 Dec (+1.2 KB: the listing's tree on landing paths pulls
+ * sanitizeFileName in, a resumed offer's listing, the session's reorder budget, the reconnect grace, a dropped
+ * lane's channels): 56.0 KB. A KB or two of growth fails here; lower it whenever the bundle shrinks.
  */
-const DEFAULT_CEILING_GZ_BYTES = 55_500;
-/** The same, with every conditional chunk too: 57.0 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
-const ALL_CEILING_GZ_BYTES = 58_000;
+const DEFAULT_CEILING_GZ_BYTES = 57_000;
+/** The same, with every conditional chunk too: 58.4 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
+const ALL_CEILING_GZ_BYTES = 59_500;
 /** Any one lazy chunk: hash-wasm's SHA-256 alone, not all of hash-wasm (216 KB, 81 KB gzipped). */
 const LAZY_CHUNK_GZ_BYTES = 12_000;
 /** `reorder` alone: an app that uses one operator pays for that operator. */
