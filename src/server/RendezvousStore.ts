@@ -84,7 +84,7 @@ export interface RateLimit {
 export interface RendezvousStore {
   /** Joins a room (creating it), atomically across instances. */
   join(request: JoinRequest): Promise<JoinResult>;
-  /** The room a code points to, if the code has not expired. */
+  /** The room a code points to, if the code has not expired and the room still has a member. */
   roomOfCode(code: string, now: number): Promise<string | undefined>;
   /** Removes a seat; returns the room as it is left (undefined if gone). */
   leave(room: string, memberId: string, now: number): Promise<RoomRecord | undefined>;

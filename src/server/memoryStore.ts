@@ -62,7 +62,8 @@ export function memoryStore(config: MemoryStoreConfig = {}): RendezvousStore {
     async roomOfCode(code, t) {
       const entry = codes.get(code);
       if (entry && entry.expiresAt <= t) codes.delete(code);
-      return entry && entry.expiresAt > t ? entry.room : undefined;
+      // A code opens a room only while someone holds a seat in it: once both peers left, the transfer is over.
+      return entry && entry.expiresAt > t && read(entry.room) ? entry.room : undefined;
     },
     async leave(room, memberId) {
       const entry = rooms.get(room);

@@ -140,7 +140,9 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
       return result === 'code-taken' ? { kind: 'code-taken' } : result;
     },
     async roomOfCode(code) {
-      return (await redis.get(codeKey(code))) ?? undefined;
+      const room = await redis.get(codeKey(code));
+      // A code opens a room only while someone holds a seat in it: once both peers left, the transfer is over.
+      return room && (await redis.exists(roomKey(room))) ? room : undefined;
     },
     async leave(room, memberId) {
       const result = await update(room, (before) => {

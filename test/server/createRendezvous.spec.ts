@@ -173,6 +173,21 @@ describe('createRendezvous: codes expire', () => {
     expect((await join({ code: waiting.code })).s.last()).toMatchObject({ type: 'paired', room: 'r' });
   });
 
+  it('a code whose room both peers left is unknown-code: a receiver with a used code fails at once instead of waiting alone', async () => {
+    const { join } = setup({ codeTtlMs: 600_000 });
+    const a = await join({ room: 'r' });
+    const code = a.s.got[0].code;
+    const b = await join({ code });
+    expect(b.s.last()).toMatchObject({ type: 'paired' });
+    a.peer.closed();
+    b.peer.closed();
+    await Promise.resolve();
+    await Promise.resolve();
+    const late = await join({ code });
+    expect(late.s.got).toEqual([{ type: 'error', code: 'unknown-code', message: expect.any(String) }]);
+    expect(late.s.closed).toBe(CLOSE_UNKNOWN_CODE);
+  });
+
   it('a malformed code (wrong alphabet or length) is unknown-code as well', async () => {
     const { join } = setup();
     await join({ room: 'r' });

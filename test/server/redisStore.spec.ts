@@ -59,6 +59,23 @@ describe('rendezvous on Redis: several instances, one room', () => {
     expect(await a.next('peer-left')).toEqual({ type: 'peer-left' });
   });
 
+  it('a code whose room both peers left is unknown-code on either instance (a used code fails at once)', async () => {
+    const a = await client(one.signalUrl, 'room=used&lanes=1');
+    const { code } = await a.next('waiting');
+    const b = await client(two.signalUrl, `code=${code}&lanes=1`);
+    await b.next('paired');
+    b.ws.close();
+    await a.next('peer-left');
+    a.ws.close();
+    // The room is gone once the last seat is left (a clean close): read it back from Redis, not on a timer.
+    const r = new Redis(redis.url);
+    for (let i = 0; i < 100 && (await r.exists('tallow-rx:room:used')); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await r.exists('tallow-rx:room:used')).toBe(0);
+    r.disconnect();
+    const late = await client(two.signalUrl, `code=${code}&lanes=1`);
+    expect(await late.next('error')).toMatchObject({ code: 'unknown-code' });
+  });
+
   it('two peers joining one waiting room at once on different instances: exactly one is paired, the other gets full', async () => {
     for (let round = 0; round < 5; round++) {
       const a = await client(one.signalUrl, `room=race${round}`);
