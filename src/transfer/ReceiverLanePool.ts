@@ -100,7 +100,10 @@ export class ReceiverLanePool {
       if (this.host) this.host.channel(ch);
       else ch.close();
     };
-    const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.drop(lane, false);
+    // Its connection failed or closed under it: tell the sender (lane-close), which would otherwise learn it only
+    // from its own side of the connection, tens of seconds later when the close does not reach it, and keep
+    // sending on the lane meanwhile (docs/protocol.md, "In-band lanes", item 5).
+    const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.drop(lane, true);
     const l: AnsweredLane = { pc, signal, onChannel, onState, channels: false };
     this.lanes.set(lane, l);
     pc.addEventListener('datachannel', onChannel);
