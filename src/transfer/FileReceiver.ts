@@ -14,7 +14,7 @@ import { Observable, ReplaySubject, switchMap, take, map, tap, type SchedulerLik
 import { HashMismatchError, InvalidConfigError, ProtocolError } from '../errors';
 import { crc32InWorker } from '../hash/crc32InWorker';
 import { createSha256, type Sha256 } from '../hash/sha256';
-import { DEFAULT_REORDER_MAX_BYTES, reorder, type ReorderBudget } from '../operators/reorder';
+import { reorder, type ReorderBudget } from '../operators/reorder';
 import { repairChunks } from '../operators/repairChunks';
 import { verifyHash } from '../operators/verifyHash';
 import type { ControlMessage, Manifest } from '../protocol/control';
@@ -263,7 +263,7 @@ export class FileReceiver {
         maxCorruptRetries: o.maxCorruptRetries,
         scheduler,
       }),
-      reorder({ end: this.end$, window, maxBufferedBytes: o.maxBufferedBytes ?? DEFAULT_REORDER_MAX_BYTES, budget: this.cfg.budget }),
+      reorder({ end: this.end$, window, maxBufferedBytes: o.maxBufferedBytes, budget: this.cfg.budget }),
       // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
       tap((c) => {
         this.receivedPayload += c.data.length;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { catchError, map, Observable, tap, throwError, type OperatorFunction } from 'rxjs';
 import { LimitExceededError, ProtocolError, SinkWriteError, SourceReadError, TallowError } from '../errors';
 import type { Manifest } from '../protocol/control';
-import { locatePath } from './locatePath';
+import { landingSegments, locatePath } from './locatePath';
 import { fromFilePath } from '../sources/fromFilePath';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
@@ -497,8 +497,7 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
       return at && parts ? peekPartial(at, parts, name, manifest) : 0;
     },
     folder: async (path: string): Promise<void> => {
-      const { folders: segments, name } = locatePath(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
-      await folders.reach([...segments, name], true);
+      await folders.reach(landingSegments(path), true);
     },
   };
 }

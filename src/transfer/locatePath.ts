@@ -42,11 +42,20 @@ export function locatePath(path: string): Location {
   return { folders: folders.every((s) => s !== undefined) ? (folders as string[]) : [], name };
 }
 
+/**
+ * The segments a path lands on, trailing slashes ignored (a `folder` may end in one): its folders, then its
+ * last segment. Throws as {@link locatePath} does.
+ */
+export function landingSegments(path: string): string[] {
+  // Not a string: locatePath refuses it (ProtocolError ERR_UNSAFE_NAME), as for any name.
+  const { folders, name } = locatePath(typeof path === 'string' ? path.replace(/\/+$/, '') : path);
+  return [...folders, name];
+}
+
 /** The path `name` lands on, `/`-joined; the name itself where it cannot land anywhere (NUL, nothing usable). */
 export function landingPath(name: string): string {
   try {
-    const { folders, name: last } = locatePath(name.replace(/\/+$/, ''));
-    return [...folders, last].join('/');
+    return landingSegments(name).join('/');
   } catch {
     return name;
   }

@@ -102,7 +102,7 @@ export function resumableSend(connection: PeerConnectionLike | readonly PeerConn
     // The in-band lanes outlive each run of the session (reused by the next) and close with the whole send.
     const pool = new SenderLanePool({ ...options, scheduler: options.scheduler ?? asyncScheduler, staggerMs: options.laneStaggerMs ?? LANE_STAGGER_MS });
     // `reconnect`'s connections are checked in each run: a closed one is another loss, within the grace.
-    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => (checkOpen(where, checkConnections(where, lanesOf(c))), sendSession(c, set, { ...options, transferId }, pool, where)));
+    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId }, pool, where));
     return resumeSession(connection, run, { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
   });
 }
@@ -115,7 +115,7 @@ export function sendSession(
   pool?: SenderLanePool,
   where = 'sendFiles',
 ): Observable<SessionEvent> {
-  const lanes = checkConnections(where, lanesOf(connection));
+  const lanes = checkOpen(where, checkConnections(where, lanesOf(connection)));
   const files = set.files.map((f) => describeFile(f));
   if (files.length > MAX_SESSION_FILES) throw new InvalidConfigError(`a session offers at most ${MAX_SESSION_FILES} files (got ${files.length})`, { files: files.length });
   const parallel = options.filesInFlight ?? 8;
