@@ -5,9 +5,12 @@
  * messages the web page sends, see src/server/signalling.ts).
  *
  * ```
- * ws open ─▶ waiting {code}  ─▶ onWaiting(code)      (sender: print the code and the QR)
+ * ws open ─▶ waiting {code}  ─▶ onWaiting(code, …, codeExpiresAt)   (sender: print the code and the QR)
  *         ─▶ paired {role, lanes, iceServers} ─▶ lanes × negotiate ─▶ resolve(JoinedRoom)
  *         ─▶ error / full / close before paired ─▶ reject(RendezvousError)
+ * paired ─▶ peer-left before the lanes connect ─▶ onPeerLeft()
+ *           room owner (no `code`): keeps its seat and waits for the next peer
+ *           joined by `code`: waits `peerLeftGraceMs` for the peer to come back, then reject(RendezvousError 'peer-left')
  * ```
  *
  * The socket stays open while the transfer runs: the web page drops its peer
@@ -51,8 +54,18 @@ export interface JoinRoomConfig {
   /** Only relay candidates (`iceTransportPolicy: 'relay'`). */
   readonly relayOnly?: boolean;
   readonly bindAddress?: string;
-  /** Called with the room's code (and the room name and resume token) while alone in the room. */
-  readonly onWaiting?: (code: string, room: string, resume: string) => void;
+  /** Called with the room's code (and the room name, resume token and when the code expires, ms since the epoch) while alone in the room. */
+  readonly onWaiting?: (code: string, room: string, resume: string, codeExpiresAt: number) => void;
+  /** Called when the paired peer leaves before the lanes connected (its connection attempt failed, or it quit). */
+  readonly onPeerLeft?: () => void;
+  /**
+   * Joined by `code` only: how long to wait for a peer that left before the lanes connected to come back (its
+   * socket may have dropped and reconnect with its seat) before failing with `RendezvousError` `peer-left`.
+   * Default 10000 ms. The room's owner (no `code`) keeps waiting for the next peer instead.
+   */
+  readonly peerLeftGraceMs?: number;
+  /** Aborting it before the lanes connected closes the socket and the lanes and rejects (`RendezvousError` `aborted`). */
+  readonly signal?: AbortSignal;
   /** Called once paired, before negotiation. */
   readonly onPaired?: (role: 'offerer' | 'answerer', lanes: number) => void;
   /** Time allowed for every lane to connect once paired, ms. Default 20000. */
@@ -147,7 +160,14 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
   return new Promise<JoinedRoom>((resolve, reject) => {
     let connected = false;
     let attempts = 0;
+    // Joined by code: the timer that gives up on a peer that left before the lanes connected.
+    let graceTimer: ReturnType<typeof setTimeout> | undefined;
+    const stopGrace = (): void => {
+      clearTimeout(graceTimer);
+      graceTimer = undefined;
+    };
     const fail = (error: Error): void => {
+      stopGrace();
       if (connected) return goneResolve(error.message);
       if (done) return;
       close();
@@ -159,10 +179,11 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
           room = m.room;
           resume = m.resume;
           attempts = 0;
-          config.onWaiting?.(m.code, m.room, m.resume);
+          config.onWaiting?.(m.code, m.room, m.resume, m.codeExpiresAt);
           return;
         case 'paired': {
           if (connected) return goneResolve('the other side reconnected');
+          stopGrace();
           room = m.room;
           resume = m.resume;
           closeLanes();
@@ -190,8 +211,15 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
           return;
         }
         case 'peer-left':
-          if (connected) goneResolve('the other side left');
-          else closeLanes();
+          if (connected) return goneResolve('the other side left');
+          closeLanes();
+          config.onPeerLeft?.();
+          if (config.code && !graceTimer) {
+            graceTimer = setTimeout(
+              () => fail(new RendezvousError('peer-left', 'the other side left before the connection was made (its connection attempt failed, or it quit)')),
+              config.peerLeftGraceMs ?? 10_000,
+            );
+          }
           return;
         case 'full':
           return fail(new RendezvousError('full', 'that room already has two peers'));
@@ -243,6 +271,7 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
         onMessage(m);
       });
     };
+    config.signal?.addEventListener('abort', () => !connected && fail(new RendezvousError('aborted', 'gave up joining')), { once: true });
     open();
   });
 }

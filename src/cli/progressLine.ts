@@ -77,9 +77,13 @@ export interface VerifiedFile {
   readonly sha256: string;
 }
 
-/** The closing summary: one line per file (name cut to fit), then the total. */
-export function summaryLines(files: readonly VerifiedFile[], seconds: number, columns: number): string[] {
+/**
+ * The closing summary: one line per file (name cut to fit), then the total. The speed counts the bytes that
+ * moved: `heldBytes`, already on the receiver's disk when a resumed session started, are left out of it.
+ */
+export function summaryLines(files: readonly VerifiedFile[], seconds: number, columns: number, heldBytes = 0): string[] {
   const total = files.reduce((n, f) => n + f.bytes, 0);
+  const moved = Math.max(0, total - heldBytes);
   // Names come from the sender: escape what a terminal would act on.
   const paths = files.map((f) => printable(f.path));
   const lines = files.map((f, i) => {
@@ -89,7 +93,8 @@ export function summaryLines(files: readonly VerifiedFile[], seconds: number, co
     const name = path.length > room ? `…${path.slice(-(room - 1))}` : path.padEnd(Math.min(room, Math.max(...paths.map((x) => x.length))));
     return `✓ ${name}${tail}`;
   });
-  const rate = seconds > 0 ? (total * 8) / seconds : 0;
-  lines.push(`verified ${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(total)} in ${seconds.toFixed(1)} s (${formatRate(rate)}), SHA-256 equal on both ends`);
+  const rate = seconds > 0 ? (moved * 8) / seconds : 0;
+  const resumed = heldBytes > 0 ? `, ${formatBytes(Math.min(heldBytes, total))} of it already here` : '';
+  lines.push(`verified ${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(total)} in ${seconds.toFixed(1)} s (${formatRate(rate)}${resumed}), SHA-256 equal on both ends`);
   return lines;
 }

@@ -5,14 +5,16 @@ import { receiveFiles } from '../transfer/receiveFiles';
 import { directoryTarget } from '../transfer/directoryTarget';
 import type { SessionOffer } from '../transfer/SessionEvent';
 import { normalizeRoomCode } from '../server/roomCode';
-import { checkConnectFlags, connect, type ConnectFlags } from './connectFlags';
-import { UsageError } from './exitCodes';
+import { checkConnectFlags, connect, lingerForPeer, type ConnectFlags } from './connectFlags';
+import { EXIT_INTERRUPTED, UsageError } from './exitCodes';
+import { onInterrupt } from './onInterrupt';
+import { trackTarget } from './trackTarget';
 import { printable } from './printable';
 import { formatBytes } from './progressLine';
 import { watchSession, type WatchOutput } from './watchSession';
 
-/** Longest wait for the sender to hang up after the session ended, ms. */
-const LINGER_MS = 3000;
+/** Longest wait for the files of a cancelled transfer to be tidied, ms. */
+const ABORT_WAIT_MS = 3000;
 
 /** Flags of `receive`. */
 export interface ReceiveFlags extends ConnectFlags {
@@ -23,6 +25,11 @@ export interface ReceiveFlags extends ConnectFlags {
 /** Asks on the terminal; true for y/yes. */
 async function ask(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
+  // A terminal in raw mode turns Ctrl-C into a readline event, not a signal: pass it on as one.
+  rl.on('SIGINT', () => {
+    rl.close();
+    process.kill(process.pid, 'SIGINT');
+  });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());
   } finally {
@@ -40,7 +47,9 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
   // Before connecting: a bad --to found after pairing would fail the sender's transfer too.
   const existing = await stat(dir).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new UsageError(`--to must be a folder (or a path to create), got a file: ${dir}`);
-  const room = await connect(flags, canonical, out.stream);
+  // Ctrl-C while connecting: nothing to tidy, exit at once.
+  let stop = onInterrupt(() => process.exit(EXIT_INTERRUPTED));
+  const room = await connect(flags, canonical, out.stream).finally(() => stop());
   const accept = async (offer: SessionOffer): Promise<boolean> => {
     const what = `${offer.files.length} file${offer.files.length === 1 ? '' : 's'} (${formatBytes(offer.bytes)})${offer.files.length ? `: ${offer.files.slice(0, 3).map((f) => printable(f.name)).join(', ')}${offer.files.length > 3 ? ', …' : ''}` : ''}`;
     if (flags.yes || !interactive) {
@@ -49,11 +58,14 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
     }
     return ask(`accept ${what} into ${dir}? [y/N] `);
   };
-  const session = watchSession(receiveFiles(room.lanes, { target: directoryTarget(dir), accept }), 'receiving', out);
-  const exit = await session.done;
-  // Let the sender hang up first: closing at once can cut the last control message (the decline, or
-  // the final confirmation) before it left, and the sender would see a lost connection instead.
-  await Promise.race([room.peerGone, new Promise((resolve) => setTimeout(resolve, LINGER_MS))]);
+  const files = trackTarget(directoryTarget(dir));
+  const session = watchSession(receiveFiles(room.lanes, { target: files.target, accept }), 'receiving', out);
+  // Ctrl-C during the transfer: cancel it on both sides, and let the target tidy its files first (part files
+  // with no bytes go, the verified prefix of the others is recorded for resume).
+  stop = onInterrupt(session.cancel);
+  const exit = await session.done.finally(() => stop());
+  if (exit === EXIT_INTERRUPTED) await files.settled(ABORT_WAIT_MS);
+  await lingerForPeer(room);
   room.close();
   return exit;
 }

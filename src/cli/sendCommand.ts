@@ -4,8 +4,9 @@ import { sendFiles } from '../transfer/sendFiles';
 import { filesFromPaths } from '../transfer/filesFromPaths';
 import type { ProfileName } from '../transfer/profiles';
 import { formatRoomCode } from '../server/roomCode';
-import { checkConnectFlags, connect, type ConnectFlags } from './connectFlags';
-import { UsageError } from './exitCodes';
+import { checkConnectFlags, connect, formatDuration, lingerForPeer, type ConnectFlags } from './connectFlags';
+import { EXIT_INTERRUPTED, UsageError } from './exitCodes';
+import { onInterrupt } from './onInterrupt';
 import { watchSession, type WatchOutput } from './watchSession';
 
 /** Flags of `send`. */
@@ -16,10 +17,13 @@ export interface SendFlags extends ConnectFlags {
 
 const PROFILES = ['auto', 'lan', 'wan', 'lossy', 'mobile', 'satellite'];
 
-/** The QR code of `text` for a terminal (qrcode, bundled into the CLI). */
-async function terminalQr(text: string): Promise<string> {
+/**
+ * The QR code of `text` (qrcode, bundled into the CLI): for a terminal, with colour escapes so it
+ * scans on a dark background; otherwise (a log, a pipe) plain block characters, no escapes.
+ */
+export async function terminalQr(text: string, tty: boolean): Promise<string> {
   const { default: QRCode } = await import('qrcode');
-  return QRCode.toString(text, { type: 'terminal', small: true });
+  return tty ? QRCode.toString(text, { type: 'terminal', small: true }) : QRCode.toString(text, { type: 'utf8' });
 }
 
 /** Sends; resolves with the exit code. */
@@ -36,15 +40,20 @@ export async function sendCommand(paths: readonly string[], flags: SendFlags, ou
   const set = await filesFromPaths(paths);
   for (const { path, reason } of set.skipped ?? []) out.stream.write(`left out ${path}: ${reason}\n`);
   const write = (text: string): void => void out.stream.write(text);
-  const room = await connect(flags, undefined, out.stream, async (code, urls) => {
+  // Ctrl-C while waiting or connecting: nothing to tidy, exit at once.
+  let stop = onInterrupt(() => process.exit(EXIT_INTERRUPTED));
+  const room = await connect(flags, undefined, out.stream, async (code, urls, validMs) => {
     const link = urls.pageLink(code);
-    write(`code: ${formatRoomCode(code)}\n`);
+    write(`code: ${formatRoomCode(code)} (valid for ${formatDuration(validMs)})\n`);
     write(`on the other machine: npx tallow-rx receive ${formatRoomCode(code)}${flags.server ? ` --server ${flags.server}` : ''}\n`);
     write(`or open ${link}\n`);
-    if (!flags['no-qr']) write(await terminalQr(link));
-  });
+    if (!flags['no-qr']) write(await terminalQr(link, out.tty));
+  }).finally(() => stop());
   const session = watchSession(sendFiles(room.lanes, set, { profile: (flags.profile ?? 'auto') as ProfileName }), 'sending', out);
-  const code = await session.done;
+  // Ctrl-C during the transfer: cancel it on both sides (the receiver hears `cancel` at once).
+  stop = onInterrupt(session.cancel);
+  const code = await session.done.finally(() => stop());
+  if (code === EXIT_INTERRUPTED) await lingerForPeer(room);
   room.close();
   return code;
 }

@@ -38,5 +38,7 @@ serve:
 Both sides print a short authentication string ("SAS 048 213") once connected: read it to each
 other; if the two differ, someone is in the middle: press Ctrl+C.
 
-Exit codes: 0 verified, 1 failed, 2 usage error, 3 the peer declined.
+Ctrl+C during a transfer cancels it on both sides; receiving again into the same folder resumes it.
+
+Exit codes: 0 verified, 1 failed, 2 usage error, 3 the peer declined, 130 interrupted.
 `;

@@ -4,7 +4,7 @@
  * verified summary. Resolves with the exit code.
  */
 import type { SessionEvent, SessionObservable } from '../index';
-import { EXIT_DECLINED, EXIT_FAILED, EXIT_VERIFIED } from './exitCodes';
+import { EXIT_DECLINED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_VERIFIED } from './exitCodes';
 import { printable } from './printable';
 import { progressLine, summaryLines, type VerifiedFile } from './progressLine';
 
@@ -20,7 +20,7 @@ export interface WatchOutput {
 /** Least time between two drawn lines: 10 per second on a terminal, 1 per second otherwise. */
 const REDRAW_MS = { tty: 100, log: 1000 } as const;
 
-/** Subscribes and draws; resolves with 0 (verified), 1 (failed) or 3 (declined). */
+/** Subscribes and draws; resolves with 0 (verified), 1 (failed), 3 (declined), or 130 once `cancel` (Ctrl-C) unsubscribed. */
 export function watchSession(session$: SessionObservable, label: string, out: WatchOutput): { done: Promise<number>; cancel(): void } {
   let bitsPerSecond = 0;
   let etaSeconds: number | undefined;
@@ -30,6 +30,8 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
   const started = Date.now();
   // Where the accepted transfer started (ms, bytes), for a rate before the first stats sample.
   let base: { at: number; bytes: number } | undefined;
+  // Bytes already held when the session started (a resume): not moved, so not in the summary's speed.
+  let held = 0;
   const write = (text: string): void => void out.stream.write(text);
   const clear = (): void => {
     if (out.tty && drawn) write('\r\x1b[2K');
@@ -53,13 +55,16 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
   };
 
   let sub: { unsubscribe(): void } | undefined;
+  let settle: (code: number) => void = () => undefined;
   const done = new Promise<number>((resolve) => {
+    settle = resolve;
     let declined = false;
     sub = session$.subscribe({
       next: (e: SessionEvent) => {
         switch (e.type) {
           case 'started':
             base = { at: Date.now(), bytes: e.from };
+            held = e.from;
             clear();
             write(`${label}: ${e.files.length} file${e.files.length === 1 ? '' : 's'}, ${e.offer.bytes} bytes${e.from ? ` (resuming from ${e.from})` : ''}\n`);
             return;
@@ -83,7 +88,7 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
             clear();
             const files: VerifiedFile[] = e.files.map((f) => ({ path: f.manifest.name, bytes: f.manifest.size, sha256: f.sha256 }));
             const seconds = e.seconds > 0 ? e.seconds : (Date.now() - started) / 1000;
-            for (const line of summaryLines(files, seconds, out.columns())) write(`${line}\n`);
+            for (const line of summaryLines(files, seconds, out.columns(), held)) write(`${line}\n`);
             return;
           }
         }
@@ -101,5 +106,11 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
       complete: () => resolve(declined ? EXIT_DECLINED : EXIT_VERIFIED),
     });
   });
-  return { done, cancel: () => sub?.unsubscribe() };
+  const cancel = (): void => {
+    sub?.unsubscribe();
+    clear();
+    write('interrupted: cancelling the transfer on both sides…\n');
+    settle(EXIT_INTERRUPTED);
+  };
+  return { done, cancel };
 }

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,9 @@ describe('tallow-rx: send and receive', () => {
     const [, code] = await send.waitFor(/code: ([A-Z0-9]{3}-[A-Z0-9]{3})/);
     // The QR code of the page link: half-block characters, several lines.
     await send.waitFor(/open http:\/\/127\.0\.0\.1:\d+\/\?code=[A-Z0-9-]{7}\n[\s\S]*[▀▄█][\s\S]*\n[\s\S]*\n/);
+    // Not a terminal (a pipe): the QR code is plain block characters, no colour escapes.
+    expect(send.output()).not.toContain('\x1b');
+    expect(send.output()).toMatch(/code: [A-Z0-9]{3}-[A-Z0-9]{3} \(valid for 10 min\)/);
     const receive = spawnCli(['receive', code.toLowerCase(), '--to', to, ...net()]);
     const [sendCode, receiveCode] = await Promise.all([send.exited, receive.exited]);
     expect({ sendCode, receiveCode, send: send.output(), receive: receive.output() }).toMatchObject({ sendCode: 0, receiveCode: 0 });
@@ -138,9 +141,63 @@ describe('tallow-rx: send and receive', () => {
     const [a, b] = await Promise.all([send2.exited, receive2.exited]);
     expect({ a, b, out: receive2.output() }).toMatchObject({ a: 0, b: 0 });
     const from = Number(receive2.output().match(/resuming from (\d+)/)?.[1]);
+    // The summary's speed leaves out what was already on disk, and says so.
+    expect(receive2.output()).toMatch(/verified 1 file, 96\.0 MiB in [\d.]+ s \([^)]*, [\d.]+ MiB of it already here\)/);
     expect(from).toBeGreaterThan(0);
     expect(sha256(join(to, 'resume.bin'))).toBe(sha256(file));
   }, 90_000);
+});
+
+describe('tallow-rx: stopping and waiting', () => {
+  /** Every file under `root`, as paths. */
+  const walk = (root: string): string[] =>
+    readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(root, e.name)) : [join(root, e.name)]));
+
+  it('Ctrl-C on the receiver mid-transfer: exit 130, the sender hears the cancel (exit 1, ERR_CANCELLED), no empty part file is left, and receiving again completes', async () => {
+    const src = join(dir, 'cut');
+    mkdirSync(src);
+    for (let i = 0; i < 3; i++) writeFileSync(join(src, `f${i}.bin`), pattern(32 * MiB, 20 + i));
+    const to = join(dir, 'cut-to');
+
+    const send1 = spawnCli(['send', src, '--no-qr', ...net()]);
+    const [, code1] = await send1.waitFor(/code: ([A-Z0-9-]{7})/);
+    const receive1 = spawnCli(['receive', code1, '--to', to, ...net()]);
+    await receive1.waitFor(/\s([1-9]\d?)%/, 60_000);
+    receive1.child.kill('SIGINT');
+    expect({ code: await receive1.exited, out: receive1.output() }).toMatchObject({ code: 130 });
+    expect(receive1.output()).toMatch(/interrupted: cancelling the transfer on both sides/);
+    // The sender is told at once, not after its control channel times out.
+    await send1.waitFor(/cancelled by receiver.*\[ERR_CANCELLED\]/, 15_000);
+    expect(await send1.exited).toBe(1);
+    // What is left: part files with bytes, each with its record for resume; no empty one.
+    const parts = walk(to).filter((p) => p.endsWith('.tallow-part'));
+    for (const part of parts) {
+      expect(statSync(part).size, part).toBeGreaterThan(0);
+      expect(existsSync(`${part}.json`), `${part}.json`).toBe(true);
+    }
+
+    const send2 = spawnCli(['send', src, '--no-qr', ...net()]);
+    const [, code2] = await send2.waitFor(/code: ([A-Z0-9-]{7})/);
+    const receive2 = spawnCli(['receive', code2, '--to', to, ...net()]);
+    const [a, b] = await Promise.all([send2.exited, receive2.exited]);
+    expect({ a, b, out: receive2.output() }).toMatchObject({ a: 0, b: 0 });
+    for (let i = 0; i < 3; i++) expect(sha256(join(to, 'cut', `f${i}.bin`))).toBe(sha256(join(src, `f${i}.bin`)));
+    expect(walk(to).filter((p) => p.includes('.tallow-part'))).toEqual([]);
+  }, 120_000);
+
+  it('a code nobody used expires: send says so and exits 1 (it used to wait out --timeout, 600 s)', async () => {
+    const short = await startRendezvousServer({ port: 0, codeTtlMs: 2000 });
+    try {
+      const file = join(dir, 'expires.txt');
+      writeFileSync(file, 'late\n');
+      const send = spawnCli(['send', file, '--no-qr', '--server', short.url, '--bind-address', '127.0.0.1']);
+      await send.waitFor(/code: [A-Z0-9-]{7} \(valid for 2 s\)/);
+      await send.waitFor(/the code [A-Z0-9-]{7} expired and nobody joined; run send again/, 20_000);
+      expect(await send.exited).toBe(1);
+    } finally {
+      await short.close();
+    }
+  });
 });
 
 describe('tallow-rx: the server restarts while the sender waits (Redis)', () => {
@@ -179,56 +236,74 @@ const hasTmux = (() => {
   }
 })();
 
+/** Polls `read` every 100 ms until it returns a value, or rejects with `what` after `timeoutMs`. */
+const poll = <T>(read: () => T | undefined, what: () => string, timeoutMs: number): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const started = Date.now();
+    const timer = setInterval(() => {
+      let value: T | undefined;
+      try {
+        value = read();
+      } catch {
+        value = undefined;
+      }
+      if (value !== undefined) {
+        clearInterval(timer);
+        resolve(value);
+      } else if (Date.now() - started > timeoutMs) {
+        clearInterval(timer);
+        reject(new Error(what()));
+      }
+    }, 100);
+  });
+
+/**
+ * A receiver run in tmux (a real terminal) for the sender's `code`: waits for its question, types `keys`,
+ * and resolves with its exit code and the screen.
+ */
+async function receiveInTmux(code: string, keys: readonly string[], name: string): Promise<{ exit: string; screen: string }> {
+  const session = `tallow-cli-${process.pid}-${name}`;
+  const exitFile = join(dir, `${name}.exit`);
+  const command = `${process.execPath} --import tsx ${CLI_MAIN} receive ${code} --to ${join(dir, `${name}-nothing`)} ${net().join(' ')}; echo $? > ${exitFile}; sleep 1`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-c', REPO_ROOT, command]);
+  const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+  let last = '';
+  try {
+    // Wait for the question on the terminal, then answer it like a person.
+    await poll(() => (/accept 1 file .*\[y\/N\]/.test(screen()) ? true : undefined), () => `no prompt on the terminal:\n${screen()}`, 30_000);
+    execFileSync('tmux', ['send-keys', '-t', session, ...keys]);
+    const exit = await poll(() => readFileSync(exitFile, 'utf8').trim() || undefined, () => `no exit code from the receiver:\n${last}`, 20_000);
+    last = screen();
+    return { exit, screen: last };
+  } finally {
+    try {
+      execFileSync('tmux', ['kill-session', '-t', session]);
+    } catch {
+      // Already gone: the command ended and tmux closed the session.
+    }
+  }
+}
+
 describe.skipIf(!hasTmux && !process.env.CI)('tallow-rx in a terminal (tmux)', () => {
   it('the receiver asks; n declines: the sender exits 3, the receiver too', async () => {
     const file = join(dir, 'declined.txt');
     writeFileSync(file, 'no thanks\n');
     const send = spawnCli(['send', file, '--no-qr', ...net()]);
     const [, code] = await send.waitFor(/code: ([A-Z0-9-]{7})/);
-    const session = `tallow-cli-${process.pid}`;
-    const exitFile = join(dir, 'receive.exit');
-    const command = `${process.execPath} --import tsx ${CLI_MAIN} receive ${code} --to ${join(dir, 'nothing')} ${net().join(' ')}; echo $? > ${exitFile}`;
-    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-c', REPO_ROOT, command]);
-    try {
-      const screen = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-      // Wait for the question on the terminal, then answer it like a person.
-      await new Promise<void>((resolve, reject) => {
-        const started = Date.now();
-        const poll = setInterval(() => {
-          if (/accept 1 file .*\[y\/N\]/.test(screen())) {
-            clearInterval(poll);
-            resolve();
-          } else if (Date.now() - started > 30_000) {
-            clearInterval(poll);
-            reject(new Error(`no prompt on the terminal:\n${screen()}`));
-          }
-        }, 100);
-      });
-      execFileSync('tmux', ['send-keys', '-t', session, 'n', 'Enter']);
-      expect({ code: await send.exited, out: send.output() }).toMatchObject({ code: 3 });
-      expect(send.output()).toMatch(/declined/);
-      await new Promise<void>((resolve, reject) => {
-        const started = Date.now();
-        const poll = setInterval(() => {
-          try {
-            const code = readFileSync(exitFile, 'utf8').trim();
-            clearInterval(poll);
-            expect(code).toBe('3');
-            resolve();
-          } catch (error) {
-            if (Date.now() - started > 20_000) {
-              clearInterval(poll);
-              reject(error);
-            }
-          }
-        }, 100);
-      });
-    } finally {
-      try {
-        execFileSync('tmux', ['kill-session', '-t', session]);
-      } catch {
-        // Already gone: the command ended and tmux closed the session.
-      }
-    }
+    const receive = await receiveInTmux(code, ['n', 'Enter'], 'decline');
+    expect({ code: await send.exited, out: send.output() }).toMatchObject({ code: 3 });
+    expect(send.output()).toMatch(/declined/);
+    expect(receive.exit).toBe('3');
+  });
+
+  it('Ctrl-C at the question (readline, not a signal, in a raw terminal): the receiver exits 130, the sender hears the cancel', async () => {
+    const file = join(dir, 'asked.txt');
+    writeFileSync(file, 'maybe\n');
+    const send = spawnCli(['send', file, '--no-qr', ...net()]);
+    const [, code] = await send.waitFor(/code: ([A-Z0-9-]{7})/);
+    const receive = await receiveInTmux(code, ['C-c'], 'ctrl-c');
+    expect(receive.exit).toBe('130');
+    await send.waitFor(/cancelled by receiver.*\[ERR_CANCELLED\]/, 15_000);
+    expect(await send.exited).toBe(1);
   });
 });

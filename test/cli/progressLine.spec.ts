@@ -38,4 +38,11 @@ describe('progressLine', () => {
     expect(lines[1]).toMatch(/^✓ ….*deep\/z\.txt +6 B/);
     expect(lines[2]).toBe('verified 2 files, 16.0 MiB in 2.0 s (67.1 Mbit/s), SHA-256 equal on both ends');
   });
+
+  it('summary after a resume: the speed counts only the bytes that moved, and says how much was already here', () => {
+    const files = [{ path: 'resume.bin', bytes: 96 * MiB, sha256: 'ef'.repeat(32) }];
+    // 96 MiB verified in 2 s, of which 64 MiB were held before: 32 MiB moved.
+    expect(summaryLines(files, 2, 80, 64 * MiB)[1]).toBe('verified 1 file, 96.0 MiB in 2.0 s (134.2 Mbit/s, 64.0 MiB of it already here), SHA-256 equal on both ends');
+    expect(summaryLines(files, 2, 80)[1]).toBe('verified 1 file, 96.0 MiB in 2.0 s (402.7 Mbit/s), SHA-256 equal on both ends');
+  });
 });
