@@ -202,7 +202,7 @@ export class FileSender {
     return this.desc.read({ demand: this.demand, start: from, readSize: Math.min(s.readSize ?? s.maxChunk, left) }).pipe(
       tap({ next: (b) => this.onRead(b, both ? undefined : hasher), complete: () => this.onSourceEnd() }),
       chunking(this.ctx.conditions$, this.bounds(from)),
-      checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk }),
+      checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk, minChunk: s.minChunk }),
       // Each chunk's CRC-32: in the page's hash worker in a browser (the chunks wait for it, in order), here in Node.
       crc32InWorker({ attach: (c: Chunk, crc) => ({ ...c, checksum: crc }), batcher: both }),
       // Every chunk has its CRC, so every byte reached the hasher: the digest now, then `done`.

@@ -59,9 +59,11 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
   readonly strategy?: 'round-robin' | 'least-buffered';
   /**
    * Your own chunk sizing: an operator from the file's bytes to chunks, given this transfer's network
-   * conditions and the bounds it must keep. Default: `adaptiveChunk`. Its chunks are checked (indexes dense
-   * from 0, offsets contiguous, 1 to `maxChunk` bytes, ending at the file size): a bad one fails the
-   * transfer with `InvalidConfigError`. Acks, the window, NACKs, resume and stats work as with the default.
+   * conditions and the bounds it must keep. Default: `adaptiveChunk`. Its chunks are checked (`data` a
+   * `Uint8Array`, indexes dense from 0, offsets contiguous, `minChunk` to `maxChunk` bytes but the last, which
+   * may be smaller, ending at the file size): a bad one fails the transfer with `InvalidConfigError`. Do not
+   * change a chunk's `data` after emitting it (it is kept for retransmission). Acks, the window, NACKs, resume
+   * and stats work as with the default.
    */
   readonly chunking?: (conditions$: Observable<number | NetworkConditions>, bounds: ChunkBounds) => OperatorFunction<Bytes, Chunk>;
   /**

@@ -73,12 +73,25 @@ describe('your own strategy in sendFile', () => {
     ['skips an index', (c: Chunk) => (c.index >= 3 ? { ...c, index: c.index + 1 } : c), /chunk index 4 where 3 was due/],
     ['overlaps the previous chunk', (c: Chunk) => (c.index === 2 ? { ...c, offset: c.offset - 1 } : c), /chunk 2 starts at 65535, not at 65536/],
     ['goes past the end', (c: Chunk) => (c.index === 31 ? { ...c, data: new Uint8Array(40 * KiB) } : c), /outside 1\.\.|past the file/],
+    // A plain array used to reach CRC-32 and crash the process (a TypeError thrown from a timer).
+    ['carries an Array, not a Uint8Array', (c: Chunk) => (c.index === 2 ? { ...c, data: Array.from(c.data) as unknown as Uint8Array } : c), /chunk 2's data is an Array, not a Uint8Array/],
   ])('a chunking that %s fails the sender with InvalidConfigError, and the receiver is told', (_, lie, message) => {
     const { sender, receiver } = transfer(pattern(MiB), { channels: 1, chunking: fixed(32 * KiB, lie) });
     expect(sender.error).toBeInstanceOf(InvalidConfigError);
     expect((sender.error as Error).message).toMatch(message);
     expect((receiver.error as { code: string }).code).toBe('ERR_INVALID_CONFIG');
     expect(completed(receiver)).toBeUndefined();
+  });
+
+  it('chunks below minChunk that are not the last fail at once with InvalidConfigError (they used to pass and fail the transfer after its last byte); with minChunk lowered they arrive', () => {
+    const file = pattern(600_000);
+    const { sender, receiver } = transfer(file, { channels: 1, chunking: fixed(9000) });
+    expect(sender.error).toBeInstanceOf(InvalidConfigError);
+    expect((sender.error as Error).message).toMatch(/chunk 0 carries 9000 B, below minChunk \d+: only the last chunk may be smaller/);
+    expect((receiver.error as { code: string }).code).toBe('ERR_INVALID_CONFIG');
+    expect(completed(receiver)).toBeUndefined();
+    const lowered = transfer(file, { channels: 1, chunking: fixed(9000), minChunk: 4096 });
+    expect(completed(lowered.receiver)?.sha256).toBe(sha256Hex(file));
   });
 
   it('a route that sends to a channel that is not the transfer\'s fails with InvalidConfigError', () => {
