@@ -33,6 +33,14 @@ import { MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
 import type { ChunkBounds, SendOptions } from './sendFile';
 import { Timers } from './watchdog';
 
+/** How often a file checks whether its ack frontier stalled, ms. */
+export const FRONTIER_CHECK_MS = 500;
+/**
+ * How long the ack frontier may stand still, with chunks unacknowledged, before the chunks of the lane it
+ * waits for are re-injected: 8 RTTs, at least 4 s (acks come at least once a second while bytes persist).
+ */
+export const frontierStallMs = (rttMs: number): number => Math.max(4000, 8 * (Number.isFinite(rttMs) ? rttMs : 0));
+
 /** What a file needs from its session. */
 export interface FileSendContext {
   readonly sc: SchedulerLike;
@@ -92,6 +100,10 @@ export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 export class FileSender {
   private state: FileState = 'checking';
   private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
+  /** When the ack frontier last moved (or data started, or the last re-injection), scheduler ms. */
+  private frontierAt = 0;
+  /** The channel a stalled frontier waited on: the router passes it by until `until`. */
+  private avoided: { readonly channel: DataChannelLike; readonly until: number; readonly ms: number } | undefined;
   private readonly retransmit$ = new Subject<Uint8Array>();
   /** Each frame's chunk index and whether it is a resend, carried from where it was made to its hand-off. */
   private readonly framed = new WeakMap<Uint8Array, { readonly index: number; readonly retransmit: boolean }>();
@@ -172,6 +184,8 @@ export class FileSender {
     this.startedAt = this.ctx.sc.now();
     this.startFrom = this.readBytes = this.checkedBytes = this.acked = from;
     this.ctx.onStarted(this, from);
+    this.frontierAt = this.ctx.sc.now();
+    this.watchFrontier();
     // The session's window, and at most `readAhead` bytes between the read and the CRC step (with a hash worker,
     // chunks wait there for its answer: without a bound the channels' free room would be read again and again).
     const s = this.ctx.settings;
@@ -211,7 +225,7 @@ export class FileSender {
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
       tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
       mergeWith(this.retransmit$),
-      route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: this.ctx.reserved }),
+      route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) }),
       checkRouted(data),
       backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
@@ -289,6 +303,7 @@ export class FileSender {
     if (msg.bytes <= this.acked) return;
     const grown = msg.bytes - this.acked;
     this.acked = msg.bytes;
+    this.frontierAt = this.ctx.sc.now();
     this.store.ack(this.acked);
     this.ctx.onAcked(grown);
   }
@@ -306,6 +321,42 @@ export class FileSender {
     if (this.state === 'complete') return;
     this.resend(this.store.due(this.ctx.sc.now(), this.ctx.rttMs()));
     if (this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
+  }
+
+  /** Checks the ack frontier every {@link FRONTIER_CHECK_MS} while data flows. */
+  private watchFrontier(): void {
+    this.timers.later(FRONTIER_CHECK_MS, () => {
+      if (this.state !== 'sending') return;
+      this.reinjectStalled();
+      this.watchFrontier();
+    });
+  }
+
+  /**
+   * Re-injection, as multipath TCP does it: when no ack moved the frontier for {@link frontierStallMs}, the
+   * chunk it waits for sits on one lane that delivers nothing (an association in retransmission back-off,
+   * which no event shows; the receiver's own stall NACK comes only after 15 s). That lane's unacknowledged
+   * chunks go again on the others, and the router passes that lane by for four stall times (twice as long each
+   * time the frontier stalls on it again). A duplicate costs a chunk; the receiver drops it.
+   */
+  private reinjectStalled(): void {
+    const now = this.ctx.sc.now();
+    const stallMs = frontierStallMs(this.ctx.rttMs());
+    if (this.store.size === 0 || now - this.frontierAt < stallMs) return;
+    this.frontierAt = now;
+    const { channel, chunks } = this.store.frontier(now, this.ctx.rttMs());
+    if (!chunks.length) return;
+    if (channel) {
+      // A lane in retransmission back-off stays there for seconds: it is passed by for 4 stall times, and twice
+      // as long each time the frontier stalls on it again (at most a minute).
+      const ms = this.avoided?.channel === channel ? Math.min(2 * this.avoided.ms, 60_000) : 4 * stallMs;
+      this.avoided = { channel, until: now + ms, ms };
+    }
+    this.resend(chunks);
+  }
+
+  private isAvoided(channel: DataChannelLike): boolean {
+    return this.avoided?.channel === channel && this.ctx.sc.now() < this.avoided.until;
   }
 
   /** A data channel closed: what this file had in flight on it goes again on the others. */

@@ -105,6 +105,24 @@ export class RetransmitStore {
   }
 
   /**
+   * The ack frontier stopped: the chunk it waits for (the lowest stored one) and the other stored chunks whose
+   * last copy went to the same channel (all of them: every one waits behind the stall), lowest first, to resend on
+   * other channels; and that channel. They are bounded by the window. Nothing when the frontier chunk is being resent, was never handed to a channel, or its copy is
+   * younger than the resend interval.
+   */
+  frontier(now: number, rttMs: number): { readonly channel?: DataChannelLike; readonly chunks: Chunk[] } {
+    // Chunks are stored in index order (a Map keeps insertion order), so the first key is the frontier's.
+    const first = this.#chunks.keys().next();
+    if (first.done || this.#resending.has(first.value)) return { chunks: [] };
+    const copy = this.#copies.get(first.value);
+    if (!copy || now - copy.at < this.#interval(rttMs)) return { chunks: [] };
+    const same: number[] = [];
+    for (const [index, c] of this.#copies) if (c.channel === copy.channel && this.#chunks.has(index) && !this.#resending.has(index)) same.push(index);
+    same.sort((a, b) => a - b);
+    return { channel: copy.channel, chunks: same.map((index) => this.#take(index)) };
+  }
+
+  /**
    * `channel` closed: the chunks whose last copy went to it and are not acknowledged, to resend on the others
    * at once (in reliable mode no NACK would ask for them before `done`, and the window would stay full).
    */

@@ -92,6 +92,8 @@ export class SenderSession {
   private taken: Manifest[] = [];
   private next = 0;
   private readonly active = new Map<number, FileSender>();
+  /** The receiver's backlog per file in flight, bytes, from its last ack. */
+  private readonly receiverQueued = new Map<number, number>();
   private reading: FileSender | undefined;
   private readonly results: { manifest: Manifest; sha256: string }[] = [];
   /** Bytes of completed files, and their retransmissions. */
@@ -348,15 +350,36 @@ export class SenderSession {
         } catch (err) {
           return this.fail(err, true);
         }
-      case 'ack':
-        return this.fileOf(msg.i, msg.t)?.onAck(msg);
+      case 'ack': {
+        const file = this.fileOf(msg.i, msg.t);
+        if (!file) return;
+        this.noteReceiverQueued(msg.i, msg.queued);
+        return file.onAck(msg);
+      }
       case 'nack':
         // A late NACK for a file already complete is ignored.
         if (this.results.some((r) => r.manifest.index === msg.i)) return;
         return this.fileOf(msg.i, msg.t)?.onNack(msg.chunks);
-      case 'complete':
-        return this.fileOf(msg.i, msg.t)?.onComplete(msg);
+      case 'complete': {
+        const file = this.fileOf(msg.i, msg.t);
+        if (!file) return;
+        this.noteReceiverQueued(msg.i, undefined);
+        return file.onComplete(msg);
+      }
     }
+  }
+
+  /**
+   * The receiver's backlog (received, not yet persisted) as its acks report it per file in flight; the
+   * session's sum goes to the stats (`receiverQueuedBytes`, the `receiver` bottleneck). A file's share
+   * leaves with its `complete`.
+   */
+  private noteReceiverQueued(i: number, queued: number | undefined): void {
+    if (queued === undefined) this.receiverQueued.delete(i);
+    else this.receiverQueued.set(i, queued);
+    let sum = 0;
+    for (const q of this.receiverQueued.values()) sum += q;
+    this.telemetry.input({ kind: 'receiver', queuedBytes: sum });
   }
 
   /** The file a per-file message names: it must be started and not complete. */

@@ -102,10 +102,12 @@ function withFirstLaneSend(
   transferId: number,
   wrap: (ch: { sends: number; readonly readyState: string; close(): void }, send: (data: unknown) => void, scheduler: ReturnType<typeof testScheduler>) => (data: unknown) => void,
   receive: { idleTimeoutMs?: number } = {},
-): { outcomes: string[]; sha256?: string } {
+): { outcomes: string[]; sha256?: string; endedAtMs: number; resentBytes: number } {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
   let sha256: string | undefined;
+  let endedAtMs = -1;
+  let resentBytes = 0;
   scheduler.run(() => {
     const net = createVirtualNetwork({ ...LOSSY, scheduler });
     const given = net.createLink();
@@ -125,11 +127,18 @@ function withFirstLaneSend(
     };
     const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection, ...receive });
     const sent$ = sendFiles(given.a, [file], { scheduler, transferId, createConnection: senderConnection }).pipe(
-      filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), true)),
+      filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), e.type === 'completed' && (resentBytes = e.retransmittedBytes ?? 0), true)),
     );
-    merge(ended('sender', sent$), ended('receiver', received$)).subscribe({ next: (o) => outcomes.push(o), error: (e) => outcomes.push(String(e)), complete: () => net.close() });
+    merge(ended('sender', sent$), ended('receiver', received$)).subscribe({
+      next: (o) => outcomes.push(o),
+      error: (e) => outcomes.push(String(e)),
+      complete: () => {
+        endedAtMs = scheduler.now();
+        net.close();
+      },
+    });
   });
-  return { outcomes, sha256 };
+  return { outcomes, sha256, endedAtMs, resentBytes };
 }
 
 describe('in-band lanes in virtual time', () => {
@@ -424,6 +433,23 @@ describe('in-band lanes in virtual time', () => {
     expect(held).toBeGreaterThan(0);
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.sha256).toBe(sha256Hex(BIG));
+  });
+
+  it('a lane that stops delivering costs seconds, not the 15 s stall NACK: once the ack frontier stands still for 4 s the sender re-injects that lane\'s chunks on the others', () => {
+    // The same stalled lane as above. Without re-injection the session waited for the receiver's stall NACK
+    // (15 s after the chunk went missing) and ended past 17 s of virtual time.
+    const r = withFirstLaneSend(BIG, 17, (ch, send, scheduler) => (data) => {
+      if (++ch.sends <= 5) return send(data);
+      scheduler.schedule(() => ch.readyState === 'open' && send(data), 45_000);
+    });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.sha256).toBe(sha256Hex(BIG));
+    expect(r.endedAtMs).toBeGreaterThan(0);
+    // 57.8 s before (every stalled chunk waited for a 15 s stall NACK), 12.2 s with re-injection.
+    expect(r.endedAtMs).toBeLessThan(14_000);
+    // What it costs: the stalled lane's chunks, sent twice (not the file).
+    expect(r.resentBytes).toBeGreaterThan(0);
+    expect(r.resentBytes).toBeLessThan(BIG.length / 4);
   });
 
   it("a receiver's shorter idleTimeoutMs brings the stall NACK forward (half of it): a lane stalled 45 s does not fail a receiver that idles out after 10 s", () => {
