@@ -22,6 +22,7 @@ import type { DataFrame } from '../protocol/frame';
 import type { Bytes, Chunk } from '../types';
 import { FrameBuffer } from './FrameBuffer';
 import { hashHeldPrefix, type HeldPrefix } from './hashHeldPrefix';
+import { chunkWindowOf } from './OfferListing';
 import { openTarget } from './openTarget';
 import type { OpenedTarget, ReceiveTarget } from './ReceiveTarget';
 import type { ReceiveFilesOptions } from './receiveFiles';
@@ -112,6 +113,8 @@ export class FileReceiver {
   private lastAck = 0;
   /** `scheduler.now()` at the last ack (or when the data path started). */
   private lastAckAt = 0;
+  /** The time-based ack waiting for its second, while persisted bytes are unacknowledged and nothing arrives. */
+  private ackTimer: Subscription | undefined;
   private receivedPayload = 0;
   private readonly nacked = new Set<number>();
   private nackedArrived = false;
@@ -155,6 +158,7 @@ export class FileReceiver {
   abort(reason: unknown): void | Promise<void> {
     if (this.state === 'complete' || this.state === 'closed') return;
     this.state = 'closed';
+    this.stopAckTimer();
     this.step?.unsubscribe();
     this.pipeline?.unsubscribe();
     this.buffer.clear();
@@ -184,6 +188,7 @@ export class FileReceiver {
     if (!this.resumed || this.restarted || this.doneSeen) throw new ProtocolError(`restart of file ${m.index}, which was not resumed with a held prefix`, { id: m.session, i: m.index });
     this.restarted = true;
     this.resumed = false;
+    this.stopAckTimer();
     this.pipeline?.unsubscribe();
     this.buffer.detach();
     this.end$ = new ReplaySubject<number>(1);
@@ -242,7 +247,8 @@ export class FileReceiver {
   /** This file's frames, bounded, repaired and in order, once each. */
   private chunks$(): Observable<Chunk> {
     const { manifest: m, options: o, scheduler } = this.cfg;
-    const window = o.maxBufferedChunks ?? 1024;
+    // At least what the offer lets the sender have in flight (the listing refused more than MAX_CHUNK_WINDOW).
+    const window = Math.max(o.maxBufferedChunks ?? 1024, chunkWindowOf(m));
     const from = this.from;
     return new Observable<DataFrame>((subscriber) => {
       this.buffer.attach((f) => subscriber.next(f));
@@ -297,10 +303,30 @@ export class FileReceiver {
     // idle timeout (1 MiB per 30 s, 0.28 Mbit/s), acks by bytes alone let the sender idle out mid-transfer.
     const now = this.cfg.scheduler.now();
     const due = bytes - this.lastAck >= every || (bytes > this.lastAck && now - this.lastAckAt >= ACK_INTERVAL_MS);
-    if (!force && !due) return;
+    if (!force && !due) {
+      // Persisted but not yet acknowledged: the ack goes out at the second even if no frame comes to trigger it.
+      if (bytes > this.lastAck) this.ackLater(this.lastAckAt + ACK_INTERVAL_MS - now);
+      return;
+    }
+    this.stopAckTimer();
     this.lastAck = bytes;
     this.lastAckAt = now;
     this.cfg.hooks.send({ t: 'ack', id: m.session, i: m.index, bytes, queued: Math.max(0, this.receivedPayload - this.persisted) });
+  }
+
+  private ackLater(ms: number): void {
+    if (this.ackTimer) return;
+    const timer = this.cfg.scheduler.schedule(() => {
+      this.stopAckTimer();
+      // Forced: the second is up (judged again, float rounding could find it a hair short and loop).
+      if (this.state === 'running' && this.from + this.persisted > this.lastAck) this.ack(true);
+    }, Math.max(0, ms));
+    this.ackTimer = timer;
+  }
+
+  private stopAckTimer(): void {
+    this.ackTimer?.unsubscribe();
+    this.ackTimer = undefined;
   }
 
   /** Every byte verified and persisted: finish the target, then `ack` and `complete`. */

@@ -35,11 +35,6 @@ import { Timers } from './watchdog';
 
 /** How often a file checks whether its ack frontier stalled, ms. */
 export const FRONTIER_CHECK_MS = 500;
-/**
- * How long the ack frontier may stand still, with chunks unacknowledged, before the chunks of the lane it
- * waits for are re-injected: 8 RTTs, at least 4 s (acks come at least once a second while bytes persist).
- */
-export const frontierStallMs = (rttMs: number): number => Math.max(4000, 8 * (Number.isFinite(rttMs) ? rttMs : 0));
 
 /** What a file needs from its session. */
 export interface FileSendContext {
@@ -65,6 +60,8 @@ export interface FileSendContext {
   readonly conditions$: Observable<number | NetworkConditions>;
   /** The latest RTT estimate, ms. */
   rttMs(): number;
+  /** How long the ack frontier may stand still before a stalled lane's chunks are re-injected, ms (Infinity: never). */
+  frontierStallMs(): number;
   /** Counters and callbacks into the session. */
   onChunk(c: Chunk): void;
   onNacked(count: number): void;
@@ -333,7 +330,7 @@ export class FileSender {
   }
 
   /**
-   * Re-injection, as multipath TCP does it: when no ack moved the frontier for {@link frontierStallMs}, the
+   * Re-injection, as multipath TCP does it: when no ack moved the frontier for the session's `frontierStallMs`, the
    * chunk it waits for sits on one lane that delivers nothing (an association in retransmission back-off,
    * which no event shows; the receiver's own stall NACK comes only after 15 s). That lane's unacknowledged
    * chunks go again on the others, and the router passes that lane by for four stall times (twice as long each
@@ -341,7 +338,7 @@ export class FileSender {
    */
   private reinjectStalled(): void {
     const now = this.ctx.sc.now();
-    const stallMs = frontierStallMs(this.ctx.rttMs());
+    const stallMs = this.ctx.frontierStallMs();
     if (this.store.size === 0 || now - this.frontierAt < stallMs) return;
     this.frontierAt = now;
     const { channel, chunks } = this.store.frontier(now, this.ctx.rttMs());

@@ -21,6 +21,12 @@ export interface OfferLimits {
   readonly maxPathLength?: number;
 }
 
+/** Most chunk indexes a receiver keeps in its reorder window per file: an offer needing more is refused. */
+export const MAX_CHUNK_WINDOW = 65_536;
+
+/** Chunk indexes a sender may have in flight past a missing one under `settings`: window / chunk.min + 1. */
+export const chunkWindowOf = (settings: Pick<SessionSettings, 'window' | 'chunk'>): number => Math.ceil(settings.window / settings.chunk.min) + 1;
+
 export class OfferListing {
   /** The files listed so far, in order. */
   private readonly files: Manifest[] = [];
@@ -45,6 +51,10 @@ export class OfferListing {
     // Folders too: at most as many as files (an empty folder each, or every folder a path goes through).
     if (msg.folders > maxFiles) throw new LimitExceededError('folder count', msg.folders, maxFiles);
     if (msg.bytes > maxTotal) throw new LimitExceededError('total size', msg.bytes, maxTotal);
+    // A sender may have `window` bytes in flight, in chunks of at least `chunk.min`: the receiver's reorder window
+    // grows to that many chunk indexes (chunkWindow), up to MAX_CHUNK_WINDOW; an offer that needs more is refused.
+    const inFlight = chunkWindowOf(settings);
+    if (inFlight > MAX_CHUNK_WINDOW) throw new LimitExceededError(`chunks in flight (window ${settings.window} B / chunk.min ${settings.chunk.min} B + 1)`, inFlight, MAX_CHUNK_WINDOW);
     if (msg.files === 0 && msg.bytes !== 0) throw new ProtocolError(`an offer of no files announces ${msg.bytes} B`, { id: msg.id, bytes: msg.bytes });
   }
 

@@ -54,6 +54,8 @@ const OFFER_QUEUE_BYTES = 256 * 1024;
  * the file waits for the slowest lane (docs/benchmarks.md, "A window in time on poor").
  */
 export const TIMED_WINDOW_SECONDS = 4;
+/** The shortest stand-still of a file's ack frontier that counts as a stalled lane (re-injection), ms. */
+export const FRONTIER_STALL_MIN_MS = 4000;
 /** The timed window's floor, and its size before the first measurement, bytes. */
 export const TIMED_WINDOW_MIN_BYTES = 2 * 1024 * 1024;
 const OFFER_PACE_MS = 5;
@@ -104,6 +106,8 @@ export class SenderSession {
   private rttMs = 0;
   /** Goodput over the stats window, bits/s (0 before the first sample): what a timed window follows. */
   private goodputBps = 0;
+  /** The stats window's highest per-sample goodput, bits/s: how fast the bytes in flight can drain. */
+  private peakBps = 0;
   /** Lanes whose data channels all closed (reported once each). */
   private readonly lostLanes = new Set<number>();
   private readonly onChannelClose = () => this.channelClosed();
@@ -487,6 +491,7 @@ export class SenderSession {
       credit: () => this.credit(),
       conditions$: this.conditions$(),
       rttMs: () => this.rttMs,
+      frontierStallMs: () => this.frontierStallMs(),
       onChunk: (c) => this.onChunk(c),
       onNacked: (count) => this.telemetry.countChunks(0, count),
       onProgress: () => this.reportProgress(),
@@ -496,6 +501,21 @@ export class SenderSession {
       onCompleted: (file, sha256) => this.onFileCompleted(file, sha256),
       fail: (err, notify) => this.fail(err, notify),
     };
+  }
+
+  /**
+   * How long a file's ack frontier may stand still, with chunks unacknowledged, before the chunks of the lane it
+   * waits for are re-injected on the others: max(4 s, 8 RTTs, twice the time the bytes in flight take to drain
+   * at the window's peak goodput), so a slow path is not taken for a stalled one. Never with fewer than two lanes
+   * (re-injecting on the same association cannot help) or before a goodput is known.
+   */
+  private frontierStallMs(): number {
+    const lanes = this.inbandLanes?.lanes ?? this.tuning.lanes;
+    if (lanes < 2 || !(this.peakBps > 0)) return Infinity;
+    let held = 0;
+    for (const f of this.active.values()) held += f.outstanding;
+    const drainMs = (held * 8 * 1000) / this.peakBps;
+    return Math.max(FRONTIER_STALL_MIN_MS, 8 * (this.rttMs || 0), 2 * drainMs);
   }
 
   /** The session's window minus what every file in flight holds unacknowledged. */
@@ -517,6 +537,7 @@ export class SenderSession {
     this.rttMs = st.rtt.current ?? this.rttMs;
     const before = this.windowBytes();
     this.goodputBps = st.throughput.average;
+    this.peakBps = st.throughput.peak;
     if (this.windowBytes() > before) this.reading?.recheck();
   }
 

@@ -44,7 +44,11 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   readonly maxFileSize?: number;
   /** Longest file or folder path, characters. Default 1024. */
   readonly maxPathLength?: number;
-  /** Most out-of-order chunks held per file while waiting for a gap to fill (the memory bound). Default 1024. */
+  /**
+   * Most out-of-order chunks held per file while waiting for a gap to fill. Default 1024, and never less than an
+   * offer lets its sender have in flight (ceil(window / chunk.min) + 1); an offer needing more than 65,536 is
+   * refused with `LimitExceededError`. The memory bound is `maxBufferedBytes`.
+   */
   readonly maxBufferedChunks?: number;
   /**
    * Most out-of-order bytes held per file, and by all the files of a session together (a sender may start up

@@ -5,16 +5,17 @@
  * the window, and the receiver never holds more than the bounds.
  */
 import { describe, expect, it } from 'vitest';
-import { receiveFile, ReorderError } from '../../src/index';
+import { LimitExceededError, receiveFile, ReorderError, sendFile, TransferRejectedError } from '../../src/index';
+import { createVirtualLink } from '../../src/testing';
 import { HostileSender, manifestOf, outcomeOf, sha256Hex, watch } from './hostileSender';
 import { closeAfter } from './tmpDirs';
 
 const CHUNK = 4096;
 
 /** A receiver and a hostile sender past the handshake, for a file of `chunks` chunks. */
-const setup = async (chunks: number, limits: { maxBufferedChunks?: number; maxBufferedBytes?: number } = {}) => {
+const setup = async (chunks: number, limits: { maxBufferedChunks?: number; maxBufferedBytes?: number } = {}, window?: number) => {
   const s = closeAfter(new HostileSender());
-  const m = manifestOf({ size: chunks * CHUNK, chunk: { min: CHUNK, max: CHUNK } });
+  const m = manifestOf({ size: chunks * CHUNK, chunk: { min: CHUNK, max: CHUNK }, ...(window ? { window } : {}) });
   const r = watch(receiveFile(s.link.b, limits));
   await s.handshake(m);
   const send = (index: number) => s.frame(m.id, index, index * CHUNK, new Uint8Array(CHUNK).fill(index & 0xff));
@@ -48,7 +49,8 @@ describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)
   });
 
   it('maxBufferedChunks 8: chunks 1..7 wait, chunk 8 overflows; at most 7 chunks were ever held', async () => {
-    const { r, send } = await setup(64, { maxBufferedChunks: 8 });
+    // An offer whose window allows 8 chunks in flight (7 × 4 KiB / chunk.min + 1): the reorder window is then 8.
+    const { r, send } = await setup(64, { maxBufferedChunks: 8 }, 7 * CHUNK);
     for (let i = 1; i <= 8; i++) send(i);
     await r.settled;
     const d = overflowOf(r.error());
@@ -58,7 +60,7 @@ describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)
   });
 
   it('maxBufferedChunks 8: chunks 1..7 then 0 drain in order and the transfer goes on (control case)', async () => {
-    const { s, m, r, send } = await setup(8, { maxBufferedChunks: 8 });
+    const { s, m, r, send } = await setup(8, { maxBufferedChunks: 8 }, 7 * CHUNK);
     for (let i = 1; i < 8; i++) send(i);
     send(0);
     const all = new Uint8Array(8 * CHUNK);
@@ -66,6 +68,29 @@ describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)
     s.send({ t: 'done', id: m.id, i: 0, chunks: 8, bytes: all.length, sha256: sha256Hex(all) });
     await r.settled;
     expect(outcomeOf(r)).toBe('completed');
+  });
+
+  it("the reorder window grows to what the offer's window lets the sender have in flight: 64 KiB in 4 KiB chunks (17) with maxBufferedChunks 8 holds chunks 1..16", async () => {
+    // Before, a sender inside its window (window / chunk.min > maxBufferedChunks) failed mid-transfer with
+    // ERR_REORDER_OVERFLOW (found by an outside check: 64 MiB window, 16 KiB chunks, package to package).
+    const { s, m, r, send } = await setup(17, { maxBufferedChunks: 8 }, 16 * CHUNK);
+    for (let i = 1; i < 17; i++) send(i);
+    send(0);
+    const all = new Uint8Array(17 * CHUNK);
+    for (let i = 0; i < 17; i++) all.fill(i, i * CHUNK, (i + 1) * CHUNK);
+    s.send({ t: 'done', id: m.id, i: 0, chunks: 17, bytes: all.length, sha256: sha256Hex(all) });
+    await r.settled;
+    expect(outcomeOf(r)).toBe('completed');
+  });
+
+  it('an offer whose window / chunk.min + 1 exceeds 65,536 chunk indexes is refused at once (LimitExceededError), not mid-transfer', async () => {
+    const link = closeAfter(createVirtualLink());
+    const r = watch(receiveFile(link.b));
+    const s2 = watch(sendFile(link.a, new Uint8Array(4096), { window: 64 * 1024 * 1024, minChunk: 1024 }));
+    await Promise.all([r.settled, s2.settled]);
+    expect(r.error()).toBeInstanceOf(LimitExceededError);
+    expect((r.error() as LimitExceededError).details).toMatchObject({ value: 65_537, max: 65_536 });
+    expect(s2.error()).toBeInstanceOf(TransferRejectedError);
   });
 
   it('maxBufferedBytes 10,000: two 4 KiB chunks wait, the third overflows; never more than 10,000 B held', async () => {

@@ -435,7 +435,7 @@ describe('in-band lanes in virtual time', () => {
     expect(r.sha256).toBe(sha256Hex(BIG));
   });
 
-  it('a lane that stops delivering costs seconds, not the 15 s stall NACK: once the ack frontier stands still for 4 s the sender re-injects that lane\'s chunks on the others', () => {
+  it('a lane that stops delivering costs seconds, not repeated 15 s stall NACKs: once the ack frontier stands still past max(4 s, 8 RTTs, twice the drain time) the sender re-injects that lane\'s chunks on the others', () => {
     // The same stalled lane as above. Without re-injection the session waited for the receiver's stall NACK
     // (15 s after the chunk went missing) and ended past 17 s of virtual time.
     const r = withFirstLaneSend(BIG, 17, (ch, send, scheduler) => (data) => {
@@ -445,8 +445,8 @@ describe('in-band lanes in virtual time', () => {
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.sha256).toBe(sha256Hex(BIG));
     expect(r.endedAtMs).toBeGreaterThan(0);
-    // 57.8 s before (every stalled chunk waited for a 15 s stall NACK), 12.2 s with re-injection.
-    expect(r.endedAtMs).toBeLessThan(14_000);
+    // 57.8 s before (every stalled chunk waited for a 15 s stall NACK), 17.9 s with re-injection.
+    expect(r.endedAtMs).toBeLessThan(20_000);
     // What it costs: the stalled lane's chunks, sent twice (not the file).
     expect(r.resentBytes).toBeGreaterThan(0);
     expect(r.resentBytes).toBeLessThan(BIG.length / 4);

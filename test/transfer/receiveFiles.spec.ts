@@ -422,6 +422,20 @@ describe('receiveFiles: a session of files from a v3 sender', () => {
 });
 
 describe('receiveFile: the one-file case', () => {
+  it('acks persisted bytes within a second even when no further frame comes (the ack used to wait for the next frame)', () => {
+    // 40 KiB persisted, under the ack step (window / 4 = 256 KiB here), and then nothing: no more frames, no done.
+    const f = fileOf('slow.bin', 200_000);
+    inVirtualTime((clock) => {
+      const { sender, until, accepted } = setup(clock);
+      sender.offer([f]);
+      accepted();
+      for (let k = 0; k < 3; k++) sender.frame(0, k, k * 16_384, f.bytes.subarray(k * 16_384, (k + 1) * 16_384));
+      const sentAt = clock.now();
+      expect(until(() => sender.all('ack').some((a) => a.bytes === 3 * 16_384), 2000), 'an ack of the 48 KiB').toBe(true);
+      expect(clock.now() - sentAt).toBeLessThanOrEqual(1100);
+    });
+  });
+
   it('rejects an offer of two files with InvalidConfigError', () => {
     inVirtualTime((clock) => {
       const link = createVirtualLink({ scheduler: clock.scheduler });
