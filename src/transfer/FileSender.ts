@@ -24,7 +24,6 @@ import { sendToChannels } from '../sinks/sendToChannels';
 import type { Chunk, DataChannelLike } from '../types';
 import { checkChunks } from './checkChunks';
 import { checkRouted } from './checkRouted';
-import { isLaneChannel } from './transferChannels';
 import type { FileDescriptor } from './fileInput';
 import { hashHeldPrefix } from './hashHeldPrefix';
 import { settle } from './settle';
@@ -60,6 +59,12 @@ export interface FileSendContext {
   readonly conditions$: Observable<number | NetworkConditions>;
   /** The latest RTT estimate, ms. */
   rttMs(): number;
+  /**
+   * A send on `channel` failed as closed while it may still read `open` (node-datachannel): true when other data
+   * channels carry on (the frame is skipped; the channel is made to read closed, and what it carried goes again
+   * on the others), false when it was the last (the transfer fails with `ChannelClosedError`).
+   */
+  sendFailed(channel: DataChannelLike): boolean;
   /** How long the ack frontier may stand still before a stalled lane's chunks are re-injected, ms (Infinity: never). */
   frontierStallMs(): number;
   /** Counters and callbacks into the session. */
@@ -228,7 +233,7 @@ export class FileSender {
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
       // closed there skips the frame, and the channel's close event resends it (channelLost).
-      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool, skipClosed: isLaneChannel }),
+      sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool, skipClosed: (ch) => this.ctx.sendFailed(ch) }),
       map(() => undefined),
     );
   }

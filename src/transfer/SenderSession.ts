@@ -19,6 +19,7 @@ import type { ProfileName, TransferTuning } from './profiles';
 import type { SessionEvent, SessionOffer } from './SessionEvent';
 import type { LaneControllerConfig } from './laneControllerConfig';
 import type { SenderLanePool } from './SenderLanePool';
+import { closeLaneChannels } from './closeLaneChannels';
 import { SenderLanes, type LaneRule } from './SenderLanes';
 import { LAN_PROBE_MS, startRttMs } from './startRttMs';
 import { readRttMs } from './readRttMs';
@@ -492,6 +493,7 @@ export class SenderSession {
       conditions$: this.conditions$(),
       rttMs: () => this.rttMs,
       frontierStallMs: () => this.frontierStallMs(),
+      sendFailed: (ch) => this.sendFailed(ch),
       onChunk: (c) => this.onChunk(c),
       onNacked: (count) => this.telemetry.countChunks(0, count),
       onProgress: () => this.reportProgress(),
@@ -618,6 +620,22 @@ export class SenderSession {
       const allDone = this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
       if (this.phase !== 'ended' && !allDone) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
     });
+  }
+
+  /**
+   * A send failed as closed on `channel`, which may still read `open`: node-datachannel's channel learns of a
+   * close (by the peer, or its connection gone) only later, or never. With another data channel open, the
+   * frame is skipped and the channel is made to read closed (its `close` then resends what it carried, like
+   * any closed channel's); on the last one the send fails the session.
+   */
+  private sendFailed(channel: DataChannelLike): boolean {
+    const gone = (ch: DataChannelLike) => ch === channel || ch.readyState === 'closed' || ch.readyState === 'closing';
+    if (this.data.every(gone)) return false;
+    const t = this.sc.schedule(() => {
+      t.unsubscribe();
+      closeLaneChannels([channel]);
+    });
+    return true;
   }
 
   /** A lane whose data channels have all closed while others still carry the session: `lane-lost`, once. */
