@@ -586,12 +586,23 @@ function openedClaim(
     finish: async () => {
       // The sender's mtime, set before the file appears under its name: a later offer of the same file finds it.
       if (isTime(o.lastModified)) await handle.utimes(new Date(), new Date(o.lastModified)).catch(() => undefined);
+      // The file the bytes went to, by its open handle: the part file's path could have been swapped under it.
+      const mine = await handle.stat().catch((err: unknown) => Promise.reject(writeError('checking', part, err)));
       await close();
+      if (mine.size !== from + written) throw replaced(part, `it holds ${mine.size} B, not the ${from + written} B written`);
       // The record goes first: a partial without one is never resumed, so never written into once placed.
       if (recorded) await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
       const saved = await place(o.at, claim.part, o.name, o.overwrite);
       release();
-      return join(o.at.path, saved);
+      const final = join(o.at.path, saved);
+      // What now bears the name must be the file written (a swapped part file, or a folder swapped for a link,
+      // would have put another file there): else it is taken away again and the transfer fails.
+      const st = await lstat(final).catch(() => undefined);
+      if (!st || !st.isFile() || st.ino !== mine.ino || st.dev !== mine.dev) {
+        if (st && !st.isDirectory()) await unlink(final).catch(() => undefined);
+        throw replaced(part, `${o.at.rel}${saved} is not the file that was written and verified`);
+      }
+      return final;
     },
     abort: async (reason: unknown) => {
       // A part file this transfer created and never wrote to holds nothing worth keeping.
@@ -618,6 +629,10 @@ function openedClaim(
     },
   };
 }
+
+/** The part file was swapped, truncated or grown by someone else while the transfer wrote it. */
+const replaced = (part: string, how: string): SinkWriteError =>
+  new SinkWriteError(`${part} was changed by something else while it was written (${how}); nothing was placed`, { path: part, causeCode: 'EREPLACED' });
 
 const isTime = (ms: number | undefined): ms is number => typeof ms === 'number' && Number.isFinite(ms) && ms >= 0;
 
