@@ -2,6 +2,7 @@
  * A byte source over a file on disk (Node.js only: import it from `tallow-rx/node`).
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { Observable } from 'rxjs';
 import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
@@ -45,9 +46,15 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
   return pullSource(async () => {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      // Non-blocking: a FIFO put where a file was would otherwise block the open (and a libuv thread) for good.
+      handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
       throw new SourceReadError(`cannot open ${path}: ${(err as Error)?.message ?? err}`, { path, code: (err as any)?.code }, err);
+    }
+    const st = await handle.stat().catch(() => undefined);
+    if (!st?.isFile()) {
+      await handle.close().catch(() => undefined);
+      throw new SourceReadError(`cannot read ${path}: not a regular file`, { path, code: 'ENOTREG' });
     }
     // Next byte to read.
     let pos = start;

@@ -6,7 +6,7 @@
  * control link, the window and the order of files; it hands each file a
  * {@link FileSendContext}.
  */
-import { defer, map, mergeWith, Subject, tap, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { catchError, defer, map, mergeWith, Subject, tap, throwError, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { HashMismatchError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
@@ -216,6 +216,7 @@ export class FileSender {
     // any other hasher is fed as the bytes are read, and the CRCs come from the worker or are computed here.
     const both = isCrcBatcher(hasher) ? hasher : undefined;
     return this.desc.read({ demand: this.demand, start: from, readSize: Math.min(s.readSize ?? s.maxChunk, left) }).pipe(
+      catchError((err: unknown) => throwError(() => this.sourceError(err))),
       tap({ next: (b) => this.onRead(b, both ? undefined : hasher), complete: () => this.onSourceEnd() }),
       chunking(this.ctx.conditions$, this.bounds(from)),
       checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk, minChunk: s.minChunk }),
@@ -236,6 +237,16 @@ export class FileSender {
       sendToChannels({ maxMessageSize: s.maxMessageSize, pool: framePool, skipClosed: (ch) => this.ctx.sendFailed(ch) }),
       map(() => undefined),
     );
+  }
+
+  /**
+   * A read error names the file as offered, not its local path: its message goes to the peer. The path stays in
+   * `details` and the original error is the `cause`.
+   */
+  private sourceError(err: unknown): unknown {
+    if (!(err instanceof SourceReadError)) return err;
+    const code = typeof err.details.code === 'string' ? ` (${err.details.code})` : '';
+    return new SourceReadError(`${this.manifest.name} cannot be read${code}`, err.details, err);
   }
 
   private bounds(from: number): ChunkBounds {

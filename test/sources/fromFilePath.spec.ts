@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,15 @@ describe('fromFilePath', () => {
     expect(err.details).toMatchObject({ path, code: 'ENOENT' });
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     expect(err.message).toContain(path);
+  });
+
+  it('a FIFO where the file was: SourceReadError "not a regular file" at once, the handle closed (the open used to block a libuv thread for good)', async () => {
+    const path = join(dir, `fifo-${files++}`);
+    execFileSync('mkfifo', [path]);
+    const rec = record(fromFilePath(path));
+    await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+    expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ENOTREG' });
+    expect(hooks.closes).toEqual([1]);
   });
 
   it('reads into a fresh buffer every time', async () => {
