@@ -39,7 +39,7 @@ export interface SenderLaneHost {
  * connection failed or closed later, the session ended while it connected, the session shed it, or the
  * whole send ended.
  */
-export type LaneDropReason = 'connect-timeout' | 'connect-failed' | 'channels-failed' | 'closed-by-peer' | 'connection-lost' | 'session-ended' | 'shed' | 'closed';
+export type LaneDropReason = 'connect-timeout' | 'connect-failed' | 'channels-failed' | 'channels-closed' | 'closed-by-peer' | 'connection-lost' | 'session-ended' | 'shed' | 'closed';
 
 /** The default gap between the starts of two new lanes, ms: their slow starts do not all hit the queue at once. */
 export const LANE_STAGGER_MS = 250;
@@ -198,7 +198,7 @@ export class SenderLanePool {
   }
 
   /** The session gives a lane up (`channels-failed`): closed, the peer told, not reported back. */
-  drop(lane: number, reason: 'channels-failed'): void {
+  drop(lane: number, reason: 'channels-failed' | 'channels-closed'): void {
     this.remove(lane, reason, true);
   }
 

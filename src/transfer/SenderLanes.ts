@@ -365,6 +365,17 @@ export class SenderLanes {
     );
   }
 
+  /**
+   * A data channel closed: a joined lane whose channels all read closed carries nothing any more (its
+   * connection may still read connected for a while, or for good on node-datachannel), so it is dropped
+   * (`lane-close`, its connection closed) and leaves the stats with a `shed` of reason `channels-closed`.
+   */
+  channelClosed(): void {
+    if (this.ended) return;
+    const gone = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
+    for (const [lane, chs] of [...this.joined]) if (chs.every(gone)) this.c.pool.drop(lane, 'channels-closed');
+  }
+
   private giveUp(lane: number): void {
     this.c.pool.drop(lane, 'channels-failed');
     this.leave(lane, 'channels-failed');

@@ -613,6 +613,7 @@ export class SenderSession {
   private channelClosed(): void {
     if (this.phase === 'ended') return;
     this.reportLostLanes();
+    this.inbandLanes?.channelClosed();
     const gone = this.data.filter((ch) => ch.readyState === 'closed' || ch.readyState === 'closing');
     if (gone.length < this.data.length) for (const ch of gone) for (const f of this.active.values()) f.channelLost(ch);
     if (this.data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;

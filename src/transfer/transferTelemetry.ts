@@ -155,7 +155,8 @@ class TransferTelemetry implements Telemetry {
   setChannels(chs: readonly DataChannelLike[], change?: LaneChange): void {
     this.channels = chs;
     if (change) this.lanes = change.lanes;
-    if (!this.stopped) this.inputs.next({ kind: 'channels', channels: chs.length, lanes: this.lanes, ...(change ? { laneChange: change } : {}) });
+    const live = chs.filter((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing').length;
+    if (!this.stopped) this.inputs.next({ kind: 'channels', channels: live, lanes: this.lanes, ...(change ? { laneChange: change } : {}) });
   }
 
   stop(): void {

@@ -102,9 +102,10 @@ function withFirstLaneSend(
   transferId: number,
   wrap: (ch: { sends: number; readonly readyState: string; close(): void }, send: (data: unknown) => void, scheduler: ReturnType<typeof testScheduler>) => (data: unknown) => void,
   receive: { idleTimeoutMs?: number } = {},
-): { outcomes: string[]; sha256?: string; endedAtMs: number; resentBytes: number } {
+): { outcomes: string[]; sha256?: string; endedAtMs: number; resentBytes: number; stats: TransferStats[] } {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
+  const stats: TransferStats[] = [];
   let sha256: string | undefined;
   let endedAtMs = -1;
   let resentBytes = 0;
@@ -127,7 +128,7 @@ function withFirstLaneSend(
     };
     const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection, ...receive });
     const sent$ = sendFiles(given.a, [file], { scheduler, transferId, createConnection: senderConnection }).pipe(
-      filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), e.type === 'completed' && (resentBytes = e.retransmittedBytes ?? 0), true)),
+      filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), e.type === 'completed' && (resentBytes = e.retransmittedBytes ?? 0), e.type === 'stats' && stats.push(e.stats), true)),
     );
     merge(ended('sender', sent$), ended('receiver', received$)).subscribe({
       next: (o) => outcomes.push(o),
@@ -138,7 +139,7 @@ function withFirstLaneSend(
       },
     });
   });
-  return { outcomes, sha256, endedAtMs, resentBytes };
+  return { outcomes, sha256, endedAtMs, resentBytes, stats };
 }
 
 describe('in-band lanes in virtual time', () => {
@@ -416,6 +417,21 @@ describe('in-band lanes in virtual time', () => {
     expect(failedSends).toBeGreaterThan(0);
     expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
     expect(r.sha256).toBe(sha256Hex(FILE));
+  });
+
+  it("a lane whose data channels all close leaves the stats: a shed of reason channels-closed, and lanes and channels count only what carries data", () => {
+    // The first lane's only channel closes after its 5th send (its connection still reads connected).
+    const r = withFirstLaneSend(FILE, 18, (ch, send) => (data) => {
+      if (++ch.sends === 6) ch.close();
+      if (ch.readyState === 'open') send(data);
+    });
+    expect(r.outcomes.sort()).toEqual(['receiver completed', 'sender completed']);
+    expect(r.sha256).toBe(sha256Hex(FILE));
+    const shed = r.stats.find((s) => s.laneChange?.action === 'shed');
+    expect(shed?.laneChange).toMatchObject({ action: 'shed', reason: 'channels-closed' });
+    const before = r.stats[r.stats.indexOf(shed!) - 1];
+    expect(shed!.lanes).toBe(before.lanes! - 1);
+    expect(shed!.channels).toBeLessThan(before.channels!);
   });
 
   it('a lane that stops delivering for 45 s without closing costs its chunks, not the reliable session: the receiver NACKs them after 15 s and the sender resends them', () => {
