@@ -19,9 +19,9 @@ const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f<>:"|?*\\/\u061c\u200b\u200e\u200f
 export const MAX_SAFE_NAME_BYTES = 200;
 
 /**
- * Returns a safe base name. Directory parts are stripped (`../../etc/passwd` →
- * `passwd`), forbidden characters (and direction controls) become `_`, leading dots and trailing dots
- * and spaces are removed, device names get a `_` prefix, and the name is cut
+ * Returns a safe base name, normalised to Unicode NFC. Directory parts are stripped (`../../etc/passwd` →
+ * `passwd`), forbidden characters (and direction controls) become `_`, leading and trailing dots and
+ * spaces are removed, device names get a `_` prefix, and the name is cut
  * to {@link MAX_SAFE_NAME_BYTES} bytes keeping the extension. Throws
  * `ProtocolError` (`ERR_UNSAFE_NAME`) when nothing usable is left or the name
  * contains NUL, which no legitimate sender produces.
