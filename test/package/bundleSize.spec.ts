@@ -37,11 +37,14 @@ const TARGET_GZ_BYTES = 30_000;
  * connection at subscription (src/transfer/checkOptions.ts and the option tables, +1.2 KB; 53.3 KB before), and
  * the fixes the outside checks asked for on 6 Dec (+1.2 KB: the listing's tree on landing paths pulls
  * sanitizeFileName in, a resumed offer's listing, the session's reorder budget, the reconnect grace, a dropped
- * lane's channels): 56.0 KB. A KB or two of growth fails here; lower it whenever the bundle shrinks.
+ * lane's channels): 56.0 KB; the fixes of the outside checks and the poor-link stalls on 7 Dec (+1.0 KB: the
+ * sender's re-injection of a stalled lane's chunks, any data channel whose send fails as closed, a dead lane's
+ * shed, the receiver's timed ack and its reorder window from the offer, the chunking checks, the acks' backlog
+ * in the stats): 57.0 KB. A KB or two of growth fails here; lower it whenever the bundle shrinks.
  */
-const DEFAULT_CEILING_GZ_BYTES = 57_000;
-/** The same, with every conditional chunk too: 58.4 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
-const ALL_CEILING_GZ_BYTES = 59_500;
+const DEFAULT_CEILING_GZ_BYTES = 58_000;
+/** The same, with every conditional chunk too: 59.5 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
+const ALL_CEILING_GZ_BYTES = 60_500;
 /** Any one lazy chunk: hash-wasm's SHA-256 alone, not all of hash-wasm (216 KB, 81 KB gzipped). */
 const LAZY_CHUNK_GZ_BYTES = 12_000;
 /** `reorder` alone: an app that uses one operator pays for that operator. */
