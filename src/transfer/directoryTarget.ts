@@ -434,9 +434,10 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record, fsyn
  * else the first free `stem (n).ext`, so an existing file is never replaced
  * (`overwrite: true` renames over it). Where hard links are unsupported the
  * name is reserved by exclusive create and the part file renamed over it. On
- * failure the partial stays for resume; it is deleted with `resume: false` or
+ * failure the partial stays for resume; it is deleted with `resume: false`,
  * after a whole-file hash mismatch (`ERR_HASH_MISMATCH`, `index` -1), so a bad
- * prefix is never resumed. (A chunk that failed its CRC-32 too often leaves
+ * prefix is never resumed, and when it is new and its progress record cannot be
+ * written (a full disk: it could never resume, and its space is freed). (A chunk that failed its CRC-32 too often leaves
  * the verified prefix before it, which resumes.)
  *
  * Errors are TallowErrors that name paths relative to `dir` (their messages
@@ -606,13 +607,17 @@ function openedClaim(
     },
     abort: async (reason: unknown) => {
       // A part file this transfer created and never wrote to holds nothing worth keeping.
-      const discard = !o.resume || isWholeFileMismatch(reason) || (from === 0 && written === 0);
+      let discard = !o.resume || isWholeFileMismatch(reason) || (from === 0 && written === 0);
       // Kept for resume: every byte written so far counts, not only those at the last checkpoint (a session
       // interrupted by a lost connection then resends at most what was in flight).
       if (!discard && held && !closed && written > 0 && record) {
-        await (fsync ? handle.sync() : Promise.resolve())
-          .then(() => record(from + written))
-          .catch(() => undefined);
+        const kept = await (fsync ? handle.sync() : Promise.resolve()).then(
+          () => record(from + written).then(() => true),
+          () => false,
+        ).catch(() => false);
+        // A new part file whose record cannot be written (a full disk) could never be resumed: it goes, and frees
+        // its space, instead of staying behind while every retry starts another one.
+        if (!kept && from === 0) discard = true;
       }
       await close();
       if (!held) return;

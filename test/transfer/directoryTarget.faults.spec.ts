@@ -22,6 +22,8 @@ const faults = vi.hoisted(() => ({
   write: undefined as string | undefined,
   /** Opening a part file fails with this code. */
   openPart: undefined as string | undefined,
+  /** Writes to progress records (`.tallow-part.json`) fail with this code. */
+  record: undefined as string | undefined,
 }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -44,13 +46,17 @@ vi.mock('node:fs/promises', async (importOriginal) => {
         const code = faults.write;
         Object.assign(handle, { write: async () => Promise.reject(fsError(code, args[0])) });
       }
+      if (faults.record && String(args[0]).endsWith('.tallow-part.json')) {
+        const code = faults.record;
+        Object.assign(handle, { write: async () => Promise.reject(fsError(code, args[0])) });
+      }
       return handle;
     },
   };
 });
 
 afterEach(() => {
-  Object.assign(faults, { link: undefined, links: 0, write: undefined, openPart: undefined });
+  Object.assign(faults, { link: undefined, links: 0, write: undefined, openPart: undefined, record: undefined });
 });
 const tempDir = tempDirs('dirtarget-faults-');
 
@@ -67,6 +73,23 @@ describe('directoryTarget under fs faults', () => {
     expect(e.message).toContain('ENOSPC');
     expect(e.message).not.toContain(d);
     await opened.abort(e);
+  });
+
+  it('a new part file whose progress record cannot be written (a full disk) is removed at abort, record and all: it could never resume, and every retry used to leave another one', async () => {
+    const d = await tempDir();
+    const opened = await directoryTarget(d).open(manifestFor('full.bin', 4 * CHUNK));
+    await write(opened, randomBytes(4 * CHUNK), 2 * CHUNK);
+    faults.record = 'ENOSPC';
+    await opened.abort(new Error('the session failed'));
+    expect(await readdir(d)).toEqual([]);
+  });
+
+  it('with the record written, the same abort keeps the part file and its record for resume (the control case)', async () => {
+    const d = await tempDir();
+    const opened = await directoryTarget(d).open(manifestFor('kept.bin', 4 * CHUNK));
+    await write(opened, randomBytes(4 * CHUNK), 2 * CHUNK);
+    await opened.abort(new Error('the session failed'));
+    expect((await readdir(d)).sort()).toEqual([`kept.bin${PARTIAL_SUFFIX}`, `kept.bin${PARTIAL_SUFFIX}.json`]);
   });
 
   it('a part file that cannot be created is a SinkWriteError naming it relative to the directory', async () => {
