@@ -102,6 +102,8 @@ export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 export class FileSender {
   private state: FileState = 'checking';
   private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
+  /** Bytes the receiver's last ack said it holds in order but has not persisted yet (its disk's backlog). */
+  private receiverBacklog = 0;
   /** When the ack frontier last moved (or data started, or the last re-injection), scheduler ms. */
   private frontierAt = 0;
   /** The channel a stalled frontier waited on: the router passes it by until `until`. */
@@ -313,6 +315,7 @@ export class FileSender {
     if (msg.bytes > size || msg.bytes > this.readBytes) {
       return this.protocolError(`ack of ${msg.bytes} B exceeds the ${Math.min(this.readBytes, size)} B sent of ${size}`, { bytes: msg.bytes, read: this.readBytes, size });
     }
+    this.receiverBacklog = msg.queued;
     if (msg.bytes <= this.acked) return;
     const grown = msg.bytes - this.acked;
     this.acked = msg.bytes;
@@ -355,7 +358,8 @@ export class FileSender {
   private reinjectStalled(): void {
     const now = this.ctx.sc.now();
     const stallMs = this.ctx.frontierStallMs();
-    if (this.store.size === 0 || now - this.frontierAt < stallMs) return;
+    // A receiver whose disk is behind holds the frontier itself: nothing is missing, and resending would not help.
+    if (this.store.size === 0 || now - this.frontierAt < stallMs || this.receiverBacklog > 0) return;
     this.frontierAt = now;
     const { channel, chunks } = this.store.frontier(now, this.ctx.rttMs());
     if (!chunks.length) return;
