@@ -125,6 +125,11 @@ export class FileReceiver {
     this.buffer = new FrameBuffer(cfg.manifest.window + cfg.manifest.chunk.max);
   }
 
+  /** Every byte is verified and persisted; the target is finishing (placing the file). */
+  get finishing(): boolean {
+    return this.state === 'finishing';
+  }
+
   /** Verified and persisted bytes of this file, held prefix included. */
   get bytes(): number {
     return this.state === 'complete' ? this.manifest.size : this.from + this.persisted;

@@ -292,6 +292,8 @@ export class ReceiverSession {
         // Our own pings: the receiver measures RTT and jitter too.
         return this.telemetry?.appRtt(this.sc.now() - msg.ts);
       case 'cancel':
+        // Every byte is here and the last files are being placed: they complete (the cancel came behind the data).
+        if (this.allFinishing()) return;
         return this.fail(new TransferCancelledError('remote', msg.reason), false);
       case 'error':
         return this.fail(remoteError(msg.code, `sender failed: ${msg.message}`, msg.cause), false);
@@ -497,6 +499,13 @@ export class ReceiverSession {
     if (file) return file;
     const why = i >= this.offer!.files.length ? 'not in the offer' : this.isTaken(i) ? 'not started' : 'skipped';
     throw new ProtocolError(`'${t}' for file ${i}, which is ${why}`, { id: this.id, i, t });
+  }
+
+  /** Every taken file started, and those not complete are finishing: nothing is left to receive. */
+  private allFinishing(): boolean {
+    if (this.phase !== 'accepted' || this.next < this.taken.length || !this.active.size) return false;
+    for (const f of this.active) if (!f.finishing) return false;
+    return true;
   }
 
   /** Starts taken files in order while fewer than `parallel` are running. */

@@ -4,7 +4,8 @@
  * listing order, frames for files not taken, resume and restart, folders, zero-byte files.
  */
 import { describe, expect, it } from 'vitest';
-import { Subscription, type Observable } from 'rxjs';
+import { map, Subscription, timer, type Observable } from 'rxjs';
+import type { OpenedTarget } from '../../src/transfer/ReceiveTarget';
 import {
   InvalidConfigError,
   LimitExceededError,
@@ -433,6 +434,33 @@ describe('receiveFile: the one-file case', () => {
       const sentAt = clock.now();
       expect(until(() => sender.all('ack').some((a) => a.bytes === 3 * 16_384), 2000), 'an ack of the 48 KiB').toBe(true);
       expect(clock.now() - sentAt).toBeLessThanOrEqual(1100);
+    });
+  });
+
+  it("a sender's cancel that comes while the last file is being placed: the file completes (every byte was here), not a cancel", () => {
+    // Before, the cancel aborted the finishing target: the file was placed and the receiver reported it cancelled
+    // (found by an outside check, 2 of 14 runs).
+    const f = fileOf('last.bin', 40_000);
+    inVirtualTime((clock) => {
+      const inner = filesTarget();
+      let finishing = false;
+      // Placing the file takes 300 ms of virtual time.
+      const target: FilesTarget = {
+        ...inner,
+        open: (m, hints) => {
+          const o = inner.open(m, hints) as OpenedTarget;
+          return { ...o, finish: () => ((finishing = true), timer(300, clock.scheduler).pipe(map(() => o.finish()))) };
+        },
+      };
+      const { run, sender, until, accepted, ended } = setup(clock, { target });
+      sender.offer([f]);
+      accepted();
+      sender.sendFile(0, f.bytes);
+      expect(until(() => finishing), 'the target is finishing').toBe(true);
+      sender.send({ t: 'cancel', id: sender.id, reason: 'cancelled by sender' });
+      expect(ended()).toBe(true);
+      expect(run.error).toBeUndefined();
+      expect(ofType(run.events, 'file-completed').map((e) => e.manifest.name)).toEqual(['last.bin']);
     });
   });
 
