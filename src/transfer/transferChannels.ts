@@ -40,6 +40,22 @@ const usedBlocks = new WeakMap<object, Set<number>>();
 const nextBlock = new WeakMap<object, number>();
 
 /**
+ * The parity of the SCTP stream ids this side's in-band channels take (RFC 8832: the DTLS client even, the
+ * server odd), from the `a=setup` attributes of the connection's descriptions: `active` (or `actpass` against a
+ * `passive` answer) is the client, `passive` (or `actpass` against an `active` answer) the server. Undefined
+ * when the descriptions do not say.
+ */
+export function dtlsParity(pc: PeerConnectionLike | undefined): 0 | 1 | undefined {
+  const setupOf = (d: unknown): string | undefined => /a=setup:(active|passive|actpass)/.exec((d as { sdp?: string } | null | undefined)?.sdp ?? '')?.[1];
+  const peer = pc as { localDescription?: unknown; remoteDescription?: unknown } | undefined;
+  const local = setupOf(peer?.localDescription);
+  const remote = setupOf(peer?.remoteDescription);
+  if (local === 'active' || (local === 'actpass' && remote === 'passive')) return 0;
+  if (local === 'passive' || (local === 'actpass' && remote === 'active')) return 1;
+  return undefined;
+}
+
+/**
  * Picks a block of negotiated ids that no running transfer of this process
  * uses on any of `lanes`, rotating so that a transfer that starts right after
  * another never reuses ids whose channels are still closing. Returns the first
@@ -50,7 +66,9 @@ export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?:
   // Two peers may send to each other at once on one connection, each allocating here without seeing the
   // other. Their in-band control channels have stream ids of opposite parity (SCTP: the DTLS client takes
   // even ids, the server odd), so the parity picks disjoint halves of the blocks. Unknown: use all of them.
-  const parity = typeof streamId === 'number' && streamId >= 0 && streamId < 65535 ? streamId % 2 : undefined;
+  // A channel's id is often not known before it opens (node-datachannel reads null or 65535): the DTLS role
+  // from the connection's descriptions gives the same parity.
+  const parity = typeof streamId === 'number' && streamId >= 0 && streamId < 65535 ? streamId % 2 : dtlsParity(lanes[0]);
   const firstBlock = parity === 1 ? all / 2 : 0;
   const blocks = parity === undefined ? all : all / 2;
   const sets = lanes.map((pc) => {
@@ -64,14 +82,15 @@ export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?:
   } else {
     const start = nextBlock.get(lanes[0]) ?? 0;
     for (let k = 0; k < blocks; k++) {
-      const b = firstBlock + ((start + k) % blocks);
+      // Parity unknown (a connection not negotiated yet): from the top down, away from where either half starts.
+      const b = parity === undefined ? blocks - 1 - ((start + k) % blocks) : firstBlock + ((start + k) % blocks);
       if (sets.every((set) => !set.has(b))) {
         block = b;
         break;
       }
     }
     if (block === undefined) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks, parity });
-    nextBlock.set(lanes[0], (block - firstBlock + 1) % blocks);
+    nextBlock.set(lanes[0], ((parity === undefined ? blocks - 1 - block : block - firstBlock) + 1) % blocks);
     for (const set of sets) set.add(block);
   }
   const idBase = block < 0 ? preferred! : ID_BLOCK_FIRST + block * ID_BLOCK;

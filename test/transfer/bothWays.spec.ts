@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveFile, sendFile, type TransferEvent } from '../../src/index';
+import { receiveFile, receiveFiles, sendFile, sendFiles, type TransferEvent } from '../../src/index';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
 import { sha256Hex as sha256 } from '../helpers/sha256';
 import { completedOf } from '../helpers/events';
@@ -47,6 +47,22 @@ describe('both directions at once over one connection pair', () => {
     }
     expect(failures).toEqual([]);
   }, 120_000);
+
+  it('sessions both ways at once with the default two data channels: each side takes its own half of the ids, and both complete', async () => {
+    // On connections already negotiated (the DTLS roles are in the descriptions). The case an outside check found,
+    // a sender subscribed before its connection was negotiated, is in allocateIdBase.spec.ts.
+    const { a, b } = pair.lanes[0];
+    const files = [randomBytes(8 * MiB), randomBytes(8 * MiB)];
+    const session = (from: RTCPeerConnection, to: RTCPeerConnection, bytes: Uint8Array) => {
+      const events = (o: ReturnType<typeof sendFiles>) => lastValueFrom(o.pipe(toArray())).then((e) => e, (error) => [{ type: 'error', error }] as const);
+      return Promise.all([events(sendFiles(from, [bytes])), events(receiveFiles(to))]);
+    };
+    const [[sentAB, gotAB], [sentBA, gotBA]] = await Promise.all([session(a, b, files[0]), session(b, a, files[1])]);
+    const completedSha = (events: readonly { type: string }[]) => (events.find((e) => e.type === 'file-completed') as { sha256?: string } | undefined)?.sha256;
+    for (const [events, bytes] of [[sentAB, files[0]], [gotAB, files[0]], [sentBA, files[1]], [gotBA, files[1]]] as const) {
+      expect(completedSha(events), JSON.stringify(events.at(-1))).toBe(sha256(bytes));
+    }
+  }, 60_000);
 
   it('a small transfer completes on both sides while its receiver uploads 48 MiB the other way', async () => {
     const { a, b } = pair.lanes[0];
