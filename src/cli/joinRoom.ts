@@ -224,6 +224,8 @@ export function joinRoom(config: JoinRoomConfig): Promise<JoinedRoom> {
         case 'full':
           return fail(new RendezvousError('full', 'that room already has two peers'));
         case 'error':
+          // A dropped frame (a signal for a lane that went with a peer who left, say): the socket stays open.
+          if (m.code === 'bad-message') return;
           return fail(new RendezvousError(m.code, m.code === 'unknown-code' ? 'no transfer has this code (mistyped, or it expired)' : m.message));
       }
     };

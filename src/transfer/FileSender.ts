@@ -102,6 +102,8 @@ export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 export class FileSender {
   private state: FileState = 'checking';
   private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
+  /** Re-injections since the frontier last moved. */
+  private fruitlessReinjections = 0;
   /** Bytes the receiver's last ack said it holds in order but has not persisted yet (its disk's backlog). */
   private receiverBacklog = 0;
   /** When the ack frontier last moved (or data started, or the last re-injection), scheduler ms. */
@@ -320,6 +322,7 @@ export class FileSender {
     const grown = msg.bytes - this.acked;
     this.acked = msg.bytes;
     this.frontierAt = this.ctx.sc.now();
+    this.fruitlessReinjections = 0;
     this.store.ack(this.acked);
     this.ctx.onAcked(grown);
   }
@@ -359,8 +362,12 @@ export class FileSender {
     const now = this.ctx.sc.now();
     const stallMs = this.ctx.frontierStallMs();
     // A receiver whose disk is behind holds the frontier itself: nothing is missing, and resending would not help.
-    if (this.store.size === 0 || now - this.frontierAt < stallMs || this.receiverBacklog > 0) return;
+    // Each re-injection that brought no ack doubles the wait for the next (a receiver gone silent costs a window
+    // or so, not one per stall until the idle timeout).
+    const waitMs = stallMs * 2 ** this.fruitlessReinjections;
+    if (this.store.size === 0 || now - this.frontierAt < waitMs || this.receiverBacklog > 0) return;
     this.frontierAt = now;
+    this.fruitlessReinjections++;
     const { channel, chunks } = this.store.frontier(now, this.ctx.rttMs());
     if (!chunks.length) return;
     if (channel) {

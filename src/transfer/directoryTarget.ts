@@ -635,7 +635,7 @@ function openedClaim(
   };
 }
 
-/** The part file was swapped, truncated or grown by someone else while the transfer wrote it. */
+/** The part file was swapped, or its size changed, by someone else while the transfer wrote it. */
 const replaced = (part: string, how: string): SinkWriteError =>
   new SinkWriteError(`${part} was changed by something else while it was written (${how}); nothing was placed`, { path: part, causeCode: 'EREPLACED' });
 

@@ -97,4 +97,22 @@ describe('joinRoom: the paired peer leaves before the lanes connect', () => {
     expect(ra.lanes[0].connectionState).toBe('connected');
     expect(rb.lanes[0].connectionState).toBe('connected');
   });
+
+  it("a bad-message error (a frame the server dropped; the socket stays open) does not end the owner's wait", async () => {
+    // An outside check saw a sender exit with "not a signal message …" after a receiver left mid-negotiation.
+    const sockets: RoomWebSocket[] = [];
+    const a = owner({
+      createSocket: (u) => {
+        const s = new WebSocket(u) as unknown as RoomWebSocket;
+        sockets.push(s);
+        return s;
+      },
+    });
+    const code = await a.code;
+    sockets[0].send('not a signal message');
+    const b = joinRoom({ ...common, code });
+    const [ra, rb] = await Promise.all([a.joined, b]);
+    rooms.push(rb);
+    expect(ra.lanes[0].connectionState).toBe('connected');
+  });
 });

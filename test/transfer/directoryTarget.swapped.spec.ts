@@ -1,6 +1,6 @@
 /**
  * directoryTarget never places a file other than the one it wrote: when something else swaps the part file (a
- * rename and a new file in its place, a symbolic link to a file outside, a truncation that changes its size) or
+ * rename and a new file in its place, a symbolic link to a file outside, a truncation that leaves its size short) or
  * swaps the folder for a link, `finish` fails with SinkWriteError (`causeCode` `EREPLACED`) and leaves no file
  * under the final name. Before, the transfer completed and the final name held the other file (found by an
  * outside check: "completed" with the sender's digest, and the bytes on disk were someone else's).

@@ -50,3 +50,34 @@ describe('re-injection and a receiver whose disk is behind', () => {
     expect(resent).toBe(0);
   });
 });
+
+describe('re-injection and a receiver that stops receiving altogether', () => {
+  it('each re-injection that brings no ack doubles the wait for the next: a silent receiver costs about a window, not one per stall until the idle timeout', () => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    let resentBytes = 0;
+    let error: unknown;
+    ts.run(() => {
+      const links = [createVirtualLink({ scheduler: ts, delayMs: 10, bandwidth: 2_000_000 }), createVirtualLink({ scheduler: ts, delayMs: 10, bandwidth: 2_000_000 })];
+      // Both data channels of the sender deliver what they get in the first 1.5 s, then nothing (a black hole).
+      // Resends are the frames with flag bit 0 (retransmission) set.
+      for (const link of links) {
+        const create = link.a.createDataChannel.bind(link.a);
+        link.a.createDataChannel = ((label: string, init?: Record<string, unknown>) => {
+          const ch = create(label, init);
+          if (label === 'tallow-control') return ch;
+          const send = ch.send.bind(ch);
+          ch.send = ((data: Uint8Array) => {
+            if (data.byteLength > 32 && (((data[28] << 8) | data[29]) & 1) === 1) resentBytes += data.byteLength - 32;
+            if (ts.now() < 1500) send(data as never);
+          }) as typeof ch.send;
+          return ch;
+        }) as typeof link.a.createDataChannel;
+      }
+      receiveFiles(links.map((l) => l.b), { scheduler: ts }).subscribe({ error: () => undefined });
+      sendFiles(links.map((l) => l.a), [FILE], { scheduler: ts, transferId: 22, lanes: 2, window: 8 * MiB }).subscribe({ error: (e) => (error = e) });
+    });
+    expect((error as { code?: string }).code).toBe('ERR_IDLE_TIMEOUT');
+    expect(resentBytes).toBeGreaterThan(0);
+    expect(resentBytes).toBeLessThanOrEqual(8 * MiB);
+  });
+});
