@@ -130,6 +130,8 @@ const CHANNEL_ATTEMPTS = 3;
 export class SenderLanes {
   /** Joined lanes and their data channels. */
   private readonly joined = new Map<number, DataChannelLike[]>();
+  /** Each joined lane's connection, and how often its channels were made again after they all closed. */
+  private readonly lanePcs = new Map<number, { readonly pc: PeerConnectionLike; remade: number }>();
   private readonly subs: Subscription[] = [];
   private detach: (() => void) | undefined;
   /** The reason of the controller's last `add`, reported when that lane joins. */
@@ -350,6 +352,8 @@ export class SenderLanes {
         complete: () => {
           if (this.ended) return closeAll(chs);
           this.joined.set(lane, chs);
+          const known = this.lanePcs.get(lane);
+          this.lanePcs.set(lane, { pc, remade: known?.pc === pc ? known.remade : 0 });
           this.c.data.push(...chs);
           for (const ch of chs) this.c.watch(ch);
           this.c.changed({ action: 'add', reason, lanes: this.lanes, atMs: this.c.sc.now() });
@@ -373,7 +377,19 @@ export class SenderLanes {
   channelClosed(): void {
     if (this.ended) return;
     const gone = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
-    for (const [lane, chs] of [...this.joined]) if (chs.every(gone)) this.c.pool.drop(lane, 'channels-closed');
+    for (const [lane, chs] of [...this.joined]) {
+      if (!chs.every(gone)) continue;
+      // libdatachannel sometimes closes a fresh lane's channels right after they opened: while the connection is
+      // up, they are made again (at most CHANNEL_ATTEMPTS times; the lane's count in the stats does not dip).
+      const held = this.lanePcs.get(lane);
+      if (held && held.pc.connectionState === 'connected' && held.remade < CHANNEL_ATTEMPTS) {
+        held.remade++;
+        this.joined.delete(lane);
+        this.laneJoined(lane, held.pc);
+        continue;
+      }
+      this.c.pool.drop(lane, 'channels-closed');
+    }
   }
 
   private giveUp(lane: number): void {
