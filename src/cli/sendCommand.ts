@@ -21,7 +21,7 @@ const PROFILES = ['auto', 'lan', 'wan', 'lossy', 'mobile', 'satellite'];
  * The QR code of `text` (qrcode, bundled into the CLI): for a terminal, with colour escapes so it
  * scans on a dark background; otherwise (a log, a pipe) plain block characters, no escapes.
  */
-export async function terminalQr(text: string, tty: boolean): Promise<string> {
+async function terminalQr(text: string, tty: boolean): Promise<string> {
   const { default: QRCode } = await import('qrcode');
   return tty ? QRCode.toString(text, { type: 'terminal', small: true }) : QRCode.toString(text, { type: 'utf8' });
 }

@@ -383,7 +383,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
 
 /** Gives a channel its own `bufferedAmountLowThreshold` back; a closed (or destroyed) one has none to give. */
 function restoreThreshold(st: ChannelState): void {
-  if (st.channel.readyState === 'closed' || st.channel.readyState === 'closing') return;
+  if (isGone(st.channel)) return;
   setThreshold(st.channel, st.previousThreshold);
 }
 

@@ -321,12 +321,11 @@ export class FileReceiver {
 
   private ackLater(ms: number): void {
     if (this.ackTimer) return;
-    const timer = this.cfg.scheduler.schedule(() => {
+    this.ackTimer = this.cfg.scheduler.schedule(() => {
       this.stopAckTimer();
       // Forced: the second is up (judged again, float rounding could find it a hair short and loop).
       if (this.state === 'running' && this.from + this.persisted > this.lastAck) this.ack(true);
     }, Math.max(0, ms));
-    this.ackTimer = timer;
   }
 
   private stopAckTimer(): void {

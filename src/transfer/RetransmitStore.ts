@@ -106,9 +106,9 @@ export class RetransmitStore {
 
   /**
    * The ack frontier stopped: the chunk it waits for (the lowest stored one) and the other stored chunks whose
-   * last copy went to the same channel (all of them: every one waits behind the stall), lowest first, to resend on
-   * other channels; and that channel. They are bounded by the window. Nothing when the frontier chunk is being resent, was never handed to a channel, or its copy is
-   * younger than the resend interval.
+   * last copy went to the same channel (all of them: every one waits behind the stall), lowest first, to resend
+   * on other channels; and that channel. They are bounded by the window. Nothing when the frontier chunk is
+   * being resent, was never handed to a channel, or its copy is younger than the resend interval.
    */
   frontier(now: number, rttMs: number): { readonly channel?: DataChannelLike; readonly chunks: Chunk[] } {
     // Chunks are stored in index order (a Map keeps insertion order), so the first key is the frontier's.

@@ -23,6 +23,7 @@ import { LaneWatermarks } from './laneWatermarks';
 import type { LaneDropReason, SenderLanePool } from './SenderLanePool';
 import { closeAll, createLaneChannels } from './transferChannels';
 import { closeLaneChannels } from './closeLaneChannels';
+import { isGone } from '../operators/routeInternals';
 
 /** Who decides the lane count: a fixed number, or the lane controller. */
 export type LaneRule = 'fixed' | 'controller';
@@ -371,14 +372,15 @@ export class SenderLanes {
 
   /**
    * A data channel closed: a joined lane whose channels all read closed carries nothing any more (its
-   * connection may still read connected for a while, or for good on node-datachannel), so it is dropped
-   * (`lane-close`, its connection closed) and leaves the stats with a `shed` of reason `channels-closed`.
+   * connection may still read connected for a while, or for good on node-datachannel). While its connection
+   * is up its channels are made again (at most {@link CHANNEL_ATTEMPTS} times); after that, or with its
+   * connection gone, it is dropped (`lane-close`, its connection closed) and leaves the stats with a `shed` of
+   * reason `channels-closed`.
    */
   channelClosed(): void {
     if (this.ended) return;
-    const gone = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
     for (const [lane, chs] of [...this.joined]) {
-      if (!chs.every(gone)) continue;
+      if (!chs.every(isGone)) continue;
       // libdatachannel sometimes closes a fresh lane's channels right after they opened: while the connection is
       // up, they are made again (at most CHANNEL_ATTEMPTS times; the lane's count in the stats does not dip).
       const held = this.lanePcs.get(lane);

@@ -27,6 +27,7 @@ import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery, Timers } from './watchdog';
+import { isGone } from '../operators/routeInternals';
 
 /** What `sendFiles` resolved before the session starts. */
 export interface SenderSettings extends Omit<FileSendContext['settings'], 'scheduler'> {
@@ -55,10 +56,10 @@ const OFFER_QUEUE_BYTES = 256 * 1024;
  * the file waits for the slowest lane (docs/benchmarks.md, "A window in time on poor").
  */
 export const TIMED_WINDOW_SECONDS = 4;
-/** The shortest stand-still of a file's ack frontier that counts as a stalled lane (re-injection), ms. */
-export const FRONTIER_STALL_MIN_MS = 4000;
 /** The timed window's floor, and its size before the first measurement, bytes. */
 export const TIMED_WINDOW_MIN_BYTES = 2 * 1024 * 1024;
+/** The shortest stand-still of a file's ack frontier that counts as a stalled lane (re-injection), ms. */
+export const FRONTIER_STALL_MIN_MS = 4000;
 const OFFER_PACE_MS = 5;
 
 /** A control channel on which the receiver said nothing at all (not even a pong) for this long × attempt after it opened is replaced. */
@@ -514,17 +515,20 @@ export class SenderSession {
   private frontierStallMs(): number {
     const lanes = this.inbandLanes?.lanes ?? this.tuning.lanes;
     if (lanes < 2 || !(this.peakBps > 0)) return Infinity;
-    let held = 0;
-    for (const f of this.active.values()) held += f.outstanding;
-    const drainMs = (held * 8 * 1000) / this.peakBps;
+    const drainMs = (this.outstanding() * 8 * 1000) / this.peakBps;
     return Math.max(FRONTIER_STALL_MIN_MS, 8 * (this.rttMs || 0), 2 * drainMs);
   }
 
   /** The session's window minus what every file in flight holds unacknowledged. */
   private credit(): number {
+    return this.windowBytes() - this.outstanding();
+  }
+
+  /** Bytes read and not yet acknowledged, over every file in flight. */
+  private outstanding(): number {
     let held = 0;
     for (const f of this.active.values()) held += f.outstanding;
-    return this.windowBytes() - held;
+    return held;
   }
 
   /** The offer's window; on a `poor` path without an app's `window`, {@link TIMED_WINDOW_SECONDS} of goodput within it. */
@@ -614,9 +618,9 @@ export class SenderSession {
     if (this.phase === 'ended') return;
     this.reportLostLanes();
     this.inbandLanes?.channelClosed();
-    const gone = this.data.filter((ch) => ch.readyState === 'closed' || ch.readyState === 'closing');
+    const gone = this.data.filter(isGone);
     if (gone.length < this.data.length) for (const ch of gone) for (const f of this.active.values()) f.channelLost(ch);
-    if (this.data.some((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing')) return;
+    if (!this.data.every(isGone)) return;
     this.timers.later(1000, () => {
       const allDone = this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
       if (this.phase !== 'ended' && !allDone) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
@@ -630,8 +634,7 @@ export class SenderSession {
    * any closed channel's); on the last one the send fails the session.
    */
   private sendFailed(channel: DataChannelLike): boolean {
-    const gone = (ch: DataChannelLike) => ch === channel || ch.readyState === 'closed' || ch.readyState === 'closing';
-    if (this.data.every(gone)) return false;
+    if (this.data.every((ch) => ch === channel || isGone(ch))) return false;
     const t = this.sc.schedule(() => {
       t.unsubscribe();
       closeLaneChannels([channel]);
@@ -642,8 +645,7 @@ export class SenderSession {
   /** A lane whose data channels have all closed while others still carry the session: `lane-lost`, once. */
   private reportLostLanes(): void {
     const { lanes } = this.tuning;
-    const gone = (ch: DataChannelLike) => ch.readyState === 'closed' || ch.readyState === 'closing';
-    const dead = (lane: number) => this.data.slice(0, this.givenChannels).filter((_, i) => i % lanes === lane).every(gone);
+    const dead = (lane: number) => this.data.slice(0, this.givenChannels).filter((_, i) => i % lanes === lane).every(isGone);
     const alive = Array.from({ length: lanes }, (_, lane) => lane).filter((lane) => !dead(lane));
     for (let lane = 0; lane < lanes; lane++) {
       if (!dead(lane) || this.lostLanes.has(lane) || !alive.length) continue;

@@ -437,8 +437,9 @@ function diskSink({ handle, part, from, checkpointEvery, maxQueued, record, fsyn
  * failure the partial stays for resume; it is deleted with `resume: false`,
  * after a whole-file hash mismatch (`ERR_HASH_MISMATCH`, `index` -1), so a bad
  * prefix is never resumed, and when it is new and its progress record cannot be
- * written (a full disk: it could never resume, and its space is freed). (A chunk that failed its CRC-32 too often leaves
- * the verified prefix before it, which resumes.)
+ * written (a full disk: it could never resume, and its space is freed). (A
+ * chunk that failed its CRC-32 too often leaves the verified prefix before it,
+ * which resumes.)
  *
  * Errors are TallowErrors that name paths relative to `dir` (their messages
  * go to the peer); a failed write or rename is a `SinkWriteError` with

@@ -65,7 +65,8 @@ export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?:
   const all = Math.floor((MAX_CHANNEL_ID + 1 - ID_BLOCK_FIRST) / ID_BLOCK);
   // Two peers may send to each other at once on one connection, each allocating here without seeing the
   // other. Their in-band control channels have stream ids of opposite parity (SCTP: the DTLS client takes
-  // even ids, the server odd), so the parity picks disjoint halves of the blocks. Unknown: use all of them.
+  // even ids, the server odd), so the parity picks disjoint halves of the blocks. Unknown: all of them, from
+  // the top down, away from where either half starts.
   // A channel's id is often not known before it opens (node-datachannel reads null or 65535): the DTLS role
   // from the connection's descriptions gives the same parity.
   const parity = typeof streamId === 'number' && streamId >= 0 && streamId < 65535 ? streamId % 2 : dtlsParity(lanes[0]);
@@ -80,17 +81,17 @@ export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?:
   if (preferred !== undefined) {
     block = -1 - preferred; // a caller-chosen base is not tracked as a block
   } else {
+    // The block at position `p` of the search order.
+    const blockAt = (p: number): number => (parity === undefined ? blocks - 1 - p : firstBlock + p);
     const start = nextBlock.get(lanes[0]) ?? 0;
-    for (let k = 0; k < blocks; k++) {
-      // Parity unknown (a connection not negotiated yet): from the top down, away from where either half starts.
-      const b = parity === undefined ? blocks - 1 - ((start + k) % blocks) : firstBlock + ((start + k) % blocks);
-      if (sets.every((set) => !set.has(b))) {
-        block = b;
-        break;
-      }
+    let position = -1;
+    for (let k = 0; k < blocks && position < 0; k++) {
+      const p = (start + k) % blocks;
+      if (sets.every((set) => !set.has(blockAt(p)))) position = p;
     }
-    if (block === undefined) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks, parity });
-    nextBlock.set(lanes[0], ((parity === undefined ? blocks - 1 - block : block - firstBlock) + 1) % blocks);
+    if (position < 0) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks, parity });
+    block = blockAt(position);
+    nextBlock.set(lanes[0], (position + 1) % blocks);
     for (const set of sets) set.add(block);
   }
   const idBase = block < 0 ? preferred! : ID_BLOCK_FIRST + block * ID_BLOCK;

@@ -12,6 +12,7 @@ import type { ProfileName } from './profiles';
 import type { Manifest } from '../protocol/control';
 import type { SessionEvent } from './SessionEvent';
 import { repeatEvery } from './watchdog';
+import { isGone } from '../operators/routeInternals';
 
 export interface TelemetryConfig {
   readonly channels: readonly DataChannelLike[];
@@ -155,7 +156,7 @@ class TransferTelemetry implements Telemetry {
   setChannels(chs: readonly DataChannelLike[], change?: LaneChange): void {
     this.channels = chs;
     if (change) this.lanes = change.lanes;
-    const live = chs.filter((ch) => ch.readyState !== 'closed' && ch.readyState !== 'closing').length;
+    const live = chs.filter((ch) => !isGone(ch)).length;
     if (!this.stopped) this.inputs.next({ kind: 'channels', channels: live, lanes: this.lanes, ...(change ? { laneChange: change } : {}) });
   }
 
