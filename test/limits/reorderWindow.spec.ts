@@ -22,6 +22,16 @@ const setup = async (chunks: number, limits: { maxBufferedChunks?: number; maxBu
   return { s, m, r, send };
 };
 
+/** Sends chunks 1..n-1, then 0, then `done` with the whole file's digest, and waits for the receiver to end. */
+const lastFirst = async ({ s, m, r, send }: Awaited<ReturnType<typeof setup>>, n: number) => {
+  for (let i = 1; i < n; i++) send(i);
+  send(0);
+  const all = new Uint8Array(n * CHUNK);
+  for (let i = 0; i < n; i++) all.fill(i, i * CHUNK, (i + 1) * CHUNK);
+  s.send({ t: 'done', id: m.id, i: 0, chunks: n, bytes: all.length, sha256: sha256Hex(all) });
+  await r.settled;
+};
+
 const overflowOf = (err: unknown) => {
   expect(err).toBeInstanceOf(ReorderError);
   expect((err as ReorderError).code).toBe('ERR_REORDER_OVERFLOW');
@@ -60,27 +70,17 @@ describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)
   });
 
   it('maxBufferedChunks 8: chunks 1..7 then 0 drain in order and the transfer goes on (control case)', async () => {
-    const { s, m, r, send } = await setup(8, { maxBufferedChunks: 8 }, 7 * CHUNK);
-    for (let i = 1; i < 8; i++) send(i);
-    send(0);
-    const all = new Uint8Array(8 * CHUNK);
-    for (let i = 0; i < 8; i++) all.fill(i, i * CHUNK, (i + 1) * CHUNK);
-    s.send({ t: 'done', id: m.id, i: 0, chunks: 8, bytes: all.length, sha256: sha256Hex(all) });
-    await r.settled;
-    expect(outcomeOf(r)).toBe('completed');
+    const run = await setup(8, { maxBufferedChunks: 8 }, 7 * CHUNK);
+    await lastFirst(run, 8);
+    expect(outcomeOf(run.r)).toBe('completed');
   });
 
   it("the reorder window grows to what the offer's window lets the sender have in flight: 64 KiB in 4 KiB chunks (17) with maxBufferedChunks 8 holds chunks 1..16", async () => {
     // Before, a sender inside its window (window / chunk.min > maxBufferedChunks) failed mid-transfer with
     // ERR_REORDER_OVERFLOW (found by an outside check: 64 MiB window, 16 KiB chunks, package to package).
-    const { s, m, r, send } = await setup(17, { maxBufferedChunks: 8 }, 16 * CHUNK);
-    for (let i = 1; i < 17; i++) send(i);
-    send(0);
-    const all = new Uint8Array(17 * CHUNK);
-    for (let i = 0; i < 17; i++) all.fill(i, i * CHUNK, (i + 1) * CHUNK);
-    s.send({ t: 'done', id: m.id, i: 0, chunks: 17, bytes: all.length, sha256: sha256Hex(all) });
-    await r.settled;
-    expect(outcomeOf(r)).toBe('completed');
+    const run = await setup(17, { maxBufferedChunks: 8 }, 16 * CHUNK);
+    await lastFirst(run, 17);
+    expect(outcomeOf(run.r)).toBe('completed');
   });
 
   it('an offer whose window / chunk.min + 1 exceeds 65,536 chunk indexes is refused at once (LimitExceededError), not mid-transfer', async () => {

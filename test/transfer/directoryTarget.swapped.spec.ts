@@ -5,44 +5,32 @@
  * under the final name. Before, the transfer completed and the final name held the other file (found by an
  * outside check: "completed" with the sender's digest, and the bytes on disk were someone else's).
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rename, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { from, lastValueFrom } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SinkWriteError } from '../../src/errors';
-import type { Manifest } from '../../src/protocol/control';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
-import type { Chunk } from '../../src/types';
+import { CHUNK, failure, manifestFor, tempDirs, write } from './directoryTargetFixtures';
 
-const KiB = 1024;
-const SIZE = 64 * KiB;
-const manifest = (name: string) =>
-  ({ id: 1, name, size: SIZE, type: 'application/octet-stream', channels: 1, lanes: 1, idBase: 512, reliability: 'reliable', chunk: { min: 4 * KiB, max: 4 * KiB }, digest: 'sha-256', window: 16 * 1024 * 1024 }) as Manifest;
-const chunks = (): Chunk[] => Array.from({ length: SIZE / (4 * KiB) }, (_, i) => ({ index: i, offset: i * 4 * KiB, data: new Uint8Array(4 * KiB).fill(i + 1) }));
+const SIZE = 4 * CHUNK;
+const DATA = new Uint8Array(SIZE).map((_, i) => (i * 7) & 0xff);
+const tempDir = tempDirs('swapped-');
 
 describe('directoryTarget: a part file swapped while it was written', () => {
-  const dirs: string[] = [];
-  afterEach(async () => {
-    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
-  });
+  /** A temp folder with `dl` (the target) and `outside` beside it. */
   const root = async () => {
-    const d = await mkdtemp(join(tmpdir(), 'swapped-'));
-    dirs.push(d);
+    const d = await tempDir();
     await mkdir(join(d, 'dl'));
     await mkdir(join(d, 'outside'));
     return d;
   };
 
-  /** Writes every chunk of `name` into `dl`, runs `swap`, then finishes; returns what finish threw. */
+  /** Writes every chunk of `name` into `dl`, runs `swap` on its part file, then finishes; returns what finish threw. */
   const writeSwapFinish = async (d: string, name: string, swap: (partPath: string) => Promise<void>) => {
-    const opened = await directoryTarget(join(d, 'dl')).open(manifest(name));
-    await lastValueFrom(from(chunks()).pipe(opened.sink));
-    await swap(join(d, 'dl', name.replace(/^.*\//, name.includes('/') ? `${name.slice(0, name.lastIndexOf('/'))}/` : '') + PARTIAL_SUFFIX));
-    return Promise.resolve(opened.finish()).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const opened = await directoryTarget(join(d, 'dl')).open(manifestFor(name, SIZE));
+    await write(opened, DATA);
+    await swap(join(d, 'dl', `${name}${PARTIAL_SUFFIX}`));
+    return failure(opened.finish());
   };
 
   it.each([
@@ -61,15 +49,11 @@ describe('directoryTarget: a part file swapped while it was written', () => {
 
   it('a subfolder swapped for a link to a folder outside, holding a fake part file: nothing is placed there', async () => {
     const d = await root();
-    const opened = await directoryTarget(join(d, 'dl')).open(manifest('a/1.bin'));
-    await lastValueFrom(from(chunks()).pipe(opened.sink));
-    await rename(join(d, 'dl', 'a'), join(d, 'a-moved'));
-    await writeFile(join(d, 'outside', `1.bin${PARTIAL_SUFFIX}`), Buffer.alloc(SIZE, 0x42));
-    await symlink(join(d, 'outside'), join(d, 'dl', 'a'));
-    const error = await Promise.resolve(opened.finish()).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await writeSwapFinish(d, 'a/1.bin', async () => {
+      await rename(join(d, 'dl', 'a'), join(d, 'a-moved'));
+      await writeFile(join(d, 'outside', `1.bin${PARTIAL_SUFFIX}`), Buffer.alloc(SIZE, 0x42));
+      await symlink(join(d, 'outside'), join(d, 'dl', 'a'));
+    });
     expect(error).toBeInstanceOf(SinkWriteError);
     expect(await readdir(join(d, 'outside'))).not.toContain('1.bin');
   });

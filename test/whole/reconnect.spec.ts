@@ -33,6 +33,27 @@ const record = (ts: TestScheduler, side: Side) => ({
 });
 const types = (s: Side) => s.events.map((e) => e.type).filter((t) => t !== 'progress' && t !== 'stats' && t !== 'file-progress');
 
+type Reconnect = NonNullable<Parameters<typeof sendFiles>[2]>['reconnect'];
+
+/**
+ * One session over a link (10 ms, 4 MB/s) that fails at 250 ms: each side gets the `reconnect` that `reconnectOf`
+ * gives for its end of the link (`a` sends, `b` receives; undefined: none), and `graceMs` as its
+ * `interruptionGraceMs` when given. Returns what each side emitted and how it ended.
+ */
+function cutAt250(reconnectOf: (ts: TestScheduler, end: 'a' | 'b') => Reconnect | undefined, graceMs?: number): { sender: Side; receiver: Side } {
+  const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+  const sender: Side = { events: [] };
+  const receiver: Side = { events: [] };
+  const grace = graceMs === undefined ? {} : { interruptionGraceMs: graceMs };
+  ts.run(() => {
+    const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+    receiveFiles(first.b, { scheduler: ts, reconnect: reconnectOf(ts, 'b'), ...grace }).subscribe(record(ts, receiver));
+    sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: reconnectOf(ts, 'a'), ...grace }).subscribe(record(ts, sender));
+    ts.schedule(() => first.fail(), 250);
+  });
+  return { sender, receiver };
+}
+
 describe('a session whose connection dies', () => {
   it('resumes on new connections: the finished file stays finished, the partial one resumes, at most one window crosses twice', () => {
     const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
@@ -81,15 +102,7 @@ describe('a session whose connection dies', () => {
   });
 
   it('without new connections within interruptionGraceMs, both sides fail with ConnectionLostError at exactly that time', () => {
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
-    const receiver: Side = { events: [] };
-    ts.run(() => {
-      const l = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      receiveFiles(l.b, { scheduler: ts, reconnect: () => NEVER, interruptionGraceMs: 5000 }).subscribe(record(ts, receiver));
-      sendFiles(l.a, set(), { ...tuning, scheduler: ts, reconnect: () => NEVER, interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
-      ts.schedule(() => l.fail(), 250);
-    });
+    const { sender, receiver } = cutAt250(() => () => NEVER, 5000);
     for (const side of [sender, receiver]) {
       expect(side.error).toBeInstanceOf(ConnectionLostError);
       expect((side.error as ConnectionLostError).code).toBe('ERR_CONNECTION_LOST');
@@ -105,14 +118,7 @@ describe('a session whose connection dies', () => {
   });
 
   it('without reconnect, a lost connection still fails at once with ChannelClosedError (no interrupted state)', () => {
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
-    ts.run(() => {
-      const l = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      receiveFiles(l.b, { scheduler: ts }).subscribe({ error: () => undefined });
-      sendFiles(l.a, set(), { ...tuning, scheduler: ts }).subscribe(record(ts, sender));
-      ts.schedule(() => l.fail(), 250);
-    });
+    const { sender } = cutAt250(() => undefined);
     expect(sender.error).toBeInstanceOf(ChannelClosedError);
     expect(types(sender)).not.toContain('interrupted');
   });
@@ -138,16 +144,7 @@ describe('a session whose connection dies', () => {
   });
 
   it("reconnect's connections that are not connections fail both sides with InvalidConfigError (a TypeError escaped the session)", () => {
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
-    const receiver: Side = { events: [] };
-    ts.run(() => {
-      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      const garbage = () => timer(50, ts).pipe(map(() => ({}) as never));
-      receiveFiles(first.b, { scheduler: ts, reconnect: garbage }).subscribe(record(ts, receiver));
-      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: garbage }).subscribe(record(ts, sender));
-      ts.schedule(() => first.fail(), 250);
-    });
+    const { sender, receiver } = cutAt250((ts) => () => timer(50, ts).pipe(map(() => ({}) as never)));
     for (const side of [sender, receiver]) {
       expect(types(side)).toEqual(expect.arrayContaining(['interrupted', 'resumed']));
       expect(side.error).toBeInstanceOf(InvalidConfigError);
@@ -156,17 +153,8 @@ describe('a session whose connection dies', () => {
   });
 
   it('reconnect hands over connections that never carry the session (nobody answers on them): ConnectionLostError when the grace ends, not a hang', () => {
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
-    const receiver: Side = { events: [] };
-    ts.run(() => {
-      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      // Each side gets an end of a link of its own whose far end nobody uses: connected, and silent.
-      const silent = (end: 'a' | 'b') => () => timer(50, ts).pipe(map(() => createVirtualLink({ delayMs: 10, scheduler: ts })[end]));
-      receiveFiles(first.b, { scheduler: ts, reconnect: silent('b'), interruptionGraceMs: 5000 }).subscribe(record(ts, receiver));
-      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: silent('a'), interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
-      ts.schedule(() => first.fail(), 250);
-    });
+    // Each side gets an end of a link of its own whose far end nobody uses: connected, and silent.
+    const { sender, receiver } = cutAt250((ts, end) => () => timer(50, ts).pipe(map(() => createVirtualLink({ delayMs: 10, scheduler: ts })[end])), 5000);
     for (const side of [sender, receiver]) {
       expect(types(side)).toEqual(expect.arrayContaining(['interrupted', 'resumed']));
       expect(side.error).toBeInstanceOf(ConnectionLostError);
@@ -176,23 +164,16 @@ describe('a session whose connection dies', () => {
   });
 
   it('reconnect hands over closed connections: asked again once a second, then ConnectionLostError when the grace ends', () => {
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
     let asked = 0;
-    ts.run(() => {
-      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      // An Observable, as the other tests' reconnects: a plain value goes through a promise, which virtual time does not settle.
-      const closed = () =>
-        defer(() => {
-          asked++;
-          const l = createVirtualLink({ scheduler: ts });
-          l.close();
-          return of(l.a);
-        });
-      receiveFiles(first.b, { scheduler: ts }).subscribe({ error: () => undefined });
-      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: closed, interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
-      ts.schedule(() => first.fail(), 250);
-    });
+    // An Observable, as the other tests' reconnects: a plain value goes through a promise, which virtual time does not settle.
+    const closed = (ts: TestScheduler) => () =>
+      defer(() => {
+        asked++;
+        const l = createVirtualLink({ scheduler: ts });
+        l.close();
+        return of(l.a);
+      });
+    const { sender } = cutAt250((ts, end) => (end === 'a' ? closed(ts) : undefined), 5000);
     expect(sender.error).toBeInstanceOf(ConnectionLostError);
     expect((sender.error as ConnectionLostError).cause).toBeInstanceOf(ChannelClosedError);
     expect(sender.at! - 250).toBeGreaterThanOrEqual(5000);
@@ -202,15 +183,8 @@ describe('a session whose connection dies', () => {
   });
 
   it('a reconnect that rejects fails the side with ERR_INTERNAL, its error as cause (a TallowError, as every error)', () => {
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
-    ts.run(() => {
-      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      receiveFiles(first.b, { scheduler: ts }).subscribe({ error: () => undefined });
-      const failing = () => timer(50, ts).pipe(map(() => { throw new Error('app signalling failed'); }));
-      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: failing }).subscribe(record(ts, sender));
-      ts.schedule(() => first.fail(), 250);
-    });
+    const failing = (ts: TestScheduler) => () => timer(50, ts).pipe(map(() => { throw new Error('app signalling failed'); }));
+    const { sender } = cutAt250((ts, end) => (end === 'a' ? failing(ts) : undefined));
     expect(sender.error).toMatchObject({ name: 'TallowError', code: 'ERR_INTERNAL', cause: { message: 'app signalling failed' } });
   });
 
