@@ -1,14 +1,14 @@
 /**
- * The hash worker's body: SHA-256 (hash-wasm) and CRC-32 (crc32Js) off the page's main thread, speaking
+ * The hash worker's body: SHA-256 (sha256Small: our own 0.8 KB WebAssembly module) and CRC-32 (crc32Js) off the page's main thread, speaking
  * {@link HashWorkerRequest}/{@link HashWorkerReply} (the table is in hashWorkerProtocol.ts).
  *
  * `serveHashRequests` takes the scope to listen on, so tests drive it with a fake one. The worker script is
  * this module bundled on its own (scripts/build-hash-worker.mjs → hashWorkerSource.ts) and started from a
  * Blob URL by hashWorkerClient.ts.
  */
-import { createSHA256 } from 'hash-wasm';
 import { crc32Js } from './crc32';
 import type { HashWorkerReply, HashWorkerRequest } from './hashWorkerProtocol';
+import { createSha256Small } from './sha256Small';
 
 /** What the worker needs of its global scope (a DedicatedWorkerGlobalScope fits). */
 export interface HashWorkerScope {
@@ -16,7 +16,7 @@ export interface HashWorkerScope {
   addEventListener(type: 'message', listener: (event: { data: HashWorkerRequest }) => void): void;
 }
 
-/** hash-wasm's incremental hasher, the part used here. */
+/** An incremental hasher as the worker uses it (sha256Small's, or hash-wasm's in tests that compare). */
 interface WasmHasher {
   init(): unknown;
   update(data: Uint8Array): unknown;
@@ -30,7 +30,7 @@ interface Entry {
 }
 
 /** Answers the page's requests on `scope` until the worker ends; says `ready` (or `unavailable`) first. */
-export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<WasmHasher> = createSHA256): void {
+export function serveHashRequests(scope: HashWorkerScope, create: () => Promise<WasmHasher> = async () => createSha256Small()): void {
   // Open hashers by id. The table's state changes as each request arrives; the hashing itself runs on
   // each hasher's promise chain, in order, once its WASM instance has loaded.
   const open = new Map<number, Entry>();

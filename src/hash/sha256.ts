@@ -2,8 +2,8 @@
  * Incremental SHA-256 that works everywhere.
  *
  * - Node: `node:crypto` (OpenSSL, SHA-NI where present; about 1.4 GB/s here), synchronous.
- * - Browsers: hash-wasm's incremental SHA-256 (WebCrypto has no incremental digest) in the page's
- *   hash worker (pageHashWorker.ts), off the main thread; its digest is a promise. Where no worker can
+ * - Browsers: our own incremental SHA-256 in WebAssembly (sha256Small.ts; WebCrypto has no incremental
+ *   digest) in the page's hash worker (pageHashWorker.ts), off the main thread; its digest is a promise. Where no worker can
  *   start (no `Worker`, a CSP without `blob:` for workers or without `'wasm-unsafe-eval'`), @noble/hashes'
  *   pure-JS SHA-256 on the main thread (sha256Js.ts). Either needs an asynchronous load, so
  *   `createSha256()` returns a promise there.
@@ -43,7 +43,7 @@ const wrapNode = (h: any): Sha256 => ({
 });
 const fromNode = (): Sha256 => wrapNode(nodeCrypto.createHash('sha256'));
 
-// A chunk of its own that imports SHA-256 alone from hash-wasm (see sha256Wasm.ts).
+// A chunk of its own: the worker's WebAssembly SHA-256 on this thread (see sha256Wasm.ts).
 const fromWasm = async (): Promise<Sha256> => (await import('./sha256Wasm')).createSha256Wasm();
 
 // A chunk of its own with @noble/hashes' pure-JS SHA-256 (see sha256Js.ts).
@@ -58,7 +58,7 @@ export const createSha256: Sha256Factory = () => (hasNativeSha256() ? fromNode()
 /** The pure-JS implementation, exported so tests can compare it in Node. */
 export const createSha256InJs: () => Promise<Sha256> = fromJs;
 
-/** The hash-wasm implementation, exported so tests can compare both paths in Node. */
+/** The WebAssembly implementation on this thread, exported so tests can compare the paths in Node. */
 export const createSha256Wasm: () => Promise<Sha256> = fromWasm;
 
 /** SHA-256 of a whole buffer, as hex (a convenience for tests and small payloads). */

@@ -106,7 +106,7 @@ export interface SendOptions extends Partial<TransferTuning>, FileMeta, Reconnec
   readonly filesInFlight?: number;
   /** Largest single read from the source. Default: the largest chunk, so reads line up with chunks. */
   readonly readSize?: number;
-  /** SHA-256 implementation. Default: node:crypto in Node, hash-wasm elsewhere. */
+  /** SHA-256 implementation. Default: node:crypto in Node; elsewhere WebAssembly in the page's hash worker (pure JS where no worker can start). */
   readonly createHash?: Sha256Factory;
   /** `auto`: how long to wait for `getStats()` when picking the starting profile, ms. Default 500. */
   readonly probeTimeoutMs?: number;
