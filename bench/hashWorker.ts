@@ -7,7 +7,8 @@
  * Both peers are in one page (two RTCPeerConnections, test/browser/page/hashWorkerTransfers.ts), so that
  * page's main thread carries the sender's and the receiver's work: the worst case for one page. Each run
  * sends `--mb` MiB from a Blob to the default Blob target. `main` passes `createHash: createSha256Wasm`
- * (hash-wasm on the main thread, what every browser transfer did before the worker); `worker` is the
+ * (WebAssembly SHA-256 on the main thread, as every browser transfer hashed before the worker, then with
+ * hash-wasm; now the worker's own module); `worker` is the
  * default. Long tasks: PerformanceObserver `longtask`; total blocking time is the sum over 50 ms.
  * Prints one Markdown row per run and the medians. With `--profile` the page's main thread is sampled too
  * (CDP, 1 ms): its busy time during the call (test-data set-up and WebCrypto checks included, the same in

@@ -6,7 +6,7 @@
  *   starts and the bytes it posts to them in `update` requests (SHA-256) and `crc` requests (the chunks' CRC-32).
  * - `transfer` sends `patternBytes(size, seed)` as a Blob between two peer connections of this page with
  *   the default Blob target, hashing in the library's worker (`hashOn: 'worker'`, the default path) or on
- *   the main thread (`'main'`: hash-wasm through the `createHash` option, as before the worker), and
+ *   the main thread (`'main'`: WebAssembly SHA-256 through the `createHash` option, as before the worker), and
  *   records the page's long tasks (PerformanceObserver `longtask`) while it runs.
  */
 import { receiveFile, sendFile, type TransferEvent } from '../../../src/index';
