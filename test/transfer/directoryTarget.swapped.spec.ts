@@ -3,14 +3,17 @@
  * rename and a new file in its place, a symbolic link to a file outside, a truncation that leaves its size short) or
  * swaps the folder for a link, `finish` fails with SinkWriteError (`causeCode` `EREPLACED`) and leaves no file
  * under the final name. Before, the transfer completed and the final name held the other file (found by an
- * outside check: "completed" with the sender's digest, and the bytes on disk were someone else's).
+ * outside check: "completed" with the sender's digest, and the bytes on disk were someone else's). A truncation
+ * between two writes, which the later writes grow back to full size with zeros, fails the sink before it writes.
  */
 import { mkdir, readdir, readFile, rename, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { lastValueFrom, Subject, tap } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
 import { SinkWriteError } from '../../src/errors';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
-import { CHUNK, failure, manifestFor, tempDirs, write } from './directoryTargetFixtures';
+import type { Chunk } from '../../src/types';
+import { CHUNK, chunksOf, failure, manifestFor, tempDirs, write } from './directoryTargetFixtures';
 
 const SIZE = 4 * CHUNK;
 const DATA = new Uint8Array(SIZE).map((_, i) => (i * 7) & 0xff);
@@ -56,6 +59,29 @@ describe('directoryTarget: a part file swapped while it was written', () => {
     });
     expect(error).toBeInstanceOf(SinkWriteError);
     expect(await readdir(join(d, 'outside'))).not.toContain('1.bin');
+  });
+
+  it('truncated between two writes, which the later writes would grow back over with zeros: the sink fails with EREPLACED', async () => {
+    const d = await root();
+    const opened = await directoryTarget(join(d, 'dl')).open(manifestFor('f.bin', SIZE));
+    const part = join(d, 'dl', `f.bin${PARTIAL_SUFFIX}`);
+    const chunks = chunksOf(DATA);
+    const input = new Subject<Chunk>();
+    const written: number[] = [];
+    const done = lastValueFrom(input.pipe(opened.sink, tap((n) => written.push(n)))).then(() => undefined, (e: unknown) => e);
+    input.next(chunks[0]);
+    input.next(chunks[1]);
+    await vi.waitFor(() => expect(written.at(-1)).toBe(2 * CHUNK));
+    await truncate(part, CHUNK / 2);
+    input.next(chunks[2]);
+    input.next(chunks[3]);
+    input.complete();
+    const error = await done;
+    expect(error).toBeInstanceOf(SinkWriteError);
+    expect((error as SinkWriteError).details).toMatchObject({ causeCode: 'EREPLACED' });
+    expect(written.at(-1)).toBe(2 * CHUNK);
+    await opened.abort(error);
+    expect(await readdir(join(d, 'dl'))).not.toContain('f.bin');
   });
 
   it('left alone, the file is placed (the control case)', async () => {
