@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { sendFiles } from '../transfer/sendFiles';
 import { filesFromPaths } from '../transfer/filesFromPaths';
-import type { ProfileName } from '../transfer/profiles';
+import { PROFILES as TUNING, type ProfileName } from '../transfer/profiles';
 import { formatRoomCode } from '../server/roomCode';
 import { checkConnectFlags, connect, formatDuration, lingerForPeer, type ConnectFlags } from './connectFlags';
 import { EXIT_INTERRUPTED, UsageError } from './exitCodes';
@@ -15,7 +15,8 @@ export interface SendFlags extends ConnectFlags {
   readonly 'no-qr'?: boolean;
 }
 
-const PROFILES = ['auto', 'lan', 'wan', 'lossy', 'mobile', 'satellite'];
+/** What `--profile` takes: the library's profiles (a name it does not know failed only after connecting, and the receiver waited). */
+export const PROFILES: readonly string[] = ['auto', ...Object.keys(TUNING)];
 
 /**
  * The QR code of `text` (qrcode, bundled into the CLI): for a terminal, with colour escapes so it

@@ -16,7 +16,7 @@ send and receive:
   --timeout <seconds>    give up if nobody joins / connects within this (default 600 / 20)
 
 send only:
-  --profile <name>       sendFiles profile: auto, lan, wan, lossy, … (default auto)
+  --profile <name>       sendFiles profile: auto, lan, wifi, internet, poor, mobile (default auto)
   --no-qr                do not print the QR code of the web page link
 
 receive only:

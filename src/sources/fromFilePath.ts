@@ -2,7 +2,7 @@
  * A byte source over a file on disk (Node.js only: import it from `tallow-rx/node`).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, fstatSync } from 'node:fs';
 import type { Observable } from 'rxjs';
 import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
@@ -10,7 +10,14 @@ import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
 
 /** Options for {@link fromFilePath}. */
-export interface FromFilePathConfig extends SourceConfig, StartConfig {}
+export interface FromFilePathConfig extends SourceConfig, StartConfig {
+  /**
+   * The file's modification time as the caller saw it (`stat().mtimeMs`, e.g. when the file was listed). Reading
+   * fails with `SourceReadError` (`details.code` `ECHANGED`) when the file's mtime is not this one at the open or
+   * after any read. Default: the mtime at the open, so a file changed while it is read always fails.
+   */
+  readonly mtimeMs?: number;
+}
 
 /**
  * Reads a file with positional reads, as credit allows.
@@ -18,7 +25,9 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {}
  * The file is opened on subscribe (read-only) and each read is one
  * `handle.read(buffer, 0, max, position)` into a fresh buffer: an emitted piece
  * is never reused, because some stacks (werift) queue sent buffers by
- * reference. Nothing is read before credit is granted, and the bytes read never
+ * reference. After each read the open file's mtime is checked (one `fstat`): a
+ * file written while it is read fails with `SourceReadError` `ECHANGED` instead of
+ * giving bytes of two versions, which no digest would notice. Nothing is read before credit is granted, and the bytes read never
  * exceed the credit taken. `start` seeks. The handle is closed exactly once, on
  * completion, error or unsubscribe. The Observable is cold: each subscription
  * opens the file again.
@@ -37,9 +46,10 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {}
  *
  * @see fromNodeReadable
  * @param path The file to read.
- * @param config `demand`, `readSize` (default 256 KiB) and `start` (default 0).
+ * @param config `demand`, `readSize` (default 256 KiB), `start` (default 0) and `mtimeMs` (default: at the open).
  * @return A cold Observable of pieces; a missing file or a failed read errors
- * with `SourceReadError` (`details.path`, the fs error as `cause`).
+ * with `SourceReadError` (`details.path`, the fs error as `cause`), a changed file
+ * with `SourceReadError` (`details.code` `ECHANGED`).
  */
 export function fromFilePath(path: string, config: FromFilePathConfig = {}): Observable<Bytes> {
   const start = startOffset(config, 'fromFilePath');
@@ -58,6 +68,17 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
     }
     // Next byte to read.
     let pos = start;
+    const mtimeMs = config.mtimeMs ?? st.mtimeMs;
+    /** Fails when the open file's mtime is not the one expected (another process wrote to it). */
+    const checkUnchanged = (now: number) => {
+      if (now !== mtimeMs) throw new SourceReadError(`${path} changed while it was read (modified ${new Date(now).toISOString()})`, { path, offset: pos, code: 'ECHANGED' });
+    };
+    try {
+      checkUnchanged(st.mtimeMs);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
     // The close in progress or done, so the handle is closed once.
     let closing: Promise<void> | undefined;
     return {
@@ -70,6 +91,7 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
         } catch (err) {
           throw new SourceReadError(`cannot read ${path} at ${pos}: ${(err as Error)?.message ?? err}`, { path, offset: pos, code: (err as any)?.code }, err);
         }
+        checkUnchanged(fstatSync(handle.fd).mtimeMs);
         if (bytesRead === 0) return null;
         pos += bytesRead;
         return bytesRead === max ? buffer : buffer.subarray(0, bytesRead);

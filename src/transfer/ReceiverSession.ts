@@ -57,7 +57,7 @@ import { FileReceiver, type FileReceiverHooks } from './FileReceiver';
 import { hashHeldPrefix, type HeldPrefix } from './hashHeldPrefix';
 import { OfferListing } from './OfferListing';
 import { openTarget } from './openTarget';
-import { notifyFailure, remoteError } from './peerFailure';
+import { notifyFailure, peerText, remoteError } from './peerFailure';
 import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarget';
 import type { AcceptDecision, ReceiveFilesOptions } from './receiveFiles';
 import type { FileResult, SessionEvent, SessionOffer } from './SessionEvent';
@@ -294,7 +294,7 @@ export class ReceiverSession {
       case 'cancel':
         // Every byte is here and the last files are being placed: they complete (the cancel came behind the data).
         if (this.allFinishing()) return;
-        return this.fail(new TransferCancelledError('remote', msg.reason), false);
+        return this.fail(new TransferCancelledError('remote', peerText(msg.reason)), false);
       case 'error':
         return this.fail(remoteError(msg.code, `sender failed: ${msg.message}`, msg.cause), false);
     }

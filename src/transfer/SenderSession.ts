@@ -12,7 +12,7 @@ import type { Chunk, DataChannelLike, PeerConnectionLike } from '../types';
 import { controlLink, whenOpen, type ControlLink } from './controlLink';
 import type { FileDescriptor } from './fileInput';
 import { FileSender, type FileSendContext } from './FileSender';
-import { notifyFailure, remoteError } from './peerFailure';
+import { notifyFailure, peerText, remoteError } from './peerFailure';
 import { READ_AHEAD_FILES, ReadAhead } from './readAhead';
 import type { TransferStats } from '../stats/statsTypes';
 import type { ProfileName, TransferTuning } from './profiles';
@@ -335,13 +335,13 @@ export class SenderSession {
         return this.telemetry.appRtt(rttMs);
       }
       case 'cancel':
-        return this.fail(new TransferCancelledError('remote', msg.reason), false);
+        return this.fail(new TransferCancelledError('remote', peerText(msg.reason)), false);
       case 'error':
         return this.fail(remoteError(msg.code, `receiver failed: ${msg.message}`, msg.cause), false);
       case 'reject':
         this.cleanup();
         closeAll([...this.data, this.control]);
-        return this.subscriber.error(new TransferRejectedError(msg.reason));
+        return this.subscriber.error(new TransferRejectedError(peerText(msg.reason)));
       case 'skip':
       case 'resume':
         return this.phase === 'offered' ? this.onAnswer(msg) : this.fileOf(msg.i, msg.t)?.onResume(msg as Extract<ControlMessage, { t: 'resume' }>);

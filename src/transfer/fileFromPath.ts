@@ -36,6 +36,7 @@ export async function fileFromPath(path: string, meta: FileMeta = {}): Promise<F
     type: meta.type ?? 'application/octet-stream',
     lastModified: meta.lastModified ?? Math.floor(st.mtimeMs),
     seekable: true,
-    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(path, { ...cfg, start }).pipe(limitBytes(end - start)),
+    // As listed: a file changed since (or while it is read) fails with SourceReadError ECHANGED.
+    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(path, { ...cfg, start, mtimeMs: st.mtimeMs }).pipe(limitBytes(end - start)),
   };
 }

@@ -186,7 +186,8 @@ const describeStats = ({ abs, rel }: Found, st: Stats): FileDescriptor => {
     type: 'application/octet-stream',
     lastModified: Math.floor(st.mtimeMs),
     seekable: true,
-    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(abs, { ...cfg, start }).pipe(limitBytes(end - start)),
+    // As listed: a file changed since (or while it is read) fails with SourceReadError ECHANGED.
+    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(abs, { ...cfg, start, mtimeMs: st.mtimeMs }).pipe(limitBytes(end - start)),
   };
 };
 

@@ -7,6 +7,11 @@ import type { ControlLink } from './controlLink';
 
 const CODE = /^ERR_[A-Z0-9_]{1,40}$/;
 const CAUSE = /^[A-Za-z0-9_]{1,64}$/;
+/** Control characters (C0, DEL, C1) and bidirectional overrides: a peer's text must not drive a terminal or reorder a log line. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A peer's free text (an error message, a cancel or reject reason) as it goes into a local error: each control character becomes U+FFFD. */
+export const peerText = (text: string): string => text.replace(UNPRINTABLE, '\ufffd');
 
 /**
  * Tells the peer why this side failed: `cancel` for a cancellation, else `error` with the code, and the
@@ -27,11 +32,13 @@ export function notifyFailure(link: ControlLink | undefined, id: number, e: Tall
  * A peer's `error` message as a local error: its code when it looks like ours, else `ERR_REMOTE`;
  * `details.remote` is true and `details.causeCode` carries the peer's system error code, if any. The
  * message ends with that code in parentheses, once: a peer's message that already ends so (directoryTarget's
- * "writing a.bin failed (ENOSPC)") is left as it is.
+ * "writing a.bin failed (ENOSPC)") is left as it is. Control characters in the peer's text become U+FFFD.
  */
-export const remoteError = (code: string, message: string, cause?: string): TallowError =>
-  new TallowError(CODE.test(code) ? code : 'ERR_REMOTE', cause && !message.endsWith(`(${cause})`) ? `${message} (${cause})` : message, {
+export const remoteError = (code: string, text: string, cause?: string): TallowError => {
+  const message = peerText(text);
+  return new TallowError(CODE.test(code) ? code : 'ERR_REMOTE', cause && !message.endsWith(`(${cause})`) ? `${message} (${cause})` : message, {
     remote: true,
     remoteCode: code,
     ...(cause ? { causeCode: cause } : {}),
   });
+};

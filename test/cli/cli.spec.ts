@@ -68,6 +68,9 @@ describe('tallow-rx: usage (in process)', () => {
     [['receive', 'ABC-DEF', '--profile', 'lan'], /does not take --profile/],
     [['send', '/no/such/file'], /no such file/],
     [['send', 'README.md', '--lanes', '9'], /--lanes must be/],
+    // The list the help gave once (wan, lossy, satellite): names the library does not know, which failed after connecting.
+    [['send', 'README.md', '--profile', 'wan'], /--profile must be one of auto, lan, wifi, internet, poor, mobile, got wan/],
+    [['send', 'README.md', '--profile', 'satellite'], /--profile must be one of/],
     [['serve', '--port', '70000'], /--port must be/],
     [['serve', '--turn-url', 'turn:x'], /needs --turn-secret/],
     [[], /which command/],

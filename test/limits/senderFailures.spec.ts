@@ -87,6 +87,19 @@ describe('a failure reaches the peer with its cause', () => {
     expect(message.split(`(${code})`)).toHaveLength(2);
   });
 
+  it("a peer's message with control characters (a terminal escape, NUL, a newline, a bidi override) reaches the local error with each one as U+FFFD", async () => {
+    const l = link();
+    const nasty: ReceiveTarget = {
+      open: () => {
+        throw new SinkWriteError('disk \u001b[31mred\u0000 line\nforged \u202eevil', { path: 'x' });
+      },
+    };
+    const [r, s] = await Promise.all([settled(receiveFile(l.b, { target: nasty })), settled(sendFile(l.a, new Uint8Array(10), { channels: 1 }))]);
+    expect(r).toBeInstanceOf(SinkWriteError);
+    expect((s as TallowError).code).toBe('ERR_SINK_WRITE');
+    expect((s as TallowError).message).toBe('receiver failed: disk \ufffd[31mred\ufffd line\ufffdforged \ufffdevil');
+  });
+
   it('a source that ends 1 MiB short of its declared size → SourceReadError at the sender, ERR_SOURCE_READ at the receiver', async () => {
     const l = link();
     const bytes = new Uint8Array(3 * MiB).fill(9);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ const hooks = vi.hoisted(() => ({
   closes: [] as number[],
   /** Makes the nth read (1-based, counted per handle) fail with this error. */
   failRead: undefined as { nth: number; error: Error } | undefined,
+  /** Runs after the nth read (1-based, counted per handle) has read its bytes. */
+  afterRead: undefined as { nth: number; run: () => void } | undefined,
 }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -38,6 +40,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
         read: async (...a: any[]) => {
           if (++reads === hooks.failRead?.nth) throw hooks.failRead.error;
           const result = await read(...a);
+          if (reads === hooks.afterRead?.nth) hooks.afterRead.run();
           if (hooks.counting) hooks.counting.read += result.bytesRead;
           return result;
         },
@@ -56,6 +59,7 @@ beforeAll(async () => {
 afterEach(() => {
   hooks.counting = undefined;
   hooks.failRead = undefined;
+  hooks.afterRead = undefined;
   hooks.closes.length = 0;
 });
 afterAll(async () => {
@@ -96,6 +100,33 @@ describe('fromFilePath', () => {
     await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
     expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ENOTREG' });
     expect(hooks.closes).toEqual([1]);
+  });
+
+  it('a file written while it is read: SourceReadError ECHANGED after that read, not bytes of two versions', async () => {
+    const data = pattern(5000);
+    const path = await fileWith(data);
+    // Another process rewrites the file in place after the second read (same size, a new mtime).
+    hooks.afterRead = { nth: 2, run: () => (writeFileSync(path, pattern(5000).fill(0xee)), utimesSync(path, new Date(), new Date(Date.now() + 5000))) };
+    const rec = record(fromFilePath(path, { readSize: 1000 }));
+    await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+    expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ECHANGED' });
+    expectPieces(rec.pieces, data.subarray(0, 1000), 1000);
+    expect(hooks.closes).toEqual([1]);
+  });
+
+  it('a file whose mtime is not the one given (written after it was listed): SourceReadError ECHANGED at the open, nothing read', async () => {
+    const path = await fileWith(pattern(3000));
+    const listed = statSync(path).mtimeMs;
+    utimesSync(path, new Date(), new Date(listed + 1000));
+    const rec = record(fromFilePath(path, { mtimeMs: listed }));
+    await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+    expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ECHANGED' });
+    expect(rec.bytes).toBe(0);
+    expect(hooks.closes).toEqual([1]);
+    // The same mtime reads it all.
+    const again = record(fromFilePath(path, { mtimeMs: statSync(path).mtimeMs }));
+    await again.done;
+    expect(again.bytes).toBe(3000);
   });
 
   it('reads into a fresh buffer every time', async () => {
