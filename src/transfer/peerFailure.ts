@@ -8,6 +8,7 @@ import type { ControlLink } from './controlLink';
 const CODE = /^ERR_[A-Z0-9_]{1,40}$/;
 const CAUSE = /^[A-Za-z0-9_]{1,64}$/;
 /** Control characters (C0, DEL, C1) and bidirectional overrides: a peer's text must not drive a terminal or reorder a log line. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 /** A peer's free text (an error message, a cancel or reject reason) as it goes into a local error: each control character becomes U+FFFD. */
