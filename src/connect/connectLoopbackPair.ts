@@ -5,6 +5,7 @@
  */
 import { InvalidConfigError, TallowError } from '../errors';
 import { MAX_CHANNELS } from '../protocol/control';
+import { invalid } from '../transfer/checkOptions';
 import { connectInProcess } from './connectInProcess';
 import { BOOTSTRAP_CHANNEL_ID, NEGOTIATE_TIMEOUT_MS } from './negotiate';
 
@@ -101,7 +102,7 @@ const closedOrAfter = (target: Pick<EventTarget, 'addEventListener' | 'removeEve
  */
 export async function connectLoopbackPair(config: LoopbackPairConfig = {}): Promise<LoopbackPair> {
   const { lanes = 1, maxMessageSize, timeoutMs = NEGOTIATE_TIMEOUT_MS } = config;
-  if (!Number.isInteger(lanes) || lanes < 1 || lanes > MAX_CHANNELS) throw new InvalidConfigError(`lanes must be an integer from 1 to ${MAX_CHANNELS}, got ${lanes}`, { lanes });
+  if (!Number.isInteger(lanes) || lanes < 1 || lanes > MAX_CHANNELS) throw invalid('connectLoopbackPair', 'lanes', `an integer from 1 to ${MAX_CHANNELS}`, lanes);
   if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) throw new InvalidConfigError(`maxMessageSize must be a positive integer, got ${maxMessageSize}`, { maxMessageSize });
   if (!(timeoutMs > 0)) throw new InvalidConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { timeoutMs });
 

@@ -104,7 +104,7 @@ export function describeFile(input: FileInput, meta: FileMeta = {}): FileDescrip
       read: ({ start = 0, end = file.size, ...cfg }) => fromBlob(file.slice(start, end), cfg),
     };
   }
-  throw new InvalidConfigError('sendFile needs a Blob, File, Uint8Array or FileDescriptor', { type: typeof input });
+  throw invalid('sendFile', 'file', 'a Blob, File, Uint8Array or FileDescriptor', input);
 }
 
 /**

@@ -4,6 +4,7 @@
  * send-queue ceiling). `auto` starts from the measured conditions and adapts.
  */
 import { InvalidConfigError } from '../errors';
+import { shown } from './checkOptions';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, SEND_QUEUE_LIMIT } from '../types';
 import type { Reliability } from '../protocol/control';
 
@@ -46,8 +47,11 @@ export function validateTuning(t: TransferTuning, maxMessageSize = CHROME_MAX_ME
   const bad = (msg: string, details: Record<string, unknown>) => {
     throw new InvalidConfigError(msg, details);
   };
-  if (!Number.isInteger(t.channels) || t.channels < 1 || t.channels > 16) bad(`channels must be 1-16, got ${t.channels}`, { channels: t.channels });
-  if (!Number.isInteger(t.lanes) || t.lanes < 1 || t.lanes > t.channels) bad(`lanes must be 1-${t.channels}, got ${t.lanes}`, { lanes: t.lanes });
+  // The option's value as given (`"3"` for a string), in the message and as `details.field` / `details.value`.
+  const range = (field: 'channels' | 'lanes', max: number) =>
+    bad(`${field} must be an integer from 1 to ${max}, got ${shown(t[field])}`, { field, value: t[field] });
+  if (!Number.isInteger(t.channels) || t.channels < 1 || t.channels > 16) range('channels', 16);
+  if (!Number.isInteger(t.lanes) || t.lanes < 1 || t.lanes > t.channels) range('lanes', t.channels);
   if (!(t.minChunk >= 1) || !(t.maxChunk >= t.minChunk)) bad('chunk bounds are inconsistent', { minChunk: t.minChunk, maxChunk: t.maxChunk });
   if (!(t.low >= 0 && t.low < t.high)) bad('backpressure needs 0 <= low < high', { low: t.low, high: t.high });
   if (t.high + maxMessageSize > SEND_QUEUE_LIMIT) {
@@ -60,7 +64,7 @@ export function validateTuning(t: TransferTuning, maxMessageSize = CHROME_MAX_ME
 /** Resolves a profile name (or `auto`) plus overrides into a validated tuning. */
 export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides: Partial<TransferTuning> = {}): TransferTuning {
   const base = PROFILES[profile === 'auto' ? AUTO_START : profile];
-  if (!base) throw new InvalidConfigError(`unknown profile ${String(profile)}`, { profile });
+  if (!base) throw new InvalidConfigError(`profile must be one of "auto", ${Object.keys(PROFILES).map((p) => JSON.stringify(p)).join(', ')}, got ${shown(profile)}`, { field: 'profile', value: profile });
   const t = { ...base, ...overrides };
   // A profile's lane count is an upper bound: fewer channels than lanes means fewer lanes.
   if (overrides.lanes === undefined) Object.assign(t, { lanes: Math.min(t.lanes, Math.max(1, t.channels)) });

@@ -22,8 +22,10 @@ export interface ReceiveOptions extends Omit<ReceiveFilesOptions, 'accept'> {
 }
 
 /**
- * Receives the next file the peer offers with {@link sendFile}. Cold: each
- * subscription receives one file; unsubscribing cancels on both sides.
+ * Receives the next file the peer offers with {@link sendFile}. Shared while it runs: subscriptions at the same
+ * time (and the `stats$` and `progress$` views) see one transfer, which starts with the first and is cancelled on
+ * both sides when the last unsubscribes; a subscription after it ended starts a new one. To run two at once,
+ * call the function twice.
  *
  * ```
  * events: --offer--started--progress--stats--…--completed|
@@ -36,7 +38,7 @@ export interface ReceiveOptions extends Omit<ReceiveFilesOptions, 'accept'> {
  * ```
  * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
  * @param options see {@link ReceiveOptions}
- * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
+ * @return an Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
 export function receiveFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions = {}): TransferObservable {
   return withViews(defer(() => runReceiveFiles(connection, oneFile(checkReceiveOptions('receiveFile', options)), 'receiveFile')).pipe(toFileEvents()));

@@ -82,8 +82,10 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
 }
 
 /**
- * Receives the next session the peer offers with `sendFiles` (or `sendFile`). Cold: each subscription
- * receives one session; unsubscribing cancels on both sides.
+ * Receives the next session the peer offers with `sendFiles` (or `sendFile`). Shared while it runs: subscriptions at the same
+ * time (and the `stats$` and `progress$` views) see one transfer, which starts with the first and is cancelled on
+ * both sides when the last unsubscribes; a subscription after it ended starts a new one. To run two at once,
+ * call the function twice.
  *
  * ```
  * events: --offer--started--file-started--progress--file-completed--…--completed|
@@ -96,7 +98,7 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
  * ```
  * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
  * @param options see {@link ReceiveFilesOptions}
- * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views of the same session
+ * @return an Observable of {@link SessionEvent}, with `stats$` and `progress$` views of the same session
  */
 export function receiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveFilesOptions = {}): SessionObservable {
   return withSessionViews(defer(() => runReceiveFiles(connection, checkReceiveOptions('receiveFiles', options), 'receiveFiles')));

@@ -128,7 +128,10 @@ export interface ChunkBounds {
 
 /**
  * Sends `file` to the peer that runs {@link receiveFile} (or `receiveFiles`) on the same connection(s): a
- * session of one file. Cold: each subscription is one transfer; unsubscribing cancels it on both sides.
+ * session of one file. Shared while it runs: subscriptions at the same
+ * time (and the `stats$` and `progress$` views) see one transfer, which starts with the first and is cancelled on
+ * both sides when the last unsubscribes; a subscription after it ended starts a new one. To run two at once,
+ * call the function twice.
  *
  * ```
  * events: --started--progress--progress--stats--…--completed|
@@ -142,7 +145,7 @@ export interface ChunkBounds {
  * @param connection one RTCPeerConnection, or several to use as lanes
  * @param file a Blob/File, bytes, or a FileDescriptor (`fileFromPath` in Node)
  * @param options see {@link SendOptions}
- * @return a cold Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
+ * @return an Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
 export function sendFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], file: FileInput, options: SendOptions = {}): TransferObservable {
   return withViews(

@@ -30,8 +30,10 @@ export const MAX_SESSION_FILES = 100_000;
 const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
 
 /**
- * Sends `files` to the peer that runs `receiveFiles` on the same connection(s). Cold: each subscription is
- * one session; unsubscribing cancels it on both sides.
+ * Sends `files` to the peer that runs `receiveFiles` on the same connection(s), as one session. Shared while it runs: subscriptions at the same
+ * time (and the `stats$` and `progress$` views) see one transfer, which starts with the first and is cancelled on
+ * both sides when the last unsubscribes; a subscription after it ended starts a new one. To run two at once,
+ * call the function twice.
  *
  * ```
  * events: --started--file-started--progress--file-progress--file-completed--file-started--…--completed|
@@ -46,7 +48,7 @@ const randomId = (): number => (Math.random() * 0xffff_ffff) >>> 0;
  * @param connection one RTCPeerConnection, or several to use as lanes
  * @param files a {@link FileSet} (files named by relative path, plus empty folders), or an array of inputs
  * @param options see {@link SendOptions}
- * @return a cold Observable of {@link SessionEvent}, with `stats$` and `progress$` views
+ * @return an Observable of {@link SessionEvent}, with `stats$` and `progress$` views
  */
 export function sendFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], files: FileSet | readonly FileInput[], options: SendOptions = {}): SessionObservable {
   return withSessionViews(

@@ -90,6 +90,13 @@ describe('connectLoopbackPair', () => {
     await expect(connectLoopbackPair(config)).rejects.toBeInstanceOf(InvalidConfigError);
   });
 
+  it('names the option and shows the value as given: lanes "2" is not 2', async () => {
+    const error = await connectLoopbackPair({ lanes: '2' as never }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect((error as InvalidConfigError).message).toBe('connectLoopbackPair: lanes must be an integer from 1 to 16, got "2"');
+    expect((error as InvalidConfigError).details).toEqual({ field: 'lanes', value: '2' });
+  });
+
   it('rejects with ERR_CONNECT_FAILED when a lane is not connected in time', async () => {
     const error = await connectLoopbackPair({ timeoutMs: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TallowError);

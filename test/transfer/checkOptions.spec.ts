@@ -91,6 +91,20 @@ describe('sendFile: options only the receiver checked (the sender waited acceptT
   });
 });
 
+describe('sendFile: tuning, profile and the file itself (an outside check: `channels: "3"` said "got 3", details `{ channels: "3" }`)', () => {
+  it('channels or lanes out of range or not a number, an unknown profile, a file that is no file', () => {
+    expectInvalid(atSubscription(send({ channels: '3' })), 'channels', '3', '"3"');
+    expectInvalid(atSubscription(send({ channels: 17 })), 'channels', 17, '17');
+    expectInvalid(atSubscription(send({ lanes: '2', channels: 4 })), 'lanes', '2', '"2"');
+    expectInvalid(atSubscription(send({ profile: 'wan' })), 'profile', 'wan', '"wan"');
+    expect((atSubscription(send({ profile: 'wan' })).error as Error).message).toBe(
+      'profile must be one of "auto", "lan", "wifi", "internet", "poor", "mobile", got "wan"',
+    );
+    expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, null as never, { scheduler })), 'file', null, 'null');
+    expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, 42 as never, { scheduler })), 'file', 42, '42');
+  });
+});
+
 describe('sendFile / sendFiles: options accepted silently or failing late', () => {
   it('a *Ms option negative or not a finite number', () => {
     const cases: [string, unknown, string][] = [
