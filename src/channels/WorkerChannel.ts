@@ -33,7 +33,7 @@ export interface WorkerChannelInit {
   readonly bufferedAmountLowThreshold: number;
 }
 
-const utf8 = new TextEncoder();
+const utf8 = /* @__PURE__ */ new TextEncoder();
 const utf8Bytes = (s: string): number => utf8.encode(s).byteLength;
 
 /** What goes to the worker for one `send()`: a transferable copy, and its size (what `bufferedAmount` counts). */

@@ -8,7 +8,8 @@ import type { Bytes } from '../types';
 
 type NativeCrc = (data: Uint8Array, value?: number) => number;
 
-const native: NativeCrc | undefined = (() => {
+// Pure (no effect beyond its value): a bundle that does not use it drops it.
+const native: NativeCrc | undefined = /* @__PURE__ */ (() => {
   const proc = (globalThis as any).process;
   const get = proc?.getBuiltinModule as ((id: string) => any) | undefined;
   if (typeof get !== 'function') return undefined;

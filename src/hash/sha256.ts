@@ -23,7 +23,8 @@ export interface Sha256 {
 /** Creates a hasher; synchronous in Node, asynchronous where WASM must load. */
 export type Sha256Factory = () => Sha256 | Promise<Sha256>;
 
-const nodeCrypto: any = (() => {
+// Pure (no effect beyond its value): a bundle that does not use it drops it.
+const nodeCrypto: any = /* @__PURE__ */ (() => {
   const get = (globalThis as any).process?.getBuiltinModule as ((id: string) => any) | undefined;
   if (typeof get !== 'function') return undefined;
   try {

@@ -145,7 +145,24 @@ export class ReceiverSession {
 
   /** Listens for the sender's control channel. */
   start(): void {
+    this.watchConnection();
     this.listen();
+  }
+
+  /**
+   * The connection the control channel comes on closed or failed before an offer was accepted (a sender that
+   * failed before offering and closed, or quit): no channel is left to watch, so this fails the wait with a
+   * `ChannelClosedError` instead of waiting for an offer forever. After `accept` the data channels' closes tell.
+   */
+  private watchConnection(): void {
+    const pc = this.lanes[0];
+    const onState = () => {
+      const state = pc.connectionState;
+      if ((state !== 'closed' && state !== 'failed') || this.phase === 'accepted' || this.finished) return;
+      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the sender offered anything`, { connectionState: state }), false);
+    };
+    pc.addEventListener('connectionstatechange', onState);
+    this.subs.push(new Subscription(() => pc.removeEventListener('connectionstatechange', onState)));
   }
 
   /** Unsubscribed: tells the sender (when there is one), then closes once it has. */

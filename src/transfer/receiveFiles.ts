@@ -104,8 +104,12 @@ export function receiveFiles(connection: PeerConnectionLike | readonly PeerConne
   return withSessionViews(defer(() => runReceiveFiles(connection, checkReceiveOptions('receiveFiles', options), 'receiveFiles')));
 }
 
-/** What each {@link ReceiveFilesOptions} field must be, checked at subscription (`accept` as `receiveFile`'s too). */
-const RECEIVE_RULES: RuleTable = {
+/**
+ * What each {@link ReceiveFilesOptions} field must be, checked at subscription (`accept` as `receiveFile`'s too).
+ * Built when asked: a table at module level (a spread, calls) would stay in every app bundle of the package,
+ * tree-shaken or not.
+ */
+const receiveRules = (): RuleTable => ({
   ...SHARED_RULES,
   target: objectWith('open', 'a ReceiveTarget'),
   maxFiles: limit,
@@ -119,10 +123,10 @@ const RECEIVE_RULES: RuleTable = {
   ackEvery: positive,
   nackDelayMs: positiveMs,
   accept: fn,
-};
+});
 
-/** `options` checked against {@link RECEIVE_RULES} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
-export const checkReceiveOptions = <T extends Omit<ReceiveFilesOptions, 'accept'>>(where: string, options: T | undefined): T => checkOptions(where, options, RECEIVE_RULES);
+/** `options` checked against {@link receiveRules} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
+export const checkReceiveOptions = <T extends Omit<ReceiveFilesOptions, 'accept'>>(where: string, options: T | undefined): T => checkOptions(where, options, receiveRules());
 
 /**
  * The session as a cold Observable; `receiveFile` adds its one-file rule through `config.refuse`. With

@@ -64,7 +64,7 @@ export function sendFiles(connection: PeerConnectionLike | readonly PeerConnecti
  * the lane counts and `laneController` are checked where they are resolved ({@link sendSession}), also before
  * anything is created.
  */
-const SEND_RULES: RuleTable = {
+const sendRules = (): RuleTable => ({
   ...SHARED_RULES,
   transferId: intIn(0, 0xffff_ffff),
   maxMessageSize: { ...intIn(FRAME_HEADER_SIZE + 1), says: `an integer >= ${FRAME_HEADER_SIZE + 1} (a ${FRAME_HEADER_SIZE}-byte frame header and 1 byte of data)` },
@@ -80,10 +80,10 @@ const SEND_RULES: RuleTable = {
   chunking: fn,
   onLaneDecision: fn,
   conditions$: observable,
-};
+});
 
-/** `options` checked against {@link SEND_RULES} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
-export const checkSendOptions = (where: string, options: SendOptions | undefined): SendOptions => checkOptions(where, options, SEND_RULES);
+/** `options` checked against {@link sendRules} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
+export const checkSendOptions = (where: string, options: SendOptions | undefined): SendOptions => checkOptions(where, options, sendRules());
 
 /** `files` as a set: an array of inputs, or a {@link FileSet} as given. */
 function fileSetOf(files: FileSet | readonly FileInput[]): FileSet {

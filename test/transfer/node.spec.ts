@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { receiveFile, sendFile, TransferCancelledError, type TransferEvent } from '../../src/index';
-import { directoryTarget, fileFromPath } from '../../src/node';
+import { ChannelClosedError, receiveFile, sendFile, TransferCancelledError, type TransferEvent } from '../../src/index';
+import { connectLoopbackPair, directoryTarget, fileFromPath } from '../../src/node';
 import { createNodePeerPair, shutdownNodeDataChannel, type Lane } from '../harness/nodePeers';
 
 const MiB = 1024 * 1024;
@@ -186,4 +186,22 @@ describe('both peers sending at once on one connection', () => {
     // One side takes 512..767, the other 768..1023.
     expect(idBases.map((id) => id >= 768).sort()).toEqual([false, true]);
   });
+});
+
+describe('a connection that closes before the sender offers anything', () => {
+  it('fails receiveFile with ChannelClosedError at once (it waited for an offer forever: a CLI receiver whose sender failed after connecting hung)', async () => {
+    const pair = await connectLoopbackPair();
+    const t0 = Date.now();
+    const received = lastValueFrom(receiveFile(pair.b[0]).pipe(toArray())).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    pair.a[0].close();
+    const error = await received;
+    await pair.close();
+    expect(error).toBeInstanceOf(ChannelClosedError);
+    expect((error as ChannelClosedError).message).toBe('the connection closed before the sender offered anything');
+    // The close event, not a timeout (the idle timeout is 30 s, and there was none before an offer).
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  }, 20_000);
 });
