@@ -1,8 +1,9 @@
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { ChannelClosedError, InvalidConfigError, MessageTooLargeError } from '../errors';
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { InvalidConfigError } from '../errors';
 import type { Demand } from '../flow/Demand';
 import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT, type DataChannelLike, type Routed } from '../types';
-import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, highOfChannel, isGone, isOpen } from './routeInternals';
+import { BackpressureRun, type BackpressureSettings } from './backpressureInternals';
+import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, highOfChannel } from './routeInternals';
 import { subscribeChained } from './subscribeChained';
 
 export { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK } from './routeInternals';
@@ -55,21 +56,6 @@ export interface BackpressureConfig {
   readonly maxBytesPerTask?: number;
   /** Schedules the poll and the next task. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
-}
-
-/** One channel's queue and listeners. */
-interface ChannelState {
-  readonly channel: DataChannelLike;
-  /** Held frames; `queue[head]` is the oldest. */
-  queue: Routed[];
-  /** Index of the oldest held frame. */
-  head: number;
-  /** Listener for `bufferedamountlow` and `open`. */
-  readonly onResume: () => void;
-  /** Listener for `close`. */
-  readonly onClose: () => void;
-  /** The channel's `bufferedAmountLowThreshold` before this operator set `low`, restored on teardown. */
-  readonly previousThreshold: number;
 }
 
 const resolve = (config: BackpressureConfig) => {
@@ -150,252 +136,29 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
   // Each channel's watermark and resume point: `high` and `low`, or its own (`highOf`).
   const highOf = highOfChannel(high, config.highOf);
   const lowOf = config.highOf ? (channel: DataChannelLike) => Math.min(low, Math.floor(highOf(channel) / 2)) : () => low;
-  const demand = config.demand;
-  const scheduler = config.scheduler ?? asyncScheduler;
+  const settings: BackpressureSettings = {
+    high,
+    maxMessageSize,
+    window,
+    pollIntervalMs,
+    maxBytesPerTask,
+    highOf,
+    lowOf,
+    ownHighs: () => !!config.highOf,
+    demand: config.demand,
+    scheduler: config.scheduler ?? asyncScheduler,
+  };
   return (source) =>
     new Observable<Routed>((subscriber) => {
-      // Channels seen so far, with their queues and listeners.
-      const states = new Map<DataChannelLike, ChannelState>();
-      // Bytes held in all queues.
-      let queuedBytes = 0;
-      // Frames held in all queues.
-      let queuedFrames = 0;
-      // True once the source has completed.
-      let sourceDone = false;
-      // The armed poll tick, if any.
-      let poll: Subscription | undefined;
-      // Bytes emitted since the last task boundary (with `maxBytesPerTask`), and the action that marks the next.
-      let burst = 0;
-      let nextTask: Subscription | undefined;
-
-      const pending = (st: ChannelState) => st.queue.length - st.head;
-
-      /** Emits a frame, counting it against this task's bytes; the first one of a task arms the task boundary. */
-      const emit = (item: Routed) => {
-        if (maxBytesPerTask !== Infinity) {
-          burst += item.frame.byteLength;
-          nextTask ??= scheduler.schedule(newTask, 0);
-        }
-        subscriber.next(item);
-      };
-
-      /** A new task: the budget is whole again; held frames go out, least buffered channel first. */
-      const newTask = () => {
-        nextTask?.unsubscribe();
-        nextTask = undefined;
-        burst = 0;
-        const held = [...states.values()].filter((st) => pending(st) > 0 && !isGone(st.channel));
-        held.sort((a, b) => a.channel.bufferedAmount - b.channel.bufferedAmount);
-        for (const st of held) {
-          if (subscriber.closed) return;
-          flush(st);
-        }
-        settle();
-      };
-
-      const closedError = (st: ChannelState) =>
-        new ChannelClosedError(`channel "${st.channel.label}" is ${st.channel.readyState} with ${pending(st)} frame(s) not sent`, {
-          label: st.channel.label,
-          readyState: st.channel.readyState,
-          queuedFrames: pending(st),
-          queuedBytes: st.queue.slice(st.head).reduce((n, r) => n + r.frame.byteLength, 0),
-        });
-
-      /** Room the channels have left for new bytes, minus what is already held. */
-      const freeRoom = () => {
-        if (!states.size) return high;
-        let room = 0;
-        for (const st of states.values()) if (isOpen(st.channel)) room += Math.max(0, highOf(st.channel) - st.channel.bufferedAmount);
-        return room - queuedBytes;
-      };
-
-      const topUp = () => {
-        if (!demand || sourceDone || subscriber.closed) return;
-        const target = Math.min(window, freeRoom());
-        if (target > 0 && demand.available < target / 2) demand.request(target - demand.available);
-      };
-
-      /** Completes when the source is done and nothing is held. Returns true once finished. */
-      const checkComplete = () => {
-        if (!subscriber.closed && sourceDone && queuedFrames === 0) subscriber.complete();
-        return subscriber.closed;
-      };
-
-      const needsPoll = () => queuedFrames > 0 || (!!demand && !sourceDone && freeRoom() < window);
-
-      const tick = () => {
-        poll = undefined;
-        for (const st of [...states.values()]) {
-          if (subscriber.closed) return;
-          if (pending(st) && (isGone(st.channel) || (isOpen(st.channel) && st.channel.bufferedAmount <= lowOf(st.channel)))) flush(st);
-        }
-        settle();
-      };
-
-      const updatePoll = () => {
-        if (subscriber.closed) return;
-        if (needsPoll()) {
-          poll ??= scheduler.schedule(tick, pollIntervalMs);
-        } else if (poll) {
-          poll.unsubscribe();
-          poll = undefined;
-        }
-      };
-
-      /** After any change: complete, or grant credit and (dis)arm the poll. */
-      const settle = () => {
-        if (checkComplete()) return;
-        topUp();
-        updatePoll();
-      };
-
-      /**
-       * A closed channel's held frames move to the open channel with the least buffered, so no data is
-       * lost while another channel lives; with none open, that is a `ChannelClosedError`.
-       */
-      const reroute = (st: ChannelState) => {
-        let best: ChannelState | undefined;
-        for (const other of states.values()) {
-          if (other !== st && isOpen(other.channel) && (!best || other.channel.bufferedAmount < best.channel.bufferedAmount)) best = other;
-        }
-        if (!best) return subscriber.error(closedError(st));
-        while (pending(st)) {
-          const item = st.queue[st.head];
-          st.queue[st.head++] = undefined as unknown as Routed;
-          best.queue.push({ channel: best.channel, frame: item.frame });
-        }
-        st.queue = [];
-        st.head = 0;
-        flush(best);
-      };
-
-      /** Sends held frames, oldest first, while the channel has room. */
-      const flush = (st: ChannelState) => {
-        if (isGone(st.channel)) {
-          if (pending(st)) reroute(st);
-          return;
-        }
-        while (pending(st) && burst < maxBytesPerTask && isOpen(st.channel) && st.channel.bufferedAmount <= highOf(st.channel)) {
-          const item = st.queue[st.head];
-          st.queue[st.head++] = undefined as unknown as Routed;
-          queuedBytes -= item.frame.byteLength;
-          queuedFrames--;
-          emit(item);
-          if (subscriber.closed) return;
-        }
-        if (!pending(st)) {
-          st.queue = [];
-          st.head = 0;
-          return;
-        }
-        // Paused: with watermarks of its own, the channel's resume point follows its watermark now.
-        if (config.highOf && isOpen(st.channel)) setThreshold(st.channel, lowOf(st.channel));
-        if (st.head > 1024 && st.head * 2 > st.queue.length) {
-          st.queue = st.queue.slice(st.head);
-          st.head = 0;
-        }
-      };
-
-      const stateOf = (channel: DataChannelLike): ChannelState => {
-        const known = states.get(channel);
-        if (known) return known;
-        const st: ChannelState = {
-          channel,
-          queue: [],
-          head: 0,
-          previousThreshold: channel.bufferedAmountLowThreshold,
-          onResume: () => {
-            if (subscriber.closed) return;
-            flush(st);
-            settle();
-          },
-          onClose: () => {
-            if (subscriber.closed) return;
-            if (pending(st)) reroute(st);
-            if (!subscriber.closed) settle();
-          },
-        };
-        states.set(channel, st);
-        setThreshold(channel, lowOf(channel));
-        channel.addEventListener('bufferedamountlow', st.onResume);
-        channel.addEventListener('open', st.onResume);
-        channel.addEventListener('close', st.onClose);
-        return st;
-      };
-
+      // This subscription's queues, listeners, timers and credit.
+      const run = new BackpressureRun(subscriber, settings);
       // Opening credit (room for one empty channel), so the source can start.
-      settle();
+      run.settle();
       subscribeChained(source, subscriber, {
-        next: (routed) => {
-          try {
-            const { channel, frame } = routed;
-            if (frame.byteLength > maxMessageSize) {
-              subscriber.error(new MessageTooLargeError(frame.byteLength, maxMessageSize, channel.label));
-              return;
-            }
-            const st = stateOf(channel);
-            if (isGone(channel)) {
-              subscriber.error(
-                new ChannelClosedError(`channel "${channel.label}" is ${channel.readyState}; a frame of ${frame.byteLength} B cannot be sent`, {
-                  label: channel.label,
-                  readyState: channel.readyState,
-                  frameSize: frame.byteLength,
-                }),
-              );
-              return;
-            }
-            if (!pending(st) && burst < maxBytesPerTask && isOpen(channel) && channel.bufferedAmount <= highOf(channel)) {
-              emit(routed);
-            } else {
-              st.queue.push(routed);
-              queuedBytes += frame.byteLength;
-              queuedFrames++;
-            }
-            settle();
-          } catch (err) {
-            subscriber.error(err);
-          }
-        },
+        next: (routed) => run.accept(routed),
         error: (err) => subscriber.error(err),
-        complete: () => {
-          sourceDone = true;
-          settle();
-        },
+        complete: () => run.sourceComplete(),
       });
-
-      return () => {
-        poll?.unsubscribe();
-        poll = undefined;
-        nextTask?.unsubscribe();
-        nextTask = undefined;
-        for (const st of states.values()) {
-          st.channel.removeEventListener('bufferedamountlow', st.onResume);
-          st.channel.removeEventListener('open', st.onResume);
-          st.channel.removeEventListener('close', st.onClose);
-          // The threshold is ours only while subscribed: give the channel back as we found it.
-          restoreThreshold(st);
-          st.queue = [];
-        }
-        states.clear();
-      };
+      return () => run.teardown();
     });
-}
-
-/** Gives a channel its own `bufferedAmountLowThreshold` back; a closed (or destroyed) one has none to give. */
-function restoreThreshold(st: ChannelState): void {
-  if (isGone(st.channel)) return;
-  setThreshold(st.channel, st.previousThreshold);
-}
-
-/**
- * Sets `bufferedAmountLowThreshold`. node-datachannel throws ("setBufferedAmountLowThreshold() called on
- * destroyed channel") on a channel whose connection the peer closed while it still reads `open`; such a
- * channel's `close` follows, and its frames are resent from there, so the throw is dropped here.
- */
-function setThreshold(channel: DataChannelLike, bytes: number): void {
-  try {
-    channel.bufferedAmountLowThreshold = bytes;
-  } catch {
-    // destroyed under us: its close event comes
-  }
 }
