@@ -3,12 +3,14 @@
  * ones through unchanged (in arrival order, duplicates included: `reorder()`
  * drops those).
  */
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { HashMismatchError, InvalidConfigError } from '../errors';
-import { crc32, crc32Hex } from '../hash/crc32';
-import { MAX_NACK_ENTRIES } from '../protocol/control';
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { InvalidConfigError } from '../errors';
+import { crc32 } from '../hash/crc32';
 import type { Chunk } from '../types';
+import { RepairRun } from './repairChunksInternals';
 import { subscribeChained } from './subscribeChained';
+
+export { STALL_SCAN_MS } from './repairChunksInternals';
 
 /** Options for {@link repairChunks}. */
 export interface RepairChunksConfig<T extends Chunk = Chunk> {
@@ -60,9 +62,6 @@ export interface RepairChunksConfig<T extends Chunk = Chunk> {
   readonly scheduler?: SchedulerLike;
 }
 
-/** With only `stallNackDelayMs` armed, gaps are scanned at least this often, ms: a stall NACK comes at most this late. */
-export const STALL_SCAN_MS = 1000;
-
 /**
  * Drops chunks whose CRC-32 does not match and NACKs them; with `detectGaps`,
  * NACKs indexes that stay missing.
@@ -98,129 +97,20 @@ export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): Op
   if (!(maxRetries >= 0)) throw new InvalidConfigError(`maxCorruptRetries must be >= 0, got ${maxRetries}`, { maxRetries });
   const scheduler = config.scheduler ?? asyncScheduler;
   const checksumOf = config.checksumOf ?? ((chunk: T) => crc32(chunk.data));
+  const settings = { config, nackDelayMs, endNackDelayMs, windowSize, maxRetries, stallMs, scheduler, checksumOf };
   return (source) =>
     new Observable<T>((subscriber) => {
-      // Lowest index not yet received intact.
-      let base = config.start ?? 0;
-      // Intact indexes received at or above `base`.
-      let received = new Set<number>();
-      // Highest index received intact, -1 before any.
-      let maxSeen = base - 1;
-      // Total chunk count once known.
-      let end: number | undefined;
-      // Corruption count per index.
-      const corrupt = new Map<number, number>();
-      // When each missing index was first seen missing / last NACKed.
-      const missingSince = new Map<number, number>();
-      const lastNack = new Map<number, number>();
-      // The gap timer, while one is armed.
-      let timer: Subscription | undefined;
-
-      const advance = () => {
-        while (received.has(base)) {
-          received.delete(base);
-          missingSince.delete(base);
-          lastNack.delete(base);
-          base++;
-        }
-      };
-
-      // When the last intact chunk arrived: without detectGaps (reliable channels) everything in flight still
-      // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelayMs.
-      let lastArrival = scheduler.now();
-      // Gap scanning runs with detectGaps, or (slower) once the end is known; or, with stallMs, for stalled chunks.
-      const ending = () => config.detectGaps || end !== undefined;
-      const gapping = () => ending() || stallMs !== undefined;
-      const delay = () => (config.detectGaps ? nackDelayMs : endNackDelayMs);
-      // How often the gap timer scans: half the delay, or for the stall rule alone at least every STALL_SCAN_MS.
-      const period = () => (ending() ? delay() / 2 : Math.min(stallMs! / 2, STALL_SCAN_MS));
-      // Without detectGaps: a chunk missing below the highest index seen for stallMs (a stalled channel).
-      const stalled = (i: number, since: number, now: number) =>
-        !config.detectGaps && stallMs !== undefined && i <= maxSeen && now - since >= stallMs && now - (lastNack.get(i) ?? -Infinity) >= stallMs;
-
-      const scan = () => {
-        timer = undefined;
-        const now = scheduler.now();
-        const wait = delay();
-        const quiet = config.detectGaps || now - lastArrival >= wait;
-        const limit = Math.min(end ?? maxSeen + 1, base + windowSize);
-        const due: number[] = [];
-        for (let i = base; i < limit && due.length < MAX_NACK_ENTRIES; i++) {
-          if (received.has(i)) continue;
-          const since = missingSince.get(i);
-          if (since === undefined) {
-            missingSince.set(i, now);
-            continue;
-          }
-          const byGap = ending() && quiet && now - since >= wait && now - (lastNack.get(i) ?? -Infinity) >= wait;
-          if (byGap || stalled(i, since, now)) {
-            lastNack.set(i, now);
-            due.push(i);
-          }
-        }
-        if (due.length) config.nack(due);
-        arm();
-      };
-
-      const arm = () => {
-        if (!gapping() || timer || subscriber.closed) return;
-        const limit = end ?? maxSeen + 1;
-        if (base < limit) {
-          // Like RxJS's executeSchedule: a fired timer unsubscribes, which also detaches it from the subscriber.
-          timer = scheduler.schedule(function () {
-            scan();
-            this.unsubscribe();
-          }, period());
-          subscriber.add(timer);
-        }
-      };
-
+      // This subscription's received and missing indexes, and its gap timer.
+      const run = new RepairRun(subscriber, settings);
       if (config.end) subscribeChained(config.end, subscriber, {
-        next: (n) => {
-          end = n;
-          // The end's shorter delay replaces a stall scan armed before it.
-          timer?.unsubscribe();
-          timer = undefined;
-          arm();
-        },
+        next: (n) => run.setEnd(n),
         error: (err) => subscriber.error(err),
       });
-
       subscribeChained(source, subscriber, {
-        next: (chunk) => {
-          if (chunk.checksum !== undefined) {
-            const actual = checksumOf(chunk) >>> 0;
-            if (actual !== chunk.checksum >>> 0) {
-              const n = (corrupt.get(chunk.index) ?? 0) + 1;
-              corrupt.set(chunk.index, n);
-              config.onCorrupt?.(chunk.index);
-              if (n > maxRetries) {
-                subscriber.error(new HashMismatchError(chunk.index, crc32Hex(chunk.checksum), crc32Hex(actual), 'crc32'));
-                return;
-              }
-              config.nack([chunk.index]);
-              return;
-            }
-          }
-          lastArrival = scheduler.now();
-          if (chunk.index >= base && !received.has(chunk.index)) {
-            received.add(chunk.index);
-            if (chunk.index > maxSeen) maxSeen = chunk.index;
-            advance();
-          }
-          subscriber.next(chunk);
-          arm();
-        },
+        next: (chunk) => run.accept(chunk),
         error: (err) => subscriber.error(err),
         complete: () => subscriber.complete(),
       });
-
-      return () => {
-        timer?.unsubscribe();
-        received = new Set();
-        missingSince.clear();
-        lastNack.clear();
-        corrupt.clear();
-      };
+      return () => run.teardown();
     });
 }
