@@ -1,9 +1,10 @@
 /**
  * Restores index order from chunks that arrive out of order, with bounded memory.
  */
-import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { InvalidConfigError, ReorderError } from '../errors';
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike } from 'rxjs';
+import { InvalidConfigError } from '../errors';
 import type { Chunk } from '../types';
+import { isCount, reorderRun, type ReorderSettings } from './reorderInternals';
 import { subscribeChained } from './subscribeChained';
 
 /** Options for {@link reorder}. */
@@ -55,8 +56,6 @@ export const DEFAULT_REORDER_WINDOW = 1024;
 /** Default byte bound. */
 export const DEFAULT_REORDER_MAX_BYTES = 64 * 1024 * 1024;
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-
 /**
  * Emits chunks in index order, starting at `start`, from unordered arrival.
  * Out-of-order chunks wait in a buffer bounded by `window` and
@@ -87,79 +86,14 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
   if (!isCount(window) || window < 1) throw new InvalidConfigError(`window must be an integer >= 1, got ${window}`, { window });
   if (!(maxBufferedBytes >= 0)) throw new InvalidConfigError(`maxBufferedBytes must be >= 0, got ${maxBufferedBytes}`, { maxBufferedBytes });
   if (gapTimeoutMs !== undefined && !(gapTimeoutMs > 0)) throw new InvalidConfigError(`gapTimeoutMs must be > 0, got ${gapTimeoutMs}`, { gapTimeoutMs });
+  const settings: ReorderSettings = { start, window, maxBufferedBytes, gapTimeoutMs, scheduler, onDuplicate, budget };
   return (source) =>
     new Observable<Chunk>((subscriber) => {
-      // Next index to emit.
-      let next = start;
-      // Chunks that arrived early, by index.
-      let buffer: Map<number, Chunk> | null = new Map();
-      // Payload bytes in `buffer`.
-      let bufferedBytes = 0;
-      // The total chunk count, once `end` told us.
-      let total: number | undefined;
-      // The running gap timer, if any.
-      let timer: Subscription | undefined;
-
-      const fail = (code: 'ERR_REORDER_GAP' | 'ERR_REORDER_OVERFLOW' | 'ERR_REORDER_TIMEOUT', message: string, details: Record<string, unknown>) =>
-        subscriber.error(new ReorderError(code, message, { next, buffered: buffer?.size ?? 0, bufferedBytes, ...details }));
-      /** (Re)arms the gap timer while chunks wait, disarms it otherwise. */
-      const armTimer = () => {
-        timer?.unsubscribe();
-        timer = undefined;
-        if (gapTimeoutMs === undefined || !buffer?.size) return;
-        timer = scheduler.schedule(() => fail('ERR_REORDER_TIMEOUT', `chunk ${next} still missing after ${gapTimeoutMs} ms`, { missing: next, gapTimeoutMs }), gapTimeoutMs);
-        subscriber.add(timer);
-      };
-      /** Completes once `end` is known and everything below it is out. */
-      const checkComplete = () => {
-        if (total !== undefined && next >= total) subscriber.complete();
-      };
-      /** Emits `chunk` and then every buffered chunk that follows it. */
-      const release = (chunk: Chunk) => {
-        next++;
-        subscriber.next(chunk);
-        while (buffer?.has(next) && !subscriber.closed) {
-          const c = buffer.get(next)!;
-          buffer.delete(next);
-          bufferedBytes -= c.data.length;
-          budget?.give(c.data.length);
-          next++;
-          subscriber.next(c);
-        }
-        if (!subscriber.closed) armTimer();
-      };
-      const accept = (chunk: Chunk) => {
-        const { index } = chunk;
-        if (total !== undefined && index >= total) {
-          return fail('ERR_REORDER_OVERFLOW', `chunk ${index} is beyond the end (${total} chunks)`, { index, end: total });
-        }
-        if (index < next || buffer!.has(index)) return onDuplicate?.(index);
-        if (index === next) return release(chunk);
-        if (index >= next + window) {
-          return fail('ERR_REORDER_OVERFLOW', `chunk ${index} is outside the window [${next}, ${next + window})`, { index, window });
-        }
-        if (bufferedBytes + chunk.data.length > maxBufferedBytes) {
-          return fail('ERR_REORDER_OVERFLOW', `buffering chunk ${index} would exceed ${maxBufferedBytes} B`, { index, maxBufferedBytes });
-        }
-        if (budget && !budget.take(chunk.data.length)) {
-          return fail('ERR_REORDER_OVERFLOW', `buffering chunk ${index} would exceed the shared ${budget.maxBytes} B`, { index, sharedMaxBytes: budget.maxBytes });
-        }
-        const wasEmpty = buffer!.size === 0;
-        buffer!.set(index, chunk);
-        bufferedBytes += chunk.data.length;
-        if (wasEmpty) armTimer();
-      };
-
+      // This subscription's buffer, gap timer and end.
+      const run = reorderRun(subscriber, settings);
       if (end) {
         subscribeChained(end, subscriber, {
-          next: (n) => {
-            if (total !== undefined || subscriber.closed) return;
-            if (!isCount(n) || n < next) return fail('ERR_REORDER_OVERFLOW', `end ${n} is invalid or below the ${next} chunks already emitted`, { end: n });
-            const beyond = [...buffer!.keys()].find((i) => i >= n);
-            if (beyond !== undefined) return fail('ERR_REORDER_OVERFLOW', `chunk ${beyond} is beyond the end (${n} chunks)`, { index: beyond, end: n });
-            total = n;
-            checkComplete();
-          },
+          next: (n) => run.setEnd(n),
           error: (err) => subscriber.error(err),
         });
       }
@@ -167,26 +101,15 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
       subscribeChained(source, subscriber, {
         next: (chunk) => {
           try {
-            accept(chunk);
+            run.accept(chunk);
           } catch (err) {
             return subscriber.error(err);
           }
-          checkComplete();
+          run.checkComplete();
         },
         error: (err) => subscriber.error(err),
-        complete: () => {
-          if (buffer!.size || (total !== undefined && next < total)) {
-            return fail('ERR_REORDER_GAP', `source completed while chunk ${next} is missing`, { missing: next, end: total });
-          }
-          subscriber.complete();
-        },
+        complete: () => run.complete(),
       });
-      return () => {
-        budget?.give(bufferedBytes);
-        bufferedBytes = 0;
-        buffer?.clear();
-        buffer = null;
-        timer = undefined;
-      };
+      return () => run.teardown();
     });
 }

@@ -1,0 +1,127 @@
+/**
+ * The per-subscription engine of `reorder`: the buffer of chunks that arrived early, the gap timer and the
+ * end. `reorder` validates its options and calls {@link reorderRun} once per subscription, so every
+ * subscriber gets fresh state (closure locals).
+ */
+import type { SchedulerLike, Subscriber, Subscription } from 'rxjs';
+import { ReorderError } from '../errors';
+import type { Chunk } from '../types';
+import type { ReorderBudget } from './reorder';
+
+export const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** The options `reorder` resolved, shared by all its subscriptions. */
+export interface ReorderSettings {
+  readonly start: number;
+  readonly window: number;
+  readonly maxBufferedBytes: number;
+  readonly gapTimeoutMs: number | undefined;
+  readonly scheduler: SchedulerLike;
+  readonly onDuplicate: ((index: number) => void) | undefined;
+  readonly budget: ReorderBudget | undefined;
+}
+
+/** An `ERR_REORDER_OVERFLOW`'s message and details. */
+type Refusal = [message: string, details: Record<string, unknown>];
+
+/** Why a chunk ahead of `next` cannot wait: outside the window, past the byte bound, or past the shared budget (else it takes its bytes from the budget). */
+const refuseEarly = (s: ReorderSettings, chunk: Chunk, next: number, bufferedBytes: number): Refusal | undefined => {
+  const { index } = chunk;
+  const { window, maxBufferedBytes, budget } = s;
+  if (index >= next + window) return [`chunk ${index} is outside the window [${next}, ${next + window})`, { index, window }];
+  if (bufferedBytes + chunk.data.length > maxBufferedBytes) return [`buffering chunk ${index} would exceed ${maxBufferedBytes} B`, { index, maxBufferedBytes }];
+  if (budget && !budget.take(chunk.data.length)) {
+    return [`buffering chunk ${index} would exceed the shared ${budget.maxBytes} B`, { index, sharedMaxBytes: budget.maxBytes }];
+  }
+  return undefined;
+};
+
+/** Why `n` cannot be the end: not a count, below the chunks already emitted, or not above a chunk waiting. */
+const refuseEnd = (n: number, next: number, buffer: Map<number, Chunk>): Refusal | undefined => {
+  if (!isCount(n) || n < next) return [`end ${n} is invalid or below the ${next} chunks already emitted`, { end: n }];
+  const beyond = [...buffer.keys()].find((i) => i >= n);
+  if (beyond !== undefined) return [`chunk ${beyond} is beyond the end (${n} chunks)`, { index: beyond, end: n }];
+  return undefined;
+};
+
+/** One subscription of `reorder`: its state in closure locals, and the steps the operator wires to its sources. */
+export function reorderRun(subscriber: Subscriber<Chunk>, s: ReorderSettings) {
+  // Next index to emit.
+  let next = s.start;
+  // Chunks that arrived early, by index.
+  let buffer: Map<number, Chunk> | null = new Map();
+  // Payload bytes in `buffer`.
+  let bufferedBytes = 0;
+  // The total chunk count, once `end` told us.
+  let total: number | undefined;
+  // The running gap timer, if any.
+  let timer: Subscription | undefined;
+  const fail = (code: 'ERR_REORDER_GAP' | 'ERR_REORDER_OVERFLOW' | 'ERR_REORDER_TIMEOUT', message: string, details: Record<string, unknown>) =>
+    subscriber.error(new ReorderError(code, message, { next, buffered: buffer?.size ?? 0, bufferedBytes, ...details }));
+  /** (Re)arms the gap timer while chunks wait, disarms it otherwise. */
+  const armTimer = () => {
+    timer?.unsubscribe();
+    timer = undefined;
+    const { gapTimeoutMs } = s;
+    if (gapTimeoutMs === undefined || !buffer?.size) return;
+    timer = s.scheduler.schedule(() => fail('ERR_REORDER_TIMEOUT', `chunk ${next} still missing after ${gapTimeoutMs} ms`, { missing: next, gapTimeoutMs }), gapTimeoutMs);
+    subscriber.add(timer);
+  };
+  /** Completes once `end` is known and everything below it is out. */
+  const checkComplete = () => {
+    if (total !== undefined && next >= total) subscriber.complete();
+  };
+  /** Emits `chunk` and then every buffered chunk that follows it. */
+  const release = (chunk: Chunk) => {
+    next++;
+    subscriber.next(chunk);
+    while (buffer?.has(next) && !subscriber.closed) {
+      const c = buffer.get(next)!;
+      buffer.delete(next);
+      bufferedBytes -= c.data.length;
+      s.budget?.give(c.data.length);
+      next++;
+      subscriber.next(c);
+    }
+    if (!subscriber.closed) armTimer();
+  };
+  /** A chunk from the source: dropped as a duplicate, emitted (with those it unblocks), or held until its turn. */
+  const accept = (chunk: Chunk) => {
+    const { index } = chunk;
+    if (total !== undefined && index >= total) {
+      return fail('ERR_REORDER_OVERFLOW', `chunk ${index} is beyond the end (${total} chunks)`, { index, end: total });
+    }
+    if (index < next || buffer!.has(index)) return s.onDuplicate?.(index);
+    if (index === next) return release(chunk);
+    const refusal = refuseEarly(s, chunk, next, bufferedBytes);
+    if (refusal) return fail('ERR_REORDER_OVERFLOW', ...refusal);
+    const wasEmpty = buffer!.size === 0;
+    buffer!.set(index, chunk);
+    bufferedBytes += chunk.data.length;
+    if (wasEmpty) armTimer();
+  };
+  /** `end` told the total chunk count (its first value counts). */
+  const setEnd = (n: number) => {
+    if (total !== undefined || subscriber.closed) return;
+    const refusal = refuseEnd(n, next, buffer!);
+    if (refusal) return fail('ERR_REORDER_OVERFLOW', ...refusal);
+    total = n;
+    checkComplete();
+  };
+  /** The source completed: fine only with nothing waiting and nothing missing below the end. */
+  const complete = () => {
+    if (buffer!.size || (total !== undefined && next < total)) {
+      return fail('ERR_REORDER_GAP', `source completed while chunk ${next} is missing`, { missing: next, end: total });
+    }
+    subscriber.complete();
+  };
+  /** Gives the held bytes back to the budget and drops the buffer. */
+  const teardown = () => {
+    s.budget?.give(bufferedBytes);
+    bufferedBytes = 0;
+    buffer?.clear();
+    buffer = null;
+    timer = undefined;
+  };
+  return { accept, checkComplete, setEnd, complete, teardown };
+}
