@@ -64,7 +64,9 @@ const MAX_BAR = 50;
  */
 export function progressLine(p: ProgressFigures, columns: number): string {
   const percent = p.total > 0 ? Math.floor((p.bytes / p.total) * 100) : 100;
-  const figures = `${String(percent).padStart(3)}%  ${formatBytes(p.bytes)} / ${formatBytes(p.total)}  ${formatRate(p.bitsPerSecond)}  ETA ${formatEta(p.etaSeconds)}`;
+  // No ETA once every byte is in (a resumed transfer's average rate still gave one at 100 %).
+  const eta = p.bytes >= p.total ? '' : `  ETA ${formatEta(p.etaSeconds)}`;
+  const figures = `${String(percent).padStart(3)}%  ${formatBytes(p.bytes)} / ${formatBytes(p.total)}  ${formatRate(p.bitsPerSecond)}${eta}`;
   const room = columns - p.label.length - figures.length - 6;
   if (room < MIN_BAR) return `${p.label}  ${figures}`.slice(0, Math.max(columns - 1, 20));
   return `${p.label}  [${bar(p.total > 0 ? p.bytes / p.total : 1, Math.min(room, MAX_BAR))}]  ${figures}`;

@@ -27,6 +27,19 @@ async function terminalQr(text: string, tty: boolean): Promise<string> {
   return tty ? QRCode.toString(text, { type: 'terminal', small: true }) : QRCode.toString(text, { type: 'utf8' });
 }
 
+/** Whether `link` answers below 400 within {@link PAGE_PROBE_MS} (the server also serves the web page). */
+async function pageServed(link: string): Promise<boolean> {
+  try {
+    const res = await fetch(link, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(PAGE_PROBE_MS) });
+    return res.status < 400;
+  } catch {
+    return false;
+  }
+}
+
+/** How long the web page link may take to answer before `send` leaves it out, ms. */
+const PAGE_PROBE_MS = 2000;
+
 /** Sends; resolves with the exit code. */
 export async function sendCommand(paths: readonly string[], flags: SendFlags, out: WatchOutput): Promise<number> {
   if (!paths.length) throw new UsageError('send needs at least one path');
@@ -47,6 +60,8 @@ export async function sendCommand(paths: readonly string[], flags: SendFlags, ou
     const link = urls.pageLink(code);
     write(`code: ${formatRoomCode(code)} (valid for ${formatDuration(validMs)})\n`);
     write(`on the other machine: npx tallow-rx receive ${formatRoomCode(code)}${flags.server ? ` --server ${flags.server}` : ''}\n`);
+    // The link and its QR code only where the server also serves the web page (`tallow-rx serve` does not: a 404).
+    if (!(await pageServed(link))) return;
     write(`or open ${link}\n`);
     if (!flags['no-qr']) write(await terminalQr(link, out.tty));
   }).finally(() => stop());

@@ -9,7 +9,8 @@ Usage:
 
 send and receive:
   --server <url>         the rendezvous server, http(s)://host:port (default: $TALLOW_RX_SERVER,
-                         else http://127.0.0.1:8080); the web page is served there too
+                         else http://127.0.0.1:8080); send prints the web page link and its QR
+                         code when that server also serves the page
   --lanes <1-4>          peer connections to open (default 2; the pair uses the smaller number)
   --relay                only relayed (TURN) candidates: iceTransportPolicy 'relay'
   --bind-address <ip>    gather ICE candidates on this local address only (e.g. 127.0.0.1)

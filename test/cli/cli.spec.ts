@@ -41,7 +41,8 @@ let dir: string;
 const net = () => ['--server', server.url, '--bind-address', '127.0.0.1'];
 
 beforeAll(async () => {
-  server = await startRendezvousServer({ port: 0 });
+  // With a page, as the web example serves one: send prints its link and QR code (tallow-rx serve has none).
+  server = await startRendezvousServer({ port: 0, handler: (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>page</title>') });
   dir = mkdtempSync(join(tmpdir(), 'tallow-cli-'));
 });
 afterAll(async () => {
@@ -197,6 +198,8 @@ describe('tallow-rx: stopping and waiting', () => {
       await send.waitFor(/code: [A-Z0-9-]{7} \(valid for 2 s\)/);
       await send.waitFor(/the code [A-Z0-9-]{7} expired and nobody joined; run send again/, 20_000);
       expect(await send.exited).toBe(1);
+      // This server serves no page (as `tallow-rx serve`): no link to a 404, no QR code of one.
+      expect(send.output()).not.toMatch(/open http/);
     } finally {
       await short.close();
     }

@@ -16,6 +16,11 @@ describe('progressLine', () => {
     expect(progressLine(p, 50)).not.toContain('[');
   });
 
+  it('no ETA once every byte is in (a resumed transfer showed "100% … ETA 4s")', () => {
+    const line = progressLine({ label: 'receiving', bytes: 16 * MiB, total: 16 * MiB, bitsPerSecond: 335.2e6, etaSeconds: 4 }, 120);
+    expect(line).toMatch(/100% {2}16\.0 MiB \/ 16\.0 MiB {2}335\.2 Mbit\/s$/);
+  });
+
   it('formats bytes, rates and times', () => {
     expect([formatBytes(0), formatBytes(1536), formatBytes(5 * MiB)]).toEqual(['0 B', '1.5 KiB', '5.0 MiB']);
     expect([formatRate(0), formatRate(950e3), formatRate(84.6e6), formatRate(1.25e9)]).toEqual(['—', '950 kbit/s', '84.6 Mbit/s', '1.25 Gbit/s']);

@@ -119,7 +119,7 @@ describe('gaps found by the property, now fixed', () => {
   });
 
   // Was a hang when the idle timeouts are long: with the sender's only data channel closed while its read
-  // credit was used up, backpressure() (src/operators/backpressure.ts: freeRoom() counts open channels only)
+  // credit was used up, backpressure() (src/operators/backpressureInternals.ts: freeRoom() counts open channels only)
   // never granted credit again, so no frame reached roundRobin()/sendToChannels(), where a closed channel
   // raises ChannelClosedError; the sender's idle timer never fired (the receiver answers pings), and the
   // receiver (above) took the close for the end of the data. Only the receiver's idle timer (default 30 s)
