@@ -267,7 +267,10 @@ export class FileSender {
   /** A source that ends early (a file truncated while being read) fails here, before the receiver sees a gap. */
   private onSourceEnd(): void {
     const { size, name } = this.manifest;
-    if (this.readBytes !== size) throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it shrank while being read)`, { read: this.readBytes, size });
+    if (this.readBytes !== size) {
+      const how = this.readBytes < size ? 'shrank' : 'grew';
+      throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it ${how} while being read)`, { read: this.readBytes, size });
+    }
   }
 
   /** Every chunk is out of the CRC step: asks for the file's SHA-256, then sends `done`. */

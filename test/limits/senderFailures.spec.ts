@@ -111,6 +111,16 @@ describe('a failure reaches the peer with its cause', () => {
     expect((s as SourceReadError).message).toMatch(/ended after 3145728 of its 4194304 B/);
     expect((r as TallowError).code).toBe('ERR_SOURCE_READ');
   });
+
+  it('a source that yields 10 bytes more than its declared size → SourceReadError saying it grew (it said "shrank")', async () => {
+    const l = link();
+    const bytes = new Uint8Array(MiB + 10).fill(3);
+    const growing: FileDescriptor = { name: 'log.txt', size: MiB, type: 'text/plain', seekable: true, read: ({ demand, start = 0 }) => fromBytes(bytes.subarray(start), { demand }) };
+    const [r, s] = await Promise.all([settled(receiveFile(l.b)), settled(sendFile(l.a, growing, { channels: 1 }))]);
+    expect(s).toBeInstanceOf(SourceReadError);
+    expect((s as SourceReadError).message).toBe(`log.txt ended after ${MiB + 10} of its ${MiB} B (it grew while being read)`);
+    expect((r as TallowError).code).toBe('ERR_SOURCE_READ');
+  });
 });
 
 describe('a send refused for want of channel ids', () => {
