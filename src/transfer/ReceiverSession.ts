@@ -19,6 +19,7 @@ import {
   catchError,
   EMPTY,
   filter,
+  finalize,
   from,
   ignoreElements,
   isObservable,
@@ -62,9 +63,10 @@ import { blobTarget, type OpenedTarget, type ReceiveTarget } from './ReceiveTarg
 import type { AcceptDecision, ReceiveFilesOptions } from './receiveFiles';
 import type { FileResult, SessionEvent, SessionOffer } from './SessionEvent';
 import type { ReceiverLanePool } from './ReceiverLanePool';
+import { isGone } from '../operators/routeInternals';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
-import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels } from './transferChannels';
+import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
 
@@ -128,6 +130,8 @@ export class ReceiverSession {
   /** Data channels of in-band lanes as they arrive; the lanes they belong to; the pool's detach once attached. */
   private readonly laneChannels$ = new Subject<DataChannelLike>();
   private readonly inbandLanes = new Set<string>();
+  /** Lanes the stats last reported: a lane whose data channels all closed leaves it (`shed` `connection-lost`). */
+  private reportedLanes = 0;
   private detachLanes: (() => void) | undefined;
   /** `offer.inband`: lanes the sender may open in band (0: none, or an older sender). */
   private offeredLanes = 0;
@@ -443,11 +447,30 @@ export class ReceiverSession {
     if (this.finished) return void ch.close();
     this.data.push(ch);
     const lane = ch.label.split('-')[2] ?? '';
-    const joined = !this.inbandLanes.has(lane);
     this.inbandLanes.add(lane);
-    const lanes = this.settings!.lanes + this.inbandLanes.size;
+    // A lane joins (or comes back, its channels made again) when it adds to the lanes with a live channel.
+    const lanes = this.liveLanes();
+    const joined = lanes > this.reportedLanes;
+    this.reportedLanes = lanes;
     this.telemetry?.setChannels(this.data, joined ? { action: 'add', reason: 'joined', lanes, atMs: this.sc.now() } : undefined);
     this.laneChannels$.next(ch);
+  }
+
+  /** Lanes with a data channel not closed: a given lane by its channels' index (i % lanes), an in-band one by label. */
+  private liveLanes(): number {
+    const lanes = this.settings!.lanes;
+    const live = new Set<string>();
+    this.data.forEach((ch, i) => isGone(ch) || live.add(ch.label.startsWith(LANE_CHANNEL_PREFIX) ? ch.label.split('-')[2] : `given ${i % lanes}`));
+    return live.size;
+  }
+
+  /** A data channel closed: the stats count its channels again, and its lane when that was the lane's last (`channels-closed`). */
+  private recountLanes(): void {
+    if (this.finished || !this.telemetry) return;
+    const lanes = this.liveLanes();
+    if (lanes >= this.reportedLanes) return this.telemetry.setChannels(this.data);
+    this.reportedLanes = lanes;
+    this.telemetry.setChannels(this.data, { action: 'shed', reason: 'channels-closed', lanes, atMs: this.sc.now() });
   }
 
   /** Telemetry, the negotiated data channels and the frame demultiplexer. */
@@ -459,6 +482,7 @@ export class ReceiverSession {
     this.telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total, scheduler: sc, statsInterval: o.sampleIntervalMs, progressInterval: o.progressIntervalMs, pc: this.lanes[0], files });
     this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
     this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase);
+    this.reportedLanes = m.lanes;
     this.telemetry.setChannels(this.data);
     this.subs.push(this.frames$().subscribe({ next: (msg) => this.guard(() => this.route(msg)), error: (err) => this.fail(err, true) }));
   }
@@ -471,11 +495,12 @@ export class ReceiverSession {
   private frames$(): Observable<Uint8Array> {
     const closed = () => new ChannelClosedError('every data channel closed before the session ended', { channels: this.data.length });
     // A channel that fails ends like one that closed: the others carry on, and what it lost comes back by NACK.
-    const given = merge(...this.data.map((ch) => fromChannelMessages(ch).pipe(catchError(() => EMPTY)))).pipe(
+    const messages = (ch: DataChannelLike) => fromChannelMessages(ch).pipe(catchError(() => EMPTY), finalize(() => this.recountLanes()));
+    const given = merge(...this.data.map(messages)).pipe(
       concatWith(timer(1000, this.sc).pipe(mergeMap(() => throwError(closed)))),
     );
     // In-band lanes come and go without ending the session: the connections given decide that.
-    const lanes = this.laneChannels$.pipe(mergeMap((ch) => fromChannelMessages(ch).pipe(catchError(() => EMPTY))));
+    const lanes = this.laneChannels$.pipe(mergeMap(messages));
     return merge(given, lanes).pipe(filter((msg): msg is Uint8Array => typeof msg !== 'string'));
   }
 

@@ -651,6 +651,9 @@ export class SenderSession {
       if (!dead(lane) || this.lostLanes.has(lane) || !alive.length) continue;
       this.lostLanes.add(lane);
       this.subscriber.next({ type: 'lane-lost', lane, lanesLeft: alive.length });
+      // The stats count it out too (they kept counting a given connection that carried nothing any more).
+      const lanesNow = (this.inbandLanes?.lanes ?? lanes) - this.lostLanes.size;
+      this.telemetry.setChannels(this.data, { action: 'shed', reason: 'channels-closed', lanes: lanesNow, atMs: this.sc.now() });
     }
   }
 

@@ -136,7 +136,9 @@ class TransferTelemetry implements Telemetry {
   progress(confirmed: number, sent?: number): void {
     this.bytes = confirmed;
     this.sent = sent;
-    if (confirmed >= this.total) this.emitProgress();
+    // Reaching the total shows at once, once: later calls (each file of a session held whole completes past
+    // it) wait for the throttle's tick like any other.
+    if (confirmed >= this.total && this.emitted < this.total) this.emitProgress();
   }
 
   countChunks(sent: number, nacked: number): void {

@@ -38,7 +38,7 @@ const TARGET_GZ_BYTES = 30_000;
  * connection at subscription (src/transfer/checkOptions.ts and the option tables, +1.2 KB; 53.3 KB before), and
  * the fixes the outside checks asked for on 6 Dec (+1.2 KB: the listing's tree on landing paths pulls
  * sanitizeFileName in, a resumed offer's listing, the session's reorder budget, the reconnect grace, a dropped
- * lane's channels): 56.0 KB; the fixes of the outside checks and the poor-link stalls on 7 Dec (+1.0 KB: the
+ * lane's channels): 56.0 KB; the fixes of the outside checks and the poor-link stalls on 6 Dec (+1.0 KB: the
  * sender's re-injection of a stalled lane's chunks, any data channel whose send fails as closed, a dead lane's
  * shed, the receiver's timed ack and its reorder window from the offer, the chunking checks, the acks' backlog
  * in the stats): 57.0 KB; the hash worker on our own 0.8 KB WebAssembly SHA-256 (src/hash/sha256.wat) instead of

@@ -6,9 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { lastValueFrom, Subject, tap } from 'rxjs';
+import { describe, expect, it, vi } from 'vitest';
+import type { Chunk } from '../../src/types';
 import { directoryTarget, PARTIAL_SUFFIX } from '../../src/transfer/directoryTarget';
-import { CHUNK, KiB, manifestFor, MiB, tempDirs, write } from './directoryTargetFixtures';
+import { CHUNK, chunksOf, KiB, manifestFor, MiB, tempDirs, write } from './directoryTargetFixtures';
 import { sha256Hex as sha } from '../helpers/sha256';
 
 const tempDir = tempDirs('dirtarget-coll-');
@@ -38,10 +40,18 @@ describe('directoryTarget: transfers of one name at once', () => {
     const x = randomBytes(2 * MiB);
     const m = manifestFor('same.bin', x.length, 1234);
     const a = await target.open(m);
-    await write(a, x, MiB);
+    // a's sink (subscribed once, as a transfer does) writes 1 MiB, then waits while b opens.
+    const chunks = chunksOf(x);
+    const feed = new Subject<Chunk>();
+    const persisted: number[] = [];
+    const aDone = lastValueFrom(feed.pipe(a.sink, tap((n) => persisted.push(n))));
+    for (const c of chunks.filter((c) => c.offset < MiB)) feed.next(c);
+    await vi.waitFor(() => expect(persisted.at(-1)).toBe(MiB));
     const b = await target.open(m);
     expect(b.from).toBe(0);
-    await Promise.all([write(a, x), write(b, x)]);
+    for (const c of chunks.filter((c) => c.offset >= MiB)) feed.next(c);
+    feed.complete();
+    await Promise.all([aDone, write(b, x)]);
     const paths = (await Promise.all([a.finish(), b.finish()])) as string[];
     expect(new Set(paths).size).toBe(2);
     for (const p of paths) expect(sha(await readFile(p))).toBe(sha(x));

@@ -6,7 +6,7 @@
  * outside check: "completed" with the sender's digest, and the bytes on disk were someone else's). A truncation
  * between two writes, which the later writes grow back to full size with zeros, fails the sink before it writes.
  */
-import { mkdir, readdir, readFile, rename, symlink, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, symlink, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastValueFrom, Subject, tap } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
@@ -82,6 +82,32 @@ describe('directoryTarget: a part file swapped while it was written', () => {
     expect(written.at(-1)).toBe(2 * CHUNK);
     await opened.abort(error);
     expect(await readdir(join(d, 'dl'))).not.toContain('f.bin');
+  });
+
+  it('truncated while a write is in flight (after the check before it): the file ends short of what was written, so finish fails with EREPLACED', async () => {
+    const d = await root();
+    const opened = await directoryTarget(join(d, 'dl')).open(manifestFor('f.bin', SIZE));
+    const part = join(d, 'dl', `f.bin${PARTIAL_SUFFIX}`);
+    // The last chunk's write: another process truncates the part file between the check and the write itself
+    // (with positional writes the file grew back to full size over a hole of zeros, and was placed).
+    const probe = await open(join(d, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...a: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const realWrite = proto.write;
+    let writes = 0;
+    const spy = vi.spyOn(proto, 'write').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      if (++writes === 4) await truncate(part, CHUNK / 2);
+      return realWrite.apply(this, args);
+    });
+    try {
+      await write(opened, DATA);
+      const error = await failure(opened.finish());
+      expect(error).toBeInstanceOf(SinkWriteError);
+      expect((error as SinkWriteError).details).toMatchObject({ causeCode: 'EREPLACED' });
+      expect(await readdir(join(d, 'dl'))).not.toContain('f.bin');
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('left alone, the file is placed (the control case)', async () => {

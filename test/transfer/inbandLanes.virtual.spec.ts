@@ -102,10 +102,11 @@ function withFirstLaneSend(
   transferId: number,
   wrap: (ch: { sends: number; readonly readyState: string; close(): void }, send: (data: unknown) => void, scheduler: ReturnType<typeof testScheduler>) => (data: unknown) => void,
   receive: { idleTimeoutMs?: number } = {},
-): { outcomes: string[]; sha256?: string; endedAtMs: number; resentBytes: number; stats: TransferStats[] } {
+): { outcomes: string[]; sha256?: string; endedAtMs: number; resentBytes: number; stats: TransferStats[]; receiverStats: TransferStats[] } {
   const scheduler = testScheduler();
   const outcomes: string[] = [];
   const stats: TransferStats[] = [];
+  const receiverStats: TransferStats[] = [];
   let sha256: string | undefined;
   let endedAtMs = -1;
   let resentBytes = 0;
@@ -126,7 +127,7 @@ function withFirstLaneSend(
       };
       return pc;
     };
-    const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection, ...receive });
+    const received$ = receiveFiles(given.b, { scheduler, createConnection: net.createConnection, ...receive }).pipe(filter((e) => (e.type === 'stats' && receiverStats.push(e.stats), true)));
     const sent$ = sendFiles(given.a, [file], { scheduler, transferId, createConnection: senderConnection }).pipe(
       filter((e) => (e.type === 'file-completed' && (sha256 = e.sha256), e.type === 'completed' && (resentBytes = e.retransmittedBytes ?? 0), e.type === 'stats' && stats.push(e.stats), true)),
     );
@@ -139,7 +140,7 @@ function withFirstLaneSend(
       },
     });
   });
-  return { outcomes, sha256, endedAtMs, resentBytes, stats };
+  return { outcomes, sha256, endedAtMs, resentBytes, stats, receiverStats };
 }
 
 describe('in-band lanes in virtual time', () => {
@@ -440,6 +441,9 @@ describe('in-band lanes in virtual time', () => {
     const before = r.stats[r.stats.indexOf(shed!) - 1];
     expect(shed!.lanes).toBe(before.lanes! - 1);
     expect(shed!.channels).toBeLessThan(before.channels!);
+    // The receiver counts it out too (it kept counting the lane: an outside check), and ends where the sender does.
+    expect(r.receiverStats.some((s) => s.laneChange?.action === 'shed' && s.laneChange.reason === 'channels-closed')).toBe(true);
+    expect(r.receiverStats.at(-1)?.lanes).toBe(r.stats.at(-1)?.lanes);
   });
 
   it('a lane that stops delivering for 45 s without closing costs its chunks, not the reliable session: the receiver NACKs them after 15 s and the sender resends them', () => {

@@ -202,6 +202,12 @@ describe('a session whose connection dies', () => {
     expect(sender.error).toBeUndefined();
     expect(receiver.error).toBeUndefined();
     expect(sender.events.filter((e) => e.type === 'lane-lost')).toEqual([{ type: 'lane-lost', lane: 1, lanesLeft: 1 }]);
+    // Both sides' stats count the dead lane out, with a `shed` `channels-closed` (they kept counting 2: an outside check).
+    for (const side of [sender, receiver]) {
+      const stats = side.events.flatMap((e) => (e.type === 'stats' ? [e.stats] : []));
+      expect(stats.at(-1)?.lanes, 'lanes at the end').toBe(1);
+      expect(stats.some((st) => st.laneChange?.action === 'shed' && st.laneChange.reason === 'channels-closed' && st.laneChange.lanes === 1)).toBe(true);
+    }
     for (const side of [sender, receiver]) {
       const done = side.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
       expect(done.files.map((f) => f.sha256)).toEqual([sha256Hex(A), sha256Hex(B)]);
