@@ -43,8 +43,9 @@ interface AnsweredLane {
 export class ReceiverLanePool {
   private readonly lanes = new Map<number, AnsweredLane>();
   private host: ReceiverLaneHost | undefined;
-  /** `lane-offer`s the attached session received. */
+  /** `lane-offer`s the attached session received, and the lanes they named (a dropped lane's late candidates are ignored). */
   private offers = 0;
+  private readonly offered = new Set<number>();
   private closed = false;
 
   constructor(private readonly o: LaneOptions & { readonly scheduler: SchedulerLike }) {
@@ -60,6 +61,7 @@ export class ReceiverLanePool {
   attach(host: ReceiverLaneHost): () => void {
     this.host = host;
     this.offers = 0;
+    this.offered.clear();
     return () => {
       if (this.host === host) this.host = undefined;
     };
@@ -73,11 +75,14 @@ export class ReceiverLanePool {
     if (msg.lane >= host.accepted) throw new ProtocolError(`'${msg.t}' for lane ${msg.lane}; this receiver accepted ${host.accepted}`, { lane: msg.lane, accepted: host.accepted });
     if (msg.t === 'lane-candidate') {
       const l = this.lanes.get(msg.lane);
+      // A lane dropped since (by either side: its candidates were in flight when the lane-close crossed them).
+      if (!l && this.offered.has(msg.lane)) return;
       if (!l) throw new ProtocolError(`'lane-candidate' for lane ${msg.lane}, which was not offered`, { lane: msg.lane });
       return l.signal.deliver(msg);
     }
     if (++this.offers > OFFERS_PER_LANE * host.accepted) throw new ProtocolError(`more than ${OFFERS_PER_LANE * host.accepted} lane offers in one session`, { offers: this.offers });
     // A new offer for a lane number replaces whatever this side still holds under it.
+    this.offered.add(msg.lane);
     this.drop(msg.lane, false);
     this.answer(host, msg, first);
   }

@@ -144,6 +144,18 @@ describe('limit: hostile in-band lane messages', () => {
     expect(x.r.error()).toBeUndefined();
   });
 
+  it("candidates still in flight for a lane the receiver dropped (its lane-close crossed them) are ignored, not a ProtocolError (an outside check: the session failed)", async () => {
+    const x = await setUp(1, { Fake: ConnectingConnection, laneConnectTimeoutMs: 300 });
+    x.s.send(laneOffer(0));
+    await x.s.next('lane-answer');
+    expect(await x.s.next('lane-close', 2_000)).toMatchObject({ id: M.session, lane: 0 });
+    x.s.send(candidate(0, 1));
+    x.s.send(candidate(0, 2));
+    x.s.sendAll(M, new Uint8Array(M.size).fill(7), 4096);
+    await within(x.r.settled, 5_000, 'receiver settles');
+    expect(x.r.error()).toBeUndefined();
+  });
+
   it('lane-close for a lane the receiver holds closes its connection; the transfer goes on', async () => {
     const x = await setUp(1);
     x.s.send(laneOffer(0));
