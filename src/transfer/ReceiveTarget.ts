@@ -15,7 +15,7 @@ export interface OpenedTarget {
   readonly from: number;
   /** Reads the held prefix `[0, from)` so the whole-file digest covers it. Required when `from > 0`. */
   readonly prefix?: () => Observable<Bytes>;
-  /** Persists verified chunks in order; emits the cumulative bytes persisted in this session. */
+  /** Persists verified chunks in order; emits the cumulative bytes persisted in this session (not counting `from`). */
   readonly sink: OperatorFunction<Chunk, number>;
   /** Called once the digest matched; returns the result (a Blob, a path, …). */
   finish(): unknown;
