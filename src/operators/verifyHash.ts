@@ -2,11 +2,11 @@
  * End-to-end integrity: per-chunk CRC-32, order, and the whole-file SHA-256.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { HashMismatchError, InvalidConfigError, ProtocolError, ReorderError } from '../errors';
-import { createSha256, type Sha256, type Sha256Factory } from '../hash/sha256';
+import { InvalidConfigError } from '../errors';
+import { createSha256, type Sha256Factory } from '../hash/sha256';
 import type { Chunk } from '../types';
 import { subscribeChained } from './subscribeChained';
-import { verifyChunk } from './verifyChunk';
+import { digestCheck, verifyHashRun, type VerifyHashSettings } from './verifyHashInternals';
 
 /** Options for {@link verifyHash}. */
 export interface VerifyHashConfig {
@@ -70,119 +70,26 @@ export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chun
   if (typeof expected === 'string' && !HEX64.test(expected)) {
     throw new InvalidConfigError(`expected must be 64 hex digits, got "${expected}"`, { expected });
   }
+  const settings: VerifyHashSettings = { createHash, startOffset, checkChunks };
   return (source) =>
     new Observable<Chunk>((subscriber) => {
-      // The hasher, once created.
-      let hasher: Sha256 | undefined;
-      // Verified chunks waiting for an asynchronous hasher; null once it is ready.
-      let queue: Chunk[] | null = [];
-      // Index and offset the next chunk must have.
-      let nextIndex = 0;
-      let bytes = startOffset;
-      // True once the source completed.
-      let sourceDone = false;
-      // The computed and the expected digests, once known.
-      let actual: string | undefined;
-      let wanted = typeof expected === 'string' ? expected.toLowerCase() : undefined;
-
-      const pass = (chunk: Chunk) => {
-        hasher!.update(chunk.data);
-        subscriber.next(chunk);
-      };
-      /** Completes or errors once both digests are known. */
-      const compare = () => {
-        if (actual === undefined || subscriber.closed) return;
-        if (expected === undefined) return subscriber.complete();
-        if (wanted === undefined) return;
-        if (wanted !== actual) return subscriber.error(new HashMismatchError(-1, wanted, actual, 'sha-256'));
-        subscriber.complete();
-      };
-      const digested = (hex: string) => {
-        // A digest that comes after the subscriber went (a worker's promise) is dropped.
-        if (subscriber.closed) return;
-        actual = hex;
-        try {
-          onDigest?.(actual, bytes);
-        } catch (err) {
-          return subscriber.error(err);
-        }
-        compare();
-      };
-      // A worker's digest is a promise; node:crypto's is a string, and stays synchronous.
-      const finish = () => {
-        let digest: string | Promise<string>;
-        try {
-          digest = hasher!.digestHex();
-        } catch (err) {
-          return subscriber.error(err);
-        }
-        if (typeof digest === 'string') digested(digest);
-        else digest.then(digested, (err) => subscriber.error(err));
-      };
-      const ready = (h: Sha256) => {
-        if (subscriber.closed) return;
-        hasher = h;
-        // Chunks arriving while the queue drains are appended, so order holds.
-        for (let i = 0; queue && i < queue.length && !subscriber.closed; i++) pass(queue[i]);
-        queue = null;
-        if (sourceDone && !subscriber.closed) finish();
-      };
-
+      // This subscription's two digests, and its order checks and hasher.
+      const check = digestCheck(subscriber, expected, onDigest);
+      const run = verifyHashRun(subscriber, settings, check.digested);
       if (typeof expected === 'object') {
         subscribeChained(expected, subscriber, {
-          next: (hex) => {
-            if (wanted !== undefined) return;
-            wanted = String(hex).toLowerCase();
-            compare();
-          },
+          next: (hex) => check.setWanted(hex),
           error: (err) => subscriber.error(err),
-          complete: () => {
-            if (wanted === undefined) subscriber.error(new ProtocolError('the expected digest never arrived', { actual }));
-          },
+          complete: () => check.wantedDone(),
         });
       }
-      let created: Sha256 | Promise<Sha256>;
-      try {
-        created = createHash();
-      } catch (err) {
-        subscriber.error(err);
-        return;
-      }
-      if (typeof (created as Promise<Sha256>)?.then === 'function') {
-        (created as Promise<Sha256>).then(ready, (err) => subscriber.error(err));
-      } else {
-        ready(created as Sha256);
-      }
+      run.start();
       if (subscriber.closed) return;
-
       subscribeChained(source, subscriber, {
-        next: (chunk) => {
-          if (chunk.index !== nextIndex || chunk.offset !== bytes) {
-            return subscriber.error(
-              new ReorderError('ERR_REORDER_GAP', `expected chunk ${nextIndex} at offset ${bytes}, got chunk ${chunk.index} at offset ${chunk.offset}`, {
-                missing: nextIndex,
-                expectedOffset: bytes,
-                index: chunk.index,
-                offset: chunk.offset,
-              }),
-            );
-          }
-          const mismatch = checkChunks ? verifyChunk(chunk) : undefined;
-          if (mismatch) return subscriber.error(mismatch);
-          nextIndex++;
-          bytes += chunk.data.length;
-          if (queue) queue.push(chunk);
-          else pass(chunk);
-        },
+        next: (chunk) => run.accept(chunk),
         error: (err) => subscriber.error(err),
-        complete: () => {
-          sourceDone = true;
-          if (!queue) finish();
-        },
+        complete: () => run.complete(),
       });
-      return () => {
-        queue = null;
-        hasher = undefined;
-      };
+      return () => run.teardown();
     });
 }
