@@ -6,6 +6,7 @@ import { InvalidConfigError } from '../errors';
 import { toBytes } from '../protocol/frame';
 import type { Chunk } from '../types';
 import { chunkPolicy, clampChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './chooseChunkSize';
+import { adaptiveChunkRun } from './adaptiveChunkInternals';
 import { subscribeChained } from './subscribeChained';
 
 /** Options for {@link adaptiveChunk}. */
@@ -56,78 +57,13 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
   }
   return (source) =>
     new Observable<Chunk>((subscriber) => {
-      // Size in force for the next cut.
-      let size = fixed ?? initial;
-      // The partial chunk and how many of its bytes are filled: a private copy (`owned`), or a view of the
-      // source's memory while the pieces so far were contiguous views of one buffer (then nothing is copied).
-      let partial: Uint8Array | undefined;
-      let filled = 0;
-      let owned = false;
-      // Index and offset of the next chunk.
-      let index = 0;
-      let offset = startOffset;
-
-      const emit = (data: Uint8Array) => {
-        const chunk: Chunk = { index: index++, offset, data };
-        offset += data.length;
-        subscriber.next(chunk);
-      };
-      /** Cuts full chunks off the partial while it holds at least `size` bytes (the size shrank). */
-      const cutPartial = () => {
-        while (partial && filled >= size && !subscriber.closed) {
-          const out = partial.subarray(0, size);
-          // A view's rest stays a view; an owned buffer's rest is copied out, since its tail gets written into.
-          const rest = owned ? partial.slice(size, filled) : partial.subarray(size, filled);
-          [partial, filled] = rest.length ? [rest, rest.length] : [undefined, 0];
-          emit(out);
-        }
-      };
-      const push = (piece: Uint8Array) => {
-        let pos = 0;
-        while (pos < piece.length && !subscriber.closed) {
-          cutPartial();
-          if (subscriber.closed) return;
-          if (!partial && piece.length - pos >= size) {
-            emit(piece.subarray(pos, (pos += size)));
-            continue;
-          }
-          if (!partial) {
-            // Less than a chunk left in this piece: hold it as a view until the next piece shows whether it continues.
-            partial = piece.subarray(pos);
-            filled = partial.length;
-            owned = false;
-            pos = piece.length;
-            continue;
-          }
-          const take = Math.min(size - filled, piece.length - pos);
-          if (!owned && partial.buffer === piece.buffer && partial.byteOffset + filled === piece.byteOffset + pos) {
-            // The next piece continues the same memory (fromBytes, fromBlob over one buffer): widen the view.
-            partial = new Uint8Array(partial.buffer, partial.byteOffset, filled + take);
-          } else {
-            if (!owned || partial.length !== size) {
-              // (Re)allocate exactly one chunk's worth, keeping what is filled.
-              const next = new Uint8Array(size);
-              next.set(partial.subarray(0, filled));
-              partial = next;
-              owned = true;
-            }
-            partial.set(piece.subarray(pos, pos + take), filled);
-          }
-          filled += take;
-          pos += take;
-          if (filled === size) {
-            const out = partial;
-            [partial, filled] = [undefined, 0];
-            emit(out);
-          }
-        }
-      };
-
+      // This subscription's size, partial chunk, and next index and offset.
+      const run = adaptiveChunkRun(subscriber, fixed ?? initial, startOffset);
       if (fixed === undefined) {
         subscribeChained(conditions$, subscriber, {
           next: (c) => {
             try {
-              size = chunkPolicy(typeof c === 'number' ? { rttMs: c } : c, config).size;
+              run.setSize(chunkPolicy(typeof c === 'number' ? { rttMs: c } : c, config).size);
             } catch (err) {
               subscriber.error(err);
             }
@@ -144,17 +80,11 @@ export function adaptiveChunk(conditions$: Observable<number | NetworkConditions
           } catch (err) {
             return subscriber.error(err);
           }
-          push(bytes);
+          run.push(bytes);
         },
         error: (err) => subscriber.error(err),
-        complete: () => {
-          cutPartial();
-          if (partial && filled && !subscriber.closed) emit(partial.subarray(0, filled));
-          subscriber.complete();
-        },
+        complete: () => run.complete(),
       });
-      return () => {
-        partial = undefined;
-      };
+      return () => run.teardown();
     });
 }
