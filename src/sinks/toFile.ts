@@ -1,11 +1,12 @@
 /**
  * A sink that writes chunks into a file at their offsets (Node.js only: import it from `tallow-rx/node`).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Observable, type OperatorFunction } from 'rxjs';
-import { InvalidConfigError, LimitExceededError, SinkWriteError, TallowError } from '../errors';
+import { InvalidConfigError } from '../errors';
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
+import { FileWriteRun } from './toFileInternals';
 
 /** Options for {@link toFile}. */
 export interface ToFileConfig {
@@ -77,122 +78,17 @@ export function toFile(path: string, config: ToFileConfig = {}): OperatorFunctio
   if (!(maxQueuedBytes > 0)) throw new InvalidConfigError(`toFile maxQueuedBytes must be > 0, got ${maxQueuedBytes}`, { maxQueuedBytes });
   return (source) =>
     new Observable<FileWriteResult>((subscriber) => {
-      // The open file, once `open` resolved.
-      let handle: FileHandle | undefined;
-      // The close in progress or done, so the handle is closed once.
-      let closing: Promise<void> | undefined;
-      // Chunks received and not yet written, in arrival order.
-      let queue: Chunk[] = [];
-      // Bytes in `queue`, including the chunk being written.
-      let queuedBytes = 0;
-      // True while a write (or the open) runs.
-      let busy = true;
-      // Bytes written.
-      let bytes = 0;
-      // True once the source completed.
-      let sourceDone = false;
-      // True once the sink finished, failed or was unsubscribed.
-      let finished = false;
-
-      const close = (): Promise<void> => (closing ??= handle ? handle.close() : Promise.resolve());
-      const stop = () => {
-        finished = true;
-        queue = [];
-        queuedBytes = 0;
-        close().catch(() => undefined);
-      };
-      const fail = (err: unknown, what: string, details: Record<string, unknown> = {}) => {
-        if (finished) return;
-        stop();
-        subscriber.error(
-          err instanceof TallowError ? err : new SinkWriteError(`${what} ${path}: ${(err as Error)?.message ?? err}`, { path, code: (err as any)?.code, ...details }, err),
-        );
-      };
-      const finish = async () => {
-        finished = true;
-        try {
-          if (fsync) await handle!.sync();
-          await close();
-        } catch (err) {
-          close().catch(() => undefined);
-          subscriber.error(new SinkWriteError(`cannot finish ${path}: ${(err as Error)?.message ?? err}`, { path, code: (err as any)?.code, bytes }, err));
-          return;
-        }
-        subscriber.next({ path, bytes });
-        subscriber.complete();
-      };
-      const writeChunk = async (chunk: Chunk) => {
-        const { data, offset } = chunk;
-        let done = 0;
-        while (done < data.length) {
-          const { bytesWritten } = await handle!.write(data, done, data.length - done, offset + done);
-          done += bytesWritten;
-        }
-      };
-      const pump = async () => {
-        while (queue.length && !finished) {
-          const chunk = queue[0];
-          try {
-            await writeChunk(chunk);
-          } catch (err) {
-            return fail(err, 'cannot write', { offset: chunk.offset, index: chunk.index });
-          }
-          if (finished) return;
-          queue.shift();
-          queuedBytes -= chunk.data.length;
-          bytes += chunk.data.length;
-        }
-        busy = false;
-        if (sourceDone && !finished) void finish();
-      };
-
+      // This subscription's file handle, queue and end.
+      const run = new FileWriteRun(subscriber, path, fsync, maxQueuedBytes);
       open(path, flags, mode).then(
-        (h) => {
-          if (finished) {
-            // Unsubscribed while opening.
-            closing = h.close();
-            closing.catch(() => undefined);
-            return;
-          }
-          handle = h;
-          void pump();
-        },
-        (err) => fail(err, 'cannot open'),
+        (h) => run.opened(h),
+        (err) => run.fail(err, 'cannot open'),
       );
-
       subscribeChained(source, subscriber, {
-        next: (chunk) => {
-          if (finished) return;
-          const { offset, data } = chunk;
-          if (!Number.isSafeInteger(offset) || offset < 0) {
-            fail(new SinkWriteError(`chunk ${chunk.index} has an invalid offset ${offset}`, { path, index: chunk.index, offset }), '');
-            return;
-          }
-          if (queuedBytes + data.length > maxQueuedBytes) {
-            fail(new LimitExceededError('toFile queued bytes', queuedBytes + data.length, maxQueuedBytes), '');
-            return;
-          }
-          if (!data.length) return;
-          queue.push(chunk);
-          queuedBytes += data.length;
-          if (!busy) {
-            busy = true;
-            void pump();
-          }
-        },
-        error: (err) => {
-          if (finished) return;
-          stop();
-          subscriber.error(err);
-        },
-        complete: () => {
-          sourceDone = true;
-          if (!busy && !finished) void finish();
-        },
+        next: (chunk) => run.accept(chunk),
+        error: (err) => run.sourceError(err),
+        complete: () => run.complete(),
       });
-
-      return () => {
-        if (!finished) stop();
-      };
+      return () => run.teardown();
     });
 }
