@@ -2,9 +2,10 @@
  * A sink that writes every byte into a WHATWG `WritableStream`.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
-import { InvalidConfigError, LimitExceededError, SinkWriteError, TallowError, TransferCancelledError } from '../errors';
+import { InvalidConfigError, SinkWriteError, TransferCancelledError } from '../errors';
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
+import { streamWriteRun } from './toWritableStreamInternals';
 
 /** Options for {@link toWritableStream}. */
 export interface ToWritableStreamConfig {
@@ -73,106 +74,16 @@ export function toWritableStream(
         return;
       }
       writer.closed.catch(() => undefined);
-      // Chunks not yet handed to the stream, in arrival order.
-      let queue: Uint8Array[] = [];
-      // Bytes in `queue`.
-      let queuedBytes = 0;
-      // Writes handed to the stream and not yet finished.
-      let inFlight = 0;
-      // Bytes whose write finished.
-      let written = 0;
-      // True while the drain loop waits for `writer.ready`.
-      let draining = false;
-      // True once the source completed.
-      let sourceDone = false;
-      // True once the sink completed, errored or was unsubscribed: the writer is no longer ours.
-      let finished = false;
-
-      const release = () => {
-        queue = [];
-        queuedBytes = 0;
-        try {
-          writer.releaseLock();
-        } catch {
-          // Already released.
-        }
-      };
-      const abort = (reason: unknown) => {
-        if (finished) return;
-        finished = true;
-        writer.abort(reason).catch(() => undefined);
-        release();
-      };
-      const fail = (err: unknown) => {
-        if (finished) return;
-        const error =
-          err instanceof TallowError ? err : new SinkWriteError(`stream write failed after ${written} B: ${(err as Error)?.message ?? err}`, { written }, err);
-        abort(error);
-        subscriber.error(error);
-      };
-      const checkComplete = () => {
-        if (finished || !sourceDone || queue.length || inFlight || draining) return;
-        finished = true;
-        writer.close().then(
-          () => {
-            release();
-            subscriber.complete();
-          },
-          (err) => {
-            release();
-            subscriber.error(new SinkWriteError(`closing the stream failed: ${(err as Error)?.message ?? err}`, { written }, err));
-          },
-        );
-      };
-      const drain = async () => {
-        if (draining) return;
-        draining = true;
-        try {
-          while (queue.length && !finished) {
-            await writer.ready;
-            if (finished) return;
-            const data = queue.shift()!;
-            queuedBytes -= data.length;
-            inFlight++;
-            writer.write(data).then(() => {
-              inFlight--;
-              if (finished) return;
-              written += data.length;
-              subscriber.next(written);
-              checkComplete();
-            }, fail);
-          }
-        } catch (err) {
-          fail(err);
-        } finally {
-          draining = false;
-        }
-        checkComplete();
-      };
-
+      // This subscription's queue, writes in flight and end.
+      const run = streamWriteRun(subscriber, writer, maxQueuedBytes);
       subscribeChained(source, subscriber, {
-        next: (value) => {
-          if (finished) return;
-          const data = value instanceof Uint8Array ? value : value.data;
-          if (!data.length) return;
-          if (queuedBytes + data.length > maxQueuedBytes) {
-            fail(new LimitExceededError('toWritableStream queued bytes', queuedBytes + data.length, maxQueuedBytes));
-            return;
-          }
-          queue.push(data);
-          queuedBytes += data.length;
-          void drain();
-        },
+        next: (value) => run.accept(value),
         error: (err) => {
-          abort(err);
+          run.abort(err);
           subscriber.error(err);
         },
-        complete: () => {
-          sourceDone = true;
-          checkComplete();
-        },
+        complete: () => run.complete(),
       });
-
-      return () => abort(new TransferCancelledError('local', 'unsubscribed'));
+      return () => run.abort(new TransferCancelledError('local', 'unsubscribed'));
     });
 }
