@@ -2,9 +2,10 @@
  * The engine under every byte source: reads a piece only when there is credit.
  */
 import { Observable } from 'rxjs';
-import { InvalidConfigError, SourceReadError, TallowError } from '../errors';
+import { InvalidConfigError } from '../errors';
 import type { Demand } from '../flow/Demand';
 import type { Bytes } from '../types';
+import { pullRun, readError } from './pullSourceInternals';
 
 /** Something that hands out bytes on request. */
 export interface ByteReader {
@@ -41,76 +42,23 @@ export function pullSource(open: () => ByteReader | Promise<ByteReader>, config:
   }
   const demand = config.demand;
   return new Observable<Bytes>((subscriber) => {
-    // The open reader, once `open()` resolved.
-    let reader: ByteReader | undefined;
-    // True while a read is in flight (asynchronous readers).
-    let reading = false;
-    // True once torn down or finished, so late callbacks do nothing.
-    let done = false;
-    // Cancels a pending wait for credit.
-    let cancelWait: (() => void) | undefined;
-
-    const close = () => {
-      const r = reader;
-      reader = undefined;
-      if (r?.close) Promise.resolve().then(() => r.close!()).catch(() => undefined);
-    };
+    // The read loop, once the reader is open.
+    let run: ReturnType<typeof pullRun> | undefined;
+    // True once the subscription ended before the reader opened (torn down, or the open failed).
+    let ended = false;
     const fail = (err: unknown) => {
-      if (done) return;
-      done = true;
-      close();
-      subscriber.error(err instanceof TallowError ? err : new SourceReadError(String((err as any)?.message ?? err), {}, err));
+      if (ended) return;
+      ended = true;
+      subscriber.error(readError(err));
     };
-
-    /** Handles one read result; returns true when the loop may continue synchronously. */
-    const accept = (bytes: Bytes | null, asked: number): boolean => {
-      reading = false;
-      if (done || subscriber.closed) return false;
-      if (bytes === null) {
-        if (demand) demand.refund(asked);
-        done = true;
-        close();
-        subscriber.complete();
-        return false;
+    const start = (reader: ByteReader) => {
+      if (ended) {
+        // Unsubscribed while opening.
+        Promise.resolve(reader.close?.()).catch(() => undefined);
+        return;
       }
-      if (demand && bytes.length < asked) demand.refund(asked - bytes.length);
-      if (bytes.length > asked) return (fail(new SourceReadError(`reader returned ${bytes.length} B for a ${asked} B read`)), false);
-      if (bytes.length) subscriber.next(bytes);
-      return !done && !subscriber.closed;
-    };
-
-    const pump = () => {
-      cancelWait = undefined;
-      while (!done && !subscriber.closed && !reading && reader) {
-        const asked = demand ? demand.take(readSize) : readSize;
-        if (asked === 0) {
-          cancelWait = demand!.whenAvailable(pump);
-          return;
-        }
-        reading = true;
-        let result: Bytes | null | Promise<Bytes | null>;
-        try {
-          result = reader.read(asked);
-        } catch (err) {
-          reading = false;
-          if (demand) demand.refund(asked);
-          return fail(err);
-        }
-        if (result instanceof Promise) {
-          result.then(
-            (bytes) => {
-              if (accept(bytes, asked)) pump();
-            },
-            (err) => {
-              reading = false;
-              if (demand && !done) demand.refund(asked);
-              fail(err);
-            },
-          );
-          return;
-        }
-        if (!accept(result, asked)) return;
-      }
+      run = pullRun(subscriber, reader, readSize, demand);
+      run.pump();
     };
 
     let opened: ByteReader | Promise<ByteReader>;
@@ -120,27 +68,12 @@ export function pullSource(open: () => ByteReader | Promise<ByteReader>, config:
       fail(err);
       return;
     }
-    if (opened instanceof Promise) {
-      opened.then(
-        (r) => {
-          if (done) {
-            Promise.resolve(r.close?.()).catch(() => undefined);
-            return;
-          }
-          reader = r;
-          pump();
-        },
-        fail,
-      );
-    } else {
-      reader = opened;
-      pump();
-    }
+    if (opened instanceof Promise) opened.then(start, fail);
+    else start(opened);
 
     return () => {
-      done = true;
-      cancelWait?.();
-      close();
+      ended = true;
+      run?.teardown();
     };
   });
 }
