@@ -1,10 +1,11 @@
 /**
  * Each chunk's CRC-32, computed off the main thread where the page has a hash worker, in order.
  */
-import { asapScheduler, Observable, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Bytes, Chunk } from '../types';
 import { crc32, hasNativeCrc32 } from './crc32';
+import { crc32Run } from './crc32InWorkerInternals';
 import { pageHashWorker } from './pageHashWorker';
 import { POOL_BUFFER_BYTES } from './TransferPool';
 
@@ -40,12 +41,6 @@ export interface Crc32InWorkerConfig<T extends Chunk, R> {
 const defaultWorker = (): (() => Promise<Crc32Batcher | undefined>) | undefined =>
   hasNativeCrc32() || typeof Worker !== 'function' ? undefined : pageHashWorker;
 
-/** A chunk waiting for its CRC-32. */
-interface Pending<T> {
-  readonly chunk: T;
-  crc?: number;
-}
-
 /**
  * Computes each chunk's CRC-32 and emits `attach(chunk, crc)`, in the order the chunks came.
  *
@@ -76,98 +71,17 @@ export function crc32InWorker<T extends Chunk, R>(config: Crc32InWorkerConfig<T,
   }
   return (source) =>
     new Observable<R>((subscriber) => {
-      // The worker: `undefined` while it starts, `null` where none runs.
-      let worker: Crc32Batcher | null | undefined = batcher;
-      // Chunks in arrival order, from `head` on not yet emitted.
-      let pending: Pending<T>[] = [];
-      let head = 0;
-      // Chunks not yet sent to the worker (from `gathered` on), and their bytes.
-      let gathered = 0;
-      let gatheredBytes = 0;
-      // The flush queued for the end of this task, if any; and whether the source completed.
-      let flushQueued: Subscription | undefined;
-      let sourceDone = false;
-
-      /** Emits the chunks whose CRC is known, oldest first; completes once all are out. */
-      const drain = () => {
-        while (head < pending.length && pending[head].crc !== undefined && !subscriber.closed) {
-          const p = pending[head];
-          pending[head++] = undefined as unknown as Pending<T>;
-          subscriber.next(attach(p.chunk, p.crc!));
-        }
-        if (head === pending.length) {
-          pending = [];
-          head = gathered = 0;
-        }
-        if (sourceDone && !pending.length && !subscriber.closed) subscriber.complete();
-      };
-      /** Sends one batch of at most `batchBytes` (or one chunk) to the worker; computes it here when the worker is behind. */
-      const post = (w: Crc32Batcher, batch: Pending<T>[]) => {
-        const answer = w.crc32Batch(batch.map((p) => p.chunk.data));
-        if (!answer) {
-          for (const p of batch) p.crc = crc32(p.chunk.data);
-          return drain();
-        }
-        answer.then(
-          (values) => {
-            if (subscriber.closed) return;
-            batch.forEach((p, i) => (p.crc = values[i] >>> 0));
-            drain();
-          },
-          (err) => subscriber.error(err),
-        );
-      };
-      /** Sends the gathered chunks to the worker in batches (or computes them here where there is none). */
-      const flush = () => {
-        if (worker === undefined) return;
-        gatheredBytes = 0;
-        while (gathered < pending.length) {
-          const first = gathered;
-          for (let bytes = 0; gathered < pending.length && (gathered === first || bytes + pending[gathered].chunk.data.length <= batchBytes); gathered++) {
-            bytes += pending[gathered].chunk.data.length;
-          }
-          const batch = pending.slice(first, gathered);
-          if (worker) post(worker, batch);
-          else for (const p of batch) p.crc = crc32(p.chunk.data);
-        }
-        if (!worker) drain();
-      };
-      const flushSoon = () => {
-        // At the end of this task: `asapScheduler` is a microtask in browsers, and virtual under TestScheduler.run().
-        flushQueued ??= asapScheduler.schedule(() => {
-          flushQueued?.unsubscribe();
-          flushQueued = undefined;
-          if (!subscriber.closed) flush();
-        });
-      };
-
+      // This subscription's worker, chunks waiting for their CRC and batches.
+      const run = crc32Run(subscriber, attach, batchBytes, batcher);
       start?.().then(
-        (w) => {
-          worker = w ?? null;
-          if (!subscriber.closed) flush();
-        },
-        () => {
-          worker = null;
-          if (!subscriber.closed) flush();
-        },
+        (w) => run.started(w),
+        () => run.started(undefined),
       );
       subscribeChained(source, subscriber, {
-        next: (chunk) => {
-          pending.push({ chunk });
-          gatheredBytes += chunk.data.length;
-          if (gatheredBytes >= batchBytes) flush();
-          else flushSoon();
-        },
+        next: (chunk) => run.accept(chunk),
         error: (err) => subscriber.error(err),
-        complete: () => {
-          sourceDone = true;
-          flush();
-          drain();
-        },
+        complete: () => run.complete(),
       });
-      return () => {
-        flushQueued?.unsubscribe();
-        pending = [];
-      };
+      return () => run.teardown();
     });
 }
