@@ -69,15 +69,13 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
     // Next byte to read.
     let pos = start;
     const mtimeMs = config.mtimeMs ?? st.mtimeMs;
-    /** Fails when the open file's mtime is not the one expected (another process wrote to it). */
-    const checkUnchanged = (now: number) => {
-      if (now !== mtimeMs) throw new SourceReadError(`${path} changed while it was read (modified ${new Date(now).toISOString()})`, { path, offset: pos, code: 'ECHANGED' });
-    };
-    try {
-      checkUnchanged(st.mtimeMs);
-    } catch (err) {
+    /** The error when the open file's mtime is not the one expected (another process wrote to it). */
+    const changed = (now: number) =>
+      now === mtimeMs ? undefined : new SourceReadError(`${path} changed while it was read (modified ${new Date(now).toISOString()})`, { path, offset: pos, code: 'ECHANGED' });
+    const atOpen = changed(st.mtimeMs);
+    if (atOpen) {
       await handle.close().catch(() => undefined);
-      throw err;
+      throw atOpen;
     }
     // The close in progress or done, so the handle is closed once.
     let closing: Promise<void> | undefined;
@@ -91,7 +89,8 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
         } catch (err) {
           throw new SourceReadError(`cannot read ${path} at ${pos}: ${(err as Error)?.message ?? err}`, { path, offset: pos, code: (err as any)?.code }, err);
         }
-        checkUnchanged(fstatSync(handle.fd).mtimeMs);
+        const afterRead = changed(fstatSync(handle.fd).mtimeMs);
+        if (afterRead) throw afterRead;
         if (bytesRead === 0) return null;
         pos += bytesRead;
         return bytesRead === max ? buffer : buffer.subarray(0, bytesRead);

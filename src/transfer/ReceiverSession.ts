@@ -129,8 +129,7 @@ export class ReceiverSession {
   private startedAt: number;
   /** Data channels of in-band lanes as they arrive; the lanes they belong to; the pool's detach once attached. */
   private readonly laneChannels$ = new Subject<DataChannelLike>();
-  private readonly inbandLanes = new Set<string>();
-  /** Lanes the stats last reported: a lane whose data channels all closed leaves it (`shed` `connection-lost`). */
+  /** Lanes the stats last reported: a lane whose data channels all closed leaves it (`shed` `channels-closed`). */
   private reportedLanes = 0;
   private detachLanes: (() => void) | undefined;
   /** `offer.inband`: lanes the sender may open in band (0: none, or an older sender). */
@@ -446,8 +445,6 @@ export class ReceiverSession {
   private laneChannel(ch: DataChannelLike): void {
     if (this.finished) return void ch.close();
     this.data.push(ch);
-    const lane = ch.label.split('-')[2] ?? '';
-    this.inbandLanes.add(lane);
     // A lane joins (or comes back, its channels made again) when it adds to the lanes with a live channel.
     const lanes = this.liveLanes();
     const joined = lanes > this.reportedLanes;

@@ -331,10 +331,10 @@ interface DiskSinkConfig {
 }
 
 /**
- * Writes chunks at their offsets, in order, one write at a time; fsyncs and records every `checkpointEvery` bytes.
- * Before each write the part file must hold every byte before the chunk's offset: something else that truncated it
- * (which the next write would grow back over, leaving zeros that `finish`'s size check cannot see) fails the
- * sink with `EREPLACED`. A synchronous fstat: one system call on an open file, no thread-pool round trip.
+ * Appends chunks in order (the part file is in `O_APPEND` mode), one write at a time; fsyncs and records every
+ * `checkpointEvery` bytes. Before each write the part file must hold exactly the bytes before the chunk: something
+ * else that truncated it fails the sink with `EREPLACED` (a synchronous fstat: one system call on an open file, no
+ * thread-pool round trip), and a truncation during a write leaves the file short, which `finish` catches.
  */
 function diskSink({ handle, part, from, checkpointEvery, maxQueued, record, fsync }: DiskSinkConfig): OperatorFunction<Chunk, number> {
   return (source) =>

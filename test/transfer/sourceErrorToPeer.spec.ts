@@ -20,46 +20,44 @@ describe("a source read error sent to the peer", () => {
     for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
-  it("names the file as offered (folder/b.bin), never the sender's absolute path", async () => {
-    const root = await mkdtemp(join(tmpdir(), 'srcerr-'));
+  /** A folder of a.bin and b.bin, listed; `meddle` runs on its path after the listing. Returns the root. */
+  const listedThen = async (prefix: string, meddle: (bPath: string) => Promise<unknown>) => {
+    const root = await mkdtemp(join(tmpdir(), prefix));
     dirs.push(root);
     await mkdir(join(root, 'folder'));
     await writeFile(join(root, 'folder', 'a.bin'), 'a');
     await writeFile(join(root, 'folder', 'b.bin'), 'b');
     const set = await filesFromPaths([join(root, 'folder')]);
-    await rm(join(root, 'folder', 'b.bin'));
+    await meddle(join(root, 'folder', 'b.bin'));
+    return { root, set };
+  };
+
+  /** Sends `set` to a receiver over a virtual link; the errors each side ended with. */
+  const sendToPeer = async (set: Awaited<ReturnType<typeof filesFromPaths>>) => {
     const link = createVirtualLink();
     const r = watch(receiveFiles(link.b));
     const s = watch(sendFiles(link.a, set));
     await Promise.all([r.settled, s.settled]);
     link.close();
-    const mine = s.error() as SourceReadError;
+    return { mine: s.error() as SourceReadError, heard: String((r.error() as Error).message) };
+  };
+
+  it("names the file as offered (folder/b.bin), never the sender's absolute path", async () => {
+    const { root, set } = await listedThen('srcerr-', (b) => rm(b));
+    const { mine, heard } = await sendToPeer(set);
     expect(mine).toBeInstanceOf(SourceReadError);
     expect(mine.message).toBe('folder/b.bin cannot be read (ENOENT)');
     expect(String(mine.details.path)).toContain(root);
-    const heard = String((r.error() as Error).message);
     expect(heard).toContain('folder/b.bin cannot be read');
     expect(heard).not.toContain(root);
   });
 
   it('a file written after it was listed fails both sides with ECHANGED instead of arriving as another version', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'srcchg-'));
-    dirs.push(root);
-    await mkdir(join(root, 'folder'));
-    await writeFile(join(root, 'folder', 'a.bin'), 'a');
-    await writeFile(join(root, 'folder', 'b.bin'), 'b');
-    const set = await filesFromPaths([join(root, 'folder')]);
     // Rewritten in place: same size, a later mtime.
-    await writeFile(join(root, 'folder', 'b.bin'), 'B');
-    await utimes(join(root, 'folder', 'b.bin'), new Date(), new Date(Date.now() + 60_000));
-    const link = createVirtualLink();
-    const r = watch(receiveFiles(link.b));
-    const s = watch(sendFiles(link.a, set));
-    await Promise.all([r.settled, s.settled]);
-    link.close();
-    const mine = s.error() as SourceReadError;
+    const { set } = await listedThen('srcchg-', async (b) => (await writeFile(b, 'B'), await utimes(b, new Date(), new Date(Date.now() + 60_000))));
+    const { mine, heard } = await sendToPeer(set);
     expect(mine).toBeInstanceOf(SourceReadError);
     expect(mine.message).toBe('folder/b.bin cannot be read (ECHANGED)');
-    expect(String((r.error() as Error).message)).toContain('folder/b.bin cannot be read (ECHANGED)');
+    expect(heard).toContain('folder/b.bin cannot be read (ECHANGED)');
   });
 });
