@@ -184,7 +184,7 @@ console.log('');
 console.log('summary');
 console.log(`  files       ${rec.files.length} of ${set.files.length} (${fmtBytes(inputSize)}), folders ${foldersMade} of ${folders.length} recreated`);
 console.log(`  time        ${seconds.toFixed(2)} s`);
-console.log(`  throughput  ${fmtRate((inputSize * 8) / seconds)} (${((inputSize / seconds) / 2 ** 20).toFixed(1)} MiB/s, ${(rec.files.length / seconds).toFixed(0)} files/s)`);
+console.log(`  throughput  ${fmtRate((inputSize * 8) / seconds)} (${((inputSize / seconds) / 2 ** 20).toFixed(1)} MiB/s${rec.files.length > 1 ? `, ${(rec.files.length / seconds).toFixed(rec.files.length / seconds < 10 ? 1 : 0)} files/s` : ''})`);
 if (latest) console.log(`  stats       rtt avg ${latest.rtt.avg?.toFixed(2) ?? '–'} ms, peak ${fmtRate(latest.throughput.peak)}, quality ${latest.quality}, bottleneck ${latest.bottleneck}`);
 if (latest) console.log(`  advice      ${latest.recommendation.action}: ${latest.recommendation.reason}`);
 if (checks.length === 1) {
