@@ -12,15 +12,15 @@
  *
  * A room changes by compare-and-set: read the record, apply the rule from
  * roomRecord.ts, write it back only if nobody changed it meanwhile (one Lua
- * script), else read again. Two instances joining one room at once cannot
- * both take its second seat.
+ * script), else read again (updateRoom, in redisStoreInternals.ts). Two
+ * instances joining one room at once cannot both take its second seat.
  *
  * Uses ioredis (an optional peer dependency of `tallow-rx/server`), loaded
  * when the store is created.
  */
-import type { Redis as RedisClient } from 'ioredis';
 import { applyJoin, applyLeave, applyRenew } from './roomRecord';
-import type { BusEvent, RendezvousStore, RoomRecord } from './RendezvousStore';
+import type { RendezvousStore } from './RendezvousStore';
+import { channelHandlers, connectRedis, redisKeys, updateRoom, type RoomChange } from './redisStoreInternals';
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreConfig {
@@ -28,28 +28,11 @@ export interface RedisStoreConfig {
   readonly prefix?: string;
 }
 
-/** Compare-and-set of a room record, optionally claiming a code. Returns 1 (done), 0 (record changed), -1 (code taken). */
-const CAS_SCRIPT = `
-local cur = redis.call('GET', KEYS[1])
-if (cur or '') ~= ARGV[1] then return 0 end
-if ARGV[4] ~= '' then
-  local owner = redis.call('GET', KEYS[2])
-  if owner and owner ~= ARGV[4] then return -1 end
-  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
-end
-if ARGV[2] == '' then redis.call('DEL', KEYS[1])
-elseif ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
-return 1`;
-
 /** Fixed-window counter: INCR, and start the window on the first attempt. */
 const LIMIT_SCRIPT = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n`;
-
-/** Tries before a compare-and-set gives up (only under heavy contention on one room). */
-const CAS_ATTEMPTS = 20;
 
 /** Loads ioredis, with a clear message when it is not installed. */
 async function loadIoredis(): Promise<typeof import('ioredis').Redis> {
@@ -68,62 +51,10 @@ async function loadIoredis(): Promise<typeof import('ioredis').Redis> {
  */
 export async function redisStore(url: string, config: RedisStoreConfig = {}): Promise<RendezvousStore> {
   const Redis = await loadIoredis();
-  const prefix = config.prefix ?? 'tallow-rx:';
-  const options = { maxRetriesPerRequest: 2, lazyConnect: true };
-  const redis: RedisClient = new Redis(url, options);
-  const sub: RedisClient = new Redis(url, options);
-  // Keep a broken connection from crashing the process: ioredis emits 'error' and reconnects.
-  redis.on('error', () => undefined);
-  sub.on('error', () => undefined);
-  await Promise.all([redis.connect(), sub.connect()]).catch((error: Error) => {
-    redis.disconnect();
-    sub.disconnect();
-    // The URL without its password: it ends up in logs.
-    const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-    throw new Error(`cannot reach Redis at ${shown}: ${error.message}`, { cause: error });
-  });
-  // Event handlers by channel name.
-  const handlers = new Map<string, (event: BusEvent) => void>();
-  sub.on('message', (channel: string, text: string) => {
-    const handler = handlers.get(channel);
-    if (!handler) return;
-    try {
-      handler(JSON.parse(text) as BusEvent);
-    } catch {
-      // Not ours: another deployment with the same prefix, or a hand-typed PUBLISH.
-    }
-  });
-
-  const roomKey = (name: string): string => `${prefix}room:${name}`;
-  const codeKey = (code: string): string => `${prefix}code:${code}`;
-  const channel = (memberId: string): string => `${prefix}m:${memberId}`;
-
-  /** Reads the record, applies `change`, writes it back if unchanged; retries otherwise. */
-  const update = async <R>(
-    name: string,
-    change: (before: RoomRecord | undefined) => { next: RoomRecord | undefined; ttlMs?: number; code?: { code: string; ttlMs: number }; result: R; write: boolean },
-  ): Promise<R | 'code-taken'> => {
-    for (let i = 0; i < CAS_ATTEMPTS; i++) {
-      const raw = (await redis.get(roomKey(name))) ?? '';
-      const c = change(raw ? (JSON.parse(raw) as RoomRecord) : undefined);
-      if (!c.write) return c.result;
-      const code = c.code;
-      const done = (await redis.eval(
-        CAS_SCRIPT,
-        2,
-        roomKey(name),
-        code ? codeKey(code.code) : roomKey(name),
-        raw,
-        c.next ? JSON.stringify(c.next) : '',
-        c.ttlMs === undefined ? '' : String(c.ttlMs),
-        code ? name : '',
-        code ? String(code.ttlMs) : '0',
-      )) as number;
-      if (done === 1) return c.result;
-      if (done === -1) return 'code-taken';
-    }
-    throw new Error(`room ${name}: too many concurrent changes`);
-  };
+  const keys = redisKeys(config.prefix ?? 'tallow-rx:');
+  const { redis, sub } = await connectRedis(Redis, url);
+  const handlers = channelHandlers(sub);
+  const update = <R>(name: string, change: RoomChange<R>) => updateRoom(redis, keys, name, change);
 
   return {
     async join(request) {
@@ -140,9 +71,9 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
       return result === 'code-taken' ? { kind: 'code-taken' } : result;
     },
     async roomOfCode(code) {
-      const room = await redis.get(codeKey(code));
+      const room = await redis.get(keys.code(code));
       // A code opens a room only while someone holds a seat in it: once both peers left, the transfer is over.
-      return room && (await redis.exists(roomKey(room))) ? room : undefined;
+      return room && (await redis.exists(keys.room(room))) ? room : undefined;
     },
     async leave(room, memberId) {
       const result = await update(room, (before) => {
@@ -160,10 +91,10 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
       }
     },
     async publish(memberId, event) {
-      await redis.publish(channel(memberId), JSON.stringify(event));
+      await redis.publish(keys.channel(memberId), JSON.stringify(event));
     },
     async subscribe(memberId, handler) {
-      const name = channel(memberId);
+      const name = keys.channel(memberId);
       handlers.set(name, handler);
       await sub.subscribe(name);
       return () => {
@@ -175,7 +106,7 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
     limiter(name, limit) {
       return {
         async take(key) {
-          const n = (await redis.eval(LIMIT_SCRIPT, 1, `${prefix}limit:${name}:${key}`, String(limit.windowMs))) as number;
+          const n = (await redis.eval(LIMIT_SCRIPT, 1, keys.limit(name, key), String(limit.windowMs))) as number;
           return n <= limit.limit;
         },
       };
