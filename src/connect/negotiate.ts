@@ -163,14 +163,15 @@ export function negotiate(pc: RTCPeerConnection, config: NegotiateConfig): Promi
     pc.addEventListener('icecandidate', onCandidate);
     pc.addEventListener('connectionstatechange', onState);
 
-    if (role === 'offerer') {
-      (async () => {
-        if (bootstrap) pc.createDataChannel('bootstrap', { negotiated: true, id: BOOTSTRAP_CHANNEL_ID });
-        const offer = await pc.createOffer();
-        await pc.setLocalDescription(offer);
-        transport.send({ kind: 'description', description: { type: offer.type, sdp: offer.sdp ?? '' } });
-      })().catch(fail);
-    }
+    if (role === 'offerer') sendOffer(pc, transport, bootstrap).catch(fail);
     onState();
   });
+}
+
+/** The offerer's first step: the bootstrap channel unless turned off (see the file's comment), then the offer, applied and sent. */
+async function sendOffer(pc: RTCPeerConnection, transport: SignalTransport, bootstrap: boolean): Promise<void> {
+  if (bootstrap) pc.createDataChannel('bootstrap', { negotiated: true, id: BOOTSTRAP_CHANNEL_ID });
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  transport.send({ kind: 'description', description: { type: offer.type, sdp: offer.sdp ?? '' } });
 }
