@@ -87,12 +87,14 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
   const addCandidate = (x: Candidate): PromiseLike<unknown> => pc.addIceCandidate(x.sdpMLineIndex === null ? { candidate: x.candidate, sdpMid: x.sdpMid ?? '0' } : x);
   const onDescription = (d: DescriptionMessage['description']): PromiseLike<unknown> =>
     pc.setRemoteDescription({ type: d.type, sdp: filterSdpCandidates(d.sdp, c.acceptCandidate) }).then(() => {
+      // Stopped while it was applied (the lane was dropped): no candidates, no answer.
+      if (settled) return undefined;
       haveRemote = true;
       local.releaseHeld();
       for (const x of pending.splice(0)) attempt(() => addCandidate(x));
       if (d.type !== 'offer') return undefined;
       return pc.createAnswer().then((answer: { type: string; sdp?: string }) =>
-        pc.setLocalDescription(answer).then(() => c.transport.send({ kind: 'description', description: { type: answer.type, sdp: filterSdpCandidates(answer.sdp ?? '', c.acceptCandidate) } })),
+        pc.setLocalDescription(answer).then(() => settled || c.transport.send({ kind: 'description', description: { type: answer.type, sdp: filterSdpCandidates(answer.sdp ?? '', c.acceptCandidate) } })),
       );
     });
 

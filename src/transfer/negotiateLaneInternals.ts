@@ -102,6 +102,8 @@ export function localCandidates(pc: any, c: NegotiateLaneConfig) {
       pc.createDataChannel('bootstrap', { negotiated: true, id: BOOTSTRAP_CHANNEL_ID });
       return pc.createOffer().then((offer: { type: string; sdp?: string }) =>
         pc.setLocalDescription(offer).then(() => {
+          // Stopped meanwhile (the lane was dropped): no listener or timer that nothing would remove.
+          if (stopped) return undefined;
           offerMade = offer;
           // Stacks without the gathering state (or done already): the offer leaves now.
           if (pc.iceGatheringState === undefined || pc.iceGatheringState === 'complete') return sendOffer(offer);

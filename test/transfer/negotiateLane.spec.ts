@@ -25,6 +25,7 @@ function fakePc(gathering: 'complete' | 'gathering') {
     setRemoteDescription: () => now(undefined),
     addIceCandidate: () => now(undefined),
     createOffer: () => now({ type: 'offer', sdp: 'v=0' }),
+    createAnswer: () => now({ type: 'answer', sdp: 'v=0' }),
     setLocalDescription: () => {
       pc.localDescription = { type: 'offer', sdp: SDP };
       return now(undefined);
@@ -123,6 +124,74 @@ describe('negotiateLane: the offer leaves once gathered, its candidates after th
       const sent = start(pc, scheduler);
       scheduler.schedule(() => expect(sent).toHaveLength(0), OFFER_GATHER_WAIT_MS - 1);
       scheduler.schedule(() => expect(sent).toHaveLength(1), OFFER_GATHER_WAIT_MS);
+    });
+  });
+});
+
+describe('negotiateLane stopped while a description is being applied', () => {
+  /** A promise-like the test settles: `then` callbacks run when `settle()` is called. */
+  const deferred = () => {
+    const waiting: Array<() => void> = [];
+    let done = false;
+    const p = { then: (ok?: () => unknown) => (ok && (done ? ok() : waiting.push(() => void ok())), p) };
+    return { p, settle: () => ((done = true), waiting.splice(0).forEach((f) => f())) };
+  };
+
+  it('offerer: a local description applied after the stop adds no gathering listener, starts no timer, sends nothing', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ flush }) => {
+      const pc = fakePc('gathering');
+      const local = deferred();
+      pc.setLocalDescription = () => ((pc.localDescription = { type: 'offer', sdp: SDP }), local.p as unknown as Promise<undefined>);
+      const added: string[] = [];
+      const add = pc.addEventListener;
+      pc.addEventListener = (t, f) => (added.push(t), add(t, f));
+      const sent: SignalMessage[] = [];
+      const stop = negotiateLane(pc, {
+        role: 'offerer',
+        transport: { send: (m) => void sent.push(m), onMessage: () => () => undefined },
+        acceptCandidate: () => true,
+        timeoutMs: 10_000,
+        scheduler,
+        onConnected: () => undefined,
+        onFailed: () => undefined,
+      });
+      stop();
+      local.settle();
+      pc.iceGatheringState = 'complete';
+      pc.fire('icegatheringstatechange');
+      flush();
+      expect(added).not.toContain('icegatheringstatechange');
+      expect(sent).toEqual([]);
+    });
+  });
+
+  it('answerer: an offer applied after the stop creates and sends no answer', () => {
+    const scheduler = testScheduler();
+    scheduler.run(({ flush }) => {
+      const pc = fakePc('complete');
+      const remote = deferred();
+      pc.setRemoteDescription = () => remote.p as unknown as Promise<undefined>;
+      let answers = 0;
+      const createAnswer = pc.createAnswer;
+      pc.createAnswer = () => (answers++, createAnswer());
+      const sent: SignalMessage[] = [];
+      let deliver: (m: SignalMessage) => void = () => undefined;
+      const stop = negotiateLane(pc, {
+        role: 'answerer',
+        transport: { send: (m) => void sent.push(m), onMessage: (h) => ((deliver = h), () => undefined) },
+        acceptCandidate: () => true,
+        timeoutMs: 10_000,
+        scheduler,
+        onConnected: () => undefined,
+        onFailed: () => undefined,
+      });
+      deliver({ kind: 'description', description: { type: 'offer', sdp: 'v=0' } });
+      stop();
+      remote.settle();
+      flush();
+      expect(answers).toBe(0);
+      expect(sent).toEqual([]);
     });
   });
 });
