@@ -170,9 +170,9 @@ const str = (o: Record<string, unknown>, k: string, max: number): string => {
   return v as string;
 };
 const hex64 = (o: Record<string, unknown>, k: string): string => {
-  const v = str(o, k, 64);
-  if (!/^[0-9a-f]{64}$/.test(v)) fail(`field '${k}' must be 64 lowercase hex digits`, { field: k });
-  return v;
+  const v = o[k];
+  if (typeof v !== 'string' || !/^[0-9a-f]{64}$/.test(v)) fail(`field '${k}' must be 64 lowercase hex digits`, { field: k });
+  return v as string;
 };
 
 /** The message's `id` when it is a valid one, so an error about the message can name its transfer. */

@@ -74,6 +74,12 @@ describe('parseControl', () => {
     expect(parseControl(JSON.stringify({ t: 'accept', id: 1, from: 0, evil: 'x' }))).toStrictEqual({ t: 'accept', id: 1 });
   });
 
+  it('a resume from > 0 without prefixSha256 says the digest is required, not "a string of at most 64 characters"', () => {
+    for (const prefixSha256 of [undefined, 5, 'abc']) {
+      expect(bad(JSON.stringify({ t: 'resume', id: 1, i: 0, from: 5, prefixSha256 }))).toContain("field 'prefixSha256' must be 64 lowercase hex digits");
+    }
+  });
+
   it('rejects malformed messages with ProtocolError', () => {
     bad(42);
     bad('not json');
@@ -83,7 +89,6 @@ describe('parseControl', () => {
     bad(JSON.stringify({ ...offer, v: 1 }));
     bad(JSON.stringify({ ...offer, window: undefined }));
     bad(JSON.stringify({ ...offer, window: 2 * 262112 - 1 }));
-    bad(JSON.stringify({ t: 'resume', id: 1, i: 0, from: 5 }));
     bad(JSON.stringify({ t: 'resume', id: 1, i: 0, from: 5, prefixSha256: 'A'.repeat(64) }));
     bad(JSON.stringify({ t: 'restart', id: 1 }));
     bad(JSON.stringify({ t: 'ack', id: 1, bytes: 1, queued: 0 }));
