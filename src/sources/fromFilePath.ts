@@ -17,6 +17,12 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {
    * after any read. Default: the mtime at the open, so a file changed while it is read always fails.
    */
   readonly mtimeMs?: number;
+  /**
+   * The file's status-change time as the caller saw it (`stat().ctimeMs`), checked like `mtimeMs`. A process can put
+   * an mtime back (`touch -d`, `rsync -t`) but not a ctime, which every write, truncation and `utimes` moves (so
+   * do `chmod`, `chown`, a rename and a new hard link). Default: the ctime at the open.
+   */
+  readonly ctimeMs?: number;
 }
 
 /**
@@ -25,7 +31,7 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {
  * The file is opened on subscribe (read-only) and each read is one
  * `handle.read(buffer, 0, max, position)` into a fresh buffer: an emitted piece
  * is never reused, because some stacks (werift) queue sent buffers by
- * reference. After each read the open file's mtime is checked (one `fstat`): a
+ * reference. After each read the open file's mtime and ctime are checked (one `fstat`): a
  * file written while it is read fails with `SourceReadError` `ECHANGED` instead of
  * giving bytes of two versions, which no digest would notice. Nothing is read before credit is granted, and the bytes read never
  * exceed the credit taken. `start` seeks. The handle is closed exactly once, on
@@ -46,7 +52,7 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {
  *
  * @see fromNodeReadable
  * @param path The file to read.
- * @param config `demand`, `readSize` (default 256 KiB), `start` (default 0) and `mtimeMs` (default: at the open).
+ * @param config `demand`, `readSize` (default 256 KiB), `start` (default 0), `mtimeMs` and `ctimeMs` (default: at the open).
  * @return A cold Observable of pieces; a missing file or a failed read errors
  * with `SourceReadError` (`details.path`, the fs error as `cause`), a changed file
  * with `SourceReadError` (`details.code` `ECHANGED`).
@@ -69,10 +75,17 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
     // Next byte to read.
     let pos = start;
     const mtimeMs = config.mtimeMs ?? st.mtimeMs;
-    /** The error when the open file's mtime is not the one expected (another process wrote to it). */
-    const changed = (now: number) =>
-      now === mtimeMs ? undefined : new SourceReadError(`${path} changed while it was read (modified ${new Date(now).toISOString()})`, { path, offset: pos, code: 'ECHANGED' });
-    const atOpen = changed(st.mtimeMs);
+    const ctimeMs = config.ctimeMs ?? st.ctimeMs;
+    /** The error when the open file's mtime or ctime is not the one expected (another process wrote to it). */
+    const changed = (now: { mtimeMs: number; ctimeMs: number }) =>
+      now.mtimeMs === mtimeMs && now.ctimeMs === ctimeMs
+        ? undefined
+        : new SourceReadError(`${path} changed while it was read (modified ${new Date(now.mtimeMs).toISOString()}, status changed ${new Date(now.ctimeMs).toISOString()})`, {
+            path,
+            offset: pos,
+            code: 'ECHANGED',
+          });
+    const atOpen = changed(st);
     if (atOpen) {
       await handle.close().catch(() => undefined);
       throw atOpen;
@@ -89,7 +102,7 @@ export function fromFilePath(path: string, config: FromFilePathConfig = {}): Obs
         } catch (err) {
           throw new SourceReadError(`cannot read ${path} at ${pos}: ${(err as Error)?.message ?? err}`, { path, offset: pos, code: (err as any)?.code }, err);
         }
-        const afterRead = changed(fstatSync(handle.fd).mtimeMs);
+        const afterRead = changed(fstatSync(handle.fd));
         if (afterRead) throw afterRead;
         if (bytesRead === 0) return null;
         pos += bytesRead;

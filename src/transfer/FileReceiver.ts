@@ -116,6 +116,9 @@ export class FileReceiver {
   /** The time-based ack waiting for its second, while persisted bytes are unacknowledged and nothing arrives. */
   private ackTimer: Subscription | undefined;
   private receivedPayload = 0;
+  /** This attempt's chunks and bytes out of `reorder` (each once, in order), and the chunk count `done` announced. */
+  private inOrder = { chunks: 0, bytes: 0 };
+  private announcedChunks: number | undefined;
   private readonly nacked = new Set<number>();
   private nackedArrived = false;
   private startedAt = 0;
@@ -183,6 +186,8 @@ export class FileReceiver {
       throw new ProtocolError(`done of file ${m.index} announces ${msg.chunks} chunks / ${msg.bytes} B; its entry allows at most ${most} chunks / ${m.size} B`, details);
     }
     this.doneSeen = true;
+    this.announcedChunks = msg.chunks;
+    this.checkChunkCount();
     this.end$.next(msg.chunks);
     this.digest$.next(msg.sha256);
   }
@@ -237,6 +242,7 @@ export class FileReceiver {
     this.opened = t;
     this.from = t.from;
     this.persisted = this.receivedPayload = 0;
+    this.inOrder = { chunks: 0, bytes: 0 };
     this.lastAck = this.from;
     this.lastAckAt = this.cfg.scheduler.now();
     this.nacked.clear();
@@ -277,11 +283,28 @@ export class FileReceiver {
       reorder({ end: this.end$, window, maxBufferedBytes: o.maxBufferedBytes, budget: this.cfg.budget }),
       // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
       tap((c) => {
+        this.inOrder = { chunks: this.inOrder.chunks + 1, bytes: this.inOrder.bytes + c.data.length };
+        this.checkChunkCount();
         this.receivedPayload += c.data.length;
         if (this.nacked.delete(c.index)) this.nackedArrived = true;
         this.cfg.hooks.received(c.data.length);
       }),
     );
+  }
+
+  /**
+   * Every byte of the file is in, in order, but `done` announced more chunks than carried them: no chunk can
+   * follow (each carries at least a byte), so fail now instead of NACKing and idling out with the file whole.
+   */
+  private checkChunkCount(): void {
+    const m = this.manifest;
+    const { chunks, bytes } = this.inOrder;
+    if (this.announcedChunks === undefined || this.announcedChunks <= chunks || this.from + bytes < m.size || m.size === this.from) return;
+    throw new ProtocolError(`done of file ${m.index} announces ${this.announcedChunks} chunks, but its ${m.size - this.from} B came in ${chunks}`, {
+      i: m.index,
+      chunks: this.announcedChunks,
+      received: chunks,
+    });
   }
 
   /** NACKs `chunks`, remembering them: once one is in, the next ack goes out at once (bounded by the window). */

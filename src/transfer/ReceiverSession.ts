@@ -328,6 +328,11 @@ export class ReceiverSession {
     if (msg.lanes > this.lanes.length) {
       return this.refuse(new InvalidConfigError(`sender uses ${msg.lanes} lanes but only ${this.lanes.length} connections were given`, { lanes: msg.lanes }));
     }
+    // The data channels would share the control channel's stream: its messages would arrive as frames, and frames as control.
+    const stream = this.control?.id;
+    if (typeof stream === 'number' && stream >= msg.idBase && stream < msg.idBase + msg.channels) {
+      return this.refuse(new ProtocolError(`data-channel ids ${msg.idBase}..${msg.idBase + msg.channels - 1} include the control channel's (${stream})`, { id: msg.id, idBase: msg.idBase, stream }));
+    }
     const listing = (this.listing = new OfferListing(msg, this.o));
     this.phase = 'listing';
     this.lastListedAt = this.sc.now();

@@ -37,6 +37,6 @@ export async function fileFromPath(path: string, meta: FileMeta = {}): Promise<F
     lastModified: meta.lastModified ?? Math.floor(st.mtimeMs),
     seekable: true,
     // As listed: a file changed since (or while it is read) fails with SourceReadError ECHANGED.
-    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(path, { ...cfg, start, mtimeMs: st.mtimeMs }).pipe(limitBytes(end - start)),
+    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(path, { ...cfg, start, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }).pipe(limitBytes(end - start)),
   };
 }

@@ -187,7 +187,7 @@ const describeStats = ({ abs, rel }: Found, st: Stats): FileDescriptor => {
     lastModified: Math.floor(st.mtimeMs),
     seekable: true,
     // As listed: a file changed since (or while it is read) fails with SourceReadError ECHANGED.
-    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(abs, { ...cfg, start, mtimeMs: st.mtimeMs }).pipe(limitBytes(end - start)),
+    read: ({ start = 0, end = size, ...cfg }) => fromFilePath(abs, { ...cfg, start, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs }).pipe(limitBytes(end - start)),
   };
 };
 

@@ -33,13 +33,13 @@ export function notifyFailure(link: ControlLink | undefined, id: number, e: Tall
  * A peer's `error` message as a local error: its code when it looks like ours, else `ERR_REMOTE`;
  * `details.remote` is true and `details.causeCode` carries the peer's system error code, if any. The
  * message ends with that code in parentheses, once: a peer's message that already ends so (directoryTarget's
- * "writing a.bin failed (ENOSPC)") is left as it is. Control characters in the peer's text become U+FFFD.
+ * "writing a.bin failed (ENOSPC)") is left as it is. Control characters in the peer's text and in `details.remoteCode` become U+FFFD.
  */
 export const remoteError = (code: string, text: string, cause?: string): TallowError => {
   const message = peerText(text);
   return new TallowError(CODE.test(code) ? code : 'ERR_REMOTE', cause && !message.endsWith(`(${cause})`) ? `${message} (${cause})` : message, {
     remote: true,
-    remoteCode: code,
+    remoteCode: peerText(code),
     ...(cause ? { causeCode: cause } : {}),
   });
 };

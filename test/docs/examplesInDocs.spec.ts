@@ -15,6 +15,17 @@ describe('docs examples run as printed', () => {
     expect(read(page)).toContain('```ts\n' + read(example) + '```');
   });
 
+  it("docs/stats.md's UI examples give every subscribe an error callback (a view errors with its transfer; without one, RxJS rethrows it)", () => {
+    const blocks = [...read('docs/stats.md').matchAll(/```tsx?\n([\s\S]*?)```/g)].map((m) => m[1]);
+    const calls = blocks.flatMap((b) => [...b.matchAll(/\.subscribe\(([\s\S]{0,40})/g)].map((m) => m[1]));
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    for (const block of blocks) {
+      const subscribes = block.split('.subscribe(').length - 1;
+      const errors = block.split(/\berror: /).length - 1;
+      expect(errors, block).toBeGreaterThanOrEqual(subscribes);
+    }
+  });
+
   it("docs/testing.md's worked example imports what it uses from vitest", () => {
     const block = read('docs/testing.md').split("it('sends while there is room")[0];
     expect(block.slice(block.lastIndexOf('```ts'))).toContain("import { expect, it } from 'vitest';");

@@ -62,6 +62,28 @@ describe('limit: the size declared in the manifest', () => {
     expect(completedOf(r.events)).toBeUndefined();
   });
 
+  it.each([
+    ['after the last chunk', true],
+    ['before the chunks', false],
+  ])('a `done` announcing one chunk more than carried every byte (%s) fails at once, not at the idle timeout', async (_, doneLast) => {
+    const { dir } = await inbox();
+    const s = closeAfter(new HostileSender());
+    const bytes = new Uint8Array(20_000).fill(7);
+    const m = manifestOf({ size: bytes.length, chunk: { min: 1024, max: 4096 } });
+    const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 60_000, target: directoryTarget(dir) }));
+    await s.handshake(m);
+    const done = { t: 'done', id: m.id, i: 0, chunks: 6, bytes: bytes.length, sha256: sha256Hex(bytes) } as const;
+    if (!doneLast) s.send(done);
+    expect(s.sendAll(m, bytes, 4096, false)).toBe(5);
+    if (doneLast) s.send(done);
+    // Bounded well below the 60 s idle timeout the receiver would otherwise wait for.
+    await Promise.race([r.settled, sleep(10_000)]);
+    r.stop();
+    expect(r.error()).toBeInstanceOf(ProtocolError);
+    expect((r.error() as ProtocolError).message).toMatch(/announces 6 chunks, but its 20000 B came in 5/);
+    expect(completedOf(r.events)).toBeUndefined();
+  });
+
   it('a `done` announcing more chunks than the manifest can hold is refused with ProtocolError', async () => {
     const s = closeAfter(new HostileSender());
     // 1000 B with chunks of at least 1024 B: one chunk at most.

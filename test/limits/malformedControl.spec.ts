@@ -88,6 +88,23 @@ describe('limit: a malformed control message from the peer', () => {
     expect(await allClosed(s)).toBe(true);
   });
 
+  it("an offer whose data-channel ids include the control channel's stream is refused before any channel is made", async () => {
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFile(s.link.b));
+    await s.opened();
+    const stream = s.control.id;
+    expect(stream).toBeLessThan(16);
+    s.send(JSON.stringify({ ...offer, idBase: 0, channels: 16 }));
+    s.send(JSON.stringify(entry));
+    const told = await s.next('reject');
+    expect(told.reason).toMatch(new RegExp(`include the control channel's \\(${stream}\\)`));
+    await within(r.settled, 5_000, 'receiver settles');
+    expect(r.error()).toBeInstanceOf(ProtocolError);
+    expect(r.error()).toMatchObject({ details: { idBase: 0, stream } });
+    // Only the control channel was ever made on the receiver's side.
+    expect(s.link.b.channels.filter((ch) => ch.negotiated)).toEqual([]);
+  });
+
   it('a version-2 offer (one file, no entries) is answered with an error naming both versions, then the receiver closes', async () => {
     const s = closeAfter(new HostileSender());
     const r = watch(receiveFile(s.link.b));

@@ -100,6 +100,18 @@ describe('a failure reaches the peer with its cause', () => {
     expect((s as TallowError).message).toBe('receiver failed: disk \ufffd[31mred\ufffd line\ufffdforged \ufffdevil');
   });
 
+  it("a peer's error code with control characters becomes ERR_REMOTE, and details.remoteCode has each one as U+FFFD", async () => {
+    const l = link();
+    const nasty: ReceiveTarget = {
+      open: () => {
+        throw new TallowError('ERR_X\u0000\n\u001b[2J', 'odd code');
+      },
+    };
+    const [, s] = await Promise.all([settled(receiveFile(l.b, { target: nasty })), settled(sendFile(l.a, new Uint8Array(10), { channels: 1 }))]);
+    expect((s as TallowError).code).toBe('ERR_REMOTE');
+    expect((s as TallowError).details.remoteCode).toBe('ERR_X\ufffd\ufffd\ufffd[2J');
+  });
+
   it('a source that ends 1 MiB short of its declared size → SourceReadError at the sender, ERR_SOURCE_READ at the receiver', async () => {
     const l = link();
     const bytes = new Uint8Array(3 * MiB).fill(9);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,51 @@ describe('fromFilePath', () => {
     expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ECHANGED' });
     expectPieces(rec.pieces, data.subarray(0, 1000), 1000);
     expect(hooks.closes).toEqual([1]);
+  });
+
+  /** Returns once the file system's clock is past `ns` (a probe file's ctime), so a change made now gets another ctime. */
+  const fsClockPast = (ns: bigint): void => {
+    const probe = join(dir, 'clock-probe');
+    do writeFileSync(probe, '');
+    while (statSync(probe, { bigint: true }).ctimeNs <= ns);
+  };
+
+  /** Sets `path`'s mtime to `ns`, to the nanosecond (`touch -d @s.ns`: utimes from a Date keeps only ms). */
+  const setMtimeNs = (path: string, ns: bigint): void =>
+    void execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, path]);
+
+  it('a file written while it is read and its mtime put back to the nanosecond (touch -d): ECHANGED by its ctime', async () => {
+    const data = pattern(5000);
+    const path = await fileWith(data);
+    const { mtimeNs, ctimeNs } = statSync(path, { bigint: true });
+    // Same size, other bytes, the old mtime restored exactly: only the ctime moved.
+    hooks.afterRead = {
+      nth: 2,
+      run: () => {
+        fsClockPast(ctimeNs);
+        writeFileSync(path, pattern(5000).fill(0xee));
+        setMtimeNs(path, mtimeNs);
+        expect(statSync(path, { bigint: true }).mtimeNs).toBe(mtimeNs);
+      },
+    };
+    const rec = record(fromFilePath(path, { readSize: 1000 }));
+    await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+    expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ECHANGED' });
+    expectPieces(rec.pieces, data.subarray(0, 1000), 1000);
+  });
+
+  it('a file replaced after it was listed by one of the same size and mtime (cp -p): ECHANGED at the open by the listed ctime', async () => {
+    const path = await fileWith(pattern(3000));
+    const listed = statSync(path);
+    fsClockPast(statSync(path, { bigint: true }).ctimeNs);
+    const other = await fileWith(pattern(3000).fill(0x11));
+    setMtimeNs(other, statSync(path, { bigint: true }).mtimeNs);
+    renameSync(other, path);
+    expect(statSync(path).mtimeMs).toBe(listed.mtimeMs);
+    const rec = record(fromFilePath(path, { mtimeMs: listed.mtimeMs, ctimeMs: listed.ctimeMs }));
+    await expect(rec.done).rejects.toBeInstanceOf(SourceReadError);
+    expect((rec.error as SourceReadError).details).toMatchObject({ path, code: 'ECHANGED' });
+    expect(rec.bytes).toBe(0);
   });
 
   it('a file whose mtime is not the one given (written after it was listed): SourceReadError ECHANGED at the open, nothing read', async () => {
