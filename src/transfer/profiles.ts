@@ -14,7 +14,11 @@ export type ProfileName = 'lan' | 'wifi' | 'internet' | 'poor' | 'mobile';
 export interface TransferTuning {
   /** Data channels (1-16). */
   readonly channels: number;
-  /** Peer connections to spread the channels over, at most the number given. */
+  /**
+   * Peer connections to spread the channels over: 1 to `channels` (each lane needs a channel of its own). More
+   * than the connections given uses those given (the stats' `lanes` shows how many carry data); with `auto`, an
+   * explicit `lanes` also means no lanes opened in band.
+   */
   readonly lanes: number;
   /** Chunk payload bounds; the adaptive policy picks within them. */
   readonly minChunk: number;
