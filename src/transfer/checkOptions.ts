@@ -33,6 +33,8 @@ export const fn: Rule = { test: (v) => typeof v === 'function', says: 'a functio
 export const bool: Rule = { test: (v) => typeof v === 'boolean', says: 'true or false' };
 export const observable: Rule = { test: (v) => isObservable(v), says: 'an Observable' };
 export const text: Rule = { test: (v) => typeof v === 'string', says: 'a string' };
+/** An options object of its own (`laneController`). */
+export const object: Rule = { test: isObject, says: 'an object' };
 export const schedulerLike: Rule = {
   test: (v) => isObject(v) && typeof v.now === 'function' && typeof v.schedule === 'function',
   says: 'a SchedulerLike (with now() and schedule())',
@@ -87,14 +89,24 @@ export const invalid = (where: string, field: string, says: string, value: unkno
   new InvalidConfigError(`${where}: ${field} must be ${says}, got ${shown(value)}`, { field, value: plain(value) });
 
 /**
+ * An options argument (`config` of `where`, by default) as given: `undefined` is `{}`; anything but an object
+ * (`null`, a string, a number, an array) is the `InvalidConfigError` naming it (`reorder(null)` threw a
+ * `TypeError` reading a field of it).
+ */
+export function configObject<T extends object>(where: string, config: T | null | undefined, field = 'config'): T {
+  if (config === undefined) return {} as T;
+  if (!isObject(config)) throw invalid(where, field, 'an object', config);
+  return config;
+}
+
+/**
  * `options` checked against `table`: `undefined` is `{}`; anything but an object (a string, `null`, an array)
  * is an `InvalidConfigError`, and so is a field that breaks its rule.
  */
 export function checkOptions<T extends object>(where: string, options: T | undefined, table: RuleTable): T {
-  if (options === undefined) return {} as T;
-  if (!isObject(options)) throw invalid(where, 'options', 'an object', options);
+  options = configObject(where, options, 'options');
   for (const field of Object.keys(table)) {
-    const value = options[field];
+    const value = (options as Record<string, unknown>)[field];
     if (value !== undefined && !table[field].test(value)) throw invalid(where, field, table[field].says, value);
   }
   return options;

@@ -4,7 +4,7 @@
  * send-queue ceiling). `auto` starts from the measured conditions and adapts.
  */
 import { InvalidConfigError } from '../errors';
-import { shown } from './checkOptions';
+import { checkOptions, intIn, invalid, limit, oneOf, shown, type RuleTable } from './checkOptions';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, SEND_QUEUE_LIMIT } from '../types';
 import type { Reliability } from '../protocol/control';
 
@@ -20,13 +20,13 @@ export interface TransferTuning {
    * explicit `lanes` also means no lanes opened in band.
    */
   readonly lanes: number;
-  /** Chunk payload bounds; the adaptive policy picks within them. */
+  /** Chunk payload bounds, integers from 1 to 2^30 with `minChunk <= maxChunk`; the adaptive policy picks within them. */
   readonly minChunk: number;
   readonly maxChunk: number;
-  /** Per-channel backpressure watermarks, bytes. */
+  /** Per-channel backpressure watermarks, bytes: `0 <= low < high`, and `high` plus one message within the 16 MiB send queue. */
   readonly high: number;
   readonly low: number;
-  /** Bytes the sender may read beyond what the receiver acknowledged. */
+  /** Bytes the sender may read beyond what the receiver acknowledged: an integer, at least `2 × maxChunk`. */
   readonly window: number;
   readonly reliability: Reliability;
 }
@@ -46,29 +46,52 @@ export const PROFILES: Readonly<Record<ProfileName, TransferTuning>> = {
 /** The profile `auto` starts with before any measurement. */
 export const AUTO_START: ProfileName = 'lan';
 
-/** Checks a tuning for values that would break a real stack. Throws `InvalidConfigError`. */
-export function validateTuning(t: TransferTuning, maxMessageSize = CHROME_MAX_MESSAGE_SIZE): void {
-  const bad = (msg: string, details: Record<string, unknown>) => {
-    throw new InvalidConfigError(msg, details);
+/** Largest chunk payload the offer may announce (`chunk.max`, docs/protocol.md). */
+const MAX_CHUNK = 2 ** 30;
+
+/** What each field must be on its own (a field the profile gave keeps its rule); `lanes` is bound by `channels`. */
+const tuningRules = (t: TransferTuning, maxMessageSize: number): RuleTable => ({
+  channels: { ...intIn(1, 16), says: 'an integer from 1 to 16' },
+  lanes: { ...intIn(1, t.channels), says: `an integer from 1 to ${t.channels}` },
+  minChunk: intIn(1, MAX_CHUNK),
+  maxChunk: intIn(1, MAX_CHUNK),
+  high: {
+    test: (v) => typeof v === 'number' && v > 0 && v + maxMessageSize <= SEND_QUEUE_LIMIT,
+    says: `a number > 0 and at most ${SEND_QUEUE_LIMIT - maxMessageSize} (the 16 MiB send queue less one message)`,
+  },
+  low: limit,
+  window: intIn(1),
+  reliability: oneOf('reliable', 'unreliable'),
+});
+
+/**
+ * Checks a tuning for values that would break a real stack: each field on its own, then the bounds that tie two
+ * together (`minChunk <= maxChunk`, `low < high`, `window >= 2 × maxChunk`). Throws `InvalidConfigError` that
+ * starts with `where`, names the option and shows the value as given, `details` `{ field, value }`. Of two fields
+ * that disagree, the one in `given` is blamed and the other named with its value ("from the profile" when the
+ * profile gave it), also in `details`.
+ */
+export function validateTuning(t: TransferTuning, maxMessageSize = CHROME_MAX_MESSAGE_SIZE, where = 'sendFiles', given: Partial<TransferTuning> = t): void {
+  checkOptions(where, t, tuningRules(t, maxMessageSize));
+  // `field` must be `says` the `other` field (times `factor`).
+  const tie = (field: keyof TransferTuning, ok: boolean, says: string, other: keyof TransferTuning, factor = '') => {
+    const from = given[other] === undefined ? ' from the profile' : '';
+    if (!ok) throw new InvalidConfigError(`${where}: ${field} must be ${says} ${other} (${factor}${t[other]}${from}), got ${shown(t[field])}`, { field, value: t[field], [other]: t[other] });
   };
-  // The option's value as given (`"3"` for a string), in the message and as `details.field` / `details.value`.
-  const range = (field: 'channels' | 'lanes', max: number) =>
-    bad(`${field} must be an integer from 1 to ${max}, got ${shown(t[field])}`, { field, value: t[field] });
-  if (!Number.isInteger(t.channels) || t.channels < 1 || t.channels > 16) range('channels', 16);
-  if (!Number.isInteger(t.lanes) || t.lanes < 1 || t.lanes > t.channels) range('lanes', t.channels);
-  if (!(t.minChunk >= 1) || !(t.maxChunk >= t.minChunk)) bad('chunk bounds are inconsistent', { minChunk: t.minChunk, maxChunk: t.maxChunk });
-  if (!(t.low >= 0 && t.low < t.high)) bad('backpressure needs 0 <= low < high', { low: t.low, high: t.high });
-  if (t.high + maxMessageSize > SEND_QUEUE_LIMIT) {
-    bad(`high (${t.high}) + max message (${maxMessageSize}) exceeds the 16 MiB per-channel send queue`, { high: t.high, maxMessageSize });
-  }
-  if (!(t.window >= t.maxChunk * 2)) bad('window must hold at least two chunks', { window: t.window, maxChunk: t.maxChunk });
-  if (t.reliability !== 'reliable' && t.reliability !== 'unreliable') bad(`unknown reliability ${String(t.reliability)}`, {});
+  const chunksOk = t.minChunk <= t.maxChunk;
+  if (given.maxChunk !== undefined) tie('maxChunk', chunksOk, '>=', 'minChunk');
+  else tie('minChunk', chunksOk, '<=', 'maxChunk');
+  if (given.low !== undefined) tie('low', t.low < t.high, '<', 'high');
+  else tie('high', t.low < t.high, '>', 'low');
+  if (given.window !== undefined || given.maxChunk === undefined) tie('window', t.window >= 2 * t.maxChunk, '>= 2 ×', 'maxChunk', '2 × ');
+  else tie('maxChunk', t.window >= 2 * t.maxChunk, 'at most half of', 'window');
 }
 
-/** Resolves a profile name (or `auto`) plus overrides into a validated tuning. */
-export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides: Partial<TransferTuning> = {}): TransferTuning {
+/** Resolves a profile name (or `auto`) plus overrides into a validated tuning; errors start with `where` (`sendFile: …`). */
+export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides: Partial<TransferTuning> = {}, where = 'sendFiles'): TransferTuning {
+  const known = oneOf('auto', ...Object.keys(PROFILES));
+  if (!known.test(profile)) throw invalid(where, 'profile', known.says, profile);
   const base = PROFILES[profile === 'auto' ? AUTO_START : profile];
-  if (!base) throw new InvalidConfigError(`profile must be one of "auto", ${Object.keys(PROFILES).map((p) => JSON.stringify(p)).join(', ')}, got ${shown(profile)}`, { field: 'profile', value: profile });
   const t = { ...base, ...overrides };
   // A profile's lane count is an upper bound: fewer channels than lanes means fewer lanes.
   if (overrides.lanes === undefined) Object.assign(t, { lanes: Math.min(t.lanes, Math.max(1, t.channels)) });
@@ -76,6 +99,6 @@ export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides:
   if (t.reliability === 'unreliable' && overrides.maxChunk === undefined) {
     Object.assign(t, { maxChunk: Math.min(t.maxChunk, 64 * KiB), minChunk: Math.min(t.minChunk, MIN_CHUNK_SIZE) });
   }
-  validateTuning(t);
+  validateTuning(t, CHROME_MAX_MESSAGE_SIZE, where, overrides);
   return t;
 }

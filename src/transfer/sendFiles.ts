@@ -22,7 +22,7 @@ import { resumeSession } from './resumeSession';
 import { LANE_STAGGER_MS, SenderLanePool } from './SenderLanePool';
 import type { LaneRule } from './SenderLanes';
 import { allocateIdBase, closeAll, createControlChannel, lanesOf, MAX_CHANNEL_ID, negotiatedMaxMessageSize } from './transferChannels';
-import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, observable, oneOf, positiveMs, SHARED_RULES, text, type RuleTable } from './checkOptions';
+import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, object, observable, oneOf, positive, positiveMs, SHARED_RULES, text, type RuleTable } from './checkOptions';
 
 /** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
 export const MAX_SESSION_FILES = 100_000;
@@ -60,9 +60,9 @@ export function sendFiles(connection: PeerConnectionLike | readonly PeerConnecti
 }
 
 /**
- * What each {@link SendOptions} field must be, checked at subscription. The tuning, `profile`, `filesInFlight`,
- * the lane counts and `laneController` are checked where they are resolved ({@link sendSession}), also before
- * anything is created.
+ * What each {@link SendOptions} field must be, checked at subscription. The tuning (`channels` … `reliability`,
+ * with the bounds that tie two together), `profile` and `laneController`'s fields are checked where they are
+ * resolved ({@link sendSession}), also before anything is created.
  */
 const sendRules = (): RuleTable => ({
   ...SHARED_RULES,
@@ -80,6 +80,11 @@ const sendRules = (): RuleTable => ({
   chunking: fn,
   onLaneDecision: fn,
   conditions$: observable,
+  filesInFlight: intIn(1, MAX_PARALLEL),
+  sendBytesPerTask: { ...positive, says: 'a number of bytes > 0 (Infinity for no limit)' },
+  maxLanes: intIn(1, MAX_AUTO_LANES),
+  inbandLanes: intIn(0, MAX_INBAND_LANES),
+  laneController: object,
 });
 
 /** `options` checked against {@link sendRules} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
@@ -121,25 +126,20 @@ export function sendSession(
   const files = set.files.map((f) => describeFile(f));
   if (files.length > MAX_SESSION_FILES) throw new InvalidConfigError(`a session offers at most ${MAX_SESSION_FILES} files (got ${files.length})`, { files: files.length });
   const parallel = options.filesInFlight ?? 8;
-  if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_PARALLEL) throw new InvalidConfigError(`filesInFlight must be an integer in 1..${MAX_PARALLEL}`, { filesInFlight: parallel });
-  const perTask = options.sendBytesPerTask;
-  if (perTask !== undefined && !(perTask > 0)) throw new InvalidConfigError('sendBytesPerTask must be > 0 bytes (Infinity for no limit)', { sendBytesPerTask: perTask });
   const { profile = 'auto' } = options;
   const overrides: Partial<TransferTuning> = {};
   for (const k of ['channels', 'lanes', 'minChunk', 'maxChunk', 'high', 'low', 'window', 'reliability'] as const) {
     if (options[k] !== undefined) (overrides as any)[k] = options[k];
   }
   // Validate the overrides now, so bad input fails before anything is created.
-  resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides);
+  resolveTuning(profile === 'auto' ? AUTO_START : profile, overrides, where);
   const folders = set.folders ?? [];
   const maxLanes = options.maxLanes ?? MAX_AUTO_LANES;
-  if (!Number.isInteger(maxLanes) || maxLanes < 1 || maxLanes > MAX_AUTO_LANES) throw new InvalidConfigError(`maxLanes must be an integer in 1..${MAX_AUTO_LANES}`, { maxLanes });
   const room = Math.max(0, Math.min(MAX_INBAND_LANES, maxLanes - lanes.length));
   const inband = options.inbandLanes;
-  if (inband !== undefined && !(Number.isInteger(inband) && inband >= 0 && inband <= MAX_INBAND_LANES)) throw new InvalidConfigError(`inbandLanes must be an integer in 0..${MAX_INBAND_LANES}`, { inbandLanes: inband });
   // The lane controller reads its options only once the receiver accepted: a bad one must fail here, as this observable's error.
   if (options.laneController !== undefined) resolveLaneControllerConfig(options.laneController);
-  const withPool = (o: SendOptions, n: number, laneRule: LaneRule) => ({ ...o, filesInFlight: parallel, lanePool: pool, inbandLanes: Math.min(n, room), laneRule });
+  const withPool = (o: SendOptions, n: number, laneRule: LaneRule) => ({ ...o, filesInFlight: parallel, lanePool: pool, inbandLanes: Math.min(n, room), laneRule, where });
   if (profile !== 'auto') return runSession(lanes, files, folders, profile, overrides, withPool(options, inband ?? 0, 'fixed'));
   return probeConditions(lanes[0], options.probeTimeoutMs ?? 500, options.scheduler ?? asyncScheduler).pipe(
     switchMap(({ profile: picked, rttMs }) => {
@@ -164,9 +164,9 @@ function runSession(
   folders: readonly string[],
   profile: ProfileName,
   overrides: Partial<TransferTuning>,
-  options: SendOptions & { readonly filesInFlight: number; readonly initialRttMs?: number; readonly lanePool?: SenderLanePool; readonly inbandLanes: number; readonly laneRule: LaneRule },
+  options: SendOptions & { readonly filesInFlight: number; readonly initialRttMs?: number; readonly lanePool?: SenderLanePool; readonly inbandLanes: number; readonly laneRule: LaneRule; readonly where: string },
 ): Observable<SessionEvent> {
-  const base = resolveTuning(profile, overrides);
+  const base = resolveTuning(profile, overrides, options.where);
   const tuning: TransferTuning = { ...base, lanes: Math.min(base.lanes, lanes.length, base.channels) };
   // The control channel exists before the data-channel ids are picked: its stream id's parity keeps two
   // peers that send to each other at once on disjoint ids.

@@ -98,10 +98,56 @@ describe('sendFile: tuning, profile and the file itself (an outside check: `chan
     expectInvalid(atSubscription(send({ lanes: '2', channels: 4 })), 'lanes', '2', '"2"');
     expectInvalid(atSubscription(send({ profile: 'wan' })), 'profile', 'wan', '"wan"');
     expect((atSubscription(send({ profile: 'wan' })).error as Error).message).toBe(
-      'profile must be one of "auto", "lan", "wifi", "internet", "poor", "mobile", got "wan"',
+      'sendFile: profile must be one of "auto", "lan", "wifi", "internet", "poor", "mobile", got "wan"',
     );
     expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, null as never, { scheduler })), 'file', null, 'null');
     expectInvalid(atSubscription((l, scheduler) => sendFile(l.a, 42 as never, { scheduler })), 'file', 42, '42');
+  });
+});
+
+describe('sendFile / sendFiles: the other tuning and lane options (an outside check: no field or value, no "sendFile:", blaming an option not given)', () => {
+  it('an option out of range on its own names itself and its value as given', () => {
+    const cases: [string, unknown, string][] = [
+      ['reliability', 'maybe', '"maybe"'], // "unknown reliability maybe", details {}
+      ['minChunk', -1, '-1'], // "chunk bounds are inconsistent"
+      ['maxChunk', '65536', '"65536"'],
+      ['window', -1, '-1'], // "window must hold at least two chunks"
+      ['window', Infinity, 'Infinity'],
+      ['high', -5, '-5'], // "backpressure needs 0 <= low < high", details { low: 262144, high: -5 }
+      ['high', 16 * 1024 * 1024, '16777216'],
+      ['low', -1, '-1'],
+      ['inbandLanes', 99, '99'], // "inbandLanes must be an integer in 0..15", details { inbandLanes: 99 }
+      ['maxLanes', 0, '0'],
+      ['filesInFlight', 65, '65'],
+      ['sendBytesPerTask', -1, '-1'],
+      ['laneController', null, 'null'],
+    ];
+    for (const [field, value, quoted] of cases) {
+      const o = atSubscription(send({ [field]: value }));
+      expectInvalid(o, field, value, quoted);
+      expect((o.error as Error).message).toMatch(new RegExp(`^sendFile: ${field} must be `));
+    }
+    expect((atSubscription(send({ high: -5 })).error as Error).message).toBe('sendFile: high must be a number > 0 and at most 16515072 (the 16 MiB send queue less one message), got -5');
+    expectInvalid(atSubscription((l, scheduler) => sendFiles(l.a, [FILE], { scheduler, reliability: 'maybe' as never })), 'reliability', 'maybe', '"maybe"');
+    expect((atSubscription((l, scheduler) => sendFiles(l.a, [FILE], { scheduler, maxLanes: 0 })).error as Error).message).toBe('sendFiles: maxLanes must be an integer in [1, 16], got 0');
+  });
+
+  it('two options that disagree: the one given is named with its value, the other with its own (and whether the profile gave it)', () => {
+    const cases: [SendOptions, string, Record<string, unknown>][] = [
+      [{ high: 100_000 }, 'sendFile: high must be > low (262144 from the profile), got 100000', { field: 'high', value: 100_000, low: 262_144 }],
+      [{ low: 2_000_000 }, 'sendFile: low must be < high (1048576 from the profile), got 2000000', { field: 'low', value: 2_000_000, high: 1_048_576 }],
+      [{ low: 300_000, high: 200_000 }, 'sendFile: low must be < high (200000), got 300000', { field: 'low', value: 300_000, high: 200_000 }],
+      [{ maxChunk: 16_384 }, 'sendFile: maxChunk must be >= minChunk (65536 from the profile), got 16384', { field: 'maxChunk', value: 16_384, minChunk: 65_536 }],
+      [{ window: 1000 }, 'sendFile: window must be >= 2 × maxChunk (2 × 262144 from the profile), got 1000', { field: 'window', value: 1000, maxChunk: 262_144 }],
+      [{ profile: 'internet', maxChunk: 5_000_000 }, 'sendFile: maxChunk must be at most half of window (8388608 from the profile), got 5000000', { field: 'maxChunk', value: 5_000_000, window: 8_388_608 }],
+    ];
+    for (const [options, message, details] of cases) {
+      const { error, channels } = atSubscription(send(options));
+      expect(error, JSON.stringify(options)).toBeInstanceOf(InvalidConfigError);
+      expect((error as Error).message).toBe(message);
+      expect((error as InvalidConfigError).details).toEqual(details);
+      expect(channels).toBe(0);
+    }
   });
 });
 

@@ -366,7 +366,7 @@ describe('sendFile → receiveFile over a virtual link', () => {
           return r;
         });
         expect(s.error).toBeInstanceOf(InvalidConfigError);
-        expect((s.error as InvalidConfigError).details).toEqual({ sendBytesPerTask });
+        expect((s.error as InvalidConfigError).details).toEqual({ field: 'sendBytesPerTask', value: sendBytesPerTask });
       }
     });
   });
