@@ -23,6 +23,7 @@ import { ChannelWorker, type WorkerLike } from './ChannelWorker';
 import { CHANNEL_WORKER_SOURCE } from './channelWorkerSource';
 import { canStartBlobWorker, startBlobWorker } from '../hash/startBlobWorker';
 import { workerOf } from './inWorker';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options of {@link channelsInWorker}. */
 export interface ChannelsInWorkerConfig {
@@ -74,6 +75,7 @@ function pageWorker(timeoutMs: number): Promise<ChannelWorker | undefined> {
  * @return The connection to pass to `sendFile`, `receiveFile` and the rest.
  */
 export async function channelsInWorker<T extends PeerConnectionLike>(pc: T, config: ChannelsInWorkerConfig = {}): Promise<T> {
+  config = configObject('channelsInWorker', config);
   const timeoutMs = config.startTimeoutMs ?? CHANNEL_WORKER_START_TIMEOUT_MS;
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new InvalidConfigError('startTimeoutMs must be a positive number of ms', { startTimeoutMs: timeoutMs });
   if (!pc || typeof pc.createDataChannel !== 'function') throw new InvalidConfigError('channelsInWorker needs a peer connection', { type: typeof pc });

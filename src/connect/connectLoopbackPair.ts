@@ -3,9 +3,9 @@
  * import it from `tallow-rx/node`). node-datachannel is an optional peer dependency, loaded on
  * the first call, so nothing else in tallow-rx requires it.
  */
-import { InvalidConfigError, TallowError } from '../errors';
+import { TallowError } from '../errors';
 import { MAX_CHANNELS } from '../protocol/control';
-import { invalid } from '../transfer/checkOptions';
+import { checkOptions, intIn, positiveMs } from '../transfer/checkOptions';
 import { connectInProcess } from './connectInProcess';
 import { BOOTSTRAP_CHANNEL_ID, NEGOTIATE_TIMEOUT_MS } from './negotiate';
 
@@ -97,14 +97,15 @@ const closedOrAfter = (target: Pick<EventTarget, 'addEventListener' | 'removeEve
  * @see receiveFile
  * @param config Lanes, message size, timeout.
  * @return The connected peer connections and `close()`. Rejects with `InvalidConfigError` for bad
- * options, `TallowError` `ERR_PEER_DEPENDENCY` when node-datachannel is not installed, and
+ * options (a `config` that is not an object, such as `null`, `5` or `[]`, or a field out of range), `TallowError` `ERR_PEER_DEPENDENCY` when node-datachannel is not installed, and
  * `TallowError` `ERR_CONNECT_FAILED` when a lane does not connect (everything is closed then).
  */
 export async function connectLoopbackPair(config: LoopbackPairConfig = {}): Promise<LoopbackPair> {
-  const { lanes = 1, maxMessageSize, timeoutMs = NEGOTIATE_TIMEOUT_MS } = config;
-  if (!Number.isInteger(lanes) || lanes < 1 || lanes > MAX_CHANNELS) throw invalid('connectLoopbackPair', 'lanes', `an integer from 1 to ${MAX_CHANNELS}`, lanes);
-  if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) throw new InvalidConfigError(`maxMessageSize must be a positive integer, got ${maxMessageSize}`, { maxMessageSize });
-  if (!(timeoutMs > 0)) throw new InvalidConfigError(`timeoutMs must be positive, got ${timeoutMs}`, { timeoutMs });
+  const { lanes = 1, maxMessageSize, timeoutMs = NEGOTIATE_TIMEOUT_MS } = checkOptions('connectLoopbackPair', config, {
+    lanes: { ...intIn(1, MAX_CHANNELS), says: `an integer from 1 to ${MAX_CHANNELS}` },
+    maxMessageSize: intIn(1),
+    timeoutMs: positiveMs,
+  }, 'config');
 
   const { RTCPeerConnection: PolyfillPeerConnection } = await loadPolyfill();
   const create = (): RTCPeerConnection => new PolyfillPeerConnection(loopbackConfiguration({ maxMessageSize })) as unknown as RTCPeerConnection;

@@ -18,6 +18,7 @@
  * on a LAN address has no `crypto.subtle`) and in Node 20 (`globalThis.crypto`).
  */
 import { InvalidConfigError, TallowError, type ErrorDetails } from '../errors';
+import { configObject } from '../transfer/checkOptions';
 
 /** Why an SDP gave no usable fingerprint. */
 export type FingerprintErrorCode = 'ERR_FINGERPRINT_MISSING' | 'ERR_FINGERPRINT_MALFORMED' | 'ERR_FINGERPRINT_UNSUPPORTED';
@@ -101,6 +102,7 @@ const sideLine = (sdps: string | readonly string[], which: 'local' | 'remote'): 
  * fingerprints or no WebCrypto, and with `RangeError` for a bad `digits` or `groupDigits`
  */
 export async function shortAuthString(local: string | readonly string[], remote: string | readonly string[], config: ShortAuthStringConfig = {}): Promise<string> {
+  config = configObject('shortAuthString', config);
   const { digits = 6, groupDigits = 3 } = config;
   if (!Number.isInteger(digits) || digits < 4 || digits > 12) throw new InvalidConfigError(`digits must be an integer from 4 to 12, got ${digits}`, { digits });
   if (!Number.isInteger(groupDigits) || groupDigits < 0) throw new InvalidConfigError(`groupDigits must be a non-negative integer, got ${groupDigits}`, { groupDigits });

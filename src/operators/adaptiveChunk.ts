@@ -8,6 +8,7 @@ import type { Chunk } from '../types';
 import { chunkPolicy, clampChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './chooseChunkSize';
 import { adaptiveChunkRun } from './adaptiveChunkInternals';
 import { subscribeChained } from './subscribeChained';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link adaptiveChunk}. */
 export interface AdaptiveChunkConfig extends ChunkPolicyConfig {
@@ -49,6 +50,7 @@ export const DEFAULT_INITIAL_CHUNK_SIZE = 64 * 1024;
  * @return An operator from byte pieces to chunks.
  */
 export function adaptiveChunk(conditions$: Observable<number | NetworkConditions>, config: AdaptiveChunkConfig = {}): OperatorFunction<Uint8Array, Chunk> {
+  config = configObject('adaptiveChunk', config);
   const initial = clampChunkSize(config.initialSize ?? DEFAULT_INITIAL_CHUNK_SIZE, config);
   const fixed = config.fixedSize === undefined ? undefined : clampChunkSize(config.fixedSize, config);
   const startOffset = config.startOffset ?? 0;

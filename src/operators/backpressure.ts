@@ -5,6 +5,7 @@ import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT, type DataChannelLike, type R
 import { BackpressureRun, type BackpressureSettings } from './backpressureInternals';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, highOfChannel } from './routeInternals';
 import { subscribeChained } from './subscribeChained';
+import { configObject } from '../transfer/checkOptions';
 
 export { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK } from './routeInternals';
 
@@ -132,6 +133,7 @@ const resolve = (config: BackpressureConfig) => {
  * @return An operator that re-emits every {@link Routed} frame, per channel in order, when its channel has room.
  */
 export function backpressure(config: BackpressureConfig = {}): OperatorFunction<Routed, Routed> {
+  config = configObject('backpressure', config);
   const { high, low, maxMessageSize, window, pollIntervalMs, maxBytesPerTask } = resolve(config);
   // Each channel's watermark and resume point: `high` and `low`, or its own (`highOf`).
   const highOf = highOfChannel(high, config.highOf);

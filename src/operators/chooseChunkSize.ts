@@ -4,6 +4,7 @@
  */
 import { InvalidConfigError } from '../errors';
 import { FRAME_HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
+import { configObject } from '../transfer/checkOptions';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE } from '../types';
 
 /** What the policy knows about the path. */
@@ -181,4 +182,4 @@ export function chunkPolicy(conditions: NetworkConditions, config: ChunkPolicyCo
  * @param config Limits of the channel.
  * @return The payload size in bytes.
  */
-export const chooseChunkSize = (conditions: NetworkConditions, config?: ChunkPolicyConfig): number => chunkPolicy(conditions, config).size;
+export const chooseChunkSize = (conditions: NetworkConditions, config?: ChunkPolicyConfig): number => chunkPolicy(conditions, configObject('chooseChunkSize', config)).size;

@@ -5,6 +5,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { FrameDecodeError, InvalidConfigError } from '../errors';
 import { decodeFrame, type DataFrame } from '../protocol/frame';
 import { subscribeChained } from './subscribeChained';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link decodeFrames}. */
 export interface DecodeFramesConfig {
@@ -50,6 +51,7 @@ const payloadOf = (message: unknown): unknown =>
  * on a malformed message.
  */
 export function decodeFrames(config: DecodeFramesConfig = {}): OperatorFunction<unknown, DataFrame> {
+  config = configObject('decodeFrames', config);
   const { transferId, onUnknownTransfer, onMalformed } = config;
   if (transferId !== undefined && (!Number.isInteger(transferId) || transferId < 0 || transferId > 0xffff_ffff)) {
     throw new InvalidConfigError(`transferId must be an unsigned 32-bit integer, got ${transferId}`, { transferId });

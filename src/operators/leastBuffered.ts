@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Bytes, DataChannelLike, Routed } from '../types';
 import { pickLeastBuffered, route, type RouteConfig } from './routeInternals';
+import { configObject } from '../transfer/checkOptions';
 
 /**
  * Sends each frame to the open channel with the least data buffered.
@@ -33,5 +34,6 @@ import { pickLeastBuffered, route, type RouteConfig } from './routeInternals';
  * @return An operator from encoded frames to {@link Routed} frames.
  */
 export function leastBuffered(channels: readonly DataChannelLike[], config: RouteConfig = {}): OperatorFunction<Bytes, Routed> {
+  config = configObject('leastBuffered', config);
   return route('leastBuffered', channels, config, pickLeastBuffered);
 }

@@ -6,6 +6,7 @@ import { InvalidConfigError } from '../errors';
 import type { Chunk } from '../types';
 import { isCount, reorderRun, type ReorderSettings } from './reorderInternals';
 import { subscribeChained } from './subscribeChained';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link reorder}. */
 export interface ReorderConfig {
@@ -81,6 +82,7 @@ export const DEFAULT_REORDER_MAX_BYTES = 64 * 1024 * 1024;
  * @return An operator that reorders chunks.
  */
 export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chunk> {
+  config = configObject('reorder', config);
   const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeoutMs, scheduler = asyncScheduler, onDuplicate, budget } = config;
   if (!isCount(start)) throw new InvalidConfigError(`start must be an integer >= 0, got ${start}`, { start });
   if (!isCount(window) || window < 1) throw new InvalidConfigError(`window must be an integer >= 1, got ${window}`, { window });

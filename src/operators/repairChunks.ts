@@ -9,6 +9,7 @@ import { crc32 } from '../hash/crc32';
 import type { Chunk } from '../types';
 import { RepairRun } from './repairChunksInternals';
 import { subscribeChained } from './subscribeChained';
+import { configObject } from '../transfer/checkOptions';
 
 export { STALL_SCAN_MS } from './repairChunksInternals';
 
@@ -86,6 +87,7 @@ export interface RepairChunksConfig<T extends Chunk = Chunk> {
  * @return an operator that passes intact chunks through
  */
 export function repairChunks<T extends Chunk>(config: RepairChunksConfig<T>): OperatorFunction<T, T> {
+  config = configObject('repairChunks', config);
   const nackDelayMs = config.nackDelayMs ?? 100;
   const endNackDelayMs = config.endNackDelayMs ?? 500;
   const windowSize = config.window ?? 1024;

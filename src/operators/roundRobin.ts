@@ -1,6 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Bytes, DataChannelLike, Routed } from '../types';
 import { pickRoundRobin, route, type RouteConfig } from './routeInternals';
+import { configObject } from '../transfer/checkOptions';
 
 export type { RouteConfig } from './routeInternals';
 
@@ -48,5 +49,6 @@ export type { RouteConfig } from './routeInternals';
  * @return An operator from encoded frames to {@link Routed} frames.
  */
 export function roundRobin(channels: readonly DataChannelLike[], config: RouteConfig = {}): OperatorFunction<Bytes, Routed> {
+  config = configObject('roundRobin', config);
   return route('roundRobin', channels, config, pickRoundRobin);
 }

@@ -7,6 +7,7 @@ import { createSha256, type Sha256Factory } from '../hash/sha256';
 import type { Chunk } from '../types';
 import { subscribeChained } from './subscribeChained';
 import { digestCheck, verifyHashRun, type VerifyHashSettings } from './verifyHashInternals';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link verifyHash}. */
 export interface VerifyHashConfig {
@@ -63,6 +64,7 @@ const HEX64 = /^[0-9a-f]{64}$/i;
  * @return An operator that passes chunks through once verified.
  */
 export function verifyHash(config: VerifyHashConfig = {}): OperatorFunction<Chunk, Chunk> {
+  config = configObject('verifyHash', config);
   const { expected, onDigest, createHash = createSha256, startOffset = 0, checkChunks = true } = config;
   if (!Number.isSafeInteger(startOffset) || startOffset < 0) {
     throw new InvalidConfigError(`startOffset must be a non-negative integer, got ${startOffset}`, { startOffset });

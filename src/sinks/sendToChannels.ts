@@ -3,6 +3,7 @@ import { ChannelClosedError, InvalidConfigError, MessageTooLargeError, SinkWrite
 import type { FramePool } from '../flow/FramePool';
 import { subscribeChained } from '../operators/subscribeChained';
 import { CHROME_MAX_MESSAGE_SIZE, type Routed } from '../types';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link sendToChannels}. */
 export interface SendToChannelsConfig {
@@ -69,6 +70,7 @@ const isClosedFailure = (err: unknown, readyState: string): boolean =>
  * @return An operator from {@link Routed} frames to the byte count of each send.
  */
 export function sendToChannels(config: SendToChannelsConfig = {}): OperatorFunction<Routed, number> {
+  config = configObject('sendToChannels', config);
   const maxMessageSize = config.maxMessageSize ?? CHROME_MAX_MESSAGE_SIZE;
   if (!Number.isInteger(maxMessageSize) || maxMessageSize < 1) {
     throw new InvalidConfigError(`sendToChannels: maxMessageSize must be a positive integer, got ${maxMessageSize}`, { maxMessageSize });

@@ -5,6 +5,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { InvalidConfigError, LimitExceededError } from '../errors';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link toBlob}. */
 export interface ToBlobConfig {
@@ -48,6 +49,7 @@ export interface ToBlobConfig {
  * @return An operator emitting exactly one Blob on completion.
  */
 export function toBlob(config: ToBlobConfig = {}): OperatorFunction<Chunk | Uint8Array, Blob> {
+  config = configObject('toBlob', config);
   const type = config.type ?? '';
   const maxBytes = config.maxBytes ?? Infinity;
   if (!(maxBytes >= 0)) throw new InvalidConfigError(`toBlob maxBytes must be >= 0, got ${maxBytes}`, { maxBytes });

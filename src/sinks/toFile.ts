@@ -7,6 +7,7 @@ import { InvalidConfigError } from '../errors';
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
 import { FileWriteRun } from './toFileInternals';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link toFile}. */
 export interface ToFileConfig {
@@ -71,6 +72,7 @@ export const DEFAULT_FILE_QUEUED_BYTES = 64 * 1024 * 1024;
  * @return An operator emitting one {@link FileWriteResult} on completion.
  */
 export function toFile(path: string, config: ToFileConfig = {}): OperatorFunction<Chunk, FileWriteResult> {
+  config = configObject('toFile', config);
   const flags = config.flags ?? 'w';
   const mode = config.mode;
   const fsync = config.fsync ?? true;

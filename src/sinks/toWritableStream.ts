@@ -6,6 +6,7 @@ import { InvalidConfigError, SinkWriteError, TransferCancelledError } from '../e
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
 import { streamWriteRun } from './toWritableStreamInternals';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link toWritableStream}. */
 export interface ToWritableStreamConfig {
@@ -60,6 +61,7 @@ export function toWritableStream(
   stream: WritableStream<Uint8Array>,
   config: ToWritableStreamConfig = {},
 ): OperatorFunction<Chunk | Uint8Array, number> {
+  config = configObject('toWritableStream', config);
   const maxQueuedBytes = config.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   if (!(maxQueuedBytes > 0)) {
     throw new InvalidConfigError(`toWritableStream maxQueuedBytes must be > 0, got ${maxQueuedBytes}`, { maxQueuedBytes });

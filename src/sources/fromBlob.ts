@@ -6,6 +6,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link fromBlob}. */
 export interface FromBlobConfig extends SourceConfig, StartConfig {}
@@ -38,6 +39,7 @@ export interface FromBlobConfig extends SourceConfig, StartConfig {}
  * @return A cold Observable of pieces; a failed read errors with `SourceReadError` (the cause attached).
  */
 export function fromBlob(blob: Blob, config: FromBlobConfig = {}): Observable<Bytes> {
+  config = configObject('fromBlob', config);
   const start = startOffset(config, 'fromBlob');
   return pullSource(() => {
     // Next byte to read.

@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import { ChannelClosedError } from '../errors';
 import { toBytes } from '../protocol/frame';
 import type { DataChannelLike } from '../types';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link fromChannelMessages}. */
 export interface FromChannelMessagesConfig {
@@ -44,6 +45,7 @@ export interface FromChannelMessagesConfig {
  * @return An Observable of message payloads.
  */
 export function fromChannelMessages(channel: DataChannelLike, config: FromChannelMessagesConfig = {}): Observable<Uint8Array | string> {
+  config = configObject('fromChannelMessages', config);
   const errorOnClose = config.errorOnClose ?? false;
   return new Observable<Uint8Array | string>((subscriber) => {
     const closed = () => {

@@ -8,6 +8,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link fromFilePath}. */
 export interface FromFilePathConfig extends SourceConfig, StartConfig {
@@ -58,6 +59,7 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {
  * with `SourceReadError` (`details.code` `ECHANGED`).
  */
 export function fromFilePath(path: string, config: FromFilePathConfig = {}): Observable<Bytes> {
+  config = configObject('fromFilePath', config);
   const start = startOffset(config, 'fromFilePath');
   return pullSource(async () => {
     let handle: FileHandle;

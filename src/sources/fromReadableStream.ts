@@ -6,6 +6,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link fromReadableStream}. */
 export interface FromReadableStreamConfig extends SourceConfig, StartConfig {}
@@ -43,6 +44,7 @@ export interface FromReadableStreamConfig extends SourceConfig, StartConfig {}
  * (or a locked stream) errors with `SourceReadError`.
  */
 export function fromReadableStream(stream: ReadableStream<Uint8Array>, config: FromReadableStreamConfig = {}): Observable<Bytes> {
+  config = configObject('fromReadableStream', config);
   const start = startOffset(config, 'fromReadableStream');
   return pullSource(() => {
     let reader: ReadableStreamDefaultReader<Uint8Array>;

@@ -6,6 +6,7 @@ import { InvalidConfigError } from '../errors';
 import type { Demand } from '../flow/Demand';
 import type { Bytes } from '../types';
 import { pullRun, readError } from './pullSourceInternals';
+import { configObject } from '../transfer/checkOptions';
 
 /** Something that hands out bytes on request. */
 export interface ByteReader {
@@ -36,6 +37,7 @@ export const DEFAULT_READ_SIZE = 256 * 1024;
  * readers emit synchronously, so sources built on them are marble-testable.
  */
 export function pullSource(open: () => ByteReader | Promise<ByteReader>, config: SourceConfig = {}): Observable<Bytes> {
+  config = configObject('pullSource', config);
   const readSize = config.readSize ?? DEFAULT_READ_SIZE;
   if (!Number.isInteger(readSize) || readSize < 1) {
     throw new InvalidConfigError(`readSize must be a positive integer, got ${readSize}`, { readSize });

@@ -4,7 +4,7 @@
 import { filter, map, pairwise, type Observable } from 'rxjs';
 import type { PeerConnectionLike } from '../types';
 import { sampleDelta } from './sampleDelta';
-import { statsSamples, type StatsSamplesConfig } from './statsSamples';
+import { samplesOf, type StatsSamplesConfig } from './statsSamples';
 
 /** Bit rates over one poll interval, bits/s. */
 export interface Bitrate {
@@ -39,7 +39,7 @@ export interface Bitrate {
  * @return An Observable of bit rates.
  */
 export function bitrate$(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<Bitrate> {
-  return statsSamples(pc, config).pipe(
+  return samplesOf('bitrate$', pc, config).pipe(
     pairwise(),
     map(([a, b]) => sampleDelta(a, b)),
     filter((d) => d.sendBps !== undefined && d.receiveBps !== undefined),

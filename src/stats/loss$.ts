@@ -4,7 +4,7 @@
 import { map, pairwise, type Observable } from 'rxjs';
 import type { PeerConnectionLike } from '../types';
 import { sampleDelta } from './sampleDelta';
-import { statsSamples, type StatsSamplesConfig } from './statsSamples';
+import { samplesOf, type StatsSamplesConfig } from './statsSamples';
 
 /**
  * Emits, from the second poll on, the loss rate (0..1) of the interval since
@@ -30,7 +30,7 @@ import { statsSamples, type StatsSamplesConfig } from './statsSamples';
  * @return An Observable of per-interval loss rates.
  */
 export function loss$(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<number | undefined> {
-  return statsSamples(pc, config).pipe(
+  return samplesOf('loss$', pc, config).pipe(
     pairwise(),
     map(([a, b]) => sampleDelta(a, b).lossRate),
   );

@@ -4,6 +4,7 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { encodeControl, parseControl } from '../protocol/control';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options for {@link pingRtt}. */
 export interface PingConfig {
@@ -54,6 +55,7 @@ const SEQ_LIMIT = 0x1_0000_0000;
  * @return An Observable of round-trip times, ms.
  */
 export function pingRtt(send: (msg: string) => void, messages$: Observable<string>, config: PingConfig = {}): Observable<number> {
+  config = configObject('pingRtt', config);
   const intervalMs = config.intervalMs ?? DEFAULT_PING_INTERVAL;
   const timeoutMs = config.timeoutMs ?? DEFAULT_PING_TIMEOUT;
   const scheduler = config.scheduler ?? asyncScheduler;

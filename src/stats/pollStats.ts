@@ -4,6 +4,7 @@
  */
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError, TallowError } from '../errors';
+import { plain, shown } from '../transfer/checkOptions';
 import type { PeerConnectionLike } from '../types';
 import type { RttUnit, StatsReportLike } from './reportRtt';
 
@@ -56,7 +57,7 @@ export const DEFAULT_FAIL_AFTER = 10;
  * @param config Poll options.
  * @return An Observable of what `read` returned.
  */
-export function pollStats<T>(pc: PeerConnectionLike, read: (report: StatsReportLike, now: number) => T | undefined, config: StatsSamplesConfig = {}): Observable<T> {
+export function pollStats<T>(pc: PeerConnectionLike, read: (report: StatsReportLike, now: number) => T | undefined, config: StatsSamplesConfig = {}, where = 'statsSamples'): Observable<T> {
   const sampleIntervalMs = config.sampleIntervalMs ?? DEFAULT_STATS_INTERVAL;
   const failAfter = config.failAfter ?? DEFAULT_FAIL_AFTER;
   const scheduler = config.scheduler ?? asyncScheduler;
@@ -66,8 +67,9 @@ export function pollStats<T>(pc: PeerConnectionLike, read: (report: StatsReportL
   if (!(failAfter >= 1)) throw new InvalidConfigError(`failAfter must be >= 1, got ${failAfter}`, { failAfter });
 
   return new Observable<T>((subscriber) => {
-    if (typeof pc.getStats !== 'function') {
-      subscriber.error(new TallowError('ERR_STATS_UNSUPPORTED', 'this peer connection has no getStats()'));
+    // `null` or another value where a connection belongs is the same condition, named with the value.
+    if (typeof pc?.getStats !== 'function') {
+      subscriber.error(new TallowError('ERR_STATS_UNSUPPORTED', `${where}: connection has no getStats(), got ${shown(pc)}`, { field: 'connection', value: plain(pc) }));
       return;
     }
     // True while a getStats() call is pending.

@@ -2,6 +2,7 @@
  * The selected candidate pair's round-trip time, sampled from `getStats()`.
  */
 import type { Observable } from 'rxjs';
+import { configObject } from '../transfer/checkOptions';
 import type { PeerConnectionLike } from '../types';
 import { pollStats, type StatsSamplesConfig } from './pollStats';
 import { reportRtt } from './reportRtt';
@@ -29,6 +30,7 @@ import { reportRtt } from './reportRtt';
  * @return An Observable of RTTs, ms.
  */
 export function rtt$(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<number> {
+  config = configObject('rtt$', config);
   const rttUnit = config.rttUnit ?? 'auto';
-  return pollStats(pc, (report) => reportRtt(report, rttUnit)?.ms, config);
+  return pollStats(pc, (report) => reportRtt(report, rttUnit)?.ms, config, 'rtt$');
 }

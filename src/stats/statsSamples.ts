@@ -2,6 +2,7 @@
  * Polls `RTCPeerConnection.getStats()` into a stream of typed samples.
  */
 import type { Observable } from 'rxjs';
+import { configObject } from '../transfer/checkOptions';
 import type { PeerConnectionLike } from '../types';
 import { parseStatsReport, type PeerStatsSample } from './parseStatsReport';
 import { pollStats, type StatsSamplesConfig } from './pollStats';
@@ -17,7 +18,9 @@ export { DEFAULT_FAIL_AFTER, DEFAULT_STATS_INTERVAL, type StatsSamplesConfig } f
  * error the stream with a `TallowError` (`ERR_STATS_FAILED`, the last failure
  * as `cause`). The stream completes when the connection's `connectionState`
  * is `'closed'` at a tick; it stops polling on unsubscribe. A connection
- * without `getStats` errors at once with `ERR_STATS_UNSUPPORTED`.
+ * without `getStats` (or `null`, or anything that is no connection) errors at once with `ERR_STATS_UNSUPPORTED`,
+ * naming the function and the value (`statsSamples: connection has no getStats(), got null`). A `config` that is
+ * not an object throws `InvalidConfigError`.
  *
  * ```
  * getStats: a----b----c----x----d      (x: rejected)
@@ -35,6 +38,12 @@ export { DEFAULT_FAIL_AFTER, DEFAULT_STATS_INTERVAL, type StatsSamplesConfig } f
  * @return An Observable of samples.
  */
 export function statsSamples(pc: PeerConnectionLike, config: StatsSamplesConfig = {}): Observable<PeerStatsSample> {
+  return samplesOf('statsSamples', pc, config);
+}
+
+/** {@link statsSamples} for `where` (`bitrate$`, `loss$`): its errors name that function. */
+export function samplesOf(where: string, pc: PeerConnectionLike, config: StatsSamplesConfig | undefined): Observable<PeerStatsSample> {
+  config = configObject(where, config);
   const rttUnit = config.rttUnit ?? 'auto';
-  return pollStats(pc, (report, now) => parseStatsReport(report, now, rttUnit), config);
+  return pollStats(pc, (report, now) => parseStatsReport(report, now, rttUnit), config, where);
 }

@@ -8,6 +8,7 @@ import { InvalidConfigError } from '../errors';
 import type { ProfileName } from '../transfer/profiles';
 import { addEvent, advance, emptyInterval, emptyWindow, windowStats, type WindowSettings } from './statsWindow';
 import type { StatsInput, TransferStats } from './statsTypes';
+import { configObject } from '../transfer/checkOptions';
 
 export type * from './statsTypes';
 
@@ -77,6 +78,7 @@ export const DEFAULT_BUFFER_FULL_BYTES = 512 * 1024;
  * @return An operator from telemetry events to samples.
  */
 export function transferStats(config: TransferStatsConfig = {}): OperatorFunction<StatsInput, TransferStats> {
+  config = configObject('transferStats', config);
   const scheduler = config.scheduler ?? asyncScheduler;
   const settings: WindowSettings = {
     sampleIntervalMs: config.sampleIntervalMs ?? DEFAULT_SAMPLE_INTERVAL,

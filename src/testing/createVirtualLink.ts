@@ -15,6 +15,7 @@ import type { VirtualGate } from './VirtualGate';
 import { VirtualPipe } from './VirtualPipe';
 import { mulberry32 } from './mulberry32';
 import { emptyTrafficStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
+import { configObject } from '../transfer/checkOptions';
 
 /** Options of `createChannels`: a channel init plus a label prefix. */
 export interface VirtualChannelsInit extends VirtualChannelInit {
@@ -124,6 +125,7 @@ const REVERSE_SEED_MIX = 0x9e37_79b9;
  * @throws InvalidConfigError naming the first bad field.
  */
 export function createVirtualLink(config: VirtualLinkConfig = {}, wiring: VirtualLinkWiring = {}): VirtualLink {
+  config = configObject('createVirtualLink', config);
   const resolved = resolveVirtualLinkConfig(config);
   // The network fields as last set, to resolve `reconfigure` changes against (a default reorderDelayMs follows delayMs).
   let network: VirtualNetworkChanges = Object.fromEntries(NETWORK_FIELDS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]));

@@ -10,6 +10,7 @@ import { VirtualGate } from './VirtualGate';
 import { resolveVirtualNetworkConfig, type ResolvedVirtualNetworkConfig, type VirtualNetworkConfig } from './VirtualNetworkConfig';
 import { VirtualPeerConnection, type VirtualLane, type VirtualSignalling } from './VirtualPeerConnection';
 import { VirtualTimeline } from './VirtualTimeline';
+import { configObject } from '../transfer/checkOptions';
 
 /** The bottleneck's counters and every lane's congestion state. */
 export interface VirtualNetworkStats extends VirtualBottleneckStats {
@@ -74,6 +75,7 @@ export interface VirtualNetwork {
  * @throws InvalidConfigError naming the first bad field.
  */
 export function createVirtualNetwork(config: VirtualNetworkConfig = {}): VirtualNetwork {
+  config = configObject('createVirtualNetwork', config);
   const resolved = resolveVirtualNetworkConfig(config);
   const { scheduler } = resolved;
   const timeline = new VirtualTimeline(scheduler);

@@ -82,7 +82,7 @@ export function shown(value: unknown): string {
 }
 
 /** `details.value`: the value itself when it is plain data, else as {@link shown} (details stay serialisable). */
-const plain = (value: unknown): unknown => (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value) ? value : shown(value));
+export const plain = (value: unknown): unknown => (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value) ? value : shown(value));
 
 /** The error for `field` of `where` (`sendFile`, `directoryTarget`, …) breaking `says`. */
 export const invalid = (where: string, field: string, says: string, value: unknown): InvalidConfigError =>
@@ -101,13 +101,13 @@ export function configObject<T extends object>(where: string, config: T | null |
 
 /**
  * `options` checked against `table`: `undefined` is `{}`; anything but an object (a string, `null`, an array)
- * is an `InvalidConfigError`, and so is a field that breaks its rule.
+ * is an `InvalidConfigError` naming the argument (`field`), and so is a field that breaks its rule.
  */
-export function checkOptions<T extends object>(where: string, options: T | undefined, table: RuleTable): T {
-  options = configObject(where, options, 'options');
-  for (const field of Object.keys(table)) {
-    const value = (options as Record<string, unknown>)[field];
-    if (value !== undefined && !table[field].test(value)) throw invalid(where, field, table[field].says, value);
+export function checkOptions<T extends object>(where: string, options: T | undefined, table: RuleTable, field = 'options'): T {
+  options = configObject(where, options, field);
+  for (const key of Object.keys(table)) {
+    const value = (options as Record<string, unknown>)[key];
+    if (value !== undefined && !table[key].test(value)) throw invalid(where, key, table[key].says, value);
   }
   return options;
 }

@@ -4,6 +4,7 @@
  * with hand-made samples.
  */
 import { resolveLaneControllerConfig, type LaneControllerConfig, type ResolvedLaneControllerConfig } from './laneControllerConfig';
+import { configObject } from './checkOptions';
 
 /** What the controller does. */
 export type LaneAction = 'add' | 'hold' | 'shed';
@@ -110,6 +111,7 @@ const isValid = (s: LaneSample): boolean =>
  * @return The verdict and its reason.
  */
 export function decideLanes(sample: LaneSample, config: LaneControllerConfig | ResolvedLaneControllerConfig = {}): LaneVerdict {
+  config = configObject('decideLanes', config);
   const c = resolveLaneControllerConfig(config);
   if (!isValid(sample)) return verdict('hold', 'no-data');
   const { goodputBytesPerSecond: goodput, rttMs, rttMinMs, lossRate, lanes, sinceChangeMs } = sample;

@@ -9,7 +9,7 @@ import { fromBytes } from '../sources/fromBytes';
 import { fromReadableStream } from '../sources/fromReadableStream';
 import type { SourceConfig } from '../sources/pullSource';
 import type { Bytes } from '../types';
-import { invalid, shown } from './checkOptions';
+import { configObject, invalid, shown } from './checkOptions';
 
 /** Where to read: `[start, end)`. */
 export interface ReadRange extends SourceConfig {
@@ -110,9 +110,11 @@ export function describeFile(input: FileInput, meta: FileMeta = {}): FileDescrip
 /**
  * Describes a WHATWG ReadableStream of known size. Streams can be read once,
  * from the start, so such a transfer cannot resume. A `size` that is not an
- * integer in [0, 2^53 - 1] fails the send at subscription (`InvalidConfigError`).
+ * integer in [0, 2^53 - 1] fails the send at subscription (`InvalidConfigError`); a `meta` that is not an
+ * object (`null`) throws it at once.
  */
 export function streamFile(stream: ReadableStream<Uint8Array>, meta: FileMeta & { size: number }): FileDescriptor {
+  meta = configObject('streamFile', meta, 'meta');
   let used = false;
   return {
     name: meta.name ?? 'stream.bin',

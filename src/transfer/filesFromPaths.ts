@@ -9,6 +9,7 @@ import { fromFilePath } from '../sources/fromFilePath';
 import type { FileSet, SkippedInput } from './FileSet';
 import { limitBytes, type FileDescriptor } from './fileInput';
 import { fileSetOf, mapLimited, type Collected } from './filesFromBrowser';
+import { checkOptions, intIn, invalid, limit } from './checkOptions';
 
 /** Options for {@link filesFromPaths}. */
 export interface FilesFromPathsConfig {
@@ -63,14 +64,15 @@ interface Walk extends Collected {
  * ```
  *
  * @see fileFromPath
- * @param paths files and folders to send
- * @param config `concurrency` (default 32) and `maxFiles` (default 100 000)
+ * @param paths an array of the files and folders to send (`[path]` for one: a string alone is an `InvalidConfigError`)
+ * @param config `concurrency` (default 32) and `maxFiles` (default 100 000); not an object (`null`), or a field
+ * out of range, is an `InvalidConfigError`
  * @return the set, with seekable descriptors (size and mtime from the walk's `lstat`). A path that cannot
  * be stat-ed, or a top folder that cannot be listed, is a `SourceReadError`; two paths with the same
  * basename are an `InvalidConfigError` naming both; more than `maxFiles` files a `LimitExceededError`.
  */
 export async function filesFromPaths(paths: readonly string[], config: FilesFromPathsConfig = {}): Promise<FileSet> {
-  const { concurrency, maxFiles } = checkConfig(config);
+  const { concurrency = DEFAULT_CONCURRENCY, maxFiles = DEFAULT_MAX_FILES } = checkOptions('filesFromPaths', config, { concurrency: intIn(1), maxFiles: limit }, 'config');
   const roots = namedRoots(paths);
   const walk: Walk = { files: [], folders: [], skipped: [], listed: [], maxFiles };
   const stats = await mapLimited(roots, concurrency, statRoot);
@@ -81,14 +83,10 @@ export async function filesFromPaths(paths: readonly string[], config: FilesFrom
   return fileSetOf(walk, roots.map((r) => r.rel));
 }
 
-const checkConfig = ({ concurrency = DEFAULT_CONCURRENCY, maxFiles = DEFAULT_MAX_FILES }: FilesFromPathsConfig) => {
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidConfigError(`filesFromPaths: concurrency must be a positive integer, got ${concurrency}`, { concurrency });
-  if (!(maxFiles >= 0)) throw new InvalidConfigError(`filesFromPaths: maxFiles must be >= 0, got ${maxFiles}`, { maxFiles });
-  return { concurrency, maxFiles };
-};
-
 /** Each argument with its name in the set (its basename). Checked before anything is read. */
 const namedRoots = (paths: readonly string[]): Found[] => {
+  // A string is one path's characters, not a list of paths: `filesFromPaths('data')` said "paths.map is not a function".
+  if (!Array.isArray(paths)) throw invalid('filesFromPaths', 'paths', 'an array of paths (`[path]` for one)', paths);
   const given = new Map<string, string>();
   return paths.map((path) => {
     if (typeof path !== 'string' || path === '') throw new InvalidConfigError(`filesFromPaths needs non-empty path strings, got ${JSON.stringify(path)}`, { path });

@@ -8,6 +8,7 @@ import type { LaneChange } from '../stats/statsTypes';
 import { decideLanes, type LaneAction, type LaneReason, type LaneSample } from './decideLanes';
 import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneSampleOf, type LaneState, type TimedMeasurement } from './laneControllerSample';
+import { configObject } from './checkOptions';
 
 /**
  * One measurement, every sampling interval (e.g. every RTT or 250 ms), over that interval alone: the
@@ -83,6 +84,7 @@ const addStep = (lanes: number, rampShare: number, maxLanes: number): number => 
  * @throws InvalidConfigError for a bad option, at once.
  */
 export function laneController(options: LaneControllerOptions = {}): OperatorFunction<LaneMeasurement, LaneDecision> {
+  options = configObject('laneController', options, 'options');
   const { scheduler = asyncScheduler, ...thresholds } = options;
   const config = resolveLaneControllerConfig(thresholds);
   return (source) =>

@@ -204,3 +204,14 @@ describe('whole transfers with every channel in the worker (virtual time)', () =
     expect(adopted[1]).toBeGreaterThan(3);
   });
 });
+
+describe('channelsInWorker: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', async () => {
+    const error = await channelsInWorker(undefined as never, null as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'channelsInWorker: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

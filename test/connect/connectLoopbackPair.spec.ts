@@ -90,6 +90,18 @@ describe('connectLoopbackPair', () => {
     await expect(connectLoopbackPair(config)).rejects.toBeInstanceOf(InvalidConfigError);
   });
 
+  it('rejects a config that is not an object, naming it: null threw a TypeError, 5, "x" and [] connected (an outside check)', async () => {
+    for (const [config, value, shown] of [[null, null, 'null'], [5, 5, '5'], ['x', 'x', '"x"'], [[], '[]', '[]']] as const) {
+      // A pair that connects anyway is closed, so a failing check leaves nothing open.
+      const outcome = await connectLoopbackPair(config as never).then(
+        async (pair) => (await pair.close(), pair),
+        (e: unknown) => e,
+      );
+      expect(outcome, shown).toBeInstanceOf(InvalidConfigError);
+      expect(outcome).toMatchObject({ message: `connectLoopbackPair: config must be an object, got ${shown}`, details: { field: 'config', value } });
+    }
+  });
+
   it('names the option and shows the value as given: lanes "2" is not 2', async () => {
     const error = await connectLoopbackPair({ lanes: '2' as never }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidConfigError);

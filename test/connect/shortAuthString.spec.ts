@@ -146,3 +146,14 @@ describe('shortAuthString on real node-datachannel connections (127.0.0.1)', () 
     expect(remoteOfA).not.toBe(localOfB);
   });
 });
+
+describe('shortAuthString: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', async () => {
+    const error = await shortAuthString('', '', null as never).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'shortAuthString: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -3,6 +3,7 @@ import { SourceReadError } from '../../src/errors';
 import { Demand } from '../../src/flow/Demand';
 import { pullSource, type ByteReader } from '../../src/sources/pullSource';
 import { pattern } from '../helpers/marbles';
+import { InvalidConfigError } from '../../src/errors';
 
 /** A synchronous reader over a buffer that counts what it has read. */
 const counting = (data: Uint8Array) => {
@@ -98,5 +99,18 @@ describe('pullSource with a synchronous, endless reader', () => {
       .subscribe((b) => got.push(b.length));
     expect(got).toEqual([1, 1]);
     expect(reads).toBe(2);
+  });
+});
+
+describe('pullSource: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      pullSource(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'pullSource: config must be an object, got null', details: { field: 'config', value: null } });
   });
 });

@@ -285,3 +285,16 @@ describe('adaptiveChunk startOffset', () => {
     expect(() => adaptiveChunk(NEVER, { startOffset: -1 })).toThrow(/startOffset/);
   });
 });
+
+describe('adaptiveChunk: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      adaptiveChunk(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'adaptiveChunk: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

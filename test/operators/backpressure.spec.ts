@@ -712,3 +712,16 @@ describe('backpressure', () => {
     });
   });
 });
+
+describe('backpressure: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      backpressure(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'backpressure: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -124,3 +124,16 @@ describe('clampChunkSize', () => {
     expect(() => clampChunkSize(1000, { minChunk: -1 })).toThrow(InvalidConfigError);
   });
 });
+
+describe('chooseChunkSize: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      chooseChunkSize({ rttMs: 1 }, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'chooseChunkSize: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -149,3 +149,16 @@ describe('decodeFrames onMalformed', () => {
     ).rejects.toBeInstanceOf(FrameDecodeError);
   });
 });
+
+describe('decodeFrames: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      decodeFrames(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'decodeFrames: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

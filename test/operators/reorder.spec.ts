@@ -279,3 +279,20 @@ describe('reorder', () => {
     );
   });
 });
+
+describe('reorder: a config that is not an object (an outside check)', () => {
+  it('null or a number is an InvalidConfigError naming config, not a TypeError ("reading \'start\'")', () => {
+    for (const [config, value] of [[null, null], [5, 5], ['strict', 'strict']] as const) {
+      let error: unknown;
+      try {
+        reorder(config as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidConfigError);
+      expect(error).toMatchObject({ details: { field: 'config', value } });
+    }
+    expect(() => reorder(null as never)).toThrow('reorder: config must be an object, got null');
+    expect(() => reorder(undefined)).not.toThrow();
+  });
+});

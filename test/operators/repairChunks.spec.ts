@@ -235,3 +235,16 @@ describe('repairChunks timers', () => {
     });
   });
 });
+
+describe('repairChunks: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      repairChunks(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'repairChunks: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

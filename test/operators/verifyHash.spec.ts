@@ -304,3 +304,16 @@ describe('verifyHash checkChunks: false', () => {
     await expect(lastValueFrom(of(bad).pipe(verifyHash({ expected: 'a'.repeat(64), checkChunks: false })))).rejects.toBeInstanceOf(HashMismatchError);
   });
 });
+
+describe('verifyHash: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      verifyHash(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'verifyHash: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

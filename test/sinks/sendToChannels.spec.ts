@@ -271,3 +271,16 @@ describe('sendToChannels with a stack that throws a plain "closed" error', () =>
     await expect(lastValueFrom(of({ channel: other, frame: new Uint8Array(4) }).pipe(sendToChannels()))).rejects.toBeInstanceOf(SinkWriteError);
   });
 });
+
+describe('sendToChannels: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      sendToChannels(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'sendToChannels: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -101,3 +101,16 @@ describe('toBlob', () => {
     expect(() => toBlob({ maxBytes: -1 })).toThrow(InvalidConfigError);
   });
 });
+
+describe('toBlob: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      toBlob(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'toBlob: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -310,3 +310,16 @@ describe('toFile', () => {
     await vi.waitFor(() => expect(hooks.closes).toEqual([1]));
   });
 });
+
+describe('toFile: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      toFile('out.bin', null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'toFile: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -203,3 +203,16 @@ describe('toWritableStream', () => {
     expect(received.map((r) => r[0])).toEqual([z.data[0], x.data[0], y.data[0]]);
   });
 });
+
+describe('toWritableStream: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      toWritableStream(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'toWritableStream: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

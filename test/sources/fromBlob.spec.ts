@@ -5,6 +5,7 @@ import { Demand } from '../../src/flow/Demand';
 import { fromBlob } from '../../src/sources/fromBlob';
 import { firstDifference, pattern } from '../helpers/bytes';
 import { concat, describeSourceConformance, record, settle, type ReadCounter } from './sourceConformance';
+import { InvalidConfigError } from '../../src/errors';
 
 /** `pattern()` bytes as a BlobPart (they always own an ArrayBuffer). */
 const part = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
@@ -72,5 +73,18 @@ describe('fromBlob', () => {
     expect(err.cause).toBe(cause);
     expect(err.details).toMatchObject({ offset: 50, size: 100 });
     expect(rec.bytes).toBe(50);
+  });
+});
+
+describe('fromBlob: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      fromBlob(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'fromBlob: config must be an object, got null', details: { field: 'config', value: null } });
   });
 });

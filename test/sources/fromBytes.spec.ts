@@ -108,3 +108,16 @@ describe('fromBytes', () => {
     expect(() => fromBytes(bytes, { readSize: 0 })).toThrow(InvalidConfigError);
   });
 });
+
+describe('fromBytes: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      fromBytes(new Uint8Array(1), null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'fromBytes: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

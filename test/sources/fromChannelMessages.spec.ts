@@ -4,6 +4,7 @@ import { ChannelClosedError, FrameDecodeError } from '../../src/errors';
 import { fromChannelMessages } from '../../src/sources/fromChannelMessages';
 import { FakeChannel } from '../helpers/fakeChannel';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { InvalidConfigError } from '../../src/errors';
 
 describe('fromChannelMessages', () => {
   it('emits binary messages as Uint8Array and strings as they are, then completes on close', () => {
@@ -116,5 +117,18 @@ describe('fromChannelMessages', () => {
     expect(got).toEqual(['m0', 'm1']);
     expect(delivered).toBe(2);
     expect(ch.listenerCount()).toBe(0);
+  });
+});
+
+describe('fromChannelMessages: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      fromChannelMessages(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'fromChannelMessages: config must be an object, got null', details: { field: 'config', value: null } });
   });
 });

@@ -9,6 +9,7 @@ import { Demand } from '../../src/flow/Demand';
 import { fromFilePath } from '../../src/sources/fromFilePath';
 import { pattern } from '../helpers/marbles';
 import { describeSourceConformance, expectPieces, record, settle } from './sourceConformance';
+import { InvalidConfigError } from '../../src/errors';
 
 /** Every handle the source opens is wrapped: reads are counted and closes recorded. */
 const hooks = vi.hoisted(() => ({
@@ -239,5 +240,18 @@ describe('fromFilePath', () => {
       await vi.waitFor(() => expect(openFds()).toBe(fds));
       expect(hooks.closes).toEqual([1]);
     });
+  });
+});
+
+describe('fromFilePath: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      fromFilePath('in.bin', null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'fromFilePath: config must be an object, got null', details: { field: 'config', value: null } });
   });
 });

@@ -10,6 +10,7 @@ import { DEFAULT_READ_SIZE } from '../../src/sources/pullSource';
 import { fromNodeReadable } from '../../src/sources/fromNodeReadable';
 import { pattern } from '../helpers/marbles';
 import { describeSourceConformance, expectPieces, record, settle, type ReadCounter } from './sourceConformance';
+import { InvalidConfigError } from '../../src/errors';
 
 /**
  * A Readable over `data` that pushes one chunk of `chunkSize` per `_read`, buffers
@@ -169,5 +170,18 @@ describe('fromNodeReadable', () => {
     const rec = record(fromNodeReadable(duck, { readSize: 1000 }));
     await rec.done;
     expectPieces(rec.pieces, pattern(5000), 1000);
+  });
+});
+
+describe('fromNodeReadable: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      fromNodeReadable(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'fromNodeReadable: config must be an object, got null', details: { field: 'config', value: null } });
   });
 });

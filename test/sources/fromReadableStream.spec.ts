@@ -5,6 +5,7 @@ import { DEFAULT_READ_SIZE } from '../../src/sources/pullSource';
 import { fromReadableStream } from '../../src/sources/fromReadableStream';
 import { pattern } from '../helpers/marbles';
 import { describeSourceConformance, expectPieces, record, settle, type ReadCounter } from './sourceConformance';
+import { InvalidConfigError } from '../../src/errors';
 
 /**
  * A pull-based byte stream over `data` in chunks of `chunkSize`, with no read-ahead
@@ -151,5 +152,18 @@ describe('fromReadableStream', () => {
     const rec = record(fromReadableStream(new Blob([data as Uint8Array<ArrayBuffer>]).stream(), { readSize: 50_000 }));
     await rec.done;
     expectPieces(rec.pieces, data, 50_000);
+  });
+});
+
+describe('fromReadableStream: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      fromReadableStream(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'fromReadableStream: config must be an object, got null', details: { field: 'config', value: null } });
   });
 });

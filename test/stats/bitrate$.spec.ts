@@ -1,7 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bitrate$ } from '../../src/stats/bitrate$';
 import { testScheduler } from '../helpers/marbles';
 import { chromiumReport, fakePeer, ndcReport } from './fakePeer';
+import { InvalidConfigError, TallowError } from '../../src/errors';
 
 describe('bitrate$', () => {
   it('turns byte deltas over time into bits/s', () => {
@@ -26,5 +27,19 @@ describe('bitrate$', () => {
         c: { intervalMs: 1000, sendBps: 8000, receiveBps: 0, payloadSendBps: 4000, payloadReceiveBps: 0 },
       });
     });
+  });
+});
+
+describe('bitrate$: a connection or config of the wrong type (an outside check)', () => {
+  it('a null connection errors with ERR_STATS_UNSUPPORTED naming it (it errored with a TypeError)', () => {
+    let error: unknown;
+    bitrate$(null as never).subscribe({ error: (e: unknown) => (error = e) }).unsubscribe();
+    expect(error).toBeInstanceOf(TallowError);
+    expect(error).toMatchObject({ code: 'ERR_STATS_UNSUPPORTED', message: 'bitrate$: connection has no getStats(), got null', details: { field: 'connection', value: null } });
+  });
+
+  it('a null config is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    expect(() => bitrate$({} as never, null as never)).toThrow(InvalidConfigError);
+    expect(() => bitrate$({} as never, null as never)).toThrow('bitrate$: config must be an object, got null');
   });
 });

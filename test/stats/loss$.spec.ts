@@ -1,7 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loss$ } from '../../src/stats/loss$';
 import { testScheduler } from '../helpers/marbles';
 import { chromiumReport, fakePeer, ndcReport } from './fakePeer';
+import { InvalidConfigError, TallowError } from '../../src/errors';
 
 describe('loss$', () => {
   it('emits per-interval Chromium discard rates from deltas, starting at the second poll', () => {
@@ -25,5 +26,19 @@ describe('loss$', () => {
       const pc = fakePeer((n) => ndcReport(n * 1000, 1));
       expectObservable(loss$(pc, { sampleIntervalMs: 10, scheduler: ts }), '25ms !').toBe('10ms a 9ms a', { a: undefined });
     });
+  });
+});
+
+describe('loss$: a connection or config of the wrong type (an outside check)', () => {
+  it('a null connection errors with ERR_STATS_UNSUPPORTED naming it (it errored with a TypeError)', () => {
+    let error: unknown;
+    loss$(null as never).subscribe({ error: (e: unknown) => (error = e) }).unsubscribe();
+    expect(error).toBeInstanceOf(TallowError);
+    expect(error).toMatchObject({ code: 'ERR_STATS_UNSUPPORTED', message: 'loss$: connection has no getStats(), got null', details: { field: 'connection', value: null } });
+  });
+
+  it('a null config is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    expect(() => loss$({} as never, null as never)).toThrow(InvalidConfigError);
+    expect(() => loss$({} as never, null as never)).toThrow('loss$: config must be an object, got null');
   });
 });

@@ -89,3 +89,16 @@ describe('pingRtt', () => {
     expect(() => pingRtt(() => undefined, new Subject(), { timeoutMs: -1 })).toThrow(InvalidConfigError);
   });
 });
+
+describe('pingRtt: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      pingRtt(undefined as never, undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'pingRtt: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -1,7 +1,8 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rtt$ } from '../../src/stats/rtt$';
 import { testScheduler } from '../helpers/marbles';
 import { chromiumReport, fakePeer, ndcReport } from './fakePeer';
+import { InvalidConfigError, TallowError } from '../../src/errors';
 
 describe('rtt$', () => {
   it('emits node-datachannel RTTs as they are (ms)', () => {
@@ -20,5 +21,19 @@ describe('rtt$', () => {
       );
       expectObservable(rtt$(pc, { sampleIntervalMs: 10, scheduler: ts }), '25ms !').toBe('a 19ms c', { a: 10, c: 30 });
     });
+  });
+});
+
+describe('rtt$: a connection or config of the wrong type (an outside check)', () => {
+  it('a null connection errors with ERR_STATS_UNSUPPORTED naming it (it errored with a TypeError)', () => {
+    let error: unknown;
+    rtt$(null as never).subscribe({ error: (e: unknown) => (error = e) }).unsubscribe();
+    expect(error).toBeInstanceOf(TallowError);
+    expect(error).toMatchObject({ code: 'ERR_STATS_UNSUPPORTED', message: 'rtt$: connection has no getStats(), got null', details: { field: 'connection', value: null } });
+  });
+
+  it('a null config is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    expect(() => rtt$({} as never, null as never)).toThrow(InvalidConfigError);
+    expect(() => rtt$({} as never, null as never)).toThrow('rtt$: config must be an object, got null');
   });
 });

@@ -134,3 +134,17 @@ describe('statsSamples', () => {
     expect(got).toEqual([10, 20, 30]);
   });
 });
+
+describe('statsSamples: a connection or config of the wrong type (an outside check)', () => {
+  it('a null connection errors with ERR_STATS_UNSUPPORTED naming it (it errored with a TypeError)', () => {
+    let error: unknown;
+    statsSamples(null as never).subscribe({ error: (e: unknown) => (error = e) }).unsubscribe();
+    expect(error).toBeInstanceOf(TallowError);
+    expect(error).toMatchObject({ code: 'ERR_STATS_UNSUPPORTED', message: 'statsSamples: connection has no getStats(), got null', details: { field: 'connection', value: null } });
+  });
+
+  it('a null config is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    expect(() => statsSamples({} as never, null as never)).toThrow(InvalidConfigError);
+    expect(() => statsSamples({} as never, null as never)).toThrow('statsSamples: config must be an object, got null');
+  });
+});

@@ -255,3 +255,16 @@ describe('transferStats', () => {
     }
   });
 });
+
+describe('transferStats: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      transferStats(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'transferStats: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

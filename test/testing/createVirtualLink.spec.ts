@@ -561,3 +561,18 @@ describe('createVirtualLink', () => {
     });
   });
 });
+
+describe('createVirtualLink: a config that is not an object (an outside check)', () => {
+  it('null or a string is an InvalidConfigError naming config, not a TypeError ("reading \'scheduler\'")', () => {
+    for (const [config, shown] of [[null, 'null'], ['x', '"x"']] as const) {
+      let error: unknown;
+      try {
+        createVirtualLink(config as never);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(InvalidConfigError);
+      expect(error).toMatchObject({ message: `createVirtualLink: config must be an object, got ${shown}`, details: { field: 'config', value: config } });
+    }
+  });
+});

@@ -177,3 +177,16 @@ describe('createVirtualNetwork', () => {
     }
   });
 });
+
+describe('createVirtualNetwork: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      createVirtualNetwork(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'createVirtualNetwork: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -161,3 +161,17 @@ describe('filesFromPaths', () => {
     expect(set.skipped).toEqual([]);
   });
 });
+
+describe('filesFromPaths: arguments of the wrong type (an outside check)', () => {
+  it('a string instead of an array of paths is an InvalidConfigError naming paths ("paths.map is not a function")', async () => {
+    const error = await filesFromPaths('data' as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'filesFromPaths: paths must be an array of paths (`[path]` for one), got "data"', details: { field: 'paths', value: 'data' } });
+  });
+
+  it('a null config is an InvalidConfigError naming config (it threw a TypeError)', async () => {
+    const error = await filesFromPaths([], null as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'filesFromPaths: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -106,3 +106,16 @@ describe('decideLanes', () => {
     expect(fieldOf({ settleMs: Number.NaN })).toBe('settleMs');
   });
 });
+
+describe('decideLanes: config that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      decideLanes(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'decideLanes: config must be an object, got null', details: { field: 'config', value: null } });
+  });
+});

@@ -117,3 +117,16 @@ describe('laneController', () => {
     expect(() => laneController({ maxLanes: 0 })).toThrow(InvalidConfigError);
   });
 });
+
+describe('laneController: an options argument that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming options (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      laneController(null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'laneController: options must be an object, got null', details: { field: 'options', value: null } });
+  });
+});

@@ -42,3 +42,16 @@ describe('streamFile', () => {
     expect(() => desc.read({})).toThrow(InvalidConfigError);
   });
 });
+
+describe('streamFile: meta that is not an object (an outside check)', () => {
+  it('null is an InvalidConfigError naming meta (it threw a TypeError)', () => {
+    let error: unknown;
+    try {
+      streamFile(undefined as never, null as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect(error).toMatchObject({ message: 'streamFile: meta must be an object, got null', details: { field: 'meta', value: null } });
+  });
+});
