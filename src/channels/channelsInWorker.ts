@@ -23,7 +23,7 @@ import { ChannelWorker, type WorkerLike } from './ChannelWorker';
 import { CHANNEL_WORKER_SOURCE } from './channelWorkerSource';
 import { canStartBlobWorker, startBlobWorker } from '../hash/startBlobWorker';
 import { workerOf } from './inWorker';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options of {@link channelsInWorker}. */
 export interface ChannelsInWorkerConfig {

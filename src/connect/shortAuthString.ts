@@ -18,7 +18,7 @@
  * on a LAN address has no `crypto.subtle`) and in Node 20 (`globalThis.crypto`).
  */
 import { InvalidConfigError, TallowError, type ErrorDetails } from '../errors';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Why an SDP gave no usable fingerprint. */
 export type FingerprintErrorCode = 'ERR_FINGERPRINT_MISSING' | 'ERR_FINGERPRINT_MALFORMED' | 'ERR_FINGERPRINT_UNSUPPORTED';

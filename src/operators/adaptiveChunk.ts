@@ -8,7 +8,7 @@ import type { Chunk } from '../types';
 import { chunkPolicy, clampChunkSize, type ChunkPolicyConfig, type NetworkConditions } from './chooseChunkSize';
 import { adaptiveChunkRun } from './adaptiveChunkInternals';
 import { subscribeChained } from './subscribeChained';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link adaptiveChunk}. */
 export interface AdaptiveChunkConfig extends ChunkPolicyConfig {

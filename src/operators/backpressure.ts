@@ -5,7 +5,7 @@ import { CHROME_MAX_MESSAGE_SIZE, SEND_QUEUE_LIMIT, type DataChannelLike, type R
 import { BackpressureRun, type BackpressureSettings } from './backpressureInternals';
 import { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK, highOfChannel } from './routeInternals';
 import { subscribeChained } from './subscribeChained';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 export { DEFAULT_HIGH_WATER_MARK, DEFAULT_LOW_WATER_MARK } from './routeInternals';
 

@@ -4,7 +4,7 @@
  */
 import { InvalidConfigError } from '../errors';
 import { FRAME_HEADER_SIZE, MAX_FRAME_PAYLOAD } from '../protocol/frame';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE } from '../types';
 
 /** What the policy knows about the path. */

@@ -5,7 +5,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { FrameDecodeError, InvalidConfigError } from '../errors';
 import { decodeFrame, type DataFrame } from '../protocol/frame';
 import { subscribeChained } from './subscribeChained';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link decodeFrames}. */
 export interface DecodeFramesConfig {

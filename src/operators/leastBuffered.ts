@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Bytes, DataChannelLike, Routed } from '../types';
 import { pickLeastBuffered, route, type RouteConfig } from './routeInternals';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /**
  * Sends each frame to the open channel with the least data buffered.

@@ -6,7 +6,7 @@ import { InvalidConfigError } from '../errors';
 import type { Chunk } from '../types';
 import { isCount, reorderRun, type ReorderSettings } from './reorderInternals';
 import { subscribeChained } from './subscribeChained';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link reorder}. */
 export interface ReorderConfig {

@@ -9,7 +9,7 @@ import { crc32 } from '../hash/crc32';
 import type { Chunk } from '../types';
 import { RepairRun } from './repairChunksInternals';
 import { subscribeChained } from './subscribeChained';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 export { STALL_SCAN_MS } from './repairChunksInternals';
 

@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Bytes, DataChannelLike, Routed } from '../types';
 import { pickRoundRobin, route, type RouteConfig } from './routeInternals';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 export type { RouteConfig } from './routeInternals';
 

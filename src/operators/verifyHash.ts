@@ -7,7 +7,7 @@ import { createSha256, type Sha256Factory } from '../hash/sha256';
 import type { Chunk } from '../types';
 import { subscribeChained } from './subscribeChained';
 import { digestCheck, verifyHashRun, type VerifyHashSettings } from './verifyHashInternals';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link verifyHash}. */
 export interface VerifyHashConfig {

@@ -3,7 +3,7 @@ import { ChannelClosedError, InvalidConfigError, MessageTooLargeError, SinkWrite
 import type { FramePool } from '../flow/FramePool';
 import { subscribeChained } from '../operators/subscribeChained';
 import { CHROME_MAX_MESSAGE_SIZE, type Routed } from '../types';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link sendToChannels}. */
 export interface SendToChannelsConfig {

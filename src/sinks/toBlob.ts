@@ -5,7 +5,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { InvalidConfigError, LimitExceededError } from '../errors';
 import { subscribeChained } from '../operators/subscribeChained';
 import type { Chunk } from '../types';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link toBlob}. */
 export interface ToBlobConfig {

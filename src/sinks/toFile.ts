@@ -7,7 +7,7 @@ import { InvalidConfigError } from '../errors';
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
 import { FileWriteRun } from './toFileInternals';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link toFile}. */
 export interface ToFileConfig {

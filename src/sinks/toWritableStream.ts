@@ -6,7 +6,7 @@ import { InvalidConfigError, SinkWriteError, TransferCancelledError } from '../e
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
 import { streamWriteRun } from './toWritableStreamInternals';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link toWritableStream}. */
 export interface ToWritableStreamConfig {

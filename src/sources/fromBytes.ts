@@ -5,7 +5,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link fromBytes}. */
 export interface FromBytesConfig extends SourceConfig, StartConfig {}

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { ChannelClosedError } from '../errors';
 import { toBytes } from '../protocol/frame';
 import type { DataChannelLike } from '../types';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link fromChannelMessages}. */
 export interface FromChannelMessagesConfig {

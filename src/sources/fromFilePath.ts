@@ -8,7 +8,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link fromFilePath}. */
 export interface FromFilePathConfig extends SourceConfig, StartConfig {

@@ -6,7 +6,7 @@ import type { Bytes } from '../types';
 import { nodeReadableReader } from './fromNodeReadableInternals';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** The members of a Node.js `Readable` that {@link fromNodeReadable} uses. */
 export interface NodeReadableLike {

@@ -6,7 +6,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link fromReadableStream}. */
 export interface FromReadableStreamConfig extends SourceConfig, StartConfig {}

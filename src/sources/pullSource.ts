@@ -6,7 +6,7 @@ import { InvalidConfigError } from '../errors';
 import type { Demand } from '../flow/Demand';
 import type { Bytes } from '../types';
 import { pullRun, readError } from './pullSourceInternals';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Something that hands out bytes on request. */
 export interface ByteReader {

@@ -4,7 +4,7 @@
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { encodeControl, parseControl } from '../protocol/control';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options for {@link pingRtt}. */
 export interface PingConfig {

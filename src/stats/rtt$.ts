@@ -2,7 +2,7 @@
  * The selected candidate pair's round-trip time, sampled from `getStats()`.
  */
 import type { Observable } from 'rxjs';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 import type { PeerConnectionLike } from '../types';
 import { pollStats, type StatsSamplesConfig } from './pollStats';
 import { reportRtt } from './reportRtt';

@@ -2,7 +2,7 @@
  * Polls `RTCPeerConnection.getStats()` into a stream of typed samples.
  */
 import type { Observable } from 'rxjs';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 import type { PeerConnectionLike } from '../types';
 import { parseStatsReport, type PeerStatsSample } from './parseStatsReport';
 import { pollStats, type StatsSamplesConfig } from './pollStats';

@@ -8,7 +8,7 @@ import { InvalidConfigError } from '../errors';
 import type { ProfileName } from '../transfer/profiles';
 import { addEvent, advance, emptyInterval, emptyWindow, windowStats, type WindowSettings } from './statsWindow';
 import type { StatsInput, TransferStats } from './statsTypes';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 export type * from './statsTypes';
 

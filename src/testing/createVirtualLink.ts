@@ -15,7 +15,7 @@ import type { VirtualGate } from './VirtualGate';
 import { VirtualPipe } from './VirtualPipe';
 import { mulberry32 } from './mulberry32';
 import { emptyTrafficStats, type VirtualLinkStats, type VirtualTrafficStats } from './VirtualStats';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** Options of `createChannels`: a channel init plus a label prefix. */
 export interface VirtualChannelsInit extends VirtualChannelInit {

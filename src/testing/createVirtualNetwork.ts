@@ -10,7 +10,7 @@ import { VirtualGate } from './VirtualGate';
 import { resolveVirtualNetworkConfig, type ResolvedVirtualNetworkConfig, type VirtualNetworkConfig } from './VirtualNetworkConfig';
 import { VirtualPeerConnection, type VirtualLane, type VirtualSignalling } from './VirtualPeerConnection';
 import { VirtualTimeline } from './VirtualTimeline';
-import { configObject } from '../transfer/checkOptions';
+import { configObject } from '../configObject';
 
 /** The bottleneck's counters and every lane's congestion state. */
 export interface VirtualNetworkStats extends VirtualBottleneckStats {

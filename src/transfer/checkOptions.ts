@@ -7,6 +7,9 @@
 import { isObservable } from 'rxjs';
 import { ChannelClosedError, InvalidConfigError } from '../errors';
 import type { PeerConnectionLike } from '../types';
+import { configObject, invalid, isObject } from '../configObject';
+
+export { configObject, invalid, plain, shown } from '../configObject';
 
 /** What a value must be: a test, and what it says when it fails ("a finite number > 0"). */
 export interface Rule {
@@ -18,7 +21,6 @@ export interface Rule {
 export type RuleTable = Readonly<Record<string, Rule>>;
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A duration or interval: finite and > 0, ms. */
 export const positiveMs: Rule = { test: (v) => isNumber(v) && Number.isFinite(v) && v > 0, says: 'a finite number of ms > 0' };
@@ -70,34 +72,6 @@ export const oneOf = (...values: readonly string[]): Rule => ({
   says: `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`,
 });
 
-/** A value as a message shows it: strings JSON-quoted, numbers as JS prints them (NaN, Infinity), objects as JSON. */
-export function shown(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value !== 'string' && typeof value !== 'object') return String(value);
-  try {
-    return JSON.stringify(value).slice(0, 100);
-  } catch {
-    return String(value);
-  }
-}
-
-/** `details.value`: the value itself when it is plain data, else as {@link shown} (details stay serialisable). */
-export const plain = (value: unknown): unknown => (value === null || ['string', 'number', 'boolean', 'undefined'].includes(typeof value) ? value : shown(value));
-
-/** The error for `field` of `where` (`sendFile`, `directoryTarget`, …) breaking `says`. */
-export const invalid = (where: string, field: string, says: string, value: unknown): InvalidConfigError =>
-  new InvalidConfigError(`${where}: ${field} must be ${says}, got ${shown(value)}`, { field, value: plain(value) });
-
-/**
- * An options argument (`config` of `where`, by default) as given: `undefined` is `{}`; anything but an object
- * (`null`, a string, a number, an array) is the `InvalidConfigError` naming it (`reorder(null)` threw a
- * `TypeError` reading a field of it).
- */
-export function configObject<T extends object>(where: string, config: T | null | undefined, field = 'config'): T {
-  if (config === undefined) return {} as T;
-  if (!isObject(config)) throw invalid(where, field, 'an object', config);
-  return config;
-}
 
 /**
  * `options` checked against `table`: `undefined` is `{}`; anything but an object (a string, `null`, an array)

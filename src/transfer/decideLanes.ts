@@ -4,7 +4,7 @@
  * with hand-made samples.
  */
 import { resolveLaneControllerConfig, type LaneControllerConfig, type ResolvedLaneControllerConfig } from './laneControllerConfig';
-import { configObject } from './checkOptions';
+import { configObject } from '../configObject';
 
 /** What the controller does. */
 export type LaneAction = 'add' | 'hold' | 'shed';

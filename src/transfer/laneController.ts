@@ -8,7 +8,7 @@ import type { LaneChange } from '../stats/statsTypes';
 import { decideLanes, type LaneAction, type LaneReason, type LaneSample } from './decideLanes';
 import { resolveLaneControllerConfig, type LaneControllerConfig } from './laneControllerConfig';
 import { laneSampleOf, type LaneState, type TimedMeasurement } from './laneControllerSample';
-import { configObject } from './checkOptions';
+import { configObject } from '../configObject';
 
 /**
  * One measurement, every sampling interval (e.g. every RTT or 250 ms), over that interval alone: the
