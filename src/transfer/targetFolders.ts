@@ -6,7 +6,7 @@
  * `lstat` per segment, on top of its own few calls).
  */
 import { lstat, mkdir, realpath } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { SinkWriteError } from '../errors';
 import { codeOf, writeError } from './writeError';
 
@@ -52,9 +52,23 @@ async function prepareDir(dir: string): Promise<string> {
   try {
     await mkdir(dir, { recursive: true });
     return await realpath(dir);
-  } catch (err) {
+  } catch (caught) {
+    const err = codeOf(caught) === 'ENOENT' ? await whyMissing(dir, caught) : caught;
     throw new SinkWriteError(`cannot create the download folder (${codeOf(err) ?? 'unknown error'})`, { path: '.', causeCode: codeOf(err) }, err);
   }
+}
+
+/**
+ * Node's recursive `mkdir` reports ENOENT for any failure to create a missing parent (a read-only mount's
+ * EROFS, an EACCES): the real error is that of a plain `mkdir` of the first missing folder on the path.
+ */
+async function whyMissing(dir: string, fallback: unknown): Promise<unknown> {
+  let first = resolve(dir);
+  while (dirname(first) !== first && (await kindOf(dirname(first)).catch(() => 'other')) === 'missing') first = dirname(first);
+  return mkdir(first).then(
+    () => fallback,
+    (err: unknown) => err,
+  );
 }
 
 /**

@@ -24,6 +24,8 @@ const faults = vi.hoisted(() => ({
   openPart: undefined as string | undefined,
   /** Writes to progress records (`.tallow-part.json`) fail with this code. */
   record: undefined as string | undefined,
+  /** Creating a folder under this path fails as on a read-only mount: EROFS, but ENOENT from a recursive mkdir (as Node's is). */
+  readOnly: undefined as string | undefined,
 }));
 
 vi.mock('node:fs/promises', async (importOriginal) => {
@@ -34,6 +36,13 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   const isPart = (path: unknown) => String(path).endsWith('.tallow-part');
   return {
     ...actual,
+    mkdir: async (...args: Parameters<typeof actual.mkdir>) => {
+      const [path, options] = args;
+      if (faults.readOnly && String(path).startsWith(faults.readOnly + '/')) {
+        throw fsError(typeof options === 'object' && options?.recursive ? 'ENOENT' : 'EROFS', path);
+      }
+      return actual.mkdir(...args);
+    },
     link: async (...args: Parameters<typeof actual.link>) => {
       faults.links++;
       if (faults.link) throw fsError(faults.link, args[1]);
@@ -56,7 +65,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
 });
 
 afterEach(() => {
-  Object.assign(faults, { link: undefined, links: 0, write: undefined, openPart: undefined, record: undefined });
+  Object.assign(faults, { link: undefined, links: 0, write: undefined, openPart: undefined, record: undefined, readOnly: undefined });
 });
 const tempDir = tempDirs('dirtarget-faults-');
 
@@ -90,6 +99,15 @@ describe('directoryTarget under fs faults', () => {
     await write(opened, randomBytes(4 * CHUNK), 2 * CHUNK);
     await opened.abort(new Error('the session failed'));
     expect((await readdir(d)).sort()).toEqual([`kept.bin${PARTIAL_SUFFIX}`, `kept.bin${PARTIAL_SUFFIX}.json`]);
+  });
+
+  it("a download folder that cannot be created on a read-only mount says EROFS, not the ENOENT of Node's recursive mkdir", async () => {
+    const d = await tempDir();
+    faults.readOnly = d;
+    const err = await failure(directoryTarget(join(d, 'sub', 'deeper')).open(manifestFor('a.bin', 10)));
+    expect(err).toBeInstanceOf(SinkWriteError);
+    expect((err as SinkWriteError).details).toMatchObject({ causeCode: 'EROFS' });
+    expect((err as SinkWriteError).message).toBe('cannot create the download folder (EROFS)');
   });
 
   it('a part file that cannot be created is a SinkWriteError naming it relative to the directory', async () => {
