@@ -119,7 +119,9 @@ export class PeerRun {
     this.connectionId = randomId();
     this.bucket = createTokenBucket({ perSecond: config.messagesPerSecond ?? 20, burst: config.messageBurst ?? 100, now });
     this.ready = this.join().catch((error: unknown) => {
-      refuse(socket, 'unavailable', `rendezvous store unavailable: ${error instanceof Error ? error.message : String(error)}`, CLOSE_UNAVAILABLE);
+      // The store's own error (ioredis: "Reached the max retries per request limit…") is for operators, not for peers.
+      void error;
+      refuse(socket, 'unavailable', 'the rendezvous store (Redis) is unavailable; try again shortly', CLOSE_UNAVAILABLE);
       this.finish();
     });
   }

@@ -23,9 +23,15 @@ return 1`;
 /** Tries before a compare-and-set gives up (only under heavy contention on one room). */
 const CAS_ATTEMPTS = 20;
 
+/**
+ * A command Redis has not answered by then fails, ms: the join waiting on it is refused with `unavailable` (4503).
+ * Without it a Redis that hangs (stopped, partitioned) held every join open for good; a dead one failed at once.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 3_000;
+
 /** Connects to Redis twice (commands, and subscriptions); rejects with the URL shown without its password. */
 export async function connectRedis(Redis: typeof import('ioredis').Redis, url: string): Promise<{ redis: RedisClient; sub: RedisClient }> {
-  const options = { maxRetriesPerRequest: 2, lazyConnect: true };
+  const options = { maxRetriesPerRequest: 2, lazyConnect: true, commandTimeout: REDIS_COMMAND_TIMEOUT_MS, connectTimeout: 10_000 };
   const redis: RedisClient = new Redis(url, options);
   const sub: RedisClient = new Redis(url, options);
   // Keep a broken connection from crashing the process: ioredis emits 'error' and reconnects.

@@ -94,7 +94,10 @@ function originAllowed(req: http.IncomingMessage, allowed: RendezvousServerConfi
   return allowed.includes(origin);
 }
 
-/** Starts the server; resolves once it listens. */
+/**
+ * Starts the server; resolves once it listens. Rejects with the listen error (`code` `EADDRINUSE` for a port in use,
+ * `EACCES`, `EADDRNOTAVAIL`) after closing the store it opened; before 6 Dec 2026 a port in use crashed the process.
+ */
 export async function startRendezvousServer(config: RendezvousServerConfig = {}): Promise<RendezvousServer> {
   const host = config.host ?? DEFAULT_HOST;
   const port = config.port ?? DEFAULT_PORT;
@@ -110,6 +113,8 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
   });
   const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });
+  // `ws` re-emits the HTTP server's errors: the listen error is handled below, and unhandled here it would end the process.
+  wss.on('error', () => undefined);
   // Sockets that answered the last ping (or connected since).
   const answered = new WeakSet<WebSocket>();
   wss.on('connection', (socket: WebSocket, req) => {
@@ -129,10 +134,17 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
     socket.on('close', () => peer.closed());
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (err) {
+    rendezvous.detachAll();
+    wss.close();
+    if (!config.store) await store.close().catch(() => undefined);
+    throw err;
+  }
   const renew = setInterval(() => void rendezvous.renewLeases().catch(() => undefined), config.renewEveryMs ?? (config.leaseMs ?? 30_000) / 3);
   renew.unref();
   const heartbeat = setInterval(() => {

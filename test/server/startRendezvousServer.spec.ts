@@ -89,3 +89,19 @@ describe('startRendezvousServer behind a reverse proxy (trustProxy)', () => {
     expect(await joinVia('198.51.100.3', '203.0.113.8')).toBe('waiting');
   });
 });
+
+describe('startRendezvousServer: a port in use', () => {
+  it('rejects with EADDRINUSE instead of ending the process (ws re-emitted the listen error unhandled)', async () => {
+    const first = await startRendezvousServer({ host: '127.0.0.1', port: 0 });
+    try {
+      const second = startRendezvousServer({ host: '127.0.0.1', port: first.port });
+      await expect(second).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      // The first still serves.
+      const ws = new WebSocket(`${first.signalUrl}?room=${'a'.repeat(32)}`);
+      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+      ws.terminate();
+    } finally {
+      await first.close();
+    }
+  });
+});
