@@ -18,3 +18,7 @@ export const writeError = (doing: string, path: string, err: unknown): TallowErr
   err instanceof TallowError
     ? err
     : new SinkWriteError(`${doing} ${path} failed (${codeOf(err) ?? 'unknown error'})`, { path, causeCode: codeOf(err) }, fsCause(err));
+
+/** The part file was swapped, or its size changed, by someone else while the transfer wrote it. */
+export const replaced = (part: string, how: string): SinkWriteError =>
+  new SinkWriteError(`${part} was changed by something else while it was written (${how}); nothing was placed`, { path: part, causeCode: 'EREPLACED' });
