@@ -1,7 +1,7 @@
 /**
  * The rendezvous over HTTP and WebSocket (the `ws` package): `WS /signal` for
- * peers, anything else to an optional request handler (the web page), 404
- * otherwise. Binds 127.0.0.1 unless told otherwise.
+ * peers, `GET /healthz` for a load balancer, anything else to an optional
+ * request handler (the web page), 404 otherwise. Binds 127.0.0.1 unless told otherwise.
  *
  * ```
  * const server = await startRendezvousServer({ port: 0 });                    // memory
@@ -50,7 +50,7 @@ export interface RendezvousServerConfig extends Omit<RendezvousConfig, 'store' |
    * appended (the entries before it come from the client, who can write anything there). Default false.
    */
   readonly trustProxy?: boolean;
-  /** Other HTTP requests (e.g. the web page). Default: 404. */
+  /** Other HTTP requests (e.g. the web page; `/healthz` is answered before it). Default: 404. */
   readonly handler?: http.RequestListener;
   /** Lease renewal period, ms. Default `leaseMs / 3` (10 s). */
   readonly renewEveryMs?: number;
@@ -94,6 +94,9 @@ function originAllowed(req: http.IncomingMessage, allowed: RendezvousServerConfi
   return allowed.includes(origin);
 }
 
+/** The path of the health check: `200 ok` while the server listens, before any `handler`. */
+export const HEALTH_PATH = '/healthz';
+
 /**
  * Starts the server; resolves once it listens. Rejects with the listen error (`code` `EADDRINUSE` for a port in use,
  * `EACCES`, `EADDRNOTAVAIL`) after closing the store it opened; before 6 Dec 2026 a port in use crashed the process.
@@ -109,7 +112,9 @@ export async function startRendezvousServer(config: RendezvousServerConfig = {})
   const rendezvous = createRendezvous({ ...config, store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
 
   const server = http.createServer((req, res) => {
-    if (config.handler) config.handler(req, res);
+    // A load balancer's health check: this instance listens (Redis is not asked; a failing one shows on joins, 4503).
+    if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
+    else if (config.handler) config.handler(req, res);
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
   });
   const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });

@@ -105,3 +105,20 @@ describe('startRendezvousServer: a port in use', () => {
     }
   });
 });
+
+describe('startRendezvousServer: the health check', () => {
+  it('GET /healthz answers 200 ok, before and without the handler; other paths go to the handler or 404', async () => {
+    const plain = await startRendezvousServer({ host: '127.0.0.1', port: 0 });
+    const served = await startRendezvousServer({ host: '127.0.0.1', port: 0, handler: (_req, res) => void res.writeHead(299).end('page') });
+    try {
+      for (const s of [plain, served]) {
+        const health = await fetch(`${s.url}healthz`);
+        expect([health.status, await health.text()]).toEqual([200, 'ok\n']);
+      }
+      expect((await fetch(`${plain.url}metrics`)).status).toBe(404);
+      expect((await fetch(`${served.url}healthz/x`)).status).toBe(299);
+    } finally {
+      await Promise.all([plain.close(), served.close()]);
+    }
+  });
+});
