@@ -23,8 +23,12 @@ export function sessionDisplay(label: string, out: WatchOutput) {
   const started = Date.now();
   // Where the accepted transfer started (ms, bytes), for a rate before the first stats sample.
   let base: { at: number; bytes: number } | undefined;
-  // Bytes already held when the session started (a resume): not moved, so not in the summary's speed.
+  // Bytes already held when the session started (a resume): not moved, so not in the summary's speed. Each
+  // file's own `from` once it started replaces the session's figure: a resume the sender refused (`restart`,
+  // the held prefix differed) starts that file again from 0, and its bytes all moved.
   let held = 0;
+  const fileFrom = new Map<number, number>();
+  const heldNow = (): number => (fileFrom.size ? [...fileFrom.values()].reduce((a, b) => a + b, 0) : held);
   const write = (text: string): void => void out.stream.write(text);
   const clear = (): void => {
     if (out.tty && drawn) write('\r\x1b[2K');
@@ -55,6 +59,9 @@ export function sessionDisplay(label: string, out: WatchOutput) {
         clear();
         write(`${label}: ${e.files.length} file${e.files.length === 1 ? '' : 's'}, ${e.offer.bytes} bytes${e.from ? ` (resuming from ${e.from})` : ''}\n`);
         return;
+      case 'file-started':
+        fileFrom.set(e.manifest.index, e.from);
+        return;
       case 'stats':
         bitsPerSecond = e.stats.throughput.current;
         etaSeconds = e.stats.etaSeconds ?? undefined;
@@ -74,7 +81,7 @@ export function sessionDisplay(label: string, out: WatchOutput) {
         clear();
         const files: VerifiedFile[] = e.files.map((f) => ({ path: f.manifest.name, bytes: f.manifest.size, sha256: f.sha256 }));
         const seconds = e.seconds > 0 ? e.seconds : (Date.now() - started) / 1000;
-        for (const line of summaryLines(files, seconds, out.columns(), held)) write(`${line}\n`);
+        for (const line of summaryLines(files, seconds, out.columns(), heldNow())) write(`${line}\n`);
         return;
       }
     }
