@@ -17,6 +17,7 @@
  * detach()         ─▶ the socket closes, the seat stays (restart: the peer resumes with its token)
  * ```
  */
+import { checkRendezvousConfig } from './checkServerConfig';
 import { generateRoomCode } from './roomCode';
 import { memoryStore } from './memoryStore';
 import type { RateLimit, RendezvousStore } from './RendezvousStore';
@@ -99,7 +100,8 @@ const MINUTE_MS = 60_000;
 const randomHex = (): string => Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** Creates a rendezvous. */
-export function createRendezvous(config: RendezvousConfig = {}): Rendezvous {
+export function createRendezvous(given?: RendezvousConfig): Rendezvous {
+  const config = checkRendezvousConfig(given);
   const now = config.now ?? Date.now;
   const store = config.store ?? memoryStore({ now });
   const ctx: RendezvousContext = {

@@ -4,6 +4,7 @@
  * and the compare-and-set that changes a room record ({@link updateRoom}).
  */
 import type { Redis as RedisClient } from 'ioredis';
+import { TallowError } from '../errors';
 import type { BusEvent, RoomRecord } from './RendezvousStore';
 
 /** Compare-and-set of a room record, optionally claiming a code. Returns 1 (done), 0 (record changed), -1 (code taken). */
@@ -42,7 +43,7 @@ export async function connectRedis(Redis: typeof import('ioredis').Redis, url: s
     sub.disconnect();
     // The URL without its password: it ends up in logs.
     const shown = url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-    throw new Error(`cannot reach Redis at ${shown}: ${error.message}`, { cause: error });
+    throw new TallowError('ERR_STORE_UNAVAILABLE', `cannot reach Redis at ${shown}: ${error.message}`, { url: shown }, { cause: error });
   });
   return { redis, sub };
 }

@@ -9,6 +9,7 @@
  *   turn: { urls: ['turn:turn.example.org:3478'], secret: process.env.TURN_SECRET! } });
  * ```
  */
+import { checkServerConfig } from './checkServerConfig';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -101,12 +102,11 @@ export const HEALTH_PATH = '/healthz';
  * Starts the server; resolves once it listens. Rejects with the listen error (`code` `EADDRINUSE` for a port in use,
  * `EACCES`, `EADDRNOTAVAIL`) after closing the store it opened; before 6 Dec 2026 a port in use crashed the process.
  */
-export async function startRendezvousServer(config: RendezvousServerConfig = {}): Promise<RendezvousServer> {
+export async function startRendezvousServer(given?: RendezvousServerConfig): Promise<RendezvousServer> {
+  const config = checkServerConfig(given);
   const host = config.host ?? DEFAULT_HOST;
   const port = config.port ?? DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be 0-65535, got ${port}`);
   const heartbeatMs = config.heartbeatMs ?? 30_000;
-  if (!(heartbeatMs > 0)) throw new RangeError(`heartbeatMs must be positive, got ${heartbeatMs}`);
   const store = config.store ?? (config.redisUrl ? await redisStore(config.redisUrl) : memoryStore({ now: config.now }));
   const turn = config.turn;
   const rendezvous = createRendezvous({ ...config, store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });

@@ -53,6 +53,8 @@ describe('tallow-rx: bad input', () => {
     [['--turn-ttl', '600'], /--turn-ttl needs --turn-url/],
     [['--turn-secret', 's'], /--turn-secret needs --turn-url/],
     [['--redis', 'localhost:6379'], /must be a redis:\/\/ or rediss:\/\/ URL/],
+    [['--turn-url', 'http://x', '--turn-secret', 's'], /--turn-url must be a turn: or turns: URL/],
+    [['--allow-origin', 'notaurl'], /--allow-origin must be an origin/],
   ])('serve %j: exit 2', async (flags, message) => {
     const { code, output } = await runMain(['serve', '--port', '0', ...flags]);
     expect(code).toBe(2);

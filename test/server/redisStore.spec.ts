@@ -102,7 +102,7 @@ describe('rendezvous on Redis: several instances, one room', () => {
   });
 
   it('a store that cannot reach Redis answers unavailable instead of crashing', async () => {
-    await expect(redisStore('redis://127.0.0.1:1')).rejects.toThrow();
+    await expect(redisStore('redis://user:pw@127.0.0.1:1')).rejects.toMatchObject({ name: 'TallowError', code: 'ERR_STORE_UNAVAILABLE', details: { url: 'redis://user:***@127.0.0.1:1' } });
   });
 });
 

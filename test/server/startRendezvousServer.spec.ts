@@ -10,6 +10,8 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
+import { createRendezvous } from '../../src/server/createRendezvous';
+import { InvalidConfigError } from '../../src/errors';
 import { wsClient } from './wsClient';
 
 let server: RendezvousServer;
@@ -120,5 +122,33 @@ describe('startRendezvousServer: the health check', () => {
     } finally {
       await Promise.all([plain.close(), served.close()]);
     }
+  });
+});
+
+describe('startRendezvousServer and createRendezvous: options checked before anything listens', () => {
+  it.each([
+    [{ messagesPerSecond: 'fast' }, 'messagesPerSecond', /must be a finite number > 0, got "fast"/],
+    [{ messageBurst: 'x' }, 'messageBurst', /must be an integer >= 1, got "x"/],
+    [{ codeTtlMs: -5 }, 'codeTtlMs', /must be a finite number of ms > 0, got -5/],
+    [{ port: 70000 }, 'port', /must be an integer in \[0, 65535\], got 70000/],
+    [{ heartbeatMs: 0 }, 'heartbeatMs', /got 0/],
+    [{ joinsPerCode: { limit: 0, windowMs: 60_000 } }, 'joinsPerCode', /limit: an integer >= 1/],
+    [{ allowedOrigins: ['notaurl'] }, 'allowedOrigins', /array of origins/],
+    [{ turn: { urls: [], secret: 's' } }, 'urls', /non-empty array of turn: or turns: URLs/],
+    [{ turn: { urls: ['turn:127.0.0.1:3478'], secret: '' } }, 'secret', /non-empty string/],
+    [{ turn: { urls: ['turn:127.0.0.1:3478'] } }, 'turn.secret', /non-empty string, got undefined/],
+  ])('%j: InvalidConfigError naming %s', async (config, field, message) => {
+    const err = await startRendezvousServer({ host: '127.0.0.1', port: 0, ...(config as object) }).then(
+      (s) => (void s.close(), undefined),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect((err as InvalidConfigError).details).toMatchObject({ field });
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('createRendezvous checks its own the same way', () => {
+    expect(() => createRendezvous({ messagesPerSecond: Number.NaN })).toThrow(/createRendezvous: messagesPerSecond must be a finite number > 0, got NaN/);
+    expect(() => createRendezvous(null as never)).toThrow(InvalidConfigError);
   });
 });
