@@ -69,9 +69,11 @@ export async function connect(
     connectTimeoutMs: (timeoutSeconds ?? 20) * 1000,
     onWaiting: (c, _room, _resume, codeExpiresAt) => {
       if (code) return;
+      // Back on the same seat after a reconnect: the same code, already printed.
+      const again = expiry?.code === c;
       expiry = { code: c, at: codeExpiresAt };
       armExpiry();
-      void onWaiting?.(c, urls, codeExpiresAt - Date.now());
+      if (!again) void onWaiting?.(c, urls, codeExpiresAt - Date.now());
     },
     onReconnect: (attempt) => out.write(`lost the rendezvous; reconnecting to keep the room (attempt ${attempt})…\n`),
     onPaired: () => {

@@ -3,7 +3,7 @@
  * instance. Expiry is checked against an injected clock when a record is read,
  * and events reach their handler synchronously.
  */
-import { applyJoin, applyLeave, applyRenew } from './roomRecord';
+import { applyJoin, applyLeave, applyRenew, hasSeats } from './roomRecord';
 import type { BusEvent, RateLimit, RateLimiter, RendezvousStore, RoomRecord } from './RendezvousStore';
 
 /** Options of {@link memoryStore}. */
@@ -63,7 +63,7 @@ export function memoryStore(config: MemoryStoreConfig = {}): RendezvousStore {
       const entry = codes.get(code);
       if (entry && entry.expiresAt <= t) codes.delete(code);
       // A code opens a room only while someone holds a seat in it: once both peers left, the transfer is over.
-      return entry && entry.expiresAt > t && read(entry.room) ? entry.room : undefined;
+      return entry && entry.expiresAt > t && hasSeats(read(entry.room)) ? entry.room : undefined;
     },
     async leave(room, memberId) {
       const entry = rooms.get(room);

@@ -18,8 +18,8 @@
  * Uses ioredis (an optional peer dependency of `tallow-rx/server`), loaded
  * when the store is created.
  */
-import { applyJoin, applyLeave, applyRenew } from './roomRecord';
-import type { RendezvousStore } from './RendezvousStore';
+import { applyJoin, applyLeave, applyRenew, hasSeats } from './roomRecord';
+import type { RendezvousStore, RoomRecord } from './RendezvousStore';
 import { channelHandlers, connectRedis, redisKeys, updateRoom, type RoomChange } from './redisStoreInternals';
 
 /** Options of {@link redisStore}. */
@@ -73,7 +73,8 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
     async roomOfCode(code) {
       const room = await redis.get(keys.code(code));
       // A code opens a room only while someone holds a seat in it: once both peers left, the transfer is over.
-      return room && (await redis.exists(keys.room(room))) ? room : undefined;
+      const raw = room ? await redis.get(keys.room(room)) : null;
+      return room && raw && hasSeats(JSON.parse(raw) as RoomRecord) ? room : undefined;
     },
     async leave(room, memberId) {
       const result = await update(room, (before) => {

@@ -6,10 +6,16 @@
  * | record before              | join (new seat)          | join (resume = a seat's id) | leave(id)            |
  * |----------------------------|--------------------------|-----------------------------|----------------------|
  * | none                       | room with 1 seat, code   | same as a new seat          | none                 |
- * | 1 live seat                | 2 seats                  | seat renewed                | none (room deleted)  |
+ * | 1 live seat                | 2 seats                  | seat renewed                | no seat (room kept)  |
  * | 2 live seats               | full                     | seat renewed                | 1 seat               |
  * | seats past their lease     | pruned first, then above | if still there: renewed     | —                    |
  * | code past `codeExpiresAt`  | a new code               | a new code                  | —                    |
+ *
+ * A room whose last seat left keeps its record (no seats, the same code) until the record's own time-to-live:
+ * a peer whose socket dropped while the server stayed up comes back with its token to the same room and the
+ * same code. Before 6 Dec 2026 the record went with the last seat, the peer's return made a new one with a new
+ * code, and the old code, still registered, opened the same room: two live codes for one room. A code opens a
+ * room only while a seat is taken ({@link hasSeats}).
  */
 import type { JoinRequest, JoinResult, MemberRecord, RoomRecord } from './RendezvousStore';
 
@@ -45,12 +51,14 @@ export function applyJoin(before: RoomRecord | undefined, request: JoinRequest):
   return { result: { kind: 'joined', room: next, member, resumed: seat >= 0 }, next, newCode: !codeValid };
 }
 
-/** The record after a seat leaves: undefined once nobody is left. */
+/** The record after a seat leaves (kept with no seats once nobody is left: see the file comment). */
 export function applyLeave(before: RoomRecord | undefined, memberId: string): RoomRecord | undefined {
   if (!before) return undefined;
-  const members = before.members.filter((m) => m.id !== memberId);
-  return members.length ? { ...before, members } : undefined;
+  return { ...before, members: before.members.filter((m) => m.id !== memberId) };
 }
+
+/** Whether a code may open this room: someone holds a seat in it (once both peers left, the transfer is over). */
+export const hasSeats = (record: RoomRecord | undefined): boolean => (record?.members.length ?? 0) > 0;
 
 /** The record with one seat's lease moved to `leaseUntil` (unchanged if the seat is gone). */
 export function applyRenew(before: RoomRecord | undefined, memberId: string, leaseUntil: number): RoomRecord | undefined {

@@ -255,6 +255,23 @@ describe('createRendezvous: resume', () => {
     expect(b.s.last()).toMatchObject({ type: 'paired', role: 'answerer' });
   });
 
+  it("a waiting peer whose own socket dropped (the server stayed up) comes back with its token to the same code: one room, one code", async () => {
+    const { join } = setup({ codeTtlMs: 600_000 });
+    const a = await join({ room: 'r' });
+    const { resume, code } = a.s.got[0];
+    // The client's connection breaks (a proxy reset): the server sees a close and frees the seat.
+    a.peer.closed();
+    await Promise.resolve();
+    await Promise.resolve();
+    // While nobody sits in it, the code opens nothing.
+    expect((await join({ code })).s.closed).toBe(CLOSE_UNKNOWN_CODE);
+    const again = await join({ room: 'r', resume });
+    // Before: a new code here, and the old one, still registered, opened the same room too.
+    expect(again.s.last()).toMatchObject({ type: 'waiting', room: 'r', code });
+    const b = await join({ code });
+    expect(b.s.last()).toMatchObject({ type: 'paired', room: 'r' });
+  });
+
   it('a second socket with the token replaces a live first one (closed 4009, no peer-left)', async () => {
     const { join } = setup();
     const a = await join({ room: 'r' });
