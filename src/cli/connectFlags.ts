@@ -8,6 +8,9 @@ import { loadPeerConnection } from './loadPeerConnection';
 import { integerFlag } from './serveCommand';
 import { serverUrls, type ServerUrls } from './serverUrls';
 
+/** How long the rendezvous may take to answer the WebSocket upgrade, ms. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** Flags of `send` and `receive`. */
 export interface ConnectFlags {
   readonly server?: string;
@@ -60,7 +63,9 @@ export async function connect(
   const joined = joinRoom({
     signal: abort.signal,
     signalUrl: urls.signalUrl,
-    createSocket: (url) => new WebSocket(url),
+    // A server that takes the TCP connection but never answers the upgrade (stopped, overloaded) fails the join
+    // after this long instead of leaving the command silent for good.
+    createSocket: (url) => new WebSocket(url, { handshakeTimeout: HANDSHAKE_TIMEOUT_MS }),
     code,
     lanes,
     createPeerConnection,

@@ -4,6 +4,8 @@
  * be reached exits 1 with a message that names it (without its password). Complements the usage
  * cases in cli.spec.ts.
  */
+import { createServer, type AddressInfo } from 'node:net';
+import { HANDSHAKE_TIMEOUT_MS } from '../../src/cli/connectFlags';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +62,21 @@ describe('tallow-rx: bad input', () => {
     expect(code).toBe(2);
     expect(output).toMatch(message);
   });
+
+  it('receive against a server that takes the connection but never answers the upgrade: exit 1 after the handshake timeout, not silent for good', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const started = Date.now();
+      const { code, output } = await runMain(['receive', 'ABC-DEF', '--server', `http://127.0.0.1:${port}`]);
+      expect(code).toBe(1);
+      expect(output).toMatch(/cannot reach the rendezvous at ws:\/\/127\.0\.0\.1:\d+\/signal: Opening handshake has timed out/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_MS - 100);
+    } finally {
+      silent.close();
+    }
+  }, 30_000);
 
   it('serve with a Redis nobody listens on: exit 1, naming the Redis without its password', async () => {
     const port = await freePort();
