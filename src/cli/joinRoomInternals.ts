@@ -254,6 +254,8 @@ export function joinRoomRun(config: JoinRoomConfig, resolve: (joined: JoinedRoom
     outcome.stopGrace();
     socket.seated(m);
     lanes.close();
+    // Relay only, and the server offers no TURN: nothing could connect; say so now, not after the connect timeout.
+    if (config.relayOnly && m.iceServers.length === 0) return outcome.fail(new RendezvousError('no-relay', '--relay needs a server that hands out TURN credentials, and this one offers none'));
     config.onPaired?.(m.role, m.lanes);
     lanes.connect(
       m,

@@ -116,3 +116,16 @@ describe('joinRoom: the paired peer leaves before the lanes connect', () => {
     expect(ra.lanes[0].connectionState).toBe('connected');
   });
 });
+
+describe('joinRoom: --relay against a server without TURN', () => {
+  it('fails at pairing with RendezvousError no-relay, not after the connect timeout', async () => {
+    const a = owner({ relayOnly: true });
+    const code = await a.code;
+    const started = Date.now();
+    const b = joinRoom({ ...common, code, relayOnly: true });
+    await expect(b).rejects.toMatchObject({ name: 'RendezvousError', code: 'no-relay', message: expect.stringMatching(/--relay needs a server that hands out TURN credentials/) });
+    await expect(a.joined).rejects.toMatchObject({ code: 'no-relay' });
+    // Well inside the 15 s connect timeout these joins were given.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
