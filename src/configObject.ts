@@ -37,3 +37,12 @@ export function configObject<T extends object>(where: string, config: T | null |
   if (!isObject(config)) throw invalid(where, field, 'an object', config);
   return config;
 }
+
+/** `value`, an argument `field` of `where`, when `ok`; else the `InvalidConfigError` saying it must be `says`. */
+export function checkArgument<T>(where: string, field: string, value: T, ok: boolean, says: string): T {
+  if (!ok) throw invalid(where, field, says, value);
+  return value;
+}
+
+/** Whether `v` can be a data channel (it has `addEventListener`). */
+export const isChannelLike = (v: unknown): boolean => typeof (v as { addEventListener?: unknown } | null)?.addEventListener === 'function';

@@ -6,7 +6,7 @@ import { InvalidConfigError, SinkWriteError, TransferCancelledError } from '../e
 import type { Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
 import { streamWriteRun } from './toWritableStreamInternals';
-import { configObject } from '../configObject';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link toWritableStream}. */
 export interface ToWritableStreamConfig {
@@ -61,6 +61,7 @@ export function toWritableStream(
   stream: WritableStream<Uint8Array>,
   config: ToWritableStreamConfig = {},
 ): OperatorFunction<Chunk | Uint8Array, number> {
+  checkArgument('toWritableStream', 'stream', stream, typeof (stream as { getWriter?: unknown } | null)?.getWriter === 'function', 'a WritableStream');
   config = configObject('toWritableStream', config);
   const maxQueuedBytes = config.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   if (!(maxQueuedBytes > 0)) {

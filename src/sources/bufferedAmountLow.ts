@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+import { checkArgument, isChannelLike } from '../configObject';
 import type { DataChannelLike } from '../types';
 
 /**
@@ -28,6 +29,7 @@ import type { DataChannelLike } from '../types';
  * @return An Observable of the channel's `bufferedamountlow` events.
  */
 export function bufferedAmountLow(channel: DataChannelLike): Observable<Event> {
+  checkArgument('bufferedAmountLow', 'channel', channel, isChannelLike(channel), 'a data channel (with addEventListener())');
   return new Observable<Event>((subscriber) => {
     // Forwards each event.
     const onLow = (event: Event) => subscriber.next(event);

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { ChannelClosedError } from '../errors';
 import { toBytes } from '../protocol/frame';
 import type { DataChannelLike } from '../types';
-import { configObject } from '../configObject';
+import { checkArgument, configObject, isChannelLike } from '../configObject';
 
 /** Options for {@link fromChannelMessages}. */
 export interface FromChannelMessagesConfig {
@@ -45,6 +45,7 @@ export interface FromChannelMessagesConfig {
  * @return An Observable of message payloads.
  */
 export function fromChannelMessages(channel: DataChannelLike, config: FromChannelMessagesConfig = {}): Observable<Uint8Array | string> {
+  checkArgument('fromChannelMessages', 'channel', channel, isChannelLike(channel), 'a data channel (with addEventListener())');
   config = configObject('fromChannelMessages', config);
   const errorOnClose = config.errorOnClose ?? false;
   return new Observable<Uint8Array | string>((subscriber) => {

@@ -3,6 +3,7 @@
  * folders) and from a drop's `DataTransferItemList` (dropped folders walked through the File and Directory
  * Entries API). No Node imports: this is part of the main entry.
  */
+import { checkArgument } from '../configObject';
 import { InvalidConfigError } from '../errors';
 import type { FileSet, SkippedInput } from './FileSet';
 import { describeFile, type FileDescriptor } from './fileInput';
@@ -42,6 +43,9 @@ export interface Collected {
   readonly skipped: SkippedInput[];
 }
 
+/** Whether `v` is a list with a length (a FileList, a DataTransferItemList, an array). */
+const isArrayLike = (v: unknown): boolean => typeof v === 'object' && v !== null && typeof (v as { length?: unknown }).length === 'number';
+
 /**
  * The files a file input holds, as a {@link FileSet}.
  *
@@ -62,6 +66,7 @@ export interface Collected {
  * @return the set, sorted by path; throws `InvalidConfigError` when two files have the same path
  */
 export function filesFromFileList(list: ArrayLike<File>): FileSet {
+  checkArgument('filesFromFileList', 'list', list, isArrayLike(list), 'a FileList or an array of Files');
   const files = Array.from(list, (file) => describeFile(file, { name: relativePathOf(file) }));
   return fileSetOf({ files, folders: [], skipped: [] });
 }
@@ -93,6 +98,7 @@ export function filesFromFileList(list: ArrayLike<File>): FileSet {
  * @return the set, sorted by path; rejects with `InvalidConfigError` when two dropped items have the same name
  */
 export async function filesFromDataTransfer(items: ArrayLike<DataTransferItem>): Promise<FileSet> {
+  checkArgument('filesFromDataTransfer', 'items', items, isArrayLike(items), "a DataTransferItemList (a drop event's dataTransfer.items)");
   // Taken before the first await: the items die once the drop handler returns.
   const taken = Array.from(items)
     .filter((item) => item.kind === 'file')

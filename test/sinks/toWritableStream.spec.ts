@@ -208,7 +208,7 @@ describe('toWritableStream: config that is not an object (an outside check)', ()
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
     let error: unknown;
     try {
-      toWritableStream(undefined as never, null as never);
+      toWritableStream(new WritableStream<Uint8Array>(), null as never);
     } catch (e) {
       error = e;
     }

@@ -124,7 +124,7 @@ describe('fromChannelMessages: config that is not an object (an outside check)',
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
     let error: unknown;
     try {
-      fromChannelMessages(undefined as never, null as never);
+      fromChannelMessages({ addEventListener: () => undefined, removeEventListener: () => undefined } as never, null as never);
     } catch (e) {
       error = e;
     }

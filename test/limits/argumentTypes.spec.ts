@@ -1,0 +1,44 @@
+/**
+ * Arguments of the wrong type to the functions that take a channel, a list or a stream: the named
+ * `InvalidConfigError` at the call (docs/errors.md), where each threw a `TypeError` once it used the value
+ * (found by an outside check; the options objects got the same treatment before, see configObject.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { InvalidConfigError } from '../../src/errors';
+import { bufferedAmountLow } from '../../src/sources/bufferedAmountLow';
+import { fromChannelMessages } from '../../src/sources/fromChannelMessages';
+import { filesFromDataTransfer, filesFromFileList } from '../../src/transfer/filesFromBrowser';
+import { toWritableStream } from '../../src/sinks/toWritableStream';
+
+/** The error `run` throws (or its promise rejects with). */
+const errorOf = async (run: () => unknown): Promise<unknown> => {
+  try {
+    await run();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+};
+
+describe('arguments of the wrong type: InvalidConfigError naming the argument, not a TypeError', () => {
+  it.each([
+    ['bufferedAmountLow(null)', () => bufferedAmountLow(null as never), 'channel', /bufferedAmountLow: channel must be a data channel \(with addEventListener\(\)\), got null/],
+    ['bufferedAmountLow({})', () => bufferedAmountLow({} as never), 'channel', /got \{\}/],
+    ['fromChannelMessages(null)', () => fromChannelMessages(null as never), 'channel', /fromChannelMessages: channel must be a data channel/],
+    ['filesFromFileList(null)', () => filesFromFileList(null as never), 'list', /filesFromFileList: list must be a FileList or an array of Files, got null/],
+    ['filesFromFileList(5)', () => filesFromFileList(5 as never), 'list', /got 5/],
+    ['filesFromDataTransfer(undefined)', () => filesFromDataTransfer(undefined as never), 'items', /filesFromDataTransfer: items must be a DataTransferItemList/],
+    ['toWritableStream(null)', () => toWritableStream(null as never), 'stream', /toWritableStream: stream must be a WritableStream, got null/],
+  ])('%s', async (_, run, field, message) => {
+    const err = await errorOf(run);
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect((err as InvalidConfigError).details).toMatchObject({ field });
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('the right types still work: an empty list, a channel-like object', () => {
+    expect(filesFromFileList([]).files).toEqual([]);
+    const channel = { addEventListener: () => undefined, removeEventListener: () => undefined };
+    expect(() => bufferedAmountLow(channel as never).subscribe().unsubscribe()).not.toThrow();
+  });
+});
