@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FingerprintError, InvalidConfigError, parseFingerprints, shortAuthString } from '../../src/index';
 import { connectLoopbackPair, type LoopbackPair } from '../../src/node';
+import { thrownBy } from '../helpers/thrown';
 
 const FP_A = 'sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89';
 const FP_B = 'sha-256 10:32:54:76:98:BA:DC:FE:10:32:54:76:98:BA:DC:FE:10:32:54:76:98:BA:DC:FE:10:32:54:76:98:BA:DC:FE';
@@ -44,12 +45,7 @@ describe('parseFingerprints', () => {
     ['no digest at all', 'sha-256'],
     ['single hex digits', 'sha-1 A:B:C'],
   ])('throws ERR_FINGERPRINT_MALFORMED for %s', (_what, line) => {
-    let error: unknown;
-    try {
-      parseFingerprints(sdp(line), 'remote');
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => parseFingerprints(sdp(line), 'remote'));
     expect(error).toBeInstanceOf(FingerprintError);
     expect(error).toMatchObject({ name: 'FingerprintError', code: 'ERR_FINGERPRINT_MALFORMED', details: { which: 'remote' } });
   });

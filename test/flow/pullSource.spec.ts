@@ -4,6 +4,7 @@ import { Demand } from '../../src/flow/Demand';
 import { pullSource, type ByteReader } from '../../src/sources/pullSource';
 import { pattern } from '../helpers/marbles';
 import { InvalidConfigError } from '../../src/errors';
+import { thrownBy } from '../helpers/thrown';
 
 /** A synchronous reader over a buffer that counts what it has read. */
 const counting = (data: Uint8Array) => {
@@ -104,12 +105,7 @@ describe('pullSource with a synchronous, endless reader', () => {
 
 describe('pullSource: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      pullSource(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => pullSource(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'pullSource: config must be an object, got null', details: { field: 'config', value: null } });
   });

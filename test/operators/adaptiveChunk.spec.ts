@@ -6,6 +6,7 @@ import { adaptiveChunk } from '../../src/operators/adaptiveChunk';
 import type { NetworkConditions } from '../../src/operators/chooseChunkSize';
 import type { Chunk } from '../../src/types';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const KiB = 1024;
 /** A chunk as `index@offset+length`, so marbles stay readable. */
@@ -288,12 +289,7 @@ describe('adaptiveChunk startOffset', () => {
 
 describe('adaptiveChunk: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      adaptiveChunk(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => adaptiveChunk(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'adaptiveChunk: config must be an object, got null', details: { field: 'config', value: null } });
   });

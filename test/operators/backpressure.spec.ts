@@ -10,6 +10,7 @@ import { pullSource, type ByteReader } from '../../src/sources/pullSource';
 import { SEND_QUEUE_LIMIT, type Routed } from '../../src/types';
 import { FakeChannel } from '../helpers/fakeChannel';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const MiB = 1024 * 1024;
 /** Small watermarks so 40 B frames fill a channel in three sends. */
@@ -715,12 +716,7 @@ describe('backpressure', () => {
 
 describe('backpressure: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      backpressure(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => backpressure(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'backpressure: config must be an object, got null', details: { field: 'config', value: null } });
   });

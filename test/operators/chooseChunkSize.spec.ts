@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import { chooseChunkSize, chunkPolicy, clampChunkSize, type ChunkPolicyConfig, type NetworkConditions } from '../../src/operators/chooseChunkSize';
+import { thrownBy } from '../helpers/thrown';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -127,12 +128,7 @@ describe('clampChunkSize', () => {
 
 describe('chooseChunkSize: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      chooseChunkSize({ rttMs: 1 }, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => chooseChunkSize({ rttMs: 1 }, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'chooseChunkSize: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -4,6 +4,7 @@ import { FrameDecodeError, InvalidConfigError } from '../../src/errors';
 import { decodeFrames } from '../../src/operators/decodeFrames';
 import { encodeFrame, type DataFrame } from '../../src/protocol/frame';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const f0 = encodeFrame({ transferId: 7, index: 0, offset: 0 }, pattern(10, 1));
 const f1 = encodeFrame({ transferId: 7, index: 1, offset: 10 }, pattern(5, 2));
@@ -152,12 +153,7 @@ describe('decodeFrames onMalformed', () => {
 
 describe('decodeFrames: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      decodeFrames(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => decodeFrames(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'decodeFrames: config must be an object, got null', details: { field: 'config', value: null } });
   });

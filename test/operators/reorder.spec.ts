@@ -7,6 +7,7 @@ import { InvalidConfigError, ReorderError } from '../../src/errors';
 import { reorder, reorderBudget, type ReorderConfig } from '../../src/operators/reorder';
 import type { Chunk } from '../../src/types';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 /** Chunk `i` of 4 bytes. */
 const ch = (i: number): Chunk => ({ index: i, offset: i * 4, data: pattern(4, i) });
@@ -283,12 +284,7 @@ describe('reorder', () => {
 describe('reorder: a config that is not an object (an outside check)', () => {
   it('null or a number is an InvalidConfigError naming config, not a TypeError ("reading \'start\'")', () => {
     for (const [config, value] of [[null, null], [5, 5], ['strict', 'strict']] as const) {
-      let error: unknown;
-      try {
-        reorder(config as never);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => reorder(config as never));
       expect(error).toBeInstanceOf(InvalidConfigError);
       expect(error).toMatchObject({ details: { field: 'config', value } });
     }

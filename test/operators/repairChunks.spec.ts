@@ -5,6 +5,7 @@ import { crc32 } from '../../src/hash/crc32';
 import { repairChunks } from '../../src/operators/repairChunks';
 import type { Chunk } from '../../src/types';
 import { countingScheduler, pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const chunk = (index: number, corrupt = false): Chunk => {
   const data = pattern(8, index);
@@ -238,12 +239,7 @@ describe('repairChunks timers', () => {
 
 describe('repairChunks: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      repairChunks(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => repairChunks(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'repairChunks: config must be an object, got null', details: { field: 'config', value: null } });
   });

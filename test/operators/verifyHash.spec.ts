@@ -7,6 +7,7 @@ import { createSha256, createSha256Wasm, type Sha256 } from '../../src/hash/sha2
 import { verifyHash, type VerifyHashConfig } from '../../src/operators/verifyHash';
 import type { Chunk } from '../../src/types';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const sha = (...parts: Uint8Array[]) => {
   const h = createHash('sha256');
@@ -307,12 +308,7 @@ describe('verifyHash checkChunks: false', () => {
 
 describe('verifyHash: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      verifyHash(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => verifyHash(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'verifyHash: config must be an object, got null', details: { field: 'config', value: null } });
   });

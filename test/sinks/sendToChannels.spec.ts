@@ -12,6 +12,7 @@ import type { Routed } from '../../src/types';
 import { FakeChannel } from '../helpers/fakeChannel';
 import { firstDifference } from '../helpers/bytes';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const two = () => [new FakeChannel('c1'), new FakeChannel('c2')] as const;
 const frameA = pattern(40, 1);
@@ -274,12 +275,7 @@ describe('sendToChannels with a stack that throws a plain "closed" error', () =>
 
 describe('sendToChannels: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      sendToChannels(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => sendToChannels(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'sendToChannels: config must be an object, got null', details: { field: 'config', value: null } });
   });

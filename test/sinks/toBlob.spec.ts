@@ -4,6 +4,7 @@ import { InvalidConfigError, LimitExceededError } from '../../src/errors';
 import { toBlob } from '../../src/sinks/toBlob';
 import type { Chunk } from '../../src/types';
 import { pattern, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const bytesOf = async (blob: Blob) => new Uint8Array(await blob.arrayBuffer());
 const a = pattern(3);
@@ -104,12 +105,7 @@ describe('toBlob', () => {
 
 describe('toBlob: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      toBlob(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => toBlob(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'toBlob: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -10,6 +10,7 @@ import { fromFilePath } from '../../src/sources/fromFilePath';
 import type { Chunk } from '../../src/types';
 import { firstDifference, pattern } from '../helpers/bytes';
 import { settle } from '../sources/sourceConformance';
+import { thrownBy } from '../helpers/thrown';
 
 /** Every handle opened is wrapped: closes, syncs and writes are recorded. */
 const hooks = vi.hoisted(() => ({
@@ -313,12 +314,7 @@ describe('toFile', () => {
 
 describe('toFile: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      toFile('out.bin', null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => toFile('out.bin', null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'toFile: config must be an object, got null', details: { field: 'config', value: null } });
   });

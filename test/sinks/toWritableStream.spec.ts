@@ -7,6 +7,7 @@ import { fromBytes } from '../../src/sources/fromBytes';
 import type { Chunk } from '../../src/types';
 import { firstDifference, pattern } from '../helpers/bytes';
 import { concat, settle } from '../sources/sourceConformance';
+import { thrownBy } from '../helpers/thrown';
 
 /** A WritableStream that records what it receives, with spies on close and abort. */
 const recorder = (options: { delayMs?: number; highWaterMark?: number; fail?: Error } = {}) => {
@@ -206,12 +207,7 @@ describe('toWritableStream', () => {
 
 describe('toWritableStream: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      toWritableStream(new WritableStream<Uint8Array>(), null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => toWritableStream(new WritableStream<Uint8Array>(), null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'toWritableStream: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -6,6 +6,7 @@ import { fromBlob } from '../../src/sources/fromBlob';
 import { firstDifference, pattern } from '../helpers/bytes';
 import { concat, describeSourceConformance, record, settle, type ReadCounter } from './sourceConformance';
 import { InvalidConfigError } from '../../src/errors';
+import { thrownBy } from '../helpers/thrown';
 
 /** `pattern()` bytes as a BlobPart (they always own an ArrayBuffer). */
 const part = (bytes: Uint8Array) => bytes as Uint8Array<ArrayBuffer>;
@@ -78,12 +79,7 @@ describe('fromBlob', () => {
 
 describe('fromBlob: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      fromBlob(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => fromBlob(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromBlob: config must be an object, got null', details: { field: 'config', value: null } });
   });

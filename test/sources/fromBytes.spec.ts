@@ -5,6 +5,7 @@ import { Demand } from '../../src/flow/Demand';
 import { fromBytes } from '../../src/sources/fromBytes';
 import { pattern, testScheduler } from '../helpers/marbles';
 import { describeSourceConformance, type ReadCounter } from './sourceConformance';
+import { thrownBy } from '../helpers/thrown';
 
 /** A Uint8Array whose `subarray` (all fromBytes uses to read) counts the bytes it hands out. */
 const countingBytes = (data: Uint8Array, counter: ReadCounter): Uint8Array => {
@@ -111,12 +112,7 @@ describe('fromBytes', () => {
 
 describe('fromBytes: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      fromBytes(new Uint8Array(1), null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => fromBytes(new Uint8Array(1), null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromBytes: config must be an object, got null', details: { field: 'config', value: null } });
   });

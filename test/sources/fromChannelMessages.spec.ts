@@ -5,6 +5,7 @@ import { fromChannelMessages } from '../../src/sources/fromChannelMessages';
 import { FakeChannel } from '../helpers/fakeChannel';
 import { pattern, testScheduler } from '../helpers/marbles';
 import { InvalidConfigError } from '../../src/errors';
+import { thrownBy } from '../helpers/thrown';
 
 describe('fromChannelMessages', () => {
   it('emits binary messages as Uint8Array and strings as they are, then completes on close', () => {
@@ -122,12 +123,7 @@ describe('fromChannelMessages', () => {
 
 describe('fromChannelMessages: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      fromChannelMessages({ addEventListener: () => undefined, removeEventListener: () => undefined } as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => fromChannelMessages({ addEventListener: () => undefined, removeEventListener: () => undefined } as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromChannelMessages: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -10,6 +10,7 @@ import { fromFilePath } from '../../src/sources/fromFilePath';
 import { pattern } from '../helpers/marbles';
 import { describeSourceConformance, expectPieces, record, settle } from './sourceConformance';
 import { InvalidConfigError } from '../../src/errors';
+import { thrownBy } from '../helpers/thrown';
 
 /** Every handle the source opens is wrapped: reads are counted and closes recorded. */
 const hooks = vi.hoisted(() => ({
@@ -245,12 +246,7 @@ describe('fromFilePath', () => {
 
 describe('fromFilePath: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      fromFilePath('in.bin', null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => fromFilePath('in.bin', null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromFilePath: config must be an object, got null', details: { field: 'config', value: null } });
   });

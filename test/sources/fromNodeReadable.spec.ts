@@ -11,6 +11,7 @@ import { fromNodeReadable } from '../../src/sources/fromNodeReadable';
 import { pattern } from '../helpers/marbles';
 import { describeSourceConformance, expectPieces, record, settle, type ReadCounter } from './sourceConformance';
 import { InvalidConfigError } from '../../src/errors';
+import { thrownBy } from '../helpers/thrown';
 
 /**
  * A Readable over `data` that pushes one chunk of `chunkSize` per `_read`, buffers
@@ -175,12 +176,7 @@ describe('fromNodeReadable', () => {
 
 describe('fromNodeReadable: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      fromNodeReadable(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => fromNodeReadable(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromNodeReadable: config must be an object, got null', details: { field: 'config', value: null } });
   });

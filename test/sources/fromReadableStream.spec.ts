@@ -6,6 +6,7 @@ import { fromReadableStream } from '../../src/sources/fromReadableStream';
 import { pattern } from '../helpers/marbles';
 import { describeSourceConformance, expectPieces, record, settle, type ReadCounter } from './sourceConformance';
 import { InvalidConfigError } from '../../src/errors';
+import { thrownBy } from '../helpers/thrown';
 
 /**
  * A pull-based byte stream over `data` in chunks of `chunkSize`, with no read-ahead
@@ -157,12 +158,7 @@ describe('fromReadableStream', () => {
 
 describe('fromReadableStream: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      fromReadableStream(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => fromReadableStream(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromReadableStream: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -4,6 +4,7 @@ import { InvalidConfigError } from '../../src/errors';
 import { answerPings } from '../../src/stats/answerPings';
 import { pingRtt } from '../../src/stats/pingRtt';
 import { testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 const pong = (n: number, ts: number) => JSON.stringify({ t: 'pong', n, ts });
 const ping = (n: number, ts: number) => JSON.stringify({ t: 'ping', n, ts });
@@ -92,12 +93,7 @@ describe('pingRtt', () => {
 
 describe('pingRtt: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      pingRtt(undefined as never, undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => pingRtt(undefined as never, undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'pingRtt: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -4,6 +4,7 @@ import { InvalidConfigError } from '../../src/errors';
 import { transferStats, type TransferStatsConfig } from '../../src/stats/transferStats';
 import type { StatsInput, TransferStats } from '../../src/stats/statsTypes';
 import { testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 /** A readable slice of a sample. */
 const brief = (s: TransferStats) => ({ done: s.bytesDone, final: s.final, bps: Math.round(s.throughput.current) });
@@ -258,12 +259,7 @@ describe('transferStats', () => {
 
 describe('transferStats: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      transferStats(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => transferStats(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'transferStats: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import { createVirtualLink, type VirtualChannelInit, type VirtualLink, type VirtualLinkConfig } from '../../src/testing';
 import { marbles, testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 /** Runs `body` inside TestScheduler.run with a link on that scheduler. */
 const virtual = (config: VirtualLinkConfig, body: (link: VirtualLink, now: () => number) => void): void => {
@@ -565,12 +566,7 @@ describe('createVirtualLink', () => {
 describe('createVirtualLink: a config that is not an object (an outside check)', () => {
   it('null or a string is an InvalidConfigError naming config, not a TypeError ("reading \'scheduler\'")', () => {
     for (const [config, shown] of [[null, 'null'], ['x', '"x"']] as const) {
-      let error: unknown;
-      try {
-        createVirtualLink(config as never);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => createVirtualLink(config as never));
       expect(error).toBeInstanceOf(InvalidConfigError);
       expect(error).toMatchObject({ message: `createVirtualLink: config must be an object, got ${shown}`, details: { field: 'config', value: config } });
     }

@@ -4,6 +4,7 @@ import { InvalidConfigError } from '../../src/errors';
 import { createVirtualNetwork, type VirtualNetwork, type VirtualNetworkConfig } from '../../src/testing';
 import { testScheduler } from '../helpers/marbles';
 import { pumpLane } from './lanePump';
+import { thrownBy } from '../helpers/thrown';
 
 /** Runs `body` in virtual time on a fresh network; the network closes at `stopAt` ms so the run ends. */
 const virtual = (config: VirtualNetworkConfig, body: (net: VirtualNetwork, now: () => number) => void, stopAt = 60_000): VirtualNetwork => {
@@ -180,12 +181,7 @@ describe('createVirtualNetwork', () => {
 
 describe('createVirtualNetwork: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      createVirtualNetwork(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => createVirtualNetwork(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'createVirtualNetwork: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import { associationBound, decideLanes, type LaneSample } from '../../src/transfer/decideLanes';
 import { resolveLaneControllerConfig } from '../../src/transfer/laneControllerConfig';
+import { thrownBy } from '../helpers/thrown';
 
 const base: LaneSample = { goodputBytesPerSecond: 280_000, rttMs: 100, rttMinMs: 100, lossRate: 0.01, lanes: 2, sinceChangeMs: 2000 };
 const nearBound = 0.7 * 2 * associationBound(1200, 100, 0.01);
@@ -109,12 +110,7 @@ describe('decideLanes', () => {
 
 describe('decideLanes: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      decideLanes(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => decideLanes(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'decideLanes: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidConfigError } from '../../src/errors';
 import { laneController, type LaneDecision, type LaneMeasurement } from '../../src/transfer/laneController';
 import { testScheduler } from '../helpers/marbles';
+import { thrownBy } from '../helpers/thrown';
 
 /** Loss-bound at 1 % and 100 ms: two lanes carry 280 kB/s (one is capped near 146 kB/s). */
 const lossBound: LaneMeasurement = { goodputBytesPerSecond: 280_000, rttMs: 100, lossRate: 0.01 };
@@ -120,12 +121,7 @@ describe('laneController', () => {
 
 describe('laneController: an options argument that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming options (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      laneController(null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => laneController(null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'laneController: options must be an object, got null', details: { field: 'options', value: null } });
   });

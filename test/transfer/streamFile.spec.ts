@@ -8,6 +8,7 @@ import { InvalidConfigError, receiveFile, sendFile, streamFile } from '../../src
 import { createVirtualLink } from '../../src/testing';
 import { deterministicBytes, firstDifference } from '../helpers/bytes';
 import { sha256Hex } from '../helpers/sha256';
+import { thrownBy } from '../helpers/thrown';
 
 /** A stream that hands out `bytes` in pieces of `piece` bytes. */
 const streamOf = (bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> => {
@@ -45,12 +46,7 @@ describe('streamFile', () => {
 
 describe('streamFile: meta that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming meta (it threw a TypeError)', () => {
-    let error: unknown;
-    try {
-      streamFile(undefined as never, null as never);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => streamFile(undefined as never, null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'streamFile: meta must be an object, got null', details: { field: 'meta', value: null } });
   });
