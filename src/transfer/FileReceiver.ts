@@ -115,9 +115,9 @@ export class FileReceiver {
   private lastAckAt = 0;
   /** The time-based ack waiting for its second, while persisted bytes are unacknowledged and nothing arrives. */
   private ackTimer: Subscription | undefined;
+  /** This attempt's payload bytes and chunks out of `reorder` (each once, in order), and the chunk count `done` announced. */
   private receivedPayload = 0;
-  /** This attempt's chunks and bytes out of `reorder` (each once, in order), and the chunk count `done` announced. */
-  private inOrder = { chunks: 0, bytes: 0 };
+  private receivedChunks = 0;
   private announcedChunks: number | undefined;
   private readonly nacked = new Set<number>();
   private nackedArrived = false;
@@ -241,8 +241,7 @@ export class FileReceiver {
     this.state = 'running';
     this.opened = t;
     this.from = t.from;
-    this.persisted = this.receivedPayload = 0;
-    this.inOrder = { chunks: 0, bytes: 0 };
+    this.persisted = this.receivedPayload = this.receivedChunks = 0;
     this.lastAck = this.from;
     this.lastAckAt = this.cfg.scheduler.now();
     this.nacked.clear();
@@ -283,9 +282,9 @@ export class FileReceiver {
       reorder({ end: this.end$, window, maxBufferedBytes: o.maxBufferedBytes, budget: this.cfg.budget }),
       // Progress and throughput count each chunk once: reorder has dropped duplicates and retransmissions.
       tap((c) => {
-        this.inOrder = { chunks: this.inOrder.chunks + 1, bytes: this.inOrder.bytes + c.data.length };
-        this.checkChunkCount();
         this.receivedPayload += c.data.length;
+        this.receivedChunks++;
+        this.checkChunkCount();
         if (this.nacked.delete(c.index)) this.nackedArrived = true;
         this.cfg.hooks.received(c.data.length);
       }),
@@ -298,8 +297,8 @@ export class FileReceiver {
    */
   private checkChunkCount(): void {
     const m = this.manifest;
-    const { chunks, bytes } = this.inOrder;
-    if (this.announcedChunks === undefined || this.announcedChunks <= chunks || this.from + bytes < m.size || m.size === this.from) return;
+    const chunks = this.receivedChunks;
+    if (this.announcedChunks === undefined || this.announcedChunks <= chunks || this.from + this.receivedPayload < m.size || m.size === this.from) return;
     throw new ProtocolError(`done of file ${m.index} announces ${this.announcedChunks} chunks, but its ${m.size - this.from} B came in ${chunks}`, {
       i: m.index,
       chunks: this.announcedChunks,
