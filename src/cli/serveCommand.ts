@@ -1,4 +1,5 @@
 /** `tallow-rx serve`: the rendezvous server alone, until SIGINT/SIGTERM. */
+import { isOrigin, isRedisUrl, isTurnUrl } from '../server/checkServerConfig';
 import { startRendezvousServer } from '../server/startRendezvousServer';
 import { UsageError } from './exitCodes';
 
@@ -32,11 +33,11 @@ export async function serveCommand(flags: ServeFlags, out: NodeJS.WritableStream
     if (!turnUrls.length && flags[flag] !== undefined) throw new UsageError(`--${flag} needs --turn-url`);
   }
   const redisUrl = flags.redis ?? (process.env.REDIS_URL || undefined);
-  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) throw new UsageError(`--redis (or REDIS_URL) must be a redis:// or rediss:// URL, got ${redisUrl}`);
-  const badUrl = turnUrls.find((u) => !/^turns?:\S+$/.test(u));
+  if (redisUrl !== undefined && !isRedisUrl(redisUrl)) throw new UsageError(`--redis (or REDIS_URL) must be a redis:// or rediss:// URL, got ${redisUrl}`);
+  const badUrl = turnUrls.find((u) => !isTurnUrl(u));
   if (badUrl !== undefined) throw new UsageError(`--turn-url must be a turn: or turns: URL (turn:turn.example.org:3478), got ${badUrl}`);
   const origins = flags['allow-origin'] ?? [];
-  const badOrigin = origins.find((o) => o !== '*' && !/^https?:\/\/[^/\s?#]+$/.test(o));
+  const badOrigin = origins.find((o) => o !== '*' && !isOrigin(o));
   if (badOrigin !== undefined) throw new UsageError(`--allow-origin must be an origin like https://send.example.org (or '*'), got ${badOrigin}`);
   const server = await startRendezvousServer({
     host: flags.host,

@@ -17,7 +17,11 @@ const rateLimit: Rule = {
   says: '{ limit: an integer >= 1, windowMs: a finite number of ms > 0 }',
 };
 /** An origin a page may open the socket from: `https://host[:port]`, nothing after it. */
-const isOrigin = (v: unknown): boolean => typeof v === 'string' && /^https?:\/\/[^/\s?#]+$/.test(v);
+export const isOrigin = (v: unknown): boolean => typeof v === 'string' && /^https?:\/\/[^/\s?#]+$/.test(v);
+/** A Redis URL: `redis://…` or `rediss://…`. */
+export const isRedisUrl = (v: unknown): boolean => typeof v === 'string' && /^rediss?:\/\/./.test(v);
+/** A TURN server's URL: `turn:…` or `turns:…`. */
+export const isTurnUrl = (v: unknown): boolean => typeof v === 'string' && /^turns?:\S+$/.test(v);
 
 const RENDEZVOUS_RULES: RuleTable = {
   now: fn,
@@ -38,7 +42,7 @@ const RENDEZVOUS_RULES: RuleTable = {
 const SERVER_RULES: RuleTable = {
   host: text,
   port: intIn(0, 65535),
-  redisUrl: { test: (v) => typeof v === 'string' && /^rediss?:\/\/./.test(v), says: 'a redis:// or rediss:// URL' },
+  redisUrl: { test: isRedisUrl, says: 'a redis:// or rediss:// URL' },
   turn: object,
   allowedOrigins: { test: (v) => v === 'same' || v === '*' || (Array.isArray(v) && v.every(isOrigin)), says: `'same', '*' or an array of origins like "https://send.example.org"` },
   trustProxy: bool,
@@ -48,7 +52,7 @@ const SERVER_RULES: RuleTable = {
 };
 
 const TURN_RULES: RuleTable = {
-  urls: { test: (v) => Array.isArray(v) && v.length > 0 && v.every((u) => typeof u === 'string' && /^turns?:[^\s]+$/.test(u)), says: 'a non-empty array of turn: or turns: URLs' },
+  urls: { test: (v) => Array.isArray(v) && v.length > 0 && v.every(isTurnUrl), says: 'a non-empty array of turn: or turns: URLs' },
   secret: { test: (v) => typeof v === 'string' && v.length > 0, says: 'a non-empty string' },
   ttlSeconds: intIn(1),
 };
