@@ -98,6 +98,16 @@ function originAllowed(req: http.IncomingMessage, allowed: RendezvousServerConfi
 /** The path of the health check: `200 ok` while the server listens, before any `handler`. */
 export const HEALTH_PATH = '/healthz';
 
+/** The plain HTTP requests: the health check, then the config's `handler` if given, else 404. */
+const httpRequests =
+  (config: Pick<RendezvousServerConfig, 'handler'>): http.RequestListener =>
+  (req, res) => {
+    // A load balancer's health check: this instance listens (Redis is not asked; a failing one shows on joins, 4503).
+    if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
+    else if (config.handler) config.handler(req, res);
+    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+  };
+
 /**
  * Starts the server; resolves once it listens. Rejects with the listen error (`code` `EADDRINUSE` for a port in use,
  * `EACCES`, `EADDRNOTAVAIL`) after closing the store it opened; before 6 Dec 2026 a port in use crashed the process.
@@ -111,12 +121,7 @@ export async function startRendezvousServer(given?: RendezvousServerConfig): Pro
   const turn = config.turn;
   const rendezvous = createRendezvous({ ...config, store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
 
-  const server = http.createServer((req, res) => {
-    // A load balancer's health check: this instance listens (Redis is not asked; a failing one shows on joins, 4503).
-    if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
-    else if (config.handler) config.handler(req, res);
-    else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
-  });
+  const server = http.createServer(httpRequests(config));
   const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });
   // `ws` re-emits the HTTP server's errors: the listen error is handled below, and unhandled here it would end the process.
   wss.on('error', () => undefined);
