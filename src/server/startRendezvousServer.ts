@@ -9,7 +9,7 @@
  *   turn: { urls: ['turn:turn.example.org:3478'], secret: process.env.TURN_SECRET! } });
  * ```
  */
-import { checkServerConfig } from './checkServerConfig';
+import { checkServerConfig, rendezvousPart } from './checkServerConfig';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -119,7 +119,7 @@ export async function startRendezvousServer(given?: RendezvousServerConfig): Pro
   const heartbeatMs = config.heartbeatMs ?? 30_000;
   const store = config.store ?? (config.redisUrl ? await redisStore(config.redisUrl) : memoryStore({ now: config.now }));
   const turn = config.turn;
-  const rendezvous = createRendezvous({ ...config, store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
+  const rendezvous = createRendezvous({ ...rendezvousPart(config), store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
 
   const server = http.createServer(httpRequests(config));
   const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });

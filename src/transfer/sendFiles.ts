@@ -13,7 +13,7 @@ import { FRAME_HEADER_SIZE } from '../protocol/frame';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type PeerConnectionLike } from '../types';
 import { describeFile, type FileDescriptor, type FileInput } from './fileInput';
 import type { FileSet } from './FileSet';
-import { AUTO_START, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
+import { AUTO_START, PROFILES, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { autoInbandLanes, autoLanes, MAX_AUTO_LANES, probeConditions, type SendOptions } from './sendFile';
 import { SenderSession } from './SenderSession';
 import type { SessionEvent } from './SessionEvent';
@@ -22,7 +22,7 @@ import { resumeSession } from './resumeSession';
 import { LANE_STAGGER_MS, SenderLanePool } from './SenderLanePool';
 import type { LaneRule } from './SenderLanes';
 import { allocateIdBase, closeAll, createControlChannel, lanesOf, MAX_CHANNEL_ID, negotiatedMaxMessageSize } from './transferChannels';
-import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, object, observable, oneOf, positive, positiveMs, SHARED_RULES, text, type RuleTable } from './checkOptions';
+import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, object, observable, oneOf, positive, positiveMs, refuseUnknown, SHARED_RULES, text, type RuleTable } from './checkOptions';
 
 /** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
 export const MAX_SESSION_FILES = 100_000;
@@ -76,6 +76,7 @@ const sendRules = (): RuleTable => ({
   readSize: intIn(1),
   name: text,
   type: text,
+  lastModified: { test: (v) => typeof v === 'number' && Number.isFinite(v), says: 'a finite number (ms since 1970)' },
   route: fn,
   chunking: fn,
   onLaneDecision: fn,
@@ -87,8 +88,16 @@ const sendRules = (): RuleTable => ({
   laneController: object,
 });
 
-/** `options` checked against {@link sendRules} (`InvalidConfigError` naming the option); `undefined` is `{}`. */
-export const checkSendOptions = (where: string, options: SendOptions | undefined): SendOptions => checkOptions(where, options, sendRules());
+/**
+ * `options` checked against {@link sendRules} (`InvalidConfigError` naming the option); `undefined` is `{}`. A key
+ * that is no option (neither there, a {@link TransferTuning} field nor `profile`) is refused too.
+ */
+export function checkSendOptions(where: string, options: SendOptions | undefined): SendOptions {
+  const rules = sendRules();
+  const o = checkOptions(where, options, rules);
+  refuseUnknown(where, o, rules, Object.keys(PROFILES.lan), ['profile']);
+  return o;
+}
 
 /** `files` as a set: an array of inputs, or a {@link FileSet} as given. */
 function fileSetOf(files: FileSet | readonly FileInput[]): FileSet {
