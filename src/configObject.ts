@@ -9,10 +9,13 @@ import { InvalidConfigError } from './errors';
 /** A plain object (not `null`, not an array). */
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** A value as a message shows it: strings JSON-quoted, numbers as JS prints them (NaN, Infinity), objects as JSON. */
+/** A value as a message shows it: strings JSON-quoted, numbers as JS prints them (NaN, Infinity), plain objects as JSON, instances by their class (`a ReadableStream`). */
 export function shown(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value !== 'string' && typeof value !== 'object') return String(value);
+  // An instance of a class (an ArrayBuffer, a ReadableStream, a Node stream) by its class: its JSON says nothing.
+  const made = typeof value === 'object' && value && !Array.isArray(value) && Object.getPrototypeOf(value)?.constructor?.name;
+  if (made && made !== 'Object') return `${/^[aeiou]/i.test(made) ? 'an' : 'a'} ${made}`;
   try {
     return JSON.stringify(value).slice(0, 100);
   } catch {

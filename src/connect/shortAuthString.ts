@@ -17,8 +17,8 @@
  * Uses WebCrypto (`crypto.subtle`), so it runs in browsers (secure contexts only: plain `http://`
  * on a LAN address has no `crypto.subtle`) and in Node 20 (`globalThis.crypto`).
  */
-import { InvalidConfigError, TallowError, type ErrorDetails } from '../errors';
-import { configObject } from '../configObject';
+import { TallowError, type ErrorDetails } from '../errors';
+import { checkArgument, configObject } from '../configObject';
 
 /** Why an SDP gave no usable fingerprint. */
 export type FingerprintErrorCode = 'ERR_FINGERPRINT_MISSING' | 'ERR_FINGERPRINT_MALFORMED' | 'ERR_FINGERPRINT_UNSUPPORTED';
@@ -99,13 +99,13 @@ const sideLine = (sdps: string | readonly string[], which: 'local' | 'remote'): 
  * @param remote the other side's SDP(s) as this side received them
  * @param config see {@link ShortAuthStringConfig}
  * @return `digits` decimal digits, grouped; rejects with {@link FingerprintError} for missing or malformed
- * fingerprints or no WebCrypto, and with `RangeError` for a bad `digits` or `groupDigits`
+ * fingerprints or no WebCrypto, and with `InvalidConfigError` for a bad `digits` or `groupDigits`
  */
 export async function shortAuthString(local: string | readonly string[], remote: string | readonly string[], config: ShortAuthStringConfig = {}): Promise<string> {
   config = configObject('shortAuthString', config);
   const { digits = 6, groupDigits = 3 } = config;
-  if (!Number.isInteger(digits) || digits < 4 || digits > 12) throw new InvalidConfigError(`digits must be an integer from 4 to 12, got ${digits}`, { digits });
-  if (!Number.isInteger(groupDigits) || groupDigits < 0) throw new InvalidConfigError(`groupDigits must be a non-negative integer, got ${groupDigits}`, { groupDigits });
+  checkArgument('shortAuthString', 'digits', digits, Number.isInteger(digits) && digits >= 4 && digits <= 12, 'an integer from 4 to 12');
+  checkArgument('shortAuthString', 'groupDigits', groupDigits, Number.isInteger(groupDigits) && groupDigits >= 0, 'an integer >= 0');
   const sides = [sideLine(local, 'local'), sideLine(remote, 'remote')].sort();
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) throw new FingerprintError('ERR_FINGERPRINT_UNSUPPORTED', 'crypto.subtle is missing (a browser page that is not a secure context?)', {});

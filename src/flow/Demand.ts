@@ -9,6 +9,7 @@
  * All calls are synchronous, so a `Demand` works under `TestScheduler`.
  */
 import { InvalidConfigError } from '../errors';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link Demand}. */
 export interface DemandConfig {
@@ -34,9 +35,9 @@ export class Demand {
   private readonly limit: () => number;
 
   constructor(config: DemandConfig = {}) {
-    this.limit = config.limit ?? (() => Infinity);
-    const initial = config.initial ?? 0;
-    if (!(initial >= 0)) throw new InvalidConfigError(`Demand initial credit must be >= 0, got ${initial}`, { initial });
+    config = configObject('Demand', config);
+    this.limit = checkArgument('Demand', 'limit', config.limit ?? (() => Infinity), config.limit === undefined || typeof config.limit === 'function', 'a function () => bytes');
+    const initial = checkArgument('Demand', 'initial', config.initial ?? 0, config.initial === undefined || (config.initial as number) >= 0, 'a number of bytes >= 0');
     this.credit = initial;
     this.granted = initial;
   }

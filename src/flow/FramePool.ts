@@ -1,7 +1,7 @@
 /**
  * Reuses frame buffers between `encodeFrames` and `sendToChannels`.
  */
-import { InvalidConfigError } from '../errors';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link FramePool}. */
 export interface FramePoolConfig {
@@ -47,9 +47,9 @@ export class FramePool {
   private allocated = 0;
 
   constructor(config: FramePoolConfig) {
-    const { bufferSize, capacity = DEFAULT_FRAME_POOL_CAPACITY } = config ?? ({} as FramePoolConfig);
-    if (!Number.isInteger(bufferSize) || bufferSize < 1) throw new InvalidConfigError(`FramePool: bufferSize must be a positive integer, got ${bufferSize}`, { bufferSize });
-    if (!Number.isInteger(capacity) || capacity < 0) throw new InvalidConfigError(`FramePool: capacity must be an integer >= 0, got ${capacity}`, { capacity });
+    const { bufferSize, capacity = DEFAULT_FRAME_POOL_CAPACITY } = configObject('FramePool', config);
+    checkArgument('FramePool', 'bufferSize', bufferSize, Number.isInteger(bufferSize) && bufferSize >= 1, 'an integer >= 1');
+    checkArgument('FramePool', 'capacity', capacity, Number.isInteger(capacity) && capacity >= 0, 'an integer >= 0');
     this.bufferSize = bufferSize;
     this.capacity = capacity;
   }

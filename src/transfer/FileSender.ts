@@ -248,7 +248,8 @@ export class FileSender {
    * `details` and the original error is the `cause`.
    */
   private sourceError(err: unknown): unknown {
-    if (!(err instanceof SourceReadError)) return err;
+    // A size check (`ESIZE`, streamFile's) names the file as offered already and no path.
+    if (!(err instanceof SourceReadError) || err.details.code === 'ESIZE') return err;
     const code = typeof err.details.code === 'string' ? ` (${err.details.code})` : '';
     return new SourceReadError(`${this.manifest.name} cannot be read${code}`, err.details, err);
   }
@@ -269,7 +270,7 @@ export class FileSender {
     const { size, name } = this.manifest;
     if (this.readBytes !== size) {
       const how = this.readBytes < size ? 'shrank' : 'grew';
-      throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it ${how} while being read)`, { read: this.readBytes, size });
+      throw new SourceReadError(`${name} ended after ${this.readBytes} of its ${size} B (it ${how} while being read)`, { code: 'ESIZE', read: this.readBytes, size });
     }
   }
 

@@ -8,6 +8,7 @@ import type { Manifest } from '../protocol/control';
 import { toWritableStream } from '../sinks/toWritableStream';
 import type { Bytes, Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
+import { checkArgument } from '../configObject';
 
 /** Storage opened for one transfer. */
 export interface OpenedTarget {
@@ -91,9 +92,14 @@ export function blobTarget(): ReceiveTarget {
 /**
  * Streams the file into a WHATWG WritableStream (for example one from the File
  * System Access API or OPFS). `open` is called with the manifest so the caller
- * can pick the stream per file.
+ * can pick the stream per file. An `open` that is not a function throws `InvalidConfigError` at the call.
+ *
+ * ```ts
+ * receiveFile(pc, { target: writableTarget(async (m) => (await dir.getFileHandle(m.name, { create: true })).createWritable()) });
+ * ```
  */
 export function writableTarget(open: (manifest: Manifest) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>): ReceiveTarget {
+  checkArgument('writableTarget', 'open', open, typeof open === 'function', 'a function (manifest) => WritableStream');
   return {
     open: async (manifest) => {
       const stream = await open(manifest);

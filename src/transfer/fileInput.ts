@@ -3,7 +3,7 @@
  * `FileDescriptor` (the Node entry's `fileFromPath()` makes one for a path).
  */
 import { Observable } from 'rxjs';
-import { InvalidConfigError } from '../errors';
+import { InvalidConfigError, SourceReadError } from '../errors';
 import { fromBlob } from '../sources/fromBlob';
 import { fromBytes } from '../sources/fromBytes';
 import { fromReadableStream } from '../sources/fromReadableStream';
@@ -104,12 +104,36 @@ export function describeFile(input: FileInput, meta: FileMeta = {}): FileDescrip
       read: ({ start = 0, end = file.size, ...cfg }) => fromBlob(file.slice(start, end), cfg),
     };
   }
-  throw invalid('sendFile', 'file', 'a Blob, File, Uint8Array or FileDescriptor', input);
+  const hint = typeof ReadableStream !== 'undefined' && input instanceof ReadableStream ? ' (wrap a stream in streamFile(stream, { size }))' : input instanceof ArrayBuffer ? ' (wrap it in new Uint8Array(buffer))' : '';
+  throw invalid('sendFile', 'file', `a Blob, File, Uint8Array or FileDescriptor${hint}`, input);
 }
 
 /**
+ * Passes a byte stream of a declared `size` through and fails it (`SourceReadError`, "it grew") at the first piece
+ * that goes past `size`, before that piece is emitted. A stream that ends short fails where the sender checks
+ * the bytes read at the end. Cutting it at `size` instead (as `limitBytes`) sent the first `size` bytes of a
+ * longer stream and reported them completed and verified.
+ */
+export const notPast = (size: number, name: string) => (source: Observable<Bytes>): Observable<Bytes> =>
+  new Observable<Bytes>((subscriber) => {
+    // Bytes passed so far.
+    let read = 0;
+    const sub = source.subscribe({
+      next: (b) => {
+        read += b.length;
+        if (read <= size) subscriber.next(b);
+        else subscriber.error(new SourceReadError(`${name} went past its ${size} B (it grew while being read, or its size was declared short)`, { code: 'ESIZE', read, size }));
+      },
+      error: (e) => subscriber.error(e),
+      complete: () => subscriber.complete(),
+    });
+    return () => sub.unsubscribe();
+  });
+
+/**
  * Describes a WHATWG ReadableStream of known size. Streams can be read once,
- * from the start, so such a transfer cannot resume. A `size` that is not an
+ * from the start, so such a transfer cannot resume. A stream that holds more or fewer bytes than `size` fails
+ * the send with `SourceReadError` ("it grew" / "it shrank"): nothing is cut to fit. A `size` that is not an
  * integer in [0, 2^53 - 1] fails the send at subscription (`InvalidConfigError`); a `meta` that is not an
  * object (`null`) throws it at once.
  */
@@ -125,7 +149,8 @@ export function streamFile(stream: ReadableStream<Uint8Array>, meta: FileMeta & 
     read: ({ start = 0, end = meta.size, ...cfg }) => {
       if (used || start !== 0) throw new InvalidConfigError('a stream can be read once, from the start');
       used = true;
-      return fromReadableStream(stream, cfg).pipe(limitBytes(end));
+      const bytes = fromReadableStream(stream, cfg);
+      return end < meta.size ? bytes.pipe(limitBytes(end)) : bytes.pipe(notPast(meta.size, meta.name ?? 'stream.bin'));
     },
   };
 }

@@ -9,6 +9,11 @@ import { bufferedAmountLow } from '../../src/sources/bufferedAmountLow';
 import { fromChannelMessages } from '../../src/sources/fromChannelMessages';
 import { filesFromDataTransfer, filesFromFileList } from '../../src/transfer/filesFromBrowser';
 import { toWritableStream } from '../../src/sinks/toWritableStream';
+import { writableTarget } from '../../src/transfer/ReceiveTarget';
+import { thrownBy } from '../helpers/thrown';
+import { Demand } from '../../src/flow/Demand';
+import { FramePool } from '../../src/flow/FramePool';
+import { shortAuthString } from '../../src/connect/shortAuthString';
 
 /** The error `run` throws (or its promise rejects with). */
 const errorOf = async (run: () => unknown): Promise<unknown> => {
@@ -40,5 +45,33 @@ describe('arguments of the wrong type: InvalidConfigError naming the argument, n
     expect(filesFromFileList([]).files).toEqual([]);
     const channel = { addEventListener: () => undefined, removeEventListener: () => undefined };
     expect(() => bufferedAmountLow(channel as never).subscribe().unsubscribe()).not.toThrow();
+  });
+});
+
+describe('writableTarget without its open function (an outside check: it failed mid-transfer with ERR_INTERNAL)', () => {
+  it.each([
+    ['writableTarget()', undefined, /writableTarget: open must be a function \(manifest\) => WritableStream, got undefined/],
+    ['writableTarget(stream)', { getWriter: () => undefined }, /got \{\}/],
+  ])('%s is an InvalidConfigError naming open', (_, value, message) => {
+    const err = thrownBy(() => writableTarget(value as never));
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect((err as InvalidConfigError).details).toMatchObject({ field: 'open' });
+    expect((err as Error).message).toMatch(message);
+  });
+});
+
+describe('Demand, FramePool and shortAuthString follow the same rule (an outside check: a TypeError, empty details)', () => {
+  it.each([
+    ['new Demand(null)', () => new Demand(null as never), 'config', 'Demand: config must be an object, got null'],
+    ['new Demand({ initial: -1 })', () => new Demand({ initial: -1 }), 'initial', 'Demand: initial must be a number of bytes >= 0, got -1'],
+    ['new Demand({ limit: 5 })', () => new Demand({ limit: 5 as never }), 'limit', 'Demand: limit must be a function () => bytes, got 5'],
+    ['new FramePool(null)', () => new FramePool(null as never), 'config', 'FramePool: config must be an object, got null'],
+    ['new FramePool({ bufferSize: 0 })', () => new FramePool({ bufferSize: 0 }), 'bufferSize', 'FramePool: bufferSize must be an integer >= 1, got 0'],
+    ['shortAuthString digits 3', () => shortAuthString('a', 'b', { digits: 3 }), 'digits', 'shortAuthString: digits must be an integer from 4 to 12, got 3'],
+    ['shortAuthString groupDigits -1', () => shortAuthString('a', 'b', { groupDigits: -1 }), 'groupDigits', 'shortAuthString: groupDigits must be an integer >= 0, got -1'],
+  ])('%s', async (_, run, field, message) => {
+    const err = await errorOf(run);
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err).toMatchObject({ message, details: { field } });
   });
 });

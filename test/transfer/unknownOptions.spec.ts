@@ -130,3 +130,15 @@ describe('unknown config keys of the Node and server functions', () => {
     await pair.close();
   });
 });
+
+describe('an input that is no file names its class and the way in (an outside check: "got {}")', () => {
+  it.each([
+    ['an ArrayBuffer', new ArrayBuffer(10), 'sendFile: file must be a Blob, File, Uint8Array or FileDescriptor (wrap it in new Uint8Array(buffer)), got an ArrayBuffer'],
+    ['a ReadableStream', new Blob(['x']).stream(), 'sendFile: file must be a Blob, File, Uint8Array or FileDescriptor (wrap a stream in streamFile(stream, { size })), got a ReadableStream'],
+    ['a Map', new Map(), 'sendFile: file must be a Blob, File, Uint8Array or FileDescriptor, got a Map'],
+  ])('%s', (_, input, message) => {
+    const { error } = atSubscription((pc, scheduler) => sendFile(pc, input as never, { scheduler }));
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    expect((error as Error).message).toBe(message);
+  });
+});
