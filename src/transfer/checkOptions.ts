@@ -86,30 +86,19 @@ export function checkOptions<T extends object>(where: string, options: T | undef
   return options;
 }
 
-/** Edit distance of `a` and `b` (case ignored), up to 3: enough to tell a misspelling from another word. */
-function distance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return Math.min(row[b.length], 3);
-}
-
 /**
  * Refuses a key of `options` that none of `known` (rule tables, lists of names) has: a misspelt option
  * (`maxchunk`, `chunkSize`) would otherwise be ignored without a word. The `InvalidConfigError` names the key,
- * suggests the nearest known one within two edits, and has `details` `{ field, value }`.
+ * suggests a known one it matches but for case, a plural `s` or an `Ms` unit (or begins), and has `details`
+ * `{ field, value }`.
  */
 export function refuseUnknown(where: string, options: object, ...known: readonly (RuleTable | readonly string[])[]): void {
   const names = known.flatMap((k) => (Array.isArray(k) ? k : Object.keys(k)));
+  const bare = (name: string) => name.toLowerCase().replace(/ms$|s$/, '');
   for (const [key, value] of Object.entries(options)) {
     if (names.includes(key)) continue;
-    const near = names.reduce((best, name) => (distance(key, name) < distance(key, best) ? name : best), names[0] ?? '');
-    const hint = near && distance(key, near) < 3 ? ` (did you mean ${near}?)` : '';
+    const near = names.find((name) => bare(name) === bare(key) || bare(name).startsWith(bare(key)));
+    const hint = near ? ` (did you mean ${near}?)` : '';
     throw new InvalidConfigError(`${where}: unknown option ${JSON.stringify(key)}${hint}`, { field: key, value: plain(value) });
   }
 }
