@@ -169,7 +169,7 @@ try {
 const seconds = (performance.now() - t0) / 1000;
 clearInterval(rssTimer);
 if (tty && !values.quiet) process.stdout.write('\n');
-const rec = results.receiver as Extract<SessionEvent, { type: 'completed' }>;
+const rec = results.receiver as Extract<SessionEvent<string>, { type: 'completed' }>;
 const snd = results.sender as Extract<SessionEvent, { type: 'completed' }>;
 // Every file: the source on disk, the file written, and both sides' digests must agree.
 const sentSha = new Map(snd.files.map((f) => [f.manifest.index, f.sha256]));
@@ -178,7 +178,7 @@ let match = rec.files.length === set.files.length;
 const folders = set.folders ?? [];
 const foldersMade = (await Promise.all(folders.map((d) => stat(join(outDir, d)).then((st) => st.isDirectory(), () => false)))).filter(Boolean).length;
 match &&= foldersMade === folders.length;
-const checks = await Promise.all(rec.files.map((f: FileResult) => checkFile(f, sentSha.get(f.manifest.index))));
+const checks = await Promise.all(rec.files.map((f) => checkFile(f, sentSha.get(f.manifest.index))));
 for (const c of checks) match &&= c.ok;
 console.log('');
 console.log('summary');
@@ -202,8 +202,8 @@ else await rm(work, { recursive: true, force: true });
 process.exit(match ? 0 : 1);
 
 /** Hashes a received file and its source, and compares both with the digests the peers agreed on. */
-async function checkFile(f: FileResult, senderSha: string | undefined): Promise<{ name: string; source: string; sha: string; ok: boolean }> {
-  const [source, written] = await Promise.all([sha256File(sources.get(f.manifest.name)!), sha256File(f.result as string)]);
+async function checkFile(f: FileResult<string>, senderSha: string | undefined): Promise<{ name: string; source: string; sha: string; ok: boolean }> {
+  const [source, written] = await Promise.all([sha256File(sources.get(f.manifest.name)!), sha256File(f.result!)]);
   return { name: f.manifest.name, source, sha: written, ok: source === written && written === f.sha256 && f.sha256 === senderSha };
 }
 

@@ -11,7 +11,8 @@ import { subscribeChained } from '../operators/subscribeChained';
 import { checkArgument } from '../configObject';
 
 /** Storage opened for one transfer. */
-export interface OpenedTarget {
+/** `R`: what `finish` produces (a Blob, a path, …), the `result` of the file's `completed` event. */
+export interface OpenedTarget<R = unknown> {
   /** Bytes already held and verified from an earlier attempt (0 = start fresh). */
   readonly from: number;
   /** Reads the held prefix `[0, from)` so the whole-file digest covers it. Required when `from > 0`. */
@@ -19,7 +20,7 @@ export interface OpenedTarget {
   /** Persists verified chunks in order; emits the cumulative bytes persisted in this session (not counting `from`). */
   readonly sink: OperatorFunction<Chunk, number>;
   /** Called once the digest matched; returns the result (a Blob, a path, …). */
-  finish(): unknown;
+  finish(): R | PromiseLike<R>;
   /** Called on failure or cancellation. Partial state may be kept for resume. */
   abort(reason: unknown): void | Promise<void>;
 }
@@ -38,9 +39,10 @@ export interface OpenHints {
  * A manifest's `name` may be a relative path (`photos/2024/a.jpg`) when it comes
  * from a multi-file session; a target without folders may use its last segment.
  */
-export interface ReceiveTarget {
+/** `R`: what each file's `finish` produces (`Blob` for {@link blobTarget}), typed through to `completed.result`. */
+export interface ReceiveTarget<R = unknown> {
   /** Opens storage for one file. `blobTarget` and `writableTarget` always start from 0 and ignore `hints`. */
-  open(manifest: Manifest, hints?: OpenHints): OpenedTarget | Promise<OpenedTarget>;
+  open(manifest: Manifest, hints?: OpenHints): OpenedTarget<R> | Promise<OpenedTarget<R>>;
   /**
    * Verified bytes a later `open(manifest)` would resume from (0 when none), without claiming,
    * creating or writing anything: a cheap peek the receiver may make for every offered file before
@@ -56,7 +58,7 @@ export interface ReceiveTarget {
  * but holds the whole file: use `writableTarget()` or the Node entry's
  * `directoryTarget()` for files larger than memory.
  */
-export function blobTarget(): ReceiveTarget {
+export function blobTarget(): ReceiveTarget<Blob> {
   return {
     open: (manifest) => {
       // Received parts in order, released once the Blob exists.
@@ -98,7 +100,7 @@ export function blobTarget(): ReceiveTarget {
  * receiveFile(pc, { target: writableTarget(async (m) => (await dir.getFileHandle(m.name, { create: true })).createWritable()) });
  * ```
  */
-export function writableTarget(open: (manifest: Manifest) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>): ReceiveTarget {
+export function writableTarget(open: (manifest: Manifest) => WritableStream<Uint8Array> | Promise<WritableStream<Uint8Array>>): ReceiveTarget<WritableStream<Uint8Array>> {
   checkArgument('writableTarget', 'open', open, typeof open === 'function', 'a function (manifest) => WritableStream');
   return {
     open: async (manifest) => {

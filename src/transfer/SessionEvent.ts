@@ -13,15 +13,16 @@ export interface SessionOffer {
 }
 
 /** One file that arrived whole and verified. */
-export interface FileResult {
+export interface FileResult<R = unknown> {
   readonly manifest: Manifest;
   /** Lowercase hex SHA-256 of the whole file, as both sides computed it. */
   readonly sha256: string;
   /** Receiver: what the target produced for it (a Blob, a path, …). */
-  readonly result?: unknown;
+  readonly result?: R;
 }
 
-export type SessionEvent =
+/** `R`: the receiver's `file-completed.result` and `completed.files[].result`, what its target produced. */
+export type SessionEvent<R = unknown> =
   /** Receiver only: an offer and its whole file list arrived, before it is accepted. */
   | { readonly type: 'offer'; readonly offer: SessionOffer }
   /** Both: the receiver accepted. `files` are the files taken (skipped ones are left out), `from` the bytes already held (resume). */
@@ -58,7 +59,7 @@ export type SessionEvent =
       readonly bytes: number;
       /** From the file's start to its completion. */
       readonly seconds: number;
-      readonly result?: unknown;
+      readonly result?: R;
       /** Sender: this file's payload bytes sent again after a NACK. */
       readonly retransmittedBytes?: number;
     }
@@ -79,7 +80,7 @@ export type SessionEvent =
   /** Both: every taken file is complete. The stream completes after it. */
   | {
       readonly type: 'completed';
-      readonly files: readonly FileResult[];
+      readonly files: readonly FileResult<R>[];
       /** Bytes of the taken files (resumed prefixes included). */
       readonly bytes: number;
       /** From `accept` to the end. */

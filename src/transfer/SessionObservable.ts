@@ -16,7 +16,7 @@ export interface SessionProgress extends TransferProgress {
  * Session events with two views. All three share one session: the first subscription (to any of them)
  * starts it, and it is cancelled when the last one unsubscribes.
  */
-export interface SessionObservable extends Observable<SessionEvent> {
+export interface SessionObservable<R = unknown> extends Observable<SessionEvent<R>> {
   /** `TransferStats` once per sample interval. */
   readonly stats$: Observable<TransferStats>;
   /** Session progress, throttled to `progressIntervalMs`. */

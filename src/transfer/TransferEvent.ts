@@ -3,7 +3,8 @@ import type { Manifest } from '../protocol/control';
 import type { TransferStats } from '../stats/statsTypes';
 import type { SessionEvent } from './SessionEvent';
 
-export type TransferEvent =
+/** `R`: the receiver's `completed.result`, what its target produced (`Blob` by default). */
+export type TransferEvent<R = unknown> =
   /** Receiver only: an offer arrived, before it is accepted. */
   | { readonly type: 'offer'; readonly manifest: Manifest }
   /** Both: the receiver accepted; data starts at byte `from` (> 0 when resuming). */
@@ -36,7 +37,7 @@ export type TransferEvent =
       /** From `accept` to completion (waiting for the user to accept is not counted). */
       readonly seconds: number;
       /** Receiver: what the target produced (a Blob, a path, …). */
-      readonly result?: unknown;
+      readonly result?: R;
       /** Sender: payload bytes sent again after a NACK (not counted in progress or throughput). */
       readonly retransmittedBytes?: number;
     };

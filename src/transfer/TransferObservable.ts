@@ -25,7 +25,7 @@ export interface TransferProgress {
  * one unsubscribes. Subscribe to the views before, or together with, the
  * events if you need every sample.
  */
-export interface TransferObservable extends Observable<TransferEvent> {
+export interface TransferObservable<R = unknown> extends Observable<TransferEvent<R>> {
   /** `TransferStats` once per sample interval: pipe it into any UI. */
   readonly stats$: Observable<TransferStats>;
   /** Progress, throttled to `progressIntervalMs`. */

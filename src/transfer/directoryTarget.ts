@@ -135,7 +135,7 @@ export interface DirectoryTargetConfig {
  * @return a target for `receiveFile`
  * @throws InvalidConfigError for a bad `dir` or option, at once
  */
-export function directoryTarget(dir: string, config: DirectoryTargetConfig = {}): ReceiveTarget {
+export function directoryTarget(dir: string, config: DirectoryTargetConfig = {}): ReceiveTarget<string> {
   if (typeof dir !== 'string' || dir === '') throw invalid('directoryTarget', 'dir', 'a non-empty string', dir);
   const o = checkOptions('directoryTarget', config, DIRECTORY_RULES);
   refuseUnknown('directoryTarget', o, DIRECTORY_RULES);
@@ -148,7 +148,7 @@ export function directoryTarget(dir: string, config: DirectoryTargetConfig = {})
   const listParts = partListing();
   const folders = targetFolders(dir);
   return {
-    open: async (manifest: Manifest, hints?: OpenHints): Promise<OpenedTarget> => {
+    open: async (manifest: Manifest, hints?: OpenHints): Promise<OpenedTarget<string>> => {
       const { folders: segments, name } = locatePath(manifest.name);
       const opts = { name, overwrite, resume, checkpointEvery, maxQueued, fsync, hints };
       try {
@@ -186,7 +186,7 @@ interface OpenConfig {
 }
 
 /** Opens `manifest`'s file in the folder `at`: the file in place, a partial to resume, or a new part file. */
-async function openIn(at: Folder, manifest: Manifest, o: OpenConfig): Promise<OpenedTarget> {
+async function openIn(at: Folder, manifest: Manifest, o: OpenConfig): Promise<OpenedTarget<string>> {
   const { name, resume } = o;
   const resuming = resume && o.hints?.resume !== false;
   // An empty file in place is the offered one even when the receiver promised it from 0: both are 0 bytes.

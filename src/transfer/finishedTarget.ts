@@ -29,7 +29,7 @@ export async function isFinished(at: Folder, name: string, manifest: Manifest): 
  * the file itself, and nothing is written, moved or removed, whatever the outcome. After a prefix
  * mismatch the receiver opens the file again with `resume: false`, which lands beside it as ` (n)`.
  */
-export function finishedTarget(at: Folder, name: string, manifest: Manifest): OpenedTarget {
+export function finishedTarget(at: Folder, name: string, manifest: Manifest): OpenedTarget<string> {
   const path = join(at.path, name);
   const rel = `${at.rel}${name}`;
   return {

@@ -61,7 +61,7 @@ const releaseClaim = (run: ClaimRun): void => {
 };
 
 /** The OpenedTarget over a claimed part file: writes, then places or keeps or discards it, and lets the claim go. */
-export function openedClaim(claim: Claim, o: ClaimConfig): OpenedTarget {
+export function openedClaim(claim: Claim, o: ClaimConfig): OpenedTarget<string> {
   const { path, handle, from } = claim;
   // No record is written once the handle is closed: the claim may pass to another transfer.
   const record = o.record && ((persisted: number) => (run.closed ? Promise.resolve() : ((run.recorded = true), o.record!(persisted))));

@@ -7,6 +7,7 @@ import { InvalidConfigError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
 import { checkReceiveOptions, runReceiveFiles, type ReceiveFilesOptions } from './receiveFiles';
+import type { ReceiveTarget } from './ReceiveTarget';
 import type { ReceiverSessionConfig } from './ReceiverSession';
 import { settle } from './settle';
 import { toFileEvents } from './toFileEvents';
@@ -34,14 +35,16 @@ export interface ReceiveOptions extends Omit<ReceiveFilesOptions, 'accept'> {
  * ## Example
  * ```ts
  * import { receiveFile } from 'tallow-rx';
- * receiveFile(pc).subscribe((e) => e.type === 'completed' && download(e.result as Blob));
+ * receiveFile(pc).subscribe((e) => e.type === 'completed' && download(e.result!)); // a Blob: blobTarget() by default
  * ```
+ * `result` is typed by the target: `Blob` by default, `string` (the path) with `directoryTarget`, `R` with a
+ * `ReceiveTarget<R>` of your own.
  * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
  * @param options see {@link ReceiveOptions}
  * @return an Observable of {@link TransferEvent}, with `stats$` and `progress$` views of the same transfer
  */
-export function receiveFile(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions = {}): TransferObservable {
-  return withViews(defer(() => runReceiveFiles(connection, oneFile(checkReceiveOptions('receiveFile', options)), 'receiveFile')).pipe(toFileEvents()));
+export function receiveFile<R = Blob>(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveOptions & { readonly target?: ReceiveTarget<R> } = {}): TransferObservable<R> {
+  return <TransferObservable<R>>withViews(defer(() => runReceiveFiles(connection, oneFile(checkReceiveOptions('receiveFile', options)), 'receiveFile')).pipe(toFileEvents()));
 }
 
 /** `receiveFiles`' config for one file: an offer of more is refused, and `accept` sees the one file. */

@@ -94,14 +94,14 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
  * ## Example
  * ```ts
  * import { receiveFiles } from 'tallow-rx';
- * receiveFiles(pc, { maxFiles: 100 }).subscribe((e) => e.type === 'file-completed' && save(e.manifest.name, e.result as Blob));
+ * receiveFiles(pc, { maxFiles: 100 }).subscribe((e) => e.type === 'file-completed' && save(e.manifest.name, e.result!)); // a Blob
  * ```
  * @param connection one RTCPeerConnection, or several (lanes), in the same order as the sender's
  * @param options see {@link ReceiveFilesOptions}
  * @return an Observable of {@link SessionEvent}, with `stats$` and `progress$` views of the same session
  */
-export function receiveFiles(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveFilesOptions = {}): SessionObservable {
-  return withSessionViews(defer(() => runReceiveFiles(connection, checkReceiveOptions('receiveFiles', options), 'receiveFiles')));
+export function receiveFiles<R = Blob>(connection: PeerConnectionLike | readonly PeerConnectionLike[], options: ReceiveFilesOptions & { readonly target?: ReceiveTarget<R> } = {}): SessionObservable<R> {
+  return <SessionObservable<R>>withSessionViews(defer(() => runReceiveFiles(connection, checkReceiveOptions('receiveFiles', options), 'receiveFiles')));
 }
 
 /**

@@ -50,7 +50,7 @@ describe('a session whose peer connections all close mid-transfer (node-datachan
         const done = events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
         expect(done.files.map((f) => f.sha256)).toEqual([sha256Hex(bytes)]);
       }
-      const path = (r.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!.files[0].result as string);
+      const path = (r.find((e): e is Extract<SessionEvent<string>, { type: 'completed' }> => e.type === 'completed')!.files[0].result!);
       expect(sha256Hex(await readFile(path))).toBe(sha256Hex(bytes));
       // The receiver's file started again from what it had written; everything sent past that crossed twice.
       const resumedAt = r.findIndex((e) => e.type === 'resumed');
