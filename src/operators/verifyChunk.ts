@@ -4,6 +4,7 @@
 import { HashMismatchError } from '../errors';
 import { crc32, crc32Hex } from '../hash/crc32';
 import type { Chunk } from '../types';
+import { checkArgument } from '../configObject';
 
 /**
  * Checks a chunk's CRC-32. Pure: returns the error instead of throwing it.
@@ -26,6 +27,7 @@ import type { Chunk } from '../types';
  * @return A `HashMismatchError` when `checksum` is set and differs, else `undefined`.
  */
 export function verifyChunk(chunk: Chunk): HashMismatchError | undefined {
+  checkArgument('verifyChunk', 'chunk', chunk, (chunk as Chunk | null)?.data instanceof Uint8Array, 'a Chunk (with data: a Uint8Array)');
   if (chunk.checksum === undefined) return undefined;
   const actual = crc32(chunk.data);
   return actual === chunk.checksum >>> 0 ? undefined : new HashMismatchError(chunk.index, crc32Hex(chunk.checksum), crc32Hex(actual), 'crc32');

@@ -6,7 +6,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../configObject';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link fromBlob}. */
 export interface FromBlobConfig extends SourceConfig, StartConfig {}
@@ -39,6 +39,7 @@ export interface FromBlobConfig extends SourceConfig, StartConfig {}
  * @return A cold Observable of pieces; a failed read errors with `SourceReadError` (the cause attached).
  */
 export function fromBlob(blob: Blob, config: FromBlobConfig = {}): Observable<Bytes> {
+  checkArgument('fromBlob', 'blob', blob, typeof (blob as Blob | null)?.slice === 'function' && typeof (blob as Blob).size === 'number', 'a Blob');
   config = configObject('fromBlob', config);
   const start = startOffset(config, 'fromBlob');
   return pullSource(() => {

@@ -5,7 +5,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../configObject';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link fromBytes}. */
 export interface FromBytesConfig extends SourceConfig, StartConfig {}
@@ -39,6 +39,7 @@ export interface FromBytesConfig extends SourceConfig, StartConfig {}
  * @return A cold Observable of pieces that completes after the last byte.
  */
 export function fromBytes(bytes: Uint8Array, config: FromBytesConfig = {}): Observable<Bytes> {
+  checkArgument('fromBytes', 'bytes', bytes, bytes instanceof Uint8Array, 'a Uint8Array');
   config = configObject('fromBytes', config);
   const start = startOffset(config, 'fromBytes');
   // The subscriber being subscribed right now; `open` runs synchronously inside `subscribe`.

@@ -8,7 +8,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../configObject';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link fromFilePath}. */
 export interface FromFilePathConfig extends SourceConfig, StartConfig {
@@ -59,6 +59,7 @@ export interface FromFilePathConfig extends SourceConfig, StartConfig {
  * with `SourceReadError` (`details.code` `ECHANGED`).
  */
 export function fromFilePath(path: string, config: FromFilePathConfig = {}): Observable<Bytes> {
+  checkArgument('fromFilePath', 'path', path, typeof path === 'string' && path !== '', 'a non-empty string');
   config = configObject('fromFilePath', config);
   const start = startOffset(config, 'fromFilePath');
   return pullSource(async () => {

@@ -6,7 +6,7 @@ import type { Bytes } from '../types';
 import { nodeReadableReader } from './fromNodeReadableInternals';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../configObject';
+import { checkArgument, configObject } from '../configObject';
 
 /** The members of a Node.js `Readable` that {@link fromNodeReadable} uses. */
 export interface NodeReadableLike {
@@ -69,6 +69,7 @@ export interface FromNodeReadableConfig extends SourceConfig, StartConfig {
  * 'close' before 'end', errors with `SourceReadError`.
  */
 export function fromNodeReadable(readable: NodeReadableLike, config: FromNodeReadableConfig = {}): Observable<Bytes> {
+  checkArgument('fromNodeReadable', 'readable', readable, typeof (readable as NodeReadableLike | null)?.read === 'function' && typeof readable.on === 'function', 'a Node Readable (with read() and on())');
   config = configObject('fromNodeReadable', config);
   const start = startOffset(config, 'fromNodeReadable');
   const destroyOnTeardown = config.destroyOnTeardown ?? true;

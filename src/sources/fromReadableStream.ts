@@ -6,7 +6,7 @@ import { SourceReadError } from '../errors';
 import type { Bytes } from '../types';
 import { pullSource, type SourceConfig } from './pullSource';
 import { startOffset, type StartConfig } from './startOffset';
-import { configObject } from '../configObject';
+import { checkArgument, configObject } from '../configObject';
 
 /** Options for {@link fromReadableStream}. */
 export interface FromReadableStreamConfig extends SourceConfig, StartConfig {}
@@ -44,6 +44,7 @@ export interface FromReadableStreamConfig extends SourceConfig, StartConfig {}
  * (or a locked stream) errors with `SourceReadError`.
  */
 export function fromReadableStream(stream: ReadableStream<Uint8Array>, config: FromReadableStreamConfig = {}): Observable<Bytes> {
+  checkArgument('fromReadableStream', 'stream', stream, typeof (stream as ReadableStream | null)?.getReader === 'function', 'a ReadableStream');
   config = configObject('fromReadableStream', config);
   const start = startOffset(config, 'fromReadableStream');
   return pullSource(() => {

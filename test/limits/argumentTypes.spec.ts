@@ -11,6 +11,12 @@ import { filesFromDataTransfer, filesFromFileList } from '../../src/transfer/fil
 import { toWritableStream } from '../../src/sinks/toWritableStream';
 import { writableTarget } from '../../src/transfer/ReceiveTarget';
 import { thrownBy } from '../helpers/thrown';
+import { verifyChunk } from '../../src/operators/verifyChunk';
+import { fromBlob } from '../../src/sources/fromBlob';
+import { fromBytes } from '../../src/sources/fromBytes';
+import { fromReadableStream } from '../../src/sources/fromReadableStream';
+import { fromFilePath } from '../../src/sources/fromFilePath';
+import { fromNodeReadable } from '../../src/sources/fromNodeReadable';
 import { Demand } from '../../src/flow/Demand';
 import { FramePool } from '../../src/flow/FramePool';
 import { shortAuthString } from '../../src/connect/shortAuthString';
@@ -71,6 +77,21 @@ describe('Demand, FramePool and shortAuthString follow the same rule (an outside
     ['shortAuthString groupDigits -1', () => shortAuthString('a', 'b', { groupDigits: -1 }), 'groupDigits', 'shortAuthString: groupDigits must be an integer >= 0, got -1'],
   ])('%s', async (_, run, field, message) => {
     const err = await errorOf(run);
+    expect(err).toBeInstanceOf(InvalidConfigError);
+    expect(err).toMatchObject({ message, details: { field } });
+  });
+});
+
+describe('sources and verifyChunk with no input (they threw a TypeError, or failed later with a SourceReadError quoting one)', () => {
+  it.each([
+    ['verifyChunk(null)', () => verifyChunk(null as never), 'chunk', 'verifyChunk: chunk must be a Chunk (with data: a Uint8Array), got null'],
+    ['fromBlob(null)', () => fromBlob(null as never), 'blob', 'fromBlob: blob must be a Blob, got null'],
+    ['fromBytes([1, 2])', () => fromBytes([1, 2] as never), 'bytes', 'fromBytes: bytes must be a Uint8Array, got [1,2]'],
+    ['fromReadableStream(undefined)', () => fromReadableStream(undefined as never), 'stream', 'fromReadableStream: stream must be a ReadableStream, got undefined'],
+    ['fromFilePath(null)', () => fromFilePath(null as never), 'path', 'fromFilePath: path must be a non-empty string, got null'],
+    ['fromNodeReadable({})', () => fromNodeReadable({} as never), 'readable', 'fromNodeReadable: readable must be a Node Readable (with read() and on()), got {}'],
+  ])('%s is an InvalidConfigError at the call', (_, run, field, message) => {
+    const err = thrownBy(run);
     expect(err).toBeInstanceOf(InvalidConfigError);
     expect(err).toMatchObject({ message, details: { field } });
   });

@@ -79,7 +79,7 @@ describe('fromBlob', () => {
 
 describe('fromBlob: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    const error = thrownBy(() => fromBlob(undefined as never, null as never));
+    const error = thrownBy(() => fromBlob(new Blob([]), null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromBlob: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -176,7 +176,7 @@ describe('fromNodeReadable', () => {
 
 describe('fromNodeReadable: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    const error = thrownBy(() => fromNodeReadable(undefined as never, null as never));
+    const error = thrownBy(() => fromNodeReadable(Readable.from([]), null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromNodeReadable: config must be an object, got null', details: { field: 'config', value: null } });
   });

@@ -158,7 +158,7 @@ describe('fromReadableStream', () => {
 
 describe('fromReadableStream: config that is not an object (an outside check)', () => {
   it('null is an InvalidConfigError naming config (it threw a TypeError)', () => {
-    const error = thrownBy(() => fromReadableStream(undefined as never, null as never));
+    const error = thrownBy(() => fromReadableStream(new Blob([]).stream(), null as never));
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect(error).toMatchObject({ message: 'fromReadableStream: config must be an object, got null', details: { field: 'config', value: null } });
   });
