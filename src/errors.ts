@@ -7,12 +7,47 @@
 /** Details attached to an error: plain data, safe to log and serialise. */
 export type ErrorDetails = Record<string, unknown>;
 
+/** Every code a {@link TallowError} can have (docs/errors.md says when each is raised). */
+export type TallowErrorCode =
+  | 'ERR_CANCELLED'
+  | 'ERR_CHANNEL_CLOSED'
+  | 'ERR_CONNECTION_LOST'
+  | 'ERR_CONNECT_FAILED'
+  | 'ERR_FINGERPRINT_MALFORMED'
+  | 'ERR_FINGERPRINT_MISSING'
+  | 'ERR_FINGERPRINT_UNSUPPORTED'
+  | FrameErrorCode
+  | 'ERR_HASH_MISMATCH'
+  | 'ERR_HASH_WORKER'
+  | 'ERR_IDLE_TIMEOUT'
+  | 'ERR_INTERNAL'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_LIMIT'
+  | 'ERR_MESSAGE_TOO_LARGE'
+  | 'ERR_PEER_DEPENDENCY'
+  | 'ERR_PROTOCOL'
+  | 'ERR_REJECTED'
+  | 'ERR_REMOTE'
+  | 'ERR_REORDER_GAP'
+  | 'ERR_REORDER_OVERFLOW'
+  | 'ERR_REORDER_TIMEOUT'
+  | 'ERR_SINK_WRITE'
+  | 'ERR_SOURCE_READ'
+  | 'ERR_STATS_FAILED'
+  | 'ERR_STATS_UNSUPPORTED'
+  | 'ERR_STORE_UNAVAILABLE'
+  | 'ERR_UNSAFE_NAME';
+
 /** Base class of every error raised by tallow-rx. */
 export class TallowError extends Error {
   override readonly name: string = 'TallowError';
   constructor(
-    /** Stable machine-readable code, e.g. `ERR_HASH_MISMATCH`. */
-    readonly code: string,
+    /**
+     * Stable machine-readable code, e.g. `ERR_HASH_MISMATCH`: one of {@link TallowErrorCode} when tallow-rx
+     * raised it; another `ERR_…` text only when a peer's `error` message carried a code of its own
+     * (`details.remote` is then true), or your code made the error.
+     */
+    readonly code: TallowErrorCode | (string & {}),
     message: string,
     /** Structured context: indexes, sizes, limits. */
     readonly details: ErrorDetails = {},
@@ -51,7 +86,7 @@ export class FrameDecodeError extends TallowError {
 /** A control message (JSON on the control channel) is malformed or violates a limit. */
 export class ProtocolError extends TallowError {
   override readonly name = 'ProtocolError';
-  constructor(message: string, details: ErrorDetails = {}, code = 'ERR_PROTOCOL') {
+  constructor(message: string, details: ErrorDetails = {}, code: 'ERR_PROTOCOL' | 'ERR_UNSAFE_NAME' = 'ERR_PROTOCOL') {
     super(code, message, details);
   }
 }

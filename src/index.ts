@@ -87,6 +87,7 @@ export {
   TallowError,
   TransferCancelledError,
   TransferRejectedError,
+  type TallowErrorCode,
 } from './errors';
 export { HashWorkerError } from './hash/HashWorkerError';
 
