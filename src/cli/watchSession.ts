@@ -17,11 +17,16 @@ export interface WatchOutput {
   readonly columns: () => number;
 }
 
-/** Subscribes and draws; resolves with 0 (verified), 1 (failed), 3 (declined), or 130 once `cancel` (Ctrl-C) unsubscribed. */
-export function watchSession(session$: SessionObservable, label: string, out: WatchOutput): { done: Promise<number>; cancel(): void } {
+/**
+ * Subscribes and draws; resolves with 0 (verified), 1 (failed), 3 (declined), or 130 once `cancel` (Ctrl-C)
+ * unsubscribed. `endedByPeer()`: the session ended with the peer's own `cancel` or `error` (`details.by` remote,
+ * `details.remote`): this side has nothing left to send, so it need not wait for the peer to hang up.
+ */
+export function watchSession(session$: SessionObservable, label: string, out: WatchOutput): { done: Promise<number>; cancel(): void; endedByPeer(): boolean } {
   const { show, write, clear } = sessionDisplay(label, out);
   let sub: { unsubscribe(): void } | undefined;
   let settle: (code: number) => void = () => undefined;
+  let byPeer = false;
   const done = new Promise<number>((resolve) => {
     settle = resolve;
     let declined = false;
@@ -30,8 +35,9 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
         if (e.type === 'rejected') declined = true;
         show(e);
       },
-      error: (error: { code?: string; message?: string }) => {
+      error: (error: { code?: string; message?: string; details?: { by?: unknown; remote?: unknown } }) => {
         clear();
+        byPeer = error?.details?.by === 'remote' || error?.details?.remote === true;
         if (error?.code === 'ERR_REJECTED') {
           write(`the other side declined (${printable(String(error.message))})\n`);
           resolve(EXIT_DECLINED);
@@ -49,5 +55,5 @@ export function watchSession(session$: SessionObservable, label: string, out: Wa
     write('interrupted: cancelling the transfer on both sides…\n');
     settle(EXIT_INTERRUPTED);
   };
-  return { done, cancel };
+  return { done, cancel, endedByPeer: () => byPeer };
 }

@@ -189,6 +189,23 @@ describe('tallow-rx: stopping and waiting', () => {
     expect(walk(to).filter((p) => p.includes('.tallow-part'))).toEqual([]);
   }, 120_000);
 
+  it('Ctrl-C on the sender mid-transfer: exit 130, the receiver hears the cancel (exit 1, ERR_CANCELLED) and does not wait for the sender to hang up', async () => {
+    const src = join(dir, 'cut-sender');
+    mkdirSync(src);
+    writeFileSync(join(src, 'big.bin'), pattern(96 * MiB, 7));
+    const send = spawnCli(['send', src, '--no-qr', ...net()]);
+    const [, code] = await send.waitFor(/code: ([A-Z0-9-]{7})/);
+    const receive = spawnCli(['receive', code, '--to', join(dir, 'cut-sender-to'), ...net()]);
+    await send.waitFor(/\s([1-9]\d?)%/, 60_000);
+    const t0 = performance.now();
+    send.child.kill('SIGINT');
+    const took = (p: Promise<number | null>) => p.then((c) => [c, Math.round(performance.now() - t0)] as const);
+    const [[sent, sentMs], [received, receivedMs]] = await Promise.all([took(send.exited), took(receive.exited)]);
+    console.log(`after the sender's SIGINT: sender exited in ${sentMs} ms, receiver in ${receivedMs} ms (information, not asserted)`);
+    expect({ sent, received, out: receive.output() }).toMatchObject({ sent: 130, received: 1 });
+    expect(receive.output()).toMatch(/cancelled by remote peer.*\[ERR_CANCELLED\]/);
+  }, 120_000);
+
   it('a code nobody used expires: send says so and exits 1 (it used to wait out --timeout, 600 s)', async () => {
     const short = await startRendezvousServer({ port: 0, codeTtlMs: 2000 });
     try {
