@@ -27,6 +27,7 @@ export type { SessionObservable, SessionProgress } from './transfer/SessionObser
 export { streamFile, type FileDescriptor, type FileInput } from './transfer/fileInput';
 export type { TransferEvent } from './transfer/TransferEvent';
 export type { TransferObservable, TransferProgress } from './transfer/TransferObservable';
+export type { Sha256, Sha256Factory } from './hash/sha256';
 
 // Data channels off the page's main thread
 export { channelsInWorker, type ChannelsInWorkerConfig } from './channels/channelsInWorker';

@@ -128,9 +128,12 @@ export class FileReceiver {
     this.buffer = new FrameBuffer(cfg.manifest.window + cfg.manifest.chunk.max);
   }
 
-  /** Every byte is verified and persisted; the target is finishing (placing the file). */
+  /**
+   * Nothing is left to receive: every byte is verified and persisted and `done` came, so only the whole-file
+   * check (the digest, which may still be computing) and placing the file are left.
+   */
   get finishing(): boolean {
-    return this.state === 'finishing';
+    return this.state === 'finishing' || (this.state === 'running' && this.doneSeen && this.from + this.persisted === this.manifest.size);
   }
 
   /** Verified and persisted bytes of this file, held prefix included. */
