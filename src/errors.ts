@@ -188,17 +188,23 @@ export class IdleTimeoutError extends TallowError {
 export const asTallowError = (err: unknown): TallowError =>
   err instanceof TallowError ? err : new TallowError('ERR_INTERNAL', `unexpected error: ${String((err as any)?.message ?? err)}`, {}, { cause: err });
 
-/** Every lane died and no new connection came from `reconnect` within `interruptionGraceMs`. */
+/**
+ * Every lane died and the session did not go on within `interruptionGraceMs`: no new connection came from
+ * `reconnect`, or (`details.unanswered`) new ones came but the peer never took the session up on them (a peer
+ * without `reconnect`, or a receiver that completed just before the loss and so has ended its session).
+ */
 export class ConnectionLostError extends TallowError {
   override readonly name = 'ConnectionLostError';
   /**
    * @param graceMs how long the session waited for new connections
-   * @param details context: `side`, `attempts` (connections tried), and `lost` (the error that interrupted it)
+   * @param details context: `side`, `attempts` (connections tried), `unanswered` (new connections came, the peer
+   *   did not answer on them), and `lost` (the error that interrupted it)
    * @param cause the error that interrupted the session
    */
   constructor(graceMs: number, details: ErrorDetails = {}, cause?: unknown) {
     const side = typeof details.side === 'string' ? `${details.side}: ` : '';
-    super('ERR_CONNECTION_LOST', `${side}the connection was lost and no new one came within ${graceMs} ms`, { graceMs, ...details }, cause === undefined ? undefined : { cause });
+    const what = details.unanswered ? 'new connections came, but the peer did not take the session up on them' : 'no new one came';
+    super('ERR_CONNECTION_LOST', `${side}the connection was lost and ${what} within ${graceMs} ms`, { graceMs, ...details }, cause === undefined ? undefined : { cause });
   }
 }
 

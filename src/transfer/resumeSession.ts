@@ -68,7 +68,7 @@ export function resumeSession(
     // Bumped by every new attempt and every interruption: a run that failed while it was being subscribed
     // has been replaced already, and must not take `current` back.
     let generation = 0;
-    const lostAfter = (cause: unknown, n: number) => new ConnectionLostError(graceMs, { side: o.side, attempts: n + 1 }, cause);
+    const lostAfter = (cause: unknown, n: number, unanswered = false) => new ConnectionLostError(graceMs, { side: o.side, attempts: n + 1, ...(unanswered ? { unanswered } : {}) }, cause);
     const attempt = (connections: Connections, n: number) => {
       const doneBefore = carried.doneBytes;
       const countBefore = carried.done.size;
@@ -95,7 +95,7 @@ export function resumeSession(
         watchdog = sc.schedule(() => {
           watchdog?.unsubscribe();
           current?.unsubscribe();
-          subscriber.error(lostAfter(new ChannelClosedError(`the session did not start again on new connections within ${graceMs} ms`, { graceMs }), n));
+          subscriber.error(lostAfter(new ChannelClosedError(`the session did not start again on new connections within ${graceMs} ms`, { graceMs }), n, true));
         }, Math.max(0, deadline - sc.now()));
       }
     };

@@ -107,6 +107,7 @@ describe('a session whose connection dies', () => {
       expect(side.error).toBeInstanceOf(ConnectionLostError);
       expect((side.error as ConnectionLostError).code).toBe('ERR_CONNECTION_LOST');
       expect((side.error as ConnectionLostError).cause).toBeInstanceOf(ChannelClosedError);
+      expect((side.error as ConnectionLostError).message).toMatch(/the connection was lost and no new one came within 5000 ms$/);
       const interrupted = side.events.find((e) => e.type === 'interrupted');
       expect(interrupted).toBeDefined();
     }
@@ -158,6 +159,9 @@ describe('a session whose connection dies', () => {
     for (const side of [sender, receiver]) {
       expect(types(side)).toEqual(expect.arrayContaining(['interrupted', 'resumed']));
       expect(side.error).toBeInstanceOf(ConnectionLostError);
+      // It said "no new one came" though new ones had (an outside check): it says what happened now.
+      expect((side.error as ConnectionLostError).message).toMatch(/the connection was lost and new connections came, but the peer did not take the session up on them within 5000 ms$/);
+      expect((side.error as ConnectionLostError).details).toMatchObject({ unanswered: true });
       expect(side.at! - 250).toBeGreaterThanOrEqual(5000);
       expect(side.at! - 250).toBeLessThan(5000 + 1100);
     }
