@@ -10,7 +10,7 @@
  *          └─────────┘
  * ```
  */
-import { Observable, ReplaySubject, switchMap, take, map, tap, type SchedulerLike, type Subscription } from 'rxjs';
+import { defer, Observable, ReplaySubject, switchMap, take, map, tap, type SchedulerLike, type Subscription } from 'rxjs';
 import { HashMismatchError, InvalidConfigError, ProtocolError } from '../errors';
 import { crc32InWorker } from '../hash/crc32InWorker';
 import { createSha256, type Sha256 } from '../hash/sha256';
@@ -27,7 +27,7 @@ import { openTarget } from './openTarget';
 import type { OpenedTarget, ReceiveTarget } from './ReceiveTarget';
 import type { ReceiveFilesOptions } from './receiveFiles';
 import type { FileResult } from './SessionEvent';
-import { settle } from './settle';
+import { abortTarget, settleCall } from './targetCalls';
 
 /**
  * Reliable mode: a chunk still missing this long after a later one arrived is NACKed, ms (and again as often).
@@ -174,8 +174,7 @@ export class FileReceiver {
     this.pipeline?.unsubscribe();
     this.buffer.clear();
     const t = this.opened;
-    const r = t?.abort(reason);
-    return r instanceof Promise ? r.catch(() => undefined) : undefined;
+    return t && abortTarget(t, reason);
   }
 
   /** `done` must come once and fit the manifest: it sets how many chunks to wait for (and NACK). */
@@ -210,7 +209,7 @@ export class FileReceiver {
     this.opened = undefined;
     this.from = this.persisted = 0;
     this.cfg.hooks.restarted();
-    this.step = settle(stale.abort(new HashMismatchError(-1, "the sender's prefix", 'the held prefix', 'sha-256'))).subscribe({
+    this.step = settleCall(() => stale.abort(new HashMismatchError(-1, "the sender's prefix", 'the held prefix', 'sha-256'))).subscribe({
       complete: () => this.open(() => this.cfg.hooks.send({ t: 'resume', id: m.session, i: m.index, from: 0 })),
       error: (err) => this.cfg.hooks.failed(err),
     });
@@ -252,7 +251,8 @@ export class FileReceiver {
       .pipe(
         // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
         verifyHash({ expected: this.digest$, createHash: () => hasher, startOffset: this.from, checkChunks: false }),
-        t.sink,
+        // A sink that throws when called errors the pipeline instead of escaping through RxJS.
+        (chunks) => defer(() => t.sink(chunks)),
       )
       .subscribe({ next: (bytes) => this.persistedUpTo(bytes), error: (err) => this.cfg.hooks.failed(err), complete: () => this.finish() });
   }
@@ -364,7 +364,7 @@ export class FileReceiver {
     const got = this.from + this.persisted;
     if (got !== m.size) return this.cfg.hooks.failed(new ProtocolError(`the sender delivered ${got} B of file ${m.index}'s ${m.size} B`, { i: m.index, received: got, size: m.size }));
     this.state = 'finishing';
-    this.step = settle(this.opened!.finish())
+    this.step = settleCall(() => this.opened!.finish())
       .pipe(switchMap((result) => this.digest$.pipe(take(1), map((sha256) => ({ result, sha256 })))))
       .subscribe({ next: ({ result, sha256 }) => this.completed(result, sha256), error: (err) => this.cfg.hooks.failed(err) });
   }

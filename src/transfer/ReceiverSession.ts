@@ -66,9 +66,13 @@ import type { ReceiverLanePool } from './ReceiverLanePool';
 import { isGone } from '../operators/routeInternals';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
+import { abortTarget } from './targetCalls';
 import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
+
+/** Longest wait for the targets' `abort` before a failed session errors, ms (an abort that never settles). */
+export const TARGET_ABORT_WAIT_MS = 10_000;
 
 /** {@link ReceiveFilesOptions} plus what `receiveFile` adds. */
 export interface ReceiverSessionConfig extends ReceiveFilesOptions {
@@ -674,16 +678,22 @@ export class ReceiverSession {
     this.cleanup();
     const aborting = this.abortAll(e);
     closeTransfer([this.control, ...this.data], (told || rejected) && !(e instanceof ProtocolError), this.sc);
-    // The error goes out once every target has let go (a retry can then claim what they kept).
-    if (!aborting.length) this.subscriber.error(e);
-    else void Promise.all(aborting).then(() => this.subscriber.error(e));
+    // The error goes out once every target has let go (a retry can then claim what they kept), or after
+    // TARGET_ABORT_WAIT_MS: a target's abort that never settles must not hold the session for good.
+    if (!aborting.length) return this.subscriber.error(e);
+    const done = () => {
+      wait.unsubscribe();
+      this.subscriber.error(e);
+    };
+    const wait = this.sc.schedule(done, TARGET_ABORT_WAIT_MS);
+    void Promise.all(aborting).then(done);
   }
 
   private abortAll(reason: unknown): Promise<unknown>[] {
     const pending: Promise<unknown>[] = [];
     const keep = (r: unknown) => r instanceof Promise && pending.push(r.catch(() => undefined));
     for (const f of this.active) keep(f.abort(reason));
-    for (const { opened } of this.held.values()) keep(opened.abort(reason));
+    for (const { opened } of this.held.values()) keep(abortTarget(opened, reason));
     this.active.clear();
     this.held.clear();
     return pending;

@@ -7,7 +7,7 @@ import { Observable } from 'rxjs';
 import { InvalidConfigError, TransferCancelledError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import type { OpenedTarget, OpenHints, ReceiveTarget } from './ReceiveTarget';
-import { settle } from './settle';
+import { abortTarget, checkOpened, settleCall } from './targetCalls';
 
 /**
  * @param target where the file goes
@@ -19,16 +19,22 @@ export function openTarget(target: ReceiveTarget, manifest: Manifest, hints: Ope
   return new Observable<OpenedTarget>((subscriber) => {
     // Whether the subscriber still wants the target.
     let live = true;
-    settle(target.open(manifest, hints)).subscribe({
-      next: (t) => {
-        if (!live) return void Promise.resolve(t.abort(new TransferCancelledError('local'))).catch(() => undefined);
+    settleCall(() => target.open(manifest, hints)).subscribe({
+      next: (given) => {
+        let t: OpenedTarget;
+        try {
+          t = checkOpened(given, manifest);
+        } catch (err) {
+          return live && subscriber.error(err);
+        }
+        if (!live) return void abortTarget(t, new TransferCancelledError('local'));
         const { from } = t;
         if (!(Number.isSafeInteger(from) && from >= 0 && from <= manifest.size)) {
-          Promise.resolve(t.abort(new TransferCancelledError('local'))).catch(() => undefined);
+          abortTarget(t, new TransferCancelledError('local'));
           return subscriber.error(new InvalidConfigError(`target resumes ${manifest.name} at ${from}, outside the file`, { from, size: manifest.size }));
         }
         if (hints.resume === false && from !== 0) {
-          Promise.resolve(t.abort(new TransferCancelledError('local'))).catch(() => undefined);
+          abortTarget(t, new TransferCancelledError('local'));
           return subscriber.error(new InvalidConfigError(`target resumes ${manifest.name} at ${from} although asked to start from 0`, { from }));
         }
         subscriber.next(t);
