@@ -11,7 +11,7 @@
  * ```
  */
 import { defer, Observable, ReplaySubject, switchMap, take, map, tap, type SchedulerLike, type Subscription } from 'rxjs';
-import { HashMismatchError, InvalidConfigError, ProtocolError } from '../errors';
+import { HashMismatchError, InvalidConfigError, ProtocolError, TallowError } from '../errors';
 import { crc32InWorker } from '../hash/crc32InWorker';
 import { createSha256, type Sha256 } from '../hash/sha256';
 import { reorder, type ReorderBudget } from '../operators/reorder';
@@ -117,6 +117,8 @@ export class FileReceiver {
   private ackTimer: Subscription | undefined;
   /** This attempt's payload bytes and chunks out of `reorder` (each once, in order), and the chunk count `done` announced. */
   private receivedPayload = 0;
+  // Verified payload bytes handed to the target's sink in this run: what its counts may reach, no more.
+  private handed = 0;
   private receivedChunks = 0;
   private announcedChunks: number | undefined;
   private readonly nacked = new Set<number>();
@@ -243,7 +245,7 @@ export class FileReceiver {
     this.state = 'running';
     this.opened = t;
     this.from = t.from;
-    this.persisted = this.receivedPayload = this.receivedChunks = 0;
+    this.persisted = this.receivedPayload = this.receivedChunks = this.handed = 0;
     this.lastAck = this.from;
     this.lastAckAt = this.cfg.scheduler.now();
     this.nacked.clear();
@@ -251,6 +253,7 @@ export class FileReceiver {
       .pipe(
         // repairChunks checked every CRC-32 already; the SHA-256 still covers every byte.
         verifyHash({ expected: this.digest$, createHash: () => hasher, startOffset: this.from, checkChunks: false }),
+        tap((chunk) => (this.handed += chunk.data.length)),
         // A sink that throws when called errors the pipeline instead of escaping through RxJS.
         (chunks) => defer(() => t.sink(chunks)),
       )
@@ -317,6 +320,8 @@ export class FileReceiver {
 
   /** Persisted `bytes` in this attempt: progress, and an ack every min(ackEvery, window / 4). */
   private persistedUpTo(bytes: number): void {
+    // The target's count past what it was given is the target's fault, not the peer's.
+    if (bytes > this.handed) return this.cfg.hooks.failed(this.sinkMiscount(bytes));
     const grew = bytes > this.persisted;
     this.persisted = bytes;
     if (grew) this.cfg.hooks.progressed();
@@ -362,11 +367,17 @@ export class FileReceiver {
   private finish(): void {
     const m = this.manifest;
     const got = this.from + this.persisted;
+    if (got !== m.size && this.from + this.handed === m.size) return this.cfg.hooks.failed(this.sinkMiscount(this.persisted));
     if (got !== m.size) return this.cfg.hooks.failed(new ProtocolError(`the sender delivered ${got} B of file ${m.index}'s ${m.size} B`, { i: m.index, received: got, size: m.size }));
     this.state = 'finishing';
     this.step = settleCall(() => this.opened!.finish())
       .pipe(switchMap((result) => this.digest$.pipe(take(1), map((sha256) => ({ result, sha256 })))))
       .subscribe({ next: ({ result, sha256 }) => this.completed(result, sha256), error: (err) => this.cfg.hooks.failed(err) });
+  }
+
+  /** A target's sink that reported `bytes` persisted, against the bytes it was handed. */
+  private sinkMiscount(bytes: number): TallowError {
+    return new TallowError('ERR_INTERNAL', `the target's sink reported ${bytes} B persisted of ${this.manifest.name}, having been given ${this.handed} B`, { reported: bytes, given: this.handed });
   }
 
   private completed(result: unknown, sha256: string): void {

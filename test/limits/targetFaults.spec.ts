@@ -48,6 +48,15 @@ describe('a target that misbehaves fails the transfer with a typed error, not th
     expect(sent).toMatch(/ERR_INTERNAL/);
   });
 
+  it.each([
+    ['reports twice what it wrote', (o: OpenedTarget) => ({ ...o, sink: (c: Observable<never>) => o.sink(c).pipe(map((n) => n * 2)) })],
+    ['reports nothing written', (o: OpenedTarget) => ({ ...o, sink: (c: Observable<never>) => o.sink(c).pipe(map(() => 0)) })],
+  ])('a sink that %s: ERR_INTERNAL naming the target (it blamed the sender with ERR_PROTOCOL)', async (_, change) => {
+    const { received, sent } = await outcomes(patched(change));
+    expect(received).toBe('TallowError ERR_INTERNAL');
+    expect(sent).toMatch(/ERR_INTERNAL/);
+  });
+
   it('open gives null: the message names the target and the file', async () => {
     const link = createVirtualLink({ delayMs: 1 });
     const error = lastValueFrom(receiveFile(link.b, { target: { open: () => null as never } })).catch((e: Error) => e);
