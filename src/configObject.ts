@@ -14,7 +14,7 @@ export function shown(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value !== 'string' && typeof value !== 'object') return String(value);
   // An instance of a class (an ArrayBuffer, a ReadableStream, a Node stream) by its class: its JSON says nothing.
-  const made = typeof value === 'object' && value && !Array.isArray(value) && Object.getPrototypeOf(value)?.constructor?.name;
+  const made = isObject(value) && Object.getPrototypeOf(value)?.constructor?.name;
   if (made && made !== 'Object') return `${/^[aeiou]/i.test(made) ? 'an' : 'a'} ${made}`;
   try {
     return JSON.stringify(value).slice(0, 100);

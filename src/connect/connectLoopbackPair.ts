@@ -5,7 +5,7 @@
  */
 import { TallowError } from '../errors';
 import { MAX_CHANNELS } from '../protocol/control';
-import { checkOptions, intIn, positiveMs, refuseUnknown } from '../transfer/checkOptions';
+import { checkOptions, intIn, positiveMs } from '../transfer/checkOptions';
 import { connectInProcess } from './connectInProcess';
 import { BOOTSTRAP_CHANNEL_ID, NEGOTIATE_TIMEOUT_MS } from './negotiate';
 
@@ -101,9 +101,11 @@ const closedOrAfter = (target: Pick<EventTarget, 'addEventListener' | 'removeEve
  * `TallowError` `ERR_CONNECT_FAILED` when a lane does not connect (everything is closed then).
  */
 export async function connectLoopbackPair(config: LoopbackPairConfig = {}): Promise<LoopbackPair> {
-  const rules = { lanes: { ...intIn(1, MAX_CHANNELS), says: `an integer from 1 to ${MAX_CHANNELS}` }, maxMessageSize: intIn(1), timeoutMs: positiveMs };
-  const { lanes = 1, maxMessageSize, timeoutMs = NEGOTIATE_TIMEOUT_MS } = checkOptions('connectLoopbackPair', config, rules, 'config');
-  refuseUnknown('connectLoopbackPair', config, rules);
+  const { lanes = 1, maxMessageSize, timeoutMs = NEGOTIATE_TIMEOUT_MS } = checkOptions('connectLoopbackPair', config, {
+    lanes: { ...intIn(1, MAX_CHANNELS), says: `an integer from 1 to ${MAX_CHANNELS}` },
+    maxMessageSize: intIn(1),
+    timeoutMs: positiveMs,
+  }, 'config', []);
 
   const { RTCPeerConnection: PolyfillPeerConnection } = await loadPolyfill();
   const create = (): RTCPeerConnection => new PolyfillPeerConnection(loopbackConfiguration({ maxMessageSize })) as unknown as RTCPeerConnection;

@@ -690,8 +690,9 @@ export class ReceiverSession {
   }
 
   private abortAll(reason: unknown): Promise<unknown>[] {
-    const pending: Promise<unknown>[] = [];
-    const keep = (r: unknown) => r instanceof Promise && pending.push(r.catch(() => undefined));
+    const pending: Promise<void>[] = [];
+    // abortTarget (FileReceiver.abort goes through it) has made a throw or a rejection nothing already.
+    const keep = (r: void | Promise<void>) => r && pending.push(r);
     for (const f of this.active) keep(f.abort(reason));
     for (const { opened } of this.held.values()) keep(abortTarget(opened, reason));
     this.active.clear();

@@ -75,14 +75,17 @@ export const oneOf = (...values: readonly string[]): Rule => ({
 
 /**
  * `options` checked against `table`: `undefined` is `{}`; anything but an object (a string, `null`, an array)
- * is an `InvalidConfigError` naming the argument (`field`), and so is a field that breaks its rule.
+ * is an `InvalidConfigError` naming the argument (`field`), and so is a field that breaks its rule. With
+ * `known` (the names the argument takes besides the table's, often none), a key that is neither is refused too
+ * ({@link refuseUnknown}; a nested argument such as `turn` is named in that message).
  */
-export function checkOptions<T extends object>(where: string, options: T | undefined, table: RuleTable, field = 'options'): T {
+export function checkOptions<T extends object>(where: string, options: T | undefined, table: RuleTable, field = 'options', known?: readonly string[]): T {
   options = configObject(where, options, field);
   for (const key of Object.keys(table)) {
     const value = (options as Record<string, unknown>)[key];
     if (value !== undefined && !table[key].test(value)) throw invalid(where, key, table[key].says, value);
   }
+  if (known) refuseUnknown(field === 'options' || field === 'config' ? where : `${where}: ${field}`, options, table, known);
   return options;
 }
 
@@ -92,7 +95,7 @@ export function checkOptions<T extends object>(where: string, options: T | undef
  * suggests a known one it matches but for case, a plural `s` or an `Ms` unit (or begins), and has `details`
  * `{ field, value }`.
  */
-export function refuseUnknown(where: string, options: object, ...known: readonly (RuleTable | readonly string[])[]): void {
+function refuseUnknown(where: string, options: object, ...known: readonly (RuleTable | readonly string[])[]): void {
   const names = known.flatMap((k) => (Array.isArray(k) ? k : Object.keys(k)));
   const bare = (name: string) => name.toLowerCase().replace(/ms$|s$/, '');
   for (const [key, value] of Object.entries(options)) {

@@ -14,7 +14,7 @@ import { landingSegments, locatePath } from './locatePath';
 import type { OpenedTarget, OpenHints, ReceiveTarget } from './ReceiveTarget';
 import { targetFolders, type Folder } from './targetFolders';
 import { codeOf } from './writeError';
-import { bool, checkOptions, invalid, limit, positive, refuseUnknown, type RuleTable } from './checkOptions';
+import { bool, checkOptions, invalid, limit, positive, type RuleTable } from './checkOptions';
 import { claimed, claimNew, claimPartial, peekPartial } from './claimPart';
 import { finishedTarget, isFinished } from './finishedTarget';
 import { openedClaim } from './openedClaim';
@@ -137,8 +137,7 @@ export interface DirectoryTargetConfig {
  */
 export function directoryTarget(dir: string, config: DirectoryTargetConfig = {}): ReceiveTarget<string> {
   if (typeof dir !== 'string' || dir === '') throw invalid('directoryTarget', 'dir', 'a non-empty string', dir);
-  const o = checkOptions('directoryTarget', config, DIRECTORY_RULES);
-  refuseUnknown('directoryTarget', o, DIRECTORY_RULES);
+  const o = checkOptions('directoryTarget', config, DIRECTORY_RULES, 'options', []);
   const resume = o.resume ?? true;
   const overwrite = o.overwrite ?? false;
   const checkpointEvery = o.checkpointEvery ?? 8 * 1024 * 1024;

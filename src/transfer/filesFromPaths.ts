@@ -9,7 +9,7 @@ import { fromFilePath } from '../sources/fromFilePath';
 import type { FileSet, SkippedInput } from './FileSet';
 import { limitBytes, type FileDescriptor } from './fileInput';
 import { fileSetOf, mapLimited, type Collected } from './filesFromBrowser';
-import { checkOptions, intIn, invalid, limit, refuseUnknown } from './checkOptions';
+import { checkOptions, intIn, invalid, limit } from './checkOptions';
 
 /** Options for {@link filesFromPaths}. */
 export interface FilesFromPathsConfig {
@@ -72,9 +72,7 @@ interface Walk extends Collected {
  * basename are an `InvalidConfigError` naming both; more than `maxFiles` files a `LimitExceededError`.
  */
 export async function filesFromPaths(paths: readonly string[], config: FilesFromPathsConfig = {}): Promise<FileSet> {
-  const rules = { concurrency: intIn(1), maxFiles: limit };
-  const { concurrency = DEFAULT_CONCURRENCY, maxFiles = DEFAULT_MAX_FILES } = checkOptions('filesFromPaths', config, rules, 'config');
-  refuseUnknown('filesFromPaths', config ?? {}, rules);
+  const { concurrency = DEFAULT_CONCURRENCY, maxFiles = DEFAULT_MAX_FILES } = checkOptions('filesFromPaths', config, { concurrency: intIn(1), maxFiles: limit }, 'config', []);
   const roots = namedRoots(paths);
   const walk: Walk = { files: [], folders: [], skipped: [], listed: [], maxFiles };
   const stats = await mapLimited(roots, concurrency, statRoot);

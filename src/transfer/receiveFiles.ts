@@ -15,7 +15,7 @@ import { resumeSession, type ReconnectOptions } from './resumeSession';
 import { lanesOf } from './transferChannels';
 import type { LaneOptions } from './laneSignal';
 import { ReceiverLanePool } from './ReceiverLanePool';
-import { checkConnections, checkOpen, checkOptions, fn, intIn, limit, objectWith, positive, positiveMs, refuseUnknown, SHARED_RULES, type RuleTable } from './checkOptions';
+import { checkConnections, checkOpen, checkOptions, fn, intIn, limit, objectWith, positive, positiveMs, SHARED_RULES, type RuleTable } from './checkOptions';
 import { changedListing } from './changedListing';
 
 /** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
@@ -126,12 +126,8 @@ const receiveRules = (): RuleTable => ({
 });
 
 /** `options` checked against {@link receiveRules} (`InvalidConfigError` naming the option; a key that is none is refused too); `undefined` is `{}`. */
-export function checkReceiveOptions<T extends Omit<ReceiveFilesOptions, 'accept'>>(where: string, options: T | undefined): T {
-  const rules = receiveRules();
-  const o = checkOptions(where, options, rules);
-  refuseUnknown(where, o, rules);
-  return o;
-}
+export const checkReceiveOptions = <T extends Omit<ReceiveFilesOptions, 'accept'>>(where: string, options: T | undefined): T =>
+  checkOptions(where, options, receiveRules(), 'options', []);
 
 /**
  * The session as a cold Observable; `receiveFile` adds its one-file rule through `config.refuse`. With

@@ -22,7 +22,7 @@ import { resumeSession } from './resumeSession';
 import { LANE_STAGGER_MS, SenderLanePool } from './SenderLanePool';
 import type { LaneRule } from './SenderLanes';
 import { allocateIdBase, closeAll, createControlChannel, lanesOf, MAX_CHANNEL_ID, negotiatedMaxMessageSize } from './transferChannels';
-import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, object, observable, oneOf, positive, positiveMs, refuseUnknown, SHARED_RULES, text, type RuleTable } from './checkOptions';
+import { checkConnections, checkOpen, checkOptions, fn, intIn, invalid, nonNegativeMs, object, observable, oneOf, positive, positiveMs, SHARED_RULES, text, type RuleTable } from './checkOptions';
 
 /** Most files one `sendFiles` offers (each is one control message before the receiver can answer). */
 export const MAX_SESSION_FILES = 100_000;
@@ -92,12 +92,8 @@ const sendRules = (): RuleTable => ({
  * `options` checked against {@link sendRules} (`InvalidConfigError` naming the option); `undefined` is `{}`. A key
  * that is no option (neither there, a {@link TransferTuning} field nor `profile`) is refused too.
  */
-export function checkSendOptions(where: string, options: SendOptions | undefined): SendOptions {
-  const rules = sendRules();
-  const o = checkOptions(where, options, rules);
-  refuseUnknown(where, o, rules, Object.keys(PROFILES.lan), ['profile']);
-  return o;
-}
+export const checkSendOptions = (where: string, options: SendOptions | undefined): SendOptions =>
+  checkOptions(where, options, sendRules(), 'options', [...Object.keys(PROFILES.lan), 'profile']);
 
 /** `files` as a set: an array of inputs, or a {@link FileSet} as given. */
 function fileSetOf(files: FileSet | readonly FileInput[]): FileSet {
