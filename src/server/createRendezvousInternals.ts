@@ -118,9 +118,8 @@ export class PeerRun {
     const { config, now, randomId } = ctx;
     this.connectionId = randomId();
     this.bucket = createTokenBucket({ perSecond: config.messagesPerSecond ?? 20, burst: config.messageBurst ?? 100, now });
-    this.ready = this.join().catch((error: unknown) => {
-      // The store's own error (ioredis: "Reached the max retries per request limit…") is for operators, not for peers.
-      void error;
+    // The store's own error (ioredis: "Reached the max retries per request limit…") is for operators, not for peers.
+    this.ready = this.join().catch(() => {
       refuse(socket, 'unavailable', 'the rendezvous store (Redis) is unavailable; try again shortly', CLOSE_UNAVAILABLE);
       this.finish();
     });

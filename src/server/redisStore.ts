@@ -19,8 +19,8 @@
  * when the store is created.
  */
 import { applyJoin, applyLeave, applyRenew, hasSeats } from './roomRecord';
-import type { RendezvousStore, RoomRecord } from './RendezvousStore';
-import { channelHandlers, connectRedis, redisKeys, updateRoom, type RoomChange } from './redisStoreInternals';
+import type { RendezvousStore } from './RendezvousStore';
+import { channelHandlers, connectRedis, parseRoom, redisKeys, updateRoom, type RoomChange } from './redisStoreInternals';
 
 /** Options of {@link redisStore}. */
 export interface RedisStoreConfig {
@@ -73,8 +73,7 @@ export async function redisStore(url: string, config: RedisStoreConfig = {}): Pr
     async roomOfCode(code) {
       const room = await redis.get(keys.code(code));
       // A code opens a room only while someone holds a seat in it: once both peers left, the transfer is over.
-      const raw = room ? await redis.get(keys.room(room)) : null;
-      return room && raw && hasSeats(JSON.parse(raw) as RoomRecord) ? room : undefined;
+      return room && hasSeats(parseRoom(await redis.get(keys.room(room)))) ? room : undefined;
     },
     async leave(room, memberId) {
       const result = await update(room, (before) => {

@@ -93,11 +93,14 @@ export type RoomChange<R> = (before: RoomRecord | undefined) => {
   write: boolean;
 };
 
+/** A room record as Redis holds it (JSON), or undefined for none. */
+export const parseRoom = (raw: string | null): RoomRecord | undefined => (raw ? (JSON.parse(raw) as RoomRecord) : undefined);
+
 /** Reads the record, applies `change`, writes it back if unchanged; retries otherwise. */
 export async function updateRoom<R>(redis: RedisClient, keys: RedisKeys, name: string, change: RoomChange<R>): Promise<R | 'code-taken'> {
   for (let i = 0; i < CAS_ATTEMPTS; i++) {
     const raw = (await redis.get(keys.room(name))) ?? '';
-    const c = change(raw ? (JSON.parse(raw) as RoomRecord) : undefined);
+    const c = change(parseRoom(raw));
     if (!c.write) return c.result;
     const code = c.code;
     const done = (await redis.eval(
