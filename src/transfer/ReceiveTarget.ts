@@ -10,8 +10,7 @@ import type { Bytes, Chunk } from '../types';
 import { subscribeChained } from '../operators/subscribeChained';
 import { checkArgument } from '../configObject';
 
-/** Storage opened for one transfer. */
-/** `R`: what `finish` produces (a Blob, a path, …), the `result` of the file's `completed` event. */
+/** Storage opened for one transfer. `R`: what `finish` produces (a Blob, a path, …), the file's `completed.result`. */
 export interface OpenedTarget<R = unknown> {
   /** Bytes already held and verified from an earlier attempt (0 = start fresh). */
   readonly from: number;
@@ -37,9 +36,9 @@ export interface OpenHints {
 /**
  * Opens storage for a manifest. May be asynchronous (a file must be created).
  * A manifest's `name` may be a relative path (`photos/2024/a.jpg`) when it comes
- * from a multi-file session; a target without folders may use its last segment.
+ * from a multi-file session; a target without folders may use its last segment. `R`: what each file's `finish`
+ * produces (`Blob` for {@link blobTarget}), typed through to `completed.result`.
  */
-/** `R`: what each file's `finish` produces (`Blob` for {@link blobTarget}), typed through to `completed.result`. */
 export interface ReceiveTarget<R = unknown> {
   /** Opens storage for one file. `blobTarget` and `writableTarget` always start from 0 and ignore `hints`. */
   open(manifest: Manifest, hints?: OpenHints): OpenedTarget<R> | Promise<OpenedTarget<R>>;
