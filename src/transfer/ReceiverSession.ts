@@ -67,9 +67,13 @@ import { isGone } from '../operators/routeInternals';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
 import { abortTarget } from './targetCalls';
+import { allowListeners } from './allowListeners';
 import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
+
+/** Node warns of a listener leak past this many sessions at once on one connection (each watches its state). */
+const SESSIONS_PER_CONNECTION_WITHOUT_WARNING = 256;
 
 /** Longest wait for the targets' `abort` before a failed session errors, ms (an abort that never settles). */
 export const TARGET_ABORT_WAIT_MS = 10_000;
@@ -168,6 +172,8 @@ export class ReceiverSession {
       if ((state !== 'closed' && state !== 'failed') || this.phase === 'accepted' || this.finished) return;
       this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the sender offered anything`, { connectionState: state }), false);
     };
+    // One listener per session on the connection: many sessions at once on one connection are allowed.
+    allowListeners([pc], SESSIONS_PER_CONNECTION_WITHOUT_WARNING);
     pc.addEventListener('connectionstatechange', onState);
     this.subs.push(new Subscription(() => pc.removeEventListener('connectionstatechange', onState)));
   }

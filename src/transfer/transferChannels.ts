@@ -13,6 +13,7 @@
  */
 import { asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber } from 'rxjs';
 import { InvalidConfigError } from '../errors';
+import { allowListeners } from './allowListeners';
 import { MAX_PARALLEL, type Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
 
@@ -196,7 +197,8 @@ export function createDataChannels(
     ch.binaryType = 'arraybuffer';
     out.push(ch);
   }
-  allowListeners(out);
+  // A few listeners per type (bufferedamountlow, open, close) for each file in flight, at most MAX_PARALLEL files.
+  allowListeners(out, 4 * MAX_PARALLEL);
   return out;
 }
 
@@ -217,28 +219,10 @@ export function createLaneChannels(pc: PeerConnectionLike, lane: number, count: 
     ch.binaryType = 'arraybuffer';
     return ch;
   });
-  allowListeners(out);
+  // A few listeners per type (bufferedamountlow, open, close) for each file in flight, at most MAX_PARALLEL files.
+  allowListeners(out, 4 * MAX_PARALLEL);
   return out;
 }
-
-/**
- * Every file in flight watches the session's data channels (its backpressure listens for `bufferedamountlow`,
- * `open` and `close`), so with `filesInFlight` 8 or more Node's EventTarget counts more than its default 10
- * listeners of one type and warns of a leak that is not one (they are removed when each file ends). Node
- * only: raises the limit on these channels; elsewhere a no-op.
- */
-function allowListeners(channels: readonly DataChannelLike[]): void {
-  try {
-    const events = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('events') as
-      | { setMaxListeners?: (n: number, ...targets: unknown[]) => void }
-      | undefined;
-    // A few listeners per type for each file in flight, at most MAX_PARALLEL files.
-    events?.setMaxListeners?.(4 * MAX_PARALLEL, ...channels);
-  } catch {
-    // not a Node EventTarget (a browser channel, a virtual one): nothing to raise
-  }
-}
-
 
 /**
  * The largest message every lane accepts: the smallest `sctp.maxMessageSize`
