@@ -8,7 +8,7 @@ import { InvalidConfigError } from '../errors';
 import type { Manifest } from '../protocol/control';
 import type { OpenedTarget } from './ReceiveTarget';
 import { settle } from './settle';
-import { shown } from '../configObject';
+import { plain, shown } from '../configObject';
 
 /** `settle(call())`, a synchronous throw as the error; synchronous results stay synchronous (TestScheduler). */
 export function settleCall<T>(call: () => T | PromiseLike<T>): Observable<T> {
@@ -34,5 +34,5 @@ export function abortTarget(t: OpenedTarget, reason: unknown): Promise<void> | u
 export function checkOpened(t: unknown, manifest: Manifest): OpenedTarget {
   const o = t as Partial<OpenedTarget> | null;
   if (typeof o === 'object' && o !== null && typeof o.sink === 'function' && typeof o.finish === 'function' && typeof o.abort === 'function') return o as OpenedTarget;
-  throw new InvalidConfigError(`target.open(${manifest.name}) must give an OpenedTarget ({ from, sink, finish, abort }), got ${shown(t)}`, { field: 'target', value: shown(t) });
+  throw new InvalidConfigError(`target.open(${manifest.name}) must give an OpenedTarget ({ from, sink, finish, abort }), got ${shown(t)}`, { field: 'target', value: plain(t) });
 }

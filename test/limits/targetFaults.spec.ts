@@ -63,6 +63,8 @@ describe('a target that misbehaves fails the transfer with a typed error, not th
     sendFile(link.a, bytes, { name: 'f.bin' }).subscribe({ error: () => undefined });
     expect(await error).toBeInstanceOf(InvalidConfigError);
     expect((await error as Error).message).toBe('target.open(f.bin) must give an OpenedTarget ({ from, sink, finish, abort }), got null');
+    // As every argument check: a primitive as it is, an object shown.
+    expect((await error as InvalidConfigError).details).toEqual({ field: 'target', value: null });
     link.close();
   });
 });
