@@ -12,14 +12,20 @@ export interface SessionOffer {
   readonly bytes: number;
 }
 
+/**
+ * The `result` field of a completed file: what the receiver's target produced for it (a Blob, a path, …).
+ * Required where `R` says what it is (`Blob` from `receiveFile(pc)`, `string` with `directoryTarget`); optional
+ * where `R` admits `undefined`: the sender's events (`R` is `unknown`, and a sender has no result) and a target
+ * whose `finish` gives nothing.
+ */
+export type ResultField<R> = undefined extends R ? { readonly result?: R } : { readonly result: R };
+
 /** One file that arrived whole and verified. */
-export interface FileResult<R = unknown> {
+export type FileResult<R = unknown> = {
   readonly manifest: Manifest;
   /** Lowercase hex SHA-256 of the whole file, as both sides computed it. */
   readonly sha256: string;
-  /** Receiver: what the target produced for it (a Blob, a path, …). */
-  readonly result?: R;
-}
+} & ResultField<R>;
 
 /** `R`: the receiver's `file-completed.result` and `completed.files[].result`, what its target produced. */
 export type SessionEvent<R = unknown> =
@@ -52,17 +58,16 @@ export type SessionEvent<R = unknown> =
   /** Both, once per sample interval: the session's stats. */
   | { readonly type: 'stats'; readonly stats: TransferStats }
   /** Both: one file verified whole and persisted (sender: the receiver confirmed it). */
-  | {
+  | ({
       readonly type: 'file-completed';
       readonly manifest: Manifest;
       readonly sha256: string;
       readonly bytes: number;
       /** From the file's start to its completion. */
       readonly seconds: number;
-      readonly result?: R;
       /** Sender: this file's payload bytes sent again after a NACK. */
       readonly retransmittedBytes?: number;
-    }
+    } & ResultField<R>)
   /**
    * Both, with `reconnect`: every lane died (`reason`, `code`: the error that would have ended the session). The
    * session waits up to `interruptionGraceMs` for new connections; `attempt` counts from 0.

@@ -1,7 +1,7 @@
 /** Events emitted by `sendFile` and `receiveFile`. */
 import type { Manifest } from '../protocol/control';
 import type { TransferStats } from '../stats/statsTypes';
-import type { SessionEvent } from './SessionEvent';
+import type { ResultField, SessionEvent } from './SessionEvent';
 
 /** `R`: the receiver's `completed.result`, what its target produced (`Blob` by default). */
 export type TransferEvent<R = unknown> =
@@ -29,17 +29,15 @@ export type TransferEvent<R = unknown> =
    */
   | { readonly type: 'skipped'; readonly manifest: Manifest }
   /** Both: the receiver verified the whole-file SHA-256 and the sender saw it confirmed. */
-  | {
+  | ({
       readonly type: 'completed';
       readonly manifest: Manifest;
       readonly sha256: string;
       readonly bytes: number;
       /** From `accept` to completion (waiting for the user to accept is not counted). */
       readonly seconds: number;
-      /** Receiver: what the target produced (a Blob, a path, …). */
-      readonly result?: R;
       /** Sender: payload bytes sent again after a NACK (not counted in progress or throughput). */
       readonly retransmittedBytes?: number;
-    };
+    } & ResultField<R>);
 
 export type TransferEventType = TransferEvent['type'];
