@@ -49,6 +49,8 @@ const SERVER_RULES: RuleTable = {
   handler: fn,
   renewEveryMs: positiveMs,
   heartbeatMs: positiveMs,
+  maxQueuedBytes: intIn(1),
+  firstRequestTimeoutMs: positiveMs,
 };
 
 const TURN_RULES: RuleTable = {

@@ -8,7 +8,7 @@
 
 // Server
 export { createRendezvous, type JoinQuery, type Rendezvous, type RendezvousConfig, type RendezvousPeer, type RendezvousSocket } from './createRendezvous';
-export { DEFAULT_HOST, DEFAULT_PORT, HEALTH_PATH, SIGNAL_PATH, startRendezvousServer, type RendezvousServer, type RendezvousServerConfig } from './startRendezvousServer';
+export { DEFAULT_HOST, DEFAULT_PORT, FIRST_REQUEST_TIMEOUT_MS, HEALTH_PATH, MAX_QUEUED_BYTES, SIGNAL_PATH, startRendezvousServer, type RendezvousServer, type RendezvousServerConfig } from './startRendezvousServer';
 export { turnCredentials, type TurnConfig } from './turnCredentials';
 
 // Stores

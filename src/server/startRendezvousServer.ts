@@ -17,6 +17,8 @@ import { createRendezvous, type Rendezvous, type RendezvousConfig } from './crea
 import { memoryStore } from './memoryStore';
 import { redisStore } from './redisStore';
 import type { RendezvousStore } from './RendezvousStore';
+import { dropSilentConnections } from './dropSilentConnections';
+import { queueBoundedSocket } from './queueBoundedSocket';
 import { CLOSE_BAD_REQUEST, MAX_SIGNAL_BYTES, parseLanes } from './signalling';
 import { turnCredentials, type TurnConfig } from './turnCredentials';
 
@@ -26,6 +28,10 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 8080;
 /** The WebSocket path. */
 export const SIGNAL_PATH = '/signal';
+/** Default `maxQueuedBytes`: 16 of the largest frames, 1 MiB. */
+export const MAX_QUEUED_BYTES = 16 * MAX_SIGNAL_BYTES;
+/** Default `firstRequestTimeoutMs`. */
+export const FIRST_REQUEST_TIMEOUT_MS = 10_000;
 
 /** Options of {@link startRendezvousServer}; the rest are {@link RendezvousConfig}'s. */
 export interface RendezvousServerConfig extends Omit<RendezvousConfig, 'store' | 'iceServers'> {
@@ -61,6 +67,17 @@ export interface RendezvousServerConfig extends Omit<RendezvousConfig, 'store' |
    * its seat and tells the other peer `peer-left`. Default 30000.
    */
   readonly heartbeatMs?: number;
+  /**
+   * Most bytes waiting in one socket's send buffer. Past it the socket is dropped as a peer that does not
+   * read (its seat is freed and the other peer gets `peer-left`): what is relayed to it would otherwise queue
+   * in the server without bound. Default 1 MiB (`MAX_QUEUED_BYTES`, 16 of the largest frames).
+   */
+  readonly maxQueuedBytes?: number;
+  /**
+   * A TCP connection that sends no HTTP request and no WebSocket upgrade within this many ms of connecting
+   * is closed (one that sends nothing at all would otherwise stay open for good). Default 10000.
+   */
+  readonly firstRequestTimeoutMs?: number;
 }
 
 /** A running server. */
@@ -122,6 +139,7 @@ export async function startRendezvousServer(given?: RendezvousServerConfig): Pro
   const rendezvous = createRendezvous({ ...rendezvousPart(config), store, iceServers: turn ? () => turnCredentials(turn, randomTag(), (config.now ?? Date.now)()) : undefined });
 
   const server = http.createServer(httpRequests(config));
+  const stopWatching = dropSilentConnections(server, config.firstRequestTimeoutMs ?? FIRST_REQUEST_TIMEOUT_MS);
   const wss = new WebSocketServer({ server, path: SIGNAL_PATH, maxPayload: MAX_SIGNAL_BYTES });
   // `ws` re-emits the HTTP server's errors: the listen error is handled below, and unhandled here it would end the process.
   wss.on('error', () => undefined);
@@ -138,7 +156,7 @@ export async function startRendezvousServer(given?: RendezvousServerConfig): Pro
     }
     const url = new URL(req.url ?? '', 'http://rendezvous');
     const q = url.searchParams;
-    const peer = rendezvous.connect(socket, { room: q.get('room'), code: q.get('code'), resume: q.get('resume'), lanes: parseLanes(q.get('lanes')), address: clientAddress(req, config.trustProxy ?? false) });
+    const peer = rendezvous.connect(queueBoundedSocket(socket, config.maxQueuedBytes ?? MAX_QUEUED_BYTES), { room: q.get('room'), code: q.get('code'), resume: q.get('resume'), lanes: parseLanes(q.get('lanes')), address: clientAddress(req, config.trustProxy ?? false) });
     // A binary frame is not a signal message: it gets bad-message and counts against the message limit.
     socket.on('message', (data, isBinary) => peer.message(isBinary ? '' : data.toString()));
     socket.on('close', () => peer.closed());
@@ -150,6 +168,7 @@ export async function startRendezvousServer(given?: RendezvousServerConfig): Pro
       server.listen(port, host, () => resolve());
     });
   } catch (err) {
+    stopWatching();
     rendezvous.detachAll();
     wss.close();
     if (!config.store) await store.close().catch(() => undefined);
@@ -177,6 +196,7 @@ export async function startRendezvousServer(given?: RendezvousServerConfig): Pro
       closing ??= (async () => {
         clearInterval(renew);
         clearInterval(heartbeat);
+        stopWatching();
         rendezvous.detachAll();
         wss.clients.forEach((c) => c.terminate());
         await new Promise<void>((resolve) => wss.close(() => resolve()));

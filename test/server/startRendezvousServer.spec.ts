@@ -5,8 +5,13 @@
  * - binary frames get bad-message and count against the message limit: a flood is closed 4029;
  * - a socket that stops answering pings (a peer gone without closing) is dropped by the heartbeat,
  *   and the other peer hears peer-left, while a socket that answers stays;
- * - behind a proxy, a client cannot dodge the per-address join limit by writing X-Forwarded-For.
+ * - behind a proxy, a client cannot dodge the per-address join limit by writing X-Forwarded-For;
+ * - a peer that does not read is dropped once `maxQueuedBytes` wait for it (what its peer relayed queued
+ *   without bound: an outside check took a server to 1 GiB), and a TCP connection that sends nothing is
+ *   closed after `firstRequestTimeoutMs` (such connections stayed open for good).
  */
+import { randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRendezvousServer, type RendezvousServer } from '../../src/server/startRendezvousServer';
@@ -54,6 +59,56 @@ describe('startRendezvousServer: hostile input', () => {
     expect(await ghostClosed).toBe(1006);
     await live.next('peer-left');
     // The live socket passed the same heartbeats (it answers pings) and is still open.
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
+    live.ws.close();
+  });
+});
+
+/** A WebSocket client by hand on a raw TCP socket: it upgrades, then never reads another byte. */
+async function neverReads(port: number, query: string): Promise<{ socket: Socket; closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.on('error', () => undefined);
+  const key = randomBytes(16).toString('base64');
+  socket.write(`GET /signal?${query} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.pause();
+  return { socket, closed };
+}
+
+describe('startRendezvousServer: peers that hold the server\'s memory or sockets', () => {
+  let guarded: RendezvousServer;
+  beforeAll(async () => {
+    // No heartbeat within the test: only the send-buffer bound can drop the socket that does not read.
+    guarded = await startRendezvousServer({ port: 0, heartbeatMs: 600_000, firstRequestTimeoutMs: 200 });
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  it('a peer that never reads is dropped once 1 MiB waits for it; the other peer hears peer-left', async () => {
+    const deaf = await neverReads(guarded.port, 'room=deaf&lanes=1');
+    const talker = await wsClient(guarded.signalUrl, 'room=deaf&lanes=1');
+    await talker.next('paired');
+    // Offers of about 60 KiB, within the frame limit and the burst of 100: 6 MB for the deaf socket.
+    const sdp = `v=0\r\n${'a=x-padding:0123456789abcdef0123456789abcdef\r\n'.repeat(1300)}`;
+    for (let i = 0; i < 100; i++) talker.ws.send(JSON.stringify({ type: 'signal', lane: 0, description: { type: 'offer', sdp } }));
+    await talker.next('peer-left', 20_000);
+    // The server ended the deaf socket: reading again, it finds the end of the stream after what was queued.
+    expect(guarded.rendezvous.peers).toBe(1);
+    deaf.socket.resume();
+    await deaf.closed;
+    expect(talker.ws.readyState).toBe(WebSocket.OPEN);
+    talker.ws.close();
+  }, 30_000);
+
+  it('a TCP connection that sends nothing is closed after firstRequestTimeoutMs; an upgraded socket stays', async () => {
+    const live = await wsClient(guarded.signalUrl, 'room=silent-neighbour');
+    await live.next('waiting');
+    const silent = connect(guarded.port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    // The live socket connected first, so its own timer would have fired by now: the upgrade spared it.
     expect(live.ws.readyState).toBe(WebSocket.OPEN);
     live.ws.close();
   });

@@ -96,7 +96,7 @@ describe('unknown config keys of the Node and server functions', () => {
     messagesPerSecond: true, messageBurst: true, iceServers: true, relayCandidates: true, randomId: true, randomCode: true,
   };
   const SERVER_KEYS: Record<keyof RendezvousServerConfig, true> = {
-    ...RENDEZVOUS_KEYS, host: true, port: true, redisUrl: true, turn: true, allowedOrigins: true, trustProxy: true, handler: true, renewEveryMs: true, heartbeatMs: true,
+    ...RENDEZVOUS_KEYS, host: true, port: true, redisUrl: true, turn: true, allowedOrigins: true, trustProxy: true, handler: true, renewEveryMs: true, heartbeatMs: true, maxQueuedBytes: true, firstRequestTimeoutMs: true,
   };
   const unset = (keys: object) => Object.fromEntries(Object.keys(keys).map((k) => [k, undefined]));
 
