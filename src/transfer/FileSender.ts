@@ -28,7 +28,7 @@ import type { FileDescriptor } from './fileInput';
 import { hashHeldPrefix } from './hashHeldPrefix';
 import { settle } from './settle';
 import type { TransferTuning } from './profiles';
-import { MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
+import { MAX_NACKED_COPIES, MIN_RESEND_INTERVAL_MS, RetransmitStore } from './RetransmitStore';
 import type { ChunkBounds, SendOptions } from './sendFile';
 import { Timers } from './watchdog';
 
@@ -336,14 +336,25 @@ export class FileSender {
     if (this.state === 'complete') return;
     this.ctx.onNacked(indexes.length);
     const wasIdle = this.store.postponed === 0;
-    this.resend(this.store.nack(indexes, this.ctx.sc.now(), this.ctx.rttMs()));
+    this.resendNacked(this.store.nack(indexes, this.ctx.sc.now(), this.ctx.rttMs()));
     if (wasIdle && this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
   }
 
   private servePostponed(): void {
     if (this.state === 'complete') return;
-    this.resend(this.store.due(this.ctx.sc.now(), this.ctx.rttMs()));
+    this.resendNacked(this.store.due(this.ctx.sc.now(), this.ctx.rttMs()));
     if (this.store.postponed) this.timers.later(MIN_RESEND_INTERVAL_MS / 2, () => this.servePostponed());
+  }
+
+  /** Resends what NACKs asked for, unless one chunk was asked for more than {@link MAX_NACKED_COPIES} times. */
+  private resendNacked(chunks: readonly Chunk[]): void {
+    const over = chunks.find((c) => this.store.timesNacked(c.index) > MAX_NACKED_COPIES);
+    if (!over) return this.resend(chunks);
+    const { name } = this.manifest;
+    this.protocolError(`the receiver NACKed chunk ${over.index} of ${name} more than ${MAX_NACKED_COPIES} times (a link that loses every copy carries nothing)`, {
+      index: over.index,
+      copies: this.store.timesNacked(over.index),
+    });
   }
 
   /** Checks the ack frontier every {@link FRONTIER_CHECK_MS} while data flows. */

@@ -16,6 +16,13 @@ import type { Chunk, DataChannelLike } from '../types';
 /** A chunk is resent at most this often by default, ms (1.5 × RTT when that is longer). */
 export const MIN_RESEND_INTERVAL_MS = 100;
 
+/**
+ * Most copies of one chunk sent again because the receiver NACKed it. A link that loses 64 copies of one chunk
+ * in a row carries nothing; a receiver that asks more often is hostile (an outside check NACKed a whole window
+ * every 5 ms and acked one byte every 10 s: 238 copies of each chunk in a minute, and no idle timeout).
+ */
+export const MAX_NACKED_COPIES = 64;
+
 /** Options for {@link RetransmitStore}. */
 export interface RetransmitStoreConfig {
   /** Shortest time between copies of one chunk, ms (1.5 × RTT when that is longer). Default 100. */
@@ -42,6 +49,8 @@ export class RetransmitStore {
   readonly #resending = new Set<number>();
   /** Postponed NACKs, with the time their copy was seen leaving (undefined: still queued). */
   readonly #postponed = new Map<number, number | undefined>();
+  /** How many times each stored chunk was returned for a NACK. */
+  readonly #nacked = new Map<number, number>();
 
   constructor(config: RetransmitStoreConfig = {}) {
     this.#minIntervalMs = config.minResendIntervalMs ?? MIN_RESEND_INTERVAL_MS;
@@ -78,7 +87,13 @@ export class RetransmitStore {
       this.#copies.delete(index);
       this.#postponed.delete(index);
       this.#resending.delete(index);
+      this.#nacked.delete(index);
     }
+  }
+
+  /** How many times chunk `index` was returned for a NACK (by {@link nack} or {@link due}) while stored. */
+  timesNacked(index: number): number {
+    return this.#nacked.get(index) ?? 0;
   }
 
   /** NACKed `indexes` at `now`: the chunks to resend at once; the others are postponed (or unknown, or acked). */
@@ -87,7 +102,7 @@ export class RetransmitStore {
     for (const index of indexes) {
       if (!this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
       if (!this.#left(index)) this.#postponed.set(index, undefined);
-      else if (now - (this.#copies.get(index)?.at ?? -Infinity) >= this.#interval(rttMs)) out.push(this.#take(index));
+      else if (now - (this.#copies.get(index)?.at ?? -Infinity) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
       else this.#postponed.set(index, this.#copies.get(index)!.at);
     }
     return out;
@@ -99,7 +114,7 @@ export class RetransmitStore {
     for (const [index, leftAt] of [...this.#postponed]) {
       if (leftAt === undefined) {
         if (this.#left(index)) this.#postponed.set(index, now);
-      } else if (now - leftAt >= this.#interval(rttMs)) out.push(this.#take(index));
+      } else if (now - leftAt >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
     }
     return out;
   }
@@ -141,6 +156,7 @@ export class RetransmitStore {
     this.#handed.clear();
     this.#resending.clear();
     this.#postponed.clear();
+    this.#nacked.clear();
   }
 
   #interval(rttMs: number): number {
@@ -154,6 +170,11 @@ export class RetransmitStore {
     const { channel, mark } = copy;
     if (channel.readyState === 'closing' || channel.readyState === 'closed') return true;
     return (this.#handed.get(channel) ?? 0) - channel.bufferedAmount >= mark;
+  }
+
+  #takeNacked(index: number): Chunk {
+    this.#nacked.set(index, (this.#nacked.get(index) ?? 0) + 1);
+    return this.#take(index);
   }
 
   #take(index: number): Chunk {

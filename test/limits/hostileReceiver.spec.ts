@@ -12,6 +12,8 @@ import { sleep, watch, within, type Watched } from './hostileSender';
 import { HashMismatchError, sendFiles, type SessionEvent } from '../../src/index';
 import type { ControlMessage } from '../../src/protocol/control';
 import { describeFile } from '../../src/transfer/fileInput';
+import { MAX_NACKED_COPIES } from '../../src/transfer/RetransmitStore';
+import { TestScheduler } from 'rxjs/testing';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -370,5 +372,32 @@ describe('a hostile receiver against a session', () => {
     expect(await settleSession(s)).toBeUndefined();
     expect(sessionTypes(s).at(-1)).toBe('completed');
     expect(inFlight()).toBe(2);
+  });
+});
+
+describe('a receiver that NACKs one chunk without end (virtual time)', () => {
+  // An outside check NACKed a whole window every 5 ms and acked one byte every 10 s: the sender sent 238 copies of
+  // each chunk in a minute, and the acks kept the idle timeout away. Each chunk is now sent again for NACKs at most
+  // MAX_NACKED_COPIES times; the next NACK answered fails the transfer.
+  it(`the ${MAX_NACKED_COPIES + 1}th NACK answered for chunk 0 fails the sender with ProtocolError; it sent ${MAX_NACKED_COPIES} copies again`, () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    let failure: (Error & { details?: Record<string, unknown> }) | undefined;
+    let r!: HostileReceiver;
+    ts.run(({ flush }) => {
+      r = receiver({ delayMs: 2, scheduler: ts });
+      r.onControl = (msg) => {
+        if (msg.t !== 'entry') return;
+        r.openData({ channels: 1, idBase: (r.received.find((m) => m.t === 'offer') as { idBase: number }).idBase, reliability: 'reliable' });
+        r.send({ t: 'accept', id: msg.id });
+      };
+      // Every copy of chunk 0 is NACKed as it arrives, and nothing is ever acknowledged.
+      r.onFrame = (f) => f.index === 0 && r.send({ t: 'nack', id: (r.received.find((m) => m.t === 'offer') as { id: number }).id, i: 0, chunks: [0] });
+      sendFile(r.link.a, FILE, { channels: 1, scheduler: ts, idleTimeoutMs: 60_000 }).subscribe({ error: (e) => (failure = e) });
+      flush();
+    });
+    expect(failure).toBeInstanceOf(ProtocolError);
+    expect(failure!.message).toMatch(new RegExp(`NACKed chunk 0 of .* more than ${MAX_NACKED_COPIES} times`));
+    expect(failure!.details).toMatchObject({ index: 0, copies: MAX_NACKED_COPIES + 1 });
+    expect(r.frames.filter((f) => f.index === 0).length).toBe(1 + MAX_NACKED_COPIES);
   });
 });

@@ -25,6 +25,8 @@ export class HostileReceiver {
   readonly frames: DataFrame[] = [];
   /** Called for each data frame as it arrives. */
   onFrame: (f: DataFrame) => void = () => undefined;
+  /** Called for each control message from the sender as it arrives (synchronously: usable in virtual time). */
+  onControl: (m: ControlMessage) => void = () => undefined;
   control: VirtualDataChannel | undefined;
   data: VirtualDataChannel[] = [];
   readonly #waiters: { t: ControlMessage['t']; resolve: (m: ControlMessage) => void }[] = [];
@@ -39,6 +41,7 @@ export class HostileReceiver {
       this.control.addEventListener('message', (m: { data: unknown }) => {
         const msg = parseControl(m.data);
         this.received.push(msg);
+        this.onControl(msg);
         if (msg.t === 'ping' && options.answerPings !== false) this.send({ t: 'pong', n: msg.n, ts: msg.ts });
         for (const w of this.#waiters.splice(0)) {
           if (w.t === msg.t) w.resolve(msg);
@@ -80,7 +83,7 @@ export class HostileReceiver {
     const { t: _t, v: _v, files: _f, folders: _d, bytes: _b, ...o } = await this.next('offer');
     const { t: _e, i, id: _id, ...entry } = await this.next('entry');
     const m: Manifest = { ...o, ...entry, session: o.id, index: i };
-    this.#openData(m);
+    this.openData(m);
     return m;
   }
 
@@ -93,12 +96,12 @@ export class HostileReceiver {
     await this.when((r) => r.filter((m) => m.t === 'entry').length >= files, `${files} entries`);
     const entries = this.received.filter((m): m is Extract<ControlMessage, { t: 'entry' }> => m.t === 'entry');
     const manifests = entries.map(({ t: _e, i, id: _id, ...entry }): Manifest => ({ ...o, ...entry, id: (o.id + i) >>> 0, session: o.id, index: i }));
-    this.#openData(o);
+    this.openData(o);
     return manifests;
   }
 
   /** Creates the negotiated data channels the offer announced, recording every frame. */
-  #openData(m: Pick<Manifest, 'channels' | 'idBase' | 'reliability'>): void {
+  openData(m: Pick<Manifest, 'channels' | 'idBase' | 'reliability'>): void {
     this.data = Array.from({ length: m.channels }, (_, i) => {
       const ch = this.link.b.createDataChannel(`tallow-${i}`, {
         negotiated: true,

@@ -17,6 +17,20 @@ const storeWith = (n: number, ch: FakeChannel) => {
 const indexes = (cs: readonly Chunk[]) => cs.map((c) => c.index);
 
 describe('RetransmitStore', () => {
+  it('timesNacked counts what nack() and due() returned for a chunk, not re-injections; an ack forgets it', () => {
+    const ch = new FakeChannel('a');
+    const s = storeWith(2, ch);
+    expect(indexes(s.nack([0], 150, 0))).toEqual([0]);
+    s.handedOff(ch, 0, 132, 150);
+    expect(s.nack([0], 200, 0)).toEqual([]); // too soon: postponed
+    expect(indexes(s.due(250, 0))).toEqual([0]);
+    s.handedOff(ch, 0, 132, 250);
+    expect(indexes(s.lostOn(ch))).toEqual([0, 1]); // a lost channel's chunks go again, but nobody asked
+    expect([s.timesNacked(0), s.timesNacked(1)]).toEqual([2, 0]);
+    s.ack(100);
+    expect(s.timesNacked(0)).toBe(0);
+  });
+
   it('answers a NACK at once when the copy has left and the resend interval has passed since it was handed over', () => {
     const ch = new FakeChannel('a');
     const s = storeWith(3, ch);
