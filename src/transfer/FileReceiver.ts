@@ -179,9 +179,15 @@ export class FileReceiver {
     return t && abortTarget(t, reason);
   }
 
-  /** `done` must come once and fit the manifest: it sets how many chunks to wait for (and NACK). */
+  /**
+   * `done` must come once and fit the manifest: it sets how many chunks to wait for (and NACK). A second one
+   * while the file still receives is a ProtocolError; once every byte is verified against the first (the file is
+   * being placed, or is), nothing a `done` says can change the file, and it is ignored: failing then left a file
+   * placed under its name that the app never heard of (an outside check).
+   */
   onDone(msg: Extract<ControlMessage, { t: 'done' }>): void {
     const m = this.manifest;
+    if (this.doneSeen && (this.finishing || this.state === 'complete')) return;
     if (this.doneSeen) throw new ProtocolError(`a second done for file ${m.index}`, { id: m.session, i: m.index });
     const rest = m.size - this.expectedFrom();
     const most = rest === 0 ? 0 : Math.ceil(rest / m.chunk.min) + 1;

@@ -13,7 +13,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, receiveFile, TallowError } from '../../src/index';
+import { ProtocolError, receiveFile, TallowError, type ReceiveTarget } from '../../src/index';
 import { directoryTarget } from '../../src/node';
 import { HostileSender, listDir, manifestOf, outcomeOf, sha256Hex, sleep, watch } from './hostileSender';
 import { closeAfter, inbox } from './tmpDirs';
@@ -98,5 +98,56 @@ describe('limit: the size declared in the manifest', () => {
     const nacked = s.received.flatMap((msg) => (msg.t === 'nack' ? msg.chunks : []));
     expect(nacked.filter((i) => i >= 1)).toEqual([]);
     expect(r.error()).toBeInstanceOf(ProtocolError);
+  });
+});
+
+describe('a second done', () => {
+  // An outside check: two identical `done`s after every byte failed the session with ProtocolError while the file
+  // was already placed under its name, and the app never heard of it (no completed event).
+  it('once every byte is verified, a second done is ignored: the file completes and is reported, right on disk', async () => {
+    const { dir } = await inbox();
+    const s = closeAfter(new HostileSender());
+    const bytes = new Uint8Array(10_000).map((_, i) => (i * 7) & 255);
+    const m = manifestOf({ size: bytes.length, chunk: { min: 1024, max: 4096 } });
+    // The file's target holds its finish (placing the file) until the second done has been read.
+    let placing!: () => void;
+    const finishing = new Promise<void>((resolve) => (placing = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const disk = directoryTarget(dir);
+    const held: ReceiveTarget<string> = {
+      open: async (manifest) => {
+        const opened = await disk.open(manifest);
+        return { ...opened, finish: async () => (placing(), await released, opened.finish()) };
+      },
+    };
+    const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 60_000, target: held }));
+    await s.handshake(m);
+    s.sendAll(m, bytes, 4096);
+    await finishing;
+    s.send({ t: 'done', id: m.id, i: 0, chunks: 3, bytes: bytes.length, sha256: sha256Hex(bytes) });
+    // A ping behind it: its pong says the receiver has read the second done.
+    s.send({ t: 'ping', n: 1, ts: 0 });
+    await s.next('pong');
+    release();
+    await Promise.race([r.settled, sleep(10_000)]);
+    expect(outcomeOf(r)).toBe('completed');
+    expect(completedOf(r.events)).toMatchObject({ sha256: sha256Hex(bytes) });
+    expect(await listDir(dir)).toEqual(['hostile.bin']);
+    expect(await sizes(dir)).toEqual([bytes.length]);
+  });
+
+  it('a second done while chunks are still missing is a ProtocolError', async () => {
+    const s = closeAfter(new HostileSender());
+    const bytes = new Uint8Array(10_000).fill(3);
+    const m = manifestOf({ size: bytes.length, chunk: { min: 1024, max: 4096 } });
+    const r = watch(receiveFile(s.link.b, { idleTimeoutMs: 60_000 }));
+    await s.handshake(m);
+    const done = { t: 'done', id: m.id, i: 0, chunks: 3, bytes: bytes.length, sha256: sha256Hex(bytes) } as const;
+    s.send(done);
+    s.send(done);
+    await Promise.race([r.settled, sleep(10_000)]);
+    expect(r.error()).toBeInstanceOf(ProtocolError);
+    expect((r.error() as ProtocolError).message).toMatch(/a second done for file 0/);
   });
 });
