@@ -52,16 +52,28 @@ export interface ReceiveTarget<R = unknown> {
   folder?(path: string): void | Promise<void>;
 }
 
+/** Received bytes `blobTarget` gathers before it folds them into its Blob (the copy a Blob makes of them). */
+export const BLOB_FOLD_BYTES = 16 * 1024 * 1024;
+
 /**
  * Collects the file in memory and finishes with a Blob. Simple and universal,
  * but holds the whole file: use `writableTarget()` or the Node entry's
- * `directoryTarget()` for files larger than memory.
+ * `directoryTarget()` for files larger than memory. Every 16 MiB received
+ * (`BLOB_FOLD_BYTES`) go into a Blob as they come (a Blob made of Blobs does not
+ * copy them again), so the peak is the file plus 16 MiB, not twice the file.
  */
 export function blobTarget(): ReceiveTarget<Blob> {
   return {
     open: (manifest) => {
-      // Received parts in order, released once the Blob exists.
+      // What arrived so far: folded into `blob`, and the parts since, released once folded.
+      let blob = new Blob([]);
       let parts: Uint8Array[] = [];
+      let unfolded = 0;
+      const fold = (): void => {
+        blob = new Blob([blob, ...(parts as BlobPart[])]);
+        parts = [];
+        unfolded = 0;
+      };
       return {
         from: 0,
         sink: (source) =>
@@ -70,6 +82,8 @@ export function blobTarget(): ReceiveTarget<Blob> {
             subscribeChained(source, subscriber, {
               next: (c) => {
                 parts.push(c.data);
+                unfolded += c.data.length;
+                if (unfolded >= BLOB_FOLD_BYTES) fold();
                 bytes += c.data.length;
                 subscriber.next(bytes);
               },
@@ -78,11 +92,13 @@ export function blobTarget(): ReceiveTarget<Blob> {
             });
           }),
         finish: () => {
-          const blob = new Blob(parts as BlobPart[], { type: manifest.type });
+          const whole = new Blob([blob, ...(parts as BlobPart[])], { type: manifest.type });
+          blob = new Blob([]);
           parts = [];
-          return blob;
+          return whole;
         },
         abort: () => {
+          blob = new Blob([]);
           parts = [];
         },
       };
