@@ -49,6 +49,8 @@ export async function connect(
   let expiry: { code: string; at: number } | undefined;
   let expiryTimer: ReturnType<typeof setTimeout> | undefined;
   let giveUp: (error: Error) => void = () => undefined;
+  // Between the server's `paired` and a `peer-left`: someone joined, and the connection is being made.
+  let paired = false;
   const gaveUp = new Promise<never>((_, reject) => (giveUp = reject));
   const armExpiry = (): void => {
     clearTimeout(expiryTimer);
@@ -82,10 +84,12 @@ export async function connect(
     },
     onReconnect: (attempt) => out.write(`lost the rendezvous; reconnecting to keep the room (attempt ${attempt})…\n`),
     onPaired: () => {
+      paired = true;
       clearTimeout(expiryTimer);
       out.write(code ? `joined ${formatRoomCode(code)}; connecting…\n` : 'the other side joined; connecting…\n');
     },
     onPeerLeft: () => {
+      paired = false;
       armExpiry();
       out.write(
         code
@@ -96,7 +100,7 @@ export async function connect(
   });
   // Nobody joining is a failure too.
   const waitMs = (timeoutSeconds ?? 600) * 1000;
-  const timer = setTimeout(() => giveUp(new Error(`nobody joined within ${waitMs / 1000} s`)), waitMs);
+  const timer = setTimeout(() => giveUp(timedOut(waitMs, paired, expiry)), waitMs);
   const room = await Promise.race([joined, gaveUp])
     .catch((error: unknown) => {
       abort.abort();
@@ -112,6 +116,17 @@ export async function connect(
   ).catch((e: Error) => `unavailable (${e.message})`);
   out.write(`connected (${room.lanes.length} lane${room.lanes.length === 1 ? '' : 's'}${room.iceServers.length ? ', TURN offered' : ''}). SAS ${sas}: check that the other side shows the same\n`);
   return room;
+}
+
+/**
+ * What `--timeout` ran out on: someone joined and the connection was not made, the code expired (its lifetime
+ * and the timeout end together by default), or nobody joined.
+ */
+export function timedOut(waitMs: number, paired: boolean, expiry: { code: string; at: number } | undefined, now = Date.now()): Error {
+  const s = waitMs / 1000;
+  if (paired) return new RendezvousError('connect-failed', `the other side joined, but no connection was made within ${s} s (--timeout)`);
+  if (expiry && now >= expiry.at - 1000) return new RendezvousError('code-expired', `the code ${formatRoomCode(expiry.code)} expired and nobody joined; run send again for a new code`);
+  return new Error(`nobody joined within ${s} s`);
 }
 
 /** Longest wait for the other side to hang up after this side ended the session, ms. */

@@ -20,6 +20,7 @@ import { CLI_MAIN, REPO_ROOT, spawnCli } from './spawnCli';
 import { USAGE } from '../../src/cli/usage';
 import { freePort, startRedisServer } from '../server/redisServer';
 import { startServeProcess, type ServeProcess } from '../server/serveProcess';
+import { wsClient } from '../server/wsClient';
 
 const MiB = 1024 * 1024;
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -221,6 +222,26 @@ describe('tallow-rx: stopping and waiting', () => {
       await short.close();
     }
   });
+});
+
+describe('tallow-rx: --timeout after someone joined', () => {
+  // A new-user check: with --timeout 5 and a connection that could not be made, both sides said "nobody joined
+  // within 5 s" although each had been told the other joined.
+  it('a receiver that joins and never answers: send says the other side joined but no connection was made, exit 1', async () => {
+    const file = join(dir, 'joined.txt');
+    writeFileSync(file, 'x\n');
+    const send = spawnCli(['send', file, '--no-qr', '--timeout', '2', ...net()]);
+    const code = (await send.waitFor(/code: ([A-Z0-9-]{7})/))[1];
+    const mute = await wsClient(server.signalUrl, `code=${code.replace('-', '')}`);
+    try {
+      await mute.next('paired');
+      await send.waitFor(/the other side joined, but no connection was made within 2 s \(--timeout\)/, 20_000);
+      expect(await send.exited).toBe(1);
+      expect(send.output()).not.toMatch(/nobody joined/);
+    } finally {
+      mute.ws.close();
+    }
+  }, 30_000);
 });
 
 describe('tallow-rx: the server restarts while the sender waits (Redis)', () => {
