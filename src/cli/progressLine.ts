@@ -75,6 +75,8 @@ export function progressLine(p: ProgressFigures, columns: number): string {
 /** One verified file for the summary. */
 export interface VerifiedFile {
   readonly path: string;
+  /** Where it landed, when not under `path` (shown as `path → savedAs`). */
+  readonly savedAs?: string;
   readonly bytes: number;
   readonly sha256: string;
 }
@@ -87,7 +89,7 @@ export function summaryLines(files: readonly VerifiedFile[], seconds: number, co
   const total = files.reduce((n, f) => n + f.bytes, 0);
   const moved = Math.max(0, total - heldBytes);
   // Names come from the sender: escape what a terminal would act on.
-  const paths = files.map((f) => printable(f.path));
+  const paths = files.map((f) => printable(f.savedAs === undefined ? f.path : `${f.path} → ${f.savedAs}`));
   const lines = files.map((f, i) => {
     const path = paths[i];
     const tail = `  ${formatBytes(f.bytes).padStart(10)}  sha256 ${f.sha256.slice(0, 16)}…`;

@@ -79,7 +79,7 @@ export function sessionDisplay(label: string, out: WatchOutput) {
         return;
       case 'completed': {
         clear();
-        const files: VerifiedFile[] = e.files.map((f) => ({ path: f.manifest.name, bytes: f.manifest.size, sha256: f.sha256 }));
+        const files: VerifiedFile[] = e.files.map((f) => ({ path: f.manifest.name, savedAs: savedAs(f.manifest.name, f.result), bytes: f.manifest.size, sha256: f.sha256 }));
         const seconds = e.seconds > 0 ? e.seconds : (Date.now() - started) / 1000;
         for (const line of summaryLines(files, seconds, out.columns(), heldNow())) write(`${line}\n`);
         return;
@@ -87,4 +87,16 @@ export function sessionDisplay(label: string, out: WatchOutput) {
     }
   };
   return { show, write, clear };
+}
+
+/**
+ * Where a received file landed, when not under the name it was sent as (a name in use gets ` (1)`, a name a
+ * file system refuses is cleaned): the landed path's last segments, as many as the sent name has. Undefined on
+ * the sender, and when the name was kept.
+ */
+export function savedAs(name: string, result: unknown): string | undefined {
+  if (typeof result !== 'string') return undefined;
+  const depth = name.split('/').length;
+  const landed = result.split(/[\\/]/).slice(-depth).join('/');
+  return landed === name ? undefined : landed;
 }

@@ -5,7 +5,8 @@
  */
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { sessionDisplay } from '../../src/cli/watchSessionInternals';
+import { savedAs, sessionDisplay } from '../../src/cli/watchSessionInternals';
+import { summaryLines } from '../../src/cli/progressLine';
 import type { SessionEvent } from '../../src/index';
 
 const MiB = 1024 * 1024;
@@ -38,5 +39,22 @@ describe('sessionDisplay: the summary after a resume', () => {
 
   it('the sender side, whose file starts once, after the prefix check, from 0: nothing counted as already here', () => {
     expect(summary([started, { type: 'file-started', manifest, from: 0 }, completed])).not.toContain('already here');
+  });
+});
+
+describe('savedAs: where a received file landed, when not under its sent name (a new-user check: the summary hid notes (1).txt)', () => {
+  it.each([
+    ['notes.txt', '/home/u/in/notes (1).txt', 'notes (1).txt'],
+    ['notes.txt', '/home/u/in/notes.txt', undefined],
+    ['dir/a.bin', '/home/u/in/dir/a (1).bin', 'dir/a (1).bin'],
+    ['dir/a.bin', 'C:\\in\\dir\\a.bin', undefined],
+    ['a.bin', undefined, undefined],
+  ] as const)('%s landed at %s → %s', (name, result, expected) => {
+    expect(savedAs(name, result)).toBe(expected);
+  });
+
+  it('the summary shows it', () => {
+    const [line] = summaryLines([{ path: 'notes.txt', savedAs: 'notes (1).txt', bytes: 12, sha256: 'ab'.repeat(32) }], 1, 100);
+    expect(line).toMatch(/^✓ notes\.txt → notes \(1\)\.txt {2}/);
   });
 });
