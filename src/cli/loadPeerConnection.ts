@@ -30,7 +30,7 @@ export async function loadPeerConnection(): Promise<(options: PeerConnectionOpti
     polyfill = await import('node-datachannel/polyfill');
   } catch (error) {
     throw new MissingPeerDependencyError(
-      'tallow-rx send/receive needs node-datachannel (WebRTC for Node), an optional peer dependency:\n' +
+      'send and receive need node-datachannel (WebRTC for Node), an optional peer dependency:\n' +
         '  npm install node-datachannel          (next to tallow-rx), or\n' +
         '  npx -p tallow-rx -p rxjs -p node-datachannel tallow-rx …',
       { cause: error },

@@ -59,7 +59,7 @@ export async function sendCommand(paths: readonly string[], flags: SendFlags, ou
   const room = await connect(flags, undefined, out.stream, async (code, urls, validMs) => {
     const link = urls.pageLink(code);
     write(`code: ${formatRoomCode(code)} (valid for ${formatDuration(validMs)})\n`);
-    write(`on the other machine: npx tallow-rx receive ${formatRoomCode(code)}${flags.server ? ` --server ${flags.server}` : ''}\n`);
+    write(`on the other machine: ${receiveHint(code, urls.server)}\n`);
     // The link and its QR code only where the server also serves the web page (`tallow-rx serve` does not: a 404).
     if (!(await pageServed(link))) return;
     write(`or open ${link}\n`);
@@ -72,4 +72,13 @@ export async function sendCommand(paths: readonly string[], flags: SendFlags, ou
   if (code === EXIT_INTERRUPTED) await lingerForPeer(room);
   room.close();
   return code;
+}
+
+/**
+ * The command to run on the other machine: the full `npx` form (node-datachannel is an optional peer that a bare
+ * `npx tallow-rx` does not fetch), and `--server` whenever this side's is not the default, also when it came
+ * from `TALLOW_RX_SERVER`, which the other machine may not have (a new-user check ran the hint as printed there).
+ */
+export function receiveHint(code: string, server: string | undefined): string {
+  return `npx -p tallow-rx -p rxjs -p node-datachannel tallow-rx receive ${formatRoomCode(code)}${server ? ` --server ${server}` : ''}`;
 }

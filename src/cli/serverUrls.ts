@@ -14,6 +14,8 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
 /** Where to signal, and the page link for a code. */
 export interface ServerUrls {
+  /** The server as given (`--server`, else `TALLOW_RX_SERVER`), undefined for the default. */
+  readonly server: string | undefined;
   readonly signalUrl: string;
   pageLink(code: string): string;
 }
@@ -31,6 +33,7 @@ export function serverUrls(server: string | undefined): ServerUrls {
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new UsageError(`--server must be http(s) or ws(s), got ${url.protocol}`);
   const base = url.pathname.replace(/\/(signal)?$/, '');
   return {
+    server: text === DEFAULT_SERVER ? undefined : text,
     signalUrl: `${secure ? 'wss' : 'ws'}://${url.host}${base}/signal`,
     pageLink: (code) => `${secure ? 'https' : 'http'}://${url.host}${base}/?code=${formatRoomCode(code)}`,
   };
