@@ -30,7 +30,7 @@ export interface TurnConfig {
  * @param turn the TURN server and its shared secret
  * @param id who the credential is for (any text without `:`), logged by coturn
  * @param nowMs clock, ms since the epoch. Default `Date.now()`.
- * @return one `RTCIceServer`-shaped entry
+ * @return an array of one `RTCIceServer`-shaped entry, ready for `RTCConfiguration.iceServers`
  */
 export function turnCredentials(turn: TurnConfig, id: string, nowMs: number = Date.now()): IceServerJson[] {
   const expiry = Math.floor(nowMs / 1000) + (turn.ttlSeconds ?? 3600);
