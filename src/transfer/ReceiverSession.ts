@@ -443,6 +443,8 @@ export class ReceiverSession {
     this.watch();
     const bytes = this.taken.reduce((n, m) => n + m.size, 0);
     this.subscriber.next({ type: 'started', offer, files: this.taken, bytes, from: this.heldBytes() });
+    // A resumed session's held prefixes are confirmed already: the first progress counts them (it said 0 B).
+    this.telemetry?.progress(this.confirmed());
     this.startNext();
     if (this.taken.length === 0) this.completeSession();
   }

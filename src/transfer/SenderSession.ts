@@ -191,9 +191,17 @@ export class SenderSession {
     closeTransfer([this.control, ...this.data], true, this.sc);
   }
 
+  /** Confirmed bytes: completed files, files in flight, and the prefixes the receiver holds of files not started. */
   private confirmed(): number {
     let n = this.completedBytes;
     for (const f of this.active.values()) n += f.acked;
+    return n + this.heldAhead();
+  }
+
+  /** What the receiver holds of the taken files not started yet (their resumed prefixes). */
+  private heldAhead(): number {
+    let n = 0;
+    for (let k = this.next; k < this.taken.length; k++) n += this.resumes.get(this.taken[k].index)?.from ?? 0;
     return n;
   }
 
@@ -413,6 +421,8 @@ export class SenderSession {
     this.startedAt = this.lastProgressAt = this.sc.now();
     this.telemetry.setTotal(this.totalTaken());
     this.subscriber.next({ type: 'started', offer: this.offer, files: this.taken, bytes: this.totalTaken(), from });
+    // What the receiver resumed from is confirmed already: the first progress counts it (it said 0 B).
+    this.reportProgress();
     // Stats and progress start at accept: the time waiting for the user to accept is not a transfer's.
     this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
     this.subs.push(this.telemetry.stats$.subscribe((st) => this.onStats(st)));
@@ -564,7 +574,7 @@ export class SenderSession {
   }
 
   private reportProgress(): void {
-    let sent = this.completedBytes;
+    let sent = this.completedBytes + this.heldAhead();
     for (const f of this.active.values()) sent += f.sentBytes;
     this.telemetry.progress(this.confirmed(), sent);
   }

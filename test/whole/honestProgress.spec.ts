@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { receiveFile, sendFile, type PeerConnectionLike, type TransferEvent, type TransferStats } from '../../src/index';
 import { createVirtualLink } from '../../src/testing';
 import { pattern } from '../helpers/marbles';
+import { memoryTarget } from '../properties/memoryTarget';
 
 const MiB = 1024 * 1024;
 
@@ -109,5 +110,30 @@ describe('progress$ view', () => {
     expect(seen.length).toBeGreaterThanOrEqual(2);
     for (const p of seen) expect(p.sent).toBeGreaterThanOrEqual(p.bytes);
     expect(seen.at(-1)).toMatchObject({ bytes: MiB, sent: MiB, percent: 100 });
+  });
+});
+
+describe('a resumed transfer: progress starts from what the receiver holds', () => {
+  // A new-user check: after resuming from 12.2 MiB, the command line's first progress line said 0 B / 100 MiB.
+  it('both sides: every progress event counts the held prefix (none below it), and the last is the whole file', () => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    const file = pattern(4 * MiB);
+    const held = 3 * MiB;
+    const sender: TransferEvent[] = [];
+    const receiver: TransferEvent[] = [];
+    ts.run(() => {
+      const link = createVirtualLink({ scheduler: ts, bandwidth: 1_000_000, delayMs: 25 });
+      const target = memoryTarget({ preload: { name: 'f.bin', size: file.length, bytes: file.subarray(0, held) } });
+      receiveFile(link.b, { scheduler: ts, target }).subscribe((e) => receiver.push(e));
+      sendFile(link.a, file, { scheduler: ts, channels: 2, name: 'f.bin' }).subscribe((e) => sender.push(e));
+    });
+    for (const events of [sender, receiver]) {
+      expect(events.find((e) => e.type === 'started')).toMatchObject({ from: held });
+      const progress = events.filter((e): e is Extract<TransferEvent, { type: 'progress' }> => e.type === 'progress');
+      expect(progress.length).toBeGreaterThan(1);
+      expect(Math.min(...progress.map((e) => e.bytes))).toBeGreaterThanOrEqual(held);
+      expect(progress.at(-1)!.bytes).toBe(file.length);
+      expect(events.at(-1)!.type).toBe('completed');
+    }
   });
 });
