@@ -350,11 +350,7 @@ export class FileSender {
   private resendNacked(chunks: readonly Chunk[]): void {
     const over = chunks.find((c) => this.store.timesNacked(c.index) > MAX_NACKED_COPIES);
     if (!over) return this.resend(chunks);
-    const { name } = this.manifest;
-    this.protocolError(`the receiver NACKed chunk ${over.index} of ${name} more than ${MAX_NACKED_COPIES} times (a link that loses every copy carries nothing)`, {
-      index: over.index,
-      copies: this.store.timesNacked(over.index),
-    });
+    this.protocolError(`chunk ${over.index} of ${this.manifest.name} NACKed over ${MAX_NACKED_COPIES} times`, { index: over.index, copies: this.store.timesNacked(over.index) });
   }
 
   /** Checks the ack frontier every {@link FRONTIER_CHECK_MS} while data flows. */

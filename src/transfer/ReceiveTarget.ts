@@ -92,9 +92,9 @@ export function blobTarget(): ReceiveTarget<Blob> {
             });
           }),
         finish: () => {
-          const whole = new Blob([blob, ...(parts as BlobPart[])], { type: manifest.type });
+          fold();
+          const whole = new Blob([blob], { type: manifest.type });
           blob = new Blob([]);
-          parts = [];
           return whole;
         },
         abort: () => {

@@ -13,11 +13,10 @@ interface NodeEvents {
  */
 export function allowListeners(targets: readonly unknown[], perType: number): void {
   try {
-    const events = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('events') as NodeEvents | undefined;
-    if (!events?.setMaxListeners) return;
-    const low = targets.filter((t) => (events.getMaxListeners?.(t) ?? 0) < perType);
-    if (low.length > 0) events.setMaxListeners(perType, ...low);
+    const events = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('events') as NodeEvents;
+    // Outside Node `events` is undefined, and the throw is the no-op.
+    for (const t of targets) if (events.getMaxListeners!(t) < perType) events.setMaxListeners!(perType, t);
   } catch {
-    // not a Node EventTarget or EventEmitter: nothing to raise
+    // not Node, or not a Node EventTarget or EventEmitter: nothing to raise
   }
 }

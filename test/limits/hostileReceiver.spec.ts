@@ -396,7 +396,7 @@ describe('a receiver that NACKs one chunk without end (virtual time)', () => {
       flush();
     });
     expect(failure).toBeInstanceOf(ProtocolError);
-    expect(failure!.message).toMatch(new RegExp(`NACKed chunk 0 of .* more than ${MAX_NACKED_COPIES} times`));
+    expect(failure!.message).toMatch(new RegExp(`^chunk 0 of .* NACKed over ${MAX_NACKED_COPIES} times$`));
     expect(failure!.details).toMatchObject({ index: 0, copies: MAX_NACKED_COPIES + 1 });
     expect(r.frames.filter((f) => f.index === 0).length).toBe(1 + MAX_NACKED_COPIES);
   });
