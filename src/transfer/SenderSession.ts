@@ -95,6 +95,8 @@ export class SenderSession {
   /** Files taken, in order; the next one to start; the ones started and not complete; the one being read. */
   private taken: Manifest[] = [];
   private next = 0;
+  /** What the receiver holds of the taken files not started yet (their resumed prefixes), bytes. */
+  private heldAhead = 0;
   private readonly active = new Map<number, FileSender>();
   /** The receiver's backlog per file in flight, bytes, from its last ack. */
   private readonly receiverQueued = new Map<number, number>();
@@ -195,14 +197,7 @@ export class SenderSession {
   private confirmed(): number {
     let n = this.completedBytes;
     for (const f of this.active.values()) n += f.acked;
-    return n + this.heldAhead();
-  }
-
-  /** What the receiver holds of the taken files not started yet (their resumed prefixes). */
-  private heldAhead(): number {
-    let n = 0;
-    for (let k = this.next; k < this.taken.length; k++) n += this.resumes.get(this.taken[k].index)?.from ?? 0;
-    return n;
+    return n + this.heldAhead;
   }
 
   private totalTaken(): number {
@@ -418,6 +413,7 @@ export class SenderSession {
     this.phase = 'sending';
     this.taken = this.offer.files.filter((m) => !this.skipped.has(m.index));
     const from = this.taken.reduce((n, m) => n + (this.resumes.get(m.index)?.from ?? 0), 0);
+    this.heldAhead = from;
     this.startedAt = this.lastProgressAt = this.sc.now();
     this.telemetry.setTotal(this.totalTaken());
     this.subscriber.next({ type: 'started', offer: this.offer, files: this.taken, bytes: this.totalTaken(), from });
@@ -475,6 +471,7 @@ export class SenderSession {
   private startNext(): void {
     while (this.phase === 'sending' && !this.reading && this.next < this.taken.length && this.active.size < this.session.parallel) {
       const m = this.taken[this.next++];
+      this.heldAhead -= this.resumes.get(m.index)?.from ?? 0;
       const file = new FileSender(this.context(), m, this.readAhead.take(m.index), this.resumes.get(m.index) ?? { from: 0 });
       this.active.set(m.index, file);
       this.reading = file;
@@ -574,7 +571,7 @@ export class SenderSession {
   }
 
   private reportProgress(): void {
-    let sent = this.completedBytes + this.heldAhead();
+    let sent = this.completedBytes + this.heldAhead;
     for (const f of this.active.values()) sent += f.sentBytes;
     this.telemetry.progress(this.confirmed(), sent);
   }
