@@ -3,7 +3,7 @@
  * the limits, asks `accept`, then receives the taken files one after another (a few at a time), each
  * through `frames → repairChunks → reorder → verifyHash → target`.
  */
-import { asyncScheduler, defer, finalize, Observable, tap, type SchedulerLike } from 'rxjs';
+import { asyncScheduler, defer, finalize, isObservable, Observable, shareReplay, take, tap, type SchedulerLike } from 'rxjs';
 import type { Sha256Factory } from '../hash/sha256';
 import type { Manifest } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
@@ -143,20 +143,41 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
     let answered: SessionOffer | undefined;
     // Answers the sender's in-band lanes; they outlive each run of the session and close with the whole receive.
     const lanePool = new ReceiverLanePool({ ...config, scheduler: config.scheduler ?? asyncScheduler });
+    const askOnce = askedOnce(config.accept);
     return resumeSession(
       connection,
       (c, attempt, carried) => {
+        // Until a run started (the sender heard the answer), the user's answer is what counts, asked once: a loss
+        // while it was pending must neither lose it nor take "nothing taken yet" for it (that completed with 0 files).
         const accept: ReceiverSessionConfig['accept'] =
-          attempt === 0 ? config.accept : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
+          attempt === 0 || carried.taken === undefined
+            ? askOnce
+            : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
         return new Observable<SessionEvent>((subscriber) => {
           // `reconnect`'s connections are checked here, as this run's error.
           const refuse = (offer: SessionOffer) => config.refuse?.(offer) ?? (attempt > 0 && answered && offer.id === sessionId ? changedListing(answered, offer) : undefined);
           const session = new ReceiverSession(checkOpen(caller, checkConnections(caller, lanesOf(c))), { ...config, accept, refuse, lanePool }, subscriber);
           session.start();
           return () => session.cancel();
-        }).pipe(tap((e) => e.type === 'offer' && attempt === 0 && ((sessionId = e.offer.id), (answered = e.offer))));
+        }).pipe(tap((e) => e.type === 'offer' && sessionId === undefined && ((sessionId = e.offer.id), (answered = e.offer))));
       },
       { ...config, side: 'receiver' },
     ).pipe(finalize(() => lanePool.close()));
   });
+}
+
+/**
+ * `accept`, asked at most once per offer id (a continued session keeps its id): the answer, a value, a promise or
+ * the first value of an Observable (shared, so one still pending when a run ends reaches the next run).
+ */
+function askedOnce(accept: ReceiveFilesOptions['accept']): ReceiveFilesOptions['accept'] {
+  if (!accept) return undefined;
+  const answers = new Map<number, ReturnType<NonNullable<ReceiveFilesOptions['accept']>>>();
+  return (offer) => {
+    if (!answers.has(offer.id)) {
+      const answer = accept(offer);
+      answers.set(offer.id, isObservable(answer) ? answer.pipe(take(1), shareReplay(1)) : answer);
+    }
+    return answers.get(offer.id)!;
+  };
 }

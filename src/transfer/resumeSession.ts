@@ -39,8 +39,10 @@ interface Carried {
   /** Files complete so far, by index, and their bytes. */
   readonly done: Map<number, FileResult>;
   doneBytes: number;
-  /** Indexes of the files the first run took (the receiver's choice), and their total size. */
+  /** Indexes of the files the first run that started took (the receiver's choice), and their total size. */
   taken?: ReadonlySet<number>;
+  /** Whether a run showed the offer (the receiver's `offer` event): later runs' offers are the same session's. */
+  offered?: boolean;
   total: number;
   retransmitted: number;
   startedAt: number;
@@ -143,9 +145,12 @@ const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Co
 function carry(e: SessionEvent, n: number, c: Carried, doneBefore: number, countBefore: number, sc: SchedulerLike): SessionEvent | undefined {
   switch (e.type) {
     case 'offer':
-      return n === 0 ? e : undefined;
+      if (c.offered) return undefined;
+      c.offered = true;
+      return e;
     case 'started':
-      if (n > 0) return undefined;
+      // A run that ended before the receiver's answer reached the sender started nothing: the first that starts counts.
+      if (c.taken !== undefined) return undefined;
       c.taken = new Set(e.files.map((m) => m.index));
       c.total = e.bytes;
       c.startedAt = sc.now();
