@@ -170,7 +170,8 @@ export class ReceiverSession {
     const onState = () => {
       const state = pc.connectionState;
       if ((state !== 'closed' && state !== 'failed') || this.phase === 'accepted' || this.finished) return;
-      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the sender offered anything`, { connectionState: state }), false);
+      const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : 'while its offer was being answered';
+      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} ${when}`, { connectionState: state, phase: this.phase }), false);
     };
     // One listener per session on the connection: many sessions at once on one connection are allowed.
     allowListeners([pc], SESSIONS_PER_CONNECTION_WITHOUT_WARNING);
@@ -430,7 +431,14 @@ export class ReceiverSession {
   /** Channels and listeners first, then `skip`/`resume` and `accept`; the first `parallel` files start. */
   private accept(offer: SessionOffer): void {
     if (this.finished) return;
-    this.openChannels();
+    try {
+      this.openChannels();
+    } catch (err) {
+      // The connection closed as the answer came (createDataChannel on a closed connection throws): a lost
+      // connection, which `reconnect` survives, not a defect (it failed with ERR_INTERNAL).
+      const gone = this.lanes.some((pc) => pc.connectionState === 'closed' || pc.connectionState === 'failed');
+      return this.fail(gone ? new ChannelClosedError('the connection closed as the offer was accepted', { cause: String(err) }) : err, false);
+    }
     const taken = new Set(this.taken.map((m) => m.index));
     for (const f of offer.files) if (!taken.has(f.index)) this.send({ t: 'skip', id: offer.id, i: f.index });
     for (const [i, { opened, prefix }] of this.held) {
