@@ -22,10 +22,15 @@ export type RuleTable = Readonly<Record<string, Rule>>;
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
 
-/** A duration or interval: finite and > 0, ms. */
-export const positiveMs: Rule = { test: (v) => isNumber(v) && Number.isFinite(v) && v > 0, says: 'a finite number of ms > 0' };
-/** A delay that may be none: finite and >= 0, ms. */
-export const nonNegativeMs: Rule = { test: (v) => isNumber(v) && Number.isFinite(v) && v >= 0, says: 'a finite number of ms >= 0' };
+/**
+ * The longest delay a timer takes, ms (2^31 − 1, about 24.8 days): a longer one fires at once, with Node's
+ * TimeoutOverflowWarning (an outside check: `acceptTimeoutMs: 2 ** 31` failed the sender in 242 ms).
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+/** A duration or interval: > 0 and at most {@link MAX_TIMER_MS}, ms. */
+export const positiveMs: Rule = { test: (v) => isNumber(v) && v > 0 && v <= MAX_TIMER_MS, says: `a number of ms > 0 and <= ${MAX_TIMER_MS}` };
+/** A delay that may be none: >= 0 and at most {@link MAX_TIMER_MS}, ms. */
+export const nonNegativeMs: Rule = { test: (v) => isNumber(v) && v >= 0 && v <= MAX_TIMER_MS, says: `a number of ms >= 0 and <= ${MAX_TIMER_MS}` };
 /** A limit or a count: a number >= 0 (`Infinity` for none). */
 export const limit: Rule = { test: (v) => isNumber(v) && v >= 0, says: 'a number >= 0' };
 /** An amount that must be more than nothing: a number > 0 (`Infinity` for no limit). */

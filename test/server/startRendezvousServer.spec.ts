@@ -184,7 +184,7 @@ describe('startRendezvousServer and createRendezvous: options checked before any
   it.each([
     [{ messagesPerSecond: 'fast' }, 'messagesPerSecond', /must be a finite number > 0, got "fast"/],
     [{ messageBurst: 'x' }, 'messageBurst', /must be an integer >= 1, got "x"/],
-    [{ codeTtlMs: -5 }, 'codeTtlMs', /must be a finite number of ms > 0, got -5/],
+    [{ codeTtlMs: -5 }, 'codeTtlMs', /must be a number of ms > 0 and <= 2147483647, got -5/],
     [{ port: 70000 }, 'port', /must be an integer in \[0, 65535\], got 70000/],
     [{ heartbeatMs: 0 }, 'heartbeatMs', /got 0/],
     [{ joinsPerCode: { limit: 0, windowMs: 60_000 } }, 'joinsPerCode', /limit: an integer >= 1/],

@@ -152,8 +152,13 @@ describe('sendFile / sendFiles: the other tuning and lane options (an outside ch
 });
 
 describe('sendFile / sendFiles: options accepted silently or failing late', () => {
-  it('a *Ms option negative or not a finite number', () => {
+  it('a *Ms option negative, not a finite number, or longer than a timer takes (2^31 - 1 ms)', () => {
     const cases: [string, unknown, string][] = [
+      // Past setTimeout's limit a timer fires at once (an outside check: acceptTimeoutMs 2^31 failed the sender in 242 ms).
+      ['acceptTimeoutMs', 2 ** 31, '2147483648'],
+      ['interruptionGraceMs', 1e10, '10000000000'],
+      ['sampleIntervalMs', 1e10, '10000000000'],
+      ['progressIntervalMs', 1e10, '10000000000'],
       ['idleTimeoutMs', -5, '-5'],
       ['idleTimeoutMs', '5s', '"5s"'],
       ['idleTimeoutMs', 'x', '"x"'],
