@@ -12,7 +12,7 @@
  *   it accepts, and the sender sends no frame before `accept`.
  */
 import { asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber } from 'rxjs';
-import { InvalidConfigError } from '../errors';
+import { InvalidConfigError, LimitExceededError } from '../errors';
 import { allowListeners } from './allowListeners';
 import { MAX_PARALLEL, type Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
@@ -90,7 +90,8 @@ export function allocateIdBase(lanes: readonly PeerConnectionLike[], preferred?:
       const p = (start + k) % blocks;
       if (sets.every((set) => !set.has(blockAt(p)))) position = p;
     }
-    if (position < 0) throw new InvalidConfigError(`all ${blocks} blocks of data-channel ids are in use on this connection`, { blocks, parity });
+    // A resource limit, not a bad option (it was InvalidConfigError): each session in flight holds one block.
+    if (position < 0) throw new LimitExceededError('sessions at once on this connection', blocks + 1, blocks);
     block = blockAt(position);
     nextBlock.set(lanes[0], (position + 1) % blocks);
     for (const set of sets) set.add(block);

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   blobTarget,
   fromBytes,
-  InvalidConfigError,
+  LimitExceededError,
   receiveFile,
   sendFile,
   SinkWriteError,
@@ -148,8 +148,9 @@ describe('a send refused for want of channel ids', () => {
       if (w.error()) err = w.error();
       else waiting.push(w);
     }
-    expect(err).toBeInstanceOf(InvalidConfigError);
-    expect((err as Error).message).toMatch(/blocks of data-channel ids are in use/);
+    // A resource limit: LimitExceededError (an outside check: it was InvalidConfigError, for no option of the app's).
+    expect(err).toBeInstanceOf(LimitExceededError);
+    expect((err as Error).message).toMatch(/^sessions at once on this connection \d+ exceeds the limit of (16|32)$/);
     const controls = () => l.a.channels.filter((ch) => ch.label === CONTROL_LABEL && ch.readyState !== 'closed' && ch.readyState !== 'closing');
     expect(controls()).toHaveLength(waiting.length);
     for (const w of waiting) w.stop();
