@@ -133,12 +133,16 @@ async function abortClaim(run: ClaimRun, reason: unknown): Promise<void> {
     // its space, instead of staying behind while every retry starts another one.
     if (!kept && from === 0) discard = true;
   }
+  // The part file is removed only while it is still the file this claim opened: something else may have put its
+  // own where it was (an outside check: a 1-byte file put in place of a renamed part file was removed).
+  const ours = discard && !run.closed ? await handle.stat().catch(() => undefined) : undefined;
   await closeClaim(run);
   if (!run.held) return;
   try {
     if (discard) {
       await rm(`${path}.json`, { force: true });
-      await rm(path, { force: true });
+      const there = await lstat(path).catch(() => undefined);
+      if (ours && there && there.ino === ours.ino && there.dev === ours.dev) await rm(path, { force: true });
     }
   } catch (err) {
     throw writeError('removing', run.part, err);

@@ -117,3 +117,28 @@ describe('directoryTarget: a part file swapped while it was written', () => {
     expect((await readFile(join(d, 'dl', 'f.bin'))).length).toBe(SIZE);
   });
 });
+
+describe('directoryTarget: an abort after the part file was swapped', () => {
+  // An outside check: the part file renamed away mid-transfer and a 1-byte file put in its place; the transfer failed
+  // rightly (EREPLACED), and the abort then removed the other writer's file.
+  it.each([
+    ['a part file written to, then swapped', true],
+    ['a part file never written to, swapped', false],
+  ])('%s: abort leaves the file another writer put there', async (_, wrote) => {
+    const d = await tempDir();
+    const opened = await directoryTarget(d).open(manifestFor('f.bin', SIZE));
+    if (wrote) await write(opened, DATA.subarray(0, 2 * CHUNK));
+    const part = join(d, `f.bin${PARTIAL_SUFFIX}`);
+    await rename(part, `${part}.moved`);
+    await writeFile(part, 'x');
+    await opened.abort(new SinkWriteError('test', { path: part, causeCode: 'EREPLACED' }));
+    expect(await readFile(part, 'utf8')).toBe('x');
+  });
+
+  it('a part file never written to and not swapped is removed by the abort (control case)', async () => {
+    const d = await tempDir();
+    const opened = await directoryTarget(d).open(manifestFor('f.bin', SIZE));
+    await opened.abort(new Error('cut'));
+    expect(await readdir(d)).toEqual([]);
+  });
+});
