@@ -187,8 +187,10 @@ export class FileReceiver {
    */
   onDone(msg: Extract<ControlMessage, { t: 'done' }>): void {
     const m = this.manifest;
-    if (this.doneSeen && (this.finishing || this.state === 'complete')) return;
-    if (this.doneSeen) throw new ProtocolError(`a second done for file ${m.index}`, { id: m.session, i: m.index });
+    if (this.doneSeen) {
+      if (this.finishing || this.state === 'complete') return;
+      throw new ProtocolError(`a second done for file ${m.index}`, { id: m.session, i: m.index });
+    }
     const rest = m.size - this.expectedFrom();
     const most = rest === 0 ? 0 : Math.ceil(rest / m.chunk.min) + 1;
     if (msg.bytes !== m.size || msg.chunks > most || (rest > 0 && msg.chunks === 0)) {

@@ -13,6 +13,7 @@ import type { DataChannelLike, PeerConnectionLike } from '../types';
 import { closeConnection, connectionFactory, LaneSignal, laneTimeoutOf, type LaneOptions } from './laneSignal';
 import { negotiateLane } from './negotiateLane';
 import { DRAIN_MAX_WAIT_MS, LANE_CHANNEL_PREFIX } from './transferChannels';
+import { connectionGone } from './connectionGone';
 
 /** `lane-offer`s accepted per lane the receiver took, in one session (a lane that failed may be offered again). */
 const OFFERS_PER_LANE = 4;
@@ -108,7 +109,7 @@ export class ReceiverLanePool {
     // Its connection failed or closed under it: tell the sender (lane-close), which would otherwise learn it only
     // from its own side of the connection, tens of seconds later when the close does not reach it, and keep
     // sending on the lane meanwhile (docs/protocol.md, "In-band lanes", item 5).
-    const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.drop(lane, true);
+    const onState = () => connectionGone(pc) && this.drop(lane, true);
     const l: AnsweredLane = { pc, signal, onChannel, onState, channels: false };
     this.lanes.set(lane, l);
     pc.addEventListener('datachannel', onChannel);

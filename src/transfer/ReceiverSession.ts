@@ -71,6 +71,7 @@ import { allowListeners } from './allowListeners';
 import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
+import { connectionGone } from './connectionGone';
 
 /** Node warns of a listener leak past this many sessions at once on one connection (each watches its state). */
 const SESSIONS_PER_CONNECTION_WITHOUT_WARNING = 256;
@@ -168,8 +169,8 @@ export class ReceiverSession {
   private watchConnection(): void {
     const pc = this.lanes[0];
     const onState = () => {
+      if (!connectionGone(pc) || this.phase === 'accepted' || this.finished) return;
       const state = pc.connectionState;
-      if ((state !== 'closed' && state !== 'failed') || this.phase === 'accepted' || this.finished) return;
       const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : 'while its offer was being answered';
       this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} ${when}`, { connectionState: state, phase: this.phase }), false);
     };
@@ -436,8 +437,7 @@ export class ReceiverSession {
     } catch (err) {
       // The connection closed as the answer came (createDataChannel on a closed connection throws): a lost
       // connection, which `reconnect` survives, not a defect (it failed with ERR_INTERNAL).
-      const gone = this.lanes.some((pc) => pc.connectionState === 'closed' || pc.connectionState === 'failed');
-      return this.fail(gone ? new ChannelClosedError('the connection closed as the offer was accepted', { cause: String(err) }) : err, false);
+      return this.fail(this.lanes.some(connectionGone) ? new ChannelClosedError('the connection closed as the offer was accepted', { cause: String(err) }) : err, false);
     }
     const taken = new Set(this.taken.map((m) => m.index));
     for (const f of offer.files) if (!taken.has(f.index)) this.send({ t: 'skip', id: offer.id, i: f.index });

@@ -19,6 +19,7 @@ import { MAX_INBAND_LANES, type ControlMessage } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
 import { closeConnection, connectionFactory, LaneSignal, laneTimeoutOf, type LaneOptions } from './laneSignal';
 import { negotiateLane } from './negotiateLane';
+import { connectionGone } from './connectionGone';
 
 /** What a session gives the pool while attached. */
 export interface SenderLaneHost {
@@ -173,7 +174,7 @@ export class SenderLanePool {
     }
     this.offered.add(lane);
     const signal = new LaneSignal(host.id, lane, (m) => this.host === host && host.send(m), this.o.rewriteLaneSignal && { side: 'sender', fn: this.o.rewriteLaneSignal });
-    const onState = () => (pc.connectionState === 'failed' || pc.connectionState === 'closed') && this.remove(lane, 'connection-lost', true);
+    const onState = () => connectionGone(pc) && this.remove(lane, 'connection-lost', true);
     const l: PooledLane = { pc, connected: false, signal, onState, answered: false };
     this.lanes.set(lane, l);
     const timeoutMs = laneTimeoutOf(this.o);

@@ -471,8 +471,9 @@ export class SenderSession {
   private startNext(): void {
     while (this.phase === 'sending' && !this.reading && this.next < this.taken.length && this.active.size < this.session.parallel) {
       const m = this.taken[this.next++];
-      this.heldAhead -= this.resumes.get(m.index)?.from ?? 0;
-      const file = new FileSender(this.context(), m, this.readAhead.take(m.index), this.resumes.get(m.index) ?? { from: 0 });
+      const resumed = this.resumes.get(m.index) ?? { from: 0 };
+      this.heldAhead -= resumed.from;
+      const file = new FileSender(this.context(), m, this.readAhead.take(m.index), resumed);
       this.active.set(m.index, file);
       this.reading = file;
       this.readAhead.fill(this.upcoming());

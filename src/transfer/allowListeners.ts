@@ -1,7 +1,7 @@
 /** What `node:events` offers for EventTargets (Node 19.9+); absent outside Node. */
 interface NodeEvents {
-  setMaxListeners?: (n: number, ...targets: unknown[]) => void;
-  getMaxListeners?: (target: unknown) => number;
+  setMaxListeners(n: number, ...targets: unknown[]): void;
+  getMaxListeners(target: unknown): number;
 }
 
 /**
@@ -15,7 +15,7 @@ export function allowListeners(targets: readonly unknown[], perType: number): vo
   try {
     const events = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('events') as NodeEvents;
     // Outside Node `events` is undefined, and the throw is the no-op.
-    for (const t of targets) if (events.getMaxListeners!(t) < perType) events.setMaxListeners!(perType, t);
+    for (const t of targets) if (events.getMaxListeners(t) < perType) events.setMaxListeners(perType, t);
   } catch {
     // not Node, or not a Node EventTarget or EventEmitter: nothing to raise
   }

@@ -24,6 +24,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { CandidateMessage, DescriptionMessage, SignalTransport } from '../connect/negotiate';
 import { filterSdpCandidates, localCandidates } from './negotiateLaneInternals';
+import { connectionGone } from './connectionGone';
 
 export { CANDIDATES_HELD_AT_MOST_MS, filterSdpCandidates, OFFER_GATHER_WAIT_MS } from './negotiateLaneInternals';
 
@@ -82,7 +83,7 @@ export function negotiateLane(pc: any, c: NegotiateLaneConfig): () => void {
   const onState = (): void => {
     const state = pc.connectionState;
     if (state === 'connected') finish();
-    else if (state === 'failed' || state === 'closed') finish(`connectionState became ${state}`);
+    else if (connectionGone(pc)) finish(`connectionState became ${state}`);
   };
   const addCandidate = (x: Candidate): PromiseLike<unknown> => pc.addIceCandidate(x.sdpMLineIndex === null ? { candidate: x.candidate, sdpMid: x.sdpMid ?? '0' } : x);
   const onDescription = (d: DescriptionMessage['description']): PromiseLike<unknown> =>

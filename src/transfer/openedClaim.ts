@@ -109,7 +109,7 @@ async function finishClaim(run: ClaimRun): Promise<string> {
   // What now bears the name must be the file written (a swapped part file, or a folder swapped for a link,
   // would have put another file there): else it is taken away again and the transfer fails.
   const st = await lstat(final).catch(() => undefined);
-  if (!st || !st.isFile() || st.ino !== mine.ino || st.dev !== mine.dev) {
+  if (!st || !st.isFile() || !sameFile(st, mine)) {
     if (st && !st.isDirectory()) await unlink(final).catch(() => undefined);
     throw replaced(part, `${o.at.rel}${saved} is not the file that was written and verified`);
   }
@@ -142,7 +142,7 @@ async function abortClaim(run: ClaimRun, reason: unknown): Promise<void> {
     if (discard) {
       await rm(`${path}.json`, { force: true });
       const there = await lstat(path).catch(() => undefined);
-      if (ours && there && there.ino === ours.ino && there.dev === ours.dev) await rm(path, { force: true });
+      if (ours && there && sameFile(there, ours)) await rm(path, { force: true });
     }
   } catch (err) {
     throw writeError('removing', run.part, err);
@@ -154,3 +154,6 @@ async function abortClaim(run: ClaimRun, reason: unknown): Promise<void> {
 /** A whole-file SHA-256 mismatch (index -1): the bytes held are not the sender's, so they must not be resumed. */
 const isWholeFileMismatch = (reason: unknown): boolean =>
   reason instanceof TallowError && reason.code === 'ERR_HASH_MISMATCH' && (reason as { index?: number }).index === -1;
+
+/** Whether two stats are of one file (same device and inode). */
+const sameFile = (a: { ino: number; dev: number }, b: { ino: number; dev: number }): boolean => a.ino === b.ino && a.dev === b.dev;

@@ -147,10 +147,11 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
     return resumeSession(
       connection,
       (c, attempt, carried) => {
-        // Until a run started (the sender heard the answer), the user's answer is what counts, asked once: a loss
-        // while it was pending must neither lose it nor take "nothing taken yet" for it (that completed with 0 files).
+        // Until a run started (the sender heard the answer; in the first run, always), the user's answer is what
+        // counts, asked once: a loss while it was pending must neither lose it nor take "nothing taken yet" for it
+        // (that completed with 0 files).
         const accept: ReceiverSessionConfig['accept'] =
-          attempt === 0 || carried.taken === undefined
+          carried.taken === undefined
             ? askOnce
             : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
         return new Observable<SessionEvent>((subscriber) => {

@@ -83,7 +83,7 @@ export function resumeSession(
             deadline = undefined;
             watchdog?.unsubscribe();
           }
-          const out = carry(e, n, carried, doneBefore, countBefore, sc);
+          const out = carry(e, carried, doneBefore, countBefore, sc);
           if (out) subscriber.next(out);
           if (e.type === 'completed') subscriber.complete();
         },
@@ -139,10 +139,11 @@ const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Co
   isObservable(r) ? r : from(Promise.resolve(r));
 
 /**
- * One event of run `n`, as the whole session shows it: the first run's `offer` and `started` only; progress
- * over every file of the session; `completed` with the files of every run, in offer order.
+ * One event of a run, as the whole session shows it: the first `offer` shown and the `started` of the first run
+ * that started only; progress over every file of the session; `completed` with the files of every run, in offer
+ * order.
  */
-function carry(e: SessionEvent, n: number, c: Carried, doneBefore: number, countBefore: number, sc: SchedulerLike): SessionEvent | undefined {
+function carry(e: SessionEvent, c: Carried, doneBefore: number, countBefore: number, sc: SchedulerLike): SessionEvent | undefined {
   switch (e.type) {
     case 'offer':
       if (c.offered) return undefined;
