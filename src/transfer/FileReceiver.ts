@@ -59,6 +59,11 @@ export interface FileReceiverHooks {
   completed(result: FileResult, seconds: number): void;
   /** The file failed: the session fails. */
   failed(err: unknown): void;
+  /**
+   * The session failed while this file's `finish` ran, and that `finish` succeeded: the file is whole, verified
+   * and placed, so it is kept and reported, not aborted (nothing is sent to the peer).
+   */
+  placed(result: FileResult, seconds: number): void;
   /** The sender asked for a restart: the held prefix is gone and the file starts over from 0. */
   restarted(): void;
 }
@@ -124,6 +129,9 @@ export class FileReceiver {
   private readonly nacked = new Set<number>();
   private nackedArrived = false;
   private startedAt = 0;
+  /** The target's `finish` (and the digest after it) runs; the session failed meanwhile: its reason, and the wait it holds for. */
+  private finishRunning = false;
+  private lateAbort: { readonly reason: unknown; readonly settled: () => void } | undefined;
 
   constructor(private readonly cfg: FileReceiverConfig) {
     this.manifest = cfg.manifest;
@@ -167,9 +175,14 @@ export class FileReceiver {
     this.buffer.push(frame);
   }
 
-  /** Gives up: aborts the target (kept for resume where the target supports it). Idempotent. */
+  /**
+   * Gives up: aborts the target (kept for resume where the target supports it). Idempotent. While the target's
+   * `finish` runs, `abort` waits for it and is called only if it fails: a target is finished or aborted, never
+   * both (see {@link FileReceiverHooks.placed}).
+   */
   abort(reason: unknown): void | Promise<void> {
-    if (this.state === 'complete' || this.state === 'closed') return;
+    if (this.state === 'complete' || this.state === 'closed' || this.lateAbort) return;
+    if (this.finishRunning) return new Promise<void>((settled) => (this.lateAbort = { reason, settled }));
     this.state = 'closed';
     this.stopAckTimer();
     this.step?.unsubscribe();
@@ -378,9 +391,22 @@ export class FileReceiver {
     if (got !== m.size && this.from + this.handed === m.size) return this.cfg.hooks.failed(this.sinkMiscount(this.persisted));
     if (got !== m.size) return this.cfg.hooks.failed(new ProtocolError(`the sender delivered ${got} B of file ${m.index}'s ${m.size} B`, { i: m.index, received: got, size: m.size }));
     this.state = 'finishing';
+    this.finishRunning = true;
     this.step = settleCall(() => this.opened!.finish())
       .pipe(switchMap((result) => this.digest$.pipe(take(1), map((sha256) => ({ result, sha256 })))))
-      .subscribe({ next: ({ result, sha256 }) => this.completed(result, sha256), error: (err) => this.cfg.hooks.failed(err) });
+      .subscribe({
+        next: ({ result, sha256 }) => ((this.finishRunning = false), this.completed(result, sha256)),
+        error: (err) => ((this.finishRunning = false), this.finishFailed(err)),
+      });
+  }
+
+  private finishFailed(err: unknown): void {
+    const late = this.lateAbort;
+    if (!late) return this.cfg.hooks.failed(err);
+    this.state = 'closed';
+    const aborted = abortTarget(this.opened!, late.reason);
+    if (aborted) void aborted.then(late.settled);
+    else late.settled();
   }
 
   /** A target's sink that reported `bytes` persisted, against the bytes it was handed. */
@@ -391,11 +417,13 @@ export class FileReceiver {
   private completed(result: unknown, sha256: string): void {
     if (this.state !== 'finishing') return;
     const m = this.manifest;
-    this.ack(true);
     this.state = 'complete';
     this.buffer.clear();
+    const seconds = (this.cfg.scheduler.now() - this.startedAt) / 1000;
+    if (this.lateAbort) return this.cfg.hooks.placed({ manifest: m, sha256, result }, seconds), this.lateAbort.settled();
+    this.ack(true);
     this.cfg.hooks.send({ t: 'complete', id: m.session, i: m.index, sha256 });
-    this.cfg.hooks.completed({ manifest: m, sha256, result }, (this.cfg.scheduler.now() - this.startedAt) / 1000);
+    this.cfg.hooks.completed({ manifest: m, sha256, result }, seconds);
   }
 }
 

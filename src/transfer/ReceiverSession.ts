@@ -565,6 +565,12 @@ export class ReceiverSession {
     throw new ProtocolError(`'${t}' for file ${i}, which is ${why}`, { id: this.id, i, t });
   }
 
+  /** A target's `finish` runs (the time since counts from when it settles). */
+  private placing(): boolean {
+    for (const f of this.active) if (f.finishing) return (this.lastProgressAt = this.sc.now()), true;
+    return false;
+  }
+
   /** Every taken file started, and those not complete are finishing: nothing is left to receive. */
   private allFinishing(): boolean {
     if (this.phase !== 'accepted' || this.next < this.taken.length || !this.active.size) return false;
@@ -606,6 +612,8 @@ export class ReceiverSession {
       received: (bytes) => this.telemetry?.input({ kind: 'progress', bytes }),
       completed: (result, seconds) => this.fileCompleted(file(), result, seconds),
       failed: (err) => this.fail(err, true),
+      // Finished while the session failed (its wait for aborts still holds the error back): reported, not aborted.
+      placed: ({ manifest, sha256, result }, seconds) => this.subscriber.next({ type: 'file-completed', manifest, sha256, bytes: manifest.size, seconds, result }),
       restarted: () => {
         this.telemetry?.progress(this.confirmed());
         this.subscriber.next({ type: 'file-started', manifest: file().manifest, from: 0 });
@@ -669,7 +677,8 @@ export class ReceiverSession {
     this.subs.push(
       idleWatchdog(this.sc, {
         timeoutMs,
-        quietFor: () => (accepted() ? this.sc.now() - this.lastProgressAt : 0),
+        // A file being finished by its target is this side's own work, not the peer's silence.
+        quietFor: () => (accepted() && !this.placing() ? this.sc.now() - this.lastProgressAt : 0),
         onIdle: () => {
           const details = { side: 'receiver', measured: 'verified bytes', progress: this.confirmed(), total: this.taken.reduce((s, m) => s + m.size, 0) };
           this.fail(new IdleTimeoutError(timeoutMs, details), true);

@@ -107,6 +107,8 @@ export class SenderSession {
   private retransmitted = 0;
   private startedAt: number;
   private lastProgressAt: number;
+  /** When the last pong came (0 before the first). */
+  private lastPongAt = 0;
   private rttMs = 0;
   /** Goodput over the stats window, bits/s (0 before the first sample): what a timed window follows. */
   private goodputBps = 0;
@@ -179,7 +181,9 @@ export class SenderSession {
     this.subs.push(
       idleWatchdog(this.sc, {
         timeoutMs,
-        quietFor: () => (this.phase === 'sending' ? this.sc.now() - this.lastProgressAt : 0),
+        // Once every file's `done` is out, the receiver is verifying and placing files: it is waited for as long
+        // as it answers pings (a slow `finish` of its target is not silence).
+        quietFor: () => (this.phase === 'sending' ? this.sc.now() - (this.allDoneSent() ? Math.max(this.lastProgressAt, this.lastPongAt) : this.lastProgressAt) : 0),
         onIdle: () => this.fail(new IdleTimeoutError(timeoutMs, { side: 'sender', measured: 'acknowledged bytes', progress: this.confirmed(), total: this.totalTaken() }), true),
       }),
     );
@@ -332,6 +336,7 @@ export class SenderSession {
       case 'ping':
         return void this.link.send({ t: 'pong', n: msg.n, ts: msg.ts });
       case 'pong': {
+        this.lastPongAt = this.sc.now();
         const rttMs = this.sc.now() - msg.ts;
         this.minPongMs = Math.min(this.minPongMs, rttMs);
         if (this.s.initialRttMs === 0 && this.reprobedMs === undefined) this.reprobe();
@@ -630,9 +635,13 @@ export class SenderSession {
     if (gone.length < this.data.length) for (const ch of gone) for (const f of this.active.values()) f.channelLost(ch);
     if (!this.data.every(isGone)) return;
     this.timers.later(1000, () => {
-      const allDone = this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
-      if (this.phase !== 'ended' && !allDone) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
+      if (this.phase !== 'ended' && !this.allDoneSent()) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
     });
+  }
+
+  /** Every taken file has been read and its `done` sent: only the receiver's acks and `complete`s are left. */
+  private allDoneSent(): boolean {
+    return this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
   }
 
   /**
