@@ -103,15 +103,20 @@ async function finishClaim(run: ClaimRun): Promise<string> {
   if (mine.size !== from + run.written) throw replaced(part, `it holds ${mine.size} B, not the ${from + run.written} B written`);
   // The record goes first: a partial without one is never resumed, so never written into once placed.
   if (run.recorded) await rm(`${path}.json`, { force: true }).catch((err: unknown) => Promise.reject(writeError('removing', `${part}.json`, err)));
+  // What place() moves: the part file, or whatever was swapped in for it.
+  const moved = await lstat(join(o.at.path, claim.part)).catch(() => undefined);
   const saved = await place(o.at, claim.part, o.name, o.overwrite);
   releaseClaim(run);
   const final = join(o.at.path, saved);
   // What now bears the name must be the file written (a swapped part file, or a folder swapped for a link,
-  // would have put another file there): else it is taken away again and the transfer fails.
+  // would have put another file there), else the transfer fails. The file there is taken away only when it is
+  // the one place() moved: through a folder swapped for a link after placing, it is someone else's (an
+  // outside check: a file of the same name in the folder the link pointed to was removed).
   const st = await lstat(final).catch(() => undefined);
   if (!st || !st.isFile() || !sameFile(st, mine)) {
-    if (st && !st.isDirectory()) await unlink(final).catch(() => undefined);
-    throw replaced(part, `${o.at.rel}${saved} is not the file that was written and verified`);
+    const ours = st && moved && !st.isDirectory() && sameFile(st, moved);
+    if (ours) await unlink(final).catch(() => undefined);
+    throw replaced(part, `${o.at.rel}${saved} is not the file that was written and verified`, ours ? undefined : 'what bears the name was left alone');
   }
   return final;
 }

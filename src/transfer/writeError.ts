@@ -20,5 +20,5 @@ export const writeError = (doing: string, path: string, err: unknown): TallowErr
     : new SinkWriteError(`${doing} ${path} failed (${codeOf(err) ?? 'unknown error'})`, { path, causeCode: codeOf(err) }, fsCause(err));
 
 /** The part file was swapped, or its size changed, by someone else while the transfer wrote it. */
-export const replaced = (part: string, how: string): SinkWriteError =>
-  new SinkWriteError(`${part} was changed by something else while it was written (${how}); nothing was placed`, { path: part, causeCode: 'EREPLACED' });
+export const replaced = (part: string, how: string, outcome = 'nothing was placed'): SinkWriteError =>
+  new SinkWriteError(`${part} was changed by something else while it was written (${how}); ${outcome}`, { path: part, causeCode: 'EREPLACED' });
