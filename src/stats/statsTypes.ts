@@ -22,6 +22,12 @@ export type StatsInput =
   | { readonly kind: 'channels'; readonly channels: number; readonly lanes: number; readonly laneChange?: LaneChange }
   /** The transfer's total size, bytes. */
   | { readonly kind: 'total'; readonly bytes: number }
+  /**
+   * Bytes of the total done so far, counted from the start of the file(s), so bytes held before this transfer
+   * (a resume) count: `bytesDone` is then the latest of these, not the sum of `progress`. Throughput still
+   * comes from `progress` alone.
+   */
+  | { readonly kind: 'done'; readonly bytes: number }
   /** Share of the last interval the local event loop was busy, 0..1. */
   | { readonly kind: 'cpu'; readonly busy: number }
   /** Bytes the receiver holds but has not yet persisted (reported by the peer). */

@@ -36,6 +36,8 @@ export interface IntervalAcc {
   lanes?: number;
   laneChange?: LaneChange;
   total?: number;
+  /** The latest absolute `done` in this interval. */
+  done?: number;
   receiverQueued?: number;
   profile?: ProfileName;
 }
@@ -75,6 +77,8 @@ export interface StatsWindow {
   readonly last: number;
   readonly samples: readonly SampleRecord[];
   readonly bytesDone: number;
+  /** Set once a `done` event came: `bytesDone` then follows those alone. */
+  readonly doneGiven?: boolean;
   readonly bytesTotal?: number;
   readonly buffers: Readonly<Record<string, number>>;
   readonly chunkSize?: number;
@@ -166,6 +170,9 @@ export function addEvent(acc: IntervalAcc, e: StatsInput): IntervalAcc {
     case 'total':
       if (isCount(e.bytes)) acc.total = e.bytes;
       break;
+    case 'done':
+      if (isCount(e.bytes)) acc.done = e.bytes;
+      break;
     case 'receiver':
       if (isCount(e.queuedBytes)) acc.receiverQueued = e.queuedBytes;
       break;
@@ -206,7 +213,8 @@ export function advance(w: StatsWindow, acc: IntervalAcc, at: number, s: WindowS
     start: w.start,
     last: at,
     samples,
-    bytesDone: w.bytesDone + acc.bytes,
+    bytesDone: acc.done ?? (w.doneGiven ? w.bytesDone : w.bytesDone + acc.bytes),
+    ...((acc.done !== undefined || w.doneGiven) && { doneGiven: true }),
     bytesTotal: acc.total ?? w.bytesTotal,
     buffers,
     chunkSize: acc.chunkSize ?? w.chunkSize,

@@ -136,6 +136,8 @@ class TransferTelemetry implements Telemetry {
   progress(confirmed: number, sent?: number): void {
     this.bytes = confirmed;
     this.sent = sent;
+    // The stats' bytesDone and percent count what the peer held before (a resume), as progress does.
+    if (this.started && !this.stopped) this.inputs.next({ kind: 'done', bytes: confirmed });
     // Reaching the total shows at once, once: later calls (each file of a session held whole completes past
     // it) wait for the throttle's tick like any other.
     if (confirmed >= this.total && this.emitted < this.total) this.emitProgress();
@@ -202,6 +204,7 @@ class TransferTelemetry implements Telemetry {
   private start(): void {
     const { cfg, scheduler, statsInterval } = this;
     this.inputs.next({ kind: 'total', bytes: this.total });
+    this.inputs.next({ kind: 'done', bytes: this.bytes });
     this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: this.lanes });
     const elu = eluSampler();
     this.subs.push(

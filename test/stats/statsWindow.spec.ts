@@ -79,6 +79,22 @@ describe('statsWindow', () => {
     expect(windowStats(run([[[total(10)], 1000]]), settings, false)).toMatchObject({ percent: 0, etaSeconds: undefined });
   });
 
+  it('done: bytesDone follows the latest absolute done (a held prefix counts), throughput the progress events', () => {
+    const total = (bytes: number): StatsInput => ({ kind: 'total', bytes });
+    const done = (bytes: number): StatsInput => ({ kind: 'done', bytes });
+    // 3 000 of 4 000 held: the first second moves 500 and the second the last 500.
+    const w1 = run([[[total(4000), done(3000), progress(500), done(3500)], 1000]]);
+    expect(windowStats(w1, settings, false)).toMatchObject({ bytesDone: 3500, percent: 87.5, etaSeconds: 1, throughput: { current: 4000 } });
+    // Once done was given, progress alone does not move bytesDone (the receiver counts arrivals as progress
+    // before they are persisted, which done reports): the window waits for the next done.
+    const w2 = advance(w1, [progress(500)].reduce(addEvent, emptyInterval()), 2000, settings);
+    expect(w2.bytesDone).toBe(3500);
+    const w3 = advance(w2, [done(4000)].reduce(addEvent, emptyInterval()), 2500, settings);
+    expect(windowStats(w3, settings, true)).toMatchObject({ bytesDone: 4000, percent: 100, etaSeconds: 0 });
+    // A malformed done is ignored like any other event.
+    expect(run([[[done(-1), progress(7)], 1000]]).bytesDone).toBe(7);
+  });
+
   it('the window keeps windowSize samples and never mutates its input', () => {
     const one = run([[[progress(1)], 1000]]);
     const frozen = JSON.stringify(one);

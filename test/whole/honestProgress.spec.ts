@@ -134,6 +134,12 @@ describe('a resumed transfer: progress starts from what the receiver holds', () 
       expect(Math.min(...progress.map((e) => e.bytes))).toBeGreaterThanOrEqual(held);
       expect(progress.at(-1)!.bytes).toBe(file.length);
       expect(events.at(-1)!.type).toBe('completed');
+      // The stats too (an outside check of 7 Dec: the final sample read 25 % and an ETA of 3.2 s after a resume
+      // from 3 of 4 MiB, since bytesDone counted this session's bytes only).
+      const stats = events.filter((e): e is Extract<TransferEvent, { type: 'stats' }> => e.type === 'stats').map((e) => e.stats);
+      expect(stats.length).toBeGreaterThan(0);
+      for (const s of stats) expect(s.bytesDone).toBeGreaterThanOrEqual(held);
+      expect(stats.at(-1)).toMatchObject({ final: true, bytesDone: file.length, bytesTotal: file.length, percent: 100, etaSeconds: 0 });
     }
   });
 });
