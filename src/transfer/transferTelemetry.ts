@@ -61,16 +61,24 @@ export interface Telemetry {
   stop(): void;
 }
 
-/** Event-loop busy share since the previous call, where the runtime offers it (Node). */
-const eluSampler = (): (() => number | undefined) => {
+/**
+ * Event-loop busy share since the previous call, where the runtime offers it (Node). None in virtual time: when
+ * the scheduler's interval passed in less than half as much wall time (a TestScheduler), the loop was busy
+ * running the whole transfer, which says nothing of the transfer's CPU (an outside check: every sample read
+ * `cpu` as the bottleneck in marble tests).
+ */
+const eluSampler = (scheduler: SchedulerLike): (() => number | undefined) => {
   const perf = (globalThis as any).performance;
   if (typeof perf?.eventLoopUtilization !== 'function') return () => undefined;
   let last = perf.eventLoopUtilization();
+  let lastAt = scheduler.now();
   return () => {
     const now = perf.eventLoopUtilization();
     const d = perf.eventLoopUtilization(now, last);
+    const span = scheduler.now() - lastAt;
     last = now;
-    return d.utilization as number;
+    lastAt += span;
+    return d.idle + d.active < span / 2 ? undefined : (d.utilization as number);
   };
 };
 
@@ -206,7 +214,7 @@ class TransferTelemetry implements Telemetry {
     this.inputs.next({ kind: 'total', bytes: this.total });
     this.inputs.next({ kind: 'done', bytes: this.bytes });
     this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: this.lanes });
-    const elu = eluSampler();
+    const elu = eluSampler(scheduler);
     this.subs.push(
       repeatEvery(scheduler, cfg.progressInterval ?? 100, () => !this.stopped && (this.emitProgress(), true)),
       repeatEvery(scheduler, statsInterval / 2, () => !this.stopped && (this.sampleTick(elu), true)),

@@ -63,6 +63,18 @@ describe('honest progress', () => {
     }
   });
 
+  it('in virtual time there is no CPU figure: the event loop ran the whole transfer, which is no measure of it', () => {
+    // An outside check of 7 Dec: under TestScheduler.run() every sample read cpuBusy 1 and bottleneck 'cpu'.
+    for (const events of [receiver, sender]) {
+      const stats = of(events, 'stats').map(([, e]) => e.stats);
+      expect(stats.length).toBeGreaterThan(3);
+      for (const s of stats) {
+        expect(s.cpuBusy).toBeUndefined();
+        expect(s.bottleneck).not.toBe('cpu');
+      }
+    }
+  });
+
   it('with no transport RTT, the application RTT is used and says so: it includes the queue', () => {
     const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
     const stats: TransferStats[] = [];
