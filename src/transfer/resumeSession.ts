@@ -6,10 +6,11 @@
  * skipped, a file it holds in part resumes from its verified prefix (a target with `held()`, such as
  * `directoryTarget`), so confirmed bytes do not cross again. docs/protocol.md ("Resuming a session").
  */
-import { asyncScheduler, defer, from, isObservable, NEVER, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, defer, NEVER, Observable, race, take, throwError, timer, switchMap, type SchedulerLike, type Subscription } from 'rxjs';
 import { asTallowError, ChannelClosedError, ConnectionLostError, InvalidConfigError } from '../errors';
 import type { PeerConnectionLike } from '../types';
 import type { FileResult, SessionEvent } from './SessionEvent';
+import { settle } from './settle';
 
 /** One connection or several (lanes), in the same order on both sides. */
 export type Connections = PeerConnectionLike | readonly PeerConnectionLike[];
@@ -135,8 +136,8 @@ export function resumeSession(
 /** After new connections failed before the session started on them, `reconnect` is asked again this much later, ms. */
 export const RETRY_RECONNECT_MS = 1000;
 
-const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Connections>): Observable<Connections> =>
-  isObservable(r) ? r : from(Promise.resolve(r));
+/** A plain value stays synchronous (not through a promise): a `reconnect` giving one works inside `TestScheduler.run()`. */
+const connectionsOf = (r: Connections | PromiseLike<Connections> | Observable<Connections>): Observable<Connections> => settle(r as Connections | PromiseLike<Connections>);
 
 /**
  * One event of a run, as the whole session shows it: the first `offer` shown and the `started` of the first run

@@ -101,6 +101,17 @@ describe('a session whose connection dies', () => {
     expect(sha256Hex(target.bytes())).toBe(sha256Hex(B));
   });
 
+  it('a reconnect that returns its connection as a plain value resumes inside TestScheduler.run() too', () => {
+    // An outside check of 7 Dec: a plain value went through a promise, which never settles during the flush:
+    // both sides waited out the 60 s grace. `of(peer)` worked.
+    let second: VirtualLink | undefined;
+    const { sender, receiver } = cutAt250((ts, end) => () => (second ??= createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts }))[end]);
+    for (const side of [sender, receiver]) {
+      expect(side.error).toBeUndefined();
+      expect(types(side)).toEqual(expect.arrayContaining(['interrupted', 'resumed', 'completed']));
+    }
+  });
+
   it('without new connections within interruptionGraceMs, both sides fail with ConnectionLostError at exactly that time', () => {
     const { sender, receiver } = cutAt250(() => () => NEVER, 5000);
     for (const side of [sender, receiver]) {
