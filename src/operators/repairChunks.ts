@@ -59,6 +59,16 @@ export interface RepairChunksConfig<T extends Chunk = Chunk> {
    * (receiveFile has the page's hash worker compute it). Default: `crc32(chunk.data)`, here.
    */
   readonly checksumOf?: (chunk: T) => number;
+  /**
+   * With `detectGaps`: the channel a chunk arrived on (any value that tells channels apart). Each channel's
+   * send queue drains at its own pace (an SCTP stream scheduler serves them in turn), so one can run seconds
+   * behind another: an index then counts as missing only once every channel that delivered something in the
+   * last `max(1 s, 4 × nackDelayMs)` has delivered a later one (a lost last chunk: once every channel has
+   * been quiet that long). Without it, a later index on any channel
+   * will do (an outside check: two channels over a 1 MB/s virtual link, one 0.7 s behind the other, drew a
+   * NACK for almost every chunk of the slower one). Default: none.
+   */
+  readonly channelOf?: (chunk: T) => unknown;
   /** Drives the gap timer. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }

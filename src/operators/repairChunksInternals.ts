@@ -46,6 +46,8 @@ export class RepairRun<T extends Chunk> {
   // When the last intact chunk arrived: without detectGaps (reliable channels) everything in flight still
   // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelayMs.
   private lastArrival: number;
+  // With channelOf: each channel's highest index and when a chunk last arrived on it.
+  private readonly channels = new Map<unknown, { max: number; at: number }>();
 
   constructor(
     private readonly subscriber: Subscriber<T>,
@@ -63,6 +65,7 @@ export class RepairRun<T extends Chunk> {
       if (actual !== chunk.checksum >>> 0) return this.rejectCorrupt(chunk, chunk.checksum, actual);
     }
     this.lastArrival = this.s.scheduler.now();
+    this.arrivedOn(chunk);
     if (chunk.index >= this.base && !this.received.has(chunk.index)) {
       this.received.add(chunk.index);
       if (chunk.index > this.maxSeen) this.maxSeen = chunk.index;
@@ -101,6 +104,25 @@ export class RepairRun<T extends Chunk> {
       return;
     }
     config.nack([chunk.index]);
+  }
+
+  private arrivedOn(chunk: T): void {
+    const key = this.s.config.channelOf?.(chunk);
+    if (key === undefined) return;
+    const c = this.channels.get(key);
+    if (c) (c.max = Math.max(c.max, chunk.index)), (c.at = this.lastArrival);
+    else this.channels.set(key, { max: chunk.index, at: this.lastArrival });
+  }
+
+  /**
+   * Every channel still delivering (something arrived on it in the last max(1 s, 4 × nackDelayMs)) has
+   * delivered an index above `i`; always true without `channelOf`. Past the last index any channel delivered
+   * (a lost tail, after `end` is known), that is once every channel has gone quiet.
+   */
+  private passed(i: number, now: number): boolean {
+    const activeMs = Math.max(1000, 4 * this.s.nackDelayMs);
+    for (const c of this.channels.values()) if (c.max < i && now - c.at <= activeMs) return false;
+    return true;
   }
 
   private advance(): void {
@@ -148,7 +170,8 @@ export class RepairRun<T extends Chunk> {
       if (this.received.has(i)) continue;
       const since = this.missingSince.get(i);
       if (since === undefined) {
-        this.missingSince.set(i, now);
+        // Behind a later index on every channel still delivering: missing from now on.
+        if (!this.s.config.detectGaps || this.passed(i, now)) this.missingSince.set(i, now);
         continue;
       }
       const byGap = this.ending() && quiet && now - since >= wait && now - (this.lastNack.get(i) ?? -Infinity) >= wait;

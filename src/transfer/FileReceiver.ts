@@ -87,8 +87,13 @@ export interface FileReceiverConfig {
   readonly budget?: ReorderBudget;
 }
 
+/** A frame and the channel it came on (unreliable NACKs judge gaps per channel: repairChunks' `channelOf`). */
+interface ArrivedFrame extends DataFrame {
+  via?: unknown;
+}
+
 /** A frame and the CRC-32 its payload has (computed here or in the hash worker). */
-interface CheckedFrame extends DataFrame {
+interface CheckedFrame extends ArrivedFrame {
   readonly actualChecksum: number;
 }
 
@@ -102,7 +107,7 @@ export class FileReceiver {
   /** Opening or finishing the target, and the running pipeline. */
   private step: Subscription | undefined;
   private pipeline: Subscription | undefined;
-  /** Frames that arrive while the target opens. */
+  /** Frames that arrive while the target opens (each with the channel it came on, as `via`). */
   private readonly buffer: FrameBuffer;
   /** `done`'s chunk count and digest (replaced by a restart). */
   private end$ = new ReplaySubject<number>(1);
@@ -169,9 +174,10 @@ export class FileReceiver {
     this.run(pre.opened, pre.prefix.hasher);
   }
 
-  /** A frame of this file (header already checked). Late copies after completion are dropped. */
-  push(frame: DataFrame): void {
+  /** A frame of this file (header already checked), and the channel it came on. Late copies after completion are dropped. */
+  push(frame: DataFrame, via?: unknown): void {
     if (this.state === 'complete' || this.state === 'closed') return;
+    (frame as ArrivedFrame).via = via;
     this.buffer.push(frame);
   }
 
@@ -298,6 +304,7 @@ export class FileReceiver {
         checksumOf: (f) => f.actualChecksum,
         nack: (chunks) => this.nack(chunks, window),
         detectGaps: m.reliability === 'unreliable',
+        channelOf: (f) => f.via,
         // Reliable: a chunk missing behind later ones this long waits on a stalled lane; NACK it.
         stallNackDelayMs: m.reliability === 'unreliable' ? undefined : reliableStallNackMs(o.idleTimeoutMs),
         end: this.end$,

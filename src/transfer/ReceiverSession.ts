@@ -23,6 +23,7 @@ import {
   from,
   ignoreElements,
   isObservable,
+  map,
   merge,
   mergeMap,
   switchMap,
@@ -506,7 +507,7 @@ export class ReceiverSession {
     this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase);
     this.reportedLanes = m.lanes;
     this.telemetry.setChannels(this.data);
-    this.subs.push(this.frames$().subscribe({ next: (msg) => this.guard(() => this.route(msg)), error: (err) => this.fail(err, true) }));
+    this.subs.push(this.frames$().subscribe({ next: ([msg, ch]) => this.guard(() => this.route(msg, ch)), error: (err) => this.fail(err, true) }));
   }
 
   /**
@@ -514,16 +515,22 @@ export class ReceiverSession {
    * one has closed before the end, that is an error, after a grace of a second (a sender that cancels closes
    * its data channels right after its `cancel`, which travels on another stream).
    */
-  private frames$(): Observable<Uint8Array> {
+  private frames$(): Observable<[Uint8Array, DataChannelLike]> {
     const closed = () => new ChannelClosedError('every data channel closed before the session ended', { channels: this.data.length });
     // A channel that fails ends like one that closed: the others carry on, and what it lost comes back by NACK.
-    const messages = (ch: DataChannelLike) => fromChannelMessages(ch).pipe(catchError(() => EMPTY), finalize(() => this.recountLanes()));
+    const messages = (ch: DataChannelLike) =>
+      fromChannelMessages(ch).pipe(
+        filter((msg): msg is Uint8Array => typeof msg !== 'string'),
+        map((msg): [Uint8Array, DataChannelLike] => [msg, ch]),
+        catchError(() => EMPTY),
+        finalize(() => this.recountLanes()),
+      );
     const given = merge(...this.data.map(messages)).pipe(
       concatWith(timer(1000, this.sc).pipe(mergeMap(() => throwError(closed)))),
     );
     // In-band lanes come and go without ending the session: the connections given decide that.
     const lanes = this.laneChannels$.pipe(mergeMap(messages));
-    return merge(given, lanes).pipe(filter((msg): msg is Uint8Array => typeof msg !== 'string'));
+    return merge(given, lanes);
   }
 
   /**
@@ -531,7 +538,7 @@ export class ReceiverSession {
    * trusted). A malformed frame, or one whose id is no file of this session, is dropped and counted; one for
    * a skipped file or a file not started is a ProtocolError; late copies for a completed file are dropped.
    */
-  private route(message: Uint8Array): void {
+  private route(message: Uint8Array, via: DataChannelLike): void {
     let frame: DataFrame;
     try {
       frame = decodeFrame(message);
@@ -541,7 +548,7 @@ export class ReceiverSession {
     const offer = this.offer!;
     const i = (frame.transferId - offer.id) >>> 0;
     const file = this.files.get(i);
-    if (file) return file.push(frame);
+    if (file) return file.push(frame, via);
     if (i >= offer.files.length) {
       return this.malformedFrame(new FrameDecodeError('ERR_FRAME_VALUE', `frame of transfer ${frame.transferId}, no file of session ${offer.id}`, { transferId: frame.transferId }));
     }

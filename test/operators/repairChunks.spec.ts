@@ -83,6 +83,49 @@ describe('repairChunks', () => {
     });
   });
 
+  describe('with channelOf: gaps judged per channel (each channel\'s queue drains at its own pace)', () => {
+    const on = (via: string, index: number) => ({ ...chunk(index), via });
+    /** Runs `marble` (values: A0 = index 0 on channel A, …) through repairChunks with detectGaps; returns the NACKs with their times. */
+    const nacksOf = (marble: string, values: Record<string, ReturnType<typeof on>>, withChannels: boolean) => {
+      const ts = testScheduler();
+      const nacks: Array<[number, number[]]> = [];
+      ts.run(({ hot, flush }) => {
+        const channelOf = withChannels ? (c: Chunk) => (c as ReturnType<typeof on>).via : undefined;
+        hot(marble, values).pipe(repairChunks<Chunk>({ nack: (n) => nacks.push([ts.now(), n]), detectGaps: true, nackDelayMs: 100, channelOf })).subscribe();
+        flush();
+      });
+      return nacks;
+    };
+    // Even indexes on A, odd on B; A runs 700 ms behind B (its queue is longer). Nothing is lost.
+    const lagging = { a: on('A', 0), b: on('B', 1), d: on('B', 3), f: on('B', 5), c: on('A', 2), e: on('A', 4) };
+    const LAG = 'a-b-d-f 700ms c-e|';
+
+    it('a channel running behind another: no NACK (without channelOf, every chunk of the slower one was NACKed)', () => {
+      expect(nacksOf(LAG, lagging, true)).toEqual([]);
+      expect(nacksOf(LAG, lagging, false).flatMap(([, n]) => n)).toEqual(expect.arrayContaining([2, 4]));
+    });
+
+    it('a chunk lost on one channel: NACKed once a later index came on every channel still delivering', () => {
+      // 2 (on A) is lost: A delivers 4 at 300 ms, B delivers 1, 3, 5 early.
+      const nacks = nacksOf('a-b-d-f 300ms e 600ms |', { a: on('A', 0), b: on('B', 1), d: on('B', 3), f: on('B', 5), e: on('A', 4) }, true);
+      expect(nacks.length).toBeGreaterThan(0);
+      expect(nacks[0][1]).toEqual([2]);
+      // Not before A passed it (at 307 ms), then within nackDelayMs and one scan.
+      expect(nacks[0][0]).toBeGreaterThanOrEqual(307);
+      expect(nacks[0][0]).toBeLessThanOrEqual(307 + 150);
+    });
+
+    it('a channel that went quiet for a second no longer holds the judgement: what it owed is NACKed', () => {
+      // A delivers 0 and falls silent (closed, or stalled); B goes on with 1, 3, 5, 7.
+      const nacks = nacksOf('a-b 400ms d 400ms f 400ms g 400ms |', { a: on('A', 0), b: on('B', 1), d: on('B', 3), f: on('B', 5), g: on('B', 7) }, true);
+      expect(nacks.length).toBeGreaterThan(0);
+      // A's last chunk came at 0 ms: from 1 s on it no longer counts, and 2 is NACKed within nackDelayMs and a scan.
+      expect(nacks[0][0]).toBeGreaterThanOrEqual(1000);
+      expect(nacks[0][0]).toBeLessThanOrEqual(1000 + 150);
+      expect(nacks[0][1]).toEqual(expect.arrayContaining([2, 4]));
+    });
+  });
+
   it('does not NACK gaps without detectGaps', () => {
     testScheduler().run(({ hot, flush }) => {
       const nacks: number[][] = [];
