@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
+import { privateNamesPattern } from './scripts/privateNames.mjs';
 
 export default defineConfig([
   {
@@ -25,6 +26,11 @@ export default defineConfig([
     target: 'es2022',
     external: ['rxjs', 'node-datachannel', 'ioredis', 'ws'],
     treeshake: true,
+    // Members declared `private` and used under no other name are shortened (scripts/privateNames.mjs says which
+    // are safe): 0.6 KB of the browser bundle. The declarations (.d.ts) keep their names.
+    esbuildOptions(options) {
+      options.mangleProps = privateNamesPattern(import.meta.dirname);
+    },
   },
   {
     // The `tallow-rx` command line (package.json `bin`): one ESM file for Node. qrcode is bundled into it

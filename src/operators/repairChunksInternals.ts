@@ -110,8 +110,9 @@ export class RepairRun<T extends Chunk> {
     const key = this.s.config.channelOf?.(chunk);
     if (key === undefined) return;
     const c = this.channels.get(key);
-    if (c) (c.max = Math.max(c.max, chunk.index)), (c.at = this.lastArrival);
-    else this.channels.set(key, { max: chunk.index, at: this.lastArrival });
+    if (!c) return void this.channels.set(key, { max: chunk.index, at: this.lastArrival });
+    c.max = Math.max(c.max, chunk.index);
+    c.at = this.lastArrival;
   }
 
   /**

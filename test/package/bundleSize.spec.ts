@@ -23,7 +23,9 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildOptions } from 'esbuild';
 import { APP_BUNDLE_OPTIONS } from './appBundleOptions';
+import { privateNamesPattern } from '../../scripts/privateNames.mjs';
 
 const root = resolve(__dirname, '../..');
 
@@ -122,12 +124,13 @@ interface BundleSize {
 }
 
 /** Bundles `code` (an app's entry; `from` resolves its imports) and sizes every chunk reachable from it. */
-async function bundle(code: string, from: { resolveDir: string; loader: 'js' | 'ts' }): Promise<BundleSize> {
+async function bundle(code: string, from: { resolveDir: string; loader: 'js' | 'ts' }, extra: BuildOptions = {}): Promise<BundleSize> {
   const { build } = await import('esbuild');
   const outdir = join(dir, 'out');
   const result = await build({
     stdin: { contents: code, ...from },
     ...APP_BUNDLE_OPTIONS,
+    ...extra,
     outdir,
     write: false,
     metafile: true,
@@ -192,7 +195,9 @@ describe('browser bundle size (esbuild, minified, ESM, browser, rxjs external, g
   });
 
   it('sendFile + receiveFile from src/: the breakdown by source file agrees with the package', async () => {
-    const [pkg, src] = await Promise.all([fromPackage(ENTRY), bundle(ENTRY.replace("'tallow-rx'", "'./src/index.ts'"), { resolveDir: root, loader: 'ts' })]);
+    // From src with the private names shortened as the package build does (tsup.config.ts), so that sizes compare.
+    const mangled = { mangleProps: privateNamesPattern(root) };
+    const [pkg, src] = await Promise.all([fromPackage(ENTRY), bundle(ENTRY.replace("'tallow-rx'", "'./src/index.ts'"), { resolveDir: root, loader: 'ts' }, mangled)]);
     console.log(`sendFile + receiveFile, by source file (from src/):\n${breakdown(src)}`);
     expect(src.chunks.map((c) => c.when)).toEqual(pkg.chunks.map((c) => c.when));
     const carried = src.chunks.filter((c) => c.when === 'default').flatMap((c) => c.inputs.map((i) => i.path));
