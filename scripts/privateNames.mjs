@@ -44,4 +44,7 @@ export function privateOnlyNames(root) {
 }
 
 /** The `mangleProps` pattern for {@link privateOnlyNames}. */
-export const privateNamesPattern = (root) => new RegExp(`^(${privateOnlyNames(root).join('|')})$`);
+export const privateNamesPattern = (root) => new RegExp(`^(${privateOnlyNames(root).map(escaped).join('|')})$`);
+
+/** A name as a regular expression matches it: `digest$` must not match `digest` (node:crypto's Hash has one). */
+const escaped = (name) => name.replace(/[$]/g, '\\$');

@@ -12,12 +12,11 @@
  *   npx tsx test/package/bundleWhatIf.ts
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ts from 'typescript';
 import { APP_BUNDLE_OPTIONS } from './appBundleOptions';
+import { privateNamesPattern } from '../../scripts/privateNames.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
 const APP = "export { sendFile, receiveFile } from './src/index.ts';";
@@ -60,27 +59,6 @@ function withoutStrings(code: string): string {
   return spans.sort((a, b) => b[0] - a[0]).reduce((out, [s, e]) => out.slice(0, s) + '""' + out.slice(e), code);
 }
 
-/** Names declared `private` somewhere in src/ and nowhere as a public member, option or object key. */
-function privateOnlyNames(): string[] {
-  const files = execFileSync('git', ['ls-files', 'src'], { cwd: root, encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.ts'));
-  const priv = new Set<string>();
-  const pub = new Set<string>();
-  for (const f of files) {
-    const visit = (n: ts.Node): void => {
-      const named = (n as { name?: ts.Node }).name;
-      if (named && ts.isIdentifier(named)) {
-        if (ts.isPropertyDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessor(n) || ts.isParameter(n)) {
-          if (n.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) priv.add(named.text);
-          else if (!ts.isParameter(n)) pub.add(named.text);
-        } else if (ts.isPropertySignature(n) || ts.isPropertyAssignment(n) || ts.isMethodSignature(n)) pub.add(named.text);
-      }
-      if (ts.isShorthandPropertyAssignment(n)) pub.add(n.name.text);
-      ts.forEachChild(n, visit);
-    };
-    visit(ts.createSourceFile(f, readFileSync(resolve(root, f), 'utf8'), ts.ScriptTarget.ES2022, true));
-  }
-  return [...priv].filter((n) => !pub.has(n) && n.length > 2);
-}
 
 /** Gzipped bytes of the rxjs exports the main chunk imports, bundled alone, and what each one adds. */
 async function rxjsCost(chunk: string): Promise<{ all: number; each: [string, number][] }> {
@@ -155,7 +133,7 @@ async function main(): Promise<void> {
     const code = await mainChunk(names);
     console.log(`  ${what.padEnd(28)} ${kb(gz(code)).padStart(8)} ${kb(gz(withoutStrings(code))).padStart(8)} ${kb(gz(withoutStrings(code)) + Math.min(wasm, noble)).padStart(8)}`);
   }
-  const mangled = await mainChunk([], APP, { mangleProps: new RegExp(`^(${privateOnlyNames().join('|')})$`) });
+  const mangled = await mainChunk([], APP, { mangleProps: privateNamesPattern(root) });
   const assigned = await mainChunk([], APP, { tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } } });
   console.log(`\npackage build options: private-only names mangled saves ${kb(gz(now) - gz(mangled))}; useDefineForClassFields false saves ${kb(gz(now) - gz(assigned))}`);
   const rx = await rxjsCost(now);
