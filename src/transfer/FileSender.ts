@@ -6,8 +6,8 @@
  * control link, the window and the order of files; it hands each file a
  * {@link FileSendContext}.
  */
-import { catchError, defer, map, mergeWith, Subject, tap, throwError, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { HashMismatchError, ProtocolError, SourceReadError } from '../errors';
+import { catchError, defer, map, mergeWith, Subject, tap, throwError, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { HashMismatchError, InvalidConfigError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
 import { crc32InWorker, isCrcBatcher } from '../hash/crc32InWorker';
@@ -222,7 +222,7 @@ export class FileSender {
     return this.desc.read({ demand: this.demand, start: from, readSize: Math.min(s.readSize ?? s.maxChunk, left) }).pipe(
       catchError((err: unknown) => throwError(() => this.sourceError(err))),
       tap({ next: (b) => this.onRead(b, both ? undefined : hasher), complete: () => this.onSourceEnd() }),
-      chunking(this.ctx.conditions$, this.bounds(from)),
+      operatorOf('chunking', chunking(this.ctx.conditions$, this.bounds(from))),
       checkChunks({ startOffset: from, size: this.manifest.size, maxChunk: s.maxChunk, minChunk: s.minChunk }),
       // Each chunk's CRC-32: in the page's hash worker in a browser (the chunks wait for it, in order), here in Node.
       crc32InWorker({ attach: (c: Chunk, crc) => ({ ...c, checksum: crc }), batcher: both }),
@@ -232,7 +232,7 @@ export class FileSender {
       // encodeFrames maps one chunk to one frame, at once: the frame is the last chunk's.
       tap((frame) => this.framed.set(frame, { index: this.chunkCount - 1, retransmit: false })),
       mergeWith(this.retransmit$),
-      route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) }),
+      operatorOf('route', route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) })),
       checkRouted(data),
       backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
@@ -430,4 +430,10 @@ export class FileSender {
     for (const sub of this.subs) sub.unsubscribe();
     this.store.clear();
   }
+}
+
+/** What an app's `chunking` or `route` returned, checked to be an operator (else "fn is not a function", ERR_INTERNAL). */
+function operatorOf<A, B>(option: string, made: OperatorFunction<A, B>): OperatorFunction<A, B> {
+  if (typeof made === 'function') return made;
+  throw new InvalidConfigError(`${option} must return an operator (source => Observable), got ${made === null ? 'null' : typeof made}`, { option, got: made === null ? 'null' : typeof made });
 }

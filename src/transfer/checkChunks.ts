@@ -46,7 +46,7 @@ export function checkChunks({ startOffset, size, maxChunk, minChunk = 1 }: Check
           if (c.offset !== offset) return bad(`chunk ${c.index} starts at ${c.offset}, not at ${offset}`, { offset: c.offset });
           if (!(c.data instanceof Uint8Array)) return bad(`chunk ${c.index}'s data is ${describe(c.data)}, not a Uint8Array`, { dataType: describe(c.data) });
           const n = c.data.length;
-          if (n < 1 || n > maxChunk) return bad(`chunk ${c.index} carries ${n} B, outside 1..${maxChunk}`, { length: n, maxChunk });
+          if (n < 1 || n > maxChunk) return bad(`chunk ${c.index} carries ${n} B, ${n < 1 ? 'none' : `more than maxChunk ${maxChunk}`} (each chunk 1..${maxChunk} B, and at least minChunk ${minChunk} but the last)`, { length: n, maxChunk, minChunk });
           if (offset + n > size) return bad(`chunk ${c.index} ends at ${offset + n}, past the file's ${size} B`, { end: offset + n, size });
           if (n < minChunk && offset + n !== size) {
             return bad(`chunk ${c.index} carries ${n} B, below minChunk ${minChunk}: only the last chunk may be smaller`, { length: n, minChunk });

@@ -72,7 +72,8 @@ describe('your own strategy in sendFile', () => {
   it.each([
     ['skips an index', (c: Chunk) => (c.index >= 3 ? { ...c, index: c.index + 1 } : c), /chunk index 4 where 3 was due/],
     ['overlaps the previous chunk', (c: Chunk) => (c.index === 2 ? { ...c, offset: c.offset - 1 } : c), /chunk 2 starts at 65535, not at 65536/],
-    ['goes past the end', (c: Chunk) => (c.index === 31 ? { ...c, data: new Uint8Array(40 * KiB) } : c), /outside 1\.\.|past the file/],
+    ['hands over an empty chunk', (c: Chunk) => (c.index === 2 ? { ...c, data: new Uint8Array(0) } : c), /chunk 2 carries 0 B, none \(each chunk 1\.\.\d+ B, and at least minChunk \d+ but the last\)/],
+    ['goes past the end', (c: Chunk) => (c.index === 31 ? { ...c, data: new Uint8Array(40 * KiB) } : c), /more than maxChunk|past the file/],
     // A plain array used to reach CRC-32 and crash the process (a TypeError thrown from a timer).
     ['carries an Array, not a Uint8Array', (c: Chunk) => (c.index === 2 ? { ...c, data: Array.from(c.data) as unknown as Uint8Array } : c), /chunk 2's data is an Array, not a Uint8Array/],
   ])('a chunking that %s fails the sender with InvalidConfigError, and the receiver is told', (_, lie, message) => {
@@ -99,6 +100,17 @@ describe('your own strategy in sendFile', () => {
     const { sender } = transfer(pattern(64 * KiB), { channels: 1, route: () => (frames) => new Observable<Routed>((s) => frames.subscribe({ next: (frame) => s.next({ channel: stranger as never, frame }) })) });
     expect(sender.error).toBeInstanceOf(InvalidConfigError);
     expect((sender.error as Error).message).toMatch(/route: a frame went to channel "stranger"/);
+  });
+
+  // An outside check of 7 Dec: a chunking that returned a number failed with ERR_INTERNAL "fn is not a function".
+  it.each([
+    ['chunking', { chunking: () => 65536 }, /chunking must return an operator \(source => Observable\), got number/],
+    ['route', { route: () => null }, /route must return an operator \(source => Observable\), got null/],
+  ])('a %s that returns no operator fails with InvalidConfigError saying so, and the receiver is told', (_, options, message) => {
+    const { sender, receiver } = transfer(pattern(256 * KiB), { channels: 1, ...(options as object) });
+    expect(sender.error).toBeInstanceOf(InvalidConfigError);
+    expect((sender.error as Error).message).toMatch(message);
+    expect((receiver.error as { code: string }).code).toBe('ERR_INVALID_CONFIG');
   });
 
   it.each([
