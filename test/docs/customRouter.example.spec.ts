@@ -18,6 +18,11 @@ const weighted =
       let given = 0;
       return frames.subscribe({
         next: (frame) => {
+          // A channel can close mid-transfer (its lane lost): pass it by, or the send fails the transfer.
+          for (let tries = 0; channels[turn % channels.length].readyState !== 'open' && tries < channels.length; tries++) {
+            turn++;
+            given = 0;
+          }
           subscriber.next({ channel: channels[turn % channels.length], frame });
           if (++given >= weights[turn % weights.length]) {
             turn++;

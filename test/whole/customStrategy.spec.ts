@@ -138,3 +138,47 @@ describe('your own strategy in sendFile', () => {
     expect(sender.error).toBeInstanceOf(IdleTimeoutError);
   });
 });
+
+describe('a router of your own and a channel that closes mid-transfer', () => {
+  // docs/testing.md's weighted router passes closed channels by (an outside check: without it, a data channel closed
+  // mid-transfer failed the transfer with ChannelClosedError, where the built-in routers carry on).
+  const alternate =
+    (skipClosed: boolean) =>
+    (channels: readonly import('../../src/index').DataChannelLike[]): OperatorFunction<Bytes, Routed> =>
+    (frames) =>
+      new Observable<Routed>((subscriber) => {
+        let turn = 0;
+        return frames.subscribe({
+          next: (frame) => {
+            if (skipClosed) for (let tries = 0; channels[turn % channels.length].readyState !== 'open' && tries < channels.length; tries++) turn++;
+            subscriber.next({ channel: channels[turn++ % channels.length], frame });
+          },
+          error: (err) => subscriber.error(err),
+          complete: () => subscriber.complete(),
+        });
+      });
+  const closeOneAt = (skipClosed: boolean) => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    const sender: Outcome = { events: [] };
+    const receiver: Outcome = { events: [] };
+    const file = pattern(2 * MiB);
+    ts.run(() => {
+      const link = createVirtualLink({ scheduler: ts, delayMs: 5, bandwidth: 4_000_000 });
+      receiveFile(link.b, { scheduler: ts }).subscribe({ next: (e) => receiver.events.push(e), error: (e) => (receiver.error = e) });
+      sendFile(link.a, file, { scheduler: ts, transferId: 1, channels: 2, route: alternate(skipClosed) }).subscribe({ next: (e) => sender.events.push(e), error: (e) => (sender.error = e) });
+      ts.schedule(() => link.a.channels.find((ch) => ch.label === 'tallow-1')!.close(), 200);
+    });
+    return { sender, receiver, sha: sha256Hex(file) };
+  };
+
+  it('one that passes closed channels by completes with the file whole', () => {
+    const { sender, receiver, sha } = closeOneAt(true);
+    expect(sender.error).toBeUndefined();
+    expect(completed(receiver)?.sha256).toBe(sha);
+  });
+
+  it('one that does not fails the sender when it routes to the closed channel (the control case)', () => {
+    const { sender } = closeOneAt(false);
+    expect((sender.error as { code?: string })?.code).toBe('ERR_CHANNEL_CLOSED');
+  });
+});
