@@ -63,6 +63,15 @@ describe('honest progress', () => {
     }
   });
 
+  it("the receiver's throughput follows what the link delivers: never above the link's 8 Mbit/s (and one message)", () => {
+    // An outside check of 7 Dec: counted as chunks left reorder, it came in bursts (a chunk late on one channel
+    // held the others back): 7.9, 2.1, 14.2 Mbit/s on a steady 1 MB/s link, peak 77 % above it.
+    const stats = of(receiver, 'stats').map(([, e]) => e.stats);
+    // The link delivers whole messages: a second can hold one 64 KiB chunk more than its share (8.39 Mbit/s).
+    for (const s of stats) expect(s.throughput.peak).toBeLessThanOrEqual(8_000_000 + 64 * 1024 * 8);
+    expect(stats.at(-2)!.throughput.current).toBeGreaterThan(8_000_000 * 0.9);
+  });
+
   it('in virtual time there is no CPU figure: the event loop ran the whole transfer, which is no measure of it', () => {
     // An outside check of 7 Dec: under TestScheduler.run() every sample read cpuBusy 1 and bottleneck 'cpu'.
     for (const events of [receiver, sender]) {
