@@ -60,8 +60,19 @@ async function pair(signalUrl: string, relayOnly = true, connectTimeoutMs = 30_0
   const common = { signalUrl, createSocket: (u: string) => new WebSocket(u) as any, lanes: 1, createPeerConnection: create, relayOnly, bindAddress: '127.0.0.1', connectTimeoutMs };
   let code!: (c: string) => void;
   const codeKnown = new Promise<string>((resolve) => (code = resolve));
-  const a = joinRoom({ ...common, onWaiting: (c) => code(c) });
-  const b = codeKnown.then((c) => joinRoom({ ...common, code: c }));
+  // When one join fails, the other is aborted: the room's creator would otherwise wait for a new peer for good
+  // once the other left (a CI run timed out at 60 s when the joiner's connect timeout fired first, under load).
+  const aborts = [new AbortController(), new AbortController()];
+  const failures: Error[] = [];
+  const settleOthers = (i: number) => (error: Error) => {
+    failures.push(error);
+    aborts[1 - i].abort();
+    throw error;
+  };
+  const a = joinRoom({ ...common, signal: aborts[0].signal, onWaiting: (c) => code(c) }).catch(settleOthers(0));
+  const b = Promise.race([codeKnown, a.then(() => new Promise<never>(() => undefined))])
+    .then((c) => joinRoom({ ...common, signal: aborts[1].signal, code: c }))
+    .catch(settleOthers(1));
   const settled = await Promise.allSettled([a, b]);
   const joined = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   if (joined.length === 2) {
@@ -71,7 +82,8 @@ async function pair(signalUrl: string, relayOnly = true, connectTimeoutMs = 30_0
   joined.forEach((room) => room.close());
   const outcomes = settled.map((s, i) => `${i === 0 ? 'offerer' : 'answerer'}: ${s.status === 'fulfilled' ? 'joined' : String(s.reason?.message ?? s.reason)}`);
   const tail = coturn ? `\ncoturn's log, last lines:\n${coturn.log().split('\n').slice(-30).join('\n')}` : '';
-  const first = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')!.reason as Error;
+  // The first failure in time (the other side's is then `aborted`).
+  const first = failures[0];
   throw Object.assign(new Error(`${first.message} (${outcomes.join('; ')})${tail}`), { cause: first });
 }
 
