@@ -1,6 +1,7 @@
 /**
  * Application-level RTT over the control channel: `ping` out, `pong` back.
  */
+import { scheduleChain } from '../scheduleChain';
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError } from '../errors';
 import { encodeControl, parseControl } from '../protocol/control';
@@ -92,7 +93,7 @@ export function pingRtt(send: (msg: string) => void, messages$: Observable<strin
     if (subscriber.closed) return;
 
     subscriber.add(
-      scheduler.schedule(function () {
+      scheduleChain(scheduler, 0, () => {
         const now = scheduler.now();
         for (const [n, at] of outstanding) if (now - at > timeoutMs) outstanding.delete(n);
         const n = seq;
@@ -104,7 +105,7 @@ export function pingRtt(send: (msg: string) => void, messages$: Observable<strin
           subscriber.error(err);
           return;
         }
-        if (!subscriber.closed) this.schedule(undefined, intervalMs);
+        return subscriber.closed ? undefined : intervalMs;
       }),
     );
     return () => outstanding.clear();

@@ -2,6 +2,7 @@
  * Polls `RTCPeerConnection.getStats()` and reads each report with a function of the caller's: the timer,
  * the skipped ticks and the failure count behind `statsSamples` (the whole parse) and `rtt$` (the RTT alone).
  */
+import { scheduleChain } from '../scheduleChain';
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError, TallowError } from '../errors';
 import { plain, shown } from '../transfer/checkOptions';
@@ -112,11 +113,6 @@ export function pollStats<T>(pc: PeerConnectionLike, read: (report: StatsReportL
       result.then(accept, fail);
     };
 
-    subscriber.add(
-      scheduler.schedule(function () {
-        poll();
-        if (!subscriber.closed) this.schedule(undefined, sampleIntervalMs);
-      }),
-    );
+    subscriber.add(scheduleChain(scheduler, 0, () => (poll(), subscriber.closed ? undefined : sampleIntervalMs)));
   });
 }
