@@ -189,9 +189,9 @@ export class FileReceiver {
    * `finish` runs, `abort` waits for it and is called only if it fails: a target is finished or aborted, never
    * both (see {@link FileReceiverHooks.placed}).
    */
-  abort(reason: unknown): void | Promise<void> {
+  abort(reason: unknown): void | PromiseLike<void> {
     if (this.state === 'complete' || this.state === 'closed' || this.lateAbort) return;
-    if (this.finishRunning) return new Promise<void>((settled) => (this.lateAbort = { reason, settled }));
+    if (this.finishRunning) return this.abortAfterFinish(reason);
     this.state = 'closed';
     this.stopAckTimer();
     this.step?.unsubscribe();
@@ -417,6 +417,19 @@ export class FileReceiver {
         next: ({ result, sha256 }) => ((this.finishRunning = false), this.completed(result, sha256)),
         error: (err) => ((this.finishRunning = false), this.finishFailed(err)),
       });
+  }
+
+  /**
+   * The wait for a running finish, as a promise-like that settles in the tick the finish does (a real promise
+   * would settle only after the current task: in virtual time, after TestScheduler.run() had waited out the
+   * session's 10 s bound).
+   */
+  private abortAfterFinish(reason: unknown): PromiseLike<void> {
+    const waiting: (() => void)[] = [];
+    let settled = false;
+    this.lateAbort = { reason, settled: () => ((settled = true), waiting.splice(0).forEach((f) => f())) };
+    const wait: PromiseLike<void> = { then: (f) => (settled ? f?.() : f && waiting.push(() => f()), wait as PromiseLike<never>) };
+    return wait;
   }
 
   private finishFailed(err: unknown): void {

@@ -135,6 +135,8 @@ export class ReceiverSession {
   private malformed = 0;
   private telemetry: Telemetry | undefined;
   private lastProgressAt: number;
+  /** The sender's cancel, ignored while every file was being placed (its reason). */
+  private peerCancel: string | undefined;
   /** When the session was accepted, for `completed.seconds`. */
   private startedAt: number;
   /** Data channels of in-band lanes as they arrive; the lanes they belong to; the pool's detach once attached. */
@@ -326,7 +328,8 @@ export class ReceiverSession {
         return this.telemetry?.appRtt(this.sc.now() - msg.ts);
       case 'cancel':
         // Every byte is here and the last files are being placed: they complete (the cancel came behind the data).
-        if (this.allFinishing()) return;
+        // Should the session end otherwise now (the sender's channels close), the cancel is what it says.
+        if (this.allFinishing()) return void (this.peerCancel = peerText(msg.reason));
         return this.fail(new TransferCancelledError('remote', peerText(msg.reason)), false);
       case 'error':
         return this.fail(remoteError(msg.code, `sender failed: ${msg.message}`, msg.cause), false);
@@ -701,7 +704,7 @@ export class ReceiverSession {
    */
   private fail(err: unknown, notifyPeer: boolean, rejected = false): void {
     if (this.finished) return;
-    const e = asTallowError(err);
+    const e = this.peerCancel !== undefined && err instanceof ChannelClosedError ? new TransferCancelledError('remote', this.peerCancel) : asTallowError(err);
     const id = this.id ?? (typeof e.details.id === 'number' ? e.details.id : undefined);
     const told = notifyPeer && id !== undefined;
     if (told) notifyFailure(this.link, id, e);
@@ -718,13 +721,16 @@ export class ReceiverSession {
       this.subscriber.error(e);
     };
     const wait = this.sc.schedule(done, TARGET_ABORT_WAIT_MS);
-    void Promise.all(aborting).then(done);
+    // Counted as each settles (a finish's wait settles in its own tick, in virtual time too), not Promise.all.
+    let left = aborting.length;
+    const one = () => --left === 0 && !wait.closed && done();
+    for (const p of aborting) p.then(one, one);
   }
 
-  private abortAll(reason: unknown): Promise<unknown>[] {
-    const pending: Promise<void>[] = [];
+  private abortAll(reason: unknown): PromiseLike<unknown>[] {
+    const pending: PromiseLike<void>[] = [];
     // abortTarget (FileReceiver.abort goes through it) has made a throw or a rejection nothing already.
-    const keep = (r: void | Promise<void>) => r && pending.push(r);
+    const keep = (r: void | PromiseLike<void>) => r && pending.push(r);
     for (const f of this.active) keep(f.abort(reason));
     for (const { opened } of this.held.values()) keep(abortTarget(opened, reason));
     this.active.clear();

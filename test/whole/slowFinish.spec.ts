@@ -127,8 +127,10 @@ describe('a failure while a finish runs waits for it: finished or aborted, never
     expect(completedFiles(r.received)).toEqual(['a.bin']);
     const receiver = r.errors.find((e) => e.side === 'receiver');
     expect(receiver?.error).toBeInstanceOf(TransferCancelledError);
-    // The error waited for the finish to settle (3 s after it began), and a.bin's file-completed came before it.
+    // The error waited for the finish to settle (3 s after it began), no longer (an outside check: in virtual
+    // time it waited out the 10 s bound, where real time did not), and a.bin's file-completed came before it.
     expect(receiver!.at).toBeGreaterThanOrEqual(cancelledAt + 2900);
+    expect(receiver!.at).toBeLessThanOrEqual(cancelledAt + 3100);
     expect(r.received.at(-1)?.type).toBe('file-completed');
   });
 
@@ -150,6 +152,23 @@ describe('a failure while a finish runs waits for it: finished or aborted, never
     expect([...r.calls.aborts].sort()).toEqual(['a.bin', 'b.bin']);
     expect(completedFiles(r.received)).toEqual([]);
     expect(r.errors.find((e) => e.side === 'receiver')?.error).toBeInstanceOf(TransferCancelledError);
+  });
+
+  it('every byte in and the last file being finished when the sender cancels: the cancel came behind the data, the file completes', () => {
+    const r = run({ 'a.bin': MiB }, { 'a.bin': 3000 }, (run, ts, subs) => whenFinishing(run, ts, () => subs.tx.unsubscribe()));
+    expect(r.calls).toEqual({ finishes: ['a.bin'], finished: ['a.bin'], aborts: [] });
+    expect(completed(r.received)).toBeDefined();
+    expect(r.errors.filter((e) => e.side === 'receiver')).toEqual([]);
+  });
+
+  it('…and when that finish never settles, the session ends as cancelled by the peer, not as a closed channel', () => {
+    // An outside check of 7 Dec: the cancel was ignored (every file was being placed), and when the sender's channels
+    // closed the receiver failed with ChannelClosedError "control channel closed".
+    const r = run({ 'a.bin': MiB }, { 'a.bin': Infinity }, (run, ts, subs) => whenFinishing(run, ts, () => subs.tx.unsubscribe()));
+    const receiver = r.errors.find((e) => e.side === 'receiver');
+    expect(receiver?.error).toBeInstanceOf(TransferCancelledError);
+    expect((receiver?.error as TransferCancelledError).message).toMatch(/remote/);
+    expect(r.calls.aborts).toEqual([]);
   });
 
   it('a finish that never settles: not aborted while it runs; the error goes out after the bounded wait', () => {
