@@ -61,24 +61,25 @@ export interface Telemetry {
   stop(): void;
 }
 
+/** The loss rate spans this many sample ticks (half a stats interval each): 5 s at the default 1 s interval. */
+const LOSS_TICKS = 10;
+
 /**
- * Event-loop busy share since the previous call, where the runtime offers it (Node). None in virtual time: when
- * the scheduler's interval passed in less than half as much wall time (a TestScheduler), the loop was busy
- * running the whole transfer, which says nothing of the transfer's CPU (an outside check: every sample read
- * `cpu` as the bottleneck in marble tests).
+ * Event-loop busy share since the previous call, where the runtime offers it (Node). None in virtual time: a
+ * scheduler whose clock is not the wall clock (a TestScheduler starts at 0) runs a whole transfer in a blink,
+ * which says nothing of the transfer's CPU (an outside check: every sample read `cpu` as the bottleneck in
+ * marble tests; a later one found that judging by the wall time each interval took let a GC pause put `cpu`
+ * in one run of two).
  */
 const eluSampler = (scheduler: SchedulerLike): (() => number | undefined) => {
   const perf = (globalThis as any).performance;
-  if (typeof perf?.eventLoopUtilization !== 'function') return () => undefined;
+  if (typeof perf?.eventLoopUtilization !== 'function' || Math.abs(scheduler.now() - Date.now()) > 60_000) return () => undefined;
   let last = perf.eventLoopUtilization();
-  let lastAt = scheduler.now();
   return () => {
     const now = perf.eventLoopUtilization();
     const d = perf.eventLoopUtilization(now, last);
-    const span = scheduler.now() - lastAt;
     last = now;
-    lastAt += span;
-    return d.idle + d.active < span / 2 ? undefined : (d.utilization as number);
+    return d.utilization as number;
   };
 };
 
@@ -114,6 +115,8 @@ class TransferTelemetry implements Telemetry {
   /** Chunks sent and NACKed since the last stats tick (per-interval loss, never cumulative). */
   private sentChunks = 0;
   private nackedChunks = 0;
+  /** The last ticks' [chunks sent, copies resent for NACKs]. */
+  private readonly lossTicks: [number, number][] = [];
 
   constructor(private readonly cfg: TelemetryConfig) {
     this.scheduler = cfg.scheduler ?? asyncScheduler;
@@ -236,7 +239,16 @@ class TransferTelemetry implements Telemetry {
     for (const ch of this.channels) this.inputs.next({ kind: 'buffer', label: ch.label, bytes: ch.bufferedAmount });
     const busy = elu();
     if (busy !== undefined) this.inputs.next({ kind: 'cpu', busy });
-    if (this.sentChunks > 0) this.inputs.next({ kind: 'loss', rate: Math.min(1, this.nackedChunks / this.sentChunks) });
+    // Copies sent again for NACKs per transmission over the last LOSS_TICKS ticks: one interval alone read 0 while
+    // only repairs went out at the end (none new to divide by), and 1.0 at 30 % loss (an outside check).
+    this.lossTicks.push([this.sentChunks, this.nackedChunks]);
+    if (this.lossTicks.length > LOSS_TICKS) this.lossTicks.shift();
+    let [sent, nacked] = [0, 0];
+    for (const [s, n] of this.lossTicks) {
+      sent += s + n;
+      nacked += n;
+    }
+    if (sent > 0) this.inputs.next({ kind: 'loss', rate: nacked / sent });
     this.sentChunks = 0;
     this.nackedChunks = 0;
   }

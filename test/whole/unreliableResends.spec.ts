@@ -38,5 +38,7 @@ describe('unreliable mode: resends follow the losses, not a slower channel', () 
     expect(r.dropped).toBeGreaterThan(0);
     expect(r.completed!.retransmittedBytes).toBeLessThanOrEqual(r.dropped + 2 * 64 * 1024);
     for (const s of r.stats) expect(s.lossRate ?? 0).toBeLessThan(0.3);
+    // Resends show as loss in some sample (counted against new chunks alone, the end's repairs read 0).
+    expect(Math.max(...r.stats.map((s) => s.lossRate ?? 0))).toBeGreaterThan(0);
   });
 });
