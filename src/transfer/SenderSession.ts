@@ -183,7 +183,7 @@ export class SenderSession {
         timeoutMs,
         // Once every file's `done` is out, the receiver is verifying and placing files: it is waited for as long
         // as it answers pings (a slow `finish` of its target is not silence).
-        quietFor: () => (this.phase === 'sending' ? this.sc.now() - (this.allDoneSent() ? Math.max(this.lastProgressAt, this.lastPongAt) : this.lastProgressAt) : 0),
+        quietFor: () => (this.phase === 'sending' ? this.sc.now() - (this.waitingOnReceiver() ? Math.max(this.lastProgressAt, this.lastPongAt) : this.lastProgressAt) : 0),
         onIdle: () => this.fail(new IdleTimeoutError(timeoutMs, { side: 'sender', measured: 'acknowledged bytes', progress: this.confirmed(), total: this.totalTaken() }), true),
       }),
     );
@@ -637,6 +637,17 @@ export class SenderSession {
     this.timers.later(1000, () => {
       if (this.phase !== 'ended' && !this.allDoneSent()) this.fail(new ChannelClosedError('every data channel closed during the transfer', { channels: this.data.length }), true);
     });
+  }
+
+  /**
+   * Every file in flight has its `done` out: what is left waits on the receiver's acks and `complete`s, for them
+   * and, when every slot of `filesInFlight` is taken, for the files that wait for a slot (an outside check: with
+   * 10 files and 8 slots, a receiver finishing slowly failed the sender after its idle timeout).
+   */
+  private waitingOnReceiver(): boolean {
+    if (this.phase !== 'sending' || (this.active.size === 0 && this.next < this.taken.length)) return false;
+    for (const f of this.active.values()) if (!f.doneSent) return false;
+    return true;
   }
 
   /** Every taken file has been read and its `done` sent: only the receiver's acks and `complete`s are left. */

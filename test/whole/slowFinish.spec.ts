@@ -104,6 +104,17 @@ describe('a slow finish is not idleness', () => {
     expect(r.calls.aborts).toEqual([]);
   });
 
+  it('more files than filesInFlight (10 of 8 slots), each finished in 8 s: both complete (the sender waits for a slot as long as pongs come)', () => {
+    // A peer written from protocol.md (7 Dec): the sender could not send the 9th file's done while the receiver
+    // finished the first eight, and failed after its idle timeout although the receiver answered every ping.
+    const names = Array.from({ length: 10 }, (_, i) => `f${i}.bin`);
+    const r = run(Object.fromEntries(names.map((n) => [n, 20_000])), Object.fromEntries(names.map((n) => [n, 8000])));
+    expect(r.errors.map((e) => [e.side, String(e.error)])).toEqual([]);
+    expect(completed(r.sent)).toBeDefined();
+    expect([...r.calls.finished].sort()).toEqual([...names].sort());
+    expect(r.calls.aborts).toEqual([]);
+  });
+
   it('a receiver that stops answering while its finish runs (the link cut) is still timed out by the sender', () => {
     // Once every byte is in and the finish runs, nothing gets through any more in either direction (a reliable
     // virtual channel delivers through any loss rate: an hour's delay is the frozen peer).
