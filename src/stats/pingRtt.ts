@@ -1,8 +1,8 @@
 /**
  * Application-level RTT over the control channel: `ping` out, `pong` back.
  */
-import { scheduleChain } from '../scheduleChain';
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
+import { scheduleChain } from '../scheduleChain';
 import { InvalidConfigError } from '../errors';
 import { encodeControl, parseControl } from '../protocol/control';
 import { configObject } from '../configObject';

@@ -2,8 +2,8 @@
  * Polls `RTCPeerConnection.getStats()` and reads each report with a function of the caller's: the timer,
  * the skipped ticks and the failure count behind `statsSamples` (the whole parse) and `rtt$` (the RTT alone).
  */
-import { scheduleChain } from '../scheduleChain';
 import { asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
+import { scheduleChain } from '../scheduleChain';
 import { InvalidConfigError, TallowError } from '../errors';
 import { plain, shown } from '../transfer/checkOptions';
 import type { PeerConnectionLike } from '../types';

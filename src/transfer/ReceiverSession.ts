@@ -575,9 +575,9 @@ export class ReceiverSession {
     throw new ProtocolError(`'${t}' for file ${i}, which is ${why}`, { id: this.id, i, t });
   }
 
-  /** A target's `finish` runs (the time since counts from when it settles). */
+  /** A target's `finish` runs (when it settles, the completed file is progress: fileCompleted). */
   private placing(): boolean {
-    for (const f of this.active) if (f.finishing) return (this.lastProgressAt = this.sc.now()), true;
+    for (const f of this.active) if (f.finishing) return true;
     return false;
   }
 

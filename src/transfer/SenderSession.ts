@@ -181,8 +181,8 @@ export class SenderSession {
     this.subs.push(
       idleWatchdog(this.sc, {
         timeoutMs,
-        // Once every file's `done` is out, the receiver is verifying and placing files: it is waited for as long
-        // as it answers pings (a slow `finish` of its target is not silence).
+        // Once every file in flight has its `done` out, the receiver is verifying and placing files: it is waited
+        // for as long as it answers pings (a slow `finish` of its target is not silence).
         quietFor: () => (this.phase === 'sending' ? this.sc.now() - (this.waitingOnReceiver() ? Math.max(this.lastProgressAt, this.lastPongAt) : this.lastProgressAt) : 0),
         onIdle: () => this.fail(new IdleTimeoutError(timeoutMs, { side: 'sender', measured: 'acknowledged bytes', progress: this.confirmed(), total: this.totalTaken() }), true),
       }),
@@ -652,7 +652,7 @@ export class SenderSession {
 
   /** Every taken file has been read and its `done` sent: only the receiver's acks and `complete`s are left. */
   private allDoneSent(): boolean {
-    return this.phase === 'sending' && this.next === this.taken.length && [...this.active.values()].every((f) => f.doneSent);
+    return this.next === this.taken.length && this.waitingOnReceiver();
   }
 
   /**
