@@ -40,7 +40,9 @@ export interface FileSendContext {
   readonly sc: SchedulerLike;
   readonly data: readonly DataChannelLike[];
   readonly tuning: TransferTuning;
-  /** Each data channel's own watermark (in-band lanes: in time, see `LaneWatermarks`); default `tuning.high`. */
+  /** Bytes handed to each data channel by every file of the session (the retransmit stores add to it). */
+  readonly handed: Map<DataChannelLike, number>;
+  /** Each data channel's own watermark (in time, see `LaneWatermarks`); default `tuning.high`. */
   readonly highOf?: (channel: DataChannelLike) => number;
   /** Channels the router gives frames only when no other is left (the control connection's, under in-band lanes). */
   readonly reserved?: (channel: DataChannelLike) => boolean;
@@ -101,7 +103,7 @@ export const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 export class FileSender {
   private state: FileState = 'checking';
-  private readonly store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS });
+  private readonly store: RetransmitStore;
   /** Re-injections since the frontier last moved. */
   private fruitlessReinjections = 0;
   /** Bytes the receiver's last ack said it holds in order but has not persisted yet (its disk's backlog). */
@@ -140,6 +142,7 @@ export class FileSender {
   ) {
     this.timers = new Timers(ctx.sc);
     this.startedAt = ctx.sc.now();
+    this.store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS, handed: ctx.handed });
   }
 
   get sentBytes(): number {

@@ -5,9 +5,12 @@
  *
  * A NACK is served once the chunk's last copy has left this side (its channel's `bufferedAmount` is
  * below the bytes handed to that channel up to and including the copy) and a resend interval,
- * max(`minResendIntervalMs`, 1.5 × RTT), has passed since the copy was handed over, or since it was
- * seen leaving when it was still queued at the NACK. Resending earlier only queues duplicates behind the
- * first copy (across lanes of unequal speed, a chunk still queued on the slow lane looks missing). A
+ * max(`minResendIntervalMs`, 1.5 × RTT), has passed since it was seen leaving: the store looks at a
+ * channel's queue whenever it hands it a frame, so on a busy channel that is within a frame of when it
+ * left, and at a postponed NACK's copy every 50 ms; a copy that left unseen counts from when it was
+ * handed over. A chunk whose first copy was not handed over yet has not left. Resending earlier only
+ * queues duplicates behind the first copy (across lanes of unequal speed, a chunk still queued on the
+ * slow lane looks missing). A
  * postponed NACK is remembered, because a receiver may NACK a chunk only once; `due()` returns it when
  * its time comes. An ack drops every chunk it covers, and any NACK postponed for them.
  */
@@ -27,6 +30,11 @@ export const MAX_NACKED_COPIES = 64;
 export interface RetransmitStoreConfig {
   /** Shortest time between copies of one chunk, ms (1.5 × RTT when that is longer). Default 100. */
   readonly minResendIntervalMs?: number;
+  /**
+   * Bytes handed to each channel so far, shared by every store of one session (the files in flight share the
+   * channels, so what has left a channel counts their frames too); the stores add to it. Default: this store's own.
+   */
+  readonly handed?: Map<DataChannelLike, number>;
 }
 
 /** Where and when a chunk's last copy was handed to a channel. */
@@ -35,6 +43,8 @@ interface Copy {
   /** Bytes handed to `channel` up to and including this copy. */
   readonly mark: number;
   readonly at: number;
+  /** When the store first saw it gone from `channel`'s queue (undefined: not seen yet). */
+  leftAt?: number;
 }
 
 export class RetransmitStore {
@@ -43,8 +53,10 @@ export class RetransmitStore {
   readonly #chunks = new Map<number, Chunk>();
   /** The last copy of each stored chunk. */
   readonly #copies = new Map<number, Copy>();
+  /** Per channel, the copies handed to it not yet seen leaving, oldest first (stale entries are skipped). */
+  readonly #queued = new Map<DataChannelLike, Copy[]>();
   /** Bytes handed to each channel so far; minus its bufferedAmount, what has left this side. */
-  readonly #handed = new Map<DataChannelLike, number>();
+  readonly #handed: Map<DataChannelLike, number>;
   /** Chunks whose resend was returned but not yet handed to a channel. */
   readonly #resending = new Set<number>();
   /** Postponed NACKs, with the time their copy was seen leaving (undefined: still queued). */
@@ -54,6 +66,7 @@ export class RetransmitStore {
 
   constructor(config: RetransmitStoreConfig = {}) {
     this.#minIntervalMs = config.minResendIntervalMs ?? MIN_RESEND_INTERVAL_MS;
+    this.#handed = config.handed ?? new Map();
   }
 
   /** Chunks held. */
@@ -73,10 +86,16 @@ export class RetransmitStore {
 
   /** A frame of `bytes` carrying chunk `index` was handed to `channel` at `now` (first copy or resend). */
   handedOff(channel: DataChannelLike, index: number, bytes: number, now: number): void {
+    this.#observe(channel, now);
     const mark = (this.#handed.get(channel) ?? 0) + bytes;
     this.#handed.set(channel, mark);
     this.#resending.delete(index);
-    if (this.#chunks.has(index)) this.#copies.set(index, { channel, mark, at: now });
+    if (!this.#chunks.has(index)) return;
+    const copy: Copy = { channel, mark, at: now };
+    this.#copies.set(index, copy);
+    const queued = this.#queued.get(channel);
+    if (queued) queued.push(copy);
+    else this.#queued.set(channel, [copy]);
   }
 
   /** The receiver holds `[0, bytes)`: forgets every chunk inside it. */
@@ -101,9 +120,10 @@ export class RetransmitStore {
     const out: Chunk[] = [];
     for (const index of indexes) {
       if (!this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
+      const copy = this.#copies.get(index);
       if (!this.#left(index)) this.#postponed.set(index, undefined);
-      else if (now - (this.#copies.get(index)?.at ?? -Infinity) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
-      else this.#postponed.set(index, this.#copies.get(index)!.at);
+      else if (now - (copy?.leftAt ?? copy?.at ?? -Infinity) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
+      else this.#postponed.set(index, copy!.leftAt ?? copy!.at);
     }
     return out;
   }
@@ -153,7 +173,7 @@ export class RetransmitStore {
   clear(): void {
     this.#chunks.clear();
     this.#copies.clear();
-    this.#handed.clear();
+    this.#queued.clear();
     this.#resending.clear();
     this.#postponed.clear();
     this.#nacked.clear();
@@ -163,13 +183,27 @@ export class RetransmitStore {
     return Math.max(this.#minIntervalMs, 1.5 * rttMs);
   }
 
-  /** Whether the last copy of `index` has left this side, or never will (its channel is closing). */
+  /**
+   * Whether the last copy of `index` has left this side, or never will (its channel is closing). A chunk with no
+   * copy yet has not left: its first copy still waits here for a channel with room (a receiver judging gaps by
+   * the other channels NACKs it before it was sent; resending it would queue a duplicate).
+   */
   #left(index: number): boolean {
     const copy = this.#copies.get(index);
-    if (!copy) return true;
+    if (!copy) return false;
     const { channel, mark } = copy;
     if (channel.readyState === 'closing' || channel.readyState === 'closed') return true;
     return (this.#handed.get(channel) ?? 0) - channel.bufferedAmount >= mark;
+  }
+
+  /** Marks the copies that have left `channel`'s queue by `now` as seen leaving then. */
+  #observe(channel: DataChannelLike, now: number): void {
+    const queued = this.#queued.get(channel);
+    if (!queued?.length) return;
+    const out = (this.#handed.get(channel) ?? 0) - channel.bufferedAmount;
+    let n = 0;
+    while (n < queued.length && queued[n].mark <= out) queued[n++].leftAt ??= now;
+    if (n) queued.splice(0, n);
   }
 
   #takeNacked(index: number): Chunk {

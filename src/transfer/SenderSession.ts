@@ -21,6 +21,7 @@ import type { LaneControllerConfig } from './laneControllerConfig';
 import type { SenderLanePool } from './SenderLanePool';
 import { closeLaneChannels } from './closeLaneChannels';
 import { SenderLanes, type LaneRule } from './SenderLanes';
+import { LaneWatermarks } from './laneWatermarks';
 import { LAN_PROBE_MS, startRttMs } from './startRttMs';
 import { readRttMs } from './readRttMs';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
@@ -61,6 +62,12 @@ export const TIMED_WINDOW_MIN_BYTES = 2 * 1024 * 1024;
 /** The shortest stand-still of a file's ack frontier that counts as a stalled lane (re-injection), ms. */
 export const FRONTIER_STALL_MIN_MS = 4000;
 const OFFER_PACE_MS = 5;
+/**
+ * A given connection's data channel queues at most this long of its share of the goodput (at least 64 KiB, at
+ * most the tuning's `high`): above 32 Mbit/s per channel that is `high` itself, so only paths slower than the
+ * profile get a shorter queue.
+ */
+export const GIVEN_QUEUE_MS = 250;
 
 /** A control channel on which the receiver said nothing at all (not even a pong) for this long × attempt after it opened is replaced. */
 const UNHEARD_MS = 3000;
@@ -121,6 +128,17 @@ export class SenderSession {
   private readonly givenChannels: number;
   /** The in-band lanes of this session, once the receiver took some. */
   private inbandLanes: SenderLanes | undefined;
+  /**
+   * Each data channel's watermark in time where the in-band lanes set none (`GIVEN_QUEUE_MS` of its share of the
+   * goodput, at least 64 KiB, at most the tuning's `high`; until the first ack measures the goodput, twice what the
+   * channel has drained, a slow start). A byte watermark makes a
+   * channel's queue a minute long on a path far slower than the profile: a chunk held for its channel waited
+   * behind it while later chunks went out on the others, and the receiver, with no new byte in order, idled out.
+   * None when the app set `high`: its byte watermark is kept as it is.
+   */
+  private readonly givenWatermarks: LaneWatermarks | undefined;
+  /** Bytes handed to each data channel by every file (what it has drained: this minus its `bufferedAmount`). */
+  private readonly handed = new Map<DataChannelLike, number>();
   /** Small files read before their turn. */
   private readonly readAhead: ReadAhead;
 
@@ -141,6 +159,9 @@ export class SenderSession {
     this.link = controlLink(this.control);
     this.data = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     this.givenChannels = this.data.length;
+    const perLane = Math.max(1, Math.round(tuning.channels / tuning.lanes));
+    const unmeasured = (ch: DataChannelLike) => 2 * ((this.handed.get(ch) ?? 0) - ch.bufferedAmount);
+    if (s.high === undefined) this.givenWatermarks = new LaneWatermarks(tuning.high, () => perLane, { minQueueMs: GIVEN_QUEUE_MS, unmeasured });
     whenAllClosed(this.data, s.releaseIds);
     for (const ch of this.data) ch.addEventListener('close', this.onChannelClose);
     const manifests = files.map((f, i): Manifest => {
@@ -499,7 +520,8 @@ export class SenderSession {
       sc: this.sc,
       data: this.data,
       tuning: this.tuning,
-      highOf: this.inbandLanes?.highOf,
+      handed: this.handed,
+      highOf: this.inbandLanes?.highOf ?? this.givenWatermarks?.highOf,
       reserved: this.inbandLanes?.reserved,
       settings: this.s,
       send: (msg) => this.link.send(msg),
@@ -557,6 +579,9 @@ export class SenderSession {
     const before = this.windowBytes();
     this.goodputBps = st.throughput.average;
     this.peakBps = st.throughput.peak;
+    // The path's RTT, not the time a ping waited behind data (its minimum: see conditions$).
+    const pathRtt = st.rtt.source === 'application' ? st.rtt.min : st.rtt.current;
+    if (pathRtt !== undefined) this.givenWatermarks?.update(st.throughput.average / 8, pathRtt, this.inbandLanes?.lanes ?? this.tuning.lanes);
     if (this.windowBytes() > before) this.reading?.recheck();
   }
 

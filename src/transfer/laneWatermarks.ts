@@ -23,6 +23,13 @@ export interface LaneWatermarkConfig {
   readonly minQueueMs?: number;
   /** Never below this many bytes (a channel must hold the next frames while its lane's window opens). Default 64 KiB. */
   readonly minBytes?: number;
+  /**
+   * A channel's watermark before the first measurement, bytes. Default: `minBytes` (the short queue, so the first
+   * control messages do not wait behind a full one; in-band lanes). The connections the app gave take twice what
+   * the channel has drained so far (a slow start: a fast path reaches `high` within a few refills, a slow one does
+   * not queue a minute of data before the first ack measures it).
+   */
+  readonly unmeasured?: (channel: DataChannelLike) => number;
 }
 
 /** What one channel's watermark is computed from. */
@@ -51,6 +58,7 @@ const resolve = (config: LaneWatermarkConfig) => ({
   queueRtts: finiteAtLeast('queueRtts', config.queueRtts ?? LANE_QUEUE_RTTS, 0),
   minQueueMs: finiteAtLeast('minQueueMs', config.minQueueMs ?? LANE_MIN_QUEUE_MS, 0),
   minBytes: finiteAtLeast('minBytes', config.minBytes ?? LANE_MIN_HIGH_BYTES, 0),
+  unmeasured: config.unmeasured,
 });
 
 /**
@@ -73,7 +81,7 @@ export function laneWatermark(input: LaneWatermarkInput, config: LaneWatermarkCo
 /**
  * The watermarks of one sending session's channels, from its latest measurement. `highOf` is what the router
  * and `backpressure` take; until the first `update` every channel gets `minBytes` (rates unknown: the short
- * queue, so the first control messages do not wait behind a full one).
+ * queue, so the first control messages do not wait behind a full one), or `unmeasured`'s figure within the bounds.
  */
 export class LaneWatermarks {
   private readonly config: ReturnType<typeof resolve>;
@@ -90,16 +98,23 @@ export class LaneWatermarks {
     this.config = resolve(config);
   }
 
-  /** A new measurement: goodput of all lanes together (bytes per second), the RTT (ms), the lanes in use. */
+  /**
+   * A new measurement: goodput of all lanes together (bytes per second), the RTT (ms; 0 on a path too short to
+   * read, where `minQueueMs` sets the queue), the lanes in use. A goodput of 0 (nothing acknowledged in the
+   * window) or a value that is not finite leaves the last measurement.
+   */
   update(goodputBytesPerSecond: number, rttMs: number, lanes: number): void {
-    if (!(Number.isFinite(goodputBytesPerSecond) && goodputBytesPerSecond > 0 && Number.isFinite(rttMs) && rttMs > 0 && lanes >= 1)) return;
+    if (!(Number.isFinite(goodputBytesPerSecond) && goodputBytesPerSecond > 0 && Number.isFinite(rttMs) && rttMs >= 0 && lanes >= 1)) return;
     this.laneBytesPerSecond = goodputBytesPerSecond / lanes;
     this.rttMs = rttMs;
   }
 
   /** `channel`'s watermark now, bytes. */
   readonly highOf = (channel: DataChannelLike): number => {
-    if (this.laneBytesPerSecond === undefined) return Math.min(this.highBytes, this.config.minBytes);
+    if (this.laneBytesPerSecond === undefined) {
+      const start = this.config.unmeasured?.(channel) ?? 0;
+      return Math.round(Math.min(this.highBytes, Math.max(this.config.minBytes, Number.isFinite(start) ? start : 0)));
+    }
     const channelBytesPerSecond = this.laneBytesPerSecond / Math.max(1, this.channelsOnLaneOf(channel));
     return laneWatermark({ channelBytesPerSecond, rttMs: this.rttMs, highBytes: this.highBytes }, this.config);
   };

@@ -54,12 +54,14 @@ const TARGET_GZ_BYTES = 30_000;
  * shortened private names (-1.0 KB; test/package/builtTransfer.spec.ts runs whole transfers from that build): 53.2 KB,
  * and the ceilings came down by 0.4 KB; the later checks of that morning (timers that hold one action in virtual
  * time, a failure during a finish settled in its tick, the peer's cancel kept while files are placed, the loss
- * rate over 5 s, +0.3 KB): 53.5 KB, ceilings 53.7 / 56.2 KB, still 0.1 KB under those of the night before. A KB or
- * two of growth fails here; lower it whenever the bundle shrinks.
+ * rate over 5 s, +0.3 KB): 53.5 KB, ceilings 53.7 / 56.2 KB, still 0.1 KB under those of the night before; a slow
+ * path (watermarks in time and a slow start on the given connections, a NACK before the first copy postponed, a
+ * copy's resend interval from when it was seen leaving, +0.3 KB, ceilings +0.2 KB): 53.8 KB. A KB or two of growth
+ * fails here; lower it whenever the bundle shrinks.
  */
-const DEFAULT_CEILING_GZ_BYTES = 53_700;
-/** The same, with every conditional chunk too: 56.0 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
-const ALL_CEILING_GZ_BYTES = 56_200;
+const DEFAULT_CEILING_GZ_BYTES = 53_900;
+/** The same, with every conditional chunk too: 56.3 KB (the pure-JS SHA-256 fallback adds 2.5 KB). */
+const ALL_CEILING_GZ_BYTES = 56_400;
 /** Any one lazy chunk: the hash worker script (2.6 KB) or the pure-JS fallback (2.5 KB); hash-wasm's SHA-256 was 7.9 KB, all of hash-wasm 81 KB. */
 const LAZY_CHUNK_GZ_BYTES = 4_000;
 /**

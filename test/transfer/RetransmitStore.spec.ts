@@ -122,5 +122,53 @@ describe('RetransmitStore', () => {
     expect(store.lostOn(a)).toEqual([]);
     expect(store.lostOn(b).map((c) => c.index)).toEqual([1, 3]);
   });
-});
 
+  it('a NACK for a chunk whose first copy is still waiting for a channel is postponed, not answered with a duplicate', () => {
+    // A receiver judging gaps by the other channels NACKs it before it was ever sent (a slow path, 7 Dec 2026).
+    const ch = new FakeChannel('a');
+    const s = new RetransmitStore({ minResendIntervalMs: 100 });
+    s.add(chunk(0));
+    expect(s.nack([0], 50, 0)).toEqual([]);
+    expect(s.postponed).toBe(1);
+    expect(s.due(500, 0)).toEqual([]); // still not handed over
+    s.handedOff(ch, 0, 132, 600);
+    expect(s.due(650, 0)).toEqual([]); // handed over and gone: seen leaving now
+    expect(indexes(s.due(750, 0))).toEqual([0]);
+    expect(s.timesNacked(0)).toBe(1);
+  });
+
+  it('a copy seen leaving at a later hand-off on its channel counts its interval from then, not from its own hand-off', () => {
+    const ch = new FakeChannel('a');
+    const s = new RetransmitStore({ minResendIntervalMs: 100 });
+    for (const i of [0, 1, 2]) s.add(chunk(i));
+    s.handedOff(ch, 0, 132, 0);
+    ch.setBufferedAmount(132); // chunk 0 queued
+    s.handedOff(ch, 1, 132, 0);
+    ch.setBufferedAmount(264); // and chunk 1 behind it
+    ch.setBufferedAmount(132); // chunk 0 has left, unseen
+    s.handedOff(ch, 2, 132, 190); // the store looks: chunk 0 gone by 190, chunk 1 still queued
+    expect(s.nack([0], 200, 0)).toEqual([]); // 10 ms after it was seen leaving (200 ms after its hand-off)
+    expect(s.due(289, 0)).toEqual([]);
+    expect(indexes(s.due(290, 0))).toEqual([0]);
+  });
+
+  it("stores sharing their session's hand-off count: a copy has left only once every earlier frame on its channel, of any file, has", () => {
+    const handed = new Map();
+    const ch = new FakeChannel('a');
+    const one = new RetransmitStore({ minResendIntervalMs: 100, handed });
+    const two = new RetransmitStore({ minResendIntervalMs: 100, handed });
+    one.add(chunk(0));
+    two.add(chunk(0));
+    one.handedOff(ch, 0, 132, 0);
+    two.handedOff(ch, 0, 132, 0);
+    ch.setBufferedAmount(132); // file two's frame is still queued, file one's has left
+    expect(indexes(one.nack([0], 150, 0))).toEqual([0]);
+    expect(two.nack([0], 150, 0)).toEqual([]);
+    expect(handed.get(ch)).toBe(264);
+    one.clear(); // a file's end leaves the session's count alone
+    expect(handed.get(ch)).toBe(264);
+    ch.setBufferedAmount(0);
+    expect(two.due(160, 0)).toEqual([]); // seen leaving at 160
+    expect(indexes(two.due(260, 0))).toEqual([0]);
+  });
+});

@@ -50,4 +50,25 @@ describe('LaneWatermarks', () => {
     w.update(0, 50, 4);
     expect(w.highOf(lane)).toBe(400_000);
   });
+
+  it("`unmeasured` sets the watermark before the first measurement, within minBytes and high (the given connections' slow start)", () => {
+    const ch = new FakeChannel('tallow-0');
+    let drained = 0;
+    const w = new LaneWatermarks(MiB, () => 1, { minQueueMs: 250, unmeasured: () => 2 * drained });
+    expect(w.highOf(ch)).toBe(LANE_MIN_HIGH_BYTES); // nothing drained yet: the floor
+    drained = 100 * KiB;
+    expect(w.highOf(ch)).toBe(200 * KiB);
+    drained = 4 * MiB;
+    expect(w.highOf(ch)).toBe(MiB); // never above high
+    // Once measured, the rate decides: 20 kB/s × 250 ms is under the floor.
+    w.update(20_000, 20, 1);
+    expect(w.highOf(ch)).toBe(LANE_MIN_HIGH_BYTES);
+  });
+
+  it('takes an RTT of 0 (a path too short to read): minQueueMs sets the queue', () => {
+    const w = new LaneWatermarks(MiB, () => 1, { minQueueMs: 250 });
+    w.update(400_000, 0, 1);
+    expect(w.highOf(new FakeChannel('tallow-0'))).toBe(100_000);
+  });
 });
+
