@@ -26,6 +26,13 @@ export interface BackpressureConfig {
    */
   readonly highOf?: (channel: DataChannelLike) => number;
   /**
+   * With `highOf`: a channel at or below its own watermark counts room for at least the last frame's size in the
+   * credit granted to `demand`, and before any frame names a channel the opening credit is one `maxMessageSize`
+   * (not `high`). For watermarks that can be below a frame (in time, on a slow path): credit for less would read
+   * the next frame in slices, one per drain, and leave the channel idle between frames. Default `false`.
+   */
+  readonly frameCredit?: boolean;
+  /**
    * A paused channel resumes when `bufferedAmount` falls to `low` bytes; it is
    * also set as the channel's `bufferedAmountLowThreshold` while the operator is
    * subscribed (it owns the threshold then), and the previous value is restored
@@ -85,6 +92,9 @@ const resolve = (config: BackpressureConfig) => {
   }
   if (!Number.isFinite(pollIntervalMs) || !(pollIntervalMs > 0)) {
     throw new InvalidConfigError(`backpressure: pollIntervalMs must be a finite number > 0, got ${pollIntervalMs}`, details);
+  }
+  if (config.frameCredit !== undefined && typeof config.frameCredit !== 'boolean') {
+    throw new InvalidConfigError(`backpressure: frameCredit must be a boolean, got ${String(config.frameCredit)}`, details);
   }
   if (!(maxBytesPerTask > 0)) {
     throw new InvalidConfigError(`backpressure: maxBytesPerTask must be > 0 (Infinity for no limit), got ${maxBytesPerTask}`, details);
@@ -147,6 +157,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
     highOf,
     lowOf,
     ownHighs: () => !!config.highOf,
+    frameCredit: !!config.highOf && config.frameCredit === true,
     demand: config.demand,
     scheduler: config.scheduler ?? asyncScheduler,
   };

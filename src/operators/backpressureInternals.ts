@@ -27,6 +27,8 @@ export interface BackpressureSettings {
   readonly lowOf: (channel: DataChannelLike) => number;
   /** True when the caller gave watermarks of its own (`highOf`): a paused channel's threshold follows them. */
   readonly ownHighs: () => boolean;
+  /** A channel at or below its watermark counts room for a whole frame; the opening credit is one frame (`frameCredit`). */
+  readonly frameCredit: boolean;
   /** Credit to grant to the source, if any. */
   readonly demand: Demand | undefined;
   /** Schedules the poll and the next task. */
@@ -80,6 +82,8 @@ export class BackpressureRun {
   private queuedBytes = 0;
   // Frames held in all queues.
   private queuedFrames = 0;
+  // The last frame's size, bytes (for `frameCredit`).
+  private frameBytes = 0;
   // True once the source has completed.
   private sourceDone = false;
   // The armed poll tick, if any.
@@ -102,6 +106,7 @@ export class BackpressureRun {
         return;
       }
       const st = this.stateOf(channel);
+      this.frameBytes = frame.byteLength;
       if (isGone(channel)) {
         this.subscriber.error(goneError(channel, frame));
         return;
@@ -179,9 +184,13 @@ export class BackpressureRun {
 
   /** Room the channels have left for new bytes, minus what is already held. */
   private freeRoom(): number {
-    if (!this.states.size) return this.s.high;
+    if (!this.states.size) return this.s.frameCredit ? this.s.maxMessageSize : this.s.high;
     let room = 0;
-    for (const st of this.states.values()) if (isOpen(st.channel)) room += Math.max(0, this.s.highOf(st.channel) - st.channel.bufferedAmount);
+    for (const { channel } of this.states.values()) {
+      if (!isOpen(channel)) continue;
+      const left = this.s.highOf(channel) - channel.bufferedAmount;
+      room += left >= 0 && this.s.frameCredit ? Math.max(left, this.frameBytes) : Math.max(0, left);
+    }
     return room - this.queuedBytes;
   }
 

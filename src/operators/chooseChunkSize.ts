@@ -66,6 +66,11 @@ export const PACKET_BYTES = 1200;
 export const LOW_BITRATE_BPS = 10e6;
 /** The cap applied on low-bitrate paths. */
 export const LOW_BITRATE_CAP = 64 * 1024;
+/**
+ * At a known bitrate, a chunk takes at most this long to cross, ms, down to the smallest tier: at 160 kbit/s a
+ * 64 KiB chunk takes 3.3 s, and a lost one is missed, NACKed and resent in chunks of that size (16 KiB: 0.8 s).
+ */
+export const MAX_CHUNK_TIME_MS = 500;
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 
@@ -120,7 +125,8 @@ export function clampChunkSize(size: number, config: ChunkPolicyConfig = {}): nu
  * The seed's decision tree (RTT < 10 ms: LAN, 4 MiB when > 500 Mbit/s else
  * 1 MiB; < 50 ms: 128 KiB; < 100: 64 KiB; < 200: 32 KiB; else 16 KiB), then:
  * reliable channels with loss >= 2 % step one size down; a known bitrate below
- * 10 Mbit/s caps at 64 KiB; every size is clamped so `size + 32 <= maxMessageSize`
+ * 10 Mbit/s caps at 64 KiB, and a lower one steps down until a chunk crosses in at most 500 ms (16 KiB at
+ * most below 262 kbit/s); every size is clamped so `size + 32 <= maxMessageSize`
  * (so Chrome's largest payload is 262 112 B) and `size >= minChunk`; unreliable
  * channels keep the chance of losing a message (`1 - (1 - p)^(message / 1200)`) <= 5 %.
  *
@@ -158,6 +164,12 @@ export function chunkPolicy(conditions: NetworkConditions, config: ChunkPolicyCo
   if (bitrateBps !== undefined && bitrateBps < LOW_BITRATE_BPS && CHUNK_TIERS[t].size > LOW_BITRATE_CAP) {
     t = CHUNK_TIERS.findIndex((x) => x.size === LOW_BITRATE_CAP);
     reasons.push(`bitrate < ${LOW_BITRATE_BPS / 1e6} Mbit/s → capped at ${fmt(LOW_BITRATE_CAP)}`);
+  }
+
+  const slow = !bitrateBps ? t : CHUNK_TIERS.findIndex((x, i) => i >= t && (x.size * 8000) / bitrateBps <= MAX_CHUNK_TIME_MS);
+  if (slow !== t && bitrateBps) {
+    t = slow < 0 ? CHUNK_TIERS.length - 1 : slow;
+    reasons.push(`bitrate ${bitrateBps / 1e6} Mbit/s → ${fmt(CHUNK_TIERS[t].size)}, at most ${MAX_CHUNK_TIME_MS} ms a chunk${slow < 0 ? ' (the smallest tier)' : ''}`);
   }
 
   let size = fit(CHUNK_TIERS[t].size);

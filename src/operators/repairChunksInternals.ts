@@ -46,8 +46,12 @@ export class RepairRun<T extends Chunk> {
   // When the last intact chunk arrived: without detectGaps (reliable channels) everything in flight still
   // arrives, so a chunk counts as missing only once the link has been quiet for endNackDelayMs.
   private lastArrival: number;
-  // With channelOf: each channel's highest index and when a chunk last arrived on it.
-  private readonly channels = new Map<unknown, { max: number; at: number }>();
+  // With channelOf: each channel's highest index, when a chunk last arrived on it, and the time between its
+  // last two arrivals.
+  private readonly channels = new Map<unknown, { max: number; at: number; gap?: number }>();
+  // The time between the last two intact arrivals on any channel (for the first: since subscription, which on a
+  // slow link is about a chunk's time to cross).
+  private linkGap = 0;
 
   constructor(
     private readonly subscriber: Subscriber<T>,
@@ -64,7 +68,9 @@ export class RepairRun<T extends Chunk> {
       const actual = this.s.checksumOf(chunk) >>> 0;
       if (actual !== chunk.checksum >>> 0) return this.rejectCorrupt(chunk, chunk.checksum, actual);
     }
-    this.lastArrival = this.s.scheduler.now();
+    const now = this.s.scheduler.now();
+    this.linkGap = now - this.lastArrival;
+    this.lastArrival = now;
     this.arrivedOn(chunk);
     if (chunk.index >= this.base && !this.received.has(chunk.index)) {
       this.received.add(chunk.index);
@@ -112,17 +118,27 @@ export class RepairRun<T extends Chunk> {
     const c = this.channels.get(key);
     if (!c) return void this.channels.set(key, { max: chunk.index, at: this.lastArrival });
     c.max = Math.max(c.max, chunk.index);
+    c.gap = this.lastArrival - c.at;
     c.at = this.lastArrival;
   }
 
   /**
-   * Every channel still delivering (something arrived on it in the last max(1 s, 4 × nackDelayMs)) has
-   * delivered an index above `i`; always true without `channelOf`. Past the last index any channel delivered
-   * (a lost tail, after `end` is known), that is once every channel has gone quiet.
+   * Every channel still delivering has delivered an index above `i`; always true without `channelOf`. A channel
+   * is still delivering while no more than max(1 s, 4 × nackDelayMs) passed since its last chunk, or on a slow
+   * path twice its pace: the time between its last two chunks, or the link's time between two chunks × the
+   * channels when that is shorter (a channel that fell behind is judged by the link's pace). At 10 kB/s a 64 KiB
+   * chunk takes 6.5 s, and every channel seemed quiet a second after each one: chunks still queued were NACKed
+   * and sent twice. Past the last index any channel delivered (a lost tail, after `end` is known), that is once
+   * every channel has gone quiet; before any chunk came, once nothing came for max(1 s, 4 × nackDelayMs).
    */
   private passed(i: number, now: number): boolean {
     const activeMs = Math.max(1000, 4 * this.s.nackDelayMs);
-    for (const c of this.channels.values()) if (c.max < i && now - c.at <= activeMs) return false;
+    if (!this.s.config.channelOf) return true;
+    if (!this.channels.size) return now - this.lastArrival >= activeMs;
+    for (const c of this.channels.values()) {
+      const paceMs = Math.min(c.gap ?? Infinity, this.channels.size * this.linkGap);
+      if (c.max < i && now - c.at <= Math.max(activeMs, 2 * paceMs)) return false;
+    }
     return true;
   }
 

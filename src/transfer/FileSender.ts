@@ -44,6 +44,8 @@ export interface FileSendContext {
   readonly handed: Map<DataChannelLike, number>;
   /** Each data channel's own watermark (in time, see `LaneWatermarks`); default `tuning.high`. */
   readonly highOf?: (channel: DataChannelLike) => number;
+  /** `backpressure`'s `frameCredit`: watermarks that may be below a frame. */
+  readonly frameCredit?: boolean;
   /** Channels the router gives frames only when no other is left (the control connection's, under in-band lanes). */
   readonly reserved?: (channel: DataChannelLike) => boolean;
   readonly settings: SendOptions & {
@@ -237,7 +239,7 @@ export class FileSender {
       mergeWith(this.retransmit$),
       operatorOf('route', route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) })),
       checkRouted(data),
-      backpressure({ high: tuning.high, highOf: this.ctx.highOf, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
       // closed there skips the frame, and the channel's close event resends it (channelLost).

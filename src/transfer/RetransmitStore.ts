@@ -7,12 +7,12 @@
  * below the bytes handed to that channel up to and including the copy) and a resend interval,
  * max(`minResendIntervalMs`, 1.5 × RTT), has passed since it was seen leaving: the store looks at a
  * channel's queue whenever it hands it a frame, so on a busy channel that is within a frame of when it
- * left, and at a postponed NACK's copy every 50 ms; a copy that left unseen counts from when it was
- * handed over. A chunk whose first copy was not handed over yet has not left. Resending earlier only
- * queues duplicates behind the first copy (across lanes of unequal speed, a chunk still queued on the
- * slow lane looks missing). A
- * postponed NACK is remembered, because a receiver may NACK a chunk only once; `due()` returns it when
- * its time comes. An ack drops every chunk it covers, and any NACK postponed for them.
+ * left; a copy that left unseen counts from when it was handed over. A NACK within the interval is
+ * remembered and `due()` returns it when its time comes (a receiver may NACK a copy in flight only once).
+ * A NACK for a chunk not sent yet (read, waiting for a channel) or whose last copy is still queued here is
+ * ignored: it cannot be about that copy, and answering it later only put duplicates on the link (on a slow
+ * path every chunk not yet arrived was NACKed, and each came twice); a receiver asks again while the chunk
+ * stays missing. An ack drops every chunk it covers, and any NACK remembered for them.
  */
 import type { Chunk, DataChannelLike } from '../types';
 
@@ -59,8 +59,8 @@ export class RetransmitStore {
   readonly #handed: Map<DataChannelLike, number>;
   /** Chunks whose resend was returned but not yet handed to a channel. */
   readonly #resending = new Set<number>();
-  /** Postponed NACKs, with the time their copy was seen leaving (undefined: still queued). */
-  readonly #postponed = new Map<number, number | undefined>();
+  /** Postponed NACKs, with the time their copy was seen leaving (or handed over, if it left unseen). */
+  readonly #postponed = new Map<number, number>();
   /** How many times each stored chunk was returned for a NACK. */
   readonly #nacked = new Map<number, number>();
 
@@ -121,9 +121,11 @@ export class RetransmitStore {
     for (const index of indexes) {
       if (!this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
       const copy = this.#copies.get(index);
-      if (!this.#left(index)) this.#postponed.set(index, undefined);
-      else if (now - (copy?.leftAt ?? copy?.at ?? -Infinity) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
-      else this.#postponed.set(index, copy!.leftAt ?? copy!.at);
+      // Not sent yet (read, waiting for a channel), or its last copy still queued here: the NACK cannot be about
+      // that copy, and is ignored (a receiver asks again while the chunk stays missing).
+      if (!copy || !this.#left(index)) continue;
+      if (now - (copy.leftAt ?? copy.at) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
+      else this.#postponed.set(index, copy.leftAt ?? copy.at);
     }
     return out;
   }
@@ -131,11 +133,7 @@ export class RetransmitStore {
   /** Postponed NACKs due at `now`; call it every half interval while {@link postponed} is above 0. */
   due(now: number, rttMs: number): Chunk[] {
     const out: Chunk[] = [];
-    for (const [index, leftAt] of [...this.#postponed]) {
-      if (leftAt === undefined) {
-        if (this.#left(index)) this.#postponed.set(index, now);
-      } else if (now - leftAt >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
-    }
+    for (const [index, leftAt] of [...this.#postponed]) if (now - leftAt >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
     return out;
   }
 
@@ -185,8 +183,7 @@ export class RetransmitStore {
 
   /**
    * Whether the last copy of `index` has left this side, or never will (its channel is closing). A chunk with no
-   * copy yet has not left: its first copy still waits here for a channel with room (a receiver judging gaps by
-   * the other channels NACKs it before it was sent; resending it would queue a duplicate).
+   * copy has not left: nothing of it was sent.
    */
   #left(index: number): boolean {
     const copy = this.#copies.get(index);

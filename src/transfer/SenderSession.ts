@@ -68,6 +68,20 @@ const OFFER_PACE_MS = 5;
  * profile get a shorter queue.
  */
 export const GIVEN_QUEUE_MS = 250;
+/** Below this average goodput, bits/s, the chunk policy takes the window's average rather than the last sample's. */
+const SLOW_PATH_BPS = 1e6;
+
+/**
+ * The bitrate the chunk policy follows: the last sample's, or on a slow path the window's average (one sample
+ * reads 0 and several times the link in turn there: acks come a chunk at a time).
+ */
+const bitrateOf = (st: TransferStats): number | undefined => {
+  const { average, current } = st.throughput;
+  return (average > 0 && average < SLOW_PATH_BPS ? average : current) || undefined;
+};
+
+/** The given channels' rate is what left them over about this long, ms (or the acknowledged goodput, if higher). */
+const DRAIN_WINDOW_MS = 3000;
 
 /** A control channel on which the receiver said nothing at all (not even a pong) for this long × attempt after it opened is replaced. */
 const UNHEARD_MS = 3000;
@@ -130,8 +144,7 @@ export class SenderSession {
   private inbandLanes: SenderLanes | undefined;
   /**
    * Each data channel's watermark in time where the in-band lanes set none (`GIVEN_QUEUE_MS` of its share of the
-   * goodput, at least 64 KiB, at most the tuning's `high`; until the first ack measures the goodput, twice what the
-   * channel has drained, a slow start). A byte watermark makes a
+   * rate, at most the tuning's `high`; before the first stats sample, of what it drained so far). A byte watermark makes a
    * channel's queue a minute long on a path far slower than the profile: a chunk held for its channel waited
    * behind it while later chunks went out on the others, and the receiver, with no new byte in order, idled out.
    * None when the app set `high`: its byte watermark is kept as it is.
@@ -139,6 +152,8 @@ export class SenderSession {
   private readonly givenWatermarks: LaneWatermarks | undefined;
   /** Bytes handed to each data channel by every file (what it has drained: this minus its `bufferedAmount`). */
   private readonly handed = new Map<DataChannelLike, number>();
+  /** What had left the data channels in all, at data start and at each stats sample of the last DRAIN_WINDOW_MS. */
+  private readonly drains: { at: number; out: number }[] = [];
   /** Small files read before their turn. */
   private readonly readAhead: ReadAhead;
 
@@ -160,8 +175,12 @@ export class SenderSession {
     this.data = createDataChannels(lanes, tuning.channels, tuning.lanes, tuning.reliability, s.idBase);
     this.givenChannels = this.data.length;
     const perLane = Math.max(1, Math.round(tuning.channels / tuning.lanes));
-    const unmeasured = (ch: DataChannelLike) => 2 * ((this.handed.get(ch) ?? 0) - ch.bufferedAmount);
-    if (s.high === undefined) this.givenWatermarks = new LaneWatermarks(tuning.high, () => perLane, { minQueueMs: GIVEN_QUEUE_MS, unmeasured });
+    // Until the first sample: what the channel drained so far, per GIVEN_QUEUE_MS since data started.
+    const unmeasured = (ch: DataChannelLike) => {
+      const since = this.sc.now() - (this.drains[0]?.at ?? Infinity);
+      return since > 0 ? (((this.handed.get(ch) ?? 0) - ch.bufferedAmount) * GIVEN_QUEUE_MS) / since : 0;
+    };
+    if (s.high === undefined) this.givenWatermarks = new LaneWatermarks(tuning.high, () => perLane, { minQueueMs: GIVEN_QUEUE_MS, minBytes: 1, unmeasured });
     whenAllClosed(this.data, s.releaseIds);
     for (const ch of this.data) ch.addEventListener('close', this.onChannelClose);
     const manifests = files.map((f, i): Manifest => {
@@ -454,7 +473,10 @@ export class SenderSession {
       // The start lanes join before data starts (SenderLanes.ready$): signalling sent later waits behind data.
       forkJoin([...this.data.map((ch) => whenOpen(ch, 15_000, this.sc)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
         error: (err) => this.fail(err, true),
-        complete: () => this.startNext(),
+        complete: () => {
+          this.drains.push({ at: this.sc.now(), out: 0 });
+          this.startNext();
+        },
       }),
     );
   }
@@ -522,6 +544,8 @@ export class SenderSession {
       tuning: this.tuning,
       handed: this.handed,
       highOf: this.inbandLanes?.highOf ?? this.givenWatermarks?.highOf,
+      // Watermarks in time on a slow path are below a frame: credit for a whole frame keeps the channel fed.
+      frameCredit: !this.inbandLanes?.highOf && !!this.givenWatermarks,
       reserved: this.inbandLanes?.reserved,
       settings: this.s,
       send: (msg) => this.link.send(msg),
@@ -579,10 +603,25 @@ export class SenderSession {
     const before = this.windowBytes();
     this.goodputBps = st.throughput.average;
     this.peakBps = st.throughput.peak;
-    // The path's RTT, not the time a ping waited behind data (its minimum: see conditions$).
+    // The path's RTT, not the time a ping waited behind data (its minimum: see conditions$). The rate: what
+    // left the channels, known a sample after data starts (acks come a chunk at a time on a slow path, and not
+    // at all while the first chunk is lost), or the acknowledged goodput when that is higher.
     const pathRtt = st.rtt.source === 'application' ? st.rtt.min : st.rtt.current;
-    if (pathRtt !== undefined) this.givenWatermarks?.update(st.throughput.average / 8, pathRtt, this.inbandLanes?.lanes ?? this.tuning.lanes);
+    const rate = Math.max(this.drainRate(), st.throughput.average / 8);
+    if (pathRtt !== undefined) this.givenWatermarks?.update(rate, pathRtt, this.inbandLanes?.lanes ?? this.tuning.lanes);
     if (this.windowBytes() > before) this.reading?.recheck();
+  }
+
+  /** Bytes per second that left the data channels over the last {@link DRAIN_WINDOW_MS} (0 before data starts). */
+  private drainRate(): number {
+    if (!this.drains.length) return 0;
+    let out = 0;
+    for (const ch of this.data) out += Math.max(0, (this.handed.get(ch) ?? 0) - ch.bufferedAmount);
+    const now = this.sc.now();
+    this.drains.push({ at: now, out });
+    while (this.drains.length > 2 && now - this.drains[1].at >= DRAIN_WINDOW_MS) this.drains.shift();
+    const first = this.drains[0];
+    return now > first.at ? ((out - first.out) * 1000) / (now - first.at) : 0;
   }
 
   private conditions$(): Observable<number | NetworkConditions> {
@@ -590,7 +629,7 @@ export class SenderSession {
     return (
       this.s.conditions$ ??
       this.telemetry.stats$.pipe(
-        map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.lossRate ?? 0, bitrateBps: st.throughput.current || undefined })),
+        map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.lossRate ?? 0, bitrateBps: bitrateOf(st) })),
       )
     );
   }

@@ -449,6 +449,35 @@ describe('backpressure', () => {
       sub.unsubscribe();
     });
 
+    it('frameCredit with highOf: opening credit of one frame, and a channel at or below its own watermark counts a whole frame of room', () => {
+      // A watermark in time on a slow path (here 100 B) can be below a frame (400 B): credit for its 100 B would
+      // read the next chunk in slices, one per drain, and leave the channel idle between frames (7 Dec 2026).
+      const demand = new Demand();
+      const source = new Subject<Routed>();
+      const ch = new FakeChannel('c1');
+      const sub = source.pipe(backpressure({ high: 1000, low: 100, maxMessageSize: 500, demand, highOf: () => 100, frameCredit: true }), send(1000)).subscribe();
+      expect(demand.available).toBe(500); // one frame of the largest size, not `high`
+      demand.take(400);
+      source.next({ channel: ch, frame: pattern(400) }); // ba 400, above its 100 B: no room
+      expect(demand.available).toBe(100);
+      demand.take(100);
+      ch.setBufferedAmount(50); // at or below 100 B again: room for the 400 B frame the channel takes
+      expect(demand.available).toBe(400);
+      sub.unsubscribe();
+      // Without frameCredit: the room is what the watermark leaves, 50 B.
+      const plain = new Demand();
+      const other = new FakeChannel('c2');
+      const src2 = new Subject<Routed>();
+      const sub2 = src2.pipe(backpressure({ high: 1000, low: 100, maxMessageSize: 500, demand: plain, highOf: () => 100 }), send(1000)).subscribe();
+      expect(plain.available).toBe(1000);
+      plain.take(1000);
+      src2.next({ channel: other, frame: pattern(400) });
+      other.setBufferedAmount(50);
+      expect(plain.available).toBe(50);
+      sub2.unsubscribe();
+      expect(() => backpressure({ frameCredit: 'yes' as never })).toThrow(InvalidConfigError);
+    });
+
     it('counts held frames against the room, and counts no room for connecting channels', () => {
       const demand = new Demand();
       const source = new Subject<Routed>();

@@ -86,12 +86,13 @@ describe('repairChunks', () => {
   describe('with channelOf: gaps judged per channel (each channel\'s queue drains at its own pace)', () => {
     const on = (via: string, index: number) => ({ ...chunk(index), via });
     /** Runs `marble` (values: A0 = index 0 on channel A, …) through repairChunks with detectGaps; returns the NACKs with their times. */
-    const nacksOf = (marble: string, values: Record<string, ReturnType<typeof on>>, withChannels: boolean) => {
+    const nacksOf = (marble: string, values: Record<string, ReturnType<typeof on>>, withChannels: boolean, chunks?: number) => {
       const ts = testScheduler();
       const nacks: Array<[number, number[]]> = [];
-      ts.run(({ hot, flush }) => {
+      ts.run(({ hot, cold, flush }) => {
         const channelOf = withChannels ? (c: Chunk) => (c as ReturnType<typeof on>).via : undefined;
-        hot(marble, values).pipe(repairChunks<Chunk>({ nack: (n) => nacks.push([ts.now(), n]), detectGaps: true, nackDelayMs: 100, channelOf })).subscribe();
+        const end = chunks === undefined ? undefined : cold('e', { e: chunks });
+        hot(marble, values).pipe(repairChunks<Chunk>({ nack: (n) => nacks.push([ts.now(), n]), detectGaps: true, nackDelayMs: 100, channelOf, end })).subscribe();
         flush();
       });
       return nacks;
@@ -115,14 +116,29 @@ describe('repairChunks', () => {
       expect(nacks[0][0]).toBeLessThanOrEqual(307 + 150);
     });
 
-    it('a channel that went quiet for a second no longer holds the judgement: what it owed is NACKed', () => {
-      // A delivers 0 and falls silent (closed, or stalled); B goes on with 1, 3, 5, 7.
-      const nacks = nacksOf('a-b 400ms d 400ms f 400ms g 400ms |', { a: on('A', 0), b: on('B', 1), d: on('B', 3), f: on('B', 5), g: on('B', 7) }, true);
+    it('a channel that went quiet for longer than the link\'s pace no longer holds the judgement: what it owed is NACKed', () => {
+      // A delivers 0 and falls silent (closed, or stalled); B goes on with 1, 3, 5, 7, one every 400 ms.
+      const nacks = nacksOf('a-b 400ms d 400ms f 400ms g 1s |', { a: on('A', 0), b: on('B', 1), d: on('B', 3), f: on('B', 5), g: on('B', 7) }, true);
       expect(nacks.length).toBeGreaterThan(0);
-      // A's last chunk came at 0 ms: from 1 s on it no longer counts, and 2 is NACKed within nackDelayMs and a scan.
-      expect(nacks[0][0]).toBeGreaterThanOrEqual(1000);
-      expect(nacks[0][0]).toBeLessThanOrEqual(1000 + 150);
+      // A's last chunk came at 0 ms. Two channels at the link's 401 ms a chunk: A owes one every 802 ms, so from
+      // twice that (1604 ms; at least 1 s) it no longer counts, and 2 is NACKed within nackDelayMs and a scan.
+      expect(nacks[0][0]).toBeGreaterThanOrEqual(1604);
+      expect(nacks[0][0]).toBeLessThanOrEqual(1604 + 150);
       expect(nacks[0][1]).toEqual(expect.arrayContaining([2, 4]));
+    });
+
+    it('a slow link (a chunk every 1.5 s, the end known): nothing still on its way is NACKed; a lost chunk is, once its channel passed it', () => {
+      // A: 0, 2, 4; B: 1, 3, 5, one chunk every 1.5 s in turn, 6 chunks announced. Before 7 Dec 2026 every channel
+      // was quiet a second after each chunk, so every index not yet arrived was NACKed and sent twice.
+      const slow = { a: on('A', 0), b: on('B', 1), c: on('A', 2), d: on('B', 3), e: on('A', 4), f: on('B', 5) };
+      // The first chunk comes 900 ms after the start (before it, a second of nothing would NACK).
+      expect(nacksOf('900ms a 1499ms b 1499ms c 1499ms d 1499ms e 1499ms f 2s |', slow, true, 6)).toEqual([]);
+      // 2 is lost on A: NACKed once A delivers 4 (at 6.9 s), not before.
+      const lost = nacksOf('900ms a 1499ms b 2999ms d 1499ms e 1499ms f 2s |', { a: slow.a, b: slow.b, d: slow.d, e: slow.e, f: slow.f }, true, 6);
+      expect(lost.length).toBeGreaterThan(0);
+      expect(lost[0][1]).toEqual([2]);
+      expect(lost[0][0]).toBeGreaterThanOrEqual(6900);
+      expect(lost[0][0]).toBeLessThanOrEqual(6900 + 150);
     });
   });
 
