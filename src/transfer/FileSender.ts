@@ -42,6 +42,8 @@ export interface FileSendContext {
   readonly tuning: TransferTuning;
   /** Bytes handed to each data channel by every file of the session (the retransmit stores add to it). */
   readonly handed: Map<DataChannelLike, number>;
+  /** What the session's retransmit stores know of the receiver (whether it repeats its NACKs). */
+  readonly peer: { repeats: boolean };
   /** Each data channel's own watermark (in time, see `LaneWatermarks`); default `tuning.high`. */
   readonly highOf?: (channel: DataChannelLike) => number;
   /** `backpressure`'s `frameCredit`: watermarks that may be below a frame. */
@@ -144,7 +146,7 @@ export class FileSender {
   ) {
     this.timers = new Timers(ctx.sc);
     this.startedAt = ctx.sc.now();
-    this.store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS, handed: ctx.handed });
+    this.store = new RetransmitStore({ minResendIntervalMs: MIN_RESEND_INTERVAL_MS, handed: ctx.handed, peer: ctx.peer });
   }
 
   get sentBytes(): number {
@@ -239,7 +241,8 @@ export class FileSender {
       mergeWith(this.retransmit$),
       operatorOf('route', route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) })),
       checkRouted(data),
-      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: s.maxMessageSize, maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
+      // The largest frame this file sends (a chunk and its header): with frameCredit, the opening credit.
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: Math.min(s.maxMessageSize, s.maxChunk + FRAME_HEADER_SIZE), maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
       // closed there skips the frame, and the channel's close event resends it (channelLost).

@@ -7,12 +7,13 @@
  * below the bytes handed to that channel up to and including the copy) and a resend interval,
  * max(`minResendIntervalMs`, 1.5 × RTT), has passed since it was seen leaving: the store looks at a
  * channel's queue whenever it hands it a frame, so on a busy channel that is within a frame of when it
- * left; a copy that left unseen counts from when it was handed over. A NACK within the interval is
- * remembered and `due()` returns it when its time comes (a receiver may NACK a copy in flight only once).
- * A NACK for a chunk not sent yet (read, waiting for a channel) or whose last copy is still queued here is
- * ignored: it cannot be about that copy, and answering it later only put duplicates on the link (on a slow
- * path every chunk not yet arrived was NACKed, and each came twice); a receiver asks again while the chunk
- * stays missing. An ack drops every chunk it covers, and any NACK remembered for them.
+ * left; a copy that left unseen counts from when it was handed over. A NACK that comes sooner (the copy still
+ * queued here, or in flight) is remembered and `due()` returns it when its time comes, for a receiver that NACKs
+ * a copy only once; until the receiver shows it repeats its NACKs (one comes for a chunk already remembered):
+ * then, for the session (`peer`), such NACKs are ignored and the remembered ones dropped, since it asks again
+ * and answering a NACK sent before the copy arrived only put duplicates on the link (on a slow path every
+ * chunk not yet arrived went twice). A NACK for a chunk not sent yet (read, waiting for a channel) is ignored.
+ * An ack drops every chunk it covers, and any NACK remembered for them.
  */
 import type { Chunk, DataChannelLike } from '../types';
 
@@ -35,6 +36,11 @@ export interface RetransmitStoreConfig {
    * channels, so what has left a channel counts their frames too); the stores add to it. Default: this store's own.
    */
   readonly handed?: Map<DataChannelLike, number>;
+  /**
+   * What the session knows of its receiver, shared by its stores like `handed`: `repeats` turns true at the first
+   * NACK for a chunk whose NACK is already remembered (the receiver repeats its NACKs). Default: this store's own.
+   */
+  readonly peer?: { repeats: boolean };
 }
 
 /** Where and when a chunk's last copy was handed to a channel. */
@@ -60,13 +66,15 @@ export class RetransmitStore {
   /** Chunks whose resend was returned but not yet handed to a channel. */
   readonly #resending = new Set<number>();
   /** Postponed NACKs, with the time their copy was seen leaving (or handed over, if it left unseen). */
-  readonly #postponed = new Map<number, number>();
+  readonly #postponed = new Map<number, number | undefined>();
+  readonly #peer: { repeats: boolean };
   /** How many times each stored chunk was returned for a NACK. */
   readonly #nacked = new Map<number, number>();
 
   constructor(config: RetransmitStoreConfig = {}) {
     this.#minIntervalMs = config.minResendIntervalMs ?? MIN_RESEND_INTERVAL_MS;
     this.#handed = config.handed ?? new Map();
+    this.#peer = config.peer ?? { repeats: false };
   }
 
   /** Chunks held. */
@@ -119,13 +127,14 @@ export class RetransmitStore {
   nack(indexes: Iterable<number>, now: number, rttMs: number): Chunk[] {
     const out: Chunk[] = [];
     for (const index of indexes) {
-      if (!this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
+      if (this.#postponed.has(index)) this.#repeats();
       const copy = this.#copies.get(index);
-      // Not sent yet (read, waiting for a channel), or its last copy still queued here: the NACK cannot be about
-      // that copy, and is ignored (a receiver asks again while the chunk stays missing).
-      if (!copy || !this.#left(index)) continue;
-      if (now - (copy.leftAt ?? copy.at) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
-      else this.#postponed.set(index, copy.leftAt ?? copy.at);
+      // Not sent yet (read, waiting for a channel): nothing of it was lost.
+      if (!copy || !this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
+      const left = this.#left(index);
+      if (left && now - (copy.leftAt ?? copy.at) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
+      // Too soon for that copy: remembered for a receiver that NACKs once; a repeating one asks again.
+      else if (!this.#peer.repeats) this.#postponed.set(index, left ? (copy.leftAt ?? copy.at) : undefined);
     }
     return out;
   }
@@ -133,8 +142,18 @@ export class RetransmitStore {
   /** Postponed NACKs due at `now`; call it every half interval while {@link postponed} is above 0. */
   due(now: number, rttMs: number): Chunk[] {
     const out: Chunk[] = [];
-    for (const [index, leftAt] of [...this.#postponed]) if (now - leftAt >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
+    for (const [index, leftAt] of [...this.#postponed]) {
+      if (leftAt === undefined) {
+        if (this.#left(index)) this.#postponed.set(index, now);
+      } else if (now - leftAt >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
+    }
     return out;
+  }
+
+  /** The receiver repeats its NACKs: what was remembered for it is dropped (it asks again while still missing). */
+  #repeats(): void {
+    this.#peer.repeats = true;
+    this.#postponed.clear();
   }
 
   /**

@@ -150,8 +150,12 @@ export class SenderSession {
    * None when the app set `high`: its byte watermark is kept as it is.
    */
   private readonly givenWatermarks: LaneWatermarks | undefined;
+  /** `givenWatermarks` for the given connections' channels; in-band lanes opened at a fixed count keep `high`. */
+  private readonly givenHighOf: ((channel: DataChannelLike) => number) | undefined;
   /** Bytes handed to each data channel by every file (what it has drained: this minus its `bufferedAmount`). */
   private readonly handed = new Map<DataChannelLike, number>();
+  /** What the retransmit stores know of the receiver: whether it repeats its NACKs. */
+  private readonly peer = { repeats: false };
   /** What had left the data channels in all, at data start and at each stats sample of the last DRAIN_WINDOW_MS. */
   private readonly drains: { at: number; out: number }[] = [];
   /** Small files read before their turn. */
@@ -180,7 +184,12 @@ export class SenderSession {
       const since = this.sc.now() - (this.drains[0]?.at ?? Infinity);
       return since > 0 ? (((this.handed.get(ch) ?? 0) - ch.bufferedAmount) * GIVEN_QUEUE_MS) / since : 0;
     };
-    if (s.high === undefined) this.givenWatermarks = new LaneWatermarks(tuning.high, () => perLane, { minQueueMs: GIVEN_QUEUE_MS, minBytes: 1, unmeasured });
+    if (s.high === undefined) {
+      const w = new LaneWatermarks(tuning.high, () => perLane, { minQueueMs: GIVEN_QUEUE_MS, minBytes: 1, unmeasured });
+      const given = new Set(this.data);
+      this.givenWatermarks = w;
+      this.givenHighOf = (ch) => (given.has(ch) ? w.highOf(ch) : tuning.high);
+    }
     whenAllClosed(this.data, s.releaseIds);
     for (const ch of this.data) ch.addEventListener('close', this.onChannelClose);
     const manifests = files.map((f, i): Manifest => {
@@ -543,7 +552,8 @@ export class SenderSession {
       data: this.data,
       tuning: this.tuning,
       handed: this.handed,
-      highOf: this.inbandLanes?.highOf ?? this.givenWatermarks?.highOf,
+      peer: this.peer,
+      highOf: this.inbandLanes?.highOf ?? this.givenHighOf,
       // Watermarks in time on a slow path are below a frame: credit for a whole frame keeps the channel fed.
       frameCredit: !this.inbandLanes?.highOf && !!this.givenWatermarks,
       reserved: this.inbandLanes?.reserved,
