@@ -126,7 +126,8 @@ export class RetransmitStore {
   /** NACKed `indexes` at `now`: the chunks to resend at once; the others are postponed (or unknown, or acked). */
   nack(indexes: Iterable<number>, now: number, rttMs: number): Chunk[] {
     const out: Chunk[] = [];
-    for (const index of indexes) {
+    // One message naming an index twice is one NACK, not a repeat.
+    for (const index of new Set(indexes)) {
       if (this.#postponed.has(index)) this.#repeats();
       const copy = this.#copies.get(index);
       // Not sent yet (read, waiting for a channel): nothing of it was lost.
