@@ -123,7 +123,7 @@ export class RetransmitStore {
     return this.#nacked.get(index) ?? 0;
   }
 
-  /** NACKed `indexes` at `now`: the chunks to resend at once; the others are postponed (or unknown, or acked). */
+  /** NACKed `indexes` at `now`: the chunks to resend at once; the others are remembered, or ignored (see above). */
   nack(indexes: Iterable<number>, now: number, rttMs: number): Chunk[] {
     const out: Chunk[] = [];
     // One message naming an index twice is one NACK, not a repeat.
@@ -131,7 +131,7 @@ export class RetransmitStore {
       if (this.#postponed.has(index)) this.#repeats();
       const copy = this.#copies.get(index);
       // Not sent yet (read, waiting for a channel): nothing of it was lost.
-      if (!copy || !this.#chunks.has(index) || this.#resending.has(index) || this.#postponed.has(index)) continue;
+      if (!copy || !this.#chunks.has(index) || this.#resending.has(index)) continue;
       const left = this.#left(index);
       if (left && now - (copy.leftAt ?? copy.at) >= this.#interval(rttMs)) out.push(this.#takeNacked(index));
       // Too soon for that copy: remembered for a receiver that NACKs once; a repeating one asks again.
@@ -210,14 +210,19 @@ export class RetransmitStore {
     if (!copy) return false;
     const { channel, mark } = copy;
     if (channel.readyState === 'closing' || channel.readyState === 'closed') return true;
-    return (this.#handed.get(channel) ?? 0) - channel.bufferedAmount >= mark;
+    return this.#out(channel) >= mark;
+  }
+
+  /** Bytes that have left `channel`'s queue: what was handed to it, less what it still buffers. */
+  #out(channel: DataChannelLike): number {
+    return (this.#handed.get(channel) ?? 0) - channel.bufferedAmount;
   }
 
   /** Marks the copies that have left `channel`'s queue by `now` as seen leaving then. */
   #observe(channel: DataChannelLike, now: number): void {
     const queued = this.#queued.get(channel);
     if (!queued?.length) return;
-    const out = (this.#handed.get(channel) ?? 0) - channel.bufferedAmount;
+    const out = this.#out(channel);
     let n = 0;
     while (n < queued.length && queued[n].mark <= out) queued[n++].leftAt ??= now;
     if (n) queued.splice(0, n);

@@ -63,13 +63,16 @@ export const TIMED_WINDOW_MIN_BYTES = 2 * 1024 * 1024;
 export const FRONTIER_STALL_MIN_MS = 4000;
 const OFFER_PACE_MS = 5;
 /**
- * A given connection's data channel queues at most this long of its share of the goodput (at least 64 KiB, at
- * most the tuning's `high`): above 32 Mbit/s per channel that is `high` itself, so only paths slower than the
- * profile get a shorter queue.
+ * A given connection's data channel queues at most this long of its share of the rate (at most the tuning's
+ * `high`, and a whole frame at least with `frameCredit`): above 32 Mbit/s per channel that is `high` itself, so
+ * only paths slower than the profile get a shorter queue.
  */
 export const GIVEN_QUEUE_MS = 250;
 /** Below this average goodput, bits/s, the chunk policy takes the window's average rather than the last sample's. */
 const SLOW_PATH_BPS = 1e6;
+
+/** The path's RTT: an application RTT includes time queued behind data, so its minimum is the closer estimate. */
+const pathRttOf = (st: TransferStats): number | undefined => (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current);
 
 /**
  * The bitrate the chunk policy follows: the last sample's, or on a slow path the window's average (one sample
@@ -182,7 +185,7 @@ export class SenderSession {
     // Until the first sample: what the channel drained so far, per GIVEN_QUEUE_MS since data started.
     const unmeasured = (ch: DataChannelLike) => {
       const since = this.sc.now() - (this.drains[0]?.at ?? Infinity);
-      return since > 0 ? (((this.handed.get(ch) ?? 0) - ch.bufferedAmount) * GIVEN_QUEUE_MS) / since : 0;
+      return since > 0 ? (this.drained(ch) * GIVEN_QUEUE_MS) / since : 0;
     };
     if (s.high === undefined) {
       const w = new LaneWatermarks(tuning.high, () => perLane, { minQueueMs: GIVEN_QUEUE_MS, minBytes: 1, unmeasured });
@@ -613,20 +616,24 @@ export class SenderSession {
     const before = this.windowBytes();
     this.goodputBps = st.throughput.average;
     this.peakBps = st.throughput.peak;
-    // The path's RTT, not the time a ping waited behind data (its minimum: see conditions$). The rate: what
-    // left the channels, known a sample after data starts (acks come a chunk at a time on a slow path, and not
-    // at all while the first chunk is lost), or the acknowledged goodput when that is higher.
-    const pathRtt = st.rtt.source === 'application' ? st.rtt.min : st.rtt.current;
+    // The rate: what left the channels, known a sample after data starts (acks come a chunk at a time on a slow
+    // path, and not at all while the first chunk is lost), or the acknowledged goodput when that is higher.
+    const pathRtt = pathRttOf(st);
     const rate = Math.max(this.drainRate(), st.throughput.average / 8);
     if (pathRtt !== undefined) this.givenWatermarks?.update(rate, pathRtt, this.inbandLanes?.lanes ?? this.tuning.lanes);
     if (this.windowBytes() > before) this.reading?.recheck();
+  }
+
+  /** Bytes that have left `ch`'s queue: what the files handed to it, less what it still buffers. */
+  private drained(ch: DataChannelLike): number {
+    return (this.handed.get(ch) ?? 0) - ch.bufferedAmount;
   }
 
   /** Bytes per second that left the data channels over the last {@link DRAIN_WINDOW_MS} (0 before data starts). */
   private drainRate(): number {
     if (!this.drains.length) return 0;
     let out = 0;
-    for (const ch of this.data) out += Math.max(0, (this.handed.get(ch) ?? 0) - ch.bufferedAmount);
+    for (const ch of this.data) out += Math.max(0, this.drained(ch));
     const now = this.sc.now();
     this.drains.push({ at: now, out });
     while (this.drains.length > 2 && now - this.drains[1].at >= DRAIN_WINDOW_MS) this.drains.shift();
@@ -635,11 +642,10 @@ export class SenderSession {
   }
 
   private conditions$(): Observable<number | NetworkConditions> {
-    // An application RTT includes time queued behind data: its minimum is the closer estimate of the path.
     return (
       this.s.conditions$ ??
       this.telemetry.stats$.pipe(
-        map((st) => ({ rttMs: (st.rtt.source === 'application' ? st.rtt.min : st.rtt.current) ?? 0, lossRate: st.lossRate ?? 0, bitrateBps: bitrateOf(st) })),
+        map((st) => ({ rttMs: pathRttOf(st) ?? 0, lossRate: st.lossRate ?? 0, bitrateBps: bitrateOf(st) })),
       )
     );
   }

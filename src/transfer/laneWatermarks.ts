@@ -24,10 +24,10 @@ export interface LaneWatermarkConfig {
   /** Never below this many bytes (a channel must hold the next frames while its lane's window opens). Default 64 KiB. */
   readonly minBytes?: number;
   /**
-   * A channel's watermark before the first measurement, bytes. Default: `minBytes` (the short queue, so the first
-   * control messages do not wait behind a full one; in-band lanes). The connections the app gave take twice what
-   * the channel has drained so far (a slow start: a fast path reaches `high` within a few refills, a slow one does
-   * not queue a minute of data before the first ack measures it).
+   * A channel's watermark before the first measurement, bytes, within `minBytes` and `high`. Default: `minBytes`
+   * (the short queue, so the first control messages do not wait behind a full one; in-band lanes). The connections
+   * the app gave take what the channel drained so far, per queue time since data started (a fast path reaches
+   * `high` at once, a slow one does not queue a minute of data before the first stats sample measures it).
    */
   readonly unmeasured?: (channel: DataChannelLike) => number;
 }
@@ -71,7 +71,11 @@ const resolve = (config: LaneWatermarkConfig) => ({
  * @throws InvalidConfigError for a bad option.
  */
 export function laneWatermark(input: LaneWatermarkInput, config: LaneWatermarkConfig = {}): number {
-  const c = resolve(config);
+  return watermarkOf(input, resolve(config));
+}
+
+/** {@link laneWatermark} with its options checked already (`LaneWatermarks.highOf` runs per routing decision). */
+function watermarkOf(input: LaneWatermarkInput, c: ReturnType<typeof resolve>): number {
   const { channelBytesPerSecond: rate, rttMs, highBytes } = input;
   if (!(Number.isFinite(rate) && rate >= 0 && Number.isFinite(rttMs) && rttMs >= 0)) return highBytes;
   const queueMs = Math.max(c.minQueueMs, c.queueRtts * rttMs);
@@ -99,9 +103,9 @@ export class LaneWatermarks {
   }
 
   /**
-   * A new measurement: goodput of all lanes together (bytes per second), the RTT (ms; 0 on a path too short to
-   * read, where `minQueueMs` sets the queue), the lanes in use. A goodput of 0 (nothing acknowledged in the
-   * window) or a value that is not finite leaves the last measurement.
+   * A new measurement: the rate of all lanes together (bytes per second), the RTT (ms; 0 on a path too short to
+   * read, where `minQueueMs` sets the queue), the lanes in use. A rate of 0 (nothing measured in the window) or a
+   * value that is not finite leaves the last measurement.
    */
   update(goodputBytesPerSecond: number, rttMs: number, lanes: number): void {
     if (!(Number.isFinite(goodputBytesPerSecond) && goodputBytesPerSecond > 0 && Number.isFinite(rttMs) && rttMs >= 0 && lanes >= 1)) return;
@@ -116,6 +120,6 @@ export class LaneWatermarks {
       return Math.round(Math.min(this.highBytes, Math.max(this.config.minBytes, Number.isFinite(start) ? start : 0)));
     }
     const channelBytesPerSecond = this.laneBytesPerSecond / Math.max(1, this.channelsOnLaneOf(channel));
-    return laneWatermark({ channelBytesPerSecond, rttMs: this.rttMs, highBytes: this.highBytes }, this.config);
+    return watermarkOf({ channelBytesPerSecond, rttMs: this.rttMs, highBytes: this.highBytes }, this.config);
   };
 }
