@@ -40,4 +40,11 @@ describe('sanitizeFileName', () => {
     expect(new TextEncoder().encode(out).length).toBeLessThanOrEqual(MAX_SAFE_NAME_BYTES);
     expect(out.endsWith('.gz')).toBe(true);
   });
+
+  it('the examples docs/protocol.md gives: 254 × a + .bin → 196 × a + .bin; 128 × é (256 bytes) → 100 × é', () => {
+    expect(sanitizeFileName('a'.repeat(254) + '.bin')).toBe('a'.repeat(196) + '.bin');
+    expect(sanitizeFileName('é'.repeat(128))).toBe('é'.repeat(100));
+    // An extension over 16 characters is not kept: the cut takes the first 200 bytes.
+    expect(sanitizeFileName('b'.repeat(190) + '.' + 'x'.repeat(20))).toBe('b'.repeat(190) + '.' + 'x'.repeat(9));
+  });
 });
