@@ -93,6 +93,8 @@ export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides:
   if (!known.test(profile)) throw invalid(where, 'profile', known.says, profile);
   const base = PROFILES[profile === 'auto' ? AUTO_START : profile];
   const t = { ...base, ...overrides };
+  // A `maxChunk` of the app's below the profile's `minChunk` brings `minChunk` down with it ("chunks at most this").
+  if (overrides.minChunk === undefined && overrides.maxChunk !== undefined && overrides.maxChunk < t.minChunk) Object.assign(t, { minChunk: overrides.maxChunk });
   // A profile's lane count is an upper bound: fewer channels than lanes means fewer lanes.
   if (overrides.lanes === undefined) Object.assign(t, { lanes: Math.min(t.lanes, Math.max(1, t.channels)) });
   // Unreliable channels lose a whole message per lost packet: keep messages small.

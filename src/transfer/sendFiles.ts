@@ -150,7 +150,7 @@ export function sendSession(
     switchMap(({ profile: picked, rttMs }) => {
       // `auto` lets the chunk size roam the whole range the link allows; the adaptive policy picks within it.
       const roam: Partial<TransferTuning> = {
-        minChunk: MIN_CHUNK_SIZE,
+        minChunk: Math.min(MIN_CHUNK_SIZE, overrides.maxChunk ?? MIN_CHUNK_SIZE),
         ...(overrides.reliability === 'unreliable' ? {} : { maxChunk: CHROME_MAX_MESSAGE_SIZE }),
         ...autoLanes(picked, lanes.length, overrides, isBrowserPage()),
         ...overrides,

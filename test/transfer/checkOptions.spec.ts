@@ -137,7 +137,8 @@ describe('sendFile / sendFiles: the other tuning and lane options (an outside ch
       [{ high: 100_000 }, 'sendFile: high must be > low (262144 from the profile), got 100000', { field: 'high', value: 100_000, low: 262_144 }],
       [{ low: 2_000_000 }, 'sendFile: low must be < high (1048576 from the profile), got 2000000', { field: 'low', value: 2_000_000, high: 1_048_576 }],
       [{ low: 300_000, high: 200_000 }, 'sendFile: low must be < high (200000), got 300000', { field: 'low', value: 300_000, high: 200_000 }],
-      [{ maxChunk: 16_384 }, 'sendFile: maxChunk must be >= minChunk (65536 from the profile), got 16384', { field: 'maxChunk', value: 16_384, minChunk: 65_536 }],
+      [{ maxChunk: 16_384, minChunk: 32_768 }, 'sendFile: maxChunk must be >= minChunk (32768), got 16384', { field: 'maxChunk', value: 16_384, minChunk: 32_768 }],
+      [{ profile: 'internet', minChunk: 200_000 }, 'sendFile: minChunk must be <= maxChunk (131072 from the profile), got 200000', { field: 'minChunk', value: 200_000, maxChunk: 131_072 }],
       [{ window: 1000 }, 'sendFile: window must be >= 2 × maxChunk (2 × 262144 from the profile), got 1000', { field: 'window', value: 1000, maxChunk: 262_144 }],
       [{ profile: 'internet', maxChunk: 5_000_000 }, 'sendFile: maxChunk must be at most half of window (8388608 from the profile), got 5000000', { field: 'maxChunk', value: 5_000_000, window: 8_388_608 }],
     ];

@@ -60,6 +60,14 @@ describe('profiles', () => {
     expect(autoLanes(profile, offered, overrides, true)).toEqual(expected);
   });
 
+  it("a maxChunk of the app's below the profile's minChunk brings minChunk down with it (an outside check: 16 KiB was refused)", () => {
+    expect(resolveTuning('lan', { maxChunk: 16_384 })).toMatchObject({ minChunk: 16_384, maxChunk: 16_384 });
+    expect(resolveTuning('internet', { maxChunk: 20_000 })).toMatchObject({ minChunk: 20_000, maxChunk: 20_000 });
+    // Above the profile's minChunk, or with a minChunk of its own, nothing moves.
+    expect(resolveTuning('lan', { maxChunk: 100_000 })).toMatchObject({ minChunk: 65_536, maxChunk: 100_000 });
+    expect(() => resolveTuning('lan', { maxChunk: 16_384, minChunk: 32_768 })).toThrow(InvalidConfigError);
+  });
+
   it('rejects values that break real stacks with InvalidConfigError', () => {
     const bad = [
       { high: 16 * 1024 * 1024, low: 4 * 1024 * 1024 }, // the seed's watermarks
