@@ -79,7 +79,7 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
     const lanes = 1;
     const window = 4 * MiB;
     const cutAt = 6 * MiB;
-    const r = await session({ lanes, files, window, cutAt, transferId: 0x5eed, timeoutMs: 25_000, interruptionGraceMs: 10_000, handOverFirst }, 40_000);
+    const r = await session({ lanes, files, window, cutAt, transferId: 0x5eed, timeoutMs: 45_000, interruptionGraceMs: 10_000, handOverFirst }, 60_000);
     const { sender, receiver } = r;
     const diagnosis = JSON.stringify({ timeline: r.timeline, stepErrors: r.stepErrors, sender: { ...sender, sends: undefined }, receiver: { ...receiver, held: undefined } }, null, 1);
 
@@ -134,5 +134,5 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
         `Both reconnects asked ${at('receiver reconnect')} / ${at('sender reconnect')} ms, handed over ${at('sender handed over')} ms (cut at ${at('cut')} ms); ` +
         `session ${(sender.ms / 1000).toFixed(2)} s (connections set up in ${r.connectMs.toFixed(0)} ms); send() errors: ${sender.sendErrors.length}`,
     );
-  }, 50_000);
+  }, 75_000);
 });
