@@ -4,7 +4,7 @@
  * `sendFiles` validates the options, builds the settings and runs one of these per subscription; each
  * method is one step of the protocol (docs/protocol.md).
  */
-import { forkJoin, map, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { forkJoin, map, type Observable, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { asTallowError, ChannelClosedError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
 import type { NetworkConditions } from '../operators/chooseChunkSize';
 import { CONTROL_VERSION, frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
@@ -25,6 +25,8 @@ import { LaneWatermarks } from './laneWatermarks';
 import { LAN_PROBE_MS, startRttMs } from './startRttMs';
 import { readRttMs } from './readRttMs';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
+import { allowListeners } from './allowListeners';
+import { connectionGone } from './connectionGone';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery, Timers } from './watchdog';
@@ -226,6 +228,8 @@ export class SenderSession {
 
   /** Opens the control channel, offers, and starts the ping and the idle watchdog. */
   start(): void {
+    this.watchConnection();
+    if (this.phase === 'ended') return;
     this.connectControl(1);
     this.subs.push(repeatEvery(this.sc, 1000, () => this.phase !== 'ended' && (this.ping(), true)));
     // Idleness is no acknowledged progress once data flows: pongs, NACKs and duplicate acks do not count.
@@ -239,6 +243,27 @@ export class SenderSession {
         onIdle: () => this.fail(new IdleTimeoutError(timeoutMs, { side: 'sender', measured: 'acknowledged bytes', progress: this.confirmed(), total: this.totalTaken() }), true),
       }),
     );
+  }
+
+  /**
+   * The given connection failed or closed before the receiver answered the offer. Its control channel may
+   * never open or close then (Chromium leaves a channel of a failed connection `connecting`), and the sender
+   * would wait out every replacement and `acceptTimeoutMs`, about 140 s: it fails at once with a
+   * `ChannelClosedError`, as the receiver does. After the answer, the data channels' closes and the idle
+   * watchdog tell.
+   */
+  private watchConnection(): void {
+    const pc = this.lanes[0];
+    const onState = () => {
+      if (!connectionGone(pc) || this.phase !== 'offered') return;
+      const state = pc.connectionState;
+      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the receiver answered the offer`, { connectionState: state, phase: 'offered' }), false);
+    };
+    // One listener per session on the connection: many sessions at once on one connection are allowed.
+    allowListeners([pc], 256);
+    pc.addEventListener('connectionstatechange', onState);
+    this.subs.push(new Subscription(() => pc.removeEventListener('connectionstatechange', onState)));
+    onState();
   }
 
   /** Unsubscribed: tells the receiver, then closes once it has. */

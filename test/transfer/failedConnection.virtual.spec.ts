@@ -1,0 +1,62 @@
+/**
+ * A given connection that fails (ICE) before the receiver answered the offer. Chromium leaves a data channel of a
+ * failed connection `connecting`, so the sender saw no close: it waited out its five control channels (5 s
+ * each) and `acceptTimeoutMs`, about 140 s, before an `IdleTimeoutError` (an outside check's two pages sat 120 s
+ * with nothing on either side). The receiver already failed at once on its side. Now the sender watches the
+ * connection's state until the answer, in virtual time here: the connection reads `failed` while its channels
+ * stay `connecting` (`openDelayMs` past the test's end).
+ */
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { ChannelClosedError, sendFile } from '../../src/index';
+import { createVirtualLink, type VirtualPeer } from '../../src/testing';
+import { pattern } from '../helpers/marbles';
+
+/** `peer`, with a `connectionState` the test sets, announced to its `connectionstatechange` listeners. */
+function withState(peer: VirtualPeer): { pc: VirtualPeer; set: (state: string) => void } {
+  let state: string | undefined;
+  const listeners = new Set<() => void>();
+  const pc = new Proxy(peer, {
+    get(target, key) {
+      if (key === 'connectionState') return state ?? target.connectionState;
+      if (key === 'addEventListener') return (type: string, l: () => void) => (type === 'connectionstatechange' ? listeners.add(l) : target.addEventListener(type, l));
+      if (key === 'removeEventListener') return (type: string, l: () => void) => (type === 'connectionstatechange' ? listeners.delete(l) : target.removeEventListener(type, l));
+      const v = Reflect.get(target, key, target);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { pc, set: (s) => ((state = s), listeners.forEach((l) => l())) };
+}
+
+describe('the given connection fails before the receiver answered the offer (virtual time)', () => {
+  it.each(['failed', 'closed'])('connectionState "%s" at 2 s: the sender fails then with ChannelClosedError, not after about 140 s', (state) => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    let error: unknown;
+    let at = -1;
+    ts.run(() => {
+      const link = createVirtualLink({ scheduler: ts, delayMs: 5, openDelayMs: 600_000 });
+      const { pc, set } = withState(link.a);
+      sendFile(pc, pattern(100_000, 1), { scheduler: ts }).subscribe({ error: (e) => ((error = e), (at = ts.now())) });
+      ts.schedule(() => set(state), 2000);
+      ts.schedule(() => link.close(), 700_000);
+    });
+    expect(error).toBeInstanceOf(ChannelClosedError);
+    expect((error as Error).message).toBe(`the connection ${state} before the receiver answered the offer`);
+    expect(at).toBe(2000);
+  });
+
+  it('a connection that reads "failed" when the send starts fails it at once', () => {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    let error: unknown;
+    let at = -1;
+    ts.run(() => {
+      const link = createVirtualLink({ scheduler: ts, delayMs: 5, openDelayMs: 600_000 });
+      const { pc, set } = withState(link.a);
+      set('failed');
+      sendFile(pc, pattern(1000, 1), { scheduler: ts, profile: 'lan' }).subscribe({ error: (e) => ((error = e), (at = ts.now())) });
+      ts.schedule(() => link.close(), 700_000);
+    });
+    expect((error as Error).message).toBe('the connection failed before the receiver answered the offer');
+    expect(at).toBe(0);
+  });
+});
