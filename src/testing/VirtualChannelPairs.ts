@@ -101,8 +101,8 @@ export class VirtualChannelPairs {
   readonly #live = new Set<Pair>();
   // Pairs with both ends created so far.
   #created = 0;
-  // The next in-band stream id to try.
-  #nextId = 0;
+  // The next in-band stream id to try, per endpoint: even at `a`, odd at `b`.
+  readonly #nextId: Record<VirtualSide, number> = { a: 0, b: 1 };
   // Stream ids of the channels not yet closed, per endpoint.
   readonly #inUse: Record<VirtualSide, Set<number>> = { a: new Set(), b: new Set() };
   // Negotiated halves waiting for the far endpoint to create their id, by endpoint and id.
@@ -307,17 +307,22 @@ export class VirtualChannelPairs {
     return control;
   }
 
-  /** The lowest in-band id from `nextId` on that no channel at either endpoint uses. */
-  #allocateId(): number {
-    while (this.#inUse.a.has(this.#nextId) || this.#inUse.b.has(this.#nextId)) this.#nextId++;
-    return this.#nextId++;
+  /**
+   * The lowest in-band id of `from`'s parity (even at `a`, odd at `b`, as the DTLS client and server pick them in
+   * real stacks) from its next one on that no channel at either endpoint uses.
+   */
+  #allocateId(from: VirtualSide): number {
+    let id = this.#nextId[from];
+    while (this.#inUse.a.has(id) || this.#inUse.b.has(id)) id += 2;
+    this.#nextId[from] = id + 2;
+    return id;
   }
 
   /** Creates one in-band pair (not yet scheduled to open). */
   #createPair(from: VirtualSide, label: string, init: VirtualChannelInit = {}): Pair {
     if (this.#closed) throw domException('The virtual link is closed', 'InvalidStateError');
     const options = checkInit(init);
-    const id = this.#allocateId();
+    const id = this.#allocateId(from);
     const pipes = this.#pipes;
     // The closures read `pair`, declared below, only once the channels are used.
     const local = this.#createEnd(label, id, options, false, () => pair, () => [pipes[from], pair.forward]);

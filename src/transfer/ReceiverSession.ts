@@ -77,6 +77,16 @@ import { connectionGone } from './connectionGone';
 /** Node warns of a listener leak past this many sessions at once on one connection (each watches its state). */
 const SESSIONS_PER_CONNECTION_WITHOUT_WARNING = 256;
 
+/**
+ * What creating the offer's data channels threw, as the sender is told: ids in use on this connection (a stack's
+ * `OperationError`: the sender's `idBase` collides with channels of this side) is the offer's fault, a
+ * `ProtocolError`; anything else as it is.
+ */
+const channelsRefused = (err: unknown, m: { readonly idBase: number; readonly channels: number }): unknown =>
+  (err as { name?: unknown })?.name === 'OperationError'
+    ? new ProtocolError(`the offer's data-channel ids ${m.idBase}..${m.idBase + m.channels - 1} cannot be used on this connection: ${(err as Error).message}`, { idBase: m.idBase, channels: m.channels })
+    : err;
+
 /** Longest wait for the targets' `abort` before a failed session errors, ms (an abort that never settles). */
 export const TARGET_ABORT_WAIT_MS = 10_000;
 
@@ -441,7 +451,9 @@ export class ReceiverSession {
     } catch (err) {
       // The connection closed as the answer came (createDataChannel on a closed connection throws): a lost
       // connection, which `reconnect` survives, not a defect (it failed with ERR_INTERNAL).
-      return this.fail(this.lanes.some(connectionGone) ? new ChannelClosedError('the connection closed as the offer was accepted', { cause: String(err) }) : err, false);
+      if (connectionGone(this.lanes[0])) return this.fail(new ChannelClosedError('the connection closed as the offer was accepted', { cause: String(err) }), false);
+      // The control channel lives: the sender is told (it waited for an answer until acceptTimeoutMs).
+      return this.fail(channelsRefused(err, this.settings!), true);
     }
     const taken = new Set(this.taken.map((m) => m.index));
     for (const f of offer.files) if (!taken.has(f.index)) this.send({ t: 'skip', id: offer.id, i: f.index });
@@ -507,7 +519,8 @@ export class ReceiverSession {
     const files = () => ({ completed: this.results.length, total: this.taken.length, active: [...this.active].map((f) => ({ manifest: f.manifest, bytes: f.bytes })) });
     this.telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total, scheduler: sc, statsInterval: o.sampleIntervalMs, progressInterval: o.progressIntervalMs, pc: this.lanes[0], files });
     this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
-    this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase);
+    // A lane (not the control channel's connection) already closed or failed: the session goes on over the others.
+    this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase, (pc) => pc !== this.lanes[0] && connectionGone(pc));
     this.reportedLanes = m.lanes;
     this.telemetry.setChannels(this.data);
     this.subs.push(this.frames$().subscribe({ next: ([msg, ch]) => this.guard(() => this.route(msg, ch)), error: (err) => this.fail(err, true) }));

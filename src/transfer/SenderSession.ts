@@ -4,7 +4,7 @@
  * `sendFiles` validates the options, builds the settings and runs one of these per subscription; each
  * method is one step of the protocol (docs/protocol.md).
  */
-import { forkJoin, map, type Observable, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
+import { catchError, forkJoin, map, of, throwError, type Observable, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { asTallowError, ChannelClosedError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
 import type { NetworkConditions } from '../operators/chooseChunkSize';
 import { CONTROL_VERSION, frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
@@ -508,13 +508,26 @@ export class SenderSession {
     this.attachLanes(inband);
     this.subs.push(
       // The start lanes join before data starts (SenderLanes.ready$): signalling sent later waits behind data.
-      forkJoin([...this.data.map((ch) => whenOpen(ch, 15_000, this.sc)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
+      forkJoin([...this.data.map((ch, i) => this.opened$(ch, i)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
         error: (err) => this.fail(err, true),
         complete: () => {
           this.drains.push({ at: this.sc.now(), out: 0 });
           this.startNext();
         },
       }),
+    );
+  }
+
+  /**
+   * Data channel `i` opens. One on a lane (a given connection other than the control channel's) whose connection
+   * closed or failed before it opened is a lane lost, not a failed transfer, while another data channel lives:
+   * the session goes on over the others (`lane-lost`), as it does when a lane goes mid-session; the receiver
+   * does not create that lane's channels.
+   */
+  private opened$(ch: DataChannelLike, i: number): Observable<unknown> {
+    const pc = this.lanes[i % this.tuning.lanes];
+    return whenOpen(ch, 15_000, this.sc).pipe(
+      catchError((err: unknown) => (pc !== this.lanes[0] && connectionGone(pc) && !this.data.every(isGone) ? of(undefined) : throwError(() => err))),
     );
   }
 

@@ -177,13 +177,14 @@ export function incomingControlChannels(pc: PeerConnectionLike): Observable<Data
   });
 }
 
-/** Creates the data channels, spread over the lanes. */
+/** Creates the data channels, spread over the lanes; none on a lane that `skip` names (channel `i` keeps its id and label). */
 export function createDataChannels(
   lanes: readonly PeerConnectionLike[],
   count: number,
   laneCount: number,
   reliability: Reliability,
   idBase: number,
+  skip: (pc: PeerConnectionLike) => boolean = () => false,
 ): DataChannelLike[] {
   if (laneCount > lanes.length) throw new InvalidConfigError(`transfer needs ${laneCount} lanes but ${lanes.length} connections were given`, { laneCount, given: lanes.length });
   if (!Number.isInteger(idBase) || idBase < 0 || idBase + count - 1 > MAX_CHANNEL_ID) {
@@ -194,7 +195,9 @@ export function createDataChannels(
     const init = reliability === 'unreliable'
       ? { negotiated: true, id: idBase + i, ordered: false, maxRetransmits: 0 }
       : { negotiated: true, id: idBase + i, ordered: false };
-    const ch = lanes[i % laneCount].createDataChannel(`tallow-${i}`, init);
+    const pc = lanes[i % laneCount];
+    if (skip(pc)) continue;
+    const ch = pc.createDataChannel(`tallow-${i}`, init);
     ch.binaryType = 'arraybuffer';
     out.push(ch);
   }
