@@ -30,7 +30,9 @@ function run(perSide: number, config: VirtualLinkConfig = {}, reliability: 'reli
       expected.set(name, sha256Hex(bytes));
       receiveFiles(to, { scheduler: ts }).subscribe({
         next: (e) => {
-          if (e.type === 'file-completed') (expected.get(e.manifest.name) === e.sha256 ? completed++ : wrong++);
+          if (e.type !== 'file-completed') return;
+          if (expected.get(e.manifest.name) === e.sha256) completed++;
+          else wrong++;
         },
         error: (e: { code: string }) => errors.push(`receiver ${e.code}`),
       });
