@@ -64,6 +64,12 @@ export interface BackpressureConfig {
   readonly maxBytesPerTask?: number;
   /** Schedules the poll and the next task. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Every channel the router may hand frames to. A channel that closes holding frames passes them to the open
+   * one with the least buffered: among these, even one that no frame of this subscription has named yet.
+   * Default: only the channels that frames of this subscription named (with none of them open, the stream fails).
+   */
+  readonly channels?: readonly DataChannelLike[];
 }
 
 const resolve = (config: BackpressureConfig) => {
@@ -96,6 +102,9 @@ const resolve = (config: BackpressureConfig) => {
   if (config.frameCredit !== undefined && typeof config.frameCredit !== 'boolean') {
     throw new InvalidConfigError(`backpressure: frameCredit must be a boolean, got ${String(config.frameCredit)}`, details);
   }
+  if (config.channels !== undefined && !Array.isArray(config.channels)) {
+    throw new InvalidConfigError(`backpressure: channels must be an array of data channels, got ${String(config.channels)}`, details);
+  }
   if (!(maxBytesPerTask > 0)) {
     throw new InvalidConfigError(`backpressure: maxBytesPerTask must be > 0 (Infinity for no limit), got ${maxBytesPerTask}`, details);
   }
@@ -111,8 +120,9 @@ const resolve = (config: BackpressureConfig) => {
  * sends synchronously). Otherwise it is queued and the channel is paused until
  * its `bufferedamountlow` event, or until the poll sees `bufferedAmount <= low`;
  * then the queue flushes, in order, while `bufferedAmount <= high`. A channel
- * that closes while holding frames fails the stream with `ChannelClosedError`:
- * data is never dropped. The stream completes once the source has completed and
+ * that closes while holding frames passes them to the open channel with the least buffered (of those frames
+ * named, and of `channels`), or, with none open, fails the stream with `ChannelClosedError`: data is never
+ * dropped. The stream completes once the source has completed and
  * every queue is empty.
  *
  * With `demand`, after every change the credit is topped up to
@@ -160,6 +170,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
     frameCredit: !!config.highOf && config.frameCredit === true,
     demand: config.demand,
     scheduler: config.scheduler ?? asyncScheduler,
+    channels: config.channels ?? [],
   };
   return (source) =>
     new Observable<Routed>((subscriber) => {

@@ -33,6 +33,8 @@ export interface BackpressureSettings {
   readonly demand: Demand | undefined;
   /** Schedules the poll and the next task. */
   readonly scheduler: SchedulerLike;
+  /** Channels a closed channel's held frames may move to besides those frames named. */
+  readonly channels: readonly DataChannelLike[];
 }
 
 /** One channel's queue and listeners. */
@@ -235,11 +237,16 @@ export class BackpressureRun {
    * lost while another channel lives; with none open, that is a `ChannelClosedError`.
    */
   private reroute(st: ChannelState): void {
-    let best: ChannelState | undefined;
-    for (const other of this.states.values()) {
-      if (other !== st && isOpen(other.channel) && (!best || other.channel.bufferedAmount < best.channel.bufferedAmount)) best = other;
+    let best: DataChannelLike | undefined;
+    for (const ch of [...this.states.keys(), ...this.s.channels]) {
+      if (ch !== st.channel && isOpen(ch) && (!best || ch.bufferedAmount < best.bufferedAmount)) best = ch;
     }
     if (!best) return this.subscriber.error(closedError(st));
+    return this.moveHeld(st, this.stateOf(best));
+  }
+
+  /** Moves `st`'s held frames to `best`'s queue, oldest first, and flushes it. */
+  private moveHeld(st: ChannelState, best: ChannelState): void {
     while (pending(st)) {
       const item = shift(st);
       best.queue.push({ channel: best.channel, frame: item.frame });

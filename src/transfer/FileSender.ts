@@ -80,7 +80,7 @@ export interface FileSendContext {
   /** Data starts (after the prefix check, or its restart), at byte `from`. */
   onStarted(file: FileSender, from: number): void;
   onAcked(bytes: number): void;
-  onDoneSent(file: FileSender): void;
+  onDoneSent(file: FileSender, sha256: string): void;
   onCompleted(file: FileSender, sha256: string): void;
   fail(err: unknown, notifyPeer: boolean): void;
 }
@@ -242,7 +242,7 @@ export class FileSender {
       operatorOf('route', route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) })),
       checkRouted(data),
       // The largest frame this file sends (a chunk and its header): with frameCredit, the opening credit.
-      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: Math.min(s.maxMessageSize, s.maxChunk + FRAME_HEADER_SIZE), maxBytesPerTask: s.sendBytesPerTask, scheduler: sc }),
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: Math.min(s.maxMessageSize, s.maxChunk + FRAME_HEADER_SIZE), maxBytesPerTask: s.sendBytesPerTask, scheduler: sc, channels: data }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
       // closed there skips the frame, and the channel's close event resends it (channelLost).
@@ -307,7 +307,7 @@ export class FileSender {
   private sendDone(): void {
     const { session, index, size } = this.manifest;
     this.doneSent = this.ctx.send({ t: 'done', id: session, i: index, chunks: this.chunkCount, bytes: size, sha256: this.sha256! });
-    this.ctx.onDoneSent(this);
+    this.ctx.onDoneSent(this, this.sha256!);
   }
 
   /** A frame went to a channel. Progress counts first transmissions only; retransmitted bytes apart. */

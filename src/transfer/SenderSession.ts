@@ -47,6 +47,8 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
   /** Who decides the count: `fixed` (open `inbandLanes`) or `controller` (`auto`: up to `inbandLanes`). */
   readonly laneRule?: LaneRule;
   readonly laneController?: LaneControllerConfig;
+  /** Each file's digest once its `done` is out (a later run of the session with `reconnect` needs them). */
+  readonly onDigest?: (index: number, sha256: string) => void;
 }
 
 /** The offer's entries are sent while the control channel holds less than this, bytes; then every OFFER_PACE_MS. */
@@ -610,7 +612,7 @@ export class SenderSession {
       onProgress: () => this.reportProgress(),
       onStarted: (file, from) => this.subscriber.next({ type: 'file-started', manifest: file.manifest, from }),
       onAcked: (bytes) => this.onAcked(bytes),
-      onDoneSent: (file) => this.onDoneSent(file),
+      onDoneSent: (file, sha256) => this.onDoneSent(file, sha256),
       onCompleted: (file, sha256) => this.onFileCompleted(file, sha256),
       fail: (err, notify) => this.fail(err, notify),
     };
@@ -708,7 +710,8 @@ export class SenderSession {
     this.reading?.recheck();
   }
 
-  private onDoneSent(file: FileSender): void {
+  private onDoneSent(file: FileSender, sha256: string): void {
+    this.s.onDigest?.(file.manifest.index, sha256);
     if (this.reading === file) this.reading = undefined;
     this.startNext();
   }

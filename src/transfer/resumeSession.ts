@@ -10,6 +10,7 @@ import { asyncScheduler, defer, NEVER, Observable, race, take, throwError, timer
 import { asTallowError, ChannelClosedError, ConnectionLostError, InvalidConfigError } from '../errors';
 import type { PeerConnectionLike } from '../types';
 import type { FileResult, SessionEvent } from './SessionEvent';
+import type { Manifest } from '../protocol/control';
 import { settle } from './settle';
 
 /** One connection or several (lanes), in the same order on both sides. */
@@ -42,6 +43,8 @@ interface Carried {
   doneBytes: number;
   /** Indexes of the files the first run that started took (the receiver's choice), and their total size. */
   taken?: ReadonlySet<number>;
+  /** Those files' manifests, by index. */
+  takenFiles?: ReadonlyMap<number, Manifest>;
   /** Whether a run showed the offer (the receiver's `offer` event): later runs' offers are the same session's. */
   offered?: boolean;
   total: number;
@@ -56,7 +59,12 @@ interface Carried {
 export function resumeSession(
   first: Connections,
   run: (connections: Connections, attempt: number, carried: Pick<Carried, 'done' | 'taken'>) => Observable<SessionEvent>,
-  o: ReconnectOptions & { readonly scheduler?: SchedulerLike; readonly side: 'sender' | 'receiver' },
+  o: ReconnectOptions & {
+    readonly scheduler?: SchedulerLike;
+    readonly side: 'sender' | 'receiver';
+    /** Sender: the digest of file `index` if its `done` went out in an earlier run. */
+    readonly arrived?: (index: number) => string | undefined;
+  },
 ): Observable<SessionEvent> {
   if (!o.reconnect) return defer(() => run(first, 0, { done: new Map() }));
   const graceMs = o.interruptionGraceMs ?? 60_000;
@@ -73,8 +81,8 @@ export function resumeSession(
     let generation = 0;
     const lostAfter = (cause: unknown, n: number, unanswered = false) => new ConnectionLostError(graceMs, { side: o.side, attempts: n + 1, ...(unanswered ? { unanswered } : {}) }, cause);
     const attempt = (connections: Connections, n: number) => {
-      const doneBefore = carried.doneBytes;
-      const countBefore = carried.done.size;
+      let doneBefore = carried.doneBytes;
+      let countBefore = carried.done.size;
       let started = n === 0;
       const g = ++generation;
       const sub = run(connections, n, carried).subscribe({
@@ -83,6 +91,11 @@ export function resumeSession(
             started = true;
             deadline = undefined;
             watchdog?.unsubscribe();
+            // Files confirmed now count as done before this run, as those complete already do.
+            for (const done of arrivedBefore(e.files, carried, o.arrived, sc)) {
+              subscriber.next(carry(done, carried, doneBefore, countBefore, sc)!);
+              [doneBefore, countBefore] = [carried.doneBytes, carried.done.size];
+            }
           }
           const out = carry(e, carried, doneBefore, countBefore, sc);
           if (out) subscriber.next(out);
@@ -133,6 +146,22 @@ export function resumeSession(
   });
 }
 
+/**
+ * A later run's receiver skips every file it completed: the sender's files of the first run that are neither
+ * complete nor taken again arrived, their `complete` lost with the connection. Each is confirmed with the digest
+ * the sender sent in its `done` (`arrived`; a file without one is left out: no `done` of it went out).
+ */
+function arrivedBefore(files: readonly Manifest[], c: Carried, arrived: ((index: number) => string | undefined) | undefined, sc: SchedulerLike): SessionEvent[] {
+  if (!arrived || !c.takenFiles) return [];
+  const again = new Set(files.map((m) => m.index));
+  const out: SessionEvent[] = [];
+  for (const [i, manifest] of c.takenFiles) {
+    const sha256 = again.has(i) || c.done.has(i) ? undefined : arrived(i);
+    if (sha256 !== undefined) out.push({ type: 'file-completed', manifest, sha256, bytes: manifest.size, seconds: (sc.now() - c.startedAt) / 1000 });
+  }
+  return out;
+}
+
 /** After new connections failed before the session started on them, `reconnect` is asked again this much later, ms. */
 export const RETRY_RECONNECT_MS = 1000;
 
@@ -154,6 +183,7 @@ function carry(e: SessionEvent, c: Carried, doneBefore: number, countBefore: num
       // A run that ended before the receiver's answer reached the sender started nothing: the first that starts counts.
       if (c.taken !== undefined) return undefined;
       c.taken = new Set(e.files.map((m) => m.index));
+      c.takenFiles = new Map(e.files.map((m) => [m.index, m]));
       c.total = e.bytes;
       c.startedAt = sc.now();
       return e;

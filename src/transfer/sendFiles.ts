@@ -114,8 +114,12 @@ export function resumableSend(connection: PeerConnectionLike | readonly PeerConn
     // The in-band lanes outlive each run of the session (reused by the next) and close with the whole send.
     const pool = new SenderLanePool({ ...options, scheduler: options.scheduler ?? asyncScheduler, staggerMs: options.laneStaggerMs ?? LANE_STAGGER_MS });
     // `reconnect`'s connections are checked in each run: a closed one is another loss, within the grace.
-    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId }, pool, where));
-    return resumeSession(connection, run, { ...options, side: 'sender' }).pipe(finalize(() => pool.close()));
+    // The digest of each file whose `done` went out: a later run whose receiver skips a file it completed (its
+    // `complete` lost with the connection) confirms it with this digest.
+    const digests = new Map<number, string>();
+    const onDigest = (i: number, sha256: string) => void digests.set(i, sha256);
+    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId, onDigest } as SendOptions, pool, where));
+    return resumeSession(connection, run, { ...options, side: 'sender', arrived: (i) => digests.get(i) }).pipe(finalize(() => pool.close()));
   });
 }
 

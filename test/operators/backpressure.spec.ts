@@ -336,6 +336,35 @@ describe('backpressure', () => {
       });
     });
 
+    it('channels: the frames held for a closed channel move to an open one that no frame named yet, in order', () => {
+      // Every frame of this subscription went to c1 (another file's router took c2): c1 closes with d and e held.
+      // Without `channels` that failed the stream although c2 was open (an outside check: a lane closed 11 ms
+      // after a resumed run started, and the sender took it for a lost connection).
+      const c1 = new FakeChannel('c1');
+      const c2 = new FakeChannel('c2');
+      testScheduler().run(({ cold, expectObservable }) => {
+        const on1 = routedOn(c1);
+        const source = cold('(abcde)', { a: on1.a, b: on1.b, c: on1.c, d: on1.d, e: on1.e });
+        cold('------x').subscribe(() => c1.close());
+        expectObservable(source.pipe(backpressure({ ...SMALL, channels: [c1, c2] }), send(SMALL.high), label)).toBe('(abc)-(de)', {
+          a: 'c1:a',
+          b: 'c1:b',
+          c: 'c1:c',
+          d: 'c2:d',
+          e: 'c2:e',
+        });
+      });
+      // The same without `channels`: the stream fails.
+      const c3 = new FakeChannel('c3');
+      let error: unknown;
+      testScheduler().run(({ cold }) => {
+        const on3 = routedOn(c3);
+        cold('(abcde)', { a: on3.a, b: on3.b, c: on3.c, d: on3.d, e: on3.e }).pipe(backpressure(SMALL), send(SMALL.high)).subscribe({ error: (e) => (error = e) });
+        cold('------x').subscribe(() => c3.close());
+      });
+      expect(error).toBeInstanceOf(ChannelClosedError);
+    });
+
     it('a channel that closes with nothing held is not an error', () => {
       const c1 = new FakeChannel('c1');
       const c2 = new FakeChannel('c2');
@@ -668,6 +697,11 @@ describe('backpressure', () => {
       sub.unsubscribe();
       expect(m.pending()).toBe(0);
       expect(ch.sent).toHaveLength(1);
+    });
+
+    it('rejects channels that are not an array', () => {
+      expect(() => backpressure({ channels: new FakeChannel('x') as never })).toThrow(InvalidConfigError);
+      expect(() => backpressure({ channels: [] })).not.toThrow();
     });
 
     it('rejects a budget of 0 or less, or NaN', () => {
