@@ -10,6 +10,7 @@ import { claimed, type Claim } from './claimPart';
 import { diskSink } from './diskSink';
 import { isTime } from './finishedTarget';
 import { place } from './place';
+import { syncFolder } from './syncFolder';
 import type { OpenedTarget } from './ReceiveTarget';
 import { readHeld } from './readHeld';
 import type { Folder } from './targetFolders';
@@ -118,6 +119,8 @@ async function finishClaim(run: ClaimRun): Promise<string> {
     if (ours) await unlink(final).catch(() => undefined);
     throw replaced(part, `${o.at.rel}${saved} is not the file that was written and verified`, ours ? undefined : 'what bears the name was left alone');
   }
+  // The name is durable too before the file is reported complete (with `fsync`): the folder's entries.
+  if (o.fsync) await syncFolder(o.at.path, o.at.rel);
   return final;
 }
 
