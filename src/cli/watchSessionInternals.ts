@@ -43,7 +43,9 @@ export function sessionDisplay(label: string, out: WatchOutput) {
     const elapsed = (now - base.at) / 1000;
     const average = elapsed > 0 ? ((bytes - base.bytes) * 8) / elapsed : 0;
     const rate = bitsPerSecond || average;
-    const eta = etaSeconds ?? (rate > 0 ? ((total - bytes) * 8) / rate : undefined);
+    // Before the first stats sample, an ETA from the average only after a second of it: the first line after
+    // a 1-byte first file read "ETA 130h31m" (an outside check).
+    const eta = etaSeconds ?? (bitsPerSecond > 0 || elapsed >= 1 ? (rate > 0 ? ((total - bytes) * 8) / rate : undefined) : undefined);
     const line = progressLine({ label, bytes, total, bitsPerSecond: rate, etaSeconds: eta }, out.columns());
     if (out.tty) {
       write(`\r\x1b[2K${line}`);

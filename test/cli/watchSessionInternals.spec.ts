@@ -4,7 +4,7 @@
  * "300.0 MiB in 9.9 s (…, 100.0 MiB of it already here)" after such a restart).
  */
 import { PassThrough } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { savedAs, sessionDisplay } from '../../src/cli/watchSessionInternals';
 import { summaryLines } from '../../src/cli/progressLine';
 import type { SessionEvent } from '../../src/index';
@@ -56,5 +56,26 @@ describe('savedAs: where a received file landed, when not under its sent name (a
   it('the summary shows it', () => {
     const [line] = summaryLines([{ path: 'notes.txt', savedAs: 'notes (1).txt', bytes: 12, sha256: 'ab'.repeat(32) }], 1, 100);
     expect(line).toMatch(/^✓ notes\.txt → notes \(1\)\.txt {2}/);
+  });
+});
+
+describe('sessionDisplay: the ETA before the first stats sample', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('none from an average of less than a second (a 1-byte first file read "ETA 130h31m"); one after a second', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (d: Buffer) => (text += d.toString()));
+    const display = sessionDisplay('send', { stream, tty: false, columns: () => 200 });
+    const progress = (bytes: number): SessionEvent => ({ type: 'progress', bytes, total: 300 * MiB, percent: 0, acked: bytes, files: { completed: 0, total: 1 } }) as unknown as SessionEvent;
+    display.show({ ...started, from: 0 });
+    vi.setSystemTime(1_000_050);
+    display.show(progress(1));
+    expect(text.trim().split('\n').at(-1)).toMatch(/ETA —$/);
+    vi.setSystemTime(1_002_100);
+    display.show(progress(20 * MiB));
+    // 20 MiB in 2.1 s: the rest, 280 MiB, in about 29 s.
+    expect(text.trim().split('\n').at(-1)).toMatch(/ETA 29s$/);
   });
 });
