@@ -28,34 +28,31 @@ function withState(peer: VirtualPeer): { pc: VirtualPeer; set: (state: string) =
   return { pc, set: (s) => ((state = s), listeners.forEach((l) => l())) };
 }
 
+/** Sends over a virtual link whose connection reads `state` from `atMs` on (-1: already when the send starts). */
+function sendWhile(state: string, atMs: number): { error: unknown; at: number } {
+  const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+  const out: { error: unknown; at: number } = { error: undefined, at: -1 };
+  ts.run(() => {
+    const link = createVirtualLink({ scheduler: ts, delayMs: 5, openDelayMs: 600_000 });
+    const { pc, set } = withState(link.a);
+    if (atMs < 0) set(state);
+    else ts.schedule(() => set(state), atMs);
+    sendFile(pc, pattern(100_000, 1), { scheduler: ts }).subscribe({ error: (e) => Object.assign(out, { error: e, at: ts.now() }) });
+    ts.schedule(() => link.close(), 700_000);
+  });
+  return out;
+}
+
 describe('the given connection fails before the receiver answered the offer (virtual time)', () => {
   it.each(['failed', 'closed'])('connectionState "%s" at 2 s: the sender fails then with ChannelClosedError, not after about 140 s', (state) => {
-    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
-    let error: unknown;
-    let at = -1;
-    ts.run(() => {
-      const link = createVirtualLink({ scheduler: ts, delayMs: 5, openDelayMs: 600_000 });
-      const { pc, set } = withState(link.a);
-      sendFile(pc, pattern(100_000, 1), { scheduler: ts }).subscribe({ error: (e) => ((error = e), (at = ts.now())) });
-      ts.schedule(() => set(state), 2000);
-      ts.schedule(() => link.close(), 700_000);
-    });
+    const { error, at } = sendWhile(state, 2000);
     expect(error).toBeInstanceOf(ChannelClosedError);
     expect((error as Error).message).toBe(`the connection ${state} before the receiver answered the offer`);
     expect(at).toBe(2000);
   });
 
   it('a connection that reads "failed" when the send starts fails it at once', () => {
-    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
-    let error: unknown;
-    let at = -1;
-    ts.run(() => {
-      const link = createVirtualLink({ scheduler: ts, delayMs: 5, openDelayMs: 600_000 });
-      const { pc, set } = withState(link.a);
-      set('failed');
-      sendFile(pc, pattern(1000, 1), { scheduler: ts, profile: 'lan' }).subscribe({ error: (e) => ((error = e), (at = ts.now())) });
-      ts.schedule(() => link.close(), 700_000);
-    });
+    const { error, at } = sendWhile('failed', -1);
     expect((error as Error).message).toBe('the connection failed before the receiver answered the offer');
     expect(at).toBe(0);
   });
