@@ -103,6 +103,8 @@ export class PeerRun {
   private unsubscribe: (() => void) | undefined;
   // Frames that arrived before the join finished; true once the socket closed or was replaced/detached.
   private early: string[] | undefined = [];
+  // Signals that reached this seat before its own `paired` (another instance's peer can be faster).
+  private readonly unpaired: Extract<BusEvent, { kind: 'signal' }>[] = [];
   private gone = false;
   // True when finishing keeps the seat (replaced by a newer socket, or detached for a restart).
   private keepSeat = false;
@@ -169,8 +171,12 @@ export class PeerRun {
       } else {
         const [first, second] = members;
         const pairLanes = Math.min(first.lanes, second.lanes);
-        await store.publish(first.id, { kind: 'paired', role: 'offerer', lanes: pairLanes, peer: second.id });
+        // The answerer first: the offerer's first signal (its offer) can only follow its own `paired`, so on the
+        // answerer's channel it comes after the answerer's. Offerer first, an offer published in between by
+        // the offerer's instance reached an answerer not paired yet and was dropped: the pages never connected
+        // (a Chromium test with two instances on Redis, once under load).
         await store.publish(second.id, { kind: 'paired', role: 'answerer', lanes: pairLanes, peer: first.id });
+        await store.publish(first.id, { kind: 'paired', role: 'offerer', lanes: pairLanes, peer: second.id });
       }
       for (const text of this.early?.splice(0) ?? []) this.relay(text);
       this.early = undefined;
@@ -188,9 +194,12 @@ export class PeerRun {
         this.peer = event.peer;
         this.lanes = event.lanes;
         send(this.socket, { type: 'paired', role: event.role, lanes: this.lanes, room: this.room!, iceServers: iceServers(), resume: this.memberId! });
+        for (const early of this.unpaired.splice(0)) if (early.from === this.peer) send(this.socket, early.message);
         return;
       case 'signal':
         if (event.from === this.peer) send(this.socket, event.message);
+        // Not paired yet (its `paired` still on the way): kept for the pair it may be from, up to the burst.
+        else if (this.peer === undefined && this.unpaired.length < (this.ctx.config.messageBurst ?? 100)) this.unpaired.push(event);
         return;
       case 'peer-left':
         if (event.peer !== this.peer) return;

@@ -304,3 +304,41 @@ describe('createRendezvous: resume', () => {
     expect(b.s.last()).toMatchObject({ type: 'paired', role: 'answerer' });
   });
 });
+
+describe("createRendezvous: a signal that reaches a seat before its own `paired` (the peer's instance was faster)", () => {
+  it('is kept and delivered right after paired, not dropped (two instances on Redis: the pages never connected, once under load)', async () => {
+    const clock = { t: 1_000_000 };
+    const now = () => clock.t;
+    const inner = memoryStore({ now });
+    // Holds `paired` events for the seats in `slow` until released: the other events pass at once.
+    const slow = new Set<string>();
+    const held: (() => void)[] = [];
+    const store: typeof inner = {
+      ...inner,
+      subscribe: (memberId, handler) =>
+        inner.subscribe(memberId, (event) => {
+          if (event.kind === 'paired' && slow.has(memberId)) held.push(() => handler(event));
+          else handler(event);
+        }),
+    };
+    let ids = 0;
+    const rendezvous = createRendezvous({ now, store, randomId: () => (++ids).toString(16).padStart(32, '0'), randomCode: () => 'ABCDEF' });
+    const a = socket();
+    const ra = rendezvous.connect(a, { room: 'r', lanes: 1, address: '10.0.0.1' });
+    await ra.ready;
+    const b = socket();
+    // B's seat id will be the next one (ids: A's connection, A's seat, B's connection, then B's seat).
+    slow.add((ids + 2).toString(16).padStart(32, '0'));
+    const rb = rendezvous.connect(b, { room: 'r', lanes: 1, address: '10.0.0.2' });
+    await rb.ready;
+    expect(a.last()).toMatchObject({ type: 'paired', role: 'offerer' });
+    expect(b.got).toEqual([]);
+    // A offers at once; B's `paired` is still on the way.
+    ra.message(offer());
+    await Promise.resolve();
+    expect(b.got).toEqual([]);
+    for (const release of held.splice(0)) release();
+    expect(b.got.map((m) => m.type)).toEqual(['paired', 'signal']);
+    expect(b.got[1]).toMatchObject({ type: 'signal', lane: 0, description: { type: 'offer' } });
+  });
+});
