@@ -121,7 +121,9 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
     // The second connections carried big.bin from there on; only what the first had sent past it went twice
     // (less than all of it when the first connections' channels had gaps: frames go out per channel).
     expect(big.secondStart).toBe(resumedFrom);
-    expect(big.twice).toBeLessThanOrEqual(big.firstEnd - resumedFrom);
+    // Counted across the two sets: a NACK's resend on one set is not the resume's (a fresh-clone CI run under load
+    // resent 1.1 MB on the second set and failed the bound when it was counted here).
+    expect(big.across).toBeLessThanOrEqual(big.firstEnd - resumedFrom);
     // What crossed twice: at most one window.
     expect(big.twice).toBeLessThanOrEqual(window);
 
@@ -130,7 +132,7 @@ describe('a session whose peer connections all close mid-transfer (Chromium, pag
     console.info(
       `[browser reconnect] Chromium page → page, ${lanes} lane(s), window ${mib(window)} MiB. Cut at ${mib(sender.cut.confirmed)} MiB confirmed, ${mib(sender.cut.sent)} MiB sent, ` +
         `${sender.cut.queued} B in Chromium's send queues (bufferedAmount, coarse). big.bin resumed from ${resumedFrom} B (${resumedFrom - (sender.cut.confirmed - files[0].size)} B past its acknowledged bytes; the first connections had sent up to ${big.firstEnd} B); ` +
-        `sent twice: ${big.twice} B (${((big.twice / window) * 100).toFixed(1)} % of the window). ` +
+        `sent twice: ${big.twice} B (${((big.twice / window) * 100).toFixed(1)} % of the window; ${big.across} B on both sets). ` +
         `Both reconnects asked ${at('receiver reconnect')} / ${at('sender reconnect')} ms, handed over ${at('sender handed over')} ms (cut at ${at('cut')} ms); ` +
         `session ${(sender.ms / 1000).toFixed(2)} s (connections set up in ${r.connectMs.toFixed(0)} ms); send() errors: ${sender.sendErrors.length}`,
     );

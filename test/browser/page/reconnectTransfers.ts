@@ -146,32 +146,41 @@ export interface FileSends {
   second: number;
   /** Bytes of the file covered by at least one frame. */
   unique: number;
-  /** `first + second - unique`: bytes sent twice (or more). */
+  /** `first + second - unique`: bytes sent twice (or more), a NACK's resend on one set of connections included. */
   twice: number;
+  /** Bytes sent on both sets of connections: what the resume sent again. */
+  across: number;
   /** End of the highest byte sent on the first connections (0: none). */
   firstEnd: number;
   /** Lowest offset sent on the second connections (-1: none). */
   secondStart: number;
 }
 
+/** Bytes covered by at least one of `frames` (sorted by offset). */
+function covered(frames: readonly SentFrame[]): number {
+  let unique = 0;
+  let end = 0;
+  for (const f of frames) {
+    const to = f.offset + f.length;
+    if (to > end) {
+      unique += to - Math.max(end, f.offset);
+      end = to;
+    }
+  }
+  return unique;
+}
+
 function fileSends(all: SentFrame[], files: number): FileSends[] {
   return Array.from({ length: files }, (_, i) => {
     const mine = all.filter((f) => f.file === i).sort((a, b) => a.offset - b.offset);
-    let unique = 0;
-    let end = 0;
-    for (const f of mine) {
-      const to = f.offset + f.length;
-      if (to > end) {
-        unique += to - Math.max(end, f.offset);
-        end = to;
-      }
-    }
+    const unique = covered(mine);
+    const across = covered(mine.filter((f) => f.set === 'first')) + covered(mine.filter((f) => f.set === 'second')) - unique;
     const sum = (set: SentFrame['set']) => mine.filter((f) => f.set === set).reduce((n, f) => n + f.length, 0);
     const first = sum('first');
     const second = sum('second');
     const firstEnd = mine.filter((f) => f.set === 'first').reduce((n, f) => Math.max(n, f.offset + f.length), 0);
     const secondStart = mine.find((f) => f.set === 'second')?.offset ?? -1;
-    return { first, second, unique, twice: first + second - unique, firstEnd, secondStart };
+    return { first, second, unique, twice: first + second - unique, across, firstEnd, secondStart };
   });
 }
 
