@@ -105,7 +105,7 @@ export type ControlMessage =
     } & SessionSettings)
   | ({ readonly t: 'entry'; readonly id: number } & FileEntry)
   | { readonly t: 'folder'; readonly id: number; readonly name: string }
-  | { readonly t: 'skip'; readonly id: number; readonly i: number }
+  | { readonly t: 'skip'; readonly id: number; readonly i: number; readonly sha256?: string }
   | {
       readonly t: 'resume';
       readonly id: number;
@@ -221,7 +221,10 @@ function parseObject(o: Record<string, unknown>): ControlMessage {
     }
     case 'folder':
       return { t, id: uint(o, 'id', U32 - 1), name: str(o, 'name', MAX_NAME_LENGTH) };
-    case 'skip':
+    case 'skip': {
+      const base = { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1) } as const;
+      return o.sha256 === undefined ? base : { ...base, sha256: hex64(o, 'sha256') };
+    }
     case 'restart':
       return { t, id: uint(o, 'id', U32 - 1), i: uint(o, 'i', U32 - 1) };
     case 'resume': {

@@ -150,7 +150,6 @@ export class PeerRun {
     if (name === undefined || this.gone) return;
     this.room = name;
     const resume = query.resume && /^[0-9a-f]{32}$/.test(query.resume) ? query.resume : undefined;
-    if (resume) await store.publish(resume, { kind: 'replaced', by: this.connectionId });
     for (let attempt = 0; attempt < CODE_ATTEMPTS; attempt++) {
       const t = now();
       const result = await store.join({ room: name, member: { id: randomId(), lanes: query.lanes, leaseUntil: t + leaseMs }, resume, newCode: randomCode(), codeTtlMs, roomTtlMs, now: t });
@@ -162,6 +161,9 @@ export class PeerRun {
       }
       this.memberId = result.member.id;
       const me = this.memberId;
+      // The older socket of this seat is closed only when this one took the seat back: a token sent with another
+      // room's name (a new seat there) closed its owner with 4009 and left its peer paired with nobody.
+      if (result.resumed) await store.publish(me, { kind: 'replaced', by: this.connectionId });
       this.unsubscribe = await store.subscribe(me, (event) => this.onEvent(event));
       seated.set(socket, { room: name, memberId: me, detach: () => this.detach() });
       if (this.gone) return this.finish();

@@ -96,6 +96,8 @@ export interface ReceiverSessionConfig extends ReceiveFilesOptions {
   readonly refuse?: (offer: SessionOffer) => TallowError | undefined;
   /** The in-band lanes of this `receiveFiles` (none: `offer.inband` is not taken up). */
   readonly lanePool?: ReceiverLanePool;
+  /** The digest of file `index` if an earlier run of this session completed it (its `skip` carries it). */
+  readonly completed?: (index: number) => string | undefined;
 }
 
 /** A target opened before `accept` for its held prefix; `prefix` once hashed. */
@@ -456,7 +458,12 @@ export class ReceiverSession {
       return this.fail(channelsRefused(err, this.settings!), true);
     }
     const taken = new Set(this.taken.map((m) => m.index));
-    for (const f of offer.files) if (!taken.has(f.index)) this.send({ t: 'skip', id: offer.id, i: f.index });
+    for (const f of offer.files) {
+      if (taken.has(f.index)) continue;
+      // A file an earlier run completed: its digest, so the sender can confirm it (its `complete` may be lost).
+      const sha256 = this.o.completed?.(f.index);
+      this.send(sha256 === undefined ? { t: 'skip', id: offer.id, i: f.index } : { t: 'skip', id: offer.id, i: f.index, sha256 });
+    }
     for (const [i, { opened, prefix }] of this.held) {
       if (opened.from > 0) this.send({ t: 'resume', id: offer.id, i, from: opened.from, prefixSha256: prefix!.prefixSha256! });
     }

@@ -5,7 +5,7 @@
  * method is one step of the protocol (docs/protocol.md).
  */
 import { catchError, forkJoin, map, of, throwError, type Observable, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
-import { asTallowError, ChannelClosedError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
+import { asTallowError, ChannelClosedError, HashMismatchError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
 import type { NetworkConditions } from '../operators/chooseChunkSize';
 import { CONTROL_VERSION, frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
 import type { Chunk, DataChannelLike, PeerConnectionLike } from '../types';
@@ -49,6 +49,10 @@ export interface SenderSettings extends Omit<FileSendContext['settings'], 'sched
   readonly laneController?: LaneControllerConfig;
   /** Each file's digest once its `done` is out (a later run of the session with `reconnect` needs them). */
   readonly onDigest?: (index: number, sha256: string) => void;
+  /** The digest of file `index` from an earlier run's `done`, if one went out. */
+  readonly priorDigest?: (index: number) => string | undefined;
+  /** A `skip` confirmed file `index` with that digest (an earlier run's file whose `complete` was lost). */
+  readonly onConfirmedBySkip?: (index: number) => void;
 }
 
 /** The offer's entries are sent while the control channel holds less than this, bytes; then every OFFER_PACE_MS. */
@@ -487,9 +491,22 @@ export class SenderSession {
     const { i } = msg;
     if (i >= this.offer.files.length) return this.fail(new ProtocolError(`'${msg.t}' for file ${i}; the offer has ${this.offer.files.length}`, { id: this.id, i }), true);
     if (this.skipped.has(i) || this.resumes.has(i)) return this.fail(new ProtocolError(`a second answer for file ${i}`, { id: this.id, i }), true);
-    if (msg.t === 'skip') return void this.skipped.add(i);
+    if (msg.t === 'skip') return this.onSkip(msg);
     if (msg.from === 0) return this.fail(new ProtocolError(`resume of file ${i} at 0 before accept`, { id: this.id, i }), true);
     this.resumes.set(i, { from: msg.from, prefixSha256: msg.prefixSha256 });
+  }
+
+  /**
+   * `skip`: the file is left out. On a resumed session, one that carries a digest confirms an earlier run's
+   * file whose `complete` was lost, but only with the digest of that run's `done` (another is a
+   * `HashMismatchError`, as a `complete` would be); without one, or without a `done` of it, nothing is confirmed.
+   */
+  private onSkip(msg: Extract<ControlMessage, { t: 'skip' }>): void {
+    this.skipped.add(msg.i);
+    const mine = msg.sha256 === undefined ? undefined : this.s.priorDigest?.(msg.i);
+    if (mine === undefined) return;
+    if (msg.sha256 !== mine) return this.fail(new HashMismatchError(-1, mine, msg.sha256!, 'sha-256'), true);
+    this.s.onConfirmedBySkip?.(msg.i);
   }
 
   /** `accept`: the taken files are fixed; stats start; files start once every data channel is open. */

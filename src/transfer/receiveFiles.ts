@@ -157,7 +157,8 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
         return new Observable<SessionEvent>((subscriber) => {
           // `reconnect`'s connections are checked here, as this run's error.
           const refuse = (offer: SessionOffer) => config.refuse?.(offer) ?? (attempt > 0 && answered && offer.id === sessionId ? changedListing(answered, offer) : undefined);
-          const session = new ReceiverSession(checkOpen(caller, checkConnections(caller, lanesOf(c))), { ...config, accept, refuse, lanePool }, subscriber);
+          const completed = (i: number) => carried.done.get(i)?.sha256;
+          const session = new ReceiverSession(checkOpen(caller, checkConnections(caller, lanesOf(c))), { ...config, accept, refuse, lanePool, completed }, subscriber);
           session.start();
           return () => session.cancel();
         }).pipe(tap((e) => e.type === 'offer' && sessionId === undefined && ((sessionId = e.offer.id), (answered = e.offer))));

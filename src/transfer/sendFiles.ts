@@ -117,9 +117,16 @@ export function resumableSend(connection: PeerConnectionLike | readonly PeerConn
     // The digest of each file whose `done` went out: a later run whose receiver skips a file it completed (its
     // `complete` lost with the connection) confirms it with this digest.
     const digests = new Map<number, string>();
-    const onDigest = (i: number, sha256: string) => void digests.set(i, sha256);
-    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId, onDigest } as SendOptions, pool, where));
-    return resumeSession(connection, run, { ...options, side: 'sender', arrived: (i) => digests.get(i) }).pipe(finalize(() => pool.close()));
+    // Files a later run's receiver skipped with that same digest: they arrived.
+    const confirmed = new Set<number>();
+    const hooks = {
+      onDigest: (i: number, sha256: string) => void digests.set(i, sha256),
+      priorDigest: (i: number) => digests.get(i),
+      onConfirmedBySkip: (i: number) => void confirmed.add(i),
+    };
+    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId, ...hooks } as SendOptions, pool, where));
+    const arrived = (i: number) => (confirmed.has(i) ? digests.get(i) : undefined);
+    return resumeSession(connection, run, { ...options, side: 'sender', arrived }).pipe(finalize(() => pool.close()));
   });
 }
 

@@ -39,6 +39,7 @@ describe('parseControl', () => {
       { t: 'entry', id: 7, i: 1, name: 'c', size: 0, type: '' },
       { t: 'folder', id: 7, name: 'empty/dir' },
       { t: 'skip', id: 7, i: 1 },
+      { t: 'skip', id: 7, i: 1, sha256: sha },
       { t: 'resume', id: 7, i: 0, from: 0 },
       { t: 'resume', id: 7, i: 0, from: 100, prefixSha256: sha },
       { t: 'accept', id: 7 },
@@ -55,6 +56,11 @@ describe('parseControl', () => {
       { t: 'pong', n: 1, ts: 12.5 },
     ];
     for (const m of all) expect(parseControl(encodeControl(m))).toStrictEqual(m);
+  });
+
+  it("a skip's optional sha256 must be 64 lowercase hex digits", () => {
+    expect(() => parseControl(JSON.stringify({ t: 'skip', id: 7, i: 1, sha256: sha.toUpperCase() }))).toThrow(ProtocolError);
+    expect(() => parseControl(JSON.stringify({ t: 'skip', id: 7, i: 1, sha256: 'abc' }))).toThrow(ProtocolError);
   });
 
   it('a version-2 offer is refused with both versions named, and the id of the offer in details', () => {

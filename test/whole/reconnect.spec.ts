@@ -254,6 +254,51 @@ describe('a session whose connection dies', () => {
 });
 
 
+/**
+ * The session of the test below, with the receiver's control messages on the second link passed through
+ * `rewrite` (its `skip`s: what a peer that lies or omits the digest sends).
+ */
+function lostComplete(rewrite: (msg: Record<string, unknown>) => Record<string, unknown> = (m) => m): { sender: Side; receiver: Side } {
+  const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+  const sender: Side = { events: [] };
+  const receiver: Side = { events: [] };
+  ts.run(() => {
+    const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+    const second = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+    second.b.addEventListener('datachannel', ({ channel }: { channel: { label: string; send: (d: unknown) => void } }) => {
+      if (channel.label !== 'tallow-control') return;
+      const send = channel.send.bind(channel);
+      channel.send = (d: unknown) => send(typeof d === 'string' ? JSON.stringify(rewrite(JSON.parse(d) as Record<string, unknown>)) : d);
+    });
+    const later = <T>(x: T) => () => timer(50, ts).pipe(map(() => x));
+    receiveFiles(first.b, { scheduler: ts, reconnect: later(second.b) }).subscribe({
+      next: (e) => {
+        receiver.events.push(e);
+        if (e.type === 'file-completed' && e.manifest.name === 'a.bin') first.fail();
+      },
+      error: (err: unknown) => (receiver.error = err),
+    });
+    sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: later(second.a) }).subscribe(record(ts, sender));
+  });
+  return { sender, receiver };
+}
+
+describe("a resumed receiver's skip and the sender's confirmation (an outside check: a skip once confirmed a file never acknowledged)", () => {
+  it('a skip without a digest confirms nothing: the sender completes without a.bin in completed.files', () => {
+    const { sender } = lostComplete((m) => (m.t === 'skip' ? { t: m.t, id: m.id, i: m.i } : m));
+    expect(sender.error).toBeUndefined();
+    const done = sender.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
+    expect(done.files.map((f) => f.manifest.name)).toEqual(['b.bin']);
+    expect(sender.events.some((e) => e.type === 'file-completed' && e.manifest.name === 'a.bin')).toBe(false);
+  });
+
+  it('a skip with another digest fails the sender with HashMismatchError (as a complete with one would)', () => {
+    const { sender } = lostComplete((m) => (m.t === 'skip' ? { ...m, sha256: 'f'.repeat(64) } : m));
+    expect((sender.error as { code?: string }).code).toBe('ERR_HASH_MISMATCH');
+    expect(sender.events.some((e) => e.type === 'completed')).toBe(false);
+  });
+});
+
 describe("a file the receiver completed just before the loss, its `complete` lost with the connection", () => {
   it("the sender confirms it from the receiver's skip on the new connections: in completed.files, with a file-completed event, and counted in progress", () => {
     // An outside check (45 of 320 seeds): the sender's completed.files left such files out, though both sides
