@@ -8,7 +8,7 @@
 import { defer, map, NEVER, of, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { ChannelClosedError, ConnectionLostError, InvalidConfigError, receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
+import { ChannelClosedError, ConnectionLostError, InvalidConfigError, ProtocolError, receiveFiles, sendFiles, type SessionEvent } from '../../src/index';
 import { createVirtualLink, type VirtualLink } from '../../src/testing';
 import { describeFile } from '../../src/transfer/fileInput';
 import { deterministicBytes } from '../helpers/bytes';
@@ -339,5 +339,37 @@ describe("a file the receiver completed just before the loss, its `complete` los
     const last = [...sender.events].reverse().find((e): e is Extract<SessionEvent, { type: 'progress' }> => e.type === 'progress')!;
     expect(last.bytes).toBe(A.length + B.length);
     expect(last.files).toEqual({ completed: 2, total: 2 });
+  });
+});
+
+describe('on new connections, an offer of another id', () => {
+  it('fails the resumed receive with ProtocolError naming both ids (it was rejected as "declined by receiver" and the receive completed)', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const sender: Side = { events: [] };
+    const receiver: Side = { events: [] };
+    ts.run(() => {
+      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      const second = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
+      // The sender's control messages on the second link carry another session id (a peer that re-offered anew).
+      const create = second.a.createDataChannel.bind(second.a);
+      second.a.createDataChannel = ((label: string, init?: RTCDataChannelInit) => {
+        const ch = create(label, init);
+        if (label !== 'tallow-control') return ch;
+        const send = ch.send.bind(ch);
+        ch.send = ((d: unknown) => {
+          if (typeof d !== 'string') return send(d as never);
+          const m = JSON.parse(d) as { id?: number };
+          return send(JSON.stringify(typeof m.id === 'number' ? { ...m, id: m.id + 1 } : m) as never);
+        }) as typeof ch.send;
+        return ch;
+      }) as typeof second.a.createDataChannel;
+      const later = <T>(x: T) => () => timer(50, ts).pipe(map(() => x));
+      receiveFiles(first.b, { scheduler: ts, reconnect: later(second.b) }).subscribe(record(ts, receiver));
+      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: later(second.a), interruptionGraceMs: 5000 }).subscribe(record(ts, sender));
+      ts.schedule(() => first.fail(), 250);
+    });
+    expect(receiver.error).toBeInstanceOf(ProtocolError);
+    expect((receiver.error as Error).message).toBe('the session resumed on new connections is 7; the sender offered 8');
+    expect(types(receiver)).not.toContain('rejected');
   });
 });
