@@ -284,6 +284,17 @@ describe('createRendezvous: resume', () => {
     expect(b.s.last()).toMatchObject({ type: 'paired', role: 'answerer' });
   });
 
+  it("a token sent with another room's name takes no seat and closes nobody: its owner and its peer stay paired (an outside check: 4009, and the peer left with nobody)", async () => {
+    const { join } = setup();
+    const a = await join({ room: 'x' });
+    const b = await join({ room: 'x' });
+    const stray = await join({ room: 'y', resume: a.s.got[0].resume });
+    expect(a.s.closed).toBeUndefined();
+    expect(stray.s.last()).toMatchObject({ type: 'waiting', room: 'y' });
+    expect(stray.s.last().resume).not.toBe(a.s.got[0].resume);
+    expect(b.s.got.map((m) => m.type)).toEqual(['paired']);
+  });
+
   it('a seat whose lease ran out (its instance died) is pruned by the next join', async () => {
     const { clock, join } = setup({ leaseMs: 30_000 });
     const a = await join({ room: 'r' });
