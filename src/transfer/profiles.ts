@@ -7,6 +7,7 @@ import { InvalidConfigError } from '../errors';
 import { checkOptions, intIn, invalid, limit, oneOf, shown, type RuleTable } from './checkOptions';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, SEND_QUEUE_LIMIT } from '../types';
 import type { Reliability } from '../protocol/control';
+import { MAX_CHUNK_WINDOW } from './OfferListing';
 
 export type ProfileName = 'lan' | 'wifi' | 'internet' | 'poor' | 'mobile';
 
@@ -85,6 +86,13 @@ export function validateTuning(t: TransferTuning, maxMessageSize = CHROME_MAX_ME
   else tie('high', t.low < t.high, '>', 'low');
   if (given.window !== undefined || given.maxChunk === undefined) tie('window', t.window >= 2 * t.maxChunk, '>= 2 ×', 'maxChunk', '2 × ');
   else tie('maxChunk', t.window >= 2 * t.maxChunk, 'at most half of', 'window');
+  // The receiver refuses an offer with more chunks in flight than it can reorder (window / chunk.min + 1): say
+  // so here, not as a rejection once the offer is out (an outside check: minChunk 256 with a 16 MiB window).
+  const least = Math.ceil(t.window / (MAX_CHUNK_WINDOW - 1));
+  const says = `at least window / ${MAX_CHUNK_WINDOW - 1} (${least}: the receiver reorders at most ${MAX_CHUNK_WINDOW} chunks in flight), with`;
+  if (given.window !== undefined && given.minChunk === undefined && given.maxChunk === undefined) tie('window', t.minChunk >= least, `at most ${MAX_CHUNK_WINDOW - 1} ×`, 'minChunk', `${MAX_CHUNK_WINDOW - 1} × `);
+  // A maxChunk of the app's brought minChunk down with it: maxChunk is the option to blame.
+  else tie(given.minChunk === undefined && given.maxChunk !== undefined ? 'maxChunk' : 'minChunk', t.minChunk >= least, says, 'window');
 }
 
 /** Resolves a profile name (or `auto`) plus overrides into a validated tuning; errors start with `where` (`sendFile: …`). */

@@ -5,7 +5,7 @@
  * the window, and the receiver never holds more than the bounds.
  */
 import { describe, expect, it } from 'vitest';
-import { LimitExceededError, receiveFile, ReorderError, sendFile, TransferRejectedError } from '../../src/index';
+import { InvalidConfigError, LimitExceededError, receiveFile, ReorderError, sendFile } from '../../src/index';
 import { createVirtualLink } from '../../src/testing';
 import { HostileSender, manifestOf, outcomeOf, sha256Hex, watch } from './hostileSender';
 import { closeAfter } from './tmpDirs';
@@ -84,13 +84,23 @@ describe('limit: out-of-order chunks held (maxBufferedChunks / maxBufferedBytes)
   });
 
   it('an offer whose window / chunk.min + 1 exceeds 65,536 chunk indexes is refused at once (LimitExceededError), not mid-transfer', async () => {
-    const link = closeAfter(createVirtualLink());
-    const r = watch(receiveFile(link.b));
-    const s2 = watch(sendFile(link.a, new Uint8Array(4096), { window: 64 * 1024 * 1024, minChunk: 1024 }));
-    await Promise.all([r.settled, s2.settled]);
+    // Our sender refuses such options at subscription now (below): a hand-driven sender offers them.
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFile(s.link.b));
+    await s.offer(manifestOf({ size: 4096, window: 64 * 1024 * 1024, chunk: { min: 1024, max: 65_536 } }));
+    await r.settled;
     expect(r.error()).toBeInstanceOf(LimitExceededError);
     expect((r.error() as LimitExceededError).details).toMatchObject({ value: 65_537, max: 65_536 });
-    expect(s2.error()).toBeInstanceOf(TransferRejectedError);
+  });
+
+  it("our sender refuses those options at subscription with InvalidConfigError (an outside check: minChunk 256 was rejected by the receiver, as TransferRejectedError)", () => {
+    const link = closeAfter(createVirtualLink());
+    for (const [options, field] of [[{ window: 64 * 1024 * 1024, minChunk: 1024 }, 'minChunk'], [{ profile: 'lan', minChunk: 256 }, 'minChunk'], [{ profile: 'lan', maxChunk: 200 }, 'maxChunk']] as const) {
+      let error: unknown;
+      sendFile(link.a, new Uint8Array(4096), options).subscribe({ error: (e) => (error = e) }).unsubscribe();
+      expect(error, JSON.stringify(options)).toBeInstanceOf(InvalidConfigError);
+      expect((error as InvalidConfigError).details).toMatchObject({ field });
+    }
   });
 
   it('maxBufferedBytes 10,000: two 4 KiB chunks wait, the third overflows; never more than 10,000 B held', async () => {
