@@ -104,12 +104,17 @@ export class BackpressureRun {
   /** A channel of `channels` closed (named by a frame or not): the stream fails once none is left for the source. */
   private readonly onAnyClose = (): void => {
     if (this.subscriber.closed || this.sourceDone || this.queuedFrames > 0) return;
-    if ([...this.states.keys(), ...this.s.channels].every(isGone)) {
+    if (this.everyChannel().every(isGone)) {
       // Nothing held, but no channel is left for what the source still has to give: with `demand`, no credit
       // would ever come and the stream would hang (an outside check's pipeline, built from the operator docs).
       this.subscriber.error(new ChannelClosedError('every channel closed before the source completed', { channels: this.s.channels.length }));
     }
   };
+
+  /** The channels frames named and those of `channels` (some may be both). */
+  private everyChannel(): DataChannelLike[] {
+    return [...this.states.keys(), ...this.s.channels];
+  }
 
   /** A frame from the source: passes at once when its channel holds nothing and has room, else is held. */
   accept(routed: Routed): void {
@@ -251,7 +256,7 @@ export class BackpressureRun {
    */
   private reroute(st: ChannelState): void {
     let best: DataChannelLike | undefined;
-    for (const ch of [...this.states.keys(), ...this.s.channels]) {
+    for (const ch of this.everyChannel()) {
       if (ch !== st.channel && isOpen(ch) && (!best || ch.bufferedAmount < best.bufferedAmount)) best = ch;
     }
     if (!best) return this.subscriber.error(closedError(st));

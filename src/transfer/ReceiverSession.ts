@@ -68,14 +68,10 @@ import { isGone } from '../operators/routeInternals';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
 import { abortTarget } from './targetCalls';
-import { allowListeners } from './allowListeners';
 import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
-import { connectionGone } from './connectionGone';
-
-/** Node warns of a listener leak past this many sessions at once on one connection (each watches its state). */
-const SESSIONS_PER_CONNECTION_WITHOUT_WARNING = 256;
+import { connectionGone, whenConnectionGone } from './connectionGone';
 
 /**
  * What creating the offer's data channels threw, as the sender is told: ids in use on this connection (a stack's
@@ -182,17 +178,13 @@ export class ReceiverSession {
    * `ChannelClosedError` instead of waiting for an offer forever. After `accept` the data channels' closes tell.
    */
   private watchConnection(): void {
-    const pc = this.lanes[0];
-    const onState = () => {
-      if (!connectionGone(pc) || this.phase === 'accepted' || this.finished) return;
-      const state = pc.connectionState;
-      const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : 'while its offer was being answered';
-      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} ${when}`, { connectionState: state, phase: this.phase }), false);
-    };
-    // One listener per session on the connection: many sessions at once on one connection are allowed.
-    allowListeners([pc], SESSIONS_PER_CONNECTION_WITHOUT_WARNING);
-    pc.addEventListener('connectionstatechange', onState);
-    this.subs.push(new Subscription(() => pc.removeEventListener('connectionstatechange', onState)));
+    this.subs.push(
+      whenConnectionGone(this.lanes[0], (state) => {
+        if (this.phase === 'accepted' || this.finished) return;
+        const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : 'while its offer was being answered';
+        this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} ${when}`, { connectionState: state, phase: this.phase }), false);
+      }),
+    );
   }
 
   /** Unsubscribed: tells the sender (when there is one), then closes once it has. */

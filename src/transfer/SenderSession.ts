@@ -4,7 +4,7 @@
  * `sendFiles` validates the options, builds the settings and runs one of these per subscription; each
  * method is one step of the protocol (docs/protocol.md).
  */
-import { catchError, forkJoin, map, of, throwError, type Observable, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
+import { catchError, forkJoin, map, of, throwError, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { asTallowError, ChannelClosedError, HashMismatchError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
 import type { NetworkConditions } from '../operators/chooseChunkSize';
 import { CONTROL_VERSION, frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
@@ -25,8 +25,7 @@ import { LaneWatermarks } from './laneWatermarks';
 import { LAN_PROBE_MS, startRttMs } from './startRttMs';
 import { readRttMs } from './readRttMs';
 import { checkLegal, SENDER_TABLE, type SenderPhase } from './sessionTable';
-import { allowListeners } from './allowListeners';
-import { connectionGone } from './connectionGone';
+import { connectionGone, whenConnectionGone } from './connectionGone';
 import { closeAll, closeTransfer, createControlChannel, createDataChannels, whenAllClosed } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery, Timers } from './watchdog';
@@ -260,16 +259,12 @@ export class SenderSession {
    */
   private watchConnection(): void {
     const pc = this.lanes[0];
-    const onState = () => {
-      if (!connectionGone(pc) || this.phase !== 'offered') return;
-      const state = pc.connectionState;
+    const gone = (state: string) => {
+      if (this.phase !== 'offered') return;
       this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the receiver answered the offer`, { connectionState: state, phase: 'offered' }), false);
     };
-    // One listener per session on the connection: many sessions at once on one connection are allowed.
-    allowListeners([pc], 256);
-    pc.addEventListener('connectionstatechange', onState);
-    this.subs.push(new Subscription(() => pc.removeEventListener('connectionstatechange', onState)));
-    onState();
+    this.subs.push(whenConnectionGone(pc, gone));
+    if (connectionGone(pc)) gone(pc.connectionState!);
   }
 
   /** Unsubscribed: tells the receiver, then closes once it has. */

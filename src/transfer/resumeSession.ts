@@ -41,10 +41,8 @@ interface Carried {
   /** Files complete so far, by index, and their bytes. */
   readonly done: Map<number, FileResult>;
   doneBytes: number;
-  /** Indexes of the files the first run that started took (the receiver's choice), and their total size. */
-  taken?: ReadonlySet<number>;
-  /** Those files' manifests, by index. */
-  takenFiles?: ReadonlyMap<number, Manifest>;
+  /** The files the first run that started took (the receiver's choice), by index. */
+  taken?: ReadonlyMap<number, Manifest>;
   /** Whether a run showed the offer (the receiver's `offer` event): later runs' offers are the same session's. */
   offered?: boolean;
   total: number;
@@ -92,10 +90,8 @@ export function resumeSession(
             deadline = undefined;
             watchdog?.unsubscribe();
             // Files confirmed now count as done before this run, as those complete already do.
-            for (const done of arrivedBefore(e.files, carried, o.arrived, sc)) {
-              subscriber.next(carry(done, carried, doneBefore, countBefore, sc)!);
-              [doneBefore, countBefore] = [carried.doneBytes, carried.done.size];
-            }
+            for (const done of arrivedBefore(e.files, carried, o.arrived, sc)) subscriber.next(carry(done, carried, doneBefore, countBefore, sc)!);
+            [doneBefore, countBefore] = [carried.doneBytes, carried.done.size];
           }
           const out = carry(e, carried, doneBefore, countBefore, sc);
           if (out) subscriber.next(out);
@@ -152,10 +148,10 @@ export function resumeSession(
  * the sender sent in its `done` (`arrived`; a file without one is left out: no `done` of it went out).
  */
 function arrivedBefore(files: readonly Manifest[], c: Carried, arrived: ((index: number) => string | undefined) | undefined, sc: SchedulerLike): SessionEvent[] {
-  if (!arrived || !c.takenFiles) return [];
+  if (!arrived || !c.taken) return [];
   const again = new Set(files.map((m) => m.index));
   const out: SessionEvent[] = [];
-  for (const [i, manifest] of c.takenFiles) {
+  for (const [i, manifest] of c.taken) {
     const sha256 = again.has(i) || c.done.has(i) ? undefined : arrived(i);
     if (sha256 !== undefined) out.push({ type: 'file-completed', manifest, sha256, bytes: manifest.size, seconds: (sc.now() - c.startedAt) / 1000 });
   }
@@ -182,8 +178,7 @@ function carry(e: SessionEvent, c: Carried, doneBefore: number, countBefore: num
     case 'started':
       // A run that ended before the receiver's answer reached the sender started nothing: the first that starts counts.
       if (c.taken !== undefined) return undefined;
-      c.taken = new Set(e.files.map((m) => m.index));
-      c.takenFiles = new Map(e.files.map((m) => [m.index, m]));
+      c.taken = new Map(e.files.map((m) => [m.index, m]));
       c.total = e.bytes;
       c.startedAt = sc.now();
       return e;

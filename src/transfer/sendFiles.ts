@@ -15,7 +15,7 @@ import { describeFile, type FileDescriptor, type FileInput } from './fileInput';
 import type { FileSet } from './FileSet';
 import { AUTO_START, PROFILES, resolveTuning, type ProfileName, type TransferTuning } from './profiles';
 import { autoInbandLanes, autoLanes, MAX_AUTO_LANES, probeConditions, type SendOptions } from './sendFile';
-import { SenderSession } from './SenderSession';
+import { SenderSession, type SenderSettings } from './SenderSession';
 import type { SessionEvent } from './SessionEvent';
 import { withSessionViews, type SessionObservable } from './SessionObservable';
 import { resumeSession } from './resumeSession';
@@ -124,17 +124,20 @@ export function resumableSend(connection: PeerConnectionLike | readonly PeerConn
       priorDigest: (i: number) => digests.get(i),
       onConfirmedBySkip: (i: number) => void confirmed.add(i),
     };
-    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId, ...hooks } as SendOptions, pool, where));
+    const run = (c: PeerConnectionLike | readonly PeerConnectionLike[]) => defer(() => sendSession(c, set, { ...options, transferId, ...hooks }, pool, where));
     const arrived = (i: number) => (confirmed.has(i) ? digests.get(i) : undefined);
     return resumeSession(connection, run, { ...options, side: 'sender', arrived }).pipe(finalize(() => pool.close()));
   });
 }
 
+/** What a run of a resumable send reports to the next (the digests of its `done`s, the files a `skip` confirmed). */
+type RunHooks = Pick<SenderSettings, 'onDigest' | 'priorDigest' | 'onConfirmedBySkip'>;
+
 /** Validates the connections, the options and the set, then (with `auto`) probes the RTT and runs one {@link SenderSession}. */
 export function sendSession(
   connection: PeerConnectionLike | readonly PeerConnectionLike[],
   set: FileSet,
-  options: SendOptions,
+  options: SendOptions & RunHooks,
   pool?: SenderLanePool,
   where = 'sendFiles',
 ): Observable<SessionEvent> {

@@ -274,6 +274,7 @@ function lostComplete(rewrite: (msg: Record<string, unknown>) => Record<string, 
     receiveFiles(first.b, { scheduler: ts, reconnect: later(second.b) }).subscribe({
       next: (e) => {
         receiver.events.push(e);
+        // The instant a.bin is verified, the link dies: its `complete` never reaches the sender.
         if (e.type === 'file-completed' && e.manifest.name === 'a.bin') first.fail();
       },
       error: (err: unknown) => (receiver.error = err),
@@ -303,23 +304,7 @@ describe("a file the receiver completed just before the loss, its `complete` los
   it("the sender confirms it from the receiver's skip on the new connections: in completed.files, with a file-completed event, and counted in progress", () => {
     // An outside check (45 of 320 seeds): the sender's completed.files left such files out, though both sides
     // reported the bytes, and the sender never emitted their file-completed.
-    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
-    const sender: Side = { events: [] };
-    const receiver: Side = { events: [] };
-    ts.run(() => {
-      const first = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      const second = createVirtualLink({ delayMs: 10, bandwidth: 4_000_000, scheduler: ts });
-      const later = <T>(x: T) => () => timer(50, ts).pipe(map(() => x));
-      receiveFiles(first.b, { scheduler: ts, reconnect: later(second.b) }).subscribe({
-        next: (e) => {
-          receiver.events.push(e);
-          // The instant a.bin is verified, the link dies: its `complete` never reaches the sender.
-          if (e.type === 'file-completed' && e.manifest.name === 'a.bin') first.fail();
-        },
-        error: (err: unknown) => (receiver.error = err),
-      });
-      sendFiles(first.a, set(), { ...tuning, scheduler: ts, reconnect: later(second.a) }).subscribe(record(ts, sender));
-    });
+    const { sender, receiver } = lostComplete();
     expect([sender.error, receiver.error]).toEqual([undefined, undefined]);
     expect(types(sender)).toContain('interrupted');
     const done = (side: Side) => side.events.find((e): e is Extract<SessionEvent, { type: 'completed' }> => e.type === 'completed')!;
