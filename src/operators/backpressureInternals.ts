@@ -97,19 +97,7 @@ export class BackpressureRun {
   constructor(
     private readonly subscriber: Subscriber<Routed>,
     private readonly s: BackpressureSettings,
-  ) {
-    for (const ch of s.channels) ch.addEventListener('close', this.onAnyClose);
-  }
-
-  /** A channel of `channels` closed (named by a frame or not): the stream fails once none is left for the source. */
-  private readonly onAnyClose = (): void => {
-    if (this.subscriber.closed || this.sourceDone || this.queuedFrames > 0) return;
-    if (this.everyChannel().every(isGone)) {
-      // Nothing held, but no channel is left for what the source still has to give: with `demand`, no credit
-      // would ever come and the stream would hang (an outside check's pipeline, built from the operator docs).
-      this.subscriber.error(new ChannelClosedError('every channel closed before the source completed', { channels: this.s.channels.length }));
-    }
-  };
+  ) {}
 
   /** The channels frames named and those of `channels` (some may be both). */
   private everyChannel(): DataChannelLike[] {
@@ -156,7 +144,6 @@ export class BackpressureRun {
 
   /** Cancels the timers, gives every channel its listeners and threshold back, and drops the queues. */
   teardown(): void {
-    for (const ch of this.s.channels) ch.removeEventListener('close', this.onAnyClose);
     this.poll?.unsubscribe();
     this.poll = undefined;
     this.nextTask?.unsubscribe();
