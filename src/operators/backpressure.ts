@@ -70,6 +70,15 @@ export interface BackpressureConfig {
    * Default: only the channels that frames of this subscription named (with none of them open, the stream fails).
    */
   readonly channels?: readonly DataChannelLike[];
+  /**
+   * With `channels`: what happens when every one of them and every channel a frame named has closed, with nothing
+   * held and the source not done. `'error'` fails the stream with `ChannelClosedError` (with `demand`, no credit
+   * would ever come back and the pipeline would wait for good); `'wait'` leaves it to the caller, for a source that
+   * never completes on its own and a caller that watches its channels itself (`sendFile` does). Without
+   * `channels` the operator cannot know the router has no other channel, and the next frame fails instead.
+   * Default `'error'`.
+   */
+  readonly allClosed?: 'error' | 'wait';
 }
 
 const resolve = (config: BackpressureConfig) => {
@@ -105,6 +114,9 @@ const resolve = (config: BackpressureConfig) => {
   if (config.channels !== undefined && !Array.isArray(config.channels)) {
     throw new InvalidConfigError(`backpressure: channels must be an array of data channels, got ${String(config.channels)}`, details);
   }
+  if (config.allClosed !== undefined && config.allClosed !== 'error' && config.allClosed !== 'wait') {
+    throw new InvalidConfigError(`backpressure: allClosed must be 'error' or 'wait', got ${String(config.allClosed)}`, details);
+  }
   if (!(maxBytesPerTask > 0)) {
     throw new InvalidConfigError(`backpressure: maxBytesPerTask must be > 0 (Infinity for no limit), got ${maxBytesPerTask}`, details);
   }
@@ -122,8 +134,8 @@ const resolve = (config: BackpressureConfig) => {
  * then the queue flushes, in order, while `bufferedAmount <= high`. A channel
  * that closes while holding frames passes them to the open channel with the least buffered (of those frames
  * named, and of `channels`), or, with none open, fails the stream with `ChannelClosedError`: data is never
- * dropped. The stream completes once the source has completed and
- * every queue is empty.
+ * dropped. With `channels`, every channel closed with nothing held and the source not done fails it too (`allClosed`). The
+ * stream completes once the source has completed and every queue is empty.
  *
  * With `demand`, after every change the credit is topped up to
  * `min(window, Σ open channels max(0, high - bufferedAmount) - queued bytes)`
@@ -143,7 +155,7 @@ const resolve = (config: BackpressureConfig) => {
  *
  * const demand = new Demand();
  * fromBytes(file, { demand })
- *   .pipe(adaptiveChunk(rtt$), encodeFrames({ transferId }), roundRobin(channels), backpressure({ demand }), sendToChannels())
+ *   .pipe(adaptiveChunk(rtt$), encodeFrames({ transferId }), roundRobin(channels), backpressure({ demand, channels }), sendToChannels())
  *   .subscribe();
  * ```
  *
@@ -171,6 +183,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
     demand: config.demand,
     scheduler: config.scheduler ?? asyncScheduler,
     channels: config.channels ?? [],
+    failAllClosed: config.allClosed !== 'wait',
   };
   return (source) =>
     new Observable<Routed>((subscriber) => {

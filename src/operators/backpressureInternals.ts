@@ -35,6 +35,8 @@ export interface BackpressureSettings {
   readonly scheduler: SchedulerLike;
   /** Channels a closed channel's held frames may move to besides those frames named. */
   readonly channels: readonly DataChannelLike[];
+  /** With `channels`: fail once every known channel is gone, nothing held, the source not done (`allClosed: 'error'`). */
+  readonly failAllClosed: boolean;
 }
 
 /** One channel's queue and listeners. */
@@ -97,7 +99,21 @@ export class BackpressureRun {
   constructor(
     private readonly subscriber: Subscriber<Routed>,
     private readonly s: BackpressureSettings,
-  ) {}
+  ) {
+    if (s.failAllClosed) for (const ch of s.channels) ch.addEventListener('close', this.onAnyClose);
+  }
+
+  /**
+   * A channel closed (named by a frame or in `channels`): with nothing held, the source not done and no channel
+   * left, no credit would come back and a pipeline with `demand` would wait for good, so the stream fails.
+   */
+  private readonly onAnyClose = (): void => {
+    if (!this.s.failAllClosed || !this.s.channels.length || this.subscriber.closed || this.sourceDone || this.queuedFrames > 0) return;
+    const known = this.everyChannel();
+    if (known.length && known.every(isGone)) {
+      this.subscriber.error(new ChannelClosedError('every channel closed before the source completed', { channels: new Set(known).size }));
+    }
+  };
 
   /** The channels frames named and those of `channels` (some may be both). */
   private everyChannel(): DataChannelLike[] {
@@ -144,6 +160,7 @@ export class BackpressureRun {
 
   /** Cancels the timers, gives every channel its listeners and threshold back, and drops the queues. */
   teardown(): void {
+    if (this.s.failAllClosed) for (const ch of this.s.channels) ch.removeEventListener('close', this.onAnyClose);
     this.poll?.unsubscribe();
     this.poll = undefined;
     this.nextTask?.unsubscribe();
@@ -318,6 +335,7 @@ export class BackpressureRun {
   private onClose(st: ChannelState): void {
     if (this.subscriber.closed) return;
     if (pending(st)) this.reroute(st);
+    else this.onAnyClose();
     if (!this.subscriber.closed) this.settle();
   }
 }

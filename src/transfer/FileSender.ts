@@ -242,7 +242,7 @@ export class FileSender {
       operatorOf('route', route(data, { high: tuning.high, highOf: this.ctx.highOf, reserved: (ch) => this.ctx.reserved?.(ch) === true || this.isAvoided(ch) })),
       checkRouted(data),
       // The largest frame this file sends (a chunk and its header): with frameCredit, the opening credit.
-      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: Math.min(s.maxMessageSize, s.maxChunk + FRAME_HEADER_SIZE), maxBytesPerTask: s.sendBytesPerTask, scheduler: sc, channels: data }),
+      backpressure({ high: tuning.high, highOf: this.ctx.highOf, frameCredit: this.ctx.frameCredit, low: tuning.low, demand: this.demand, maxMessageSize: Math.min(s.maxMessageSize, s.maxChunk + FRAME_HEADER_SIZE), maxBytesPerTask: s.sendBytesPerTask, scheduler: sc, channels: data, allClosed: 'wait' }),
       tap(({ channel, frame }) => this.onHandedOff(channel, frame)),
       // A lane's node-datachannel channel can read 'open' after its connection went: a send that fails as
       // closed there skips the frame, and the channel's close event resends it (channelLost).

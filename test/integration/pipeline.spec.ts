@@ -13,7 +13,7 @@
 import { map, merge, Observable, of, ReplaySubject, startWith, takeUntil, tap, timer, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { HashMismatchError } from '../../src/errors';
+import { ChannelClosedError, HashMismatchError } from '../../src/errors';
 import { Demand } from '../../src/flow/Demand';
 import { adaptiveChunk } from '../../src/operators/adaptiveChunk';
 import { backpressure } from '../../src/operators/backpressure';
@@ -80,6 +80,8 @@ interface Outcome {
   receiverError?: unknown;
   senderError?: unknown;
   senderDone: boolean;
+  /** Virtual time the sender's pipeline ended (completed, or erred). */
+  senderEndAt?: number;
   /** Chunk count, as the sender announced it when its pipeline completed. */
   total?: number;
   /** Every chunk the sender cut: virtual time and payload size, in index order. */
@@ -102,6 +104,10 @@ interface TransferOptions {
   readonly expected?: string;
   /** Give the source a Demand (the real pipeline). `false` is the negative control for the memory bound. Default true. */
   readonly withDemand?: boolean;
+  /** Close every sending channel at this virtual time (ms). Default: never. */
+  readonly closeAllAtMs?: number;
+  /** Pass the channels to `backpressure({ channels })`, as the README's pipeline does. Default true. */
+  readonly channelsToBackpressure?: boolean;
 }
 
 /**
@@ -162,7 +168,7 @@ function transfer(file: Uint8Array, options: TransferOptions): Outcome {
         }),
         encodeFrames({ transferId: TRANSFER_ID }),
         roundRobin(locals, { high: HIGH }),
-        backpressure({ high: HIGH, low: LOW, demand, maxMessageSize: MAX_MESSAGE_SIZE, scheduler }),
+        backpressure({ high: HIGH, low: LOW, demand, maxMessageSize: MAX_MESSAGE_SIZE, scheduler, channels: options.channelsToBackpressure === false ? undefined : locals }),
         sendToChannels({ maxMessageSize: MAX_MESSAGE_SIZE }),
         tap(() => {
           for (const c of locals) out.maxBuffered = Math.max(out.maxBuffered, c.bufferedAmount);
@@ -170,13 +176,18 @@ function transfer(file: Uint8Array, options: TransferOptions): Outcome {
         takeUntil(deadline),
       )
       .subscribe({
-        error: (err) => (out.senderError = err),
+        error: (err) => {
+          out.senderError = err;
+          out.senderEndAt = scheduler.now();
+        },
         complete: () => {
+          out.senderEndAt = scheduler.now();
           out.senderDone = true;
           out.total = chunks;
           total$.next(chunks);
         },
       });
+    if (options.closeAllAtMs !== undefined) scheduler.schedule(() => locals.forEach((c) => c.close()), options.closeAllAtMs);
   });
   return out;
 }
@@ -197,6 +208,22 @@ const bytesOf = async (blob: Blob | undefined): Promise<Uint8Array> => {
 const isSorted = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
 
 describe('integration: file → 3 virtual channels → file', () => {
+  it('every channel closing between frames fails the sender with ChannelClosedError at once (with demand it waited until the deadline)', () => {
+    // The README's pipeline passes its channels to backpressure: with them, the operator knows none is left.
+    const file = pattern(4 * MiB, 3);
+    const link = { bandwidth: 1 * MiB, delayMs: 2 };
+    const out = transfer(file, { link, ordered: true, rtt$: constantRtt, closeAllAtMs: 500 });
+    expect(out.senderError).toBeInstanceOf(ChannelClosedError);
+    expect((out.senderError as ChannelClosedError).message).toMatch(/every channel closed before the source completed|is closed/);
+    expect(out.senderDone).toBe(false);
+    expect(out.senderEndAt).toBeLessThanOrEqual(510); // the close event comes after the link delay
+    // Without `channels` the operator cannot know the router has no other channel: the run waits until the
+    // test's deadline ends it (takeUntil completes it).
+    const blind = transfer(file, { link, ordered: true, rtt$: constantRtt, closeAllAtMs: 500, channelsToBackpressure: false });
+    expect(blind.senderError).toBeUndefined();
+    expect(blind.senderEndAt).toBe(DEADLINE);
+  });
+
   it('derives the chunk-boundary sizes from the policy (262112 B at 5 ms, 32 KiB at 150 ms)', () => {
     expect(CHUNK).toBe(MAX_MESSAGE_SIZE - FRAME_HEADER_SIZE);
     expect(chunkFor(SLOW_RTT)).toBe(32 * 1024);

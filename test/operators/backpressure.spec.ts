@@ -365,6 +365,64 @@ describe('backpressure', () => {
       expect(error).toBeInstanceOf(ChannelClosedError);
     });
 
+    it('channels: every one of them closed with nothing held while the source still had data → ChannelClosedError (with demand it hung)', () => {
+      // An outside check's pipeline from the operator docs: both channels closed between frames, no credit came
+      // back, and the stream neither erred nor completed.
+      const c1 = new FakeChannel('c1');
+      const c2 = new FakeChannel('c2');
+      testScheduler().run(({ cold, expectObservable }) => {
+        const source = cold('a-------b|', { a: routedOn(c1).a, b: routedOn(c2).b });
+        cold('--x').subscribe(() => c1.close());
+        cold('---x').subscribe(() => c2.close());
+        expectObservable(source.pipe(backpressure({ ...SMALL, channels: [c1, c2] }), send(SMALL.high), label)).toBe(
+          'a--#',
+          { a: 'c1:a' },
+          new ChannelClosedError('every channel closed before the source completed', { channels: 2 }),
+        );
+      });
+    });
+
+    it('channels: with demand, the credit stops and the stream fails once the last one closes; a channel no frame named counts', () => {
+      const c1 = new FakeChannel('c1');
+      const c2 = new FakeChannel('c2');
+      const demand = new Demand();
+      let error: unknown;
+      let completed = false;
+      let errorBeforeLast: unknown = 'not looked';
+      testScheduler().run(({ cold }) => {
+        // Only c1 is ever named: c2 (in `channels`) closing last is what ends it.
+        cold('a', { a: routedOn(c1).a }).pipe(backpressure({ ...SMALL, demand, channels: [c1, c2] }), send(SMALL.high)).subscribe({ error: (e) => (error = e), complete: () => (completed = true) });
+        cold('--x').subscribe(() => c1.close());
+        cold('----x').subscribe(() => (errorBeforeLast = error));
+        cold('-----x').subscribe(() => c2.close());
+      });
+      expect(errorBeforeLast).toBeUndefined();
+      expect(error).toBeInstanceOf(ChannelClosedError);
+      expect((error as ChannelClosedError).details).toEqual({ channels: 2 });
+      expect(completed).toBe(false);
+    });
+
+    it("channels with allClosed: 'wait' leaves the stream open (sendFile watches its channels itself); a completed source completes", () => {
+      const c1 = new FakeChannel('c1');
+      testScheduler().run(({ cold, expectObservable }) => {
+        cold('-x').subscribe(() => c1.close());
+        expectObservable(cold('a---', { a: routedOn(c1).a }).pipe(backpressure({ ...SMALL, channels: [c1], allClosed: 'wait' }), send(SMALL.high), label)).toBe('a---', { a: 'c1:a' });
+      });
+      const c2 = new FakeChannel('c2');
+      testScheduler().run(({ cold, expectObservable }) => {
+        cold('--x').subscribe(() => c2.close());
+        expectObservable(cold('a|', { a: routedOn(c2).a }).pipe(backpressure({ ...SMALL, channels: [c2] }), send(SMALL.high), label)).toBe('a|', { a: 'c2:a' });
+      });
+    });
+
+    it('without channels, a named channel closing with nothing held is no end: the router may have others', () => {
+      const c1 = new FakeChannel('c1');
+      testScheduler().run(({ cold, expectObservable }) => {
+        cold('-x').subscribe(() => c1.close());
+        expectObservable(cold('a---', { a: routedOn(c1).a }).pipe(backpressure(SMALL), send(SMALL.high), label)).toBe('a---', { a: 'c1:a' });
+      });
+    });
+
     it('a channel that closes with nothing held is not an error', () => {
       const c1 = new FakeChannel('c1');
       const c2 = new FakeChannel('c2');
@@ -701,6 +759,7 @@ describe('backpressure', () => {
 
     it('rejects channels that are not an array', () => {
       expect(() => backpressure({ channels: new FakeChannel('x') as never })).toThrow(InvalidConfigError);
+      expect(() => backpressure({ allClosed: 'fail' as never })).toThrow(/allClosed must be 'error' or 'wait', got fail/);
       expect(() => backpressure({ channels: [] })).not.toThrow();
     });
 
