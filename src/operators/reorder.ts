@@ -16,7 +16,11 @@ export interface ReorderConfig {
   readonly window?: number;
   /** Most payload bytes held while waiting for a gap (`ERR_REORDER_OVERFLOW`). Default 64 MiB. */
   readonly maxBufferedBytes?: number;
-  /** The total chunk count, once known. The first value counts; completes as soon as every chunk below it is out. Default: unknown. */
+  /**
+   * The total chunk count, once known. The first value counts; completes as soon as every chunk below it is out.
+   * A source that completes first waits for it: the total decides between completion and `ERR_REORDER_GAP`.
+   * Default: unknown.
+   */
   readonly end?: Observable<number>;
   /** Milliseconds a head-of-line gap may last while chunks wait (`ERR_REORDER_TIMEOUT`). Default: no timeout. */
   readonly gapTimeoutMs?: number;
@@ -69,8 +73,8 @@ export const DEFAULT_REORDER_MAX_BYTES = 64 * 1024 * 1024;
  *
  * Errors (`ReorderError`): `ERR_REORDER_OVERFLOW` when an index is beyond the
  * window, the byte bound or `end`; `ERR_REORDER_GAP` (`details.missing`) when the
- * source completes with chunks still waiting or before `end`;
- * `ERR_REORDER_TIMEOUT` when a gap outlives `gapTimeoutMs`.
+ * source completes with chunks still waiting or below `end`'s total (told then or later);
+ * `ERR_REORDER_TIMEOUT` when a gap, or the wait for `end` after the source completed, outlives `gapTimeoutMs`.
  *
  * ## Example
  * ```ts
@@ -93,10 +97,16 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
     new Observable<Chunk>((subscriber) => {
       // This subscription's buffer, gap timer and end.
       const run = reorderRun(subscriber, settings);
+      // True while `end` may still tell the total.
+      let endPending = !!end;
       if (end) {
         subscribeChained(end, subscriber, {
           next: (n) => run.setEnd(n),
           error: (err) => subscriber.error(err),
+          complete: () => {
+            endPending = false;
+            run.endComplete();
+          },
         });
       }
       if (subscriber.closed) return;
@@ -110,7 +120,7 @@ export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chu
           run.checkComplete();
         },
         error: (err) => subscriber.error(err),
-        complete: () => run.complete(),
+        complete: () => run.complete(endPending),
       });
       return () => run.teardown();
     });

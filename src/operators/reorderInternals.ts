@@ -100,18 +100,41 @@ export function reorderRun(subscriber: Subscriber<Chunk>, s: ReorderSettings) {
     bufferedBytes += chunk.data.length;
     if (wasEmpty) armTimer();
   };
+  // True once the source completed with nothing waiting while `end` had not told the total yet.
+  let awaitingEnd = false;
   /** `end` told the total chunk count (its first value counts). */
   const setEnd = (n: number) => {
     if (total !== undefined || subscriber.closed) return;
     const refusal = refuseEnd(n, next, buffer!);
     if (refusal) return fail('ERR_REORDER_OVERFLOW', ...refusal);
     total = n;
+    if (awaitingEnd && next < total) return fail('ERR_REORDER_GAP', `source completed while chunk ${next} is missing`, { missing: next, end: total });
     checkComplete();
   };
-  /** The source completed: fine only with nothing waiting and nothing missing below the end. */
-  const complete = () => {
+  /** `end` completed: no total will come, so the source's end is the end (as without `end`). */
+  const endComplete = () => {
+    if (awaitingEnd && total === undefined) subscriber.complete();
+  };
+  /** With `gapTimeoutMs`, the wait for a total after the source completed is bounded too. */
+  const awaitEnd = () => {
+    timer?.unsubscribe();
+    const { gapTimeoutMs } = s;
+    if (gapTimeoutMs === undefined) return;
+    timer = s.scheduler.schedule(() => fail('ERR_REORDER_TIMEOUT', `source completed and end gave no chunk count in ${gapTimeoutMs} ms`, { missing: next, gapTimeoutMs }), gapTimeoutMs);
+    subscriber.add(timer);
+  };
+  /**
+   * The source completed: fine only with nothing waiting and nothing missing below the end. With an `end` that
+   * has not told the total yet, that total decides (a source that completes early is a truncated file, not a
+   * whole one).
+   */
+  const complete = (endPending: boolean) => {
     if (buffer!.size || (total !== undefined && next < total)) {
       return fail('ERR_REORDER_GAP', `source completed while chunk ${next} is missing`, { missing: next, end: total });
+    }
+    if (endPending && total === undefined) {
+      awaitingEnd = true;
+      return awaitEnd();
     }
     subscriber.complete();
   };
@@ -123,5 +146,5 @@ export function reorderRun(subscriber: Subscriber<Chunk>, s: ReorderSettings) {
     buffer = null;
     timer = undefined;
   };
-  return { accept, checkComplete, setEnd, complete, teardown };
+  return { accept, checkComplete, setEnd, endComplete, complete, teardown };
 }

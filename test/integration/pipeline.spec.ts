@@ -13,7 +13,7 @@
 import { map, merge, Observable, of, ReplaySubject, startWith, takeUntil, tap, timer, type SchedulerLike } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { ChannelClosedError, HashMismatchError } from '../../src/errors';
+import { ChannelClosedError, HashMismatchError, ReorderError } from '../../src/errors';
 import { Demand } from '../../src/flow/Demand';
 import { adaptiveChunk } from '../../src/operators/adaptiveChunk';
 import { backpressure } from '../../src/operators/backpressure';
@@ -106,6 +106,8 @@ interface TransferOptions {
   readonly withDemand?: boolean;
   /** Close every sending channel at this virtual time (ms). Default: never. */
   readonly closeAllAtMs?: number;
+  /** The receiver's `reorder({ gapTimeoutMs })`, as the README's pipeline has it. Default none. */
+  readonly gapTimeoutMs?: number;
   /** Pass the channels to `backpressure({ channels })`, as the README's pipeline does. Default true. */
   readonly channelsToBackpressure?: boolean;
 }
@@ -141,7 +143,7 @@ function transfer(file: Uint8Array, options: TransferOptions): Outcome {
       .pipe(
         decodeFrames({ transferId: TRANSFER_ID }),
         tap((frame) => out.arrivals.push(frame.index)),
-        reorder({ end: total$, scheduler }),
+        reorder({ end: total$, scheduler, gapTimeoutMs: options.gapTimeoutMs }),
         verifyHash({ expected: options.expected ?? sha256(file) }),
         toBlob(),
         takeUntil(deadline),
@@ -193,6 +195,32 @@ function transfer(file: Uint8Array, options: TransferOptions): Outcome {
 }
 
 const constantRtt = () => of(FAST_RTT);
+
+/**
+ * The README's receiver without an expected digest: the sender cuts the file into 262112 B chunks and every
+ * channel closes at `closeAtMs`; the receiver is told the real chunk count at `countAtMs` (as a side channel
+ * would, after the sender finished).
+ */
+function transferCut(file: Uint8Array, closeAtMs: number, countAtMs: number): { blob?: Blob; receiverError?: unknown } {
+  const out: { blob?: Blob; receiverError?: unknown } = {};
+  const scheduler = new TestScheduler((a, e) => expect(a).toStrictEqual(e));
+  scheduler.run(() => {
+    const link = createVirtualLink({ bandwidth: 1 * MiB, delayMs: 2, scheduler });
+    const [locals, remotes] = link.createChannels(CHANNELS, { ordered: true, label: 'data' });
+    const total$ = new ReplaySubject<number>(1);
+    merge(...remotes.map((c) => fromChannelMessages(c)))
+      .pipe(decodeFrames({ transferId: TRANSFER_ID }), reorder({ end: total$, scheduler }), verifyHash(), toBlob(), takeUntil(timer(DEADLINE, scheduler)))
+      .subscribe({ next: (blob) => (out.blob = blob), error: (err) => (out.receiverError = err) });
+    const demand = new Demand();
+    fromBytes(file, { demand })
+      .pipe(adaptiveChunk(constantRtt(), { maxMessageSize: MAX_MESSAGE_SIZE }), encodeFrames({ transferId: TRANSFER_ID }), roundRobin(locals, { high: HIGH }), backpressure({ high: HIGH, low: LOW, demand, scheduler, channels: locals }), sendToChannels())
+      .subscribe({ error: () => undefined });
+    scheduler.schedule(() => locals.forEach((c) => c.close()), closeAtMs);
+    scheduler.schedule(() => total$.next(Math.ceil(file.length / CHUNK)), countAtMs);
+  });
+  return out;
+}
+
 /** 5 ms until `RTT_CHANGE_AT`, then 150 ms. */
 const changingRtt = (scheduler: SchedulerLike) =>
   timer(RTT_CHANGE_AT, scheduler).pipe(
@@ -208,12 +236,25 @@ const bytesOf = async (blob: Blob | undefined): Promise<Uint8Array> => {
 const isSorted = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
 
 describe('integration: file → 3 virtual channels → file', () => {
+  it('a count told after the channels completed decides: chunks missing are ERR_REORDER_GAP, not a shorter file (it completed with a truncated blob)', () => {
+    // The receiver gets only what the link delivered before every channel closed; the count comes later.
+    const file = pattern(4 * MiB, 5);
+    const out = transferCut(file, 500, 2000);
+    expect(out.blob).toBeUndefined();
+    expect(out.receiverError).toBeInstanceOf(ReorderError);
+    expect((out.receiverError as ReorderError).code).toBe('ERR_REORDER_GAP');
+  });
+
   it('every channel closing between frames fails the sender with ChannelClosedError at once (with demand it waited until the deadline)', () => {
     // The README's pipeline passes its channels to backpressure: with them, the operator knows none is left.
     const file = pattern(4 * MiB, 3);
     const link = { bandwidth: 1 * MiB, delayMs: 2 };
-    const out = transfer(file, { link, ordered: true, rtt$: constantRtt, closeAllAtMs: 500 });
+    const out = transfer(file, { link, ordered: true, rtt$: constantRtt, closeAllAtMs: 500, gapTimeoutMs: 10_000 });
     expect(out.senderError).toBeInstanceOf(ChannelClosedError);
+    // The receiver's channels completed with part of the file; the count never came: a typed error, no file.
+    expect(out.blob).toBeUndefined();
+    expect(out.receiverError).toBeInstanceOf(ReorderError);
+    expect((out.receiverError as ReorderError).code).toBe('ERR_REORDER_TIMEOUT');
     expect((out.senderError as ChannelClosedError).message).toMatch(/every channel closed before the source completed|is closed/);
     expect(out.senderDone).toBe(false);
     expect(out.senderEndAt).toBeLessThanOrEqual(510); // the close event comes after the link delay

@@ -152,6 +152,31 @@ describe('reorder', () => {
     });
   });
 
+  it('end not known yet when the source completes: the total decides (it completed: a truncated file came out whole)', () => {
+    // An outside check: chunks 0 and 1 of 5, the channels closed, and `end` (sent by the sender once it finished)
+    // later said 5: reorder had completed at the source's end, and toBlob() made an 8-byte file of a 20-byte one.
+    testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const GAP = { a: 'a', b: 'b', x: '!ERR_REORDER_GAP' };
+      // The total comes later and says chunks are missing: ERR_REORDER_GAP then, not a completion before it.
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder({ end: cold('--------n', { n: 5 }) })))).toBe('-a-b----(x|)', GAP);
+      // The total comes later and says every chunk is there: it completes then.
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder({ end: cold('--------n', { n: 2 }) })))).toBe('-a-b----|', GAP);
+      // `end` completes without a value, after the source or before it: no total will come, and the source's end
+      // is the end, as without `end`.
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder({ end: cold('-------|') })))).toBe('-a-b---|', GAP);
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder({ end: cold('--|') })))).toBe('-a-b-|', GAP);
+      // With gapTimeoutMs, the wait for the total is bounded: ERR_REORDER_TIMEOUT.
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder({ end: NEVER, gapTimeoutMs: 10 })))).toBe('-a-b- 10ms (y|)', { ...GAP, y: '!ERR_REORDER_TIMEOUT' });
+      // Without `end`, the source's completion is the end, as before.
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder()))).toBe('-a-b-|', GAP);
+      const end = hot('----------n', { n: 3 });
+      expectObservable(show(cold('-a-b-|', C).pipe(reorder({ end })))).toBe('-a-b------(x|)', GAP);
+      expectSubscriptions(end.subscriptions).toBe('^---------!');
+    });
+    const r = run([0, 1]);
+    expect(r.error).toBeUndefined();
+  });
+
   it('gapTimeoutMs: a head-of-line gap that persists errors with ERR_REORDER_TIMEOUT', () => {
     testScheduler().run(({ cold, expectObservable, time }) => {
       const t = time('-----|');
@@ -265,7 +290,7 @@ describe('reorder', () => {
           const end = new Subject<number>();
           const source = new Subject<Chunk>();
           const out = { indexes: [] as number[], done: false, dups: 0 };
-          source.pipe(reorder({ end, onDuplicate: () => out.dups++ })).subscribe({ next: (c) => out.indexes.push(c.index), complete: () => (out.done = true) });
+          source.pipe(reorder(withEnd ? { end, onDuplicate: () => out.dups++ } : { onDuplicate: () => out.dups++ })).subscribe({ next: (c) => out.indexes.push(c.index), complete: () => (out.done = true) });
           if (withEnd) end.next(n);
           for (const i of arrival) source.next(ch(i));
           if (!withEnd) source.complete();
