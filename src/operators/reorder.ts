@@ -14,8 +14,14 @@ export interface ReorderConfig {
   readonly start?: number;
   /** Indexes `>= next + window` are refused (`ERR_REORDER_OVERFLOW`): the memory bound in chunks. Default 1024. */
   readonly window?: number;
-  /** Most payload bytes held while waiting for a gap (`ERR_REORDER_OVERFLOW`). Default 64 MiB. */
+  /** Most payload bytes held while waiting for a gap (`ERR_REORDER_OVERFLOW`), each chunk with `chunkOverheadBytes`. Default 64 MiB. */
   readonly maxBufferedBytes?: number;
+  /**
+   * Bytes each held chunk counts besides its payload, against `maxBufferedBytes` and `budget`: what holding a
+   * chunk costs beyond its bytes (its objects, a map entry, the message it is a view of), so that many tiny chunks
+   * cannot hold far more memory than the bound says. `receiveFile` uses 1024. Default 0.
+   */
+  readonly chunkOverheadBytes?: number;
   /**
    * The total chunk count, once known. The first value counts; completes as soon as every chunk below it is out.
    * A source that completes first waits for it: the total decides between completion and `ERR_REORDER_GAP`.
@@ -87,12 +93,13 @@ export const DEFAULT_REORDER_MAX_BYTES = 64 * 1024 * 1024;
  */
 export function reorder(config: ReorderConfig = {}): OperatorFunction<Chunk, Chunk> {
   config = configObject('reorder', config);
-  const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeoutMs, scheduler = asyncScheduler, onDuplicate, budget } = config;
+  const { start = 0, window = DEFAULT_REORDER_WINDOW, maxBufferedBytes = DEFAULT_REORDER_MAX_BYTES, end, gapTimeoutMs, scheduler = asyncScheduler, onDuplicate, budget, chunkOverheadBytes = 0 } = config;
   if (!isCount(start)) throw new InvalidConfigError(`start must be an integer >= 0, got ${start}`, { start });
   if (!isCount(window) || window < 1) throw new InvalidConfigError(`window must be an integer >= 1, got ${window}`, { window });
   if (!(maxBufferedBytes >= 0)) throw new InvalidConfigError(`maxBufferedBytes must be >= 0, got ${maxBufferedBytes}`, { maxBufferedBytes });
   if (gapTimeoutMs !== undefined && !(gapTimeoutMs > 0)) throw new InvalidConfigError(`gapTimeoutMs must be > 0, got ${gapTimeoutMs}`, { gapTimeoutMs });
-  const settings: ReorderSettings = { start, window, maxBufferedBytes, gapTimeoutMs, scheduler, onDuplicate, budget };
+  if (!isCount(chunkOverheadBytes)) throw new InvalidConfigError(`chunkOverheadBytes must be an integer >= 0, got ${chunkOverheadBytes}`, { chunkOverheadBytes });
+  const settings: ReorderSettings = { start, window, maxBufferedBytes, gapTimeoutMs, scheduler, onDuplicate, budget, chunkOverheadBytes };
   return (source) =>
     new Observable<Chunk>((subscriber) => {
       // This subscription's buffer, gap timer and end.

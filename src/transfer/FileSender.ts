@@ -6,7 +6,7 @@
  * control link, the window and the order of files; it hands each file a
  * {@link FileSendContext}.
  */
-import { catchError, defer, map, mergeWith, Subject, tap, throwError, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import { catchError, defer, map, mergeWith, Subject, tap, throwError, type Observable, type OperatorFunction, type SchedulerLike, Subscription } from 'rxjs';
 import { HashMismatchError, InvalidConfigError, ProtocolError, SourceReadError } from '../errors';
 import { Demand } from '../flow/Demand';
 import { FramePool } from '../flow/FramePool';
@@ -120,7 +120,7 @@ export class FileSender {
   /** Each frame's chunk index and whether it is a resend, carried from where it was made to its hand-off. */
   private readonly framed = new WeakMap<Uint8Array, { readonly index: number; readonly retransmit: boolean }>();
   private readonly timers: Timers;
-  private readonly subs: Subscription[] = [];
+  private readonly subs = new Subscription();
   private demand: Demand | undefined;
   /** Where this file's bytes start (the receiver's verified prefix). */
   private startFrom = 0;
@@ -169,7 +169,7 @@ export class FileSender {
       return;
     }
     const held$ = hashHeldPrefix(from, this.ctx.settings.createHash ?? createSha256, () => this.desc.read({ start: 0, end: from }));
-    this.subs.push(
+    this.subs.add(
       held$.subscribe({
         next: ({ hasher, prefixSha256 }) => {
           if (this.state !== 'checking') return;
@@ -188,7 +188,7 @@ export class FileSender {
     if (this.state !== 'restarting' || msg.from !== 0) return this.protocolError(`unexpected resume of file ${msg.i} at ${msg.from}`, { i: msg.i, from: msg.from });
     this.state = 'checking';
     const factory = this.ctx.settings.createHash ?? createSha256;
-    this.subs.push(hashHeldPrefix(0, factory, () => this.desc.read({ start: 0, end: 0 })).subscribe({ next: ({ hasher }) => this.startData(0, hasher), error: (err) => this.ctx.fail(err, true) }));
+    this.subs.add(hashHeldPrefix(0, factory, () => this.desc.read({ start: 0, end: 0 })).subscribe({ next: ({ hasher }) => this.startData(0, hasher), error: (err) => this.ctx.fail(err, true) }));
   }
 
   /** Data flows from byte `from`: the window opens. */
@@ -197,6 +197,8 @@ export class FileSender {
     this.startedAt = this.ctx.sc.now();
     this.startFrom = this.readBytes = this.checkedBytes = this.acked = from;
     this.ctx.onStarted(this, from);
+    // The app unsubscribed in its `file-started` handler: the session stopped this file; nothing more starts.
+    if (this.subs.closed) return;
     this.frontierAt = this.ctx.sc.now();
     this.watchFrontier();
     // The session's window, and at most `readAhead` bytes between the read and the CRC step (with a hash worker,
@@ -206,7 +208,7 @@ export class FileSender {
     this.demand = new Demand({ limit: () => Math.min(this.ctx.credit(), readAhead - (this.readBytes - this.checkedBytes)) });
     // `defer`: a `chunking` or `route` of the app's that throws while the pipeline is built fails the transfer
     // (ERR_INTERNAL, the receiver told) like one that errors later, instead of escaping from this handler.
-    this.subs.push(defer(() => this.sendFrames(from, hasher)).subscribe({ error: (err) => this.ctx.fail(err, true) }));
+    this.subs.add(defer(() => this.sendFrames(from, hasher)).subscribe({ error: (err) => this.ctx.fail(err, true) }));
   }
 
   /** Asks the source for more when the session's window reopened. */
@@ -285,7 +287,7 @@ export class FileSender {
   /** Every chunk is out of the CRC step: asks for the file's SHA-256, then sends `done`. */
   private onChunksEnd(hasher: Sha256): void {
     this.sha256 = undefined;
-    this.subs.push(
+    this.subs.add(
       settle(hasher.digestHex()).subscribe({
         next: (hex) => {
           this.sha256 = hex;
@@ -435,7 +437,7 @@ export class FileSender {
   stop(): void {
     this.retransmit$.complete();
     this.timers.unsubscribe();
-    for (const sub of this.subs) sub.unsubscribe();
+    this.subs.unsubscribe();
     this.store.clear();
   }
 }

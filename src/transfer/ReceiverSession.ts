@@ -113,7 +113,7 @@ export class ReceiverSession {
   /** The sender's control channel and its message stream, once it arrived. */
   private control: DataChannelLike | undefined;
   private link: ControlLink | undefined;
-  private readonly subs: Subscription[] = [];
+  private readonly subs = new Subscription();
   /** The wait for a control channel (and for a newer one while the one taken has not opened). */
   private listening: Subscription | undefined;
   private data: DataChannelLike[] = [];
@@ -178,7 +178,7 @@ export class ReceiverSession {
    * `ChannelClosedError` instead of waiting for an offer forever. After `accept` the data channels' closes tell.
    */
   private watchConnection(): void {
-    this.subs.push(
+    this.subs.add(
       whenConnectionGone(this.lanes[0], (state) => {
         if (this.phase === 'accepted' || this.finished) return;
         const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : 'while its offer was being answered';
@@ -225,15 +225,15 @@ export class ReceiverSession {
       }
       this.control = ch;
       this.link = link = controlLink(ch);
-      this.subs.push(this.link.messages$.subscribe({ next: (m) => this.guard(() => this.onControl(m)), error: (err) => this.link === link && this.controlFailed(err) }));
+      this.subs.add(this.link.messages$.subscribe({ next: (m) => this.guard(() => this.onControl(m)), error: (err) => this.link === link && this.controlFailed(err) }));
       if (ch.readyState === 'open') incoming.unsubscribe();
       else {
         const opened = () => (ch.removeEventListener('open', opened), incoming.unsubscribe());
         ch.addEventListener('open', opened);
-        this.subs.push(new Subscription(() => ch.removeEventListener('open', opened)));
+        this.subs.add(new Subscription(() => ch.removeEventListener('open', opened)));
       }
     }));
-    this.subs.push(incoming);
+    this.subs.add(incoming);
   }
 
   /**
@@ -356,7 +356,7 @@ export class ReceiverSession {
     const listing = (this.listing = new OfferListing(msg, this.o));
     this.phase = 'listing';
     this.lastListedAt = this.sc.now();
-    this.subs.push(
+    this.subs.add(
       repeatEvery(this.sc, 1000, () => {
         if (this.phase !== 'listing' || this.listing !== listing) return false;
         if (this.sc.now() - this.lastListedAt < LISTING_STALL_MS) return true;
@@ -377,7 +377,7 @@ export class ReceiverSession {
     if (refused) return this.refuse(refused);
     this.subscriber.next({ type: 'offer', offer });
     const accept = this.o.accept ?? (() => true);
-    this.subs.push(
+    this.subs.add(
       defer(() => {
         const d = accept(offer);
         return isObservable(d) ? d : settle(d);
@@ -417,7 +417,7 @@ export class ReceiverSession {
   private prepare(offer: SessionOffer): void {
     this.phase = 'opening';
     const folder = (path: string) => defer(() => settle(this.target.folder ? this.target.folder(path) : undefined));
-    this.subs.push(
+    this.subs.add(
       concat(from(this.taken).pipe(concatMap((m) => this.hold$(m))), from(offer.folders).pipe(concatMap(folder)))
         .pipe(ignoreElements())
         .subscribe({ complete: () => this.guard(() => this.accept(offer)), error: (err) => this.fail(err, true) }),
@@ -466,6 +466,8 @@ export class ReceiverSession {
     this.watch();
     const bytes = this.taken.reduce((n, m) => n + m.size, 0);
     this.subscriber.next({ type: 'started', offer, files: this.taken, bytes, from: this.heldBytes() });
+    // The app unsubscribed in its `started` handler: the session is over.
+    if (this.finished) return;
     // A resumed session's held prefixes are confirmed already: the first progress counts them (it said 0 B).
     this.telemetry?.progress(this.confirmed());
     this.startNext();
@@ -517,12 +519,12 @@ export class ReceiverSession {
     const total = this.taken.reduce((n, f) => n + f.size, 0);
     const files = () => ({ completed: this.results.length, total: this.taken.length, active: [...this.active].map((f) => ({ manifest: f.manifest, bytes: f.bytes })) });
     this.telemetry = transferTelemetry({ channels: [], lanes: m.lanes, total, scheduler: sc, statsInterval: o.sampleIntervalMs, progressInterval: o.progressIntervalMs, pc: this.lanes[0], files });
-    this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
+    this.subs.add(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
     // A lane (not the control channel's connection) already closed or failed: the session goes on over the others.
     this.data = createDataChannels(this.lanes, m.channels, m.lanes, m.reliability, m.idBase, (pc) => pc !== this.lanes[0] && connectionGone(pc));
     this.reportedLanes = m.lanes;
     this.telemetry.setChannels(this.data);
-    this.subs.push(this.frames$().subscribe({ next: ([msg, ch]) => this.guard(() => this.route(msg, ch)), error: (err) => this.fail(err, true) }));
+    this.subs.add(this.frames$().subscribe({ next: ([msg, ch]) => this.guard(() => this.route(msg, ch)), error: (err) => this.fail(err, true) }));
   }
 
   /**
@@ -696,7 +698,7 @@ export class ReceiverSession {
     const timeoutMs = this.o.idleTimeoutMs ?? 30_000;
     const accepted = () => !this.finished && this.phase === 'accepted';
     let n = 0;
-    this.subs.push(
+    this.subs.add(
       idleWatchdog(this.sc, {
         timeoutMs,
         // A file being finished by its target is this side's own work, not the peer's silence.
@@ -706,8 +708,8 @@ export class ReceiverSession {
           this.fail(new IdleTimeoutError(timeoutMs, details), true);
         },
       }),
-      repeatEvery(this.sc, 1000, () => accepted() && (this.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)),
     );
+    this.subs.add(repeatEvery(this.sc, 1000, () => accepted() && (this.send({ t: 'ping', n: n++ >>> 0, ts: this.sc.now() }), true)));
   }
 
   /**
@@ -754,7 +756,7 @@ export class ReceiverSession {
     this.phase = 'ended';
     this.detachLanes?.();
     this.telemetry?.stop();
-    for (const sub of this.subs) sub.unsubscribe();
+    this.subs.unsubscribe();
     this.link?.dispose();
   }
 }

@@ -11,7 +11,7 @@
  *   a third of the lanes in use at a time (`rampShare`) while the path looks loss-bound and goodput rises,
  *   and sheds one when the RTT says the bottleneck queue is filling.
  */
-import { filter, forkJoin, map, Observable, scan, tap, type SchedulerLike, type Subscription } from 'rxjs';
+import { filter, forkJoin, map, Observable, scan, tap, type SchedulerLike, Subscription } from 'rxjs';
 import type { LaneChange, TransferStats } from '../stats/statsTypes';
 import type { ControlMessage, Reliability } from '../protocol/control';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
@@ -133,7 +133,7 @@ export class SenderLanes {
   private readonly joined = new Map<number, DataChannelLike[]>();
   /** Each joined lane's connection, and how often its channels were made again after they all closed. */
   private readonly lanePcs = new Map<number, { readonly pc: PeerConnectionLike; remade: number }>();
-  private readonly subs: Subscription[] = [];
+  private readonly subs = new Subscription();
   private detach: (() => void) | undefined;
   /** The reason of the controller's last `add`, reported when that lane joins. */
   private addReason = 'fixed';
@@ -273,7 +273,7 @@ export class SenderLanes {
   private control(accepted: number): void {
     const { givenLanes, pool, sc } = this.c;
     const config = { maxLanes: givenLanes + accepted, ...this.c.options.laneController, minLanes: givenLanes, initialLanes: givenLanes + pool.count, scheduler: sc };
-    this.subs.push(
+    this.subs.add(
       this.c.stats$
         .pipe(
           filter((st) => st.rtt.current !== undefined),
@@ -348,7 +348,7 @@ export class SenderLanes {
       return this.giveUp(lane);
     }
     const reason = this.addReason;
-    this.subs.push(
+    this.subs.add(
       forkJoin(chs.map((ch) => whenOpen(ch, laneTimeoutOf(this.c.options), this.c.sc))).subscribe({
         complete: () => {
           if (this.ended) return closeAll(chs);
@@ -364,7 +364,7 @@ export class SenderLanes {
           closeAll(chs);
           if (this.ended) return;
           if (attempt >= CHANNEL_ATTEMPTS) return this.giveUp(lane);
-          this.subs.push(this.c.sc.schedule(() => this.laneJoined(lane, pc, attempt + 1), 200));
+          this.subs.add(this.c.sc.schedule(() => this.laneJoined(lane, pc, attempt + 1), 200));
         },
       }),
     );
@@ -423,7 +423,7 @@ export class SenderLanes {
   /** The session ended: lanes go back to the pool (connected ones wait for the next session). */
   stop(): void {
     this.ended = true;
-    for (const s of this.subs) s.unsubscribe();
+    this.subs.unsubscribe();
     this.detach?.();
   }
 }

@@ -4,7 +4,7 @@
  * `sendFiles` validates the options, builds the settings and runs one of these per subscription; each
  * method is one step of the protocol (docs/protocol.md).
  */
-import { catchError, forkJoin, map, of, throwError, type Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { catchError, forkJoin, map, of, throwError, type Observable, type SchedulerLike, type Subscriber, Subscription } from 'rxjs';
 import { asTallowError, ChannelClosedError, HashMismatchError, IdleTimeoutError, ProtocolError, TransferCancelledError, TransferRejectedError } from '../errors';
 import type { NetworkConditions } from '../operators/chooseChunkSize';
 import { CONTROL_VERSION, frameIdOf, type ControlMessage, type Manifest, type SessionSettings } from '../protocol/control';
@@ -105,7 +105,7 @@ export class SenderSession {
   private control: DataChannelLike;
   private link: ControlLink;
   private readonly data: DataChannelLike[];
-  private readonly subs: Subscription[] = [];
+  private readonly subs = new Subscription();
   private readonly timers: Timers;
   private readonly telemetry: Telemetry;
   private readonly offer: SessionOffer;
@@ -236,10 +236,10 @@ export class SenderSession {
     this.watchConnection();
     if (this.phase === 'ended') return;
     this.connectControl(1);
-    this.subs.push(repeatEvery(this.sc, 1000, () => this.phase !== 'ended' && (this.ping(), true)));
+    this.subs.add(repeatEvery(this.sc, 1000, () => this.phase !== 'ended' && (this.ping(), true)));
     // Idleness is no acknowledged progress once data flows: pongs, NACKs and duplicate acks do not count.
     const timeoutMs = this.s.idleTimeoutMs ?? 30_000;
-    this.subs.push(
+    this.subs.add(
       idleWatchdog(this.sc, {
         timeoutMs,
         // Once every file in flight has its `done` out, the receiver is verifying and placing files: it is waited
@@ -263,7 +263,7 @@ export class SenderSession {
       if (this.phase !== 'offered') return;
       this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the receiver answered the offer`, { connectionState: state, phase: 'offered' }), false);
     };
-    this.subs.push(whenConnectionGone(pc, gone));
+    this.subs.add(whenConnectionGone(pc, gone));
     if (connectionGone(pc)) gone(pc.connectionState!);
   }
 
@@ -295,7 +295,7 @@ export class SenderSession {
   /** Reads the given connection's RTT again ({@link reprobedMs}); 0 (a LAN) until, or unless, it answers. */
   private reprobe(): void {
     this.reprobedMs = 0;
-    this.subs.push(readRttMs(this.lanes[0]).subscribe((ms) => ms !== undefined && (this.reprobedMs = ms)));
+    this.subs.add(readRttMs(this.lanes[0]).subscribe((ms) => ms !== undefined && (this.reprobedMs = ms)));
   }
 
   private ping(): void {
@@ -330,7 +330,7 @@ export class SenderSession {
     };
     // Anything from the receiver on this channel (a pong will do) shows it took the channel.
     let heard = false;
-    this.subs.push(this.link.messages$.subscribe({ next: (m) => ((heard = true), this.onControl(m)), error: retryOrFail }));
+    this.subs.add(this.link.messages$.subscribe({ next: (m) => ((heard = true), this.onControl(m)), error: retryOrFail }));
     const unheard = () => {
       if (heard || retried || this.phase !== 'offered' || attempt >= CONTROL_ATTEMPTS) return;
       // Nobody took the channel: a receiver that started listening on this connection later than we offered
@@ -339,7 +339,7 @@ export class SenderSession {
       replace(true, 0);
     };
     const waitMs = attempt < CONTROL_ATTEMPTS ? Math.min(5000, acceptTimeout) : acceptTimeout;
-    this.subs.push(
+    this.subs.add(
       whenOpen(this.control, waitMs, this.sc).subscribe({
         next: () => {
           opened = true;
@@ -513,14 +513,16 @@ export class SenderSession {
     this.startedAt = this.lastProgressAt = this.sc.now();
     this.telemetry.setTotal(this.totalTaken());
     this.subscriber.next({ type: 'started', offer: this.offer, files: this.taken, bytes: this.totalTaken(), from });
+    // The app unsubscribed in its `started` handler: the session is over.
+    if (this.subscriber.closed) return;
     // What the receiver resumed from is confirmed already: the first progress counts it (it said 0 B).
     this.reportProgress();
     // Stats and progress start at accept: the time waiting for the user to accept is not a transfer's.
-    this.subs.push(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
-    this.subs.push(this.telemetry.stats$.subscribe((st) => this.onStats(st)));
+    this.subs.add(this.telemetry.events$.subscribe((e) => this.subscriber.next(e)));
+    this.subs.add(this.telemetry.stats$.subscribe((st) => this.onStats(st)));
     if (!this.taken.length) return this.finish();
     this.attachLanes(inband);
-    this.subs.push(
+    this.subs.add(
       // The start lanes join before data starts (SenderLanes.ready$): signalling sent later waits behind data.
       forkJoin([...this.data.map((ch, i) => this.opened$(ch, i)), ...(this.inbandLanes ? [this.inbandLanes.ready$()] : [])]).subscribe({
         error: (err) => this.fail(err, true),
@@ -836,7 +838,7 @@ export class SenderSession {
     this.active.clear();
     this.telemetry.stop();
     this.timers.unsubscribe();
-    for (const sub of this.subs) sub.unsubscribe();
+    this.subs.unsubscribe();
     this.link.dispose();
   }
 }

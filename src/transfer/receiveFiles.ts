@@ -53,7 +53,8 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   readonly maxBufferedChunks?: number;
   /**
    * Most out-of-order bytes held per file, and by all the files of a session together (a sender may start up
-   * to `parallel` files, 64, at once). Default 64 MiB.
+   * to `parallel` files, 64, at once). Each held chunk counts its payload plus 1 KiB, about what holding it costs,
+   * so tiny chunks cannot hold far more memory than this says. Default 64 MiB.
    */
   readonly maxBufferedBytes?: number;
   /**

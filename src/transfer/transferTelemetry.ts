@@ -2,7 +2,7 @@
  * Wires a transfer's counters into the stats operator and throttles progress:
  * the one place where `sendFile`/`receiveFile` feed `transferStats()`.
  */
-import { asyncScheduler, map, merge, Observable, shareReplay, Subject, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, map, merge, Observable, shareReplay, Subject, type SchedulerLike, Subscription } from 'rxjs';
 import { rtt$ as statsRtt$ } from '../stats/rtt$';
 import type { LaneChange, StatsInput } from '../stats/statsTypes';
 import { transferStats } from '../stats/transferStats';
@@ -111,7 +111,7 @@ class TransferTelemetry implements Telemetry {
   private started = false;
   /** When getStats() last produced an RTT; app-level RTTs are used only when it has not for a while. */
   private statsRttAt = -Infinity;
-  private readonly subs: Subscription[] = [];
+  private readonly subs = new Subscription();
   /** Chunks sent and NACKed since the last stats tick (per-interval loss, never cumulative). */
   private sentChunks = 0;
   private nackedChunks = 0;
@@ -179,7 +179,7 @@ class TransferTelemetry implements Telemetry {
     if (this.stopped) return;
     this.stopped = true;
     this.emitProgress();
-    for (const s of this.subs) s.unsubscribe();
+    this.subs.unsubscribe();
     this.inputs.complete();
     this.progressEvents.complete();
   }
@@ -218,12 +218,10 @@ class TransferTelemetry implements Telemetry {
     this.inputs.next({ kind: 'done', bytes: this.bytes });
     this.inputs.next({ kind: 'channels', channels: this.channels.length, lanes: this.lanes });
     const elu = eluSampler(scheduler);
-    this.subs.push(
-      repeatEvery(scheduler, cfg.progressInterval ?? 100, () => !this.stopped && (this.emitProgress(), true)),
-      repeatEvery(scheduler, statsInterval / 2, () => !this.stopped && (this.sampleTick(elu), true)),
-    );
+    this.subs.add(repeatEvery(scheduler, cfg.progressInterval ?? 100, () => !this.stopped && (this.emitProgress(), true)));
+    this.subs.add(repeatEvery(scheduler, statsInterval / 2, () => !this.stopped && (this.sampleTick(elu), true)));
     if (cfg.pc?.getStats) {
-      this.subs.push(
+      this.subs.add(
         statsRtt$(cfg.pc as any, { sampleIntervalMs: statsInterval, scheduler }).subscribe({
           next: (ms) => {
             this.statsRttAt = scheduler.now();

@@ -51,3 +51,34 @@ describe('limit: out-of-order chunks across the files of a session', () => {
     expect(r.error()).toBeUndefined();
   });
 });
+
+describe('limit: tiny chunks count what holding them costs', () => {
+  // An outside check: 64 files of 1-byte chunks (`chunk.min` 1), chunk 0 of each withheld: 4 million chunks held,
+  // 4 MiB of payload against a 64 MiB bound, and 3.7 GB of memory without an error. Each held chunk now counts
+  // 1 KiB besides its payload against `maxBufferedBytes`.
+  const TINY = { channels: 1, lanes: 1, idBase: 600, reliability: 'reliable', chunk: { min: 1, max: 1 }, digest: 'sha-256', window: 65_535, parallel: 2 } as const;
+  const SIZE1 = 65_535;
+  const tinyOffer: ControlMessage[] = [
+    { t: 'offer', v: CONTROL_VERSION, id: ID, files: 2, folders: 0, bytes: 2 * SIZE1, ...TINY },
+    ...Array.from({ length: 2 }, (_, i): ControlMessage => ({ t: 'entry', id: ID, i, name: `t${i}.bin`, size: SIZE1, type: '' })),
+  ];
+
+  it('1-byte chunks 1..n of two files with 0 withheld, 1 MiB bound: ERR_REORDER_OVERFLOW after about 1 MiB / 1025 chunks, not 1 MiB of them', async () => {
+    const s = closeAfter(new HostileSender());
+    const r = watch(receiveFiles(s.link.b, { maxBufferedBytes: 1024 * KiB }));
+    await s.opened();
+    for (const m of tinyOffer) s.send(m);
+    await s.next('accept');
+    await s.openData({ ...TINY, id: ID, session: ID, index: 0, name: '', size: SIZE1, type: '' });
+    for (let k = 1; k <= 600; k++) for (let f = 0; f < 2; f++) s.frame((ID + f) >>> 0, k, k, new Uint8Array([k & 0xff]));
+    await within(r.settled, 10_000, 'receiver settles');
+    const err = r.error() as ReorderError;
+    expect(err).toBeInstanceOf(ReorderError);
+    expect(err.code).toBe('ERR_REORDER_OVERFLOW');
+    expect(err.message).toMatch(/shared 1048576 B/);
+    // 1,023 chunks fit the shared 1 MiB (1,025 B each), wherever they were held: the next one overflows.
+    const held = (err.details as { buffered: number }).buffered;
+    expect(held).toBeLessThanOrEqual(1_023);
+    expect(held).toBeGreaterThan(400);
+  });
+});

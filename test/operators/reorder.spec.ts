@@ -99,6 +99,21 @@ describe('reorder', () => {
     expect(r.error).toMatchObject({ code: 'ERR_REORDER_OVERFLOW', details: { index: 3, maxBufferedBytes: 8, bufferedBytes: 8 } });
   });
 
+  it('chunkOverheadBytes: each held chunk counts its payload and the overhead, against maxBufferedBytes and the budget; all of it comes back', () => {
+    // 4-byte chunks with 6 B of overhead: 10 each. A bound of 20 holds two, not five.
+    expect(run([1, 2, 0], { maxBufferedBytes: 20, chunkOverheadBytes: 6 })).toMatchObject({ indexes: [0, 1, 2], done: true });
+    const r = run([1, 2, 3, 0], { maxBufferedBytes: 20, chunkOverheadBytes: 6 });
+    expect(r.error).toMatchObject({ code: 'ERR_REORDER_OVERFLOW', details: { index: 3, maxBufferedBytes: 20, buffered: 2, bufferedBytes: 8 } });
+    const budget = reorderBudget(25);
+    const shared = run([1, 2, 3, 0], { budget, chunkOverheadBytes: 6 });
+    expect(shared.error).toMatchObject({ code: 'ERR_REORDER_OVERFLOW', details: { index: 3, sharedMaxBytes: 25 } });
+    // Torn down: every counted byte went back.
+    expect(budget.take(25)).toBe(true);
+    const after = reorderBudget(20);
+    expect(run([2, 1, 0], { budget: after, chunkOverheadBytes: 6 })).toMatchObject({ indexes: [0, 1, 2], done: true });
+    expect(after.take(20)).toBe(true);
+  });
+
   it('end: completes once every chunk below it is out, without waiting for the source', () => {
     testScheduler().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
       const end = hot('-----n----', { n: 3 });
@@ -226,6 +241,7 @@ describe('reorder', () => {
     expect(() => reorder({ start: -1 })).toThrow(InvalidConfigError);
     expect(() => reorder({ gapTimeoutMs: 0 })).toThrow(InvalidConfigError);
     expect(() => reorder({ maxBufferedBytes: NaN })).toThrow(InvalidConfigError);
+    for (const chunkOverheadBytes of [-1, 0.5, NaN]) expect(() => reorder({ chunkOverheadBytes })).toThrow(InvalidConfigError);
   });
 
   it('empty', () => {
