@@ -36,7 +36,8 @@ export interface RepairChunksConfig<T extends Chunk = Chunk> {
   /**
    * Without `detectGaps`: how long the link must stay quiet (no chunk arriving), with chunks still missing
    * after `end` is known, before they are NACKed, ms. Reliable channels still deliver what is queued, so a
-   * busy link is never a gap. Default `500`.
+   * busy link is never a gap. On a slow link the quiet needed is longer: twice what the largest chunk seen
+   * takes at the rate chunks have been arriving. Default `500`.
    */
   readonly endNackDelayMs?: number;
   /**

@@ -52,6 +52,9 @@ export class RepairRun<T extends Chunk> {
   // The time between the last two intact arrivals on any channel (for the first: since subscription, which on a
   // slow link is about a chunk's time to cross).
   private linkGap = 0;
+  // The largest chunk that arrived, bytes, and the rate chunks arrive at, bytes per ms (a running average).
+  private largest = 0;
+  private rate = 0;
 
   constructor(
     private readonly subscriber: Subscriber<T>,
@@ -71,6 +74,7 @@ export class RepairRun<T extends Chunk> {
     const now = this.s.scheduler.now();
     this.linkGap = now - this.lastArrival;
     this.lastArrival = now;
+    this.measure(chunk.data.length);
     this.arrivedOn(chunk);
     if (chunk.index >= this.base && !this.received.has(chunk.index)) {
       this.received.add(chunk.index);
@@ -110,6 +114,23 @@ export class RepairRun<T extends Chunk> {
       return;
     }
     config.nack([chunk.index]);
+  }
+
+  /** The largest chunk and the arrival rate, from an intact chunk that came `linkGap` ms after the one before. */
+  private measure(bytes: number): void {
+    this.largest = Math.max(this.largest, bytes);
+    if (this.linkGap <= 0) return;
+    const r = bytes / this.linkGap;
+    this.rate = this.rate ? (this.rate + r) / 2 : r;
+  }
+
+  /**
+   * How long the link must be quiet before a missing chunk counts as lost (reliable channels, `end` known):
+   * `endNackDelayMs`, or on a slow link twice what the largest chunk seen takes at the rate chunks arrive (at
+   * 50 kB/s a 37 KB last chunk takes 0.76 s to cross, and after 0.5 s of nothing it was NACKed and sent twice).
+   */
+  private quietMs(wait: number): number {
+    return this.rate ? Math.max(wait, (2 * this.largest) / this.rate) : wait;
   }
 
   private arrivedOn(chunk: T): void {
@@ -180,7 +201,7 @@ export class RepairRun<T extends Chunk> {
     this.timer = undefined;
     const now = this.s.scheduler.now();
     const wait = this.delay();
-    const quiet = this.s.config.detectGaps || now - this.lastArrival >= wait;
+    const quiet = this.s.config.detectGaps || now - this.lastArrival >= this.quietMs(wait);
     const limit = Math.min(this.end ?? this.maxSeen + 1, this.base + this.s.windowSize);
     const due: number[] = [];
     for (let i = this.base; i < limit && due.length < MAX_NACK_ENTRIES; i++) {
