@@ -96,7 +96,7 @@ export function reorderRun(subscriber: Subscriber<Chunk>, s: ReorderSettings) {
   // The running gap timer, if any.
   let timer: Subscription | undefined;
   const fail = (code: 'ERR_REORDER_GAP' | 'ERR_REORDER_OVERFLOW' | 'ERR_REORDER_TIMEOUT', message: string, details: Record<string, unknown>) =>
-    subscriber.error(new ReorderError(code, message, { next, buffered: held?.map.size ?? 0, bufferedBytes: held?.bytes ?? 0, ...details }));
+    subscriber.error(new ReorderError(code, message, { next, buffered: held?.map.size ?? 0, bufferedBytes: held?.bytes ?? 0, countedBytes: held?.counted ?? 0, ...details }));
   /** (Re)arms the gap timer while chunks wait, or while a completed source waits for the total; disarms it otherwise. */
   const armTimer = () => {
     timer?.unsubscribe();

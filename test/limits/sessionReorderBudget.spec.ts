@@ -78,6 +78,8 @@ describe('limit: tiny chunks count what holding them costs', () => {
     expect(err.message).toMatch(/shared 1048576 B/);
     // 1,023 chunks fit the shared 1 MiB (1,025 B each), wherever they were held: the next one overflows.
     const held = (err.details as { buffered: number }).buffered;
+    // What the held chunks counted against the bound: payload and 1 KiB each.
+    expect((err.details as { countedBytes: number; bufferedBytes: number }).countedBytes).toBe(held * 1025);
     expect(held).toBeLessThanOrEqual(1_023);
     expect(held).toBeGreaterThan(400);
   });
