@@ -1,5 +1,8 @@
 /** `tallow-rx receive <code>`: receives the files offered under a code into a folder, resumably. */
-import { stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { SinkWriteError } from '../errors';
 import { createInterface } from 'node:readline/promises';
 import { receiveFiles } from '../transfer/receiveFiles';
 import { directoryTarget } from '../transfer/directoryTarget';
@@ -47,6 +50,7 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
   // Before connecting: a bad --to found after pairing would fail the sender's transfer too.
   const existing = await stat(dir).catch(() => undefined);
   if (existing && !existing.isDirectory()) throw new UsageError(`--to must be a folder (or a path to create), got a file: ${dir}`);
+  await checkWritable(dir);
   // Ctrl-C while connecting: nothing to tidy, exit at once.
   let stop = onInterrupt(() => process.exit(EXIT_INTERRUPTED));
   const room = await connect(flags, canonical, out.stream).finally(() => stop());
@@ -70,4 +74,19 @@ export async function receiveCommand(code: string | undefined, flags: ReceiveFla
   if (!session.endedByPeer()) await lingerForPeer(room);
   room.close();
   return exit;
+}
+
+/**
+ * The folder (or, when it is to be created, its nearest existing parent) must be writable by this process:
+ * found after pairing, it failed the sender's transfer too, with a message that named no folder.
+ */
+async function checkWritable(dir: string): Promise<void> {
+  let at = resolve(dir);
+  while (!(await stat(at).catch(() => undefined)) && dirname(at) !== at) at = dirname(at);
+  try {
+    await access(at, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException)?.code ?? 'EACCES';
+    throw new SinkWriteError(`cannot write into ${at === resolve(dir) ? dir : `${at}, where ${dir} would be created`} (${code})`, { path: at, code });
+  }
 }

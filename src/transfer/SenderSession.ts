@@ -488,6 +488,9 @@ export class SenderSession {
     if (this.skipped.has(i) || this.resumes.has(i)) return this.fail(new ProtocolError(`a second answer for file ${i}`, { id: this.id, i }), true);
     if (msg.t === 'skip') return this.onSkip(msg);
     if (msg.from === 0) return this.fail(new ProtocolError(`resume of file ${i} at 0 before accept`, { id: this.id, i }), true);
+    // Past the end: refused as it arrives, before any file's data moves (it failed only once that file started).
+    const { size } = this.offer.files[i];
+    if (msg.from > size) return this.fail(new ProtocolError(`receiver resumes at ${msg.from}, past the end of ${size} B`, { id: this.id, i, from: msg.from }), true);
     this.resumes.set(i, { from: msg.from, prefixSha256: msg.prefixSha256 });
   }
 

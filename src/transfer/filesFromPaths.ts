@@ -2,7 +2,8 @@
  * Collecting a {@link FileSet} from files and folders on disk (Node.js only: import it from `tallow-rx/node`).
  */
 import type { Dirent, Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, readdir } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InvalidConfigError, LimitExceededError, SourceReadError } from '../errors';
 import { fromFilePath } from '../sources/fromFilePath';
@@ -68,7 +69,8 @@ interface Walk extends Collected {
  * @param config `concurrency` (default 32) and `maxFiles` (default 100 000); not an object (`null`), or a field
  * out of range, is an `InvalidConfigError`
  * @return the set, with seekable descriptors (size and mtime from the walk's `lstat`). A path that cannot
- * be stat-ed, or a top folder that cannot be listed, is a `SourceReadError`; two paths with the same
+ * be stat-ed, a file given that this process may not read, or a top folder that cannot be listed, is a
+ * `SourceReadError`; a file inside a folder that it may not read is in `skipped` ("cannot read (EACCES)"); two paths with the same
  * basename are an `InvalidConfigError` naming both; more than `maxFiles` files a `LimitExceededError`.
  */
 export async function filesFromPaths(paths: readonly string[], config: FilesFromPathsConfig = {}): Promise<FileSet> {
@@ -101,11 +103,27 @@ const namedRoots = (paths: readonly string[]): Found[] => {
 };
 
 async function statRoot(root: Found): Promise<Stats> {
+  let st: Stats;
   try {
-    return await lstat(root.abs);
+    st = await lstat(root.abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
     throw new SourceReadError(`cannot stat ${root.abs}: ${(err as Error)?.message ?? err}`, { path: root.abs, code }, err);
+  }
+  // A file given that this process may not read fails here, before anything is offered (it failed the session
+  // once the receiver had accepted, cutting the files before it short).
+  const code = st.isFile() ? await unreadable(root.abs) : undefined;
+  if (code) throw new SourceReadError(`cannot read ${root.abs} (${code})`, { path: root.abs, code });
+  return st;
+}
+
+/** The error code when this process may not read the file at `abs` (`access(R_OK)`), else undefined. */
+async function unreadable(abs: string): Promise<string | undefined> {
+  try {
+    await access(abs, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException)?.code ?? 'EACCES';
   }
 }
 
@@ -170,8 +188,10 @@ async function describeListed(found: Found, skipped: SkippedInput[]): Promise<Fi
     skipped.push({ path: found.rel, reason: `cannot stat (${(err as NodeJS.ErrnoException)?.code ?? 'unknown error'})` });
     return undefined;
   }
-  if (st.isFile()) return describeStats(found, st);
-  skipped.push({ path: found.rel, reason: `changed while collecting: ${reasonFor(st)}` });
+  const code = st.isFile() ? await unreadable(found.abs) : undefined;
+  if (code) skipped.push({ path: found.rel, reason: `cannot read (${code})` });
+  else if (st.isFile()) return describeStats(found, st);
+  else skipped.push({ path: found.rel, reason: `changed while collecting: ${reasonFor(st)}` });
   return undefined;
 }
 

@@ -252,6 +252,20 @@ describe('a hostile receiver against a session', () => {
       expect(r.bytes()).toBe(0);
     });
 
+    it('resume past a file\'s end before accept → ProtocolError as it arrives, before any data moves (it came once that file started)', async () => {
+      const r = receiver();
+      const s = watch(sendFiles(r.link.a, setOf(FILES), { channels: 1 }));
+      const [m] = await r.offeredSession();
+      const size = FILES[2].length;
+      r.send({ t: 'resume', id: m.session, i: 2, from: size + 1, prefixSha256: FAKE });
+      r.send({ t: 'accept', id: m.session });
+      const err = await settleSession(s);
+      expect(err).toBeInstanceOf(ProtocolError);
+      expect(err.message).toBe(`receiver resumes at ${size + 1}, past the end of ${size} B`);
+      expect(err.details).toMatchObject({ i: 2, from: size + 1 });
+      expect(r.bytes()).toBe(0);
+    });
+
     it('sendFile whose one file is skipped → `skipped` (no started, no completed), then it completes; no data sent', async () => {
       const r = receiver();
       const s = watch(sendFile(r.link.a, FILE, { channels: 1 }));
