@@ -73,7 +73,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const e = error as Error & { code?: string };
     if (error instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`tallow-rx: ${e.message}\nRun tallow-rx --help for the commands and flags.\n`);
+      // Node's own text for an unknown flag ends in an unbalanced quote and a lesson on '--': ours names the flag.
+      const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /^Unknown option '([^']*)'/.exec(e.message);
+      process.stderr.write(`tallow-rx: ${unknown ? `unknown flag ${unknown[1]}` : e.message}\nRun tallow-rx --help for the commands and flags.\n`);
       return EXIT_USAGE;
     }
     if (error instanceof MissingPeerDependencyError || error instanceof RendezvousError) process.stderr.write(`tallow-rx: ${e.message}\n`);
