@@ -5,7 +5,7 @@
  */
 export { answerPings } from './stats/answerPings';
 export { bitrate$ } from './stats/bitrate$';
-export type { Bottleneck, Recommendation, StatsInput } from './stats/statsTypes';
+export type { Bottleneck, Recommendation, StatsInput, TransferSignals } from './stats/statsTypes';
 export { loss$ } from './stats/loss$';
 export { pingRtt, type PingConfig } from './stats/pingRtt';
 export { rtt$ } from './stats/rtt$';

@@ -2,7 +2,7 @@
  * `tallow-rx/testing`: virtual data channels for marble-testing transfer
  * strategies without WebRTC. docs/testing.md documents every name here.
  */
-export { createVirtualLink, type VirtualLink } from './createVirtualLink';
+export { createVirtualLink, type VirtualLink, type VirtualNetworkChanges } from './createVirtualLink';
 export { createVirtualNetwork, type VirtualNetwork, type VirtualNetworkStats } from './createVirtualNetwork';
 export { domException } from './domException';
 export { mulberry32 } from './mulberry32';

@@ -173,15 +173,16 @@ export class ReceiverSession {
   }
 
   /**
-   * The connection the control channel comes on closed or failed before an offer was accepted (a sender that
-   * failed before offering and closed, or quit): no channel is left to watch, so this fails the wait with a
-   * `ChannelClosedError` instead of waiting for an offer forever. After `accept` the data channels' closes tell.
+   * The connection the control channel comes on closed or failed (a sender that failed before offering and
+   * closed, or quit; a tab closed mid-transfer, whose channels Chromium keeps `open`): no channel may ever tell,
+   * so this fails the session with a `ChannelClosedError` instead of waiting for an offer forever, or for the
+   * idle timeout (with `reconnect`, the session waits for new connections).
    */
   private watchConnection(): void {
     this.subs.add(
       whenConnectionGone(this.lanes[0], (state) => {
-        if (this.phase === 'accepted' || this.finished) return;
-        const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : 'while its offer was being answered';
+        if (this.finished || this.allFinishing()) return;
+        const when = this.phase === 'listening' || this.phase === 'listing' ? 'before the sender offered anything' : this.phase === 'accepted' ? 'during the transfer' : 'while its offer was being answered';
         this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} ${when}`, { connectionState: state, phase: this.phase }), false);
       }),
     );

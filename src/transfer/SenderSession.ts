@@ -251,17 +251,19 @@ export class SenderSession {
   }
 
   /**
-   * The given connection failed or closed before the receiver answered the offer. Its control channel may
-   * never open or close then (Chromium leaves a channel of a failed connection `connecting`), and the sender
-   * would wait out every replacement and `acceptTimeoutMs`, about 140 s: it fails at once with a
-   * `ChannelClosedError`, as the receiver does. After the answer, the data channels' closes and the idle
-   * watchdog tell.
+   * The connection of the control channel failed or closed. Before the receiver answered the offer its control
+   * channel may never open or close (Chromium leaves a channel of a failed connection `connecting`), and the
+   * sender would wait out every replacement and `acceptTimeoutMs`, about 140 s. During the transfer Chromium
+   * keeps a vanished peer's channels `open` (a closed tab sends no close): the send went on until the idle
+   * timeout. Either way it fails at once with a `ChannelClosedError`, as the receiver does (with `reconnect`,
+   * the session waits for new connections).
    */
   private watchConnection(): void {
     const pc = this.lanes[0];
     const gone = (state: string) => {
-      if (this.phase !== 'offered') return;
-      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} before the receiver answered the offer`, { connectionState: state, phase: 'offered' }), false);
+      if (this.phase !== 'offered' && this.phase !== 'sending') return;
+      const when = this.phase === 'offered' ? 'before the receiver answered the offer' : 'during the transfer';
+      this.fail(new ChannelClosedError(`the connection ${state === 'closed' ? 'closed' : 'failed'} ${when}`, { connectionState: state, phase: this.phase }), false);
     };
     this.subs.add(whenConnectionGone(pc, gone));
     if (connectionGone(pc)) gone(pc.connectionState!);

@@ -76,7 +76,7 @@ export function validateTuning(t: TransferTuning, maxMessageSize = CHROME_MAX_ME
   checkOptions(where, t, tuningRules(t, maxMessageSize));
   // `field` must be `says` the `other` field (times `factor`).
   const tie = (field: keyof TransferTuning, ok: boolean, says: string, other: keyof TransferTuning, factor = '') => {
-    const from = given[other] === undefined ? ' from the profile' : '';
+    const from = given[other] !== undefined ? '' : other === 'maxChunk' && t.reliability === 'unreliable' ? ", unreliable's cap" : ' from the profile';
     if (!ok) throw new InvalidConfigError(`${where}: ${field} must be ${says} ${other} (${factor}${t[other]}${from}), got ${shown(t[field])}`, { field, value: t[field], [other]: t[other] });
   };
   const chunksOk = t.minChunk <= t.maxChunk;
@@ -106,8 +106,10 @@ export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides:
   // A profile's lane count is an upper bound: fewer channels than lanes means fewer lanes.
   if (overrides.lanes === undefined) Object.assign(t, { lanes: Math.min(t.lanes, Math.max(1, t.channels)) });
   // Unreliable channels lose a whole message per lost packet: keep messages small.
+  // Unreliable channels lose a whole message per lost packet: keep messages small. A `minChunk` of the app's is
+  // kept (it was replaced, so 2^30 passed unchecked): one above the capped `maxChunk` is refused below.
   if (t.reliability === 'unreliable' && overrides.maxChunk === undefined) {
-    Object.assign(t, { maxChunk: Math.min(t.maxChunk, 64 * KiB), minChunk: Math.min(t.minChunk, MIN_CHUNK_SIZE) });
+    Object.assign(t, { maxChunk: Math.min(t.maxChunk, 64 * KiB), minChunk: overrides.minChunk ?? Math.min(t.minChunk, MIN_CHUNK_SIZE) });
   }
   validateTuning(t, CHROME_MAX_MESSAGE_SIZE, where, overrides);
   return t;

@@ -5,7 +5,7 @@
  */
 import { asyncScheduler, defer, finalize, isObservable, Observable, shareReplay, take, tap, type SchedulerLike } from 'rxjs';
 import type { Sha256Factory } from '../hash/sha256';
-import type { Manifest } from '../protocol/control';
+import { MAX_NAME_LENGTH, type Manifest } from '../protocol/control';
 import type { PeerConnectionLike } from '../types';
 import { ReceiverSession, type ReceiverSessionConfig } from './ReceiverSession';
 import type { ReceiveTarget } from './ReceiveTarget';
@@ -43,7 +43,7 @@ export interface ReceiveFilesOptions extends ReconnectOptions, LaneOptions {
   readonly maxTotalSize?: number;
   /** Largest single file, bytes. Default `Number.MAX_SAFE_INTEGER`. */
   readonly maxFileSize?: number;
-  /** Longest file or folder path, characters. Default 1024. */
+  /** Longest file or folder path, characters: an integer from 0 to 1024 (the protocol's longest name). Default 1024. */
   readonly maxPathLength?: number;
   /**
    * Most out-of-order chunks held per file while waiting for a gap to fill. Default 1024, and never less than an
@@ -117,7 +117,8 @@ const receiveRules = (): RuleTable => ({
   maxFiles: limit,
   maxTotalSize: limit,
   maxFileSize: limit,
-  maxPathLength: limit,
+  // The protocol carries names of at most 1,024 characters: a longer one is a malformed message, never a limit.
+  maxPathLength: intIn(0, MAX_NAME_LENGTH),
   maxBufferedChunks: intIn(1),
   maxBufferedBytes: limit,
   maxCorruptRetries: limit,

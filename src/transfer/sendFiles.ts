@@ -8,7 +8,7 @@ import { InvalidConfigError } from '../errors';
 import { resolveLaneControllerConfig } from './laneControllerConfig';
 import { defaultSendBytesPerTask } from './sendBytesPerTask';
 import { isBrowserPage } from './isBrowserPage';
-import { MAX_INBAND_LANES, MAX_PARALLEL, type SessionSettings } from '../protocol/control';
+import { MAX_INBAND_LANES, MAX_NAME_LENGTH, MAX_PARALLEL, type SessionSettings } from '../protocol/control';
 import { FRAME_HEADER_SIZE } from '../protocol/frame';
 import { CHROME_MAX_MESSAGE_SIZE, MIN_CHUNK_SIZE, type PeerConnectionLike } from '../types';
 import { describeFile, type FileDescriptor, type FileInput } from './fileInput';
@@ -144,6 +144,9 @@ export function sendSession(
   const lanes = checkOpen(where, checkConnections(where, lanesOf(connection)));
   const files = set.files.map((f) => describeFile(f));
   if (files.length > MAX_SESSION_FILES) throw new InvalidConfigError(`a session offers at most ${MAX_SESSION_FILES} files (got ${files.length})`, { files: files.length });
+  // A name the protocol cannot carry: the receiver would take the offer for a malformed message (ProtocolError).
+  const long = [...files.map((f) => f.name), ...(set.folders ?? [])].find((name) => name.length > MAX_NAME_LENGTH);
+  if (long !== undefined) throw new InvalidConfigError(`a name of ${long.length} characters: the protocol carries at most ${MAX_NAME_LENGTH}`, { name: long.slice(0, 64), length: long.length });
   const parallel = options.filesInFlight ?? 8;
   const { profile = 'auto' } = options;
   const overrides: Partial<TransferTuning> = {};

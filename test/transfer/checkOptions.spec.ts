@@ -281,3 +281,24 @@ describe('receiveFile / receiveFiles', () => {
     });
   });
 });
+
+describe('names the protocol cannot carry (an outside check of the docs: a 1,025-character name was a ProtocolError, not the documented refusal)', () => {
+  it('receiveFiles: maxPathLength above 1,024 (the longest name a control message carries) is an InvalidConfigError; 1,024 is fine', () => {
+    expectInvalid(atSubscription(receive({ maxPathLength: 2000 })), 'maxPathLength', 2000, '2000');
+    expectInvalid(atSubscription(receive({ maxPathLength: Infinity })), 'maxPathLength', Infinity, 'Infinity');
+    expect(atSubscription(receive({ maxPathLength: 1024 })).error).toBeUndefined();
+  });
+
+  it('sendFiles with a file or folder name over 1,024 characters fails at subscription, nothing created', () => {
+    const long = `${'d/'.repeat(400)}${'n'.repeat(300)}.bin`;
+    for (const set of [{ files: [{ ...descriptorOf(10), name: long }] }, { files: [descriptorOf(10)], folders: [long] }]) {
+      const { error, channels } = atSubscription((l, scheduler) => sendFiles(l.a, set, { scheduler }));
+      expect(error).toBeInstanceOf(InvalidConfigError);
+      expect((error as Error).message).toBe(`a name of ${long.length} characters: the protocol carries at most 1024`);
+      expect(channels).toBe(0);
+    }
+    // 1,024 exactly goes.
+    const fits = 'n'.repeat(1020) + '.bin';
+    expect(atSubscription((l, scheduler) => sendFiles(l.a, { files: [{ ...descriptorOf(10), name: fits }] }, { scheduler })).error).toBeUndefined();
+  });
+});

@@ -8,7 +8,7 @@
  */
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { ChannelClosedError, sendFile } from '../../src/index';
+import { ChannelClosedError, receiveFile, sendFile } from '../../src/index';
 import { createVirtualLink, type VirtualPeer } from '../../src/testing';
 import { pattern } from '../helpers/marbles';
 
@@ -55,5 +55,41 @@ describe('the given connection fails before the receiver answered the offer (vir
     const { error, at } = sendWhile('failed', -1);
     expect((error as Error).message).toBe('the connection failed before the receiver answered the offer');
     expect(at).toBe(0);
+  });
+});
+
+describe('the connection fails during the transfer while its channels stay open (a closed tab, in Chromium)', () => {
+  // An outside check closed the receiving page mid-transfer: the sender's connection read `failed` about 17 s
+  // later, its channels stayed `open`, and the send went on until the 30 s idle timeout (IdleTimeoutError). The
+  // sessions now watch the control channel's connection for the whole session.
+  function failMidway(side: 'sender' | 'receiver', state: string): { sender: unknown; receiver: unknown; senderAt: number; receiverAt: number } {
+    const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
+    const out = { sender: undefined as unknown, receiver: undefined as unknown, senderAt: -1, receiverAt: -1 };
+    ts.run(() => {
+      // 1 MB/s: a 4 MB file is still flowing at 1 s.
+      const link = createVirtualLink({ scheduler: ts, delayMs: 5, bandwidth: 1_000_000 });
+      const a = withState(link.a);
+      const b = withState(link.b);
+      receiveFile(b.pc, { scheduler: ts }).subscribe({ error: (e) => Object.assign(out, { receiver: e, receiverAt: ts.now() }) });
+      sendFile(a.pc, pattern(4_000_000, 2), { scheduler: ts }).subscribe({ error: (e) => Object.assign(out, { sender: e, senderAt: ts.now() }) });
+      ts.schedule(() => (side === 'sender' ? a : b).set(state), 1000);
+      ts.schedule(() => link.close(), 120_000);
+    });
+    return out;
+  }
+
+  it.each(['failed', 'closed'])('the sender\'s connection reads "%s" at 1 s: the sender fails then with ChannelClosedError, not at the idle timeout', (state) => {
+    const r = failMidway('sender', state);
+    expect(r.sender).toBeInstanceOf(ChannelClosedError);
+    expect((r.sender as Error).message).toBe(`the connection ${state} during the transfer`);
+    expect((r.sender as ChannelClosedError).details).toMatchObject({ connectionState: state, phase: 'sending' });
+    expect(r.senderAt).toBe(1000);
+  });
+
+  it('the receiver\'s connection reads "failed" at 1 s: the receiver fails then with ChannelClosedError', () => {
+    const r = failMidway('receiver', 'failed');
+    expect(r.receiver).toBeInstanceOf(ChannelClosedError);
+    expect((r.receiver as Error).message).toBe('the connection failed during the transfer');
+    expect(r.receiverAt).toBe(1000);
   });
 });

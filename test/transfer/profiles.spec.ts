@@ -30,6 +30,14 @@ describe('profiles', () => {
     expect(resolveTuning('auto')).toEqual(PROFILES.lan);
   });
 
+  it("unreliable keeps a minChunk of the app's (an outside check: it was replaced by 16 KiB, so 100000 and 2^30 passed unchecked)", () => {
+    expect(resolveTuning('lan', { reliability: 'unreliable', minChunk: 32 * 1024 })).toMatchObject({ minChunk: 32 * 1024, maxChunk: 64 * 1024 });
+    expect(resolveTuning('lan', { reliability: 'unreliable' }).minChunk).toBe(16 * 1024);
+    for (const minChunk of [100_000, 2 ** 30]) {
+      expect(() => resolveTuning('lan', { reliability: 'unreliable', minChunk })).toThrow(`sendFiles: minChunk must be <= maxChunk (65536, unreliable's cap), got ${minChunk}`);
+    }
+  });
+
   it.each([
     // profile, connections offered, overrides, expected
     ['lan', 1, {}, { channels: 2, lanes: 1 }],
