@@ -68,7 +68,7 @@ import { isGone } from '../operators/routeInternals';
 import { checkLegal, RECEIVER_TABLE, type ReceiverPhase } from './sessionTable';
 import { settle } from './settle';
 import { abortTarget } from './targetCalls';
-import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX } from './transferChannels';
+import { closeAfterPeer, closeAll, closeTransfer, createDataChannels, incomingControlChannels, LANE_CHANNEL_PREFIX, passOnControlChannel, replayOf } from './transferChannels';
 import { transferTelemetry, type Telemetry } from './transferTelemetry';
 import { idleWatchdog, repeatEvery } from './watchdog';
 import { connectionGone, whenConnectionGone } from './connectionGone';
@@ -90,6 +90,12 @@ export const TARGET_ABORT_WAIT_MS = 10_000;
 export interface ReceiverSessionConfig extends ReceiveFilesOptions {
   /** Refuses an offer before the `offer` event: the receiver rejects it and fails with the returned error. */
   readonly refuse?: (offer: SessionOffer) => TallowError | undefined;
+  /**
+   * True for an offer that is another receiver's (a session resumed on new connections, offered another
+   * session): the channel goes to another receiver listening there, with what was read on it, and this one
+   * listens again.
+   */
+  readonly passOn?: (offer: SessionOffer) => boolean;
   /** The in-band lanes of this `receiveFiles` (none: `offer.inband` is not taken up). */
   readonly lanePool?: ReceiverLanePool;
   /** The digest of file `index` if an earlier run of this session completed it (its `skip` carries it). */
@@ -216,24 +222,30 @@ export class ReceiverSession {
     // A wait still on from a channel that closed before it opened would take the next channel and drop it.
     this.listening?.unsubscribe();
     let link: ControlLink | undefined;
-    const incoming = (this.listening = incomingControlChannels(this.lanes[0]).subscribe((ch) => {
+    // A channel parked for a receiver comes during the subscription itself: the wait may end before it is assigned.
+    const wait: { sub?: Subscription; ended?: boolean } = {};
+    const stop = () => void ((wait.ended = true), wait.sub?.unsubscribe());
+    const incoming = (this.listening = wait.sub = incomingControlChannels(this.lanes[0], this).subscribe((ch) => {
       if (link) {
         // Every path that drops `link` calls listen() again, which ends this wait; an offer ends it here.
-        if (this.phase !== 'listening') return incoming.unsubscribe();
+        if (this.phase !== 'listening') return stop();
         const stale = this.control;
         link.dispose();
         closeAll(stale ? [stale] : []);
       }
       this.control = ch;
-      this.link = link = controlLink(ch);
+      this.link = link = controlLink(ch, { record: !!this.o.passOn });
       this.subs.add(this.link.messages$.subscribe({ next: (m) => this.guard(() => this.onControl(m)), error: (err) => this.link === link && this.controlFailed(err) }));
-      if (ch.readyState === 'open') incoming.unsubscribe();
+      // What another receiver read on this channel before passing it on comes first.
+      link.feed(replayOf(ch));
+      if (ch.readyState === 'open') stop();
       else {
-        const opened = () => (ch.removeEventListener('open', opened), incoming.unsubscribe());
+        const opened = () => (ch.removeEventListener('open', opened), stop());
         ch.addEventListener('open', opened);
         this.subs.add(new Subscription(() => ch.removeEventListener('open', opened)));
       }
     }));
+    if (wait.ended) incoming.unsubscribe();
     this.subs.add(incoming);
   }
 
@@ -374,6 +386,8 @@ export class ReceiverSession {
     const offer = (this.offer = this.listing!.offer());
     this.listing = undefined;
     this.phase = 'deciding';
+    if (this.o.passOn?.(offer)) return this.passOn();
+    this.link?.stopRecording();
     const refused = this.o.refuse?.(offer);
     if (refused) return this.refuse(refused);
     this.subscriber.next({ type: 'offer', offer });
@@ -386,6 +400,22 @@ export class ReceiverSession {
         .pipe(take(1))
         .subscribe({ next: (d) => this.guard(() => this.decide(offer, d)), error: (err) => this.fail(err, true) }),
     );
+  }
+
+  /**
+   * An offer that is another receiver's: the channel and what was read on it go to the next receiver listening
+   * on this connection (or wait there for one), unanswered; this one listens again.
+   */
+  private passOn(): void {
+    const ch = this.control!;
+    const replay = this.link!.recorded();
+    this.link!.dispose();
+    this.link = this.control = undefined;
+    this.id = this.settings = this.offer = undefined;
+    this.offeredLanes = 0;
+    this.phase = 'listening';
+    passOnControlChannel(this.lanes[0], ch, replay, this);
+    this.listen();
   }
 
   /** Rejects the offer and fails with `err` (a broken limit, a refused offer). */

@@ -16,14 +16,23 @@ export interface ControlLink {
   send(msg: ControlMessage): boolean;
   /** Removes the listeners. */
   dispose(): void;
+  /** The raw messages read so far, while recording (until {@link stopRecording}): to pass the channel on. */
+  recorded(): readonly unknown[];
+  /** Stops recording (the session is this side's: nothing will be passed on). */
+  stopRecording(): void;
+  /** Reads `raw` messages as if they had arrived, before any that arrive next (another receiver's, passed on). */
+  feed(raw: readonly unknown[]): void;
 }
 
-/** Wraps an (opening or open) control channel. */
-export function controlLink(channel: DataChannelLike): ControlLink {
+/** Wraps an (opening or open) control channel; `record` keeps the raw messages until `stopRecording()`. */
+export function controlLink(channel: DataChannelLike, options: { readonly record?: boolean } = {}): ControlLink {
   // Messages are replayed to late subscribers, bounded by what the protocol sends before data flows.
   const subject = new ReplaySubject<ControlMessage>(64);
+  // The raw messages (with `record`: a receiver's), kept until the session is known to be this side's.
+  let recording: unknown[] | undefined = options.record ? [] : undefined;
   const onMessage = (ev: { data: unknown }) => {
     if (subject.closed) return;
+    recording?.push(ev.data);
     let msg: ControlMessage;
     try {
       msg = parseControl(ev.data);
@@ -55,6 +64,9 @@ export function controlLink(channel: DataChannelLike): ControlLink {
       }
     },
     dispose,
+    recorded: () => recording ?? [],
+    stopRecording: () => void (recording = undefined),
+    feed: (raw) => raw.forEach((data) => onMessage({ data })),
   };
 }
 

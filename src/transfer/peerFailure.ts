@@ -14,6 +14,15 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 /** A peer's free text (an error message, a cancel or reject reason) as it goes into a local error: each control character becomes U+FFFD. */
 export const peerText = (text: string): string => text.replace(UNPRINTABLE, '\ufffd');
 
+/** Failures this side told its peer over a control channel that was open: the session ended on both sides. */
+const told = new WeakSet<object>();
+
+/**
+ * Whether this side told its peer of `err` over an open control channel: then the connection still carried
+ * messages, and the failure is not its loss (a session with `reconnect` does not wait for new connections).
+ */
+export const peerWasTold = (err: unknown): boolean => typeof err === 'object' && err !== null && told.has(err);
+
 /**
  * Tells the peer why this side failed: `cancel` for a cancellation, else `error` with the code, and the
  * system error's code (`details.causeCode`, e.g. `ENOSPC`) as `cause`.
@@ -26,7 +35,7 @@ export function notifyFailure(link: ControlLink | undefined, id: number, e: Tall
   }
   const causeCode = e.details.causeCode;
   const cause = typeof causeCode === 'string' && CAUSE.test(causeCode) ? { cause: causeCode } : {};
-  link.send({ t: 'error', id, code: e.code, message: e.message.slice(0, 1000), ...cause });
+  if (link.send({ t: 'error', id, code: e.code, message: e.message.slice(0, 1000), ...cause })) told.add(e);
 }
 
 /**

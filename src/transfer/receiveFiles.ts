@@ -17,7 +17,6 @@ import type { LaneOptions } from './laneSignal';
 import { ReceiverLanePool } from './ReceiverLanePool';
 import { checkConnections, checkOpen, checkOptions, fn, intIn, limit, objectWith, positive, positiveMs, SHARED_RULES, type RuleTable } from './checkOptions';
 import { changedListing } from './changedListing';
-import { ProtocolError } from '../errors';
 
 /** What `accept` may answer: `true` takes every file, `false` rejects the offer, an array takes those files and skips the rest. */
 export type AcceptDecision = boolean | readonly Manifest[];
@@ -159,13 +158,13 @@ export function runReceiveFiles(connection: PeerConnectionLike | readonly PeerCo
             : (offer) => (offer.id === sessionId ? offer.files.filter((m) => carried.taken?.has(m.index) && !carried.done.has(m.index)) : false);
         return new Observable<SessionEvent>((subscriber) => {
           // `reconnect`'s connections are checked here, as this run's error.
-          // On new connections, an offer of another id is not this session going on: refused as the protocol
-          // error it is (it was rejected as "declined by receiver" and the receive completed, an outside check).
-          const other = (offer: SessionOffer) => new ProtocolError(`the session resumed on new connections is ${sessionId}; the sender offered ${offer.id}`, { id: offer.id, session: sessionId });
-          const refuse = (offer: SessionOffer) =>
-            config.refuse?.(offer) ?? (attempt > 0 && answered ? (offer.id === sessionId ? changedListing(answered, offer) : other(offer)) : undefined);
+          // On new connections, an offer of another id is not this session going on: another session resumed on
+          // the same connections, whose receiver listens there too. The channel goes to it (refusing it failed
+          // that session, an outside check; taking it as a decline completed this receive, another).
+          const passOn = (offer: SessionOffer) => attempt > 0 && answered !== undefined && offer.id !== sessionId;
+          const refuse = (offer: SessionOffer) => config.refuse?.(offer) ?? (attempt > 0 && answered ? changedListing(answered, offer) : undefined);
           const completed = (i: number) => carried.done.get(i)?.sha256;
-          const session = new ReceiverSession(checkOpen(caller, checkConnections(caller, lanesOf(c))), { ...config, accept, refuse, lanePool, completed }, subscriber);
+          const session = new ReceiverSession(checkOpen(caller, checkConnections(caller, lanesOf(c))), { ...config, accept, refuse, passOn, lanePool, completed }, subscriber);
           session.start();
           return () => session.cancel();
         }).pipe(tap((e) => e.type === 'offer' && sessionId === undefined && ((sessionId = e.offer.id), (answered = e.offer))));

@@ -12,6 +12,7 @@ import type { PeerConnectionLike } from '../types';
 import type { FileResult, SessionEvent } from './SessionEvent';
 import type { Manifest } from '../protocol/control';
 import { settle } from './settle';
+import { peerWasTold } from './peerFailure';
 
 /** One connection or several (lanes), in the same order on both sides. */
 export type Connections = PeerConnectionLike | readonly PeerConnectionLike[];
@@ -33,8 +34,13 @@ export interface ReconnectOptions {
   readonly interruptionGraceMs?: number;
 }
 
-/** Whether `err` says this side's own connection died (not a peer's report, not a protocol fault). */
-export const isConnectionLoss = (err: unknown): boolean => err instanceof ChannelClosedError && err.details.remote !== true;
+/**
+ * Whether `err` says this side's own connection died (not a peer's report, not a protocol fault, and not a
+ * channel lost while the control channel still carried this side's `error` to the peer: a data channel closed
+ * before the first frame ends the session on both sides, and waiting for new connections only the sender asked
+ * for held it for the whole grace).
+ */
+export const isConnectionLoss = (err: unknown): boolean => err instanceof ChannelClosedError && err.details.remote !== true && !peerWasTold(err);
 
 /** The state carried from one run of the session to the next. */
 interface Carried {

@@ -11,16 +11,16 @@
  *   `maxRetransmits: 0`, on lane `i % lanes`. The receiver creates them before
  *   it accepts, and the sender sends no frame before `accept`.
  */
-import { asyncScheduler, Observable, Subscription, type SchedulerLike, type Subscriber } from 'rxjs';
+import { asyncScheduler, Subscription, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError, LimitExceededError } from '../errors';
 import { allowListeners } from './allowListeners';
+import { CONTROL_LABEL } from './controlChannelHub';
 import { MAX_PARALLEL, type Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
 
 /** Highest data-channel id a transfer may use (Chromium's limit). */
 export const MAX_CHANNEL_ID = 1023;
-/** Label of the control channel. */
-export const CONTROL_LABEL = 'tallow-control';
+export { CONTROL_LABEL };
 
 /** The connections a transfer was given, as lanes: one connection, or several in order. */
 export const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
@@ -126,56 +126,7 @@ export function whenAllClosed(channels: readonly DataChannelLike[], done: () => 
   if (open === 0) done();
 }
 
-/** Control channels already taken by a `receiveFile` subscription. */
-const claimed = new WeakSet<object>();
-
-/** The one `datachannel` listener of a peer connection and the subscribers it serves, in subscription order. */
-interface ControlChannelHub {
-  readonly subscribers: Subscriber<DataChannelLike>[];
-  readonly onChannel: (ev: { channel?: DataChannelLike }) => void;
-}
-/** Hubs per peer connection, while at least one subscriber listens. */
-const hubs = new WeakMap<object, ControlChannelHub>();
-
-const createHub = (pc: PeerConnectionLike): ControlChannelHub => {
-  const subscribers: Subscriber<DataChannelLike>[] = [];
-  const onChannel = (ev: { channel?: DataChannelLike }) => {
-    const ch = ev?.channel;
-    if (!ch || ch.label !== CONTROL_LABEL || claimed.has(ch)) return;
-    const taker = subscribers.find((s) => !s.closed);
-    if (!taker) return;
-    claimed.add(ch);
-    ch.binaryType = 'arraybuffer';
-    taker.next(ch);
-  };
-  pc.addEventListener('datachannel', onChannel);
-  return { subscribers, onChannel };
-};
-
-/**
- * Emits each new `tallow-control` channel the peer opens on `pc`, once: a
- * channel claimed by one subscriber is never handed to another. While several
- * subscribers listen, the earliest one still subscribed takes each channel.
- * All subscriptions on one `pc` share a single `datachannel` listener, removed
- * when the last one unsubscribes (so many `receiveFile`s on one connection
- * stay under Node's MaxListeners limit).
- */
-export function incomingControlChannels(pc: PeerConnectionLike): Observable<DataChannelLike> {
-  return new Observable<DataChannelLike>((subscriber) => {
-    let hub = hubs.get(pc);
-    if (!hub) hubs.set(pc, (hub = createHub(pc)));
-    const { subscribers, onChannel } = hub;
-    subscribers.push(subscriber);
-    return () => {
-      const i = subscribers.indexOf(subscriber);
-      if (i >= 0) subscribers.splice(i, 1);
-      if (subscribers.length === 0 && hubs.get(pc) === hub) {
-        hubs.delete(pc);
-        pc.removeEventListener('datachannel', onChannel);
-      }
-    };
-  });
-}
+export { incomingControlChannels, passOnControlChannel, replayOf } from './controlChannelHub';
 
 /** Creates the data channels, spread over the lanes; none on a lane that `skip` names (channel `i` keeps its id and label). */
 export function createDataChannels(
