@@ -15,9 +15,9 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 type Outcome = { events: TransferEvent[]; error?: unknown };
 
-/** Fixed-size chunks of `size` bytes, numbered from 0 at `startOffset`. */
-const fixed =
-  (size: number, lie?: (c: Chunk) => Chunk) =>
+/** Chunks of `sizeOf(index)` bytes (the last one shorter), numbered from 0 at `startOffset`. */
+const sized =
+  (sizeOf: (index: number) => number, lie?: (c: Chunk) => Chunk) =>
   (_conditions$: unknown, { startOffset }: { startOffset: number }): OperatorFunction<Bytes, Chunk> =>
   (bytes) =>
     new Observable<Chunk>((subscriber) => {
@@ -35,7 +35,10 @@ const fixed =
           all.set(pending);
           all.set(b, pending.length);
           let at = 0;
-          for (; all.length - at >= size; at += size) emit(all.slice(at, at + size));
+          for (let size = sizeOf(index); all.length - at >= size; size = sizeOf(index)) {
+            emit(all.slice(at, at + size));
+            at += size;
+          }
           pending = all.slice(at);
         },
         error: (e) => subscriber.error(e),
@@ -45,6 +48,9 @@ const fixed =
         },
       });
     });
+
+/** Fixed-size chunks of `size` bytes. */
+const fixed = (size: number, lie?: (c: Chunk) => Chunk) => sized(() => size, lie);
 
 const transfer = (file: Uint8Array, options: Parameters<typeof sendFile>[2]) => {
   const ts = new TestScheduler((a, e) => expect(a).toEqual(e));
@@ -188,35 +194,7 @@ describe('a slow lossless link and chunks of different sizes on different channe
   // 0.76 s to cross while the other channel was already quiet: after 0.5 s of nothing the receiver NACKed it
   // and it went twice (retransmittedBytes 37,856, the wire 13 % over the file). The quiet a missing chunk
   // needs now covers what the largest chunk seen takes at the rate chunks arrive.
-  const alternating = (_c$: unknown, { startOffset }: { startOffset: number }): OperatorFunction<Bytes, Chunk> => (bytes) =>
-    new Observable<Chunk>((subscriber) => {
-      let index = 0;
-      let offset = startOffset;
-      let pending = new Uint8Array(0);
-      const sizeOf = (i: number) => (i % 2 ? 64 * KiB : 16 * KiB);
-      const emit = (data: Uint8Array) => {
-        subscriber.next({ index: index++, offset, data });
-        offset += data.length;
-      };
-      return bytes.subscribe({
-        next: (b) => {
-          const all = new Uint8Array(pending.length + b.length);
-          all.set(pending);
-          all.set(b, pending.length);
-          let at = 0;
-          for (; all.length - at >= sizeOf(index); ) {
-            emit(all.slice(at, at + sizeOf(index)));
-            at += sizeOf(index - 1);
-          }
-          pending = all.slice(at);
-        },
-        error: (e) => subscriber.error(e),
-        complete: () => {
-          if (pending.length) emit(pending);
-          subscriber.complete();
-        },
-      });
-    });
+  const alternating = sized((i) => (i % 2 ? 64 * KiB : 16 * KiB));
   const bySize =
     (channels: readonly import('../../src/index').DataChannelLike[]): OperatorFunction<Bytes, Routed> =>
     (frames) =>
