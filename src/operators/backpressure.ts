@@ -183,7 +183,7 @@ export function backpressure(config: BackpressureConfig = {}): OperatorFunction<
     demand: config.demand,
     scheduler: config.scheduler ?? asyncScheduler,
     channels: config.channels ?? [],
-    failAllClosed: config.allClosed !== 'wait',
+    failAllClosed: config.allClosed !== 'wait' && !!config.channels?.length,
   };
   return (source) =>
     new Observable<Routed>((subscriber) => {

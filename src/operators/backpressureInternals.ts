@@ -35,7 +35,7 @@ export interface BackpressureSettings {
   readonly scheduler: SchedulerLike;
   /** Channels a closed channel's held frames may move to besides those frames named. */
   readonly channels: readonly DataChannelLike[];
-  /** With `channels`: fail once every known channel is gone, nothing held, the source not done (`allClosed: 'error'`). */
+  /** `channels` given and `allClosed: 'error'`: fail once every known channel is gone, nothing held, the source not done. */
   readonly failAllClosed: boolean;
 }
 
@@ -108,7 +108,7 @@ export class BackpressureRun {
    * left, no credit would come back and a pipeline with `demand` would wait for good, so the stream fails.
    */
   private readonly onAnyClose = (): void => {
-    if (!this.s.failAllClosed || !this.s.channels.length || this.subscriber.closed || this.sourceDone || this.queuedFrames > 0) return;
+    if (!this.s.failAllClosed || this.subscriber.closed || this.sourceDone || this.queuedFrames > 0) return;
     const known = this.everyChannel();
     if (known.length && known.every(isGone)) {
       this.subscriber.error(new ChannelClosedError('every channel closed before the source completed', { channels: new Set(known).size }));

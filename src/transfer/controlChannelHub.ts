@@ -5,10 +5,10 @@
  * messages it read, to the next receiver that has not passed it on, or keeps it parked until one listens.
  */
 import { Observable, type Subscriber } from 'rxjs';
+import { isGone } from '../operators/routeInternals';
 import type { DataChannelLike, PeerConnectionLike } from '../types';
+import { closeAll, CONTROL_LABEL } from './transferChannels';
 
-/** Label of the control channel. */
-export const CONTROL_LABEL = 'tallow-control';
 /** The most channels parked on one connection, waiting for a receiver; the oldest is closed past it. */
 const MAX_PARKED = 16;
 
@@ -34,23 +34,13 @@ interface ControlChannelHub {
 /** Hubs per peer connection, while a receiver listens or a channel is parked. */
 const hubs = new WeakMap<object, ControlChannelHub>();
 
-const isGone = (ch: DataChannelLike) => ch.readyState === 'closing' || ch.readyState === 'closed';
-
 /** Gives `ch` to the earliest listener that has not passed it on, or parks it. */
 function dispatch(hub: ControlChannelHub, ch: DataChannelLike): void {
   const no = declined.get(ch);
   const taker = hub.listeners.find((l) => !l.subscriber.closed && !no?.has(l.token));
   if (taker) return taker.subscriber.next(ch);
   hub.parked.push(ch);
-  if (hub.parked.length > MAX_PARKED) closeQuietly(hub.parked.shift()!);
-}
-
-function closeQuietly(ch: DataChannelLike): void {
-  try {
-    ch.close();
-  } catch {
-    // already closing
-  }
+  if (hub.parked.length > MAX_PARKED) closeAll([hub.parked.shift()]);
 }
 
 const hubOf = (pc: PeerConnectionLike): ControlChannelHub => {

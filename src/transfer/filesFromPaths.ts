@@ -188,10 +188,13 @@ async function describeListed(found: Found, skipped: SkippedInput[]): Promise<Fi
     skipped.push({ path: found.rel, reason: `cannot stat (${(err as NodeJS.ErrnoException)?.code ?? 'unknown error'})` });
     return undefined;
   }
-  const code = st.isFile() ? await unreadable(found.abs) : undefined;
-  if (code) skipped.push({ path: found.rel, reason: `cannot read (${code})` });
-  else if (st.isFile()) return describeStats(found, st);
-  else skipped.push({ path: found.rel, reason: `changed while collecting: ${reasonFor(st)}` });
+  if (!st.isFile()) {
+    skipped.push({ path: found.rel, reason: `changed while collecting: ${reasonFor(st)}` });
+    return undefined;
+  }
+  const code = await unreadable(found.abs);
+  if (!code) return describeStats(found, st);
+  skipped.push({ path: found.rel, reason: `cannot read (${code})` });
   return undefined;
 }
 

@@ -105,7 +105,6 @@ export function resolveTuning(profile: ProfileName | 'auto' = 'auto', overrides:
   if (overrides.minChunk === undefined && overrides.maxChunk !== undefined && overrides.maxChunk < t.minChunk) Object.assign(t, { minChunk: overrides.maxChunk });
   // A profile's lane count is an upper bound: fewer channels than lanes means fewer lanes.
   if (overrides.lanes === undefined) Object.assign(t, { lanes: Math.min(t.lanes, Math.max(1, t.channels)) });
-  // Unreliable channels lose a whole message per lost packet: keep messages small.
   // Unreliable channels lose a whole message per lost packet: keep messages small. A `minChunk` of the app's is
   // kept (it was replaced, so 2^30 passed unchecked): one above the capped `maxChunk` is refused below.
   if (t.reliability === 'unreliable' && overrides.maxChunk === undefined) {

@@ -14,13 +14,13 @@
 import { asyncScheduler, Subscription, type SchedulerLike } from 'rxjs';
 import { InvalidConfigError, LimitExceededError } from '../errors';
 import { allowListeners } from './allowListeners';
-import { CONTROL_LABEL } from './controlChannelHub';
 import { MAX_PARALLEL, type Reliability } from '../protocol/control';
 import { CHROME_MAX_MESSAGE_SIZE, type DataChannelLike, type PeerConnectionLike } from '../types';
 
 /** Highest data-channel id a transfer may use (Chromium's limit). */
 export const MAX_CHANNEL_ID = 1023;
-export { CONTROL_LABEL };
+/** Label of the control channel. */
+export const CONTROL_LABEL = 'tallow-control';
 
 /** The connections a transfer was given, as lanes: one connection, or several in order. */
 export const lanesOf = (c: PeerConnectionLike | readonly PeerConnectionLike[]): readonly PeerConnectionLike[] => (Array.isArray(c) ? c : [c as PeerConnectionLike]);
@@ -125,8 +125,6 @@ export function whenAllClosed(channels: readonly DataChannelLike[], done: () => 
   }
   if (open === 0) done();
 }
-
-export { incomingControlChannels, passOnControlChannel, replayOf } from './controlChannelHub';
 
 /** Creates the data channels, spread over the lanes; none on a lane that `skip` names (channel `i` keeps its id and label). */
 export function createDataChannels(
